@@ -1,0 +1,1 @@
+"""The three planning analyses. Each module is pure: frames in, frames out."""

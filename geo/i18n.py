@@ -1,0 +1,136 @@
+"""Labels in the study language (``zh`` or ``en``): one place for every user-facing term.
+
+Used by the web maps, legends, the atlas page, table headers and QGIS field aliases.
+Unknown keys fall back to the key itself, so a missing label never breaks output.
+"""
+
+from __future__ import annotations
+
+# term -> (zh, en)
+TERMS: dict[str, tuple[str, str]] = {
+    # layers
+    "districts": ("行政区", "Administrative districts"),
+    "zones": ("产业功能区", "Industrial functional zones"),
+    "innovation_districts": ("创新街区", "Innovation districts"),
+    "housing": ("居住", "Housing"),
+    "population": ("人口", "Population"),
+    "landuse": ("用地", "Land use"),
+    # analyses
+    "balance": ("职住平衡", "Jobs–housing balance"),
+    "collaboration": ("跨区协同", "Cross-district collaboration"),
+    "core_periphery": ("中心—外围格局", "Core–periphery layout"),
+    "balance_workplaces": ("就业地职住平衡", "Workplace jobs–housing balance"),
+    "balance_districts": ("行政区职住平衡", "District jobs–housing balance"),
+    "collaboration_pairs": ("跨区协同对", "Collaboration pairs"),
+    "collaboration_zones": ("功能区协同", "Zone collaboration"),
+    "collaboration_chains": ("产业链空间分布", "Chain dispersion"),
+    "core_periphery_zones": ("功能区中心—外围", "Core–periphery zones"),
+    "core_periphery_links": ("外围承接联系", "Periphery attachment links"),
+    "core_periphery_summary": ("中心—外围概要", "Core–periphery summary"),
+    # balance classes
+    "jobs_rich": ("就业富余", "Jobs-rich"),
+    "balanced": ("职住平衡", "Balanced"),
+    "housing_rich": ("居住富余", "Housing-rich"),
+    "no_housing": ("通勤范围内无居住", "No housing in reach"),
+    # pair types
+    "main_partner": ("主承载 + 协同地", "Main site + partner site"),
+    "rd_manufacturing": ("研发 + 制造", "R&D + manufacturing"),
+    "terminal_supporting": ("终端 + 配套", "Terminal + supporting"),
+    "peer": ("同链协作", "Peer collaboration"),
+    # core-periphery
+    "core": ("极核", "Core (growth pole)"),
+    "periphery": ("外围", "Periphery"),
+    "independent_pole": ("独立极核", "Independent pole"),
+    "collaborative_subordinate": ("协同从属", "Collaborative subordinate"),
+    "isolated": ("孤立", "Isolated"),
+    # zone roles
+    "rd": ("研发", "R&D"),
+    "manufacturing": ("制造", "Manufacturing"),
+    "terminal": ("终端", "Terminal"),
+    "supporting": ("配套", "Supporting"),
+    "mixed": ("综合", "Mixed"),
+    # kinds
+    "zone": ("产业功能区", "Industrial zone"),
+    "innovation_district": ("创新街区", "Innovation district"),
+    # fields
+    "district_id": ("行政区编码", "District code"),
+    "zone_id": ("功能区编号", "Zone ID"),
+    "innov_id": ("创新街区编号", "Innovation district ID"),
+    "housing_id": ("居住编号", "Housing ID"),
+    "workplace_id": ("就业地编号", "Workplace ID"),
+    "name": ("名称", "Name"),
+    "chain": ("产业链", "Industry chain"),
+    "chains": ("服务产业链", "Chains served"),
+    "jobs": ("就业岗位", "Jobs"),
+    "output": ("产值", "Output"),
+    "firms": ("企业数", "Firms"),
+    "leader_firms": ("链主企业数", "Chain-leader firms"),
+    "rd_platforms": ("研发平台数", "R&D platforms"),
+    "role": ("功能定位", "Role"),
+    "dwellings": ("住宅套数", "Dwellings"),
+    "universities": ("高校数", "Universities"),
+    "labs": ("实验室数", "Labs"),
+    "incubators": ("孵化器数", "Incubators"),
+    "kind": ("类型", "Kind"),
+    "workers": ("通勤范围内居住就业人口", "Resident workers in reach"),
+    "jhr": ("职住比", "Jobs–housing ratio"),
+    "balance_class": ("职住平衡类型", "Balance class"),
+    "workers_shared": ("分摊居住就业人口", "Resident workers (shared)"),
+    "jhr_shared": ("分摊职住比", "Jobs–housing ratio (shared)"),
+    "landuse_entropy": ("用地混合度", "Land-use mix (entropy)"),
+    "residential_share": ("居住用地占比", "Residential share"),
+    "zone_a": ("功能区 A", "Zone A"),
+    "zone_b": ("功能区 B", "Zone B"),
+    "district_a": ("行政区 A", "District A"),
+    "district_b": ("行政区 B", "District B"),
+    "distance_m": ("距离（米）", "Distance (m)"),
+    "strength": ("协同强度", "Collaboration strength"),
+    "pair_type": ("协同类型", "Pair type"),
+    "rank": ("链内排名", "Rank in chain"),
+    "recommended": ("推荐", "Recommended"),
+    "reason": ("推荐理由", "Reason"),
+    "nearest_partner_id": ("最近协同功能区", "Nearest partner"),
+    "nearest_partner_district": ("最近协同地所在区", "Nearest partner's district"),
+    "nearest_partner_m": ("最近协同距离（米）", "Nearest partner distance (m)"),
+    "partners_within": ("协同范围内伙伴数", "Partners within reach"),
+    "nearest_innov_id": ("最近创新街区", "Nearest innovation district"),
+    "nearest_innov_m": ("最近创新街区距离（米）", "Nearest innovation district distance (m)"),
+    "share_linked": ("有协同伙伴的比例", "Share with a partner in reach"),
+    "mean_nearest_partner_m": ("平均最近协同距离（米）", "Mean nearest-partner distance (m)"),
+    "standard_distance_m": ("标准距离（米）", "Standard distance (m)"),
+    "score": ("综合实力得分", "Strength score"),
+    "core_id": ("所属极核", "Core"),
+    "core_distance_m": ("至极核距离（米）", "Distance to core (m)"),
+    "attach_prob": ("承接概率", "Attachment probability"),
+    "strategy": ("发展策略", "Strategy"),
+    "n_cores": ("极核数", "Number of cores"),
+    "primacy": ("首位度", "Primacy"),
+    "gini": ("基尼系数", "Gini coefficient"),
+    "rank_size_slope": ("位序—规模斜率", "Rank–size slope"),
+    # units and words
+    "people": ("人", "people"),
+    "km": ("公里", "km"),
+    "synthetic": ("虚构示例数据", "synthetic data"),
+}
+
+
+def label(key: str, language: str = "zh") -> str:
+    """The label of ``key`` in ``language`` (``zh`` or ``en``); the key itself if unknown.
+
+    ``workers_<r>`` fields are labelled with their radius in km.
+
+    Examples
+    --------
+    >>> label("jhr", "en")
+    'Jobs–housing ratio'
+    >>> label("workers_3000", "zh")
+    '3公里内居住就业人口'
+    """
+    if key in TERMS:
+        zh, en = TERMS[key]
+        return zh if language == "zh" else en
+    if key.startswith("workers_") and key.removeprefix("workers_").isdigit():
+        km = int(key.removeprefix("workers_")) / 1000
+        km_text = f"{km:g}"
+        return f"{km_text}公里内居住就业人口" if language == "zh" else f"Resident workers within {km_text} km"
+    return key

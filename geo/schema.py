@@ -1,0 +1,69 @@
+"""The canonical layer schema of DESIGN.md: one place that names every field.
+
+Loading (:mod:`geo.layers`), settings validation, the writers and the tests read these
+tables instead of repeating field names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = ("rd", "manufacturing", "terminal", "supporting", "mixed")
+
+
+@dataclass(frozen=True)
+class LayerSchema:
+    name: str
+    geometry: tuple[str, ...]          # accepted geometry types (after Multi* folding)
+    id_field: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    numeric: tuple[str, ...] = ()      # non-negative numbers
+    one_of: tuple[tuple[str, ...], ...] = ()  # at least one of each group is required
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        extra = tuple(f for group in self.one_of for f in group)
+        return tuple(dict.fromkeys(self.required + extra + self.optional))
+
+
+POLYGON = ("Polygon", "MultiPolygon")
+
+LAYERS: dict[str, LayerSchema] = {
+    "districts": LayerSchema(
+        name="districts",
+        geometry=POLYGON,
+        id_field="district_id",
+        required=("district_id", "name"),
+    ),
+    "zones": LayerSchema(
+        name="zones",
+        geometry=POLYGON,
+        id_field="zone_id",
+        required=("zone_id", "name", "chain", "jobs"),
+        optional=("district_id", "output", "firms", "leader_firms", "rd_platforms", "role"),
+        numeric=("jobs", "output", "firms", "leader_firms", "rd_platforms"),
+    ),
+    "innovation_districts": LayerSchema(
+        name="innovation_districts",
+        geometry=POLYGON,
+        id_field="innov_id",
+        required=("innov_id", "name", "chains"),
+        optional=("district_id", "jobs", "universities", "labs", "incubators"),
+        numeric=("jobs", "universities", "labs", "incubators"),
+    ),
+    "housing": LayerSchema(
+        name="housing",
+        geometry=("Point", "MultiPoint", "Polygon", "MultiPolygon"),
+        id_field="housing_id",
+        required=("housing_id",),
+        one_of=(("dwellings", "population"),),
+        numeric=("dwellings", "population"),
+    ),
+}
+
+VECTOR_LAYERS = tuple(LAYERS)
+RASTER_LAYERS = ("population", "landuse")
+
+#: Core-periphery strength indicators (zones fields), in DESIGN.md order.
+INDICATORS = ("jobs", "output", "firms", "leader_firms", "rd_platforms")

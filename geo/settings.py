@@ -1,0 +1,396 @@
+"""config.yaml -> one validated :class:`Settings` object.
+
+Every key of DESIGN.md has a documented default except ``layers.zones``. Unknown keys
+are an error naming the key path and the closest valid key. Paths are resolved
+relative to the folder of the config file.
+
+Examples
+--------
+>>> from geo.settings import settings_from_dict
+>>> s = settings_from_dict({"layers": {"zones": {"path": "zones.gpkg"}}}, base_dir=".")
+>>> s.balance.radius_m
+5000.0
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from geo._errors import ConfigError
+from geo.schema import INDICATORS, LAYERS
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+Share = Annotated[float, Field(gt=0, le=1)]
+
+BASEMAPS = ("none", "osm", "carto-light", "tianditu", "amap")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class StudySettings(_Model):
+    """``study:`` what the study is called and the language of labels."""
+
+    name: str = "zoneatlas study"
+    language: Literal["zh", "en"] = "zh"
+    synthetic: bool = False
+    """True for the generated sample: maps and the atlas page say the data is fictional."""
+
+
+class CRSSettings(_Model):
+    """``crs:`` working CRS (projected, metres) and the CRS of the QGIS package.
+
+    ``working`` omitted: the CGCS2000 3-degree Gauss-Krüger zone (EPSG:4534-4554) of the
+    study's centroid when it lies in China, otherwise its UTM zone. ``export`` omitted:
+    the working CRS.
+    """
+
+    working: str | None = None
+    export: str | None = None
+
+    @field_validator("working", "export")
+    @classmethod
+    def _parse_crs(cls, value: str | int | None) -> str | None:
+        if value is None:
+            return None
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError as PyprojCRSError
+
+        text = f"EPSG:{value}" if isinstance(value, int) else str(value)
+        try:
+            CRS.from_user_input(text)
+        except PyprojCRSError as exc:
+            raise ValueError(f"not a CRS pyproj understands ({text!r}): {exc}") from None
+        return text
+
+
+class VectorLayerSettings(_Model):
+    """One vector input layer.
+
+    ``fields`` maps canonical field names (DESIGN.md) to the user's column names.
+    ``crs`` is used only when the file has none. ``encoding`` overrides the file's
+    (e.g. ``gbk`` for a Chinese shapefile without .cpg). ``coordinates`` says the data
+    was digitised on AMap (``gcj02``) or Baidu (``bd09``); it is converted to WGS84.
+    """
+
+    path: Path
+    layer: str | None = None
+    fields: dict[str, str] = Field(default_factory=dict)
+    crs: str | None = None
+    encoding: str | None = None
+    coordinates: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
+
+    _check_crs = field_validator("crs")(CRSSettings._parse_crs.__func__)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {value!r} (try gbk, gb18030, utf-8)") from None
+        return value
+
+
+class RasterLayerSettings(_Model):
+    """A single-band raster input (population: persons per cell; landuse: classes)."""
+
+    path: Path
+    crs: str | None = None
+    band: Annotated[int, Field(ge=1)] = 1
+
+    _check_crs = field_validator("crs")(CRSSettings._parse_crs.__func__)
+
+
+DEFAULT_LANDUSE_CLASSES = {
+    1: "residential", 2: "office", 3: "industrial", 4: "retail", 5: "public", 6: "green",
+}
+
+
+class LanduseSettings(RasterLayerSettings):
+    classes: dict[int, str] = Field(default_factory=lambda: dict(DEFAULT_LANDUSE_CLASSES))
+    residential_class: int | None = None
+    """Class code counted as housing in the mix; default: the class named 'residential'."""
+
+
+class LayersSettings(_Model):
+    """``layers:`` every input. Only ``zones`` is required."""
+
+    districts: VectorLayerSettings | None = None
+    zones: VectorLayerSettings
+    innovation_districts: VectorLayerSettings | None = None
+    housing: VectorLayerSettings | None = None
+    population: RasterLayerSettings | None = None
+    landuse: LanduseSettings | None = None
+
+    @model_validator(mode="after")
+    def _check_fields(self) -> "LayersSettings":
+        problems = []
+        for name, schema in LAYERS.items():
+            layer = getattr(self, name)
+            if layer is None:
+                continue
+            for key in layer.fields:
+                if key not in schema.fields:
+                    hint = _closest(key, schema.fields)
+                    problems.append(
+                        f"layers.{name}.fields.{key}: not a field of layer {name!r}"
+                        f"{hint}; canonical fields: {', '.join(schema.fields)}"
+                    )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class BalanceSettings(_Model):
+    """``balance:`` jobs-housing balance."""
+
+    radius_m: PositiveFloat = 5000.0
+    radii_m: list[PositiveFloat] = Field(default_factory=lambda: [3000.0, 5000.0, 10000.0])
+    workers_per_dwelling: PositiveFloat = 1.4
+    employment_rate: Share = 0.55
+    balanced_range: tuple[PositiveFloat, PositiveFloat] = (0.8, 1.25)
+
+    @model_validator(mode="after")
+    def _check(self) -> "BalanceSettings":
+        if not self.radii_m:
+            raise ValueError("radii_m: give at least one radius")
+        if any(b <= a for a, b in zip(self.radii_m, self.radii_m[1:])):
+            raise ValueError(f"radii_m: must be strictly ascending (got {self.radii_m})")
+        lo, hi = self.balanced_range
+        if lo >= hi:
+            raise ValueError(f"balanced_range: lower bound must be below upper (got [{lo}, {hi}])")
+        return self
+
+    @property
+    def all_radii_m(self) -> list[float]:
+        """``radii_m`` with the primary radius added when missing, ascending."""
+        return sorted(set(self.radii_m) | {self.radius_m})
+
+
+class CollaborationSettings(_Model):
+    """``collaboration:`` cross-district collaboration."""
+
+    max_distance_m: PositiveFloat = 30000.0
+    distance_decay: Annotated[float, Field(ge=0)] = 2.0
+    top_pairs_per_chain: Annotated[int, Field(ge=1)] = 10
+
+
+class CorePeripherySettings(_Model):
+    """``core_periphery:`` growth poles and attachment.
+
+    ``method: share`` takes the top ``core_share`` of zones by score; ``method:
+    hotspot`` takes significant Getis-Ord Gi* hot spots (distance band
+    ``hotspot_band_m``, significance ``hotspot_alpha``) whose score is the highest in
+    their band.
+    """
+
+    weights: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: {k: 1.0 for k in INDICATORS}
+    )
+    core_share: Share = 0.2
+    attach_max_m: PositiveFloat = 40000.0
+    distance_decay: Annotated[float, Field(ge=0)] = 2.0
+    method: Literal["share", "hotspot"] = "share"
+    hotspot_band_m: PositiveFloat | None = None
+    """Distance band of the Gi* weights; default: ``attach_max_m / 2``."""
+    hotspot_alpha: Share = 0.05
+    permutations: Annotated[int, Field(ge=0)] = 999
+    seed: int = 0
+
+    @field_validator("weights")
+    @classmethod
+    def _check_weights(cls, value: dict[str, float]) -> dict[str, float]:
+        for key in value:
+            if key not in INDICATORS:
+                raise ValueError(
+                    f"unknown indicator {key!r}{_closest(key, INDICATORS)}; "
+                    f"indicators: {', '.join(INDICATORS)}"
+                )
+        if not any(w > 0 for w in value.values()):
+            raise ValueError("at least one weight must be > 0")
+        return value
+
+
+class CustomBasemap(_Model):
+    url: str
+    attribution: str
+    max_zoom: Annotated[int, Field(ge=1, le=24)] = 18
+    subdomains: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        if not all(k in value for k in ("{x}", "{y}", "{z}")):
+            raise ValueError(f"tile URL must contain {{x}}, {{y}} and {{z}} (got {value!r})")
+        return value
+
+
+class MapSettings(_Model):
+    """``map:`` basemap of the HTML maps and the QGIS project."""
+
+    basemap: Literal["none", "osm", "carto-light", "tianditu", "amap"] | CustomBasemap = "carto-light"
+    tianditu_key: str | None = None
+
+    @property
+    def resolved_tianditu_key(self) -> str | None:
+        return self.tianditu_key or os.environ.get("TIANDITU_KEY") or None
+
+
+class OutputSettings(_Model):
+    dir: Path = Path("maps")
+
+
+class Settings(_Model):
+    """Everything one run needs, validated. Paths are absolute."""
+
+    study: StudySettings = Field(default_factory=StudySettings)
+    crs: CRSSettings = Field(default_factory=CRSSettings)
+    layers: LayersSettings
+    balance: BalanceSettings = Field(default_factory=BalanceSettings)
+    collaboration: CollaborationSettings = Field(default_factory=CollaborationSettings)
+    core_periphery: CorePeripherySettings = Field(default_factory=CorePeripherySettings)
+    map: MapSettings = Field(default_factory=MapSettings)
+    output: OutputSettings = Field(default_factory=OutputSettings)
+
+    config_path: Path | None = Field(default=None, exclude=True)
+    """The config file these settings came from (None when built in code)."""
+
+    def as_config(self) -> dict[str, Any]:
+        """The settings as a plain, JSON-serialisable dict (for run.json)."""
+        return self.model_dump(mode="json", exclude={"config_path"})
+
+
+# ---------------------------------------------------------------------------
+# loading
+
+
+def _closest(key: str, options) -> str:
+    match = difflib.get_close_matches(str(key), [str(o) for o in options], n=1, cutoff=0.5)
+    return f"; did you mean {match[0]!r}?" if match else ""
+
+
+def _model_at(loc: tuple, root: type[BaseModel] = Settings) -> type[BaseModel] | None:
+    """The pydantic model class that holds the key at ``loc`` (for 'did you mean')."""
+    model: Any = root
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if fields is None or part not in fields:
+            return None
+        annotation = fields[part].annotation
+        candidates = getattr(annotation, "__args__", (annotation,))
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if model is None:
+            return None
+    return model
+
+
+def _messages(exc: ValidationError, source: str) -> list[str]:
+    out = []
+    seen = set()
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+        # pydantic adds union-member tags such as 'literal[...]' or 'CustomBasemap'
+        loc = tuple(p for p in loc if p not in ("CustomBasemap",) and not str(p).startswith("function-"))
+        path = ".".join(str(p) for p in loc) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            parent = _model_at(loc[:-1])
+            hint = _closest(loc[-1], parent.model_fields) if parent else ""
+            valid = f"; valid keys here: {', '.join(parent.model_fields)}" if parent else ""
+            valid = valid.replace(", config_path", "")
+            msg = f"{source}: {path}: unknown key{hint}{valid}"
+        elif err["type"] == "missing":
+            msg = f"{source}: {path}: required key is missing"
+        elif loc[:2] == ("map", "basemap") and err["type"] in ("literal_error", "model_type", "dict_type"):
+            msg = (f"{source}: map.basemap: must be one of {', '.join(BASEMAPS)} "
+                   f"or a mapping {{url: ..., attribution: ...}} (got {err.get('input')!r})")
+        else:
+            text = err["msg"].removeprefix("Value error, ")
+            if text.startswith(path + "."):
+                path, text = text.split(": ", 1)[0], text.split(": ", 1)[1]
+            got = err.get("input")
+            shown = "" if isinstance(got, (dict, list)) and err["type"] != "literal_error" else f" (got {got!r})"
+            msg = f"{source}: {path}: {text}{shown}"
+        if msg not in seen:
+            seen.add(msg)
+            out.append(msg)
+    return out
+
+
+def _resolve_paths(settings: Settings, base_dir: Path) -> Settings:
+    for name in ("districts", "zones", "innovation_districts", "housing", "population", "landuse"):
+        layer = getattr(settings.layers, name)
+        if layer is not None and not layer.path.is_absolute():
+            layer.path = (base_dir / layer.path).resolve()
+    if not settings.output.dir.is_absolute():
+        settings.output.dir = (base_dir / settings.output.dir).resolve()
+    return settings
+
+
+def settings_from_dict(data: dict[str, Any], *, base_dir: str | Path, source: str = "config") -> Settings:
+    """Validate a config mapping; relative paths resolve against ``base_dir``.
+
+    Raises
+    ------
+    ConfigError
+        With one problem per invalid or unknown key.
+    """
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of keys (study:, layers:, ...), got {type(data).__name__}")
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_messages(exc, source)) from None
+    return _resolve_paths(settings, Path(base_dir).resolve())
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read and validate ``config.yaml``.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing or unreadable, is not valid YAML (the message gives the
+        line), or has invalid or unknown keys (one problem per key).
+    """
+    path = Path(path)
+    if not path.is_file():
+        where = path.resolve().parent
+        raise ConfigError(
+            f"{path}: config file not found (looked in {where}); pass one with -c, "
+            "or create a sample study with 'zoneatlas sample -o DIR'"
+        )
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}: {where}YAML syntax error: {problem}") from None
+    if data is None:
+        raise ConfigError(f"{path}: config file is empty; it needs at least layers.zones.path")
+    settings = settings_from_dict(data, base_dir=path.resolve().parent, source=str(path))
+    settings.config_path = path.resolve()
+    return settings
