@@ -1,0 +1,160 @@
+"""Small writers shared by the pipeline: CSV tables, JSON, checksums, atomic output folders."""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo._errors import OutputError
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> Path:
+    """Write ``table`` as UTF-8 CSV with BOM (Excel opens Chinese text correctly).
+
+    The geometry column is left out; missing values are empty cells, never ``nan``.
+    Output is byte-identical for identical input (no timestamps, fixed float format).
+    """
+    frame = pd.DataFrame(table.drop(columns=[c for c in table.columns if c == "geometry"]))
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.CategoricalDtype):
+            frame[column] = frame[column].astype(object)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, encoding="utf-8-sig", na_rep="", float_format="%.10g",
+                 lineterminator="\n")
+    return path
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert numpy/pandas scalars and containers to plain JSON values (NaN → None)."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return [to_jsonable(r) for r in value.drop(columns="geometry", errors="ignore").to_dict("records")]
+    if isinstance(value, pd.Series):
+        return to_jsonable(value.to_dict())
+    if isinstance(value, np.ndarray):
+        return [to_jsonable(v) for v in value.tolist()]
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, Path):
+        return str(value)
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def write_json(data: Any, path: Path) -> Path:
+    path.write_text(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+#: Entries a run writes into the output folder. Other entries already there (for example
+#: the repository's maps/README.md, or a user's own notes) are carried over untouched.
+OUTPUT_ENTRIES = ("index.html", "balance.html", "collaboration.html", "core_periphery.html",
+                  "tables", "qgis", "run.json")
+
+
+def check_writable(target: Path) -> Path:
+    """The existing folder a new output folder would be created in; error if unusable."""
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"{target}: output.dir exists and is not a folder; choose another with -o")
+    parent = target.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not os.access(parent, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK | os.X_OK)):
+        where = target if target.exists() else parent
+        raise OutputError(f"{where}: output folder is not writable; choose another with -o DIR "
+                          "or output.dir in config.yaml")
+    return parent
+
+
+@contextmanager
+def staged_output(target: Path) -> Iterator[Path]:
+    """Write a run into a temporary sibling folder and move it into place at the end.
+
+    On any exception (including KeyboardInterrupt) the temporary folder is removed and
+    ``target`` is left exactly as it was. On success the old outputs are replaced as a
+    whole; entries of the old folder that a run does not write are carried over.
+    """
+    target = Path(target).resolve()
+    check_writable(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    except OSError as exc:
+        raise OutputError(f"{target.parent}: cannot create a temporary output folder: {exc}") from None
+    try:
+        yield staging
+        _swap_into_place(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two folders with Linux renameat2(RENAME_EXCHANGE); False if unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return result == 0
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    for entry in target.iterdir():
+        if entry.name not in OUTPUT_ENTRIES and not (staging / entry.name).exists():
+            if entry.is_dir():
+                shutil.copytree(entry, staging / entry.name, symlinks=True)
+            else:
+                shutil.copy2(entry, staging / entry.name)
+    if _exchange(staging, target):
+        shutil.rmtree(staging, ignore_errors=True)  # now holds the previous outputs
+        return
+    trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    os.replace(target, trash / target.name)
+    try:
+        os.replace(staging, target)
+    except OSError:
+        os.replace(trash / target.name, target)  # put the previous outputs back
+        raise
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)

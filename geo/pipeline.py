@@ -1,0 +1,261 @@
+"""One run of zoneatlas: load → analyse → write maps, tables, QGIS package and run.json.
+
+The pipeline is the only place that touches output files. It writes into a temporary
+folder beside ``output.dir`` and moves it into place at the end, so a failed or
+interrupted run leaves the previous outputs intact.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from geo import __version__
+from geo._errors import ConfigError
+from geo._io import sha256_file, staged_output, write_csv, write_json
+from geo._types import AnalysisResult, Study
+from geo.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: Analyses in the order they run (collaboration uses the core–periphery roles).
+ANALYSES = ("core_periphery", "collaboration", "balance")
+
+#: Packages whose versions run.json records.
+PACKAGES = ("geopandas", "shapely", "pyogrio", "pyproj", "pandas", "numpy", "scipy", "folium",
+            "rasterio", "pydantic", "libpysal", "esda")
+
+
+@dataclass
+class RunReport:
+    """What :func:`run` did: where the outputs are and the manifest written as run.json."""
+
+    output_dir: Path
+    manifest: dict[str, Any]
+    study: Study
+    results: dict[str, AnalysisResult] = field(default_factory=dict)
+
+
+class Steps:
+    """Times named steps and drives an optional progress bar (tqdm) over them."""
+
+    def __init__(self, names: Iterable[str], *, progress: bool = False) -> None:
+        self.names = list(names)
+        self.timings: dict[str, float] = {}
+        self._bar = None
+        if progress:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=len(self.names), unit="step", leave=False,
+                             bar_format="{desc:<28}{bar:20}| {n_fmt}/{total_fmt} [{elapsed}]")
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        if self._bar is not None:
+            self._bar.set_description_str(name)
+        log.debug("step %s", name)
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(time.perf_counter() - start, 3)
+            if self._bar is not None:
+                self._bar.update(1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def parse_only(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """``--only balance,collaboration`` → the analyses to run, in run order."""
+    if value is None:
+        return ANALYSES
+    names = [v.strip() for v in (value.split(",") if isinstance(value, str) else value) if v.strip()]
+    unknown = [n for n in names if n not in ANALYSES]
+    if unknown or not names:
+        raise ConfigError(f"--only: unknown analysis {', '.join(map(repr, unknown)) or '(none given)'}; "
+                          f"choose from {', '.join(ANALYSES)}")
+    return tuple(n for n in ANALYSES if n in names)
+
+
+def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSES,
+                 step: Callable = None) -> dict[str, AnalysisResult]:
+    """Run the selected analyses on a loaded study (pure: writes nothing)."""
+    from geo.analysis import balance, collaboration, core_periphery
+
+    only = set(only)
+    step = step or (lambda name: contextmanager(lambda: (yield))())
+    results: dict[str, AnalysisResult] = {}
+    if "core_periphery" in only:
+        with step("core_periphery"):
+            results["core_periphery"] = core_periphery.run(study, settings)
+    if "collaboration" in only:
+        roles = None
+        if "core_periphery" in results:
+            cp = results["core_periphery"].tables["core_periphery_zones"]
+            roles = cp.set_index("zone_id")["role"]
+        with step("collaboration"):
+            results["collaboration"] = collaboration.run(study, settings, core_roles=roles)
+    if "balance" in only:
+        with step("balance"):
+            results["balance"] = balance.run(study, settings)
+    return results
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    try:
+        import pyogrio
+
+        out["gdal"] = pyogrio.__gdal_version_string__
+    except Exception:  # pragma: no cover - informational only
+        pass
+    return out
+
+
+def input_files(study: Study, settings: Settings) -> list[Path]:
+    """Every file a run read: the config and each layer's files (shapefile sidecars too)."""
+    files: list[Path] = []
+    if settings.config_path is not None:
+        files.append(settings.config_path)
+    for source in study.sources.values():
+        files.extend(source.files or [source.path])
+    for name in ("population", "landuse"):
+        layer = getattr(settings.layers, name)
+        if layer is not None and not any(Path(f) == layer.path for f in files):
+            files.append(layer.path)
+    seen: dict[Path, None] = {}
+    for f in files:
+        seen.setdefault(Path(f).resolve(), None)
+    return [f for f in seen if f.is_file()]
+
+
+def build_manifest(study: Study, settings: Settings, results: dict[str, AnalysisResult], *,
+                   started: datetime, timings: dict[str, float], only: Iterable[str]) -> dict[str, Any]:
+    """The content of run.json: enough to repeat and audit the run."""
+    base = settings.config_path.parent if settings.config_path else Path.cwd()
+
+    def rel(path: Path) -> str:
+        try:
+            return str(Path(path).resolve().relative_to(base))
+        except ValueError:
+            return str(path)
+
+    inputs = [{"path": rel(f), "sha256": sha256_file(f), "bytes": f.stat().st_size}
+              for f in input_files(study, settings)]
+    counts: dict[str, Any] = {}
+    for name in ("districts", "zones", "innovation_districts", "housing"):
+        frame = getattr(study, name)
+        if frame is not None:
+            counts[name] = int(len(frame))
+    for result in results.values():
+        for table_name, table in result.tables.items():
+            counts[table_name] = int(len(table))
+    warnings = list(study.warnings) + [w for r in results.values() for w in r.warnings]
+    return {
+        "zoneatlas_version": __version__,
+        "study": {"name": settings.study.name, "language": settings.study.language,
+                  "synthetic": settings.study.synthetic},
+        "config_file": rel(settings.config_path) if settings.config_path else None,
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "analyses": [a for a in ANALYSES if a in set(only)],
+        "working_crs": study.crs.to_string(),
+        "export_crs": settings.crs.export or study.crs.to_string(),
+        "parameters": settings.as_config(),
+        "inputs": inputs,
+        "versions": _versions(),
+        "counts": counts,
+        "summary": {name: r.summary for name, r in results.items()},
+        "warnings": warnings,
+        "timings_s": timings,
+    }
+
+
+def run(settings: Settings, *, only: Iterable[str] | str | None = None,
+        output_dir: Path | None = None, progress: bool = False) -> RunReport:
+    """Validate, analyse and write every output of one study.
+
+    Parameters
+    ----------
+    settings : Settings
+        Validated settings (see :func:`geo.settings.load_settings`).
+    only : iterable of str or str, optional
+        Analyses to run (default all): ``balance``, ``collaboration``, ``core_periphery``.
+    output_dir : Path, optional
+        Overrides ``settings.output.dir``.
+    progress : bool
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    RunReport
+
+    Raises
+    ------
+    geo._errors.ZoneAtlasError
+        Bad input or configuration; nothing is written and previous outputs stay.
+    """
+    from geo.layers import load_study
+
+    only = parse_only(only)
+    target = Path(output_dir or settings.output.dir).resolve()
+    started = datetime.now(timezone.utc)
+    names = ["load layers", *only, "tables", "QGIS package", "maps", "run.json"]
+    steps = Steps(names, progress=progress)
+    try:
+        from geo._io import check_writable
+
+        check_writable(target)  # fail before the (long) analyses, not after
+        with steps.step("load layers"):
+            study = load_study(settings)
+        results = run_analyses(study, settings, only, step=steps.step)
+        with staged_output(target) as staging:
+            with steps.step("tables"):
+                write_tables(staging / "tables", study, results)
+            with steps.step("QGIS package"):
+                from geo.qgis import write_qgis_package
+
+                write_qgis_package(staging / "qgis", study, results, settings)
+            manifest = build_manifest(study, settings, results, started=started,
+                                      timings=steps.timings, only=only)
+            with steps.step("maps"):
+                from geo.webmap import write_maps
+
+                write_maps(staging, study, results, settings, manifest)
+            manifest["timings_s"] = dict(steps.timings)
+            manifest["outputs"] = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
+            manifest["outputs"].append("run.json")
+            with steps.step("run.json"):
+                write_json(manifest, staging / "run.json")
+    finally:
+        steps.close()
+    log.info("wrote %s", target)
+    return RunReport(output_dir=target, manifest=manifest, study=study, results=results)
+
+
+def write_tables(folder: Path, study: Study, results: dict[str, AnalysisResult]) -> list[Path]:
+    """``tables/<name>.csv`` for every input layer and every result table (UTF-8 with BOM)."""
+    written = []
+    for name in ("districts", "zones", "innovation_districts", "housing"):
+        frame = getattr(study, name)
+        if frame is not None:
+            written.append(write_csv(frame, folder / f"{name}.csv"))
+    for result in results.values():
+        for name, table in result.tables.items():
+            written.append(write_csv(table, folder / f"{name}.csv"))
+    return written
