@@ -1,0 +1,65 @@
+"""Shared fixtures: the small synthetic study and a runner for the real CLI entry point."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def zoneatlas_command() -> list[str]:
+    """The installed console script next to this interpreter, else ``python -m geo``."""
+    script = Path(sys.executable).with_name("zoneatlas")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("zoneatlas")
+    return [found] if found else [sys.executable, "-m", "geo"]
+
+
+def run_cli(*args: str | os.PathLike, cwd: Path | None = None, timeout: float = 600,
+            env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run ``zoneatlas ARGS`` as a user would; returns the completed process (text)."""
+    full_env = {**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})}
+    return subprocess.run([*zoneatlas_command(), *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, env=full_env)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """sha256 of every file below ``folder`` (relative path → digest)."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def small_study(tmp_path_factory) -> Path:
+    """A freshly generated ``small`` sample study; returns its config.yaml (do not modify)."""
+    from geo.sample import write_sample
+
+    folder = tmp_path_factory.mktemp("small_study")
+    return write_sample(folder, scale="small", seed=0)
+
+
+@pytest.fixture
+def small_study_copy(small_study, tmp_path) -> Path:
+    """A private copy of the small study that a test may modify; returns its config.yaml."""
+    dest = tmp_path / "study"
+    shutil.copytree(small_study.parent, dest)
+    return dest / small_study.name
+
+
+@pytest.fixture(scope="session")
+def small_run(small_study, tmp_path_factory):
+    """One complete in-process run on the small study: (settings, RunReport)."""
+    from geo.pipeline import run
+    from geo.settings import load_settings
+
+    settings = load_settings(small_study)
+    out = tmp_path_factory.mktemp("small_run") / "maps"
+    return settings, run(settings, output_dir=out)

@@ -1,0 +1,152 @@
+"""config.yaml validation: defaults, every rejected value, unknown keys, YAML errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from geo._errors import ConfigError
+from geo.settings import load_settings, settings_from_dict
+
+MINIMAL = {"layers": {"zones": {"path": "zones.gpkg"}}}
+
+
+def _with(**sections):
+    data = {"layers": {"zones": {"path": "zones.gpkg"}}}
+    for key, value in sections.items():
+        data[key] = value
+    return data
+
+
+def _problems(data) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        settings_from_dict(data, base_dir="/study", source="config.yaml")
+    return info.value.problems
+
+
+def test_defaults_match_design():
+    s = settings_from_dict(MINIMAL, base_dir="/study")
+    assert s.study.language == "zh"
+    assert s.balance.radius_m == 5000 and s.balance.radii_m == [3000, 5000, 10000]
+    assert s.balance.workers_per_dwelling == 1.4 and s.balance.employment_rate == 0.55
+    assert tuple(s.balance.balanced_range) == (0.8, 1.25)
+    assert s.collaboration.max_distance_m == 30000 and s.collaboration.distance_decay == 2.0
+    assert s.collaboration.top_pairs_per_chain == 10
+    assert s.core_periphery.weights == {k: 1.0 for k in ("jobs", "output", "firms", "leader_firms", "rd_platforms")}
+    assert s.core_periphery.core_share == 0.2 and s.core_periphery.attach_max_m == 40000
+    assert s.core_periphery.method == "share"
+    assert s.map.basemap == "carto-light" and s.map.tianditu_key is None
+    assert s.crs.working is None
+
+
+def test_paths_resolve_relative_to_config_folder():
+    s = settings_from_dict(_with(output={"dir": "out"}), base_dir="/study/a")
+    assert s.layers.zones.path == Path("/study/a/zones.gpkg")
+    assert s.output.dir == Path("/study/a/out")
+
+
+def test_primary_radius_added_to_radii():
+    s = settings_from_dict(_with(balance={"radius_m": 4000}), base_dir="/")
+    assert s.balance.all_radii_m == [3000, 4000, 5000, 10000]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (_with(balance={"radius_m": 0}), "balance.radius_m"),
+        (_with(balance={"radius_m": -5}), "balance.radius_m"),
+        (_with(balance={"radii_m": [5000, 3000]}), "ascending"),
+        (_with(balance={"radii_m": []}), "at least one radius"),
+        (_with(balance={"employment_rate": 0}), "balance.employment_rate"),
+        (_with(balance={"employment_rate": 1.5}), "balance.employment_rate"),
+        (_with(balance={"balanced_range": [1.2, 0.8]}), "lower bound"),
+        (_with(collaboration={"max_distance_m": 0}), "collaboration.max_distance_m"),
+        (_with(collaboration={"top_pairs_per_chain": 0}), "collaboration.top_pairs_per_chain"),
+        (_with(core_periphery={"core_share": 0}), "core_periphery.core_share"),
+        (_with(core_periphery={"core_share": 1.01}), "core_periphery.core_share"),
+        (_with(core_periphery={"weights": {"jobs": -1}}), "core_periphery.weights"),
+        (_with(core_periphery={"weights": {"jobs": 0}}), "at least one weight"),
+        (_with(core_periphery={"method": "kmeans"}), "core_periphery.method"),
+        (_with(study={"language": "fr"}), "study.language"),
+        (_with(crs={"working": "EPSG:99999"}), "crs.working"),
+        (_with(map={"basemap": "google"}), "map.basemap"),
+        (_with(map={"basemap": {"url": "http://tiles/{z}/{x}.png", "attribution": "x"}}), "{y}"),
+        ({"layers": {"zones": {"path": "z.gpkg", "encoding": "klingon"}}}, "unknown text encoding"),
+        ({"layers": {"zones": {"path": "z.gpkg", "coordinates": "wgs72"}}}, "layers.zones.coordinates"),
+        ({"layers": {}}, "layers.zones: required key is missing"),
+        ({}, "layers: required key is missing"),
+    ],
+)
+def test_rejected_values_name_the_key(data, expected):
+    problems = _problems(data)
+    assert any(expected in p for p in problems), problems
+    assert all(p.startswith("config.yaml: ") for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("data", "path", "suggestion"),
+    [
+        (_with(balance={"raduis_m": 5000}), "balance.raduis_m", "radius_m"),
+        (_with(colaboration={}), "colaboration", "collaboration"),
+        ({"layers": {"zones": {"path": "z", "feilds": {}}}}, "layers.zones.feilds", "fields"),
+        ({"layers": {"zone": {"path": "z"}, "zones": {"path": "z"}}}, "layers.zone", "zones"),
+        ({"layers": {"zones": {"path": "z", "fields": {"jbos": "x"}}}}, "layers.zones.fields.jbos", "jobs"),
+        (_with(core_periphery={"weights": {"leader_firm": 1}}), "core_periphery.weights", "leader_firms"),
+    ],
+)
+def test_unknown_keys_name_path_and_closest_key(data, path, suggestion):
+    problems = _problems(data)
+    assert any(path in p and f"'{suggestion}'" in p for p in problems), problems
+
+
+def test_all_problems_reported_together():
+    problems = _problems(_with(balance={"radius_m": -1, "raduis": 2}, collaboration={"max_distance_m": -3}))
+    assert len(problems) == 3
+
+
+def test_custom_basemap_and_tianditu_key_from_env(monkeypatch):
+    s = settings_from_dict(_with(map={"basemap": {"url": "https://intranet/{z}/{x}/{y}.png",
+                                                  "attribution": "城市规划院"}}), base_dir="/")
+    assert s.map.basemap.attribution == "城市规划院"
+    monkeypatch.setenv("TIANDITU_KEY", "abc")
+    assert settings_from_dict(_with(map={"basemap": "tianditu"}), base_dir="/").map.resolved_tianditu_key == "abc"
+
+
+def test_yaml_syntax_error_reports_line(tmp_path):
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("study:\n  name: x\nlayers:\n  zones: {path: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg)
+    assert "line " in info.value.problems[0] and "YAML" in info.value.problems[0]
+
+
+def test_missing_and_empty_config(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_settings(tmp_path / "nope.yaml")
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(ConfigError, match="empty"):
+        load_settings(empty)
+    listing = tmp_path / "list.yaml"
+    listing.write_text("- a\n- b\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="mapping"):
+        load_settings(listing)
+
+
+def test_chinese_config_with_bom(tmp_path):
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("\ufeffstudy: {name: 示例}\nlayers:\n  zones:\n    path: 功能区.shp\n    encoding: gbk\n"
+                   "    fields: {zone_id: 编号, name: 名称, chain: 产业链, jobs: 就业}\n", encoding="utf-8")
+    s = load_settings(cfg)
+    assert s.study.name == "示例"
+    assert s.layers.zones.fields["zone_id"] == "编号"
+    assert s.layers.zones.path == tmp_path / "功能区.shp"
+    assert s.config_path == cfg.resolve()
+
+
+def test_as_config_is_json_serialisable():
+    import json
+
+    s = settings_from_dict(MINIMAL, base_dir="/study")
+    json.dumps(s.as_config())
