@@ -1,0 +1,141 @@
+"""The command line through the real entry point: exit codes, error lines, outputs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, run_cli, tree_digest
+
+
+def test_help_and_version():
+    assert run_cli("--help").returncode == 0
+    out = run_cli("--version")
+    assert out.returncode == 0 and "zoneatlas" in out.stdout
+
+
+def test_sample_then_validate_then_run(tmp_path):
+    study = tmp_path / "study"
+    made = run_cli("sample", "-o", study, "--scale", "small", "--seed", "3")
+    assert made.returncode == 0, made.stderr
+    config = study / "config.yaml"
+    assert config.is_file()
+
+    checked = run_cli("validate", "-c", config)
+    assert checked.returncode == 0, checked.stderr
+    assert "ok:" in checked.stdout
+    assert not (study / "maps").exists(), "validate must write nothing"
+
+    before = tree_digest(study)
+    out = tmp_path / "out"
+    done = run_cli("run", "-c", config, "-o", out, "-q")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    for name in ("index.html", "balance.html", "collaboration.html", "core_periphery.html", "run.json",
+                 "qgis/zoneatlas.gpkg", "qgis/zoneatlas.qgz", "tables/balance_workplaces.csv",
+                 "tables/collaboration_pairs.csv", "tables/core_periphery_zones.csv"):
+        assert (out / name).is_file(), name
+    assert tree_digest(study) == before, "inputs must never be modified"
+
+    manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert manifest["analyses"] == ["core_periphery", "collaboration", "balance"]
+    assert manifest["counts"]["zones"] > 0
+    hashed = {entry["path"] for entry in manifest["inputs"]}
+    assert "config.yaml" in hashed and any(p.endswith("sample.gpkg") for p in hashed)
+    assert all(len(entry["sha256"]) == 64 for entry in manifest["inputs"])
+    assert {"load layers", "balance", "maps", "QGIS package"} <= set(manifest["timings_s"])
+    assert manifest["parameters"]["balance"]["radius_m"] == 5000
+
+
+def test_only_runs_selected_analyses(small_study, tmp_path):
+    out = tmp_path / "out"
+    done = run_cli("run", "-c", small_study, "-o", out, "--only", "balance", "-q")
+    assert done.returncode == 0, done.stderr
+    assert (out / "balance.html").is_file()
+    assert not (out / "collaboration.html").exists()
+    assert not (out / "tables" / "core_periphery_zones.csv").exists()
+    assert json.loads((out / "run.json").read_text(encoding="utf-8"))["analyses"] == ["balance"]
+
+
+def test_unknown_only_is_exit_2(small_study, tmp_path):
+    done = run_cli("run", "-c", small_study, "-o", tmp_path / "o", "--only", "balanse")
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: --only") and "balance" in done.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_config_is_exit_2_without_traceback(tmp_path):
+    done = run_cli("run", "-c", tmp_path / "nope.yaml")
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and "nope.yaml" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_config_each_problem_one_line(small_study_copy, tmp_path):
+    data = yaml.safe_load(small_study_copy.read_text(encoding="utf-8"))
+    data["balance"]["radius_m"] = -1
+    data["balance"]["raduis"] = 3
+    data["collaboration"]["max_distance_m"] = 0
+    small_study_copy.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    done = run_cli("validate", "-c", small_study_copy)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 3 and all(line.startswith("error: ") for line in lines), lines
+    assert any("did you mean 'radius_m'" in line for line in lines)
+
+
+def test_debug_shows_traceback(tmp_path):
+    done = run_cli("validate", "-c", tmp_path / "nope.yaml", "--debug")
+    assert done.returncode == 2
+    assert "Traceback" in done.stderr
+
+
+def test_failed_run_keeps_previous_outputs(small_study_copy, tmp_path):
+    out = tmp_path / "out"
+    first = run_cli("run", "-c", small_study_copy, "-o", out, "-q")
+    assert first.returncode == 0, first.stderr
+    (out / "my_notes.txt").write_text("mine", encoding="utf-8")
+    before = tree_digest(out)
+
+    data = yaml.safe_load(small_study_copy.read_text(encoding="utf-8"))
+    data["layers"]["zones"]["fields"]["jobs"] = "no_such_column"
+    small_study_copy.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    failed = run_cli("run", "-c", small_study_copy, "-o", out)
+    assert failed.returncode == 2
+    assert "no_such_column" in failed.stderr and "Traceback" not in failed.stderr
+    assert tree_digest(out) == before
+    leftovers = [p.name for p in out.parent.iterdir() if p.name.startswith(".out.")]
+    assert leftovers == []
+
+
+def test_rerun_carries_over_user_files(small_study, tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("run", "-c", small_study, "-o", out, "-q", "--only", "core_periphery").returncode == 0
+    (out / "README.md").write_text("keep me", encoding="utf-8")
+    assert run_cli("run", "-c", small_study, "-o", out, "-q", "--only", "balance").returncode == 0
+    assert (out / "README.md").read_text(encoding="utf-8") == "keep me"
+    assert not (out / "core_periphery.html").exists(), "stale maps of an earlier run must not survive"
+
+
+def test_unwritable_output_is_exit_2(small_study, tmp_path):
+    import os
+
+    if os.geteuid() == 0:
+        target = tmp_path / "file-not-folder"
+        target.write_text("x", encoding="utf-8")
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        target = locked / "out"
+    done = run_cli("run", "-c", small_study, "-o", target)
+    assert done.returncode == 2, done.stderr
+    assert "error: " in done.stderr and str(target.name) in done.stderr
+
+
+def test_bundled_config_validates():
+    done = run_cli("validate", "-c", ROOT / "config.yaml")
+    assert done.returncode == 0, done.stderr
