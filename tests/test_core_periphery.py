@@ -452,3 +452,31 @@ def test_input_not_mutated_and_full_settings(two_clusters, tmp_path):
 def test_geographic_crs_refused(two_clusters):
     with pytest.raises(CRSError, match="projected"):
         cp.run(study(two_clusters.set_crs(4326, allow_override=True)), cfg())
+
+
+def test_hotspot_without_permutations_uses_normal_p_values():
+    from esda.getisord import G_Local
+    from libpysal.weights import DistanceBand, fill_diagonal
+
+    zones, _ = _hot_grid()
+    score, _, _ = cp.strength_score(zones, {"jobs": 1})
+    out = cp.select_cores_hotspot(zones, score, band_m=3000, permutations=0)
+    pts = shapely.get_coordinates(zones.geometry.representative_point().to_numpy())
+    w = fill_diagonal(DistanceBand(pts, threshold=3000, binary=True, silence_warnings=True), 1.0)
+    g = G_Local(score.to_numpy(), w, transform="B", star=True, permutations=0)
+    assert np.allclose(out["gi_p"], g.p_norm)
+    assert out.index[out["core"]].tolist() == [0]  # g00
+
+
+def test_indicators_carried_and_no_zones():
+    zones = make_zones([
+        {"zone_id": "a", "x": 0, "y": 0, "jobs": 10, "output": 2.0},
+        {"zone_id": "b", "x": 5000, "y": 0, "jobs": 30, "output": np.nan},
+    ])
+    z = cp.run(study(zones), cfg()).tables["core_periphery_zones"]
+    assert z["jobs"].tolist() == [10.0, 30.0]
+    assert z["output"].iloc[0] == 2.0 and np.isnan(z["output"].iloc[1])
+    res = cp.run(study(zones.iloc[:0]), cfg())
+    assert len(res.tables["core_periphery_zones"]) == 0
+    assert res.summary["n_cores"] == 0 and res.summary["primacy"] is None
+    json.dumps(res.summary)

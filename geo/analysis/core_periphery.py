@@ -66,7 +66,7 @@ MIN_HUFF_DISTANCE_M = 1000.0
 #: Width of the score-gradient rings around the main core (metres).
 RING_WIDTH_M = 5000.0
 #: Above this many (periphery zone x core) pairs, far pairs use a distance estimate.
-MAX_EXACT_PAIRS = 1_000_000
+MAX_EXACT_PAIRS = 250_000
 #: In estimate mode, each zone still gets exact distances to this many nearest cores.
 EXACT_NEAREST = 16
 
@@ -373,13 +373,6 @@ def huff_probabilities(
     return w / w.sum(axis=1, keepdims=True)
 
 
-def _bbox_gap(b1: np.ndarray, b2: np.ndarray) -> np.ndarray:
-    """Distance between bounding boxes (a lower bound of the boundary distance)."""
-    dx = np.maximum(0.0, np.maximum(b1[:, None, 0] - b2[None, :, 2], b2[None, :, 0] - b1[:, None, 2]))
-    dy = np.maximum(0.0, np.maximum(b1[:, None, 1] - b2[None, :, 3], b2[None, :, 1] - b1[:, None, 3]))
-    return np.hypot(dx, dy)
-
-
 def attach(
     geometries: np.ndarray | gpd.GeoSeries,
     chains: np.ndarray | pd.Series,
@@ -402,11 +395,12 @@ def attach(
     Distances are boundary to boundary. They are exact for every pair when
     (non-core zones × cores) ≤ ``max_exact_pairs``. Above that, each zone gets exact
     distances to its ``exact_nearest`` nearest cores (by representative point), to
-    same-chain cores whose "within ``attach_max_m``" test is not settled by cheap
-    bounds, and to its chosen core; other pairs use the estimate
-    ``clip(d_points - r_i - r_k, d_bbox, d_points)`` (``d_points``: distance of
-    representative points, ``r``: radius of a disc of the zone's area, ``d_bbox``:
-    bounding-box gap). Far cores then enter the Huff sums with an approximate weight.
+    same-chain cores whose "within ``attach_max_m``" test is not settled by the bounds
+    ``[d_points - R_i - R_k, d_points]``, and to its chosen core; other pairs use the
+    estimate ``max(d_points - r_i - r_k, 0)`` (``d_points``: distance of the
+    representative points, ``r``: radius of a disc of the zone's area, ``R``: largest
+    distance from the representative point to the zone's boundary). Far cores then
+    enter the Huff sums with an approximate weight; reach decisions stay exact.
 
     Parameters
     ----------
@@ -433,7 +427,7 @@ def attach(
         cores), ``same_chain_core`` (bool), ``strategy``.
     """
     geoms = np.asarray(geometries, dtype=object)
-    chains = np.asarray(chains, dtype=object)
+    chains, _ = pd.factorize(pd.Series(np.asarray(chains, dtype=object)), use_na_sentinel=False)
     n = len(geoms)
     cores = np.asarray(core_positions, dtype=np.int64)
     strength = np.asarray(core_strength, dtype=float)
@@ -451,8 +445,9 @@ def attach(
         core_chain = chains[cores]
         exact_all = len(periph) * k <= max_exact_pairs
         pts = shapely.get_coordinates(shapely.point_on_surface(geoms))
-        bounds = shapely.bounds(geoms)
         radius = np.sqrt(shapely.area(geoms) / np.pi)
+        reach = shapely.hausdorff_distance(shapely.points(pts), geoms)
+        core_pts, core_radius, core_reach = pts[cores], radius[cores], reach[cores]
         nearest = None
         if not exact_all and k > exact_nearest:
             _, nearest = cKDTree(pts[cores]).query(pts[periph], k=exact_nearest)
@@ -463,11 +458,15 @@ def attach(
             if exact_all:
                 d = shapely.distance(geoms[rows][:, None], core_geoms[None, :])
             else:
-                upper = np.hypot(pts[rows, None, 0] - pts[cores][None, :, 0],
-                                 pts[rows, None, 1] - pts[cores][None, :, 1])
-                lower = _bbox_gap(bounds[rows], bounds[cores])
-                d = np.clip(upper - radius[rows][:, None] - radius[cores][None, :], lower, upper)
-                need = same_chain & (lower <= attach_max_m) & (upper > attach_max_m)
+                upper = np.hypot(pts[rows, None, 0] - core_pts[None, :, 0],
+                                 pts[rows, None, 1] - core_pts[None, :, 1])
+                d = upper - radius[rows][:, None]
+                d -= core_radius[None, :]
+                np.maximum(d, 0.0, out=d)
+                # within reach undecided by the bounds [upper - R_i - R_k, upper]
+                need = upper > attach_max_m
+                need &= upper <= attach_max_m + reach[rows][:, None] + core_reach[None, :]
+                need &= same_chain
                 if nearest is None:
                     need[:] = True
                 else:
@@ -658,6 +657,9 @@ def run(study: Study, settings: Any) -> AnalysisResult:
     }, geometry=np.asarray(geoms, dtype=object), crs=crs, index=pd.RangeIndex(n))
     if "role" in zones.columns:
         out.insert(4, "zone_role", zones["role"].to_numpy())
+    for name in INDICATORS:  # raw indicators, for popups and QGIS attribute tables
+        if name in zones.columns:
+            out[name] = pd.to_numeric(zones[name], errors="coerce").to_numpy(dtype=float)
     if hotspot is not None:
         out["gi_z"] = hotspot["gi_z"].to_numpy()
         out["gi_p"] = hotspot["gi_p"].to_numpy()
@@ -728,6 +730,8 @@ def run(study: Study, settings: Any) -> AnalysisResult:
     summary_table["indicators_used"] = summary_table["indicators_used"].replace("", None)
     summary_table["indicators_dropped"] = summary_table["indicators_dropped"].replace("", None)
 
+    names = zones["name"].to_numpy(dtype=object)
+    chain_values = zones["chain"].to_numpy(dtype=object)
     summary = {
         "n_zones": n,
         "n_cores": summary_row["n_cores"],
@@ -744,8 +748,8 @@ def run(study: Study, settings: Any) -> AnalysisResult:
         "weights": {k: float(v) for k, v in detail.weights.items()},
         "min_huff_distance_m": MIN_HUFF_DISTANCE_M,
         "cores": [
-            {"zone_id": str(ids[p]), "name": None if pd.isna(zones["name"].iloc[p]) else str(zones["name"].iloc[p]),
-             "chain": str(out["chain"].iloc[p]), "score": float(score[p]),
+            {"zone_id": str(ids[p]), "name": None if pd.isna(names[p]) else str(names[p]),
+             "chain": str(chain_values[p]), "score": float(score[p]),
              "periphery_count": int(periphery_count[p])}
             for p in core_positions
         ],
