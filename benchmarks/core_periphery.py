@@ -93,7 +93,9 @@ def main(sizes: tuple[int, ...] = SIZES, *, repeat: int = 2) -> dict:
         result["seconds"][name] = seconds
         result["n_cores"][name] = cores
         result["exponent"][name] = _exponent(list(sizes), seconds)
-        print(f"{name:8s} growth exponent b (time ~ n^b): {result['exponent'][name]:.2f}")
+        result.setdefault("exponent_last", {})[name] = _exponent(list(sizes[-2:]), seconds[-2:])
+        print(f"{name:8s} growth exponent b (time ~ n^b): {result['exponent'][name]:.2f} "
+              f"over all sizes, {result['exponent_last'][name]:.2f} between the two largest")
     return result
 
 

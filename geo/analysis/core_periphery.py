@@ -244,9 +244,9 @@ def select_cores_hotspot(
     Weights are binary distance-band weights (``libpysal.weights.DistanceBand``,
     threshold ``band_m``) between the zones' representative points, with the zone
     itself included (Gi*). A zone is a *hot spot* when its Gi* is significant
-    (pseudo p-value ``p_sim < alpha`` from ``permutations`` conditional permutations;
-    the analytical normal p-value when ``permutations`` is 0) and its z-score is
-    positive. A hot spot is a *core* when no other zone within ``band_m`` has a higher
+    (pseudo p-value ``p_sim < alpha`` from ``permutations`` conditional permutations,
+    esda's one-tailed "directed" test; the analytical normal p-value when
+    ``permutations`` is 0) and its z-score is positive. A hot spot is a *core* when no other zone within ``band_m`` has a higher
     score (ties: the lower zone id wins). When no zone qualifies (or fewer than three
     zones, or all scores equal) the single strongest zone is the core and
     ``result.attrs["fallback"]`` is True.
@@ -286,10 +286,12 @@ def select_cores_hotspot(
     if n >= 3 and np.ptp(values) > 0:
         pts = shapely.get_coordinates(shapely.point_on_surface(zones.geometry.to_numpy()))
         with warnings.catch_warnings():
-            # islands and disconnected components are normal for zones; degenerate
-            # variances give division warnings that we handle through NaN below
-            warnings.simplefilter("ignore", UserWarning)
-            warnings.simplefilter("ignore", RuntimeWarning)
+            # Silenced here, for PySAL only: islands / disconnected components (normal
+            # for zones; UserWarning), degenerate variances (RuntimeWarning, handled
+            # through NaN below) and esda's notice that the default alternative of its
+            # permutation test will change (DeprecationWarning; we keep 'directed').
+            for category in (UserWarning, RuntimeWarning, DeprecationWarning, FutureWarning):
+                warnings.filterwarnings("ignore", category=category, module=r"(esda|libpysal)(\..*)?")
             w = DistanceBand(pts, threshold=float(band_m), binary=True, silence_warnings=True)
             w = fill_diagonal(w, 1.0)
             g = G_Local(values, w, transform="B", star=True, permutations=int(permutations),
