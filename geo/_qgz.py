@@ -1,0 +1,354 @@
+"""The QGIS project file (``.qgz`` = zip holding one ``.qgs`` XML), generated without QGIS.
+
+Layers reference the GeoPackage by a path relative to the project
+(``./zoneatlas.gpkg|layername=...``), so the folder can be moved or zipped. The
+project is written in the QGIS 3.22 LTR layout: layer tree with groups, one
+``<maplayer>`` per layer carrying its styles (the default style inline, alternative
+styles in the layer's style manager), the project CRS, the initial view extent and
+the basemap as an XYZ tile layer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import warnings
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from pyproj import CRS
+
+from geo._qml import QGIS_VERSION, LayerStyle, qml_element, style_children
+from geo.settings import CustomBasemap, Settings
+
+logger = logging.getLogger(__name__)
+
+_DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
+
+#: Tile basemaps: name → (title, url template, max zoom, attribution). Tianditu needs
+#: a key (``tk``); its labels come as a second layer.
+_TDT = ("http://t0.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+        "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+        "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}")
+BASEMAPS = {
+    "osm": ("OpenStreetMap", "https://tile.openstreetmap.org/{z}/{x}/{y}.png", 19,
+            "© OpenStreetMap contributors"),
+    "carto-light": ("CARTO Light", "https://a.basemaps.cartocdn.com/light_all/{z}/{x}/{y}.png", 20,
+                    "© OpenStreetMap contributors © CARTO"),
+    "amap": ("高德地图 AMap (GCJ-02)",
+             "https://webrd01.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+             18, "© AutoNavi (高德)"),
+}
+
+
+@dataclass
+class ProjectLayer:
+    """One GeoPackage layer as the project shows it."""
+
+    name: str                      # GeoPackage layer name
+    title: str                     # name in the layer tree (study language)
+    group: str                     # "inputs" or an analysis name
+    geometry_kind: str | None      # polygon / line / point / None (table)
+    styles: list[LayerStyle] = field(default_factory=list)
+    bounds: tuple[float, float, float, float] | None = None
+    visible: bool = True
+    wkb_type: str = "NoGeometry"
+
+    @property
+    def layer_id(self) -> str:
+        digest = hashlib.sha1(self.name.encode()).hexdigest()
+        return f"{self.name}_{digest[:8]}_{digest[8:12]}_{digest[12:16]}_{digest[16:20]}_{digest[20:32]}"
+
+
+@dataclass
+class TileLayer:
+    title: str
+    url: str
+    zmax: int
+    attribution: str
+
+    @property
+    def layer_id(self) -> str:
+        digest = hashlib.sha1(self.url.encode()).hexdigest()
+        return f"basemap_{digest[:8]}_{digest[8:12]}_{digest[12:16]}_{digest[16:20]}_{digest[20:32]}"
+
+    @property
+    def source(self) -> str:
+        url = quote(self.url, safe=":/?,;@!$'()*+")
+        return f"type=xyz&url={url}&zmax={self.zmax}&zmin=0"
+
+
+def basemap_layers(settings: Settings) -> list[TileLayer]:
+    """The XYZ layers of ``map.basemap`` (empty for ``none`` or Tianditu without key)."""
+    basemap = settings.map.basemap
+    if isinstance(basemap, CustomBasemap):
+        url = basemap.url
+        if "{s}" in url:
+            url = url.replace("{s}", (basemap.subdomains or "abc")[0])
+        return [TileLayer("Basemap", url, basemap.max_zoom, basemap.attribution)]
+    if basemap == "tianditu":
+        key = settings.map.resolved_tianditu_key
+        if not key:
+            logger.warning("QGIS project: basemap tianditu needs map.tianditu_key (or env TIANDITU_KEY); "
+                           "the project has no basemap")
+            return []
+        attribution = "© 天地图 Tianditu"
+        # labels above the base tiles
+        return [TileLayer("天地图注记 Tianditu labels", _TDT.format(layer="cva", key=key), 18, attribution),
+                TileLayer("天地图 Tianditu", _TDT.format(layer="vec", key=key), 18, attribution)]
+    if basemap in BASEMAPS:
+        title, url, zmax, attribution = BASEMAPS[basemap]
+        return [TileLayer(title, url, zmax, attribution)]
+    return []
+
+
+# ---------------------------------------------------------------------------
+# XML pieces
+
+
+def _text(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:
+    node = ET.SubElement(parent, tag, attrs)
+    node.text = text
+    return node
+
+
+def _srs(parent: ET.Element, crs: CRS, tag: str = "srs") -> ET.Element:
+    """``<srs><spatialrefsys>`` with WKT (read first by QGIS), PROJ string and authid."""
+    node = ET.SubElement(parent, tag) if tag else parent
+    srs = ET.SubElement(node, "spatialrefsys")
+    _text(srs, "wkt", crs.to_wkt())
+    with warnings.catch_warnings():  # the PROJ string is a secondary, lossy hint for QGIS
+        warnings.simplefilter("ignore", UserWarning)
+        _text(srs, "proj4", crs.to_proj4() or "")
+    auth = crs.to_authority()
+    if auth:
+        _text(srs, "srid", auth[1] if auth[0] == "EPSG" else "0")
+        _text(srs, "authid", f"{auth[0]}:{auth[1]}")
+    _text(srs, "description", crs.name or "")
+    _text(srs, "geographicflag", "true" if crs.is_geographic else "false")
+    return node
+
+
+_WEB_MERCATOR = CRS.from_epsg(3857)
+
+
+def _extent(parent: ET.Element, bounds: Sequence[float], tag: str = "extent") -> None:
+    node = ET.SubElement(parent, tag)
+    for key, value in zip(("xmin", "ymin", "xmax", "ymax"), bounds):
+        _text(node, key, repr(float(value)))
+
+
+def _flags(parent: ET.Element) -> None:
+    flags = ET.SubElement(parent, "flags")
+    for key, value in (("Identifiable", "1"), ("Removable", "1"), ("Searchable", "1"), ("Private", "0")):
+        _text(flags, key, value)
+
+
+_GEOMETRY_NAMES = {"polygon": "Polygon", "line": "Line", "point": "Point", None: "No geometry"}
+
+
+def _vector_maplayer(layer: ProjectLayer, gpkg_name: str, crs: CRS) -> ET.Element:
+    node = ET.Element("maplayer", {
+        "type": "vector", "geometry": _GEOMETRY_NAMES[layer.geometry_kind], "wkbType": layer.wkb_type,
+        "hasScaleBasedVisibilityFlag": "0", "maxScale": "0", "minScale": "100000000",
+        "readOnly": "0", "simplifyAlgorithm": "0", "simplifyDrawingHints": "1",
+        "simplifyDrawingTol": "1", "simplifyLocal": "1", "simplifyMaxScale": "1",
+        "styleCategories": "AllStyleCategories", "symbologyReferenceScale": "-1",
+        "autoRefreshEnabled": "0", "autoRefreshTime": "0", "refreshOnNotifyEnabled": "0",
+        "refreshOnNotifyMessage": "", "legendPlaceholderImage": "",
+    })
+    if layer.bounds is not None:
+        _extent(node, layer.bounds)
+    _text(node, "id", layer.layer_id)
+    _text(node, "datasource", f"./{gpkg_name}|layername={layer.name}")
+    _text(ET.SubElement(node, "keywordList"), "value", "")
+    _text(node, "layername", layer.title)
+    if layer.geometry_kind is not None:
+        _srs(node, crs)
+    _text(node, "provider", "ogr", encoding="UTF-8")
+    manager = ET.SubElement(node, "map-layer-style-manager",
+                            {"current": layer.styles[0].name if layer.styles else "default"})
+    for i, style in enumerate(layer.styles or []):
+        entry = ET.SubElement(manager, "map-layer-style", {"name": style.name})
+        if i > 0:
+            entry.append(qml_element(style))
+    if not layer.styles:
+        ET.SubElement(manager, "map-layer-style", {"name": "default"})
+    _flags(node)
+    if layer.styles:
+        style_children(layer.styles[0], node)
+    return node
+
+
+def _raster_maplayer(tile: TileLayer) -> ET.Element:
+    node = ET.Element("maplayer", {
+        "type": "raster", "hasScaleBasedVisibilityFlag": "0", "maxScale": "0", "minScale": "1e+08",
+        "styleCategories": "AllStyleCategories", "autoRefreshEnabled": "0", "autoRefreshTime": "0",
+        "refreshOnNotifyEnabled": "0", "refreshOnNotifyMessage": "", "legendPlaceholderImage": "",
+    })
+    half = 20037508.342789244
+    _extent(node, (-half, -half, half, half))
+    _text(node, "id", tile.layer_id)
+    _text(node, "datasource", tile.source)
+    _text(ET.SubElement(node, "keywordList"), "value", "")
+    _text(node, "layername", tile.title)
+    _srs(node, _WEB_MERCATOR)
+    meta = ET.SubElement(node, "resourceMetadata")
+    _text(meta, "type", "dataset")
+    _text(meta, "title", tile.title)
+    _text(meta, "rights", tile.attribution)
+    _text(node, "provider", "wms")
+    manager = ET.SubElement(node, "map-layer-style-manager", {"current": "default"})
+    ET.SubElement(manager, "map-layer-style", {"name": "default"})
+    _flags(node)
+    pipe = ET.SubElement(node, "pipe")
+    renderer = ET.SubElement(pipe, "rasterrenderer", {
+        "type": "singlebandcolordata", "opacity": "1", "alphaBand": "-1", "band": "1", "nodataColor": "",
+    })
+    ET.SubElement(renderer, "rasterTransparency")
+    ET.SubElement(pipe, "brightnesscontrast", {"brightness": "0", "contrast": "0", "gamma": "1"})
+    ET.SubElement(pipe, "huesaturation", {
+        "colorizeBlue": "128", "colorizeGreen": "128", "colorizeOn": "0", "colorizeRed": "255",
+        "colorizeStrength": "100", "grayscaleMode": "0", "invertColors": "0", "saturation": "0",
+    })
+    ET.SubElement(pipe, "rasterresampler", {"maxOversampling": "2"})
+    _text(node, "blendMode", "0")
+    return node
+
+
+def _tree_layer(parent: ET.Element, layer_id: str, title: str, source: str, provider: str,
+                visible: bool, expanded: bool = True) -> None:
+    node = ET.SubElement(parent, "layer-tree-layer", {
+        "id": layer_id, "name": title, "source": source, "providerKey": provider,
+        "checked": "Qt::Checked" if visible else "Qt::Unchecked",
+        "expanded": "1" if expanded else "0", "legend_exp": "", "patch_size": "-1,-1",
+        "legend_split_behavior": "0",
+    })
+    ET.SubElement(node, "customproperties")
+
+
+#: Polygon inputs top to bottom: outline-only districts above the filled zones.
+_INPUT_ORDER = ("innovation_districts", "districts", "zones")
+
+
+def _draw_rank(layer: ProjectLayer) -> tuple[int, int]:
+    """Within a group: points above lines above polygons; tables last."""
+    kind = {"point": 0, "line": 1, "polygon": 2, None: 3}[layer.geometry_kind]
+    within = _INPUT_ORDER.index(layer.name) if layer.name in _INPUT_ORDER else -1
+    return kind, within
+
+
+# ---------------------------------------------------------------------------
+# project
+
+
+def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, settings: Settings,
+                group_titles: dict[str, str]) -> ET.Element:
+    """The ``<qgis>`` project element."""
+    root = ET.Element("qgis", {"version": QGIS_VERSION, "projectname": settings.study.name,
+                               "saveUser": "zoneatlas", "saveUserFull": "zoneatlas"})
+    ET.SubElement(root, "homePath", {"path": ""})
+    _text(root, "title", settings.study.name)
+    ET.SubElement(root, "autotransaction", {"active": "0"})
+    ET.SubElement(root, "evaluateDefaultValues", {"active": "0"})
+    ET.SubElement(root, "trust", {"active": "0"})
+    _srs(root, crs, tag="projectCrs")
+
+    # layer tree: analysis groups above inputs, basemap at the bottom
+    group_order = [g for g in dict.fromkeys(layer.group for layer in layers) if g != "inputs"]
+    if any(layer.group == "inputs" for layer in layers):
+        group_order.append("inputs")
+    tiles = basemap_layers(settings)
+    tree = ET.SubElement(root, "layer-tree-group")
+    ET.SubElement(tree, "customproperties")
+    order: list[str] = []
+    first_analysis = next((g for g in group_order if g != "inputs"), None)
+    for group in group_order:
+        members = sorted((layer for layer in layers if layer.group == group), key=_draw_rank)
+        checked = group in ("inputs", first_analysis)
+        gnode = ET.SubElement(tree, "layer-tree-group", {
+            "name": group_titles.get(group, group), "checked": "Qt::Checked" if checked else "Qt::Unchecked",
+            "expanded": "1" if checked else "0",
+        })
+        ET.SubElement(gnode, "customproperties")
+        for layer in members:
+            _tree_layer(gnode, layer.layer_id, layer.title, f"./{gpkg_name}|layername={layer.name}", "ogr",
+                        layer.visible, expanded=layer.geometry_kind is not None and layer.visible)
+            order.append(layer.layer_id)
+    for tile in tiles:
+        _tree_layer(tree, tile.layer_id, tile.title, tile.source, "wms", True, expanded=False)
+        order.append(tile.layer_id)
+    custom = ET.SubElement(tree, "custom-order", {"enabled": "0"})
+    for layer_id in order:
+        _text(custom, "item", layer_id)
+
+    project_layers = ET.SubElement(root, "projectlayers")
+    for layer in layers:
+        project_layers.append(_vector_maplayer(layer, gpkg_name, crs))
+    for tile in tiles:
+        project_layers.append(_raster_maplayer(tile))
+    layer_order = ET.SubElement(root, "layerorder")
+    for layer_id in order:
+        ET.SubElement(layer_order, "layer", {"id": layer_id})
+
+    view = _view_extent(layers)
+    if view is not None:
+        canvas = ET.SubElement(root, "mapcanvas", {"name": "theMapCanvas", "annotationsVisible": "1"})
+        _text(canvas, "units", "meters" if not crs.is_geographic else "degrees")
+        _extent(canvas, view)
+        _text(canvas, "rotation", "0")
+        _srs(canvas, crs, tag="destinationsrs")
+        _text(canvas, "rendermaptile", "0")
+
+    props = ET.SubElement(root, "properties")
+    paths = ET.SubElement(props, "Paths")
+    _text(paths, "Absolute", "false", type="bool")
+    srs_props = ET.SubElement(props, "SpatialRefSys")
+    _text(srs_props, "ProjectionsEnabled", "1", type="int")
+    measure = ET.SubElement(props, "Measurement")
+    _text(measure, "DistanceUnits", "meters", type="QString")
+    _text(measure, "AreaUnits", "m2", type="QString")
+
+    view_settings = ET.SubElement(root, "ProjectViewSettings", {"UseProjectScales": "0", "rotation": "0"})
+    if view is not None:
+        default_view = ET.SubElement(view_settings, "DefaultViewExtent", {
+            k: repr(float(v)) for k, v in zip(("xmin", "ymin", "xmax", "ymax"), view)})
+        _srs(default_view, crs, tag="")
+    ET.SubElement(view_settings, "Scales")
+    meta = ET.SubElement(root, "projectMetadata")
+    _text(meta, "title", settings.study.name)
+    _text(meta, "language", settings.study.language)
+    _text(meta, "author", "zoneatlas")
+    return root
+
+
+def _view_extent(layers: Sequence[ProjectLayer]) -> tuple[float, float, float, float] | None:
+    """Union of the input layers' bounds (all layers when there are no inputs), +5 %."""
+    chosen = [layer.bounds for layer in layers if layer.bounds is not None and layer.group == "inputs"
+              and layer.name != "housing"]
+    if not chosen:
+        chosen = [layer.bounds for layer in layers if layer.bounds is not None]
+    if not chosen:
+        return None
+    xmin = min(b[0] for b in chosen)
+    ymin = min(b[1] for b in chosen)
+    xmax = max(b[2] for b in chosen)
+    ymax = max(b[3] for b in chosen)
+    pad = 0.05 * max(xmax - xmin, ymax - ymin, 1.0)
+    return xmin - pad, ymin - pad, xmax + pad, ymax + pad
+
+
+def write_project(path: Path, *, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS,
+                  settings: Settings, group_titles: dict[str, str]) -> Path:
+    """Write the ``.qgz`` (a zip holding ``<stem>.qgs``) at ``path``."""
+    root = project_xml(gpkg_name=gpkg_name, layers=layers, crs=crs, settings=settings,
+                       group_titles=group_titles)
+    ET.indent(root, space="  ")
+    text = _DOCTYPE + "\n" + ET.tostring(root, encoding="unicode") + "\n"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{Path(path).stem}.qgs", text.encode("utf-8"))
+    return Path(path)

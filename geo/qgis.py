@@ -1,0 +1,512 @@
+"""The QGIS hand-over package: ``qgis/zoneatlas.gpkg`` and ``qgis/zoneatlas.qgz``.
+
+The GeoPackage (version 1.2, so QGIS 3.22 LTR opens it without warnings) holds the
+input layers and every result layer and table in ``crs.export``, plus a
+``layer_styles`` table in the layout QGIS itself creates, with one default QML style
+per spatial layer (and a few alternative styles, e.g. the core–periphery score).
+The project references the GeoPackage by a relative path, groups the layers
+(inputs, one group per analysis), carries the same styles, field aliases in the
+study language and the configured basemap as an XYZ tile layer.
+
+Colours, class breaks and line widths come from :mod:`geo.styles`, labels from
+:mod:`geo.i18n`; nothing here needs QGIS installed.
+
+Examples
+--------
+>>> from geo.qgis import write_qgis_package                       # doctest: +SKIP
+>>> gpkg, qgz = write_qgis_package(out / "qgis", study, results, settings)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+from pyproj import CRS
+
+import geopandas as gpd
+from geo import styles
+from geo._qgz import ProjectLayer, write_project
+from geo._qml import (
+    Category,
+    LayerStyle,
+    Range,
+    categorized_renderer,
+    fill_symbol,
+    finite,
+    graduated_renderer,
+    line_symbol,
+    marker_symbol,
+    qml_document,
+    rgba,
+    simple_labeling,
+    single_renderer,
+)
+from geo._types import AnalysisResult, Study
+from geo.i18n import label
+from geo.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+GPKG_NAME = "zoneatlas.gpkg"
+QGZ_NAME = "zoneatlas.qgz"
+
+INPUT_LAYERS = ("districts", "zones", "innovation_districts", "housing")
+ANALYSES = ("balance", "collaboration", "core_periphery")
+
+#: Polygon fill opacity of the styled layers (the basemap shows through).
+FILL_ALPHA = 0.75
+
+_LABEL_ALIAS_SOURCE = {"zh": "（原字段 {}）", "en": " (source column {})"}
+_INPUTS_GROUP = {"zh": "输入数据", "en": "Inputs"}
+
+
+@dataclass
+class ExportLayer:
+    """One GeoPackage layer: its frame in the export CRS and how it is styled."""
+
+    name: str                          # GeoPackage layer name
+    frame: pd.DataFrame                # GeoDataFrame (spatial) or DataFrame (table)
+    group: str                         # "inputs" or the analysis name
+    styles: list[LayerStyle] = field(default_factory=list)  # first = default
+
+    @property
+    def spatial(self) -> bool:
+        return isinstance(self.frame, gpd.GeoDataFrame)
+
+    @property
+    def geometry_kind(self) -> str | None:
+        """``polygon``, ``line`` or ``point`` (``None`` for tables)."""
+        if not self.spatial:
+            return None
+        types = set(self.frame.geom_type.dropna().unique())
+        if types and types <= {"Point", "MultiPoint"}:
+            return "point"
+        if types and types <= {"LineString", "MultiLineString"}:
+            return "line"
+        return "polygon"
+
+
+# ---------------------------------------------------------------------------
+# public API
+
+
+def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisResult],
+                       settings: Settings) -> tuple[Path, Path]:
+    """Write ``out_dir/zoneatlas.gpkg`` and ``out_dir/zoneatlas.qgz``.
+
+    Parameters
+    ----------
+    out_dir
+        The run's ``qgis`` folder (created if missing; existing package files are
+        replaced).
+    study
+        The validated inputs (working CRS, canonical fields).
+    results
+        Analysis name → result; any analysis may be absent. Each result's ``tables``
+        become GeoPackage layers (GeoDataFrame) or attribute-only tables (DataFrame),
+        in order.
+    settings
+        The run's settings: ``crs.export``, ``study.language`` and ``map.basemap``
+        are used.
+
+    Returns
+    -------
+    tuple of Path
+        ``(gpkg, qgz)``.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    crs = CRS.from_user_input(settings.crs.export) if settings.crs.export else CRS.from_user_input(study.crs)
+    language = settings.study.language
+    layers = collect_layers(study, results, crs)
+    chain_colors = _chain_colors(study, results)
+    for layer in layers:
+        layer.styles = layer_styles_for(layer, study=study, language=language,
+                                        chain_colors=chain_colors)
+    gpkg = out_dir / GPKG_NAME
+    qgz = out_dir / QGZ_NAME
+    for path in (gpkg, qgz):
+        path.unlink(missing_ok=True)
+    write_geopackage(gpkg, layers)
+    write_layer_styles(gpkg, layers)
+    project_layers = [
+        ProjectLayer(name=layer.name, title=label(layer.name, language), group=layer.group,
+                     geometry_kind=layer.geometry_kind, styles=layer.styles,
+                     bounds=_bounds(layer.frame) if layer.spatial else None,
+                     visible=_visible(layer), wkb_type=_wkb_type(layer))
+        for layer in layers
+    ]
+    write_project(qgz, gpkg_name=GPKG_NAME, layers=project_layers, crs=crs, settings=settings,
+                  group_titles=_group_titles(language))
+    logger.info("QGIS package: %s (%d layers), %s", gpkg, len(layers), qgz)
+    return gpkg, qgz
+
+
+# ---------------------------------------------------------------------------
+# layers and frames
+
+
+def collect_layers(study: Study, results: dict[str, AnalysisResult], crs: CRS) -> list[ExportLayer]:
+    """Every layer of the package in write order: inputs, then each analysis' tables."""
+    layers: list[ExportLayer] = []
+    for name in INPUT_LAYERS:
+        frame = getattr(study, name, None)
+        if frame is not None:
+            layers.append(ExportLayer(name, _prepare(frame, crs), "inputs"))
+    order = [a for a in ANALYSES if a in results] + [a for a in results if a not in ANALYSES]
+    seen = {layer.name for layer in layers}
+    for analysis in order:
+        for name, frame in results[analysis].tables.items():
+            if name in seen:
+                raise ValueError(f"QGIS package: layer name {name!r} is used twice ({analysis})")
+            seen.add(name)
+            layers.append(ExportLayer(name, _prepare(frame, crs), analysis))
+    return layers
+
+
+def _prepare(frame: pd.DataFrame, crs: CRS) -> pd.DataFrame:
+    """A copy ready for pyogrio: export CRS, plain index, NULL-friendly dtypes."""
+    out = frame.copy()
+    if isinstance(out, gpd.GeoDataFrame):
+        if out.crs is None:
+            raise ValueError("QGIS package: a spatial result frame has no CRS")
+        if not CRS.from_user_input(out.crs).equals(crs):
+            out = out.to_crs(crs)
+    out = out.reset_index(drop=True)
+    for col in out.columns:
+        if isinstance(out, gpd.GeoDataFrame) and col == out.geometry.name:
+            continue
+        s = out[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            out[col] = s.astype(object).where(s.notna(), None)
+            s = out[col]
+        if s.dtype == object:
+            nonnull = s.dropna()
+            if len(nonnull) and all(isinstance(v, (bool, np.bool_)) for v in nonnull):
+                out[col] = s.astype("boolean")
+            elif len(nonnull) and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                      for v in nonnull):
+                out[col] = s.astype("Int64")
+            elif len(nonnull) and all(isinstance(v, (float, np.floating)) for v in nonnull):
+                out[col] = s.astype(float)
+            else:
+                out[col] = s.where(s.isna(), s.astype(str)).where(s.notna(), None)
+        elif pd.api.types.is_float_dtype(s.dtype):
+            # infinities (e.g. a ratio over zero) are not valid GeoPackage values
+            out[col] = s.where(np.isfinite(s.astype(float)), np.nan)
+    return out
+
+
+def _bounds(frame: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
+    geoms = frame.geometry
+    geoms = geoms[geoms.notna() & ~geoms.is_empty]
+    if geoms.empty:
+        return None
+    b = geoms.total_bounds
+    return tuple(float(v) for v in b) if np.all(np.isfinite(b)) else None
+
+
+def _wkb_type(layer: ExportLayer) -> str:
+    if not layer.spatial:
+        return "NoGeometry"
+    types = set(layer.frame.geom_type.dropna().unique())
+    kind = layer.geometry_kind
+    if kind == "point":
+        return "MultiPoint" if "MultiPoint" in types else "Point"
+    if kind == "line":
+        return "MultiLineString" if "MultiLineString" in types else "LineString"
+    return "MultiPolygon" if "MultiPolygon" in types or not types else "Polygon"
+
+
+def _visible(layer: ExportLayer) -> bool:
+    """Initial visibility: heavy and secondary layers start switched off."""
+    if not layer.spatial:
+        return False
+    if layer.name == "housing" or len(layer.frame) > 50_000:
+        return False
+    return layer.name not in ("balance_districts", "balance_landuse", "collaboration_zones",
+                              "core_periphery_links")
+
+
+def _group_titles(language: str) -> dict[str, str]:
+    titles = {"inputs": _INPUTS_GROUP.get(language, "Inputs")}
+    titles.update({a: label(a, language) for a in ANALYSES})
+    return titles
+
+
+# ---------------------------------------------------------------------------
+# GeoPackage writing
+
+
+def write_geopackage(path: Path, layers: Sequence[ExportLayer]) -> None:
+    """Write every layer with pyogrio; the first write creates a GeoPackage 1.2."""
+    try:
+        import pyarrow  # noqa: F401
+        use_arrow = True
+    except ImportError:  # pragma: no cover - pyarrow is optional
+        use_arrow = False
+    for i, layer in enumerate(layers):
+        kwargs = {"dataset_options": {"VERSION": "1.2"}} if i == 0 else {}
+        frame = layer.frame
+        if not layer.spatial:
+            frame = pd.DataFrame(frame)
+        pyogrio.write_dataframe(frame, path, layer=layer.name, driver="GPKG",
+                                use_arrow=use_arrow, **kwargs)
+    if not layers:
+        raise ValueError("QGIS package: nothing to write (no input or result layers)")
+
+
+#: The ``layer_styles`` table exactly as QGIS (via GDAL) creates it in a GeoPackage.
+LAYER_STYLES_DDL = (
+    'CREATE TABLE IF NOT EXISTS "layer_styles" ( "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, '
+    '"f_table_catalog" TEXT(256), "f_table_schema" TEXT(256), "f_table_name" TEXT(256), '
+    '"f_geometry_column" TEXT(256), "styleName" TEXT(30), "styleQML" TEXT, "styleSLD" TEXT, '
+    '"useAsDefault" BOOLEAN, "description" TEXT, "owner" TEXT(30), "ui" TEXT(30), '
+    "\"update_time\" DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"
+)
+
+
+def write_layer_styles(path: Path, layers: Sequence[ExportLayer]) -> int:
+    """Create ``layer_styles`` and store each spatial layer's styles (first = default).
+
+    The table is registered in ``gpkg_contents`` as ``attributes`` (and in
+    ``gpkg_ogr_contents`` with GDAL's feature-count triggers), as QGIS does.
+    Returns the number of rows written.
+    """
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + "000Z"
+    rows = []
+    con = sqlite3.connect(path)
+    try:
+        geom_cols = dict(con.execute(
+            "SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall())
+        for layer in layers:
+            if not layer.spatial:
+                continue
+            for i, style in enumerate(layer.styles):
+                rows.append(("", "", layer.name, geom_cols.get(layer.name, "geom"), style.name,
+                             qml_document(style), None, 1 if i == 0 else 0,
+                             style.description, "", None, now))
+        with con:
+            con.execute(LAYER_STYLES_DDL)
+            con.execute(
+                "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
+                "last_change, srs_id) VALUES ('layer_styles', 'attributes', 'layer_styles', '', ?, 0)",
+                (now,))
+            has_ogr_contents = con.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'gpkg_ogr_contents'").fetchone()
+            con.executemany(
+                'INSERT INTO "layer_styles" (f_table_catalog, f_table_schema, f_table_name, '
+                "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
+                "owner, ui, update_time) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            if has_ogr_contents:
+                con.execute("INSERT INTO gpkg_ogr_contents (table_name, feature_count) VALUES (?, ?)",
+                            ("layer_styles", len(rows)))
+                con.execute(
+                    'CREATE TRIGGER "trigger_insert_feature_count_layer_styles" AFTER INSERT ON '
+                    '"layer_styles" BEGIN UPDATE gpkg_ogr_contents SET feature_count = feature_count + 1 '
+                    "WHERE lower(table_name) = lower('layer_styles'); END")
+                con.execute(
+                    'CREATE TRIGGER "trigger_delete_feature_count_layer_styles" AFTER DELETE ON '
+                    '"layer_styles" BEGIN UPDATE gpkg_ogr_contents SET feature_count = feature_count - 1 '
+                    "WHERE lower(table_name) = lower('layer_styles'); END")
+    finally:
+        con.close()
+    return len(rows)
+
+
+# ---------------------------------------------------------------------------
+# styles
+
+
+def _chain_colors(study: Study, results: dict[str, AnalysisResult]) -> dict[str, str]:
+    """Chain colours as the web maps assign them: from every chain of the zones."""
+    return styles.chain_colors(study.zones["chain"]) if "chain" in study.zones else {}
+
+
+def _fmt(value: float) -> str:
+    if not np.isfinite(value):
+        return "–"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def _range_labels(edges: Sequence[float]) -> list[str]:
+    return [f"{_fmt(lo)} – {_fmt(hi)}" for lo, hi in zip(edges[:-1], edges[1:])]
+
+
+def field_aliases(layer: ExportLayer, study: Study, language: str) -> dict[str, str]:
+    """Field → alias in the study language; input fields also name the user's column."""
+    source = study.sources.get(layer.name) if layer.group == "inputs" else None
+    original = source.aliases if source is not None else {}
+    out = {}
+    for col in _field_names(layer)[1:]:
+        text = label(col, language)
+        user_col = original.get(col)
+        if user_col and user_col != col:
+            text += _LABEL_ALIAS_SOURCE.get(language, " ({})").format(user_col)
+        if text != col:
+            out[col] = text
+    return out
+
+
+def _field_names(layer: ExportLayer) -> list[str]:
+    cols = [c for c in layer.frame.columns
+            if not (layer.spatial and c == layer.frame.geometry.name)]
+    return ["fid", *cols]
+
+
+def _polygon_by_category(field_name: str, colors: dict[str, str], language: str,
+                         outline: str = styles.ZONE_OUTLINE) -> object:
+    cats = [Category(value, label(value, language),
+                     fill_symbol(color, outline, fill_alpha=FILL_ALPHA, outline_width_mm=0.2))
+            for value, color in colors.items()]
+    return categorized_renderer(field_name, cats)
+
+
+def _graduated_fill(field_name: str, edges: Sequence[float], colors: Sequence[str],
+                    outline: str) -> object:
+    ranges = [Range(lo, hi, text, fill_symbol(color, outline, fill_alpha=FILL_ALPHA,
+                                                   outline_width_mm=0.2))
+              for (lo, hi), text, color in zip(zip(edges[:-1], edges[1:]), _range_labels(edges), colors)]
+    return graduated_renderer(field_name, ranges)
+
+
+def _edges(values, breaks: Sequence[float]) -> list[float]:
+    """Class edges: data min/max close the ends (never inside the fixed breaks)."""
+    vals = finite(values)
+    if not breaks:
+        lo, hi = (min(vals), max(vals)) if vals else (0.0, 0.0)
+        return [lo, hi]
+    lo = min([*vals, float(breaks[0])]) if vals else float(breaks[0])
+    hi = max([*vals, float(breaks[-1])]) if vals else float(breaks[-1])
+    return [lo, *map(float, breaks), hi]
+
+
+def _quantile_graduated(frame: pd.DataFrame, field_name: str, outline: str) -> object:
+    values = frame[field_name] if field_name in frame else []
+    breaks = styles.graduated_breaks(finite(values), k=5)
+    edges = _edges(values, breaks)
+    return _graduated_fill(field_name, edges, styles.ramp(len(edges) - 1), outline)
+
+
+def _case_color(field_name: str, colors: dict[str, str], default: str) -> str:
+    whens = " ".join(f"WHEN \"{field_name}\" = '{key}' THEN '{rgba(color)}'" for key, color in colors.items())
+    return f"CASE {whens} ELSE '{rgba(default)}' END"
+
+
+def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
+                     chain_colors: dict[str, str]) -> list[LayerStyle]:
+    """The styles of one layer; the first is the default.
+
+    Tables get one style holding only field aliases (used in the project).
+    """
+    aliases = field_aliases(layer, study, language)
+    fields = _field_names(layer)
+    frame = layer.frame
+    kind = layer.geometry_kind
+    name = layer.name
+
+    def style(style_name: str, renderer, labeling=None, opacity: float = 1.0, description: str = "") -> LayerStyle:
+        return LayerStyle(style_name, renderer, labeling, fields=fields, aliases=aliases,
+                          opacity=opacity, description=description or label(name, language))
+
+    if not layer.spatial:
+        return [style("default", None)]
+    has_name = "name" in frame.columns
+    name_labels = simple_labeling("name", geometry=kind) if has_name else None
+
+    if name == "districts":
+        return [style("default", single_renderer(
+            fill_symbol(None, styles.DISTRICT_OUTLINE, outline_width_mm=0.6, outline_style="dash")),
+            simple_labeling("name", geometry="polygon", size_pt=11, color=styles.DISTRICT_OUTLINE)
+            if has_name else None)]
+    if name in ("zones", "collaboration_zones") and "chain" in frame:
+        return [style("chain", _polygon_by_category("chain", chain_colors, language), name_labels)]
+    if name == "innovation_districts":
+        return [style("default", single_renderer(
+            fill_symbol(styles.INNOVATION_COLOR, styles.INNOVATION_COLOR, fill_alpha=0.35,
+                        outline_width_mm=0.5)), name_labels)]
+    if name == "housing":
+        if kind == "point":
+            return [style("default", single_renderer(marker_symbol(styles.HOUSING_COLOR, 0.8)))]
+        return [style("default", single_renderer(
+            fill_symbol(styles.HOUSING_COLOR, styles.HOUSING_COLOR, fill_alpha=0.4, outline_width_mm=0.1)))]
+    if name == "balance_workplaces" and "balance_class" in frame:
+        out = [style("balance_class", _polygon_by_category(
+            "balance_class", styles.BALANCE_CLASS_COLORS, language), name_labels)]
+        if "jhr" in frame:
+            out.append(style("jhr", _graduated_fill(
+                "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.ZONE_OUTLINE),
+                name_labels))
+        return out
+    if name == "balance_districts" and "jhr" in frame:
+        out = [style("jhr", _graduated_fill(
+            "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.DISTRICT_OUTLINE),
+            name_labels)]
+        if "balance_class" in frame:
+            out.append(style("balance_class", _polygon_by_category(
+                "balance_class", styles.BALANCE_CLASS_COLORS, language, styles.DISTRICT_OUTLINE),
+                name_labels))
+        return out
+    if name == "collaboration_pairs" and "strength" in frame:
+        return _pair_styles(frame, style, language)
+    if name == "core_periphery_zones":
+        out = []
+        if "strategy" in frame:
+            out.append(style("strategy", _polygon_by_category("strategy", styles.STRATEGY_COLORS, language),
+                             name_labels))
+        if "role" in frame:
+            out.append(style("role", _polygon_by_category("role", styles.ROLE_COLORS, language), name_labels))
+        if "score" in frame:
+            out.append(style("score", _quantile_graduated(frame, "score", styles.ZONE_OUTLINE), name_labels))
+        if out:
+            return out
+    if name == "core_periphery_links":
+        return [style("default", single_renderer(line_symbol(
+            styles.STRATEGY_COLORS["collaborative_subordinate"], styles.LINE_WIDTHS[0] / 2, alpha=0.9)))]
+    # any other spatial layer: a numeric mix field graduated, else one plain symbol
+    for col in ("landuse_entropy", "score"):
+        if col in frame and kind == "polygon":
+            return [style(col, _quantile_graduated(frame, col, styles.ZONE_OUTLINE), name_labels)]
+    return [style("default", single_renderer(_plain_symbol(kind)), name_labels)]
+
+
+def _plain_symbol(kind: str | None):
+    if kind == "point":
+        return marker_symbol(styles.CATEGORICAL[4], 2.0, outline="#ffffff", outline_width_mm=0.2)
+    if kind == "line":
+        return line_symbol(styles.CATEGORICAL[4], styles.LINE_WIDTHS[0] / 2)
+    return fill_symbol(styles.CATEGORICAL[1], styles.ZONE_OUTLINE, fill_alpha=FILL_ALPHA, outline_width_mm=0.2)
+
+
+def _pair_styles(frame: pd.DataFrame, style, language: str) -> list[LayerStyle]:
+    """Collaboration pairs: widths by strength class, colour by pair type (both styles)."""
+    values = frame["strength"]
+    breaks = styles.graduated_breaks(finite(values), k=5)
+    edges = _edges(values, breaks)
+    widths_mm = [w / 2 for w in styles.LINE_WIDTHS]
+    color_expr = _case_color("pair_type", styles.PAIR_TYPE_COLORS, styles.PAIR_TYPE_COLORS["peer"])
+    ranges = [Range(lo, hi, text, line_symbol(styles.PAIR_TYPE_COLORS["peer"], widths_mm[min(i, len(widths_mm) - 1)],
+                                              color_expression=color_expr if "pair_type" in frame else None,
+                                              alpha=0.9))
+              for i, ((lo, hi), text) in enumerate(zip(zip(edges[:-1], edges[1:]), _range_labels(edges)))]
+    out = [style("strength", graduated_renderer("strength", ranges, method="GraduatedSize"))]
+    if "pair_type" in frame:
+        width_cases = " ".join(f'WHEN "strength" <= {hi!r} THEN {widths_mm[min(i, len(widths_mm) - 1)]!r}'
+                               for i, hi in enumerate(edges[1:-1]))
+        width_expr = (f"CASE {width_cases} ELSE {widths_mm[min(len(edges) - 2, len(widths_mm) - 1)]!r} END"
+                      if width_cases else None)
+        cats = [Category(key, label(key, language),
+                         line_symbol(color, widths_mm[1], width_expression=width_expr, alpha=0.9))
+                for key, color in styles.PAIR_TYPE_COLORS.items()]
+        out.append(style("pair_type", categorized_renderer("pair_type", cats)))
+    return out

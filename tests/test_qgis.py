@@ -1,0 +1,500 @@
+"""The QGIS package: GeoPackage 1.2 + layer_styles + .qgz, checked in plain Python and
+in a real QGIS (PyQGIS under the system python3, run as a subprocess).
+
+The fixture study is tiny and hand-made: two districts side by side, four zones of two
+chains, one innovation district, five housing points; the result frames carry the
+DESIGN.md columns (with deliberate missing values, which must stay NULL).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from pyproj import CRS
+
+import geopandas as gpd
+from geo import styles
+from geo._types import AnalysisResult, LayerSource, Study
+from geo.qgis import write_qgis_package
+from geo.settings import settings_from_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECK_SCRIPT = ROOT / "tests" / "_pyqgis_check.py"
+SYSTEM_PYTHON = "/usr/bin/python3"
+WORKING = "EPSG:4544"
+
+
+def _box(x0: float, y0: float, x1: float, y1: float):
+    return shapely.box(x0, y0, x1, y1)
+
+
+def make_study(*, n_housing: int = 5) -> Study:
+    """Two districts (D1 west, D2 east), zones Z1..Z4 in chains A/B, one innovation district."""
+    crs = CRS.from_user_input(WORKING)
+    x0, y0 = 500_000.0, 3_400_000.0
+    districts = gpd.GeoDataFrame(
+        {"district_id": ["D1", "D2"], "name": ["西区", "东区"]},
+        geometry=[_box(x0, y0, x0 + 10_000, y0 + 10_000), _box(x0 + 10_000, y0, x0 + 20_000, y0 + 10_000)],
+        crs=crs)
+    zones = gpd.GeoDataFrame(
+        {"zone_id": ["Z1", "Z2", "Z3", "Z4"], "name": ["电子园", "电子二园", "医药园", "医药港"],
+         "chain": ["A", "A", "B", "B"], "jobs": [1000.0, 500.0, 800.0, 0.0],
+         "district_id": ["D1", "D2", "D1", "D2"], "output": [10.0, np.nan, 8.0, 2.0],
+         "role": ["rd", "manufacturing", None, "terminal"]},
+        geometry=[_box(x0 + 1000, y0 + 1000, x0 + 2000, y0 + 2000),
+                  _box(x0 + 12_000, y0 + 1000, x0 + 13_000, y0 + 2000),
+                  shapely.MultiPolygon([_box(x0 + 1000, y0 + 5000, x0 + 2000, y0 + 6000),
+                                        _box(x0 + 3000, y0 + 5000, x0 + 3500, y0 + 5500)]),
+                  _box(x0 + 15_000, y0 + 5000, x0 + 16_000, y0 + 6000)],
+        crs=crs)
+    innov = gpd.GeoDataFrame(
+        {"innov_id": ["I1"], "name": ["创新街区一"], "chains": ["A;B"], "jobs": [np.nan]},
+        geometry=[_box(x0 + 5000, y0 + 3000, x0 + 6000, y0 + 4000)], crs=crs)
+    rng = np.random.default_rng(1)
+    housing = gpd.GeoDataFrame(
+        {"housing_id": [f"H{i}" for i in range(n_housing)],
+         "dwellings": rng.integers(10, 500, n_housing).astype(float)},
+        geometry=shapely.points(rng.uniform(x0, x0 + 20_000, n_housing), rng.uniform(y0, y0 + 10_000, n_housing)),
+        crs=crs)
+    sources = {
+        "zones": LayerSource("zones", Path("zones.shp"), aliases={"zone_id": "ID", "name": "name", "jobs": "就业"}),
+        "districts": LayerSource("districts", Path("d.gpkg"), aliases={"district_id": "code", "name": "name"}),
+    }
+    return Study(crs=crs, zones=zones, districts=districts, innovation_districts=innov, housing=housing,
+                 sources=sources)
+
+
+def _centroid_lines(study: Study, a: list[str], b: list[str]):
+    c = study.zones.set_index("zone_id").geometry.centroid
+    return [shapely.LineString([c[i], c[j]]) for i, j in zip(a, b)]
+
+
+def make_results(study: Study) -> dict[str, AnalysisResult]:
+    """Result frames with the DESIGN.md columns (values plausible, NULLs deliberate)."""
+    crs = study.crs
+    zones = study.zones
+    wp = gpd.GeoDataFrame(
+        {"workplace_id": ["Z1", "Z2", "Z3", "Z4", "I1"],
+         "kind": ["zone"] * 4 + ["innovation_district"], "name": [*zones["name"], "创新街区一"],
+         "district_id": ["D1", "D2", "D1", "D2", "D1"], "jobs": [1000.0, 500.0, 800.0, 0.0, np.nan],
+         "workers_3000": [300.0, 0.0, 900.0, 10.0, 50.0], "workers_5000": [500.0, 0.0, 900.0, 20.0, 60.0],
+         "workers_10000": [900.0, 5.0, 1200.0, 20.0, 70.0], "workers": [500.0, 0.0, 900.0, 20.0, 60.0],
+         "jhr": [2.0, np.nan, 0.889, 0.0, np.nan],
+         "balance_class": ["jobs_rich", "no_housing", "balanced", "housing_rich", "housing_rich"],
+         "workers_shared": [400.0, 0.0, 700.0, 20.0, 60.0], "jhr_shared": [2.5, np.nan, 1.14, 0.0, np.nan]},
+        geometry=[*zones.geometry, study.innovation_districts.geometry.iloc[0]], crs=crs)
+    bd = gpd.GeoDataFrame(
+        {"district_id": ["D1", "D2"], "name": ["西区", "东区"], "jobs": [1800.0, 500.0],
+         "workers": [1400.0, 20.0], "jhr": [1.29, 25.0], "balance_class": ["jobs_rich", "jobs_rich"]},
+        geometry=list(study.districts.geometry), crs=crs)
+    balance = AnalysisResult("balance", tables={"balance_workplaces": wp, "balance_districts": bd})
+
+    pairs = gpd.GeoDataFrame(
+        {"zone_a": ["Z1", "Z3"], "zone_b": ["Z2", "Z4"], "chain": ["A", "B"],
+         "district_a": ["D1", "D1"], "district_b": ["D2", "D2"], "distance_m": [10_000.0, 13_000.0],
+         "strength": [0.05, 0.0013], "pair_type": ["rd_manufacturing", "peer"], "rank": [1, 1],
+         "recommended": [True, False], "reason": ["研发 + 制造", None]},
+        geometry=_centroid_lines(study, ["Z1", "Z3"], ["Z2", "Z4"]), crs=crs)
+    czones = gpd.GeoDataFrame(
+        {"zone_id": list(zones["zone_id"]), "name": list(zones["name"]), "chain": list(zones["chain"]),
+         "district_id": list(zones["district_id"]), "nearest_partner_id": ["Z2", "Z1", "Z4", "Z3"],
+         "nearest_partner_district": ["D2", "D1", "D2", "D1"],
+         "nearest_partner_m": [10_000.0, 10_000.0, 13_000.0, 13_000.0], "partners_within": [1, 1, 1, 1],
+         "nearest_innov_id": ["I1", "I1", None, None], "nearest_innov_m": [3000.0, 6000.0, np.nan, np.nan]},
+        geometry=list(zones.geometry), crs=crs)
+    chains = pd.DataFrame({"chain": ["A", "B"], "zones": [2, 2], "districts": [2, 2],
+                           "share_linked": [1.0, 1.0], "mean_nearest_partner_m": [10_000.0, 13_000.0],
+                           "standard_distance_m": [5500.0, np.nan]})
+    matrix = pd.DataFrame({"district_a": ["D1"], "district_b": ["D2"], "strength": [0.0513]})
+    collaboration = AnalysisResult("collaboration", tables={
+        "collaboration_pairs": pairs, "collaboration_zones": czones, "collaboration_chains": chains,
+        "collaboration_matrix": matrix})
+
+    cpz = gpd.GeoDataFrame(
+        {"zone_id": list(zones["zone_id"]), "name": list(zones["name"]), "chain": list(zones["chain"]),
+         "district_id": list(zones["district_id"]), "score": [1.0, 0.4, 0.7, 0.05],
+         "role": ["core", "periphery", "periphery", "periphery"], "core_id": [None, "Z1", "Z1", None],
+         "core_distance_m": [np.nan, 10_000.0, 3000.0, np.nan], "attach_prob": [np.nan, 1.0, 1.0, np.nan],
+         "strategy": ["independent_pole", "collaborative_subordinate", "collaborative_subordinate", "isolated"]},
+        geometry=list(zones.geometry), crs=crs)
+    links = gpd.GeoDataFrame(
+        {"zone_id": ["Z2", "Z3"], "core_id": ["Z1", "Z1"], "distance_m": [10_000.0, 3000.0],
+         "attach_prob": [1.0, 1.0]},
+        geometry=_centroid_lines(study, ["Z2", "Z3"], ["Z1", "Z1"]), crs=crs)
+    summary = pd.DataFrame({"n_cores": [1], "primacy": [0.46], "gini": [0.35], "rank_size_slope": [np.nan]})
+    core_periphery = AnalysisResult("core_periphery", tables={
+        "core_periphery_zones": cpz, "core_periphery_links": links, "core_periphery_summary": summary})
+    return {"balance": balance, "collaboration": collaboration, "core_periphery": core_periphery}
+
+
+def make_settings(tmp_path: Path, **overrides) -> object:
+    data = {"study": {"name": "Test study", "language": "en"}, "crs": {"working": WORKING},
+            "layers": {"zones": {"path": "zones.gpkg"}}}
+    for key, value in overrides.items():
+        data.setdefault(key, {}).update(value)
+    return settings_from_dict(data, base_dir=tmp_path)
+
+
+#: renderer type of each spatial layer's default style
+EXPECTED_RENDERERS = {
+    "districts": "singleSymbol", "zones": "categorizedSymbol", "innovation_districts": "singleSymbol",
+    "housing": "singleSymbol", "balance_workplaces": "categorizedSymbol",
+    "balance_districts": "graduatedSymbol", "collaboration_pairs": "graduatedSymbol",
+    "collaboration_zones": "categorizedSymbol", "core_periphery_zones": "categorizedSymbol",
+    "core_periphery_links": "singleSymbol",
+}
+TABLES = ("collaboration_chains", "collaboration_matrix", "core_periphery_summary")
+
+
+@pytest.fixture
+def package(tmp_path):
+    study = make_study()
+    results = make_results(study)
+    settings = make_settings(tmp_path)
+    gpkg, qgz = write_qgis_package(tmp_path / "out" / "qgis", study, results, settings)
+    return gpkg, qgz, study, results, settings
+
+
+# ---------------------------------------------------------------------------
+# plain Python
+
+
+def _sql(path: Path, query: str, *args):
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(query, args).fetchall()
+    finally:
+        con.close()
+
+
+def test_geopackage_is_version_1_2_with_every_layer(package):
+    gpkg, qgz, study, results, _ = package
+    assert gpkg.name == "zoneatlas.gpkg" and qgz.name == "zoneatlas.qgz"
+    assert _sql(gpkg, "PRAGMA application_id") == [(0x47504B47,)]   # 'GPKG'
+    assert _sql(gpkg, "PRAGMA user_version") == [(10200,)]
+    contents = dict(_sql(gpkg, "SELECT table_name, data_type FROM gpkg_contents"))
+    for name in EXPECTED_RENDERERS:
+        assert contents[name] == "features", name
+    for name in TABLES:
+        assert contents[name] == "attributes", name
+    assert contents["layer_styles"] == "attributes"
+    # features counts and write order as given
+    names = [row[0] for row in pyogrio.list_layers(gpkg)]
+    assert names[:4] == ["districts", "zones", "innovation_districts", "housing"]
+    assert names.index("balance_workplaces") < names.index("collaboration_pairs") < names.index("core_periphery_zones")
+    assert pyogrio.read_info(gpkg, layer="housing")["features"] == len(study.housing)
+
+
+def test_geopackage_crs_is_export_crs_and_geometries_reprojected(tmp_path):
+    study = make_study()
+    settings = make_settings(tmp_path, crs={"export": "EPSG:4490"})
+    gpkg, _ = write_qgis_package(tmp_path / "q", study, make_results(study), settings)
+    srs = dict(_sql(gpkg, "SELECT table_name, srs_id FROM gpkg_geometry_columns"))
+    assert set(srs.values()) == {4490}
+    back = gpd.read_file(gpkg, layer="zones", engine="pyogrio")
+    assert back.crs.equals(CRS.from_epsg(4490))
+    expected = study.zones.to_crs(4490)
+    assert np.allclose(shapely.get_coordinates(back.geometry.values), shapely.get_coordinates(expected.geometry.values))
+    # the default (no export CRS) is the working CRS
+    gpkg2, _ = write_qgis_package(tmp_path / "q2", study, make_results(study), make_settings(tmp_path))
+    assert set(dict(_sql(gpkg2, "SELECT table_name, srs_id FROM gpkg_geometry_columns")).values()) == {4544}
+
+
+def test_missing_values_are_null_never_zero_or_nan_text(package):
+    gpkg = package[0]
+    assert _sql(gpkg, "SELECT output FROM zones ORDER BY fid") == [(10.0,), (None,), (8.0,), (2.0,)]
+    assert _sql(gpkg, "SELECT role FROM zones WHERE zone_id = 'Z3'") == [(None,)]
+    assert _sql(gpkg, "SELECT jhr FROM balance_workplaces ORDER BY fid") == [(2.0,), (None,), (0.889,), (0.0,), (None,)]
+    assert _sql(gpkg, "SELECT reason, recommended FROM collaboration_pairs ORDER BY fid") == [
+        ("研发 + 制造", 1), (None, 0)]
+    assert _sql(gpkg, "SELECT nearest_innov_id, nearest_innov_m FROM collaboration_zones WHERE zone_id='Z3'") == [
+        (None, None)]
+    assert _sql(gpkg, "SELECT standard_distance_m FROM collaboration_chains ORDER BY fid") == [(5500.0,), (None,)]
+    assert _sql(gpkg, "SELECT rank_size_slope, n_cores FROM core_periphery_summary") == [(None, 1)]
+    assert _sql(gpkg, "SELECT count(*) FROM balance_workplaces WHERE jhr = 'nan' OR balance_class = 'nan'") == [(0,)]
+
+
+def test_layer_styles_table_has_qgis_layout_and_one_default_per_layer(package):
+    gpkg = package[0]
+    cols = [row[1] for row in _sql(gpkg, "PRAGMA table_info(layer_styles)")]
+    assert cols == ["id", "f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column",
+                    "styleName", "styleQML", "styleSLD", "useAsDefault", "description", "owner", "ui",
+                    "update_time"]
+    defaults = _sql(gpkg, "SELECT f_table_name, f_geometry_column, styleQML FROM layer_styles WHERE useAsDefault = 1")
+    assert sorted(r[0] for r in defaults) == sorted(EXPECTED_RENDERERS)
+    for name, geom_col, qml in defaults:
+        assert geom_col == "geom"
+        root = ET.fromstring(qml.split("\n", 1)[1])
+        assert root.tag == "qgis"
+        assert root.find("renderer-v2").get("type") == EXPECTED_RENDERERS[name], name
+    # gpkg_ogr_contents feature count kept in step, as GDAL's triggers do for QGIS' table
+    n = _sql(gpkg, "SELECT count(*) FROM layer_styles")[0][0]
+    assert _sql(gpkg, "SELECT feature_count FROM gpkg_ogr_contents WHERE table_name = 'layer_styles'") == [(n,)]
+    # non-default alternatives exist (score of the core-periphery zones)
+    alt = _sql(gpkg, "SELECT styleName, useAsDefault FROM layer_styles WHERE f_table_name = 'core_periphery_zones'")
+    assert ("score", 0) in alt and ("strategy", 1) in alt
+
+
+def _qml(gpkg: Path, layer: str, style: str | None = None) -> ET.Element:
+    q = "SELECT styleQML FROM layer_styles WHERE f_table_name = ? AND " + (
+        "styleName = ?" if style else "useAsDefault = ?")
+    text = _sql(gpkg, q, layer, style or 1)[0][0]
+    return ET.fromstring(text.split("\n", 1)[1])
+
+
+def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
+    gpkg, _, study, results, _ = package
+    from geo._qml import rgba
+
+    # balance_class categories: every class, colour from BALANCE_CLASS_COLORS, English labels
+    root = _qml(gpkg, "balance_workplaces")
+    cats = root.find("renderer-v2/categories")
+    assert [c.get("value") for c in cats] == list(styles.BALANCE_CLASSES)
+    assert [c.get("label") for c in cats] == ["Jobs-rich", "Balanced", "Housing-rich", "No housing in reach"]
+    symbols = {s.get("name"): s for s in root.find("renderer-v2/symbols")}
+    for cat in cats:
+        fill = symbols[cat.get("symbol")].find("layer/prop[@k='color']").get("v")
+        assert fill.rsplit(",", 1)[0] == rgba(styles.BALANCE_CLASS_COLORS[cat.get("value")]).rsplit(",", 1)[0]
+    assert root.find("labeling/settings/text-style").get("fieldName") == "name"
+
+    # jhr ranges: upper limits are JHR_BREAKS, then the data max (25); colours JHR_COLORS
+    ranges = _qml(gpkg, "balance_districts").find("renderer-v2/ranges")
+    uppers = [float(r.get("upper")) for r in ranges]
+    assert uppers == [*styles.JHR_BREAKS, 25.0]
+    assert float(ranges[0].get("lower")) == 0.5 or float(ranges[0].get("lower")) <= 1.29
+
+    # strength: quantile breaks of geo.styles, widths LINE_WIDTHS / 2 mm
+    root = _qml(gpkg, "collaboration_pairs")
+    strength = results["collaboration"].tables["collaboration_pairs"]["strength"]
+    breaks = styles.graduated_breaks(strength, k=5)
+    uppers = [float(r.get("upper")) for r in root.find("renderer-v2/ranges")]
+    assert uppers[:-1] == pytest.approx(breaks) and uppers[-1] == pytest.approx(strength.max())
+    widths = [float(s.find("layer/prop[@k='line_width']").get("v")) for s in root.find("renderer-v2/symbols")]
+    assert widths == [w / 2 for w in styles.LINE_WIDTHS[:len(widths)]]
+
+    # chain colours are the same in zones and collaboration_zones, from chain_colors
+    expected = styles.chain_colors(study.zones["chain"])
+    for layer in ("zones", "collaboration_zones"):
+        r = _qml(gpkg, layer).find("renderer-v2")
+        assert r.get("attr") == "chain"
+        syms = {s.get("name"): s for s in r.find("symbols")}
+        got = {c.get("value"): syms[c.get("symbol")].find("layer/prop[@k='color']").get("v") for c in r.find("categories")}
+        assert got == {k: rgba(v, 0.75) for k, v in expected.items()}
+
+
+def test_aliases_in_study_language_and_original_column_names(tmp_path):
+    study = make_study()
+    settings = make_settings(tmp_path, study={"language": "zh"})
+    gpkg, _ = write_qgis_package(tmp_path / "q", study, make_results(study), settings)
+    aliases = {a.get("field"): a.get("name") for a in _qml(gpkg, "zones").find("aliases")}
+    assert aliases["zone_id"] == "功能区编号（原字段 ID）"
+    assert aliases["name"] == "名称"                 # same column name: no source note
+    assert aliases["jobs"] == "就业岗位（原字段 就业）"
+    assert aliases["fid"] == ""
+    wp = {a.get("field"): a.get("name") for a in _qml(gpkg, "balance_workplaces").find("aliases")}
+    assert wp["workers_3000"] == "3公里内居住就业人口" and wp["jhr"] == "职住比"
+    cats = [c.get("label") for c in _qml(gpkg, "core_periphery_zones").find("renderer-v2/categories")]
+    assert cats == ["独立极核", "协同从属", "孤立"]
+
+
+def _project(qgz: Path) -> ET.Element:
+    with zipfile.ZipFile(qgz) as archive:
+        names = archive.namelist()
+        assert names == ["zoneatlas.qgs"]
+        return ET.fromstring(archive.read(names[0]).decode("utf-8").split("\n", 1)[1])
+
+
+@pytest.mark.parametrize("basemap, expected", [
+    ("none", []),
+    ("osm", ["https://tile.openstreetmap.org/%7Bz%7D/%7Bx%7D/%7By%7D.png"]),
+    ("carto-light", ["basemaps.cartocdn.com/light_all"]),
+    ("amap", ["webrd01.is.autonavi.com"]),
+    ("tianditu", []),   # no key: no basemap
+    ({"url": "https://{s}.tiles.example.org/{z}/{x}/{y}.png?a=1&b=2", "attribution": "x"},
+     ["https://a.tiles.example.org/%7Bz%7D/%7Bx%7D/%7By%7D.png?a%3D1%26b%3D2"]),
+])
+def test_project_basemap_is_an_xyz_layer(tmp_path, monkeypatch, basemap, expected):
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    study = make_study()
+    settings = make_settings(tmp_path, map={"basemap": basemap})
+    _, qgz = write_qgis_package(tmp_path / "q", study, {}, settings)
+    sources = [m.findtext("datasource") for m in _project(qgz).iter("maplayer") if m.get("type") == "raster"]
+    assert len(sources) == len(expected)
+    for source, fragment in zip(sources, expected):
+        assert source.startswith("type=xyz&url=") and fragment in source
+
+
+def test_tianditu_with_key_gives_base_and_label_layers(tmp_path):
+    study = make_study()
+    settings = make_settings(tmp_path, map={"basemap": "tianditu", "tianditu_key": "KEY123"})
+    _, qgz = write_qgis_package(tmp_path / "q", study, {}, settings)
+    sources = [m.findtext("datasource") for m in _project(qgz).iter("maplayer") if m.get("type") == "raster"]
+    assert len(sources) == 2 and all("tk%3DKEY123" in s for s in sources)
+
+
+def test_project_paths_groups_and_crs(package):
+    _, qgz, _, _, _ = package
+    root = _project(qgz)
+    assert root.find("properties/Paths/Absolute").text == "false"
+    assert root.findtext("projectCrs/spatialrefsys/authid") == "EPSG:4544"
+    sources = [m.findtext("datasource") for m in root.iter("maplayer") if m.get("type") == "vector"]
+    assert sources and all(s.startswith("./zoneatlas.gpkg|layername=") for s in sources)
+    groups = [g.get("name") for g in root.find("layer-tree-group").findall("layer-tree-group")]
+    assert groups == ["Jobs–housing balance", "Cross-district collaboration", "Core–periphery layout", "Inputs"]
+    # points and lines above polygons inside a group; housing off by default
+    inputs = root.find("layer-tree-group").findall("layer-tree-group")[-1]
+    names = [n.get("source").rsplit("=", 1)[1] for n in inputs.findall("layer-tree-layer")]
+    assert names == ["housing", "innovation_districts", "districts", "zones"]
+    assert inputs.find("layer-tree-layer").get("checked") == "Qt::Unchecked"
+    collab = root.find("layer-tree-group").findall("layer-tree-group")[1]
+    assert collab.find("layer-tree-layer").get("source").endswith("collaboration_pairs")
+
+
+def test_only_some_analyses(tmp_path):
+    study = make_study()
+    results = make_results(study)
+    gpkg, qgz = write_qgis_package(tmp_path / "q", study, {"core_periphery": results["core_periphery"]},
+                                   make_settings(tmp_path))
+    names = {row[0] for row in pyogrio.list_layers(gpkg)}
+    assert "core_periphery_zones" in names and "balance_workplaces" not in names
+    groups = [g.get("name") for g in _project(qgz).find("layer-tree-group").findall("layer-tree-group")]
+    assert groups == ["Core–periphery layout", "Inputs"]
+
+
+def test_inputs_are_not_modified(tmp_path):
+    study = make_study()
+    results = make_results(study)
+    before = study.zones.copy()
+    pairs_before = results["collaboration"].tables["collaboration_pairs"].copy()
+    write_qgis_package(tmp_path / "q", study, results, make_settings(tmp_path, crs={"export": "EPSG:4490"}))
+    pd.testing.assert_frame_equal(study.zones, before)
+    pd.testing.assert_frame_equal(results["collaboration"].tables["collaboration_pairs"], pairs_before)
+
+
+# ---------------------------------------------------------------------------
+# real client: PyQGIS
+
+
+def _pyqgis_available() -> bool:
+    if not Path(SYSTEM_PYTHON).exists():
+        return False
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True, timeout=120)
+    return probe.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def pyqgis():
+    if not _pyqgis_available():
+        if os.environ.get("CI"):
+            pytest.fail("PyQGIS is required in CI: install the Debian packages qgis and python3-qgis")
+        pytest.skip("PyQGIS not available under /usr/bin/python3 (Debian packages qgis, python3-qgis)")
+    return SYSTEM_PYTHON
+
+
+def run_pyqgis_check(python: str, tmp_path: Path, *args: str | Path) -> dict:
+    home = tmp_path / "qgis-home"
+    home.mkdir(exist_ok=True)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
+           "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(home),
+           "QGIS_CUSTOM_CONFIG_PATH": str(home / "profile"), "LANG": "C.UTF-8"}
+    proc = subprocess.run([python, str(CHECK_SCRIPT), *map(str, args)], capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def gpkg_counts(gpkg: Path) -> dict[str, int]:
+    return {name: pyogrio.read_info(gpkg, layer=name)["features"]
+            for name, _ in pyogrio.list_layers(gpkg) if name != "layer_styles"}
+
+
+def _assert_report(report: dict, gpkg: Path, *, crs: str, groups: list[str]) -> None:
+    counts = gpkg_counts(gpkg)
+    project = report["project"]
+    assert project["read"], report
+    assert project["crs"] == crs
+    assert project["groups"] == groups
+    vectors = {l["layername"]: l for l in project["layers"] if l["provider"] == "ogr"}
+    assert set(vectors) == set(counts)
+    for name, info in vectors.items():
+        assert info["valid"], name
+        assert info["features"] == counts[name], name
+        assert info["source"].startswith(str(gpkg.parent.resolve())), info["source"]
+        if name in EXPECTED_RENDERERS:
+            assert info["renderer"] == EXPECTED_RENDERERS[name], name
+    for l in project["layers"]:
+        assert l["valid"], l
+    # each layer on its own gets its default style from layer_styles
+    for name, info in report["standalone"].items():
+        assert info["valid"], name
+        assert info["renderer"] == EXPECTED_RENDERERS[name], name
+    assert set(report["standalone"]) == set(EXPECTED_RENDERERS)
+    # no QGIS warnings about our layers, styles or the project
+    assert {"message": "probe", "tag": "zoneatlas-check", "level": 0} in report["messages"]
+    bad = [m for m in report["messages"] if m["level"] >= 1]
+    assert not bad, bad
+
+
+@pytest.mark.qgis
+def test_pyqgis_opens_project_and_layers(pyqgis, package, tmp_path):
+    gpkg, qgz, _, _, _ = package
+    report = run_pyqgis_check(pyqgis, tmp_path, qgz, gpkg)
+    _assert_report(report, gpkg, crs="EPSG:4544",
+                   groups=["Jobs–housing balance", "Cross-district collaboration", "Core–periphery layout",
+                           "Inputs"])
+    project = report["project"]
+    # the basemap (carto-light by default) is a valid XYZ layer
+    rasters = [l for l in project["layers"] if l["provider"] == "wms"]
+    assert len(rasters) == 1 and rasters[0]["valid"] and "type=xyz" in rasters[0]["source"]
+    by_name = {l["layername"]: l for l in project["layers"] if l["provider"] == "ogr"}
+    # field aliases and categories as written
+    assert by_name["balance_workplaces"]["aliases"]["jhr"] == "Jobs–housing ratio"
+    assert by_name["balance_workplaces"]["categories"] == list(styles.BALANCE_CLASSES)
+    assert by_name["core_periphery_zones"]["styles"] == ["role", "score", "strategy"]
+    assert by_name["core_periphery_zones"]["alt_renderers"]["score"] == "graduatedSymbol"
+    assert by_name["zones"]["labels"] is True
+    assert by_name["housing"]["visible"] is False and by_name["zones"]["visible"] is True
+    # data-defined pair-type colour on the strength classes is active
+    assert by_name["collaboration_pairs"]["color_expression"].startswith("CASE WHEN \"pair_type\"")
+
+
+@pytest.mark.qgis
+def test_pyqgis_project_survives_move_and_zip(pyqgis, package, tmp_path):
+    gpkg, qgz, _, _, _ = package
+    moved = tmp_path / "elsewhere" / "deep" / "qgis"
+    shutil.copytree(gpkg.parent, moved)
+    shutil.rmtree(gpkg.parent)                     # the original is gone: no absolute path may survive
+    archive = shutil.make_archive(str(tmp_path / "handover"), "zip", moved.parent, "qgis")
+    unzipped = tmp_path / "unzipped"
+    shutil.unpack_archive(archive, unzipped)
+    for folder in (moved, unzipped / "qgis"):
+        report = run_pyqgis_check(pyqgis, tmp_path, folder / "zoneatlas.qgz", folder / "zoneatlas.gpkg")
+        _assert_report(report, folder / "zoneatlas.gpkg", crs="EPSG:4544",
+                       groups=["Jobs–housing balance", "Cross-district collaboration",
+                               "Core–periphery layout", "Inputs"])
+
+
+@pytest.mark.qgis
+def test_pyqgis_export_crs_zh_and_no_basemap(pyqgis, tmp_path):
+    study = make_study()
+    settings = make_settings(tmp_path, crs={"export": "EPSG:4490"}, study={"language": "zh"},
+                             map={"basemap": "none"})
+    gpkg, qgz = write_qgis_package(tmp_path / "q", study, make_results(study), settings)
+    report = run_pyqgis_check(pyqgis, tmp_path, qgz, gpkg)
+    _assert_report(report, gpkg, crs="EPSG:4490", groups=["职住平衡", "跨区协同", "中心—外围格局", "输入数据"])
+    assert not [l for l in report["project"]["layers"] if l["provider"] == "wms"]
+    by_name = {l["layername"]: l for l in report["project"]["layers"]}
+    assert by_name["zones"]["crs"] == "EPSG:4490"
+    assert by_name["zones"]["title"] == "产业功能区"
