@@ -1,0 +1,255 @@
+"""Shared pieces of the three analysis maps: context, new map, styles, finishing controls."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import folium
+import numpy as np
+import pandas as pd
+
+import geopandas as gpd
+from geo import styles
+from geo._types import Study
+from geo.i18n import TERMS, label
+from geo.settings import Settings
+from geo.webmap._basemaps import Basemap
+from geo.webmap._controls import (
+    Finish, Fullscreen, GroupedLayerControl, Init, Legend, LegendSection, LayerGroup, Search, Title,
+    _Call, add_inline_assets,
+)
+from geo.webmap._layers import Display, GeoJsonLayer, feature_collection
+
+UI_TEXT = {
+    "zh": {"layers": "图层", "legend": "图例", "search": "搜索功能区名称…", "noMatch": "无匹配",
+           "fullscreen": "全屏", "back": "← 图集首页", "analysis": "分析结果", "context": "背景图层",
+           "basemap": "底图", "colouring": "功能区着色"},
+    "en": {"layers": "Layers", "legend": "Legend", "search": "Search zone name…", "noMatch": "No match",
+           "fullscreen": "Full screen", "back": "← Atlas", "analysis": "Analysis", "context": "Context",
+           "basemap": "Basemap", "colouring": "Zone colouring"},
+}
+
+#: Display format of well-known fields (see ``zoneatlas.fmt`` in the runtime).
+FIELD_FORMATS = {
+    "jobs": "int", "workers": "people", "workers_shared": "people", "jhr": "ratio", "jhr_shared": "ratio",
+    "balance_class": "cat", "kind": "cat", "pair_type": "cat", "strategy": "cat", "role": "cat",
+    "recommended": "bool", "strength": "num", "score": "num", "attach_prob": "pct",
+    "share_linked": "pct", "partners_within": "int", "rank": "int", "output": "num", "firms": "int",
+    "leader_firms": "int", "rd_platforms": "int", "dwellings": "int", "landuse_entropy": "ratio",
+    "residential_share": "pct",
+}
+
+
+def field_format(key: str) -> str:
+    if key in FIELD_FORMATS:
+        return FIELD_FORMATS[key]
+    if key.startswith("workers_"):
+        return "people"
+    if key.endswith("_m"):
+        return "km"
+    return "text"
+
+
+@dataclass
+class MapContext:
+    """Everything a map builder needs besides the analysis result."""
+
+    study: Study
+    settings: Settings
+    basemap: Basemap
+    display: Display = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.display = Display(self.study.crs, gcj02=self.basemap.gcj02)
+
+    @property
+    def lang(self) -> str:
+        return self.settings.study.language
+
+    @property
+    def text(self) -> dict[str, str]:
+        return UI_TEXT[self.lang]
+
+    def label(self, key: str) -> str:
+        """The i18n label without a metres suffix (values are shown in km)."""
+        text = label(key, self.lang)
+        return re.sub(r"\s*(（米）|\(m\))$", "", text)
+
+    def fields(self, keys: Iterable[str | tuple[str, str] | tuple[str, str, str]],
+               frame: pd.DataFrame | None = None) -> list[list[str]]:
+        """Popup/tooltip field specs ``[key, label, format]`` (only columns in ``frame``)."""
+        out = []
+        for key in keys:
+            if isinstance(key, tuple) and len(key) == 2:   # (field, format)
+                spec = [key[0], self.label(key[0]), key[1]]
+            elif isinstance(key, tuple):                    # (field, label, format)
+                spec = list(key)
+            else:
+                spec = [key, self.label(key), field_format(key)]
+            if frame is None or spec[0] in frame.columns:
+                out.append(spec)
+        return out
+
+
+def new_map(ctx: MapContext, page_title: str) -> folium.Map:
+    """A folium map with inline Leaflet, no CDN links, our runtime and the basemap."""
+    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, control_scale=True,
+                   max_zoom=max(ctx.basemap.max_zoom, 18) if ctx.basemap.tiles else 19)
+    m.default_js = []
+    m.default_css = []
+    root = m.get_root()
+    root.title = html.escape(page_title)
+    add_inline_assets(root)
+    labels = {k: (zh if ctx.lang == "zh" else en) for k, (zh, en) in TERMS.items()}
+    m.add_child(Init({"lang": ctx.lang, "labels": labels, "text": ctx.text,
+                      "basemap": bool(ctx.basemap.tiles), "layers": {}}), name="za_init")
+    tiles = ctx.basemap.tile_layers()
+    for t in tiles:
+        m.add_child(t)
+    if tiles:
+        m.add_child(BasemapGroup(tiles), name="za_basemap")
+    return m
+
+
+class BasemapGroup(_Call):
+    """Registers the basemap tile layers as one toggleable ``basemap`` overlay."""
+
+    def __init__(self, tiles: Sequence[folium.TileLayer]) -> None:
+        super().__init__()
+        self._name = "BasemapGroup"
+        self.tiles = list(tiles)
+
+    def script(self, map_var: str) -> str:
+        names = ", ".join(t.get_name() for t in self.tiles)
+        return f"zoneatlas.overlays.basemap = L.layerGroup([{names}]).addTo({map_var});"
+
+
+def categorical_index(values: pd.Series, categories: Sequence[str]) -> np.ndarray:
+    """Index of each value in ``categories``; ``len(categories)`` for anything else."""
+    lookup = {c: i for i, c in enumerate(categories)}
+    return np.array([lookup.get(v, len(categories)) if isinstance(v, str) else len(categories)
+                     for v in values.astype(object)], dtype=int)
+
+
+def graduated_index(values: pd.Series, breaks: Sequence[float]) -> np.ndarray:
+    """Class of each value (``styles.classify``); missing values get the last index + 1."""
+    cls = styles.classify(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float), breaks)
+    return np.where(cls < 0, len(breaks) + 1, cls)
+
+
+def fmt_number(value: float, fmt: str, lang: str) -> str:
+    """Python twin of the runtime's number formats, for legends and the atlas page."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "—"
+    if fmt == "km":
+        return f"{value / 1000:,.1f} {'公里' if lang == 'zh' else 'km'}"
+    if fmt == "pct":
+        return f"{value * 100:.1f}%"
+    if fmt == "people":
+        return f"{value:,.0f} {'人' if lang == 'zh' else 'people'}"
+    if fmt == "int":
+        return f"{value:,.0f}"
+    if fmt == "ratio":
+        return f"{value:.2f}"
+    return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+
+
+def graduated_rows(values: pd.Series, breaks: Sequence[float], colors: Sequence[str], fmt: str,
+                   lang: str, *, row=None) -> list[str]:
+    """Legend rows ``lower – upper`` for the classes that occur."""
+    from geo.webmap._controls import swatch_row
+
+    row = row or (lambda text, color: swatch_row(text, color))
+    arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    ranges = styles.class_ranges(arr, breaks)
+    return [row(f"{fmt_number(lo, fmt, lang)} – {fmt_number(hi, fmt, lang)}", colors[i])
+            for i, (lo, hi) in enumerate(ranges)]
+
+
+def add_layer(m: folium.Map, ctx: MapContext, layer_id: str, frame: gpd.GeoDataFrame, *,
+              label_text: str, styles_list: list[dict], style_index: np.ndarray | None = None,
+              props: Sequence[str] = (), tolerance_m: float = 5.0, **kwargs: Any) -> GeoJsonLayer:
+    """Add one overlay built from ``frame`` (geometries prepared by ``ctx.display``)."""
+    geoms = ctx.display.geometries(frame.geometry, tolerance_m)
+    cols = [c for c in dict.fromkeys(props) if c in frame.columns]
+    data, count = feature_collection(geoms, pd.DataFrame(frame[cols]).reset_index(drop=True), style_index)
+    layer = GeoJsonLayer(layer_id, data, count, styles_list, label=label_text, **kwargs)
+    m.add_child(layer, name=f"za_layer_{layer_id}")
+    init = m._children["za_init"]
+    init.config["layers"][layer_id] = {"popup": kwargs.get("popup"), "titleField": kwargs.get("title_field")}
+    return layer
+
+
+def district_outlines(m: folium.Map, ctx: MapContext) -> GeoJsonLayer | None:
+    """District boundaries as a backdrop (always present, above the basemap)."""
+    d = ctx.study.districts
+    if d is None or not len(d):
+        return None
+    style = {"color": styles.DISTRICT_OUTLINE, "weight": 1.6, "fill": False, "dashArray": "6 4", "opacity": 0.9}
+    return add_layer(m, ctx, "districts", d, label_text=ctx.label("districts"), styles_list=[style],
+                     props=["name"], pane="zaBack", interactive=False, tolerance_m=20.0)
+
+
+def finish_map(m: folium.Map, ctx: MapContext, *, title: str, groups: list[LayerGroup],
+               legend: list[LegendSection], bounds: list[list[float]]) -> folium.Map:
+    """Add the layer control, legend, search, fullscreen, title and the fit/ready call."""
+    if "za_basemap" in m._children:
+        groups = [*groups, LayerGroup(ctx.text["basemap"], [_item("basemap", ctx.basemap.label)])]
+    m.add_child(GroupedLayerControl(groups), name="za_layer_control")
+    m.add_child(Legend(legend), name="za_legend")
+    m.add_child(Search(), name="za_search")
+    m.add_child(Fullscreen(), name="za_fullscreen")
+    sub = label("synthetic", ctx.lang) if ctx.settings.study.synthetic else None
+    m.add_child(Title(title, sub, {"text": ctx.text["back"], "href": "index.html"}), name="za_title")
+    m.add_child(Finish(bounds), name="za_finish")
+    return m
+
+
+def _item(layer_id: str, text: str):
+    from geo.webmap._controls import LayerItem
+
+    return LayerItem(layer_id, text)
+
+
+def layers_of(m: folium.Map) -> dict[str, GeoJsonLayer]:
+    """The overlays of a built map by id (for tests and the benchmark)."""
+    return {c.layer_id: c for c in m._children.values() if isinstance(c, GeoJsonLayer)}
+
+
+def map_title(ctx: MapContext, key: str) -> str:
+    return f"{ctx.settings.study.name} — {label(key, ctx.lang)}"
+
+
+def value_names(frame: pd.DataFrame, id_col: str, name_col: str = "name") -> Mapping[Any, str]:
+    if frame is None or id_col not in frame or name_col not in frame:
+        return {}
+    return dict(zip(frame[id_col].astype(object), frame[name_col].astype(object)))
+
+
+def dedupe_styles(per_feature: Sequence[dict]) -> tuple[list[dict], np.ndarray]:
+    """Unique style dicts and the index of each feature's style among them."""
+    unique: dict[tuple, int] = {}
+    out: list[dict] = []
+    idx = np.empty(len(per_feature), dtype=int)
+    for i, s in enumerate(per_feature):
+        key = tuple(sorted(s.items()))
+        if key not in unique:
+            unique[key] = len(out)
+            out.append(dict(s))
+        idx[i] = unique[key]
+    if not out:
+        out.append({})
+    return out, idx
+
+
+def with_names(frame: pd.DataFrame, column: str, names: Mapping[Any, str], new: str) -> pd.DataFrame:
+    """A copy of ``frame`` with ``new`` = the name of the id in ``column`` (id when unknown)."""
+    out = frame.copy()
+    if column in out:
+        ids = out[column].astype(object)
+        out[new] = [names.get(v, v) if v is not None and v == v else None for v in ids]
+    return out

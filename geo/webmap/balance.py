@@ -1,0 +1,171 @@
+"""balance.html: jobs–housing balance of workplaces, catchments, housing density, districts."""
+
+from __future__ import annotations
+
+import logging
+
+import folium
+import numpy as np
+import pandas as pd
+import shapely
+
+import geopandas as gpd
+from geo import styles
+from geo._types import AnalysisResult, Study
+from geo.settings import Settings
+from geo.webmap._base import (
+    MapContext, add_layer, categorical_index, district_outlines, finish_map, fmt_number,
+    graduated_index, graduated_rows, map_title, new_map,
+)
+from geo.webmap._controls import LayerGroup, LayerItem, LegendSection, line_row, swatch_row
+from geo.webmap._layers import hex_size_for, hexagon_grid
+
+log = logging.getLogger(__name__)
+
+
+def housing_hexagons(study: Study, settings: Settings) -> tuple[gpd.GeoDataFrame, float] | None:
+    """Resident workers of the housing layer (or population raster) summed into hexagons.
+
+    Workers = dwellings × ``workers_per_dwelling`` (population × ``employment_rate`` where
+    dwellings are missing), as in the balance analysis. Returns the occupied cells
+    (``workers``, ``points``) in the working CRS and the hexagon circumradius in metres,
+    or ``None`` when the study has no housing.
+    """
+    b = settings.balance
+    housing = study.housing
+    if housing is not None and len(housing):
+        geoms = np.asarray(housing.geometry.values, dtype=object)
+        if not (shapely.get_type_id(geoms) == 0).all():
+            geoms = shapely.point_on_surface(geoms)
+        x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+        workers = np.full(len(housing), np.nan)
+        if "dwellings" in housing:
+            workers = pd.to_numeric(housing["dwellings"], errors="coerce").to_numpy(float) * b.workers_per_dwelling
+        if "population" in housing:
+            pop = pd.to_numeric(housing["population"], errors="coerce").to_numpy(float) * b.employment_rate
+            workers = np.where(np.isfinite(workers), workers, pop)
+        workers = np.where(np.isfinite(workers), workers, 0.0)
+    elif study.population is not None:
+        x, y, values = study.population.cell_centres()
+        workers = values * b.employment_rate
+    else:
+        return None
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y, workers = x[ok], y[ok], workers[ok]
+    if not len(x):
+        return None
+    size = hex_size_for(x, y)
+    polys, totals, counts = hexagon_grid(x, y, workers, size_m=size)
+    cells = gpd.GeoDataFrame({"workers": totals, "points": counts}, geometry=polys, crs=study.crs)
+    return cells[cells["workers"] > 0].reset_index(drop=True), size
+
+
+def _class_text(ctx: MapContext, cls: str) -> str:
+    lo, hi = ctx.settings.balance.balanced_range
+    extra = {"jobs_rich": f" (> {hi:g})", "balanced": f" ({lo:g}–{hi:g})", "housing_rich": f" (< {lo:g})"}
+    return ctx.label(cls) + extra.get(cls, "")
+
+
+def jhr_class_texts(breaks=styles.JHR_BREAKS) -> list[str]:
+    """Legend text of the jobs–housing ratio choropleth classes."""
+    b = list(breaks)
+    return [f"≤ {b[0]:g}", *[f"{lo:g} – {hi:g}" for lo, hi in zip(b, b[1:])], f"> {b[-1]:g}"]
+
+
+def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
+    """The folium map of the balance analysis (not yet written)."""
+    title = map_title(ctx, "balance")
+    m = new_map(ctx, title)
+    t = ctx.text
+    legend: list[LegendSection] = []
+    analysis, context = LayerGroup(t["analysis"]), LayerGroup(t["context"])
+    district_outlines(m, ctx)
+
+    hexes = housing_hexagons(ctx.study, ctx.settings)
+    if hexes is not None and len(hexes[0]):
+        cells, size = hexes
+        breaks = styles.graduated_breaks(cells["workers"])
+        colors = styles.ramp(len(breaks) + 1)
+        style_list = [{"stroke": False, "fillColor": c, "fillOpacity": 0.55} for c in colors]
+        name = "居住就业人口密度" if ctx.lang == "zh" else "Resident workers (density)"
+        tip = ctx.fields([("workers", name, "people"), ("points", "居住点数" if ctx.lang == "zh" else "Housing features", "int")])
+        add_layer(m, ctx, "housing_density", cells, label_text=name, styles_list=style_list,
+                  style_index=graduated_index(cells["workers"], breaks), props=["workers", "points"],
+                  tooltip=tip, pane="zaBack", canvas=True, tolerance_m=0)
+        across = fmt_number(size * np.sqrt(3), "km", ctx.lang)
+        note = (f"六边形网格（宽 {across}），每格居住就业人口" if ctx.lang == "zh"
+                else f"Hexagons {across} across; resident workers per cell")
+        legend.append(LegendSection(name, graduated_rows(cells["workers"], breaks, colors, "people", ctx.lang,
+                                                         row=lambda s, c: swatch_row(s, c, c, opacity=0.55)),
+                                    ["housing_density"], note))
+        context.items.append(LayerItem("housing_density", name))
+
+    districts = result.tables.get("balance_districts")
+    if isinstance(districts, gpd.GeoDataFrame) and len(districts):
+        breaks = list(styles.JHR_BREAKS)
+        style_list = [{"color": styles.DISTRICT_OUTLINE, "weight": 1, "fillColor": c, "fillOpacity": 0.6}
+                      for c in styles.JHR_COLORS] + [{"color": styles.DISTRICT_OUTLINE, "weight": 1,
+                                                      "fillColor": "#cccccc", "fillOpacity": 0.4}]
+        fields = ctx.fields(["name", "district_id", "jobs", "workers", "jhr", "balance_class"], districts)
+        name = ctx.label("balance_districts")
+        add_layer(m, ctx, "balance_districts", districts, label_text=name, styles_list=style_list,
+                  style_index=graduated_index(districts["jhr"], breaks), props=[f[0] for f in fields],
+                  popup=fields, tooltip=fields[:1] + [f for f in fields if f[0] == "jhr"], title_field=None,
+                  show=False, pane="zaBack", tolerance_m=20.0)
+        rows = [swatch_row(text, c, styles.DISTRICT_OUTLINE, opacity=0.6)
+                for text, c in zip(jhr_class_texts(breaks), styles.JHR_COLORS)]
+        legend.append(LegendSection(f"{name} — {ctx.label('jhr')}", rows, ["balance_districts"]))
+        context.items.append(LayerItem("balance_districts", name))
+
+    workplaces = result.tables.get("balance_workplaces")
+    if isinstance(workplaces, gpd.GeoDataFrame) and len(workplaces):
+        radius = ctx.settings.balance.radius_m
+        classes = list(styles.BALANCE_CLASSES)
+        kinds = ["zone", "innovation_district"]
+        style_list = []
+        for cls in [*classes, None]:
+            for kind in kinds:
+                style_list.append({"color": styles.ZONE_OUTLINE if kind == "zone" else styles.INNOVATION_COLOR,
+                                   "weight": 1 if kind == "zone" else 2.5,
+                                   "fillColor": styles.BALANCE_CLASS_COLORS.get(cls, "#cccccc"),
+                                   "fillOpacity": 0.85})
+        cls_idx = categorical_index(workplaces.get("balance_class", pd.Series([None] * len(workplaces))), classes)
+        kind_idx = (workplaces.get("kind", pd.Series(["zone"] * len(workplaces))).astype(str)
+                    == "innovation_district").to_numpy().astype(int)
+        radii = [c for c in workplaces.columns if c.startswith("workers_") and c.removeprefix("workers_").isdigit()]
+        fields = ctx.fields(["name", "workplace_id", "kind", "district_id", "jobs", "workers", *radii, "jhr",
+                             "balance_class", "workers_shared", "jhr_shared"], workplaces)
+        tip = ctx.fields(["balance_class", "jhr", "jobs", "workers"], workplaces)
+        name = ctx.label("balance_workplaces")
+        add_layer(m, ctx, "workplaces", workplaces, label_text=name, styles_list=style_list,
+                  style_index=cls_idx * 2 + kind_idx, props=[f[0] for f in fields], popup=fields, tooltip=tip,
+                  title_field="name", search_field="name", id_field="workplace_id", on_click="catchment")
+        rows = [swatch_row(_class_text(ctx, c), styles.BALANCE_CLASS_COLORS[c], styles.ZONE_OUTLINE, opacity=0.85)
+                for c in classes]
+        rows.append(swatch_row(ctx.label("innovation_district"), "none", styles.INNOVATION_COLOR, weight=2.5))
+        note = (f"职住比 = 就业岗位 / {radius / 1000:g} 公里内居住就业人口；点击就业地显示其通勤范围" if ctx.lang == "zh"
+                else f"Ratio = jobs / resident workers within {radius / 1000:g} km; click a workplace for its catchment")
+        legend.append(LegendSection(f"{name} — {ctx.label('balance_class')}", rows, ["workplaces"], note))
+        analysis.items.append(LayerItem("workplaces", name))
+
+        rings = workplaces[["workplace_id", "name"]].copy()
+        ring_geoms = shapely.buffer(np.asarray(workplaces.geometry.values, dtype=object), radius, quad_segs=4)
+        rings = gpd.GeoDataFrame(rings, geometry=ring_geoms, crs=workplaces.crs)
+        ring_name = (f"{radius / 1000:g} 公里通勤范围" if ctx.lang == "zh" else f"{radius / 1000:g} km catchments")
+        add_layer(m, ctx, "catchments", rings, label_text=ring_name,
+                  styles_list=[{"color": "#444444", "weight": 1, "dashArray": "3 4", "fill": False, "opacity": 0.6}],
+                  props=["workplace_id"], show=False, canvas=True, interactive=False,
+                  tolerance_m=max(radius / 200, 5.0), pane="zaBack")
+        m._children["za_init"].config["ringLayer"] = "catchments"
+        legend.append(LegendSection(ring_name, [line_row(ring_name, "#444444", 1.5, dash="3 4")], ["catchments"]))
+        analysis.items.append(LayerItem("catchments", ring_name))
+
+    if "za_layer_districts" in m._children:
+        context.items.append(LayerItem("districts", ctx.label("districts")))
+        legend.append(LegendSection(ctx.label("districts"),
+                                    [line_row(ctx.label("districts"), styles.DISTRICT_OUTLINE, 1.6, dash="6 4")],
+                                    ["districts"]))
+    bounds = ctx.display.bounds([workplaces if isinstance(workplaces, gpd.GeoDataFrame) else None,
+                                 ctx.study.zones])
+    return finish_map(m, ctx, title=title, groups=[g for g in (analysis, context) if g.items],
+                      legend=legend, bounds=bounds)

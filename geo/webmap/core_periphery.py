@@ -1,0 +1,155 @@
+"""core_periphery.html: growth poles, periphery zones by core, attachment links, score."""
+
+from __future__ import annotations
+
+import folium
+import numpy as np
+import pandas as pd
+import shapely
+
+import geopandas as gpd
+from geo import styles
+from geo._types import AnalysisResult
+from geo.webmap._base import (
+    MapContext, add_layer, dedupe_styles, district_outlines, finish_map, graduated_index, graduated_rows,
+    map_title, new_map, value_names, with_names,
+)
+from geo.webmap._controls import LayerGroup, LayerItem, LegendSection, line_row, star_row, swatch_row
+
+#: Cores listed by name in the legend (the rest are summarised in one line).
+LEGEND_MAX_CORES = 12
+#: Attachment-probability classes of the link widths.
+ATTACH_BREAKS = (0.25, 0.5, 0.75)
+ISOLATED_OUTLINE = "#B2182B"
+
+
+def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
+    """The folium map of the core–periphery analysis."""
+    title = map_title(ctx, "core_periphery")
+    m = new_map(ctx, title)
+    zh = ctx.lang == "zh"
+    legend: list[LegendSection] = []
+    colouring = LayerGroup(ctx.text["colouring"], exclusive=True)
+    analysis = LayerGroup(ctx.text["analysis"])
+    context = LayerGroup(ctx.text["context"])
+    district_outlines(m, ctx)
+
+    zones = result.tables.get("core_periphery_zones")
+    links = result.tables.get("core_periphery_links")
+    zone_names = value_names(ctx.study.zones, "zone_id")
+    district_names = value_names(ctx.study.districts, "district_id")
+    if isinstance(zones, gpd.GeoDataFrame) and len(zones):
+        zone_names = {**zone_names, **value_names(zones, "zone_id")}
+        z = with_names(zones, "core_id", zone_names, "core_name")
+        z = with_names(z, "district_id", district_names, "district_name")
+        role = z["role"].astype(str) if "role" in z else pd.Series("periphery", z.index)
+        strategy = z["strategy"].astype(str) if "strategy" in z else pd.Series("", z.index)
+        is_core = (role == "core").to_numpy()
+        is_isolated = (strategy == "isolated").to_numpy()
+        key = np.where(is_core, z["zone_id"].astype(str), z.get("core_id", z["zone_id"]).astype(str))
+        core_ids = list(dict.fromkeys(z.loc[is_core, "zone_id"].astype(str)))
+        core_color = {c: styles.CATEGORICAL[i % len(styles.CATEGORICAL)] for i, c in enumerate(core_ids)}
+        fields = ctx.fields([
+            "name", "zone_id", "chain", ("district_name", ctx.label("districts"), "text"), "score", "rank", "role",
+            ("core_name", ctx.label("core_id"), "text"), "core_distance_m", "attach_prob", "strategy",
+            ("periphery_count", "外围承接功能区数" if zh else "Attached periphery zones", "int"),
+        ], z)
+        tip = [f for f in fields if f[0] in ("strategy", "core_name", "score")]
+        props = [f[0] for f in fields]
+
+        per = []
+        for k, core, iso in zip(key, is_core, is_isolated):
+            if iso:
+                per.append({"color": ISOLATED_OUTLINE, "weight": 2, "dashArray": "4 3",
+                            "fillColor": styles.STRATEGY_COLORS["isolated"], "fillOpacity": 0.55})
+            else:
+                per.append({"color": "#000000" if core else styles.ZONE_OUTLINE, "weight": 3.5 if core else 1,
+                            "fillColor": core_color.get(k, "#cccccc"), "fillOpacity": 0.9 if core else 0.6})
+        by_core_styles, by_core_idx = dedupe_styles(per)
+        name_core = "按所属极核着色" if zh else "By attached core"
+        add_layer(m, ctx, "zones_by_core", z, label_text=name_core, styles_list=by_core_styles,
+                  style_index=by_core_idx, props=props, popup=fields, tooltip=tip, title_field="name",
+                  search_field="name", id_field="zone_id")
+        colouring.items.append(LayerItem("zones_by_core", name_core))
+        rows = [swatch_row(str(zone_names.get(c, c)), core_color[c], "#000000", opacity=0.9, weight=2)
+                for c in core_ids[:LEGEND_MAX_CORES]]
+        note = None
+        if len(core_ids) > LEGEND_MAX_CORES:
+            more = len(core_ids) - LEGEND_MAX_CORES
+            note = (f"另有 {more} 个极核（颜色循环使用）" if zh else f"{more} more cores (colours repeat)")
+        rows.append(swatch_row(f"{ctx.label('core')} ({'粗黑边' if zh else 'thick outline'})", "#ffffff", "#000000",
+                               weight=3))
+        rows.append(swatch_row(ctx.label("isolated"), styles.STRATEGY_COLORS["isolated"], ISOLATED_OUTLINE,
+                               dashed=True, weight=2, opacity=0.7))
+        legend.append(LegendSection(f"{ctx.label('core_id')} / {ctx.label('strategy')}", rows, ["zones_by_core"], note))
+
+        score = pd.to_numeric(z["score"], errors="coerce")
+        breaks = styles.graduated_breaks(score)
+        colors = styles.ramp(len(breaks) + 1)
+        cls = graduated_index(score, breaks)
+        per = [{"color": "#000000" if core else styles.ZONE_OUTLINE, "weight": 3.5 if core else 1,
+                "fillColor": colors[c] if c < len(colors) else "#cccccc", "fillOpacity": 0.85}
+               for c, core in zip(cls, is_core)]
+        score_styles, score_idx = dedupe_styles(per)
+        name_score = f"{'按' if zh else 'By '}{ctx.label('score')}"
+        add_layer(m, ctx, "zones_by_score", z, label_text=name_score, styles_list=score_styles,
+                  style_index=score_idx, props=props, popup=fields, tooltip=tip, title_field="name", show=False)
+        colouring.items.append(LayerItem("zones_by_score", name_score))
+        legend.append(LegendSection(ctx.label("score"), graduated_rows(score, breaks, colors, "num", ctx.lang),
+                                    ["zones_by_score"]))
+
+        if is_isolated.any():
+            iso = z[is_isolated]
+            name_iso = ctx.label("isolated")
+            add_layer(m, ctx, "isolated", iso, label_text=name_iso,
+                      styles_list=[{"color": ISOLATED_OUTLINE, "weight": 3, "dashArray": "4 3", "fill": False}],
+                      props=["zone_id"], interactive=False, pane="zaLine")
+            analysis.items.append(LayerItem("isolated", name_iso))
+            legend.append(LegendSection(name_iso, [swatch_row(name_iso, "none", ISOLATED_OUTLINE, dashed=True,
+                                                              weight=3)], ["isolated"]))
+
+        if isinstance(links, gpd.GeoDataFrame) and len(links):
+            lk = with_names(links, "zone_id", zone_names, "zone_name")
+            lk = with_names(lk, "core_id", zone_names, "core_name")
+            prob = pd.to_numeric(lk.get("attach_prob", pd.Series(np.nan, lk.index)), errors="coerce")
+            pcls = np.clip(styles.classify(prob.to_numpy(float), ATTACH_BREAKS), 0, None)
+            per = [{"color": core_color.get(str(c), "#555555"), "weight": styles.LINE_WIDTHS[k] * 0.7 + 0.5,
+                    "opacity": 0.85} for c, k in zip(lk["core_id"].astype(str), pcls)]
+            l_styles, l_idx = dedupe_styles(per)
+            lfields = ctx.fields([("zone_name", ctx.label("zone_id"), "text"), ("core_name", ctx.label("core_id"), "text"),
+                                  "distance_m", "attach_prob"], lk)
+            name_links = ctx.label("core_periphery_links")
+            add_layer(m, ctx, "links", lk, label_text=name_links, styles_list=l_styles, style_index=l_idx,
+                      props=[f[0] for f in lfields], popup=lfields, tooltip=lfields, pane="zaLine", tolerance_m=0,
+                      canvas=len(lk) > 1500)
+            analysis.items.append(LayerItem("links", name_links))
+            texts = [f"≤ {ATTACH_BREAKS[0]:.0%}", *[f"{a:.0%} – {b:.0%}" for a, b in zip(ATTACH_BREAKS, ATTACH_BREAKS[1:])],
+                     f"> {ATTACH_BREAKS[-1]:.0%}"]
+            legend.append(LegendSection(f"{name_links} — {ctx.label('attach_prob')}",
+                                        [line_row(t, "#555555", styles.LINE_WIDTHS[i] * 0.7 + 0.5)
+                                         for i, t in enumerate(texts)], ["links"],
+                                        "线色 = 所属极核" if zh else "line colour = core"))
+
+        cores = z[is_core].copy()
+        if len(cores):
+            cores = gpd.GeoDataFrame(cores.drop(columns="geometry"),
+                                     geometry=shapely.point_on_surface(np.asarray(cores.geometry.values, dtype=object)),
+                                     crs=z.crs)
+            per = [{"fillColor": core_color[str(c)]} for c in cores["zone_id"].astype(str)]
+            p_styles, p_idx = dedupe_styles(per)
+            pfields = [f for f in fields if f[0] in ("name", "chain", "district_name", "score", "periphery_count")]
+            name_poles = "增长极核" if zh else "Growth poles"
+            add_layer(m, ctx, "poles", cores, label_text=name_poles, styles_list=p_styles, style_index=p_idx,
+                      props=[f[0] for f in pfields], popup=pfields, tooltip=pfields, title_field="name",
+                      marker="star", pane="zaTop", tolerance_m=0)
+            analysis.items.insert(0, LayerItem("poles", name_poles))
+            legend.insert(0, LegendSection(name_poles, [star_row(ctx.label("core"), "#E69F00")], ["poles"]))
+
+    if "za_layer_districts" in m._children:
+        context.items.append(LayerItem("districts", ctx.label("districts")))
+        legend.append(LegendSection(ctx.label("districts"),
+                                    [line_row(ctx.label("districts"), styles.DISTRICT_OUTLINE, 1.6, dash="6 4")],
+                                    ["districts"]))
+    bounds = ctx.display.bounds([zones if isinstance(zones, gpd.GeoDataFrame) else ctx.study.zones])
+    return finish_map(m, ctx, title=title, groups=[g for g in (colouring, analysis, context) if g.items],
+                      legend=legend, bounds=bounds)
