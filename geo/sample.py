@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from affine import Affine
+from scipy.spatial import cKDTree
 
 import geopandas as gpd
 
@@ -151,13 +152,14 @@ class _Scale:
     chains: tuple[str, ...]
     zone_median_km2: float
     new_towns: tuple[int, int]  # inclusive range
+    workers_per_job: float  # resident workers / workplace jobs, whole study
 
 
 _SCALES: dict[str, _Scale] = {
     "small": _Scale(9_000, 4, 15, 4, 2_000, 250, ("电子信息", "生物医药", "现代物流", "文化创意"),
-                    1.2, (2, 2)),
-    "city": _Scale(28_000, 12, 60, 12, 30_000, 100, tuple(CHAINS)[:8], 1.6, (2, 4)),
-    "metro": _Scale(75_000, 30, 2_000, 150, 1_000_000, 100, tuple(CHAINS)[:20], 1.0, (4, 6)),
+                    1.2, (2, 2), 0.45),
+    "city": _Scale(28_000, 12, 60, 12, 30_000, 100, tuple(CHAINS)[:8], 1.6, (2, 4), 1.2),
+    "metro": _Scale(75_000, 30, 2_000, 150, 1_000_000, 100, tuple(CHAINS)[:20], 1.0, (4, 6), 1.2),
 }
 _SMALL_COUNTS = {"电子信息": 5, "生物医药": 4, "现代物流": 3, "文化创意": 3}
 
@@ -235,7 +237,14 @@ def _polar(cx: float, cy: float, dist: np.ndarray, angle: np.ndarray) -> np.ndar
 
 
 class _Placer:
-    """Places disc-bounded shapes one by one without overlap, inside the city."""
+    """Places disc-bounded shapes one by one without overlap, inside the city.
+
+    Conflicts are found with a k-d tree of the placed centres (rebuilt every 64
+    placements) plus a brute-force check of the most recent ones.
+    """
+
+    _REBUILD = 64
+    _K = 48
 
     def __init__(self, boundary: shapely.Polygon, capacity: int, gap_m: float) -> None:
         self.boundary = boundary
@@ -245,32 +254,62 @@ class _Placer:
         self.xy = np.empty((capacity, 2))
         self.r = np.empty(capacity)
         self.n = 0
+        self.n_tree = 0
+        self.tree: cKDTree | None = None
         self.gap_m = gap_m
+
+    def _free(self, cand: np.ndarray, r: float) -> np.ndarray:
+        """Whether each candidate centre keeps ``gap_m`` from every placed shape.
+
+        A candidate with more than ``_K`` placed shapes within reach counts as
+        blocked (the area is crowded anyway).
+        """
+        ok = np.ones(len(cand), dtype=bool)
+        if self.tree is not None:
+            reach = r + self.r[: self.n_tree].max() + self.gap_m
+            k = min(self._K, self.n_tree)
+            d, j = self.tree.query(cand, k=k, distance_upper_bound=reach)
+            d, j = d.reshape(len(cand), k), j.reshape(len(cand), k)
+            found = np.isfinite(d)
+            rj = self.r[np.where(found, j, 0)]
+            ok &= ~np.any(found & (d <= r + rj + self.gap_m), axis=1)
+            if k == self._K:
+                ok &= ~found[:, -1]
+        if self.n > self.n_tree:
+            recent = slice(self.n_tree, self.n)
+            d = np.hypot(cand[:, None, 0] - self.xy[None, recent, 0], cand[:, None, 1] - self.xy[None, recent, 1])
+            ok &= np.all(d > r + self.r[None, recent] + self.gap_m, axis=1)
+        return ok
 
     def place(self, rng: np.random.Generator, r_m: float,
               sampler: Callable[[np.random.Generator, int], np.ndarray]) -> tuple[np.ndarray, float]:
         """Return an accepted centre and the shrink factor applied to the shape."""
         shrink = 1.0
-        for attempt in range(60):
-            if attempt and attempt % 12 == 0:
-                shrink *= 0.8
+        minx, miny, maxx, maxy = self.boundary.bounds
+        for attempt in range(100):
+            if attempt >= 70:  # last resort: a slightly smaller shape
+                shrink *= 0.97
             r = r_m * shrink
-            cand = sampler(rng, attempt)
+            if attempt < 40:
+                cand = sampler(rng, attempt)
+            else:  # the preferred area is full: anywhere in the city
+                cand = np.column_stack([rng.uniform(minx, maxx, 128), rng.uniform(miny, maxy, 128)])
             if len(cand) == 0:
                 continue
-            ok = shapely.contains_xy(self.boundary, cand[:, 0], cand[:, 1])
-            if ok.any():
-                pts = shapely.points(cand[ok])
-                ok[ok] = shapely.distance(self.exterior, pts) > r + self.gap_m
-            if self.n and ok.any():
-                placed = self.xy[: self.n]
-                d = np.hypot(cand[ok, None, 0] - placed[None, :, 0], cand[ok, None, 1] - placed[None, :, 1])
-                ok[ok] = np.all(d > r + self.r[: self.n][None, :] + self.gap_m, axis=1)
-            if ok.any():
-                xy = cand[np.argmax(ok)]
-                self.xy[self.n], self.r[self.n] = xy, r
-                self.n += 1
-                return xy, shrink
+            cand = cand[shapely.contains_xy(self.boundary, cand[:, 0], cand[:, 1])]
+            for chunk in range(0, len(cand), 64):  # the first free candidate wins
+                c = cand[chunk: chunk + 64]
+                c = c[self._free(c, r)]
+                if len(c):
+                    c = c[shapely.distance(self.exterior, shapely.points(c)) > r + self.gap_m]
+                if len(c):
+                    xy = c[0]
+                    self.xy[self.n], self.r[self.n] = xy, r
+                    self.n += 1
+                    if self.n - self.n_tree >= self._REBUILD:
+                        self.tree = cKDTree(self.xy[: self.n])
+                        self.n_tree = self.n
+                    return xy, shrink
         raise RuntimeError("sample generator could not place a shape; the city is too crowded")
 
 
@@ -329,8 +368,8 @@ def _ring_sampler(district: shapely.Geometry, ring_m: tuple[float, float], r_m: 
 
     def sample(rng: np.random.Generator, attempt: int) -> np.ndarray:
         c = np.column_stack([rng.uniform(minx, maxx, 96), rng.uniform(miny, maxy, 96)])
-        keep = shapely.contains_xy(inner if attempt < 24 and not inner.is_empty else district, c[:, 0], c[:, 1])
-        if attempt < 12:
+        keep = shapely.contains_xy(inner if attempt < 12 and not inner.is_empty else district, c[:, 0], c[:, 1])
+        if attempt < 6:
             d = np.hypot(c[:, 0] - cx, c[:, 1] - cy)
             keep &= (d >= ring_m[0]) & (d <= ring_m[1])
         return c[keep]
@@ -387,7 +426,7 @@ def _zones(rng: np.random.Generator, sc: _Scale, boundary: shapely.Polygon,
                 spread = max(0.3 * mic_r[d], 2.0 * rmax[i])
 
                 def sampler(rng, attempt, anchor=anchor, spread=spread):
-                    return anchor + rng.normal(0.0, spread * (1.0 + 0.15 * attempt), (48, 2))
+                    return anchor + rng.normal(0.0, spread * (1.0 + 0.35 * attempt), (48, 2))
             else:
                 sampler = _ring_sampler(dgeoms[d], ring_m, rmax[i])
             xy, shrink = placer.place(rng, rmax[i], sampler)
@@ -538,12 +577,27 @@ def _housing(rng: np.random.Generator, sc: _Scale, boundary: shapely.Polygon, ne
     n_towns = len(new_towns)
     town_angles = np.arctan2(new_towns[:, 1] - cy, new_towns[:, 0] - cx)
     corridor_angles = np.concatenate([town_angles, rng.uniform(0, 2 * np.pi, 2)])
-    weights = np.concatenate([[0.42], np.full(n_towns, 0.26 / n_towns),
-                              np.full(len(corridor_angles), 0.25 / len(corridor_angles)), [0.07]])
+    # settlements next to about half of the zones (not the logistics parks, which stay
+    # out in the periphery with little housing nearby)
+    zc = shapely.get_coordinates(shapely.centroid(zones.geometry.to_numpy()))
+    eligible = np.flatnonzero(zones["chain"].to_numpy() != "现代物流")
+    chosen = np.sort(rng.choice(eligible, size=max(1, len(eligible) // 2), replace=False))
+    offset_a = rng.uniform(0, 2 * np.pi, len(chosen))
+    offset_d = rng.uniform(0.05, 0.1, len(chosen)) * r
+    settlements = zc[chosen] + np.column_stack([offset_d * np.cos(offset_a), offset_d * np.sin(offset_a)])
+    settle = 1 + n_towns + len(corridor_angles)
+    weights = np.concatenate([[0.38], np.full(n_towns, 0.24 / n_towns),
+                              np.full(len(corridor_angles), 0.22 / len(corridor_angles)), [0.1], [0.06]])
     weights /= weights.sum()
     shapely.prepare(boundary)
     zone_tree = shapely.STRtree(zones.geometry.to_numpy())
-    xs, ys, total = [], [], 0
+    # coarse mask of cells touching a zone: only points there need the exact test
+    from rasterio.features import rasterize
+
+    mask_t, mask_shape = _grid(boundary, 200.0)
+    near_zone = rasterize(((g, 1) for g in zones.geometry), out_shape=mask_shape, transform=mask_t,
+                          all_touched=True, dtype="uint8").astype(bool)
+    xs, ys, comps, total = [], [], [], 0
     while total < sc.n_housing:
         m = int((sc.n_housing - total) * 1.5) + 64
         comp = rng.choice(len(weights), size=m, p=weights)
@@ -561,28 +615,38 @@ def _housing(rng: np.random.Generator, sc: _Scale, boundary: shapely.Polygon, ne
             across = rng.normal(0.0, 0.015 * r, sel.sum())
             x[sel] = cx + along * np.cos(a) - across * np.sin(a)
             y[sel] = cy + along * np.sin(a) + across * np.cos(a)
+        sel = comp == settle
+        which = rng.integers(0, len(settlements), sel.sum())
+        x[sel] = rng.normal(settlements[which, 0], 0.03 * r)
+        y[sel] = rng.normal(settlements[which, 1], 0.03 * r)
         sel = comp == len(weights) - 1
         x[sel] = rng.uniform(cx - 1.2 * r, cx + 1.2 * r, sel.sum())
         y[sel] = rng.uniform(cy - 1.2 * r, cy + 1.2 * r, sel.sum())
         x, y = np.round(x, 1), np.round(y, 1)
         keep = shapely.contains_xy(boundary, x, y)
-        inside_zone = zone_tree.query(shapely.points(x[keep], y[keep]), predicate="intersects")[0]
+        mcol = np.floor((x - mask_t.c) / mask_t.a).astype(np.int64)
+        mrow = np.floor((mask_t.f - y) / -mask_t.e).astype(np.int64)
         idx = np.flatnonzero(keep)
+        idx = idx[near_zone[mrow[idx], mcol[idx]]]
+        inside_zone = zone_tree.query(shapely.points(x[idx], y[idx]), predicate="intersects")[0]
         keep[idx[inside_zone]] = False
         xs.append(x[keep])
         ys.append(y[keep])
+        comps.append(comp[keep])
         total += int(keep.sum())
     x = np.concatenate(xs)[: sc.n_housing]
     y = np.concatenate(ys)[: sc.n_housing]
+    comp = np.concatenate(comps)[: sc.n_housing]
     d0 = np.hypot(x - cx, y - cy)
     intensity = np.exp(-0.5 * (d0 / (0.15 * r)) ** 2)
     for t in range(n_towns):
         dt = np.hypot(x - new_towns[t, 0], y - new_towns[t, 1])
         intensity = np.maximum(intensity, 0.6 * np.exp(-0.5 * (dt / (0.06 * r)) ** 2))
+    intensity[comp == settle] = np.maximum(intensity[comp == settle], 0.3)
     raw = rng.lognormal(np.log(10.0 + 70.0 * intensity), 0.6)
-    # calibrate: resident workers (1.4 per dwelling) about 1.5 x the jobs of all workplaces,
-    # since zones and innovation districts hold only part of a city's jobs
-    factor = 1.5 * jobs_total / 1.4 / raw.sum()
+    # calibrate: resident workers (1.4 per dwelling) a set multiple of the jobs of all
+    # workplaces (zones and innovation districts hold only part of a city's jobs)
+    factor = sc.workers_per_job * jobs_total / 1.4 / raw.sum()
     dwellings = np.maximum(1, np.rint(raw * factor)).astype(np.int64)
     return x, y, dwellings
 
