@@ -35,6 +35,7 @@ import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -142,7 +143,7 @@ def parse_counts(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     parts = clean.str.extract(_NUMBER)
     number = pd.to_numeric(parts[0], errors="coerce")
     factor = parts[1].map(_UNITS).astype("float64").fillna(1.0)
-    parsed = (number * factor).to_numpy(dtype="float64", na_value=np.nan)
+    parsed = np.array((number * factor).to_numpy(dtype="float64", na_value=np.nan), copy=True)
     parsed[missing.to_numpy()] = np.nan
     u_bad = ~missing.to_numpy() & np.isnan(parsed)
     u_text = np.isfinite(parsed) & pd.Series(uniques, dtype="object").map(lambda v: isinstance(v, str)).to_numpy(bool)
@@ -218,8 +219,12 @@ class _Layer:
     mapped: set[str] = field(default_factory=set)
 
     def rows_text(self, mask: np.ndarray) -> str:
-        text = format_rows(self.labels[mask])
-        return text + (f" (by {sch.LAYERS[self.ctx.name].id_field})" if self.by_id else "")
+        labels = self.labels[mask]
+        text = format_rows(labels)
+        # numeric ids could be mistaken for row numbers: say which they are
+        if self.by_id and all(str(v).isdigit() for v in labels[:10]):
+            text += f" ({sch.LAYERS[self.ctx.name].id_field})"
+        return text
 
 
 def _shown_path(path: Path, base: Path | None) -> str:
@@ -707,6 +712,13 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=32)
+def _inverse_projection(wkt: str) -> Transformer:
+    """Projected -> its own geographic CRS (no datum search: fast, enough for range checks)."""
+    crs = CRS.from_wkt(wkt)
+    return Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+
+
 def _check_coordinate_range(layer: _Layer, geoms: np.ndarray, keep: np.ndarray, report: _Report) -> None:
     """Coordinates outside the valid range of the CRS, swapped lat/lon, (0, 0)."""
     ctx, crs = layer.ctx, layer.crs
@@ -736,7 +748,7 @@ def _check_coordinate_range(layer: _Layer, geoms: np.ndarray, keep: np.ndarray, 
     if area is None:
         return
     margin = 5.0
-    to_ll = Transformer.from_crs(crs, CRS.from_epsg(4326), always_xy=True)
+    to_ll = _inverse_projection(crs.to_wkt())
 
     def outside(xy_min, xy_max) -> np.ndarray:
         with np.errstate(all="ignore"):
@@ -1006,12 +1018,16 @@ def _load_raster(name: str, cfg, working: CRS | None, study_bounds: np.ndarray |
 
         src_rio, dst_rio = RioCRS.from_wkt(crs.to_wkt()), RioCRS.from_wkt(working.to_wkt())
         left, bottom, right, top = array_bounds(h, w, transform)
-        dst_transform, dw, dh = calculate_default_transform(src_rio, dst_rio, w, h, left, bottom, right, top)
-        out = np.full((dh, dw), np.nan)
         resampling = Resampling.sum if name == "population" else Resampling.nearest
-        reproject(source=data, destination=out, src_transform=transform, src_crs=src_rio,
-                  src_nodata=np.nan, dst_transform=dst_transform, dst_crs=dst_rio,
-                  dst_nodata=np.nan, resampling=resampling)
+        with warnings.catch_warnings():
+            # rasterio's own use of affine's deprecated '*' operator
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            dst_transform, dw, dh = calculate_default_transform(src_rio, dst_rio, w, h, left,
+                                                                bottom, right, top)
+            out = np.full((dh, dw), np.nan)
+            reproject(source=data, destination=out, src_transform=transform, src_crs=src_rio,
+                      src_nodata=np.nan, dst_transform=dst_transform, dst_crs=dst_rio,
+                      dst_nodata=np.nan, resampling=resampling)
         if name == "population":
             before, after = np.nansum(data), np.nansum(out)
             if before > 0 and abs(after - before) > 0.01 * before:

@@ -1,0 +1,583 @@
+"""Loading and validating layers: formats, encodings, CRSs, derivation, every problem."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import rasterio
+import shapely
+from affine import Affine
+
+import geopandas as gpd
+from _layer_fixtures import (
+    CRS,
+    X0,
+    Y0,
+    box,
+    checksums,
+    districts_gdf,
+    housing_gdf,
+    innov_gdf,
+    settings_for,
+    write,
+    write_study,
+    zones_gdf,
+)
+from geo._coords import wgs84_to_bd09, wgs84_to_gcj02, transform_geometries
+from geo._errors import CRSError, InputError
+from geo.layers import load_study, parse_counts, split_chains
+
+
+def load(tmp_path: Path, config: dict):
+    return load_study(settings_for(tmp_path, config))
+
+
+def problems(tmp_path: Path, config: dict, error=InputError) -> list[str]:
+    with pytest.raises(error) as info:
+        load(tmp_path, config)
+    return info.value.problems
+
+
+def one(messages: list[str], *needles: str) -> str:
+    """The single message that contains every needle."""
+    hits = [m for m in messages if all(n in m for n in needles)]
+    assert len(hits) == 1, f"{needles} not found exactly once in:\n" + "\n".join(messages)
+    return hits[0]
+
+
+@pytest.fixture
+def study_config(tmp_path):
+    return write_study(tmp_path)
+
+
+# ---------------------------------------------------------------------------
+# the happy path
+
+
+def test_loads_canonical_frames(tmp_path, study_config):
+    study = load(tmp_path, study_config)
+    assert study.crs.to_epsg() == 4544
+    z = study.zones
+    assert list(z.columns) == ["zone_id", "name", "chain", "jobs", "district_id", "output",
+                               "firms", "leader_firms", "rd_platforms", "role", "geometry"]
+    assert isinstance(z.index, pd.RangeIndex)
+    assert z["zone_id"].tolist() == ["Z1", "Z2", "Z3"]
+    assert z["jobs"].dtype == "float64" and z["jobs"].tolist() == [12000.0, 8000.0, 3000.0]
+    assert z["output"].tolist()[:2] == [50.5, 20.0] and np.isnan(z["output"].iloc[2])
+    assert z["firms"].isna().all()                      # absent optional field: missing, not 0
+    assert z["role"].tolist() == ["rd", "manufacturing", "terminal"]
+    # Z2 is 2 km in D1 and 3 km in D2 -> D2
+    assert z["district_id"].tolist() == ["D1", "D2", "D2"]
+    assert study.innovation_districts["district_id"].tolist() == ["D1"]
+    assert study.innovation_districts["chains"].tolist() == ["电子信息；生物医药"]
+    assert study.districts["name"].tolist() == ["锦江区", "青羊区"]
+    h = study.housing
+    assert h["dwellings"].tolist() == [100.0, 250.0, 80.0, 400.0, 10.0]
+    assert h["population"].isna().all()
+    assert h.crs.equals(study.crs) and z.crs.equals(study.crs)
+    assert study.warnings == []
+    src = study.sources["zones"]
+    assert src.aliases["zone_id"] == "id" and "district_id" not in src.aliases
+    assert src.files == [tmp_path / "zones.gpkg"] and src.feature_count == 3
+
+
+def test_working_crs_chosen_from_the_zones_when_not_configured(tmp_path, study_config):
+    study_config.pop("crs")
+    for name in ("districts", "zones", "innovation_districts", "housing"):  # data in lon/lat
+        gdf = gpd.read_file(tmp_path / f"{name}.gpkg").to_crs(4326)
+        write(gdf, tmp_path / f"{name}.gpkg")
+    study = load(tmp_path, study_config)
+    assert study.crs.to_epsg() == 4544  # CM 105E around Chengdu
+    assert study.zones.geometry.area.round(0).tolist() == pytest.approx([2e6, 5e6, 2e6], rel=1e-3)
+
+
+def test_working_crs_must_be_projected_metres(tmp_path, study_config):
+    study_config["crs"] = {"working": "EPSG:4326"}
+    msgs = problems(tmp_path, study_config, CRSError)
+    one(msgs, "crs.working", "geographic")
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".fgb", ".shp", ".parquet"])
+def test_every_format_gives_the_same_frames(tmp_path, suffix):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    ref = load(tmp_path / "a", write_study(tmp_path / "a"))
+    other = load(tmp_path / "b", write_study(tmp_path / "b", suffix=suffix))
+    for name in ("districts", "zones", "innovation_districts", "housing"):
+        a, b = getattr(ref, name), getattr(other, name)
+        key = a.columns[0]
+        b = b.sort_values(key, ignore_index=True)   # FlatGeobuf's spatial index reorders rows
+        pd.testing.assert_frame_equal(pd.DataFrame(a.drop(columns="geometry")),
+                                      pd.DataFrame(b.drop(columns="geometry")), check_dtype=False)
+        assert shapely.equals(a.geometry.values, b.geometry.values).all()
+    if suffix == ".shp":
+        names = sorted(p.name for p in other.sources["zones"].files)
+        assert names == ["zones.cpg", "zones.dbf", "zones.prj", "zones.shp", "zones.shx"]
+
+
+def _gbk_zones(tmp_path: Path) -> Path:
+    z = zones_gdf().rename(columns={"id": "编号", "name": "名称", "chain": "产业链", "jobs": "就业"})
+    path = write(z[["编号", "名称", "产业链", "就业", "geometry"]], tmp_path / "zones.shp", encoding="gbk")
+    (tmp_path / "zones.cpg").unlink()
+    return path
+
+
+def test_gbk_shapefile_without_cpg_with_chinese_columns(tmp_path, study_config):
+    _gbk_zones(tmp_path)
+    study_config["layers"]["zones"] = {
+        "path": "zones.shp", "encoding": "gbk",
+        "fields": {"zone_id": "编号", "name": "名称", "chain": "产业链", "jobs": "就业"},
+    }
+    study = load(tmp_path, study_config)
+    assert study.zones["name"].tolist() == ["电子信息产业园", "生物医药园", "航空产业园"]
+    assert study.zones["chain"].tolist() == ["电子信息", "生物医药", "电子信息"]
+    assert study.sources["zones"].aliases["name"] == "名称"
+    assert not any("encoding" in w for w in study.warnings)
+
+
+def test_gbk_shapefile_without_cpg_or_encoding_is_detected_with_a_warning(tmp_path, study_config):
+    _gbk_zones(tmp_path)
+    study_config["layers"]["zones"] = {
+        "path": "zones.shp",
+        "fields": {"zone_id": "编号", "name": "名称", "chain": "产业链", "jobs": "就业"},
+    }
+    study = load(tmp_path, study_config)
+    assert study.zones["name"].tolist()[0] == "电子信息产业园"
+    one(study.warnings, "zones.shp", "encoding: gbk")
+
+
+def test_multilayer_file(tmp_path, study_config):
+    path = tmp_path / "all.gpkg"
+    write(zones_gdf(), path, layer="zones")
+    write(districts_gdf(), path, layer="districts")
+    write(housing_gdf(), path, layer="housing_points")
+    study_config["layers"]["zones"]["path"] = "all.gpkg"       # picks the layer 'zones'
+    study_config["layers"]["districts"] = {"path": "all.gpkg", "layer": "districts",
+                                           "fields": {"district_id": "code"}}
+    study = load(tmp_path, study_config)
+    assert study.zones["zone_id"].tolist() == ["Z1", "Z2", "Z3"]
+    assert study.sources["zones"].layer == "zones"
+
+    study_config["layers"]["housing"]["path"] = "all.gpkg"     # no layer named 'housing'
+    study_config["layers"]["innovation_districts"] = {"path": "all.gpkg", "layer": "innov"}
+    msgs = problems(tmp_path, study_config)
+    m = one(msgs, "layers.housing", "several layers")
+    assert "'housing_points'" in m and "layers.housing.layer" in m
+    m = one(msgs, "layers.innovation_districts", "layer 'innov' not found")
+    assert "'zones', 'districts', 'housing_points'" in m or all(n in m for n in ("'zones'", "'districts'"))
+
+
+# ---------------------------------------------------------------------------
+# coordinates, CRS
+
+
+def test_gcj02_layer_is_converted_to_wgs84(tmp_path, study_config):
+    truth = zones_gdf().to_crs(4326)
+    shifted = truth.copy()
+    shifted.geometry = transform_geometries(truth.geometry.values, wgs84_to_gcj02)
+    write(shifted, tmp_path / "zones_amap.geojson")
+    study_config["layers"]["zones"] = {"path": "zones_amap.geojson", "coordinates": "gcj02",
+                                       "fields": {"zone_id": "id"}}
+    study = load(tmp_path, study_config)
+    got = shapely.get_coordinates(study.zones.geometry.values)
+    want = shapely.get_coordinates(zones_gdf().geometry.values)
+    assert np.abs(got - want).max() < 1.0   # metres, after GCJ-02 -> WGS84 -> EPSG:4544
+    # without the setting the layer would be off by hundreds of metres
+    study_config["layers"]["zones"].pop("coordinates")
+    raw = shapely.get_coordinates(load(tmp_path, study_config).zones.geometry.values)
+    assert np.hypot(*(raw - want).T).min() > 100
+
+
+def test_bd09_layer_is_converted(tmp_path, study_config):
+    truth = housing_gdf().to_crs(4326)
+    shifted = truth.copy()
+    shifted.geometry = transform_geometries(truth.geometry.values, wgs84_to_bd09)
+    write(shifted, tmp_path / "housing_baidu.gpkg")
+    study_config["layers"]["housing"] = {"path": "housing_baidu.gpkg", "coordinates": "bd09",
+                                         "fields": {"housing_id": "id"}}
+    got = shapely.get_coordinates(load(tmp_path, study_config).housing.geometry.values)
+    assert np.abs(got - shapely.get_coordinates(housing_gdf().geometry.values)).max() < 1.0
+
+
+def test_gcj02_needs_lon_lat_data(tmp_path, study_config):
+    study_config["layers"]["zones"]["coordinates"] = "gcj02"
+    one(problems(tmp_path, study_config, CRSError), "layers.zones", "coordinates: gcj02", "EPSG:4544")
+
+
+def test_layer_without_crs(tmp_path, study_config):
+    write(zones_gdf(), tmp_path / "zones.shp")
+    (tmp_path / "zones.prj").unlink()
+    study_config["layers"]["zones"] = {"path": "zones.shp", "fields": {"zone_id": "id"}}
+    m = one(problems(tmp_path, study_config, CRSError), "zones.shp", "no CRS")
+    assert "layers.zones.crs" in m
+    study_config["layers"]["zones"]["crs"] = CRS
+    assert load(tmp_path, study_config).zones["district_id"].tolist() == ["D1", "D2", "D2"]
+
+
+def test_configured_crs_does_not_override_the_files(tmp_path, study_config):
+    study_config["layers"]["zones"]["crs"] = "EPSG:4326"
+    study = load(tmp_path, study_config)
+    assert study.zones.total_bounds[0] == pytest.approx(X0 + 1000)
+    one(study.warnings, "layers.zones", "ignored")
+
+
+def test_lat_lon_swapped(tmp_path, study_config):
+    h = housing_gdf().to_crs(4326)
+    xy = shapely.get_coordinates(h.geometry.values)
+    xy[[1, 3]] = xy[[1, 3]][:, ::-1]
+    h.geometry = shapely.points(xy)
+    write(h, tmp_path / "housing.gpkg")
+    m = one(problems(tmp_path, study_config), "layers.housing", "outside the valid longitude/latitude")
+    assert "rows H2, H4" in m and "swapped" in m
+
+
+def test_whole_layer_swapped_in_valid_range_is_far_from_the_study_area(tmp_path, study_config):
+    h = housing_gdf().to_crs(4326)
+    xy = shapely.get_coordinates(h.geometry.values)
+    h.geometry = shapely.points(xy[:, ::-1] * [1, 0.5])   # (lat, lon/2): valid numbers, wrong place
+    write(h, tmp_path / "housing.gpkg")
+    one(problems(tmp_path, study_config), "layers.housing", "far outside the study area")
+
+
+def test_degrees_in_a_projected_crs(tmp_path, study_config):
+    z = zones_gdf().to_crs(4326).set_crs(CRS, allow_override=True)
+    write(z, tmp_path / "zones.gpkg")
+    m = one(problems(tmp_path, study_config), "layers.zones", "outside the area where EPSG:4544")
+    assert "look like degrees" in m
+
+
+def test_nan_and_null_island_coordinates(tmp_path, study_config):
+    h = housing_gdf().to_crs(4326)
+    geoms = h.geometry.values.to_numpy().copy()
+    geoms[1] = shapely.Point(104.0, np.inf)
+    geoms[2] = shapely.Point(0.0, 0.0)
+    h.geometry = geoms
+    write(h, tmp_path / "housing.fgb")
+    study_config["layers"]["housing"]["path"] = "housing.fgb"
+    msgs = problems(tmp_path, study_config)
+    assert "row H2" in one(msgs, "layers.housing", "NaN or infinite")
+    assert "row H3" in one(msgs, "layers.housing", "latitude 0")
+
+
+# ---------------------------------------------------------------------------
+# districts
+
+
+def test_zone_outside_every_district_and_unknown_district_ids(tmp_path, study_config):
+    z = zones_gdf()
+    z["district"] = ["D1", "D9", "D2"]
+    z.loc[2, "geometry"] = box(X0 + 30_000, Y0, X0 + 31_000, Y0 + 1000)
+    write(z, tmp_path / "zones.gpkg")
+    study_config["layers"]["zones"]["fields"]["district_id"] = "district"
+    msgs = problems(tmp_path, study_config)
+    assert "row Z3" in one(msgs, "layers.zones", "outside every district")
+    m = one(msgs, "layers.zones", "field 'district_id' (column 'district')", "not in the districts layer")
+    assert "'D9'" in m and "row Z2" in m
+
+
+def test_given_district_ids_are_kept_and_missing_ones_filled(tmp_path, study_config):
+    z = zones_gdf()
+    z["district"] = ["D1", None, "D1"]   # Z3 lies in D2 but says D1: kept, with a warning
+    write(z, tmp_path / "zones.gpkg")
+    study_config["layers"]["zones"]["fields"]["district_id"] = "district"
+    study = load(tmp_path, study_config)
+    assert study.zones["district_id"].tolist() == ["D1", "D2", "D1"]
+    assert "row Z2" in one(study.warnings, "filled from the district of largest overlap")
+    assert "row Z3" in one(study.warnings, "another district")
+
+
+def test_no_districts_and_no_district_id(tmp_path, study_config):
+    del study_config["layers"]["districts"]
+    msgs = problems(tmp_path, study_config)
+    one(msgs, "layers.zones", "district_id missing and no districts layer configured")
+    one(msgs, "layers.innovation_districts", "district_id missing and no districts layer")
+
+
+def test_zones_with_district_ids_need_no_districts_layer(tmp_path, study_config):
+    del study_config["layers"]["districts"]
+    study_config["layers"]["innovation_districts"]["fields"]["district_id"] = "name"
+    z = zones_gdf()
+    z["district_id"] = [1.0, 2.0, 2.0]          # numeric codes come out as '1', not '1.0'
+    write(z, tmp_path / "zones.gpkg")
+    study = load(tmp_path, study_config)
+    assert study.zones["district_id"].tolist() == ["1", "2", "2"]
+    assert study.districts is None
+
+
+# ---------------------------------------------------------------------------
+# problems, each with file / layer / field / rows
+
+
+def test_missing_file_and_zero_byte_file(tmp_path, study_config):
+    study_config["layers"]["housing"]["path"] = "housng.gpkg"
+    (tmp_path / "empty.gpkg").write_bytes(b"")
+    study_config["layers"]["districts"]["path"] = "empty.gpkg"
+    msgs = problems(tmp_path, study_config)
+    m = one(msgs, "layers.housing", "housng.gpkg", "file not found")
+    assert "did you mean 'housing.gpkg'" in m
+    one(msgs, "layers.districts", "empty.gpkg", "0 bytes")
+
+
+def test_unreadable_file(tmp_path, study_config):
+    (tmp_path / "zones.gpkg").write_text("this is not a geopackage\n")
+    one(problems(tmp_path, study_config), "layers.zones", "cannot read the file")
+
+
+def test_non_spatial_table(tmp_path, study_config):
+    pyogrio.write_dataframe(pd.DataFrame(zones_gdf().drop(columns="geometry")),
+                            tmp_path / "table.gpkg", layer="zones")
+    study_config["layers"]["zones"]["path"] = "table.gpkg"
+    one(problems(tmp_path, study_config), "layers.zones", "table without geometry")
+
+
+def test_empty_layer(tmp_path, study_config):
+    write(zones_gdf().iloc[:0], tmp_path / "zones.gpkg", geometry_type="Polygon")
+    one(problems(tmp_path, study_config), "layers.zones", "no features")
+
+
+def test_missing_fields_suggest_the_closest_column(tmp_path, study_config):
+    write(zones_gdf().rename(columns={"jobs": "jobz"}), tmp_path / "zones.gpkg")
+    study_config["layers"]["housing"]["fields"]["dwellings"] = "units"
+    msgs = problems(tmp_path, study_config)
+    m = one(msgs, "layers.zones", "field 'jobs'", "required field not found")
+    assert "did you mean 'jobz'" in m and "'chain'" in m       # lists the columns that exist
+    m = one(msgs, "layers.housing", "field 'dwellings'", "column 'units'", "not found")
+    assert "'id'" in m
+
+
+def test_housing_needs_dwellings_or_population(tmp_path, study_config):
+    write(housing_gdf().drop(columns="dwellings"), tmp_path / "housing.gpkg")
+    one(problems(tmp_path, study_config), "layers.housing", "dwellings, population")
+
+
+def test_wrong_and_mixed_geometry_types(tmp_path, study_config):
+    z = zones_gdf()
+    z.loc[1, "geometry"] = shapely.LineString([(X0, Y0), (X0 + 10, Y0 + 10)])
+    write(z, tmp_path / "zones.gpkg")
+    d = districts_gdf()
+    d.geometry = d.geometry.centroid
+    write(d, tmp_path / "districts.gpkg")
+    h = housing_gdf()
+    h.loc[0, "geometry"] = box(X0, Y0, X0 + 50, Y0 + 50)
+    write(h, tmp_path / "housing.gpkg")
+    msgs = problems(tmp_path, study_config)
+    m = one(msgs, "layers.zones", "mixed geometry types")
+    assert "LineString in row Z2" in m
+    m = one(msgs, "layers.districts", "wrong geometry type")
+    assert "Point in rows D1, D2" in m
+    one(msgs, "layers.housing", "mixed geometry types", "1 polygons")
+
+
+def test_duplicate_and_missing_ids(tmp_path, study_config):
+    z = zones_gdf()
+    z["id"] = ["Z1", "Z1 ", None]
+    write(z, tmp_path / "zones.gpkg")
+    msgs = problems(tmp_path, study_config)
+    m = one(msgs, "layers.zones", "field 'zone_id'", "duplicate ids")
+    assert "'Z1' in rows 1, 2" in m
+    assert "row 3" in one(msgs, "layers.zones", "missing ids")
+
+
+def test_bad_counts_are_reported_with_row_ids(tmp_path, study_config):
+    z = zones_gdf()
+    z["jobs"] = ["12000", "many", None]
+    z["output"] = [-5.0, 20.0, np.nan]
+    write(z, tmp_path / "zones.gpkg")
+    h = housing_gdf()
+    h["dwellings"] = h["dwellings"].astype(float)
+    h.loc[4, "dwellings"] = np.inf
+    write(h, tmp_path / "housing.gpkg")
+    msgs = problems(tmp_path, study_config)
+    m = one(msgs, "layers.zones", "field 'jobs'", "not a number")
+    assert "'many'" in m and "row Z2" in m
+    assert "row Z3" in one(msgs, "layers.zones", "field 'jobs'", "missing (empty or NaN)")
+    assert "row Z1" in one(msgs, "layers.zones", "field 'output'", "negative")
+    assert "row H5" in one(msgs, "layers.housing", "field 'dwellings'", "infinite")
+
+
+def test_numbers_written_as_text_are_parsed_with_a_warning(tmp_path, study_config):
+    z = zones_gdf()
+    z["jobs"] = ["1,200", "1.2万", "１５００"]
+    z["output"] = ["3亿", "-", ""]
+    write(z, tmp_path / "zones.gpkg")
+    study = load(tmp_path, study_config)
+    assert study.zones["jobs"].tolist() == [1200.0, 12000.0, 1500.0]
+    assert study.zones["output"].iloc[0] == 3e8 and study.zones["output"].iloc[1:].isna().all()
+    assert "'1,200' -> 1200" in one(study.warnings, "field 'jobs'", "3 numbers stored as text")
+
+
+def test_unknown_roles_are_an_error_chinese_roles_accepted(tmp_path, study_config):
+    z = zones_gdf()
+    z["role"] = ["研发", "HQ", " Supporting "]
+    write(z, tmp_path / "zones.gpkg")
+    m = one(problems(tmp_path, study_config), "layers.zones", "field 'role'", "unknown roles")
+    assert "'HQ'" in m and "row Z2" in m and "rd, manufacturing" in m
+    z["role"] = ["研发", None, " Supporting "]
+    write(z, tmp_path / "zones.gpkg")
+    assert load(tmp_path, study_config).zones["role"].tolist()[::2] == ["rd", "supporting"]
+
+
+def test_problems_of_several_layers_come_in_one_error(tmp_path, study_config):
+    z = zones_gdf()
+    z.loc[0, "jobs"] = -1
+    write(z, tmp_path / "zones.gpkg")
+    d = districts_gdf()
+    d["code"] = ["D1", "D1"]
+    write(d, tmp_path / "districts.gpkg")
+    write(innov_gdf().drop(columns="chains"), tmp_path / "innovation_districts.gpkg")
+    study_config["layers"]["housing"]["path"] = "nowhere.gpkg"
+    msgs = problems(tmp_path, study_config)
+    one(msgs, "layers.zones", "field 'jobs'", "negative", "row Z1")
+    one(msgs, "layers.districts", "duplicate ids")
+    one(msgs, "layers.innovation_districts", "field 'chains'", "required field not found")
+    one(msgs, "layers.housing", "nowhere.gpkg", "file not found")
+    assert len(msgs) == 4
+
+
+# ---------------------------------------------------------------------------
+# repairs
+
+
+def test_repairs_are_counted_warnings(tmp_path, study_config):
+    z = zones_gdf()
+    bowtie = shapely.Polygon([(X0 + 1000, Y0 + 1000), (X0 + 3000, Y0 + 2000),
+                              (X0 + 3000, Y0 + 1000), (X0 + 1000, Y0 + 2000)])
+    z.loc[0, "geometry"] = bowtie
+    z.loc[2, "geometry"] = shapely.force_3d(z.loc[2, "geometry"], 55.0)
+    extra = z.iloc[[1]].copy()
+    extra["id"] = "Z4"
+    extra.geometry = [shapely.Polygon()]
+    z = pd.concat([z, extra], ignore_index=True)
+    write(gpd.GeoDataFrame(z, crs=CRS), tmp_path / "zones.gpkg")
+    study = load(tmp_path, study_config)
+    assert study.zones["zone_id"].tolist() == ["Z1", "Z2", "Z3"]
+    assert study.zones.geometry.is_valid.all()
+    assert study.zones.geometry.area.iloc[0] == pytest.approx(1e6)   # two triangles of 0.5 km²
+    assert study.zones.geometry.iloc[0].geom_type == "MultiPolygon"
+    assert not study.zones.geometry.has_z.any()
+    assert "row Z1" in one(study.warnings, "1 invalid polygons", "repaired with make_valid")
+    assert "row Z4" in one(study.warnings, "1 features without geometry")
+    one(study.warnings, "1 geometries had Z or M values")
+    assert study.sources["zones"].feature_count == 3
+
+
+def test_unclosed_ring_is_closed(tmp_path, study_config):
+    text = ('{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+            '{"id":"Z1","name":"a","chain":"c","jobs":1},"geometry":{"type":"Polygon",'
+            '"coordinates":[[[104.0,30.6],[104.01,30.6],[104.01,30.61],[104.0,30.61]]]}}]}')
+    (tmp_path / "open.geojson").write_text(text, encoding="utf-8")
+    study_config["layers"]["zones"] = {"path": "open.geojson", "fields": {"zone_id": "id"}}
+    study_config["layers"].pop("innovation_districts")
+    study_config["layers"]["districts"]["path"] = "districts.gpkg"
+    d = districts_gdf().to_crs(4326)
+    d.loc[0, "geometry"] = box(103.9, 30.5, 104.1, 30.7)
+    write(d, tmp_path / "districts.gpkg")
+    study = load(tmp_path, study_config)
+    assert study.zones.geometry.iloc[0].is_valid
+    one(study.warnings, "layers.zones", "closed")
+
+
+# ---------------------------------------------------------------------------
+# inputs untouched
+
+
+def test_input_files_are_byte_identical_after_loading(tmp_path, study_config):
+    _gbk_zones(tmp_path)
+    study_config["layers"]["zones"] = {"path": "zones.shp", "encoding": "gbk",
+                                       "fields": {"zone_id": "编号", "name": "名称", "chain": "产业链",
+                                                  "jobs": "就业"}}
+    before = checksums(tmp_path)
+    load(tmp_path, study_config)
+    study_config["layers"]["housing"]["path"] = "missing.gpkg"
+    problems(tmp_path, study_config)
+    assert checksums(tmp_path) == before
+
+
+# ---------------------------------------------------------------------------
+# rasters
+
+
+def _tif(path: Path, data: np.ndarray, bounds, crs, nodata=None) -> Path:
+    h, w = data.shape
+    profile = dict(driver="GTiff", height=h, width=w, count=1, dtype=data.dtype.name,
+                   transform=Affine((bounds[2] - bounds[0]) / w, 0, bounds[0], 0, -(bounds[3] - bounds[1]) / h, bounds[3]), nodata=nodata)
+    if crs is not None:
+        profile["crs"] = crs
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data, 1)
+    return path
+
+
+def test_population_raster_is_reprojected_with_conserved_total(tmp_path, study_config):
+    lon0, lat0, lon1, lat1 = districts_gdf().to_crs(4326).total_bounds
+    rng = np.random.default_rng(1)
+    pop = rng.integers(0, 200, size=(60, 120)).astype("float32")
+    pop[:5, :5] = -9999
+    _tif(tmp_path / "pop.tif", pop, (lon0, lat0, lon1, lat1), "EPSG:4326", nodata=-9999)
+    study_config["layers"]["population"] = {"path": "pop.tif"}
+    study = load(tmp_path, study_config)
+    r = study.population
+    assert r.crs.equals(study.crs) and r.data.dtype == np.float64
+    total = pop[pop >= 0].sum()
+    assert np.nansum(r.data) == pytest.approx(total, rel=0.01)
+    assert np.isnan(r.data).any()
+    assert study.sources["population"].files == [tmp_path / "pop.tif"]
+    x, y, v = r.cell_centres()
+    assert v.sum() == pytest.approx(np.nansum(r.data))
+    assert districts_gdf().total_bounds[0] - 1000 < x.min() < x.max() < districts_gdf().total_bounds[2] + 1000
+
+
+def test_landuse_raster_keeps_classes(tmp_path, study_config):
+    lu = np.array([[1, 2, 3], [4, 7, 0]], dtype="uint8")
+    _tif(tmp_path / "lu.tif", lu, (X0, Y0, X0 + 3000, Y0 + 2000), CRS, nodata=0)
+    study_config["layers"]["landuse"] = {"path": "lu.tif"}
+    study = load(tmp_path, study_config)
+    np.testing.assert_array_equal(study.landuse.data, [[1, 2, 3], [4, 7, np.nan]])
+    assert study.landuse.cell_area_m2 == pytest.approx(1e6)
+    assert study.landuse_classes[1] == "residential"
+    one(study.warnings, "layers.landuse", "1 cells hold class codes not in layers.landuse.classes (7)")
+
+
+def test_raster_problems_are_collected_with_the_others(tmp_path, study_config):
+    _tif(tmp_path / "pop.tif", np.ones((4, 4), "float32"), (X0, Y0, X0 + 4000, Y0 + 4000), None)
+    _tif(tmp_path / "lu.tif", np.ones((4, 4), "uint8"), (X0 + 500_000, Y0, X0 + 504_000, Y0 + 4000), CRS)
+    study_config["layers"]["population"] = {"path": "pop.tif"}
+    study_config["layers"]["landuse"] = {"path": "lu.tif"}
+    write(housing_gdf().drop(columns="id"), tmp_path / "housing.gpkg")
+    msgs = problems(tmp_path, study_config)
+    assert "layers.population.crs" in one(msgs, "layers.population", "pop.tif", "no CRS")
+    one(msgs, "layers.landuse", "does not overlap the study area")
+    one(msgs, "layers.housing", "field 'housing_id'")
+    study_config["layers"]["population"]["crs"] = CRS   # the fix named in the message
+    msgs = problems(tmp_path, study_config)
+    assert not any("layers.population" in m for m in msgs)
+
+
+# ---------------------------------------------------------------------------
+# helpers
+
+
+def test_split_chains():
+    assert split_chains("a;b；c、 d ;;") == ["a", "b", "c", "d"]
+    assert split_chains("") == [] and split_chains(None) == [] and split_chains(float("nan")) == []
+
+
+def test_parse_counts():
+    v, text, bad = parse_counts(pd.Series(["1,200", "1.2万", "3亿", " 7 ", "x1", None, "—", "2千"]))
+    np.testing.assert_array_equal(v[:4], [1200, 12000, 3e8, 7])
+    assert np.isnan(v[4:7]).all() and v[7] == 2000
+    assert text.tolist() == [True, True, True, True, False, False, False, True]
+    assert bad.tolist() == [False] * 4 + [True] + [False] * 3
+    v, text, bad = parse_counts(pd.Series([1, 2, None], dtype="Int64"))
+    assert v[:2].tolist() == [1.0, 2.0] and np.isnan(v[2]) and not text.any() and not bad.any()
+
+
+def test_environment_is_untouched_by_loading(tmp_path, study_config):
+    env = dict(os.environ)
+    load(tmp_path, study_config)
+    assert dict(os.environ) == env
