@@ -318,8 +318,8 @@ def _hot_grid() -> tuple[gpd.GeoDataFrame, np.ndarray]:
     rows, score = [], []
     for i in range(10):
         for j in range(10):
-            hot = i < 3 and j < 3
-            jobs = 1000 - 50 * (i + j) if hot else 10 + ((i * 7 + j * 3) % 5)
+            hot = abs(i - 4) <= 1 and abs(j - 4) <= 1  # a 3 x 3 cluster peaking at g44
+            jobs = 1000 - 50 * (abs(i - 4) + abs(j - 4)) if hot else 10 + ((i * 7 + j * 3) % 5)
             rows.append({"zone_id": f"g{i}{j}", "x": i * 2000, "y": j * 2000, "jobs": jobs})
     zones = make_zones(rows)
     return zones, zones["jobs"].to_numpy()
@@ -339,6 +339,7 @@ def test_hotspot_matches_esda_directly():
     assert np.allclose(out["gi_z"], g.Zs)
     assert np.allclose(out["gi_p"], g.p_sim)
     hot = (g.p_sim < 0.05) & (g.Zs > 0)
+    assert min(w.cardinalities.values()) > 1  # self + at least one neighbour: no islands
     assert np.array_equal(out["hotspot"].to_numpy(), hot)
     # brute force "leader of its band"
     d = np.hypot(pts[:, None, 0] - pts[None, :, 0], pts[:, None, 1] - pts[None, :, 1])
@@ -351,7 +352,7 @@ def test_hotspot_matches_esda_directly():
     ])
     assert np.array_equal(out["core"].to_numpy(), hot & leader)
     assert out["core"].sum() >= 1 and out.attrs["fallback"] is False
-    assert set(ids[out["core"].to_numpy()]) == {"g00"}
+    assert set(ids[out["core"].to_numpy()]) == {"g44"}
 
 
 def test_hotspot_run_and_fallback():
@@ -359,7 +360,7 @@ def test_hotspot_run_and_fallback():
     res = cp.run(study(zones), cfg(method="hotspot", hotspot_band_m=3000, permutations=99,
                                    attach_max_m=40_000))
     z = res.tables["core_periphery_zones"].set_index("zone_id")
-    assert list(z.index[z["role"] == "core"]) == ["g00"]
+    assert list(z.index[z["role"] == "core"]) == ["g44"]
     assert {"gi_z", "gi_p", "hotspot"} <= set(z.columns)
     assert res.summary["hotspot_fallback"] is False
     assert (z["strategy"] != "isolated").all()
@@ -465,7 +466,7 @@ def test_hotspot_without_permutations_uses_normal_p_values():
     w = fill_diagonal(DistanceBand(pts, threshold=3000, binary=True, silence_warnings=True), 1.0)
     g = G_Local(score.to_numpy(), w, transform="B", star=True, permutations=0)
     assert np.allclose(out["gi_p"], g.p_norm)
-    assert out.index[out["core"]].tolist() == [0]  # g00
+    assert out.index[out["core"]].tolist() == [44]  # g44
 
 
 def test_indicators_carried_and_no_zones():
@@ -480,3 +481,19 @@ def test_indicators_carried_and_no_zones():
     assert len(res.tables["core_periphery_zones"]) == 0
     assert res.summary["n_cores"] == 0 and res.summary["primacy"] is None
     json.dumps(res.summary)
+
+
+def test_hotspot_main_core_is_the_top_core_not_the_top_zone():
+    zones, _ = _hot_grid()
+    lone = make_zones([{"zone_id": "lone", "x": 200_000, "y": 0, "jobs": 5000}])
+    zones = gpd.GeoDataFrame(pd.concat([zones, lone], ignore_index=True), crs=CRS)
+    res = cp.run(study(zones), cfg(method="hotspot", hotspot_band_m=3000, permutations=99,
+                                   attach_max_m=40_000))
+    z = res.tables["core_periphery_zones"].set_index("zone_id")
+    assert z.loc["lone", "rank"] == 1 and z.loc["lone", "role"] == "periphery"
+    assert z.loc["lone", "strategy"] == "isolated"
+    assert not bool(z.loc["lone", "hotspot"])  # an island is no cluster
+    assert res.tables["core_periphery_summary"].loc[0, "main_core_id"] == "g44"
+    assert res.summary["cores"][0]["zone_id"] == "g44"
+    grad = res.tables["core_periphery_gradient"]
+    assert grad["zones"].sum() == len(zones) - 1

@@ -246,10 +246,12 @@ def select_cores_hotspot(
     itself included (Gi*). A zone is a *hot spot* when its Gi* is significant
     (pseudo p-value ``p_sim < alpha`` from ``permutations`` conditional permutations,
     esda's one-tailed "directed" test; the analytical normal p-value when
-    ``permutations`` is 0) and its z-score is positive. A hot spot is a *core* when no other zone within ``band_m`` has a higher
-    score (ties: the lower zone id wins). When no zone qualifies (or fewer than three
-    zones, or all scores equal) the single strongest zone is the core and
-    ``result.attrs["fallback"]`` is True.
+    ``permutations`` is 0), its z-score is positive and at least one other zone lies
+    within ``band_m`` (an island is no cluster; esda gives it the smallest possible
+    pseudo p-value whatever its score). A hot spot is a *core* when no other zone
+    within ``band_m`` has a higher score (ties: the lower zone id wins). When no zone
+    qualifies (or fewer than three zones, or all scores equal) the single strongest
+    zone is the core and ``result.attrs["fallback"]`` is True.
 
     Parameters
     ----------
@@ -312,6 +314,9 @@ def select_cores_hotspot(
             mins = np.minimum.reduceat(position[sparse.indices], sparse.indptr[:-1][has])
             best_neighbour[has] = mins
         leader = position < best_neighbour
+        # an island (no other zone within the band) is no cluster: its Gi* is its own
+        # value and esda's permutation p-value is degenerate (always the minimum)
+        hot &= has
         out["gi_z"] = z
         out["gi_p"] = p
         out["hotspot"] = hot
@@ -561,6 +566,41 @@ def _gradient(distance_m: np.ndarray, score: np.ndarray, width_m: float) -> pd.D
     return out[cols]
 
 
+def _links_table(zones: gpd.GeoDataFrame, geoms: np.ndarray, core_pos: np.ndarray,
+                 crs: Any) -> gpd.GeoDataFrame:
+    """Lines from each attached zone's representative point to its core's."""
+    attached = np.flatnonzero(zones["strategy"].to_numpy() == "collaborative_subordinate")
+    ids = zones["zone_id"].to_numpy()
+    if len(attached):
+        rep = shapely.point_on_surface(np.asarray(geoms, dtype=object))
+        a = shapely.get_coordinates(rep[attached])
+        b = shapely.get_coordinates(rep[core_pos[attached]])
+        lines = shapely.linestrings(np.stack([a, b], axis=1))
+    else:
+        lines = np.array([], dtype=object)
+    return gpd.GeoDataFrame({
+        "zone_id": ids[attached],
+        "core_id": ids[core_pos[attached]],
+        "chain": zones["chain"].to_numpy()[attached],
+        "distance_m": zones["core_distance_m"].to_numpy()[attached],
+        "attach_prob": zones["attach_prob"].to_numpy()[attached],
+        "same_chain_core": zones["same_chain_core"].to_numpy()[attached],
+    }, geometry=lines, crs=crs)
+
+
+def _chain_table(zones: pd.DataFrame) -> pd.DataFrame:
+    """Per chain: zones, cores, periphery zones, attached and isolated ones."""
+    strategy = zones["strategy"]
+    return pd.DataFrame({
+        "chain": zones["chain"],
+        "zones": 1,
+        "cores": (zones["role"] == "core").astype(int),
+        "periphery": (zones["role"] == "periphery").astype(int),
+        "attached": (strategy == "collaborative_subordinate").astype(int),
+        "isolated": (strategy == "isolated").astype(int),
+    }).groupby("chain", sort=True).sum().reset_index()
+
+
 def _json_float(value: float) -> float | None:
     return None if value is None or not np.isfinite(value) else float(value)
 
@@ -585,8 +625,20 @@ def run(study: Study, settings: Any) -> AnalysisResult:
         ``tables``: ``core_periphery_zones`` (polygons), ``core_periphery_links``
         (lines periphery → core, attached zones only), ``core_periphery_summary`` (one
         row), ``core_periphery_chains`` (per chain), ``core_periphery_gradient`` (score
-        in 5 km rings around the main core). ``summary``: JSON-serialisable key
-        figures. ``warnings``: messages for the user.
+        in 5 km rings around the main core, the main core itself left out).
+        ``summary``: JSON-serialisable key figures. ``warnings``: messages for the user.
+
+    Notes
+    -----
+    * ``primacy`` = score of the main core (the highest-ranked core) / sum of the
+      scores of all cores: 1 with a single core, ``1/k`` with ``k`` equal cores.
+    * ``gini`` is over the scores of all zones (:func:`gini`); ``rank_size_slope`` over
+      all zones with a score > 0 (:func:`rank_size_slope`).
+    * Cores have ``core_id`` = their own id, ``core_distance_m`` = 0, ``attach_prob``
+      missing and ``periphery_count`` = number of zones attached to them (isolated
+      zones not counted). Isolated zones report their most probable core and its
+      distance but get no link line.
+    * ``rank`` orders all zones by score (descending, ties by zone id), 1 = strongest.
     """
     cfg = getattr(settings, "core_periphery", settings)
     zones = study.zones
@@ -667,39 +719,11 @@ def run(study: Study, settings: Any) -> AnalysisResult:
         out["gi_p"] = hotspot["gi_p"].to_numpy()
         out["hotspot"] = hotspot["hotspot"].to_numpy()
 
-    # links: attached periphery zone -> its core, between representative points
-    attached = np.flatnonzero(out["strategy"].to_numpy() == "collaborative_subordinate")
-    rep = shapely.point_on_surface(np.asarray(geoms, dtype=object)) if n else np.array([])
-    if len(attached):
-        a = shapely.get_coordinates(rep[attached])
-        b = shapely.get_coordinates(rep[core_pos[attached]])
-        lines = shapely.linestrings(np.stack([a, b], axis=1))
-    else:
-        lines = np.array([], dtype=object)
-    links = gpd.GeoDataFrame({
-        "zone_id": ids[attached], "core_id": ids[core_pos[attached]],
-        "chain": out["chain"].to_numpy()[attached],
-        "distance_m": out["core_distance_m"].to_numpy()[attached],
-        "attach_prob": out["attach_prob"].to_numpy()[attached],
-        "same_chain_core": out["same_chain_core"].to_numpy()[attached],
-    }, geometry=lines, crs=crs)
-
-    # per chain
-    strat = out["strategy"]
-    chains = (
-        pd.DataFrame({
-            "chain": out["chain"],
-            "zones": 1,
-            "cores": (out["role"] == "core").astype(int),
-            "periphery": (out["role"] == "periphery").astype(int),
-            "attached": (strat == "collaborative_subordinate").astype(int),
-            "isolated": (strat == "isolated").astype(int),
-        }).groupby("chain", sort=True).sum().reset_index()
-    )
-
+    links = _links_table(out, geoms, core_pos, crs)
+    chains = _chain_table(out)
     # gradient around the main core
-    if n:
-        main = order[0]
+    if len(core_positions):
+        main = core_positions[0]
         to_main = shapely.distance(np.asarray(geoms, dtype=object), geoms[main])
         others = np.arange(n) != main
         gradient = _gradient(to_main[others], score[others], RING_WIDTH_M)
@@ -711,7 +735,7 @@ def run(study: Study, settings: Any) -> AnalysisResult:
     primacy = float(core_scores[0] / core_scores.sum()) if len(core_scores) and core_scores.sum() > 0 else float("nan")
     g = gini(score)
     slope = rank_size_slope(score)
-    counts = strat.value_counts()
+    counts = out["strategy"].value_counts()
     summary_row = {
         "n_zones": n,
         "n_cores": int(is_core.sum()),
@@ -765,8 +789,9 @@ def run(study: Study, settings: Any) -> AnalysisResult:
     if cfg.method == "hotspot":
         summary["hotspot_band_m"] = float(cfg.hotspot_band_m or cfg.attach_max_m / 2.0)
         summary["hotspot_fallback"] = bool(hotspot.attrs.get("fallback"))
-    for w in warn:
-        log.warning(w)
+    log.info("core_periphery: %d zones, %d cores (%s), %d attached, %d isolated",
+             n, summary_row["n_cores"], cfg.method, summary_row["n_attached"],
+             summary_row["n_isolated"])
     return AnalysisResult(
         name=NAME,
         tables={
