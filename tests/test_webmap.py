@@ -156,3 +156,407 @@ MANIFEST = {
     "parameters": {"balance": {"radius_m": 5000}}, "counts": {"zones": 6}, "warnings": [f"warn {EVIL}"],
     "timings": {},
 }
+
+
+# ---------------------------------------------------------------------------
+# helpers
+
+import json  # noqa: E402
+
+from geo.webmap import build_maps, write_maps  # noqa: E402
+from geo.webmap._assets import external_urls, leaflet_css, leaflet_js  # noqa: E402
+from geo.webmap._base import layers_of  # noqa: E402
+from geo.webmap._basemaps import TIANDITU_KEY_MISSING, resolve_basemap, tile_hosts  # noqa: E402
+from geo.webmap._controls import GroupedLayerControl, Legend  # noqa: E402
+from geo.webmap._layers import hexagon_grid  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def fixture_data():
+    return make_fixture()
+
+
+@pytest.fixture(scope="module")
+def built(fixture_data):
+    study, results = fixture_data
+    return build_maps(study, results, make_settings())
+
+
+@pytest.fixture(scope="module")
+def written(fixture_data, tmp_path_factory):
+    study, results = fixture_data
+    out = tmp_path_factory.mktemp("maps")
+    return write_maps(out, study, results, make_settings(), MANIFEST)
+
+
+def features(layer) -> list[dict]:
+    return json.loads(layer.data)["features"]
+
+
+def coords(geometry: dict) -> np.ndarray:
+    return np.array(shapely.get_coordinates(shapely.from_geojson(json.dumps(geometry))))
+
+
+# ---------------------------------------------------------------------------
+# Python-side: structure of the folium objects and the HTML
+
+
+def test_write_maps_returns_every_page(written):
+    assert set(written) == {"index", "balance", "collaboration", "core_periphery"}
+    assert all(p.is_file() and p.stat().st_size > 0 for p in written.values())
+
+
+def test_write_maps_only_some_analyses(fixture_data, tmp_path):
+    study, results = fixture_data
+    out = write_maps(tmp_path, study, {"core_periphery": results["core_periphery"]}, make_settings(), MANIFEST)
+    assert set(out) == {"index", "core_periphery"}
+    assert not (tmp_path / "balance.html").exists()
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert 'href="core_periphery.html"' in index and 'href="balance.html"' not in index
+
+
+def test_assets_are_inlined_and_no_cdn_remains(written):
+    for name, path in written.items():
+        text = path.read_text(encoding="utf-8")
+        assert external_urls(text) == [], name
+        assert "<script src" not in text and "<link" not in text, name
+        for host in ("jsdelivr", "cdnjs", "unpkg", "code.jquery", "bootstrapcdn"):
+            assert host not in text.lower(), (name, host)
+        if name != "index":
+            assert leaflet_js()[:2000] in text  # Leaflet itself, inline
+            assert "data:image/png;base64," in text  # leaflet.css images as data URIs
+            assert "bootstrap.bundle" not in text and "jquery-3" not in text
+
+
+def test_leaflet_css_images_become_data_uris():
+    css = leaflet_css()
+    assert "url(images/" not in css and "data:image/png;base64," in css
+    assert external_urls(css) == [] and external_urls(leaflet_js()) == []
+
+
+def test_overlays_and_feature_counts(built, fixture_data):
+    study, results = fixture_data
+    bal = layers_of(built["balance"])
+    assert bal["workplaces"].count == 7 and bal["catchments"].count == 7
+    assert bal["balance_districts"].count == 2 and bal["districts"].count == 2
+    col = layers_of(built["collaboration"])
+    chain_counts = {col[k].label: col[k].count for k in col if k.startswith("chain_")}
+    assert chain_counts == {"电子信息": 4, "生物医药": 2}
+    assert col["pairs_recommended"].count == 3 and col["pairs_other"].count == 1
+    assert col["innovation_districts"].count == 1
+    cp = layers_of(built["core_periphery"])
+    assert cp["zones_by_core"].count == 6 and cp["zones_by_score"].count == 6
+    assert cp["poles"].count == 2 and cp["isolated"].count == 1 and cp["links"].count == 3
+
+
+def test_housing_is_aggregated_and_preserves_workers(built, fixture_data):
+    study, _ = fixture_data
+    hexes = layers_of(built["balance"])["housing_density"]
+    feats = features(hexes)
+    assert 0 < len(feats) < len(study.housing)  # aggregated, never one marker per dwelling
+    total = sum(f["properties"]["workers"] for f in feats)
+    assert total == pytest.approx(study.housing["dwellings"].sum() * 1.4, rel=1e-6)
+    assert sum(f["properties"]["points"] for f in feats) == len(study.housing)
+
+
+def test_hexagon_grid_by_hand():
+    # two points 10 m apart share a 100 m hexagon; one 1 km away gets its own
+    x = np.array([0.0, 10.0, 1000.0])
+    y = np.array([0.0, 0.0, 0.0])
+    polys, totals, counts = hexagon_grid(x, y, np.array([1.0, 2.0, 4.0]), size_m=100)
+    assert sorted(totals.tolist()) == [3.0, 4.0] and sorted(counts.tolist()) == [1, 2]
+    pts = shapely.points(x, y)
+    for p in pts:  # every point lies in exactly one occupied cell
+        assert int(shapely.contains(polys, p).sum() + shapely.touches(polys, p).sum()) >= 1
+    area = 3 * np.sqrt(3) / 2 * 100 ** 2
+    assert np.allclose(shapely.area(polys), area)
+
+
+def test_styles_come_from_geo_styles(built, fixture_data):
+    _, results = fixture_data
+    wp = layers_of(built["balance"])["workplaces"]
+    for f in features(wp):
+        style = wp.spec["styles"][f["properties"]["_s"]]
+        assert style["fillColor"] == styles.BALANCE_CLASS_COLORS[f["properties"]["balance_class"]]
+    col = layers_of(built["collaboration"])
+    colors = styles.chain_colors(results["collaboration"].tables["collaboration_zones"]["chain"])
+    for layer in col.values():
+        if layer.layer_id.startswith("chain_"):
+            assert {s["fillColor"] for s in layer.spec["styles"]} == {colors[layer.label]}
+    rec = col["pairs_recommended"]
+    strength = [f["properties"]["strength"] for f in features(rec)]
+    breaks = styles.graduated_breaks(strength, k=len(styles.LINE_WIDTHS))
+    for f, cls in zip(features(rec), styles.classify(strength, breaks)):
+        style = rec.spec["styles"][f["properties"]["_s"]]
+        assert style["weight"] == styles.LINE_WIDTHS[cls]
+        assert style["color"] == styles.PAIR_TYPE_COLORS[f["properties"]["pair_type"]]
+    other = col["pairs_other"]
+    assert all(s.get("dashArray") and s["weight"] < min(styles.LINE_WIDTHS[1:]) for s in other.spec["styles"])
+
+
+def test_every_styled_overlay_has_a_legend_and_a_control_entry(built):
+    for name, m in built.items():
+        legend = next(c for c in m._children.values() if isinstance(c, Legend))
+        control = next(c for c in m._children.values() if isinstance(c, GroupedLayerControl))
+        in_legend = {lid for s in legend.sections for lid in s.layers}
+        in_control = {i.id for g in control.groups for i in g.items}
+        for layer_id in layers_of(m):
+            assert layer_id in in_legend, (name, layer_id)
+            assert layer_id in in_control, (name, layer_id)
+
+
+def test_coordinates_rounded_and_in_wgs84(built):
+    for m in built.values():
+        for layer in layers_of(m).values():
+            for f in features(layer):
+                xy = coords(f["geometry"])
+                assert np.allclose(xy, np.round(xy, 6), atol=1e-9)
+                assert (np.abs(xy[:, 0] - 105) < 1).all() and (np.abs(xy[:, 1] - 30.7) < 1).all()
+
+
+def test_attribute_text_is_escaped_in_every_file(written):
+    for name, path in written.items():
+        text = path.read_text(encoding="utf-8")
+        assert EVIL not in text, name
+        assert "onerror=alert" in text  # the text is there, in escaped form
+        if name == "index":
+            assert "&lt;img src=x onerror=alert(1)&gt;" in text
+        else:
+            assert "\\u003cimg src=x onerror=alert(1)\\u003e" in text
+            # a name can never close the script element
+            assert text.count("</script>") == text.count("<script")
+
+
+def test_popup_fields_with_units(built):
+    wp = layers_of(built["balance"])["workplaces"]
+    popup = {f[0]: f[2] for f in wp.spec["popup"]}
+    assert popup["workers"] == "people" and popup["jhr"] == "ratio" and popup["balance_class"] == "cat"
+    col = layers_of(built["collaboration"])["chain_0"]
+    fields = {f[0]: f for f in col.spec["popup"]}
+    assert fields["nearest_partner_m"][2] == "km" and "nearest_partner_name" in fields
+    pairs = {f[0] for f in layers_of(built["collaboration"])["pairs_recommended"].spec["popup"]}
+    assert {"reason", "distance_m", "zone_a_name", "zone_b_name"} <= pairs
+    feats = {f["properties"]["zone_id"]: f["properties"] for f in features(col)}
+    any_zone = next(iter(feats.values()))
+    assert "nearest_partner_name" in any_zone
+
+
+def test_english_labels(fixture_data):
+    study, results = fixture_data
+    m = build_maps(study, results, make_settings("en"))["balance"]
+    legend = next(c for c in m._children.values() if isinstance(c, Legend))
+    text = "".join(s.html() for s in legend.sections)
+    assert "Jobs-rich (&gt; 1.25)" in text and "Resident workers (density)" in text
+    assert not re.search(r"[\u4e00-\u9fff]", text)  # no Chinese label left in an English legend
+    wp = layers_of(m)["workplaces"]
+    assert ["jhr", "Jobs–housing ratio", "ratio"] in wp.spec["popup"]
+
+
+def test_tianditu_needs_a_key(fixture_data, monkeypatch):
+    study, results = fixture_data
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    with pytest.raises(ConfigError) as err:
+        build_maps(study, results, make_settings(basemap="tianditu"))
+    assert str(err.value) == TIANDITU_KEY_MISSING
+    monkeypatch.setenv("TIANDITU_KEY", "abc123")
+    m = build_maps(study, {"balance": results["balance"]}, make_settings(basemap="tianditu"))["balance"]
+    text = m.get_root().render()
+    assert "LAYER=vec" in text and "LAYER=cva" in text and "tk=abc123" in text
+    hosts = tile_hosts(resolve_basemap(make_settings(basemap="tianditu").map))
+    from urllib.parse import urlsplit
+
+    left = [u for u in external_urls(text) if urlsplit(u).netloc not in hosts]
+    assert left == []
+
+
+def test_amap_shifts_overlays_to_gcj02(fixture_data):
+    from geo._coords import wgs84_to_gcj02
+
+    study, results = fixture_data
+    plain = layers_of(build_maps(study, results, make_settings(basemap="none"))["core_periphery"])
+    amap_maps = build_maps(study, results, make_settings(basemap="amap"))
+    shifted = layers_of(amap_maps["core_periphery"])
+    a = coords(features(plain["zones_by_core"])[0]["geometry"])
+    b = coords(features(shifted["zones_by_core"])[0]["geometry"])
+    lon, lat = wgs84_to_gcj02(a[:, 0], a[:, 1])
+    assert np.allclose(b, np.column_stack([lon, lat]), atol=2e-6)
+    assert np.abs(b - a).max() > 1e-4  # a real shift (hundreds of metres)
+    text = amap_maps["core_periphery"].get_root().render()
+    assert "GCJ-02" in text and "autonavi.com" in text
+
+
+def test_custom_basemap_escapes_attribution(fixture_data):
+    study, results = fixture_data
+    s = make_settings(basemap={"url": "https://tiles.intranet.example/{z}/{x}/{y}.png",
+                               "attribution": "<b>规划院</b> tiles"})
+    m = build_maps(study, {"balance": results["balance"]}, s)["balance"]
+    text = m.get_root().render()
+    assert "https://tiles.intranet.example/{z}/{x}/{y}.png" in text
+    assert "<b>规划院</b>" not in text
+    import folium
+
+    tiles = [c for c in m._children.values() if isinstance(c, folium.TileLayer)]
+    assert [t.options["attribution"] for t in tiles] == ["&lt;b&gt;规划院&lt;/b&gt; tiles"]
+
+
+def test_atlas_page(written):
+    text = written["index"].read_text(encoding="utf-8")
+    for href in ("balance.html", "collaboration.html", "core_periphery.html"):
+        assert f'href="{href}"' in text
+    assert "虚构示例数据" in text and "ab" * 32 in text and "folium" in text
+    assert "<svg class=\"gradient-chart\"" in text and text.count("<circle") == 4
+    assert "radius_m" in text  # parameters
+    assert "<script" not in text
+    # tables: the most job-rich workplace by ratio first
+    jobs_rich = text.split('class="jobs-rich"')[1].split("</table>")[0]
+    assert jobs_rich.index("集成电路基地") < jobs_rich.index("电子信息产业园")
+
+
+# ---------------------------------------------------------------------------
+# real browser: headless Debian Chromium, network cut off
+
+
+@pytest.fixture(scope="module")
+def browser():
+    ok, why = browser_available()
+    if not ok:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests must run in CI: {why}")
+        pytest.skip(why)
+    b = Browser()
+    yield b
+    b.close()
+
+
+EXPECTED = {
+    "balance": {"workplaces": 7, "catchments": 7, "balance_districts": 2, "districts": 2},
+    "collaboration": {"chain_0": 2, "chain_1": 4, "pairs_recommended": 3, "pairs_other": 1,
+                      "innovation_districts": 1, "districts": 2},
+    "core_periphery": {"zones_by_core": 6, "zones_by_score": 6, "poles": 2, "isolated": 1, "links": 3,
+                       "districts": 2},
+}
+
+
+def assert_clean(run, name):
+    assert run.console_errors == [], name
+    assert run.page_errors == [], name
+    assert run.dialogs == [], name
+    assert run.blocked == [], name  # nothing tried to reach the network
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_map_in_browser(browser, written, name, tmp_path):
+    with browser.open(written[name]) as run:
+        page = run.page
+        assert page.evaluate("typeof window.L === 'object' && typeof L.version === 'string'")
+        counts = overlay_counts(page)
+        for layer_id, n in EXPECTED[name].items():
+            assert counts[layer_id] == n, (layer_id, counts)
+        on_map = set(overlays_on_map(page))
+        # SVG paths drawn for the overlays that start visible (one class per overlay)
+        for layer_id in ("workplaces", "chain_1", "zones_by_core"):
+            if layer_id in on_map:
+                drawn = page.locator(f"path.za-l-{layer_id}").count()
+                assert drawn == EXPECTED[name][layer_id], layer_id
+        legend = page.locator(".za-legend")
+        assert legend.count() == 1 and legend.inner_text().strip() != ""
+        assert page.locator(".za-layers .za-item").count() >= len(EXPECTED[name]) - 1
+        assert page.locator(".leaflet-control-scale").count() == 1
+        assert page.locator(".za-fullscreen").count() == 1 and page.locator(".za-search input").count() == 1
+        assert "示例研究" in page.locator(".za-title").inner_text()
+        # the view is fitted to the study area (not the world)
+        assert page.evaluate("zoneatlas.map.getZoom()") >= 9
+        shot = tmp_path / f"{name}.png"
+        page.screenshot(path=str(shot))
+        assert shot.stat().st_size > 10_000
+        assert_clean(run, name)
+
+
+@pytest.mark.browser
+def test_hostile_name_stays_text(browser, written):
+    with browser.open(written["balance"]) as run:
+        page = run.page
+        page.fill(".za-search input", "onerror")
+        hits = page.locator(".za-search-hit")
+        assert hits.count() == 1
+        assert hits.first.inner_text() == f"{EVIL} (Z2)"
+        hits.first.click()
+        popup = page.locator(".leaflet-popup-content .za-popup-title")
+        popup.wait_for()
+        assert popup.inner_text() == EVIL
+        assert page.locator(".za-title").inner_text().startswith(f"示例研究 {EVIL}")
+        assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+        page.wait_for_timeout(200)
+        assert_clean(run, "balance")
+    with browser.open(written["collaboration"]) as run:  # pair reason with the same text
+        page = run.page
+        page.evaluate("""() => { const l = zoneatlas.overlays.pairs_recommended.getLayers()
+            .find(x => String(x.feature.properties.reason).includes('onerror')); l.openPopup(); }""")
+        assert EVIL in page.locator(".leaflet-popup-content").inner_text()
+        assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+        assert_clean(run, "collaboration")
+
+
+@pytest.mark.browser
+def test_controls_work(browser, written):
+    with browser.open(written["core_periphery"]) as run:
+        page = run.page
+        # exclusive colouring: choosing the score swaps the zone overlays
+        page.check('input[data-layer="zones_by_score"]')
+        on = set(overlays_on_map(page))
+        assert "zones_by_score" in on and "zones_by_core" not in on
+        page.wait_for_timeout(50)
+        sections = page.locator(".za-legend-section")
+        visible = [sections.nth(i).inner_text() for i in range(sections.count()) if sections.nth(i).is_visible()]
+        assert any("综合实力得分" in v for v in visible)
+        # a checkbox removes an overlay, and its legend section disappears
+        page.uncheck('input[data-layer="links"]')
+        page.wait_for_timeout(50)
+        assert "links" not in overlays_on_map(page)
+        assert not page.locator('.za-legend-section[data-layers="links"]').is_visible()
+        # fullscreen toggles the map container to fill the window
+        page.click(".za-fullscreen")
+        page.wait_for_timeout(100)
+        assert page.evaluate("zoneatlas.map.getContainer().classList.contains('za-fs')")
+        # search flies to a zone and opens its popup
+        page.fill(".za-search input", "软件")
+        page.locator(".za-search-hit").first.click()
+        page.locator(".leaflet-popup-content").wait_for()
+        assert "软件园" in page.locator(".leaflet-popup-content").inner_text()
+        assert_clean(run, "core_periphery")
+    with browser.open(written["balance"]) as run:  # clicking a workplace draws its catchment
+        page = run.page
+        page.evaluate("""() => { zoneatlas.overlays.workplaces.getLayers()[0].fire('click'); }""")
+        assert page.evaluate("zoneatlas.selection.getLayers().length") == 1
+        assert_clean(run, "balance")
+
+
+@pytest.mark.browser
+def test_atlas_page_in_browser(browser, written, tmp_path):
+    with browser.open(written["index"], wait_ready=False) as run:
+        page = run.page
+        links = page.eval_on_selector_all("a.open", "els => els.map(e => e.getAttribute('href'))")
+        assert sorted(links) == ["balance.html", "collaboration.html", "core_periphery.html"]
+        assert all((written["index"].parent / h).is_file() for h in links)
+        assert page.locator("svg.gradient-chart circle").count() == 4
+        assert EVIL in page.locator("h1").inner_text()
+        page.screenshot(path=str(tmp_path / "index.png"), full_page=True)
+        assert_clean(run, "index")
+
+
+URL_RE = re.compile(r"https?://[^\s\"'<>)\\]+")
+
+
+@pytest.mark.browser
+def test_tile_requests_are_the_only_outside_requests(browser, fixture_data, tmp_path):
+    """With a basemap, the only requests the page makes (all blocked here) are tiles."""
+    study, results = fixture_data
+    out = write_maps(tmp_path, study, {"balance": results["balance"]}, make_settings(basemap="osm"), MANIFEST)
+    text = out["balance"].read_text(encoding="utf-8")
+    assert {u.split("/")[2] for u in external_urls(text)} == {"tile.openstreetmap.org"}
+    with browser.open(out["balance"]) as run:
+        run.page.wait_for_timeout(300)
+        assert run.blocked and all(u.startswith("https://tile.openstreetmap.org/") for u in run.blocked)
+        assert run.page_errors == [] and run.dialogs == []
+        assert "OpenStreetMap" in run.page.locator(".leaflet-control-attribution").inner_text()

@@ -40,7 +40,11 @@ FIELD_FORMATS = {
     "recommended": "bool", "strength": "num", "score": "num", "attach_prob": "pct",
     "share_linked": "pct", "partners_within": "int", "rank": "int", "output": "num", "firms": "int",
     "leader_firms": "int", "rd_platforms": "int", "dwellings": "int", "landuse_entropy": "ratio",
-    "residential_share": "pct",
+    "residential_share": "pct", "share_in_reach": "pct", "overall_jhr": "ratio", "core_share": "pct",
+    "gini": "ratio", "primacy": "pct", "rank_size_slope": "ratio", "resident_workers": "people",
+    "workers_in_reach": "people", "distance_decay": "num", "periphery_count": "int", "n_zones": "int",
+    "n_cores": "int", "n_attached": "int", "n_isolated": "int", "fragmentation_rank": "int",
+    "mean_score": "num", "median_score": "num", "zones": "int", "districts": "int", "pairs": "int",
 }
 
 

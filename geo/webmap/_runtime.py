@@ -41,7 +41,7 @@ body { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "Ping
   background: #fff; padding: 4px 7px; cursor: pointer; font-size: 12.5px; }
 .za-search-hit:hover { background: #eef4fb; }
 .za-search-none { padding: 4px 7px; color: #777; font-size: 12px; }
-.za-btn { display: block; width: 30px; height: 30px; line-height: 30px; text-align: center; background: #fff;
+.za-btn { display: flex; align-items: center; justify-content: center; width: 30px; height: 30px; text-align: center; background: #fff;
   border: 0; cursor: pointer; font-size: 16px; padding: 0; }
 .za-popup table { border-collapse: collapse; }
 .za-popup th { text-align: left; font-weight: 500; color: #555; padding: 1px 8px 1px 0; vertical-align: top; }
@@ -287,8 +287,10 @@ RUNTIME_JS = r"""
     options: {position: "topleft"},
     onAdd: function (map) {
       var box = el("div", "leaflet-bar");
-      var b = el("button", "za-btn za-fullscreen", "\u26f6");
+      var b = el("button", "za-btn za-fullscreen");
       b.type = "button";
+      b.innerHTML = '<svg width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="#333" stroke-width="2">' +
+        '<path d="M1 6V1h5M10 1h5v5M15 10v5h-5M6 15H1v-5"/></svg>';  // constant markup, no data
       b.title = ZA.cfg.text.fullscreen;
       b.setAttribute("aria-label", ZA.cfg.text.fullscreen);
       b.addEventListener("click", function () { ZA.toggleFullscreen(); });

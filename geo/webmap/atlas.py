@@ -179,6 +179,20 @@ def _names(frame: pd.DataFrame | None, id_col: str) -> dict:
     return dict(zip(frame[id_col], frame["name"]))
 
 
+#: Labels of summary counts whose i18n term names the layer rather than the count.
+_FIGURE_LABELS = {
+    "zones": ("功能区数", "Zones"), "chains": ("产业链数", "Chains"),
+    "innovation_districts": ("创新街区数", "Innovation districts"), "jobs": ("就业岗位总数", "Total jobs"),
+    "workers": ("居住就业人口", "Resident workers"),
+}
+
+
+def _figure_label(key: str, lang: str) -> str:
+    if key in _FIGURE_LABELS:
+        return _FIGURE_LABELS[key][0 if lang == "zh" else 1]
+    return _strip_m(label(key, lang))
+
+
 def _figures(summary: dict, lang: str) -> list[tuple[str, str]]:
     """Scalar key figures of an analysis summary (nested values are left to the tables)."""
     out = []
@@ -186,9 +200,9 @@ def _figures(summary: dict, lang: str) -> list[tuple[str, str]]:
         if isinstance(value, bool) or value is None:
             continue
         if isinstance(value, (int, float)):
-            out.append((_strip_m(label(key, lang)), _cell(value, field_format(key), lang)["v"]))
+            out.append((_figure_label(key, lang), _cell(value, field_format(key), lang)["v"]))
         elif isinstance(value, str) and len(value) < 60:
-            out.append((_strip_m(label(key, lang)), label(value, lang)))
+            out.append((_figure_label(key, lang), label(value, lang)))
     return out
 
 
@@ -270,9 +284,12 @@ def _collaboration_section(result: AnalysisResult, study: Study, lang: str) -> d
     ch = result.tables.get("collaboration_chains")
     if ch is not None and len(ch):
         ch = pd.DataFrame(ch)
-        keys = [c for c in ("share_linked", "mean_nearest_partner_m") if c in ch]
-        asc = [True, False][: len(keys)]
-        frag = ch.sort_values(keys, ascending=asc, na_position="first").head(8) if keys else ch.head(8)
+        if "fragmentation_rank" in ch:
+            frag = ch.sort_values("fragmentation_rank", na_position="last").head(8)
+        else:
+            keys = [c for c in ("share_linked", "mean_nearest_partner_m") if c in ch]
+            asc = [True, False][: len(keys)]
+            frag = ch.sort_values(keys, ascending=asc, na_position="first").head(8) if keys else ch.head(8)
         tables.append(_table(t["fragmented"], frag, ["chain", "zones", "districts", "share_linked",
                                                      "mean_nearest_partner_m", "standard_distance_m"], lang,
                              "fragmented"))
