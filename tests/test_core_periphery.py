@@ -277,7 +277,7 @@ def test_huff_rows_sum_to_one(args):
     # nearer and stronger never loses: equal strength -> monotone in distance
     if np.all(strength == strength[0]) and strength[0] > 0:
         dd = np.maximum(d, cp.MIN_HUFF_DISTANCE_M)
-        for row_p, row_d in zip(p, dd):
+        for row_p, row_d in zip(p, dd, strict=True):
             order = np.argsort(row_d, kind="stable")
             assert np.all(np.diff(row_p[order]) <= 1e-12)
 
@@ -315,7 +315,7 @@ def test_attach_estimate_mode_matches_exact_mode():
 
 
 def _hot_grid() -> tuple[gpd.GeoDataFrame, np.ndarray]:
-    rows, score = [], []
+    rows = []
     for i in range(10):
         for j in range(10):
             hot = abs(i - 4) <= 1 and abs(j - 4) <= 1  # a 3 x 3 cluster peaking at g44
@@ -447,7 +447,8 @@ def test_input_not_mutated_and_full_settings(two_clusters, tmp_path):
     assert (grad["ring_to_m"] - grad["ring_from_m"] == cp.RING_WIDTH_M).all()
     # A1..A4 are 2-3 km from A0 -> first ring; B cluster at 95-99 km -> rings 19
     assert grad.loc[0, "zones"] == 4
-    assert grad.loc[0, "mean_score"] == pytest.approx(z.set_index("zone_id").loc[["A1", "A2", "A3", "A4"], "score"].mean())
+    ring0 = z.set_index("zone_id").loc[["A1", "A2", "A3", "A4"], "score"]
+    assert grad.loc[0, "mean_score"] == pytest.approx(ring0.mean())
 
 
 def test_geographic_crs_refused(two_clusters):

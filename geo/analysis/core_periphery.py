@@ -732,7 +732,9 @@ def run(study: Study, settings: Any) -> AnalysisResult:
         gradient = _gradient(np.array([]), np.array([]), RING_WIDTH_M)
 
     core_scores = score[core_positions]
-    primacy = float(core_scores[0] / core_scores.sum()) if len(core_scores) and core_scores.sum() > 0 else float("nan")
+    primacy = float("nan")
+    if len(core_scores) and core_scores.sum() > 0:
+        primacy = float(core_scores[0] / core_scores.sum())
     g = gini(score)
     slope = rank_size_slope(score)
     counts = out["strategy"].value_counts()
