@@ -379,7 +379,7 @@ def _ring_sampler(district: shapely.Geometry, ring_m: tuple[float, float], r_m: 
 
 def _zones(rng: np.random.Generator, sc: _Scale, boundary: shapely.Polygon,
            districts: gpd.GeoDataFrame, placer: _Placer) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-    """Zone polygons, chains, roles and dominance flags (attributes come later)."""
+    """Zone polygons, chains and rank (2 main site, 1 cluster anchor, 0 other)."""
     counts = _zone_counts(sc)
     cx, cy = CENTRE_XY
     dgeoms = districts.geometry.to_numpy()
@@ -395,7 +395,7 @@ def _zones(rng: np.random.Generator, sc: _Scale, boundary: shapely.Polygon,
     for chain in order:
         spec = _SPECS_BY_NAME[chain]
         n = counts[chain]
-        areas = np.clip(rng.lognormal(np.log(sc.zone_median_km2 * spec.size), 0.55, n), 0.5, 8.0)
+        areas = np.clip(rng.lognormal(np.log(sc.zone_median_km2 * spec.size), 0.55, n), 0.505, 7.95)
         if spec.mode == "compact":
             n_clusters = max(spec.clusters, math.ceil(n / 10))
         else:
@@ -405,7 +405,11 @@ def _zones(rng: np.random.Generator, sc: _Scale, boundary: shapely.Polygon,
         if spec.mode == "fragmented":
             is_dom[:] = False
             is_dom[:n_clusters] = True
-        areas[is_dom] = np.clip(areas[is_dom] * 2.5, 2.0, 8.0)
+        # rank 2: the chain's main site; rank 1: the anchor of another cluster
+        rank = np.where(is_dom, 1, 0)
+        rank[0] = 2
+        areas[rank == 1] = np.clip(areas[rank == 1] * 1.5, 0.505, 7.95)
+        areas[rank == 2] = np.clip(areas[rank == 2] * 2.5, 2.0, 7.95)
         shapes, rmax = _star_shapes(rng, areas * 1e6)
         ring_m = (spec.ring[0] * sc.radius_m, spec.ring[1] * sc.radius_m)
         mid = 0.5 * (spec.ring[0] + spec.ring[1])
@@ -432,7 +436,7 @@ def _zones(rng: np.random.Generator, sc: _Scale, boundary: shapely.Polygon,
             xy, shrink = placer.place(rng, rmax[i], sampler)
             geoms.append(shapely.polygons(np.round(shapes[i] * shrink + xy, 2)))
             chains.append(chain)
-            dominant.append(is_dom[i])
+            dominant.append(rank[i])
     zones = gpd.GeoDataFrame({"chain": chains}, geometry=geoms, crs=CRS)
     return zones, np.asarray(dominant)
 
@@ -468,16 +472,17 @@ def _assign_roles(rng: np.random.Generator, chains: np.ndarray, dominant: np.nda
     return roles
 
 
-def _zone_attributes(rng: np.random.Generator, zones: gpd.GeoDataFrame, dominant: np.ndarray,
+def _zone_attributes(rng: np.random.Generator, zones: gpd.GeoDataFrame, rank: np.ndarray,
                      districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     n = len(zones)
+    dominant = rank == 2
     geoms = zones.geometry.to_numpy()
     area_km2 = shapely.area(geoms) / 1e6
     chains = zones["chain"].to_numpy()
     roles = _assign_roles(rng, chains, dominant)
     density = pd.Series(roles).map({"rd": 7000, "manufacturing": 4000, "terminal": 5000,
                                      "supporting": 3000, "mixed": 5000}).to_numpy(float)
-    strength = rng.lognormal(0.0, 0.45, n) * np.where(dominant, 2.0, 1.0)
+    strength = rng.lognormal(0.0, 0.45, n) * np.array([1.0, 1.3, 2.0])[rank]
     jobs = np.rint(area_km2 * density * strength / 10) * 10
     per_job = np.array([_SPECS_BY_NAME[c].yuan_per_job for c in chains]) * rng.lognormal(0, 0.25, n)
     output = np.round(jobs * per_job / 1e4, 1)  # 10,000 CNY per job -> 100 million CNY (亿元)
@@ -878,8 +883,8 @@ def generate_study(scale: str = "city", *, seed: int = 0) -> SampleStudy:
     new_towns = _polar(*CENTRE_XY, sc.radius_m * rng.uniform(0.5, 0.65, n_towns), angles)
 
     placer = _Placer(boundary, sc.n_zones + sc.n_innovation + 16, gap_m=0.02 * sc.radius_m / 2.8)
-    zones, dominant = _zones(rng, sc, boundary, districts, placer)
-    zones = _zone_attributes(rng, zones, dominant, districts)
+    zones, rank = _zones(rng, sc, boundary, districts, placer)
+    zones = _zone_attributes(rng, zones, rank, districts)
     innov = _innovation(rng, sc, new_towns, zones, districts, placer)
     jobs_total = float(zones["jobs"].sum() + innov["jobs"].sum())
     hx, hy, dwellings = _housing(rng, sc, boundary, new_towns, zones, jobs_total)
