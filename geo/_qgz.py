@@ -23,27 +23,11 @@ from urllib.parse import quote
 from pyproj import CRS
 
 from geo._qml import QGIS_VERSION, LayerStyle, qml_element, style_children
-from geo.settings import CustomBasemap, Settings
+from geo.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 _DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
-
-#: Tile basemaps: name → (title, url template, max zoom, attribution). Tianditu needs
-#: a key (``tk``); its labels come as a second layer.
-_TDT = ("http://t0.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
-        "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
-        "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}")
-BASEMAPS = {
-    "osm": ("OpenStreetMap", "https://tile.openstreetmap.org/{z}/{x}/{y}.png", 19,
-            "© OpenStreetMap contributors"),
-    "carto-light": ("CARTO Light", "https://a.basemaps.cartocdn.com/light_all/{z}/{x}/{y}.png", 20,
-                    "© OpenStreetMap contributors © CARTO"),
-    "amap": ("高德地图 AMap (GCJ-02)",
-             "https://webrd01.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
-             18, "© AutoNavi (高德)"),
-}
-
 
 @dataclass
 class ProjectLayer:
@@ -83,27 +67,30 @@ class TileLayer:
 
 
 def basemap_layers(settings: Settings) -> list[TileLayer]:
-    """The XYZ layers of ``map.basemap`` (empty for ``none`` or Tianditu without key)."""
-    basemap = settings.map.basemap
-    if isinstance(basemap, CustomBasemap):
-        url = basemap.url
-        if "{s}" in url:
-            url = url.replace("{s}", (basemap.subdomains or "abc")[0])
-        return [TileLayer("Basemap", url, basemap.max_zoom, basemap.attribution)]
-    if basemap == "tianditu":
-        key = settings.map.resolved_tianditu_key
-        if not key:
-            logger.warning("QGIS project: basemap tianditu needs map.tianditu_key (or env TIANDITU_KEY); "
-                           "the project has no basemap")
-            return []
-        attribution = "© 天地图 Tianditu"
-        # labels above the base tiles
-        return [TileLayer("天地图注记 Tianditu labels", _TDT.format(layer="cva", key=key), 18, attribution),
-                TileLayer("天地图 Tianditu", _TDT.format(layer="vec", key=key), 18, attribution)]
-    if basemap in BASEMAPS:
-        title, url, zmax, attribution = BASEMAPS[basemap]
-        return [TileLayer(title, url, zmax, attribution)]
-    return []
+    """The XYZ layers of ``map.basemap``, top first (empty for ``none``).
+
+    The tile templates are the web maps' (:func:`geo.webmap._basemaps.resolve_basemap`),
+    so both show the same basemap. Leaflet placeholders QGIS does not know are filled
+    in: ``{s}`` with the first subdomain, ``{r}`` (retina suffix) with nothing.
+    Tianditu without a key gives no basemap (and a warning) rather than failing the run.
+    """
+    from geo._errors import ConfigError
+    from geo.webmap._basemaps import resolve_basemap
+
+    try:
+        basemap = resolve_basemap(settings.map, settings.study.language)
+    except ConfigError as exc:
+        logger.warning("QGIS project without basemap: %s", exc)
+        return []
+    layers = []
+    n = len(basemap.tiles)
+    for i, tiles in enumerate(basemap.tiles):
+        url = tiles.url.replace("{s}", (tiles.subdomains or "abc")[0]).replace("{r}", "")
+        title = basemap.label if n == 1 else f"{basemap.label} {i + 1}"
+        if basemap.gcj02:
+            title += " (GCJ-02)"
+        layers.append(TileLayer(title, url, tiles.max_zoom, tiles.attribution))
+    return layers[::-1]   # the web maps list base tiles first; the layer tree lists top first
 
 
 # ---------------------------------------------------------------------------

@@ -146,8 +146,9 @@ def fill_symbol(color: str | None, outline: str, *, fill_alpha: float = 1.0,
 
 
 def line_symbol(color: str, width_mm: float, *, color_expression: str | None = None,
-                width_expression: str | None = None, alpha: float = 1.0) -> Symbol:
-    """A simple line symbol, optionally with data-defined colour and width expressions."""
+                width_expression: str | None = None, style_expression: str | None = None,
+                alpha: float = 1.0) -> Symbol:
+    """A simple line symbol, optionally with data-defined colour, width and pen style."""
     props = {
         "capstyle": "round",
         "customdash": "5;2",
@@ -171,6 +172,8 @@ def line_symbol(color: str, width_mm: float, *, color_expression: str | None = N
         dd["outlineColor"] = color_expression
     if width_expression:
         dd["outlineWidth"] = width_expression
+    if style_expression:
+        dd["outlineStyle"] = style_expression
     return Symbol("line", [SymbolLayer("SimpleLine", props, dd)], alpha=alpha)
 
 

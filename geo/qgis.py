@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -61,10 +62,54 @@ QGZ_NAME = "zoneatlas.qgz"
 INPUT_LAYERS = ("districts", "zones", "innovation_districts", "housing")
 ANALYSES = ("balance", "collaboration", "core_periphery")
 
-#: Polygon fill opacity of the styled layers (the basemap shows through).
-FILL_ALPHA = 0.75
+#: Polygon fill opacity of the styled layers (the basemap shows through), as on the
+#: web maps: zones 0.8, workplaces and scores 0.85, district choropleth 0.6.
+FILL_ALPHA = 0.8
+_ALPHA_STRONG = 0.85
+_ALPHA_DISTRICTS = 0.6
 
 _LABEL_ALIAS_SOURCE = {"zh": "（原字段 {}）", "en": " (source column {})"}
+
+#: Layer titles and field aliases the analyses add beyond :data:`geo.i18n.TERMS`
+#: (used only where :func:`geo.i18n.label` has no entry).
+_EXTRA_TERMS: dict[str, tuple[str, str]] = {
+    "balance_landuse": ("就业地用地构成", "Workplace land-use mix"),
+    "collaboration_matrix": ("行政区协同矩阵", "District collaboration matrix"),
+    "core_periphery_chains": ("产业链中心—外围结构", "Core–periphery by chain"),
+    "core_periphery_gradient": ("中心—外围梯度", "Core–periphery gradient"),
+    "name_a": ("功能区 A 名称", "Zone A name"),
+    "name_b": ("功能区 B 名称", "Zone B name"),
+    "pairs": ("协同对数", "Pairs"),
+    "recommended_pairs": ("推荐协同对数", "Recommended pairs"),
+    "zone_role": ("功能定位", "Role"),
+    "periphery_count": ("外围承接功能区数", "Attached periphery zones"),
+    "same_chain_core": ("同链极核", "Core of the same chain"),
+    "fragmentation_rank": ("分散程度排名", "Fragmentation rank"),
+    "workplaces": ("就业地数", "Workplaces"),
+    "cells": ("栅格数", "Cells"),
+    "n_zones": ("功能区数", "Zones"),
+    "n_attached": ("协同从属功能区数", "Attached zones"),
+    "n_isolated": ("孤立功能区数", "Isolated zones"),
+    "main_core_id": ("主极核", "Main core"),
+    "method": ("极核识别方法", "Core method"),
+    "indicators_used": ("采用指标", "Indicators used"),
+    "indicators_dropped": ("缺失指标", "Indicators dropped"),
+    "cores": ("极核数", "Cores"),
+    "attached": ("协同从属数", "Attached"),
+    "ring_from_m": ("环带内径（米）", "Ring from (m)"),
+    "ring_to_m": ("环带外径（米）", "Ring to (m)"),
+    "mean_score": ("平均得分", "Mean score"),
+    "median_score": ("得分中位数", "Median score"),
+}
+
+
+def term(key: str, language: str) -> str:
+    """:func:`geo.i18n.label`, falling back to the package's own extra terms."""
+    text = label(key, language)
+    if text == key and key in _EXTRA_TERMS:
+        zh, en = _EXTRA_TERMS[key]
+        return zh if language == "zh" else en
+    return text
 _INPUTS_GROUP = {"zh": "输入数据", "en": "Inputs"}
 
 
@@ -138,7 +183,7 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
     write_geopackage(gpkg, layers)
     write_layer_styles(gpkg, layers)
     project_layers = [
-        ProjectLayer(name=layer.name, title=label(layer.name, language), group=layer.group,
+        ProjectLayer(name=layer.name, title=term(layer.name, language), group=layer.group,
                      geometry_kind=layer.geometry_kind, styles=layer.styles,
                      bounds=_bounds(layer.frame) if layer.spatial else None,
                      visible=_visible(layer), wkb_type=_wkb_type(layer))
@@ -253,15 +298,31 @@ def write_geopackage(path: Path, layers: Sequence[ExportLayer]) -> None:
         use_arrow = True
     except ImportError:  # pragma: no cover - pyarrow is optional
         use_arrow = False
-    for i, layer in enumerate(layers):
-        kwargs = {"dataset_options": {"VERSION": "1.2"}} if i == 0 else {}
-        frame = layer.frame
-        if not layer.spatial:
-            frame = pd.DataFrame(frame)
-        pyogrio.write_dataframe(frame, path, layer=layer.name, driver="GPKG",
-                                use_arrow=use_arrow, **kwargs)
     if not layers:
         raise ValueError("QGIS package: nothing to write (no input or result layers)")
+    with _sqlite_unsynchronised():
+        for i, layer in enumerate(layers):
+            kwargs = {"dataset_options": {"VERSION": "1.2"}} if i == 0 else {}
+            frame = layer.frame
+            if not layer.spatial:
+                frame = pd.DataFrame(frame)
+            pyogrio.write_dataframe(frame, path, layer=layer.name, driver="GPKG",
+                                    use_arrow=use_arrow, **kwargs)
+
+
+@contextmanager
+def _sqlite_unsynchronised():
+    """GDAL's ``OGR_SQLITE_SYNCHRONOUS=OFF`` while writing (3x faster, one fsync less
+    per layer); the previous setting is restored. Safe here: a run writes into a
+    staging folder that is moved into place only when complete."""
+    key = "OGR_SQLITE_SYNCHRONOUS"
+    before = pyogrio.get_gdal_config_option(key)
+    pyogrio.set_gdal_config_options({key: "OFF"})
+    try:
+        yield
+    finally:
+        restore = None if before is None else ("ON" if before is True else "OFF" if before is False else before)
+        pyogrio.set_gdal_config_options({key: restore})
 
 
 #: The ``layer_styles`` table exactly as QGIS (via GDAL) creates it in a GeoPackage.
@@ -349,7 +410,7 @@ def field_aliases(layer: ExportLayer, study: Study, language: str) -> dict[str, 
     original = source.aliases if source is not None else {}
     out = {}
     for col in _field_names(layer)[1:]:
-        text = label(col, language)
+        text = term(col, language)
         user_col = original.get(col)
         if user_col and user_col != col:
             text += _LABEL_ALIAS_SOURCE.get(language, " ({})").format(user_col)
@@ -365,16 +426,16 @@ def _field_names(layer: ExportLayer) -> list[str]:
 
 
 def _polygon_by_category(field_name: str, colors: dict[str, str], language: str,
-                         outline: str = styles.ZONE_OUTLINE) -> object:
+                         outline: str = styles.ZONE_OUTLINE, fill_alpha: float = FILL_ALPHA) -> object:
     cats = [Category(value, label(value, language),
-                     fill_symbol(color, outline, fill_alpha=FILL_ALPHA, outline_width_mm=0.2))
+                     fill_symbol(color, outline, fill_alpha=fill_alpha, outline_width_mm=0.2))
             for value, color in colors.items()]
     return categorized_renderer(field_name, cats)
 
 
 def _graduated_fill(field_name: str, edges: Sequence[float], colors: Sequence[str],
-                    outline: str) -> object:
-    ranges = [Range(lo, hi, text, fill_symbol(color, outline, fill_alpha=FILL_ALPHA,
+                    outline: str, fill_alpha: float = FILL_ALPHA) -> object:
+    ranges = [Range(lo, hi, text, fill_symbol(color, outline, fill_alpha=fill_alpha,
                                                    outline_width_mm=0.2))
               for (lo, hi), text, color in zip(zip(edges[:-1], edges[1:]), _range_labels(edges), colors)]
     return graduated_renderer(field_name, ranges)
@@ -391,11 +452,12 @@ def _edges(values, breaks: Sequence[float]) -> list[float]:
     return [lo, *map(float, breaks), hi]
 
 
-def _quantile_graduated(frame: pd.DataFrame, field_name: str, outline: str) -> object:
+def _quantile_graduated(frame: pd.DataFrame, field_name: str, outline: str,
+                        fill_alpha: float = FILL_ALPHA) -> object:
     values = frame[field_name] if field_name in frame else []
     breaks = styles.graduated_breaks(finite(values), k=5)
     edges = _edges(values, breaks)
-    return _graduated_fill(field_name, edges, styles.ramp(len(edges) - 1), outline)
+    return _graduated_fill(field_name, edges, styles.ramp(len(edges) - 1), outline, fill_alpha)
 
 
 def _case_color(field_name: str, colors: dict[str, str], default: str) -> str:
@@ -417,7 +479,7 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
 
     def style(style_name: str, renderer, labeling=None, opacity: float = 1.0, description: str = "") -> LayerStyle:
         return LayerStyle(style_name, renderer, labeling, fields=fields, aliases=aliases,
-                          opacity=opacity, description=description or label(name, language))
+                          opacity=opacity, description=description or term(name, language))
 
     if not layer.spatial:
         return [style("default", None)]
@@ -442,20 +504,20 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
             fill_symbol(styles.HOUSING_COLOR, styles.HOUSING_COLOR, fill_alpha=0.4, outline_width_mm=0.1)))]
     if name == "balance_workplaces" and "balance_class" in frame:
         out = [style("balance_class", _polygon_by_category(
-            "balance_class", styles.BALANCE_CLASS_COLORS, language), name_labels)]
+            "balance_class", styles.BALANCE_CLASS_COLORS, language, fill_alpha=_ALPHA_STRONG), name_labels)]
         if "jhr" in frame:
             out.append(style("jhr", _graduated_fill(
-                "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.ZONE_OUTLINE),
-                name_labels))
+                "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.ZONE_OUTLINE,
+                fill_alpha=_ALPHA_STRONG), name_labels))
         return out
     if name == "balance_districts" and "jhr" in frame:
         out = [style("jhr", _graduated_fill(
-            "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.DISTRICT_OUTLINE),
-            name_labels)]
+            "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.DISTRICT_OUTLINE,
+            fill_alpha=_ALPHA_DISTRICTS), name_labels)]
         if "balance_class" in frame:
             out.append(style("balance_class", _polygon_by_category(
-                "balance_class", styles.BALANCE_CLASS_COLORS, language, styles.DISTRICT_OUTLINE),
-                name_labels))
+                "balance_class", styles.BALANCE_CLASS_COLORS, language, styles.DISTRICT_OUTLINE,
+                fill_alpha=_ALPHA_DISTRICTS), name_labels))
         return out
     if name == "collaboration_pairs" and "strength" in frame:
         return _pair_styles(frame, style, language)
@@ -467,7 +529,8 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
         if "role" in frame:
             out.append(style("role", _polygon_by_category("role", styles.ROLE_COLORS, language), name_labels))
         if "score" in frame:
-            out.append(style("score", _quantile_graduated(frame, "score", styles.ZONE_OUTLINE), name_labels))
+            out.append(style("score", _quantile_graduated(frame, "score", styles.ZONE_OUTLINE, _ALPHA_STRONG),
+                             name_labels))
         if out:
             return out
     if name == "core_periphery_links":
@@ -489,24 +552,39 @@ def _plain_symbol(kind: str | None):
 
 
 def _pair_styles(frame: pd.DataFrame, style, language: str) -> list[LayerStyle]:
-    """Collaboration pairs: widths by strength class, colour by pair type (both styles)."""
-    values = frame["strength"]
-    breaks = styles.graduated_breaks(finite(values), k=5)
-    edges = _edges(values, breaks)
+    """Collaboration pairs as on the web map: recommended pairs with widths by strength
+    class (breaks of the recommended pairs' strengths), colour by pair type; the other
+    candidate pairs thin and dashed. Two styles: ``strength`` (default, graduated) and
+    ``pair_type`` (categorized), both with the other visual variable data-defined."""
+    recommended = frame["recommended"] if "recommended" in frame else pd.Series(True, frame.index)
+    recommended = recommended.astype("boolean").fillna(False).astype(bool)
+    values = frame.loc[recommended, "strength"] if recommended.any() else frame["strength"]
+    breaks = styles.graduated_breaks(finite(values), k=len(styles.LINE_WIDTHS))
+    edges = _edges(frame["strength"], breaks)
     widths_mm = [w / 2 for w in styles.LINE_WIDTHS]
-    color_expr = _case_color("pair_type", styles.PAIR_TYPE_COLORS, styles.PAIR_TYPE_COLORS["peer"])
-    ranges = [Range(lo, hi, text, line_symbol(styles.PAIR_TYPE_COLORS["peer"], widths_mm[min(i, len(widths_mm) - 1)],
-                                              color_expression=color_expr if "pair_type" in frame else None,
-                                              alpha=0.9))
-              for i, ((lo, hi), text) in enumerate(zip(zip(edges[:-1], edges[1:]), _range_labels(edges)))]
+    other_mm = 0.5
+    has_flag = "recommended" in frame
+    color_expr = (_case_color("pair_type", styles.PAIR_TYPE_COLORS, styles.PAIR_TYPE_COLORS["peer"])
+                  if "pair_type" in frame else None)
+    dash_expr = "CASE WHEN \"recommended\" THEN 'solid' ELSE 'dash' END" if has_flag else None
+
+    def width_for(i: int) -> float:
+        return widths_mm[min(i, len(widths_mm) - 1)]
+
+    ranges = []
+    for i, ((lo, hi), text) in enumerate(zip(zip(edges[:-1], edges[1:]), _range_labels(edges))):
+        width_expr = f'CASE WHEN "recommended" THEN {width_for(i)!r} ELSE {other_mm!r} END' if has_flag else None
+        ranges.append(Range(lo, hi, text, line_symbol(
+            styles.PAIR_TYPE_COLORS["peer"], width_for(i), color_expression=color_expr,
+            width_expression=width_expr, style_expression=dash_expr, alpha=0.9)))
     out = [style("strength", graduated_renderer("strength", ranges, method="GraduatedSize"))]
     if "pair_type" in frame:
-        width_cases = " ".join(f'WHEN "strength" <= {hi!r} THEN {widths_mm[min(i, len(widths_mm) - 1)]!r}'
-                               for i, hi in enumerate(edges[1:-1]))
-        width_expr = (f"CASE {width_cases} ELSE {widths_mm[min(len(edges) - 2, len(widths_mm) - 1)]!r} END"
-                      if width_cases else None)
+        cases = " ".join(f'WHEN "strength" <= {hi!r} THEN {width_for(i)!r}' for i, hi in enumerate(edges[1:-1]))
+        by_class = f"CASE {cases} ELSE {width_for(len(edges) - 2)!r} END" if cases else repr(width_for(0))
+        width_expr = (f'CASE WHEN "recommended" THEN {by_class} ELSE {other_mm!r} END' if has_flag else by_class)
         cats = [Category(key, label(key, language),
-                         line_symbol(color, widths_mm[1], width_expression=width_expr, alpha=0.9))
+                         line_symbol(color, width_for(1), width_expression=width_expr,
+                                     style_expression=dash_expr, alpha=0.9))
                 for key, color in styles.PAIR_TYPE_COLORS.items()]
         out.append(style("pair_type", categorized_renderer("pair_type", cats)))
     return out
