@@ -119,15 +119,16 @@ def parse_counts(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     numbers : numpy.ndarray of float64
         NaN where missing or unparseable.
     from_text : numpy.ndarray of bool
-        Values that were text and were parsed into a number.
+        Values that needed interpretation to become numbers (thousands separators,
+        Chinese units, full-width digits); plain numeric text such as ``"12"`` does not.
     bad : numpy.ndarray of bool
         Non-empty values that are not numbers.
 
     Examples
     --------
-    >>> v, t, b = parse_counts(pd.Series(["1,200", "1.2万", "x", None, "-"]))
-    >>> v.tolist()[:2], t.tolist(), b.tolist()
-    ([1200.0, 12000.0], [True, True, False, False, False], [False, False, True, False, False])
+    >>> v, t, b = parse_counts(pd.Series(["1,200", "1.2万", "7", "x", None, "-"]))
+    >>> v.tolist()[:3], t.tolist(), b.tolist()
+    ([1200.0, 12000.0, 7.0], [True, True, False, False, False, False], [False, False, False, True, False, False])
     """
     n = len(values)
     if pd.api.types.is_bool_dtype(values.dtype):
@@ -146,7 +147,10 @@ def parse_counts(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     parsed = np.array((number * factor).to_numpy(dtype="float64", na_value=np.nan), copy=True)
     parsed[missing.to_numpy()] = np.nan
     u_bad = ~missing.to_numpy() & np.isnan(parsed)
-    u_text = np.isfinite(parsed) & pd.Series(uniques, dtype="object").map(lambda v: isinstance(v, str)).to_numpy(bool)
+    # text that needed interpretation (separators, units, full-width digits), not plain "12"
+    plain = np.isfinite(pd.to_numeric(text.astype("str").str.strip(), errors="coerce")
+                        .to_numpy(dtype="float64", na_value=np.nan))
+    u_text = np.isfinite(parsed) & ~plain
     valid = codes >= 0
     out = np.full(n, np.nan)
     out[valid] = parsed[codes[valid]]
@@ -241,7 +245,7 @@ def _closest(word: str, options, n: int = 1) -> str:
     if not match:
         lowered = {str(o).lower(): str(o) for o in options}
         match = [lowered[str(word).lower()]] if str(word).lower() in lowered else []
-    return f"; did you mean '{match[0]}'?" if match else ""
+    return f" (did you mean '{match[0]}'?)" if match else ""
 
 
 def _list(values, limit: int = 25) -> str:
@@ -359,14 +363,21 @@ def _read_table(ctx: _Ctx, cfg, report: _Report) -> tuple[pd.DataFrame, np.ndarr
         report.error(f"{ctx.at()} cannot read the layer ({_one_line(exc)})")
         return None
     columns = [str(c) for c in info["fields"]]
+    fid_col = info.get("fid_column") or None
+    if fid_col and fid_col not in columns:
+        columns.append(fid_col)   # e.g. GeoPackage 'fid': usable as an id
     mapping = _resolve_fields(ctx, cfg, columns, report)
     if mapping is None:
         return None
     wanted = list(dict.fromkeys(mapping.values()))
+    with_fids = fid_col in wanted
+    if with_fids:
+        wanted.remove(fid_col)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            meta, table = pyogrio.read_arrow(path, layer=layer, columns=wanted, encoding=encoding)
+            meta, table = pyogrio.read_arrow(path, layer=layer, columns=wanted, encoding=encoding,
+                                             return_fids=with_fids)
         _forward_warnings(ctx, caught, report)
         geom_col = meta.get("geometry_name") or "wkb_geometry"
         if geom_col not in table.column_names:
@@ -504,7 +515,14 @@ def _check_ids(layer_name: str, ctx: _Ctx, ids: pd.Series, rows: np.ndarray, rep
         report.error(f"{ctx.at(id_field)} missing ids in {format_rows(rows[missing])}; every "
                      "feature needs a unique id")
         ok = False
+    lowered = ids.str.lower()
+    if lowered.is_unique:   # the common case: one hash pass, no exact or case duplicates
+        return ok
     dup = ids.duplicated(keep=False).to_numpy() & ~missing
+    if not dup.any() and ok:
+        case = lowered.duplicated(keep=False).to_numpy() & ~missing
+        report.warn(f"{ctx.at(id_field)} {int(case.sum())} ids differ only in upper/lower case "
+                    f"({_list(ids[case].head(6))}); they are kept as different ids")
     if dup.any():
         groups = pd.Series(rows[dup]).groupby(ids[dup].to_numpy()).agg(list)
         shown = "; ".join(f"'{k}' in rows {', '.join(map(str, v))}" for k, v in list(groups.items())[:10])
@@ -528,10 +546,6 @@ def _attributes(layer: _Layer, attrs: pd.DataFrame, report: _Report) -> pd.DataF
     if ids_ok:
         layer.labels = ids.to_numpy(dtype=object)
         layer.by_id = True
-    if ids.str.lower().duplicated(keep=False).any() and ids_ok:
-        dup = ids.str.lower().duplicated(keep=False).to_numpy()
-        report.warn(f"{ctx.at(schema.id_field)} {int(dup.sum())} ids differ only in upper/lower case "
-                    f"({_list(ids[dup].head(6))}); they are kept as different ids")
     out[schema.id_field] = ids
 
     for canon in schema.fields:
@@ -578,15 +592,15 @@ def _counts(layer: _Layer, canon: str, col: str | None, values: pd.Series, repor
     if from_text.any():
         text = pd.Series(values[from_text]).astype("str")
         ex = ", ".join(f"'{t}' -> {x:g}" for t, x in zip(text.head(3), v[from_text][:3]))
-        report.warn(f"{ctx.at(canon, col)} {int(from_text.sum())} numbers stored as text were "
-                    f"parsed ({ex})")
+        report.warn(f"{ctx.at(canon, col)} {int(from_text.sum())} numbers written as text were "
+                    f"interpreted ({ex})")
     inf = np.isinf(v)
     if inf.any():
         report.error(f"{ctx.at(canon, col)} infinite values in {layer.rows_text(inf)}")
     neg = v < 0
     if neg.any():
         report.error(f"{ctx.at(canon, col)} negative values in {layer.rows_text(neg)}: "
-                     f"{_list(np.unique(v[neg])[:5])}; counts must be >= 0")
+                     f"{', '.join(f'{x:g}' for x in np.unique(v[neg])[:5])}; counts must be >= 0")
     nan = np.isnan(v) & ~bad
     if nan.any() and canon in schema.required:
         report.error(f"{ctx.at(canon, col)} missing (empty or NaN) values in "
@@ -659,7 +673,8 @@ def _clean_geometry(layer: _Layer, geoms: np.ndarray, report: _Report) -> tuple[
     types[keep] = shapely.get_type_id(geoms[keep])
     allowed = _POLYGON_IDS if polygonal else (_POLYGON_IDS | _POINT_IDS)
     wrong = keep & ~np.isin(types, list(allowed))
-    found = Counter(_TYPE_NAMES.get(int(t), str(t)) for t in types[keep])
+    kinds_found, kind_counts = np.unique(types[keep], return_counts=True)
+    found = {_TYPE_NAMES.get(int(t), str(t)): int(c) for t, c in zip(kinds_found, kind_counts)}
     if wrong.any():
         kinds = ", ".join(f"{k}: {v}" for k, v in sorted(found.items()))
         mixed = "mixed geometry types" if len(found) > 1 else "wrong geometry type"
@@ -890,11 +905,14 @@ def _largest_overlap(geoms: np.ndarray, districts: np.ndarray) -> tuple[np.ndarr
     return best, best_area
 
 
-def _derive_districts(layer: _Layer, districts: _Layer | None, report: _Report) -> None:
+def _derive_districts(layer: _Layer, districts: _Layer | None, configured: bool,
+                      report: _Report) -> None:
     ctx, frame = layer.ctx, layer.frame
     given = "district_id" in layer.mapped
     col = layer.source.aliases.get("district_id")
     have = frame["district_id"].notna().to_numpy()
+    if districts is None and configured:
+        return  # the districts layer failed to load: already reported
     if districts is None:
         if not given:
             report.error(f"{ctx.at('district_id')} district_id missing and no districts layer "
@@ -1123,7 +1141,8 @@ def load_study(settings, *, progress: bool = False) -> Study:
                     _check_extent(layer, study_bounds, report)
         for name in ("zones", "innovation_districts"):
             if name in layers and (working is not None or "districts" not in layers):
-                _derive_districts(layers[name], layers.get("districts"), report)
+                _derive_districts(layers[name], layers.get("districts"),
+                                  cfg_layers.districts is not None, report)
         bar.update()
 
         raster_out: dict[str, Raster | None] = {}

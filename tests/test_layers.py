@@ -408,7 +408,7 @@ def test_numbers_written_as_text_are_parsed_with_a_warning(tmp_path, study_confi
     study = load(tmp_path, study_config)
     assert study.zones["jobs"].tolist() == [1200.0, 12000.0, 1500.0]
     assert study.zones["output"].iloc[0] == 3e8 and study.zones["output"].iloc[1:].isna().all()
-    assert "'1,200' -> 1200" in one(study.warnings, "field 'jobs'", "3 numbers stored as text")
+    assert "'1,200' -> 1200" in one(study.warnings, "field 'jobs'", "3 numbers written as text")
 
 
 def test_unknown_roles_are_an_error_chinese_roles_accepted(tmp_path, study_config):
@@ -464,6 +464,34 @@ def test_repairs_are_counted_warnings(tmp_path, study_config):
     assert "row Z4" in one(study.warnings, "1 features without geometry")
     one(study.warnings, "1 geometries had Z or M values")
     assert study.sources["zones"].feature_count == 3
+
+
+def test_csv_with_wkt_measured_geometries_and_config_crs(tmp_path, study_config):
+    h = housing_gdf().to_crs(4326)
+    lines = ["WKT,id,dwellings"] + [
+        f'"POINT M ({p.x} {p.y} 5)",{i},{d}' if k % 2 else f'"POINT ZM ({p.x} {p.y} 1 2)",{i},{d}'
+        for k, (p, i, d) in enumerate(zip(h.geometry, h["id"], h["dwellings"]))]
+    (tmp_path / "housing.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    study_config["layers"]["housing"] = {"path": "housing.csv", "fields": {"housing_id": "id"}}
+    one(problems(tmp_path, study_config, CRSError), "housing.csv", "no CRS")
+    study_config["layers"]["housing"]["crs"] = "EPSG:4326"
+    study = load(tmp_path, study_config)
+    assert study.housing["dwellings"].tolist() == [100.0, 250.0, 80.0, 400.0, 10.0]  # CSV text, silently
+    np.testing.assert_allclose(shapely.get_coordinates(study.housing.geometry.values),
+                               shapely.get_coordinates(housing_gdf().geometry.values), atol=1e-3)
+    assert "5 geometries had Z or M values" in one(study.warnings, "layers.housing")
+
+
+def test_geopackage_fid_as_id_and_case_only_id_differences(tmp_path, study_config):
+    write(housing_gdf(), tmp_path / "housing.gpkg")
+    study_config["layers"]["housing"]["fields"] = {"housing_id": "fid"}
+    z = zones_gdf()
+    z["id"] = ["a1", "A1", "b"]
+    write(z, tmp_path / "zones.gpkg")
+    study = load(tmp_path, study_config)
+    assert study.housing["housing_id"].tolist() == ["1", "2", "3", "4", "5"]
+    assert study.zones["zone_id"].tolist() == ["a1", "A1", "b"]
+    one(study.warnings, "layers.zones", "2 ids differ only in upper/lower case")
 
 
 def test_unclosed_ring_is_closed(tmp_path, study_config):
@@ -571,7 +599,7 @@ def test_parse_counts():
     v, text, bad = parse_counts(pd.Series(["1,200", "1.2万", "3亿", " 7 ", "x1", None, "—", "2千"]))
     np.testing.assert_array_equal(v[:4], [1200, 12000, 3e8, 7])
     assert np.isnan(v[4:7]).all() and v[7] == 2000
-    assert text.tolist() == [True, True, True, True, False, False, False, True]
+    assert text.tolist() == [True, True, True, False, False, False, False, True]
     assert bad.tolist() == [False] * 4 + [True] + [False] * 3
     v, text, bad = parse_counts(pd.Series([1, 2, None], dtype="Int64"))
     assert v[:2].tolist() == [1.0, 2.0] and np.isnan(v[2]) and not text.any() and not bad.any()
