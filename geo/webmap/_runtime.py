@@ -20,7 +20,8 @@ body { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "Ping
 .za-title a { font-size: 12px; font-weight: 400; }
 .za-panel { background: #fff; padding: 6px 10px; border-radius: 5px; box-shadow: 0 1px 5px rgba(0,0,0,.4);
   font-size: 12.5px; line-height: 1.35; max-height: 70vh; overflow-y: auto; }
-.za-layers { min-width: 190px; }
+.za-layers { min-width: 190px; max-height: calc(50vh - 40px); }
+.za-legend { max-height: calc(50vh - 50px); }
 .za-layers.za-collapsed .za-groups { display: none; }
 .za-layers-head { font-weight: 600; cursor: pointer; user-select: none; }
 .za-group { margin-top: 6px; }
@@ -107,11 +108,12 @@ RUNTIME_JS = r"""
     ZA.selection = L.layerGroup().addTo(map);
   };
 
-  function starIcon(color) {
-    var svg = '<svg width="24" height="24" viewBox="0 0 24 24">' +
+  function starIcon(color, size) {
+    size = size || 24;
+    var svg = '<svg width="' + size + '" height="' + size + '" viewBox="0 0 24 24">' +
       '<path d="M12 1.8l3.1 6.6 7.2.9-5.3 5 1.4 7.1L12 17.9l-6.4 3.5 1.4-7.1-5.3-5 7.2-.9z" fill="' + color +
       '" stroke="#000" stroke-width="1.4"/></svg>';
-    return L.divIcon({className: "za-star", html: svg, iconSize: [24, 24], iconAnchor: [12, 12]});
+    return L.divIcon({className: "za-star", html: svg, iconSize: [size, size], iconAnchor: [size / 2, size / 2]});
   }
 
   ZA.addGeoJSON = function (spec) {
@@ -125,7 +127,8 @@ RUNTIME_JS = r"""
       pointToLayer: function (f, latlng) {
         var s = styleOf(f);
         if (spec.marker === "star") {
-          return L.marker(latlng, {icon: starIcon(/^#[0-9a-fA-F]{3,8}$/.test(s.fillColor) ? s.fillColor : "#000"),
+          var size = (typeof s.size === "number" && s.size > 4 && s.size < 64) ? s.size : 24;
+          return L.marker(latlng, {icon: starIcon(/^#[0-9a-fA-F]{3,8}$/.test(s.fillColor) ? s.fillColor : "#000", size),
                                    pane: "zaTop", keyboard: false});
         }
         return L.circleMarker(latlng, L.extend({radius: s.radius || 6, pane: "zaTop"}, s));

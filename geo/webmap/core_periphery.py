@@ -47,7 +47,8 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
         is_core = (role == "core").to_numpy()
         is_isolated = (strategy == "isolated").to_numpy()
         key = np.where(is_core, z["zone_id"].astype(str), z.get("core_id", z["zone_id"]).astype(str))
-        core_ids = list(dict.fromkeys(z.loc[is_core, "zone_id"].astype(str)))
+        by_score = z.loc[is_core].sort_values("score", ascending=False, kind="stable")
+        core_ids = list(dict.fromkeys(by_score["zone_id"].astype(str)))
         core_color = {c: styles.CATEGORICAL[i % len(styles.CATEGORICAL)] for i, c in enumerate(core_ids)}
         fields = ctx.fields([
             "name", "zone_id", "chain", ("district_name", ctx.label("districts"), "text"), "score", "rank", "role",
@@ -135,7 +136,10 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
             cores = gpd.GeoDataFrame(cores.drop(columns="geometry"),
                                      geometry=shapely.point_on_surface(np.asarray(cores.geometry.values, dtype=object)),
                                      crs=z.crs)
-            per = [{"fillColor": core_color[str(c)]} for c in cores["zone_id"].astype(str)]
+            # the strongest cores (top tenth, at least 5) get big stars; the rest small ones
+            top = set(core_ids[:max(5, len(core_ids) // 10)])
+            per = [{"fillColor": core_color[str(c)], "size": 24 if str(c) in top else 15}
+                   for c in cores["zone_id"].astype(str)]
             p_styles, p_idx = dedupe_styles(per)
             pfields = [f for f in fields if f[0] in ("name", "chain", "district_name", "score", "periphery_count")]
             name_poles = "增长极核" if zh else "Growth poles"
@@ -143,7 +147,10 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
                       props=[f[0] for f in pfields], popup=pfields, tooltip=pfields, title_field="name",
                       marker="star", pane="zaTop", tolerance_m=0)
             analysis.items.insert(0, LayerItem("poles", name_poles))
-            legend.insert(0, LegendSection(name_poles, [star_row(ctx.label("core"), "#E69F00")], ["poles"]))
+            note = None
+            if len(top) < len(core_ids):
+                note = (f"大星标：得分最高的 {len(top)} 个极核" if zh else f"large stars: the {len(top)} strongest cores")
+            legend.insert(0, LegendSection(name_poles, [star_row(ctx.label("core"), "#E69F00")], ["poles"], note))
 
     if "za_layer_districts" in m._children:
         context.items.append(LayerItem("districts", ctx.label("districts")))
