@@ -32,13 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from affine import Affine
 from scipy.spatial import cKDTree
-
-import geopandas as gpd
 
 log = logging.getLogger(__name__)
 
@@ -452,22 +451,28 @@ def _largest_overlap(geoms: np.ndarray, districts: gpd.GeoDataFrame) -> np.ndarr
 
 
 def _assign_roles(rng: np.random.Generator, chains: np.ndarray, dominant: np.ndarray) -> np.ndarray:
+    """Zone roles; every chain holds its role pair (rd + manufacturing or terminal + supporting).
+
+    The main site takes the chain's leading role; the other zones are drawn from a
+    chain-type mix, then the first two are fixed up so that both roles of the pair
+    also occur among them (a pair across sites, usually across districts).
+    """
     roles = np.empty(len(chains), dtype=object)
     for chain in dict.fromkeys(chains):
         idx = np.flatnonzero(chains == chain)
         if _SPECS_BY_NAME[chain].pair == "rd":
-            options, p, pair = ["rd", "manufacturing", "supporting", "mixed"], [0.35, 0.4, 0.1, 0.15], ("rd", "manufacturing")
+            options, pair = ["rd", "manufacturing", "supporting", "mixed"], ("rd", "manufacturing")
+            p = [0.35, 0.4, 0.1, 0.15]
         else:
-            options, p, pair = ["terminal", "supporting", "manufacturing", "mixed"], [0.3, 0.4, 0.15, 0.15], ("terminal", "supporting")
-        r = rng.choice(options, size=len(idx), p=p)
+            options, pair = ["terminal", "supporting", "manufacturing", "mixed"], ("terminal", "supporting")
+            p = [0.3, 0.4, 0.15, 0.15]
+        r = rng.choice(options, size=len(idx), p=p).astype(object)
         r[dominant[idx]] = pair[0]
         others = np.flatnonzero(~dominant[idx])
-        # make sure the chain's pair exists (main + partner of the complementary role)
-        for want, slot in zip(pair, range(2)):
-            if want not in r and slot < len(others):
-                r[others[slot]] = want
-        if pair[1] not in r and len(others):
+        if len(others) and pair[1] not in r[others]:
             r[others[0]] = pair[1]
+        if len(others) > 1 and pair[0] not in r[others]:
+            r[others[1]] = pair[0]
         roles[idx] = r
     return roles
 
@@ -660,8 +665,8 @@ def _grid(boundary: shapely.Polygon, cell_m: float) -> tuple[Affine, tuple[int, 
     minx, miny, maxx, maxy = boundary.bounds
     x0 = math.floor(minx / cell_m) * cell_m - cell_m
     y1 = math.ceil(maxy / cell_m) * cell_m + cell_m
-    width = int(math.ceil((maxx + cell_m - x0) / cell_m))
-    height = int(math.ceil((y1 - (miny - cell_m)) / cell_m))
+    width = math.ceil((maxx + cell_m - x0) / cell_m)
+    height = math.ceil((y1 - (miny - cell_m)) / cell_m)
     return Affine(cell_m, 0.0, x0, 0.0, -cell_m, y1), (height, width)
 
 
@@ -684,7 +689,7 @@ def _rasters(rng: np.random.Generator, sc: _Scale, boundary: shapely.Polygon, hx
     cell_ha = sc.cell_m ** 2 / 1e4
     landuse = np.where(inside, _GRN, LANDUSE_NODATA).astype(np.uint8)
     # residential land where the (smoothed, ~500 m window) population density is urban
-    smooth = uniform_filter(persons, size=max(3, int(round(500.0 / sc.cell_m)) | 1), mode="constant")
+    smooth = uniform_filter(persons, size=max(3, round(500.0 / sc.cell_m) | 1), mode="constant")
     residential = inside & (smooth / cell_ha >= 8.0)
     landuse[residential] = _RES
     noise = rng.random(shape)
@@ -957,7 +962,19 @@ def write_sample(out_dir: str | os.PathLike, *, scale: str = "city", seed: int =
     Writes ``layers/sample.gpkg`` (layers districts, zones, innovation_districts,
     housing; with ``fmt="parquet"`` one GeoParquet file per layer instead),
     ``layers/population.tif``, ``layers/landuse.tif`` and ``config.yaml``.
-    Existing files of those names are replaced; nothing else is touched.
+    Existing files of those names are replaced; nothing else is touched. The same
+    arguments give byte-identical files (on the same platform and library versions).
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Folder of the study; created when missing.
+    scale : {"small", "city", "metro"}
+        See :func:`generate_study`.
+    seed : int
+        Seed of the random generator.
+    fmt : {"gpkg", "parquet"}
+        Vector format: one GeoPackage, or one GeoParquet file per layer.
 
     Returns
     -------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -13,7 +14,6 @@ import rasterio
 import shapely
 import yaml
 
-import geopandas as gpd
 from geo.sample import (
     CHAINS,
     INNOVATION_ONLY_CHAINS,
