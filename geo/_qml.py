@@ -127,8 +127,13 @@ class Symbol:
 
 
 def fill_symbol(color: str | None, outline: str, *, fill_alpha: float = 1.0,
-                outline_width_mm: float = 0.26, outline_style: str = "solid") -> Symbol:
-    """A simple polygon symbol; ``color=None`` draws the outline only."""
+                outline_width_mm: float = 0.26, outline_style: str = "solid",
+                data_defined: dict[str, str] | None = None) -> Symbol:
+    """A simple polygon symbol; ``color=None`` draws the outline only.
+
+    ``data_defined`` maps QGIS property names (``outlineWidth``, ``outlineColor``,
+    ``fillColor``) to expressions.
+    """
     props = {
         "border_width_map_unit_scale": _UNIT_SCALE,
         "color": rgba(color, fill_alpha) if color else "0,0,0,0",
@@ -142,7 +147,7 @@ def fill_symbol(color: str | None, outline: str, *, fill_alpha: float = 1.0,
         "outline_width_unit": "MM",
         "style": "solid" if color else "no",
     }
-    return Symbol("fill", [SymbolLayer("SimpleFill", props)])
+    return Symbol("fill", [SymbolLayer("SimpleFill", props, dict(data_defined or {}))])
 
 
 def line_symbol(color: str, width_mm: float, *, color_expression: str | None = None,

@@ -528,6 +528,8 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
                              name_labels))
         if "role" in frame:
             out.append(style("role", _polygon_by_category("role", styles.ROLE_COLORS, language), name_labels))
+        if {"zone_id", "core_id", "role"} <= set(frame.columns):
+            out.append(style("core_id", _by_attached_core(frame, language), name_labels))
         if "score" in frame:
             out.append(style("score", _quantile_graduated(frame, "score", styles.ZONE_OUTLINE, _ALPHA_STRONG),
                              name_labels))
@@ -541,6 +543,32 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
         if col in frame and kind == "polygon":
             return [style(col, _quantile_graduated(frame, col, styles.ZONE_OUTLINE), name_labels)]
     return [style("default", single_renderer(_plain_symbol(kind)), name_labels)]
+
+
+def _by_attached_core(frame: pd.DataFrame, language: str):
+    """Zones coloured by the core they attach to (cores by their own id), as the web
+    map's default core–periphery view: cores with a thick black outline, isolated zones
+    grey and dashed."""
+    role = frame["role"].astype(str)
+    core_ids = list(dict.fromkeys(frame.loc[role == "core", "zone_id"].astype(str)))
+    names = dict(zip(frame["zone_id"].astype(str), frame["name"].astype(str))) if "name" in frame else {}
+    expression = ("CASE WHEN \"role\" = 'core' THEN \"zone_id\" "
+                  "WHEN \"strategy\" = 'isolated' THEN '' ELSE coalesce(\"core_id\", '') END"
+                  if "strategy" in frame else
+                  "CASE WHEN \"role\" = 'core' THEN \"zone_id\" ELSE coalesce(\"core_id\", '') END")
+    outline_dd = {
+        "outlineWidth": "CASE WHEN \"role\" = 'core' THEN 0.9 ELSE 0.26 END",
+        "outlineColor": f"CASE WHEN \"role\" = 'core' THEN '0,0,0,255' ELSE '{rgba(styles.ZONE_OUTLINE)}' END",
+    }
+    cats = [Category(core, names.get(core, core),
+                     fill_symbol(styles.CATEGORICAL[i % len(styles.CATEGORICAL)], styles.ZONE_OUTLINE,
+                                 fill_alpha=0.6, outline_width_mm=0.26, data_defined=outline_dd))
+            for i, core in enumerate(core_ids)]
+    # the empty value also catches NULL: QGIS' "all other values" category
+    cats.append(Category(None, label("isolated", language),
+                         fill_symbol(styles.STRATEGY_COLORS["isolated"], "#666666", fill_alpha=0.55,
+                                     outline_width_mm=0.5, outline_style="dash")))
+    return categorized_renderer(expression, cats)
 
 
 def _plain_symbol(kind: str | None):

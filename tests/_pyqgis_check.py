@@ -18,9 +18,11 @@ import sys
 from qgis.core import (
     Qgis,
     QgsApplication,
+    QgsExpressionContextUtils,
     QgsLayerTreeGroup,
     QgsMessageLog,
     QgsProject,
+    QgsRenderContext,
     QgsSymbolLayer,
     QgsVectorLayer,
 )
@@ -45,6 +47,10 @@ def _layer_info(layer, tree_root) -> dict:
         renderer = layer.renderer()
         info["renderer"] = renderer.type() if renderer is not None else None
         info["labels"] = bool(layer.labelsEnabled())
+        if layer.labelsEnabled() and layer.labeling() is not None:
+            settings = layer.labeling().settings()
+            info["label_field"] = settings.fieldName
+            info["label_placement"] = int(settings.placement)
         info["aliases"] = {f.name(): f.alias() for f in layer.fields()}
         if renderer is not None and renderer.type() == "categorizedSymbol":
             info["categories"] = [str(c.value()) for c in renderer.categories()]
@@ -65,6 +71,18 @@ def _layer_info(layer, tree_root) -> dict:
                 continue
             manager.setCurrentStyle(name)
             alt[name] = layer.renderer().type() if layer.renderer() is not None else None
+            if name == "core_id" and layer.renderer() is not None:
+                feature = next(layer.getFeatures())
+                ctx = QgsRenderContext()
+                ctx.expressionContext().appendScopes(
+                    QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+                ctx.expressionContext().setFeature(feature)
+                renderer = layer.renderer()
+                renderer.startRender(ctx, layer.fields())
+                symbols = renderer.symbolsForFeature(feature, ctx)
+                info["core_id_symbol_found"] = bool(symbols)
+                info["core_id_attr"] = renderer.classAttribute()
+                renderer.stopRender(ctx)
         manager.setCurrentStyle(current)
         info["alt_renderers"] = alt
         info["current_style"] = current
@@ -109,6 +127,7 @@ def main(qgz: str, gpkg: str) -> dict:
             "renderer": layer.renderer().type() if layer.renderer() is not None else None,
             "features": int(layer.featureCount()),
             "labels": bool(layer.labelsEnabled()),
+            "aliases": {f.name(): f.alias() for f in layer.fields()},
         }
         del layer
     report["standalone"] = standalone

@@ -244,7 +244,7 @@ def test_layer_styles_table_has_qgis_layout_and_one_default_per_layer(package):
     assert _sql(gpkg, "SELECT feature_count FROM gpkg_ogr_contents WHERE table_name = 'layer_styles'") == [(n,)]
     # non-default alternatives exist (score of the core-periphery zones)
     alt = _sql(gpkg, "SELECT styleName, useAsDefault FROM layer_styles WHERE f_table_name = 'core_periphery_zones'")
-    assert ("score", 0) in alt and ("strategy", 1) in alt
+    assert alt == [("strategy", 1), ("role", 0), ("core_id", 0), ("score", 0)]
 
 
 def _qml(gpkg: Path, layer: str, style: str | None = None) -> ET.Element:
@@ -292,6 +292,13 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
     assert dd["outlineStyle"] == "CASE WHEN \"recommended\" THEN 'solid' ELSE 'dash' END"
     assert dd["outlineWidth"] == f'CASE WHEN "recommended" THEN {styles.LINE_WIDTHS[0] / 2!r} ELSE 0.5 END'
     assert "WHEN \"pair_type\" = 'rd_manufacturing' THEN '0,114,178,255'" in dd["outlineColor"]
+
+    # alternative core-periphery style: by attached core (Z1 is the only core), isolated grey
+    r = _qml(gpkg, "core_periphery_zones", "core_id").find("renderer-v2")
+    assert [(c.get("value"), c.get("label")) for c in r.find("categories")] == [("Z1", "电子园"), ("", "Isolated")]
+    syms = {s.get("name"): s for s in r.find("symbols")}
+    assert syms["0"].find("layer/prop[@k='color']").get("v") == rgba(styles.CATEGORICAL[0], 0.6)
+    assert syms["1"].find("layer/prop[@k='color']").get("v") == rgba(styles.STRATEGY_COLORS["isolated"], 0.55)
 
     # chain colours are the same in zones and collaboration_zones, from chain_colors
     expected = styles.chain_colors(study.zones["chain"])
@@ -473,9 +480,13 @@ def test_pyqgis_opens_project_and_layers(pyqgis, package, tmp_path):
     # field aliases and categories as written
     assert by_name["balance_workplaces"]["aliases"]["jhr"] == "Jobs–housing ratio"
     assert by_name["balance_workplaces"]["categories"] == list(styles.BALANCE_CLASSES)
-    assert by_name["core_periphery_zones"]["styles"] == ["role", "score", "strategy"]
-    assert by_name["core_periphery_zones"]["alt_renderers"]["score"] == "graduatedSymbol"
-    assert by_name["zones"]["labels"] is True
+    cpz = by_name["core_periphery_zones"]
+    assert cpz["styles"] == ["core_id", "role", "score", "strategy"]
+    assert cpz["alt_renderers"] == {"core_id": "categorizedSymbol", "role": "categorizedSymbol",
+                                    "score": "graduatedSymbol"}
+    assert cpz["core_id_symbol_found"] and cpz["core_id_attr"].startswith("CASE WHEN")
+    assert by_name["zones"]["labels"] is True and by_name["zones"]["label_field"] == "name"
+    assert report["standalone"]["balance_workplaces"]["aliases"]["jhr"] == "Jobs–housing ratio"
     assert by_name["housing"]["visible"] is False and by_name["zones"]["visible"] is True
     # data-defined pair-type colour on the strength classes is active
     assert by_name["collaboration_pairs"]["color_expression"].startswith("CASE WHEN \"pair_type\"")
