@@ -138,6 +138,11 @@ TERMS: dict[str, tuple[str, str]] = {
     "distance_decay": ("距离衰减系数", "Distance decay"),
     "top_pairs_per_chain": ("每链推荐对数", "Recommended pairs per chain"),
     "attach_max_m": ("最大承接距离（米）", "Maximum attachment distance (m)"),
+    "mean_landuse_entropy": ("平均用地混合度", "Mean land-use mix"),
+    "mean_residential_share": ("平均居住用地占比", "Mean residential share"),
+    "mass": ("协同规模指标", "Mass used for strength"),
+    "housing dwellings": ("住宅套数 × 每套就业人口", "dwellings × workers per dwelling"),
+    "population raster": ("人口栅格 × 就业率", "population raster × employment rate"),
     # units and words
     "people": ("人", "people"),
     "km": ("公里", "km"),

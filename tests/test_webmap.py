@@ -560,3 +560,62 @@ def test_tile_requests_are_the_only_outside_requests(browser, fixture_data, tmp_
         assert run.blocked and all(u.startswith("https://tile.openstreetmap.org/") for u in run.blocked)
         assert run.page_errors == [] and run.dialogs == []
         assert "OpenStreetMap" in run.page.locator(".leaflet-control-attribution").inner_text()
+
+
+# ---------------------------------------------------------------------------
+# end to end: the real analyses on the generated small sample
+
+
+@pytest.fixture(scope="module")
+def sample_maps(tmp_path_factory):
+    from geo.analysis import balance, collaboration, core_periphery
+    from geo.layers import load_study
+    from geo.sample import write_sample
+    from geo.settings import load_settings
+
+    folder = tmp_path_factory.mktemp("sample")
+    settings = load_settings(write_sample(folder, scale="small", seed=0))
+    study = load_study(settings)
+    cp = core_periphery.run(study, settings)
+    roles = cp.tables["core_periphery_zones"].set_index("zone_id")["role"]
+    results = {"balance": balance.run(study, settings),
+               "collaboration": collaboration.run(study, settings, core_roles=roles),
+               "core_periphery": cp}
+    written = write_maps(folder / "maps", study, results, settings, MANIFEST)
+    return study, results, settings, written
+
+
+def test_sample_maps_structure(sample_maps):
+    study, results, settings, written = sample_maps
+    assert settings.study.synthetic
+    for name, path in written.items():
+        assert external_urls(path.read_text(encoding="utf-8")) == [], name
+    index = written["index"].read_text(encoding="utf-8")
+    assert "虚构示例数据" in index and index.count("<circle") == len(
+        results["core_periphery"].tables["core_periphery_gradient"].dropna(subset=["mean_score"]))
+
+
+@pytest.mark.browser
+def test_sample_maps_in_browser(browser, sample_maps, tmp_path):
+    study, results, settings, written = sample_maps
+    expect = {
+        "balance": {"workplaces": len(results["balance"].tables["balance_workplaces"]),
+                    "balance_districts": len(results["balance"].tables["balance_districts"]),
+                    "districts": len(study.districts)},
+        "collaboration": {"pairs_recommended": int(results["collaboration"].tables["collaboration_pairs"]
+                                                   ["recommended"].sum())},
+        "core_periphery": {"zones_by_core": len(study.zones),
+                           "links": len(results["core_periphery"].tables["core_periphery_links"]),
+                           "poles": int((results["core_periphery"].tables["core_periphery_zones"]["role"]
+                                         == "core").sum())},
+    }
+    for name, want in expect.items():
+        with browser.open(written[name]) as run:
+            counts = overlay_counts(run.page)
+            for layer_id, n in want.items():
+                assert counts[layer_id] == n, (name, layer_id, counts)
+            if name == "collaboration":
+                chains = sum(v for k, v in counts.items() if k.startswith("chain_"))
+                assert chains == len(study.zones)
+            run.page.screenshot(path=str(tmp_path / f"sample_{name}.png"))
+            assert_clean(run, name)

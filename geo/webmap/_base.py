@@ -44,7 +44,7 @@ FIELD_FORMATS = {
     "gini": "ratio", "primacy": "pct", "rank_size_slope": "ratio", "resident_workers": "people",
     "workers_in_reach": "people", "distance_decay": "num", "periphery_count": "int", "n_zones": "int",
     "n_cores": "int", "n_attached": "int", "n_isolated": "int", "fragmentation_rank": "int",
-    "mean_score": "num", "median_score": "num", "zones": "int", "districts": "int", "pairs": "int",
+    "mean_score": "num", "mean_landuse_entropy": "ratio", "mean_residential_share": "pct", "median_score": "num", "zones": "int", "districts": "int", "pairs": "int",
 }
 
 

@@ -156,13 +156,15 @@ def _cell(value: Any, fmt: str, lang: str) -> dict:
 
 
 def _table(title: str, frame: pd.DataFrame | None, columns: Sequence[str], lang: str, cls: str = "",
-           labels: dict[str, str] | None = None) -> dict | None:
-    if frame is None or not len(frame):
+           labels: dict[str, str] | None = None, *, keep_empty: bool = False) -> dict | None:
+    if frame is None or (not len(frame) and not keep_empty):
         return None
     cols = [c for c in columns if c in frame.columns]
     header = [(labels or {}).get(c) or _strip_m(label(c, lang)) for c in cols]
     rows = [[_cell(v, field_format(c), lang) for c, v in zip(cols, rec)]
             for rec in frame[cols].itertuples(index=False, name=None)]
+    if not rows:
+        rows = [[{"v": TEXT[lang]["none"], "n": False}] + [{"v": "", "n": False}] * (len(cols) - 1)]
     return {"title": title, "header": header, "rows": rows, "cls": cls}
 
 
@@ -187,6 +189,10 @@ _FIGURE_LABELS = {
 }
 
 
+#: Summary entries for run.json only (not planning figures).
+_TECHNICAL = {"points_tested_exactly", "min_huff_distance_m"}
+
+
 def _figure_label(key: str, lang: str) -> str:
     if key in _FIGURE_LABELS:
         return _FIGURE_LABELS[key][0 if lang == "zh" else 1]
@@ -197,7 +203,7 @@ def _figures(summary: dict, lang: str) -> list[tuple[str, str]]:
     """Scalar key figures of an analysis summary (nested values are left to the tables)."""
     out = []
     for key, value in summary.items():
-        if isinstance(value, bool) or value is None:
+        if isinstance(value, bool) or value is None or key in _TECHNICAL:
             continue
         if isinstance(value, (int, float)):
             out.append((_figure_label(key, lang), _cell(value, field_format(key), lang)["v"]))
@@ -268,8 +274,8 @@ def _balance_section(result: AnalysisResult, study: Study, lang: str) -> dict:
         wp["district_name"] = wp.get("district_id", pd.Series(index=wp.index, dtype=object)).map(names)
         rich = wp[wp.get("balance_class") == "jobs_rich"].sort_values("jhr", ascending=False).head(5)
         poor = wp[wp.get("balance_class") == "housing_rich"].sort_values("jhr", ascending=True).head(5)
-        tables += [_table(t["jobs_rich_top"], rich, cols, lang, "jobs-rich", labels),
-                   _table(t["housing_rich_top"], poor, cols, lang, "housing-rich", labels)]
+        tables += [_table(t["jobs_rich_top"], rich, cols, lang, "jobs-rich", labels, keep_empty=True),
+                   _table(t["housing_rich_top"], poor, cols, lang, "housing-rich", labels, keep_empty=True)]
     d = result.tables.get("balance_districts")
     if d is not None and len(d) <= 40:
         tables.append(_table(t["districts_table"], pd.DataFrame(d.drop(columns="geometry", errors="ignore")),
