@@ -28,6 +28,7 @@ Decisions worth knowing
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import logging
 import os
@@ -58,6 +59,9 @@ logger = logging.getLogger(__name__)
 _PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 _SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".shp.xml")
 _CHAIN_SEP = re.compile(r"[;；、]")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN1_LETTER = re.compile(r"[\u00c0-\u024f]")
+_UTF8_DRIVERS = {"GPKG", "GeoJSON", "GeoJSONSeq", "FlatGeobuf", "Parquet"}
 _NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)(万|亿|千)?$")
 _UNITS = {"千": 1e3, "万": 1e4, "亿": 1e8}
 _MISSING_MARKS = {"-", "--", "—", "——", "–", "/", "无", "na", "n/a", "null", "none", "nan"}
@@ -194,7 +198,8 @@ class _Ctx:
     name: str
     path: Path
     shown: str
-    layer: str | None = None
+    layer: str | None = None          # shown in messages (multi-layer files)
+    read_layer: str | None = None     # the layer actually read (recorded in LayerSource)
 
     def at(self, field_name: str | None = None, column: str | None = None) -> str:
         where = f"layers.{self.name} ({self.shown}"
@@ -299,11 +304,12 @@ def _guess_shapefile_encoding(path: Path, layer: str | None) -> str | None:
         return None
     for enc in ("utf-8", "gb18030"):
         try:
-            for b in raw:
-                b.decode(enc)
+            decoded = [b.decode(enc) for b in raw]
         except UnicodeDecodeError:
             continue
-        return "utf-8" if enc == "utf-8" else "gbk"
+        # accept only when the result is Chinese text, not accidental pairs of Latin-1 bytes
+        if all(_CJK.search(t) for t in decoded) and not any(_LATIN1_LETTER.search(t) for t in decoded):
+            return "utf-8" if enc == "utf-8" else "gbk"
     return None
 
 
@@ -341,15 +347,25 @@ def _read_table(ctx: _Ctx, cfg, report: _Report) -> tuple[pd.DataFrame, np.ndarr
                      f"named '{ctx.name}'; choose one with layers.{ctx.name}.layer")
         return None
     ctx.layer = layer if (cfg.layer is not None or len(names) > 1) else None
+    ctx.read_layer = layer
     geom_type = layers[names.index(layer), 1]
     if geom_type is None:
+        hint = ("; for a CSV with coordinate columns, save it as a GeoPackage or GeoJSON first"
+                if path.suffix.lower() in (".csv", ".xlsx", ".xls") else "")
         report.error(f"{ctx.at()} layer '{layer}' is a table without geometry; a "
-                     f"{'/'.join(schema.geometry)} layer is expected")
+                     f"{'/'.join(schema.geometry)} layer is expected{hint}")
         return None
 
     encoding = cfg.encoding
     try:
-        info = pyogrio.read_info(path, layer=layer, encoding=encoding)
+        info = pyogrio.read_info(path, layer=layer)
+        if encoding is not None and info.get("driver") in _UTF8_DRIVERS:
+            if codecs.lookup(encoding).name != "utf-8":
+                report.warn(f"{ctx.at()} layers.{ctx.name}.encoding ({encoding}) ignored: "
+                            f"{info['driver']} files are always UTF-8")
+            encoding = None
+        elif encoding is not None:
+            info = pyogrio.read_info(path, layer=layer, encoding=encoding)
         if (encoding is None and info.get("driver") == "ESRI Shapefile"
                 and info.get("encoding") == "ISO-8859-1"):
             guess = _guess_shapefile_encoding(path, layer)
@@ -649,7 +665,9 @@ def _clean_geometry(layer: _Layer, geoms: np.ndarray, report: _Report) -> tuple[
         keep &= ~(missing | empty)
 
     zm = np.zeros(len(geoms), bool)
-    zm[keep] = shapely.has_z(geoms[keep]) | shapely.has_m(geoms[keep])
+    zm[keep] = shapely.has_z(geoms[keep])
+    if hasattr(shapely, "has_m"):   # shapely >= 2.1
+        zm[keep] |= shapely.has_m(geoms[keep])
     if zm.any():
         geoms = geoms.copy()
         geoms[zm] = shapely.force_2d(geoms[zm])
@@ -820,7 +838,7 @@ def _load_vector(name: str, cfg, base: Path | None, report: _Report) -> _Layer |
         return None
     attrs, geoms, file_crs, _columns = read
     n = len(attrs)
-    source = LayerSource(name=name, path=ctx.path, layer=ctx.layer, files=_files_of(ctx.path),
+    source = LayerSource(name=name, path=ctx.path, layer=ctx.read_layer, files=_files_of(ctx.path),
                          aliases=dict(attrs.attrs.get("mapping", {})))
     if n == 0:
         report.error(f"{ctx.at()} the layer has no features (0 rows)")
@@ -990,7 +1008,7 @@ def _load_raster(name: str, cfg, working: CRS | None, study_bounds: np.ndarray |
                     return None, None
                 data = src.read(cfg.band, masked=True).astype("float64").filled(np.nan)
                 transform, src_crs = src.transform, src.crs
-                georeferenced = not transform.is_identity or src.gcps[0]
+                georeferenced = not transform.is_identity
         caught = [w for w in caught if "NotGeoreferenced" not in type(w.message).__name__]
         _forward_warnings(ctx, caught, report)
     except Exception as exc:  # noqa: BLE001
@@ -1031,7 +1049,9 @@ def _load_raster(name: str, cfg, working: CRS | None, study_bounds: np.ndarray |
     if working is None:
         return None, source
     h, w = data.shape
-    if not (crs.equals(working) and transform.b == 0 and transform.d == 0):
+    same_crs = crs.equals(working, ignore_axis_order=True) or (
+        crs.to_epsg() is not None and crs.to_epsg() == working.to_epsg())
+    if not (same_crs and transform.b == 0 and transform.d == 0):
         from rasterio.crs import CRS as RioCRS
 
         src_rio, dst_rio = RioCRS.from_wkt(crs.to_wkt()), RioCRS.from_wkt(working.to_wkt())
@@ -1098,7 +1118,7 @@ def load_study(settings, *, progress: bool = False) -> Study:
     -----
     Input files are only read, never written.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     report = _Report()
     cfg_layers = settings.layers
@@ -1123,7 +1143,14 @@ def load_study(settings, *, progress: bool = False) -> Study:
         if working is not None:
             for layer in layers.values():
                 if layer.crs is not None and layer.geometry_ok:
-                    layer.frame = layer.frame.to_crs(working)
+                    try:
+                        layer.frame = layer.frame.to_crs(working)
+                    except Exception as exc:  # noqa: BLE001 - e.g. a local engineering CRS
+                        report.error(f"{layer.ctx.at()} cannot reproject from "
+                                     f"{layer.crs.to_string()} to {working.to_string()} "
+                                     f"({_one_line(exc)}); check the layer's CRS", crs=True)
+                        layer.geometry_ok = False
+                        continue
                     finite = np.isfinite(shapely.bounds(layer.frame.geometry.values.to_numpy())).all(1)
                     if not finite.all():
                         report.error(f"{layer.ctx.at()} {int((~finite).sum())} features cannot be "

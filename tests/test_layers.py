@@ -12,6 +12,8 @@ import pytest
 import rasterio
 import shapely
 from affine import Affine
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import geopandas as gpd
 from _layer_fixtures import (
@@ -603,6 +605,29 @@ def test_parse_counts():
     assert bad.tolist() == [False] * 4 + [True] + [False] * 3
     v, text, bad = parse_counts(pd.Series([1, 2, None], dtype="Int64"))
     assert v[:2].tolist() == [1.0, 2.0] and np.isnan(v[2]) and not text.any() and not bad.any()
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 10**12))
+def test_parse_counts_reads_thousands_separators_and_wan(n):
+    texts = pd.Series([f"{n:,}", f"{n:,}".replace(",", "，"), f"{n / 1e4}万"])
+    v, text, bad = parse_counts(texts)
+    assert v[0] == v[1] == n and v[2] == pytest.approx(n, rel=1e-12, abs=1e-6)
+    assert not bad.any()
+
+
+def test_encoding_on_a_utf8_format_is_ignored_with_a_warning(tmp_path, study_config):
+    study_config["layers"]["zones"]["encoding"] = "gbk"
+    study = load(tmp_path, study_config)
+    assert study.zones["name"].iloc[0] == "电子信息产业园"
+    one(study.warnings, "layers.zones", "encoding (gbk) ignored", "UTF-8")
+
+
+def test_progress_bar_and_sources(tmp_path, study_config, capsys):
+    study = load_study(settings_for(tmp_path, study_config), progress=True)
+    assert study.sources["housing"].layer == "housing"
+    assert set(study.sources) == {"districts", "zones", "innovation_districts", "housing"}
+    assert capsys.readouterr().out == ""       # the bar goes to stderr, never stdout
 
 
 def test_environment_is_untouched_by_loading(tmp_path, study_config):
