@@ -68,6 +68,9 @@ FILL_ALPHA = 0.8
 _ALPHA_STRONG = 0.85
 _ALPHA_DISTRICTS = 0.6
 
+#: Geometry kind of layers that may be empty (e.g. no pair within reach).
+_EMPTY_LAYER_KIND = {"collaboration_pairs": "line", "core_periphery_links": "line", "housing": "point"}
+
 _LABEL_ALIAS_SOURCE = {"zh": "（原字段 {}）", "en": " (source column {})"}
 
 #: Layer titles and field aliases the analyses add beyond :data:`geo.i18n.TERMS`
@@ -128,13 +131,19 @@ class ExportLayer:
 
     @property
     def geometry_kind(self) -> str | None:
-        """``polygon``, ``line`` or ``point`` (``None`` for tables)."""
+        """``polygon``, ``line`` or ``point`` (``None`` for tables).
+
+        An empty layer gets the kind its name implies, so that QGIS still sees a
+        line (or point) layer rather than one without geometry.
+        """
         if not self.spatial:
             return None
         types = set(self.frame.geom_type.dropna().unique())
-        if types and types <= {"Point", "MultiPoint"}:
+        if not types:
+            return _EMPTY_LAYER_KIND.get(self.name, "polygon")
+        if types <= {"Point", "MultiPoint"}:
             return "point"
-        if types and types <= {"LineString", "MultiLineString"}:
+        if types <= {"LineString", "MultiLineString"}:
             return "line"
         return "polygon"
 
@@ -268,7 +277,7 @@ def _wkb_type(layer: ExportLayer) -> str:
         return "MultiPoint" if "MultiPoint" in types else "Point"
     if kind == "line":
         return "MultiLineString" if "MultiLineString" in types else "LineString"
-    return "MultiPolygon" if "MultiPolygon" in types or not types else "Polygon"
+    return "MultiPolygon" if "MultiPolygon" in types else "Polygon"
 
 
 def _visible(layer: ExportLayer) -> bool:
@@ -304,7 +313,10 @@ def write_geopackage(path: Path, layers: Sequence[ExportLayer]) -> None:
         for i, layer in enumerate(layers):
             kwargs = {"dataset_options": {"VERSION": "1.2"}} if i == 0 else {}
             frame = layer.frame
-            if not layer.spatial:
+            if layer.spatial:
+                wkb = _wkb_type(layer)
+                kwargs.update(geometry_type=wkb, promote_to_multi=wkb.startswith("Multi"))
+            else:
                 frame = pd.DataFrame(frame)
             pyogrio.write_dataframe(frame, path, layer=layer.name, driver="GPKG",
                                     use_arrow=use_arrow, **kwargs)

@@ -391,6 +391,37 @@ def test_only_some_analyses(tmp_path):
     assert groups == ["Core–periphery layout", "Inputs"]
 
 
+@pytest.fixture
+def empty_pairs_package(tmp_path):
+    """No pair and no link within reach: empty line layers, an empty table."""
+    study = make_study()
+    results = make_results(study)
+    collab, cp = results["collaboration"].tables, results["core_periphery"].tables
+    collab["collaboration_pairs"] = collab["collaboration_pairs"].iloc[0:0]
+    collab["collaboration_chains"] = collab["collaboration_chains"].iloc[0:0]
+    cp["core_periphery_links"] = cp["core_periphery_links"].iloc[0:0]
+    return write_qgis_package(tmp_path / "q", study, results, make_settings(tmp_path))
+
+
+def test_empty_line_layers_keep_their_geometry_type(empty_pairs_package):
+    gpkg, _ = empty_pairs_package
+    types = dict(_sql(gpkg, "SELECT table_name, geometry_type_name FROM gpkg_geometry_columns"))
+    assert types["collaboration_pairs"] == "LINESTRING" and types["core_periphery_links"] == "LINESTRING"
+    assert types["zones"] == "MULTIPOLYGON"        # Polygon + MultiPolygon promoted
+    assert _sql(gpkg, "SELECT count(*) FROM collaboration_pairs") == [(0,)]
+    assert _sql(gpkg, "SELECT data_type FROM gpkg_contents WHERE table_name = 'collaboration_chains'") == [
+        ("attributes",)]
+
+
+@pytest.mark.qgis
+def test_pyqgis_empty_line_layers_are_styled_line_layers(pyqgis, empty_pairs_package, tmp_path):
+    gpkg, qgz = empty_pairs_package
+    report = run_pyqgis_check(pyqgis, tmp_path, qgz, gpkg)
+    _assert_report(report, gpkg, crs="EPSG:4544",
+                   groups=["Jobs–housing balance", "Cross-district collaboration", "Core–periphery layout",
+                           "Inputs"])
+
+
 def test_inputs_are_not_modified(tmp_path):
     study = make_study()
     results = make_results(study)
