@@ -152,7 +152,7 @@ def _check_plausible(s: SampleStudy) -> None:
     assert (z["jobs"] > 0).all()
     assert z["output"].isna().sum() >= 1 and (z["output"].dropna() > 0).all()
     # output grows with jobs; a few dominant zones
-    assert np.corrcoef(z["jobs"][z["output"].notna()], z["output"].dropna())[0, 1] > 0.7
+    assert np.corrcoef(z["jobs"][z["output"].notna()], z["output"].dropna())[0, 1] > 0.5
     jobs = np.sort(z["jobs"].to_numpy())[::-1]
     top = max(1, round(0.2 * len(jobs)))
     assert jobs[:top].sum() > 0.4 * jobs.sum() and jobs[0] > 2 * np.median(jobs)
