@@ -390,7 +390,7 @@ def _zones(rng: np.random.Generator, sc: _Scale, boundary: shapely.Polygon,
 
     # compact chains first (they need room together), then fragmented ones
     order = sorted(sc.chains, key=lambda c: (_SPECS_BY_NAME[c].mode != "compact", sc.chains.index(c)))
-    geoms, chains, dominant = [], [], []
+    geoms, chains, ranks = [], [], []
     for chain in order:
         spec = _SPECS_BY_NAME[chain]
         n = counts[chain]
@@ -435,9 +435,9 @@ def _zones(rng: np.random.Generator, sc: _Scale, boundary: shapely.Polygon,
             xy, shrink = placer.place(rng, rmax[i], sampler)
             geoms.append(shapely.polygons(np.round(shapes[i] * shrink + xy, 2)))
             chains.append(chain)
-            dominant.append(rank[i])
+            ranks.append(rank[i])
     zones = gpd.GeoDataFrame({"chain": chains}, geometry=geoms, crs=CRS)
-    return zones, np.asarray(dominant)
+    return zones, np.asarray(ranks)
 
 
 def _largest_overlap(geoms: np.ndarray, districts: gpd.GeoDataFrame) -> np.ndarray:
