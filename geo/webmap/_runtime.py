@@ -13,7 +13,7 @@ body { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "Ping
 .folium-map { position: absolute; inset: 0; }
 .leaflet-container.za-nobasemap { background: #f2f1ec; }
 .za-fs { position: fixed !important; inset: 0 !important; width: 100vw !important; height: 100vh !important; z-index: 10000; }
-.za-title { position: absolute; top: 10px; left: 50%; transform: translateX(-50%); z-index: 1000;
+.za-title { position: absolute; top: 10px; left: 50%; transform: translateX(-50%); z-index: 650;
   background: rgba(255,255,255,.92); padding: 6px 14px; border-radius: 6px; box-shadow: 0 1px 5px rgba(0,0,0,.35);
   font-size: 15px; font-weight: 600; max-width: 60%; text-align: center; }
 .za-title .za-sub { display: block; font-size: 12px; font-weight: 400; color: #555; }
@@ -140,7 +140,8 @@ RUNTIME_JS = r"""
           layer.bindTooltip(function () { return ZA.table(p, spec.tooltip, title); }, {sticky: !spec.marker});
         }
         if (spec.popup) {
-          layer.bindPopup(function () { return ZA.table(p, spec.popup, title); }, {maxWidth: 360});
+          layer.bindPopup(function () { return ZA.table(p, spec.popup, title); },
+                          {maxWidth: 360, autoPanPaddingTopLeft: [50, 95], autoPanPaddingBottomRight: [20, 20]});
         }
         if (spec.onClick && ZA.hooks[spec.onClick]) {
           layer.on("click", function () { ZA.hooks[spec.onClick](f, layer); });
@@ -316,12 +317,14 @@ RUNTIME_JS = r"""
 
   ZA.addTitle = function (title, sub, back) {
     var d = el("div", "za-title", title);
-    if (sub) { d.appendChild(el("span", "za-sub", sub)); }
+    var line = el("span", "za-sub", sub || "");
     if (back) {
       var a = el("a", null, back.text);
       a.href = back.href;
-      d.appendChild(a);
+      if (sub) { line.appendChild(document.createTextNode(" \u00b7 ")); }
+      line.appendChild(a);
     }
+    d.appendChild(line);
     L.DomEvent.disableClickPropagation(d);
     ZA.map.getContainer().appendChild(d);
   };
