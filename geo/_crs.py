@@ -53,14 +53,14 @@ def in_china(lon: float, lat: float) -> bool:
 
 
 def _cgcs2000_gk3(lon: float) -> CRS:
-    cm = int(3 * round(lon / 3.0))
+    cm = 3 * round(float(lon) / 3.0)
     cm = min(max(cm, 75), 135)
     return CRS.from_epsg(4534 + (cm - 75) // 3)
 
 
 def _utm(lon: float, lat: float) -> CRS:
     lon = ((lon + 180.0) % 360.0) - 180.0
-    zone = int(math.floor((lon + 180.0) / 6.0)) + 1
+    zone = math.floor((lon + 180.0) / 6.0) + 1
     zone = min(max(zone, 1), 60)
     # the two historical exceptions of the UTM grid
     if 56.0 <= lat < 64.0 and 3.0 <= lon < 12.0:

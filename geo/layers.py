@@ -39,20 +39,20 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS, Transformer
 
-import geopandas as gpd
 from geo import schema as sch
 from geo._coords import bd09_to_wgs84, gcj02_to_wgs84, transform_geometries
 from geo._crs import choose_working_crs, require_projected_metres
 from geo._errors import CRSError, InputError, format_rows
 from geo._types import LayerSource, Raster, Study
 
-__all__ = ["load_study", "split_chains", "parse_counts"]
+__all__ = ["load_study", "parse_counts", "split_chains"]
 
 logger = logging.getLogger(__name__)
 

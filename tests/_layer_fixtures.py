@@ -14,11 +14,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pyogrio
 import shapely
 
-import geopandas as gpd
 from geo.settings import Settings, settings_from_dict
 
 CRS = "EPSG:4544"

@@ -5,17 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
 import rasterio
 import shapely
-from affine import Affine
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-import geopandas as gpd
 from _layer_fixtures import (
     CRS,
     X0,
@@ -30,7 +26,11 @@ from _layer_fixtures import (
     write_study,
     zones_gdf,
 )
-from geo._coords import wgs84_to_bd09, wgs84_to_gcj02, transform_geometries
+from affine import Affine
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geo._coords import transform_geometries, wgs84_to_bd09, wgs84_to_gcj02
 from geo._errors import CRSError, InputError
 from geo.layers import load_study, parse_counts, split_chains
 
@@ -534,8 +534,10 @@ def test_input_files_are_byte_identical_after_loading(tmp_path, study_config):
 
 def _tif(path: Path, data: np.ndarray, bounds, crs, nodata=None) -> Path:
     h, w = data.shape
-    profile = dict(driver="GTiff", height=h, width=w, count=1, dtype=data.dtype.name,
-                   transform=Affine((bounds[2] - bounds[0]) / w, 0, bounds[0], 0, -(bounds[3] - bounds[1]) / h, bounds[3]), nodata=nodata)
+    left, bottom, right, top = bounds
+    transform = Affine((right - left) / w, 0, left, 0, -(top - bottom) / h, top)
+    profile = {"driver": "GTiff", "height": h, "width": w, "count": 1,
+               "dtype": data.dtype.name, "transform": transform, "nodata": nodata}
     if crs is not None:
         profile["crs"] = crs
     with rasterio.open(path, "w", **profile) as dst:
@@ -557,7 +559,7 @@ def test_population_raster_is_reprojected_with_conserved_total(tmp_path, study_c
     assert np.nansum(r.data) == pytest.approx(total, rel=0.01)
     assert np.isnan(r.data).any()
     assert study.sources["population"].files == [tmp_path / "pop.tif"]
-    x, y, v = r.cell_centres()
+    x, _y, v = r.cell_centres()
     assert v.sum() == pytest.approx(np.nansum(r.data))
     assert districts_gdf().total_bounds[0] - 1000 < x.min() < x.max() < districts_gdf().total_bounds[2] + 1000
 
@@ -611,7 +613,7 @@ def test_parse_counts():
 @given(st.integers(0, 10**12))
 def test_parse_counts_reads_thousands_separators_and_wan(n):
     texts = pd.Series([f"{n:,}", f"{n:,}".replace(",", "，"), f"{n / 1e4}万"])
-    v, text, bad = parse_counts(texts)
+    v, _text, bad = parse_counts(texts)
     assert v[0] == v[1] == n and v[2] == pytest.approx(n, rel=1e-12, abs=1e-6)
     assert not bad.any()
 
