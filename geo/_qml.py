@@ -366,6 +366,8 @@ class LayerStyle:
     aliases: dict[str, str] = field(default_factory=dict)
     opacity: float = 1.0
     description: str = ""
+    min_scale: float | None = None
+    """Hide the layer when zoomed out beyond 1:``min_scale`` (heavy point layers)."""
 
     @property
     def renderer_type(self) -> str | None:
@@ -379,6 +381,10 @@ def style_children(style: LayerStyle, parent: ET.Element) -> ET.Element:
     ``labelsEnabled`` is set to match.
     """
     parent.set("labelsEnabled", "1" if style.labeling is not None else "0")
+    if style.min_scale:
+        parent.set("hasScaleBasedVisibilityFlag", "1")
+        parent.set("minScale", _num(float(style.min_scale)))
+        parent.set("maxScale", "0")
     if style.renderer is not None:
         parent.append(copy.deepcopy(style.renderer))
         if style.labeling is not None:

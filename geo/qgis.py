@@ -59,6 +59,9 @@ logger = logging.getLogger(__name__)
 GPKG_NAME = "zoneatlas.gpkg"
 QGZ_NAME = "zoneatlas.qgz"
 
+#: Point layers above this many features are drawn only from 1:100,000 inwards.
+HEAVY_POINTS = 50_000
+
 INPUT_LAYERS = ("districts", "zones", "innovation_districts", "housing")
 ANALYSES = ("balance", "collaboration", "core_periphery")
 
@@ -284,7 +287,7 @@ def _visible(layer: ExportLayer) -> bool:
     """Initial visibility: heavy and secondary layers start switched off."""
     if not layer.spatial:
         return False
-    if layer.name == "housing" or len(layer.frame) > 50_000:
+    if layer.name == "housing" or len(layer.frame) > HEAVY_POINTS:
         return False
     return layer.name not in ("balance_districts", "balance_landuse", "collaboration_zones",
                               "core_periphery_links")
@@ -511,7 +514,10 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
                         outline_width_mm=0.5)), name_labels)]
     if name == "housing":
         if kind == "point":
-            return [style("default", single_renderer(marker_symbol(styles.HOUSING_COLOR, 0.8)))]
+            housing = style("default", single_renderer(marker_symbol(styles.HOUSING_COLOR, 0.8)))
+            if len(frame) > HEAVY_POINTS:
+                housing.min_scale = 100_000
+            return [housing]
         return [style("default", single_renderer(
             fill_symbol(styles.HOUSING_COLOR, styles.HOUSING_COLOR, fill_alpha=0.4, outline_width_mm=0.1)))]
     if name == "balance_workplaces" and "balance_class" in frame:

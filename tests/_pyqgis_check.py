@@ -28,6 +28,12 @@ from qgis.core import (
 )
 
 
+def _rect(extent) -> list[float] | None:
+    if extent.isEmpty():
+        return None
+    return [extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()]
+
+
 def _layer_info(layer, tree_root) -> dict:
     node = tree_root.findLayer(layer.id())
     info = {
@@ -38,6 +44,8 @@ def _layer_info(layer, tree_root) -> dict:
         "source": layer.source(),
         "crs": layer.crs().authid(),
         "visible": bool(node.isVisible()) if node is not None else None,
+        "scale_limited": bool(layer.hasScaleBasedVisibility()),
+        "min_scale": layer.minimumScale(),
     }
     if isinstance(layer, QgsVectorLayer):
         uri = layer.dataProvider().uri().uri() if layer.dataProvider() else ""
@@ -111,6 +119,8 @@ def main(qgz: str, gpkg: str) -> dict:
             "groups": groups,
             "layers": layers,
             "absolute_paths": project.readBoolEntry("Paths", "/Absolute", True)[0],
+            "title": project.title(),
+            "default_view": _rect(project.viewSettings().defaultViewExtent()),
         },
     }
     project.clear()

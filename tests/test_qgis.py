@@ -422,6 +422,17 @@ def test_pyqgis_empty_line_layers_are_styled_line_layers(pyqgis, empty_pairs_pac
                            "Inputs"])
 
 
+def test_heavy_housing_is_off_and_scale_limited(tmp_path):
+    study = make_study(n_housing=60_000)
+    gpkg, qgz = write_qgis_package(tmp_path / "q", study, {}, make_settings(tmp_path))
+    assert _sql(gpkg, "SELECT count(*) FROM housing") == [(60_000,)]
+    root = _qml(gpkg, "housing")
+    assert root.get("hasScaleBasedVisibilityFlag") == "1" and root.get("minScale") == "100000"
+    layer = next(m for m in _project(qgz).iter("maplayer") if m.findtext("datasource").endswith("=housing"))
+    assert layer.get("hasScaleBasedVisibilityFlag") == "1" and layer.get("minScale") == "100000"
+    assert _qml(gpkg, "zones").get("hasScaleBasedVisibilityFlag") == "0"
+
+
 def test_inputs_are_not_modified(tmp_path):
     study = make_study()
     results = make_results(study)
@@ -519,6 +530,12 @@ def test_pyqgis_opens_project_and_layers(pyqgis, package, tmp_path):
     assert by_name["zones"]["labels"] is True and by_name["zones"]["label_field"] == "name"
     assert report["standalone"]["balance_workplaces"]["aliases"]["jhr"] == "Jobs–housing ratio"
     assert by_name["housing"]["visible"] is False and by_name["zones"]["visible"] is True
+    assert by_name["housing"]["scale_limited"] is False        # only 5 points
+    assert project["title"] == "Test study"
+    # the initial view covers the study area (inputs' bounds + 5 %)
+    xmin, ymin, xmax, ymax = project["default_view"]
+    assert xmin < 500_000 and xmax > 520_000 and ymin < 3_400_000 and ymax > 3_410_000
+    assert xmax - xmin < 25_000
     # data-defined pair-type colour on the strength classes is active
     assert by_name["collaboration_pairs"]["color_expression"].startswith("CASE WHEN \"pair_type\"")
 
