@@ -378,6 +378,9 @@ def _read_table(ctx: _Ctx, cfg, report: _Report) -> tuple[pd.DataFrame, np.ndarr
     except Exception as exc:  # noqa: BLE001
         report.error(f"{ctx.at()} cannot read the layer ({_one_line(exc)})")
         return None
+    if info.get("features") == 0:
+        report.error(f"{ctx.at()} the layer has no features (0 rows); export the layer again")
+        return None
     columns = [str(c) for c in info["fields"]]
     fid_col = info.get("fid_column") or None
     if fid_col and fid_col not in columns:

@@ -330,16 +330,25 @@ def test_unreadable_file(tmp_path, study_config):
     one(problems(tmp_path, study_config), "layers.zones", "cannot read the file")
 
 
-def test_non_spatial_table(tmp_path, study_config):
-    pyogrio.write_dataframe(pd.DataFrame(zones_gdf().drop(columns="geometry")),
-                            tmp_path / "table.gpkg", layer="zones")
+def test_non_spatial_tables(tmp_path, study_config):
+    table = pd.DataFrame(zones_gdf().drop(columns="geometry"))
+    pyogrio.write_dataframe(table, tmp_path / "table.gpkg", layer="zones")
+    table.to_parquet(tmp_path / "table.parquet")
     study_config["layers"]["zones"]["path"] = "table.gpkg"
-    one(problems(tmp_path, study_config), "layers.zones", "table without geometry")
+    study_config["layers"]["districts"]["path"] = "table.parquet"
+    msgs = problems(tmp_path, study_config)
+    one(msgs, "layers.zones", "table without geometry")
+    one(msgs, "layers.districts", "table.parquet", "without GeoParquet geometry")
 
 
-def test_empty_layer(tmp_path, study_config):
+def test_empty_layers(tmp_path, study_config):
     write(zones_gdf().iloc[:0], tmp_path / "zones.gpkg", geometry_type="Polygon")
-    one(problems(tmp_path, study_config), "layers.zones", "no features")
+    (tmp_path / "empty.geojson").write_text('{"type": "FeatureCollection", "features": []}')
+    study_config["layers"]["housing"]["path"] = "empty.geojson"
+    msgs = problems(tmp_path, study_config)
+    one(msgs, "layers.zones", "no features")
+    one(msgs, "layers.housing", "empty.geojson", "no features")
+    assert len(msgs) == 2
 
 
 def test_missing_fields_suggest_the_closest_column(tmp_path, study_config):
