@@ -189,16 +189,26 @@ def _expand(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return owner, pos
 
 
+#: Candidate segments remembered per cell (see :meth:`_Boundaries.evaluate`).
+_SLOTS = 4
+
+
 class _Boundaries:
-    """Polygon boundaries as padded segment arrays for vectorised distances.
+    """Polygon boundaries as segment arrays for vectorised distances.
 
     Geometries are grouped by segment count (powers of two) so one large polygon does
     not pad every other. Boundaries with many vertices are simplified first; ``tol_m``
     bounds how far the simplified boundary is from the real one (Douglas-Peucker with
     topology preserved: no ring is dropped), so ``|d_real - d_simplified| <= tol_m``.
+
+    Cells remember their *candidate segments*: the segment distances are 1-Lipschitz,
+    so for every point of a cell with centre ``c`` and half-diagonal ``h`` the nearest
+    segment is among those with ``D_seg(c) <= min D(c) + 2h``. When there are at most
+    ``_SLOTS`` of them, the cell's children and points are measured against those
+    only.
     """
 
-    def __init__(self, geoms: np.ndarray, x0: float, y0: float, *,
+    def __init__(self, geoms: np.ndarray, x0: float, y0: float, extent_m: float, *,
                  max_vertices: int = 64, tol_m: float = 0.5):
         n = len(geoms)
         nverts = shapely.get_num_coordinates(geoms)
@@ -212,61 +222,108 @@ class _Boundaries:
         rings, ring_poly = shapely.get_rings(polys, return_index=True)
         coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
         same = coord_ring[:-1] == coord_ring[1:]
-        a = coords[:-1][same]
-        b = coords[1:][same]
+        a = coords[:-1][same] - (x0, y0)
+        b = coords[1:][same] - (x0, y0)
         owner = poly_owner[ring_poly[coord_ring[:-1][same]]]
         per = np.bincount(owner, minlength=n)
+        first = np.cumsum(per) - per
+        # flat table: ax, ay, dx, dy, 1/len^2 (0 for degenerate segments)
+        d = b - a
+        len2 = (d * d).sum(axis=1)
+        inv = np.divide(1.0, len2, out=np.zeros_like(len2), where=len2 > 0)
+        # float32 halves memory traffic; ``err_m`` bounds its rounding error
+        self.columns = [np.ascontiguousarray(c, dtype=np.float32)
+                        for c in (a[:, 0], a[:, 1], d[:, 0], d[:, 1], inv)]
+        span = float(np.abs(coords - (x0, y0)).max()) if len(coords) else 0.0
+        self.err_m = 4e-6 * (span + extent_m)
+        self.first = first
         self.bucket = np.where(per > 0, np.ceil(np.log2(np.maximum(per, 1))).astype(np.int64), -1)
         self.local = np.zeros(n, dtype=np.int64)
-        self.segs: dict[int, tuple[np.ndarray, ...]] = {}
-        first = np.cumsum(per) - per
+        self.ids: dict[int, np.ndarray] = {}
         rank = np.arange(len(owner)) - np.repeat(first, per)
         for bk in np.unique(self.bucket[self.bucket >= 0]):
             members = np.flatnonzero(self.bucket == bk)
             self.local[members] = np.arange(len(members))
             width = int(2**bk)
-            arr = np.empty((4, len(members), width))
+            # global segment ids per member, padded with its first segment
+            ids = np.repeat(first[members][:, None], width, axis=1)
             sel = np.isin(owner, members)
-            row = self.local[owner[sel]]
-            # pad with each geometry's first segment (does not change the minimum)
-            firsts = np.stack([a[first[members], 0] - x0, a[first[members], 1] - y0,
-                               b[first[members], 0] - x0, b[first[members], 1] - y0])
-            arr[:] = firsts[:, :, None]
-            arr[0, row, rank[sel]] = a[sel, 0] - x0
-            arr[1, row, rank[sel]] = a[sel, 1] - y0
-            arr[2, row, rank[sel]] = b[sel, 0] - x0
-            arr[3, row, rank[sel]] = b[sel, 1] - y0
-            self.segs[int(bk)] = tuple(arr)
+            ids[self.local[owner[sel]], rank[sel]] = np.flatnonzero(sel)
+            self.ids[int(bk)] = ids
 
-    def distance(self, g: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
-        """Distance from ``(px, py)`` (relative to the index origin) to the boundary of
-        geometry ``g`` (elementwise; ``inf`` for empty geometries)."""
-        out = np.full(len(g), np.inf)
-        bk_of = self.bucket[g]
-        for bk, (ax, ay, bx, by) in self.segs.items():
-            idx = np.flatnonzero(bk_of == bk)
-            step = max(1, 4_000_000 // ax.shape[1])
-            for k in range(0, len(idx), step):
-                sel = idx[k:k + step]
-                rows = self.local[g[sel]]
-                out[sel] = _segment_distance(px[sel], py[sel], ax[rows], ay[rows],
-                                             bx[rows], by[rows])
-        return out
+    def initial(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate state 'all segments' for geometries ``g``."""
+        return np.zeros((len(g), _SLOTS), dtype=np.int64), np.ones(len(g), dtype=bool)
+
+    def evaluate(self, g: np.ndarray, px: np.ndarray, py: np.ndarray, cand: np.ndarray,
+                 full: np.ndarray, half_diag: float | None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Boundary distance of points ``(px, py)`` (relative to the index origin).
+
+        ``cand``/``full`` say which segments to measure (the state of the cell the
+        points lie in). With ``half_diag`` (the points are cell centres), also return
+        the candidate state for the cells' contents; otherwise ``cand``/``full`` are
+        returned unchanged. ``inf`` for geometries without segments.
+        """
+        n = len(g)
+        out = np.full(n, np.inf)
+        new_cand = cand.copy()
+        new_full = full.copy()
+        groups = []
+        slot_rows = np.flatnonzero(~full)
+        if len(slot_rows):
+            groups.append((slot_rows, lambda rows: cand[rows]))
+        bk_of = np.where(full, self.bucket[g], -2)
+        for bk, ids in self.ids.items():
+            rows = np.flatnonzero(bk_of == bk)
+            if len(rows):
+                groups.append((rows, lambda rows, ids=ids: ids[self.local[g[rows]]]))
+        for rows_all, segment_ids in groups:
+            width = segment_ids(rows_all[:1]).shape[1]
+            step = max(1, 262_144 // width)
+            for k in range(0, len(rows_all), step):
+                rows = rows_all[k:k + step]
+                seg = segment_ids(rows)
+                dist = _segment_distance(px[rows], py[rows], [c[seg] for c in self.columns])
+                best = dist.min(axis=1)
+                out[rows] = best
+                if half_diag is None:
+                    continue
+                limit = best + 2 * (half_diag + self.err_m + _EPS_M)
+                if width <= _SLOTS:
+                    near = dist <= limit[:, None]
+                    keep = np.where(near, seg, seg[np.arange(len(rows)), dist.argmin(axis=1)][:, None])
+                    new_cand[rows, :width] = keep
+                    new_cand[rows, width:] = keep[:, :1]
+                    new_full[rows] = False
+                    continue
+                part = np.argpartition(dist, _SLOTS, axis=1)
+                kth = np.take_along_axis(dist, part[:, _SLOTS:_SLOTS + 1], axis=1)[:, 0]
+                ok = kth > limit  # at most _SLOTS candidates
+                if ok.any():
+                    new_cand[rows[ok]] = np.take_along_axis(seg[ok], part[ok, :_SLOTS], axis=1)
+                    new_full[rows[ok]] = False
+        return out, new_cand, new_full
 
 
-def _segment_distance(px, py, ax, ay, bx, by) -> np.ndarray:
-    """Distance from points ``(n,)`` to the nearest of their segments ``(n, m)``."""
-    px = px[:, None]
-    py = py[:, None]
-    dx = bx - ax
-    dy = by - ay
-    len2 = dx * dx + dy * dy
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = ((px - ax) * dx + (py - ay) * dy) / len2
-    t = np.where(len2 > 0, np.clip(t, 0.0, 1.0), 0.0)
-    qx = ax + t * dx - px
-    qy = ay + t * dy - py
-    return np.sqrt((qx * qx + qy * qy).min(axis=1))
+def _segment_distance(px: np.ndarray, py: np.ndarray, seg: list[np.ndarray]) -> np.ndarray:
+    """Distance from points ``(n,)`` to each of their segments → ``(n, m)`` (float32).
+
+    ``seg`` holds ``(n, m)`` arrays ax, ay, dx, dy, 1/len^2.
+    """
+    ax, ay, dx, dy, inv = seg
+    ex = px.astype(np.float32)[:, None] - ax
+    ey = py.astype(np.float32)[:, None] - ay
+    t = ex * dx
+    t += ey * dy
+    t *= inv
+    np.clip(t, 0.0, 1.0, out=t)
+    ex -= t * dx
+    ey -= t * dy
+    ex *= ex
+    ey *= ey
+    ex += ey
+    return np.sqrt(ex, out=ex)
 
 
 def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
@@ -325,8 +382,9 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
     bounds[ids] = shapely.bounds(geoms[ids])
     bounds -= np.array([index.x0, index.y0, index.x0, index.y0])
     shapely.prepare(geoms[ids])
-    boundaries = _Boundaries(geoms, index.x0, index.y0)
-    slack = _EPS_M + boundaries.tol_m
+    extent = index.cell0_m * 2**index.levels
+    boundaries = _Boundaries(geoms, index.x0, index.y0, extent + rmax)
+    slack = _EPS_M + boundaries.tol_m + boundaries.err_m
     px_all = index.x - index.x0
     py_all = index.y - index.y0
 
@@ -343,24 +401,28 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
 
     geom, code = _start_cells(index, bounds[ids], ids, rmax, level)
     mask = np.full(len(geom), (1 << n_radii) - 1, dtype=np.int64)
+    cand, full = boundaries.initial(geom)
     bits = [1 << j for j in range(n_radii)]
 
     leaf_geom: list[np.ndarray] = []
     leaf_start: list[np.ndarray] = []
     leaf_end: list[np.ndarray] = []
     leaf_mask: list[np.ndarray] = []
+    leaf_cand: list[np.ndarray] = []
+    leaf_full: list[np.ndarray] = []
     cells_tested = 0
     while len(geom):
         start, end = index.slices(level, code)
         keep = end > start
         geom, code, mask, start, end = geom[keep], code[keep], mask[keep], start[keep], end[keep]
+        cand, full = cand[keep], full[keep]
         if not len(geom):
             break
         size = index.cell0_m * 2**level
         ix, iy = demorton(code)
         cx = (ix + 0.5) * size
         cy = (iy + 0.5) * size
-        d = boundaries.distance(geom, cx, cy)
+        d, cand, full = boundaries.evaluate(geom, cx, cy, cand, full, size * np.sqrt(0.5))
         cells_tested += len(geom)
         margin = size * np.sqrt(0.5) + slack
         # a cell entirely farther than every radius from the boundary is entirely
@@ -391,9 +453,13 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
             leaf_start.append(start[leaf])
             leaf_end.append(end[leaf])
             leaf_mask.append(new_mask[leaf])
+            leaf_cand.append(cand[leaf])
+            leaf_full.append(full[leaf])
         split = band & ~leaf
         geom = np.repeat(geom[split], 4)
         mask = np.repeat(new_mask[split], 4)
+        cand = np.repeat(cand[split], 4, axis=0)
+        full = np.repeat(full[split], 4)
         code = (np.repeat(code[split], 4) << np.uint64(2)) | np.tile(
             np.arange(4, dtype=np.uint64), int(split.sum()))
         level -= 1
@@ -404,6 +470,8 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
         ls = np.concatenate(leaf_start)
         le = np.concatenate(leaf_end)
         lm = np.concatenate(leaf_mask)
+        lc = np.concatenate(leaf_cand)
+        lf = np.concatenate(leaf_full)
         # chunk the leaf cells so that no chunk expands to many more than _CHUNK pairs
         lens = le - ls
         bounds_idx = np.searchsorted(np.cumsum(lens), np.arange(_CHUNK, lens.sum() + _CHUNK, _CHUNK))
@@ -413,7 +481,7 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
             g = lg[a:b][owner]
             m = lm[a:b][owner]
             px, py = px_all[pos], py_all[pos]
-            d = boundaries.distance(g, px, py)
+            d, _, _ = boundaries.evaluate(g, px, py, lc[a:b][owner], lf[a:b][owner], None)
             pairs += len(pos)
             near = np.zeros(len(g), dtype=bool)
             for j, r in enumerate(radii):
