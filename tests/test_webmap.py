@@ -619,3 +619,52 @@ def test_sample_maps_in_browser(browser, sample_maps, tmp_path):
                 assert chains == len(study.zones)
             run.page.screenshot(path=str(tmp_path / f"sample_{name}.png"))
             assert_clean(run, name)
+
+
+def _minimal(fixture_data):
+    """No districts, innovation districts or housing; empty pair and link layers."""
+    study, results = fixture_data
+    bare = Study(crs=study.crs, zones=study.zones)
+    col = results["collaboration"]
+    pairs = col.tables["collaboration_pairs"].iloc[0:0]
+    cp = results["core_periphery"]
+    links = cp.tables["core_periphery_links"].iloc[0:0]
+    zones = cp.tables["core_periphery_zones"].copy()
+    zones.loc[0, "name"] = None  # a missing name shows as a dash, not "None"/"nan"
+    wp = results["balance"].tables["balance_workplaces"].copy()
+    wp.loc[0, "jhr"] = np.nan
+    return bare, {
+        "balance": AnalysisResult("balance", {"balance_workplaces": wp}),
+        "collaboration": AnalysisResult("collaboration", {**col.tables, "collaboration_pairs": pairs}),
+        "core_periphery": AnalysisResult("core_periphery", {**cp.tables, "core_periphery_links": links,
+                                                            "core_periphery_zones": zones,
+                                                            "core_periphery_gradient": pd.DataFrame()}),
+    }
+
+
+def test_minimal_study_and_empty_layers(fixture_data, tmp_path):
+    study, results = _minimal(fixture_data)
+    maps = build_maps(study, results, make_settings())
+    assert "districts" not in layers_of(maps["balance"]) and "housing_density" not in layers_of(maps["balance"])
+    assert "pairs_recommended" not in layers_of(maps["collaboration"])
+    assert "links" not in layers_of(maps["core_periphery"])
+    props = [f["properties"] for f in features(layers_of(maps["core_periphery"])["zones_by_core"])]
+    assert props[0]["name"] is None and props[1]["name"] == EVIL
+    wp = features(layers_of(maps["balance"])["workplaces"])
+    assert wp[0]["properties"]["jhr"] is None  # NaN travels as null, never 0 or "nan"
+    out = write_maps(tmp_path, study, results, make_settings(), MANIFEST)
+    assert "gradient-chart" not in out["index"].read_text(encoding="utf-8")
+
+
+@pytest.mark.browser
+def test_minimal_study_in_browser(browser, fixture_data, tmp_path):
+    study, results = _minimal(fixture_data)
+    out = write_maps(tmp_path, study, results, make_settings(), MANIFEST)
+    for name in ("balance", "collaboration", "core_periphery"):
+        with browser.open(out[name]) as run:
+            assert overlay_counts(run.page)
+            assert_clean(run, name)
+    with browser.open(out["core_periphery"]) as run:
+        run.page.evaluate("() => { zoneatlas.overlays.zones_by_core.getLayers()[0].openPopup(); }")
+        text = run.page.locator(".leaflet-popup-content").inner_text()
+        assert "None" not in text and "nan" not in text and "undefined" not in text

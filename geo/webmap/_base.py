@@ -101,7 +101,7 @@ class MapContext:
 
 def new_map(ctx: MapContext, page_title: str) -> folium.Map:
     """A folium map with inline Leaflet, no CDN links, our runtime and the basemap."""
-    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, control_scale=True, font_size="0.8125rem",
+    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, control_scale=False, font_size="0.8125rem",
                    max_zoom=max(ctx.basemap.max_zoom, 18) if ctx.basemap.tiles else 19)
     m.default_js = []
     m.default_css = []

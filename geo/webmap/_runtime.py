@@ -22,7 +22,7 @@ body { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "Ping
   font-size: 12.5px; line-height: 1.35; max-height: 70vh; overflow-y: auto; }
 .za-layers { min-width: 190px; max-height: calc(50vh - 40px); }
 .za-legend { max-height: calc(50vh - 50px); }
-.za-layers.za-collapsed .za-groups { display: none; }
+.za-layers.za-collapsed .za-groups, .za-legend.za-collapsed .za-legend-section { display: none !important; }
 .za-layers-head { font-weight: 600; cursor: pointer; user-select: none; }
 .za-group { margin-top: 6px; }
 .za-group-title { font-weight: 600; color: #333; border-bottom: 1px solid #ddd; margin-bottom: 2px; }
@@ -106,6 +106,7 @@ RUNTIME_JS = r"""
     });
     if (!cfg.basemap) { map.getContainer().classList.add("za-nobasemap"); }
     ZA.selection = L.layerGroup().addTo(map);
+    L.control.scale({imperial: false, maxWidth: 150}).addTo(map);
   };
 
   function starIcon(color, size) {
@@ -176,8 +177,9 @@ RUNTIME_JS = r"""
     initialize: function (groups, options) { this._groups = groups; L.setOptions(this, options); },
     onAdd: function (map) {
       var box = el("div", "za-panel za-layers leaflet-control-layers-expanded");
-      var head = el("div", "za-layers-head", ZA.cfg.text.layers);
+      var head = el("div", "za-layers-head", ZA.cfg.text.layers + " \u25be");
       head.addEventListener("click", function () { box.classList.toggle("za-collapsed"); });
+      if (window.innerWidth < 700) { box.classList.add("za-collapsed"); }
       box.appendChild(head);
       var wrap = el("div", "za-groups");
       this._groups.forEach(function (g, gi) {
@@ -222,7 +224,10 @@ RUNTIME_JS = r"""
     initialize: function (sections, options) { this._sections = sections; L.setOptions(this, options); },
     onAdd: function (map) {
       var box = el("div", "za-panel za-legend");
-      box.appendChild(el("div", "za-layers-head", ZA.cfg.text.legend));
+      var head = el("div", "za-layers-head", ZA.cfg.text.legend + " \u25be");
+      head.addEventListener("click", function () { box.classList.toggle("za-collapsed"); });
+      if (window.innerWidth < 700) { box.classList.add("za-collapsed"); }
+      box.appendChild(head);
       this._nodes = this._sections.map(function (s) {
         var d = el("div", "za-legend-section");
         d.setAttribute("data-layers", s.layers.join(" "));
