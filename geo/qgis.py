@@ -441,9 +441,11 @@ def _field_names(layer: ExportLayer) -> list[str]:
 
 
 def _polygon_by_category(field_name: str, colors: dict[str, str], language: str,
-                         outline: str = styles.ZONE_OUTLINE, fill_alpha: float = FILL_ALPHA) -> object:
+                         outline: str = styles.ZONE_OUTLINE, fill_alpha: float = FILL_ALPHA,
+                         data_defined: dict[str, str] | None = None) -> object:
     cats = [Category(value, label(value, language),
-                     fill_symbol(color, outline, fill_alpha=fill_alpha, outline_width_mm=0.2))
+                     fill_symbol(color, outline, fill_alpha=fill_alpha, outline_width_mm=0.2,
+                                 data_defined=data_defined))
             for value, color in colors.items()]
     return categorized_renderer(field_name, cats)
 
@@ -521,8 +523,18 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
         return [style("default", single_renderer(
             fill_symbol(styles.HOUSING_COLOR, styles.HOUSING_COLOR, fill_alpha=0.4, outline_width_mm=0.1)))]
     if name == "balance_workplaces" and "balance_class" in frame:
+        # innovation districts outlined in their colour, as on the web map
+        kind_outline = None
+        if "kind" in frame:
+            innov = "\"kind\" = 'innovation_district'"
+            kind_outline = {
+                "outlineColor": f"CASE WHEN {innov} THEN '{rgba(styles.INNOVATION_COLOR)}' "
+                                f"ELSE '{rgba(styles.ZONE_OUTLINE)}' END",
+                "outlineWidth": f"CASE WHEN {innov} THEN 0.66 ELSE 0.26 END",
+            }
         out = [style("balance_class", _polygon_by_category(
-            "balance_class", styles.BALANCE_CLASS_COLORS, language, fill_alpha=_ALPHA_STRONG), name_labels)]
+            "balance_class", styles.BALANCE_CLASS_COLORS, language, fill_alpha=_ALPHA_STRONG,
+            data_defined=kind_outline), name_labels)]
         if "jhr" in frame:
             out.append(style("jhr", _graduated_fill(
                 "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.ZONE_OUTLINE,
