@@ -641,6 +641,36 @@ def test_progress_bar_and_sources(tmp_path, study_config, capsys):
     assert capsys.readouterr().out == ""       # the bar goes to stderr, never stdout
 
 
+_JOBS = st.sampled_from([0, 12, 3.5, -1, float("nan"), "1,200", "3万", "abc", None, "", "７"])
+_IDS = st.sampled_from(["A", "B", "C ", " C", "d", None, "", "1", 1.0])
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.tuples(_IDS, _JOBS, st.lists(st.tuples(st.integers(0, 20), st.integers(0, 10)),
+                                                  min_size=3, max_size=6)),
+                min_size=1, max_size=5))
+def test_random_messy_zones_either_load_cleanly_or_raise_input_error(tmp_path_factory, rows):
+    tmp_path = tmp_path_factory.mktemp("fuzz")
+    config = write_study(tmp_path)
+    geoms = [shapely.Polygon([(X0 + 1000 * x, Y0 + 1000 * y) for x, y in ring]) for _, _, ring in rows]
+    z = gpd.GeoDataFrame({"id": pd.Series([r[0] for r in rows], dtype=object),
+                          "name": "z", "chain": "c",
+                          "jobs": pd.Series([r[1] for r in rows], dtype=object).astype(str)},
+                         geometry=geoms, crs=CRS)
+    write(z, tmp_path / "zones.gpkg")
+    try:
+        study = load(tmp_path, config)
+    except InputError as exc:
+        assert exc.problems and all(p.startswith("layers.zones") for p in exc.problems)
+        return
+    zones = study.zones
+    assert zones["zone_id"].is_unique and zones["zone_id"].notna().all()
+    assert (zones["jobs"] >= 0).all() and np.isfinite(zones["jobs"]).all()
+    assert zones.geometry.is_valid.all() and (zones.geometry.area > 0).all()
+    assert zones.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    assert zones["district_id"].isin(["D1", "D2"]).all()
+
+
 def test_environment_is_untouched_by_loading(tmp_path, study_config):
     env = dict(os.environ)
     load(tmp_path, study_config)
