@@ -40,7 +40,7 @@ def rgba(color: str, alpha: float = 1.0) -> str:
     if len(text) != 6:
         raise ValueError(f"colour must be #rrggbb, got {color!r}")
     r, g, b = (int(text[i:i + 2], 16) for i in (0, 2, 4))
-    return f"{r},{g},{b},{int(round(max(0.0, min(1.0, alpha)) * 255))}"
+    return f"{r},{g},{b},{round(max(0.0, min(1.0, alpha)) * 255)}"
 
 
 def _num(value: float) -> str:

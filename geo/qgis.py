@@ -25,14 +25,16 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
 from pyproj import CRS
 
-import geopandas as gpd
 from geo import styles
 from geo._qgz import ProjectLayer, write_project
 from geo._qml import (
@@ -116,6 +118,8 @@ def term(key: str, language: str) -> str:
         zh, en = _EXTRA_TERMS[key]
         return zh if language == "zh" else en
     return text
+
+
 _INPUTS_GROUP = {"zh": "输入数据", "en": "Inputs"}
 
 
@@ -132,6 +136,13 @@ class ExportLayer:
     def spatial(self) -> bool:
         return isinstance(self.frame, gpd.GeoDataFrame)
 
+    @cached_property
+    def geom_types(self) -> frozenset[str]:
+        """The geometry types present (computed once: housing may have a million rows)."""
+        if not self.spatial:
+            return frozenset()
+        return frozenset(self.frame.geom_type.dropna().unique())
+
     @property
     def geometry_kind(self) -> str | None:
         """``polygon``, ``line`` or ``point`` (``None`` for tables).
@@ -141,7 +152,7 @@ class ExportLayer:
         """
         if not self.spatial:
             return None
-        types = set(self.frame.geom_type.dropna().unique())
+        types = self.geom_types
         if not types:
             return _EMPTY_LAYER_KIND.get(self.name, "polygon")
         if types <= {"Point", "MultiPoint"}:
@@ -274,7 +285,7 @@ def _bounds(frame: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None
 def _wkb_type(layer: ExportLayer) -> str:
     if not layer.spatial:
         return "NoGeometry"
-    types = set(layer.frame.geom_type.dropna().unique())
+    types = layer.geom_types
     kind = layer.geometry_kind
     if kind == "point":
         return "MultiPoint" if "MultiPoint" in types else "Point"
@@ -416,7 +427,7 @@ def _fmt(value: float) -> str:
 
 
 def _range_labels(edges: Sequence[float]) -> list[str]:
-    return [f"{_fmt(lo)} – {_fmt(hi)}" for lo, hi in zip(edges[:-1], edges[1:])]
+    return [f"{_fmt(lo)} – {_fmt(hi)}" for lo, hi in pairwise(edges)]
 
 
 def field_aliases(layer: ExportLayer, study: Study, language: str) -> dict[str, str]:
@@ -454,7 +465,7 @@ def _graduated_fill(field_name: str, edges: Sequence[float], colors: Sequence[st
                     outline: str, fill_alpha: float = FILL_ALPHA) -> object:
     ranges = [Range(lo, hi, text, fill_symbol(color, outline, fill_alpha=fill_alpha,
                                                    outline_width_mm=0.2))
-              for (lo, hi), text, color in zip(zip(edges[:-1], edges[1:]), _range_labels(edges), colors)]
+              for (lo, hi), text, color in zip(pairwise(edges), _range_labels(edges), colors)]
     return graduated_renderer(field_name, ranges)
 
 
@@ -471,7 +482,7 @@ def _edges(values, breaks: Sequence[float]) -> list[float]:
 
 def _quantile_graduated(frame: pd.DataFrame, field_name: str, outline: str,
                         fill_alpha: float = FILL_ALPHA) -> object:
-    values = frame[field_name] if field_name in frame else []
+    values = frame.get(field_name, [])
     breaks = styles.graduated_breaks(finite(values), k=5)
     edges = _edges(values, breaks)
     return _graduated_fill(field_name, edges, styles.ramp(len(edges) - 1), outline, fill_alpha)
@@ -630,7 +641,7 @@ def _pair_styles(frame: pd.DataFrame, style, language: str) -> list[LayerStyle]:
         return widths_mm[min(i, len(widths_mm) - 1)]
 
     ranges = []
-    for i, ((lo, hi), text) in enumerate(zip(zip(edges[:-1], edges[1:]), _range_labels(edges))):
+    for i, ((lo, hi), text) in enumerate(zip(pairwise(edges), _range_labels(edges))):
         width_expr = f'CASE WHEN "recommended" THEN {width_for(i)!r} ELSE {other_mm!r} END' if has_flag else None
         ranges.append(Range(lo, hi, text, line_symbol(
             styles.PAIR_TYPE_COLORS["peer"], width_for(i), color_expression=color_expr,

@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -24,7 +25,6 @@ import pytest
 import shapely
 from pyproj import CRS
 
-import geopandas as gpd
 from geo import styles
 from geo._types import AnalysisResult, LayerSource, Study
 from geo.qgis import write_qgis_package
@@ -180,7 +180,7 @@ def _sql(path: Path, query: str, *args):
 
 
 def test_geopackage_is_version_1_2_with_every_layer(package):
-    gpkg, qgz, study, results, _ = package
+    gpkg, qgz, study, _, _ = package
     assert gpkg.name == "zoneatlas.gpkg" and qgz.name == "zoneatlas.qgz"
     assert _sql(gpkg, "PRAGMA application_id") == [(0x47504B47,)]   # 'GPKG'
     assert _sql(gpkg, "PRAGMA user_version") == [(10200,)]
@@ -450,7 +450,8 @@ def test_inputs_are_not_modified(tmp_path):
 def _pyqgis_available() -> bool:
     if not Path(SYSTEM_PYTHON).exists():
         return False
-    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True, timeout=120)
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True, timeout=120,
+                           check=False)
     return probe.returncode == 0
 
 
@@ -470,7 +471,7 @@ def run_pyqgis_check(python: str, tmp_path: Path, *args: str | Path) -> dict:
            "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(home),
            "QGIS_CUSTOM_CONFIG_PATH": str(home / "profile"), "LANG": "C.UTF-8"}
     proc = subprocess.run([python, str(CHECK_SCRIPT), *map(str, args)], capture_output=True, text=True,
-                          timeout=300, env=env)
+                          timeout=300, env=env, check=False)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -542,7 +543,7 @@ def test_pyqgis_opens_project_and_layers(pyqgis, package, tmp_path):
 
 @pytest.mark.qgis
 def test_pyqgis_project_survives_move_and_zip(pyqgis, package, tmp_path):
-    gpkg, qgz, _, _, _ = package
+    gpkg, _, _, _, _ = package
     moved = tmp_path / "elsewhere" / "deep" / "qgis"
     shutil.copytree(gpkg.parent, moved)
     shutil.rmtree(gpkg.parent)                     # the original is gone: no absolute path may survive
