@@ -351,8 +351,18 @@ def pair_strength(mass_a: Any, mass_b: Any, distance_m: Any, decay: float) -> np
     return np.atleast_1d(mass_a * mass_b / (km + 1.0) ** float(decay))
 
 
+def _lookup(values: Any, mapping: dict[str, Any]) -> np.ndarray:
+    """``mapping[v]`` for each value (None when missing or unmapped), as an object array.
+
+    Factorizes first, so the dict is consulted once per distinct value.
+    """
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    table = np.array([mapping.get(u) if isinstance(u, str) else None for u in uniques] + [None], dtype=object)
+    return table[codes]
+
+
 def _is(values: Any, key: str) -> np.ndarray:
-    return pd.Series(np.asarray(values, dtype=object), dtype="str").eq(key).to_numpy(dtype=bool)
+    return _lookup(values, {key: True}) == True  # noqa: E712 (object array)
 
 
 def classify_pairs(
@@ -408,6 +418,67 @@ _ZH_TYPE = {
 }
 
 
+def _reasons(
+    chain: np.ndarray, name_a: np.ndarray, name_b: np.ndarray, role_a: np.ndarray, role_b: np.ndarray,
+    pos_a: np.ndarray | None, pos_b: np.ndarray | None, ptype: np.ndarray, distance_m: np.ndarray,
+    language: str,
+) -> np.ndarray:
+    """Array core of :func:`pair_reasons` (object arrays in, object array of str out)."""
+    n = len(ptype)
+    if n == 0:
+        return np.zeros(0, dtype=object)
+    none = np.full(n, None, dtype=object)
+    pos_a = none if pos_a is None else np.asarray(pos_a, dtype=object)
+    pos_b = none if pos_b is None else np.asarray(pos_b, dtype=object)
+    ptype = np.asarray(ptype, dtype=object)
+    main = _is(ptype, "main_partner")
+    # terms in the study language, lower-cased inside an English sentence
+    terms = {k: label(k, language) if language == "zh" else _lower_first(label(k, language))
+             for k in (*ROLES, "core", "periphery")}
+    if language != "zh":
+        terms["core"], terms["periphery"] = "core", "periphery"
+    word_a = _lookup(np.where(main, pos_a, role_a), terms)
+    word_b = _lookup(np.where(main, pos_b, role_b), terms)
+    name_a = np.asarray(name_a, dtype=object)
+    name_b = np.asarray(name_b, dtype=object)
+    # the leading side (R&D, terminal, core) first
+    lead_b = (
+        (_is(ptype, "rd_manufacturing") & _is(role_b, "rd"))
+        | (_is(ptype, "terminal_supporting") & _is(role_b, "terminal"))
+        | (main & _is(pos_b, "core"))
+    )
+    first_name, second_name = np.where(lead_b, name_b, name_a), np.where(lead_b, name_a, name_b)
+    first_word, second_word = np.where(lead_b, word_b, word_a), np.where(lead_b, word_a, word_b)
+
+    km = np.asarray(distance_m, dtype=float) / 1000.0
+    km_text = np.char.mod("%.1f", km).astype(object)
+    small = km < 0.1
+    if small.any():
+        km_text[small] = np.char.mod("%.2f", km[small]).astype(object)
+    touching = km <= 0.0
+    chain_text = _lookup(chain, {c: _chain_phrase(c, language) for c in pd.unique(np.asarray(chain, dtype=object))
+                                 if isinstance(c, str)})
+
+    def side(name: np.ndarray, word: np.ndarray) -> np.ndarray:
+        known = word != None  # noqa: E711 (object array)
+        out = name.copy() if language == "zh" else "a zone in " + name
+        if known.any():
+            if language == "zh":
+                out[known] = name[known] + "“" + word[known] + "”"
+            else:
+                out[known] = word[known] + " in " + name[known]
+        return out
+
+    first, second = side(first_name, first_word), side(second_name, second_word)
+    if language == "zh":
+        dist = np.where(touching, "毗邻", "相距 " + km_text + " 公里")
+        kind = _lookup(ptype, _ZH_TYPE)
+        return chain_text + "：" + first + "与" + second + dist + "，" + kind
+    dist = np.where(touching, "adjacent", km_text + " km apart")
+    kind = _lookup(ptype, {t: _lower_first(label(t, language)) for t in PAIR_TYPES})
+    return chain_text + ": " + first + " and " + second + ", " + dist + " (" + kind + ")"
+
+
 def pair_reasons(pairs: pd.DataFrame, *, language: str = "zh") -> pd.Series:
     """One sentence per pair saying why the two zones should collaborate.
 
@@ -435,55 +506,20 @@ def pair_reasons(pairs: pd.DataFrame, *, language: str = "zh") -> pd.Series:
     >>> pair_reasons(p, language="zh").iloc[0]
     '电子信息产业链：高新区“研发”与双流区“制造”相距 3.2 公里，研发 + 制造协同'
     """
-    if len(pairs) == 0:
-        return pd.Series([], index=pairs.index, dtype="str")
-    n = len(pairs)
-    ptype = pairs["pair_type"].to_numpy(dtype=object)
-    role_a = pairs["role_a"].to_numpy(dtype=object) if "role_a" in pairs else np.full(n, None, object)
-    role_b = pairs["role_b"].to_numpy(dtype=object) if "role_b" in pairs else np.full(n, None, object)
-    pos_a = pairs["position_a"].to_numpy(dtype=object) if "position_a" in pairs else np.full(n, None, object)
-    pos_b = pairs["position_b"].to_numpy(dtype=object) if "position_b" in pairs else np.full(n, None, object)
-    main = ptype == "main_partner"
-    word_a = np.where(main, pos_a, role_a)
-    word_b = np.where(main, pos_b, role_b)
-    # known terms in the study language, lower-cased inside an English sentence
-    terms = {k: (label(k, language) if language == "zh" else _lower_first(label(k, language)))
-             for k in (*ROLES, "core", "periphery")}
-    if language != "zh":
-        terms["core"], terms["periphery"] = "core", "periphery"
-    word_a = pd.Series(word_a, dtype="str").map(terms)
-    word_b = pd.Series(word_b, dtype="str").map(terms)
-    name_a = pd.Series(pairs["district_name_a"].to_numpy(dtype=object), dtype="str")
-    name_b = pd.Series(pairs["district_name_b"].to_numpy(dtype=object), dtype="str")
-    # leading side first
-    lead_b = (
-        ((ptype == "rd_manufacturing") & _is(role_b, "rd"))
-        | ((ptype == "terminal_supporting") & _is(role_b, "terminal"))
-        | (main & _is(pos_b, "core"))
-    )
-    first_name = name_b.where(lead_b, name_a)
-    second_name = name_a.where(lead_b, name_b)
-    first_word = word_b.where(lead_b, word_a)
-    second_word = word_a.where(lead_b, word_b)
+    def col(name: str) -> np.ndarray | None:
+        if name not in pairs:
+            return None
+        return pairs[name].astype(object).where(pairs[name].notna(), None).to_numpy(dtype=object)
 
-    km = pairs["distance_m"].to_numpy(dtype=float) / 1000.0
-    km_text = pd.Series(np.where(km >= 0.1, np.char.mod("%.1f", km), np.char.mod("%.2f", km)), dtype="str")
-    touching = pd.Series(km <= 0.0)
-    chain = pd.Series(pairs["chain"].to_numpy(dtype=object), dtype="str")
-    chain_text = chain.map({c: _chain_phrase(c, language) for c in chain.dropna().unique()})
-    if language == "zh":
-        first = (first_name + "“" + first_word + "”").fillna(first_name)
-        second = (second_name + "“" + second_word + "”").fillna(second_name)
-        dist = ("相距 " + km_text + " 公里").where(~touching, "毗邻")
-        kind = pd.Series(ptype, dtype="str").map(_ZH_TYPE)
-        text = chain_text + "：" + first + "与" + second + dist + "，" + kind
-    else:
-        first = (first_word + " in " + first_name).fillna("a zone in " + first_name)
-        second = (second_word + " in " + second_name).fillna("a zone in " + second_name)
-        dist = (km_text + " km apart").where(~touching, "adjacent")
-        kind = pd.Series(ptype, dtype="str").map({t: _lower_first(label(t, language)) for t in PAIR_TYPES})
-        text = chain_text + ": " + first + " and " + second + ", " + dist + " (" + kind + ")"
-    return pd.Series(text.to_numpy(dtype=object), index=pairs.index, dtype="str")
+    n = len(pairs)
+    none = np.full(n, None, dtype=object)
+    text = _reasons(
+        col("chain"), col("district_name_a"), col("district_name_b"),
+        col("role_a") if "role_a" in pairs else none, col("role_b") if "role_b" in pairs else none,
+        col("position_a"), col("position_b"), col("pair_type"),
+        pairs["distance_m"].to_numpy(dtype=float), language,
+    )
+    return pd.Series(text, index=pairs.index, dtype="str")
 
 
 def chain_dispersion(frame: pd.DataFrame) -> pd.DataFrame:
@@ -700,7 +736,8 @@ def run(study: Study, settings: Settings, *, core_roles: pd.Series | None = None
     i, j, d = _candidate_positions(geoms, chain_code, district_code, float(cfg.max_distance_m))
     log.info("collaboration: %d candidate pairs within %.0f m", len(i), cfg.max_distance_m)
     dist_str = districts.to_numpy(dtype=object)
-    swap = dist_str[i].astype(str) > dist_str[j].astype(str) if len(i) else np.zeros(0, bool)
+    district_rank = pd.factorize(districts, sort=True)[0]
+    swap = district_rank[i] > district_rank[j]  # orient every pair district_a < district_b
     i, j = np.where(swap, j, i), np.where(swap, i, j)
 
     strength = pair_strength(mass[i], mass[j], d, cfg.distance_decay)
@@ -722,30 +759,34 @@ def run(study: Study, settings: Settings, *, core_roles: pd.Series | None = None
     recommended = rank <= cfg.top_pairs_per_chain
 
     if len(i):
+        # string columns: built once per zone, then gathered per pair (Arrow take)
+        ids_s = pd.Series(ids, dtype="str")
+        names_s = pd.Series(names, dtype="str")
+        chains_s = pd.Series(chains.to_numpy(dtype=object), dtype="str")
+        districts_s = pd.Series(dist_str, dtype="str")
+        type_code = pd.Series(pd.Categorical(ptype, categories=PAIR_TYPES).codes)
+        types_s = pd.Series(list(PAIR_TYPES), dtype="str")
+
+        def gather(values: pd.Series, index: np.ndarray) -> pd.Series:
+            return values.take(index).reset_index(drop=True)
+
         pairs = pd.DataFrame({
-            "zone_a": pd.Series(ids[i], dtype="str"),
-            "zone_b": pd.Series(ids[j], dtype="str"),
-            "name_a": pd.Series(names[i], dtype="str"),
-            "name_b": pd.Series(names[j], dtype="str"),
-            "chain": pd.Series(chains.to_numpy(dtype=object)[i], dtype="str"),
-            "district_a": pd.Series(dist_str[i], dtype="str"),
-            "district_b": pd.Series(dist_str[j], dtype="str"),
+            "zone_a": gather(ids_s, i), "zone_b": gather(ids_s, j),
+            "name_a": gather(names_s, i), "name_b": gather(names_s, j),
+            "chain": gather(chains_s, i),
+            "district_a": gather(districts_s, i), "district_b": gather(districts_s, j),
             "distance_m": d,
             "strength": strength,
-            "pair_type": pd.Series(ptype, dtype="str"),
+            "pair_type": gather(types_s, type_code.to_numpy()),
             "rank": rank,
             "recommended": recommended,
         })
-        reason_input = pd.DataFrame({
-            "chain": pairs["chain"],
-            "district_name_a": pairs["district_a"].map(lambda x: district_names.get(x, x)),
-            "district_name_b": pairs["district_b"].map(lambda x: district_names.get(x, x)),
-            "role_a": roles[i], "role_b": roles[j],
-            "position_a": None if positions is None else positions[i],
-            "position_b": None if positions is None else positions[j],
-            "pair_type": ptype, "distance_m": d,
-        })
-        pairs["reason"] = pair_reasons(reason_input, language=language)
+        district_label = np.array([district_names.get(v, v) for v in dist_str], dtype=object)
+        pairs["reason"] = pd.Series(_reasons(
+            chains.to_numpy(dtype=object)[i], district_label[i], district_label[j], roles[i], roles[j],
+            None if positions is None else positions[i], None if positions is None else positions[j],
+            ptype, d, language,
+        ), dtype="str")
         coords = np.stack([np.c_[x[i], y[i]], np.c_[x[j], y[j]]], axis=1)
         pairs_gdf = gpd.GeoDataFrame(pairs, geometry=shapely.linestrings(coords), crs=zones.crs)
     else:
