@@ -244,7 +244,20 @@ def test_run_pairs_types_strength_and_ranks(study):
     assert result.summary["pairs"] == 5 and result.summary["recommended_pairs"] == 2
     assert result.summary["pairs_by_type"] == {"main_partner": 0, "rd_manufacturing": 1,
                                                "terminal_supporting": 1, "peer": 3}
-    json.dumps(result.summary)
+    assert result.summary["zones_with_partner_within"] == 4
+    assert result.summary["zones_without_any_partner"] == 3  # bio (one district) and ai (one zone)
+    assert result.summary["median_nearest_partner_m"] == 1000.0  # nearest: 2000, 2000, 0, 0
+    assert json.loads(json.dumps(result.summary)) == result.summary
+    assert pairs["rank"].dtype == np.int64 and pairs["recommended"].dtype == bool
+    assert (pairs.geometry.geom_type == "LineString").all() and pairs.crs == CRS_M
+
+
+def test_run_without_role_column_gives_peers(study):
+    study.zones = study.zones.drop(columns=["role"])
+    pairs = col.run(study, make_settings("en", max_distance_m=6000)).tables["collaboration_pairs"]
+    assert (pairs["pair_type"] == "peer").all()
+    assert by_pair(pairs)[frozenset(("z1", "z2"))].reason == (
+        "ev chain: a zone in Gaoxin and a zone in Shuangliu, 2.0 km apart (peer collaboration)")
 
 
 def test_run_reasons_en_and_zh(study):
@@ -290,7 +303,7 @@ def test_run_main_partner_from_core_roles(study):
                  .tables["collaboration_pairs"])
     assert en[frozenset(("z1", "z2"))].reason == (
         "ev chain: core in Shuangliu and periphery in Gaoxin, 2.0 km apart (main site + partner site)")
-    assert result.summary["core_roles_used"] is True
+    assert result.summary["parameters"]["core_roles_used"] is True
     # a missing zone in core_roles is reported
     partial = col.run(study, make_settings("en", max_distance_m=6000), core_roles=core_roles.drop("z7"))
     assert any("core/periphery" in w for w in partial.warnings)
@@ -369,7 +382,7 @@ def test_run_without_output_column_uses_jobs(study):
     result = col.run(study, make_settings("en", max_distance_m=6000))
     p = by_pair(result.tables["collaboration_pairs"])
     assert p[frozenset(("z1", "z2"))].strength == pytest.approx(100 * 200 / 9)
-    assert result.summary["mass"] == "jobs"
+    assert result.summary["parameters"]["mass"] == "jobs"
     assert not any("output" in w for w in result.warnings)
 
 

@@ -681,7 +681,12 @@ def run(study: Study, settings: Settings, *, core_roles: pd.Series | None = None
         ``collaboration_zones`` (zone polygons, on the zones' index),
         ``collaboration_chains`` (most fragmented first, see :func:`chain_dispersion`),
         ``collaboration_matrix`` (see :func:`district_matrix`). ``summary``: key figures
-        (JSON-serialisable). ``warnings``: messages for the user.
+        (JSON-serialisable): ``zones``, ``chains``, ``pairs``, ``recommended_pairs``,
+        ``zones_with_partner_within``, ``zones_without_any_partner``,
+        ``median_nearest_partner_m`` (scalars); ``pairs_by_type``,
+        ``most_fragmented_chains``, ``most_compact_chains`` (top 3),
+        ``strongest_district_pair`` and ``parameters`` (settings used, whether core
+        roles were given, what the mass is). ``warnings``: messages for the user.
 
     Notes
     -----
@@ -860,12 +865,14 @@ def run(study: Study, settings: Settings, *, core_roles: pd.Series | None = None
         "most_fragmented_chains": chain_table["chain"].head(3).tolist(),
         "most_compact_chains": chain_table["chain"].iloc[::-1].head(3).tolist(),
         "strongest_district_pair": strongest,
-        "max_distance_m": float(cfg.max_distance_m),
-        "distance_decay": float(cfg.distance_decay),
-        "top_pairs_per_chain": int(cfg.top_pairs_per_chain),
-        "core_roles_used": core_roles is not None,
-        "mass": "output" if "output" in zones and missing_output == 0 else
-                ("jobs" if missing_output == n else "output, jobs where output is missing"),
+        "parameters": {
+            "max_distance_m": float(cfg.max_distance_m),
+            "distance_decay": float(cfg.distance_decay),
+            "top_pairs_per_chain": int(cfg.top_pairs_per_chain),
+            "core_roles_used": core_roles is not None,
+            "mass": "output" if "output" in zones and missing_output == 0 else
+                    ("jobs" if missing_output == n else "output, jobs where output is missing"),
+        },
     }
     return AnalysisResult(
         name=NAME,
