@@ -52,6 +52,16 @@ SEQUENTIAL = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 #: Line widths (pixels on the web map; QGIS uses ``width / 2`` in millimetres).
 LINE_WIDTHS = (1.0, 2.0, 3.5, 5.0, 7.0)
 
+#: Core zones: outline colour and width (pixels) that mark growth poles.
+CORE_OUTLINE = "#000000"
+CORE_OUTLINE_WIDTH = 3.5
+#: Isolated zones (strategy ``isolated``): dashed outline colour.
+ISOLATED_OUTLINE = "#B2182B"
+#: Attachment-probability classes of the core–periphery links (widths from LINE_WIDTHS).
+ATTACH_PROB_BREAKS = (0.25, 0.5, 0.75)
+#: Catchment rings (primary commuting radius) around workplaces.
+CATCHMENT_COLOR = "#444444"
+
 DISTRICT_OUTLINE = "#555555"
 INNOVATION_COLOR = "#CC79A7"
 HOUSING_COLOR = "#7f7f7f"

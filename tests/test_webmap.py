@@ -668,3 +668,23 @@ def test_minimal_study_in_browser(browser, fixture_data, tmp_path):
         run.page.evaluate("() => { zoneatlas.overlays.zones_by_core.getLayers()[0].openPopup(); }")
         text = run.page.locator(".leaflet-popup-content").inner_text()
         assert "None" not in text and "nan" not in text and "undefined" not in text
+
+
+# ---------------------------------------------------------------------------
+# property: any attribute text survives the trip into <script> as inert data
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+from geo.webmap._layers import feature_collection  # noqa: E402
+
+
+@hsettings(max_examples=50, deadline=None)
+@given(st.lists(st.text(min_size=0, max_size=40), min_size=1, max_size=5))
+def test_feature_collection_text_is_script_safe(names):
+    geoms = np.array([shapely.Point(104.0 + i * 0.01, 30.0) for i in range(len(names))], dtype=object)
+    text, count = feature_collection(geoms, pd.DataFrame({"name": names}))
+    assert count == len(names)
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert "\u2028" not in text and "\u2029" not in text
+    back = [f["properties"]["name"] for f in json.loads(text)["features"]]
+    assert back == names

@@ -153,11 +153,11 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
         rings = gpd.GeoDataFrame(rings, geometry=ring_geoms, crs=workplaces.crs)
         ring_name = (f"{radius / 1000:g} 公里通勤范围" if ctx.lang == "zh" else f"{radius / 1000:g} km catchments")
         add_layer(m, ctx, "catchments", rings, label_text=ring_name,
-                  styles_list=[{"color": "#444444", "weight": 1, "dashArray": "3 4", "fill": False, "opacity": 0.6}],
+                  styles_list=[{"color": styles.CATCHMENT_COLOR, "weight": 1, "dashArray": "3 4", "fill": False, "opacity": 0.6}],
                   props=["workplace_id"], show=False, canvas=True, interactive=False,
                   tolerance_m=max(radius / 200, 5.0), pane="zaBack")
         m._children["za_init"].config["ringLayer"] = "catchments"
-        legend.append(LegendSection(ring_name, [line_row(ring_name, "#444444", 1.5, dash="3 4")], ["catchments"]))
+        legend.append(LegendSection(ring_name, [line_row(ring_name, styles.CATCHMENT_COLOR, 1.5, dash="3 4")], ["catchments"]))
         analysis.items.append(LayerItem("catchments", ring_name))
 
     if "za_layer_districts" in m._children:

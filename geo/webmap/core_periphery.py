@@ -18,9 +18,8 @@ from geo.webmap._controls import LayerGroup, LayerItem, LegendSection, line_row,
 
 #: Cores listed by name in the legend (the rest are summarised in one line).
 LEGEND_MAX_CORES = 12
-#: Attachment-probability classes of the link widths.
-ATTACH_BREAKS = (0.25, 0.5, 0.75)
-ISOLATED_OUTLINE = "#B2182B"
+ATTACH_BREAKS = styles.ATTACH_PROB_BREAKS
+ISOLATED_OUTLINE = styles.ISOLATED_OUTLINE
 
 
 def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
@@ -64,7 +63,8 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
                 per.append({"color": ISOLATED_OUTLINE, "weight": 2, "dashArray": "4 3",
                             "fillColor": styles.STRATEGY_COLORS["isolated"], "fillOpacity": 0.55})
             else:
-                per.append({"color": "#000000" if core else styles.ZONE_OUTLINE, "weight": 3.5 if core else 1,
+                per.append({"color": styles.CORE_OUTLINE if core else styles.ZONE_OUTLINE,
+                            "weight": styles.CORE_OUTLINE_WIDTH if core else 1,
                             "fillColor": core_color.get(k, "#cccccc"), "fillOpacity": 0.9 if core else 0.6})
         by_core_styles, by_core_idx = dedupe_styles(per)
         name_core = "按所属极核着色" if zh else "By attached core"
@@ -72,13 +72,13 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
                   style_index=by_core_idx, props=props, popup=fields, tooltip=tip, title_field="name",
                   search_field="name", id_field="zone_id")
         colouring.items.append(LayerItem("zones_by_core", name_core))
-        rows = [swatch_row(str(zone_names.get(c, c)), core_color[c], "#000000", opacity=0.9, weight=2)
+        rows = [swatch_row(str(zone_names.get(c, c)), core_color[c], styles.CORE_OUTLINE, opacity=0.9, weight=2)
                 for c in core_ids[:LEGEND_MAX_CORES]]
         note = None
         if len(core_ids) > LEGEND_MAX_CORES:
             more = len(core_ids) - LEGEND_MAX_CORES
             note = (f"另有 {more} 个极核（颜色循环使用）" if zh else f"{more} more cores (colours repeat)")
-        rows.append(swatch_row(f"{ctx.label('core')} ({'粗黑边' if zh else 'thick outline'})", "#ffffff", "#000000",
+        rows.append(swatch_row(f"{ctx.label('core')} ({'粗黑边' if zh else 'thick outline'})", "#ffffff", styles.CORE_OUTLINE,
                                weight=3))
         rows.append(swatch_row(ctx.label("isolated"), styles.STRATEGY_COLORS["isolated"], ISOLATED_OUTLINE,
                                dashed=True, weight=2, opacity=0.7))
@@ -88,7 +88,8 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
         breaks = styles.graduated_breaks(score)
         colors = styles.ramp(len(breaks) + 1)
         cls = graduated_index(score, breaks)
-        per = [{"color": "#000000" if core else styles.ZONE_OUTLINE, "weight": 3.5 if core else 1,
+        per = [{"color": styles.CORE_OUTLINE if core else styles.ZONE_OUTLINE,
+                            "weight": styles.CORE_OUTLINE_WIDTH if core else 1,
                 "fillColor": colors[c] if c < len(colors) else "#cccccc", "fillOpacity": 0.85}
                for c, core in zip(cls, is_core)]
         score_styles, score_idx = dedupe_styles(per)
