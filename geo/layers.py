@@ -38,6 +38,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -51,6 +52,9 @@ from geo._coords import bd09_to_wgs84, gcj02_to_wgs84, transform_geometries
 from geo._crs import choose_working_crs, require_projected_metres
 from geo._errors import CRSError, InputError, format_rows
 from geo._types import LayerSource, Raster, Study
+
+if TYPE_CHECKING:
+    from geo.settings import RasterLayerSettings, Settings, VectorLayerSettings
 
 __all__ = ["load_study", "parse_counts", "split_chains"]
 
@@ -313,7 +317,10 @@ def _guess_shapefile_encoding(path: Path, layer: str | None) -> str | None:
     return None
 
 
-def _read_table(ctx: _Ctx, cfg, report: _Report) -> tuple[pd.DataFrame, np.ndarray, CRS | None, list[str]] | None:
+_Read = tuple[pd.DataFrame, np.ndarray, "CRS | None", list[str]]
+
+
+def _read_table(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read | None:
     """Read the needed columns and the geometry (as shapely) of one layer.
 
     Returns ``(attributes, geometries, crs, columns_in_file)`` or None after reporting.
@@ -417,7 +424,7 @@ def _read_table(ctx: _Ctx, cfg, report: _Report) -> tuple[pd.DataFrame, np.ndarr
     return _rename(attrs, mapping), geoms, crs, columns
 
 
-def _read_parquet(ctx: _Ctx, cfg, report: _Report):
+def _read_parquet(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read | None:
     import pyarrow.parquet as pq
 
     try:
@@ -463,7 +470,7 @@ def _forward_warnings(ctx: _Ctx, caught, report: _Report) -> None:
         report.warn(f"{ctx.at()} while reading: {text}" + (f" ({n} times)" if n > 1 else ""))
 
 
-def _resolve_fields(ctx: _Ctx, cfg, columns: list[str], report: _Report) -> dict[str, str] | None:
+def _resolve_fields(ctx: _Ctx, cfg: VectorLayerSettings, columns: list[str], report: _Report) -> dict[str, str] | None:
     """canonical field -> column in the file; reports missing fields."""
     schema = sch.LAYERS[ctx.name]
     mapping: dict[str, str] = {}
@@ -811,7 +818,7 @@ def _check_coordinate_range(layer: _Layer, geoms: np.ndarray, keep: np.ndarray, 
         layer.geometry_ok = False
 
 
-def _resolve_crs(ctx: _Ctx, file_crs: CRS | None, cfg, report: _Report) -> CRS | None:
+def _resolve_crs(ctx: _Ctx, file_crs: CRS | None, cfg: VectorLayerSettings, report: _Report) -> CRS | None:
     if file_crs is not None:
         if cfg.crs is not None:
             configured = CRS.from_user_input(cfg.crs)
@@ -832,7 +839,8 @@ def _resolve_crs(ctx: _Ctx, file_crs: CRS | None, cfg, report: _Report) -> CRS |
 # one vector layer
 
 
-def _load_vector(name: str, cfg, base: Path | None, report: _Report) -> _Layer | None:
+def _load_vector(name: str, cfg: VectorLayerSettings, base: Path | None,
+                 report: _Report) -> _Layer | None:
     ctx = _Ctx(name=name, path=Path(cfg.path), shown=_shown_path(Path(cfg.path), base))
     if not _check_path(ctx, report):
         return None
@@ -886,7 +894,7 @@ def _load_vector(name: str, cfg, base: Path | None, report: _Report) -> _Layer |
 # cross-layer steps
 
 
-def _working_crs(settings, layers: dict[str, _Layer], report: _Report) -> CRS | None:
+def _working_crs(settings: Settings, layers: dict[str, _Layer], report: _Report) -> CRS | None:
     if settings.crs.working:
         crs = CRS.from_user_input(settings.crs.working)
         why = require_projected_metres(crs)
@@ -991,7 +999,7 @@ def _check_extent(layer: _Layer, study_bounds: np.ndarray, report: _Report) -> N
 # rasters
 
 
-def _load_raster(name: str, cfg, working: CRS | None, study_bounds: np.ndarray | None,
+def _load_raster(name: str, cfg: RasterLayerSettings, working: CRS | None, study_bounds: np.ndarray | None,
                  base: Path | None, report: _Report) -> tuple[Raster | None, LayerSource | None]:
     import rasterio
     from rasterio.transform import array_bounds
@@ -1092,7 +1100,7 @@ def _load_raster(name: str, cfg, working: CRS | None, study_bounds: np.ndarray |
 # entry point
 
 
-def load_study(settings, *, progress: bool = False) -> Study:
+def load_study(settings: Settings, *, progress: bool = False) -> Study:
     """Read, check, normalise and reproject every configured layer and raster.
 
     Parameters
