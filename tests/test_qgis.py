@@ -447,21 +447,37 @@ def test_inputs_are_not_modified(tmp_path):
 # real client: PyQGIS
 
 
-def _pyqgis_available() -> bool:
-    if not Path(SYSTEM_PYTHON).exists():
+def _pyqgis_available(python: str) -> bool:
+    if not Path(python).exists():
         return False
-    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True, timeout=120,
+    probe = subprocess.run([python, "-c", "import qgis.core"], capture_output=True, timeout=120,
                            check=False)
     return probe.returncode == 0
 
 
+def require_pyqgis(python: str = SYSTEM_PYTHON) -> str:
+    """``python`` if it imports PyQGIS; else skip, or fail when running in CI."""
+    if not _pyqgis_available(python):
+        if os.environ.get("CI"):
+            pytest.fail(f"PyQGIS is required in CI: {python} cannot import qgis "
+                        "(install the Debian packages qgis and python3-qgis)")
+        pytest.skip(f"PyQGIS not available under {python} (Debian packages qgis, python3-qgis)")
+    return python
+
+
 @pytest.fixture(scope="module")
 def pyqgis():
-    if not _pyqgis_available():
-        if os.environ.get("CI"):
-            pytest.fail("PyQGIS is required in CI: install the Debian packages qgis and python3-qgis")
-        pytest.skip("PyQGIS not available under /usr/bin/python3 (Debian packages qgis, python3-qgis)")
-    return SYSTEM_PYTHON
+    return require_pyqgis()
+
+
+def test_missing_pyqgis_fails_in_ci_and_skips_elsewhere(monkeypatch, tmp_path):
+    missing = str(tmp_path / "no-python")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="required in CI"):
+        require_pyqgis(missing)
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        require_pyqgis(missing)
 
 
 def run_pyqgis_check(python: str, tmp_path: Path, *args: str | Path) -> dict:
@@ -492,7 +508,8 @@ def _assert_report(report: dict, gpkg: Path, *, crs: str, groups: list[str]) -> 
     for name, info in vectors.items():
         assert info["valid"], name
         assert info["features"] == counts[name], name
-        assert info["source"].startswith(str(gpkg.parent.resolve())), info["source"]
+        # the relative path resolved against the project's (new) folder
+        assert Path(info["source"].split("|", 1)[0]).resolve() == gpkg.resolve(), info["source"]
         if name in EXPECTED_RENDERERS:
             assert info["renderer"] == EXPECTED_RENDERERS[name], name
     for l in project["layers"]:
