@@ -170,7 +170,7 @@ def test_nearest_innovation_chain_lists_and_distance():
     ])
     innov = gpd.GeoDataFrame(
         {"innov_id": ["i1", "i2", "i3"], "name": ["x", "y", "z"],
-         "chains": ["bio ；ev", "ev;chips", None]},
+         "chains": ["bio ；ev", "ev、chips", None]},
         geometry=[sq(5000, 0), sq(500, 500, 100), sq(0, 0)], crs=CRS_M,
     )
     got = col.nearest_innovation(zones, innov)

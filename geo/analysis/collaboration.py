@@ -67,8 +67,8 @@ NAME = "collaboration"
 #: Pair types in order of precedence (the first that applies wins).
 PAIR_TYPES: tuple[str, ...] = ("main_partner", "rd_manufacturing", "terminal_supporting", "peer")
 
-#: Separators of the ``chains`` field of innovation districts (ASCII and full-width).
-CHAIN_SEPARATORS = r"[;；]"
+#: Separators of the ``chains`` field of innovation districts (as geo.layers.split_chains).
+CHAIN_SEPARATORS = r"[;；、]"
 
 PAIR_COLUMNS = [
     "zone_a", "zone_b", "name_a", "name_b", "chain", "district_a", "district_b",
@@ -290,7 +290,7 @@ def nearest_innovation(
     zones : GeoDataFrame
         Zones with ``chain``.
     innovation_districts : GeoDataFrame or None
-        With ``innov_id`` and ``chains``: chain names separated by ``;`` or ``；``
+        With ``innov_id`` and ``chains``: chain names separated by ``;``, ``；`` or ``、``
         (surrounding blanks ignored).
 
     Returns
