@@ -195,7 +195,7 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
     crs = CRS.from_user_input(settings.crs.export) if settings.crs.export else CRS.from_user_input(study.crs)
     language = settings.study.language
     layers = collect_layers(study, results, crs)
-    chain_colors = _chain_colors(study, results)
+    chain_colors = _chain_colors(study)
     for layer in layers:
         layer.styles = layer_styles_for(layer, study=study, language=language,
                                         chain_colors=chain_colors)
@@ -413,7 +413,7 @@ def write_layer_styles(path: Path, layers: Sequence[ExportLayer]) -> int:
 # styles
 
 
-def _chain_colors(study: Study, results: dict[str, AnalysisResult]) -> dict[str, str]:
+def _chain_colors(study: Study) -> dict[str, str]:
     """Chain colours as the web maps assign them: from every chain of the zones."""
     return styles.chain_colors(study.zones["chain"]) if "chain" in study.zones else {}
 
