@@ -406,3 +406,12 @@ def test_run_with_landuse_adds_mix_to_innovation_districts():
     lu = result.tables["balance_landuse"]
     assert lu["workplace_id"].tolist() == ["I1"]
     json.dumps(result.summary, allow_nan=False)
+
+
+def test_empty_housing_layer_warns():
+    empty = hand_study().housing.iloc[:0]
+    result = balance.run(hand_study(housing=empty), make_settings())
+    assert (result.tables["balance_workplaces"]["balance_class"] == "no_housing").all()
+    assert any("holds no resident workers" in w for w in result.warnings)
+    assert result.summary["share_in_reach"] is None
+    json.dumps(result.summary, allow_nan=False)

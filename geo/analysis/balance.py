@@ -37,7 +37,8 @@ These columns are in ``balance_landuse`` and, for innovation districts, also in
 
 The counting kernel (:mod:`geo.analysis._reach`) is exact – every decision equals
 ``shapely.distance(point, polygon) <= r`` – and tests only points near the edge of a
-catchment, so it scales to metropolitan layers.
+catchment, so it scales to metropolitan layers. Worker sums in the output tables are
+rounded to 1e-6 workers (they are differences of cumulative sums).
 """
 
 from __future__ import annotations
@@ -710,8 +711,11 @@ def run(study: Study, settings: Any) -> AnalysisResult:
     index = PointIndex.build(points.x, points.y, points.workers)
     primary_pos = radii.index(primary)
     counted = reach(geoms, index, np.array(radii), record=primary_pos)
-    sums = counted.sums[:, :, 0]
+    # cumulative-sum differences leave ~1e-10 relative noise: round to 1e-6 workers
+    sums = np.round(counted.sums[:, :, 0], 6)
     shared, in_reach = _share(counted, index, jobs)
+    shared = np.round(shared, 6)
+    in_reach = round(in_reach, 6)
 
     table = workplaces[["workplace_id", "kind", "name", "district_id", "jobs"]].copy()
     for k, r in enumerate(radii):
