@@ -525,6 +525,16 @@ def test_controls_work(browser, written):
         page.locator(".leaflet-popup-content").wait_for()
         assert "软件园" in page.locator(".leaflet-popup-content").inner_text()
         assert_clean(run, "core_periphery")
+    with browser.open(written["collaboration"]) as run:  # pairs follow their chain's overlay
+        page = run.page
+        assert page.evaluate("zoneatlas.overlays.chain_1.getLayers()[0].feature.properties.chain") == "电子信息"
+        page.uncheck('input[data-layer="chain_1"]')
+        counts = overlay_counts(page)
+        assert counts["pairs_recommended"] == 1 and counts["pairs_other"] == 0
+        page.check('input[data-layer="chain_1"]')
+        counts = overlay_counts(page)
+        assert counts["pairs_recommended"] == 3 and counts["pairs_other"] == 1
+        assert_clean(run, "collaboration")
     with browser.open(written["balance"]) as run:  # clicking a workplace draws its catchment
         page = run.page
         page.evaluate("""() => { zoneatlas.overlays.workplaces.getLayers()[0].fire('click'); }""")

@@ -119,6 +119,8 @@ RUNTIME_JS = r"""
 
   ZA.addGeoJSON = function (spec) {
     var map = ZA.map, styles = spec.styles;
+    function notTitle(f) { return f[0] !== spec.titleField; }  // the title already shows it
+    var popupFields = (spec.popup || []).filter(notTitle), tooltipFields = (spec.tooltip || []).filter(notTitle);
     function styleOf(f) { return styles[(f.properties && f.properties._s) || 0]; }
     var opts = {
       pane: spec.pane || "zaFill",
@@ -138,10 +140,10 @@ RUNTIME_JS = r"""
         var p = f.properties || {};
         var title = spec.titleField ? p[spec.titleField] : null;
         if (spec.tooltip) {
-          layer.bindTooltip(function () { return ZA.table(p, spec.tooltip, title); }, {sticky: !spec.marker});
+          layer.bindTooltip(function () { return ZA.table(p, tooltipFields, title); }, {sticky: !spec.marker});
         }
         if (spec.popup) {
-          layer.bindPopup(function () { return ZA.table(p, spec.popup, title); },
+          layer.bindPopup(function () { return ZA.table(p, popupFields, title); },
                           {maxWidth: 360, autoPanPaddingTopLeft: [50, 95], autoPanPaddingBottomRight: [20, 20]});
         }
         if (spec.onClick && ZA.hooks[spec.onClick]) {
@@ -202,6 +204,7 @@ RUNTIME_JS = r"""
               });
             }
             if (inp.checked) { map.addLayer(layer); } else { map.removeLayer(layer); }
+            map.fire("za:toggle", {id: it.id});
           });
           lab.appendChild(inp);
           lab.appendChild(el("span", null, it.label));
@@ -344,6 +347,29 @@ RUNTIME_JS = r"""
           style: {color: "#222", weight: 2, dashArray: "6 4", fill: true, fillOpacity: 0.06}}).addTo(ZA.selection);
       }
     });
+  };
+
+  // Pairs follow the chain overlays: a pair is drawn only while its chain's zones are.
+  ZA.linkChains = function (chainLayers, pairLayers) {
+    var hidden = {};
+    function refresh() {
+      var visible = {};
+      Object.keys(chainLayers).forEach(function (id) {
+        if (ZA.overlays[id] && ZA.map.hasLayer(ZA.overlays[id])) { visible[chainLayers[id]] = true; }
+      });
+      pairLayers.forEach(function (pid) {
+        var gj = ZA.overlays[pid];
+        if (!gj) { return; }
+        var store = hidden[pid] || [];
+        gj.eachLayer(function (l) { if (!visible[l.feature.properties.chain]) { store.push(l); } });
+        store.forEach(function (l) { if (gj.hasLayer(l)) { gj.removeLayer(l); } });
+        hidden[pid] = store.filter(function (l) {
+          if (visible[l.feature.properties.chain]) { gj.addLayer(l); return false; }
+          return true;
+        });
+      });
+    }
+    ZA.map.on("za:toggle", refresh);
   };
 
   ZA.showAll = function () {

@@ -15,7 +15,7 @@ from geo._types import AnalysisResult, Study
 from geo.settings import Settings
 from geo.webmap._base import (
     MapContext, add_layer, categorical_index, district_outlines, finish_map, fmt_number,
-    graduated_index, graduated_rows, map_title, new_map,
+    graduated_index, graduated_rows, map_title, new_map, value_names, with_names,
 )
 from geo.webmap._controls import LayerGroup, LayerItem, LegendSection, line_row, swatch_row
 from geo.webmap._layers import hex_size_for, hexagon_grid
@@ -133,8 +133,11 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
         kind_idx = (workplaces.get("kind", pd.Series(["zone"] * len(workplaces))).astype(str)
                     == "innovation_district").to_numpy().astype(int)
         radii = [c for c in workplaces.columns if c.startswith("workers_") and c.removeprefix("workers_").isdigit()]
-        fields = ctx.fields(["name", "workplace_id", "kind", "district_id", "jobs", "workers", *radii, "jhr",
-                             "balance_class", "workers_shared", "jhr_shared"], workplaces)
+        workplaces = with_names(workplaces, "district_id", value_names(ctx.study.districts, "district_id"),
+                                "district_name")
+        fields = ctx.fields(["name", "workplace_id", "kind", ("district_name", ctx.label("districts"), "text"),
+                             "jobs", "workers", *radii, "jhr", "balance_class", "workers_shared", "jhr_shared",
+                             "landuse_entropy", "residential_share"], workplaces)
         tip = ctx.fields(["balance_class", "jhr", "jobs", "workers"], workplaces)
         name = ctx.label("balance_workplaces")
         add_layer(m, ctx, "workplaces", workplaces, label_text=name, styles_list=style_list,

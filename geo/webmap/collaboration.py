@@ -13,7 +13,8 @@ from geo.webmap._base import (
     MapContext, add_layer, dedupe_styles, district_outlines, finish_map, fmt_number, map_title,
     new_map, value_names, with_names,
 )
-from geo.webmap._controls import LayerGroup, LayerItem, LegendSection, line_row, swatch_row
+from geo.webmap._assets import json_for_script
+from geo.webmap._controls import LayerGroup, LayerItem, LegendSection, _Call, line_row, swatch_row
 
 #: At most this many non-recommended pairs are drawn (the strongest); the legend says so.
 MAX_OTHER_PAIRS = 3000
@@ -133,6 +134,10 @@ def build_collaboration_map(ctx: MapContext, result: AnalysisResult) -> folium.M
                     else f"showing the strongest {len(other):,} of {total_other:,}")
         legend.append(LegendSection(other_name, [line_row(other_name, "#777777", 1, dash="4 4")], ["pairs_other"], note))
 
+    pair_ids = [i.id for i in pairs_group.items]
+    if chain_layer_ids and pair_ids:
+        m.add_child(LinkChains({i.id: i.label for i in chains_group.items}, pair_ids), name="za_link_chains")
+
     if "za_layer_districts" in m._children:
         context.items.append(LayerItem("districts", ctx.label("districts")))
         legend.append(LegendSection(ctx.label("districts"),
@@ -141,3 +146,16 @@ def build_collaboration_map(ctx: MapContext, result: AnalysisResult) -> folium.M
     bounds = ctx.display.bounds([zones if isinstance(zones, gpd.GeoDataFrame) else ctx.study.zones])
     return finish_map(m, ctx, title=title, groups=[g for g in (chains_group, pairs_group, context) if g.items],
                       legend=legend, bounds=bounds)
+
+
+class LinkChains(_Call):
+    """Hide the pairs of a chain while its zone overlay is switched off."""
+
+    def __init__(self, chain_layers: dict[str, str], pair_layers: list[str]) -> None:
+        super().__init__()
+        self._name = "LinkChains"
+        self.chain_layers, self.pair_layers = chain_layers, pair_layers
+
+    def script(self, map_var: str) -> str:
+        return (f"zoneatlas.linkChains({json_for_script(self.chain_layers)}, "
+                f"{json_for_script(self.pair_layers)});")
