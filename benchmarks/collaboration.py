@@ -160,7 +160,7 @@ def main(*, quick: bool = False, max_distance_m: float = 30000.0) -> dict[str, A
     study = Study(crs=zones.crs, zones=zones)
     settings = _settings(max_distance_m)
     result, t_run = _timed(lambda: col.run(study, settings))
-    (pairs, _), t_core = _timed(lambda: strtree_path(zones, max_distance_m))
+    _, t_core = _timed(lambda: strtree_path(zones, max_distance_m))
     peak_run = _peak_mb(lambda: col.run(study, settings))
     out["metro"] = {
         "zones": n_metro, "chains": int(zones["chain"].nunique()),
@@ -206,15 +206,15 @@ def main(*, quick: bool = False, max_distance_m: float = 30000.0) -> dict[str, A
     rows = []
     for n in sizes:
         z = synthetic_zones(n, seed=3)
-        p, t_pairs = _timed(lambda: col.candidate_pairs(z, radius_n))
-        _, t_near = _timed(lambda: col.nearest_partners(z, pairs=p))
+        p, t_pairs = _timed(lambda z=z: col.candidate_pairs(z, radius_n))
+        _, t_near = _timed(lambda z=z, p=p: col.nearest_partners(z, pairs=p))
         rows.append({"zones": n, "pairs": len(p), "pairs_s": t_pairs, "nearest_s": t_near,
                      "total_s": t_pairs + t_near})
     dense_sizes = [n_base // 4, n_base // 2, n_base]
     dense_rows = []
     for n in dense_sizes:
         z = synthetic_zones(n, seed=3)
-        _, t = _timed(lambda: dense_baseline(z, radius_n))
+        _, t = _timed(lambda z=z: dense_baseline(z, radius_n))
         dense_rows.append({"zones": n, "dense_s": t})
     b_tree = _exponent(sizes, [r["total_s"] for r in rows])
     b_pairs = _exponent(sizes, [max(r["pairs"], 1) for r in rows])
@@ -232,8 +232,8 @@ def main(*, quick: bool = False, max_distance_m: float = 30000.0) -> dict[str, A
     # 4. growth with max_distance_m at fixed N: the candidate search follows the candidates
     rows_d = []
     for dmax in (5000.0, 10000.0, 20000.0, 40000.0):
-        p, t_pairs = _timed(lambda: col.candidate_pairs(zones, dmax))
-        _, t_near = _timed(lambda: col.nearest_partners(zones, pairs=p))
+        p, t_pairs = _timed(lambda dmax=dmax: col.candidate_pairs(zones, dmax))
+        _, t_near = _timed(lambda p=p: col.nearest_partners(zones, pairs=p))
         rows_d.append({"max_distance_m": dmax, "pairs": len(p), "pairs_s": t_pairs, "nearest_s": t_near})
     pairs_d = np.array([r["pairs"] for r in rows_d], float)
     time_d = np.array([r["pairs_s"] for r in rows_d], float)

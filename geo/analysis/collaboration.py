@@ -362,7 +362,7 @@ def _lookup(values: Any, mapping: dict[str, Any]) -> np.ndarray:
 
 
 def _is(values: Any, key: str) -> np.ndarray:
-    return _lookup(values, {key: True}) == True  # noqa: E712 (object array)
+    return _lookup(values, {key: True}).astype(bool)
 
 
 def classify_pairs(
@@ -460,7 +460,7 @@ def _reasons(
                                  if isinstance(c, str)})
 
     def side(name: np.ndarray, word: np.ndarray) -> np.ndarray:
-        known = word != None  # noqa: E711 (object array)
+        known = pd.notna(word)
         out = name.copy() if language == "zh" else "a zone in " + name
         if known.any():
             if language == "zh":
@@ -855,8 +855,8 @@ def run(study: Study, settings: Settings, *, core_roles: pd.Series | None = None
                      "pairs": int(top["pairs"]), "strength": _json_float(top["strength"])}
     summary: dict[str, Any] = {
         "zones": int(n),
-        "chains": int(len(chain_names)),
-        "pairs": int(len(i)),
+        "chains": len(chain_names),
+        "pairs": len(i),
         "recommended_pairs": int(recommended.sum()),
         "pairs_by_type": {t: int((ptype == t).sum()) for t in PAIR_TYPES},
         "zones_with_partner_within": int((within > 0).sum()),
