@@ -595,6 +595,13 @@ def _attributes(layer: _Layer, attrs: pd.DataFrame, report: _Report) -> pd.DataF
             elif miss.any() and canon in schema.required:
                 report.error(f"{ctx.at(canon, col)} missing values in {layer.rows_text(miss)}; "
                              f"fill in '{col}' for these features")
+            if canon == "chains":
+                commas = (text.str.contains(r"[,，]", regex=True) & ~text.str.contains(r"[;；、]", regex=True)
+                          ).fillna(False).to_numpy(bool)
+                if commas.any():
+                    report.warn(f"{ctx.at(canon, col)} {int(commas.sum())} values contain commas but "
+                                f"no ';' ({layer.rows_text(commas)}); chains are separated by ';', "
+                                "'；' or '、', so each of these is read as ONE chain name")
             out[canon] = text
 
     for group in schema.one_of:

@@ -603,6 +603,15 @@ def test_raster_problems_are_collected_with_the_others(tmp_path, study_config):
 # helpers
 
 
+def test_chains_with_commas_are_flagged(tmp_path, study_config):
+    i = innov_gdf()
+    i["chains"] = ["电子信息,生物医药"]
+    write(i, tmp_path / "innovation_districts.gpkg")
+    study = load(tmp_path, study_config)
+    assert study.innovation_districts["chains"].tolist() == ["电子信息,生物医药"]
+    assert "row I1" in one(study.warnings, "layers.innovation_districts", "field 'chains'", "commas")
+
+
 def test_split_chains():
     assert split_chains("a;b；c、 d ;;") == ["a", "b", "c", "d"]
     assert split_chains("") == [] and split_chains(None) == [] and split_chains(float("nan")) == []
