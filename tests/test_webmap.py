@@ -7,25 +7,36 @@ missing, except in CI (env ``CI`` set) where a missing browser is a failure.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
 from pathlib import Path
 
+import folium
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from pyproj import CRS
 
-import geopandas as gpd
 from geo import styles
 from geo._errors import ConfigError
 from geo._types import AnalysisResult, Study
 from geo.settings import settings_from_dict
+from geo.webmap import build_maps, write_maps
+from geo.webmap._assets import external_urls, leaflet_css, leaflet_js
+from geo.webmap._base import layers_of
+from geo.webmap._basemaps import TIANDITU_KEY_MISSING, resolve_basemap, tile_hosts
+from geo.webmap._controls import GroupedLayerControl, Legend
+from geo.webmap._layers import feature_collection, hexagon_grid
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _browser import Browser, browser_available, overlay_counts, overlays_on_map  # noqa: E402
+from _browser import Browser, browser_available, overlay_counts, overlays_on_map
 
 CRS_M = CRS.from_epsg(4544)  # CGCS2000 3-degree GK, CM 105°E (metres)
 EVIL = "<img src=x onerror=alert(1)>"
@@ -161,14 +172,6 @@ MANIFEST = {
 # ---------------------------------------------------------------------------
 # helpers
 
-import json  # noqa: E402
-
-from geo.webmap import build_maps, write_maps  # noqa: E402
-from geo.webmap._assets import external_urls, leaflet_css, leaflet_js  # noqa: E402
-from geo.webmap._base import layers_of  # noqa: E402
-from geo.webmap._basemaps import TIANDITU_KEY_MISSING, resolve_basemap, tile_hosts  # noqa: E402
-from geo.webmap._controls import GroupedLayerControl, Legend  # noqa: E402
-from geo.webmap._layers import hexagon_grid  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -234,8 +237,7 @@ def test_leaflet_css_images_become_data_uris():
     assert external_urls(css) == [] and external_urls(leaflet_js()) == []
 
 
-def test_overlays_and_feature_counts(built, fixture_data):
-    study, results = fixture_data
+def test_overlays_and_feature_counts(built):
     bal = layers_of(built["balance"])
     assert bal["workplaces"].count == 7 and bal["catchments"].count == 7
     assert bal["balance_districts"].count == 2 and bal["districts"].count == 2
@@ -393,8 +395,6 @@ def test_custom_basemap_escapes_attribution(fixture_data):
     text = m.get_root().render()
     assert "https://tiles.intranet.example/{z}/{x}/{y}.png" in text
     assert "<b>规划院</b>" not in text
-    import folium
-
     tiles = [c for c in m._children.values() if isinstance(c, folium.TileLayer)]
     assert [t.options["attribution"] for t in tiles] == ["&lt;b&gt;规划院&lt;/b&gt; tiles"]
 
@@ -596,7 +596,7 @@ def sample_maps(tmp_path_factory):
 
 
 def test_sample_maps_structure(sample_maps):
-    study, results, settings, written = sample_maps
+    _study, results, settings, written = sample_maps
     assert settings.study.synthetic
     for name, path in written.items():
         assert external_urls(path.read_text(encoding="utf-8")) == [], name
@@ -607,7 +607,7 @@ def test_sample_maps_structure(sample_maps):
 
 @pytest.mark.browser
 def test_sample_maps_in_browser(browser, sample_maps, tmp_path):
-    study, results, settings, written = sample_maps
+    study, results, _settings, written = sample_maps
     expect = {
         "balance": {"workplaces": len(results["balance"].tables["balance_workplaces"]),
                     "balance_districts": len(results["balance"].tables["balance_districts"]),
@@ -683,9 +683,6 @@ def test_minimal_study_in_browser(browser, fixture_data, tmp_path):
 # ---------------------------------------------------------------------------
 # property: any attribute text survives the trip into <script> as inert data
 
-from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
-
-from geo.webmap._layers import feature_collection  # noqa: E402
 
 
 @hsettings(max_examples=50, deadline=None)

@@ -49,7 +49,7 @@ def leaflet_css() -> str:
     """Leaflet's stylesheet with its images as ``data:`` URIs and comments removed."""
     base = _leaflet_dir()
     css = (base / "leaflet.css").read_text(encoding="utf-8")
-    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
 
     def inline(match: re.Match) -> str:
         ref = match.group(1).strip("'\"")

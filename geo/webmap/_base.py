@@ -9,18 +9,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import folium
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-import geopandas as gpd
 from geo import styles
 from geo._types import Study
 from geo.i18n import TERMS, label
 from geo.settings import Settings
 from geo.webmap._basemaps import Basemap
 from geo.webmap._controls import (
-    Finish, Fullscreen, GroupedLayerControl, Init, Legend, LegendSection, LayerGroup, Search, Title,
-    _Call, add_inline_assets,
+    Finish,
+    Fullscreen,
+    GroupedLayerControl,
+    Init,
+    LayerGroup,
+    Legend,
+    LegendSection,
+    Search,
+    Title,
+    _Call,
+    add_inline_assets,
 )
 from geo.webmap._layers import Display, GeoJsonLayer, feature_collection
 
@@ -255,5 +264,5 @@ def with_names(frame: pd.DataFrame, column: str, names: Mapping[Any, str], new: 
     out = frame.copy()
     if column in out:
         ids = out[column].astype(object)
-        out[new] = [names.get(v, v) if v is not None and v == v else None for v in ids]
+        out[new] = [names.get(v, v) if pd.notna(v) else None for v in ids]
     return out

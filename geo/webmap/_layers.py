@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
 
-import geopandas as gpd
 from geo.webmap._assets import escape_json_text, json_for_script
 from geo.webmap._controls import _Call
 

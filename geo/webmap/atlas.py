@@ -237,14 +237,14 @@ def gradient_svg(gradient: pd.DataFrame | None, lang: str, *, width: int = 640, 
     def y(v: float) -> float:
         return top + ph * (1 - v / ymax)
 
-    parts = [f'<svg class="gradient-chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-             f'role="img" aria-label="{html.escape(t["gradient"])}">',
+    parts = [(f'<svg class="gradient-chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+              f'role="img" aria-label="{html.escape(t["gradient"])}">'),
              f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#fafafa" stroke="#ccc"/>']
     for i in range(5):
         v = ymax * i / 4
         parts.append(f'<line x1="{left}" x2="{left + pw}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e5e5e5"/>'
                      f'<text x="{left - 6}" y="{y(v) + 4:.1f}" font-size="11" text-anchor="end">{v:.2f}</text>')
-    step = max(1, int(math.ceil(len(gradient) / 8)))
+    step = max(1, math.ceil(len(gradient) / 8))
     for edge in list(pd.to_numeric(gradient["ring_to_m"]))[::step]:
         xv = edge / 1000
         parts.append(f'<text x="{x(xv):.1f}" y="{top + ph + 15}" font-size="11" text-anchor="middle">{xv:g}</text>')

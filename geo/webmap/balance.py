@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import folium
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-import geopandas as gpd
 from geo import styles
 from geo._types import AnalysisResult, Study
 from geo.settings import Settings
 from geo.webmap._base import (
-    MapContext, add_layer, categorical_index, district_outlines, finish_map, fmt_number,
-    graduated_index, graduated_rows, map_title, new_map, value_names, with_names,
+    MapContext,
+    add_layer,
+    categorical_index,
+    district_outlines,
+    finish_map,
+    fmt_number,
+    graduated_index,
+    graduated_rows,
+    map_title,
+    new_map,
+    value_names,
+    with_names,
 )
-from geo.webmap._controls import LayerGroup, LayerItem, LegendSection, line_row, swatch_row
+from geo.webmap._controls import (
+    LayerGroup,
+    LayerItem,
+    LegendSection,
+    line_row,
+    swatch_row,
+)
 from geo.webmap._layers import hex_size_for, hexagon_grid
 
 log = logging.getLogger(__name__)
@@ -69,7 +86,7 @@ def _class_text(ctx: MapContext, cls: str) -> str:
 def jhr_class_texts(breaks=styles.JHR_BREAKS) -> list[str]:
     """Legend text of the jobs–housing ratio choropleth classes."""
     b = list(breaks)
-    return [f"≤ {b[0]:g}", *[f"{lo:g} – {hi:g}" for lo, hi in zip(b, b[1:])], f"> {b[-1]:g}"]
+    return [f"≤ {b[0]:g}", *[f"{lo:g} – {hi:g}" for lo, hi in itertools.pairwise(b)], f"> {b[-1]:g}"]
 
 
 def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:

@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import folium
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-import geopandas as gpd
 from geo import styles
 from geo._types import AnalysisResult
-from geo.webmap._base import (
-    MapContext, add_layer, dedupe_styles, district_outlines, finish_map, fmt_number, map_title,
-    new_map, value_names, with_names,
-)
 from geo.webmap._assets import json_for_script
-from geo.webmap._controls import LayerGroup, LayerItem, LegendSection, _Call, line_row, swatch_row
+from geo.webmap._base import (
+    MapContext,
+    add_layer,
+    dedupe_styles,
+    district_outlines,
+    finish_map,
+    fmt_number,
+    map_title,
+    new_map,
+    value_names,
+    with_names,
+)
+from geo.webmap._controls import (
+    LayerGroup,
+    LayerItem,
+    LegendSection,
+    _Call,
+    line_row,
+    swatch_row,
+)
 
 #: At most this many non-recommended pairs are drawn (the strongest); the legend says so.
 MAX_OTHER_PAIRS = 3000

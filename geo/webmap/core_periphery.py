@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
+import itertools
+
 import folium
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-import geopandas as gpd
 from geo import styles
 from geo._types import AnalysisResult
 from geo.webmap._base import (
-    MapContext, add_layer, dedupe_styles, district_outlines, finish_map, graduated_index, graduated_rows,
-    map_title, new_map, value_names, with_names,
+    MapContext,
+    add_layer,
+    dedupe_styles,
+    district_outlines,
+    finish_map,
+    graduated_index,
+    graduated_rows,
+    map_title,
+    new_map,
+    value_names,
+    with_names,
 )
-from geo.webmap._controls import LayerGroup, LayerItem, LegendSection, line_row, star_row, swatch_row
+from geo.webmap._controls import (
+    LayerGroup,
+    LayerItem,
+    LegendSection,
+    line_row,
+    star_row,
+    swatch_row,
+)
 
 #: Cores listed by name in the legend (the rest are summarised in one line).
 LEGEND_MAX_CORES = 12
@@ -125,7 +143,7 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
                       props=[f[0] for f in lfields], popup=lfields, tooltip=lfields, pane="zaLine", tolerance_m=0,
                       canvas=len(lk) > 1500)
             analysis.items.append(LayerItem("links", name_links))
-            texts = [f"≤ {ATTACH_BREAKS[0]:.0%}", *[f"{a:.0%} – {b:.0%}" for a, b in zip(ATTACH_BREAKS, ATTACH_BREAKS[1:])],
+            texts = [f"≤ {ATTACH_BREAKS[0]:.0%}", *[f"{a:.0%} – {b:.0%}" for a, b in itertools.pairwise(ATTACH_BREAKS)],
                      f"> {ATTACH_BREAKS[-1]:.0%}"]
             legend.append(LegendSection(f"{name_links} — {ctx.label('attach_prob')}",
                                         [line_row(t, "#555555", styles.LINE_WIDTHS[i] * 0.7 + 0.5)
