@@ -695,3 +695,15 @@ def test_feature_collection_text_is_script_safe(names):
     assert "\u2028" not in text and "\u2029" not in text
     back = [f["properties"]["name"] for f in json.loads(text)["features"]]
     assert back == names
+
+
+def test_inputs_are_not_modified():
+    study, results = make_fixture()
+    before = {k: {n: t.copy(deep=True) for n, t in r.tables.items()} for k, r in results.items()}
+    zones_before = study.zones.copy(deep=True)
+    build_maps(study, results, make_settings(basemap="amap"))
+    pd.testing.assert_frame_equal(study.zones, zones_before)
+    for k, r in results.items():
+        assert list(r.tables) == list(before[k])
+        for n, t in r.tables.items():
+            pd.testing.assert_frame_equal(t, before[k][n])
