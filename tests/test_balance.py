@@ -68,8 +68,9 @@ def star(cx, cy, r_out, r_in, n=7):
 
 @st.composite
 def layers(draw):
-    """Polygons (boxes, stars, multipolygons, a polygon with a hole) and weighted
-    points: clustered, random, inside polygons, and exactly on a radius."""
+    """Polygons (boxes, stars, multipolygons, a polygon with a hole, a 241-vertex
+    disk, a polygon much larger than the radii) and weighted points: clustered,
+    random, inside polygons, on a vertex, duplicated, and exactly on a radius."""
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     n_geoms = draw(st.integers(1, 6))
@@ -77,7 +78,7 @@ def layers(draw):
                                      min_size=1, max_size=3))))
     geoms = []
     for _ in range(n_geoms):
-        kind = draw(st.sampled_from(["box", "star", "multi", "hole", "big"]))
+        kind = draw(st.sampled_from(["box", "star", "multi", "hole", "big", "round"]))
         cx = X0 + float(rng.integers(-4000, 4000))
         cy = Y0 + float(rng.integers(-4000, 4000))
         s = float(rng.integers(50, 800))
@@ -94,6 +95,8 @@ def layers(draw):
                  (cx - 3 * s, cy + 3 * s)],
                 holes=[[(cx - 2 * s, cy - 2 * s), (cx + 2 * s, cy - 2 * s),
                         (cx + 2 * s, cy + 2 * s), (cx - 2 * s, cy + 2 * s)]]))
+        elif kind == "round":  # many vertices: the kernel simplifies it for its bounds
+            geoms.append(shapely.Point(cx, cy).buffer(s, quad_segs=60))
         else:  # much larger than the radii: points deep inside it
             geoms.append(box(cx - 6000, cy - 6000, cx + 6000, cy + 3000))
     n_random = draw(st.integers(0, 400))

@@ -404,13 +404,40 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
     cand, full = boundaries.initial(geom)
     bits = [1 << j for j in range(n_radii)]
 
-    leaf_geom: list[np.ndarray] = []
-    leaf_start: list[np.ndarray] = []
-    leaf_end: list[np.ndarray] = []
-    leaf_mask: list[np.ndarray] = []
-    leaf_cand: list[np.ndarray] = []
-    leaf_full: list[np.ndarray] = []
-    cells_tested = 0
+    tally = {"pairs": 0, "exact": 0, "cells": 0}
+
+    def test_points(lg, ls, le, lm, lc, lf):
+        """Exact test of the points of leaf cells, in chunks of about _CHUNK pairs."""
+        lens = le - ls
+        bounds_idx = np.searchsorted(np.cumsum(lens), np.arange(_CHUNK, lens.sum() + _CHUNK, _CHUNK))
+        edges = np.unique(np.concatenate([[0], np.minimum(bounds_idx + 1, len(lg))]))
+        for a, b in zip(edges[:-1], edges[1:]):
+            owner, pos = _expand(ls[a:b], le[a:b])
+            g = lg[a:b][owner]
+            m = lm[a:b][owner]
+            px, py = px_all[pos], py_all[pos]
+            d, _, _ = boundaries.evaluate(g, px, py, lc[a:b][owner], lf[a:b][owner], None)
+            tally["pairs"] += len(pos)
+            near = np.zeros(len(g), dtype=bool)
+            for j, r in enumerate(radii):
+                near |= ((m & bits[j]) != 0) & (np.abs(d - r) <= slack)
+            far = ~near & (d > radii.min())
+            if far.any():
+                # boundary farther than a radius: in reach only from inside the polygon
+                d[far] = np.where(inside_polygon(g[far], px[far], py[far]), 0.0, d[far])
+            if near.any():
+                tally["exact"] += int(near.sum())
+                d[near] = shapely.distance(
+                    shapely.points(index.x[pos[near]], index.y[pos[near]]), geoms[g[near]])
+            for j, r in enumerate(radii):
+                hit = ((m & bits[j]) != 0) & (d <= r)
+                if hit.any():
+                    sums[:, j, :] += _bincount2(g[hit], index.w[pos[hit]], n_geoms)
+                    counts[:, j] += np.bincount(g[hit], minlength=n_geoms)
+                    if record == j:
+                        rec_pg.append(g[hit])
+                        rec_pp.append(pos[hit])
+
     while len(geom):
         start, end = index.slices(level, code)
         keep = end > start
@@ -423,7 +450,7 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
         cx = (ix + 0.5) * size
         cy = (iy + 0.5) * size
         d, cand, full = boundaries.evaluate(geom, cx, cy, cand, full, size * np.sqrt(0.5))
-        cells_tested += len(geom)
+        tally["cells"] += len(geom)
         margin = size * np.sqrt(0.5) + slack
         # a cell entirely farther than every radius from the boundary is entirely
         # inside or entirely outside the polygon: its centre tells which
@@ -449,12 +476,7 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
         band = new_mask != 0
         leaf = band & ((end - start <= leaf_points) | (level == 0))
         if leaf.any():
-            leaf_geom.append(geom[leaf])
-            leaf_start.append(start[leaf])
-            leaf_end.append(end[leaf])
-            leaf_mask.append(new_mask[leaf])
-            leaf_cand.append(cand[leaf])
-            leaf_full.append(full[leaf])
+            test_points(geom[leaf], start[leaf], end[leaf], new_mask[leaf], cand[leaf], full[leaf])
         split = band & ~leaf
         geom = np.repeat(geom[split], 4)
         mask = np.repeat(new_mask[split], 4)
@@ -464,47 +486,9 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
             np.arange(4, dtype=np.uint64), int(split.sum()))
         level -= 1
 
-    pairs = exact = 0
-    if leaf_geom:
-        lg = np.concatenate(leaf_geom)
-        ls = np.concatenate(leaf_start)
-        le = np.concatenate(leaf_end)
-        lm = np.concatenate(leaf_mask)
-        lc = np.concatenate(leaf_cand)
-        lf = np.concatenate(leaf_full)
-        # chunk the leaf cells so that no chunk expands to many more than _CHUNK pairs
-        lens = le - ls
-        bounds_idx = np.searchsorted(np.cumsum(lens), np.arange(_CHUNK, lens.sum() + _CHUNK, _CHUNK))
-        edges = np.unique(np.concatenate([[0], np.minimum(bounds_idx + 1, len(lg))]))
-        for a, b in zip(edges[:-1], edges[1:]):
-            owner, pos = _expand(ls[a:b], le[a:b])
-            g = lg[a:b][owner]
-            m = lm[a:b][owner]
-            px, py = px_all[pos], py_all[pos]
-            d, _, _ = boundaries.evaluate(g, px, py, lc[a:b][owner], lf[a:b][owner], None)
-            pairs += len(pos)
-            near = np.zeros(len(g), dtype=bool)
-            for j, r in enumerate(radii):
-                near |= ((m & bits[j]) != 0) & (np.abs(d - r) <= slack)
-            far = ~near & (d > radii.min())
-            if far.any():
-                # boundary farther than a radius: in reach only from inside the polygon
-                d[far] = np.where(inside_polygon(g[far], px[far], py[far]), 0.0, d[far])
-            if near.any():
-                exact += int(near.sum())
-                d[near] = shapely.distance(
-                    shapely.points(index.x[pos[near]], index.y[pos[near]]), geoms[g[near]])
-            for j, r in enumerate(radii):
-                hit = ((m & bits[j]) != 0) & (d <= r)
-                if hit.any():
-                    sums[:, j, :] += _bincount2(g[hit], index.w[pos[hit]], n_geoms)
-                    counts[:, j] += np.bincount(g[hit], minlength=n_geoms)
-                    if record == j:
-                        rec_pg.append(g[hit])
-                        rec_pp.append(pos[hit])
-    out.pairs_tested = pairs
-    out.cells_tested = cells_tested
-    out.exact_tests = exact
+    out.pairs_tested = tally["pairs"]
+    out.cells_tested = tally["cells"]
+    out.exact_tests = tally["exact"]
     if record is not None:
         cat = lambda parts: (np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64))  # noqa: E731
         out.range_geom, out.range_start, out.range_end = cat(rec_g), cat(rec_s), cat(rec_e)
