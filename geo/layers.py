@@ -23,7 +23,8 @@ Decisions worth knowing
   Latin-1 is decoded as UTF-8 or GBK when that decodes cleanly (counted warning that
   names the setting to make it explicit).
 * ``crs:`` in the config is used only when the file has no CRS (a differing file CRS
-  wins, with a warning).
+  wins, with a warning). Exception: GeoJSON, whose CRS is implied WGS84 when absent, so
+  a configured ``crs:`` is the only way to read projected GeoJSON from older tools.
 """
 
 from __future__ import annotations
@@ -421,6 +422,11 @@ def _read_table(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read |
         report.warn(f"{ctx.at()} {int(broken.sum())} geometries with unclosed or too short rings "
                     f"were closed ({format_rows(np.flatnonzero(broken) + 1)})")
     crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
+    if cfg.crs is not None and info.get("driver") in ("GeoJSON", "GeoJSONSeq"):
+        # GeoJSON without a "crs" member is WGS84 by definition and GDAL cannot tell an
+        # explicit CRS from the implied one, so a configured crs: wins here
+        logger.info("%s GeoJSON: using layers.%s.crs %s", ctx.at(), ctx.name, cfg.crs)
+        crs = None
     return _rename(attrs, mapping), geoms, crs, columns
 
 

@@ -228,6 +228,21 @@ def test_configured_crs_does_not_override_the_files(tmp_path, study_config):
     one(study.warnings, "layers.zones", "ignored")
 
 
+def test_projected_geojson_without_crs_member_needs_and_accepts_config_crs(tmp_path, study_config):
+    feats = ",".join(
+        f'{{"type":"Feature","properties":{{"id":"{i}","dwellings":{d}}},'
+        f'"geometry":{{"type":"Point","coordinates":[{p.x},{p.y}]}}}}'
+        for i, d, p in zip(housing_gdf()["id"], housing_gdf()["dwellings"], housing_gdf().geometry))
+    (tmp_path / "housing.geojson").write_text(f'{{"type":"FeatureCollection","features":[{feats}]}}')
+    study_config["layers"]["housing"] = {"path": "housing.geojson", "fields": {"housing_id": "id"}}
+    m = one(problems(tmp_path, study_config), "layers.housing", "outside the valid longitude/latitude")
+    assert "layers.housing.crs" in m
+    study_config["layers"]["housing"]["crs"] = CRS
+    study = load(tmp_path, study_config)
+    np.testing.assert_allclose(shapely.get_coordinates(study.housing.geometry.values),
+                               shapely.get_coordinates(housing_gdf().geometry.values))
+
+
 def test_lat_lon_swapped(tmp_path, study_config):
     h = housing_gdf().to_crs(4326)
     xy = shapely.get_coordinates(h.geometry.values)
