@@ -33,7 +33,7 @@ _EPS_M = 1e-3
 #: Band cells holding at most this many points are tested point by point.
 _LEAF_POINTS = 8
 #: Pairs handled per chunk in the exact point test (bounds peak memory).
-_CHUNK = 1_000_000
+_CHUNK = 250_000
 _MAX_LEVELS = 24
 
 

@@ -693,6 +693,11 @@ def run(study: Study, settings: Any) -> AnalysisResult:
                 warnings.append(f"innovation_districts: {int(nan_jobs.sum())} have no jobs value and "
                                 f"count 0 jobs ({format_rows(ids)})")
     workplaces = workplaces_from(study.zones, innov)
+    dup = workplaces["workplace_id"].duplicated(keep=False).to_numpy()
+    if dup.any():
+        warnings.append(f"balance: zones and innovation districts share ids "
+                        f"({format_rows(pd.unique(workplaces['workplace_id'][dup]))}); "
+                        "tell them apart by the 'kind' column")
 
     if study.housing is not None:
         points = resident_workers(study.housing, workers_per_dwelling=cfg.workers_per_dwelling,
