@@ -39,16 +39,15 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import shapely
-
-import geopandas as gpd
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from geo.analysis import balance  # noqa: E402
+from geo.analysis import balance
 
 RADII_M = (3000.0, 5000.0, 10000.0)
 WORKERS_PER_DWELLING = 1.4
@@ -72,7 +71,7 @@ def _current_rss_mb() -> float:
 class _RSSSampler:
     """Peak RSS while a block runs, sampled every 5 ms in a thread."""
 
-    def __enter__(self) -> "_RSSSampler":
+    def __enter__(self) -> _RSSSampler:  # noqa: PYI034
         import threading
 
         self.before_mb = _current_rss_mb()
@@ -265,7 +264,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     sample = np.sort(rng.choice(n_wp, min(BRUTE_SAMPLE, n_wp), replace=False))
     exact, buffer_stats = brute(layers, sample)
     exact_ok = bool(np.allclose(ours_sums[sample], exact, rtol=1e-9, atol=1e-6))
-    result["exact_sample"] = int(len(sample))
+    result["exact_sample"] = len(sample)
     result["exact_agreement"] = exact_ok
     result["buffer_vs_exact"] = {str(q): v for q, v in buffer_stats.items()}
     print(f"exact brute force on {len(sample)} workplaces: "

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 from affine import Affine
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from pyproj import CRS
 from shapely import box
 
-import geopandas as gpd
 from geo._errors import InputError
 from geo._types import Raster, Study
 from geo.analysis import balance
@@ -235,8 +237,8 @@ def hand_study(**overrides) -> Study:
             box(X0 + 1100, Y0 + 1100, X0 + 1200, Y0 + 1200),  # polygon inside Z1
             shapely.Point(X0 + 18_000, Y0 + 9000),    # east, far from everything (D2)
         ], crs=CRS_M)
-    parts = dict(crs=CRS_M, zones=zones, districts=districts, innovation_districts=innov,
-                 housing=housing)
+    parts = {"crs": CRS_M, "zones": zones, "districts": districts,
+             "innovation_districts": innov, "housing": housing}
     parts.update(overrides)
     return Study(**parts)
 

@@ -22,6 +22,7 @@ circles of radius ``r`` around the polygons, not with the number of points in re
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,7 +93,7 @@ class PointIndex:
 
     @classmethod
     def build(cls, x: np.ndarray, y: np.ndarray, weights: np.ndarray,
-              *, finest_cell_m: float = 1.0) -> "PointIndex":
+              *, finest_cell_m: float = 1.0) -> PointIndex:
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         w = np.asarray(weights, dtype=np.float64)
@@ -117,7 +118,7 @@ class PointIndex:
         return cls(x=x[order], y=y[order], w=ws, cum=cum, order=order, codes=codes[order],
                    x0=x0, y0=y0, cell0_m=cell0, levels=levels)
 
-    def with_weights(self, weights: np.ndarray) -> "PointIndex":
+    def with_weights(self, weights: np.ndarray) -> PointIndex:
         """The same index with other weights (given in the original point order)."""
         w = np.asarray(weights, dtype=np.float64)
         if w.ndim == 1:
@@ -411,7 +412,7 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
         lens = le - ls
         bounds_idx = np.searchsorted(np.cumsum(lens), np.arange(_CHUNK, lens.sum() + _CHUNK, _CHUNK))
         edges = np.unique(np.concatenate([[0], np.minimum(bounds_idx + 1, len(lg))]))
-        for a, b in zip(edges[:-1], edges[1:]):
+        for a, b in itertools.pairwise(edges):
             owner, pos = _expand(ls[a:b], le[a:b])
             g = lg[a:b][owner]
             m = lm[a:b][owner]
@@ -490,7 +491,7 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
     out.cells_tested = tally["cells"]
     out.exact_tests = tally["exact"]
     if record is not None:
-        cat = lambda parts: (np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64))  # noqa: E731
+        cat = lambda parts: (np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64))
         out.range_geom, out.range_start, out.range_end = cat(rec_g), cat(rec_s), cat(rec_e)
         out.point_geom, out.point_pos = cat(rec_pg), cat(rec_pp)
     return out

@@ -47,11 +47,11 @@ import logging
 import math
 from typing import Any, NamedTuple
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-import geopandas as gpd
 from geo._errors import InputError, format_rows
 from geo._types import AnalysisResult, Raster, Study
 from geo.analysis._reach import PointIndex, Reach, reach
@@ -560,17 +560,15 @@ def landuse_mix(polygons: gpd.GeoDataFrame, landuse: Raster, classes: dict[int, 
                             "(set layers.landuse.residential_class)")
     n = len(polygons)
     counts = np.zeros((n, len(codes)))
-    other = np.zeros(n)
     geoms = polygons.geometry.to_numpy()
-    pairs_poly, cx, cy, values = _cells_in(geoms, landuse)
+    pairs_poly, _, _, values = _cells_in(geoms, landuse)
     if len(pairs_poly):
         lookup = {c: k for k, c in enumerate(codes)}
-        code_pos = np.array([lookup.get(int(v), -1) for v in np.unique(values)])
         uniq, inverse = np.unique(values, return_inverse=True)
+        code_pos = np.array([lookup.get(int(v), -1) for v in uniq], dtype=np.int64)
         pos = code_pos[inverse]
         known = pos >= 0
         np.add.at(counts, (pairs_poly[known], pos[known]), 1.0)
-        np.add.at(other, pairs_poly[~known], 1.0)
         if (~known).any():
             unknown = sorted({int(v) for v in uniq[code_pos < 0]})
             warnings.append(f"landuse: {int((~known).sum())} cells in innovation districts have "
@@ -797,7 +795,7 @@ def _summary(table: pd.DataFrame, districts: pd.DataFrame, landuse: pd.DataFrame
         "worker_source": points.source,
         "radius_m": primary,
         "radii_m": radii,
-        "workplaces": int(len(table)),
+        "workplaces": len(table),
         "zones": int((table["kind"] == "zone").sum()),
         "innovation_districts": int((table["kind"] == "innovation_district").sum()),
         "jobs": jobs,
