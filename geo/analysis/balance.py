@@ -427,7 +427,8 @@ def _point_district(districts: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray) -
 
 def district_balance(districts: gpd.GeoDataFrame | None, workplaces: pd.DataFrame,
                      x: np.ndarray, y: np.ndarray, workers: np.ndarray, *,
-                     balanced_range: tuple[float, float]) -> tuple[pd.DataFrame, list[str]]:
+                     balanced_range: tuple[float, float],
+                     point_label: str = "housing points") -> tuple[pd.DataFrame, list[str]]:
     """Jobs and resident workers per administrative district.
 
     Parameters
@@ -441,6 +442,8 @@ def district_balance(districts: gpd.GeoDataFrame | None, workplaces: pd.DataFram
     x, y, workers : ndarray
         Resident workers as points.
     balanced_range : (low, high)
+    point_label : str
+        What the points are, for warnings (``housing points``, ``population cells``).
 
     Returns
     -------
@@ -490,7 +493,7 @@ def district_balance(districts: gpd.GeoDataFrame | None, workplaces: pd.DataFram
     dist_workers = np.bincount(where[inside], weights=workers[inside], minlength=len(d_ids))
     outside_workers = float(workers[~inside].sum())
     if (~inside).any() and outside_workers > 0:
-        warnings.append(f"balance: {int((~inside).sum())} housing points ({outside_workers:,.0f} "
+        warnings.append(f"balance: {int((~inside).sum())} {point_label} ({outside_workers:,.0f} "
                         "resident workers) lie outside every district and are in no district total")
     jhr = _ratio(jobs, dist_workers)
     table = gpd.GeoDataFrame({
@@ -750,7 +753,8 @@ def run(study: Study, settings: Any) -> AnalysisResult:
     tables["balance_workplaces"] = gpd.GeoDataFrame(table, geometry=geoms, crs=study.crs)
     district_table, d_warnings = district_balance(
         study.districts, workplaces, points.x, points.y, points.workers,
-        balanced_range=cfg.balanced_range)
+        balanced_range=cfg.balanced_range,
+        point_label="population cells" if points.source == SOURCE_RASTER else "housing points")
     warnings.extend(d_warnings)
     tables["balance_districts"] = district_table
     if landuse_table is not None:
