@@ -290,6 +290,53 @@ def test_reason_unknown_roles_and_leading_side():
         "AI chain: manufacturing in A and a zone in B, 0.05 km apart (peer collaboration)")
 
 
+def naive_reason(chain, da, db, ra, rb, pa, pb, ptype, distance_m, language):
+    """Straightforward one-pair version of the reason rule, for comparison."""
+    zh = language == "zh"
+    main = ptype == "main_partner"
+    wa, wb = (pa, pb) if main else (ra, rb)
+    lead_b = (ptype == "rd_manufacturing" and rb == "rd") or (ptype == "terminal_supporting" and rb == "terminal") \
+        or (main and pb == "core")
+    if lead_b:
+        da, db, wa, wb = db, da, wb, wa
+    words_zh = {"rd": "研发", "manufacturing": "制造", "terminal": "终端", "supporting": "配套", "mixed": "综合",
+                "core": "极核", "periphery": "外围"}
+    words_en = {"rd": "R&D", "manufacturing": "manufacturing", "terminal": "terminal", "supporting": "supporting",
+                "mixed": "mixed", "core": "core", "periphery": "periphery"}
+    km = distance_m / 1000
+    km_text = f"{round(km, 1):.1f}" if round(km, 1) >= 0.1 else f"{round(km, 2):.2f}"
+    if zh:
+        side = lambda d, w: f"{d}“{words_zh[w]}”" if w in words_zh else d  # noqa: E731
+        dist = "毗邻" if km == 0 else f"相距 {km_text} 公里"
+        kind = {"main_partner": "主承载 + 协同地", "rd_manufacturing": "研发 + 制造协同",
+                "terminal_supporting": "终端 + 配套协同", "peer": "同链协作"}[ptype]
+        return f"{chain}产业链：{side(da, wa)}与{side(db, wb)}{dist}，{kind}"
+    side = lambda d, w: f"{words_en[w]} in {d}" if w in words_en else f"a zone in {d}"  # noqa: E731
+    dist = "adjacent" if km == 0 else f"{km_text} km apart"
+    kind = {"main_partner": "main site + partner site", "rd_manufacturing": "R&D + manufacturing",
+            "terminal_supporting": "terminal + supporting", "peer": "peer collaboration"}[ptype]
+    return f"{chain} chain: {side(da, wa)} and {side(db, wb)}, {dist} ({kind})"
+
+
+@hsettings(max_examples=25, deadline=None)
+@given(rows=st.lists(st.tuples(
+    st.sampled_from(["ev", "ai"]), st.sampled_from(["D1", "D2", "D3"]), st.sampled_from(["D4", "D5"]),
+    st.sampled_from(["rd", "manufacturing", "terminal", "supporting", "mixed", None]),
+    st.sampled_from(["rd", "manufacturing", "terminal", "supporting", None]),
+    st.sampled_from(["core", "periphery", None]), st.sampled_from(["core", "periphery", None]),
+    st.sampled_from([0.0, 40.0, 1234.0, 1260.0, 5000.0, 29999.0]),
+), min_size=1, max_size=40), language=st.sampled_from(["zh", "en"]))
+def test_pair_reasons_match_one_by_one_rule(rows, language):
+    frame = pd.DataFrame(rows, columns=["chain", "district_name_a", "district_name_b", "role_a", "role_b",
+                                        "position_a", "position_b", "distance_m"])
+    frame["pair_type"] = col.classify_pairs(frame["role_a"], frame["role_b"], position_a=frame["position_a"],
+                                            position_b=frame["position_b"])
+    got = col.pair_reasons(frame, language=language).tolist()
+    want = [naive_reason(r.chain, r.district_name_a, r.district_name_b, r.role_a, r.role_b, r.position_a,
+                         r.position_b, r.pair_type, r.distance_m, language) for r in frame.itertuples()]
+    assert got == want
+
+
 def test_run_main_partner_from_core_roles(study):
     core_roles = pd.Series({"z1": "periphery", "z2": "core", "z3": "core", "z4": "core",
                             "z5": "periphery", "z6": "core", "z7": "core"})

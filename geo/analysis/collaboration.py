@@ -418,12 +418,34 @@ _ZH_TYPE = {
 }
 
 
+def _combine(*codes: np.ndarray) -> np.ndarray:
+    """One dense integer code per distinct combination of the given code arrays."""
+    key = np.zeros(len(codes[0]), dtype=np.int64)
+    for c in codes:
+        c = np.asarray(c, dtype=np.int64) + 1  # factorize gives -1 for missing
+        key = np.unique(key * (int(c.max(initial=0)) + 1) + c, return_inverse=True)[1].astype(np.int64)
+    return key
+
+
+def _representatives(key: np.ndarray) -> np.ndarray:
+    """A row position for each code of ``key`` (codes 0..K-1)."""
+    rep = np.zeros(int(key.max(initial=-1)) + 1, dtype=np.int64)
+    rep[key] = np.arange(len(key))
+    return rep
+
+
 def _reasons(
     chain: np.ndarray, name_a: np.ndarray, name_b: np.ndarray, role_a: np.ndarray, role_b: np.ndarray,
     pos_a: np.ndarray | None, pos_b: np.ndarray | None, ptype: np.ndarray, distance_m: np.ndarray,
     language: str,
 ) -> np.ndarray:
-    """Array core of :func:`pair_reasons` (object arrays in, object array of str out)."""
+    """Array core of :func:`pair_reasons` (object arrays in, object array of str out).
+
+    A sentence is prefix (chain, both sides) + distance text + pair-type text. Each
+    part is built once per distinct value and the sentences once per distinct
+    combination, then gathered: many pairs share one string object, which keeps
+    memory and time low for hundreds of thousands of pairs.
+    """
     n = len(ptype)
     if n == 0:
         return np.zeros(0, dtype=object)
@@ -449,15 +471,14 @@ def _reasons(
     )
     first_name, second_name = np.where(lead_b, name_b, name_a), np.where(lead_b, name_a, name_b)
     first_word, second_word = np.where(lead_b, word_b, word_a), np.where(lead_b, word_a, word_b)
+    chain = np.asarray(chain, dtype=object)
 
-    km = np.asarray(distance_m, dtype=float) / 1000.0
-    km_text = np.char.mod("%.1f", km).astype(object)
-    small = km < 0.1
-    if small.any():
-        km_text[small] = np.char.mod("%.2f", km[small]).astype(object)
-    touching = km <= 0.0
-    chain_text = _lookup(chain, {c: _chain_phrase(c, language) for c in pd.unique(np.asarray(chain, dtype=object))
-                                 if isinstance(c, str)})
+    # 1. prefix: chain and both sides, once per distinct combination
+    parts = (chain, first_name, first_word, second_name, second_word)
+    prefix_key = _combine(*(pd.factorize(v)[0] for v in parts))
+    rep = _representatives(prefix_key)
+    c, fn, fw, sn, sw = (v[rep] for v in parts)
+    chain_text = _lookup(c, {x: _chain_phrase(x, language) for x in pd.unique(c) if isinstance(x, str)})
 
     def side(name: np.ndarray, word: np.ndarray) -> np.ndarray:
         known = pd.notna(word)
@@ -469,14 +490,39 @@ def _reasons(
                 out[known] = word[known] + " in " + name[known]
         return out
 
-    first, second = side(first_name, first_word), side(second_name, second_word)
     if language == "zh":
-        dist = np.where(touching, "毗邻", "相距 " + km_text + " 公里")
-        kind = _lookup(ptype, _ZH_TYPE)
-        return chain_text + "：" + first + "与" + second + dist + "，" + kind
-    dist = np.where(touching, "adjacent", km_text + " km apart")
-    kind = _lookup(ptype, {t: _lower_first(label(t, language)) for t in PAIR_TYPES})
-    return chain_text + ": " + first + " and " + second + ", " + dist + " (" + kind + ")"
+        prefix = chain_text + "：" + side(fn, fw) + "与" + side(sn, sw)
+    else:
+        prefix = chain_text + ": " + side(fn, fw) + " and " + side(sn, sw) + ", "
+
+    # 2. distance text, once per distinct rounded distance (0.1 km; 0.01 km below 0.1 km)
+    km = np.asarray(distance_m, dtype=float) / 1000.0
+    tenths = np.rint(km * 10)
+    hundredths = np.rint(km * 100)
+    dist_key = np.where(km <= 0.0, -1.0, np.where(tenths >= 1, tenths * 10, hundredths))
+    dist_values, dist_code = np.unique(dist_key, return_inverse=True)
+    texts = []
+    for v in dist_values:  # distinct distances only (a few hundred)
+        if v < 0:
+            texts.append("毗邻" if language == "zh" else "adjacent")
+        else:
+            km_text = f"{v / 100:.1f}" if v >= 10 else f"{v / 100:.2f}"
+            texts.append(f"相距 {km_text} 公里" if language == "zh" else f"{km_text} km apart")
+    dist_text = np.array(texts, dtype=object)
+
+    # 3. pair-type text
+    type_code, type_values = pd.factorize(ptype)
+    if language == "zh":
+        kind = np.array(["，" + _ZH_TYPE.get(t, t) for t in type_values], dtype=object)
+    else:
+        kind = np.array([f" ({_lower_first(label(t, language))})" for t in type_values], dtype=object)
+
+    # 4. sentences, once per distinct (prefix, distance, type)
+    key = _combine(prefix_key, dist_code, type_code)
+    rep = _representatives(key)
+    sentences = prefix[prefix_key[rep]] + dist_text[dist_code[rep]]
+    np.add(sentences, kind[type_code[rep]], out=sentences)  # in place: one temporary string at a time
+    return sentences[key]
 
 
 def pair_reasons(pairs: pd.DataFrame, *, language: str = "zh") -> pd.Series:
