@@ -110,8 +110,9 @@ def staged_output(target: Path) -> Iterator[Path]:
     target = Path(target).resolve()
     check_writable(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_staging(target)
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     except OSError as exc:
         raise OutputError(f"{target.parent}: cannot create a temporary output folder: {exc}") from None
     try:
@@ -120,6 +121,20 @@ def staged_output(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _remove_stale_staging(target: Path) -> None:
+    """Remove staging folders left by runs that were killed (their process is gone)."""
+    for entry in target.parent.glob(f".{target.name}.tmp-*"):
+        pid_text = entry.name.removeprefix(f".{target.name}.tmp-").split("-", 1)[0]
+        if not pid_text.isdigit() or not entry.is_dir():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except PermissionError:  # alive, another user's process
+            continue
 
 
 def _exchange(a: Path, b: Path) -> bool:

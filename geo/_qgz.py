@@ -16,6 +16,7 @@ import warnings
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -330,12 +331,19 @@ def _view_extent(layers: Sequence[ProjectLayer]) -> tuple[float, float, float, f
 
 
 def write_project(path: Path, *, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS,
-                  settings: Settings, group_titles: dict[str, str]) -> Path:
-    """Write the ``.qgz`` (a zip holding ``<stem>.qgs``) at ``path``."""
+                  settings: Settings, group_titles: dict[str, str],
+                  timestamp: datetime | None = None) -> Path:
+    """Write the ``.qgz`` (a zip holding ``<stem>.qgs``) at ``path``.
+
+    ``timestamp`` (default: now) dates the zip entry, so identical inputs can give a
+    byte-identical project."""
     root = project_xml(gpkg_name=gpkg_name, layers=layers, crs=crs, settings=settings,
                        group_titles=group_titles)
     ET.indent(root, space="  ")
     text = _DOCTYPE + "\n" + ET.tostring(root, encoding="unicode") + "\n"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{Path(path).stem}.qgs", text.encode("utf-8"))
+        stamp = (timestamp or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        entry = zipfile.ZipInfo(f"{Path(path).stem}.qgs", date_time=stamp.timetuple()[:6])
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        archive.writestr(entry, text.encode("utf-8"))
     return Path(path)

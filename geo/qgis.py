@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -203,8 +204,9 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
     qgz = out_dir / QGZ_NAME
     for path in (gpkg, qgz):
         path.unlink(missing_ok=True)
-    write_geopackage(gpkg, layers)
-    write_layer_styles(gpkg, layers)
+    stamp = package_timestamp(study)
+    write_geopackage(gpkg, layers, timestamp=stamp)
+    write_layer_styles(gpkg, layers, timestamp=stamp)
     project_layers = [
         ProjectLayer(name=layer.name, title=term(layer.name, language), group=layer.group,
                      geometry_kind=layer.geometry_kind, styles=layer.styles,
@@ -213,7 +215,7 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
         for layer in layers
     ]
     write_project(qgz, gpkg_name=GPKG_NAME, layers=project_layers, crs=crs, settings=settings,
-                  group_titles=_group_titles(language))
+                  group_titles=_group_titles(language), timestamp=stamp)
     logger.info("QGIS package: %s (%d layers), %s", gpkg, len(layers), qgz)
     return gpkg, qgz
 
@@ -314,8 +316,27 @@ def _group_titles(language: str) -> dict[str, str]:
 # GeoPackage writing
 
 
-def write_geopackage(path: Path, layers: Sequence[ExportLayer]) -> None:
-    """Write every layer with pyogrio; the first write creates a GeoPackage 1.2."""
+def package_timestamp(study: Study) -> datetime:
+    """The time stamped into the package: ``SOURCE_DATE_EPOCH`` when set, else the newest
+    modification time of the input files, so that identical inputs give an identical
+    package (no wall-clock time inside)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    mtimes = [Path(f).stat().st_mtime for source in study.sources.values()
+              for f in (source.files or [source.path]) if Path(f).is_file()]
+    return datetime.fromtimestamp(int(max(mtimes, default=946684800)), timezone.utc)
+
+
+def _gpkg_time(stamp: datetime) -> str:
+    return stamp.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def write_geopackage(path: Path, layers: Sequence[ExportLayer], *,
+                     timestamp: datetime | None = None) -> None:
+    """Write every layer with pyogrio; the first write creates a GeoPackage 1.2.
+
+    ``timestamp`` (default: now) is what GDAL records as the layers' last change."""
     try:
         import pyarrow  # noqa: F401
         use_arrow = True
@@ -323,7 +344,7 @@ def write_geopackage(path: Path, layers: Sequence[ExportLayer]) -> None:
         use_arrow = False
     if not layers:
         raise ValueError("QGIS package: nothing to write (no input or result layers)")
-    with _sqlite_unsynchronised():
+    with _sqlite_unsynchronised(), _gdal_option("OGR_CURRENT_DATE", _gpkg_time(timestamp) if timestamp else None):
         for i, layer in enumerate(layers):
             kwargs = {"dataset_options": {"VERSION": "1.2"}} if i == 0 else {}
             frame = layer.frame
@@ -334,6 +355,20 @@ def write_geopackage(path: Path, layers: Sequence[ExportLayer]) -> None:
                 frame = pd.DataFrame(frame)
             pyogrio.write_dataframe(frame, path, layer=layer.name, driver="GPKG",
                                     use_arrow=use_arrow, **kwargs)
+
+
+@contextmanager
+def _gdal_option(key: str, value: str | None):
+    """Set a GDAL config option for the duration of the block (None: leave it)."""
+    if value is None:
+        yield
+        return
+    before = pyogrio.get_gdal_config_option(key)
+    pyogrio.set_gdal_config_options({key: value})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({key: before})
 
 
 @contextmanager
@@ -361,14 +396,15 @@ LAYER_STYLES_DDL = (
 )
 
 
-def write_layer_styles(path: Path, layers: Sequence[ExportLayer]) -> int:
+def write_layer_styles(path: Path, layers: Sequence[ExportLayer], *,
+                       timestamp: datetime | None = None) -> int:
     """Create ``layer_styles`` and store each spatial layer's styles (first = default).
 
     The table is registered in ``gpkg_contents`` as ``attributes`` (and in
     ``gpkg_ogr_contents`` with GDAL's feature-count triggers), as QGIS does.
     Returns the number of rows written.
     """
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + "000Z"
+    now = _gpkg_time(timestamp or datetime.now(timezone.utc))
     rows = []
     con = sqlite3.connect(path)
     try:

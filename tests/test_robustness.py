@@ -1,0 +1,87 @@
+"""Interrupted runs, reproducibility and hostile text, end to end (issue 8)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import pytest
+
+from tests.conftest import run_cli, tree_digest, zoneatlas_command
+
+
+def _start_run(config: Path, out: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.Popen([*zoneatlas_command(), "run", "-c", str(config), "-o", str(out), "-q"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _wait_for_staging(out: Path, proc: subprocess.Popen, timeout: float = 120) -> Path | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        found = list(out.parent.glob(f".{out.name}.tmp-*"))
+        if found:
+            return found[0]
+        time.sleep(0.01)
+    return None
+
+
+@pytest.fixture
+def previous_outputs(small_run, tmp_path) -> Path:
+    """A copy of a complete earlier run's outputs in a fresh folder."""
+    _, report = small_run
+    out = tmp_path / "maps"
+    shutil.copytree(report.output_dir, out)
+    return out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+def test_interrupted_run_keeps_previous_outputs(small_study, previous_outputs, sig):
+    before = tree_digest(previous_outputs)
+    proc = _start_run(small_study, previous_outputs)
+    staging = _wait_for_staging(previous_outputs, proc)
+    if staging is None:
+        proc.wait()
+        pytest.fail(f"the run finished before it could be interrupted: {proc.stderr.read()}")
+    time.sleep(0.2)  # let it write some files into the staging folder
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+    _, stderr = proc.communicate()
+    assert proc.returncode != 0
+    assert tree_digest(previous_outputs) == before, "previous outputs must stay complete"
+    assert "Traceback" not in stderr
+    stale = list(previous_outputs.parent.glob(f".{previous_outputs.name}.tmp-*"))
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130
+        assert stale == [], "SIGINT must not leave a temporary folder behind"
+    # the next run succeeds and cleans up what a killed run left
+    again = run_cli("run", "-c", small_study, "-o", previous_outputs, "-q")
+    assert again.returncode == 0, again.stderr
+    assert list(previous_outputs.parent.glob(f".{previous_outputs.name}.tmp-*")) == []
+
+
+def test_two_runs_are_identical(small_study, small_run, tmp_path):
+    _, first = small_run
+    second = tmp_path / "again"
+    done = run_cli("run", "-c", small_study, "-o", second, "-q")
+    assert done.returncode == 0, done.stderr
+    first_tables = sorted(p.name for p in (first.output_dir / "tables").glob("*.csv"))
+    assert first_tables == sorted(p.name for p in (second / "tables").glob("*.csv"))
+    for name in first_tables:
+        assert (first.output_dir / "tables" / name).read_bytes() == (second / "tables" / name).read_bytes(), name
+    for name in ("zoneatlas.gpkg", "zoneatlas.qgz"):
+        a, b = first.output_dir / "qgis" / name, second / "qgis" / name
+        assert a.read_bytes() == b.read_bytes(), f"{name} differs between two runs"
+    gpkg_a, gpkg_b = first.output_dir / "qgis" / "zoneatlas.gpkg", second / "qgis" / "zoneatlas.gpkg"
+    layers_a = [name for name, _ in pyogrio.list_layers(gpkg_a)]
+    assert layers_a == [name for name, _ in pyogrio.list_layers(gpkg_b)]
+    for layer in layers_a:
+        a = pyogrio.read_dataframe(gpkg_a, layer=layer)
+        b = pyogrio.read_dataframe(gpkg_b, layer=layer)
+        pd.testing.assert_frame_equal(pd.DataFrame(a), pd.DataFrame(b), check_exact=True)
