@@ -115,12 +115,19 @@ def staged_output(target: Path) -> Iterator[Path]:
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     except OSError as exc:
         raise OutputError(f"{target.parent}: cannot create a temporary output folder: {exc}") from None
+    staging.chmod(_default_folder_mode())  # mkdtemp makes it private (0700); outputs are shared
     try:
         yield staging
         _swap_into_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _default_folder_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
 
 
 def _remove_stale_staging(target: Path) -> None:

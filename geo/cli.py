@@ -86,8 +86,8 @@ def _cmd_run(args: argparse.Namespace, progress: bool) -> int:
             if (report.output_dir / name).exists():
                 print(f"  {report.output_dir / name}")
         print(f"  {report.output_dir / 'qgis' / 'zoneatlas.qgz'}")
-        if m["warnings"]:
-            print(f"  {len(m['warnings'])} warning(s): see run.json")
+        for warning in m["warnings"]:
+            print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -103,6 +103,8 @@ def _cmd_validate(args: argparse.Namespace, progress: bool) -> int:
         rasters = [name for name in ("population", "landuse") if getattr(study, name) is not None]
         print(f"ok: {args.config}: {', '.join(parts)}" + (f"; rasters: {', '.join(rasters)}" if rasters else ""))
         print(f"  working CRS: {study.crs.to_string()}; {len(study.warnings)} warning(s)")
+        for warning in study.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
