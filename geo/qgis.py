@@ -79,46 +79,9 @@ _EMPTY_LAYER_KIND = {"collaboration_pairs": "line", "core_periphery_links": "lin
 
 _LABEL_ALIAS_SOURCE = {"zh": "（原字段 {}）", "en": " (source column {})"}
 
-#: Layer titles and field aliases the analyses add beyond :data:`geo.i18n.TERMS`
-#: (used only where :func:`geo.i18n.label` has no entry).
-_EXTRA_TERMS: dict[str, tuple[str, str]] = {
-    "balance_landuse": ("就业地用地构成", "Workplace land-use mix"),
-    "collaboration_matrix": ("行政区协同矩阵", "District collaboration matrix"),
-    "core_periphery_chains": ("产业链中心—外围结构", "Core–periphery by chain"),
-    "core_periphery_gradient": ("中心—外围梯度", "Core–periphery gradient"),
-    "name_a": ("功能区 A 名称", "Zone A name"),
-    "name_b": ("功能区 B 名称", "Zone B name"),
-    "pairs": ("协同对数", "Pairs"),
-    "recommended_pairs": ("推荐协同对数", "Recommended pairs"),
-    "zone_role": ("功能定位", "Role"),
-    "periphery_count": ("外围承接功能区数", "Attached periphery zones"),
-    "same_chain_core": ("同链极核", "Core of the same chain"),
-    "fragmentation_rank": ("分散程度排名", "Fragmentation rank"),
-    "workplaces": ("就业地数", "Workplaces"),
-    "cells": ("栅格数", "Cells"),
-    "n_zones": ("功能区数", "Zones"),
-    "n_attached": ("协同从属功能区数", "Attached zones"),
-    "n_isolated": ("孤立功能区数", "Isolated zones"),
-    "main_core_id": ("主极核", "Main core"),
-    "method": ("极核识别方法", "Core method"),
-    "indicators_used": ("采用指标", "Indicators used"),
-    "indicators_dropped": ("缺失指标", "Indicators dropped"),
-    "cores": ("极核数", "Cores"),
-    "attached": ("协同从属数", "Attached"),
-    "ring_from_m": ("环带内径（米）", "Ring from (m)"),
-    "ring_to_m": ("环带外径（米）", "Ring to (m)"),
-    "mean_score": ("平均得分", "Mean score"),
-    "median_score": ("得分中位数", "Median score"),
-}
-
-
 def term(key: str, language: str) -> str:
-    """:func:`geo.i18n.label`, falling back to the package's own extra terms."""
-    text = label(key, language)
-    if text == key and key in _EXTRA_TERMS:
-        zh, en = _EXTRA_TERMS[key]
-        return zh if language == "zh" else en
-    return text
+    """Layer titles and field aliases: :func:`geo.i18n.label`."""
+    return label(key, language)
 
 
 _INPUTS_GROUP = {"zh": "输入数据", "en": "Inputs"}
