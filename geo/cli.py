@@ -95,8 +95,20 @@ def _cmd_validate(args: argparse.Namespace, progress: bool) -> int:
     from geo.layers import load_study
     from geo.settings import load_settings
 
+    from geo.pipeline import check_map_settings
+
     settings = load_settings(args.config)
-    study = load_study(settings)
+    problems = []
+    try:
+        check_map_settings(settings)
+    except ZoneAtlasError as exc:
+        problems.extend(exc.problems)
+    try:
+        study = load_study(settings)
+    except ZoneAtlasError as exc:
+        raise type(exc)(problems + exc.problems) from None
+    if problems:
+        raise ZoneAtlasError(problems)
     if not args.quiet:
         parts = [f"{len(frame)} {name}" for name in ("districts", "zones", "innovation_districts", "housing")
                  if (frame := getattr(study, name)) is not None]

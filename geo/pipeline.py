@@ -87,6 +87,14 @@ def parse_only(value: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(n for n in ANALYSES if n in names)
 
 
+def check_map_settings(settings: Settings) -> None:
+    """Fail early (before the long steps) on a basemap that cannot be drawn, e.g. Tianditu
+    without a key; ``zoneatlas validate`` runs the same check."""
+    from geo.webmap._basemaps import resolve_basemap
+
+    resolve_basemap(settings.map, settings.study.language)
+
+
 def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSES,
                  step: Callable = None) -> dict[str, AnalysisResult]:
     """Run the selected analyses on a loaded study (pure: writes nothing)."""
@@ -221,6 +229,7 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
         from geo._io import check_writable
 
         check_writable(target)  # fail before the (long) analyses, not after
+        check_map_settings(settings)
         with steps.step("load layers"):
             study = load_study(settings)
         results = run_analyses(study, settings, only, step=steps.step)

@@ -139,3 +139,17 @@ def test_unwritable_output_is_exit_2(small_study, tmp_path):
 def test_bundled_config_validates():
     done = run_cli("validate", "-c", ROOT / "config.yaml")
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_tianditu_without_key_fails_early(small_study_copy, tmp_path, command):
+    data = yaml.safe_load(small_study_copy.read_text(encoding="utf-8"))
+    data["map"]["basemap"] = "tianditu"
+    small_study_copy.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    args = ["-o", tmp_path / "out"] if command == "run" else []
+    done = run_cli(command, "-c", small_study_copy, *args, env={"TIANDITU_KEY": ""})
+    assert done.returncode == 2, done.stderr
+    assert "tianditu" in done.stderr and "TIANDITU_KEY" in done.stderr
+    assert not (tmp_path / "out").exists()
+    with_key = run_cli("validate", "-c", small_study_copy, env={"TIANDITU_KEY": "k"})
+    assert with_key.returncode == 0, with_key.stderr
