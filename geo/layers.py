@@ -898,7 +898,8 @@ def _load_vector(name: str, cfg: VectorLayerSettings, base: Path | None,
     layer.frame = frame
     source.feature_count = len(frame)
     if len(frame) == 0:
-        report.error(f"{ctx.at()} no usable features left (all were empty or invalid)")
+        if layer.geometry_ok:   # otherwise the geometry problem is already reported
+            report.error(f"{ctx.at()} no usable features left (all were empty or invalid)")
         layer.geometry_ok = False
     return layer
 

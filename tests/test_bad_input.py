@@ -1,0 +1,513 @@
+"""A bad-input corpus through the real CLI (issue 8, item 1; issue 2, item 3).
+
+Every case starts from a private copy of the small sample study with ONE thing broken,
+generated here by code (no committed binaries), and runs ``zoneatlas run`` as a user
+would. For each case we check:
+
+* the exit code: 2 for bad input, or 0 with a counted warning in ``run.json`` where the
+  data is repairable (Z/M values, self-intersecting and unclosed rings, "1,200");
+* one ``error:`` line per problem, each naming the file, the layer (where the file has
+  layers), the field (where there is one) and the rows (where the problem is in rows);
+* no traceback on stderr;
+* the input files byte-identical afterwards;
+* the previous output folder byte-identical afterwards (failed runs only: a successful
+  run replaces it by design).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+import yaml
+
+from tests.conftest import run_cli, tree_digest
+
+GPKG = "layers/sample.gpkg"
+
+
+# ---------------------------------------------------------------------------
+# helpers that break a study
+
+
+class Study:
+    """A private copy of the small study: its config (as a dict) and its files."""
+
+    def __init__(self, config: Path):
+        self.config = config
+        self.root = config.parent
+        self.cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
+
+    def save(self) -> None:
+        self.config.write_text(yaml.safe_dump(self.cfg, allow_unicode=True, sort_keys=False),
+                               encoding="utf-8")
+
+    def read(self, layer: str) -> gpd.GeoDataFrame:
+        return pyogrio.read_dataframe(self.root / GPKG, layer=layer)
+
+    def put(self, layer: str, frame, file: str | None = None, **layer_cfg) -> Path:
+        """Write ``frame`` as ``layers/<file>`` and point layers.<layer> at it."""
+        file = file or f"broken_{layer}.gpkg"
+        path = self.root / "layers" / file
+        if path.suffix == ".gpkg":
+            pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG")
+        else:
+            pyogrio.write_dataframe(frame, path)
+        self.point(layer, file, **layer_cfg)
+        return path
+
+    def point(self, layer: str, file: str, **layer_cfg) -> None:
+        entry = self.cfg["layers"][layer]
+        entry["path"] = f"layers/{file}"
+        if not file.endswith(".gpkg") or "layer" in layer_cfg:
+            entry.pop("layer", None)
+        entry.update(layer_cfg)
+        self.save()
+
+    def text(self, layer: str, file: str, content: str | bytes, **layer_cfg) -> None:
+        path = self.root / "layers" / file
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        self.point(layer, file, **layer_cfg)
+
+
+def _replace_geoms(frame: gpd.GeoDataFrame, rows: list[int], geoms) -> gpd.GeoDataFrame:
+    out = frame.copy()
+    values = out.geometry.values.to_numpy().copy()
+    for r, g in zip(rows, geoms):
+        values[r] = g
+    return out.set_geometry(gpd.GeoSeries(values, crs=frame.crs, index=frame.index))
+
+
+def _geojson_zones(study: Study, transform=None, ring_hook=None) -> str:
+    """The zones layer as raw GeoJSON text (projected coordinates, crs given in the config)."""
+    zones = study.read("zones")
+    feats = []
+    for i, row in zones.iterrows():
+        ring = [list(map(float, xy)) for xy in shapely.get_coordinates(row.geometry.exterior)]
+        if ring_hook is not None:
+            ring = ring_hook(i, ring)
+        props = {k: (None if pd.isna(v) else v) for k, v in row.drop("geometry").items()}
+        props = {k: (v.item() if hasattr(v, "item") else v) for k, v in props.items()}
+        feats.append({"type": "Feature", "properties": props,
+                      "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    return json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------------------
+# the cases
+
+
+@dataclass
+class Case:
+    name: str
+    breaks: Callable[[Study, Path], None]
+    #: one tuple of required substrings per expected ``error:`` line (any order)
+    errors: list[tuple[str, ...]] = field(default_factory=list)
+    #: exit 0: substrings of a counted warning expected in run.json
+    warning: tuple[str, ...] | None = None
+    #: extra CLI arguments; "{out}" and "{cfg}" are replaced
+    args: tuple[str, ...] | None = None
+
+
+CASES: list[Case] = []
+
+
+def case(name: str, *, errors=(), warning=None, args=None):
+    def deco(fn):
+        CASES.append(Case(name, fn, list(errors), warning, args))
+        return fn
+    return deco
+
+
+# --- files and layers -------------------------------------------------------
+
+@case("empty_geojson_file", errors=[("layers.housing", "empty_housing.geojson", "empty")])
+def _(s, tmp):
+    s.text("housing", "empty_housing.geojson", b"")
+
+
+@case("zero_byte_geopackage", errors=[("layers.zones", "zones.gpkg", "0 bytes")])
+def _(s, tmp):
+    s.text("zones", "zones.gpkg", b"")
+
+
+@case("geojson_without_features", errors=[("layers.innovation_districts", "innov.geojson", "no features")])
+def _(s, tmp):
+    s.text("innovation_districts", "innov.geojson", '{"type": "FeatureCollection", "features": []}')
+
+
+@case("non_spatial_table", errors=[("layers.districts", "broken_districts.gpkg", "layer 'districts'",
+                                    "geometr")])
+def _(s, tmp):
+    s.put("districts", pd.DataFrame(s.read("districts").drop(columns="geometry")))
+
+
+@case("missing_file", errors=[("layers.housing", "housing_typo.gpkg", "not found")])
+def _(s, tmp):
+    s.point("housing", "housing_typo.gpkg")
+
+
+@case("missing_layer", errors=[("layers.zones", "sample.gpkg", "zonez", "'zones'")])
+def _(s, tmp):
+    s.cfg["layers"]["zones"]["layer"] = "zonez"
+    s.save()
+
+
+@case("missing_field", errors=[("layers.zones", "sample.gpkg", "layer 'zones'", "jobs", "employees")])
+def _(s, tmp):
+    s.cfg["layers"]["zones"]["fields"]["jobs"] = "employees"
+    s.save()
+
+
+# --- geometry ------------------------------------------------------------------
+
+@case("wrong_geometry_type", errors=[("layers.districts", "broken_districts.gpkg", "layer 'districts'",
+                                      "Point", "rows")])
+def _(s, tmp):
+    d = s.read("districts")
+    s.put("districts", d.set_geometry(d.geometry.representative_point()))
+
+
+@case("mixed_geometry_types_zones", errors=[("layers.zones", "broken_zones.gpkg", "layer 'zones'",
+                                             "mixed", "row")])
+def _(s, tmp):
+    z = s.read("zones")
+    s.put("zones", _replace_geoms(z, [3], [z.geometry.iloc[3].centroid]))
+
+
+@case("mixed_points_and_polygons_housing", errors=[("layers.housing", "broken_housing.gpkg",
+                                                    "layer 'housing'", "mixed", "row")])
+def _(s, tmp):
+    h = s.read("housing")
+    s.put("housing", _replace_geoms(h, [0, 1], [h.geometry.iloc[0].buffer(50), h.geometry.iloc[1].buffer(50)]))
+
+
+@case("3d_geometries", warning=("layers.zones", "Z or M"))
+def _(s, tmp):
+    z = s.read("zones")
+    s.put("zones", z.set_geometry(shapely.force_3d(z.geometry.values.to_numpy(), 12.5)))
+
+
+@case("measured_geometries", warning=("layers.housing", "Z or M"))
+def _(s, tmp):
+    # GDAL's CSV driver reads WKT; ZM and M geometries, no CRS in the file
+    h = s.read("housing")
+    xy = shapely.get_coordinates(h.geometry.values.to_numpy())
+    lines = ["id,dwellings,WKT"] + [f'{i},{d},"POINT ZM ({x} {y} 5 {k})"' if k % 2 else
+                                     f'{i},{d},"POINT M ({x} {y} {k})"'
+                                     for k, (i, d, (x, y)) in enumerate(zip(h["id"], h["dwellings"], xy))]
+    s.text("housing", "housing.csv", "\n".join(lines) + "\n", crs="EPSG:4544")
+
+
+@case("self_intersecting_polygon", warning=("layers.zones", "invalid polygons", "make_valid"))
+def _(s, tmp):
+    z = s.read("zones")
+    x0, y0, x1, y1 = z.geometry.iloc[2].bounds
+    bowtie = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1), (x0, y0)])
+    s.put("zones", _replace_geoms(z, [2], [bowtie]))
+
+
+@case("unclosed_polygon", warning=("layers.zones", "unclosed"))
+def _(s, tmp):
+    def drop_last(i, ring):
+        return ring[:-1] if i == 4 else ring
+    s.text("zones", "zones.geojson", _geojson_zones(s, ring_hook=drop_last), crs="EPSG:4544")
+
+
+@case("nan_coordinates", errors=[("layers.zones", "broken_zones.gpkg", "layer 'zones'", "NaN", "row")])
+def _(s, tmp):
+    z = s.read("zones")
+    coords = shapely.get_coordinates(z.geometry.iloc[1].exterior)
+    coords[1] = [np.nan, np.nan]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # shapely: NaN in a ring
+        broken = shapely.polygons(coords)
+    s.put("zones", _replace_geoms(z, [1], [broken]))
+
+
+@case("inf_coordinates", errors=[("layers.housing", "broken_housing.gpkg", "layer 'housing'",
+                                  "infinite", "row")])
+def _(s, tmp):
+    h = s.read("housing")
+    s.put("housing", _replace_geoms(h, [7], [shapely.Point(np.inf, 3.3e6)]))
+
+
+@case("latlon_swapped", errors=[("layers.zones", "zones_ll.gpkg", "layer 'zones'", "swapped", "rows")])
+def _(s, tmp):
+    z = s.read("zones").to_crs(4326)
+    swapped = shapely.transform(z.geometry.values.to_numpy(), lambda xy: xy[:, ::-1])
+    s.put("zones", z.set_geometry(gpd.GeoSeries(swapped, crs=4326)), "zones_ll.gpkg")
+
+
+@case("coordinates_out_of_range", errors=[("layers.housing", "housing_ll.gpkg", "layer 'housing'",
+                                           "outside", "row")])
+def _(s, tmp):
+    h = s.read("housing").to_crs(4326)
+    s.put("housing", _replace_geoms(h, [5], [shapely.Point(500.0, 30.0)]), "housing_ll.gpkg")
+
+
+@case("zone_outside_every_district", errors=[("layers.zones", "outside every district", "row")])
+def _(s, tmp):
+    z = s.read("zones")
+    d = s.read("districts")
+    east = d.total_bounds[2] + 20_000 - z.geometry.iloc[6].bounds[0]
+    moved = shapely.transform(z.geometry.iloc[6], lambda xy: xy + [east, 0])
+    s.put("zones", _replace_geoms(z, [6], [moved]))
+
+
+@case("layer_without_crs", errors=[("layers.innovation_districts", "broken_innovation_districts.gpkg",
+                                    "no CRS", "crs")])
+def _(s, tmp):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)   # pyogrio: "'crs' was not provided"
+        s.put("innovation_districts", s.read("innovation_districts").set_crs(None, allow_override=True))
+
+
+@case("housing_outside_study_area", errors=[("layers.housing", "broken_housing.gpkg", "outside the study area")])
+def _(s, tmp):
+    h = s.read("housing")
+    s.put("housing", h.set_geometry(h.geometry.translate(0, 600_000)))
+
+
+# --- attributes ------------------------------------------------------------------
+
+@case("text_in_number_column", errors=[("layers.zones", "broken_zones.gpkg", "layer 'zones'",
+                                        "field 'jobs'", "not a number", "many", "row")])
+def _(s, tmp):
+    z = s.read("zones")
+    z["jobs"] = z["jobs"].astype("object").map(lambda v: None if pd.isna(v) else f"{v:g}")
+    z.loc[3, "jobs"] = "many"
+    s.put("zones", z)
+
+
+@case("numbers_with_separators_and_units", warning=("layers.zones", "field 'jobs'", "as text",
+                                                    "'1,200' -> 1200"))
+def _(s, tmp):
+    z = s.read("zones")
+    z["jobs"] = z["jobs"].astype("object").map(lambda v: None if pd.isna(v) else f"{v:g}")
+    z.loc[0, "jobs"] = "1,200"
+    z.loc[1, "jobs"] = "1.2万"
+    s.put("zones", z)
+
+
+@case("duplicate_ids", errors=[("layers.zones", "broken_zones.gpkg", "layer 'zones'", "zone_id",
+                                "duplicate", "rows 1, 2")])
+def _(s, tmp):
+    z = s.read("zones")
+    z.loc[1, "id"] = z.loc[0, "id"]
+    s.put("zones", z)
+
+
+@case("ids_differ_only_by_whitespace", errors=[("layers.housing", "broken_housing.gpkg",
+                                                "layer 'housing'", "housing_id", "duplicate",
+                                                "rows 1, 2")])
+def _(s, tmp):
+    h = s.read("housing")
+    h.loc[1, "id"] = f"  {h.loc[0, 'id']} "
+    s.put("housing", h)
+
+
+@case("missing_ids", errors=[("layers.innovation_districts", "broken_innovation_districts.gpkg",
+                              "innov_id", "missing ids", "row 2")])
+def _(s, tmp):
+    i = s.read("innovation_districts")
+    i.loc[1, "id"] = None
+    s.put("innovation_districts", i)
+
+
+@case("negative_dwellings", errors=[("layers.housing", "broken_housing.gpkg", "layer 'housing'",
+                                     "field 'dwellings'", "negative", "row")])
+def _(s, tmp):
+    h = s.read("housing")
+    h.loc[10, "dwellings"] = -5
+    s.put("housing", h)
+
+
+@case("missing_required_count", errors=[("layers.zones", "broken_zones.gpkg", "layer 'zones'",
+                                         "field 'jobs'", "missing", "row")])
+def _(s, tmp):
+    z = s.read("zones")
+    z.loc[5, "jobs"] = np.nan
+    s.put("zones", z)
+
+
+@case("invalid_role", errors=[("layers.zones", "broken_zones.gpkg", "layer 'zones'", "field 'role'",
+                               "boss", "row")])
+def _(s, tmp):
+    z = s.read("zones")
+    z.loc[2, "role"] = "boss"
+    s.put("zones", z)
+
+
+@case("unknown_district_id", errors=[("layers.zones", "broken_zones.gpkg", "layer 'zones'",
+                                      "field 'district_id'", "NOWHERE", "row")])
+def _(s, tmp):
+    z = s.read("zones")
+    z.loc[4, "district"] = "NOWHERE"
+    s.put("zones", z)
+
+
+@case("three_problems_in_three_layers", errors=[
+    ("layers.zones", "field 'jobs'", "negative", "row"),
+    ("layers.housing", "field 'housing_id'", "duplicate"),
+    ("layers.innovation_districts", "innov_typo.gpkg", "not found")])
+def _(s, tmp):
+    z = s.read("zones")
+    z.loc[0, "jobs"] = -1
+    s.put("zones", z)
+    h = s.read("housing")
+    h.loc[3, "id"] = h.loc[2, "id"]
+    s.put("housing", h)
+    s.point("innovation_districts", "innov_typo.gpkg")
+
+
+# --- rasters ---------------------------------------------------------------------
+
+def _copy_raster(s: Study, name: str, file: str, **changes) -> None:
+    import rasterio
+
+    src_path = s.root / s.cfg["layers"][name]["path"]
+    with rasterio.open(src_path) as src:
+        profile, data = src.profile, src.read()
+    profile.update(changes)
+    with rasterio.open(s.root / "layers" / file, "w", **profile) as dst:
+        dst.write(data)
+    s.cfg["layers"][name]["path"] = f"layers/{file}"
+    s.save()
+
+
+@case("raster_without_crs", errors=[("layers.population", "pop_nocrs.tif", "no CRS")])
+def _(s, tmp):
+    _copy_raster(s, "population", "pop_nocrs.tif", crs=None)
+
+
+@case("raster_not_overlapping", errors=[("layers.landuse", "landuse_far.tif", "does not overlap")])
+def _(s, tmp):
+    import rasterio
+    from affine import Affine
+
+    with rasterio.open(s.root / "layers/landuse.tif") as src:
+        t = src.transform
+    _copy_raster(s, "landuse", "landuse_far.tif", transform=Affine(t.a, t.b, t.c + 300_000, t.d, t.e, t.f))
+
+
+# --- config and output -----------------------------------------------------------
+
+@case("yaml_syntax_error", errors=[("config.yaml", "line 4", "YAML")])
+def _(s, tmp):
+    # a tab in the indentation of line 4
+    lines = s.config.read_text(encoding="utf-8").splitlines()
+    head = ["study:", "  name: x", "balance:", "\tradius_m: 5000"]
+    s.config.write_text("\n".join(head + lines) + "\n", encoding="utf-8")
+
+
+@case("config_does_not_exist", errors=[("no_such_config.yaml",)], args=("-c", "{root}/no_such_config.yaml"))
+def _(s, tmp):
+    pass
+
+
+@case("unknown_config_key", errors=[("balance.raduis_m", "radius_m")])
+def _(s, tmp):
+    s.cfg["balance"]["raduis_m"] = 4000
+    s.save()
+
+
+@case("negative_radius", errors=[("balance", "radius_m", "-5000")])
+def _(s, tmp):
+    s.cfg["balance"]["radius_m"] = -5000
+    s.save()
+
+
+@case("radii_not_ascending", errors=[("balance", "radii_m", "ascending")])
+def _(s, tmp):
+    s.cfg["balance"]["radii_m"] = [5000, 3000, 10000]
+    s.save()
+
+
+@case("invalid_core_share", errors=[("core_periphery", "core_share", "1.5")])
+def _(s, tmp):
+    s.cfg["core_periphery"]["core_share"] = 1.5
+    s.save()
+
+
+@case("output_parent_is_a_file", errors=[("not_a_folder",)], args=("-o", "{tmp}/not_a_folder/maps"))
+def _(s, tmp):
+    (tmp / "not_a_folder").write_text("a regular file", encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------
+# the test
+
+
+@pytest.fixture(scope="session")
+def good_outputs(small_study, tmp_path_factory) -> Path:
+    """The outputs of one good run through the CLI (copied per case as 'previous outputs')."""
+    out = tmp_path_factory.mktemp("good_run") / "maps"
+    proc = run_cli("run", "-c", small_study, "-o", out, "-q")
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def _match_lines(lines: list[str], expected: list[tuple[str, ...]]) -> None:
+    """Each expected tuple matches a distinct line (greedy is enough for these specs)."""
+    free = list(lines)
+    for parts in expected:
+        hit = next((ln for ln in free if all(p.lower() in ln.lower() for p in parts)), None)
+        assert hit is not None, f"no error line contains all of {parts}:\n" + "\n".join(lines)
+        free.remove(hit)
+
+
+def test_corpus_is_large_enough():
+    assert len(CASES) >= 30
+    assert len({c.name for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("bad", CASES, ids=[c.name for c in CASES])
+def test_bad_input(bad: Case, small_study_copy, good_outputs, tmp_path):
+    study = Study(small_study_copy)
+    work = tmp_path / "work"
+    work.mkdir()
+    bad.breaks(study, work)
+    inputs_before = tree_digest(study.root)
+    out = tmp_path / "maps"
+    shutil.copytree(good_outputs, out)
+    outputs_before = tree_digest(out)
+
+    args = {"-c": str(study.config), "-o": str(out)}
+    extra = list(bad.args or ())
+    for flag, value in zip(extra[::2], extra[1::2]):
+        args[flag] = value.format(tmp=work, root=study.root)
+    proc = run_cli("run", *[x for kv in args.items() for x in kv], "-q")
+
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout, proc.stderr
+    assert "internal error" not in proc.stderr, proc.stderr
+    assert tree_digest(study.root) == inputs_before, "input files must not change"
+    errors = [ln[len("error: "):] for ln in proc.stderr.splitlines() if ln.startswith("error: ")]
+    if bad.warning is not None:
+        assert proc.returncode == 0, proc.stderr
+        assert errors == []
+        manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
+        hits = [w for w in manifest["warnings"] if all(p in w for p in bad.warning)]
+        assert len(hits) == 1, manifest["warnings"]
+        assert re.search(r"\b[1-9]\d*\b", hits[0]), "the warning must count the repaired features"
+        return
+    assert proc.returncode == 2, proc.stderr
+    assert len(errors) == len(bad.errors), proc.stderr
+    _match_lines(errors, bad.errors)
+    if "-o" not in dict(zip(extra[::2], extra[1::2])):
+        assert tree_digest(out) == outputs_before, "the previous outputs must stay intact"
+    assert not list(out.parent.glob(f".{out.name}.tmp-*")), "no staging folder left behind"
