@@ -168,7 +168,10 @@ def fmt_number(value: float, fmt: str, lang: str) -> str:
         return f"{value:,.0f}"
     if fmt == "ratio":
         return f"{value:.2f}"
-    return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if abs(value) >= 1000:  # 4 significant digits with thousands separators, no exponent
+        digits = int(np.floor(np.log10(abs(value)))) - 3
+        return f"{round(value, -digits):,.0f}"
+    return f"{value:,.4g}"
 
 
 def graduated_rows(values: pd.Series, breaks: Sequence[float], colors: Sequence[str], fmt: str,
