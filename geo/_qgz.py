@@ -16,8 +16,8 @@ import warnings
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 

@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from affine import Affine
 from pyproj import CRS
-
-import geopandas as gpd
 
 
 @dataclass

@@ -93,9 +93,8 @@ def _cmd_run(args: argparse.Namespace, progress: bool) -> int:
 
 def _cmd_validate(args: argparse.Namespace, progress: bool) -> int:
     from geo.layers import load_study
-    from geo.settings import load_settings
-
     from geo.pipeline import check_map_settings
+    from geo.settings import load_settings
 
     settings = load_settings(args.config)
     problems = []
@@ -149,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; previous outputs are unchanged", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
+    except Exception as exc:
         if args.debug:
             raise
         print(f"error: internal error: {type(exc).__name__}: {exc} "

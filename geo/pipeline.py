@@ -96,7 +96,7 @@ def check_map_settings(settings: Settings) -> None:
 
 
 def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSES,
-                 step: Callable = None) -> dict[str, AnalysisResult]:
+                 step: Callable | None = None) -> dict[str, AnalysisResult]:
     """Run the selected analyses on a loaded study (pure: writes nothing)."""
     from geo.analysis import balance, collaboration, core_periphery
 
@@ -130,8 +130,8 @@ def _versions() -> dict[str, str]:
         import pyogrio
 
         out["gdal"] = pyogrio.__gdal_version_string__
-    except Exception:  # pragma: no cover - informational only
-        pass
+    except (ImportError, AttributeError):  # pragma: no cover - informational only
+        log.debug("GDAL version not available")
     return out
 
 
@@ -169,10 +169,10 @@ def build_manifest(study: Study, settings: Settings, results: dict[str, Analysis
     for name in ("districts", "zones", "innovation_districts", "housing"):
         frame = getattr(study, name)
         if frame is not None:
-            counts[name] = int(len(frame))
+            counts[name] = len(frame)
     for result in results.values():
         for table_name, table in result.tables.items():
-            counts[table_name] = int(len(table))
+            counts[table_name] = len(table)
     warnings = list(study.warnings) + [w for r in results.values() for w in r.warnings]
     return {
         "zoneatlas_version": __version__,

@@ -142,7 +142,7 @@ class LayersSettings(_Model):
     landuse: LanduseSettings | None = None
 
     @model_validator(mode="after")
-    def _check_fields(self) -> "LayersSettings":
+    def _check_fields(self) -> LayersSettings:
         problems = []
         for name, schema in LAYERS.items():
             layer = getattr(self, name)
@@ -170,7 +170,7 @@ class BalanceSettings(_Model):
     balanced_range: tuple[PositiveFloat, PositiveFloat] = (0.8, 1.25)
 
     @model_validator(mode="after")
-    def _check(self) -> "BalanceSettings":
+    def _check(self) -> BalanceSettings:
         if not self.radii_m:
             raise ValueError("radii_m: give at least one radius")
         if any(b <= a for a, b in zip(self.radii_m, self.radii_m[1:])):
