@@ -222,7 +222,11 @@ def _canonical_study(layers: dict[str, Any]):
     return study, settings
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
+def main(argv: list[str] | None = None, *, layers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run the benchmark, print a report, return the numbers.
+
+    ``layers`` (from :func:`load_layers`) skips generating the sample again.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", choices=("metro", "city"), default="metro")
     parser.add_argument("--repeats", type=int, default=3, help="repeats of ours (median)")
@@ -233,7 +237,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
-    layers = load_layers(args.scale, args.seed)
+    if layers is None:
+        layers = load_layers(args.scale, args.seed)
     gen_s = time.perf_counter() - t0
     n_wp, n_pts = len(layers["geoms"]), len(layers["x"])
     print(f"{args.scale} sample ({layers['source']}, {gen_s:.1f} s): {n_wp} workplaces x "

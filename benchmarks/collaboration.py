@@ -154,10 +154,20 @@ def _settings(max_distance_m: float):
     )
 
 
-def main(*, quick: bool = False, max_distance_m: float = 30000.0) -> dict[str, Any]:
+def _timed_median(fn: Callable[[], Any], repeat: int) -> tuple[Any, float]:
+    """Result and the median wall time of ``repeat`` runs."""
+    times, out = [], None
+    for _ in range(max(1, repeat)):
+        out, t = _timed(fn)
+        times.append(t)
+    return out, float(np.median(times))
+
+
+def main(*, quick: bool = False, max_distance_m: float = 30000.0, repeats: int = 1) -> dict[str, Any]:
     """Run the benchmark, print a report, return the numbers.
 
-    ``quick`` shrinks every size by 8 (for a smoke test).
+    ``quick`` shrinks every size by 8 (for a smoke test). ``repeats``: the metro run and
+    the STRtree-vs-dense comparison are timed as the median of that many runs.
     """
     scale = 8 if quick else 1
     n_metro = 10_000 // scale
@@ -168,8 +178,8 @@ def main(*, quick: bool = False, max_distance_m: float = 30000.0) -> dict[str, A
     zones = synthetic_zones(n_metro, seed=1)
     study = Study(crs=zones.crs, zones=zones)
     settings = _settings(max_distance_m)
-    result, t_run = _timed(lambda: col.run(study, settings))
-    _, t_core = _timed(lambda: strtree_path(zones, max_distance_m))
+    result, t_run = _timed_median(lambda: col.run(study, settings), repeats)
+    _, t_core = _timed_median(lambda: strtree_path(zones, max_distance_m), repeats)
     peak_run = _peak_mb(lambda: col.run(study, settings))
     out["metro"] = {
         "zones": n_metro, "chains": int(zones["chain"].nunique()),
@@ -184,8 +194,8 @@ def main(*, quick: bool = False, max_distance_m: float = 30000.0) -> dict[str, A
 
     # 2. dense baseline vs STRtree at a size the baseline can hold
     small = synthetic_zones(n_base, seed=2)
-    (ref_pairs, ref_near), t_dense = _timed(lambda: dense_baseline(small, max_distance_m))
-    (got_pairs, got_near), t_tree = _timed(lambda: strtree_path(small, max_distance_m))
+    (ref_pairs, ref_near), t_dense = _timed_median(lambda: dense_baseline(small, max_distance_m), repeats)
+    (got_pairs, got_near), t_tree = _timed_median(lambda: strtree_path(small, max_distance_m), repeats)
     peak_dense = _peak_mb(lambda: dense_baseline(small, max_distance_m))
     peak_tree = _peak_mb(lambda: strtree_path(small, max_distance_m))
     ref = ref_pairs.sort_values(["i", "j"]).reset_index(drop=True)
@@ -197,7 +207,7 @@ def main(*, quick: bool = False, max_distance_m: float = 30000.0) -> dict[str, A
         "zones": n_base, "pairs": len(ref), "dense_s": t_dense, "strtree_s": t_tree,
         "dense_peak_mb": peak_dense, "strtree_peak_mb": peak_tree,
         "identical_pairs": bool(same_pairs), "identical_distances": same_dist,
-        "identical_nearest": same_near, "speedup": t_dense / t_tree,
+        "identical_nearest": same_near, "speedup": t_dense / t_tree, "repeats": repeats,
     }
     print(f"baseline at {n_base} zones ({len(ref)} pairs): dense N×N {t_dense:.2f} s, "
           f"{peak_dense:.0f} MB | STRtree {t_tree:.2f} s, {peak_tree:.0f} MB "
@@ -262,5 +272,7 @@ def main(*, quick: bool = False, max_distance_m: float = 30000.0) -> dict[str, A
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="sizes / 8 (smoke test)")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="median of N runs for the metro run and the dense comparison")
     args = parser.parse_args()
-    main(quick=args.quick)
+    main(quick=args.quick, repeats=args.repeats)

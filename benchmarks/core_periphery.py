@@ -60,21 +60,21 @@ def synthetic_zones(n: int, *, seed: int = 0, spacing_m: float = 2500.0) -> gpd.
 
 def _time(zones: gpd.GeoDataFrame, settings: CorePeripherySettings, repeat: int
           ) -> tuple[float, int]:
-    """Best wall time of ``repeat`` runs and the number of cores found."""
-    best, n_cores = float("inf"), 0
-    for _ in range(repeat):
+    """Median wall time of ``repeat`` runs and the number of cores found."""
+    times, n_cores = [], 0
+    for _ in range(max(1, repeat)):
         t0 = time.perf_counter()
         res = cp.run(Study(crs=zones.crs, zones=zones), settings)
-        best = min(best, time.perf_counter() - t0)
+        times.append(time.perf_counter() - t0)
         n_cores = int(res.summary["n_cores"])
-    return best, n_cores
+    return float(np.median(times)), n_cores
 
 
 def _exponent(sizes: list[int], seconds: list[float]) -> float:
     return float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0])
 
 
-def main(sizes: tuple[int, ...] = SIZES, *, repeat: int = 2) -> dict:
+def main(sizes: tuple[int, ...] = SIZES, *, repeat: int = 3) -> dict:
     """Time ``share`` (default settings) and ``hotspot`` (99 permutations, 5 km band)."""
     logging.getLogger("geo").setLevel(logging.ERROR)  # the analysis warns about missing values
     methods = {
@@ -83,10 +83,11 @@ def main(sizes: tuple[int, ...] = SIZES, *, repeat: int = 2) -> dict:
     }
     result: dict = {"sizes": list(sizes), "seconds": {}, "exponent": {}, "n_cores": {}}
     for name, settings in methods.items():
+        _time(synthetic_zones(min(sizes)), settings, 1)  # warm-up (imports, first-call costs)
         seconds, cores = [], []
         for n in sizes:
             zones = synthetic_zones(n)
-            t, k = _time(zones, settings, repeat if n < 10_000 else 1)
+            t, k = _time(zones, settings, repeat)
             seconds.append(t)
             cores.append(k)
             print(f"{name:8s} n={n:>6d}  {t:7.3f} s  cores={k}", flush=True)

@@ -26,13 +26,12 @@ TARGET_S = 3.0
 def _results(scale: str):
     from geo.analysis import balance, collaboration, core_periphery
     from geo.layers import load_study
-    from geo.sample import write_sample
     from geo.settings import load_settings
 
-    folder = CACHE / f"sample_{scale}"
-    config = folder / "config.yaml"
-    if not config.exists():
-        config = write_sample(folder, scale=scale, seed=0)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from _common import cached_sample
+
+    config = cached_sample(scale, seed=0, fmt="gpkg")
     settings = load_settings(config)
     study = load_study(settings)
     cp = core_periphery.run(study, settings)
