@@ -180,8 +180,16 @@ def hexagon_grid(x: np.ndarray, y: np.ndarray, weights: np.ndarray, *, size_m: f
     rx = np.where(fix_x, -ry - rz, rx)
     ry = np.where(fix_y, -rx - rz, ry)
     rz = np.where(~fix_x & ~fix_y, -rx - ry, rz)
-    keys = np.column_stack([rx, rz]).astype(np.int64)
-    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    # one int64 key per cell ordered like (rx, rz) lexicographically: np.unique on a 1-D
+    # key is ~10x faster than np.unique(axis=0) on 1,000,000 points, same cells and order
+    ix, iz = rx.astype(np.int64), rz.astype(np.int64)
+    if len(ix):
+        x0, z0 = ix.min(), iz.min()
+        span = int(iz.max() - z0) + 1
+        key_uniq, inverse = np.unique((ix - x0) * span + (iz - z0), return_inverse=True)
+        uniq = np.column_stack([key_uniq // span + x0, key_uniq % span + z0])
+    else:
+        uniq, inverse = np.empty((0, 2), np.int64), np.empty(0, np.int64)
     inverse = inverse.ravel()
     totals = np.bincount(inverse, weights=weights, minlength=len(uniq))
     counts = np.bincount(inverse, minlength=len(uniq))
