@@ -31,10 +31,25 @@ def write_csv(table: pd.DataFrame, path: Path) -> Path:
     for column in frame.columns:
         if isinstance(frame[column].dtype, pd.CategoricalDtype):
             frame[column] = frame[column].astype(object)
+        elif _whole_floats(frame[column]):
+            # same text as "%.10g" (digits only below 1e10), written ~3x faster
+            frame[column] = frame[column].astype("Int64")
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False, encoding="utf-8-sig", na_rep="", float_format="%.10g",
                  lineterminator="\n")
     return path
+
+
+def _whole_floats(column: pd.Series) -> bool:
+    """True for a float column whose values are all NaN or whole numbers that ``%.10g``
+    prints as plain digits (``|v| < 1e10``, no ``-0``), e.g. dwellings or counts."""
+    if not pd.api.types.is_float_dtype(column.dtype) or isinstance(column.dtype, pd.api.extensions.ExtensionDtype):
+        return False
+    values = column.to_numpy(dtype=float)
+    finite = values[~np.isnan(values)]
+    if len(finite) and not (np.all(np.abs(finite) < 1e10) and np.all(finite == np.round(finite))):
+        return False  # fractions, infinities or large numbers: keep "%.10g"
+    return not np.any((finite == 0) & np.signbit(finite))
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

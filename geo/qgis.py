@@ -295,6 +295,13 @@ def _gpkg_time(stamp: datetime) -> str:
     return stamp.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
+#: SQLite page cache (MB) while writing the GeoPackage. SQLite's default (2 MB) makes
+#: building the R-tree of 1,000,000 housing points page in and out: 256 MB cut the
+#: housing layer from about 4.7 s to 2.7 s on the metro sample. The cache only grows as
+#: far as the file does (about 110 MB there).
+SQLITE_CACHE_MB = "256"
+
+
 def write_geopackage(path: Path, layers: Sequence[ExportLayer], *,
                      timestamp: datetime | None = None) -> None:
     """Write every layer with pyogrio; the first write creates a GeoPackage 1.2.
@@ -307,7 +314,8 @@ def write_geopackage(path: Path, layers: Sequence[ExportLayer], *,
         use_arrow = False
     if not layers:
         raise ValueError("QGIS package: nothing to write (no input or result layers)")
-    with _sqlite_unsynchronised(), _gdal_option("OGR_CURRENT_DATE", _gpkg_time(timestamp) if timestamp else None):
+    with _sqlite_unsynchronised(), _gdal_option("OGR_SQLITE_CACHE", SQLITE_CACHE_MB), \
+            _gdal_option("OGR_CURRENT_DATE", _gpkg_time(timestamp) if timestamp else None):
         for i, layer in enumerate(layers):
             kwargs = {"dataset_options": {"VERSION": "1.2"}} if i == 0 else {}
             frame = layer.frame
