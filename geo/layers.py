@@ -479,6 +479,11 @@ def _forward_warnings(ctx: _Ctx, caught, report: _Report) -> None:
 def _resolve_fields(ctx: _Ctx, cfg: VectorLayerSettings, columns: list[str], report: _Report) -> dict[str, str] | None:
     """canonical field -> column in the file; reports missing fields."""
     schema = sch.LAYERS[ctx.name]
+    if not columns:   # one problem, not one per field
+        dbf = " (is the .dbf next to the .shp?)" if ctx.path.suffix.lower() == ".shp" else ""
+        report.error(f"{ctx.at()} the layer has no attribute columns at all{dbf}; it needs at least "
+                     f"{', '.join(schema.required)}")
+        return None
     mapping: dict[str, str] = {}
     ok = True
     lower = {}
@@ -593,6 +598,8 @@ def _attributes(layer: _Layer, attrs: pd.DataFrame, report: _Report) -> pd.DataF
             out[canon] = _roles(layer, col, attrs[canon], report)
         else:
             text = _to_text(attrs[canon])
+            if canon == "chains":   # only separators (";;", "、") names no chain: missing
+                text = text.where(text.str.replace(_CHAIN_SEP, "", regex=True).str.strip().ne(""), np.nan)
             miss = text.isna().to_numpy()
             if miss.any() and canon == "name":
                 text = text.fillna(ids)
