@@ -48,6 +48,10 @@ def studies(draw):
         "dropped": draw(st.sets(st.sampled_from(OPTIONAL))),
         "nan_share": draw(st.sampled_from([0.0, 0.3])),
         "radius_m": draw(st.sampled_from([1_000.0, 3_000.0, 8_000.0])),
+        "multipolygons": draw(st.booleans()),          # zones of two parts
+        "innov_on_zone": draw(st.booleans()),          # an innovation district = a zone
+        "housing_on_vertices": draw(st.booleans()),    # housing on zone corners (distance 0)
+        "language": draw(st.sampled_from(["zh", "en"])),
     }
 
 
@@ -83,6 +87,10 @@ def write_study(spec: dict, folder: Path) -> Path:
         "rd_platforms": rng.integers(0, 4, nz).astype(float),
         "role": rng.choice(ROLES, nz).astype(object),
     }, geometry=_rects(rng, nz, width, height, size), crs=CRS)
+    if spec["multipolygons"]:
+        second = _rects(rng, nz, width, height, size)
+        zones = zones.set_geometry(gpd.GeoSeries(shapely.multipolygons(
+            [[a, b] for a, b in zip(zones.geometry.values.to_numpy(), second)]), crs=CRS))
     for col in OPTIONAL:
         holes = rng.random(nz) < spec["nan_share"]
         zones.loc[holes, col] = None if col == "role" else np.nan
@@ -95,8 +103,14 @@ def write_study(spec: dict, folder: Path) -> Path:
                    for _ in range(ni)],
         "jobs": rng.integers(0, 2000, ni).astype(float),
     }, geometry=_rects(rng, ni, width, height, (100.0, 1_500.0)), crs=CRS)
+    if spec["innov_on_zone"]:
+        innov.loc[0, "geometry"] = zones.geometry.iloc[0]
     nh = spec["n_housing"]
     pts = ORIGIN + rng.uniform(0, 1, (nh, 2)) * [width, height]
+    if spec["housing_on_vertices"]:
+        corners = shapely.get_coordinates(zones.geometry.values.to_numpy())
+        k = min(nh, len(corners))
+        pts[:k] = corners[rng.choice(len(corners), k, replace=False)]
     geoms = shapely.points(pts)
     if spec["housing_polygons"]:
         geoms = shapely.buffer(geoms, 40.0, quad_segs=2)
@@ -111,7 +125,7 @@ def write_study(spec: dict, folder: Path) -> Path:
                    "jobs": "jobs", **{c: c for c in OPTIONAL if c not in spec["dropped"]}}
     zone_fields.pop("district_id")   # derived from the districts (largest overlap)
     config = {
-        "study": {"name": "fuzz", "language": "en"},
+        "study": {"name": "fuzz", "language": spec["language"]},
         "crs": {"working": CRS, "export": CRS},
         "layers": {
             "districts": {"path": "study.gpkg", "layer": "districts",
