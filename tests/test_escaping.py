@@ -35,6 +35,8 @@ HOSTILE = [
 ]
 HOSTILE_CHAIN = "链 <i>\"chain\"</i> & 'x' 🧪"
 HOSTILE_ZONE_ID = "Z<1>'\"&"
+HOSTILE_DISTRICT_ID = "D<0>\"&'"
+HOSTILE_INNOV_ID = "I<script>"
 STUDY_NAME = f"示例 {IMG} \"study\" \u200f"
 
 
@@ -57,9 +59,12 @@ def hostile_run(small_study, tmp_path_factory):
     zones.loc[len(HOSTILE), "id"] = HOSTILE_ZONE_ID
     districts = pyogrio.read_dataframe(src, layer="districts")
     districts["name"] = [HOSTILE[(i * 3) % len(HOSTILE)] for i in range(len(districts))]
+    zones.loc[zones["district"] == districts.loc[0, "code"], "district"] = HOSTILE_DISTRICT_ID
+    districts.loc[0, "code"] = HOSTILE_DISTRICT_ID
     innov = pyogrio.read_dataframe(src, layer="innovation_districts")
     innov["name"] = [HOSTILE[(i * 5 + 1) % len(HOSTILE)] for i in range(len(innov))]
     innov["chains"] = innov["chains"].str.replace(old_chain, HOSTILE_CHAIN, regex=False)
+    innov.loc[0, "id"] = HOSTILE_INNOV_ID
     assert innov["chains"].str.contains(HOSTILE_CHAIN, regex=False).any()
     housing = pyogrio.read_dataframe(src, layer="housing")
     for name, frame in [("districts", districts), ("zones", zones),
@@ -102,6 +107,11 @@ def test_csv_keeps_text(hostile_run):
     innov_rows = work[work["kind"] != "zone"]
     assert _names(innov_rows, "workplace_id") == _names(innov, "id")
     assert _names(_csv(out, "districts"), "district_id") == _names(hostile_run["districts"], "code")
+    assert HOSTILE_INNOV_ID in set(innov_rows["workplace_id"])
+    assert HOSTILE_DISTRICT_ID in set(_csv(out, "balance_districts")["district_id"])
+    matrix = _csv(out, "collaboration_matrix")
+    assert HOSTILE_DISTRICT_ID in set(matrix["district_a"]) | set(matrix["district_b"])
+    assert (_csv(out, "zones")["district_id"] == HOSTILE_DISTRICT_ID).any()
     chains = _csv(out, "collaboration_chains")
     assert HOSTILE_CHAIN in set(chains["chain"])
 
