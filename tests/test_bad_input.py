@@ -551,3 +551,20 @@ def test_bad_input(bad: Case, small_study_copy, good_outputs, tmp_path):
     if "-o" not in dict(zip(extra[::2], extra[1::2])):
         assert tree_digest(out) == outputs_before, "the previous outputs must stay intact"
     assert not list(out.parent.glob(f".{out.name}.tmp-*")), "no staging folder left behind"
+
+
+@pytest.mark.xfail(strict=True, reason="geo/_io.py replaces tables/, qgis/ and the HTML pages of the "
+                   "output folder as a whole, deleting files zoneatlas never wrote")
+def test_user_files_in_output_subfolders_are_not_lost(small_study, tmp_path):
+    out = tmp_path / "project"
+    (out / "tables").mkdir(parents=True)
+    (out / "tables" / "budget.xlsx").write_bytes(b"the planner's own spreadsheet")
+    (out / "notes.txt").write_text("kept", encoding="utf-8")
+    proc = run_cli("run", "-c", small_study, "-o", out, "-q")
+    assert "Traceback" not in proc.stderr
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "kept"
+    if proc.returncode == 2:   # refusing is fine: nothing touched, the file named
+        assert "budget.xlsx" in proc.stderr
+    else:
+        assert proc.returncode == 0, proc.stderr
+    assert (out / "tables" / "budget.xlsx").read_bytes() == b"the planner's own spreadsheet"
