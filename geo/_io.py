@@ -114,6 +114,28 @@ def check_writable(target: Path) -> Path:
     return parent
 
 
+def check_inputs_outside(target: Path, inputs: list[Path]) -> None:
+    """Refuse to run when an input file lies where a run writes its outputs.
+
+    A run replaces ``index.html``, ``tables/``, ``qgis/`` ... of the output folder; an
+    input stored there could be overwritten by the new outputs.
+    """
+    target = Path(target).resolve()
+    problems = []
+    for path in dict.fromkeys(Path(p).resolve() for p in inputs):
+        try:
+            rel = Path(path).resolve().relative_to(target)
+        except ValueError:
+            continue
+        if rel.parts and rel.parts[0] in OUTPUT_ENTRIES:
+            problems.append(
+                f"{path}: input file lies inside the output folder ({target / rel.parts[0]}), which "
+                "a run replaces; move the input elsewhere or choose another output folder with -o"
+            )
+    if problems:
+        raise OutputError(problems)
+
+
 @contextmanager
 def staged_output(target: Path) -> Iterator[Path]:
     """Write a run into a temporary sibling folder and move it into place at the end.
@@ -173,16 +195,49 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
+def _previous_outputs(target: Path) -> set[str] | None:
+    """Files the previous run wrote (from its run.json), or None when unknown."""
+    try:
+        listed = json.loads((target / "run.json").read_text(encoding="utf-8"))["outputs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return {str(Path(p)) for p in listed} if isinstance(listed, list) else None
+
+
+def _carry_over(staging: Path, target: Path) -> None:
+    """Copy into ``staging`` whatever in ``target`` is not a zoneatlas output.
+
+    Top-level entries a run never writes (maps/README.md, a user's notes) are copied
+    whole. Inside the folders a run owns (``tables/``, ``qgis/``), files the previous
+    run did not write (per its run.json) are the user's and are copied too; files it
+    did write are outputs and are replaced (so a stale table of an earlier ``--only``
+    run does not survive).
+    """
+    previous = _previous_outputs(target)
+    for entry in target.iterdir():
+        if (staging / entry.name).exists() and entry.name not in OUTPUT_ENTRIES:
+            continue
+        if entry.name not in OUTPUT_ENTRIES:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.copytree(entry, staging / entry.name, symlinks=True)
+            else:
+                shutil.copy2(entry, staging / entry.name, follow_symlinks=False)
+        elif entry.is_dir() and not entry.is_symlink():
+            for path in entry.rglob("*"):
+                rel = path.relative_to(target)
+                if path.is_dir() or (staging / rel).exists():
+                    continue
+                if previous is not None and str(rel) in previous:
+                    continue
+                (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, staging / rel, follow_symlinks=False)
+
+
 def _swap_into_place(staging: Path, target: Path) -> None:
     if not target.exists():
         os.replace(staging, target)
         return
-    for entry in target.iterdir():
-        if entry.name not in OUTPUT_ENTRIES and not (staging / entry.name).exists():
-            if entry.is_dir():
-                shutil.copytree(entry, staging / entry.name, symlinks=True)
-            else:
-                shutil.copy2(entry, staging / entry.name)
+    _carry_over(staging, target)
     if _exchange(staging, target):
         shutil.rmtree(staging, ignore_errors=True)  # now holds the previous outputs
         return

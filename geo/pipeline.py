@@ -135,6 +135,16 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _configured_paths(settings: Settings) -> list[Path]:
+    """The config file and every configured layer path (before anything is read)."""
+    paths = [settings.config_path] if settings.config_path else []
+    for name in ("districts", "zones", "innovation_districts", "housing", "population", "landuse"):
+        layer = getattr(settings.layers, name)
+        if layer is not None:
+            paths.append(layer.path)
+    return paths
+
+
 def input_files(study: Study, settings: Settings) -> list[Path]:
     """Every file a run read: the config and each layer's files (shapefile sidecars too)."""
     files: list[Path] = []
@@ -226,9 +236,10 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
     names = ["load layers", *only, "tables", "QGIS package", "maps", "run.json"]
     steps = Steps(names, progress=progress)
     try:
-        from geo._io import check_writable
+        from geo._io import check_inputs_outside, check_writable
 
         check_writable(target)  # fail before the (long) analyses, not after
+        check_inputs_outside(target, _configured_paths(settings))
         check_map_settings(settings)
         with steps.step("load layers"):
             study = load_study(settings)

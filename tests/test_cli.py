@@ -115,9 +115,12 @@ def test_rerun_carries_over_user_files(small_study, tmp_path):
     out = tmp_path / "out"
     assert run_cli("run", "-c", small_study, "-o", out, "-q", "--only", "core_periphery").returncode == 0
     (out / "README.md").write_text("keep me", encoding="utf-8")
+    (out / "tables" / "budget.xlsx").write_bytes(b"planner's own")
     assert run_cli("run", "-c", small_study, "-o", out, "-q", "--only", "balance").returncode == 0
     assert (out / "README.md").read_text(encoding="utf-8") == "keep me"
+    assert (out / "tables" / "budget.xlsx").read_bytes() == b"planner's own"
     assert not (out / "core_periphery.html").exists(), "stale maps of an earlier run must not survive"
+    assert not (out / "tables" / "core_periphery_zones.csv").exists(), "stale tables must not survive"
 
 
 def test_unwritable_output_is_exit_2(small_study, tmp_path):
