@@ -991,7 +991,7 @@ def _derive_districts(layer: _Layer, districts: _Layer | None, configured: bool,
     if unknown.any():
         vals = _list(frame["district_id"][unknown].unique()[:6])
         report.error(f"{ctx.at('district_id', col)} district ids not in the districts layer: {vals} "
-                     f"in {layer.rows_text(unknown)}; district ids there: {_list(d_ids, 12)}")
+                     f"in {layer.rows_text(unknown)}; district ids there: {_list(pd.unique(d_ids), 12)}")
     fill = ~have & ~outside
     if fill.any():
         frame.loc[fill, "district_id"] = derived[fill]

@@ -341,6 +341,16 @@ def _(s, tmp):
     s.put("zones", z)
 
 
+@case("duplicate_district_ids", errors=[
+    ("layers.districts", "broken_districts.gpkg", "field 'district_id'", "duplicate", "rows 1, 2"),
+    # the zones of the district whose id was overwritten now point nowhere
+    ("layers.zones", "field 'district_id'", "not in the districts layer", "rows")])
+def _(s, tmp):
+    d = s.read("districts")
+    d.loc[1, "code"] = d.loc[0, "code"]
+    s.put("districts", d)
+
+
 @case("ids_differ_only_by_whitespace", errors=[("layers.housing", "broken_housing.gpkg",
                                                 "layer 'housing'", "housing_id", "duplicate",
                                                 "rows 1, 2")])
@@ -560,6 +570,9 @@ def test_bad_input(bad: Case, small_study_copy, good_outputs, tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert len(errors) == len(bad.errors), proc.stderr
     _match_lines(errors, bad.errors)
+    for line in errors:   # an id listed once, however often it occurs
+        listed = re.findall(r"ids there: (.*)", line)
+        assert not listed or len(set(listed[0].split(", "))) == len(listed[0].split(", ")), line
     if "-o" not in dict(zip(extra[::2], extra[1::2])):
         assert tree_digest(out) == outputs_before, "the previous outputs must stay intact"
     assert not list(out.parent.glob(f".{out.name}.tmp-*")), "no staging folder left behind"
