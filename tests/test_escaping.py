@@ -206,14 +206,15 @@ def test_maps_in_browser_show_text(browser, hostile_run, page_name):
         page = run.page
         assert STUDY_NAME.strip() in page.locator(".za-title").inner_text()
         for needle, expected in [("onerror", HOSTILE[0]), ("emoji", HOSTILE[6]),
-                                 ("O'Brien", HOSTILE[3])]:
+                                 ("O'Brien", HOSTILE[3]), ("RTL", HOSTILE[5]),
+                                 ("script>alert(2)", HOSTILE[1]), ("second line", HOSTILE[4])]:
             page.fill(".za-search input", needle)
             hits = page.locator(".za-search-hit")
             assert hits.count() >= 1, needle
             hits.first.click()
-            # the popup title shows the name as text, exactly
+            # the popup title holds the name as text, exactly (newline included)
             page.wait_for_function("""t => [...document.querySelectorAll(
-                '.leaflet-popup-content .za-popup-title')].some(e => e.innerText === t)""",
+                '.leaflet-popup-content .za-popup-title')].some(e => e.textContent === t)""",
                                    arg=expected, timeout=10_000)
         legend = page.locator(".za-legend").inner_text()
         if page_name == "collaboration":
