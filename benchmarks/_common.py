@@ -123,15 +123,17 @@ def _sample_fingerprint() -> str:
     return hashlib.sha256((ROOT / "geo" / "sample.py").read_bytes()).hexdigest()[:16]
 
 
-def cached_sample(scale: str = "metro", *, seed: int = 0, fmt: str = "gpkg") -> Path:
-    """config.yaml of the sample study under ``benchmarks/.cache/`` (written once).
+def cached_sample(scale: str = "metro", *, seed: int = 0, fmt: str = "gpkg",
+                  cache: Path | None = None) -> Path:
+    """config.yaml of the sample study under ``cache`` (default ``benchmarks/.cache/``),
+    written once.
 
     The folder is ``sample_<scale>_<fmt>_seed<seed>``; a stamp file records the
     fingerprint of :mod:`geo.sample`, and a stale or incomplete folder is rewritten.
     """
     from geo.sample import write_sample
 
-    folder = CACHE / f"sample_{scale}_{fmt}_seed{seed}"
+    folder = Path(cache or CACHE) / f"sample_{scale}_{fmt}_seed{seed}"
     stamp = folder / ".stamp"
     config = folder / "config.yaml"
     key = _sample_fingerprint()

@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None, *, layers: dict[str, Any] | None = None)
     ``layers`` (from :func:`load_layers`) skips generating the sample again.
     """
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", choices=("metro", "city"), default="metro")
+    parser.add_argument("--scale", choices=("metro", "city", "small"), default="metro")
     parser.add_argument("--repeats", type=int, default=3, help="repeats of ours (median)")
     parser.add_argument("--baseline-repeats", type=int, default=1,
                         help="repeats of the geopandas baseline (slow at metro scale)")

@@ -46,17 +46,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-import geopandas as gpd
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo._types import Study  # noqa: E402
-from geo.analysis import collaboration as col  # noqa: E402
-from geo.settings import settings_from_dict  # noqa: E402
+from geo._types import Study
+from geo.analysis import collaboration as col
+from geo.settings import settings_from_dict
 
 CRS = "EPSG:4544"
 SPACING_M = 1200.0

@@ -55,7 +55,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from _common import (  # noqa: E402
+from _common import (
     RESULTS,
     ROOT,
     RSSSampler,
@@ -162,10 +162,17 @@ def bench_core_periphery(quick: bool, repeats: int) -> tuple[list[dict], dict]:
 
     sizes = (100, 400, 1_600) if quick else bench.SIZES
     with RSSSampler() as rss:
-        res = bench.main(sizes, repeat=repeats)
-    rows = [_row(f"core_periphery.run ({method})", f"{sizes[-1]:,} zones", res["seconds"][method][-1],
-                 peak_mb=rss.peak_mb, memory="rss (process)",
-                 agree=f"{res['n_cores'][method][-1]} cores")
+        res = bench.main(sizes, repeat=repeats, baseline_sizes=(1_600,) if quick else (2_000,))
+    rows = []
+    for b in res["attach_vs_exact"]:
+        same = b["same_core_share"] == 1 and b["same_strategy_share"] == 1
+        rows.append(_row("core_periphery: Huff attachment", f"{b['zones']:,} zones x {b['cores']} cores",
+                         b["ours_s"], baseline="exact dense zone x core", baseline_s=b["exact_s"],
+                         agree=(f"{'same' if same else 'DIFFERENT'} core+strategy "
+                                f"({b['same_core_share']:.2%}); |dP| <= {b['max_attach_prob_diff']:.1g}"),
+                         ok=same))
+    rows += [_row(f"core_periphery.run ({method})", f"{sizes[-1]:,} zones, {res['n_cores'][method][-1]} cores",
+                 res["seconds"][method][-1], peak_mb=rss.peak_mb, memory="rss (process)")
             for method in res["seconds"]]
     return rows, res
 
@@ -204,7 +211,7 @@ def _tables_identical(a: Path, b: Path) -> tuple[bool, list[str]]:
     return names == other and not differing, differing or sorted(set(names) ^ set(other))
 
 
-def bench_e2e(scale: str, repeats: int, work: Path) -> tuple[list[dict], dict]:
+def bench_e2e(scale: str, repeats: int, work: Path, cache: Path | None = None) -> tuple[list[dict], dict]:
     """``zoneatlas run`` as a child process on the GeoPackage and the GeoParquet study."""
     out: dict[str, Any] = {"budget_s": BUDGET_S, "budget_mb": BUDGET_MB}
     env = dict(os.environ)
@@ -212,7 +219,7 @@ def bench_e2e(scale: str, repeats: int, work: Path) -> tuple[list[dict], dict]:
     expected = ["index.html", "balance.html", "collaboration.html", "core_periphery.html",
                 "qgis/zoneatlas.gpkg", "qgis/zoneatlas.qgz", "run.json"]
     for fmt in ("gpkg", "parquet"):
-        config = cached_sample(scale, seed=0, fmt=fmt)
+        config = cached_sample(scale, seed=0, fmt=fmt, cache=cache)
         target = work / f"out_{fmt}"
         runs = []
         for _ in range(repeats):
@@ -246,7 +253,7 @@ def bench_e2e(scale: str, repeats: int, work: Path) -> tuple[list[dict], dict]:
         agree += f"; budget {'met' if within else 'MISSED'}"
         if e["missing_outputs"]:
             agree += f"; missing {', '.join(e['missing_outputs'])}"
-        rows.append(_row(f"zoneatlas run, {fmt} input (e2e)", size, e["wall_s"], baseline=f"budget (ratio = headroom)",
+        rows.append(_row(f"zoneatlas run, {fmt} input (e2e)", size, e["wall_s"], baseline="budget (ratio = headroom)",
                          baseline_s=BUDGET_S, peak_mb=e["peak_rss_mb"], memory="child ru_maxrss",
                          agree=agree, ok=within and same))
     return rows, out
@@ -285,10 +292,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="runs per timing, median reported (default 3; 1 with --quick)")
     parser.add_argument("--only", default=None,
                         help="comma-separated subset of: balance,collaboration,core_periphery,maps,e2e")
+    parser.add_argument("--scale", choices=("small", "city", "metro"), default=None,
+                        help="sample for balance, maps and e2e (default metro; city with --quick)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="folder of the cached samples (default benchmarks/.cache)")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json", help="JSON written here")
     args = parser.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 3)
-    scale = "city" if args.quick else "metro"
+    scale = args.scale or ("city" if args.quick else "metro")
     parts = ("balance", "collaboration", "core_periphery", "maps", "e2e")
     only = parts if args.only is None else tuple(p.strip() for p in args.only.split(","))
     unknown = set(only) - set(parts)
@@ -298,10 +309,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     started = time.perf_counter()
     t0 = time.perf_counter()
-    for fmt in ("gpkg", "parquet"):
-        cached_sample(scale, seed=0, fmt=fmt)
+    formats = ("gpkg", "parquet") if "e2e" in only else ("gpkg",) if "maps" in only else ()
+    for fmt in formats:
+        cached_sample(scale, seed=0, fmt=fmt, cache=args.cache)
     sample_s = time.perf_counter() - t0
-    print(f"{scale} sample ready under benchmarks/.cache/ ({sample_s:.1f} s)\n", flush=True)
+    if formats:
+        print(f"{scale} sample ready under {args.cache or 'benchmarks/.cache'}/ ({sample_s:.1f} s)\n",
+              flush=True)
 
     rows: list[dict[str, Any]] = []
     details: dict[str, Any] = {}
@@ -312,7 +326,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         layers = bench_bal.load_layers(scale, 0)
         r, details["balance"] = bench_balance(scale, repeats, layers)
         rows += r
-        sizes = [3_000, 10_000, 30_000] if args.quick else [10_000, 100_000, 1_000_000]
+        n_points = len(layers["x"])
+        sizes = [n_points // 100, n_points // 10, n_points]  # metro: 10k, 100k, 1M
         scaling["balance"] = bench_balance_scaling(layers, sizes, repeats)
         del layers
         print()
@@ -346,7 +361,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if "e2e" in only:
         work = Path(tempfile.mkdtemp(prefix="zoneatlas-e2e-"))
         try:
-            r, details["e2e"] = bench_e2e(scale, repeats, work)
+            r, details["e2e"] = bench_e2e(scale, repeats, work, args.cache)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         rows += r
