@@ -233,3 +233,19 @@ def test_atlas_page_in_browser(browser, hostile_run):
         assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
         assert IMG in page.title() or IMG in page.locator("body").inner_text()
         _clean(run, "index")
+
+
+@pytest.mark.qgis
+def test_qgis_opens_the_hostile_package(hostile_run, tmp_path):
+    from tests.test_qgis import require_pyqgis, run_pyqgis_check
+
+    python = require_pyqgis()
+    qgis = hostile_run["out"] / "qgis"
+    report = run_pyqgis_check(python, tmp_path, qgis / "zoneatlas.qgz", qgis / "zoneatlas.gpkg")
+    project = report["project"]
+    assert project["read"], project["error"]
+    assert IMG in project["title"]
+    assert all(layer["valid"] for layer in project["layers"])
+    assert all(layer["valid"] for layer in report["standalone"].values())
+    categories = {c for layer in project["layers"] for c in layer.get("categories", [])}
+    assert HOSTILE_CHAIN in categories, "the chain name is a category value, as text"
