@@ -14,7 +14,8 @@ Decisions worth knowing
   answers. Role names in Chinese (研发, 制造, 终端, 配套, 综合) and English labels are
   accepted and normalised.
 * Counts stored as text are parsed ("1,200", "1.2万", "3亿", full-width digits) with a
-  counted warning; "-", "—", "/", "无", "N/A" and blanks mean *missing*.
+  counted warning; "-", "—", "/", "无", "N/A" and blanks mean *missing*. A comma that
+  does not separate groups of three digits ("1,5", "1,2万") is an error, not a guess.
 * Missing ``name`` values fall back to the feature's id (counted warning). Missing
   ids, chains, or required counts are errors.
 * Every canonical column is present in the output frames; optional fields absent from
@@ -69,6 +70,7 @@ _LATIN1_LETTER = re.compile(r"[\u00c0-\u024f]")
 _UTF8_DRIVERS = {"GPKG", "GeoJSON", "GeoJSONSeq", "FlatGeobuf", "Parquet"}
 _NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)(万|亿|千)?$")
 _UNITS = {"千": 1e3, "万": 1e4, "亿": 1e8}
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*(?:万|亿|千)?")
 _MISSING_MARKS = {"-", "--", "—", "——", "–", "/", "无", "na", "n/a", "null", "none", "nan"}
 _TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
                5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
@@ -147,10 +149,14 @@ def parse_counts(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     # text (or mixed objects): work on unique values only
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     text = pd.Series(uniques, dtype="object").map(lambda v: v if isinstance(v, str) else repr(v) if not isinstance(v, (int, float)) else str(v))
-    clean = (text.astype("str").str.normalize("NFKC").str.strip()
-             .str.replace(r"[,\s_']", "", regex=True))
+    normal = text.astype("str").str.normalize("NFKC").str.strip()
+    clean = normal.str.replace(r"[,\s_']", "", regex=True)
     missing = clean.eq("") | clean.str.lower().isin(_MISSING_MARKS)
     parts = clean.str.extract(_NUMBER)
+    # a comma separates thousands only between groups of three digits: "1,5" (a decimal
+    # comma) or "1,2万" would otherwise silently become 15 or 120000
+    misplaced = normal.str.contains(",", regex=False) & ~normal.str.fullmatch(_GROUPED).fillna(False)
+    parts.loc[misplaced.to_numpy(bool), 0] = np.nan
     number = pd.to_numeric(parts[0], errors="coerce")
     factor = parts[1].map(_UNITS).astype("float64").fillna(1.0)
     parsed = np.array((number * factor).to_numpy(dtype="float64", na_value=np.nan), copy=True)

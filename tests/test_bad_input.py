@@ -333,6 +333,16 @@ def _(s, tmp):
     s.put("zones", z)
 
 
+@case("decimal_comma_is_not_a_thousands_separator",
+      errors=[("layers.zones", "broken_zones.gpkg", "field 'jobs'", "not a number", "'1,5'", "'1,2万'", "rows")])
+def _(s, tmp):
+    z = s.read("zones")
+    z["jobs"] = z["jobs"].astype("object").map(lambda v: None if pd.isna(v) else f"{v:g}")
+    z.loc[0, "jobs"] = "1,5"       # a decimal comma: never 15
+    z.loc[1, "jobs"] = "1,2万"     # never 120000
+    s.put("zones", z)
+
+
 @case("duplicate_ids", errors=[("layers.zones", "broken_zones.gpkg", "layer 'zones'", "zone_id",
                                 "duplicate", "rows 1, 2")])
 def _(s, tmp):
