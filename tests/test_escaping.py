@@ -37,6 +37,7 @@ HOSTILE_CHAIN = "链 <i>\"chain\"</i> & 'x' 🧪"
 HOSTILE_ZONE_ID = "Z<1>'\"&"
 HOSTILE_DISTRICT_ID = "D<0>\"&'"
 HOSTILE_INNOV_ID = "I<script>"
+HOSTILE_FILE = "hostile <img src=x onerror=alert(5)> '\" 文件.gpkg"
 STUDY_NAME = f"示例 {IMG} \"study\" \u200f"
 
 
@@ -50,7 +51,7 @@ def hostile_run(small_study, tmp_path_factory):
     cfg_path = root / small_study.name
     cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
     src = root / "layers" / "sample.gpkg"
-    dst = root / "layers" / "hostile.gpkg"
+    dst = root / "layers" / HOSTILE_FILE      # file names are user text too
 
     zones = pyogrio.read_dataframe(src, layer="zones")
     zones.loc[: len(HOSTILE) - 1, "name"] = HOSTILE
@@ -70,7 +71,7 @@ def hostile_run(small_study, tmp_path_factory):
     for name, frame in [("districts", districts), ("zones", zones),
                         ("innovation_districts", innov), ("housing", housing)]:
         pyogrio.write_dataframe(frame, dst, layer=name, driver="GPKG")
-        cfg["layers"][name]["path"] = "layers/hostile.gpkg"
+        cfg["layers"][name]["path"] = f"layers/{HOSTILE_FILE}"
     cfg["study"]["name"] = STUDY_NAME
     cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
@@ -178,6 +179,8 @@ def test_html_has_no_live_markup(hostile_run):
         assert "<b>bold</b>" not in text and "<i>\"chain\"</i>" not in text, page.name
         assert text.count("</script>") == text.count("<script"), page.name
         assert "onerror=alert(1)" in text, f"{page.name}: the name must still be there, escaped"
+    # the atlas page lists the input files (provenance): the hostile file name as text
+    assert "hostile &lt;img src=x onerror=alert(5)&gt;" in (out / "index.html").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
