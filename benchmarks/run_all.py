@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/run_all.py            # metro scale (about 15 min)
+    .venv/bin/python benchmarks/run_all.py            # metro scale (about 10 min)
     .venv/bin/python benchmarks/run_all.py --quick    # city scale smoke run (2-3 min)
 
 What it does, in this order:
@@ -100,17 +100,17 @@ def bench_balance(scale: str, repeats: int, layers: dict[str, Any]) -> tuple[lis
     """benchmarks/balance.py: exact kernel vs geopandas sjoin with buffers."""
     import balance as bench
 
-    with RSSSampler() as rss:
-        res = bench.main(["--scale", scale, "--repeats", str(repeats),
-                          "--baseline-repeats", str(repeats)], layers=layers)
+    res = bench.main(["--scale", scale, "--repeats", str(repeats),
+                      "--baseline-repeats", str(repeats)], layers=layers)
     agree = (f"exact {'yes' if res['exact_agreement'] else 'NO'} "
              f"({res['exact_sample']} wp brute force); sjoin misses "
              f"{res['baseline_missing_workers_share']:.1e} (buffer chords)")
     rows = [_row("balance: workers within 3/5/10 km", f"{res['workplaces']} wp x {res['points']:,} pts",
                  res["ours_s"], baseline="geopandas buffer+sjoin", baseline_s=res.get("baseline_s"),
-                 peak_mb=max(rss.peak_mb, res.get("rss_peak_after_baseline_mb", 0)),
-                 memory="rss (process, incl. baseline)",
-                 ours_peak_mb=res["rss_peak_during_ours_mb"], agree=agree,
+                 peak_mb=res["rss_peak_during_ours_mb"],
+                 memory=(f"rss (process incl. layers; baseline: {res['rss_peak_after_baseline_mb']:.0f} MB)"
+                         if "rss_peak_after_baseline_mb" in res else "rss (process incl. layers)"),
+                 agree=agree,
                  ok=bool(res["exact_agreement"]))]
     if "full_run_s" in res:
         rows.append(_row("balance.run (complete analysis)", f"{res['workplaces']} wp x {res['points']:,} pts",
@@ -118,24 +118,29 @@ def bench_balance(scale: str, repeats: int, layers: dict[str, Any]) -> tuple[lis
     return rows, res
 
 
-def bench_balance_scaling(layers: dict[str, Any], sizes: list[int], repeats: int) -> dict[str, Any]:
-    """The balance kernel on random subsets of the housing points (all workplaces)."""
+def bench_balance_scaling(layers: dict[str, Any], sizes: list[int], repeats: int, *,
+                          vary: str = "points") -> dict[str, Any]:
+    """The balance kernel on random subsets of the housing points (all workplaces) or,
+    with ``vary="workplaces"``, of the workplaces (all points)."""
     from geo.analysis import balance
 
     rng = np.random.default_rng(0)
-    n_all = len(layers["x"])
+    geoms, x, y, w = layers["geoms"], layers["x"], layers["y"], layers["workers"]
     seconds = []
     for n in sizes:
-        pick = np.sort(rng.choice(n_all, min(n, n_all), replace=False))
-        x, y, w = layers["x"][pick], layers["y"][pick], layers["workers"][pick]
-        t, _, _ = timed(lambda x=x, y=y, w=w: balance.workers_within(layers["geoms"], x, y, w,
-                                                                    (3000.0, 5000.0, 10000.0)),
-                        repeats)
+        if vary == "points":
+            pick = np.sort(rng.choice(len(x), min(n, len(x)), replace=False))
+            args = (geoms, x[pick], y[pick], w[pick])
+        else:
+            pick = np.sort(rng.choice(len(geoms), min(n, len(geoms)), replace=False))
+            args = (geoms[pick], x, y, w)
+        t, _, _ = timed(lambda args=args: balance.workers_within(*args, (3000.0, 5000.0, 10000.0)), repeats)
         seconds.append(t)
-        print(f"balance kernel, {len(layers['geoms'])} workplaces x {n:>9,} points: {t:.3f} s", flush=True)
+        print(f"balance kernel, {len(args[0]):>5} workplaces x {len(args[1]):>9,} points: {t:.3f} s", flush=True)
     b = exponent(sizes, seconds)
-    print(f"balance growth exponent b (time ~ points^b): {b:.2f}")
-    return {"variable": "housing points", "sizes": sizes, "seconds": seconds, "exponent": b,
+    print(f"balance growth exponent b (time ~ {vary}^b): {b:.2f}")
+    return {"variable": "housing points" if vary == "points" else "workplaces (all points)",
+            "sizes": sizes, "seconds": seconds, "exponent": b,
             "exponent_last": exponent(sizes[-2:], seconds[-2:])}
 
 
@@ -259,6 +264,33 @@ def bench_e2e(scale: str, repeats: int, work: Path, cache: Path | None = None) -
     return rows, out
 
 
+def bench_e2e_scaling(scales: list[str], repeats: int, work: Path, cache: Path | None,
+                      known: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """``zoneatlas run`` (GeoPackage input) on the sample at each scale: wall time vs housing
+    points. ``known``: scale → already measured ``{"wall_s", "housing"}``."""
+    sizes, seconds = [], []
+    for scale in scales:
+        if scale in known:
+            sizes.append(known[scale]["housing"])
+            seconds.append(known[scale]["wall_s"])
+            continue
+        config = cached_sample(scale, seed=0, fmt="gpkg", cache=cache)
+        target = work / f"scale_{scale}"
+        walls = []
+        for _ in range(repeats):
+            r = run_child([*_zoneatlas(), "run", "-c", config, "-o", target, "-q"], cwd=ROOT)
+            if r["rc"] != 0:
+                raise RuntimeError(f"zoneatlas run ({scale}) failed with exit code {r['rc']}:\n{r['stderr']}")
+            walls.append(r["wall_s"])
+        housing = json.loads((target / "run.json").read_text(encoding="utf-8"))["counts"]["housing"]
+        sizes.append(housing)
+        seconds.append(statistics.median(walls))
+        print(f"zoneatlas run ({scale}, {housing:,} housing points): {seconds[-1]:.1f} s", flush=True)
+    return {"variable": "housing points (samples " + " / ".join(scales) + ")", "sizes": sizes,
+            "seconds": seconds, "exponent": exponent(sizes, seconds),
+            "exponent_last": exponent(sizes[-2:], seconds[-2:])}
+
+
 # ---------------------------------------------------------------------------
 
 
@@ -329,6 +361,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         n_points = len(layers["x"])
         sizes = [n_points // 100, n_points // 10, n_points]  # metro: 10k, 100k, 1M
         scaling["balance"] = bench_balance_scaling(layers, sizes, repeats)
+        n_wp = len(layers["geoms"])
+        scaling["balance (workplaces)"] = bench_balance_scaling(
+            layers, [max(1, n_wp // 10), max(1, n_wp // 3), n_wp], repeats, vary="workplaces")
         del layers
         print()
     if "collaboration" in only:
@@ -362,6 +397,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         work = Path(tempfile.mkdtemp(prefix="zoneatlas-e2e-"))
         try:
             r, details["e2e"] = bench_e2e(scale, repeats, work, args.cache)
+            if scale == "metro":
+                known = {"metro": {"wall_s": details["e2e"]["gpkg"]["wall_s"],
+                                   "housing": details["e2e"]["gpkg"]["counts"]["housing"]}}
+                scaling["zoneatlas run (e2e, gpkg)"] = bench_e2e_scaling(
+                    ["small", "city", "metro"], repeats, work, args.cache, known)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         rows += r
