@@ -180,6 +180,17 @@ def parse_counts(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 # bookkeeping
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def _one_line_text(message: str) -> str:
+    """Control characters from the data (a newline in an id) escaped: one problem, one line.
+
+    Without this a value such as ``"x\\nerror: ..."`` would print as two ``error:`` lines.
+    """
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), message)
+
+
 class _Report:
     """Problems (errors) and counted warnings of one load, each tagged."""
 
@@ -189,10 +200,11 @@ class _Report:
         self.warnings: list[str] = []
 
     def error(self, message: str, *, crs: bool = False) -> None:
-        self.problems.append(message)
+        self.problems.append(_one_line_text(message))
         self.crs_only.append(crs)
 
     def warn(self, message: str) -> None:
+        message = _one_line_text(message)
         self.warnings.append(message)
         logger.warning(message)
 

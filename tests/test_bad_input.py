@@ -343,6 +343,16 @@ def _(s, tmp):
     s.put("zones", z)
 
 
+@case("newlines_in_values_cannot_forge_error_lines", errors=[
+    ("layers.zones", "field 'zone_id'", "duplicate", "Z\\nerror: forged", "rows 4, 5"),
+    ("layers.zones", "field 'role'", "boss\\nerror: forged", "row")])
+def _(s, tmp):
+    z = s.read("zones")
+    z.loc[3, "id"] = z.loc[4, "id"] = "Z\nerror: forged"
+    z.loc[2, "role"] = "boss\nerror: forged line"
+    s.put("zones", z)
+
+
 @case("duplicate_ids", errors=[("layers.zones", "broken_zones.gpkg", "layer 'zones'", "zone_id",
                                 "duplicate", "rows 1, 2")])
 def _(s, tmp):
