@@ -312,6 +312,17 @@ def _(s, tmp):
     s.put("housing", h.set_geometry(h.geometry.translate(0, 600_000)))
 
 
+@case("housing_beside_the_study_area", warning=("balance:", "no housing lies within"), counted=False)
+def _(s, tmp):
+    # near enough to pass the extent check, but no housing within reach of any workplace:
+    # the run completes (every workplace no_housing) and says why
+    h, z = s.read("housing"), s.read("zones")
+    shift = z.total_bounds[2] - h.total_bounds[0] + 30_000
+    s.put("housing", h.set_geometry(h.geometry.translate(shift, 0)))
+    s.cfg["layers"].pop("population")
+    s.save()
+
+
 # --- attributes ------------------------------------------------------------------
 
 @case("text_in_number_column", errors=[("layers.zones", "broken_zones.gpkg", "layer 'zones'",
