@@ -188,6 +188,23 @@ def _check(report, config: Path) -> None:
     assert periph["core_id"].isin(cp.loc[cp["role"] == "core", "zone_id"]).where(
         periph["core_id"].notna(), True).all()
 
+    # the reported probability is the Huff probability of the chosen core among ALL cores
+    # (P_k = S_k d_k^-β / Σ_j S_j d_j^-β, scores as attraction, distances floored at 1 km),
+    # so the probabilities of one zone over all cores sum to 1 by construction
+    params = report.manifest["parameters"]["core_periphery"]
+    cores = cp[cp["role"] == "core"]
+    geom_of = dict(zip(zones["id"], zones.geometry.values.to_numpy()))
+    core_geoms = np.array([geom_of[z] for z in cores["zone_id"]], dtype=object)
+    strength = cores["score"].to_numpy(float)
+    for _, row in periph[periph["attach_prob"].notna()].iterrows():
+        d = np.maximum(shapely.distance(geom_of[row["zone_id"]], core_geoms), 1_000.0)
+        w = strength * d ** -float(params["distance_decay"])
+        if w.sum() > 0:
+            huff = w / w.sum()
+            chosen = list(cores["zone_id"]).index(row["core_id"])
+            assert abs(row["attach_prob"] - huff[chosen]) < 1e-6, (row["zone_id"], huff)
+            assert abs(huff.sum() - 1) < 1e-9
+
     # workers by brute force: distance from the housing point to each workplace polygon
     settings = report.manifest["parameters"]["balance"]
     r = float(settings["radius_m"])
