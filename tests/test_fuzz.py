@@ -205,6 +205,24 @@ def _check(report, config: Path) -> None:
             assert abs(row["attach_prob"] - huff[chosen]) < 1e-6, (row["zone_id"], huff)
             assert abs(huff.sum() - 1) < 1e-9
 
+    # nearest cross-district partner of the same chain, by brute force
+    cz = _csv(out, "collaboration_zones").set_index("zone_id")
+    max_m = float(report.manifest["parameters"]["collaboration"]["max_distance_m"])
+    ids = np.array(zone_ids, dtype=object)
+    geoms = np.array([geom_of[z] for z in ids], dtype=object)
+    chain = cz.loc[ids, "chain"].to_numpy(dtype=object)
+    district = cz.loc[ids, "district_id"].to_numpy(dtype=object)
+    dist_zz = shapely.distance(geoms[:, None], geoms[None, :])
+    partner = (chain[:, None] == chain[None, :]) & (district[:, None] != district[None, :])
+    for i, z in enumerate(ids):
+        d = dist_zz[i, partner[i]]
+        got = cz.loc[z, "nearest_partner_m"]
+        if len(d) == 0:
+            assert np.isnan(got), z
+        else:
+            assert abs(got - d.min()) <= 1e-8 * d.min() + 1e-6, (z, got, d.min())  # CSV: 10 digits
+        assert int(cz.loc[z, "partners_within"]) == int((d <= max_m).sum()), z
+
     # workers by brute force: distance from the housing point to each workplace polygon
     settings = report.manifest["parameters"]["balance"]
     r = float(settings["radius_m"])
