@@ -289,7 +289,8 @@ def _(s, tmp):
     s.put("housing", _replace_geoms(h, [5], [shapely.Point(500.0, 30.0)]), "housing_ll.gpkg")
 
 
-@case("zone_outside_every_district", errors=[("layers.zones", "outside every district", "row")])
+@case("zone_outside_every_district", errors=[("layers.zones", "broken_zones.gpkg", "layer 'zones'",
+                                                     "outside every district", "row Z")])
 def _(s, tmp):
     z = s.read("zones")
     d = s.read("districts")
@@ -299,14 +300,15 @@ def _(s, tmp):
 
 
 @case("layer_without_crs", errors=[("layers.innovation_districts", "broken_innovation_districts.gpkg",
-                                    "no CRS", "crs")])
+                                    "layer 'innovation_districts'", "no CRS", "layers.innovation_districts.crs")])
 def _(s, tmp):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)   # pyogrio: "'crs' was not provided"
         s.put("innovation_districts", s.read("innovation_districts").set_crs(None, allow_override=True))
 
 
-@case("housing_outside_study_area", errors=[("layers.housing", "broken_housing.gpkg", "outside the study area")])
+@case("housing_outside_study_area", errors=[("layers.housing", "broken_housing.gpkg", "layer 'housing'",
+                                                    "outside the study area")])
 def _(s, tmp):
     h = s.read("housing")
     s.put("housing", h.set_geometry(h.geometry.translate(0, 600_000)))
