@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -17,11 +18,20 @@ from geo._errors import ZoneAtlasError
 
 log = logging.getLogger("geo")
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``), so that a value from the user's
+    data or config can never start a forged ``error:`` line of its own."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+
 
 class _LevelPrefix(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         prefix = {logging.WARNING: "warning: ", logging.ERROR: "error: "}.get(record.levelno, "")
-        return prefix + super().format(record)
+        text = super().format(record)
+        return prefix + (text if record.exc_info else one_line(text))
 
 
 def _configure_logging(quiet: bool, debug: bool) -> None:
@@ -87,7 +97,7 @@ def _cmd_run(args: argparse.Namespace, progress: bool) -> int:
                 print(f"  {report.output_dir / name}")
         print(f"  {report.output_dir / 'qgis' / 'zoneatlas.qgz'}")
         for warning in m["warnings"]:
-            print(f"warning: {warning}", file=sys.stderr)
+            print(f"warning: {one_line(warning)}", file=sys.stderr)
     return 0
 
 
@@ -115,7 +125,7 @@ def _cmd_validate(args: argparse.Namespace, progress: bool) -> int:
         print(f"ok: {args.config}: {', '.join(parts)}" + (f"; rasters: {', '.join(rasters)}" if rasters else ""))
         print(f"  working CRS: {study.crs.to_string()}; {len(study.warnings)} warning(s)")
         for warning in study.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
+            print(f"warning: {one_line(warning)}", file=sys.stderr)
     return 0
 
 
@@ -143,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             log.exception("bad input")
         for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
+            print(f"error: {one_line(problem)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted; previous outputs are unchanged", file=sys.stderr)

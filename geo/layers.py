@@ -982,6 +982,13 @@ def _derive_districts(layer: _Layer, districts: _Layer | None, configured: bool,
     if districts is None and configured:
         return  # the districts layer failed to load: already reported
     if districts is None:
+        if ctx.name != "zones" and not have.all():
+            # optional for innovation districts (DESIGN.md): they still count as workplaces,
+            # only the district totals of the balance analysis leave them out
+            report.warn(f"{ctx.at('district_id', col if given else None)} no district for "
+                        f"{int((~have).sum())} features and no districts layer configured to derive "
+                        "it; they are left out of the district totals of the balance analysis")
+            return
         if not given:
             report.error(f"{ctx.at('district_id')} district_id missing and no districts layer "
                          f"configured; map a district column with layers.{ctx.name}.fields."

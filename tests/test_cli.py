@@ -156,3 +156,13 @@ def test_tianditu_without_key_fails_early(small_study_copy, tmp_path, command):
     assert not (tmp_path / "out").exists()
     with_key = run_cli("validate", "-c", small_study_copy, env={"TIANDITU_KEY": "k"})
     assert with_key.returncode == 0, with_key.stderr
+
+
+def test_text_from_config_cannot_forge_error_lines(small_study_copy):
+    data = yaml.safe_load(small_study_copy.read_text(encoding="utf-8"))
+    data["balance"]["bad\nerror: forged"] = 1
+    small_study_copy.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    done = run_cli("validate", "-c", small_study_copy)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "bad\\nerror: forged" in lines[0], lines

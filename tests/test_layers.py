@@ -312,7 +312,18 @@ def test_no_districts_and_no_district_id(tmp_path, study_config):
     del study_config["layers"]["districts"]
     msgs = problems(tmp_path, study_config)
     one(msgs, "layers.zones", "district_id missing and no districts layer configured")
-    one(msgs, "layers.innovation_districts", "district_id missing and no districts layer")
+    assert not [m for m in msgs if "layers.innovation_districts" in m]
+
+
+def test_innovation_districts_need_no_district_id(tmp_path, study_config):
+    """district_id is optional for innovation districts: a warning, not an error."""
+    del study_config["layers"]["districts"]
+    z = zones_gdf()
+    z["district_id"] = ["1", "2", "2"]
+    write(z, tmp_path / "zones.gpkg")
+    study = load(tmp_path, study_config)
+    assert study.innovation_districts["district_id"].isna().all()
+    assert any("innovation_districts" in w and "district totals" in w for w in study.warnings)
 
 
 def test_zones_with_district_ids_need_no_districts_layer(tmp_path, study_config):
