@@ -3,7 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python benchmarks/run_all.py            # metro scale (about 10 min)
-    .venv/bin/python benchmarks/run_all.py --quick    # city scale smoke run (2-3 min)
+    .venv/bin/python benchmarks/run_all.py --quick    # city-scale smoke run (under a minute)
 
 What it does, in this order:
 
@@ -319,7 +319,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run every benchmark, print the table, write benchmarks/results/latest.json."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="city-scale sample and smaller sizes (smoke run, 2-3 min)")
+                        help="city-scale sample and smaller sizes (smoke run, under a minute)")
     parser.add_argument("--repeats", type=int, default=None,
                         help="runs per timing, median reported (default 3; 1 with --quick)")
     parser.add_argument("--only", default=None,
