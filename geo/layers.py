@@ -1201,7 +1201,11 @@ def load_study(settings: Settings, *, progress: bool = False) -> Study:
             for layer in layers.values():
                 if layer.crs is not None and layer.geometry_ok:
                     try:
-                        layer.frame = layer.frame.to_crs(working)
+                        if layer.frame.crs is not None and layer.frame.crs.equals(working, ignore_axis_order=True):
+                            # already there (e.g. GeoParquet's PROJJSON of the same CRS): no transform
+                            layer.frame = layer.frame.set_crs(working, allow_override=True)
+                        else:
+                            layer.frame = layer.frame.to_crs(working)
                     except Exception as exc:  # noqa: BLE001 - e.g. a local engineering CRS
                         report.error(f"{layer.ctx.at()} cannot reproject from "
                                      f"{layer.crs.to_string()} to {working.to_string()} "
