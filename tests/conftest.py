@@ -63,3 +63,22 @@ def small_run(small_study, tmp_path_factory):
     settings = load_settings(small_study)
     out = tmp_path_factory.mktemp("small_run") / "maps"
     return settings, run(settings, output_dir=out)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium with the network cut off (tests/_browser.py).
+
+    Skipped when Chromium or playwright is missing, except in CI (``CI`` set), where a
+    skipped real-browser test would hide a broken map: there it fails.
+    """
+    from tests._browser import Browser, browser_available
+
+    ok, why = browser_available()
+    if not ok:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests must run in CI: {why}")
+        pytest.skip(why)
+    b = Browser()
+    yield b
+    b.close()

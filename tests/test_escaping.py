@@ -8,7 +8,6 @@ markup, never breaking the XML or the page).
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import xml.etree.ElementTree as ET
 import zipfile
@@ -19,7 +18,6 @@ import pyogrio
 import pytest
 import yaml
 
-from tests._browser import Browser, browser_available
 from tests.conftest import run_cli, tree_digest
 
 IMG = "<img src=x onerror=alert(1)>"
@@ -183,16 +181,6 @@ def test_html_has_no_live_markup(hostile_run):
     assert "hostile &lt;img src=x onerror=alert(5)&gt;" in (out / "index.html").read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    ok, why = browser_available()
-    if not ok:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tests must run in CI: {why}")
-        pytest.skip(why)
-    b = Browser()
-    yield b
-    b.close()
 
 
 def _clean(run, name):

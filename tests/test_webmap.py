@@ -8,7 +8,6 @@ missing, except in CI (env ``CI`` set) where a missing browser is a failure.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -36,7 +35,7 @@ from geo.webmap._controls import GroupedLayerControl, Legend
 from geo.webmap._layers import feature_collection, hexagon_grid
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _browser import Browser, browser_available, overlay_counts, overlays_on_map
+from _browser import overlay_counts, overlays_on_map
 
 CRS_M = CRS.from_epsg(4544)  # CGCS2000 3-degree GK, CM 105°E (metres)
 EVIL = "<img src=x onerror=alert(1)>"
@@ -416,16 +415,6 @@ def test_atlas_page(written):
 # real browser: headless Debian Chromium, network cut off
 
 
-@pytest.fixture(scope="module")
-def browser():
-    ok, why = browser_available()
-    if not ok:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tests must run in CI: {why}")
-        pytest.skip(why)
-    b = Browser()
-    yield b
-    b.close()
 
 
 EXPECTED = {
