@@ -24,7 +24,7 @@ TARGET_S = 3.0
 
 
 def _results(scale: str):
-    from geo.analysis import balance, collaboration, core_periphery
+    from geo.pipeline import run_analyses
     from geo.layers import load_study
     from geo.settings import load_settings
 
@@ -34,11 +34,7 @@ def _results(scale: str):
     config = cached_sample(scale, seed=0, fmt="gpkg")
     settings = load_settings(config)
     study = load_study(settings)
-    cp = core_periphery.run(study, settings)
-    roles = cp.tables["core_periphery_zones"].set_index("zone_id")["role"]
-    results = {"balance": balance.run(study, settings),
-               "collaboration": collaboration.run(study, settings, core_roles=roles),
-               "core_periphery": cp}
+    results = run_analyses(study, settings)
     return study, results, settings
 
 

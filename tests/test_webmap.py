@@ -567,7 +567,7 @@ def test_tile_requests_are_the_only_outside_requests(browser, fixture_data, tmp_
 
 @pytest.fixture(scope="module")
 def sample_maps(tmp_path_factory):
-    from geo.analysis import balance, collaboration, core_periphery
+    from geo.pipeline import run_analyses
     from geo.layers import load_study
     from geo.sample import write_sample
     from geo.settings import load_settings
@@ -575,11 +575,7 @@ def sample_maps(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sample")
     settings = load_settings(write_sample(folder, scale="small", seed=0))
     study = load_study(settings)
-    cp = core_periphery.run(study, settings)
-    roles = cp.tables["core_periphery_zones"].set_index("zone_id")["role"]
-    results = {"balance": balance.run(study, settings),
-               "collaboration": collaboration.run(study, settings, core_roles=roles),
-               "core_periphery": cp}
+    results = run_analyses(study, settings)
     written = write_maps(folder / "maps", study, results, settings, MANIFEST)
     return study, results, settings, written
 
