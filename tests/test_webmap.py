@@ -692,3 +692,12 @@ def test_inputs_are_not_modified():
         assert list(r.tables) == list(before[k])
         for n, t in r.tables.items():
             pd.testing.assert_frame_equal(t, before[k][n])
+
+
+def test_map_pages_declare_their_language(fixture_data, tmp_path):
+    """Screen readers and fonts pick the right language (CJK glyph shapes for zh)."""
+    study, results = fixture_data
+    for lang, attr in (("zh", "zh-CN"), ("en", "en")):
+        written = write_maps(tmp_path / lang, study, results, make_settings(language=lang), MANIFEST)
+        for name, path in written.items():
+            assert f'<html lang="{attr}">' in path.read_text(encoding="utf-8"), (lang, name)

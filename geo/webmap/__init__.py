@@ -92,7 +92,9 @@ def write_maps(out_dir: Path, study: Study, results: dict[str, AnalysisResult], 
     written: dict[str, Path] = {}
     for name, m in maps.items():
         path = out_dir / f"{name}.html"
-        path.write_text(m.get_root().render(), encoding="utf-8")
+        lang_attr = "zh-CN" if settings.study.language == "zh" else "en"
+        html_text = m.get_root().render().replace("<html>", f'<html lang="{lang_attr}">', 1)
+        path.write_text(html_text, encoding="utf-8")
         log.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
         written[name] = path
     written = {"index": write_atlas(out_dir / "index.html", study, results, settings, manifest,
