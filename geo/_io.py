@@ -115,25 +115,21 @@ def check_writable(target: Path) -> Path:
 
 
 def check_inputs_outside(target: Path, inputs: list[Path]) -> None:
-    """Refuse to run when an input file lies where a run writes its outputs.
+    """Refuse an output folder that holds an input file (or the config) at any depth.
 
-    A run replaces ``index.html``, ``tables/``, ``qgis/`` ... of the output folder; an
-    input stored there could be overwritten by the new outputs.
+    A run replaces the output folder as a whole (carrying over what it did not write), so
+    an input inside it could be overwritten by an output of the same name, and a study
+    folder used as output folder would be copied and swapped under the user's feet.
     """
     target = Path(target).resolve()
-    problems = []
-    for path in dict.fromkeys(Path(p).resolve() for p in inputs):
-        try:
-            rel = Path(path).resolve().relative_to(target)
-        except ValueError:
-            continue
-        if rel.parts and rel.parts[0] in OUTPUT_ENTRIES:
-            problems.append(
-                f"{path}: input file lies inside the output folder ({target / rel.parts[0]}), which "
-                "a run replaces; move the input elsewhere or choose another output folder with -o"
-            )
-    if problems:
-        raise OutputError(problems)
+    inside = [str(path.relative_to(target)) for path in dict.fromkeys(Path(p).resolve() for p in inputs)
+              if target in path.parents]
+    if inside:
+        shown = ", ".join(inside[:5]) + (f" (+{len(inside) - 5} more)" if len(inside) > 5 else "")
+        raise OutputError(
+            f"{target}: {len(inside)} input file(s) lie inside the output folder ({shown}), which a "
+            "run replaces; choose a dedicated output folder with -o (or output.dir in config.yaml)"
+        )
 
 
 @contextmanager

@@ -166,3 +166,13 @@ def test_text_from_config_cannot_forge_error_lines(small_study_copy):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "bad\\nerror: forged" in lines[0], lines
+
+
+def test_study_folder_as_output_is_refused(small_study_copy):
+    root = small_study_copy.parent
+    before = tree_digest(root)
+    done = run_cli("run", "-c", small_study_copy, "-o", root)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "config.yaml" in lines[0] and "inside the output folder" in lines[0]
+    assert tree_digest(root) == before
