@@ -20,7 +20,14 @@ from typing import Any
 
 from geo import __version__
 from geo._errors import ConfigError
-from geo._io import sha256_file, staged_output, write_csv, write_json
+from geo._io import (
+    check_inputs_outside,
+    check_writable,
+    sha256_file,
+    staged_output,
+    write_csv,
+    write_json,
+)
 from geo._types import AnalysisResult, Study
 from geo.settings import Settings
 
@@ -236,8 +243,6 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
     names = ["load layers", *only, "tables", "QGIS package", "maps", "run.json"]
     steps = Steps(names, progress=progress)
     try:
-        from geo._io import check_inputs_outside, check_writable
-
         check_writable(target)  # fail before the (long) analyses, not after
         check_inputs_outside(target, _configured_paths(settings))
         check_map_settings(settings)
