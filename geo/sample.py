@@ -450,6 +450,12 @@ def _largest_overlap(geoms: np.ndarray, districts: gpd.GeoDataFrame) -> np.ndarr
     return best.reindex(np.arange(len(geoms))).to_numpy()
 
 
+
+def _number_repeats(names: np.ndarray) -> np.ndarray:
+    """Second and later uses of a name get a number: 示例X区电子信息产业功能区（2）."""
+    dup = pd.Series(names).groupby(names).cumcount().to_numpy()
+    return np.where(dup > 0, names + "（" + (dup + 1).astype(str) + "）", names)
+
 def _assign_roles(rng: np.random.Generator, chains: np.ndarray, dominant: np.ndarray) -> np.ndarray:
     """Zone roles; every chain holds its role pair (rd + manufacturing or terminal + supporting).
 
@@ -506,8 +512,7 @@ def _zone_attributes(rng: np.random.Generator, zones: gpd.GeoDataFrame, rank: np
     dcode = districts["code"].to_numpy()[best]
     stem = pd.Series(districts["name"].to_numpy()[best]).str.removeprefix("示例").str.removesuffix("区")
     names = ("示例" + stem + pd.Series(chains) + "产业功能区").to_numpy(dtype=object)
-    dup = pd.Series(names).groupby(names).cumcount().to_numpy()
-    names = np.where(dup > 0, names + "（" + (dup + 1).astype(str) + "）", names)
+    names = _number_repeats(names)
 
     # ids in a stable geographic order: by chain order as placed, numbered 1..n
     width = max(3, len(str(n)))
@@ -568,8 +573,7 @@ def _innovation(rng: np.random.Generator, sc: _Scale, new_towns: np.ndarray, zon
     stems = pd.Series(districts["name"].to_numpy()[best]).str.removeprefix("示例").str.removesuffix("区")
     suffix = np.array(["科创街区", "创新街区", "科技港", "创新谷", "智谷"])[np.arange(n) % 5]
     names = ("示例" + stems + pd.Series(suffix)).to_numpy(dtype=object)
-    dup = pd.Series(names).groupby(names).cumcount().to_numpy()
-    names = np.where(dup > 0, names + "（" + (dup + 1).astype(str) + "）", names)
+    names = _number_repeats(names)
     width = max(2, len(str(n)))
     return gpd.GeoDataFrame({
         "id": [f"I{i + 1:0{width}d}" for i in range(n)],
