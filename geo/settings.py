@@ -362,14 +362,13 @@ def settings_from_dict(data: dict[str, Any], *, base_dir: str | Path, source: st
     return _resolve_paths(settings, Path(base_dir).resolve())
 
 
-def load_settings(path: str | Path) -> Settings:
-    """Read and validate ``config.yaml``.
+def read_config(path: str | Path) -> dict[str, Any]:
+    """Read ``config.yaml`` into a plain mapping (not yet validated).
 
     Raises
     ------
     ConfigError
-        The file is missing or unreadable, is not valid YAML (the message gives the
-        line), or has invalid or unknown keys (one problem per key).
+        The file is missing or unreadable, or is not valid YAML (the message gives the line).
     """
     path = Path(path)
     if not path.is_file():
@@ -391,6 +390,49 @@ def load_settings(path: str | Path) -> Settings:
         raise ConfigError(f"{path}: {where}YAML syntax error: {problem}") from None
     if data is None:
         raise ConfigError(f"{path}: config file is empty; it needs at least layers.zones.path")
+    return data
+
+
+def merge_overrides(data: dict[str, Any], overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """``data`` with ``overrides`` merged in, section by section (a new dict; inputs unchanged).
+
+    Examples
+    --------
+    >>> merge_overrides({"balance": {"radius_m": 5000, "radii_m": [3000]}}, {"balance": {"radius_m": 3000}})
+    {'balance': {'radius_m': 3000, 'radii_m': [3000]}}
+    """
+    out = dict(data)
+    for key, value in (overrides or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_overrides(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_settings(path: str | Path, overrides: dict[str, Any] | None = None) -> Settings:
+    """Read and validate ``config.yaml``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The config file; relative paths inside it resolve against its folder.
+    overrides : dict, optional
+        Keys to change, nested like the YAML (``{"balance": {"radius_m": 3000}}``);
+        validated exactly like the file.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing or unreadable, is not valid YAML (the message gives the
+        line), or has invalid or unknown keys (one problem per key).
+    """
+    path = Path(path)
+    data = read_config(path)
+    if overrides:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a mapping of keys (study:, layers:, ...)")
+        data = merge_overrides(data, overrides)
     settings = settings_from_dict(data, base_dir=path.resolve().parent, source=str(path))
     settings.config_path = path.resolve()
     return settings
