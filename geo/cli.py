@@ -178,9 +178,23 @@ def _cmd_validate(args: argparse.Namespace, progress: bool) -> int:
     return 0
 
 
+def _check_sample_target(folder: Path) -> None:
+    """``zoneatlas sample -o DIR`` writes a new study: it never overwrites one, nor a file."""
+    from geo._errors import OutputError
+
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder}: exists and is not a folder; choose a new folder with -o")
+    if folder.is_dir():
+        held = [name for name in ("config.yaml", "layers") if (folder / name).exists()]
+        if held:
+            raise OutputError(f"{folder}: already holds a study ({', '.join(held)}); zoneatlas sample "
+                              "never overwrites one: choose a new or empty folder with -o")
+
+
 def _cmd_sample(args: argparse.Namespace, progress: bool) -> int:
     from geo.sample import write_sample
 
+    _check_sample_target(args.output)
     config = write_sample(args.output, scale=args.scale, seed=args.seed)
     if not args.quiet:
         print(f"wrote a synthetic {args.scale} study: {config}")

@@ -39,7 +39,8 @@ BASEMAPS = ("none", "osm", "carto-light", "tianditu", "amap")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    # inf and nan pass a float field's bounds checks (inf > 0) but poison every result
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
 
 class StudySettings(_Model):
@@ -362,6 +363,48 @@ def settings_from_dict(data: dict[str, Any], *, base_dir: str | Path, source: st
     return _resolve_paths(settings, Path(base_dir).resolve())
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses a key given twice in one mapping: YAML lets the last one
+    win, so a second ``balance:`` pasted at the end would silently drop the first."""
+
+
+def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} appears twice (lines {seen[key]} and {line}); YAML would "
+                f"silently keep only the second: merge the two into one", key_node.start_mark)
+        seen[key] = line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+
+
+def _decode_config(path: Path, raw: bytes) -> str:
+    """The config text; UTF-8 (with or without BOM) only, with a 'save as UTF-8' hint."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) > 1 and b"\x00" in raw[:200]):
+        raise ConfigError(f"{path}: the config file is saved as UTF-16; save it as UTF-8 (in Notepad: "
+                          "Save As → Encoding: UTF-8)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        legacy = ""
+        for encoding in ("gb18030", "big5"):
+            try:
+                raw.decode(encoding)
+                legacy = f" (it looks like {encoding.upper()}: Chinese text saved in a legacy encoding)"
+                break
+            except UnicodeDecodeError:
+                continue
+        raise ConfigError(f"{path}: line {line}: the config file is not UTF-8{legacy}; save it as UTF-8 "
+                          "(in Notepad: Save As → Encoding: UTF-8)") from None
+
+
 def read_config(path: str | Path) -> dict[str, Any]:
     """Read ``config.yaml`` into a plain mapping (not yet validated).
 
@@ -378,11 +421,12 @@ def read_config(path: str | Path) -> dict[str, Any]:
             "or create a sample study with 'zoneatlas sample -o DIR'"
         )
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    text = _decode_config(path, raw)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
