@@ -84,6 +84,10 @@ def test_two_runs_are_identical(small_study, small_run, tmp_path):
     for name in ("zoneatlas.gpkg", "zoneatlas.qgz"):
         a, b = first.output_dir / "qgis" / name, second / "qgis" / name
         assert a.read_bytes() == b.read_bytes(), f"{name} differs between two runs"
+    maps = sorted(p.name for p in first.output_dir.glob("*.html") if p.name != "index.html")
+    assert len(maps) >= 3
+    for name in maps:   # no random element ids: the same data gives the same page
+        assert (first.output_dir / name).read_bytes() == (second / name).read_bytes(), name
     gpkg_a, gpkg_b = first.output_dir / "qgis" / "zoneatlas.gpkg", second / "qgis" / "zoneatlas.gpkg"
     layers_a = [name for name, _ in pyogrio.list_layers(gpkg_a)]
     assert layers_a == [name for name, _ in pyogrio.list_layers(gpkg_b)]
