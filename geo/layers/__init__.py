@@ -38,8 +38,12 @@ Modules
 ``_study``      one vector layer end to end, and :func:`load_study`
 ``_report``     problems, warnings and message helpers shared by all of them
 
-A new vector layer is a :class:`geo.schema.LayerSchema` entry (fields, geometry kinds)
-plus, when it needs one, a checker for its own fields or cross-layer rules.
+Adding a vector layer (roads, commuting, firms ...): a :class:`geo.schema.LayerSchema`
+entry (fields, numeric fields, accepted geometry kinds), its config key in
+``geo.settings.LayersSettings`` and its frame in ``geo._types.Study``. Reading, field
+mapping, value parsing, geometry checks and repairs, CRS and reprojection then apply
+as they are; only checks of its own (e.g. ``role`` in ``_fields``, districts in
+``_districts``) need a small module called from ``_study``.
 """
 
 from __future__ import annotations

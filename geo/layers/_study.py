@@ -183,12 +183,8 @@ def load_study(settings: Settings, *, progress: bool = False) -> Study:
     landuse_cfg = cfg_layers.landuse
     return Study(
         crs=working,
-        zones=frame("zones"),
-        districts=frame("districts"),
-        innovation_districts=frame("innovation_districts"),
-        housing=frame("housing"),
-        population=raster_out.get("population"),
-        landuse=raster_out.get("landuse"),
+        **{name: frame(name) for name in sch.VECTOR_LAYERS},
+        **{name: raster_out.get(name) for name in sch.RASTER_LAYERS},
         landuse_classes=dict(landuse_cfg.classes) if landuse_cfg is not None else {},
         sources=sources,
         warnings=list(report.warnings),

@@ -13,12 +13,14 @@ from pyproj import CRS
 from geo._types import AnalysisResult, Study
 from geo.i18n import label
 from geo.qgis._qml import LayerStyle
+from geo.schema import VECTOR_LAYERS
 
 #: Point layers above this many features are drawn only from 1:100,000 inwards.
 HEAVY_POINTS = 50_000
 
 
-INPUT_LAYERS = ("districts", "zones", "innovation_districts", "housing")
+#: Input layers in write order: every vector layer of the schema.
+INPUT_LAYERS = VECTOR_LAYERS
 ANALYSES = ("balance", "collaboration", "core_periphery")
 
 #: Geometry kind of layers that may be empty (e.g. no pair within reach).
