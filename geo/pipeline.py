@@ -97,7 +97,7 @@ def parse_only(value: str | Iterable[str] | None) -> tuple[str, ...]:
 def check_map_settings(settings: Settings) -> None:
     """Fail early (before the long steps) on a basemap that cannot be drawn, e.g. Tianditu
     without a key; ``zoneatlas validate`` runs the same check."""
-    from geo.webmap._basemaps import resolve_basemap
+    from geo.basemaps import resolve_basemap
 
     resolve_basemap(settings.map, settings.study.language)
 

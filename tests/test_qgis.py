@@ -256,7 +256,7 @@ def _qml(gpkg: Path, layer: str, style: str | None = None) -> ET.Element:
 
 def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
     gpkg, _, study, results, _ = package
-    from geo._qml import rgba
+    from geo.qgis._qml import rgba
 
     # balance_class categories: every class, colour from BALANCE_CLASS_COLORS, English labels
     root = _qml(gpkg, "balance_workplaces")

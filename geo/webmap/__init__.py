@@ -65,8 +65,8 @@ def build_maps(study: Study, results: dict[str, AnalysisResult], settings: Setti
     geo._errors.ConfigError
         A basemap problem (e.g. ``tianditu`` without a key).
     """
+    from geo.basemaps import resolve_basemap
     from geo.webmap._base import MapContext
-    from geo.webmap._basemaps import resolve_basemap
 
     basemap = resolve_basemap(settings.map, settings.study.language)
     ctx = MapContext(study, settings, basemap)
