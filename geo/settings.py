@@ -198,7 +198,8 @@ class CollaborationSettings(_Model):
 class CorePeripherySettings(_Model):
     """``core_periphery:`` growth poles and attachment.
 
-    ``method: share`` takes the top ``core_share`` of zones by score; ``method:
+    ``method: share`` takes the top ``core_share`` of zones by score (at most
+    ``max_cores``); ``method:
     hotspot`` takes significant Getis-Ord Gi* hot spots (distance band
     ``hotspot_band_m``, significance ``hotspot_alpha``) whose score is the highest in
     their band.
@@ -208,6 +209,8 @@ class CorePeripherySettings(_Model):
         default_factory=lambda: {k: 1.0 for k in INDICATORS}
     )
     core_share: Share = 0.2
+    max_cores: Annotated[int, Field(ge=1)] = 15
+    """At most this many cores, whatever ``core_share`` gives: a growth pole is one of a few."""
     attach_max_m: PositiveFloat = 40000.0
     distance_decay: Annotated[float, Field(ge=0)] = 2.0
     method: Literal["share", "hotspot"] = "share"

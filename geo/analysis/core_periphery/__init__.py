@@ -160,6 +160,7 @@ def run(study: Study, settings: Any) -> AnalysisResult:
         hotspot = select_cores_hotspot(
             zones.assign(zone_id=ids), pd.Series(score, index=zones.index), band_m=band_m,
             alpha=cfg.hotspot_alpha, permutations=cfg.permutations, seed=cfg.seed,
+            max_cores=cfg.max_cores,
         )
         is_core = hotspot["core"].to_numpy()
         if hotspot.attrs.get("fallback") and n:
@@ -168,7 +169,7 @@ def run(study: Study, settings: Any) -> AnalysisResult:
                 f"alpha {cfg.hotspot_alpha}); the strongest zone {ids[order[0]]!r} is the only core"
             )
     else:
-        is_core = select_cores_share(pd.Series(score, index=ids), cfg.core_share).to_numpy()
+        is_core = select_cores_share(pd.Series(score, index=ids), cfg.core_share, cfg.max_cores).to_numpy()
 
     core_positions = order[is_core[order]]  # by rank
     att = attach(geoms, zones["chain"].to_numpy(), core_positions, score[core_positions],
@@ -253,6 +254,9 @@ def run(study: Study, settings: Any) -> AnalysisResult:
         "rank_size_slope": _json_float(slope),
         "method": cfg.method,
         "core_share": float(cfg.core_share),
+        "max_cores": int(cfg.max_cores),
+        "cores_capped": bool(cfg.method == "share"
+                             and core_count(n, cfg.core_share) > core_count(n, cfg.core_share, cfg.max_cores)),
         "indicators_used": list(detail.used),
         "indicators_dropped": {k: detail.reasons[k] for k in detail.dropped},
         "indicators_partly_missing": dict(detail.partly_missing),

@@ -117,15 +117,23 @@ def strength_score(
     return d.score, d.used, d.dropped
 
 
-def core_count(n_zones: int, core_share: float) -> int:
-    """Number of cores of the ``share`` method: ``max(1, round_half_up(core_share * n))``.
+def core_count(n_zones: int, core_share: float, max_cores: int | None = None) -> int:
+    """Number of cores of the ``share`` method:
+    ``min(max_cores, max(1, round_half_up(core_share * n)))``.
 
     Halves round up (``0.2 * 12 = 2.4 -> 2``, ``0.25 * 10 = 2.5 -> 3``), never more than
-    ``n_zones``.
+    ``n_zones`` nor ``max_cores`` (a growth pole is one of a few: 0.2 of 2,000 zones
+    would be 400 poles).
+
+    Examples
+    --------
+    >>> core_count(60, 0.2), core_count(2000, 0.2), core_count(2000, 0.2, max_cores=15)
+    (12, 400, 15)
     """
     if n_zones <= 0:
         return 0
-    return int(min(n_zones, max(1, math.floor(core_share * n_zones + 0.5))))
+    count = min(n_zones, max(1, math.floor(core_share * n_zones + 0.5)))
+    return int(count if max_cores is None else min(count, max_cores))
 
 
 def _order(score: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -133,7 +141,7 @@ def _order(score: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return np.lexsort((ids.astype(str), -score))
 
 
-def select_cores_share(score: pd.Series, core_share: float) -> pd.Series:
+def select_cores_share(score: pd.Series, core_share: float, max_cores: int | None = None) -> pd.Series:
     """Cores of the ``share`` method: the top ``core_share`` of zones by score.
 
     Parameters
@@ -143,6 +151,8 @@ def select_cores_share(score: pd.Series, core_share: float) -> pd.Series:
     core_share : float
         Share of zones that become cores, in (0, 1]. The count is
         :func:`core_count` (at least one core).
+    max_cores : int, optional
+        Upper bound of the number of cores.
 
     Returns
     -------
@@ -159,7 +169,7 @@ def select_cores_share(score: pd.Series, core_share: float) -> pd.Series:
     values = score.to_numpy(dtype=float)
     order = _order(values, score.index.to_numpy())
     mask = np.zeros(len(values), dtype=bool)
-    mask[order[: core_count(len(values), core_share)]] = True
+    mask[order[: core_count(len(values), core_share, max_cores)]] = True
     return pd.Series(mask, index=score.index, name="core")
 
 
@@ -171,6 +181,7 @@ def select_cores_hotspot(
     alpha: float = 0.05,
     permutations: int = 999,
     seed: int | None = 0,
+    max_cores: int | None = None,
 ) -> pd.DataFrame:
     """Cores of the ``hotspot`` method: local Getis–Ord Gi* hot spots that lead their band.
 
@@ -200,6 +211,8 @@ def select_cores_hotspot(
         Number of permutations of esda's conditional randomisation.
     seed : int or None
         Seed of the permutations (reproducible results).
+    max_cores : int, optional
+        At most this many cores: the strongest of the band leaders.
 
     Returns
     -------
@@ -253,7 +266,12 @@ def select_cores_hotspot(
         out["gi_z"] = z
         out["gi_p"] = p
         out["hotspot"] = hot
-        out["core"] = hot & leader
+        core = hot & leader
+        if max_cores is not None and core.sum() > max_cores:
+            kept = order[core[order]][:max_cores]   # strongest leaders first
+            core = np.zeros(n, dtype=bool)
+            core[kept] = True
+        out["core"] = core
     if not out["core"].any():
         top = order[0] if n else None
         if top is not None:
