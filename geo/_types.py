@@ -2,7 +2,7 @@
 
 They hold data only; the logic lives in :mod:`geo.layers`, :mod:`geo.analysis` and the
 writers. Every GeoDataFrame in a :class:`Study` is in ``Study.crs`` (projected, metres)
-and carries the canonical field names of DESIGN.md.
+and carries the canonical field names of docs/input-data.md.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """config.yaml -> one validated :class:`Settings` object.
 
-Every key of DESIGN.md has a documented default except ``layers.zones``. Unknown keys
+Every key has a documented default (docs/config.md) except ``layers.zones``. Unknown keys
 are an error naming the key path and the closest valid key. Paths are resolved
 relative to the folder of the config file.
 
@@ -82,7 +82,7 @@ class CRSSettings(_Model):
 class VectorLayerSettings(_Model):
     """One vector input layer.
 
-    ``fields`` maps canonical field names (DESIGN.md) to the user's column names.
+    ``fields`` maps canonical field names (docs/input-data.md) to the user's column names.
     ``crs`` is used only when the file has none. ``encoding`` overrides the file's
     (e.g. ``gbk`` for a Chinese shapefile without .cpg). ``coordinates`` says the data
     was digitised on AMap (``gcj02``) or Baidu (``bd09``); it is converted to WGS84.

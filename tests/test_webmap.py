@@ -43,7 +43,7 @@ X0, Y0 = 500_000.0, 3_400_000.0
 
 
 # ---------------------------------------------------------------------------
-# fixture: a hand-made study and results with the DESIGN.md columns
+# fixture: a hand-made study and results with the documented columns (docs/outputs.md)
 
 
 def _square(cx: float, cy: float, half: float) -> shapely.Polygon:

@@ -49,7 +49,7 @@ def _derive_districts(layer: _Layer, districts: _Layer | None, configured: bool,
         return  # the districts layer failed to load: already reported
     if districts is None:
         if ctx.name != "zones" and not have.all():
-            # optional for innovation districts (DESIGN.md): they still count as workplaces,
+            # optional for innovation districts (docs/input-data.md): they still count as workplaces,
             # only the district totals of the balance analysis leave them out
             report.warn(f"{ctx.at('district_id', col if given else None)} no district for "
                         f"{int((~have).sum())} features and no districts layer configured to derive "

@@ -1,4 +1,4 @@
-"""Cross-district collaboration of industrial functional zones (DESIGN.md ``collaboration``).
+"""Cross-district collaboration of industrial functional zones (docs/analyses.md, section 2).
 
 Zones of one industry chain that lie in different administrative districts are
 candidate partners. This module finds every such pair within

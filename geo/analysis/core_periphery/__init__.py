@@ -5,7 +5,7 @@ zones act as growth poles (*independent poles*); the other zones attach to one o
 as collaborating sites (*collaborative subordinates*) or, when no core is in reach,
 are *isolated*.
 
-Steps (DESIGN.md, "Core–periphery"):
+Steps (docs/analyses.md, section 3):
 
 1. :func:`strength_score` – weighted mean of min–max normalised indicators.
 2. Cores – :func:`select_cores_share` (``method: share``, the top ``core_share`` of
