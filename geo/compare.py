@@ -311,8 +311,6 @@ def summary_indicators(base_manifest: Mapping[str, Any], plan_manifest: Mapping[
     DataFrame
         indicator, base, plan, delta, pct_delta, label.
     """
-    from geo.i18n import label
-
     flat_b: dict[str, float] = {}
     flat_p: dict[str, float] = {}
     for manifest, flat in ((base_manifest, flat_b), (plan_manifest, flat_p)):
@@ -324,9 +322,29 @@ def summary_indicators(base_manifest: Mapping[str, Any], plan_manifest: Mapping[
     delta = p - b
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = np.where(np.isfinite(b) & (b != 0), 100.0 * delta / np.abs(b), np.nan)
-    labels = [" / ".join(label(part, language) for part in n.split(".")) for n in names]
+    labels = [" / ".join(_indicator_label(part, language) for part in n.split(".")) for n in names]
     return pd.DataFrame({"indicator": names, "base": b, "plan": p, "delta": delta, "pct_delta": pct,
                          "label": labels})
+
+
+#: Labels of summary parts whose i18n term names something else (a layer, a field).
+_INDICATOR_LABELS = {
+    "counts": ("要素数量", "Feature counts"), "zones": ("功能区数", "Zones"), "chains": ("产业链数", "Chains"),
+    "innovation_districts": ("创新街区数", "Innovation districts"), "jobs": ("就业岗位总数", "Total jobs"),
+    "districts": ("行政区数", "Districts"), "housing": ("居住要素数", "Housing features"),
+    "pairs_by_type": ("各类协同对数", "Pairs by type"), "balance_classes": ("就业地职住类型", "Workplace balance classes"),
+    "district_balance_classes": ("行政区职住类型", "District balance classes"),
+    "indicators_partly_missing": ("部分缺失的指标", "Indicators partly missing"),
+    "strongest_district_pair": ("协同最强的行政区对", "Strongest district pair"),
+}
+
+
+def _indicator_label(part: str, language: str) -> str:
+    from geo.i18n import label
+
+    if part in _INDICATOR_LABELS:
+        return _INDICATOR_LABELS[part][0 if language == "zh" else 1]
+    return label(part, language)
 
 
 def _flat_config(value: Any, prefix: str = "") -> dict[str, Any]:

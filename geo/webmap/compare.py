@@ -97,10 +97,12 @@ class _Layer:
     legend: str
     show: bool = True
     title_field: str | None = "name"
+    radio: bool = False
 
     def spec(self) -> dict[str, Any]:
         return {"id": self.id, "label": html.escape(self.label), "styles": self.styles, "tooltip": self.tooltip,
-                "legend": self.legend, "show": self.show, "titleField": self.title_field, "count": self.count}
+                "legend": self.legend, "show": self.show, "titleField": self.title_field, "count": self.count,
+                "radio": self.radio}
 
 
 @dataclass
@@ -274,6 +276,14 @@ def _status_styles(base_styles: list[dict]) -> list[dict]:
 
 
 def _delta_layers(result: Comparison, lang: str, display: Display) -> list[_Layer]:
+    """One change layer per analysis (shown one at a time)."""
+    out = _change_layers(result, lang, display)
+    for layer in out:
+        layer.radio = True
+    return out
+
+
+def _change_layers(result: Comparison, lang: str, display: Display) -> list[_Layer]:
     t = TEXT[lang]
     out: list[_Layer] = []
     status_rows = [swatch_row(t["added"], ADDED_COLOR, ADDED_COLOR, weight=3),
@@ -378,7 +388,14 @@ def _fmt(value: Any, pct: bool = False, signed: bool = False) -> str:
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return "—"
     v = float(value)
-    text = f"{v:,.1f}%" if pct else (f"{v:,.0f}" if v.is_integer() and abs(v) < 1e15 else f"{v:,.4g}")
+    if pct:
+        text = f"{v:,.1f}%"
+    elif v.is_integer() or abs(v) >= 1000:
+        text = f"{v:,.0f}"
+    elif abs(v) >= 0.001:
+        text = f"{v:.4g}"
+    else:
+        text = f"{v:.2e}"
     return ("+" + text) if signed and v > 0 else text
 
 
@@ -431,6 +448,10 @@ def render_compare_page(result: Comparison, *, folder: Path | None = None) -> st
                 {"id": "plan", "layers": [x.spec() for x in side["plan"]], "exclusive": False},
                 {"id": "delta", "layers": [x.spec() for x in delta], "exclusive": True}]
         datas = {x.id: x.data for x in (*side["base"], *side["plan"], *delta)}
+        if side["plan"] and side["plan"][0].id == "plan:districts":  # context on the change map
+            ctx = side["plan"][0]
+            maps[2]["layers"].append(dict(ctx.spec(), id="delta:districts", legend=""))
+            datas["delta:districts"] = ctx.data
     else:
         datas = {}
     summary = [{"indicator": r.indicator, "label": r.label, "base": _fmt(r.base), "plan": _fmt(r.plan),
@@ -585,15 +606,16 @@ _JS = r"""
       });
     } else { map.getContainer().classList.add("za-nobasemap"); }
     L.control.scale({imperial: false, maxWidth: 150}).addTo(map);
-    var named = {}, first = true;
+    var radios = {}, checks = {}, first = true;
     spec.layers.forEach(function (ls) {
       var gj = addLayer(map, ls);
-      named[ls.label + " (" + ls.count.toLocaleString(loc()) + ")"] = gj;  // label escaped in Python
-      if (spec.exclusive ? first : ls.show) { gj.addTo(map); }
-      first = false;
+      // label escaped in Python; radio layers: one change map at a time
+      (ls.radio ? radios : checks)[ls.label + " (" + ls.count.toLocaleString(loc()) + ")"] = gj;
+      if (ls.radio ? first : ls.show) { gj.addTo(map); }
+      if (ls.radio) { first = false; }
     });
     if (spec.layers.length) {
-      L.control.layers(spec.exclusive ? named : null, spec.exclusive ? null : named, {collapsed: false}).addTo(map);
+      L.control.layers(radios, checks, {collapsed: false}).addTo(map);
       new Legend(spec.layers).addTo(map);
     }
     ZA.maps[spec.id] = map;
