@@ -11,10 +11,10 @@ The plan changes two things and leaves everything else as it is:
 - **housing**: a new residential development of ``dwellings_total`` dwellings (points on a
   regular grid of 150 m, all with the same number of dwellings) next to the zone with the
   most jobs per resident worker within 5 km, i.e. where housing is scarcest;
-- **zones**: one new industrial functional zone (a regular 16-gon of ``zone_radius_m``) in the
-  chain with the fewest zones, in the district farthest from that chain's zones, at the
-  district's representative point, with a modest number of jobs and the role
-  ``manufacturing``.
+- **zones**: one new industrial functional zone (a regular 16-gon of ``zone_radius_m``, minus
+  any overlap with existing zones) in the chain with the fewest zones, at the representative
+  point of the nearest district that has no zone of that chain yet (a new cross-district
+  partner site), with a modest number of jobs and the role ``manufacturing``.
 
 Districts, innovation districts and the rasters are the study's own (the plan config
 points at them). Everything is fictional, like the sample.
@@ -109,7 +109,10 @@ def plan_layers(zones: gpd.GeoDataFrame, housing: gpd.GeoDataFrame, districts: g
     chain = sorted(counts[counts == counts.min()].index)[0]
     chain_zones = shapely.union_all(zones.geometry.values[(zones[zf["chain"]] == chain).to_numpy()])
     anchors = shapely.point_on_surface(districts.geometry.values)
-    far = int(np.argmax(shapely.distance(anchors, chain_zones)))
+    gap = shapely.distance(anchors, chain_zones)
+    without = ~shapely.intersects(districts.geometry.values, chain_zones)
+    # nearest district without a zone of the chain: a new cross-district partner site
+    far = int(np.argmin(np.where(without, gap, np.inf))) if without.any() else int(np.argmax(gap))
     centre = anchors[far]
     angles = np.linspace(0, 2 * np.pi, 17)[:-1]
     ring = np.column_stack([shapely.get_x(centre) + zone_radius_m * np.cos(angles),

@@ -54,7 +54,7 @@ TEXT = {
            "jhr_down": "职住比下降（趋向居住富余）", "jhr_up": "职住比上升（趋向就业富余）", "jhr_same": "不变",
            "jhr_na": "无法计算", "became_core": "成为极核", "lost_core": "不再是极核",
            "strategy_changed": "策略变化", "core_changed": "所属极核变化", "unchanged": "不变",
-           "pair_changed": "协同对属性变化", "status": "状态", "files": "文件"},
+           "pair_changed": "协同对属性变化", "status": "状态", "files": "文件", "d_housing": "新增 / 删除的居住"},
     "en": {"title": "Baseline vs plan", "base": "Baseline (BASE)", "plan": "Plan (PLAN)", "side": "Side by side",
            "side_note": "Both maps pan and zoom together; layer switches are mirrored.", "delta": "Change maps",
            "delta_note": "Pick the change of one analysis: workplace jobs–housing ratio, pairs gained or lost, "
@@ -75,7 +75,8 @@ TEXT = {
            "jhr_down": "Lower ratio (towards housing-rich)", "jhr_up": "Higher ratio (towards jobs-rich)",
            "jhr_same": "No change", "jhr_na": "Not computable", "became_core": "Became a core",
            "lost_core": "No longer a core", "strategy_changed": "Strategy changed", "core_changed": "Attached core changed",
-           "unchanged": "Unchanged", "pair_changed": "Pair attributes changed", "status": "Status", "files": "Files"},
+           "unchanged": "Unchanged", "pair_changed": "Pair attributes changed", "status": "Status", "files": "Files",
+           "d_housing": "Housing added / removed"},
 }
 
 ADDED_COLOR = "#1a9850"
@@ -137,6 +138,63 @@ def _text_key(frame: pd.DataFrame, key: list[str]) -> pd.Series:
 def _pair_key(frame: pd.DataFrame) -> pd.Series:
     a, b = frame["zone_a"].astype(str), frame["zone_b"].astype(str)
     return pd.Series(np.where(a <= b, a + "\x1f" + b, b + "\x1f" + a), index=frame.index)
+
+
+#: Added or removed housing features drawn on the change map (more: left off, with a log line).
+MAX_HOUSING_CHANGES = 5000
+
+
+def _gpkg_ids(run: RunFolder, layer: str, id_col: str, ids: list[str], columns: list[str]
+              ) -> gpd.GeoDataFrame | None:
+    """Only the features of ``layer`` whose ``id_col`` is in ``ids`` (an SQL filter, not a full read)."""
+    path = run.path / "qgis" / "zoneatlas.gpkg"
+    if not ids or not path.is_file():
+        return None
+    import pyogrio
+
+    quoted = ",".join("'" + str(i).replace("'", "''") + "'" for i in ids)
+    try:
+        frame = pyogrio.read_dataframe(path, layer=layer, columns=columns, where=f'"{id_col}" IN ({quoted})')
+    except Exception as exc:  # an unreadable package: the page still shows the tables
+        log.warning("%s: layer %s not readable (%s); left off compare.html", path, layer, exc)
+        return None
+    return frame if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None else None
+
+
+def _housing_layer(result: Comparison, lang: str, display: Display) -> _Layer | None:
+    """New and removed housing features (e.g. a planned development) as points."""
+    t = TEXT[lang]
+    table = result.tables.get("housing")
+    if table is None or "housing_id" not in table:
+        return None
+    changed = table[table["status"].isin(["added", "removed"])]
+    if not len(changed):
+        return None
+    if len(changed) > MAX_HOUSING_CHANGES:
+        log.info("compare.html: %d added or removed housing features, the first %d drawn", len(changed),
+                 MAX_HOUSING_CHANGES)
+        changed = changed.head(MAX_HOUSING_CHANGES)
+    cols = ["housing_id", "dwellings", "population"]
+    parts = []
+    for run, status in ((result.plan, "added"), (result.base, "removed")):
+        ids = changed.loc[changed["status"] == status, "housing_id"].astype(str).tolist()
+        frame = _gpkg_ids(run, "housing", "housing_id", ids, cols)
+        if frame is not None and len(frame):
+            parts.append(frame.assign(status=status))
+    if not parts:
+        return None
+    g = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
+    g["geometry"] = g.geometry.representative_point()
+    st = [{"radius": 4, "color": ADDED_COLOR, "weight": 1, "fillColor": ADDED_COLOR, "fillOpacity": 0.9},
+          {"radius": 4, "color": REMOVED_COLOR, "weight": 1, "fillColor": "#ffffff", "fillOpacity": 0.9}]
+    idx = (g["status"] == "removed").to_numpy(dtype=int)
+    rows = [swatch_row(t["added"], ADDED_COLOR, ADDED_COLOR), swatch_row(t["removed"], "#ffffff", REMOVED_COLOR)]
+    return _layer(display, "delta:housing", t["d_housing"], g, ["housing_id", "dwellings", "population", "status"],
+                  st, idx, _fields([("housing_id", label("housing_id", lang), "text"),
+                                    ("dwellings", label("dwellings", lang), "int"),
+                                    ("population", label("population", lang), "int"),
+                                    ("status", t["status"], "status")]),
+                  _legend(t["d_housing"], rows), title_field=None, tolerance_m=0.0)
 
 
 def _with_geometry(table: pd.DataFrame, key: list[str], base: gpd.GeoDataFrame | None,
@@ -280,7 +338,8 @@ def _delta_layers(result: Comparison, lang: str, display: Display) -> list[_Laye
     out = _change_layers(result, lang, display)
     for layer in out:
         layer.radio = True
-    return out
+    housing = _housing_layer(result, lang, display)
+    return out + ([housing] if housing is not None else [])
 
 
 def _change_layers(result: Comparison, lang: str, display: Display) -> list[_Layer]:
