@@ -1,0 +1,96 @@
+"""Benchmark of ``zoneatlas compare`` against a plain pandas merge of the same tables.
+
+Usage::
+
+    python benchmarks/compare.py BASE_RUN PLAN_RUN [--repeats 3]
+
+BASE_RUN and PLAN_RUN are finished run folders (e.g. the ``metro`` sample and its plan::
+
+    zoneatlas sample -o /tmp/metro --scale metro
+    python -c "from geo.sample_plan import write_plan; write_plan('/tmp/metro/config.yaml')"
+    zoneatlas run -c /tmp/metro/config.yaml -o /tmp/metro/maps
+    zoneatlas run -c /tmp/metro/config-plan.yaml -o /tmp/metro/maps_plan
+
+). Measured in the same process, median of ``--repeats``:
+
+* ``baseline``: for every table both runs have, ``pd.read_csv`` both, outer ``merge`` on
+  the key with ``indicator=True`` and ``plan − base`` of every numeric column — what a
+  analyst would write by hand (no statuses, no class changes, nothing written);
+* ``compare (compute)``: :func:`geo.compare.compare` without an output folder;
+* ``compare (write)``: the full command, CSVs, compare.json and compare.html written
+  (into a temporary folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from geo.compare import TABLE_KEYS, compare  # noqa: E402
+
+
+def baseline(base: Path, plan: Path) -> int:
+    """Plain pandas: read, outer-merge and subtract every table; returns the rows joined."""
+    rows = 0
+    for path in sorted((base / "tables").glob("*.csv")):
+        other = plan / "tables" / path.name
+        if not other.is_file():
+            continue
+        b = pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
+        p = pd.read_csv(other, encoding="utf-8-sig", low_memory=False)
+        key = list(TABLE_KEYS.get(path.stem, ())) or None
+        if key is None:
+            b, p = b.assign(row=range(len(b))), p.assign(row=range(len(p)))
+            key = ["row"]
+        merged = b.merge(p, on=key, how="outer", suffixes=("_base", "_plan"), indicator=True)
+        for col in b.columns:
+            if col in key or col not in p.columns:
+                continue
+            if pd.api.types.is_numeric_dtype(b[col]) and pd.api.types.is_numeric_dtype(p[col]):
+                merged[f"{col}_delta"] = merged[f"{col}_plan"] - merged[f"{col}_base"]
+        rows += len(merged)
+    return rows
+
+
+def _median(fn, repeats: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("base", type=Path)
+    parser.add_argument("plan", type=Path)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    rows = sum(sum(1 for _ in open(p, "rb")) - 1 for p in (args.base / "tables").glob("*.csv"))
+    print(f"BASE {args.base} ({rows:,} table rows), PLAN {args.plan}")
+    results = {"baseline (pandas merge)": _median(lambda: baseline(args.base, args.plan), args.repeats),
+               "compare (compute)": _median(lambda: compare(args.base, args.plan), args.repeats)}
+    with tempfile.TemporaryDirectory(prefix="zoneatlas-bench-compare-") as tmp:
+        results["compare (write DIR)"] = _median(
+            lambda: compare(args.base, args.plan, Path(tmp) / "cmp"), args.repeats)
+    for name, (median, times) in results.items():
+        print(f"{name:<26} median {median:6.2f} s   runs {', '.join(f'{t:.2f}' for t in times)}")
+    base_s = results["baseline (pandas merge)"][0]
+    print(f"compare (write DIR) / baseline = {results['compare (write DIR)'][0] / base_s:.2f}x; "
+          f"target: ≤ 10 s on two metro runs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
