@@ -141,8 +141,8 @@ def table_key(name: str, base: pd.DataFrame, plan: pd.DataFrame) -> list[str]:
             not f[list(cols)].isna().any(axis=None) and not f.duplicated(list(cols)).any() for f in (base, plan))
 
     known = TABLE_KEYS.get(name)
-    if known is not None and (not known or usable(known)):
-        return list(known)
+    if known is not None and all(c in base.columns and c in plan.columns for c in known):
+        return list(known)  # duplicates, if any, are matched in order by compare_table
     id_cols = [c for c in base.columns if (c.endswith("_id") or c == "id")]
     for cols in [(c,) for c in id_cols] + list(_KEY_CANDIDATES) + [tuple(base.columns[:1])]:
         if cols and usable(cols):
@@ -169,8 +169,34 @@ def _canonical_pairs(frame: pd.DataFrame, key: Sequence[str]) -> pd.DataFrame:
     return out
 
 
+def _key_text(values: pd.Series) -> np.ndarray:
+    """Key values as text (object array), so that 1 and "1" from different readers match."""
+    arr = values.to_numpy(dtype=object)
+    if values.dtype == object and all(isinstance(v, str) for v in arr[:1000]):
+        return arr
+    return np.array(["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in arr],
+                    dtype=object)
+
+
+def _key_index(arrays: list[np.ndarray]) -> pd.Index:
+    if len(arrays) == 1:
+        return pd.Index(arrays[0], dtype=object)
+    return pd.MultiIndex.from_arrays(arrays)
+
+
+def _with_occurrence(index: pd.Index) -> pd.MultiIndex:
+    """``index`` plus the occurrence number of each value (0, 1, … among equal values)."""
+    occurrence = pd.Series(np.zeros(len(index), dtype=np.int64)).groupby(index.to_numpy(), sort=False).cumcount()
+    arrays = [index.get_level_values(i) for i in range(index.nlevels)]
+    return pd.MultiIndex.from_arrays([*arrays, occurrence.to_numpy()])
+
+
 def _numeric(values: pd.Series) -> pd.Series | None:
-    """``values`` (text) as float when every non-empty cell is a number, else None."""
+    """``values`` as float when every non-empty cell is a number (not a boolean), else None."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return None
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return values.astype(float)
     parsed = pd.to_numeric(values, errors="coerce")
     if parsed.isna().sum() != values.isna().sum():
         return None
@@ -190,8 +216,8 @@ def compare_table(base: pd.DataFrame, plan: pd.DataFrame, key: Sequence[str], *,
     Parameters
     ----------
     base, plan : DataFrame
-        The table of each run as text (``object`` columns, missing values NaN), as read
-        from ``tables/<name>.csv``.
+        The table of each run as read by :func:`read_table` (ids as text, missing values
+        NaN). Text columns whose every value is a number count as numeric.
     key : sequence of str
         Join columns; empty: rows are matched by position (column ``row``, from 1).
     unordered : bool
@@ -220,40 +246,43 @@ def compare_table(base: pd.DataFrame, plan: pd.DataFrame, key: Sequence[str], *,
         key = ["row"]
     elif unordered and len(key) == 2:
         base, plan = _canonical_pairs(base, key), _canonical_pairs(plan, key)
-    # duplicate keys (should not happen) are matched in order of occurrence
-    dup = "_occurrence"
-    for frame_name in ("base", "plan"):
-        frame = base if frame_name == "base" else plan
-        if frame.duplicated(key).any():
-            log.debug("duplicate keys %s in the %s table: matched in order", key, frame_name)
-            if dup not in key:
-                key = [*key, dup]
-    if dup in key:
-        base = base.assign(**{dup: base.groupby(key[:-1], sort=False, dropna=False).cumcount()})
-        plan = plan.assign(**{dup: plan.groupby(key[:-1], sort=False, dropna=False).cumcount()})
     columns = [c for c in dict.fromkeys([*base.columns, *plan.columns]) if c not in key]
-    left = base[key].copy()
-    left["_pos_base"] = np.arange(len(base))
-    right = plan[key].copy()
-    right["_pos_plan"] = np.arange(len(plan))
-    for k in key:  # compare keys as text, so 1 and "1" from different readers still match
-        left[k], right[k] = left[k].astype(str), right[k].astype(str)
-    joined = left.merge(right, on=key, how="outer", sort=False)
-    joined = joined.sort_values(["_pos_base", "_pos_plan"], na_position="last", kind="stable")
-    pb, pp = joined.pop("_pos_base").to_numpy(), joined.pop("_pos_plan").to_numpy()
-    in_base, in_plan = ~np.isnan(pb), ~np.isnan(pp)
-    ib, ip = np.where(in_base, pb, 0).astype(np.int64), np.where(in_plan, pp, 0).astype(np.int64)
+    tb = [_key_text(base[k]) for k in key]
+    tp = [_key_text(plan[k]) for k in key]
+    kb, kp = _key_index(tb), _key_index(tp)
+    m = min(len(kb), len(kp))
+    # the common case (a plan appends features): the same ids in the same order, then the rest;
+    # the longer index unique implies the shorter (its prefix) is
+    prefix = all(np.array_equal(a[:m], b[:m]) for a, b in zip(tb, tp))
+    unique = (kp.is_unique if len(kp) >= len(kb) else kb.is_unique) if prefix else (kb.is_unique and kp.is_unique)
+    if not unique:  # should not happen: duplicates are matched in order of occurrence
+        log.debug("duplicate keys %s: matched in order of occurrence", key)
+        kb, kp = _with_occurrence(kb), _with_occurrence(kp)
+        prefix = False
+    # base rows in base order, then the plan's added rows in plan order
+    if prefix:
+        plan_of_base = np.concatenate([np.arange(m), np.full(len(kb) - m, -1)])
+        added = np.arange(m, len(kp))
+    else:
+        plan_of_base = kp.get_indexer(kb)
+        added = np.flatnonzero(~kp.isin(kb))
+    pb = np.concatenate([np.arange(len(kb)), np.full(len(added), -1)])
+    pp = np.concatenate([plan_of_base, added])
+    in_base, in_plan = pb >= 0, pp >= 0
+    ib, ip = np.where(in_base, pb, 0), np.where(in_plan, pp, 0)
+    key_values = {k: np.where(in_base, tb[i][ib] if len(base) else "", tp[i][ip] if len(plan) else "")
+                  for i, k in enumerate(key)}
     both = in_base & in_plan
 
     def side(frame: pd.DataFrame, col: str, idx: np.ndarray, present: np.ndarray) -> pd.Series:
-        if col not in frame.columns:
+        """The column's value for each joined row (NaN where the row is not in this run)."""
+        if col not in frame.columns or not len(frame):
             return pd.Series(np.full(len(idx), np.nan, dtype=object))
-        values = frame[col].to_numpy(dtype=object)[idx] if len(frame) else np.full(len(idx), np.nan, dtype=object)
-        values = np.where(present, values, np.nan)
-        return pd.Series(values, dtype=object)
+        values = frame[col].take(idx).reset_index(drop=True)  # keeps the dtype: no boxing
+        return values if present.all() else values.where(pd.Series(present))
 
-    out: dict[str, Any] = {k: joined[k].to_numpy() for k in key if k != dup}
-    changed = np.zeros(len(joined), dtype=bool)
+    out: dict[str, Any] = {k: v.astype(object) for k, v in key_values.items()}
+    changed = np.zeros(len(pb), dtype=bool)
     for col in columns:
         b, p = side(base, col, ib, in_base), side(plan, col, ip, in_plan)
         nb = None if _is_id_column(col, key) else _numeric(b)
@@ -267,11 +296,12 @@ def compare_table(base: pd.DataFrame, plan: pd.DataFrame, key: Sequence[str], *,
             differs = ~_same_text(b, p)
             flag = pd.array(differs, dtype="boolean")
             flag[~both] = pd.NA
-            out[f"{col}_base"], out[f"{col}_plan"], out[f"{col}_changed"] = b.to_numpy(), p.to_numpy(), flag
+            out[f"{col}_base"], out[f"{col}_plan"] = b.to_numpy(dtype=object), p.to_numpy(dtype=object)
+            out[f"{col}_changed"] = flag
         changed |= both & differs
     status = np.where(~in_plan, "removed", np.where(~in_base, "added", np.where(changed, "changed", "same")))
     result = pd.DataFrame(out)
-    result.insert(len([k for k in key if k != dup]), "status", status)
+    result.insert(len(key), "status", status)
     return result
 
 
@@ -387,8 +417,15 @@ def config_differences(base_manifest: Mapping[str, Any], plan_manifest: Mapping[
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """A ``tables/<name>.csv`` as text: every column ``object``, empty cells NaN."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    """A ``tables/<name>.csv`` as written: ids and text as text, numbers parsed, empty cells NaN.
+
+    Only empty cells are missing (a name such as ``NA`` stays text); id columns
+    (``*_id``, ``zone_a``, …) are always text, so ``007`` stays ``007``.
+    """
+    header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+    text = {c: object for c in header if _is_id_column(str(c), ())}
+    return pd.read_csv(path, dtype=text, keep_default_na=False, na_values=[""], encoding="utf-8-sig",
+                       low_memory=False)
 
 
 def _is_config(path: Path) -> bool:

@@ -11,6 +11,7 @@ the page text goes through Jinja2 autoescaping. Geometries come from each run's
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import logging
@@ -113,31 +114,39 @@ class _MapSpec:
     exclusive: bool = False
 
 
-def _gpkg_layer(run: RunFolder, layer: str, columns: list[str]) -> gpd.GeoDataFrame | None:
-    path = run.path / "qgis" / "zoneatlas.gpkg"
-    if not path.is_file():
-        return None
+#: Columns read from each run's GeoPackage layer (one read per run and layer per page).
+_LAYER_COLUMNS = {
+    "districts": ["district_id", "name"],
+    "zones": ["zone_id", "name"],
+    "core_periphery_zones": ["zone_id", "name", "chain", "role", "strategy", "score", "core_id"],
+    "balance_workplaces": ["workplace_id", "name", "kind", "jobs", "workers", "jhr", "balance_class"],
+    "collaboration_pairs": ["zone_a", "zone_b", "name_a", "name_b", "chain", "pair_type", "distance_m",
+                            "recommended"],
+}
+
+
+@functools.lru_cache(maxsize=16)
+def _read_layer(path: str, layer: str, mtime_ns: int) -> gpd.GeoDataFrame | None:
     import pyogrio
 
     try:
-        names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
-        if layer not in names:
+        if layer not in {str(n) for n in pyogrio.list_layers(path)[:, 0]}:
             return None
         fields = set(pyogrio.read_info(path, layer=layer)["fields"])
-        frame = pyogrio.read_dataframe(path, layer=layer, columns=[c for c in columns if c in fields])
+        frame = pyogrio.read_dataframe(path, layer=layer,
+                                       columns=[c for c in _LAYER_COLUMNS[layer] if c in fields])
     except Exception as exc:  # an unreadable package: the page still shows the tables
         log.warning("%s: layer %s not readable (%s); left off compare.html", path, layer, exc)
         return None
     return frame if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None else None
 
 
-def _text_key(frame: pd.DataFrame, key: list[str]) -> pd.Series:
-    return frame[key].astype(str).agg("\x1f".join, axis=1) if len(key) > 1 else frame[key[0]].astype(str)
-
-
-def _pair_key(frame: pd.DataFrame) -> pd.Series:
-    a, b = frame["zone_a"].astype(str), frame["zone_b"].astype(str)
-    return pd.Series(np.where(a <= b, a + "\x1f" + b, b + "\x1f" + a), index=frame.index)
+def _gpkg_layer(run: RunFolder, layer: str, columns: list[str] | None = None) -> gpd.GeoDataFrame | None:
+    """A layer of the run's ``qgis/zoneatlas.gpkg`` (read once per page; do not modify it)."""
+    path = run.path / "qgis" / "zoneatlas.gpkg"
+    if not path.is_file():
+        return None
+    return _read_layer(str(path), layer, path.stat().st_mtime_ns)
 
 
 #: Added or removed housing features drawn on the change map (more: left off, with a log line).
@@ -195,6 +204,15 @@ def _housing_layer(result: Comparison, lang: str, display: Display) -> _Layer | 
                                     ("population", label("population", lang), "int"),
                                     ("status", t["status"], "status")]),
                   _legend(t["d_housing"], rows), title_field=None, tolerance_m=0.0)
+
+
+def _text_key(frame: pd.DataFrame, key: list[str]) -> pd.Series:
+    return frame[key].astype(str).agg("\x1f".join, axis=1) if len(key) > 1 else frame[key[0]].astype(str)
+
+
+def _pair_key(frame: pd.DataFrame) -> pd.Series:
+    a, b = frame["zone_a"].astype(str), frame["zone_b"].astype(str)
+    return pd.Series(np.where(a <= b, a + "\x1f" + b, b + "\x1f" + a), index=frame.index)
 
 
 def _with_geometry(table: pd.DataFrame, key: list[str], base: gpd.GeoDataFrame | None,
@@ -295,6 +313,8 @@ def _side_layers(run: RunFolder, side: str, lang: str, display: Display) -> list
                           _legend(f"{t['jhr_layer']} ({label('jhr', lang)})", rows), show=False))
     p = _gpkg_layer(run, "collaboration_pairs", ["zone_a", "zone_b", "name_a", "name_b", "chain", "pair_type",
                                                  "distance_m", "recommended"])
+    if p is not None and "recommended" in p:  # as on collaboration.html: the recommended pairs
+        p = p[p["recommended"].fillna(False).astype(bool).to_numpy()]
     if p is not None and len(p) and "pair_type" in p:
         st, idx = _categorical(p["pair_type"], styles.PAIR_TYPE_COLORS, line=True)
         rows = [line_row(label(k, lang), c, 3) for k, c in styles.PAIR_TYPE_COLORS.items()]
@@ -380,7 +400,14 @@ def _change_layers(result: Comparison, lang: str, display: Display) -> list[_Lay
     pairs = result.tables.get("collaboration_pairs")
     if pairs is not None and len(pairs):
         cols = ["zone_a", "zone_b"]
-        g = _with_geometry(pairs, cols, _gpkg_layer(result.base, "collaboration_pairs", cols),
+        # every pair gained, lost or changed; of the others the recommended ones (context)
+        keep = pairs["status"].to_numpy() != "same"
+        for col in ("recommended_base", "recommended_plan"):
+            if col in pairs:
+                keep |= pairs[col].astype(str).isin(["True", "true", "1"]).to_numpy()
+        if "recommended_base" not in pairs:
+            keep[:] = True
+        g = _with_geometry(pairs[keep], cols, _gpkg_layer(result.base, "collaboration_pairs", cols),
                            _gpkg_layer(result.plan, "collaboration_pairs", cols), pairs=True)
         if g is not None and len(g):
             order = {"same": 0, "changed": 1, "added": 2, "removed": 3}
@@ -549,7 +576,10 @@ def render_compare_page(result: Comparison, *, folder: Path | None = None) -> st
 def write_compare_page(path: Path, result: Comparison) -> Path:
     """Write compare.html to ``path``."""
     path = Path(path)
-    path.write_text(render_compare_page(result, folder=path.parent), encoding="utf-8")
+    try:
+        path.write_text(render_compare_page(result, folder=path.parent), encoding="utf-8")
+    finally:
+        _read_layer.cache_clear()  # the runs' layers are not kept in memory
     return path
 
 
