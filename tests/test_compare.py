@@ -365,3 +365,35 @@ def test_compare_page_in_headless_chromium(plan_compare, browser):
         rows = page.locator("table.summary tr").count()
         assert rows > 20
         assert run.console_errors == [] and run.page_errors == []
+
+
+def test_compare_table_row_order_and_duplicates_do_not_change_the_answer():
+    rng = np.random.default_rng(7)
+    ids = [f"H{i:04d}" for i in range(300)]
+    base = pd.DataFrame({"housing_id": ids, "dwellings": rng.integers(0, 50, 300).astype(float)})
+    plan = pd.concat([base.iloc[10:], pd.DataFrame({"housing_id": ["N1", "N2"], "dwellings": [5.0, 6.0]})])
+    plan.loc[plan["housing_id"] == "H0100", "dwellings"] += 3
+    appended = compare_table(base, plan.reset_index(drop=True), ["housing_id"])
+    shuffled = compare_table(base, plan.sample(frac=1, random_state=1).reset_index(drop=True), ["housing_id"])
+    for out in (appended, shuffled):
+        status = dict(zip(out["housing_id"], out["status"]))
+        assert {k for k, v in status.items() if v == "removed"} == set(ids[:10])
+        assert {k for k, v in status.items() if v == "added"} == {"N1", "N2"}
+        assert {k for k, v in status.items() if v == "changed"} == {"H0100"}
+        assert out.loc[out["housing_id"] == "H0100", "dwellings_delta"].item() == 3
+    assert list(appended["housing_id"][:300]) == ids == list(shuffled["housing_id"][:300]), "base order first"
+    # duplicated keys (not written by zoneatlas) are matched in order of occurrence
+    dup_b = pd.DataFrame({"chain": ["a", "a", "b"], "n": [1.0, 2.0, 3.0]})
+    dup_p = pd.DataFrame({"chain": ["a", "b", "a"], "n": [1.0, 3.0, 5.0]})
+    out = compare_table(dup_b, dup_p, ["chain"])
+    assert list(out["status"]) == ["same", "changed", "same"] and list(out["n_delta"]) == [0.0, 3.0, 0.0]
+
+
+def test_unknown_table_key_from_its_columns():
+    from geo.compare import table_key
+
+    b = pd.DataFrame({"label": ["x", "x"], "firm_id": ["F1", "F2"], "v": [1, 2]})
+    assert table_key("firms_new_analysis", b, b) == ["firm_id"]
+    assert table_key("zones", b.rename(columns={"firm_id": "zone_id"}), b.rename(columns={"firm_id": "zone_id"})) == ["zone_id"]
+    single = pd.DataFrame({"n_cores": [3], "gini": [0.5]})
+    assert table_key("something_summary", single, single) == ["n_cores"]  # first column, unique in both
