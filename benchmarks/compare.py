@@ -11,7 +11,8 @@ BASE_RUN and PLAN_RUN are finished run folders (e.g. the ``metro`` sample and it
     zoneatlas run -c /tmp/metro/config.yaml -o /tmp/metro/maps
     zoneatlas run -c /tmp/metro/config-plan.yaml -o /tmp/metro/maps_plan
 
-). Measured in the same process, median of ``--repeats``:
+). Measured in the same process, median of ``--repeats``, as wall time and as CPU time of the
+process (on a shared machine the CPU time is the load-independent figure):
 
 * ``baseline``: for every table both runs have, ``pd.read_csv`` both, outer ``merge`` on
   the key with ``indicator=True`` and ``plan − base`` of every numeric column — what a
@@ -56,19 +57,23 @@ def baseline(base: Path, plan: Path) -> int:
         for col in b.columns:
             if col in key or col not in p.columns:
                 continue
-            if pd.api.types.is_numeric_dtype(b[col]) and pd.api.types.is_numeric_dtype(p[col]):
+            numeric = [pd.api.types.is_numeric_dtype(f[col]) and not pd.api.types.is_bool_dtype(f[col]) for f in (b, p)]
+            if all(numeric):
                 merged[f"{col}_delta"] = merged[f"{col}_plan"] - merged[f"{col}_base"]
         rows += len(merged)
     return rows
 
 
-def _median(fn, repeats: int) -> tuple[float, list[float]]:
-    times = []
+def _median(fn, repeats: int) -> tuple[float, list[float], float]:
+    """Median wall time, every wall time, and the median CPU time of this process (the
+    machine may be shared: CPU time is the number that does not depend on its load)."""
+    times, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times), times
+        cpu.append(time.process_time() - c0)
+    return statistics.median(times), times, statistics.median(cpu)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="zoneatlas-bench-compare-") as tmp:
         results["compare (write DIR)"] = _median(
             lambda: compare(args.base, args.plan, Path(tmp) / "cmp"), args.repeats)
-    for name, (median, times) in results.items():
-        print(f"{name:<26} median {median:6.2f} s   runs {', '.join(f'{t:.2f}' for t in times)}")
+    for name, (median, times, cpu) in results.items():
+        print(f"{name:<26} median {median:6.2f} s wall, {cpu:6.2f} s CPU   runs {', '.join(f'{t:.2f}' for t in times)}")
     base_s = results["baseline (pandas merge)"][0]
     print(f"compare (write DIR) / baseline = {results['compare (write DIR)'][0] / base_s:.2f}x; "
           f"target: ≤ 10 s on two metro runs")
