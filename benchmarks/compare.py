@@ -17,7 +17,7 @@ process (on a shared machine the CPU time is the load-independent figure):
 * ``baseline``: for every table both runs have, ``pd.read_csv`` both, outer ``merge`` on
   the key with ``indicator=True`` and ``plan − base`` of every numeric column — what a
   analyst would write by hand (no statuses, no class changes, nothing written);
-* ``compare (compute)``: :func:`geo.compare.compare` without an output folder;
+* ``compare (compute)``: :func:`geo.comparison.compare` without an output folder;
 * ``compare (write)``: the full command, CSVs, compare.json and compare.html written
   (into a temporary folder).
 """
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from geo.compare import TABLE_KEYS, compare  # noqa: E402
+from geo.comparison import TABLE_KEYS, compare
 
 
 def baseline(base: Path, plan: Path) -> int:
@@ -82,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("plan", type=Path)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    rows = sum(sum(1 for _ in open(p, "rb")) - 1 for p in (args.base / "tables").glob("*.csv"))
+    rows = 0
+    for path in (args.base / "tables").glob("*.csv"):
+        with open(path, "rb") as handle:
+            rows += sum(1 for _ in handle) - 1
     print(f"BASE {args.base} ({rows:,} table rows), PLAN {args.plan}")
     results = {"baseline (pandas merge)": _median(lambda: baseline(args.base, args.plan), args.repeats),
                "compare (compute)": _median(lambda: compare(args.base, args.plan), args.repeats)}

@@ -148,7 +148,7 @@ def _cmd_sample(args: argparse.Namespace, progress: bool) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace, progress: bool) -> int:
-    from geo.compare import compare
+    from geo.comparison import compare
 
     result = compare(args.base, args.plan, args.output, allow_parameter_changes=args.allow_parameter_changes,
                      progress=progress)

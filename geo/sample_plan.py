@@ -23,6 +23,7 @@ points at them). Everything is fictional, like the sample.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 from pathlib import Path
@@ -71,7 +72,6 @@ def plan_layers(zones: gpd.GeoDataFrame, housing: gpd.GeoDataFrame, districts: g
     """
     zf, hf, df = zone_fields, housing_fields, district_fields
     # where housing is scarcest: jobs per dwelling within 5 km of each zone (plain sums)
-    hx = shapely.get_coordinates(housing.geometry.values)
     tree = shapely.STRtree(housing.geometry.values)
     zi, hi = tree.query(zones.geometry.values, predicate="dwithin", distance=5000.0)
     dwellings = np.bincount(zi, weights=housing[hf["dwellings"]].to_numpy(dtype=float)[hi], minlength=len(zones))
@@ -79,8 +79,8 @@ def plan_layers(zones: gpd.GeoDataFrame, housing: gpd.GeoDataFrame, districts: g
     target = zones.geometry.values[int(np.argmax(ratio))]
     # the development: a square grid of 150 m beside the zone, inside the districts, outside every zone
     per_point = 150
-    n = max(1, int(round(dwellings_total / per_point)))
-    side = int(np.ceil(np.sqrt(n)))
+    n = max(1, round(dwellings_total / per_point))
+    side = math.ceil(math.sqrt(n))
     span = (side - 1) * 150.0
     minx, miny, maxx, maxy = shapely.bounds(target)
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
@@ -106,7 +106,7 @@ def plan_layers(zones: gpd.GeoDataFrame, housing: gpd.GeoDataFrame, districts: g
                                    geometry=pts, crs=housing.crs)
     # the new zone: chain with the fewest zones, district farthest from that chain's zones
     counts = zones[zf["chain"]].value_counts()
-    chain = sorted(counts[counts == counts.min()].index)[0]
+    chain = min(counts[counts == counts.min()].index)
     chain_zones = shapely.union_all(zones.geometry.values[(zones[zf["chain"]] == chain).to_numpy()])
     anchors = shapely.point_on_surface(districts.geometry.values)
     gap = shapely.distance(anchors, chain_zones)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from geo._errors import ConfigError, InputError, ZoneAtlasError
-from geo.compare import compare, compare_table
+from geo.comparison import compare, compare_table
 from tests.conftest import run_cli, tree_digest
 
 
@@ -390,10 +390,26 @@ def test_compare_table_row_order_and_duplicates_do_not_change_the_answer():
 
 
 def test_unknown_table_key_from_its_columns():
-    from geo.compare import table_key
+    from geo.comparison import table_key
 
     b = pd.DataFrame({"label": ["x", "x"], "firm_id": ["F1", "F2"], "v": [1, 2]})
     assert table_key("firms_new_analysis", b, b) == ["firm_id"]
     assert table_key("zones", b.rename(columns={"firm_id": "zone_id"}), b.rename(columns={"firm_id": "zone_id"})) == ["zone_id"]
     single = pd.DataFrame({"n_cores": [3], "gini": [0.5]})
     assert table_key("something_summary", single, single) == ["n_cores"]  # first column, unique in both
+
+
+@pytest.mark.browser
+def test_compare_page_without_geopackages_shows_the_tables(small_run, tmp_path, browser):
+    run_dir = small_run[1].output_dir
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder in (a, b):
+        shutil.copytree(run_dir, folder, ignore=shutil.ignore_patterns("qgis"))
+    compare(a, b, tmp_path / "cmp")
+    with browser.open(tmp_path / "cmp" / "compare.html") as run:
+        page = run.page
+        assert run.console_errors == [] and run.page_errors == [] and run.blocked == []
+        assert page.evaluate("Object.keys(window.zoneatlas.maps).length") == 0
+        assert page.locator("#map-base").count() == 0
+        assert "qgis/zoneatlas.gpkg" in page.locator("#side-by-side").inner_text()
+        assert page.locator("table.summary tr").count() > 20
