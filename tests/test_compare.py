@@ -413,3 +413,26 @@ def test_compare_page_without_geopackages_shows_the_tables(small_run, tmp_path, 
         assert page.locator("#map-base").count() == 0
         assert "qgis/zoneatlas.gpkg" in page.locator("#side-by-side").inner_text()
         assert page.locator("table.summary tr").count() > 20
+
+
+def test_bundled_plan_scenario_is_comparable_with_the_sample():
+    """config-plan.yaml: the sample's parameters; plan.gpkg: the sample plus one zone and new housing."""
+    import pyogrio
+
+    from geo.comparison import config_differences
+    from geo.settings import load_settings
+    from tests.conftest import ROOT
+
+    today, plan = load_settings(ROOT / "config.yaml"), load_settings(ROOT / "config-plan.yaml")
+    analysis, every = config_differences({"parameters": today.as_config()}, {"parameters": plan.as_config()})
+    assert analysis == []
+    assert {d["key"] for d in every} == {"study.name", "layers.zones.path", "layers.housing.path", "output.dir"}
+    assert plan.output.dir.name == "maps_plan"
+    for layer, key, added in (("zones", "id", 1), ("housing", "id", None)):
+        base = pyogrio.read_dataframe(ROOT / "layers" / "sample.gpkg", layer=layer, read_geometry=False)
+        new = pyogrio.read_dataframe(ROOT / "layers" / "plan" / "plan.gpkg", layer=layer, read_geometry=False)
+        assert set(base[key]) <= set(new[key]), f"the plan keeps every {layer} feature"
+        extra = len(set(new[key]) - set(base[key]))
+        assert extra == added if added is not None else extra > 0
+        kept = new[new[key].isin(base[key])].set_index(key).sort_index()
+        pd.testing.assert_frame_equal(kept, base.set_index(key).sort_index(), check_dtype=False)
