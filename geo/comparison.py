@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -194,6 +195,9 @@ def _check_paths(base: Path, plan: Path, output_dir: Path | None) -> None:
         problems.append(f"BASE and PLAN are the same path ({rb}); give two different runs or configs")
     if output_dir is not None:
         target = Path(output_dir).resolve()
+        if (target / "run.json").is_file() and target not in (rb, rp):
+            problems.append(f"-o {target}: the output folder holds a zoneatlas run (run.json), which compare "
+                            "would replace; choose another output folder")
         for role, run in (("BASE", rb), ("PLAN", rp)):
             folder = run.parent if _is_config(run) else run
             if _is_config(run):
@@ -222,6 +226,8 @@ def _run_config(config: Path, out: Path, role: str, progress: bool) -> RunFolder
 
 def _check_configs(base: Path, plan: Path, output_dir: Path | None, allow: bool) -> None:
     """Before running configs: refuse differing parameters and inputs inside the output folder."""
+    if not (_is_config(base) or _is_config(plan)):
+        return
     from geo.pipeline import _configured_paths
     from geo.settings import load_settings
 
@@ -305,6 +311,7 @@ def compare(base: str | Path, plan: str | Path, output_dir: str | Path | None = 
 
     with staged_output(target) as staging:
         result = _compare_into(base, plan, staging, staging, allow_parameter_changes, progress)
+    _remove_stale(target, result.manifest["outputs"])
     result.output_dir = target
     for run, sub in ((result.base, "base"), (result.plan, "plan")):
         if run.config is not None:  # the run now lives in the output folder
@@ -312,6 +319,24 @@ def compare(base: str | Path, plan: str | Path, output_dir: str | Path | None = 
             run.tables = {n: target / sub / "tables" / p.name for n, p in run.tables.items()}
     log.info("wrote %s", target)
     return result
+
+
+def _remove_stale(target: Path, outputs: list[str]) -> None:
+    """Remove what an earlier comparison wrote into ``target`` and this one did not.
+
+    The staged swap keeps files it does not know (a user's notes); outputs of an earlier
+    comparison that this one did not write (``tables/compare_<table>.csv`` of a table the
+    runs no longer have, ``base/`` or ``plan/`` runs of earlier config inputs) would be
+    mistaken for current results, so they go.
+    """
+    written = set(outputs)
+    for path in (target / "tables").glob("compare_*.csv"):
+        if f"tables/{path.name}" not in written:
+            path.unlink()
+    for sub in ("base", "plan"):
+        folder = target / sub
+        if (folder / "run.json").is_file() and not any(o.startswith(f"{sub}/") for o in written):
+            shutil.rmtree(folder)
 
 
 def _compare_into(base: Path, plan: Path, staging: Path | None, scratch: Path, allow: bool,

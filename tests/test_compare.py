@@ -436,3 +436,33 @@ def test_bundled_plan_scenario_is_comparable_with_the_sample():
         assert extra == added if added is not None else extra > 0
         kept = new[new[key].isin(base[key])].set_index(key).sort_index()
         pd.testing.assert_frame_equal(kept, base.set_index(key).sort_index(), check_dtype=False)
+
+
+def test_rerun_keeps_user_files_and_drops_stale_outputs(small_run, tmp_path):
+    run_dir = small_run[1].output_dir
+    twin = tmp_path / "twin"
+    shutil.copytree(run_dir, twin)
+    out = tmp_path / "cmp"
+    compare(run_dir, twin, out)
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    (out / "tables" / "compare_old_table.csv").write_text("stale", encoding="utf-8")
+    (out / "base").mkdir()
+    (out / "base" / "run.json").write_text("{}", encoding="utf-8")  # a run of an earlier config input
+    compare(run_dir, twin, out)
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert not (out / "tables" / "compare_old_table.csv").exists()
+    assert not (out / "base").exists()
+    listed = json.loads((out / "compare.json").read_text(encoding="utf-8"))["outputs"]
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.name != "notes.txt") \
+        == sorted(listed)
+
+
+def test_refuses_an_output_folder_that_is_another_run(small_run, tmp_path):
+    run_dir = small_run[1].output_dir
+    twin, third = tmp_path / "twin", tmp_path / "third"
+    shutil.copytree(run_dir, twin)
+    shutil.copytree(run_dir, third)
+    before = tree_digest(third)
+    line, = _refused(tmp_path, run_dir, twin, "-o", third)
+    assert "holds a zoneatlas run" in line
+    assert tree_digest(third) == before

@@ -502,12 +502,14 @@ def _relative(folder: Path | None, run: RunFolder, sub: str) -> str | None:
 
 
 def _basemap(result: Comparison, lang: str) -> tuple[list[dict], bool]:
+    map_config = (result.base.manifest.get("parameters") or {}).get("map") or {"basemap": "none"}
+    if map_config.get("basemap") == "none":
+        return [], False
     from geo.settings import MapSettings
     from geo.webmap._basemaps import resolve_basemap
 
     try:
-        settings = MapSettings.model_validate((result.base.manifest.get("parameters") or {}).get("map") or
-                                              {"basemap": "none"})
+        settings = MapSettings.model_validate(map_config)
         bm = resolve_basemap(settings, lang)
     except (ZoneAtlasError, ValueError) as exc:  # basemap trouble must not lose the comparison
         log.warning("compare.html: basemap of the BASE run not usable (%s); drawn without", exc)
