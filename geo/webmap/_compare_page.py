@@ -184,7 +184,7 @@ PAGE = """<!DOCTYPE html>
 <body>
 <header>
 <h1>{{ study }} — {{ t.title }}</h1>
-<div class="sub">{{ t.base }}: {{ base_path }}{% if plan_study and plan_study != study %} ({{ plan_study }}){% endif %}<br>{{ t.plan }}: {{ plan_path }}</div>
+<div class="sub">{{ t.base }}: {{ base_path }}<br>{{ t.plan }}: {{ plan_path }}{% if plan_study and plan_study != study %} ({{ plan_study }}){% endif %}</div>
 </header>
 <main>
 {% if refused %}<section class="warn" id="parameter-differences"><h2>{{ t.config }}</h2><p class="note">{{ t.refused_note }}</p>
