@@ -64,8 +64,8 @@ TEXT = {
            "delta_note": "Pick the change of one analysis: workplace jobs–housing ratio, pairs gained or lost, "
                          "zones whose core or strategy changed.",
            "summary": "Headline indicators", "indicator": "Indicator", "delta_col": "Change", "pct": "Change %",
-           "tables": "Changes per result table", "table": "Table", "key": "Join key", "same": "same",
-           "changed": "changed", "added": "added", "removed": "removed", "config": "What differs between the configs",
+           "tables": "Changes per result table", "table": "Table", "key": "Join key", "same": "Same",
+           "changed": "Changed", "added": "Added", "removed": "Removed", "config": "What differs between the configs",
            "param": "Config entry", "kind": "Kind", "analysis_param": "analysis parameter",
            "input_param": "input / display", "no_diff": "The configs are identical.",
            "refused_note": "These analysis parameters differ (compared with --allow-parameter-changes): the "
