@@ -207,7 +207,10 @@ def compare_table(base: pd.DataFrame, plan: pd.DataFrame, key: Sequence[str], *,
         values = frame[col].take(idx).reset_index(drop=True)  # keeps the dtype: no boxing
         return values if present.all() else values.where(pd.Series(present))
 
-    out: dict[str, Any] = {k: v.astype(object) for k, v in key_values.items()}
+    def text(values: np.ndarray) -> pd.Series:  # object dtype: no conversion to (and back from) arrow strings
+        return pd.Series(values, dtype=object, copy=False)
+
+    out: dict[str, Any] = {k: text(v) for k, v in key_values.items()}
     changed = np.zeros(len(pb), dtype=bool)
     for col in columns:
         b, p = side(base, col, ib, in_base), side(plan, col, ip, in_plan)
@@ -222,12 +225,12 @@ def compare_table(base: pd.DataFrame, plan: pd.DataFrame, key: Sequence[str], *,
             differs = ~_same_text(b, p)
             flag = pd.array(differs, dtype="boolean")
             flag[~both] = pd.NA
-            out[f"{col}_base"], out[f"{col}_plan"] = b.to_numpy(dtype=object), p.to_numpy(dtype=object)
+            out[f"{col}_base"], out[f"{col}_plan"] = text(b.to_numpy(dtype=object)), text(p.to_numpy(dtype=object))
             out[f"{col}_changed"] = flag
         changed |= both & differs
     status = np.where(~in_plan, "removed", np.where(~in_base, "added", np.where(changed, "changed", "same")))
     result = pd.DataFrame(out)
-    result.insert(len(key), "status", status)
+    result.insert(len(key), "status", text(status.astype(object)))
     return result
 
 

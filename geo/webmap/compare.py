@@ -152,6 +152,28 @@ def _gpkg_layer(run: RunFolder, layer: str, columns: list[str] | None = None) ->
     return _read_layer(str(path), layer, path.stat().st_mtime_ns)
 
 
+#: Simplification tolerance (metres) of each drawn layer.
+_TOLERANCE_M = {"districts": 20.0}
+
+
+@functools.lru_cache(maxsize=16)
+def _prepared(path: str, layer: str, mtime_ns: int, display: Display) -> gpd.GeoDataFrame | None:
+    frame = _read_layer(path, layer, mtime_ns)
+    if frame is None:
+        return None
+    geoms = display.geometries(frame.geometry, _TOLERANCE_M.get(layer, 5.0))
+    return gpd.GeoDataFrame(pd.DataFrame(frame.drop(columns=frame.geometry.name)),
+                            geometry=gpd.GeoSeries(geoms, index=frame.index))  # map coordinates: no crs
+
+
+def _shown_layer(run: RunFolder, layer: str, display: Display) -> gpd.GeoDataFrame | None:
+    """A GeoPackage layer in map coordinates, simplified once for every map that draws it."""
+    path = run.path / "qgis" / "zoneatlas.gpkg"
+    if not path.is_file():
+        return None
+    return _prepared(str(path), layer, path.stat().st_mtime_ns, display)
+
+
 #: Added or removed housing features drawn on the change map (more: left off, with a log line).
 MAX_HOUSING_CHANGES = 5000
 
@@ -247,7 +269,8 @@ def _fields(keys: list[tuple[str, str, str]]) -> list[list[str]]:
 def _layer(display: Display, layer_id: str, label_text: str, frame: gpd.GeoDataFrame, props: list[str],
            styles_list: list[dict], style_index: np.ndarray, tooltip: list[list[str]], legend: str,
            *, show: bool = True, title_field: str | None = "name", tolerance_m: float = 5.0) -> _Layer:
-    geoms = display.geometries(frame.geometry, tolerance_m)
+    # frames without a CRS are in map coordinates already (see _shown_layer)
+    geoms = frame.geometry.values if frame.crs is None else display.geometries(frame.geometry, tolerance_m)
     cols = [c for c in dict.fromkeys(props) if c in frame.columns]
     data, count = feature_collection(geoms, pd.DataFrame(frame[cols]).reset_index(drop=True), style_index)
     return _Layer(layer_id, label_text, data, count, styles_list, [f for f in tooltip if f[0] in cols], legend,
@@ -275,13 +298,13 @@ def _side_layers(run: RunFolder, side: str, lang: str, display: Display) -> list
     """Districts, zone strategy, workplace jhr classes and pairs of one run."""
     t = TEXT[lang]
     out: list[_Layer] = []
-    d = _gpkg_layer(run, "districts", ["district_id", "name"])
+    d = _shown_layer(run, "districts", display)
     if d is not None and len(d):
         out.append(_layer(display, f"{side}:districts", t["districts"], d, ["name"],
                           [{"color": styles.DISTRICT_OUTLINE, "weight": 1.5, "fill": False, "dashArray": "6 4"}],
                           np.zeros(len(d), int), [], swatch_row(t["districts"], "none", styles.DISTRICT_OUTLINE,
                                                                 dashed=True), tolerance_m=20.0))
-    z = _gpkg_layer(run, "core_periphery_zones", ["zone_id", "name", "chain", "role", "strategy", "score", "core_id"])
+    z = _shown_layer(run, "core_periphery_zones", display)
     if z is not None and len(z) and "strategy" in z:
         st, idx = _categorical(z["strategy"], styles.STRATEGY_COLORS)
         core = (z.get("role") == "core").to_numpy() if "role" in z else np.zeros(len(z), bool)
@@ -295,8 +318,7 @@ def _side_layers(run: RunFolder, side: str, lang: str, display: Display) -> list
                                    ("role", label("role", lang), "cat"), ("strategy", label("strategy", lang), "cat"),
                                    ("score", label("score", lang), "num"), ("core_id", label("core_id", lang), "text")]),
                           _legend(t["strategy_layer"], rows)))
-    w = _gpkg_layer(run, "balance_workplaces", ["workplace_id", "name", "kind", "jobs", "workers", "jhr",
-                                                "balance_class"])
+    w = _shown_layer(run, "balance_workplaces", display)
     if w is not None and len(w) and "jhr" in w:
         jhr = pd.to_numeric(w["jhr"], errors="coerce").to_numpy(dtype=float)
         cls = styles.classify(jhr, styles.JHR_BREAKS)
@@ -315,8 +337,7 @@ def _side_layers(run: RunFolder, side: str, lang: str, display: Display) -> list
                                    ("jhr", label("jhr", lang), "ratio"),
                                    ("balance_class", label("balance_class", lang), "cat")]),
                           _legend(f"{t['jhr_layer']} ({label('jhr', lang)})", rows), show=False))
-    p = _gpkg_layer(run, "collaboration_pairs", ["zone_a", "zone_b", "name_a", "name_b", "chain", "pair_type",
-                                                 "distance_m", "recommended"])
+    p = _shown_layer(run, "collaboration_pairs", display)
     if p is not None and "recommended" in p:  # as on collaboration.html: the recommended pairs
         p = p[p["recommended"].fillna(False).astype(bool).to_numpy()]
     if p is not None and len(p) and "pair_type" in p:
@@ -374,8 +395,8 @@ def _change_layers(result: Comparison, lang: str, display: Display) -> list[_Lay
     wp = result.tables.get("balance_workplaces")
     if wp is not None and "jhr_delta" in wp:
         cols = ["workplace_id", "name"]
-        g = _with_geometry(wp, ["workplace_id"], _gpkg_layer(result.base, "balance_workplaces", cols),
-                           _gpkg_layer(result.plan, "balance_workplaces", cols))
+        g = _with_geometry(wp, ["workplace_id"], _shown_layer(result.base, "balance_workplaces", display),
+                           _shown_layer(result.plan, "balance_workplaces", display))
         if g is not None and len(g):
             cls, m = delta_classes(g["jhr_delta"].to_numpy(dtype=float))
             cls = np.where(g["status"] == "added", 6, np.where(g["status"] == "removed", 7, cls))
@@ -411,8 +432,8 @@ def _change_layers(result: Comparison, lang: str, display: Display) -> list[_Lay
                 keep |= pairs[col].astype(str).isin(["True", "true", "1"]).to_numpy()
         if "recommended_base" not in pairs:
             keep[:] = True
-        g = _with_geometry(pairs[keep], cols, _gpkg_layer(result.base, "collaboration_pairs", cols),
-                           _gpkg_layer(result.plan, "collaboration_pairs", cols), pairs=True)
+        g = _with_geometry(pairs[keep], cols, _shown_layer(result.base, "collaboration_pairs", display),
+                           _shown_layer(result.plan, "collaboration_pairs", display), pairs=True)
         if g is not None and len(g):
             order = {"same": 0, "changed": 1, "added": 2, "removed": 3}
             idx = g["status"].map(order).to_numpy(dtype=int)
@@ -438,8 +459,8 @@ def _change_layers(result: Comparison, lang: str, display: Display) -> list[_Lay
     cz = result.tables.get("core_periphery_zones")
     if cz is not None and len(cz):
         cols = ["zone_id", "name"]
-        g = _with_geometry(cz, ["zone_id"], _gpkg_layer(result.base, "core_periphery_zones", cols),
-                           _gpkg_layer(result.plan, "core_periphery_zones", cols))
+        g = _with_geometry(cz, ["zone_id"], _shown_layer(result.base, "core_periphery_zones", display),
+                           _shown_layer(result.plan, "core_periphery_zones", display))
         if g is not None and len(g):
             def flag(col: str) -> np.ndarray:
                 return g[col].fillna(False).to_numpy(dtype=bool) if col in g else np.zeros(len(g), bool)
@@ -588,4 +609,5 @@ def write_compare_page(path: Path, result: Comparison) -> Path:
         path.write_text(render_compare_page(result, folder=path.parent), encoding="utf-8")
     finally:
         _read_layer.cache_clear()  # the runs' layers are not kept in memory
+        _prepared.cache_clear()
     return path
