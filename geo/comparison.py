@@ -22,6 +22,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -350,8 +351,10 @@ def _compare_into(base: Path, plan: Path, staging: Path | None, scratch: Path, a
         run.shown = (f"{sub}/ (run of {run.config})" if staging is not None else f"run of {run.config}") \
             if run.config is not None else str(run.path)
     names = [n for n in rb.tables if n in rp.tables]
-    frames_b = {n: read_table(rb.tables[n]) for n in names}
-    frames_p = {n: read_table(rp.tables[n]) for n in names}
+    # the CSV parser releases the GIL: both runs' tables are read on two threads
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        read = list(pool.map(read_table, [rb.tables[n] for n in names] + [rp.tables[n] for n in names]))
+    frames_b, frames_p = dict(zip(names, read[:len(names)])), dict(zip(names, read[len(names):]))
     tables, keys = compare_tables(frames_b, frames_p)
     language = ((rb.manifest.get("parameters") or {}).get("study") or {}).get("language", "zh")
     summary = summary_indicators(rb.manifest, rp.manifest, language if language in ("zh", "en") else "zh")
