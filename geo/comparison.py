@@ -394,12 +394,76 @@ def _manifest(result: Comparison, allow: bool) -> dict[str, Any]:
     }
 
 
+#: Tables at least this long are written by :func:`write_table`'s fast path when they can be.
+FAST_CSV_ROWS = 100_000
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> Path:
+    """:func:`geo._io.write_csv`, with a faster path for long tables (same bytes).
+
+    A compared housing table has a million rows of ids, statuses and whole numbers;
+    formatting those columns directly takes about two thirds of the time of the general
+    writer. Any other column (fractions, text that would need quotes, booleans) sends the
+    whole table to :func:`geo._io.write_csv`.
+    """
+    from geo._io import write_csv
+
+    columns = _plain_columns(frame) if len(frame) >= FAST_CSV_ROWS else None
+    if columns is None:
+        return write_csv(frame, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = "\n".join(map(",".join, zip(*columns)))
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        handle.write(",".join(map(str, frame.columns)) + "\n" + body + ("\n" if len(frame) else ""))
+    return path
+
+
+def _needs_quotes(texts: list[str]) -> bool:
+    joined = "\x00".join(texts)
+    return any(ch in joined for ch in ',"\r\n')
+
+
+def _plain_columns(frame: pd.DataFrame) -> list[list[str]] | None:
+    """Each column as CSV text (as write_csv would write it), or None when one is not plain."""
+    import numpy as np
+
+    from geo._io import _whole_floats
+
+    n = len(frame)
+    if _needs_quotes([str(c) for c in frame.columns]):
+        return None
+    out: list[list[str]] = []
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_float_dtype(column.dtype) and isinstance(column.dtype, np.dtype):
+            values = column.to_numpy(dtype=float)
+            missing = np.isnan(values)
+            if missing.all():
+                out.append([""] * n)
+                continue
+            if not _whole_floats(column):
+                return None
+            text = np.where(missing, 0, values).astype(np.int64).astype(str).astype(object)
+            text[missing] = ""
+            out.append(text.tolist())
+        elif column.dtype == object:
+            values = column.to_numpy(dtype=object)
+            missing = pd.isna(values)
+            present = values[~missing].tolist()
+            if not all(type(v) is str for v in present) or _needs_quotes(present):
+                return None
+            out.append(np.where(missing, "", values).tolist())
+        else:
+            return None
+    return out
+
+
 def _write(result: Comparison, folder: Path) -> None:
     from geo._io import write_csv, write_json
     from geo.webmap.compare import write_compare_page
 
     for name, frame in result.tables.items():
-        write_csv(frame, folder / "tables" / f"compare_{name}.csv")
+        write_table(frame, folder / "tables" / f"compare_{name}.csv")
     write_csv(result.summary, folder / "compare_summary.csv")
     write_compare_page(folder / "compare.html", result)
     outputs = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())

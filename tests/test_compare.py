@@ -466,3 +466,23 @@ def test_refuses_an_output_folder_that_is_another_run(small_run, tmp_path):
     line, = _refused(tmp_path, run_dir, twin, "-o", third)
     assert "holds a zoneatlas run" in line
     assert tree_digest(third) == before
+
+
+@pytest.mark.parametrize(("frame", "fast"), [
+    (pd.DataFrame({"housing_id": ["H1", "H2", "H3"], "status": pd.Series(["same", "added", "removed"], dtype=object),
+                   "d_base": [3.0, np.nan, -7.0], "d_delta": [0.0, np.nan, np.nan], "p": [np.nan] * 3}), True),
+    (pd.DataFrame({"id": ["a", None, "c"], "name": ["x, y", "z", "w"], "n": [1.0, 2.0, 3.0]}), False),  # quotes
+    (pd.DataFrame({"id": ["a", "b", "c"], "v": [0.5, 1.0, 2.25], "f": [True, False, True]}), False),
+    (pd.DataFrame({"id": ["a", "b"], "v": [-0.0, 1.0]}), False),
+    (pd.DataFrame({"id": ["a", "b"], "v": [1e12, 2.0]}), False),
+])
+def test_fast_table_writer_writes_the_same_bytes(frame, fast, tmp_path, monkeypatch):
+    from geo import comparison
+    from geo._io import write_csv
+
+    frame = frame.astype({c: object for c in frame.columns if frame[c].dtype != float and c != "f"})
+    assert (comparison._plain_columns(frame) is not None) == fast
+    monkeypatch.setattr(comparison, "FAST_CSV_ROWS", 0)
+    write_csv(frame, tmp_path / "reference.csv")
+    comparison.write_table(frame, tmp_path / "fast.csv")
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "reference.csv").read_bytes()
