@@ -10,7 +10,7 @@ Examples
 --------
 >>> import geo
 >>> sorted(n for n in geo.__all__ if not n[0].isupper())
-['balance', 'collaboration', 'core_periphery', 'load_study', 'run']
+['balance', 'collaboration', 'compare', 'core_periphery', 'load_study', 'run']
 >>> geo.ZoneAtlasError.__mro__[1].__name__
 'Exception'
 """
@@ -28,6 +28,7 @@ _LAZY = {
     "Result": "geo.api",
     "balance": "geo.api",
     "collaboration": "geo.api",
+    "compare": "geo.comparison",
     "core_periphery": "geo.api",
     "load_study": "geo.api",
     "run": "geo.api",

@@ -137,6 +137,20 @@ def _parser() -> argparse.ArgumentParser:
                         help="small (tests, seconds), city (the bundled sample), metro (2,000 zones, "
                              "1M housing points: benchmarks)")
     sample.add_argument("--seed", type=int, default=0, help="random seed")
+
+    compare = sub.add_parser(
+        "compare", parents=[common], formatter_class=_HelpFormatter,
+        help="compare two runs (run folders or configs): deltas, changes, compare.html",
+        description="Compare a plan scenario with a baseline (现状 vs 规划方案): BASE and PLAN are run "
+                    "folders (holding run.json) or config files, which are run first. Writes "
+                    "tables/compare_<table>.csv, compare_summary.csv, compare.json and compare.html. "
+                    "Runs whose working CRS or analysis parameters differ are refused unless "
+                    "--allow-parameter-changes.")
+    compare.add_argument("base", type=Path, metavar="BASE", help="baseline: run folder (with run.json) or config file")
+    compare.add_argument("plan", type=Path, metavar="PLAN", help="plan scenario: run folder or config file")
+    compare.add_argument("-o", "--output", required=True, type=Path, help="folder to write the comparison into")
+    compare.add_argument("--allow-parameter-changes", action="store_true",
+                         help="compare runs whose working CRS or analysis parameters differ (listed on the page)")
     return parser
 
 
@@ -202,7 +216,26 @@ def _cmd_sample(args: argparse.Namespace, progress: bool) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "sample": _cmd_sample}
+def _cmd_compare(args: argparse.Namespace, progress: bool) -> int:
+    from geo.comparison import compare
+
+    result = compare(args.base, args.plan, args.output, allow_parameter_changes=args.allow_parameter_changes,
+                     progress=progress)
+    if not args.quiet:
+        print(f"zoneatlas compare: {len(result.tables)} tables, {len(result.summary)} indicators")
+        for name in ("balance_workplaces", "core_periphery_zones", "collaboration_pairs"):
+            if name in result.tables:
+                c = result.counts(name)
+                print(f"  {name}: {c['changed']} changed, {c['added']} added, {c['removed']} removed, "
+                      f"{c['same']} same")
+        print(f"  {result.output_dir / 'compare.html'}")
+        for d in result.differences:
+            print(f"warning: {one_line(d['key'])} differs (BASE {one_line(d['base'])}, PLAN {one_line(d['plan'])}); "
+                  "compared anyway (--allow-parameter-changes)", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "sample": _cmd_sample, "compare": _cmd_compare}
 
 
 def main(argv: list[str] | None = None) -> int:
