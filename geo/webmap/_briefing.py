@@ -201,8 +201,9 @@ def display_names(zones: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None, l
     labels_s = pd.Series(labels, index=sub.index)
     new = base[dup] + (("（" + labels_s + "）") if lang == "zh" else (" (" + labels_s + ")"))
     still = new.duplicated(keep=False)
-    if still.any() and "zone_id" in sub:
-        ids = sub["zone_id"].astype(str)
+    id_col = next((c for c in ("zone_id", "workplace_id", "innov_id") if c in sub), None)
+    if still.any() and id_col:
+        ids = sub[id_col].astype(str)
         new[still] = (new[still].str[:-1] + (" " + ids[still] + ("）" if lang == "zh" else ")")))
     out[dup] = new
     return out

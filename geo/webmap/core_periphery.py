@@ -106,9 +106,6 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
                                    styles.CORE_OUTLINE, opacity=0.85, weight=2))
         rows.append(swatch_row(f"{ctx.label('core')}（{'粗黑边' if zh else 'thick outline'}）" if zh else
                                f"{ctx.label('core')} (thick outline)", "#ffffff", styles.CORE_OUTLINE, weight=3))
-        if is_isolated.any():
-            rows.append(swatch_row(ctx.label("isolated"), styles.STRATEGY_COLORS["isolated"], ISOLATED_OUTLINE,
-                                   dashed=True, weight=2, opacity=0.7))
         legend.append(LegendSection(f"{ctx.label('core_id')} / {ctx.label('strategy')}", rows, ["zones_by_core"], note,
                                     columns=2))
 
@@ -158,6 +155,10 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
                       styles_list=[{"color": ISOLATED_OUTLINE, "weight": 3, "dashArray": "4 3", "fill": False}],
                       props=["zone_id"], interactive=False, pane="zaLine")
             analysis.items.append(LayerItem("isolated", name_iso))
+            legend.append(LegendSection(name_iso, [swatch_row(f"{name_iso}（{'未被任何极核承接' if zh else ''}）" if zh
+                                                              else f"{name_iso} (attached to no pole)",
+                                                              styles.STRATEGY_COLORS["isolated"], ISOLATED_OUTLINE,
+                                                              dashed=True, weight=2.5, opacity=0.7)], ["isolated"]))
 
         if isinstance(links, gpd.GeoDataFrame) and len(links):
             lk = with_names(links, "zone_id", zone_names, "zone_name")
