@@ -38,7 +38,7 @@ PAIR_TYPE_COLORS = {
     "main_partner": "#7A0019",
     "rd_manufacturing": "#08306B",
     "terminal_supporting": "#00441B",
-    "peer": "#3F3F3F",
+    "peer": "#111111",
 }
 PAIR_TYPES = tuple(PAIR_TYPE_COLORS)
 

@@ -23,8 +23,8 @@ BRIEFING_CSS = r"""
 .za-north { background: rgba(255,255,255,.9); border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.35);
   width: 34px; height: 44px; display: flex; align-items: center; justify-content: center; }
 .leaflet-control-attribution.za-footer { font-size: 11px; line-height: 1.35; max-width: 70vw; background: rgba(255,255,255,.88); }
-.za-legend-cols { display: grid; grid-template-columns: repeat(2, minmax(0, auto)); column-gap: 10px; }
-.za-legend { max-width: 380px; }
+.za-legend-cols { display: grid; grid-template-columns: repeat(2, max-content); column-gap: 12px; }
+.za-legend { max-width: 420px; }
 .za-layers.za-collapsed, .za-legend.za-collapsed { min-width: 0; }
 .za-legend-row > span:last-child { white-space: nowrap; }
 .za-chainfilter select { font-size: 13px; padding: 4px 6px; border: 0; border-radius: 4px; max-width: 210px; }
@@ -166,7 +166,7 @@ BRIEFING_JS = r"""
     var f = cont.querySelector(".leaflet-control-attribution");
     if (f) { bottom = Math.max(bottom, size.y - rectOf(f, base).y0 + 4); }
     if (size.x < 700) { left = 8; right = 8; }  // phones: the panels are collapsed and float over the edges
-    left = Math.min(left, size.x * 0.2); right = Math.min(right, size.x * 0.25);
+    left = Math.min(left, size.x * 0.3); right = Math.min(right, size.x * 0.25);
     top = Math.min(top, size.y * 0.2); bottom = Math.min(bottom, size.y * 0.15);
     map.fitBounds(bounds, {paddingTopLeft: [left, top], paddingBottomRight: [right, bottom], animate: false});
   };

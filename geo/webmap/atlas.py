@@ -94,6 +94,8 @@ pre { background: #f3f3f3; padding: 8px; overflow-x: auto; max-height: 340px; }
 .methods dt { font-weight: 600; margin-top: 4px; }
 .methods dd { margin: 0 0 4px 0; }
 .tw { overflow-x: auto; }
+.tw td { white-space: nowrap; }
+table.pairs td:last-child { white-space: normal; min-width: 12em; }
 table.cores td:first-child, table.pairs td:nth-child(-n+2), table.jobs-rich td:first-child,
 table.housing-rich td:first-child, table.fragmented td:first-child, table.districts td:first-child,
 table.figures th { white-space: nowrap; }

@@ -106,8 +106,7 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
                                    styles.CORE_OUTLINE, opacity=0.85, weight=2))
         rows.append(swatch_row(f"{ctx.label('core')}（{'粗黑边' if zh else 'thick outline'}）" if zh else
                                f"{ctx.label('core')} (thick outline)", "#ffffff", styles.CORE_OUTLINE, weight=3))
-        legend.append(LegendSection(f"{ctx.label('core_id')} / {ctx.label('strategy')}", rows, ["zones_by_core"], note,
-                                    columns=2))
+        legend.append(LegendSection(f"{ctx.label('core_id')} / {ctx.label('strategy')}", rows, ["zones_by_core"], note))
 
         # the territory of each pole: its zones and the periphery attached to it, merged
         member = ~is_isolated
