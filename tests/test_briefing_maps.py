@@ -163,9 +163,8 @@ def test_core_periphery_poles_labels_and_links_on_click(browser, briefing_run):
         assert counts["territories"] == len(cores)
         # links are off at start: a pole's links appear when it is clicked
         assert not page.evaluate("zoneatlas.map.hasLayer(zoneatlas.overlays.links)")
-        colors = page.evaluate("""() => zoneatlas.overlays.poles.getLayers()
-            .map(l => l.getElement().querySelectorAll('path')[1].getAttribute('fill'))""")
-        assert len(set(colors)) == len(cores)  # one colour per pole
+        colors = page.evaluate("zoneatlas.overlays.territories.getLayers().map(l => l.options.color)")
+        assert len(set(colors)) == len(cores)  # one colour per pole (its territory)
         labels = {x["text"] for x in _visible_labels(page)}
         top = cores.iloc[0]
         assert any(str(top["name"]) in t for t in labels), labels  # the strongest pole is labelled

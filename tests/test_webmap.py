@@ -7,9 +7,8 @@ missing, except in CI (env ``CI`` set) where a missing browser is a failure.
 
 from __future__ import annotations
 
-import math
-
 import json
+import math
 import re
 import sys
 from pathlib import Path

@@ -95,7 +95,7 @@ def crs_text(crs: Any, lang: str, *, gcj02: bool = False) -> str:
     try:
         epsg = crs.to_epsg()
         code = f"EPSG:{epsg}" if epsg else None
-    except Exception:  # pragma: no cover - odd CRS objects
+    except (AttributeError, ValueError, TypeError):  # pragma: no cover - odd CRS objects
         code = None
     geo_name = "CGCS2000" if "CGCS2000" in str(getattr(crs, "name", "")) else None
     analysis = " ".join(x for x in (geo_name, code) if x) or ("自定义投影" if lang == "zh" else "custom projection")
@@ -161,12 +161,14 @@ _DIRECTIONS = {"zh": ("东", "东北", "北", "西北", "西", "西南", "南", 
 _NUMBER_SUFFIX = re.compile(r"\s*[（(]\d+[）)]$")
 
 
-def display_names(zones: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None, lang: str) -> pd.Series:
+def display_names(zones: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None, lang: str, *,
+                  short: bool = False) -> pd.Series:
     """Zone names that tell duplicates apart in words, not by a bare "（4）".
 
     Zones whose name (without a trailing "（n）" counter) occurs more than once get
     their position inside their district in words — "…（示例X区东北部）" — and, if that
-    is still ambiguous, their zone id.
+    is still ambiguous, their zone id. ``short`` (map labels, which sit on the feature
+    next to the district's own label): only the position — "…（东北部）".
     """
     names = zones["name"].astype(object).where(zones["name"].notna(), None) if "name" in zones \
         else pd.Series([None] * len(zones), index=zones.index)
@@ -197,12 +199,15 @@ def display_names(zones: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None, l
         else:
             sector = int(((np.degrees(np.arctan2(dy, dx)) + 22.5) % 360) // 45)
             word = words[sector] + ("部" if lang == "zh" else "")
-        labels.append(f"{dname}{word}" if lang == "zh" else f"{dname}, {word}")
+        if short:
+            labels.append(word)
+        else:
+            labels.append(f"{dname}{word}" if lang == "zh" else f"{dname}, {word}")
     labels_s = pd.Series(labels, index=sub.index)
     new = base[dup] + (("（" + labels_s + "）") if lang == "zh" else (" (" + labels_s + ")"))
     still = new.duplicated(keep=False)
     id_col = next((c for c in ("zone_id", "workplace_id", "innov_id") if c in sub), None)
-    if still.any() and id_col:
+    if still.any() and id_col and not short:
         ids = sub[id_col].astype(str)
         new[still] = (new[still].str[:-1] + (" " + ids[still] + ("）" if lang == "zh" else ")")))
     out[dup] = new

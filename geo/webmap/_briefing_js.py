@@ -66,6 +66,7 @@ BRIEFING_JS = r"""
     ZA.labelSets.push(spec);
   };
 
+  // Reads first, then writes: label sizes are measured once (in one layout pass) and cached.
   ZA.placeLabels = function () {
     var map = ZA.map;
     if (!map || !ZA.labelSets.length) { return; }
@@ -74,45 +75,47 @@ BRIEFING_JS = r"""
     c.querySelectorAll(".leaflet-control, .za-title").forEach(function (e) {
       if (e.offsetWidth && e.offsetHeight) { blocked.push(rectOf(e, base)); }
     });
-    var all = [];
+    var all = [], unmeasured = [];
     ZA.labelSets.forEach(function (s) {
       var shown = on(s.layer);
+      s.sizes = s.sizes || [];
       s.items.forEach(function (it, i) {
-        var node = s.nodes[i];
-        node.style.display = "none";
-        if (shown && on(it[4])) { all.push({it: it, node: node, kind: s.kind}); }
+        if (!(shown && on(it[4]))) { return; }
+        var p = map.latLngToContainerPoint([it[0], it[1]]);
+        if (p.x < -50 || p.y < -50 || p.x > size.x + 50 || p.y > size.y + 50) { return; }
+        var o = {it: it, node: s.nodes[i], kind: s.kind, set: s, i: i, p: p};
+        if (!s.sizes[i]) { unmeasured.push(o); }
+        all.push(o);
       });
     });
+    if (unmeasured.length) {
+      unmeasured.forEach(function (o) { o.node.style.display = "block"; });
+      unmeasured.forEach(function (o) { o.set.sizes[o.i] = [o.node.offsetWidth, o.node.offsetHeight]; });
+    }
     all.sort(function (a, b) { return b.it[3] - a.it[3]; });
     var placed = [];
     all.forEach(function (o) {  // the pole stars themselves are never covered by a label
       if (o.kind !== "pole") { return; }
-      var p = map.latLngToContainerPoint([o.it[0], o.it[1]]);
-      o.own = {x0: p.x - 10, y0: p.y - 10, x1: p.x + 10, y1: p.y + 10};
+      o.own = {x0: o.p.x - 10, y0: o.p.y - 10, x1: o.p.x + 10, y1: o.p.y + 10};
       placed.push(o.own);
     });
+    var show = [];
     all.forEach(function (o) {
-      var p = map.latLngToContainerPoint([o.it[0], o.it[1]]);
-      if (p.x < -50 || p.y < -50 || p.x > size.x + 50 || p.y > size.y + 50) { return; }
-      var node = o.node;
-      node.style.display = "block";
-      if (!o.w) { o.w = node.offsetWidth; o.h = node.offsetHeight; }
-      var w = node.offsetWidth, h = node.offsetHeight, g = o.kind === "pole" ? 13 : 5;
+      var p = o.p, w = o.set.sizes[o.i][0], h = o.set.sizes[o.i][1], g = o.kind === "pole" ? 13 : 5;
       var cands = o.kind === "district" || o.kind === "area" ? [[-w / 2, -h / 2]] :
         [[g, -h / 2], [-w - g, -h / 2], [-w / 2, -h - g], [-w / 2, g]];
-      var ok = null;
-      for (var k = 0; k < cands.length && !ok; k++) {
+      for (var k = 0; k < cands.length; k++) {
         var r = {x0: p.x + cands[k][0] - 1, y0: p.y + cands[k][1] - 1, x1: p.x + cands[k][0] + w + 1, y1: p.y + cands[k][1] + h + 1};
         if (r.x0 < 0 || r.y0 < 0 || r.x1 > size.x || r.y1 > size.y) { continue; }
         if (placed.some(function (q) { return q !== o.own && hit(q, r); }) || blocked.some(function (q) { return hit(q, r); })) { continue; }
-        ok = r;
+        placed.push(r);
+        show.push([o.node, map.containerPointToLayerPoint([r.x0 + 1, r.y0 + 1])]);
+        return;
       }
-      if (!ok) { node.style.display = "none"; return; }
-      placed.push(ok);
-      var lp = map.containerPointToLayerPoint([ok.x0 + 1, ok.y0 + 1]);
-      L.DomUtil.setPosition(node, lp);
     });
-    ZA.labelsPlaced = placed.length;
+    ZA.labelSets.forEach(function (s) { s.nodes.forEach(function (n) { n.style.display = "none"; }); });
+    show.forEach(function (x) { x[0].style.display = "block"; L.DomUtil.setPosition(x[0], x[1]); });
+    ZA.labelsPlaced = show.length;
   };
 
   var pending = false;
@@ -149,13 +152,13 @@ BRIEFING_JS = r"""
       ctl.setPrefix(esc(text));
     }
     refresh();
-    ZA.map.on("za:toggle layeradd layerremove", refresh);
+    ZA.map.on("za:toggle", refresh);
   };
 
   ZA.fitStudy = function (bounds) {
     var map = ZA.map, cont = c(), base = cont.getBoundingClientRect(), size = map.getSize();
     var left = 10, right = 10, top = 10, bottom = 10;
-    cont.querySelectorAll(".leaflet-top.leaflet-left .leaflet-control").forEach(function (e) {
+    cont.querySelectorAll(".leaflet-left .leaflet-control").forEach(function (e) {
       left = Math.max(left, rectOf(e, base).x1 + 8);
     });
     cont.querySelectorAll(".leaflet-right .leaflet-control:not(.leaflet-control-attribution)").forEach(function (e) {
@@ -249,7 +252,7 @@ BRIEFING_JS = r"""
     if (cfg.footer) { ZA.setFooter(cfg.footer); }
     (cfg.labels || []).forEach(ZA.addLabels);
     map.on("zoomstart", function () { c().classList.add("za-hide-labels"); });
-    map.on("zoomend moveend resize za:toggle layeradd layerremove", ZA.queueLabels);
+    map.on("zoomend moveend resize za:toggle", ZA.queueLabels);
     map.on("resize", ZA.sizePanels);
   };
 

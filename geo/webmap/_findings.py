@@ -114,11 +114,11 @@ def methods(settings: Settings, lang: str, analyses: Sequence[str]) -> list[tupl
                           f"Zones of one chain in different districts within {_km(c.max_distance_m)} km form pairs; "
                           f"strength = mass A × mass B / (distance km + 1)^{c.distance_decay:g}; the strongest "
                           f"{c.top_pairs_per_chain} per chain are recommended."),
-        "core_periphery": ("综合实力得分由就业、产值、企业、链主企业、研发平台等指标标准化加权；得分最高者为增长极核，"
-                           f"外围功能区按 Huff 概率归属 {_km(p.attach_max_m)} 公里内的极核。" if zh else
-                           "Strength score = weighted, normalised jobs, output, firms, chain leaders, R&D platforms; "
-                           "the strongest zones are growth poles and periphery zones attach to a pole within "
-                           f"{_km(p.attach_max_m)} km by Huff probability."),
+        "core_periphery": (("综合实力得分由就业、产值、企业、链主企业、研发平台等指标标准化加权；得分最高者为增长极核，"
+                            f"外围功能区按 Huff 概率归属 {_km(p.attach_max_m)} 公里内的极核。") if zh else
+                           ("Strength score = weighted, normalised jobs, output, firms, chain leaders, R&D platforms; "
+                            "the strongest zones are growth poles and periphery zones attach to a pole within "
+                            f"{_km(p.attach_max_m)} km by Huff probability.")),
     }
     from geo.i18n import label
 
@@ -135,29 +135,30 @@ def thumbnail_svg(frame: gpd.GeoDataFrame | None, colors: Sequence[str], outline
     b = np.array(boxes)
     x0, y0, x1, y1 = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
     scale = min((width - 8) / max(x1 - x0, 1.0), (height - 8) / max(y1 - y0, 1.0))
-    tol = 1.0 / scale
 
-    def path(g: Any) -> str:
-        g = shapely.simplify(g, tol)
-        parts = []
-        polys = getattr(g, "geoms", [g])
-        for poly in polys:
-            if poly.is_empty or poly.geom_type != "Polygon":
-                continue
-            for ring in [poly.exterior, *poly.interiors]:
-                xy = np.asarray(ring.coords)
-                px = 4 + (xy[:, 0] - x0) * scale
-                py = height - 4 - (xy[:, 1] - y0) * scale
-                parts.append("M" + "L".join(f"{a:.1f} {c:.1f}" for a, c in zip(px, py)) + "Z")
-        return "".join(parts)
+    def paths(arr: np.ndarray) -> list[str]:
+        """SVG path data per geometry (vectorised geometry work; one string join per ring)."""
+        arr = shapely.simplify(arr, 1.0 / scale)
+        parts, part_of = shapely.get_parts(arr, return_index=True)
+        rings, ring_of = shapely.get_rings(parts, return_index=True)
+        xy, coord_of = shapely.get_coordinates(rings, return_index=True)
+        px = np.round(4 + (xy[:, 0] - x0) * scale, 1)
+        py = np.round(height - 4 - (xy[:, 1] - y0) * scale, 1)
+        text = np.char.add(np.char.add(px.astype(str), " "), py.astype(str))
+        cuts = np.flatnonzero(np.diff(coord_of)) + 1
+        ring_text = ["M" + "L".join(chunk) + "Z" for chunk in np.split(text, cuts)] if len(text) else []
+        owner = part_of[ring_of[np.unique(coord_of)]] if len(text) else np.array([], int)
+        out = [""] * len(arr)
+        for k, t in zip(owner, ring_text):
+            out[k] += t
+        return out
 
-    out = [f'<svg class="thumb" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
-           f'aria-label="{html.escape(label)}"><rect width="{width}" height="{height}" fill="#f2f1ec"/>']
+    out = [(f'<svg class="thumb" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="{html.escape(label)}"><rect width="{width}" height="{height}" fill="#f2f1ec"/>')]
     if outline is not None and len(outline):
-        for g in np.asarray(outline.geometry.values, dtype=object):
-            out.append(f'<path d="{path(g)}" fill="none" stroke="#888" stroke-width="0.8" stroke-dasharray="3 2"/>')
-    for g, col in zip(geoms, colors):
-        d = path(g)
+        d = "".join(paths(np.asarray(outline.geometry.values, dtype=object)))
+        out.append(f'<path d="{d}" fill="none" stroke="#888" stroke-width="0.8" stroke-dasharray="3 2"/>')
+    for d, col in zip(paths(geoms), colors):
         if d:
             out.append(f'<path d="{d}" fill="{html.escape(col)}" stroke="#333" stroke-width="0.3"/>')
     out.append("</svg>")

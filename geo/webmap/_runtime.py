@@ -113,8 +113,8 @@ RUNTIME_JS = r"""
     size = size || 24;
     var star = '<path d="M12 1.8l3.1 6.6 7.2.9-5.3 5 1.4 7.1L12 17.9l-6.4 3.5 1.4-7.1-5.3-5 7.2-.9z" ';
     var svg = '<svg width="' + size + '" height="' + size + '" viewBox="-1 -1 26 26">' +
-      star + 'fill="none" stroke="#000" stroke-width="3.6" stroke-linejoin="round"/>' +
-      star + 'fill="' + color + '" stroke="#fff" stroke-width="1.6" stroke-linejoin="round"/></svg>';
+      star + 'fill="none" stroke="#000" stroke-width="2.8" stroke-linejoin="round"/>' +
+      star + 'fill="' + color + '" stroke="#fff" stroke-width="0.8" stroke-linejoin="round"/></svg>';
     return L.divIcon({className: "za-star", html: svg, iconSize: [size, size], iconAnchor: [size / 2, size / 2]});
   }
 
@@ -139,7 +139,8 @@ RUNTIME_JS = r"""
       },
       onEachFeature: function (f, layer) {
         var p = f.properties || {};
-        var title = spec.titleField ? p[spec.titleField] : null;
+        var title = spec.titleJoin ? spec.titleJoin.map(function (k) { return p[k]; }).join(" \u2014 ")
+          : (spec.titleField ? p[spec.titleField] : null);
         if (spec.tooltip) {
           layer.bindTooltip(function () { return ZA.table(p, tooltipFields, title); }, {sticky: !spec.marker});
         }

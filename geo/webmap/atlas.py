@@ -72,7 +72,8 @@ header .sub { opacity: .85; font-size: 14px; }
 .badge { display: inline-block; background: #E69F00; color: #000; border-radius: 4px; padding: 1px 8px;
   font-size: 13px; margin-left: 8px; vertical-align: middle; }
 main { max-width: 1180px; margin: 0 auto; padding: 16px 24px 40px; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(250px, 1fr)); gap: 14px; }
+@media (max-width: 600px) { main { padding: 10px 10px 30px; } header { padding: 12px 14px; } section { padding: 10px 10px; } }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(250px, 100%), 1fr)); gap: 14px; }
 .card { background: #fff; border-radius: 8px; padding: 14px 16px; box-shadow: 0 1px 3px rgba(0,0,0,.15); }
 .card h3 { margin: 0 0 6px; font-size: 17px; }
 .card a.open { display: inline-block; margin-top: 8px; background: #0072B2; color: #fff; padding: 5px 12px;
@@ -84,7 +85,7 @@ h3.t { font-size: 15px; margin: 14px 0 4px; }
 table { border-collapse: collapse; font-size: 13px; margin-bottom: 6px; }
 th, td { border-bottom: 1px solid #e3e3e3; padding: 3px 10px 3px 0; text-align: left; vertical-align: top; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
-.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(330px, 1fr)); gap: 8px 26px; }
+.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(330px, 100%), 1fr)); gap: 8px 26px; }
 code, pre { font-size: 12px; }
 pre { background: #f3f3f3; padding: 8px; overflow-x: auto; max-height: 340px; }
 .sha { font-family: monospace; font-size: 11.5px; word-break: break-all; }
@@ -105,7 +106,7 @@ details summary { cursor: pointer; color: #0072B2; }
 </head>
 <body>
 <header>
-<h1>{{ study_name }}{% if synthetic and synthetic not in study_name and "虚构" not in study_name %}<span class="badge">{{ synthetic }}</span>{% endif %}</h1>
+<h1>{{ study_name }}{% if synthetic %}<span class="badge">{{ synthetic }}</span>{% endif %}</h1>
 <div class="sub">{{ t.atlas }} · zoneatlas {{ version }}{% if finished %} · {{ finished }}{% endif %}</div>
 </header>
 <main>

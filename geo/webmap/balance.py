@@ -28,7 +28,11 @@ from geo.webmap._base import (
     value_names,
     with_names,
 )
-from geo.webmap._briefing import display_names, district_labels, label_items
+from geo.webmap._briefing import (
+    display_names,
+    district_labels,
+    label_items,
+)
 from geo.webmap._controls import (
     LayerGroup,
     LayerItem,
@@ -157,7 +161,9 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
                     == "innovation_district").to_numpy().astype(int)
         radii = [c for c in workplaces.columns if c.startswith("workers_") and c.removeprefix("workers_").isdigit()]
         if "name" in workplaces:
-            workplaces = workplaces.assign(name=display_names(workplaces, ctx.study.districts, ctx.lang).to_numpy())
+            workplaces = workplaces.assign(label_name=display_names(workplaces, ctx.study.districts, ctx.lang,
+                                                                    short=True).to_numpy(),
+                                           name=display_names(workplaces, ctx.study.districts, ctx.lang).to_numpy())
         # labels: the most unbalanced workplaces first (|ln jobs-housing ratio|), then the districts
         jhr = pd.to_numeric(workplaces.get("jhr", pd.Series(np.nan, workplaces.index)), errors="coerce")
         extreme = np.abs(np.log(jhr.where(jhr > 0).to_numpy(float)))
@@ -165,7 +171,7 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
         lab = workplaces.iloc[top]
         if "name" in lab:
             labels.append({"id": "workplaces", "layer": "workplaces", "kind": "zone",
-                           "items": label_items(ctx, lab, lab["name"].tolist(),
+                           "items": label_items(ctx, lab, lab["label_name"].tolist(),
                                                 [100.0 + float(np.nan_to_num(v)) for v in extreme[top]])})
         workplaces = with_names(workplaces, "district_id", value_names(ctx.study.districts, "district_id"),
                                 "district_name")

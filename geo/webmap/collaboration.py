@@ -21,7 +21,12 @@ from geo.webmap._base import (
     value_names,
     with_names,
 )
-from geo.webmap._briefing import ChainFilter, display_names, district_labels, label_items
+from geo.webmap._briefing import (
+    ChainFilter,
+    display_names,
+    district_labels,
+    label_items,
+)
 from geo.webmap._controls import (
     LayerGroup,
     LayerItem,
@@ -77,7 +82,8 @@ def build_collaboration_map(ctx: MapContext, result: AnalysisResult) -> folium.M
     chain_layer: dict[str, str] = {}
     if isinstance(zones, gpd.GeoDataFrame) and len(zones):
         if "name" in zones and "zone_id" in zones:
-            zones = zones.assign(name=zones["zone_id"].map(zone_names).fillna(zones["name"]).to_numpy())
+            zones = zones.assign(label_name=display_names(zones, ctx.study.districts, ctx.lang, short=True).to_numpy(),
+                                 name=zones["zone_id"].map(zone_names).fillna(zones["name"]).to_numpy())
         z = with_names(zones, "nearest_partner_id", zone_names, "nearest_partner_name")
         z = with_names(z, "nearest_partner_district", district_names, "nearest_partner_district_name")
         z = with_names(z, "nearest_innov_id", innov_names, "nearest_innov_name")
@@ -118,12 +124,12 @@ def build_collaboration_map(ctx: MapContext, result: AnalysisResult) -> folium.M
             "distance_m", "strength", "pair_type", "rank", "recommended", "reason",
         ], p)
         tip = [f for f in fields if f[0] in ("pair_type", "distance_m", "strength_index")]
-        p["pair_title"] = [f"{a} — {b}" for a, b in zip(p.get("zone_a_name", p["zone_a"]), p.get("zone_b_name", p["zone_b"]))]
         p["strength_index"] = strength_index(p["strength"]) if "strength" in p else np.nan
         index_field = ["strength_index", "协同强度指数（0–100）" if zh else "Strength index (0–100)", "int"]
         fields.insert(next((i + 1 for i, f in enumerate(fields) if f[0] == "chain"), len(fields)), index_field)
         tip = [*tip, index_field]
-        props = [f[0] for f in fields] + ["pair_title", "zone_a", "zone_b"]
+        props = [f[0] for f in fields]
+        title_join = ["zone_a_name", "zone_b_name"] if {"zone_a_name", "zone_b_name"} <= set(p.columns) else None
         rec = p[recommended]
         cls = strength_class(rec["strength_index"])
         rec_styles = [{"color": styles.PAIR_TYPE_COLORS.get(t, styles.PAIR_TYPE_COLORS["peer"]),
@@ -133,7 +139,7 @@ def build_collaboration_map(ctx: MapContext, result: AnalysisResult) -> folium.M
         rec_name = "推荐协同对" if zh else "Recommended pairs"
         if len(rec):
             add_layer(m, ctx, "pairs_recommended", rec, label_text=rec_name, styles_list=rec_list, style_index=rec_idx,
-                      props=props, popup=fields, tooltip=tip, pane="zaLine", tolerance_m=0, title_field="pair_title")
+                      props=props, popup=fields, tooltip=tip, pane="zaLine", tolerance_m=0, title_join=title_join)
             pairs_group.items.append(LayerItem("pairs_recommended", rec_name))
             if isinstance(zones, gpd.GeoDataFrame) and "zone_id" in zones:
                 labels.append(_pair_end_labels(ctx, zones, rec, chain_layer))
@@ -148,7 +154,7 @@ def build_collaboration_map(ctx: MapContext, result: AnalysisResult) -> folium.M
                             for t in other.get("pair_type", pd.Series(["peer"] * len(other)))]
             o_list, o_idx = dedupe_styles(other_styles)
             add_layer(m, ctx, "pairs_other", other, label_text=other_name, styles_list=o_list, style_index=o_idx,
-                      props=props, popup=fields, tooltip=tip, pane="zaLine", tolerance_m=0, title_field="pair_title",
+                      props=props, popup=fields, tooltip=tip, pane="zaLine", tolerance_m=0, title_join=title_join,
                       show=False, canvas=len(other) > 1000)
             pairs_group.items.append(LayerItem("pairs_other", other_name))
         pair_layers = [i.id for i in pairs_group.items]
@@ -225,7 +231,7 @@ def _pair_end_labels(ctx: MapContext, zones: gpd.GeoDataFrame, rec: pd.DataFrame
     ends = zones[zones["zone_id"].isin(list(best))]
     prio = [100.0 + best[zid] for zid in ends["zone_id"]]
     layers = [chain_layer.get(str(c)) for c in ends.get("chain", pd.Series([None] * len(ends), index=ends.index))]
-    texts = ends["name"].tolist() if "name" in ends else ends["zone_id"].tolist()
+    texts = ends["label_name"].tolist() if "label_name" in ends else ends["zone_id"].tolist()
     return {"id": "pair_ends", "layer": "pairs_recommended", "kind": "zone",
             "items": label_items(ctx, ends, texts, prio, layers)}
 

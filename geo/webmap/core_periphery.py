@@ -25,7 +25,11 @@ from geo.webmap._base import (
     value_names,
     with_names,
 )
-from geo.webmap._briefing import display_names, district_labels, label_items
+from geo.webmap._briefing import (
+    display_names,
+    district_labels,
+    label_items,
+)
 from geo.webmap._controls import (
     LayerGroup,
     LayerItem,
@@ -37,8 +41,23 @@ from geo.webmap._controls import (
 
 #: Poles with a colour of their own, listed by name in the legend (the rest are grey).
 LEGEND_MAX_CORES = len(styles.POLE_COLORS)
-#: A pole's territory: its zones merged after growing them by this (then shrinking by half).
+#: Fill of the pole stars (gold: visible on every pole colour; the pole's colour is its territory's).
+STAR_COLOR = "#FFD400"
+#: A pole's territory: its zones merged after growing them by at least this (then shrinking by half).
 TERRITORY_BUFFER_M = 600.0
+
+
+def territory_buffer_m(geoms: gpd.GeoSeries) -> float:
+    """How far zones grow to merge into a territory: 0.6 × the median distance between
+    neighbouring zone centres (at least :data:`TERRITORY_BUFFER_M`), so neighbouring
+    zones of one pole join at any study scale."""
+    from scipy.spatial import cKDTree
+
+    pts = shapely.get_coordinates(shapely.centroid(np.asarray(geoms.values, dtype=object)))
+    if len(pts) < 2:
+        return TERRITORY_BUFFER_M
+    dist, _ = cKDTree(pts).query(pts, k=2)
+    return max(TERRITORY_BUFFER_M, 0.6 * float(np.median(dist[:, 1])))
 ATTACH_BREAKS = styles.ATTACH_PROB_BREAKS
 ISOLATED_OUTLINE = styles.ISOLATED_OUTLINE
 
@@ -61,7 +80,8 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
     labels: list[dict | None] = [district_labels(ctx)]
     if isinstance(zones, gpd.GeoDataFrame) and len(zones):
         if "name" in zones:
-            zones = zones.assign(name=display_names(zones, ctx.study.districts, ctx.lang).to_numpy())
+            zones = zones.assign(label_name=display_names(zones, ctx.study.districts, ctx.lang, short=True).to_numpy(),
+                                 name=display_names(zones, ctx.study.districts, ctx.lang).to_numpy())
         zone_names = {**zone_names, **value_names(zones, "zone_id")}
         z = with_names(zones, "core_id", zone_names, "core_name")
         z = with_names(z, "district_id", district_names, "district_name")
@@ -113,7 +133,8 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
         if member.any():
             terr = gpd.GeoDataFrame({"key": key[member]}, geometry=z.geometry.values[member], crs=z.crs)
             terr = terr.dissolve("key").reset_index()
-            terr["geometry"] = terr.geometry.buffer(TERRITORY_BUFFER_M).buffer(-TERRITORY_BUFFER_M / 2)
+            grow = territory_buffer_m(z.geometry)
+            terr["geometry"] = terr.geometry.buffer(grow, quad_segs=4).buffer(-grow / 2, quad_segs=4)
             terr = terr[terr["key"].isin(core_color)]
             terr["name"] = [zone_names.get(k, k) for k in terr["key"]]
             terr["periphery_count"] = [int(((key == k) & ~is_core & member).sum()) for k in terr["key"]]
@@ -124,7 +145,7 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
             tfields = [["periphery_count", "外围承接功能区数" if zh else "Attached periphery zones", "int"]]
             add_layer(m, ctx, "territories", terr, label_text=name_terr, styles_list=t_list, style_index=t_idx,
                       props=["name", "periphery_count"], popup=tfields, tooltip=tfields, title_field="name",
-                      pane="zaBack", tolerance_m=50.0, interactive=False)
+                      pane="zaBack", tolerance_m=max(50.0, grow / 6), interactive=False)
             analysis.items.append(LayerItem("territories", name_terr))
             legend.append(LegendSection(name_terr, [swatch_row("极核及其外围功能区的合并范围" if zh else
                                                               "a pole with its attached zones, merged",
@@ -191,7 +212,7 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
                                      crs=z.crs)
             # the poles with a colour of their own get big stars; any others small grey ones
             top = set(core_ids[:LEGEND_MAX_CORES])
-            per = [{"fillColor": core_color[str(c)], "size": 26 if str(c) in top else 14}
+            per = [{"fillColor": STAR_COLOR if str(c) in top else styles.OTHER_POLE_COLOR, "size": 26 if str(c) in top else 14}
                    for c in cores["zone_id"].astype(str)]
             p_styles, p_idx = dedupe_styles(per)
             pfields = [f for f in fields if f[0] in ("name", "chain", "district_name", "score", "periphery_count")]
@@ -203,13 +224,12 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
             note = None
             if len(top) < len(core_ids):
                 note = (f"大星标：得分最高的 {len(top)} 个极核" if zh else f"large stars: the {len(top)} strongest cores")
-            legend.insert(0, LegendSection(name_poles, [star_row(f"{ctx.label('core')}（{'星标颜色同辐射范围' if zh else ''}）"
-                                                                 if zh else ctx.label("core"), styles.POLE_COLORS[0])],
+            legend.insert(0, LegendSection(name_poles, [star_row(ctx.label("core"), STAR_COLOR)],
                                            ["poles"], note))
             rank = {c: i for i, c in enumerate(core_ids)}
             prio = [1000.0 - rank[str(c)] for c in cores["zone_id"].astype(str)]
             labels.insert(0, {"id": "poles", "layer": "poles", "kind": "pole",
-                              "items": label_items(ctx, cores, cores["name"].tolist() if "name" in cores
+                              "items": label_items(ctx, cores, cores["label_name"].tolist() if "label_name" in cores
                                                    else cores["zone_id"].tolist(), prio)})
 
     if "za_layer_districts" in m._children:
