@@ -173,7 +173,9 @@ def display_names(zones: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None, l
     names = zones["name"].astype(object).where(zones["name"].notna(), None) if "name" in zones \
         else pd.Series([None] * len(zones), index=zones.index)
     base = names.map(lambda v: _NUMBER_SUFFIX.sub("", str(v)) if v is not None else None)
-    dup = base.duplicated(keep=False) & base.notna()
+    # duplicates within one kind of feature (a zone and an innovation district may share a name)
+    kind = zones["kind"].astype(str) if "kind" in zones else pd.Series("", index=zones.index)
+    dup = pd.DataFrame({"b": base, "k": kind}).duplicated(keep=False) & base.notna()
     if not dup.any():
         return names
     out = names.copy()
@@ -205,7 +207,7 @@ def display_names(zones: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None, l
             labels.append(f"{dname}{word}" if lang == "zh" else f"{dname}, {word}")
     labels_s = pd.Series(labels, index=sub.index)
     new = base[dup] + (("（" + labels_s + "）") if lang == "zh" else (" (" + labels_s + ")"))
-    still = new.duplicated(keep=False)
+    still = pd.DataFrame({"n": new, "k": kind[dup]}).duplicated(keep=False)
     id_col = next((c for c in ("zone_id", "workplace_id", "innov_id") if c in sub), None)
     if still.any() and id_col and not short:
         ids = sub[id_col].astype(str)
