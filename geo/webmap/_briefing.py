@@ -181,30 +181,30 @@ def display_names(zones: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None, l
     out = names.copy()
     sub = zones[dup.to_numpy()]
     centre = shapely.centroid(np.asarray(sub.geometry.values, dtype=object))
+    did = sub["district_id"] if "district_id" in sub else pd.Series([None] * len(sub), index=sub.index)
     dnames: dict = {}
-    dcentre: dict = {}
+    ref_x = pd.Series(np.nan, index=sub.index)
+    ref_y = pd.Series(np.nan, index=sub.index)
     if districts is not None and len(districts) and "district_id" in districts and "district_id" in sub:
         dnames = dict(zip(districts["district_id"], districts.get("name", districts["district_id"])))
         dc = shapely.centroid(np.asarray(districts.geometry.values, dtype=object))
-        dcentre = dict(zip(districts["district_id"], dc))
-    words = _DIRECTIONS["zh" if lang == "zh" else "en"]
-    labels = []
-    for did, c in zip(sub.get("district_id", pd.Series([None] * len(sub), index=sub.index)), centre):
-        ref = dcentre.get(did)
-        dname = dnames.get(did, "")
-        if ref is None:
-            labels.append(str(dname))
-            continue
-        dx, dy = shapely.get_x(c) - shapely.get_x(ref), shapely.get_y(c) - shapely.get_y(ref)
-        if abs(dx) + abs(dy) < 1e-6:
-            word = "中部" if lang == "zh" else "centre"
-        else:
-            sector = int(((np.degrees(np.arctan2(dy, dx)) + 22.5) % 360) // 45)
-            word = words[sector] + ("部" if lang == "zh" else "")
-        if short:
-            labels.append(word)
-        else:
-            labels.append(f"{dname}{word}" if lang == "zh" else f"{dname}, {word}")
+        ref_x = did.map(dict(zip(districts["district_id"], shapely.get_x(dc))))
+        ref_y = did.map(dict(zip(districts["district_id"], shapely.get_y(dc))))
+    words = np.array(_DIRECTIONS["zh" if lang == "zh" else "en"], dtype=object)
+    dx = shapely.get_x(centre) - ref_x.to_numpy(float)
+    dy = shapely.get_y(centre) - ref_y.to_numpy(float)
+    sector = (((np.degrees(np.arctan2(dy, dx)) + 22.5) % 360) // 45).astype(float)
+    word = np.where(np.isfinite(sector), words[np.nan_to_num(sector).astype(int) % 8], "")
+    word = np.where(np.abs(dx) + np.abs(dy) < 1e-6, "中" if lang == "zh" else "centre", word)
+    if lang == "zh":
+        word = np.where(word != "", word + "部", word)
+    dname = did.map(dnames).fillna("").astype(str).to_numpy()
+    if short:
+        labels = [w or d for w, d in zip(word, dname)]
+    elif lang == "zh":
+        labels = [d + w for d, w in zip(dname, word)]
+    else:
+        labels = [f"{d}, {w}" if d and w else (d or w) for d, w in zip(dname, word)]
     labels_s = pd.Series(labels, index=sub.index)
     new = base[dup] + (("（" + labels_s + "）") if lang == "zh" else (" (" + labels_s + ")"))
     still = pd.DataFrame({"n": new, "k": kind[dup]}).duplicated(keep=False)
