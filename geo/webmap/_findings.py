@@ -89,6 +89,11 @@ def key_findings(results: dict[str, AnalysisResult], study: Study, settings: Set
         if z is not None and len(z) and "role" in z:
             cores = pd.DataFrame(z[z["role"] == "core"])
             if len(cores) and "periphery_count" in cores:
+                if "name" in z:
+                    from geo.webmap._briefing import display_names
+
+                    shown = dict(zip(z.index, display_names(z, study.districts, lang)))
+                    cores["name"] = [shown[i] for i in cores.index]
                 best = cores.sort_values(["periphery_count", "score"], ascending=False).iloc[0]
                 name = names.get(best.get("zone_id"), best.get("name", best.get("zone_id")))
                 out.append(f"{len(cores)} 个增长极核中，「{name}」承接的外围功能区最多（{int(best['periphery_count'])} 个）。"
@@ -135,6 +140,8 @@ def thumbnail_svg(frame: gpd.GeoDataFrame | None, colors: Sequence[str], outline
     b = np.array(boxes)
     x0, y0, x1, y1 = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
     scale = min((width - 8) / max(x1 - x0, 1.0), (height - 8) / max(y1 - y0, 1.0))
+    pad_x = (width - (x1 - x0) * scale) / 2  # centred
+    stroke = "0.3" if len(frame) <= 300 else "0"
 
     def paths(arr: np.ndarray) -> list[str]:
         """SVG path data per geometry (vectorised geometry work; one string join per ring)."""
@@ -142,7 +149,7 @@ def thumbnail_svg(frame: gpd.GeoDataFrame | None, colors: Sequence[str], outline
         parts, part_of = shapely.get_parts(arr, return_index=True)
         rings, ring_of = shapely.get_rings(parts, return_index=True)
         xy, coord_of = shapely.get_coordinates(rings, return_index=True)
-        px = np.round(4 + (xy[:, 0] - x0) * scale, 1)
+        px = np.round(pad_x + (xy[:, 0] - x0) * scale, 1)
         py = np.round(height - 4 - (xy[:, 1] - y0) * scale, 1)
         text = np.char.add(np.char.add(px.astype(str), " "), py.astype(str))
         cuts = np.flatnonzero(np.diff(coord_of)) + 1
@@ -160,7 +167,7 @@ def thumbnail_svg(frame: gpd.GeoDataFrame | None, colors: Sequence[str], outline
         out.append(f'<path d="{d}" fill="none" stroke="#888" stroke-width="0.8" stroke-dasharray="3 2"/>')
     for d, col in zip(paths(geoms), colors):
         if d:
-            out.append(f'<path d="{d}" fill="{html.escape(col)}" stroke="#333" stroke-width="0.3"/>')
+            out.append(f'<path d="{d}" fill="{html.escape(col)}" stroke="#333" stroke-width="{stroke}"/>')
     out.append("</svg>")
     return "".join(out)
 
