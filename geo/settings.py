@@ -253,6 +253,8 @@ class MapSettings(_Model):
 
     basemap: Literal["none", "osm", "carto-light", "tianditu", "amap"] | CustomBasemap = "carto-light"
     tianditu_key: str | None = None
+    approval_number: str | None = None
+    """审图号 (map approval number) shown in the map footer whenever a tile basemap is on."""
 
     @property
     def resolved_tianditu_key(self) -> str | None:

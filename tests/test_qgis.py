@@ -291,7 +291,7 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
           for o in symbols[0].find("layer/data_defined_properties/Option/Option[@name='properties']")}
     assert dd["outlineStyle"] == "CASE WHEN \"recommended\" THEN 'solid' ELSE 'dash' END"
     assert dd["outlineWidth"] == f'CASE WHEN "recommended" THEN {styles.LINE_WIDTHS[0] / 2!r} ELSE 0.5 END'
-    assert "WHEN \"pair_type\" = 'rd_manufacturing' THEN '0,114,178,255'" in dd["outlineColor"]
+    assert "WHEN \"pair_type\" = 'rd_manufacturing' THEN '8,48,107,255'" in dd["outlineColor"]
 
     # alternative core-periphery style: by attached core (Z1 is the only core), isolated grey
     r = _qml(gpkg, "core_periphery_zones", "core_id").find("renderer-v2")
