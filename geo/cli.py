@@ -103,13 +103,17 @@ def _cmd_run(args: argparse.Namespace, progress: bool) -> int:
 
 def _cmd_validate(args: argparse.Namespace, progress: bool) -> int:
     from geo.layers import load_study
-    from geo.pipeline import check_map_settings
+    from geo.pipeline import check_map_settings, check_print_settings
     from geo.settings import load_settings
 
     settings = load_settings(args.config)
     problems = []
     try:
         check_map_settings(settings)
+    except ZoneAtlasError as exc:
+        problems.extend(exc.problems)
+    try:
+        check_print_settings(settings)
     except ZoneAtlasError as exc:
         problems.extend(exc.problems)
     try:

@@ -32,7 +32,8 @@ TEXT = {
            "top_pairs": "最强推荐协同对", "cores": "极核及其外围承接", "gradient": "距主极核的实力得分梯度",
            "distance_km": "距主极核距离（公里）", "mean_score": "平均得分", "zones_n": "功能区数",
            "none": "无", "counts": "要素数量", "districts_table": "各行政区职住比", "value": "数值",
-           "item": "指标", "no_map": "本次运行未包含该分析"},
+           "item": "指标", "no_map": "本次运行未包含该分析", "print_png": "打印图 PNG",
+           "print_pdf": "打印图 PDF", "workbook": "全部表格：Excel 工作簿 tables.xlsx"},
     "en": {"atlas": "Analysis atlas", "maps": "Interactive maps", "open": "Open map", "key": "Key figures",
            "provenance": "Provenance", "started": "Started", "finished": "Finished", "version": "zoneatlas version",
            "inputs": "Input files", "path": "Path", "bytes": "Bytes", "versions": "Software versions",
@@ -42,7 +43,8 @@ TEXT = {
            "cores": "Cores and their periphery", "gradient": "Score gradient around the main core",
            "distance_km": "Distance from the main core (km)", "mean_score": "Mean score", "zones_n": "Zones",
            "none": "none", "counts": "Feature counts", "districts_table": "Jobs–housing ratio by district",
-           "value": "Value", "item": "Figure", "no_map": "not part of this run"},
+           "value": "Value", "item": "Figure", "no_map": "not part of this run", "print_png": "Print map PNG",
+           "print_pdf": "Print map PDF", "workbook": "All tables: Excel workbook tables.xlsx"},
 }
 
 MAP_DESCRIPTIONS = {
@@ -75,6 +77,7 @@ main { max-width: 1180px; margin: 0 auto; padding: 16px 24px 40px; }
 .card a.open { display: inline-block; margin-top: 8px; background: #0072B2; color: #fff; padding: 5px 12px;
   border-radius: 5px; text-decoration: none; }
 .card.missing { opacity: .55; }
+.card a.file { margin: 8px 0 0 10px; font-size: 13px; }
 section { background: #fff; border-radius: 8px; padding: 14px 18px; margin-top: 18px; box-shadow: 0 1px 3px rgba(0,0,0,.15); }
 section h2 { margin-top: 0; font-size: 19px; }
 h3.t { font-size: 15px; margin: 14px 0 4px; }
@@ -100,9 +103,11 @@ pre { background: #f3f3f3; padding: 8px; overflow-x: auto; max-height: 340px; }
 <h3>{{ card.title }}</h3>
 <div>{{ card.description }}</div>
 {% if card.href %}<a class="open" href="{{ card.href }}">{{ t.open }} →</a>{% else %}<div><em>{{ t.no_map }}</em></div>{% endif %}
+{% for f in card.files %}<a class="file" href="{{ f.href }}">{{ f.text }}</a>{% endfor %}
 </div>
 {% endfor %}
 </div>
+{% if workbook %}<p class="downloads"><a class="file" href="{{ workbook }}">{{ t.workbook }}</a></p>{% endif %}
 {% for s in sections %}
 <section id="{{ s.id }}">
 <h2>{{ s.title }}</h2>
@@ -331,12 +336,19 @@ def _core_section(result: AnalysisResult, study: Study, lang: str) -> dict:
 
 
 def render_atlas(study: Study, results: dict[str, AnalysisResult], settings: Settings, manifest: dict,
-                 maps: Sequence[str]) -> str:
-    """The atlas page as HTML text."""
+                 maps: Sequence[str], folder: Path | None = None) -> str:
+    """The atlas page as HTML text (``folder``: where it is written; links the print figures
+    and tables.xlsx found there)."""
     lang = settings.study.language
     t = TEXT[lang]
+
+    def files(n: str) -> list[dict]:
+        found = [(f"figures/{n}.{ext}", t[f"print_{ext}"]) for ext in ("png", "pdf")]
+        return [{"href": h, "text": x} for h, x in found if folder is not None and (folder / h).is_file()]
+
     cards = [{"name": n, "title": label(n, lang), "description": MAP_DESCRIPTIONS[lang][n],
-              "href": f"{n}.html" if n in maps else None} for n in ("balance", "collaboration", "core_periphery")]
+              "href": f"{n}.html" if n in maps else None, "files": files(n)}
+             for n in ("balance", "collaboration", "core_periphery")]
     builders = {"balance": _balance_section, "collaboration": _collaboration_section,
                 "core_periphery": _core_section}
     sections = [builders[n](results[n], study, lang) for n in builders if n in results]
@@ -344,6 +356,7 @@ def render_atlas(study: Study, results: dict[str, AnalysisResult], settings: Set
     env = Environment(autoescape=True)
     return env.from_string(_PAGE).render(
         lang_attr="zh-CN" if lang == "zh" else "en", t=t, study_name=settings.study.name,
+        workbook="tables.xlsx" if folder is not None and (folder / "tables.xlsx").is_file() else None,
         synthetic=label("synthetic", lang) if settings.study.synthetic else None,
         version=manifest.get("zoneatlas_version", ""), started=manifest.get("started", ""),
         finished=manifest.get("finished", ""), cards=cards, sections=sections,
@@ -359,5 +372,5 @@ def write_atlas(path: Path, study: Study, results: dict[str, AnalysisResult], se
                 manifest: dict, *, maps: Sequence[str]) -> Path:
     """Write the atlas page to ``path`` and return it."""
     path = Path(path)
-    path.write_text(render_atlas(study, results, settings, manifest, maps), encoding="utf-8")
+    path.write_text(render_atlas(study, results, settings, manifest, maps, folder=path.parent), encoding="utf-8")
     return path
