@@ -195,6 +195,10 @@ def write_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str
     return path
 
 
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
 def _write_sheet(ws, frame: pd.DataFrame, language: str, head, formats) -> None:
     columns = [str(c) for c in frame.columns]
     headers = [header_text(c, language) for c in columns]
@@ -228,19 +232,19 @@ def _write_sheet(ws, frame: pd.DataFrame, language: str, head, formats) -> None:
         ws.write_string(0, j, h, head)
     write_string, write_number, write_boolean = ws.write_string, ws.write_number, ws.write_boolean
     n = len(frame)
-    cols = list(zip(kinds, values, fmts))
+    cols = []  # (writer, values with None for empty cells, format)
+    for kind, vals, fmt in zip(kinds, values, fmts):
+        if kind == "num":
+            cols.append((write_number, [v if v == v and not math.isinf(v) else None for v in vals], fmt))
+        elif kind == "bool":
+            cols.append((write_boolean, [None if _missing(v) else bool(v) for v in vals], None))
+        else:
+            cols.append((write_string, [None if _missing(v) else str(v) for v in vals], None))
     for i in range(n):
         r = i + 1
-        for j, (kind, vals, fmt) in enumerate(cols):
+        for j, (write, vals, fmt) in enumerate(cols):
             v = vals[i]
-            if kind == "num":
-                if v == v and not math.isinf(v):
-                    write_number(r, j, v, fmt)
-            elif v is None or (isinstance(v, float) and v != v) or v is pd.NA:
-                continue
-            elif kind == "bool":
-                write_boolean(r, j, bool(v))
-            else:
-                write_string(r, j, str(v))
+            if v is not None:
+                write(r, j, v, fmt)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(n, 1), max(len(columns) - 1, 0))

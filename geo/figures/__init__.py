@@ -136,18 +136,28 @@ def build_figure(name: str, study: Study, result: AnalysisResult, settings: Sett
 
 
 def save_figure(fig, folder: Path, name: str) -> list[Path]:
-    """Write ``<name>.png`` (300 dpi) and ``<name>.pdf`` of a built figure."""
+    """Write ``<name>.png`` (300 dpi) and ``<name>.pdf`` of a built figure.
+
+    The page is rendered once for the PNG; its compression runs in a thread while the PDF
+    is rendered.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     import matplotlib
+    import numpy as np
 
     from geo.figures._page import DPI
+    from geo.figures._png import write_png
 
     folder.mkdir(parents=True, exist_ok=True)
     png, pdf = folder / f"{name}.png", folder / f"{name}.pdf"
-    meta_pdf = {"Title": fig.texts[0].get_text() if fig.texts else name, "Creator": "zoneatlas",
-                "CreationDate": None}
-    with matplotlib.rc_context(getattr(fig, "_zoneatlas_rc", {})):
-        fig.savefig(png, dpi=DPI, metadata={"Software": "zoneatlas"}, pil_kwargs={"compress_level": 3})
-        fig.savefig(pdf, metadata=meta_pdf)
+    title = next((t.get_text() for t in fig.texts if t.get_gid() == "title"), name)
+    with matplotlib.rc_context(getattr(fig, "_zoneatlas_rc", {})), ThreadPoolExecutor(1) as pool:
+        fig.canvas.draw()
+        rgba = np.array(fig.canvas.buffer_rgba(), copy=True)
+        done = pool.submit(write_png, rgba, png, DPI)
+        fig.savefig(pdf, metadata={"Title": title, "Creator": "zoneatlas", "CreationDate": None})
+        done.result()
     return [png, pdf]
 
 

@@ -20,7 +20,8 @@ from matplotlib.axes import Axes
 
 from geo import styles
 from geo._types import AnalysisResult, Study
-from geo.figures._page import PX_TO_PT, LegendGroup, LegendItem, MapLabel, PrintMap, anchor_points, rgba
+from geo.figures._draw import draw_grouped
+from geo.figures._page import PX_TO_PT, LegendGroup, LegendItem, MapLabel, PrintMap, anchor_points
 from geo.figures._shared import LEGEND_MAX_CORES, SHOW_OTHER_PAIRS_UP_TO, fmt_number, housing_hexagons
 from geo.i18n import analysis_title, label
 from geo.settings import Settings
@@ -55,10 +56,6 @@ class FigureContext:
 # drawing helpers (each returns a callable drawing one layer on the map axes)
 
 
-def _dash(dashed: bool):
-    return (0, (4, 3)) if dashed else "solid"
-
-
 def polygons(frame: gpd.GeoDataFrame, face, edge, width_px, *, alpha: float = 1.0, dashed: bool = False,
              z: float = 1) -> Callable[[Axes, float], None]:
     """Polygons with per-feature or single face/edge colours and outline widths (web pixels)."""
@@ -66,10 +63,10 @@ def polygons(frame: gpd.GeoDataFrame, face, edge, width_px, *, alpha: float = 1.
     def draw(ax: Axes, s: float) -> None:
         if frame is None or not len(frame):
             return
-        fc = [rgba(c, alpha) for c in face] if isinstance(face, (list, np.ndarray)) else rgba(face, alpha)
-        lw = (np.asarray(width_px, dtype=float) * PX_TO_PT * s) if np.ndim(width_px) else width_px * PX_TO_PT * s
-        frame.geometry.plot(ax=ax, facecolor=fc, edgecolor=edge, linewidth=lw, linestyle=_dash(dashed),
-                            zorder=z, aspect=None)
+        width = np.asarray(width_px, dtype=float) * PX_TO_PT * s
+        draw_grouped(ax, frame.geometry.values, face=face, edge=edge,
+                     width_pt=width.tolist() if width.ndim else float(width), closed=True, alpha=alpha,
+                     dashed=dashed, z=z)
 
     return draw
 
@@ -81,9 +78,10 @@ def lines(frame: gpd.GeoDataFrame, color, width_px, *, alpha: float = 1.0, dashe
     def draw(ax: Axes, s: float) -> None:
         if frame is None or not len(frame):
             return
-        lw = (np.asarray(width_px, dtype=float) * PX_TO_PT * s) if np.ndim(width_px) else width_px * PX_TO_PT * s
-        frame.geometry.plot(ax=ax, color=color, linewidth=lw, alpha=alpha, linestyle=_dash(dashed), zorder=z,
-                            capstyle="round", aspect=None)
+        width = np.asarray(width_px, dtype=float) * PX_TO_PT * s
+        draw_grouped(ax, frame.geometry.values, face="none", edge=color,
+                     width_pt=width.tolist() if width.ndim else float(width), closed=False, alpha=alpha,
+                     dashed=dashed, z=z)
 
     return draw
 
