@@ -246,11 +246,29 @@ def test_cjk_title_is_rendered_with_a_font_that_has_the_glyphs(run_out, monkeypa
     rows, cols = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
     differs = np.abs(a[:rows, -cols:] - b[:rows, -cols:]) > 60
     assert differs.mean() > 0.05
-    # a real CJK font draws each of the four characters differently; tofu draws four equal boxes
-    n = 4
-    width = a.shape[1] // n
-    glyphs = [a[:, i * width:(i + 1) * width] < 128 for i in range(n)]
-    assert len({g.tobytes() for g in glyphs}) == n
+    # a real CJK font draws each character differently; tofu draws the same box for each
+    assert len(set(_glyph_bitmaps(title.get_fontproperties(), cjk))) == len(set(cjk))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tofu_title = next(t for t in tofu_fig.texts if t.get_gid() == "title")
+        assert len(set(_glyph_bitmaps(tofu_title.get_fontproperties(), cjk))) == 1
+
+
+def _glyph_bitmaps(props, chars) -> list[bytes]:
+    """Each character rendered alone at 40 pt with ``props`` (cropped ink, as bytes)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    out = []
+    for c in dict.fromkeys(chars):
+        fig = Figure(figsize=(1, 1), dpi=100)
+        FigureCanvasAgg(fig)
+        fig.text(0.5, 0.5, c, fontproperties=props, fontsize=40, ha="center", va="center")
+        fig.canvas.draw()
+        ink = np.asarray(fig.canvas.buffer_rgba())[..., :3].mean(axis=2) < 128
+        ys, xs = np.nonzero(ink)
+        out.append(ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1].tobytes() if len(ys) else b"")
+    return out
 
 
 def _latin_only(monkeypatch):
