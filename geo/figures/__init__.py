@@ -57,12 +57,9 @@ def _source_line(settings: Settings, manifest: dict | None, crs_text: str) -> st
     lang = settings.study.language
     t = TEXT[lang]
     manifest = manifest or {}
-    names = [Path(i["path"]).name for i in manifest.get("inputs") or []
-             if not str(i.get("path", "")).endswith((".yaml", ".yml"))]
-    if not names:
-        names = sorted({layer.path.name for layer in (getattr(settings.layers, n) for n in
-                                                      ("districts", "zones", "innovation_districts", "housing",
-                                                       "population", "landuse")) if layer is not None})
+    layers = (getattr(settings.layers, n) for n in ("districts", "zones", "innovation_districts", "housing",
+                                                      "population", "landuse"))
+    names = [layer.path.name for layer in layers if layer is not None]
     sep = "：" if lang == "zh" else ": "
     parts = [f"{t['source']}{sep}{t['list_sep'].join(dict.fromkeys(names))}"]
     if settings.study.synthetic:

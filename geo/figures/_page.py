@@ -398,7 +398,9 @@ def place_labels(ax: Axes, labels: Sequence[MapLabel], page: dict, *, avoid: Seq
     order = sorted(labels, key=lambda lab: -lab.priority)
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
-    for lab in order:
+    px_per_pt = ax.figure.dpi / 72
+    anchors = ax.transData.transform([(lab.x, lab.y) for lab in order]) if order else np.zeros((0, 2))
+    for lab, (ax_px, ay_px) in zip(order, anchors):
         if len(shown) >= max_labels:
             break
         if not (x0 <= lab.x <= x1 and y0 <= lab.y <= y1):
@@ -410,17 +412,23 @@ def place_labels(ax: Axes, labels: Sequence[MapLabel], page: dict, *, avoid: Seq
             options = [(5, 0, "left", "center"), (-5, 0, "right", "center"), (0, 5, "center", "bottom"),
                        (0, -5, "center", "top"), (4, 4, "left", "bottom"), (-4, -4, "right", "top")]
             style = {"fontsize": 6.5 * s, "color": "#111111"}
+        # measure the text once; each position's box follows by arithmetic
+        probe = ax.text(lab.x, lab.y, lab.text, **style)
+        ext = probe.get_window_extent(renderer)
+        probe.remove()
+        pad = 0.12 * style["fontsize"] * px_per_pt
+        w, h = ext.width * 1.06 + 2 * pad, ext.height * 1.12 + 2 * pad
         for dx, dy, ha, va in options:
-            text = ax.annotate(lab.text, (lab.x, lab.y), xytext=(dx * s, dy * s), textcoords="offset points",
-                               ha=ha, va=va, zorder=30, bbox=box, annotation_clip=True, **style)
-            bbox = text.get_window_extent(renderer).expanded(1.06, 1.12)
+            cx = ax_px + dx * s * px_per_pt + {"left": w / 2 - pad, "right": -w / 2 + pad, "center": 0}[ha]
+            cy = ay_px + dy * s * px_per_pt + {"bottom": h / 2 - pad, "top": -h / 2 + pad, "center": 0}[va]
+            bbox = Bbox.from_bounds(cx - w / 2, cy - h / 2, w, h)
             inside = (bbox.x0 >= frame.x0 and bbox.x1 <= frame.x1 and bbox.y0 >= frame.y0 and bbox.y1 <= frame.y1)
             if inside and not any(bbox.overlaps(b) for b in placed):
                 placed.append(bbox)
-                text.set_gid("map_label")
+                ax.annotate(lab.text, (lab.x, lab.y), xytext=(dx * s, dy * s), textcoords="offset points",
+                            ha=ha, va=va, zorder=30, bbox=box, annotation_clip=True, gid="map_label", **style)
                 shown.append(lab.text)
                 break
-            text.remove()
     return shown
 
 

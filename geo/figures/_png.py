@@ -21,7 +21,7 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
-def png_bytes(rgba: np.ndarray, dpi: float, *, level: int = 2, software: str = "zoneatlas") -> bytes:
+def png_bytes(rgba: np.ndarray, dpi: float, *, level: int = 1, software: str = "zoneatlas") -> bytes:
     """PNG file content of an ``(height, width, 4)`` uint8 RGBA image, stored as RGB.
 
     The resolution (``dpi``) is recorded in the pHYs chunk (pixels per metre).
