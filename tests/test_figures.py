@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
 import warnings
 
 import numpy as np
@@ -37,7 +38,9 @@ def _has_cjk_font() -> bool:
     return False
 
 
-needs_cjk = pytest.mark.skipif(not _has_cjk_font(), reason="no CJK font installed (Debian: fonts-noto-cjk)")
+# skipped without a CJK font, except in CI (``CI`` set), where .ci/run installs fonts-noto-cjk
+needs_cjk = pytest.mark.skipif(not _has_cjk_font() and not os.environ.get("CI"),
+                               reason="no CJK font installed (Debian: fonts-noto-cjk)")
 
 
 @pytest.fixture(scope="module")
@@ -353,3 +356,41 @@ def test_png_writer_round_trips_through_pillow():
         assert im.size == (53, 37) and im.mode == "RGB"
         assert np.array_equal(np.asarray(im), rgba[..., :3])
         assert im.info["dpi"] == pytest.approx((300, 300), abs=0.01)
+
+
+def test_a_minimal_english_study_with_odd_names(tmp_path):
+    """Zones and a few housing points only (district ids on the zones, no districts or innovation districts),
+    names with ``$`` (matplotlib math markup) and ``=``: every figure is written and the
+    names print literally."""
+    import geopandas as gpd
+    import shapely
+
+    from geo.figures import build_figure, write_figures
+    from geo.layers import load_study
+    from geo.pipeline import run_analyses
+    from tests._layer_fixtures import CRS, X0, Y0, housing_gdf, settings_for, write
+
+    names = ["$x^2$ Park", "=1+1 Zone", "Plain Zone", "Core Zone"]
+    zones = gpd.GeoDataFrame(
+        {"id": ["Z1", "Z2", "Z3", "Z4"], "name": names, "chain": ["ev", "ev", "bio", "ev"],
+         "district": ["D1", "D2", "D2", "D1"], "jobs": [1000, 5000, 200, 9000]},
+        geometry=[shapely.box(X0 + i * 4000, Y0, X0 + i * 4000 + 1500, Y0 + 1500) for i in range(4)], crs=CRS)
+    write(zones, tmp_path / "zones.gpkg")
+    write(housing_gdf(), tmp_path / "housing.gpkg")
+    settings = settings_for(tmp_path, {
+        "study": {"name": "Tiny $study$", "language": "en"}, "crs": {"working": CRS},
+        "layers": {"zones": {"path": "zones.gpkg", "fields": {"zone_id": "id", "district_id": "district"}},
+                   "housing": {"path": "housing.gpkg", "fields": {"housing_id": "id"}}}})
+    study = load_study(settings)
+    results = run_analyses(study, settings)
+    written = write_figures(tmp_path / "figures", study, results, settings)
+    assert set(written) == set(ANALYSES)
+    for png, pdf in written.values():
+        assert png.stat().st_size > 10_000 and len(PdfReader(pdf).pages) == 1
+    fig = build_figure("core_periphery", study, results["core_periphery"], settings)
+    title = next(t for t in fig.texts if t.get_gid() == "title")
+    assert title.get_text() == "Tiny $study$ — Core–periphery layout"
+    text = PdfReader(written["core_periphery"][1]).pages[0].extract_text()
+    assert "Tiny $study$" in text
+    labels = {t.get_text() for ax in fig.axes for t in ax.texts if t.get_gid() == "map_label"}
+    assert labels <= set(names) and labels

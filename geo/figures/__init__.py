@@ -104,7 +104,7 @@ def build_figure(name: str, study: Study, result: AnalysisResult, settings: Sett
     families = font_families(lang, required=lang == "zh")
     ctx = FigureContext(study, settings)
     spec = BUILDERS[name](ctx, result)
-    rc = {"font.family": families, "pdf.fonttype": 3, "axes.unicode_minus": False, "path.simplify": True,
+    rc = {"font.family": families, "text.parse_math": False, "pdf.fonttype": 3, "axes.unicode_minus": False, "path.simplify": True,
           "svg.fonttype": "none"}
     with matplotlib.rc_context(rc):
         fig, page = _page.new_page(paper, orientation, families)
