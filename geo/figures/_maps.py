@@ -313,7 +313,8 @@ def core_periphery_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
             name = "增长极核" if ctx.zh else "Growth poles"
             pnote = None
             if len(top) < len(core_ids):
-                pnote = f"大星标：得分最高的 {len(top)} 个极核" if ctx.zh else f"large stars: the {len(top)} strongest cores"
+                pnote = (f"大星标：得分最高的 {len(top)} 个极核" if ctx.zh
+                         else f"large stars: the {len(top)} strongest cores")
             poles_group = LegendGroup(name, [LegendItem(ctx.label("core"), "star", face="#E69F00")], pnote)
             labels += _feature_labels(cores, cores["score"], priority=2000, top=2 * TOP_FEATURE_LABELS)
     if poles_group is not None:

@@ -129,7 +129,7 @@ def wrap(text: str, width_em: float) -> list[str]:
 # page
 
 
-def new_page(paper: str, orientation: str, families: Sequence[str]) -> tuple[Figure, dict[str, Axes]]:
+def new_page(paper: str, orientation: str) -> tuple[Figure, dict]:
     """A figure at paper size with the map frame, legend panel and header/footer areas."""
     width_in, height_in = paper_inches(paper, orientation)
     fig = Figure(figsize=(width_in, height_in), dpi=DPI)
@@ -237,9 +237,8 @@ def draw_scale_bar(ax: Axes, page: dict, lang: str) -> Bbox:
         ax.add_patch(Rectangle((bx + i * length / n, by), length / n, bar_h,
                                facecolor="black" if i % 2 == 0 else "white", edgecolor="black",
                                linewidth=0.5 * s, zorder=21))
-    fmt = (lambda v: f"{v / div:g}")
     for v in (0, length / 2, length):
-        ax.text(bx + v, by + bar_h * 1.6, fmt(v), fontsize=6.5 * s, ha="center", va="bottom", zorder=22)
+        ax.text(bx + v, by + bar_h * 1.6, f"{v / div:g}", fontsize=6.5 * s, ha="center", va="bottom", zorder=22)
     ax.text(bx + length + 0.012 * (x1 - x0), by + bar_h / 2, unit, fontsize=6.5 * s, ha="left", va="center",
             zorder=22)
     ax.text(bx, by - bar_h * 0.8, f"1 : {_ratio(ax):,}", fontsize=5.5 * s, ha="left", va="top", zorder=22,
