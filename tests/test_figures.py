@@ -394,3 +394,18 @@ def test_a_minimal_english_study_with_odd_names(tmp_path):
     assert "Tiny $study$" in text
     labels = {t.get_text() for ax in fig.axes for t in ax.texts if t.get_gid() == "map_label"}
     assert labels <= set(names) and labels
+
+
+@needs_cjk
+def test_a_long_study_name_still_fits_the_page(run_out):
+    from geo.figures import build_figure
+
+    settings, report = run_out
+    long_settings = settings.model_copy(deep=True)
+    long_settings.study.name = "某某市国土空间总体规划（2021—2035年）产业功能区与创新街区专题研究" * 3
+    fig = build_figure("balance", report.study, report.results["balance"], long_settings, paper="A4")
+    renderer = fig.canvas.get_renderer()
+    for gid in ("title", "source"):
+        text = next(t for t in fig.texts if t.get_gid() == gid)
+        box = text.get_window_extent(renderer)
+        assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, gid

@@ -177,7 +177,11 @@ def draw_header(fig: Figure, page: dict, title: str, subtitle: str | None) -> No
     mx, my = page["margin"]
     s = page["scale"]
     y = 1 - my
-    fig.text(mx, y, title, fontsize=17 * s, fontweight="bold", va="top", ha="left", gid="title")
+    text = fig.text(mx, y, title, fontsize=17 * s, fontweight="bold", va="top", ha="left", gid="title")
+    width = text.get_window_extent(fig.canvas.get_renderer()).width
+    room = fig.bbox.width * (1 - 2 * mx)
+    if width > room:  # a long study name: shrink the title to the page width
+        text.set_fontsize(17 * s * room / width * 0.98)
     if subtitle:
         fig.text(mx, y - page["header"] * 0.62, subtitle, fontsize=9 * s, color="#444444", va="top", ha="left",
                  gid="subtitle")
@@ -186,7 +190,11 @@ def draw_header(fig: Figure, page: dict, title: str, subtitle: str | None) -> No
 def draw_footer(fig: Figure, page: dict, text: str) -> None:
     mx, my = page["margin"]
     s = page["scale"]
-    fig.text(mx, my, text, fontsize=6.5 * s, color="#333333", va="bottom", ha="left", gid="source")
+    line = fig.text(mx, my, text, fontsize=6.5 * s, color="#333333", va="bottom", ha="left", gid="source")
+    width = line.get_window_extent(fig.canvas.get_renderer()).width
+    room = fig.bbox.width * (1 - 2 * mx)
+    if width > room:  # many input files: shrink the line to the page width
+        line.set_fontsize(6.5 * s * room / width * 0.98)
 
 
 def fit_extent(ax: Axes, bounds: tuple[float, float, float, float], pad: float = 0.03) -> None:
