@@ -237,7 +237,9 @@ def layers_of(m: folium.Map) -> dict[str, GeoJsonLayer]:
 
 
 def map_title(ctx: MapContext, key: str) -> str:
-    return f"{ctx.settings.study.name} — {label(key, ctx.lang)}"
+    from geo.i18n import analysis_title  # the same title on the print figures and QGIS layouts
+
+    return analysis_title(ctx.settings.study.name, key, ctx.lang)
 
 
 def value_names(frame: pd.DataFrame, id_col: str, name_col: str = "name") -> Mapping[Any, str]:
