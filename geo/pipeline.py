@@ -97,7 +97,7 @@ def parse_only(value: str | Iterable[str] | None) -> tuple[str, ...]:
 def check_map_settings(settings: Settings) -> None:
     """Fail early (before the long steps) on a basemap that cannot be drawn, e.g. Tianditu
     without a key; ``zoneatlas validate`` runs the same check."""
-    from geo.webmap._basemaps import resolve_basemap
+    from geo.basemaps import resolve_basemap
 
     resolve_basemap(settings.map, settings.study.language)
 
@@ -112,7 +112,13 @@ def check_print_settings(settings: Settings) -> None:
 
 def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSES,
                  step: Callable | None = None) -> dict[str, AnalysisResult]:
-    """Run the selected analyses on a loaded study (pure: writes nothing)."""
+    """Run the selected analyses on a loaded study (pure: writes nothing).
+
+    An analysis gets what it needs from another even when that one is not selected:
+    collaboration's pair types need the core–periphery roles, so ``only=["collaboration"]``
+    computes them (without returning the core–periphery result). A partial run therefore
+    never changes the tables of the analyses it runs.
+    """
     from geo.analysis import balance, collaboration, core_periphery
 
     only = set(only)
@@ -122,16 +128,48 @@ def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSE
         with step("core_periphery"):
             results["core_periphery"] = core_periphery.run(study, settings)
     if "collaboration" in only:
-        roles = None
-        if "core_periphery" in results:
-            cp = results["core_periphery"].tables["core_periphery_zones"]
-            roles = cp.set_index("zone_id")["role"]
         with step("collaboration"):
+            cp = results.get("core_periphery") or core_periphery.run(study, settings)
+            roles = cp.tables["core_periphery_zones"].set_index("zone_id")["role"]
             results["collaboration"] = collaboration.run(study, settings, core_roles=roles)
     if "balance" in only:
         with step("balance"):
             results["balance"] = balance.run(study, settings)
     return results
+
+
+def check_study(settings: Settings, only: Iterable[str] | str | None = None) -> tuple[Study, list[str]]:
+    """Everything ``zoneatlas validate`` checks: the map settings, the layers, and the
+    analyses themselves (run in memory, nothing written).
+
+    Returns
+    -------
+    (Study, list of str)
+        The loaded study and every warning a run with the same settings would print.
+
+    Raises
+    ------
+    geo._errors.ZoneAtlasError
+        Every problem found in the config and the layers, together.
+    """
+    from geo._errors import ZoneAtlasError
+    from geo.layers import load_study
+
+    problems: list[str] = []
+    for check in (check_map_settings, check_print_settings):
+        try:
+            check(settings)
+        except ZoneAtlasError as exc:
+            problems.extend(exc.problems)
+    try:
+        study = load_study(settings)
+    except ZoneAtlasError as exc:
+        raise type(exc)(problems + exc.problems) from None
+    if problems:
+        raise ZoneAtlasError(problems)
+    results = run_analyses(study, settings, parse_only(only))
+    warnings = list(study.warnings) + [w for r in results.values() for w in r.warnings]
+    return study, warnings
 
 
 def _versions() -> dict[str, str]:

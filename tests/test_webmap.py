@@ -30,7 +30,7 @@ from geo.settings import settings_from_dict
 from geo.webmap import build_maps, write_maps
 from geo.webmap._assets import external_urls, leaflet_css, leaflet_js
 from geo.webmap._base import layers_of
-from geo.webmap._basemaps import TIANDITU_KEY_MISSING, resolve_basemap, tile_hosts
+from geo.basemaps import TIANDITU_KEY_MISSING, resolve_basemap, tile_hosts
 from geo.webmap._controls import GroupedLayerControl, Legend
 from geo.webmap._layers import feature_collection, hexagon_grid
 
@@ -43,7 +43,7 @@ X0, Y0 = 500_000.0, 3_400_000.0
 
 
 # ---------------------------------------------------------------------------
-# fixture: a hand-made study and results with the DESIGN.md columns
+# fixture: a hand-made study and results with the documented columns (docs/outputs.md)
 
 
 def _square(cx: float, cy: float, half: float) -> shapely.Polygon:

@@ -15,9 +15,9 @@ import pandas as pd
 
 from geo import styles
 from geo._types import Study
+from geo.basemaps import Basemap
 from geo.i18n import TERMS, label
 from geo.settings import Settings
-from geo.webmap._basemaps import Basemap
 from geo.webmap._controls import (
     Finish,
     Fullscreen,
@@ -120,12 +120,22 @@ def new_map(ctx: MapContext, page_title: str) -> folium.Map:
     labels = {k: (zh if ctx.lang == "zh" else en) for k, (zh, en) in TERMS.items()}
     m.add_child(Init({"lang": ctx.lang, "labels": labels, "text": ctx.text,
                       "basemap": bool(ctx.basemap.tiles), "layers": {}}), name="za_init")
-    tiles = ctx.basemap.tile_layers()
+    tiles = tile_layers(ctx.basemap)
     for t in tiles:
         m.add_child(t)
     if tiles:
         m.add_child(BasemapGroup(tiles), name="za_basemap")
     return m
+
+
+def tile_layers(basemap: Basemap) -> list[folium.TileLayer]:
+    """folium tile layers of the basemap (attribution escaped: Leaflet shows it as HTML)."""
+    out = []
+    for i, t in enumerate(basemap.tiles):
+        kwargs = {"subdomains": t.subdomains} if t.subdomains else {}
+        out.append(folium.TileLayer(tiles=t.url, attr=html.escape(t.attribution), name=f"{basemap.name}-{i}",
+                                    max_zoom=t.max_zoom, max_native_zoom=t.max_zoom, **kwargs))
+    return out
 
 
 class BasemapGroup(_Call):
