@@ -38,7 +38,7 @@ ANALYSES = ("core_periphery", "collaboration", "balance")
 
 #: Packages whose versions run.json records.
 PACKAGES = ("geopandas", "shapely", "pyogrio", "pyproj", "pandas", "numpy", "scipy", "folium",
-            "rasterio", "pydantic", "libpysal", "esda")
+            "rasterio", "pydantic", "libpysal", "esda", "matplotlib", "xlsxwriter")
 
 
 @dataclass
