@@ -24,6 +24,7 @@ RUNTIME_MODULES: dict[str, str] = {
     "jinja2": "jinja2",
     "libpysal": "libpysal",
     "markupsafe": "markupsafe",
+    "matplotlib": "matplotlib",
     "numpy": "numpy",
     "pandas": "pandas",
     "pyarrow": "pyarrow",
@@ -34,6 +35,7 @@ RUNTIME_MODULES: dict[str, str] = {
     "scipy": "scipy",
     "shapely": "shapely",
     "tqdm": "tqdm",
+    "xlsxwriter": "xlsxwriter",
     "xstatic": "xstatic-leaflet",
     "yaml": "pyyaml",
 }

@@ -38,7 +38,7 @@ ANALYSES = ("core_periphery", "collaboration", "balance")
 
 #: Packages whose versions run.json records.
 PACKAGES = ("geopandas", "shapely", "pyogrio", "pyproj", "pandas", "numpy", "scipy", "folium",
-            "rasterio", "pydantic", "libpysal", "esda")
+            "rasterio", "pydantic", "libpysal", "esda", "matplotlib", "xlsxwriter")
 
 
 @dataclass
@@ -102,6 +102,14 @@ def check_map_settings(settings: Settings) -> None:
     resolve_basemap(settings.map, settings.study.language)
 
 
+def check_print_settings(settings: Settings) -> None:
+    """Fail early (before the long steps) when ``print.figures`` is on, the study language is
+    ``zh`` and no installed font has Chinese characters; ``zoneatlas validate`` runs the same check."""
+    from geo.figures import check_fonts
+
+    check_fonts(settings)
+
+
 def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSES,
                  step: Callable | None = None) -> dict[str, AnalysisResult]:
     """Run the selected analyses on a loaded study (pure: writes nothing).
@@ -148,10 +156,11 @@ def check_study(settings: Settings, only: Iterable[str] | str | None = None) -> 
     from geo.layers import load_study
 
     problems: list[str] = []
-    try:
-        check_map_settings(settings)
-    except ZoneAtlasError as exc:
-        problems.extend(exc.problems)
+    for check in (check_map_settings, check_print_settings):
+        try:
+            check(settings)
+        except ZoneAtlasError as exc:
+            problems.extend(exc.problems)
     try:
         study = load_study(settings)
     except ZoneAtlasError as exc:
@@ -277,12 +286,13 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
     only = parse_only(only)
     target = Path(output_dir or settings.output.dir).resolve()
     started = datetime.now(timezone.utc)
-    names = ["load layers", *only, "tables", "QGIS package", "maps", "run.json"]
+    names = ["load layers", *only, "tables", "QGIS package", "figures", "workbook", "maps", "run.json"]
     steps = Steps(names, progress=progress)
     try:
         check_writable(target)  # fail before the (long) analyses, not after
         check_inputs_outside(target, _configured_paths(settings))
         check_map_settings(settings)
+        check_print_settings(settings)
         with steps.step("load layers"):
             study = load_study(settings)
         results = run_analyses(study, settings, only, step=steps.step)
@@ -295,6 +305,16 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
                 write_qgis_package(staging / "qgis", study, results, settings)
             manifest = build_manifest(study, settings, results, started=started,
                                       timings=steps.timings, only=only)
+            with steps.step("figures"):
+                if settings.print.figures:
+                    from geo.figures import write_figures
+
+                    write_figures(staging / "figures", study, results, settings, manifest)
+            with steps.step("workbook"):
+                if settings.print.workbook:
+                    from geo.workbook import run_tables, write_workbook
+
+                    write_workbook(staging / "tables.xlsx", run_tables(study, results), settings.study.language)
             with steps.step("maps"):
                 from geo.webmap import write_maps
 

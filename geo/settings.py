@@ -261,6 +261,22 @@ class MapSettings(_Model):
         return self.tianditu_key or os.environ.get("TIANDITU_KEY") or None
 
 
+class PrintSettings(_Model):
+    """``print:`` print-ready figures (``figures/<analysis>.png`` at 300 dpi and ``.pdf``) and
+    ``tables.xlsx``.
+
+    ``paper``: A4 | A3 (default) | A2; ``orientation``: landscape (default) | portrait;
+    ``figures`` (default true) and ``workbook`` (default true) switch the outputs off. With
+    ``study.language: zh`` the figures need an installed font with Chinese characters (e.g.
+    Debian ``fonts-noto-cjk``).
+    """
+
+    paper: Literal["A4", "A3", "A2"] = "A3"
+    orientation: Literal["landscape", "portrait"] = "landscape"
+    figures: bool = True
+    workbook: bool = True
+
+
 class OutputSettings(_Model):
     dir: Path = Path("maps")
 
@@ -275,6 +291,7 @@ class Settings(_Model):
     collaboration: CollaborationSettings = Field(default_factory=CollaborationSettings)
     core_periphery: CorePeripherySettings = Field(default_factory=CorePeripherySettings)
     map: MapSettings = Field(default_factory=MapSettings)
+    print: PrintSettings = Field(default_factory=PrintSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
 
     config_path: Path | None = Field(default=None, exclude=True)

@@ -33,7 +33,8 @@ TEXT = {
            "none": "无", "counts": "要素数量", "districts_table": "各行政区职住比", "value": "数值",
            "item": "指标", "no_map": "本次运行未包含该分析", "findings": "要点", "methods": "方法说明",
            "package_version": "版本", "show_provenance": "展开数据来源、输入文件与运行参数",
-           "other_warnings": "其余警告（英文原文）", "setting": "参数", "local_tz": "北京时间"},
+           "other_warnings": "其余警告（英文原文）", "setting": "参数", "local_tz": "北京时间",
+           "print_png": "打印图 PNG", "print_pdf": "打印图 PDF", "workbook": "全部表格：Excel 工作簿 tables.xlsx"},
     "en": {"atlas": "Analysis atlas", "maps": "Interactive maps", "open": "Open map", "key": "Key figures",
            "provenance": "Provenance", "started": "Started", "finished": "Finished", "version": "zoneatlas version",
            "inputs": "Input files", "path": "Path", "bytes": "Bytes", "versions": "Software versions",
@@ -45,7 +46,8 @@ TEXT = {
            "none": "none", "counts": "Feature counts", "districts_table": "Jobs–housing ratio by district",
            "value": "Value", "item": "Figure", "no_map": "not part of this run", "findings": "Key findings",
            "methods": "Methods", "package_version": "version", "show_provenance": "Show data sources, input files and parameters",
-           "other_warnings": "Other warnings", "setting": "Setting", "local_tz": "UTC"},
+           "other_warnings": "Other warnings", "setting": "Setting", "local_tz": "UTC",
+           "print_png": "Print map PNG", "print_pdf": "Print map PDF", "workbook": "All tables: Excel workbook tables.xlsx"},
 }
 
 MAP_DESCRIPTIONS = {
@@ -79,6 +81,7 @@ main { max-width: 1180px; margin: 0 auto; padding: 16px 24px 40px; }
 .card a.open { display: inline-block; margin-top: 8px; background: #0072B2; color: #fff; padding: 5px 12px;
   border-radius: 5px; text-decoration: none; }
 .card.missing { opacity: .55; }
+.card a.file { margin: 8px 0 0 10px; font-size: 13px; }
 section { background: #fff; border-radius: 8px; padding: 14px 18px; margin-top: 18px; box-shadow: 0 1px 3px rgba(0,0,0,.15); }
 section h2 { margin-top: 0; font-size: 19px; }
 h3.t { font-size: 15px; margin: 14px 0 4px; }
@@ -120,11 +123,13 @@ details summary { cursor: pointer; color: #0072B2; }
 {% if card.thumb %}{% if card.href %}<a href="{{ card.href }}">{{ card.thumb }}</a>{% else %}{{ card.thumb }}{% endif %}{% endif %}
 <div>{{ card.description }}</div>
 {% if card.href %}<a class="open" href="{{ card.href }}">{{ t.open }} →</a>{% else %}<div><em>{{ t.no_map }}</em></div>{% endif %}
+{% for f in card.files %}<a class="file" href="{{ f.href }}">{{ f.text }}</a>{% endfor %}
 </div>
 {% endfor %}
 </div>
 {% if methods %}<section class="methods" id="methods"><h2>{{ t.methods }}</h2><dl>
 {% for k, v in methods %}<dt>{{ k }}</dt><dd>{{ v }}</dd>{% endfor %}</dl></section>{% endif %}
+{% if workbook %}<p class="downloads"><a class="file" href="{{ workbook }}">{{ t.workbook }}</a></p>{% endif %}
 {% for s in sections %}
 <section id="{{ s.id }}">
 <h2>{{ s.title }}</h2>
@@ -386,16 +391,23 @@ def _core_section(result: AnalysisResult, study: Study, lang: str) -> dict:
 
 
 def render_atlas(study: Study, results: dict[str, AnalysisResult], settings: Settings, manifest: dict,
-                 maps: Sequence[str]) -> str:
-    """The atlas page as HTML text."""
+                 maps: Sequence[str], folder: Path | None = None) -> str:
+    """The atlas page as HTML text (``folder``: where it is written; links the print figures
+    and tables.xlsx found there)."""
     from geo.webmap._briefing import local_time, study_display_name
     from geo.webmap._findings import key_findings, localise_warning, methods, thumbnails
 
     lang = settings.study.language
     t = TEXT[lang]
     thumbs = thumbnails(results, study)
+
+    def files(n: str) -> list[dict]:
+        found = [(f"figures/{n}.{ext}", t[f"print_{ext}"]) for ext in ("png", "pdf")]
+        return [{"href": h, "text": x} for h, x in found if folder is not None and (folder / h).is_file()]
+
     cards = [{"name": n, "title": label(n, lang), "description": MAP_DESCRIPTIONS[lang][n],
-              "href": f"{n}.html" if n in maps else None, "thumb": Markup(thumbs[n]) if n in thumbs else None}
+              "href": f"{n}.html" if n in maps else None, "thumb": Markup(thumbs[n]) if n in thumbs else None,
+              "files": files(n)}
              for n in ("balance", "collaboration", "core_periphery")]
     warnings, other_warnings = [], []
     for w in manifest.get("warnings") or []:
@@ -409,6 +421,7 @@ def render_atlas(study: Study, results: dict[str, AnalysisResult], settings: Set
     return env.from_string(_PAGE).render(
         lang_attr="zh-CN" if lang == "zh" else "en", t=t, study_name=study_display_name(settings.study.name, lang),
         findings=key_findings(results, study, settings, lang), methods=methods(settings, lang, list(results)),
+        workbook="tables.xlsx" if folder is not None and (folder / "tables.xlsx").is_file() else None,
         synthetic=label("synthetic", lang) if settings.study.synthetic else None,
         version=manifest.get("zoneatlas_version", ""), started=local_time(manifest.get("started"), lang),
         finished=local_time(manifest.get("finished"), lang), cards=cards, sections=sections,
@@ -447,5 +460,5 @@ def write_atlas(path: Path, study: Study, results: dict[str, AnalysisResult], se
                 manifest: dict, *, maps: Sequence[str]) -> Path:
     """Write the atlas page to ``path`` and return it."""
     path = Path(path)
-    path.write_text(render_atlas(study, results, settings, manifest, maps), encoding="utf-8")
+    path.write_text(render_atlas(study, results, settings, manifest, maps, folder=path.parent), encoding="utf-8")
     return path
