@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 
 # Okabe–Ito, then extra distinct colours for studies with many chains.
 CATEGORICAL = (
@@ -201,3 +202,35 @@ def class_ranges(values: Sequence[float], breaks: Sequence[float]) -> list[tuple
         return []
     edges = [float(arr.min()), *map(float, breaks), float(arr.max())]
     return list(zip(edges[:-1], edges[1:]))
+
+
+# --- collaboration strength as a 0-100 index (web map, print figures and QGIS alike) ----
+
+#: Line widths of weak, medium and strong pairs (from LINE_WIDTHS).
+STRENGTH_WIDTHS = (LINE_WIDTHS[0] + 0.5, LINE_WIDTHS[2], LINE_WIDTHS[4])
+STRENGTH_RANGES = ((0, 33), (34, 66), (67, 100))
+STRENGTH_WORDS = {"zh": ("弱", "中", "强"), "en": ("weak", "medium", "strong")}
+
+
+def strength_index(strength: pd.Series) -> pd.Series:
+    """Pair strength as a 0–100 index: position of ln(strength) between the study's
+    weakest and strongest candidate pair (100 when all are equal; missing stays missing).
+
+    Examples
+    --------
+    >>> strength_index(pd.Series([1.0, 10.0, 100.0])).tolist()
+    [0.0, 50.0, 100.0]
+    """
+    s = pd.to_numeric(strength, errors="coerce").astype(float)
+    s = s.where(s > 0)
+    logs = np.log(s)
+    lo, hi = logs.min(), logs.max()
+    if not np.isfinite(lo) or hi - lo <= 0:
+        return pd.Series(np.where(s.notna(), 100.0, np.nan), index=s.index)
+    return ((logs - lo) / (hi - lo) * 100).round(0)
+
+
+def strength_class(index: pd.Series) -> np.ndarray:
+    """0 weak (< 34), 1 medium (34–66), 2 strong (≥ 67) from the 0–100 index; missing → weak."""
+    arr = pd.to_numeric(index, errors="coerce").to_numpy(float)
+    return np.where(arr >= 67, 2, np.where(arr >= 34, 1, 0))

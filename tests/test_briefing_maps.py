@@ -23,7 +23,7 @@ MAPS = ("balance", "collaboration", "core_periphery")
 
 #: Latin words a zh page may show: proper nouns, software and CRS names, tile attribution.
 ALLOWED_LATIN = re.compile(
-    r"zoneatlas|Leaflet|OpenStreetMap|contributors|CARTO|EPSG:\d+|WGS 84|CGCS2000|GCJ-02|Huff|"
+    r"zoneatlas|(?<![A-Za-z])(?:PNG|PDF)(?![A-Za-z])|Excel|tables\.xlsx|Leaflet|OpenStreetMap|contributors|CARTO|EPSG:\d+|WGS 84|CGCS2000|GCJ-02|Huff|"
     r"\b[ZDIW]\d{2,}\b|\bN\b|\bGS\b|\bkm\b|\d+(\.\d+)?", re.IGNORECASE)
 
 

@@ -22,7 +22,7 @@ from geo import styles
 from geo._types import AnalysisResult, Study
 from geo.figures._draw import draw_grouped
 from geo.figures._page import PX_TO_PT, LegendGroup, LegendItem, MapLabel, PrintMap, anchor_points
-from geo.figures._shared import LEGEND_MAX_CORES, SHOW_OTHER_PAIRS_UP_TO, fmt_number, housing_hexagons
+from geo.figures._shared import LEGEND_MAX_CORES, fmt_number, housing_hexagons
 from geo.i18n import analysis_title, label
 from geo.settings import Settings
 
@@ -208,31 +208,31 @@ def collaboration_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
                        else pd.Series(True, index=pairs.index))
         rec = pairs[recommended]
         types = rec.get("pair_type", pd.Series("peer", index=rec.index)).astype(str)
-        strength = pd.to_numeric(rec.get("strength", pd.Series(dtype=float)), errors="coerce")
-        breaks = styles.graduated_breaks(strength, k=len(styles.LINE_WIDTHS))
-        cls = np.clip(styles.classify(strength.to_numpy(float), breaks), 0, None)
+        # strength as the web map shows it: a 0-100 index over all candidate pairs, in
+        # weak / medium / strong widths; candidate pairs are off on the web map at start,
+        # so the print map (its initial view) leaves them out and says how many there are
+        index = styles.strength_index(pairs["strength"]) if "strength" in pairs else pd.Series(np.nan, index=pairs.index)
+        cls = styles.strength_class(index[recommended])
         other = pairs[~recommended]
-        if 0 < len(other) <= SHOW_OTHER_PAIRS_UP_TO:
-            other_color = [styles.PAIR_TYPE_COLORS.get(t, "#999999")
-                           for t in other.get("pair_type", pd.Series("peer", index=other.index)).astype(str)]
-            draw.append(lines(other, other_color, 1.0, alpha=0.55, dashed=True, z=4.5))
         if len(rec):
             draw.append(lines(rec, [styles.PAIR_TYPE_COLORS.get(t, "#999999") for t in types],
-                              [styles.LINE_WIDTHS[c] for c in cls], alpha=0.9, z=5))
+                              [styles.STRENGTH_WIDTHS[c] for c in cls], alpha=0.9, z=5))
         legend.append(LegendGroup(ctx.label("pair_type"), [LegendItem(ctx.label(t), "line", edge=c, width_px=3)
                                                            for t, c in styles.PAIR_TYPE_COLORS.items()]))
         rec_name = "推荐协同对" if ctx.zh else "Recommended pairs"
         if len(rec):
-            ranges = styles.class_ranges(strength.to_numpy(float), breaks)
-            legend.append(LegendGroup(f"{rec_name} — {ctx.label('strength')}", [
-                LegendItem(f"{fmt_number(lo, 'num', ctx.lang)} – {fmt_number(hi, 'num', ctx.lang)}", "line",
-                           edge="#555555", width_px=styles.LINE_WIDTHS[i]) for i, (lo, hi) in enumerate(ranges)]))
-        if 0 < len(other) <= SHOW_OTHER_PAIRS_UP_TO:
-            other_name = "其他候选协同对" if ctx.zh else "Other candidate pairs"
-            legend.append(LegendGroup(other_name, [LegendItem(other_name, "line", edge="#777777", dashed=True)]))
-        elif len(other):
-            legend[-1].note = (f"另有 {len(other):,} 对候选协同对未绘出（见交互地图）" if ctx.zh
-                               else f"{len(other):,} other candidate pairs not drawn (see the web map)")
+            words = styles.STRENGTH_WORDS["zh" if ctx.zh else "en"]
+            legend.append(LegendGroup(
+                f"{rec_name} — {'协同强度指数' if ctx.zh else 'strength index'}",
+                [LegendItem(f"{words[i]}（{lo}–{hi}）" if ctx.zh else f"{words[i]} ({lo}–{hi})", "line",
+                            edge="#555555", width_px=styles.STRENGTH_WIDTHS[i])
+                 for i, (lo, hi) in reversed(list(enumerate(styles.STRENGTH_RANGES)))],
+                ("指数 0–100：协同强度在全部候选对中的对数位置" if ctx.zh
+                 else "index 0–100: log position of the strength among all candidate pairs")))
+        if len(other):
+            more = (f"另有 {len(other):,} 对候选协同对未绘出（见交互地图）" if ctx.zh
+                    else f"{len(other):,} other candidate pairs not drawn (see the web map)")
+            legend[-1].note = f"{legend[-1].note}; {more}" if legend[-1].note else more
         if isinstance(zones, gpd.GeoDataFrame) and len(rec) and "strength" in rec:
             best = rec.sort_values("strength", ascending=False).head(TOP_FEATURE_LABELS)
             weight = pd.concat([best.set_index("zone_a")["strength"], best.set_index("zone_b")["strength"]])
@@ -264,7 +264,8 @@ def core_periphery_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
         key = np.where(is_core, zones["zone_id"].astype(str), zones.get("core_id", zones["zone_id"]).astype(str))
         by_score = zones.loc[is_core].sort_values("score", ascending=False, kind="stable")
         core_ids = list(dict.fromkeys(by_score["zone_id"].astype(str)))
-        core_color = {c: styles.CATEGORICAL[i % len(styles.CATEGORICAL)] for i, c in enumerate(core_ids)}
+        core_color = {c: (styles.POLE_COLORS[i] if i < len(styles.POLE_COLORS) else styles.OTHER_POLE_COLOR)
+                      for i, c in enumerate(core_ids)}   # as the web map: poles beyond the palette grey
         face = np.array([core_color.get(k, "#cccccc") for k in key], dtype=object)
         attached = ~is_core & ~is_isolated
         draw.append(polygons(zones[attached], face[attached].tolist(), styles.ZONE_OUTLINE, 1.0, alpha=0.6, z=3.5))
@@ -277,7 +278,7 @@ def core_periphery_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
         note = None
         if len(core_ids) > LEGEND_MAX_CORES:
             more = len(core_ids) - LEGEND_MAX_CORES
-            note = f"另有 {more} 个极核（颜色循环使用）" if ctx.zh else f"{more} more cores (colours repeat)"
+            note = f"另有 {more} 个极核（灰色）" if ctx.zh else f"{more} more poles (grey)"
         rows.append(LegendItem(f"{ctx.label('core')} ({'粗黑边' if ctx.zh else 'thick outline'})", "patch",
                                face="#ffffff", edge=styles.CORE_OUTLINE, width_px=3))
         rows.append(LegendItem(ctx.label("isolated"), "patch", face=styles.STRATEGY_COLORS["isolated"],

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from geo.webmap._base import fmt_number
 from geo.webmap.balance import housing_hexagons
-from geo.webmap.collaboration import SHOW_OTHER_PAIRS_UP_TO
 from geo.webmap.core_periphery import LEGEND_MAX_CORES
 
-__all__ = ["LEGEND_MAX_CORES", "SHOW_OTHER_PAIRS_UP_TO", "fmt_number", "housing_hexagons"]
+__all__ = ["LEGEND_MAX_CORES", "fmt_number", "housing_hexagons"]

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from geo import styles
+from geo.styles import STRENGTH_RANGES, STRENGTH_WIDTHS, STRENGTH_WORDS, strength_class, strength_index
 from geo._types import AnalysisResult
 from geo.webmap._assets import json_for_script
 from geo.webmap._base import (
@@ -38,10 +39,6 @@ from geo.webmap._controls import (
 
 #: At most this many non-recommended pairs are drawn (the strongest); the legend says so.
 MAX_OTHER_PAIRS = 3000
-#: Line widths of weak, medium and strong pairs (from styles.LINE_WIDTHS).
-STRENGTH_WIDTHS = (styles.LINE_WIDTHS[0] + 0.5, styles.LINE_WIDTHS[2], styles.LINE_WIDTHS[4])
-STRENGTH_RANGES = ((0, 33), (34, 66), (67, 100))
-STRENGTH_WORDS = {"zh": ("弱", "中", "强"), "en": ("weak", "medium", "strong")}
 
 
 def build_collaboration_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
@@ -196,30 +193,6 @@ def build_collaboration_map(ctx: MapContext, result: AnalysisResult) -> folium.M
     bounds = ctx.display.bounds([zones if isinstance(zones, gpd.GeoDataFrame) else ctx.study.zones])
     return finish_map(m, ctx, title=title, groups=[g for g in (chains_group, pairs_group, context) if g.items],
                       legend=legend, bounds=bounds, labels=labels)
-
-
-def strength_index(strength: pd.Series) -> pd.Series:
-    """Pair strength as a 0–100 index: position of ln(strength) between the study's
-    weakest and strongest candidate pair (100 when all are equal; missing stays missing).
-
-    Examples
-    --------
-    >>> strength_index(pd.Series([1.0, 10.0, 100.0])).tolist()
-    [0.0, 50.0, 100.0]
-    """
-    s = pd.to_numeric(strength, errors="coerce").astype(float)
-    s = s.where(s > 0)
-    logs = np.log(s)
-    lo, hi = logs.min(), logs.max()
-    if not np.isfinite(lo) or hi - lo <= 0:
-        return pd.Series(np.where(s.notna(), 100.0, np.nan), index=s.index)
-    return ((logs - lo) / (hi - lo) * 100).round(0)
-
-
-def strength_class(index: pd.Series) -> np.ndarray:
-    """0 weak (< 34), 1 medium (34–66), 2 strong (≥ 67) from the 0–100 index; missing → weak."""
-    arr = pd.to_numeric(index, errors="coerce").to_numpy(float)
-    return np.where(arr >= 67, 2, np.where(arr >= 34, 1, 0))
 
 
 def _pair_end_labels(ctx: MapContext, zones: gpd.GeoDataFrame, rec: pd.DataFrame, chain_layer: dict[str, str]) -> dict:
