@@ -88,6 +88,25 @@ POLE_COLORS = (
 OTHER_POLE_COLOR = "#B0B0B0"
 
 
+def pole_colors(zones: pd.DataFrame) -> dict[str, str]:
+    """Colour of each growth pole, the same in every writer (web map, print figure, QGIS):
+    poles ordered by score (strongest first, ties in table order) take :data:`POLE_COLORS`
+    in turn, poles beyond them :data:`OTHER_POLE_COLOR`.
+
+    ``zones`` needs ``zone_id``, ``role`` and ``score`` (a core_periphery_zones table).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"zone_id": ["a", "b", "c"], "role": ["core", "periphery", "core"],
+    ...                   "score": [0.5, 0.9, 0.8]})
+    >>> pole_colors(t) == {"c": POLE_COLORS[0], "a": POLE_COLORS[1]}
+    True
+    """
+    cores = zones.loc[zones["role"].astype(str) == "core"].sort_values("score", ascending=False, kind="stable")
+    ids = list(dict.fromkeys(cores["zone_id"].astype(str)))
+    return {c: (POLE_COLORS[i] if i < len(POLE_COLORS) else OTHER_POLE_COLOR) for i, c in enumerate(ids)}
+
+
 def _hcl_to_hex(h_deg: float, c: float, lightness: float) -> str:
     """CIE LCh(ab) (D65) → sRGB hex, clipped to the gamut."""
     a, b = c * np.cos(np.radians(h_deg)), c * np.sin(np.radians(h_deg))

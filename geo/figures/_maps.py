@@ -262,10 +262,8 @@ def core_periphery_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
         is_core = (role == "core").to_numpy()
         is_isolated = (strategy == "isolated").to_numpy() & ~is_core
         key = np.where(is_core, zones["zone_id"].astype(str), zones.get("core_id", zones["zone_id"]).astype(str))
-        by_score = zones.loc[is_core].sort_values("score", ascending=False, kind="stable")
-        core_ids = list(dict.fromkeys(by_score["zone_id"].astype(str)))
-        core_color = {c: (styles.POLE_COLORS[i] if i < len(styles.POLE_COLORS) else styles.OTHER_POLE_COLOR)
-                      for i, c in enumerate(core_ids)}   # as the web map: poles beyond the palette grey
+        core_color = styles.pole_colors(zones)   # as the web map: poles beyond the palette grey
+        core_ids = list(core_color)
         face = np.array([core_color.get(k, "#cccccc") for k in key], dtype=object)
         attached = ~is_core & ~is_isolated
         draw.append(polygons(zones[attached], face[attached].tolist(), styles.ZONE_OUTLINE, 1.0, alpha=0.6, z=3.5))

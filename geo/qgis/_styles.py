@@ -220,8 +220,7 @@ def _by_attached_core(frame: pd.DataFrame, language: str):
     """Zones coloured by the core they attach to (cores by their own id), as the web
     map's default core–periphery view: cores with a thick black outline, isolated zones
     grey and dashed."""
-    role = frame["role"].astype(str)
-    core_ids = list(dict.fromkeys(frame.loc[role == "core", "zone_id"].astype(str)))
+    core_color = styles.pole_colors(frame)   # the web map's colour for the same pole
     names = dict(zip(frame["zone_id"].astype(str), frame["name"].astype(str))) if "name" in frame else {}
     expression = ("CASE WHEN \"role\" = 'core' THEN \"zone_id\" "
                   "WHEN \"strategy\" = 'isolated' THEN '' ELSE coalesce(\"core_id\", '') END"
@@ -232,9 +231,9 @@ def _by_attached_core(frame: pd.DataFrame, language: str):
         "outlineColor": f"CASE WHEN \"role\" = 'core' THEN '0,0,0,255' ELSE '{rgba(styles.ZONE_OUTLINE)}' END",
     }
     cats = [Category(core, names.get(core, core),
-                     fill_symbol(styles.CATEGORICAL[i % len(styles.CATEGORICAL)], styles.ZONE_OUTLINE,
-                                 fill_alpha=0.6, outline_width_mm=0.26, data_defined=outline_dd))
-            for i, core in enumerate(core_ids)]
+                     fill_symbol(color, styles.ZONE_OUTLINE, fill_alpha=0.6, outline_width_mm=0.26,
+                                 data_defined=outline_dd))
+            for core, color in core_color.items()]
     # the empty value also catches NULL: QGIS' "all other values" category
     cats.append(Category(None, label("isolated", language),
                          fill_symbol(styles.STRATEGY_COLORS["isolated"], "#666666", fill_alpha=0.55,

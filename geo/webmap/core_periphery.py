@@ -90,10 +90,8 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
         is_core = (role == "core").to_numpy()
         is_isolated = (strategy == "isolated").to_numpy()
         key = np.where(is_core, z["zone_id"].astype(str), z.get("core_id", z["zone_id"]).astype(str))
-        by_score = z.loc[is_core].sort_values("score", ascending=False, kind="stable")
-        core_ids = list(dict.fromkeys(by_score["zone_id"].astype(str)))
-        core_color = {c: (styles.POLE_COLORS[i] if i < len(styles.POLE_COLORS) else styles.OTHER_POLE_COLOR)
-                      for i, c in enumerate(core_ids)}
+        core_color = styles.pole_colors(z)
+        core_ids = list(core_color)
         fields = ctx.fields([
             "name", "zone_id", "chain", ("district_name", ctx.label("districts"), "text"), "score", "rank", "role",
             ("core_name", ctx.label("core_id"), "text"), "core_distance_m", "attach_prob", "strategy",
