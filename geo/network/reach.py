@@ -1,0 +1,445 @@
+"""Travel times on the road graph: workers within m minutes, times between workplaces.
+
+Definitions (DESIGN.md "Roads and travel time"): home → workplace = access + shortest
+directed network time from the home's node to an entry node + that entry's egress time
+(minimum over entries); between two workplaces = min over entries a, b of
+egress(a) + time a → b + egress(b), the faster direction. Times are compared with a
+tolerance of :data:`TIME_TOLERANCE_MIN` (sums of the same segment times in another order
+differ by rounding only), so a home exactly m minutes away counts for m.
+
+How it is computed (exact, and fast):
+
+* one bounded Dijkstra per workplace on the **simplified** graph (degree-2 chains
+  contracted, :mod:`geo.network._contract`), **reversed** (times *to* the workplace), from
+  a **super-source** with one edge per entry of weight = its egress time (an entry on a
+  contracted chain becomes edges to the chain's two ends with the extra chain time); the
+  search runs once to the largest horizon and is read for every horizon;
+* the super-sources of all workplaces are rows appended to one sparse matrix, so that one
+  ``scipy.sparse.csgraph.dijkstra`` call handles a batch of workplaces;
+* times at nodes inside chains (where most homes and entries are) are recovered exactly
+  from the chain ends, plus the direct way along the chain to an entry on the same chain;
+* housing is aggregated per node (fewest / most access minutes, total workers): a node
+  whose every home is in (or out of) reach counts as a whole, only the nodes on the edge of
+  the horizon are checked home by home;
+* batches of workplaces run in worker processes (``n_jobs``; the graph is shared by fork).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
+
+from geo.network.access import Entries, HousingAccess, housing_access, workplace_entries
+from geo.network.graph import RoadGraph
+
+log = logging.getLogger(__name__)
+
+#: Two travel times closer than this (minutes, i.e. 0.06 ms) are equal.
+TIME_TOLERANCE_MIN = 1e-6
+
+_BATCH_BYTES = 48 * 2**20
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(s, s + c)`` for each start ``s`` and count ``c``."""
+    starts = np.asarray(starts, dtype=np.int64)
+    counts = np.asarray(counts, dtype=np.int64)
+    nz = counts > 0
+    s, c = starts[nz], counts[nz]
+    if len(s) == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(c)
+    out = np.ones(int(ends[-1]), dtype=np.int64)
+    out[0] = s[0]
+    out[ends[:-1]] = s[1:] - (s[:-1] + c[:-1] - 1)
+    return np.cumsum(out)
+
+
+class _Searcher:
+    """Reverse searches from the super-source of each target (workplace) of ``entries``."""
+
+    def __init__(self, graph: RoadGraph, entries: Entries):
+        cg = graph.contraction
+        self.cg = cg
+        self.entries = entries
+        nk = cg.n_kept
+        self.nk = nk
+        owner = entries.owner()
+        enode, eg = entries.node, entries.egress_min
+        kk = cg.kidx[enode]
+        on_kept = kk >= 0
+        r = cg.ridx[enode[~on_kept]]
+        ow_r = owner[~on_kept]
+        g_r = eg[~on_kept]
+        # super-source edges: kept entries directly, chain entries via both chain ends
+        si = np.concatenate([owner[on_kept], ow_r, ow_r])
+        sj = np.concatenate([kk[on_kept], cg.ku[r], cg.kv[r]])
+        sw = np.concatenate([eg[on_kept], g_r + cg.from_u[r], g_r + cg.from_v[r]])
+        ok = np.isfinite(sw)
+        si, sj, sw = si[ok], sj[ok], sw[ok]
+        order = np.lexsort((sw, sj, si))
+        si, sj, sw = si[order], sj[order], sw[order]
+        first = np.ones(len(si), dtype=bool)
+        first[1:] = (si[1:] != si[:-1]) | (sj[1:] != sj[:-1])
+        si, sj, sw = si[first], sj[first], sw[first]
+        nw = entries.n
+        s_indptr = np.zeros(nw + 1, dtype=np.int64)
+        np.cumsum(np.bincount(si, minlength=nw), out=s_indptr[1:])
+        rev = cg.rev
+        n_all = nk + nw
+        self.aug = sparse.csr_matrix(
+            (np.concatenate([rev.data, sw]),
+             np.concatenate([rev.indices.astype(np.int32), sj.astype(np.int32)]),
+             np.concatenate([rev.indptr.astype(np.int64), rev.nnz + s_indptr[1:]])),
+            shape=(n_all, n_all))
+        # entries inside chains, per workplace sorted by chain (for the along-chain term)
+        order = np.lexsort((cg.chain[r], ow_r))
+        self.ce_owner = ow_r[order]
+        rr = r[order]
+        self.ce_chain = cg.chain[rr]
+        self.ce_rank = cg.rank[rr]
+        self.ce_g = g_r[order]
+        self.ce_fu_fin, self.ce_fu_cnt = cg.fu_fin[rr], cg.fu_cnt[rr]
+        self.ce_tu_fin, self.ce_tu_cnt = cg.tu_fin[rr], cg.tu_cnt[rr]
+        self.ce_ptr = np.zeros(nw + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.ce_owner, minlength=nw), out=self.ce_ptr[1:])
+
+    def search(self, targets: np.ndarray, limit: float) -> np.ndarray:
+        """Minutes from every kept node to each target (B × n_kept; inf beyond ``limit``)."""
+        d = dijkstra(self.aug, directed=True, indices=self.nk + np.asarray(targets),
+                     limit=limit)
+        return d[:, : self.nk]
+
+    def at_nodes(self, dk: np.ndarray, targets: np.ndarray, query: "_Query") -> np.ndarray:
+        """Minutes from each query node to each target (B × Q), exact."""
+        cg = self.cg
+        out = np.empty((dk.shape[0], query.n), dtype=float)
+        out[:, query.kept_pos] = dk[:, query.kept_k]
+        if len(query.rem_pos):
+            r = query.rem_r
+            out[:, query.rem_pos] = np.minimum(cg.to_u[r] + dk[:, cg.ku[r]], cg.to_v[r] + dk[:, cg.kv[r]])
+            for b, w in enumerate(targets):
+                self._along_chain(out[b], int(w), query)
+        return out
+
+    def _along_chain(self, row: np.ndarray, w: int, query: "_Query") -> None:
+        """Lower ``row`` (times of the query nodes) by the way along a chain to an entry on it."""
+        lo, hi = self.ce_ptr[w], self.ce_ptr[w + 1]
+        if lo == hi:
+            return
+        ch = self.ce_chain[lo:hi]
+        q_lo = np.searchsorted(query.rem_chain_sorted, ch, side="left")
+        q_hi = np.searchsorted(query.rem_chain_sorted, ch, side="right")
+        cnt = q_hi - q_lo
+        if not cnt.any():
+            return
+        e = np.repeat(np.arange(lo, hi), cnt)
+        qs = _ranges(q_lo, cnt)
+        qrank = query.rem_rank_sorted[qs]
+        erank = self.ce_rank[e]
+        ahead = erank > qrank     # entry further from u: forward along the chain
+        behind = erank < qrank
+        fwd_ok = ahead & (self.ce_fu_cnt[e] == query.rem_fu_cnt_sorted[qs])
+        bwd_ok = behind & (self.ce_tu_cnt[e] == query.rem_tu_cnt_sorted[qs])
+        cost = np.full(len(e), np.inf)
+        cost[fwd_ok] = self.ce_fu_fin[e[fwd_ok]] - query.rem_fu_fin_sorted[qs[fwd_ok]]
+        cost[bwd_ok] = query.rem_tu_fin_sorted[qs[bwd_ok]] - self.ce_tu_fin[e[bwd_ok]]
+        same = erank == qrank
+        cost[same] = 0.0
+        cost += self.ce_g[e]
+        cols = query.rem_pos_sorted[qs]
+        np.minimum.at(row, cols, cost)
+
+
+class _Query:
+    """Nodes at which search results are read (kept ones directly, removed ones via chains)."""
+
+    def __init__(self, graph: RoadGraph, nodes: np.ndarray):
+        cg = graph.contraction
+        nodes = np.asarray(nodes, dtype=np.int64)
+        self.n = len(nodes)
+        k = cg.kidx[nodes]
+        self.kept_pos = np.flatnonzero(k >= 0)
+        self.kept_k = k[self.kept_pos]
+        self.rem_pos = np.flatnonzero(k < 0)
+        self.rem_r = cg.ridx[nodes[self.rem_pos]]
+        order = np.argsort(cg.chain[self.rem_r], kind="stable")
+        rs = self.rem_r[order]
+        self.rem_pos_sorted = self.rem_pos[order]
+        self.rem_chain_sorted = cg.chain[rs]
+        self.rem_rank_sorted = cg.rank[rs]
+        self.rem_fu_fin_sorted, self.rem_fu_cnt_sorted = cg.fu_fin[rs], cg.fu_cnt[rs]
+        self.rem_tu_fin_sorted, self.rem_tu_cnt_sorted = cg.tu_fin[rs], cg.tu_cnt[rs]
+
+
+@dataclass
+class _Homes:
+    """Housing grouped by node: per node fewest/most access minutes and total workers."""
+
+    query: _Query
+    nodes: np.ndarray
+    amin: np.ndarray
+    amax: np.ndarray
+    wsum: np.ndarray
+    ptr: np.ndarray
+    access: np.ndarray     # sorted by node, then access
+    workers: np.ndarray
+
+
+def _group_homes(graph: RoadGraph, access: HousingAccess, workers: np.ndarray) -> _Homes:
+    ok = access.connected & (workers != 0)
+    node, a, w = access.node[ok], access.access_min[ok], workers[ok]
+    order = np.lexsort((a, node))
+    node, a, w = node[order], a[order], w[order]
+    nodes, start, count = np.unique(node, return_index=True, return_counts=True)
+    ptr = np.append(start, len(node)).astype(np.int64)
+    amin = a[start] if len(start) else np.zeros(0)
+    amax = a[ptr[1:] - 1] if len(start) else np.zeros(0)
+    wsum = np.add.reduceat(w, start) if len(start) else np.zeros(0)
+    return _Homes(query=_Query(graph, nodes), nodes=nodes, amin=amin, amax=amax, wsum=wsum,
+                  ptr=ptr, access=a, workers=w)
+
+
+@dataclass
+class ReachResult:
+    """Result of :func:`workers_within_minutes`.
+
+    Attributes
+    ----------
+    minutes : tuple of float, the horizons.
+    workers : (W, M) float, workers whose home → workplace time ≤ m (NaN when the
+        workplace is not connected).
+    connected : (W,) bool, the workplace has at least one entry node.
+    housing_connected : (H,) bool, the housing feature is within ``max_access_m`` of a node.
+    reached : list of int arrays (one per workplace) or None: the nodes of the simplified
+        graph (intersections, dead ends) within the primary horizon of the workplace,
+        node ids of the full graph; for isochrone polygons.
+    """
+
+    minutes: tuple
+    workers: np.ndarray
+    connected: np.ndarray
+    housing_connected: np.ndarray
+    reached: list | None = None
+
+
+_STATE: dict = {}
+
+
+def _batch_counts(batch: np.ndarray) -> tuple[np.ndarray, list]:
+    """Workers within each horizon for one batch of workplaces (runs in a worker)."""
+    s: _Searcher = _STATE["searcher"]
+    homes: _Homes = _STATE["homes"]
+    minutes = _STATE["minutes"]
+    primary = _STATE["primary"]
+    dk = s.search(batch, limit=max(minutes) + TOL_LIMIT)
+    reached = None
+    if primary is not None:
+        kn = s.cg.kept_nodes
+        reached = [kn[np.flatnonzero(row <= primary + TIME_TOLERANCE_MIN)] for row in dk]
+    d = s.at_nodes(dk, batch, homes.query)
+    del dk
+    out = np.zeros((len(batch), len(minutes)))
+    for mi, m in enumerate(minutes):
+        thr = m + TIME_TOLERANCE_MIN
+        full = (homes.amax + d) <= thr
+        out[:, mi] = full.astype(float) @ homes.wsum
+        part = ((homes.amin + d) <= thr) & ~full
+        bb, nn = np.nonzero(part)
+        if len(bb):
+            cnt = homes.ptr[nn + 1] - homes.ptr[nn]
+            hs = _ranges(homes.ptr[nn], cnt)
+            brep = np.repeat(bb, cnt)
+            hit = (homes.access[hs] + d[brep, np.repeat(nn, cnt)]) <= thr
+            out[:, mi] += np.bincount(brep[hit], weights=homes.workers[hs[hit]], minlength=len(batch))
+    return out, reached
+
+
+TOL_LIMIT = TIME_TOLERANCE_MIN
+
+
+def _batches(targets: np.ndarray, width: int) -> list[np.ndarray]:
+    size = max(1, min(64, _BATCH_BYTES // (8 * max(width, 1))))
+    return [targets[i:i + size] for i in range(0, len(targets), size)]
+
+
+def _run(fn, batches: list, n_jobs: int) -> list:
+    n_jobs = max(1, int(n_jobs))
+    if n_jobs == 1 or len(batches) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [fn(b) for b in batches]
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=min(n_jobs, len(batches)), mp_context=ctx) as pool:
+        return list(pool.map(fn, batches, chunksize=1))
+
+
+def default_jobs() -> int:
+    """Worker processes to use: the CPUs this process may run on (at most 8)."""
+    try:
+        return max(1, min(8, len(os.sched_getaffinity(0))))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, min(8, os.cpu_count() or 1))
+
+
+def workers_within_minutes(graph: RoadGraph, housing_xy: np.ndarray, housing_workers: np.ndarray,
+                           workplaces, minutes: Sequence[float] = (15, 30, 45), *,
+                           access_speed_kmh: float = 5.0, max_access_m: float = 1000.0,
+                           primary_minute: float | None = None, n_jobs: int = 1,
+                           entries: Entries | None = None) -> ReachResult:
+    """Resident workers within each travel-time horizon of each workplace.
+
+    Parameters
+    ----------
+    graph : RoadGraph
+        From :func:`geo.network.build_graph`.
+    housing_xy : (H, 2) array
+        Housing points (polygon representative points, raster cell centres), working CRS.
+    housing_workers : (H,) array
+        Resident workers of each housing point.
+    workplaces : GeoSeries or array of polygons
+        Zones / innovation districts, working CRS.
+    minutes : sequence of float
+        Horizons; a home counts for m when its time ≤ m (inclusive).
+    access_speed_kmh, max_access_m : float
+        DESIGN.md ``network.access_speed_kmh``, ``network.max_access_m``.
+    primary_minute : float, optional
+        When given, ``reached`` lists the simplified graph's nodes within it per workplace.
+    n_jobs : int
+        Worker processes (fork); 1 = in this process.
+    entries : Entries, optional
+        Precomputed :func:`~geo.network.access.workplace_entries` of ``workplaces``.
+
+    Returns
+    -------
+    ReachResult
+    """
+    minutes = tuple(float(m) for m in minutes)
+    workers = np.asarray(housing_workers, dtype=float)
+    acc = housing_access(graph, housing_xy, access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
+    if entries is None:
+        entries = workplace_entries(graph, workplaces, access_speed_kmh=access_speed_kmh,
+                                    max_access_m=max_access_m)
+    searcher = _Searcher(graph, entries)
+    homes = _group_homes(graph, acc, workers)
+    connected = entries.connected
+    targets = np.flatnonzero(connected)
+    out = np.full((entries.n, len(minutes)), np.nan)
+    reached: list | None = [np.zeros(0, dtype=np.int64)] * entries.n if primary_minute is not None else None
+    if len(targets) and len(minutes):
+        _STATE.update(searcher=searcher, homes=homes, minutes=minutes, primary=primary_minute)
+        try:
+            batches = _batches(targets, max(searcher.aug.shape[0], homes.query.n))
+            results = _run(_batch_counts, batches, n_jobs)
+        finally:
+            _STATE.clear()
+        for batch, (counts, rch) in zip(batches, results):
+            out[batch] = counts
+            if reached is not None:
+                for w, nodes in zip(batch, rch):
+                    reached[w] = nodes
+    return ReachResult(minutes=minutes, workers=out, connected=connected,
+                       housing_connected=acc.connected, reached=reached)
+
+
+def _directed_times(graph: RoadGraph, origins: Entries, dests: Entries, o_idx: np.ndarray,
+                    d_idx: np.ndarray, *, limit_min: float, n_jobs: int) -> np.ndarray:
+    """Minutes origin o_idx[i] → destination d_idx[i] (inf when unreachable within limit)."""
+    result = np.full(len(o_idx), np.inf)
+    if len(o_idx) == 0:
+        return result
+    searcher = _Searcher(graph, dests)
+    order = np.argsort(d_idx, kind="stable")
+    d_sorted = d_idx[order]
+    uniq = np.unique(d_sorted)
+    uniq = uniq[dests.connected[uniq]]
+    _STATE.update(searcher=searcher, graph=graph, origins=origins, o_idx=o_idx, order=order,
+                  d_sorted=d_sorted, limit=limit_min)
+    try:
+        batches = _batches(uniq, searcher.aug.shape[0])
+        results = _run(_batch_pairs, batches, n_jobs)
+    finally:
+        _STATE.clear()
+    for sel, vals in results:
+        result[sel] = vals
+    return result
+
+
+def _batch_pairs(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    s: _Searcher = _STATE["searcher"]
+    graph: RoadGraph = _STATE["graph"]
+    origins: Entries = _STATE["origins"]
+    o_idx, order, d_sorted = _STATE["o_idx"], _STATE["order"], _STATE["d_sorted"]
+    limit = _STATE["limit"]
+    dk = s.search(batch, limit=limit + TIME_TOLERANCE_MIN if np.isfinite(limit) else np.inf)
+    sels, vals = [], []
+    for b, w in enumerate(batch):
+        sel = order[np.searchsorted(d_sorted, w, "left"):np.searchsorted(d_sorted, w, "right")]
+        os_ = o_idx[sel]
+        starts = origins.offsets[os_]
+        cnt = origins.offsets[os_ + 1] - starts
+        ent = _ranges(starts, cnt)
+        if len(ent) == 0:
+            sels.append(sel)
+            vals.append(np.full(len(sel), np.inf))
+            continue
+        q = _Query(graph, origins.node[ent])
+        t = s.at_nodes(dk[b:b + 1], np.array([w]), q)[0] + origins.egress_min[ent]
+        pair_of = np.repeat(np.arange(len(sel)), cnt)
+        best = np.full(len(sel), np.inf)
+        np.minimum.at(best, pair_of, t)
+        sels.append(sel)
+        vals.append(best)
+    return np.concatenate(sels), np.concatenate(vals)
+
+
+def travel_between(graph: RoadGraph, workplaces, pairs: np.ndarray, *, access_speed_kmh: float = 5.0,
+                   max_access_m: float = 1000.0, limit_min: float = np.inf, n_jobs: int = 1,
+                   entries: Entries | None = None) -> np.ndarray:
+    """``travel_min`` of workplace pairs: the faster direction, NaN when unreachable.
+
+    Parameters
+    ----------
+    pairs : (P, 2) int array
+        Positional indices into ``workplaces``.
+    limit_min : float
+        Searches stop at this time; slower pairs come out NaN.
+    """
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    if entries is None:
+        entries = workplace_entries(graph, workplaces, access_speed_kmh=access_speed_kmh,
+                                    max_access_m=max_access_m)
+    a, b = pairs[:, 0], pairs[:, 1]
+    t = _directed_times(graph, entries, entries, np.concatenate([a, b]), np.concatenate([b, a]),
+                        limit_min=limit_min, n_jobs=n_jobs)
+    best = np.minimum(t[: len(a)], t[len(a):])
+    best[~np.isfinite(best) | (best > limit_min + TIME_TOLERANCE_MIN)] = np.nan
+    return best
+
+
+def travel_matrix(graph: RoadGraph, origins, destinations, *, access_speed_kmh: float = 5.0,
+                  max_access_m: float = 1000.0, limit_min: float = np.inf, both_ways: bool = False,
+                  n_jobs: int = 1) -> np.ndarray:
+    """Minutes from every origin polygon to every destination polygon (O × D).
+
+    For Huff attachment (zones × cores): origin → destination as "travel time between two
+    workplaces" but one direction only (``both_ways=True``: the faster one). NaN when
+    unreachable or slower than ``limit_min``.
+    """
+    oe = workplace_entries(graph, origins, access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
+    de = workplace_entries(graph, destinations, access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
+    no, nd = oe.n, de.n
+    oi = np.repeat(np.arange(no), nd)
+    di = np.tile(np.arange(nd), no)
+    t = _directed_times(graph, oe, de, oi, di, limit_min=limit_min, n_jobs=n_jobs).reshape(no, nd)
+    if both_ways:
+        t2 = _directed_times(graph, de, oe, di, oi, limit_min=limit_min, n_jobs=n_jobs).reshape(no, nd)
+        t = np.minimum(t, t2)
+    t[~np.isfinite(t) | (t > limit_min + TIME_TOLERANCE_MIN)] = np.nan
+    return t
