@@ -120,27 +120,25 @@ class _Searcher:
 
     def at_nodes(self, dk: np.ndarray, targets: np.ndarray, query: "_Query") -> np.ndarray:
         """Minutes from each query node to each target (B × Q), exact."""
-        cg = self.cg
-        out = np.empty((dk.shape[0], query.n), dtype=float)
-        out[:, query.kept_pos] = dk[:, query.kept_k]
-        if len(query.rem_pos):
-            r = query.rem_r
-            out[:, query.rem_pos] = np.minimum(cg.to_u[r] + dk[:, cg.ku[r]], cg.to_v[r] + dk[:, cg.kv[r]])
-            for b, w in enumerate(targets):
-                self._along_chain(out[b], int(w), query)
+        out = np.minimum(query.to_u + dk[:, query.ku], query.to_v + dk[:, query.kv])
+        for b, w in enumerate(targets):
+            cols, cost = self.along_chain(int(w), query)
+            if len(cols):
+                np.minimum.at(out[b], cols, cost)
         return out
 
-    def _along_chain(self, row: np.ndarray, w: int, query: "_Query") -> None:
-        """Lower ``row`` (times of the query nodes) by the way along a chain to an entry on it."""
+    def along_chain(self, w: int, query: "_Query") -> tuple[np.ndarray, np.ndarray]:
+        """(query position, minutes) of the ways along a chain to an entry of ``w`` on it."""
         lo, hi = self.ce_ptr[w], self.ce_ptr[w + 1]
+        empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
         if lo == hi:
-            return
+            return empty
         ch = self.ce_chain[lo:hi]
         q_lo = np.searchsorted(query.rem_chain_sorted, ch, side="left")
         q_hi = np.searchsorted(query.rem_chain_sorted, ch, side="right")
         cnt = q_hi - q_lo
         if not cnt.any():
-            return
+            return empty
         e = np.repeat(np.arange(lo, hi), cnt)
         qs = _ranges(q_lo, cnt)
         qrank = query.rem_rank_sorted[qs]
@@ -152,32 +150,54 @@ class _Searcher:
         cost = np.full(len(e), np.inf)
         cost[fwd_ok] = self.ce_fu_fin[e[fwd_ok]] - query.rem_fu_fin_sorted[qs[fwd_ok]]
         cost[bwd_ok] = query.rem_tu_fin_sorted[qs[bwd_ok]] - self.ce_tu_fin[e[bwd_ok]]
-        same = erank == qrank
-        cost[same] = 0.0
+        cost[erank == qrank] = 0.0
         cost += self.ce_g[e]
-        cols = query.rem_pos_sorted[qs]
-        np.minimum.at(row, cols, cost)
+        keep = np.isfinite(cost)
+        return query.rem_pos_sorted[qs[keep]], cost[keep]
 
 
 class _Query:
-    """Nodes at which search results are read (kept ones directly, removed ones via chains)."""
+    """Nodes at which search results are read.
 
-    def __init__(self, graph: RoadGraph, nodes: np.ndarray):
+    Per query position: ``time = min(to_u + D[ku], to_v + D[kv])`` with D the times at the
+    kept nodes (a kept node: itself with 0, nothing on the other side), lowered by the
+    way along the chain to an entry on it (:meth:`_Searcher.along_chain`).
+    ``by_kept_ptr`` / ``by_kept_pos``: the query positions whose time depends on each kept
+    node (CSR over kept nodes).
+    """
+
+    def __init__(self, graph: RoadGraph, nodes: np.ndarray, *, index_by_kept: bool = False):
         cg = graph.contraction
         nodes = np.asarray(nodes, dtype=np.int64)
         self.n = len(nodes)
         k = cg.kidx[nodes]
-        self.kept_pos = np.flatnonzero(k >= 0)
-        self.kept_k = k[self.kept_pos]
-        self.rem_pos = np.flatnonzero(k < 0)
-        self.rem_r = cg.ridx[nodes[self.rem_pos]]
-        order = np.argsort(cg.chain[self.rem_r], kind="stable")
-        rs = self.rem_r[order]
-        self.rem_pos_sorted = self.rem_pos[order]
+        kept = k >= 0
+        r = np.where(kept, 0, cg.ridx[nodes])
+        self.ku = np.where(kept, k, cg.ku[r]) if len(cg.ku) else k.copy()
+        self.kv = np.where(kept, k, cg.kv[r]) if len(cg.kv) else k.copy()
+        self.to_u = np.where(kept, 0.0, cg.to_u[r]) if len(cg.to_u) else np.zeros(self.n)
+        self.to_v = np.where(kept, np.inf, cg.to_v[r]) if len(cg.to_v) else np.full(self.n, np.inf)
+        rem_pos = np.flatnonzero(~kept)
+        rem_r = r[rem_pos]
+        order = np.argsort(cg.chain[rem_r], kind="stable")
+        rs = rem_r[order]
+        self.rem_pos_sorted = rem_pos[order]
         self.rem_chain_sorted = cg.chain[rs]
         self.rem_rank_sorted = cg.rank[rs]
         self.rem_fu_fin_sorted, self.rem_fu_cnt_sorted = cg.fu_fin[rs], cg.fu_cnt[rs]
         self.rem_tu_fin_sorted, self.rem_tu_cnt_sorted = cg.tu_fin[rs], cg.tu_cnt[rs]
+        if index_by_kept:
+            pos = np.arange(self.n)
+            keys = np.concatenate([self.ku, self.kv[~kept]])
+            vals = np.concatenate([pos, pos[~kept]])
+            o = np.argsort(keys, kind="stable")
+            self.by_kept_pos = vals[o]
+            self.by_kept_ptr = np.zeros(cg.n_kept + 1, dtype=np.int64)
+            np.cumsum(np.bincount(keys, minlength=cg.n_kept), out=self.by_kept_ptr[1:])
+
+    def times_of(self, dk_row: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Times at query positions ``cols`` from one row of kept-node times (no chain entries)."""
+        return np.minimum(self.to_u[cols] + dk_row[self.ku[cols]], self.to_v[cols] + dk_row[self.kv[cols]])
 
 
 @dataclass
@@ -204,7 +224,7 @@ def _group_homes(graph: RoadGraph, access: HousingAccess, workers: np.ndarray) -
     amin = a[start] if len(start) else np.zeros(0)
     amax = a[ptr[1:] - 1] if len(start) else np.zeros(0)
     wsum = np.add.reduceat(w, start) if len(start) else np.zeros(0)
-    return _Homes(query=_Query(graph, nodes), nodes=nodes, amin=amin, amax=amax, wsum=wsum,
+    return _Homes(query=_Query(graph, nodes, index_by_kept=True), nodes=nodes, amin=amin, amax=amax, wsum=wsum,
                   ptr=ptr, access=a, workers=w)
 
 
@@ -240,26 +260,45 @@ def _batch_counts(batch: np.ndarray) -> tuple[np.ndarray, list]:
     homes: _Homes = _STATE["homes"]
     minutes = _STATE["minutes"]
     primary = _STATE["primary"]
-    dk = s.search(batch, limit=max(minutes) + TOL_LIMIT)
-    reached = None
-    if primary is not None:
-        kn = s.cg.kept_nodes
-        reached = [kn[np.flatnonzero(row <= primary + TIME_TOLERANCE_MIN)] for row in dk]
-    d = s.at_nodes(dk, batch, homes.query)
-    del dk
+    limit = max(minutes) + TIME_TOLERANCE_MIN
+    dk = s.search(batch, limit=limit)
+    q = homes.query
+    kn = s.cg.kept_nodes
     out = np.zeros((len(batch), len(minutes)))
-    for mi, m in enumerate(minutes):
-        thr = m + TIME_TOLERANCE_MIN
-        full = (homes.amax + d) <= thr
-        out[:, mi] = full.astype(float) @ homes.wsum
-        part = ((homes.amin + d) <= thr) & ~full
-        bb, nn = np.nonzero(part)
-        if len(bb):
-            cnt = homes.ptr[nn + 1] - homes.ptr[nn]
-            hs = _ranges(homes.ptr[nn], cnt)
-            brep = np.repeat(bb, cnt)
-            hit = (homes.access[hs] + d[brep, np.repeat(nn, cnt)]) <= thr
-            out[:, mi] += np.bincount(brep[hit], weights=homes.workers[hs[hit]], minlength=len(batch))
+    reached = [] if primary is not None else None
+    mark = np.zeros(q.n, dtype=bool)
+    for b, w in enumerate(batch):
+        row = dk[b]
+        rk = np.flatnonzero(row <= limit)
+        if reached is not None:
+            reached.append(kn[rk[row[rk] <= primary + TIME_TOLERANCE_MIN]])
+        # home nodes whose time can be finite: next to a reached kept node, or on a chain
+        # holding an entry of this workplace
+        starts = q.by_kept_ptr[rk]
+        cand = _ranges(starts, q.by_kept_ptr[rk + 1] - starts)
+        ccols, ccost = s.along_chain(int(w), q)
+        mark[q.by_kept_pos[cand]] = True
+        mark[ccols] = True
+        cols = np.flatnonzero(mark)
+        mark[cols] = False
+        if len(cols) == 0:
+            continue
+        d = q.times_of(row, cols)
+        if len(ccols):
+            np.minimum.at(d, np.searchsorted(cols, ccols), ccost)
+        amin, amax, wsum = homes.amin[cols], homes.amax[cols], homes.wsum[cols]
+        for mi, m in enumerate(minutes):
+            thr = m + TIME_TOLERANCE_MIN
+            full = (amax + d) <= thr
+            total = wsum[full].sum()
+            part = np.flatnonzero(((amin + d) <= thr) & ~full)
+            if len(part):
+                nn = cols[part]
+                cnt = homes.ptr[nn + 1] - homes.ptr[nn]
+                hs = _ranges(homes.ptr[nn], cnt)
+                hit = (homes.access[hs] + np.repeat(d[part], cnt)) <= thr
+                total += homes.workers[hs[hit]].sum()
+            out[b, mi] = total
     return out, reached
 
 
@@ -335,7 +374,7 @@ def workers_within_minutes(graph: RoadGraph, housing_xy: np.ndarray, housing_wor
     if len(targets) and len(minutes):
         _STATE.update(searcher=searcher, homes=homes, minutes=minutes, primary=primary_minute)
         try:
-            batches = _batches(targets, max(searcher.aug.shape[0], homes.query.n))
+            batches = _batches(targets, searcher.aug.shape[0])
             results = _run(_batch_counts, batches, n_jobs)
         finally:
             _STATE.clear()

@@ -1,0 +1,171 @@
+"""Benchmark of travel-time reach on a ~1M-node road network against the plain loop.
+
+Usage::
+
+    python benchmarks/network.py [--scale metro|city] [--workplaces N] [--subset N] [--jobs N]
+
+On the ``metro`` sample (2,000 zones, 1,000,000 housing points) with a synthetic road
+network over the same region (:func:`geo.network._synthetic.synthetic_roads`: 500 m grid,
+a vertex every ~80 m, one-way pairs, a river with 4 bridges, a motorway on flyovers; about
+1.06 million nodes), it times in this process:
+
+* **graph** – :func:`geo.network.build_graph` (snapping, edges, report, simplification);
+* **ours** – :func:`geo.network.workers_within_minutes` for all zones × 15/30/45 minutes
+  (one bounded search per zone on the simplified graph, batches of zones per csgraph
+  call, housing grouped by node), with ``--jobs`` worker processes (and with 1 job);
+* **baseline** – the plain loop: per zone and per horizon, one
+  ``scipy.sparse.csgraph.dijkstra(limit=m)`` on the *full* graph (reversed, with the
+  zone's super-source row: one edge per entry node of weight = its egress time, which is
+  what DESIGN.md's "minimum over entry nodes of time + egress" needs), then the homes
+  whose access + time ≤ m summed. The loop is too slow to run on every zone, so it runs
+  on a random subset (``--subset``, default 100 zones) and is **extrapolated linearly**
+  to all zones (said so in the output).
+
+Agreement: ours and the baseline on the subset must be identical (same floats compared
+with the same tolerance; reported as the largest difference in workers).
+
+Peak memory: resident set of this process sampled every 5 ms while ours runs
+(``rss``), and the largest ``ru_maxrss`` of the worker processes (``child``; forked, so
+they share the parent's pages: the sum over-counts).
+
+:func:`main` returns the numbers as a dict (for ``run_all.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
+
+ROOT = Path(__file__).resolve().parents[1]
+for p in (ROOT, ROOT / "benchmarks"):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
+
+from _common import RSSSampler, cached_sample, format_table  # noqa: E402
+
+import geo.network as gn  # noqa: E402
+from geo.network._synthetic import synthetic_roads  # noqa: E402
+from geo.network.reach import TIME_TOLERANCE_MIN  # noqa: E402
+
+MINUTES = (15.0, 30.0, 45.0)
+WORKERS_PER_DWELLING = 1.4
+
+
+def load(scale: str, n_workplaces: int | None):
+    config = cached_sample(scale)
+    gpkg = config.parent / "layers" / "sample.gpkg"
+    zones = gpd.read_file(gpkg, layer="zones")
+    if n_workplaces:
+        zones = zones.iloc[:n_workplaces]
+    housing = gpd.read_file(gpkg, layer="housing", columns=["dwellings"])
+    districts = gpd.read_file(gpkg, layer="districts")
+    xy = shapely.get_coordinates(housing.geometry.to_numpy())
+    workers = housing["dwellings"].to_numpy(dtype=float) * WORKERS_PER_DWELLING
+    return zones, xy, workers, tuple(districts.total_bounds)
+
+
+def baseline(graph: gn.RoadGraph, entries: gn.Entries, acc: gn.HousingAccess, workers: np.ndarray,
+             zones: np.ndarray) -> np.ndarray:
+    """The plain per-zone, per-horizon loop on the full graph (see the module docstring)."""
+    n = graph.n_nodes
+    rev = graph.times.T.tocsr()
+    nz = len(zones)
+    rows = [entries.node[entries.offsets[w]:entries.offsets[w + 1]] for w in zones]
+    vals = [entries.egress_min[entries.offsets[w]:entries.offsets[w + 1]] for w in zones]
+    indptr = np.concatenate([rev.indptr, rev.nnz + np.cumsum([len(r) for r in rows])])
+    aug = sparse.csr_matrix((np.concatenate([rev.data, *vals]),
+                             np.concatenate([rev.indices, *rows]).astype(np.int32), indptr),
+                            shape=(n + nz, n + nz))
+    ok = acc.node >= 0
+    hn, ha, hw = acc.node[ok], acc.access_min[ok], workers[ok]
+    out = np.zeros((nz, len(MINUTES)))
+    for i in range(nz):
+        for mi, m in enumerate(MINUTES):
+            d = dijkstra(aug, directed=True, indices=n + i, limit=m)
+            out[i, mi] = hw[(ha + d[hn]) <= m + TIME_TOLERANCE_MIN].sum()
+    return out
+
+
+def main(scale: str = "metro", n_workplaces: int | None = None, subset: int = 100,
+         jobs: int = 2, vertex_spacing_m: float = 80.0, seed: int = 0) -> dict[str, Any]:
+    zones, xy, workers, bounds = load(scale, n_workplaces)
+    t0 = time.perf_counter()
+    roads = synthetic_roads(bounds, vertex_spacing_m=vertex_spacing_m, seed=seed)
+    t_roads = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    graph = gn.build_graph(roads)
+    t_graph = time.perf_counter() - t0
+    polys = zones.geometry.to_numpy()
+    t0 = time.perf_counter()
+    entries = gn.workplace_entries(graph, polys)
+    t_entries = time.perf_counter() - t0
+    runs = {}
+    for nj in sorted({1, jobs}, reverse=True):
+        with RSSSampler() as rss:
+            t0 = time.perf_counter()
+            res = gn.workers_within_minutes(graph, xy, workers, polys, MINUTES, n_jobs=nj, entries=entries)
+            wall = time.perf_counter() - t0
+        runs[nj] = (wall, rss.peak_mb, res)
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    ours_s, ours_rss, res = runs[jobs]
+    rng = np.random.default_rng(seed)
+    connected = np.flatnonzero(res.connected)
+    sub = np.sort(rng.choice(connected, size=min(subset, len(connected)), replace=False))
+    acc = gn.housing_access(graph, xy)
+    t0 = time.perf_counter()
+    base = baseline(graph, entries, acc, workers, sub)
+    base_sub_s = time.perf_counter() - t0
+    base_s = base_sub_s * len(connected) / len(sub)
+    diff = float(np.max(np.abs(base - res.workers[sub]))) if len(sub) else 0.0
+    out = {
+        "nodes": graph.n_nodes, "edges": graph.n_edges, "kept_nodes": graph.contraction.n_kept,
+        "kept_edges": int(graph.contraction.times.nnz), "workplaces": len(polys),
+        "entries": int(len(entries.node)), "housing": len(xy),
+        "roads_s": t_roads, "graph_s": t_graph, "entries_s": t_entries,
+        "ours_s": ours_s, "ours_1job_s": runs[1][0], "jobs": jobs,
+        "ours_rss_peak_mb": ours_rss, "child_peak_mb": child_mb,
+        "baseline_subset": len(sub), "baseline_subset_s": base_sub_s,
+        "baseline_extrapolated_s": base_s, "ratio": base_s / ours_s,
+        "max_abs_diff_workers": diff, "identical": diff == 0.0,
+    }
+    return out
+
+
+def _print(o: dict[str, Any]) -> None:
+    print(f"network: {o['nodes']:,} nodes, {o['edges']:,} directed edges; simplified: "
+          f"{o['kept_nodes']:,} nodes, {o['kept_edges']:,} edges; {o['workplaces']:,} workplaces "
+          f"({o['entries']:,} entry nodes), {o['housing']:,} housing points")
+    print(f"synthetic roads {o['roads_s']:.1f} s, build_graph {o['graph_s']:.1f} s, "
+          f"entries {o['entries_s']:.1f} s")
+    rows = [
+        {"what": f"ours ({o['jobs']} jobs)", "s": o["ours_s"], "ratio": o["ratio"], "mb": o["ours_rss_peak_mb"]},
+        {"what": "ours (1 job)", "s": o["ours_1job_s"], "ratio": o["baseline_extrapolated_s"] / o["ours_1job_s"], "mb": None},
+        {"what": f"baseline on {o['baseline_subset']} zones (measured)", "s": o["baseline_subset_s"], "ratio": None, "mb": None},
+        {"what": f"baseline, all zones (EXTRAPOLATED x{o['workplaces'] / max(o['baseline_subset'], 1):.0f})",
+         "s": o["baseline_extrapolated_s"], "ratio": 1.0, "mb": None},
+    ]
+    print(format_table(rows, [("what", "run (15/30/45 min)", ""), ("s", "wall s", ".2f"),
+                              ("ratio", "speed-up", ".1f"), ("mb", "peak RSS MB", ".0f")]))
+    print(f"worker processes: largest peak RSS {o['child_peak_mb']:.0f} MB (forked: shares the parent's pages)")
+    print(f"identical on the subset: {o['identical']} (largest difference {o['max_abs_diff_workers']:g} workers)")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scale", default="metro", choices=["metro", "city", "small"])
+    ap.add_argument("--workplaces", type=int, default=None, help="first N zones only")
+    ap.add_argument("--subset", type=int, default=100, help="zones timed with the plain loop")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--vertex-spacing", type=float, default=80.0)
+    args = ap.parse_args()
+    _print(main(args.scale, args.workplaces, args.subset, args.jobs, args.vertex_spacing))
