@@ -135,6 +135,16 @@ class BruteForce:
                 out[h, w] = acc + best
         return out
 
+    def nodes_within(self, poly, minutes):
+        """Nodes whose time to the workplace (network + egress) is ≤ minutes."""
+        rev = self.g.reverse(copy=True)
+        for e, g in self.entries(poly).items():
+            rev.add_edge("source", e, weight=g)
+        if "source" not in rev:
+            return set()
+        dist = nx.single_source_dijkstra_path_length(rev, "source", weight="weight")
+        return {n for n, t in dist.items() if n != "source" and t <= minutes + TOL}
+
     def travel_min(self, polys, pairs):
         ents = [self.entries(p) for p in polys]
         out = []
@@ -216,7 +226,8 @@ def test_workers_within_minutes_equal_brute_force(seed):
     # horizons: round ones plus times of actual homes (a home exactly at the horizon counts)
     minutes = [2.0, 5.0, 10.0, *finite[:: max(1, len(finite) // 4)][:4].tolist()]
     graph = gn.build_graph(roads, snap_tolerance_m=1.0)
-    res = gn.workers_within_minutes(graph, homes, workers, polys, minutes, max_access_m=max_access)
+    res = gn.workers_within_minutes(graph, homes, workers, polys, minutes, max_access_m=max_access,
+                                    primary_minute=5.0)
     expected = np.array([[workers[times[:, w] <= m + TOL].sum() for m in minutes]
                          for w in range(len(polys))])
     connected = np.array([bool(bf.entries(p)) for p in polys])
@@ -224,6 +235,11 @@ def test_workers_within_minutes_equal_brute_force(seed):
     assert not connected[-1]
     np.testing.assert_array_equal(res.workers[connected], expected[connected])
     assert np.isnan(res.workers[~connected]).all()
+    # the nodes reached within the primary horizon (for isochrones), as node positions
+    for w, poly in enumerate(polys):
+        want = sorted(bf.xy[n] for n in bf.nodes_within(poly, 5.0))
+        got = sorted(map(tuple, graph.node_xy[res.reached[w]].tolist()))
+        assert got == want
     # housing connected as the brute force says
     assert [bf.home(tuple(h))[0] is not None for h in homes] == res.housing_connected.tolist()
 
@@ -395,3 +411,29 @@ def test_synthetic_network_has_bridges_oneways_and_a_flyover():
     assert set(roads["class"]) >= {"local", "arterial", "secondary", "motorway"}
     assert (g.road_oneway != 0).any()
     assert g.report.components >= 1 and g.contraction.n_kept < g.n_nodes / 2
+
+
+def test_worker_processes_give_the_same_counts():
+    from geo.network._synthetic import synthetic_roads
+    roads = synthetic_roads((0, 0, 6000, 5000), seed=2)
+    graph = gn.build_graph(roads)
+    rng = np.random.default_rng(0)
+    homes = rng.uniform(0, 6000, size=(3000, 2))
+    workers = rng.integers(1, 5, len(homes)).astype(float)
+    polys = [box(x, y, x + 150, y + 150) for x, y in rng.uniform(0, 5000, size=(150, 2))]
+    one = gn.workers_within_minutes(graph, homes, workers, polys, [5, 10, 20], n_jobs=1, primary_minute=10)
+    two = gn.workers_within_minutes(graph, homes, workers, polys, [5, 10, 20], n_jobs=2, primary_minute=10)
+    np.testing.assert_array_equal(one.workers, two.workers)
+    assert all(np.array_equal(a, b) for a, b in zip(one.reached, two.reached))
+    assert (one.workers[:, 0] <= one.workers[:, 1]).all() and (one.workers[:, 1] <= one.workers[:, 2]).all()
+
+
+def test_isochrone_polygons_hold_the_reached_nodes_and_the_workplace():
+    road = LineString([(x, 0.0) for x in range(0, 3001, 100)])
+    graph = gn.build_graph(_roads([road], speed_kmh=[60.0]))
+    work = [box(-10, -10, 10, 10)]
+    res = gn.workers_within_minutes(graph, np.zeros((0, 2)), np.zeros(0), work, [1.0], primary_minute=1.0)
+    # within 1 minute at 60 km/h: the vertices up to 1 km (sums of 0.1 min: within tolerance)
+    assert sorted(graph.node_xy[res.reached[0]][:, 0].tolist()) == [float(x) for x in range(0, 1001, 100)]
+    poly = gn.isochrone_polygons(graph, res.reached, work, buffer_m=50)[0]
+    assert poly.contains(work[0]) and not poly.contains(Point(2000, 0))

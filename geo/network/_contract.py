@@ -74,25 +74,29 @@ def csr_lookup(mat: sparse.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.ndarr
     rows = np.repeat(np.arange(mat.shape[0], dtype=np.int64), np.diff(mat.indptr))
     keys = rows * n + mat.indices.astype(np.int64)
     q = np.asarray(i, dtype=np.int64) * n + np.asarray(j, dtype=np.int64)
-    pos = np.searchsorted(keys, q)
-    pos_c = np.minimum(pos, len(keys) - 1)
-    found = (pos < len(keys)) & (keys[pos_c] == q) if len(keys) else np.zeros(len(q), dtype=bool)
     out = np.full(len(q), np.inf)
-    out[found] = mat.data[pos_c[found]]
+    if len(keys) == 0:
+        return out
+    pos = np.minimum(np.searchsorted(keys, q), len(keys) - 1)
+    found = keys[pos] == q
+    out[found] = mat.data[pos[found]]
     return out
 
 
-def _csr_min(i, j, w, n) -> sparse.csr_matrix:
+def csr_min(i: np.ndarray, j: np.ndarray, w: np.ndarray, n: int) -> sparse.csr_matrix:
+    """n × n CSR with the smallest weight of each (i, j); sorted indices, explicit zeros kept."""
     if len(i) == 0:
         return sparse.csr_matrix((n, n))
-    order = np.lexsort((w, j, i))
-    i, j, w = i[order], j[order], w[order]
-    keep = np.ones(len(i), dtype=bool)
-    keep[1:] = (i[1:] != i[:-1]) | (j[1:] != j[:-1])
-    i, j, w = i[keep], j[keep], w[keep]
+    key = np.asarray(i, dtype=np.int64) * n + np.asarray(j, dtype=np.int64)
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    start = np.flatnonzero(np.concatenate([[True], ks[1:] != ks[:-1]]))
+    wmin = np.minimum.reduceat(np.asarray(w, dtype=float)[order], start)
+    ku = ks[start]
+    rows = ku // n
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(i, minlength=n), out=indptr[1:])
-    return sparse.csr_matrix((w.astype(float), j.astype(np.int32), indptr), shape=(n, n))
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return sparse.csr_matrix((wmin, (ku % n).astype(np.int32), indptr), shape=(n, n))
 
 
 def contract(times: sparse.csr_matrix, und: sparse.csr_matrix) -> Contraction:
@@ -127,8 +131,8 @@ def contract(times: sparse.csr_matrix, und: sparse.csr_matrix) -> Contraction:
     x = np.repeat(removed, 2)
     nb = np.empty(2 * nr, dtype=np.int64)
     nb[0::2], nb[1::2] = n1, n2
-    f = csr_lookup(times, x, nb)          # x -> nb, along the walk
-    b = csr_lookup(times, nb, x)          # nb -> x, against the walk
+    fb = csr_lookup(times, np.concatenate([x, nb]), np.concatenate([nb, x]))
+    f, b = fb[: 2 * nr], fb[2 * nr:]      # x -> nb along the walk, nb -> x against it
     rn = ridx[nb]
     nxt = np.full(2 * nr, -1, dtype=np.int64)
     inner = rn >= 0
@@ -175,7 +179,7 @@ def contract(times: sparse.csr_matrix, und: sparse.csr_matrix) -> Contraction:
     kj = np.concatenate([kidx[coo.col[both]], sj])
     kw = np.concatenate([coo.data[both], sw])
     nk = len(kept_nodes)
-    ktimes = _csr_min(ki, kj, kw, nk)
+    ktimes = csr_min(ki, kj, kw, nk)
     rev = ktimes.T.tocsr()
     rev.sort_indices()
     return Contraction(

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from scipy.spatial import cKDTree
 
 from geo.network.graph import RoadGraph
 
@@ -75,7 +74,7 @@ def housing_access(graph: RoadGraph, housing_xy: np.ndarray, *, access_speed_kmh
         DESIGN.md ``network.access_speed_kmh`` and ``network.max_access_m``.
     """
     xy = np.asarray(housing_xy, dtype=float).reshape(-1, 2)
-    dist, node = cKDTree(graph.node_xy).query(xy, k=1, distance_upper_bound=float(max_access_m) * (1 + 1e-12) + 1e-9)
+    dist, node = graph.node_kdtree().query(xy, k=1, distance_upper_bound=float(max_access_m) * (1 + 1e-12) + 1e-9)
     ok = np.isfinite(dist) & (dist <= max_access_m)
     node = np.where(ok, node, -1).astype(np.int64)
     dist = np.where(ok, dist, np.nan)
@@ -86,8 +85,7 @@ def workplace_entries(graph: RoadGraph, polygons, *, access_speed_kmh: float = 5
                       max_access_m: float = 1000.0) -> Entries:
     """Entry nodes and egress minutes of each workplace polygon (STRtree bulk query)."""
     polys = np.asarray(getattr(polygons, "values", polygons), dtype=object)
-    pts = shapely.points(graph.node_xy)
-    tree = shapely.STRtree(pts)
+    pts, tree = graph.node_strtree()
     wi, ni = tree.query(polys, predicate="dwithin", distance=float(max_access_m))
     dist = shapely.distance(polys[wi], pts[ni])
     keep = dist <= max_access_m

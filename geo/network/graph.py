@@ -28,7 +28,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from geo._errors import InputError, format_rows
-from geo.network._contract import Contraction, contract
+from geo.network._contract import Contraction, contract, csr_min
 from geo.network._parse import DEFAULT_CLASS_SPEEDS_KMH, parse_oneway, road_speeds_kmh
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,20 @@ class RoadGraph:
     road_speed_kmh: np.ndarray
     road_class: np.ndarray
     road_oneway: np.ndarray
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def node_kdtree(self) -> cKDTree:
+        """cKDTree of the node positions (built once)."""
+        if "kdtree" not in self._cache:
+            self._cache["kdtree"] = cKDTree(self.node_xy, balanced_tree=False, compact_nodes=False)
+        return self._cache["kdtree"]
+
+    def node_strtree(self) -> tuple[np.ndarray, shapely.STRtree]:
+        """Node points and their STRtree (built once)."""
+        if "strtree" not in self._cache:
+            pts = shapely.points(self.node_xy)
+            self._cache["strtree"] = (pts, shapely.STRtree(pts))
+        return self._cache["strtree"]
 
     @property
     def n_nodes(self) -> int:
@@ -133,7 +147,7 @@ def snap_vertices(xy: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np.nd
     n = len(xy)
     if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros((0, 2))
-    pairs = cKDTree(xy).query_pairs(r=max(float(tolerance_m), 0.0), output_type="ndarray")
+    pairs = cKDTree(xy, balanced_tree=False, compact_nodes=False).query_pairs(r=max(float(tolerance_m), 0.0), output_type="ndarray")
     if len(pairs):
         adj = sparse.coo_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])),
                                 shape=(n, n)).tocsr()
@@ -148,21 +162,6 @@ def snap_vertices(xy: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np.nd
     rank[order] = np.arange(len(order))
     node = rank[label]
     return node.astype(np.int64), xy[first[order]]
-
-
-def _dedupe_min(i: np.ndarray, j: np.ndarray, w: np.ndarray, n: int) -> sparse.csr_matrix:
-    """CSR with the smallest weight of each (i, j); explicit zeros kept."""
-    if len(i) == 0:
-        return sparse.csr_matrix((n, n))
-    order = np.lexsort((w, j, i))
-    i, j, w = i[order], j[order], w[order]
-    keep = np.ones(len(i), dtype=bool)
-    keep[1:] = (i[1:] != i[:-1]) | (j[1:] != j[:-1])
-    i, j, w = i[keep], j[keep], w[keep]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(i, minlength=n), out=indptr[1:])
-    return sparse.csr_matrix((w.astype(float), j.astype(np.int32 if n < 2**31 else np.int64), indptr),
-                             shape=(n, n))
 
 
 def build_graph(roads: gpd.GeoDataFrame, *, class_speeds_kmh: Mapping[str, float] | None = None,
@@ -236,7 +235,7 @@ def build_graph(roads: gpd.GeoDataFrame, *, class_speeds_kmh: Mapping[str, float
     ej = np.concatenate([nb[fwd], na[bwd]])
     ew = np.concatenate([seg_min[fwd], seg_min[bwd]])
     er = np.concatenate([seg_road[fwd], seg_road[bwd]])
-    times = _dedupe_min(ei, ej, ew, n)
+    times = csr_min(ei, ej, ew, n)
     # components (weak) and the topology report
     und = sparse.coo_matrix((np.ones(len(na), dtype=np.int8), (na, nb)), shape=(n, n)).tocsr()
     und = ((und + und.T) > 0).astype(np.int8)

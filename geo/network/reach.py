@@ -239,9 +239,9 @@ class ReachResult:
         workplace is not connected).
     connected : (W,) bool, the workplace has at least one entry node.
     housing_connected : (H,) bool, the housing feature is within ``max_access_m`` of a node.
-    reached : list of int arrays (one per workplace) or None: the nodes of the simplified
-        graph (intersections, dead ends) within the primary horizon of the workplace,
-        node ids of the full graph; for isochrone polygons.
+    reached : list of int arrays (one per workplace) or None: the nodes (ids of the full
+        graph, every vertex) within the primary horizon of the workplace; for isochrone
+        polygons.
     """
 
     minutes: tuple
@@ -252,6 +252,28 @@ class ReachResult:
 
 
 _STATE: dict = {}
+
+
+def _horizon_index(thr: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Number of thresholds (sorted) below each time: the first horizon it is within."""
+    out = (t > thr[0]).astype(np.intp)
+    for x in thr[1:]:
+        out += t > x
+    return out
+
+
+def _reached_nodes(s: _Searcher, iso: _Query, row: np.ndarray, w: int, thr: float) -> np.ndarray:
+    """Node ids (full graph) within ``thr`` minutes of workplace ``w``: kept and chain nodes."""
+    rk = np.flatnonzero(row <= thr)
+    starts = iso.by_kept_ptr[rk]
+    cand = np.unique(iso.by_kept_pos[_ranges(starts, iso.by_kept_ptr[rk + 1] - starts)])
+    ccols, ccost = s.along_chain(w, iso)
+    cols = np.union1d(cand, ccols)
+    d = iso.times_of(row, cols)
+    if len(ccols):
+        np.minimum.at(d, np.searchsorted(cols, ccols), ccost)
+    rem = s.cg.removed[cols[d <= thr]] if len(cols) else np.zeros(0, dtype=np.int64)
+    return np.sort(np.concatenate([s.cg.kept_nodes[rk], rem]))
 
 
 def _batch_counts(batch: np.ndarray) -> tuple[np.ndarray, list]:
@@ -267,11 +289,15 @@ def _batch_counts(batch: np.ndarray) -> tuple[np.ndarray, list]:
     out = np.zeros((len(batch), len(minutes)))
     reached = [] if primary is not None else None
     mark = np.zeros(q.n, dtype=bool)
+    thr_sorted = np.sort(np.asarray(minutes, dtype=float))
+    thr = thr_sorted + TIME_TOLERANCE_MIN
+    inverse = np.searchsorted(thr_sorted, np.asarray(minutes, dtype=float))
+    nm = len(thr)
     for b, w in enumerate(batch):
         row = dk[b]
         rk = np.flatnonzero(row <= limit)
         if reached is not None:
-            reached.append(kn[rk[row[rk] <= primary + TIME_TOLERANCE_MIN]])
+            reached.append(_reached_nodes(s, _STATE["iso"], row, int(w), primary + TIME_TOLERANCE_MIN))
         # home nodes whose time can be finite: next to a reached kept node, or on a chain
         # holding an entry of this workplace
         starts = q.by_kept_ptr[rk]
@@ -286,23 +312,25 @@ def _batch_counts(batch: np.ndarray) -> tuple[np.ndarray, list]:
         d = q.times_of(row, cols)
         if len(ccols):
             np.minimum.at(d, np.searchsorted(cols, ccols), ccost)
-        amin, amax, wsum = homes.amin[cols], homes.amax[cols], homes.wsum[cols]
-        for mi, m in enumerate(minutes):
-            thr = m + TIME_TOLERANCE_MIN
-            full = (amax + d) <= thr
-            total = wsum[full].sum()
-            part = np.flatnonzero(((amin + d) <= thr) & ~full)
-            if len(part):
-                nn = cols[part]
-                cnt = homes.ptr[nn + 1] - homes.ptr[nn]
-                hs = _ranges(homes.ptr[nn], cnt)
-                hit = (homes.access[hs] + np.repeat(d[part], cnt)) <= thr
-                total += homes.workers[hs[hit]].sum()
-            out[b, mi] = total
+        # horizon index from which a node is wholly / partly in reach: a node is full for
+        # horizon i when most access + d <= thr[i], i.e. i >= searchsorted(thr, amax + d)
+        i_full = _horizon_index(thr, homes.amax[cols] + d)
+        i_part = _horizon_index(thr, homes.amin[cols] + d)
+        acc = np.bincount(i_full, weights=homes.wsum[cols], minlength=nm + 1)
+        part = np.flatnonzero(i_part < i_full)
+        if len(part):
+            nn = cols[part]
+            cnt = homes.ptr[nn + 1] - homes.ptr[nn]
+            hs = _ranges(homes.ptr[nn], cnt)
+            i_home = _horizon_index(thr, homes.access[hs] + np.repeat(d[part], cnt))
+            wh = homes.workers[hs]
+            # a home counts from its own index until its node counts as a whole
+            acc += np.bincount(i_home, weights=wh, minlength=nm + 1)
+            acc -= np.bincount(np.repeat(i_full[part], cnt), weights=wh, minlength=nm + 1)
+        out[b] = np.cumsum(acc[:nm])[inverse]
     return out, reached
 
 
-TOL_LIMIT = TIME_TOLERANCE_MIN
 
 
 def _batches(targets: np.ndarray, width: int) -> list[np.ndarray]:
@@ -349,7 +377,7 @@ def workers_within_minutes(graph: RoadGraph, housing_xy: np.ndarray, housing_wor
     access_speed_kmh, max_access_m : float
         DESIGN.md ``network.access_speed_kmh``, ``network.max_access_m``.
     primary_minute : float, optional
-        When given, ``reached`` lists the simplified graph's nodes within it per workplace.
+        When given, ``reached`` lists the nodes within it per workplace (for isochrones).
     n_jobs : int
         Worker processes (fork); 1 = in this process.
     entries : Entries, optional
@@ -372,7 +400,8 @@ def workers_within_minutes(graph: RoadGraph, housing_xy: np.ndarray, housing_wor
     out = np.full((entries.n, len(minutes)), np.nan)
     reached: list | None = [np.zeros(0, dtype=np.int64)] * entries.n if primary_minute is not None else None
     if len(targets) and len(minutes):
-        _STATE.update(searcher=searcher, homes=homes, minutes=minutes, primary=primary_minute)
+        iso = _Query(graph, graph.contraction.removed, index_by_kept=True) if primary_minute is not None else None
+        _STATE.update(searcher=searcher, homes=homes, minutes=minutes, primary=primary_minute, iso=iso)
         try:
             batches = _batches(targets, searcher.aug.shape[0])
             results = _run(_batch_counts, batches, n_jobs)
