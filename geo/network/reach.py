@@ -491,23 +491,52 @@ def travel_between(graph: RoadGraph, workplaces, pairs: np.ndarray, *, access_sp
     return best
 
 
+def _batch_matrix(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes from every origin to each destination of the batch (len(batch) × O)."""
+    s: _Searcher = _STATE["searcher"]
+    origins: Entries = _STATE["origins"]
+    q: _Query = _STATE["oquery"]
+    limit = _STATE["limit"]
+    dk = s.search(batch, limit=limit + TIME_TOLERANCE_MIN if np.isfinite(limit) else np.inf)
+    t = s.at_nodes(dk, batch, q) + origins.egress_min[None, :]
+    has = np.diff(origins.offsets) > 0
+    out = np.full((len(batch), origins.n), np.inf)
+    if has.any():
+        out[:, has] = np.minimum.reduceat(t, origins.offsets[:-1][has], axis=1)
+    return batch, out
+
+
 def travel_matrix(graph: RoadGraph, origins, destinations, *, access_speed_kmh: float = 5.0,
                   max_access_m: float = 1000.0, limit_min: float = np.inf, both_ways: bool = False,
                   n_jobs: int = 1) -> np.ndarray:
     """Minutes from every origin polygon to every destination polygon (O × D).
 
     For Huff attachment (zones × cores): origin → destination as "travel time between two
-    workplaces" but one direction only (``both_ways=True``: the faster one). NaN when
-    unreachable or slower than ``limit_min``.
+    workplaces" (min over entries of egress + network time + egress), one direction
+    (``both_ways=True``: the faster one). NaN when unreachable or slower than ``limit_min``.
+    One search per destination (and per origin with ``both_ways``).
     """
     oe = workplace_entries(graph, origins, access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
     de = workplace_entries(graph, destinations, access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
-    no, nd = oe.n, de.n
-    oi = np.repeat(np.arange(no), nd)
-    di = np.tile(np.arange(nd), no)
-    t = _directed_times(graph, oe, de, oi, di, limit_min=limit_min, n_jobs=n_jobs).reshape(no, nd)
+    t = _matrix(graph, oe, de, limit_min, n_jobs)
     if both_ways:
-        t2 = _directed_times(graph, de, oe, di, oi, limit_min=limit_min, n_jobs=n_jobs).reshape(no, nd)
-        t = np.minimum(t, t2)
+        t = np.minimum(t, _matrix(graph, de, oe, limit_min, n_jobs).T)
     t[~np.isfinite(t) | (t > limit_min + TIME_TOLERANCE_MIN)] = np.nan
     return t
+
+
+def _matrix(graph: RoadGraph, oe: Entries, de: Entries, limit_min: float, n_jobs: int) -> np.ndarray:
+    out = np.full((oe.n, de.n), np.inf)
+    targets = np.flatnonzero(de.connected)
+    if len(targets) == 0 or len(oe.node) == 0:
+        return out
+    searcher = _Searcher(graph, de)
+    _STATE.update(searcher=searcher, origins=oe, oquery=_Query(graph, oe.node), limit=limit_min)
+    try:
+        width = max(searcher.aug.shape[0], len(oe.node))
+        results = _run(_batch_matrix, _batches(targets, width), n_jobs)
+    finally:
+        _STATE.clear()
+    for batch, vals in results:
+        out[:, batch] = vals.T
+    return out
