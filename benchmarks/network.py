@@ -34,6 +34,7 @@ they share the parent's pages: the sum over-counts).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import sys
@@ -52,7 +53,7 @@ for p in (ROOT, ROOT / "benchmarks"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-from _common import RSSSampler, cached_sample, format_table  # noqa: E402
+from _common import RESULTS, RSSSampler, cached_sample, format_table  # noqa: E402
 
 import geo.network as gn  # noqa: E402
 from geo.network._synthetic import synthetic_roads  # noqa: E402
@@ -186,4 +187,7 @@ if __name__ == "__main__":
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--vertex-spacing", type=float, default=80.0)
     args = ap.parse_args()
-    _print(main(args.scale, args.workplaces, args.subset, args.jobs, args.vertex_spacing))
+    result = main(args.scale, args.workplaces, args.subset, args.jobs, args.vertex_spacing)
+    _print(result)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"network_{args.scale}.json").write_text(json.dumps(result, indent=2))

@@ -240,6 +240,12 @@ def test_workers_within_minutes_equal_brute_force(seed):
         want = sorted(bf.xy[n] for n in bf.nodes_within(poly, 5.0))
         got = sorted(map(tuple, graph.node_xy[res.reached[w]].tolist()))
         assert got == want
+    # home → workplace minutes of every point (commute_min), matrix and pairs
+    ht = gn.home_times(graph, homes, polys, max_access_m=max_access)
+    np.testing.assert_allclose(ht, np.where(np.isfinite(times), times, np.nan), rtol=0, atol=1e-9)
+    pairs = np.array([(h, (h * 7) % len(polys)) for h in range(len(homes))])
+    hp = gn.home_times(graph, homes, polys, pairs=pairs, max_access_m=max_access)
+    np.testing.assert_allclose(hp, ht[pairs[:, 0], pairs[:, 1]], rtol=0, atol=0)
     # housing connected as the brute force says
     assert [bf.home(tuple(h))[0] is not None for h in homes] == res.housing_connected.tolist()
 
@@ -437,3 +443,16 @@ def test_isochrone_polygons_hold_the_reached_nodes_and_the_workplace():
     assert sorted(graph.node_xy[res.reached[0]][:, 0].tolist()) == [float(x) for x in range(0, 1001, 100)]
     poly = gn.isochrone_polygons(graph, res.reached, work, buffer_m=50)[0]
     assert poly.contains(work[0]) and not poly.contains(Point(2000, 0))
+
+
+def test_benchmark_runs_on_the_small_sample():
+    import sys
+    from pathlib import Path
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+    sys.path.insert(0, str(bench))
+    import network as network_bench
+
+    out = network_bench.main("small", subset=4, jobs=2)
+    assert out["identical"] and out["same_homes"]
+    assert out["kept_nodes"] < out["nodes"] / 4
+    assert out["baseline_subset"] == 4 and out["ratio"] > 0

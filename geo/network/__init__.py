@@ -7,18 +7,19 @@ Pure functions, no file I/O::
     res = workers_within_minutes(graph, housing_xy, workers, zones.geometry, [15, 30, 45])
     travel_between(graph, zones.geometry, pairs)          # travel_min, faster direction
     travel_matrix(graph, zones.geometry, cores.geometry)  # zones × cores (Huff)
+    home_times(graph, flow_home_xy, zones.geometry, pairs=flow_to_zone)   # commute_min
 """
 
 from geo.network.access import (Entries, HousingAccess, housing_access, minutes_per_metre,
                                 workplace_entries)
 from geo.network.graph import NetworkParams, RoadGraph, TopologyReport, build_graph, snap_vertices
 from geo.network.isochrones import isochrone_polygons
-from geo.network.reach import (TIME_TOLERANCE_MIN, ReachResult, default_jobs, travel_between,
-                               travel_matrix, workers_within_minutes)
+from geo.network.reach import (TIME_TOLERANCE_MIN, ReachResult, default_jobs, home_times,
+                               travel_between, travel_matrix, workers_within_minutes)
 
 __all__ = [
     "Entries", "HousingAccess", "NetworkParams", "ReachResult", "RoadGraph", "TIME_TOLERANCE_MIN",
-    "TopologyReport", "build_graph", "default_jobs", "housing_access", "isochrone_polygons",
+    "TopologyReport", "build_graph", "default_jobs", "home_times", "housing_access", "isochrone_polygons",
     "minutes_per_metre", "snap_vertices", "travel_between", "travel_matrix",
     "workers_within_minutes", "workplace_entries",
 ]

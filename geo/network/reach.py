@@ -540,3 +540,39 @@ def _matrix(graph: RoadGraph, oe: Entries, de: Entries, limit_min: float, n_jobs
     for batch, vals in results:
         out[:, batch] = vals.T
     return out
+
+
+def home_times(graph: RoadGraph, points_xy: np.ndarray, workplaces, *, pairs: np.ndarray | None = None,
+               access_speed_kmh: float = 5.0, max_access_m: float = 1000.0, limit_min: float = np.inf,
+               n_jobs: int = 1, entries: Entries | None = None) -> np.ndarray:
+    """Travel minutes home → workplace (DESIGN.md's definition) for points, e.g. commuting ends.
+
+    Parameters
+    ----------
+    points_xy : (P, 2) array
+        Home points (flow home ends, cell centres).
+    workplaces : GeoSeries or array of polygons
+    pairs : (K, 2) int array, optional
+        (point, workplace) positions: returns K times. Without it: the P × W matrix.
+    limit_min : float
+        Searches stop there; slower (and unreachable, unconnected) come out NaN.
+
+    Returns
+    -------
+    ndarray of minutes, NaN where not reachable.
+    """
+    acc = housing_access(graph, points_xy, access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
+    ok = acc.node >= 0
+    offsets = np.concatenate([[0], np.cumsum(ok)]).astype(np.int64)
+    homes = Entries(offsets=offsets, node=acc.node[ok], egress_min=acc.access_min[ok])
+    if entries is None:
+        entries = workplace_entries(graph, workplaces, access_speed_kmh=access_speed_kmh,
+                                    max_access_m=max_access_m)
+    if pairs is None:
+        t = _matrix(graph, homes, entries, limit_min, n_jobs)
+    else:
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        t = _directed_times(graph, homes, entries, pairs[:, 0], pairs[:, 1], limit_min=limit_min,
+                            n_jobs=n_jobs)
+    t[~np.isfinite(t) | (t > limit_min + TIME_TOLERANCE_MIN)] = np.nan
+    return t
