@@ -438,7 +438,7 @@ def test_isochrone_polygons_hold_the_reached_nodes_and_the_workplace():
     road = LineString([(x, 0.0) for x in range(0, 3001, 100)])
     graph = gn.build_graph(_roads([road], speed_kmh=[60.0]))
     work = [box(-10, -10, 10, 10)]
-    res = gn.workers_within_minutes(graph, np.zeros((0, 2)), np.zeros(0), work, [1.0], primary_minute=1.0)
+    res = gn.workers_within_minutes(graph, np.zeros((0, 2)), np.zeros(0), work, [0.5], primary_minute=1.0)
     # within 1 minute at 60 km/h: the vertices up to 1 km (sums of 0.1 min: within tolerance)
     assert sorted(graph.node_xy[res.reached[0]][:, 0].tolist()) == [float(x) for x in range(0, 1001, 100)]
     poly = gn.isochrone_polygons(graph, res.reached, work, buffer_m=50)[0]

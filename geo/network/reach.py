@@ -282,7 +282,7 @@ def _batch_counts(batch: np.ndarray) -> tuple[np.ndarray, list]:
     homes: _Homes = _STATE["homes"]
     minutes = _STATE["minutes"]
     primary = _STATE["primary"]
-    limit = max(minutes) + TIME_TOLERANCE_MIN
+    limit = max(minutes + ((primary,) if primary is not None else ())) + TIME_TOLERANCE_MIN
     dk = s.search(batch, limit=limit)
     q = homes.query
     kn = s.cg.kept_nodes
