@@ -135,6 +135,9 @@ class BruteForce:
                 out[h, w] = acc + best
         return out
 
+    def undirected_degree(self, n):
+        return len(set(self.g.successors(n)) | set(self.g.predecessors(n)))
+
     def nodes_within(self, poly, minutes):
         """Nodes whose time to the workplace (network + egress) is ≤ minutes."""
         rev = self.g.reverse(copy=True)
@@ -227,7 +230,9 @@ def test_workers_within_minutes_equal_brute_force(seed):
     minutes = [2.0, 5.0, 10.0, *finite[:: max(1, len(finite) // 4)][:4].tolist()]
     graph = gn.build_graph(roads, snap_tolerance_m=1.0)
     res = gn.workers_within_minutes(graph, homes, workers, polys, minutes, max_access_m=max_access,
-                                    primary_minute=5.0)
+                                    primary_minute=5.0, reached_nodes="all")
+    outline = gn.workers_within_minutes(graph, homes, workers, polys, minutes, max_access_m=max_access,
+                                        primary_minute=5.0).reached
     expected = np.array([[workers[times[:, w] <= m + TOL].sum() for m in minutes]
                          for w in range(len(polys))])
     connected = np.array([bool(bf.entries(p)) for p in polys])
@@ -240,6 +245,10 @@ def test_workers_within_minutes_equal_brute_force(seed):
         want = sorted(bf.xy[n] for n in bf.nodes_within(poly, 5.0))
         got = sorted(map(tuple, graph.node_xy[res.reached[w]].tolist()))
         assert got == want
+        # the outline: a subset holding every reached node not in the middle of a road
+        part = set(map(tuple, graph.node_xy[outline[w]].tolist()))
+        assert part <= set(want)
+        assert {bf.xy[n] for n in bf.nodes_within(poly, 5.0) if bf.undirected_degree(n) != 2} <= part
     # home → workplace minutes of every point (commute_min), matrix and pairs
     ht = gn.home_times(graph, homes, polys, max_access_m=max_access)
     np.testing.assert_allclose(ht, np.where(np.isfinite(times), times, np.nan), rtol=0, atol=1e-9)
@@ -438,7 +447,8 @@ def test_isochrone_polygons_hold_the_reached_nodes_and_the_workplace():
     road = LineString([(x, 0.0) for x in range(0, 3001, 100)])
     graph = gn.build_graph(_roads([road], speed_kmh=[60.0]))
     work = [box(-10, -10, 10, 10)]
-    res = gn.workers_within_minutes(graph, np.zeros((0, 2)), np.zeros(0), work, [0.5], primary_minute=1.0)
+    res = gn.workers_within_minutes(graph, np.zeros((0, 2)), np.zeros(0), work, [0.5], primary_minute=1.0,
+                                    reached_nodes="all")
     # within 1 minute at 60 km/h: the vertices up to 1 km (sums of 0.1 min: within tolerance)
     assert sorted(graph.node_xy[res.reached[0]][:, 0].tolist()) == [float(x) for x in range(0, 1001, 100)]
     poly = gn.isochrone_polygons(graph, res.reached, work, buffer_m=50)[0]

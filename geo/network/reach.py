@@ -239,9 +239,9 @@ class ReachResult:
         workplace is not connected).
     connected : (W,) bool, the workplace has at least one entry node.
     housing_connected : (H,) bool, the housing feature is within ``max_access_m`` of a node.
-    reached : list of int arrays (one per workplace) or None: the nodes (ids of the full
-        graph, every vertex) within the primary horizon of the workplace; for isochrone
-        polygons.
+    reached : list of int arrays (one per workplace) or None: nodes (ids of the full
+        graph) within the primary horizon of the workplace, all or the outline (see
+        ``reached_nodes``); for isochrone polygons.
     """
 
     minutes: tuple
@@ -262,18 +262,27 @@ def _horizon_index(thr: np.ndarray, t: np.ndarray) -> np.ndarray:
     return out
 
 
-def _reached_nodes(s: _Searcher, iso: _Query, row: np.ndarray, w: int, thr: float) -> np.ndarray:
-    """Node ids (full graph) within ``thr`` minutes of workplace ``w``: kept and chain nodes."""
+def _reached_nodes(s: _Searcher, iso: _Query, row: np.ndarray, w: int, thr: float,
+                   outline: bool) -> np.ndarray:
+    """Node ids (full graph) within ``thr`` minutes of workplace ``w``.
+
+    ``outline``: the kept nodes, and chain vertices only on chains with an end out of reach
+    (vertices between two reached ends add nothing to the drawn area).
+    """
     rk = np.flatnonzero(row <= thr)
     starts = iso.by_kept_ptr[rk]
     cand = np.unique(iso.by_kept_pos[_ranges(starts, iso.by_kept_ptr[rk + 1] - starts)])
     ccols, ccost = s.along_chain(w, iso)
     cols = np.union1d(cand, ccols)
+    if outline and len(cols):
+        cols = cols[(row[iso.ku[cols]] > thr) | (row[iso.kv[cols]] > thr) | np.isin(cols, ccols)]
     d = iso.times_of(row, cols)
-    if len(ccols):
-        np.minimum.at(d, np.searchsorted(cols, ccols), ccost)
+    if len(ccols) and len(cols):
+        sel = np.isin(ccols, cols)
+        np.minimum.at(d, np.searchsorted(cols, ccols[sel]), ccost[sel])
     rem = s.cg.removed[cols[d <= thr]] if len(cols) else np.zeros(0, dtype=np.int64)
-    return np.sort(np.concatenate([s.cg.kept_nodes[rk], rem]))
+    out = np.sort(np.concatenate([s.cg.kept_nodes[rk], rem]))
+    return out.astype(np.int32) if len(row) and s.cg.kidx.shape[0] < 2**31 else out
 
 
 def _batch_counts(batch: np.ndarray) -> tuple[np.ndarray, list]:
@@ -297,7 +306,8 @@ def _batch_counts(batch: np.ndarray) -> tuple[np.ndarray, list]:
         row = dk[b]
         rk = np.flatnonzero(row <= limit)
         if reached is not None:
-            reached.append(_reached_nodes(s, _STATE["iso"], row, int(w), primary + TIME_TOLERANCE_MIN))
+            reached.append(_reached_nodes(s, _STATE["iso"], row, int(w), primary + TIME_TOLERANCE_MIN,
+                                          _STATE["outline"]))
         # home nodes whose time can be finite: next to a reached kept node, or on a chain
         # holding an entry of this workplace
         starts = q.by_kept_ptr[rk]
@@ -358,8 +368,8 @@ def default_jobs() -> int:
 def workers_within_minutes(graph: RoadGraph, housing_xy: np.ndarray, housing_workers: np.ndarray,
                            workplaces, minutes: Sequence[float] = (15, 30, 45), *,
                            access_speed_kmh: float = 5.0, max_access_m: float = 1000.0,
-                           primary_minute: float | None = None, n_jobs: int = 1,
-                           entries: Entries | None = None) -> ReachResult:
+                           primary_minute: float | None = None, reached_nodes: str = "outline",
+                           n_jobs: int = 1, entries: Entries | None = None) -> ReachResult:
     """Resident workers within each travel-time horizon of each workplace.
 
     Parameters
@@ -378,6 +388,10 @@ def workers_within_minutes(graph: RoadGraph, housing_xy: np.ndarray, housing_wor
         DESIGN.md ``network.access_speed_kmh``, ``network.max_access_m``.
     primary_minute : float, optional
         When given, ``reached`` lists the nodes within it per workplace (for isochrones).
+    reached_nodes : {"outline", "all"}
+        ``all``: every node within the primary horizon; ``outline`` (default, far smaller
+        at metro scale): the simplified graph's nodes and the vertices of chains only
+        partly in reach (what an isochrone polygon needs).
     n_jobs : int
         Worker processes (fork); 1 = in this process.
     entries : Entries, optional
@@ -401,7 +415,8 @@ def workers_within_minutes(graph: RoadGraph, housing_xy: np.ndarray, housing_wor
     reached: list | None = [np.zeros(0, dtype=np.int64)] * entries.n if primary_minute is not None else None
     if len(targets) and len(minutes):
         iso = _Query(graph, graph.contraction.removed, index_by_kept=True) if primary_minute is not None else None
-        _STATE.update(searcher=searcher, homes=homes, minutes=minutes, primary=primary_minute, iso=iso)
+        _STATE.update(searcher=searcher, homes=homes, minutes=minutes, primary=primary_minute, iso=iso,
+                      outline=reached_nodes == "outline")
         try:
             batches = _batches(targets, searcher.aug.shape[0])
             results = _run(_batch_counts, batches, n_jobs)
