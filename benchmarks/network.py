@@ -10,7 +10,8 @@ a vertex every ~80 m, one-way pairs, a river with 4 bridges, a motorway on flyov
 1.06 million nodes), it times in this process:
 
 * **graph** – :func:`geo.network.build_graph` (snapping, edges, report, simplification);
-* **ours** – :func:`geo.network.workers_within_minutes` for all zones × 15/30/45 minutes
+* **ours** – :func:`geo.network.workers_within_minutes` for all zones × 15/30/45 minutes,
+  with the nodes reached within 30 minutes (for isochrones)
   (one bounded search per zone on the simplified graph, batches of zones per csgraph
   call, housing grouped by node), with ``--jobs`` worker processes (and with 1 job);
 * **baseline** – the plain loop: per zone and per horizon, one
@@ -60,11 +61,12 @@ from geo.network._synthetic import synthetic_roads  # noqa: E402
 from geo.network.reach import TIME_TOLERANCE_MIN  # noqa: E402
 
 MINUTES = (15.0, 30.0, 45.0)
+PRIMARY = 30.0
 WORKERS_PER_DWELLING = 1.4
 
 
-def load(scale: str, n_workplaces: int | None):
-    config = cached_sample(scale)
+def load(scale: str, n_workplaces: int | None, cache: Path | None = None):
+    config = cached_sample(scale, cache=cache)
     gpkg = config.parent / "layers" / "sample.gpkg"
     zones = gpd.read_file(gpkg, layer="zones")
     if n_workplaces:
@@ -102,8 +104,9 @@ def baseline(graph: gn.RoadGraph, entries: gn.Entries, acc: gn.HousingAccess, wo
 
 
 def main(scale: str = "metro", n_workplaces: int | None = None, subset: int = 100,
-         jobs: int = 2, vertex_spacing_m: float = 80.0, seed: int = 0) -> dict[str, Any]:
-    zones, xy, workers, bounds = load(scale, n_workplaces)
+         jobs: int = 2, vertex_spacing_m: float = 80.0, seed: int = 0,
+         cache: Path | None = None) -> dict[str, Any]:
+    zones, xy, workers, bounds = load(scale, n_workplaces, cache)
     t0 = time.perf_counter()
     roads = synthetic_roads(bounds, vertex_spacing_m=vertex_spacing_m, seed=seed)
     t_roads = time.perf_counter() - t0
@@ -119,10 +122,15 @@ def main(scale: str = "metro", n_workplaces: int | None = None, subset: int = 10
     for nj in sorted({1, jobs}, reverse=True):
         with RSSSampler() as rss:
             t0 = time.perf_counter()
-            res = gn.workers_within_minutes(graph, xy, workers, polys, MINUTES, n_jobs=nj, entries=entries)
+            res = gn.workers_within_minutes(graph, xy, workers, polys, MINUTES, n_jobs=nj, entries=entries,
+                                            primary_minute=PRIMARY)
             wall = time.perf_counter() - t0
         runs[nj] = (wall, rss.peak_mb, res)
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    iso = gn.isochrone_polygons(graph, runs[jobs][2].reached, polys)
+    t_iso = time.perf_counter() - t0
+    reached_mb = sum(r.nbytes for r in runs[jobs][2].reached) / 2**20
     ours_s, ours_rss, res = runs[jobs]
     rng = np.random.default_rng(seed)
     connected = np.flatnonzero(res.connected)
@@ -153,6 +161,8 @@ def main(scale: str = "metro", n_workplaces: int | None = None, subset: int = 10
         "identical": same_homes and diff < 1e-9,
         "loadavg_before": load_before, "loadavg_after": os.getloadavg()[0],
         "ours_incl_entries_s": ours_s + t_entries,
+        "isochrones_s": t_iso, "reached_mb": reached_mb,
+        "isochrone_area_km2_median": float(np.median(shapely.area(iso))) / 1e6,
     }
     return out
 
@@ -172,6 +182,8 @@ def _print(o: dict[str, Any]) -> None:
     ]
     print(format_table(rows, [("what", "run (15/30/45 min)", ""), ("s", "wall s", ".2f"),
                               ("ratio", "speed-up", ".1f"), ("mb", "peak RSS MB", ".0f")]))
+    print(f"isochrone polygons (primary {PRIMARY:g} min, concave hulls): {o['isochrones_s']:.1f} s; "
+          f"reached-node outlines {o['reached_mb']:.0f} MB; median area {o['isochrone_area_km2_median']:.0f} km²")
     print(f"worker processes: largest peak RSS {o['child_peak_mb']:.0f} MB (forked: shares the parent's pages)")
     print(f"identical on the subset: {o['identical']} (the same homes counted: {o['same_homes']}; "
           f"largest relative difference of the worker sums {o['max_rel_diff_workers']:.1e}: summation order)")

@@ -455,14 +455,15 @@ def test_isochrone_polygons_hold_the_reached_nodes_and_the_workplace():
     assert poly.contains(work[0]) and not poly.contains(Point(2000, 0))
 
 
-def test_benchmark_runs_on_the_small_sample():
+@pytest.mark.slow
+def test_benchmark_runs_on_the_small_sample(tmp_path):
     import sys
     from pathlib import Path
     bench = Path(__file__).resolve().parents[1] / "benchmarks"
     sys.path.insert(0, str(bench))
     import network as network_bench
 
-    out = network_bench.main("small", subset=4, jobs=2)
+    out = network_bench.main("small", subset=4, jobs=2, cache=tmp_path)
     assert out["identical"] and out["same_homes"]
     assert out["kept_nodes"] < out["nodes"] / 4
-    assert out["baseline_subset"] == 4 and out["ratio"] > 0
+    assert out["baseline_subset"] == 4 and out["ratio"] > 0 and out["isochrones_s"] >= 0
