@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
