@@ -65,6 +65,12 @@ PRIMARY = 30.0
 WORKERS_PER_DWELLING = 1.4
 
 
+def _cpu_s() -> float:
+    """CPU seconds (user + system) of this process and its waited-for children."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def load(scale: str, n_workplaces: int | None, cache: Path | None = None):
     config = cached_sample(scale, cache=cache)
     gpkg = config.parent / "layers" / "sample.gpkg"
@@ -121,24 +127,28 @@ def main(scale: str = "metro", n_workplaces: int | None = None, subset: int = 10
     runs = {}
     for nj in sorted({1, jobs}, reverse=True):
         with RSSSampler() as rss:
+            c0 = _cpu_s()
             t0 = time.perf_counter()
             res = gn.workers_within_minutes(graph, xy, workers, polys, MINUTES, n_jobs=nj, entries=entries,
                                             primary_minute=PRIMARY)
             wall = time.perf_counter() - t0
-        runs[nj] = (wall, rss.peak_mb, res)
+            cpu = _cpu_s() - c0
+        runs[nj] = (wall, rss.peak_mb, res, cpu)
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     t0 = time.perf_counter()
     iso = gn.isochrone_polygons(graph, runs[jobs][2].reached, polys)
     t_iso = time.perf_counter() - t0
     reached_mb = sum(r.nbytes for r in runs[jobs][2].reached) / 2**20
-    ours_s, ours_rss, res = runs[jobs]
+    ours_s, ours_rss, res, ours_cpu = runs[jobs]
     rng = np.random.default_rng(seed)
     connected = np.flatnonzero(res.connected)
     sub = np.sort(rng.choice(connected, size=min(subset, len(connected)), replace=False))
     acc = gn.housing_access(graph, xy)
     t0 = time.perf_counter()
+    c0 = _cpu_s()
     base, base_homes = baseline(graph, entries, acc, workers, sub)
     base_sub_s = time.perf_counter() - t0
+    base_sub_cpu = _cpu_s() - c0
     base_s = base_sub_s * len(connected) / len(sub)
     # the same homes counted: ours with one worker per home gives the count of homes
     sub_entries = gn.Entries(offsets=np.concatenate([[0], np.cumsum(np.diff(entries.offsets)[sub])]),
@@ -161,6 +171,8 @@ def main(scale: str = "metro", n_workplaces: int | None = None, subset: int = 10
         "identical": same_homes and diff < 1e-9,
         "loadavg_before": load_before, "loadavg_after": os.getloadavg()[0],
         "ours_incl_entries_s": ours_s + t_entries,
+        "ours_cpu_s": ours_cpu, "ours_1job_cpu_s": runs[1][3],
+        "baseline_extrapolated_cpu_s": base_sub_cpu * len(connected) / max(len(sub), 1),
         "isochrones_s": t_iso, "reached_mb": reached_mb,
         "isochrone_area_km2_median": float(np.median(shapely.area(iso))) / 1e6,
     }
@@ -182,6 +194,9 @@ def _print(o: dict[str, Any]) -> None:
     ]
     print(format_table(rows, [("what", "run (15/30/45 min)", ""), ("s", "wall s", ".2f"),
                               ("ratio", "speed-up", ".1f"), ("mb", "peak RSS MB", ".0f")]))
+    print(f"CPU seconds: ours {o['ours_cpu_s']:.1f} ({o['jobs']} jobs), {o['ours_1job_cpu_s']:.1f} (1 job); "
+          f"baseline {o['baseline_extrapolated_cpu_s']:.1f} (extrapolated); CPU ratio "
+          f"{o['baseline_extrapolated_cpu_s'] / max(o['ours_1job_cpu_s'], 1e-9):.1f}")
     print(f"isochrone polygons (primary {PRIMARY:g} min, concave hulls): {o['isochrones_s']:.1f} s; "
           f"reached-node outlines {o['reached_mb']:.0f} MB; median area {o['isochrone_area_km2_median']:.0f} km²")
     print(f"worker processes: largest peak RSS {o['child_peak_mb']:.0f} MB (forked: shares the parent's pages)")
