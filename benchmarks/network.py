@@ -65,6 +65,10 @@ PRIMARY = 30.0
 WORKERS_PER_DWELLING = 1.4
 
 
+def _say(text: str) -> None:
+    print(f"  .. {text}", flush=True)
+
+
 def _cpu_s() -> float:
     """CPU seconds (user + system) of this process and its waited-for children."""
     t = os.times()
@@ -119,6 +123,7 @@ def main(scale: str = "metro", n_workplaces: int | None = None, subset: int = 10
     t0 = time.perf_counter()
     graph = gn.build_graph(roads)
     t_graph = time.perf_counter() - t0
+    _say(f"graph: {graph.n_nodes:,} nodes, simplified {graph.contraction.n_kept:,}; built in {t_graph:.1f} s")
     polys = zones.geometry.to_numpy()
     t0 = time.perf_counter()
     entries = gn.workplace_entries(graph, polys)
@@ -134,6 +139,7 @@ def main(scale: str = "metro", n_workplaces: int | None = None, subset: int = 10
             wall = time.perf_counter() - t0
             cpu = _cpu_s() - c0
         runs[nj] = (wall, rss.peak_mb, res, cpu)
+        _say(f"ours with {nj} job(s): {wall:.1f} s wall, {cpu:.1f} s CPU, peak RSS {rss.peak_mb:.0f} MB")
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     t0 = time.perf_counter()
     iso = gn.isochrone_polygons(graph, runs[jobs][2].reached, polys)
@@ -149,6 +155,7 @@ def main(scale: str = "metro", n_workplaces: int | None = None, subset: int = 10
     base, base_homes = baseline(graph, entries, acc, workers, sub)
     base_sub_s = time.perf_counter() - t0
     base_sub_cpu = _cpu_s() - c0
+    _say(f"baseline on {len(sub)} zones: {base_sub_s:.1f} s wall, {base_sub_cpu:.1f} s CPU")
     base_s = base_sub_s * len(connected) / len(sub)
     # the same homes counted: ours with one worker per home gives the count of homes
     sub_entries = gn.Entries(offsets=np.concatenate([[0], np.cumsum(np.diff(entries.offsets)[sub])]),
