@@ -271,18 +271,24 @@ def _reached_nodes(s: _Searcher, iso: _Query, row: np.ndarray, w: int, thr: floa
     """
     rk = np.flatnonzero(row <= thr)
     starts = iso.by_kept_ptr[rk]
-    cand = np.unique(iso.by_kept_pos[_ranges(starts, iso.by_kept_ptr[rk + 1] - starts)])
+    cnt = iso.by_kept_ptr[rk + 1] - starts
+    c = iso.by_kept_pos[_ranges(starts, cnt)]
+    far_u = row[iso.ku[c]] > thr
+    far_v = row[iso.kv[c]] > thr
+    if outline:
+        c = c[far_u | far_v]              # listed once: under its one reached end
+    else:
+        c = c[(np.repeat(rk, cnt) == iso.ku[c]) | far_u]   # each node once
+    rem = [c[iso.times_of(row, c) <= thr]]
     ccols, ccost = s.along_chain(w, iso)
-    cols = np.union1d(cand, ccols)
-    if outline and len(cols):
-        cols = cols[(row[iso.ku[cols]] > thr) | (row[iso.kv[cols]] > thr) | np.isin(cols, ccols)]
-    d = iso.times_of(row, cols)
-    if len(ccols) and len(cols):
-        sel = np.isin(ccols, cols)
-        np.minimum.at(d, np.searchsorted(cols, ccols[sel]), ccost[sel])
-    rem = s.cg.removed[cols[d <= thr]] if len(cols) else np.zeros(0, dtype=np.int64)
-    out = np.sort(np.concatenate([s.cg.kept_nodes[rk], rem]))
-    return out.astype(np.int32) if len(row) and s.cg.kidx.shape[0] < 2**31 else out
+    if len(ccols):                        # chains holding an entry of this workplace
+        d = np.minimum(iso.times_of(row, ccols), ccost)
+        rem.append(ccols[d <= thr])
+    rem = np.sort(np.concatenate(rem))
+    if len(rem):
+        rem = rem[np.concatenate([[True], rem[1:] != rem[:-1]])]
+    out = np.sort(np.concatenate([s.cg.kept_nodes[rk], s.cg.removed[rem]]))
+    return out.astype(np.int32) if s.cg.kidx.shape[0] < 2**31 else out
 
 
 def _batch_counts(batch: np.ndarray) -> tuple[np.ndarray, list]:
