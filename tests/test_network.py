@@ -255,6 +255,21 @@ def test_workers_within_minutes_equal_brute_force(seed):
     pairs = np.array([(h, (h * 7) % len(polys)) for h in range(len(homes))])
     hp = gn.home_times(graph, homes, polys, pairs=pairs, max_access_m=max_access)
     np.testing.assert_allclose(hp, ht[pairs[:, 0], pairs[:, 1]], rtol=0, atol=0)
+    # workers_shared on the 5-minute horizon: each home's workers split among the
+    # workplaces within 5 minutes by jobs (equally when all of those have no jobs)
+    jobs = np.array([float(rng_jobs) for rng_jobs in (np.arange(len(polys)) * 37 % 5)])
+    within = times <= 5.0 + TOL
+    shared = np.zeros(len(polys))
+    for h in range(len(homes)):
+        ws = np.flatnonzero(within[h])
+        if len(ws) == 0:
+            continue
+        total = jobs[ws].sum()
+        for w in ws:
+            shared[w] += workers[h] * (jobs[w] / total if total > 0 else 1 / len(ws))
+    got_shared = gn.workers_shared_within(graph, homes, workers, polys, jobs, 5.0, max_access_m=max_access)
+    np.testing.assert_allclose(got_shared[connected], shared[connected], rtol=1e-9, atol=1e-9)
+    assert np.isnan(got_shared[~connected]).all()
     # housing connected as the brute force says
     assert [bf.home(tuple(h))[0] is not None for h in homes] == res.housing_connected.tolist()
 
@@ -441,6 +456,12 @@ def test_worker_processes_give_the_same_counts():
     np.testing.assert_array_equal(one.workers, two.workers)
     assert all(np.array_equal(a, b) for a, b in zip(one.reached, two.reached))
     assert (one.workers[:, 0] <= one.workers[:, 1]).all() and (one.workers[:, 1] <= one.workers[:, 2]).all()
+    jobs = rng.integers(0, 3, len(polys)).astype(float)
+    s1 = gn.workers_shared_within(graph, homes, workers, polys, jobs, 10, n_jobs=1)
+    s2 = gn.workers_shared_within(graph, homes, workers, polys, jobs, 10, n_jobs=2)
+    np.testing.assert_allclose(s1, s2, rtol=1e-12)
+    # shares never exceed the workers in reach, and add up to the workers in reach of any
+    assert (s1 <= one.workers[:, 1] + 1e-9).all()
 
 
 def test_isochrone_polygons_hold_the_reached_nodes_and_the_workplace():

@@ -14,12 +14,13 @@ from geo.network.access import (Entries, HousingAccess, housing_access, minutes_
                                 workplace_entries)
 from geo.network.graph import NetworkParams, RoadGraph, TopologyReport, build_graph, snap_vertices
 from geo.network.isochrones import isochrone_polygons
-from geo.network.reach import TIME_TOLERANCE_MIN, ReachResult, default_jobs, workers_within_minutes
+from geo.network.reach import (TIME_TOLERANCE_MIN, ReachResult, default_jobs, workers_shared_within,
+                               workers_within_minutes)
 from geo.network.travel import home_times, travel_between, travel_matrix
 
 __all__ = [
     "Entries", "HousingAccess", "NetworkParams", "ReachResult", "RoadGraph", "TIME_TOLERANCE_MIN",
     "TopologyReport", "build_graph", "default_jobs", "home_times", "housing_access", "isochrone_polygons",
     "minutes_per_metre", "snap_vertices", "travel_between", "travel_matrix",
-    "workers_within_minutes", "workplace_entries",
+    "workers_shared_within", "workers_within_minutes", "workplace_entries",
 ]

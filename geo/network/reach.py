@@ -291,6 +291,58 @@ def _reached_nodes(s: _Searcher, iso: _Query, row: np.ndarray, w: int, thr: floa
     return out.astype(np.int32) if s.cg.kidx.shape[0] < 2**31 else out
 
 
+def _home_node_times(s: _Searcher, q: _Query, row: np.ndarray, rk: np.ndarray, w: int,
+                     mark: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Home-node positions whose time to ``w`` can be finite, and their minutes.
+
+    Candidates: next to a reached kept node ``rk``, or on a chain holding an entry of
+    ``w``. ``mark`` is a scratch array of False (returned all False).
+    """
+    starts = q.by_kept_ptr[rk]
+    cand = _ranges(starts, q.by_kept_ptr[rk + 1] - starts)
+    ccols, ccost = s.along_chain(w, q)
+    mark[q.by_kept_pos[cand]] = True
+    mark[ccols] = True
+    cols = np.flatnonzero(mark)
+    mark[cols] = False
+    d = q.times_of(row, cols)
+    if len(ccols):
+        np.minimum.at(d, np.searchsorted(cols, ccols), ccost)
+    return cols, d
+
+
+def _batch_reach_sums(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per home: sum of the jobs, and number, of the batch's workplaces within the minute.
+
+    Returns node-level sums (homes of a node all within) and per-home sums (nodes only
+    partly within) as (node_jobs, node_count, home_jobs, home_count), dense arrays.
+    """
+    s: _Searcher = _STATE["searcher"]
+    homes: _Homes = _STATE["homes"]
+    jobs = _STATE["jobs"]
+    thr = _STATE["minute"] + TIME_TOLERANCE_MIN
+    dk = s.search(batch, limit=thr)
+    q = homes.query
+    mark = np.zeros(q.n, dtype=bool)
+    node_jobs, node_n = np.zeros(q.n), np.zeros(q.n)
+    home_jobs, home_n = np.zeros(len(homes.access)), np.zeros(len(homes.access))
+    for b, w in enumerate(batch):
+        row = dk[b]
+        cols, d = _home_node_times(s, q, row, np.flatnonzero(row <= thr), int(w), mark)
+        full = homes.amax[cols] + d <= thr
+        node_jobs[cols[full]] += jobs[w]
+        node_n[cols[full]] += 1
+        part = np.flatnonzero(~full & (homes.amin[cols] + d <= thr))
+        if len(part):
+            nn = cols[part]
+            cnt = homes.ptr[nn + 1] - homes.ptr[nn]
+            hs = _ranges(homes.ptr[nn], cnt)
+            hs = hs[homes.access[hs] + np.repeat(d[part], cnt) <= thr]
+            home_jobs[hs] += jobs[w]
+            home_n[hs] += 1
+    return node_jobs, node_n, home_jobs, home_n
+
+
 def _batch_counts(batch: np.ndarray) -> tuple[np.ndarray, list]:
     """Workers within each horizon for one batch of workplaces (runs in a worker)."""
     s: _Searcher = _STATE["searcher"]
@@ -314,20 +366,9 @@ def _batch_counts(batch: np.ndarray) -> tuple[np.ndarray, list]:
         if reached is not None:
             reached.append(_reached_nodes(s, _STATE["iso"], row, int(w), primary + TIME_TOLERANCE_MIN,
                                           _STATE["outline"]))
-        # home nodes whose time can be finite: next to a reached kept node, or on a chain
-        # holding an entry of this workplace
-        starts = q.by_kept_ptr[rk]
-        cand = _ranges(starts, q.by_kept_ptr[rk + 1] - starts)
-        ccols, ccost = s.along_chain(int(w), q)
-        mark[q.by_kept_pos[cand]] = True
-        mark[ccols] = True
-        cols = np.flatnonzero(mark)
-        mark[cols] = False
+        cols, d = _home_node_times(s, q, row, rk, int(w), mark)
         if len(cols) == 0:
             continue
-        d = q.times_of(row, cols)
-        if len(ccols):
-            np.minimum.at(d, np.searchsorted(cols, ccols), ccost)
         # horizon index from which a node is wholly / partly in reach: a node is full for
         # horizon i when most access + d <= thr[i], i.e. i >= searchsorted(thr, amax + d)
         i_full = _horizon_index(thr, homes.amax[cols] + d)
@@ -345,6 +386,67 @@ def _batch_counts(batch: np.ndarray) -> tuple[np.ndarray, list]:
             acc -= np.bincount(np.repeat(i_full[part], cnt), weights=wh, minlength=nm + 1)
         out[b] = np.cumsum(acc[:nm])[inverse]
     return out, reached
+
+
+def _with_workers(homes: _Homes, workers_sorted: np.ndarray) -> _Homes:
+    """The same grouping of homes with other per-home weights (in ``homes.access`` order)."""
+    n = len(homes.nodes)
+    wsum = np.add.reduceat(workers_sorted, homes.ptr[:-1]) if n else np.zeros(0)
+    return _Homes(query=homes.query, nodes=homes.nodes, amin=homes.amin, amax=homes.amax, wsum=wsum,
+                  ptr=homes.ptr, access=homes.access, workers=workers_sorted)
+
+
+def workers_shared_within(graph: RoadGraph, housing_xy: np.ndarray, housing_workers: np.ndarray,
+                          workplaces, jobs: np.ndarray, minute: float, *, access_speed_kmh: float = 5.0,
+                          max_access_m: float = 1000.0, n_jobs: int = 1,
+                          entries: Entries | None = None) -> np.ndarray:
+    """``workers_shared`` on a travel-time horizon (DESIGN.md, balance, competition-aware).
+
+    Every housing feature's workers are split among all workplaces whose travel time from
+    it is ≤ ``minute``, in proportion to their jobs (equally when all of them have zero
+    jobs). Two searches per workplace: one to sum, per home, the jobs (and number) of the
+    workplaces in reach; one to add up each workplace's shares.
+
+    Returns
+    -------
+    (W,) float, NaN for workplaces without an entry node.
+    """
+    jobs = np.asarray(jobs, dtype=float)
+    workers = np.asarray(housing_workers, dtype=float)
+    acc = housing_access(graph, housing_xy, access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
+    if entries is None:
+        entries = workplace_entries(graph, workplaces, access_speed_kmh=access_speed_kmh,
+                                    max_access_m=max_access_m)
+    searcher = _Searcher(graph, entries)
+    homes = _group_homes(graph, acc, workers)
+    targets = np.flatnonzero(entries.connected)
+    out = np.full(entries.n, np.nan)
+    if len(targets) == 0:
+        return out
+    nh = len(homes.access)
+    s_jobs, s_n = np.zeros(nh), np.zeros(nh)
+    node_of_home = np.repeat(np.arange(len(homes.nodes)), np.diff(homes.ptr))
+    _STATE.update(searcher=searcher, homes=homes, jobs=jobs, minute=float(minute))
+    try:
+        batches = _batches(targets, searcher.aug.shape[0])
+        for nj_, nn_, hj, hn in _run(_batch_reach_sums, batches, n_jobs):
+            s_jobs += nj_[node_of_home] + hj
+            s_n += nn_[node_of_home] + hn
+        with np.errstate(divide="ignore", invalid="ignore"):
+            by_jobs = np.where(s_jobs > 0, homes.workers / s_jobs, 0.0)
+            equal = np.where((s_jobs == 0) & (s_n > 0), homes.workers / s_n, 0.0)
+        _STATE.update(minutes=(float(minute),), primary=None)
+        for weights, sel in ((by_jobs, jobs[targets] > 0), (equal, jobs[targets] == 0)):
+            tw = targets[sel]
+            if len(tw) == 0:
+                continue
+            _STATE["homes"] = _with_workers(homes, weights)
+            batches = _batches(tw, searcher.aug.shape[0])
+            for batch, (counts, _) in zip(batches, _run(_batch_counts, batches, n_jobs)):
+                out[batch] = counts[:, 0] * np.where(jobs[batch] > 0, jobs[batch], 1.0)
+    finally:
+        _STATE.clear()
+    return out
 
 
 
