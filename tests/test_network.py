@@ -460,7 +460,7 @@ def test_worker_processes_give_the_same_counts():
     s1 = gn.workers_shared_within(graph, homes, workers, polys, jobs, 10, n_jobs=1)
     s2 = gn.workers_shared_within(graph, homes, workers, polys, jobs, 10, n_jobs=2)
     np.testing.assert_allclose(s1, s2, rtol=1e-12)
-    # shares never exceed the workers in reach, and add up to the workers in reach of any
+    # a share never exceeds the workers in reach
     assert (s1 <= one.workers[:, 1] + 1e-9).all()
 
 
