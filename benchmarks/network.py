@@ -204,7 +204,7 @@ def _print(o: dict[str, Any]) -> None:
     print(f"CPU seconds: ours {o['ours_cpu_s']:.1f} ({o['jobs']} jobs), {o['ours_1job_cpu_s']:.1f} (1 job); "
           f"baseline {o['baseline_extrapolated_cpu_s']:.1f} (extrapolated); CPU ratio "
           f"{o['baseline_extrapolated_cpu_s'] / max(o['ours_cpu_s'], 1e-9):.1f}")
-    print(f"isochrone polygons (primary {PRIMARY:g} min, concave hulls): {o['isochrones_s']:.1f} s; "
+    print(f"isochrone polygons (primary {PRIMARY:g} min, 500 m cells): {o['isochrones_s']:.1f} s; "
           f"reached-node outlines {o['reached_mb']:.0f} MB; median area {o['isochrone_area_km2_median']:.0f} km²")
     print(f"worker processes: largest peak RSS {o['child_peak_mb']:.0f} MB (forked: shares the parent's pages)")
     print(f"identical on the subset: {o['identical']} (the same homes counted: {o['same_homes']}; "

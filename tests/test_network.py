@@ -472,7 +472,7 @@ def test_isochrone_polygons_hold_the_reached_nodes_and_the_workplace():
                                     reached_nodes="all")
     # within 1 minute at 60 km/h: the vertices up to 1 km (sums of 0.1 min: within tolerance)
     assert sorted(graph.node_xy[res.reached[0]][:, 0].tolist()) == [float(x) for x in range(0, 1001, 100)]
-    poly = gn.isochrone_polygons(graph, res.reached, work, buffer_m=50)[0]
+    poly = gn.isochrone_polygons(graph, res.reached, work, cell_m=50)[0]
     assert poly.contains(work[0]) and not poly.contains(Point(2000, 0))
 
 
