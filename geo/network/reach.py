@@ -262,33 +262,53 @@ def _horizon_index(thr: np.ndarray, t: np.ndarray) -> np.ndarray:
     return out
 
 
-def _reached_nodes(s: _Searcher, iso: _Query, row: np.ndarray, w: int, thr: float,
+class _Chains:
+    """Chains of the simplified graph: their removed nodes (by rank) and ends, by kept node."""
+
+    def __init__(self, graph: RoadGraph):
+        cg = graph.contraction
+        order = np.lexsort((cg.rank, cg.chain))
+        self.order = order
+        ch = cg.chain[order]
+        start = np.flatnonzero(np.concatenate([[True], ch[1:] != ch[:-1]])) if len(ch) else np.zeros(0, np.int64)
+        self.start = start
+        self.size = np.diff(np.append(start, len(ch)))
+        first = order[start]
+        self.ku, self.kv = cg.ku[first], cg.kv[first]
+        nc = len(start)
+        keys = np.concatenate([self.ku, self.kv])
+        o = np.argsort(keys, kind="stable")
+        self.by_kept_chain = np.concatenate([np.arange(nc), np.arange(nc)])[o]
+        self.by_kept_ptr = np.zeros(cg.n_kept + 1, dtype=np.int64)
+        np.cumsum(np.bincount(keys, minlength=cg.n_kept), out=self.by_kept_ptr[1:])
+
+
+def _reached_nodes(s: _Searcher, iso: _Query, chains: _Chains, row: np.ndarray, w: int, thr: float,
                    outline: bool) -> np.ndarray:
     """Node ids (full graph) within ``thr`` minutes of workplace ``w``.
 
     ``outline``: the kept nodes, and chain vertices only on chains with an end out of reach
     (vertices between two reached ends add nothing to the drawn area).
     """
+    cg = s.cg
     rk = np.flatnonzero(row <= thr)
-    starts = iso.by_kept_ptr[rk]
-    cnt = iso.by_kept_ptr[rk + 1] - starts
-    c = iso.by_kept_pos[_ranges(starts, cnt)]
-    far_u = row[iso.ku[c]] > thr
-    far_v = row[iso.kv[c]] > thr
-    if outline:
-        c = c[far_u | far_v]              # listed once: under its one reached end
+    starts = chains.by_kept_ptr[rk]
+    cs = chains.by_kept_chain[_ranges(starts, chains.by_kept_ptr[rk + 1] - starts)]
+    if outline:   # a chain with one end out of reach is listed once, under the other
+        cs = cs[(row[chains.ku[cs]] > thr) | (row[chains.kv[cs]] > thr)]
     else:
-        c = c[(np.repeat(rk, cnt) == iso.ku[c]) | far_u]   # each node once
-    rem = [c[iso.times_of(row, c) <= thr]]
-    ccols, ccost = s.along_chain(w, iso)
-    if len(ccols):                        # chains holding an entry of this workplace
-        d = np.minimum(iso.times_of(row, ccols), ccost)
-        rem.append(ccols[d <= thr])
+        cs = np.unique(cs)
+    r = chains.order[_ranges(chains.start[cs], chains.size[cs])]
+    d = np.minimum(cg.to_u[r] + row[cg.ku[r]], cg.to_v[r] + row[cg.kv[r]])
+    rem = [r[d <= thr]]
+    ccols, ccost = s.along_chain(w, iso)  # chains holding an entry of this workplace
+    if len(ccols):
+        rem.append(ccols[np.minimum(iso.times_of(row, ccols), ccost) <= thr])
     rem = np.sort(np.concatenate(rem))
     if len(rem):
         rem = rem[np.concatenate([[True], rem[1:] != rem[:-1]])]
-    out = np.sort(np.concatenate([s.cg.kept_nodes[rk], s.cg.removed[rem]]))
-    return out.astype(np.int32) if s.cg.kidx.shape[0] < 2**31 else out
+    out = np.sort(np.concatenate([cg.kept_nodes[rk], cg.removed[rem]]))
+    return out.astype(np.int32) if cg.kidx.shape[0] < 2**31 else out
 
 
 def _home_node_times(s: _Searcher, q: _Query, row: np.ndarray, rk: np.ndarray, w: int,
@@ -364,8 +384,8 @@ def _batch_counts(batch: np.ndarray) -> tuple[np.ndarray, list]:
         row = dk[b]
         rk = np.flatnonzero(row <= limit)
         if reached is not None:
-            reached.append(_reached_nodes(s, _STATE["iso"], row, int(w), primary + TIME_TOLERANCE_MIN,
-                                          _STATE["outline"]))
+            reached.append(_reached_nodes(s, _STATE["iso"], _STATE["chains"], row, int(w),
+                                          primary + TIME_TOLERANCE_MIN, _STATE["outline"]))
         cols, d = _home_node_times(s, q, row, rk, int(w), mark)
         if len(cols) == 0:
             continue
@@ -524,8 +544,10 @@ def workers_within_minutes(graph: RoadGraph, housing_xy: np.ndarray, housing_wor
     out = np.full((entries.n, len(minutes)), np.nan)
     reached: list | None = [np.zeros(0, dtype=np.int64)] * entries.n if primary_minute is not None else None
     if len(targets) and len(minutes):
-        iso = _Query(graph, graph.contraction.removed, index_by_kept=True) if primary_minute is not None else None
+        iso = _Query(graph, graph.contraction.removed) if primary_minute is not None else None
+        chains = _Chains(graph) if primary_minute is not None else None
         _STATE.update(searcher=searcher, homes=homes, minutes=minutes, primary=primary_minute, iso=iso,
+                      chains=chains,
                       outline=reached_nodes == "outline")
         try:
             batches = _batches(targets, searcher.aug.shape[0])
