@@ -4,7 +4,10 @@ Pure functions, no file I/O::
 
     graph = build_graph(roads, class_speeds_kmh=..., default_speed_kmh=20, snap_tolerance_m=1)
     graph.report                      # components, length outside the largest, dead ends, ...
-    res = workers_within_minutes(graph, housing_xy, workers, zones.geometry, [15, 30, 45])
+    res = workers_within_minutes(graph, housing_xy, workers, zones.geometry, [15, 30, 45],
+                                 primary_minute=30, n_jobs=default_jobs())
+    isochrone_polygons(graph, res.reached, zones.geometry)   # balance_isochrones
+    workers_shared_within(graph, housing_xy, workers, zones.geometry, zones.jobs, 30)
     travel_between(graph, zones.geometry, pairs)          # travel_min, faster direction
     travel_matrix(graph, zones.geometry, cores.geometry)  # zones × cores (Huff)
     home_times(graph, flow_home_xy, zones.geometry, pairs=flow_to_zone)   # commute_min
