@@ -120,7 +120,10 @@ def exponent(x: Sequence[float], y: Sequence[float]) -> float:
 
 def _sample_fingerprint() -> str:
     """Changes whenever the sample generator changes (then the cache is rebuilt)."""
-    return hashlib.sha256((ROOT / "geo" / "sample.py").read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "geo" / "sample").glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def cached_sample(scale: str = "metro", *, seed: int = 0, fmt: str = "gpkg",

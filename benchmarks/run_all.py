@@ -9,7 +9,7 @@ What it does, in this order:
 
 1. writes the synthetic ``metro`` study (about 2,000 zones, 1,000,000 housing points,
    100 m rasters) once as GeoPackage and once as GeoParquet under
-   ``benchmarks/.cache/`` (git-ignored; rebuilt when ``geo/sample.py`` changes);
+   ``benchmarks/.cache/`` (git-ignored; rebuilt when ``geo/sample/`` changes);
 2. runs the ``main()`` of each per-analysis benchmark: ``balance.py`` (ours vs the
    geopandas ``sjoin`` of buffered workplaces), ``collaboration.py`` (STRtree vs a
    dense N × N distance matrix), ``core_periphery.py`` (200 / 2,000 / 10,000 zones)

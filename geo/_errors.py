@@ -82,3 +82,11 @@ def format_rows(ids: Iterable[object], limit: int = 10) -> str:
     more = f" (+{len(ids) - limit} more)" if len(ids) > limit else ""
     word = "row" if len(ids) == 1 else "rows"
     return f"{word} {shown}{more}"
+
+
+class DependencyError(RuntimeError):
+    """A Python package zoneatlas needs is missing or broken.
+
+    Not a :class:`ZoneAtlasError`: the user's data is fine, the installation is not, so
+    the CLI exits with code 1 and names the package and the pip command that fixes it.
+    """

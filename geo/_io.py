@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import ctypes
+import errno
 import hashlib
 import json
 import math
 import os
 import shutil
-import sys
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,12 +94,6 @@ def write_json(data: Any, path: Path) -> Path:
     return path
 
 
-#: Entries a run writes into the output folder. Other entries already there (for example
-#: the repository's maps/README.md, or a user's own notes) are carried over untouched.
-OUTPUT_ENTRIES = ("index.html", "balance.html", "collaboration.html", "core_periphery.html",
-                  "tables", "qgis", "run.json")
-
-
 def check_writable(target: Path) -> Path:
     """The existing folder a new output folder would be created in; error if unusable."""
     target = Path(target)
@@ -132,29 +127,88 @@ def check_inputs_outside(target: Path, inputs: list[Path]) -> None:
         )
 
 
+#: Prefix of the staging folders a run writes into (beside the output folder, or inside it
+#: when it is a mount point or its parent is not writable).
+STAGING_PREFIX = ".zoneatlas-tmp-"
+
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
 @contextmanager
 def staged_output(target: Path) -> Iterator[Path]:
-    """Write a run into a temporary sibling folder and move it into place at the end.
+    """Write a run into a temporary staging folder, then move each output into place.
 
-    On any exception (including KeyboardInterrupt) the temporary folder is removed and
-    ``target`` is left exactly as it was. On success the old outputs are replaced as a
-    whole; entries of the old folder that a run does not write are carried over.
+    What a careful user expects of an output folder, and what this does:
+
+    - Only files zoneatlas writes are ever replaced or removed. Everything else in the
+      folder (a user's notes, spreadsheets kept in ``tables/``, pipes, unreadable files)
+      is never read, copied or moved: it stays where it is, with its owner, links and
+      timestamps, even when saved while the run was going on.
+    - Outputs of the previous run that this run does not write (listed in the previous
+      run.json, e.g. the tables of an earlier ``--only`` run) are removed.
+    - Nothing in ``target`` changes until every output has been written to staging. On any
+      error or interrupt before that, staging is removed and ``target`` is untouched. The
+      final step moves files with ``os.replace`` (atomic per file), with Ctrl-C deferred,
+      and writes run.json last.
+    - Staging is a sibling folder on the same file system; for a mount point (USB stick,
+      bind mount) or a folder whose parent is not writable, it lives inside ``target``.
+    - A full disk, a read-only output folder or sub-folder: one :class:`OutputError`
+      naming the folder and the fix, previous outputs intact.
     """
     target = Path(target).resolve()
     check_writable(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.mkdir(parents=True, exist_ok=True)
+    home = _staging_home(target)
     _remove_stale_staging(target)
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{target.name}-{os.getpid()}-", dir=home))
     except OSError as exc:
-        raise OutputError(f"{target.parent}: cannot create a temporary output folder: {exc}") from None
+        raise OutputError(f"{home}: cannot create a temporary output folder ({exc.strerror}); "
+                          "choose another output folder with -o") from None
     staging.chmod(_default_folder_mode())  # mkdtemp makes it private (0700); outputs are shared
     try:
-        yield staging
-        _swap_into_place(staging, target)
-    except BaseException:
+        try:
+            yield staging
+        except OSError as exc:
+            raise _output_error(exc, target) from None
+        except Exception as exc:
+            if _is_disk_full(exc):
+                raise _output_error(exc, target) from None
+            raise
+        _commit(staging, target)
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        raise
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+        return True
+    text = str(exc).lower()
+    return "no space left" in text or "disk is full" in text or "quota exceeded" in text
+
+
+def _output_error(exc: BaseException, target: Path) -> Exception:
+    if _is_disk_full(exc):
+        return OutputError(f"{target}: the disk is full (while writing the outputs); free some space "
+                           "or choose an output folder on another disk with -o; previous outputs are unchanged")
+    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        where = exc.filename or target
+        return OutputError(f"{where}: cannot write there ({exc.strerror}); choose another output folder "
+                           "with -o; previous outputs are unchanged")
+    return exc
+
+
+def _staging_home(target: Path) -> Path:
+    """Where staging goes: beside ``target`` when that is the same file system and
+    writable (so a killed run leaves nothing inside the output folder), else inside it."""
+    parent = target.parent
+    try:
+        same_device = os.stat(parent).st_dev == os.stat(target).st_dev
+    except OSError:
+        same_device = False
+    if same_device and os.access(parent, os.W_OK | os.X_OK):
+        return parent
+    return target
 
 
 def _default_folder_mode() -> int:
@@ -165,84 +219,94 @@ def _default_folder_mode() -> int:
 
 def _remove_stale_staging(target: Path) -> None:
     """Remove staging folders left by runs that were killed (their process is gone)."""
-    for entry in target.parent.glob(f".{target.name}.tmp-*"):
-        pid_text = entry.name.removeprefix(f".{target.name}.tmp-").split("-", 1)[0]
-        if not pid_text.isdigit() or not entry.is_dir():
-            continue
+    prefix = f"{STAGING_PREFIX}{target.name}-"
+    for home in (target.parent, target):
         try:
-            os.kill(int(pid_text), 0)
-        except ProcessLookupError:
-            shutil.rmtree(entry, ignore_errors=True)
-        except PermissionError:  # alive, another user's process
+            entries = [e for e in home.iterdir() if e.name.startswith(prefix)]
+        except OSError:
             continue
+        for entry in entries:
+            pid_text = entry.name.removeprefix(prefix).split("-", 1)[0]
+            if not pid_text.isdigit() or not entry.is_dir():
+                continue
+            try:
+                os.kill(int(pid_text), 0)
+            except ProcessLookupError:
+                shutil.rmtree(entry, ignore_errors=True)
+            except PermissionError:  # alive, another user's process
+                continue
 
 
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two folders with Linux renameat2(RENAME_EXCHANGE); False if unsupported."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
-    return result == 0
-
-
-def _previous_outputs(target: Path) -> set[str] | None:
-    """Files the previous run wrote (from its run.json), or None when unknown."""
+def _previous_outputs(target: Path) -> set[str]:
+    """Files the previous run wrote (from its run.json); empty when unknown."""
     try:
         listed = json.loads((target / "run.json").read_text(encoding="utf-8"))["outputs"]
     except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return {str(Path(p)) for p in listed} if isinstance(listed, list) else None
+        return set()
+    if not isinstance(listed, list):
+        return set()
+    safe = set()
+    for item in listed:   # never follow a listed path out of the output folder
+        rel = Path(str(item))
+        if not rel.is_absolute() and ".." not in rel.parts and rel.parts:
+            safe.add(str(rel))
+    return safe
 
 
-def _carry_over(staging: Path, target: Path) -> None:
-    """Copy into ``staging`` whatever in ``target`` is not a zoneatlas output.
-
-    Top-level entries a run never writes (maps/README.md, a user's notes) are copied
-    whole. Inside the folders a run owns (``tables/``, ``qgis/``), files the previous
-    run did not write (per its run.json) are the user's and are copied too; files it
-    did write are outputs and are replaced (so a stale table of an earlier ``--only``
-    run does not survive).
-    """
-    previous = _previous_outputs(target)
-    for entry in target.iterdir():
-        if (staging / entry.name).exists() and entry.name not in OUTPUT_ENTRIES:
-            continue
-        if entry.name not in OUTPUT_ENTRIES:
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.copytree(entry, staging / entry.name, symlinks=True)
-            else:
-                shutil.copy2(entry, staging / entry.name, follow_symlinks=False)
-        elif entry.is_dir() and not entry.is_symlink():
-            for path in entry.rglob("*"):
-                rel = path.relative_to(target)
-                if path.is_dir() or (staging / rel).exists():
-                    continue
-                if previous is not None and str(rel) in previous:
-                    continue
-                (staging / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, staging / rel, follow_symlinks=False)
-
-
-def _swap_into_place(staging: Path, target: Path) -> None:
-    if not target.exists():
-        os.replace(staging, target)
+@contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C while outputs are moved into place; re-raise it afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
         return
-    _carry_over(staging, target)
-    if _exchange(staging, target):
-        shutil.rmtree(staging, ignore_errors=True)  # now holds the previous outputs
-        return
-    trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    os.replace(target, trash / target.name)
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda *_: received.append(True))
     try:
-        os.replace(staging, target)
-    except OSError:
-        os.replace(trash / target.name, target)  # put the previous outputs back
-        raise
+        yield
     finally:
-        shutil.rmtree(trash, ignore_errors=True)
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
+def _commit(staging: Path, target: Path) -> None:
+    """Move every file of ``staging`` into ``target`` (run.json last); remove the previous
+    run's outputs that were not written again. Refuses, before moving anything, when a
+    destination folder is not writable or a user's entry is in the way."""
+    files = sorted((p.relative_to(staging) for p in staging.rglob("*") if not p.is_dir()),
+                   key=lambda rel: (str(rel) == "run.json", str(rel)))
+    folders = sorted({rel.parent for rel in files if rel.parent != Path(".")}, key=lambda r: len(r.parts))
+    for rel in folders:
+        dest = target / rel
+        if dest.exists() and not dest.is_dir():
+            raise OutputError(f"{dest}: a file is in the way of the output folder {rel}; move it "
+                              "elsewhere or choose another output folder with -o")
+        if dest.is_dir() and not os.access(dest, os.W_OK | os.X_OK):
+            raise OutputError(f"{dest}: folder is not writable, so its outputs cannot be replaced; "
+                              "make it writable or choose another output folder with -o; previous "
+                              "outputs are unchanged")
+    for rel in files:
+        dest = target / rel
+        if dest.is_dir() and not dest.is_symlink():
+            raise OutputError(f"{dest}: a folder is in the way of the output file {rel}; move it "
+                              "elsewhere or choose another output folder with -o")
+    previous = _previous_outputs(target)
+    written = {str(rel) for rel in files}
+    with _sigint_deferred():
+        for rel in folders:
+            (target / rel).mkdir(exist_ok=True)
+        try:
+            for rel in files:
+                os.replace(staging / rel, target / rel)
+        except OSError as exc:
+            raise _output_error(exc, target) from None
+        for rel in sorted(previous - written):
+            stale = target / rel
+            if stale.is_file() or stale.is_symlink():
+                stale.unlink(missing_ok=True)
+        for rel in sorted({Path(r).parent for r in previous - written}, key=lambda r: -len(r.parts)):
+            if rel != Path(".") and (target / rel).is_dir():
+                try:
+                    (target / rel).rmdir()   # only when empty: a user's file keeps it
+                except OSError:
+                    pass

@@ -2,7 +2,7 @@
 
 They hold data only; the logic lives in :mod:`geo.layers`, :mod:`geo.analysis` and the
 writers. Every GeoDataFrame in a :class:`Study` is in ``Study.crs`` (projected, metres)
-and carries the canonical field names of DESIGN.md.
+and carries the canonical field names of docs/input-data.md.
 """
 
 from __future__ import annotations
@@ -73,6 +73,9 @@ class Study:
     landuse_classes: dict[int, str] = field(default_factory=dict)
     sources: dict[str, LayerSource] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    settings: Any = field(default=None, repr=False)
+    """The :class:`geo.settings.Settings` the study was loaded with (set by
+    :func:`geo.load_study`; the analyses of the Python API read their parameters here)."""
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The ``zoneatlas`` command: ``run``, ``validate`` and ``sample``.
 
 Exit codes: 0 success; 2 bad input or configuration (one ``error:`` line per problem on
-stderr, no traceback unless ``--debug``); 1 internal error; 130 interrupted.
+stderr, no traceback unless ``--debug``); 1 internal error or a missing/broken Python
+package (one line naming it and the pip command); 130 interrupted.
 Only this module configures logging.
 """
 
@@ -14,7 +15,8 @@ import sys
 from pathlib import Path
 
 from geo import __version__
-from geo._errors import ZoneAtlasError
+from geo._deps import check_dependencies, install_hint
+from geo._errors import DependencyError, ZoneAtlasError
 
 log = logging.getLogger("geo")
 
@@ -34,14 +36,51 @@ class _LevelPrefix(logging.Formatter):
         return prefix + (text if record.exc_info else one_line(text))
 
 
+class _ReturnedWarnings(logging.Filter):
+    """Warnings that loading and the analyses also return (study.warnings, result.warnings)
+    are printed once, at the end of the command, not a second time as they are logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno == logging.WARNING
+                    and record.name.startswith(("geo.layers", "geo.analysis")))
+
+
 def _configure_logging(quiet: bool, debug: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_LevelPrefix("%(message)s"))
+    handler.addFilter(_ReturnedWarnings())
     root = logging.getLogger("geo")
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.ERROR if quiet else logging.WARNING)
     root.propagate = False
     logging.captureWarnings(True)
+
+
+_EPILOG = """\
+quick start:
+  zoneatlas sample -o mystudy && zoneatlas run -c mystudy/config.yaml
+  then open mystudy/maps/index.html in a browser
+
+exit codes: 0 success, 2 bad input or config (one 'error:' line per problem),
+1 internal or installation problem, 130 interrupted.
+"""
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Shows an option's default when it has one; keeps the line breaks of multi-line text."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        shown = not (action.default is None or action.default is False
+                     or action.default == argparse.SUPPRESS)
+        if shown and "%(default)" not in text and action.option_strings:
+            text += " (default: %(default)s)"
+        return text
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,25 +97,60 @@ def _parser() -> argparse.ArgumentParser:
         description="Planning analyses of industrial functional zones: cross-district "
                     "collaboration, jobs-housing balance and core-periphery layout, as offline "
                     "web maps and a QGIS package.",
+        epilog=_EPILOG,
+        formatter_class=_HelpFormatter,
         parents=[common],
     )
     parser.set_defaults(quiet=False, debug=False)
     parser.add_argument("--version", action="version", version=f"zoneatlas {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
-    run = sub.add_parser("run", parents=[common], help="validate, analyse, write maps, tables, QGIS package, run.json")
-    run.add_argument("-c", "--config", default="config.yaml", type=Path, help="config file (default: config.yaml)")
-    run.add_argument("-o", "--output", type=Path, help="output folder (default: output.dir of the config)")
-    run.add_argument("--only", help="comma-separated analyses: balance,collaboration,core_periphery")
+    run = sub.add_parser(
+        "run", parents=[common], formatter_class=_HelpFormatter,
+        help="validate, analyse, write maps, tables, QGIS package, run.json",
+        description="Validate the config and layers, run the analyses and write index.html, one "
+                    "map per analysis, tables/*.csv, the QGIS package (qgis/) and run.json into the "
+                    "output folder. The previous outputs are replaced only when the run has "
+                    "finished; a failed run leaves them as they were.")
+    run.add_argument("-c", "--config", default="config.yaml", type=Path, help="config file")
+    run.add_argument("-o", "--output", type=Path,
+                     help="output folder (default: output.dir of the config, normally maps/ beside it)")
+    run.add_argument("--only", metavar="ANALYSES",
+                     help="comma-separated subset of balance,collaboration,core_periphery "
+                          "(default: all); a partial run gives the same numbers as a full one")
 
-    validate = sub.add_parser("validate", parents=[common], help="check config and layers, print every problem, write nothing")
-    validate.add_argument("-c", "--config", default="config.yaml", type=Path, help="config file (default: config.yaml)")
+    validate = sub.add_parser(
+        "validate", parents=[common], formatter_class=_HelpFormatter,
+        help="check config and layers, print every problem and warning, write nothing",
+        description="Check the config and every layer and run the analyses in memory: prints every "
+                    "problem (exit 2) and every warning a run would print. Writes nothing.")
+    validate.add_argument("-c", "--config", default="config.yaml", type=Path, help="config file")
 
-    sample = sub.add_parser("sample", parents=[common], help="write a synthetic study (layers + config.yaml) into DIR")
-    sample.add_argument("-o", "--output", required=True, type=Path, help="folder to write the study into")
+    sample = sub.add_parser(
+        "sample", parents=[common], formatter_class=_HelpFormatter,
+        help="write a synthetic study (layers + config.yaml) into DIR",
+        description="Write a synthetic (fictional) study into DIR: layers/ and a config.yaml ready "
+                    "for 'zoneatlas run -c DIR/config.yaml'.")
+    sample.add_argument("-o", "--output", required=True, type=Path, metavar="DIR",
+                        help="folder to write the study into")
     sample.add_argument("--scale", choices=("small", "city", "metro"), default="city",
-                        help="small (tests), city (bundled sample), metro (benchmarks)")
-    sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+                        help="small (tests, seconds), city (the bundled sample), metro (2,000 zones, "
+                             "1M housing points: benchmarks)")
+    sample.add_argument("--seed", type=int, default=0, help="random seed")
+
+    compare = sub.add_parser(
+        "compare", parents=[common], formatter_class=_HelpFormatter,
+        help="compare two runs (run folders or configs): deltas, changes, compare.html",
+        description="Compare a plan scenario with a baseline (现状 vs 规划方案): BASE and PLAN are run "
+                    "folders (holding run.json) or config files, which are run first. Writes "
+                    "tables/compare_<table>.csv, compare_summary.csv, compare.json and compare.html. "
+                    "Runs whose working CRS or analysis parameters differ are refused unless "
+                    "--allow-parameter-changes.")
+    compare.add_argument("base", type=Path, metavar="BASE", help="baseline: run folder (with run.json) or config file")
+    compare.add_argument("plan", type=Path, metavar="PLAN", help="plan scenario: run folder or config file")
+    compare.add_argument("-o", "--output", required=True, type=Path, help="folder to write the comparison into")
+    compare.add_argument("--allow-parameter-changes", action="store_true",
+                         help="compare runs whose working CRS or analysis parameters differ (listed on the page)")
     return parser
 
 
@@ -96,42 +170,45 @@ def _cmd_run(args: argparse.Namespace, progress: bool) -> int:
             if (report.output_dir / name).exists():
                 print(f"  {report.output_dir / name}")
         print(f"  {report.output_dir / 'qgis' / 'zoneatlas.qgz'}")
-        for warning in m["warnings"]:
+        for warning in dict.fromkeys(m["warnings"]):
             print(f"warning: {one_line(warning)}", file=sys.stderr)
     return 0
 
 
 def _cmd_validate(args: argparse.Namespace, progress: bool) -> int:
-    from geo.layers import load_study
-    from geo.pipeline import check_map_settings
+    from geo.pipeline import check_study
     from geo.settings import load_settings
 
     settings = load_settings(args.config)
-    problems = []
-    try:
-        check_map_settings(settings)
-    except ZoneAtlasError as exc:
-        problems.extend(exc.problems)
-    try:
-        study = load_study(settings)
-    except ZoneAtlasError as exc:
-        raise type(exc)(problems + exc.problems) from None
-    if problems:
-        raise ZoneAtlasError(problems)
+    study, warnings = check_study(settings)
     if not args.quiet:
         parts = [f"{len(frame)} {name}" for name in ("districts", "zones", "innovation_districts", "housing")
                  if (frame := getattr(study, name)) is not None]
         rasters = [name for name in ("population", "landuse") if getattr(study, name) is not None]
         print(f"ok: {args.config}: {', '.join(parts)}" + (f"; rasters: {', '.join(rasters)}" if rasters else ""))
-        print(f"  working CRS: {study.crs.to_string()}; {len(study.warnings)} warning(s)")
-        for warning in study.warnings:
+        print(f"  working CRS: {study.crs.to_string()}; {len(warnings)} warning(s)")
+        for warning in warnings:
             print(f"warning: {one_line(warning)}", file=sys.stderr)
     return 0
+
+
+def _check_sample_target(folder: Path) -> None:
+    """``zoneatlas sample -o DIR`` writes a new study: it never overwrites one, nor a file."""
+    from geo._errors import OutputError
+
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder}: exists and is not a folder; choose a new folder with -o")
+    if folder.is_dir():
+        held = [name for name in ("config.yaml", "layers") if (folder / name).exists()]
+        if held:
+            raise OutputError(f"{folder}: already holds a study ({', '.join(held)}); zoneatlas sample "
+                              "never overwrites one: choose a new or empty folder with -o")
 
 
 def _cmd_sample(args: argparse.Namespace, progress: bool) -> int:
     from geo.sample import write_sample
 
+    _check_sample_target(args.output)
     config = write_sample(args.output, scale=args.scale, seed=args.seed)
     if not args.quiet:
         print(f"wrote a synthetic {args.scale} study: {config}")
@@ -139,15 +216,39 @@ def _cmd_sample(args: argparse.Namespace, progress: bool) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "sample": _cmd_sample}
+def _cmd_compare(args: argparse.Namespace, progress: bool) -> int:
+    from geo.comparison import compare
+
+    result = compare(args.base, args.plan, args.output, allow_parameter_changes=args.allow_parameter_changes,
+                     progress=progress)
+    if not args.quiet:
+        print(f"zoneatlas compare: {len(result.tables)} tables, {len(result.summary)} indicators")
+        for name in ("balance_workplaces", "core_periphery_zones", "collaboration_pairs"):
+            if name in result.tables:
+                c = result.counts(name)
+                print(f"  {name}: {c['changed']} changed, {c['added']} added, {c['removed']} removed, "
+                      f"{c['same']} same")
+        print(f"  {result.output_dir / 'compare.html'}")
+        for d in result.differences:
+            print(f"warning: {one_line(d['key'])} differs (BASE {one_line(d['base'])}, PLAN {one_line(d['plan'])}); "
+                  "compared anyway (--allow-parameter-changes)", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "sample": _cmd_sample, "compare": _cmd_compare}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``zoneatlas`` console script; returns the exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:   # bare 'zoneatlas': say what it can do
+        parser.print_help()
+        return 0
     _configure_logging(args.quiet, args.debug)
     progress = not args.quiet and sys.stderr.isatty()
     try:
+        check_dependencies()
         return COMMANDS[args.command](args, progress)
     except ZoneAtlasError as exc:
         if args.debug:
@@ -155,13 +256,21 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"error: {one_line(problem)}", file=sys.stderr)
         return 2
+    except DependencyError as exc:
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 1
+    except ImportError as exc:   # a package that is installed but broken
+        if args.debug:
+            raise
+        print(f"error: {one_line(install_hint(exc.name or str(exc)))} ({one_line(exc)})", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("error: interrupted; previous outputs are unchanged", file=sys.stderr)
         return 130
     except Exception as exc:
         if args.debug:
             raise
-        print(f"error: internal error: {type(exc).__name__}: {exc} "
+        print(f"error: internal error: {type(exc).__name__}: {one_line(exc)} "
               "(run again with --debug for the traceback, and please report it)", file=sys.stderr)
         return 1
 

@@ -184,3 +184,15 @@ def label(key: str, language: str = "zh") -> str:
         km_text = f"{km:g}"
         return f"{km_text}公里内居住就业人口" if language == "zh" else f"Resident workers within {km_text} km"
     return key
+
+
+def analysis_title(study_name: str, analysis: str, language: str = "zh") -> str:
+    """The title of an analysis map, the same on the web page, the print figure and the
+    QGIS print layout: ``"<study name> — <analysis label>"``.
+
+    Examples
+    --------
+    >>> analysis_title("Sample region", "balance", "en")
+    'Sample region — Jobs–housing balance'
+    """
+    return f"{study_name} — {label(analysis, language)}"

@@ -38,7 +38,7 @@ ANALYSES = ("core_periphery", "collaboration", "balance")
 
 #: Packages whose versions run.json records.
 PACKAGES = ("geopandas", "shapely", "pyogrio", "pyproj", "pandas", "numpy", "scipy", "folium",
-            "rasterio", "pydantic", "libpysal", "esda")
+            "rasterio", "pydantic", "libpysal", "esda", "matplotlib", "xlsxwriter")
 
 
 @dataclass
@@ -97,14 +97,28 @@ def parse_only(value: str | Iterable[str] | None) -> tuple[str, ...]:
 def check_map_settings(settings: Settings) -> None:
     """Fail early (before the long steps) on a basemap that cannot be drawn, e.g. Tianditu
     without a key; ``zoneatlas validate`` runs the same check."""
-    from geo.webmap._basemaps import resolve_basemap
+    from geo.basemaps import resolve_basemap
 
     resolve_basemap(settings.map, settings.study.language)
 
 
+def check_print_settings(settings: Settings) -> None:
+    """Fail early (before the long steps) when ``print.figures`` is on, the study language is
+    ``zh`` and no installed font has Chinese characters; ``zoneatlas validate`` runs the same check."""
+    from geo.figures import check_fonts
+
+    check_fonts(settings)
+
+
 def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSES,
                  step: Callable | None = None) -> dict[str, AnalysisResult]:
-    """Run the selected analyses on a loaded study (pure: writes nothing)."""
+    """Run the selected analyses on a loaded study (pure: writes nothing).
+
+    An analysis gets what it needs from another even when that one is not selected:
+    collaboration's pair types need the core–periphery roles, so ``only=["collaboration"]``
+    computes them (without returning the core–periphery result). A partial run therefore
+    never changes the tables of the analyses it runs.
+    """
     from geo.analysis import balance, collaboration, core_periphery
 
     only = set(only)
@@ -114,16 +128,48 @@ def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSE
         with step("core_periphery"):
             results["core_periphery"] = core_periphery.run(study, settings)
     if "collaboration" in only:
-        roles = None
-        if "core_periphery" in results:
-            cp = results["core_periphery"].tables["core_periphery_zones"]
-            roles = cp.set_index("zone_id")["role"]
         with step("collaboration"):
+            cp = results.get("core_periphery") or core_periphery.run(study, settings)
+            roles = cp.tables["core_periphery_zones"].set_index("zone_id")["role"]
             results["collaboration"] = collaboration.run(study, settings, core_roles=roles)
     if "balance" in only:
         with step("balance"):
             results["balance"] = balance.run(study, settings)
     return results
+
+
+def check_study(settings: Settings, only: Iterable[str] | str | None = None) -> tuple[Study, list[str]]:
+    """Everything ``zoneatlas validate`` checks: the map settings, the layers, and the
+    analyses themselves (run in memory, nothing written).
+
+    Returns
+    -------
+    (Study, list of str)
+        The loaded study and every warning a run with the same settings would print.
+
+    Raises
+    ------
+    geo._errors.ZoneAtlasError
+        Every problem found in the config and the layers, together.
+    """
+    from geo._errors import ZoneAtlasError
+    from geo.layers import load_study
+
+    problems: list[str] = []
+    for check in (check_map_settings, check_print_settings):
+        try:
+            check(settings)
+        except ZoneAtlasError as exc:
+            problems.extend(exc.problems)
+    try:
+        study = load_study(settings)
+    except ZoneAtlasError as exc:
+        raise type(exc)(problems + exc.problems) from None
+    if problems:
+        raise ZoneAtlasError(problems)
+    results = run_analyses(study, settings, parse_only(only))
+    warnings = list(study.warnings) + [w for r in results.values() for w in r.warnings]
+    return study, warnings
 
 
 def _versions() -> dict[str, str]:
@@ -240,12 +286,13 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
     only = parse_only(only)
     target = Path(output_dir or settings.output.dir).resolve()
     started = datetime.now(timezone.utc)
-    names = ["load layers", *only, "tables", "QGIS package", "maps", "run.json"]
+    names = ["load layers", *only, "tables", "QGIS package", "figures", "workbook", "maps", "run.json"]
     steps = Steps(names, progress=progress)
     try:
         check_writable(target)  # fail before the (long) analyses, not after
         check_inputs_outside(target, _configured_paths(settings))
         check_map_settings(settings)
+        check_print_settings(settings)
         with steps.step("load layers"):
             study = load_study(settings)
         results = run_analyses(study, settings, only, step=steps.step)
@@ -258,6 +305,16 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
                 write_qgis_package(staging / "qgis", study, results, settings)
             manifest = build_manifest(study, settings, results, started=started,
                                       timings=steps.timings, only=only)
+            with steps.step("figures"):
+                if settings.print.figures:
+                    from geo.figures import write_figures
+
+                    write_figures(staging / "figures", study, results, settings, manifest)
+            with steps.step("workbook"):
+                if settings.print.workbook:
+                    from geo.workbook import run_tables, write_workbook
+
+                    write_workbook(staging / "tables.xlsx", run_tables(study, results), settings.study.language)
             with steps.step("maps"):
                 from geo.webmap import write_maps
 

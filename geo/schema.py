@@ -1,4 +1,4 @@
-"""The canonical layer schema of DESIGN.md: one place that names every field.
+"""The canonical layer schema (docs/input-data.md): one place that names every field.
 
 Loading (:mod:`geo.layers`), settings validation, the writers and the tests read these
 tables instead of repeating field names.
@@ -65,5 +65,5 @@ LAYERS: dict[str, LayerSchema] = {
 VECTOR_LAYERS = tuple(LAYERS)
 RASTER_LAYERS = ("population", "landuse")
 
-#: Core-periphery strength indicators (zones fields), in DESIGN.md order.
+#: Core-periphery strength indicators (zones fields), in the documented order (docs/analyses.md).
 INDICATORS = ("jobs", "output", "firms", "leader_firms", "rd_platforms")

@@ -1,6 +1,6 @@
 """config.yaml -> one validated :class:`Settings` object.
 
-Every key of DESIGN.md has a documented default except ``layers.zones``. Unknown keys
+Every key has a documented default (docs/config.md) except ``layers.zones``. Unknown keys
 are an error naming the key path and the closest valid key. Paths are resolved
 relative to the folder of the config file.
 
@@ -39,7 +39,8 @@ BASEMAPS = ("none", "osm", "carto-light", "tianditu", "amap")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    # inf and nan pass a float field's bounds checks (inf > 0) but poison every result
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
 
 class StudySettings(_Model):
@@ -81,7 +82,7 @@ class CRSSettings(_Model):
 class VectorLayerSettings(_Model):
     """One vector input layer.
 
-    ``fields`` maps canonical field names (DESIGN.md) to the user's column names.
+    ``fields`` maps canonical field names (docs/input-data.md) to the user's column names.
     ``crs`` is used only when the file has none. ``encoding`` overrides the file's
     (e.g. ``gbk`` for a Chinese shapefile without .cpg). ``coordinates`` says the data
     was digitised on AMap (``gcj02``) or Baidu (``bd09``); it is converted to WGS84.
@@ -197,7 +198,8 @@ class CollaborationSettings(_Model):
 class CorePeripherySettings(_Model):
     """``core_periphery:`` growth poles and attachment.
 
-    ``method: share`` takes the top ``core_share`` of zones by score; ``method:
+    ``method: share`` takes the top ``core_share`` of zones by score (at most
+    ``max_cores``); ``method:
     hotspot`` takes significant Getis-Ord Gi* hot spots (distance band
     ``hotspot_band_m``, significance ``hotspot_alpha``) whose score is the highest in
     their band.
@@ -207,6 +209,8 @@ class CorePeripherySettings(_Model):
         default_factory=lambda: {k: 1.0 for k in INDICATORS}
     )
     core_share: Share = 0.2
+    max_cores: Annotated[int, Field(ge=1)] = 15
+    """At most this many cores, whatever ``core_share`` gives: a growth pole is one of a few."""
     attach_max_m: PositiveFloat = 40000.0
     distance_decay: Annotated[float, Field(ge=0)] = 2.0
     method: Literal["share", "hotspot"] = "share"
@@ -249,10 +253,28 @@ class MapSettings(_Model):
 
     basemap: Literal["none", "osm", "carto-light", "tianditu", "amap"] | CustomBasemap = "carto-light"
     tianditu_key: str | None = None
+    approval_number: str | None = None
+    """审图号 (map approval number) shown in the map footer whenever a tile basemap is on."""
 
     @property
     def resolved_tianditu_key(self) -> str | None:
         return self.tianditu_key or os.environ.get("TIANDITU_KEY") or None
+
+
+class PrintSettings(_Model):
+    """``print:`` print-ready figures (``figures/<analysis>.png`` at 300 dpi and ``.pdf``) and
+    ``tables.xlsx``.
+
+    ``paper``: A4 | A3 (default) | A2; ``orientation``: landscape (default) | portrait;
+    ``figures`` (default true) and ``workbook`` (default true) switch the outputs off. With
+    ``study.language: zh`` the figures need an installed font with Chinese characters (e.g.
+    Debian ``fonts-noto-cjk``).
+    """
+
+    paper: Literal["A4", "A3", "A2"] = "A3"
+    orientation: Literal["landscape", "portrait"] = "landscape"
+    figures: bool = True
+    workbook: bool = True
 
 
 class OutputSettings(_Model):
@@ -269,6 +291,7 @@ class Settings(_Model):
     collaboration: CollaborationSettings = Field(default_factory=CollaborationSettings)
     core_periphery: CorePeripherySettings = Field(default_factory=CorePeripherySettings)
     map: MapSettings = Field(default_factory=MapSettings)
+    print: PrintSettings = Field(default_factory=PrintSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
 
     config_path: Path | None = Field(default=None, exclude=True)
@@ -362,14 +385,55 @@ def settings_from_dict(data: dict[str, Any], *, base_dir: str | Path, source: st
     return _resolve_paths(settings, Path(base_dir).resolve())
 
 
-def load_settings(path: str | Path) -> Settings:
-    """Read and validate ``config.yaml``.
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses a key given twice in one mapping: YAML lets the last one
+    win, so a second ``balance:`` pasted at the end would silently drop the first."""
+
+
+def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} appears twice (lines {seen[key]} and {line}); YAML would "
+                f"silently keep only the second: merge the two into one", key_node.start_mark)
+        seen[key] = line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+
+
+def _decode_config(path: Path, raw: bytes) -> str:
+    """The config text; UTF-8 (with or without BOM) only, with a 'save as UTF-8' hint."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) > 1 and b"\x00" in raw[:200]):
+        raise ConfigError(f"{path}: the config file is saved as UTF-16; save it as UTF-8 (in Notepad: "
+                          "Save As → Encoding: UTF-8)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        legacy = ""
+        for encoding in ("gb18030", "big5"):
+            try:
+                raw.decode(encoding)
+                legacy = f" (it looks like {encoding.upper()}: Chinese text saved in a legacy encoding)"
+                break
+            except UnicodeDecodeError:
+                continue
+        raise ConfigError(f"{path}: line {line}: the config file is not UTF-8{legacy}; save it as UTF-8 "
+                          "(in Notepad: Save As → Encoding: UTF-8)") from None
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """Read ``config.yaml`` into a plain mapping (not yet validated).
 
     Raises
     ------
     ConfigError
-        The file is missing or unreadable, is not valid YAML (the message gives the
-        line), or has invalid or unknown keys (one problem per key).
+        The file is missing or unreadable, or is not valid YAML (the message gives the line).
     """
     path = Path(path)
     if not path.is_file():
@@ -379,11 +443,12 @@ def load_settings(path: str | Path) -> Settings:
             "or create a sample study with 'zoneatlas sample -o DIR'"
         )
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    text = _decode_config(path, raw)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -391,6 +456,49 @@ def load_settings(path: str | Path) -> Settings:
         raise ConfigError(f"{path}: {where}YAML syntax error: {problem}") from None
     if data is None:
         raise ConfigError(f"{path}: config file is empty; it needs at least layers.zones.path")
+    return data
+
+
+def merge_overrides(data: dict[str, Any], overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """``data`` with ``overrides`` merged in, section by section (a new dict; inputs unchanged).
+
+    Examples
+    --------
+    >>> merge_overrides({"balance": {"radius_m": 5000, "radii_m": [3000]}}, {"balance": {"radius_m": 3000}})
+    {'balance': {'radius_m': 3000, 'radii_m': [3000]}}
+    """
+    out = dict(data)
+    for key, value in (overrides or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_overrides(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_settings(path: str | Path, overrides: dict[str, Any] | None = None) -> Settings:
+    """Read and validate ``config.yaml``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The config file; relative paths inside it resolve against its folder.
+    overrides : dict, optional
+        Keys to change, nested like the YAML (``{"balance": {"radius_m": 3000}}``);
+        validated exactly like the file.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing or unreadable, is not valid YAML (the message gives the
+        line), or has invalid or unknown keys (one problem per key).
+    """
+    path = Path(path)
+    data = read_config(path)
+    if overrides:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a mapping of keys (study:, layers:, ...)")
+        data = merge_overrides(data, overrides)
     settings = settings_from_dict(data, base_dir=path.resolve().parent, source=str(path))
     settings.config_path = path.resolve()
     return settings

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 
 # Okabe–Ito, then extra distinct colours for studies with many chains.
 CATEGORICAL = (
@@ -31,11 +32,14 @@ BALANCE_CLASSES = tuple(BALANCE_CLASS_COLORS)
 JHR_BREAKS = (0.5, 0.8, 1.25, 2.0)
 JHR_COLORS = ("#5e3c99", "#b2abd2", "#f7f7f7", "#fdb863", "#e66101")
 
+#: Pair-type line colours: dark, saturated line colours that no chain fill colour uses
+#: (chain fills come from :data:`CHAIN_COLORS` / :func:`chain_colors`, which are lighter;
+#: ``tests/test_briefing_maps.py`` checks the two never share or nearly share a colour).
 PAIR_TYPE_COLORS = {
-    "main_partner": "#D55E00",
-    "rd_manufacturing": "#0072B2",
-    "terminal_supporting": "#009E73",
-    "peer": "#999999",
+    "main_partner": "#7A0019",
+    "rd_manufacturing": "#08306B",
+    "terminal_supporting": "#00441B",
+    "peer": "#111111",
 }
 PAIR_TYPES = tuple(PAIR_TYPE_COLORS)
 
@@ -68,8 +72,67 @@ HOUSING_COLOR = "#7f7f7f"
 ZONE_OUTLINE = "#333333"
 
 
+#: Chain fill colours (medium lightness, so the dark pair-type lines stay visible on them).
+#: Beyond these, :func:`distinct_colors` generates more by stepping the hue.
+CHAIN_COLORS = (
+    "#E69F00", "#56B4E9", "#F0E442", "#CC79A7", "#44AA99", "#DDCC77", "#88CCEE", "#AA4499",
+    "#999933", "#EE8866", "#77AADD", "#BBCC33", "#FFAABB", "#99DDFF", "#EEDD88", "#AAAA00",
+)
+
+#: Growth-pole colours (qualitative, 16 distinguishable colours; poles beyond them are grey).
+POLE_COLORS = (
+    "#E6194B", "#3CB44B", "#4363D8", "#F58231", "#911EB4", "#42D4F4", "#F032E6", "#9A6324",
+    "#469990", "#800000", "#808000", "#000075", "#BFEF45", "#DCBEFF", "#FFD8B1", "#AAFFC3",
+)
+#: Colour of the poles beyond :data:`POLE_COLORS` (legend: "other poles").
+OTHER_POLE_COLOR = "#B0B0B0"
+
+
+def _hcl_to_hex(h_deg: float, c: float, lightness: float) -> str:
+    """CIE LCh(ab) (D65) → sRGB hex, clipped to the gamut."""
+    a, b = c * np.cos(np.radians(h_deg)), c * np.sin(np.radians(h_deg))
+    fy = (lightness + 16) / 116
+    fx, fz = fy + a / 500, fy - b / 200
+
+    def inv(t: float) -> float:
+        return t ** 3 if t ** 3 > 0.008856 else (t - 16 / 116) / 7.787
+
+    x, y, z = 0.95047 * inv(fx), 1.0 * inv(fy), 1.08883 * inv(fz)
+    rgb = np.array([[3.2406, -1.5372, -0.4986], [-0.9689, 1.8758, 0.0415], [0.0557, -0.2040, 1.0570]]) @ [x, y, z]
+    rgb = np.where(rgb <= 0.0031308, 12.92 * rgb, 1.055 * np.clip(rgb, 0, None) ** (1 / 2.4) - 0.055)
+    r, g, bl = (np.clip(rgb, 0, 1) * 255).round().astype(int)
+    return f"#{r:02X}{g:02X}{bl:02X}"
+
+
+def distinct_colors(n: int, base: Sequence[str] = CHAIN_COLORS) -> list[str]:
+    """``n`` colours: ``base`` first, then generated ones (deterministic).
+
+    Generated colours step the hue by the golden angle at alternating lightness
+    (65 / 78) and chroma 45, so they stay light enough for dark lines on top and
+    differ from each other and from ``base``.
+
+    Examples
+    --------
+    >>> distinct_colors(2)
+    ['#E69F00', '#56B4E9']
+    >>> len(set(distinct_colors(40))) == 40
+    True
+    """
+    out = list(base[:n])
+    k = 0
+    while len(out) < n:
+        color = _hcl_to_hex((20 + 137.508 * k) % 360, 45, 65 if k % 2 == 0 else 78)
+        k += 1
+        if color not in out:
+            out.append(color)
+    return out
+
+
 def chain_colors(chains: Iterable[str]) -> dict[str, str]:
-    """A stable colour for each chain: chains sorted by name take palette colours in turn.
+    """A stable, distinct colour for each chain (chains sorted by name).
+
+    The first 16 chains take :data:`CHAIN_COLORS`; more chains get generated colours
+    (:func:`distinct_colors`), so no two chains share a colour.
 
     Examples
     --------
@@ -77,7 +140,7 @@ def chain_colors(chains: Iterable[str]) -> dict[str, str]:
     {'a': '#E69F00', 'b': '#56B4E9'}
     """
     names = sorted({str(c) for c in chains if c is not None and c == c})
-    return {name: CATEGORICAL[i % len(CATEGORICAL)] for i, name in enumerate(names)}
+    return dict(zip(names, distinct_colors(len(names))))
 
 
 def category_colors(values: Iterable[str]) -> dict[str, str]:
@@ -139,3 +202,35 @@ def class_ranges(values: Sequence[float], breaks: Sequence[float]) -> list[tuple
         return []
     edges = [float(arr.min()), *map(float, breaks), float(arr.max())]
     return list(zip(edges[:-1], edges[1:]))
+
+
+# --- collaboration strength as a 0-100 index (web map, print figures and QGIS alike) ----
+
+#: Line widths of weak, medium and strong pairs (from LINE_WIDTHS).
+STRENGTH_WIDTHS = (LINE_WIDTHS[0] + 0.5, LINE_WIDTHS[2], LINE_WIDTHS[4])
+STRENGTH_RANGES = ((0, 33), (34, 66), (67, 100))
+STRENGTH_WORDS = {"zh": ("弱", "中", "强"), "en": ("weak", "medium", "strong")}
+
+
+def strength_index(strength: pd.Series) -> pd.Series:
+    """Pair strength as a 0–100 index: position of ln(strength) between the study's
+    weakest and strongest candidate pair (100 when all are equal; missing stays missing).
+
+    Examples
+    --------
+    >>> strength_index(pd.Series([1.0, 10.0, 100.0])).tolist()
+    [0.0, 50.0, 100.0]
+    """
+    s = pd.to_numeric(strength, errors="coerce").astype(float)
+    s = s.where(s > 0)
+    logs = np.log(s)
+    lo, hi = logs.min(), logs.max()
+    if not np.isfinite(lo) or hi - lo <= 0:
+        return pd.Series(np.where(s.notna(), 100.0, np.nan), index=s.index)
+    return ((logs - lo) / (hi - lo) * 100).round(0)
+
+
+def strength_class(index: pd.Series) -> np.ndarray:
+    """0 weak (< 34), 1 medium (34–66), 2 strong (≥ 67) from the 0–100 index; missing → weak."""
+    arr = pd.to_numeric(index, errors="coerce").to_numpy(float)
+    return np.where(arr >= 67, 2, np.where(arr >= 34, 1, 0))

@@ -32,6 +32,7 @@ import pytest
 import shapely
 import yaml
 
+from geo._io import STAGING_PREFIX
 from tests.conftest import run_cli, tree_digest
 
 GPKG = "layers/sample.gpkg"
@@ -608,7 +609,8 @@ def test_bad_input(bad: Case, small_study_copy, good_outputs, tmp_path):
         assert not listed or len(set(listed[0].split(", "))) == len(listed[0].split(", ")), line
     if "-o" not in dict(zip(extra[::2], extra[1::2])):
         assert tree_digest(out) == outputs_before, "the previous outputs must stay intact"
-    assert not list(out.parent.glob(f".{out.name}.tmp-*")), "no staging folder left behind"
+    assert not [*out.parent.glob(f"{STAGING_PREFIX}*"), *out.glob(f"{STAGING_PREFIX}*")], \
+        "no staging folder left behind"
 
 
 def test_user_files_in_output_subfolders_are_not_lost(small_study, tmp_path):

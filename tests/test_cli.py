@@ -8,6 +8,7 @@ import shutil
 import pytest
 import yaml
 
+from geo._io import STAGING_PREFIX
 from tests.conftest import ROOT, run_cli, tree_digest
 
 
@@ -107,7 +108,7 @@ def test_failed_run_keeps_previous_outputs(small_study_copy, tmp_path):
     assert failed.returncode == 2
     assert "no_such_column" in failed.stderr and "Traceback" not in failed.stderr
     assert tree_digest(out) == before
-    leftovers = [p.name for p in out.parent.iterdir() if p.name.startswith(".out.")]
+    leftovers = [p.name for p in [*out.parent.iterdir(), *out.iterdir()] if p.name.startswith(STAGING_PREFIX)]
     assert leftovers == []
 
 
@@ -176,3 +177,21 @@ def test_study_folder_as_output_is_refused(small_study_copy):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "config.yaml" in lines[0] and "inside the output folder" in lines[0]
     assert tree_digest(root) == before
+
+
+def test_sample_never_overwrites_a_study(small_study, tmp_path):
+    folder = small_study.parent
+    before = tree_digest(folder)
+    proc = run_cli("sample", "-o", folder, "--scale", "small", "--seed", "3")
+    assert proc.returncode == 2
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("error: ") and "already holds a study" in line and "config.yaml" in line
+    assert tree_digest(folder) == before
+
+
+def test_sample_onto_a_file_is_a_clear_error(tmp_path):
+    target = tmp_path / "notes.txt"
+    target.write_text("x", encoding="utf-8")
+    proc = run_cli("sample", "-o", target, "--scale", "small")
+    assert proc.returncode == 2 and "not a folder" in proc.stderr and "Traceback" not in proc.stderr
+    assert target.read_text(encoding="utf-8") == "x"

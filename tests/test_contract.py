@@ -1,4 +1,4 @@
-"""The output contract of DESIGN.md: names, key columns, geometry kinds, missing values."""
+"""The output contract (docs/outputs.md): names, key columns, geometry kinds, missing values."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pandas as pd
 import pyogrio
 import pytest
 
-#: DESIGN.md "Outputs": layer -> (geometry kind or None for a plain table, key columns)
+#: docs/outputs.md: layer -> (geometry kind or None for a plain table, key columns)
 CONTRACT = {
     "districts": ("Polygon", ["district_id", "name"]),
     "zones": ("Polygon", ["zone_id", "name", "chain", "jobs", "district_id"]),

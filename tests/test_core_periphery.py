@@ -498,3 +498,29 @@ def test_hotspot_main_core_is_the_top_core_not_the_top_zone():
     assert res.summary["cores"][0]["zone_id"] == "g44"
     grad = res.tables["core_periphery_gradient"]
     assert grad["zones"].sum() == len(zones) - 1
+
+
+def test_max_cores_caps_the_share_method():
+    """0.2 of 80 zones would be 16 poles; the cap keeps the strongest 15 (hand-checked order)."""
+    scores = pd.Series(np.arange(80, dtype=float)[::-1] / 79, index=[f"z{i:02d}" for i in range(80)])
+    assert cp.core_count(80, 0.2) == 16
+    assert cp.core_count(80, 0.2, max_cores=15) == 15
+    cores = cp.select_cores_share(scores, 0.2, max_cores=15)
+    assert cores.sum() == 15
+    assert cores.index[cores].tolist() == [f"z{i:02d}" for i in range(15)]
+    assert cp.select_cores_share(scores, 0.2, max_cores=3).index[cp.select_cores_share(scores, 0.2, max_cores=3)].tolist() == ["z00", "z01", "z02"]
+    assert cp.core_count(10, 0.2, max_cores=15) == 2   # below the cap: core_share decides
+
+
+def test_max_cores_in_a_run(small_study):
+    from geo.settings import load_settings
+    from geo.layers import load_study
+
+    settings = load_settings(small_study, overrides={"core_periphery": {"core_share": 1.0, "max_cores": 2}})
+    study = load_study(settings)
+    result = cp.run(study, settings)
+    zones = result.tables["core_periphery_zones"]
+    assert (zones["role"] == "core").sum() == 2
+    top2 = zones.sort_values(["score", "zone_id"], ascending=[False, True])["zone_id"].head(2)
+    assert set(zones.loc[zones["role"] == "core", "zone_id"]) == set(top2)
+    assert result.summary["cores_capped"] is True and result.summary["max_cores"] == 2

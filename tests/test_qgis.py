@@ -3,7 +3,7 @@ in a real QGIS (PyQGIS under the system python3, run as a subprocess).
 
 The fixture study is tiny and hand-made: two districts side by side, four zones of two
 chains, one innovation district, five housing points; the result frames carry the
-DESIGN.md columns (with deliberate missing values, which must stay NULL).
+documented columns (docs/outputs.md) (with deliberate missing values, which must stay NULL).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def _centroid_lines(study: Study, a: list[str], b: list[str]):
 
 
 def make_results(study: Study) -> dict[str, AnalysisResult]:
-    """Result frames with the DESIGN.md columns (values plausible, NULLs deliberate)."""
+    """Result frames with the documented columns (values plausible, NULLs deliberate)."""
     crs = study.crs
     zones = study.zones
     wp = gpd.GeoDataFrame(
@@ -256,7 +256,7 @@ def _qml(gpkg: Path, layer: str, style: str | None = None) -> ET.Element:
 
 def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
     gpkg, _, study, results, _ = package
-    from geo._qml import rgba
+    from geo.qgis._qml import rgba
 
     # balance_class categories: every class, colour from BALANCE_CLASS_COLORS, English labels
     root = _qml(gpkg, "balance_workplaces")
@@ -291,7 +291,7 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
           for o in symbols[0].find("layer/data_defined_properties/Option/Option[@name='properties']")}
     assert dd["outlineStyle"] == "CASE WHEN \"recommended\" THEN 'solid' ELSE 'dash' END"
     assert dd["outlineWidth"] == f'CASE WHEN "recommended" THEN {styles.LINE_WIDTHS[0] / 2!r} ELSE 0.5 END'
-    assert "WHEN \"pair_type\" = 'rd_manufacturing' THEN '0,114,178,255'" in dd["outlineColor"]
+    assert "WHEN \"pair_type\" = 'rd_manufacturing' THEN '8,48,107,255'" in dd["outlineColor"]
 
     # alternative core-periphery style: by attached core (Z1 is the only core), isolated grey
     r = _qml(gpkg, "core_periphery_zones", "core_id").find("renderer-v2")

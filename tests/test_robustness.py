@@ -13,6 +13,7 @@ import pandas as pd
 import pyogrio
 import pytest
 
+from geo._io import STAGING_PREFIX
 from tests.conftest import run_cli, tree_digest, zoneatlas_command
 
 
@@ -25,11 +26,16 @@ def _start_run(config: Path, out: Path) -> subprocess.Popen:
 def _wait_for_staging(out: Path, proc: subprocess.Popen, timeout: float = 120) -> Path | None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
-        found = list(out.parent.glob(f".{out.name}.tmp-*"))
+        found = _staging(out)
         if found:
             return found[0]
         time.sleep(0.01)
     return None
+
+
+def _staging(out: Path) -> list[Path]:
+    """Staging folders of runs into ``out`` (beside it, or inside it)."""
+    return [*out.parent.glob(f"{STAGING_PREFIX}{out.name}-*"), *out.glob(f"{STAGING_PREFIX}*")]
 
 
 @pytest.fixture
@@ -56,14 +62,14 @@ def test_interrupted_run_keeps_previous_outputs(small_study, previous_outputs, s
     assert proc.returncode != 0
     assert tree_digest(previous_outputs) == before, "previous outputs must stay complete"
     assert "Traceback" not in stderr
-    stale = list(previous_outputs.parent.glob(f".{previous_outputs.name}.tmp-*"))
+    stale = _staging(previous_outputs)
     if sig == signal.SIGINT:
         assert proc.returncode == 130
         assert stale == [], "SIGINT must not leave a temporary folder behind"
     # the next run succeeds and cleans up what a killed run left
     again = run_cli("run", "-c", small_study, "-o", previous_outputs, "-q")
     assert again.returncode == 0, again.stderr
-    assert list(previous_outputs.parent.glob(f".{previous_outputs.name}.tmp-*")) == []
+    assert _staging(previous_outputs) == []
 
 
 def test_two_runs_are_identical(small_study, small_run, tmp_path):
@@ -78,6 +84,10 @@ def test_two_runs_are_identical(small_study, small_run, tmp_path):
     for name in ("zoneatlas.gpkg", "zoneatlas.qgz"):
         a, b = first.output_dir / "qgis" / name, second / "qgis" / name
         assert a.read_bytes() == b.read_bytes(), f"{name} differs between two runs"
+    maps = sorted(p.name for p in first.output_dir.glob("*.html") if p.name != "index.html")
+    assert len(maps) >= 3
+    for name in maps:   # no random element ids: the same data gives the same page
+        assert (first.output_dir / name).read_bytes() == (second / name).read_bytes(), name
     gpkg_a, gpkg_b = first.output_dir / "qgis" / "zoneatlas.gpkg", second / "qgis" / "zoneatlas.gpkg"
     layers_a = [name for name, _ in pyogrio.list_layers(gpkg_a)]
     assert layers_a == [name for name, _ in pyogrio.list_layers(gpkg_b)]

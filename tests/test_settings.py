@@ -150,3 +150,51 @@ def test_as_config_is_json_serialisable():
 
     s = settings_from_dict(MINIMAL, base_dir="/study")
     json.dumps(s.as_config())
+
+
+# --- hardening: values and files that used to pass and poison a run ----------------------
+
+def _write(tmp_path, name, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_duplicate_key_is_an_error_naming_both_lines(tmp_path):
+    text = "layers:\n  zones: {path: z.gpkg}\nbalance:\n  radius_m: 3000\nbalance:\n  radius_m: 4000\n"
+    with pytest.raises(ConfigError) as info:
+        load_settings(_write(tmp_path, "c.yaml", text.encode()))
+    (msg,) = info.value.problems
+    assert "'balance' appears twice" in msg and "lines 3 and 5" in msg
+
+
+def test_duplicate_nested_key_is_an_error(tmp_path):
+    text = "layers:\n  zones: {path: z.gpkg, path: y.gpkg}\n"
+    with pytest.raises(ConfigError, match="'path' appears twice"):
+        load_settings(_write(tmp_path, "c.yaml", text.encode()))
+
+
+@pytest.mark.parametrize("key, value", [("balance.radius_m", ".inf"), ("balance.workers_per_dwelling", ".inf"),
+                                        ("balance.radii_m", "[1000, .nan]"), ("collaboration.max_distance_m", ".inf"),
+                                        ("core_periphery.weights", "{jobs: .inf}"),
+                                        ("balance.balanced_range", "[0.8, .inf]")])
+def test_non_finite_numbers_are_refused(tmp_path, key, value):
+    section, name = key.split(".")
+    text = f"layers:\n  zones: {{path: z.gpkg}}\n{section}:\n  {name}: {value}\n"
+    with pytest.raises(ConfigError) as info:
+        load_settings(_write(tmp_path, "c.yaml", text.encode()))
+    assert any(key in p and "finite" in p for p in info.value.problems), info.value.problems
+
+
+@pytest.mark.parametrize("encoding, expected", [("gbk", "GB18030"), ("utf-16", "UTF-16")])
+def test_config_in_a_legacy_encoding_says_save_as_utf8(tmp_path, encoding, expected):
+    text = "study:\n  name: 成都市产业功能区\nlayers:\n  zones: {path: z.gpkg}\n"
+    with pytest.raises(ConfigError) as info:
+        load_settings(_write(tmp_path, "c.yaml", text.encode(encoding)))
+    (msg,) = info.value.problems
+    assert expected in msg and "save it as UTF-8" in msg
+
+
+def test_config_with_bom_is_read(tmp_path):
+    text = "study:\n  name: 成都\nlayers:\n  zones: {path: z.gpkg}\n"
+    assert load_settings(_write(tmp_path, "c.yaml", b"\xef\xbb\xbf" + text.encode())).study.name == "成都"

@@ -8,6 +8,7 @@ missing, except in CI (env ``CI`` set) where a missing browser is a failure.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -30,7 +31,7 @@ from geo.settings import settings_from_dict
 from geo.webmap import build_maps, write_maps
 from geo.webmap._assets import external_urls, leaflet_css, leaflet_js
 from geo.webmap._base import layers_of
-from geo.webmap._basemaps import TIANDITU_KEY_MISSING, resolve_basemap, tile_hosts
+from geo.basemaps import TIANDITU_KEY_MISSING, resolve_basemap, tile_hosts
 from geo.webmap._controls import GroupedLayerControl, Legend
 from geo.webmap._layers import feature_collection, hexagon_grid
 
@@ -43,7 +44,7 @@ X0, Y0 = 500_000.0, 3_400_000.0
 
 
 # ---------------------------------------------------------------------------
-# fixture: a hand-made study and results with the DESIGN.md columns
+# fixture: a hand-made study and results with the documented columns (docs/outputs.md)
 
 
 def _square(cx: float, cy: float, half: float) -> shapely.Polygon:
@@ -285,11 +286,15 @@ def test_styles_come_from_geo_styles(built, fixture_data):
         if layer.layer_id.startswith("chain_"):
             assert {s["fillColor"] for s in layer.spec["styles"]} == {colors[layer.label]}
     rec = col["pairs_recommended"]
-    strength = [f["properties"]["strength"] for f in features(rec)]
-    breaks = styles.graduated_breaks(strength, k=len(styles.LINE_WIDTHS))
-    for f, cls in zip(features(rec), styles.classify(strength, breaks)):
+    # strength index by hand: log position between the weakest and strongest of all pairs
+    all_strength = results["collaboration"].tables["collaboration_pairs"]["strength"].astype(float)
+    lo, hi = math.log(all_strength.min()), math.log(all_strength.max())
+    widths = {0: styles.LINE_WIDTHS[0] + 0.5, 1: styles.LINE_WIDTHS[2], 2: styles.LINE_WIDTHS[4]}
+    for f in features(rec):
+        index = round(100 * (math.log(f["properties"]["strength"]) - lo) / (hi - lo))
+        assert f["properties"]["strength_index"] == index
         style = rec.spec["styles"][f["properties"]["_s"]]
-        assert style["weight"] == styles.LINE_WIDTHS[cls]
+        assert style["weight"] == widths[2 if index >= 67 else 1 if index >= 34 else 0]
         assert style["color"] == styles.PAIR_TYPE_COLORS[f["properties"]["pair_type"]]
     other = col["pairs_other"]
     assert all(s.get("dashArray") and s["weight"] < min(styles.LINE_WIDTHS[1:]) for s in other.spec["styles"])

@@ -14,8 +14,10 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import folium
@@ -40,6 +42,21 @@ def _builders() -> dict[str, Callable]:
             "core_periphery": build_core_periphery_map}
 
 
+@contextmanager
+def deterministic_ids() -> Iterator[None]:
+    """Number folium/branca element ids 1, 2, 3, ... while maps are built, instead of
+    random hex, so that two runs on the same data write byte-identical HTML."""
+    from branca.element import Element
+
+    counter = itertools.count(1)
+    original = Element.__dict__["_generate_id"]
+    Element._generate_id = classmethod(lambda cls: f"{next(counter):032x}")
+    try:
+        yield
+    finally:
+        Element._generate_id = original
+
+
 def build_maps(study: Study, results: dict[str, AnalysisResult], settings: Settings) -> dict[str, folium.Map]:
     """The folium map of each analysis present in ``results`` (not written).
 
@@ -48,13 +65,18 @@ def build_maps(study: Study, results: dict[str, AnalysisResult], settings: Setti
     geo._errors.ConfigError
         A basemap problem (e.g. ``tianditu`` without a key).
     """
+    from geo.basemaps import resolve_basemap
     from geo.webmap._base import MapContext
-    from geo.webmap._basemaps import resolve_basemap
 
     basemap = resolve_basemap(settings.map, settings.study.language)
     ctx = MapContext(study, settings, basemap)
     builders = _builders()
-    return {name: builders[name](ctx, results[name]) for name in MAP_NAMES if name in results}
+    maps = {}
+    for name in MAP_NAMES:
+        if name in results:
+            with deterministic_ids():
+                maps[name] = builders[name](ctx, results[name])
+    return maps
 
 
 def write_maps(out_dir: Path, study: Study, results: dict[str, AnalysisResult], settings: Settings,

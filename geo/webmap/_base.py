@@ -15,9 +15,9 @@ import pandas as pd
 
 from geo import styles
 from geo._types import Study
+from geo.basemaps import Basemap
 from geo.i18n import TERMS, label
 from geo.settings import Settings
-from geo.webmap._basemaps import Basemap
 from geo.webmap._controls import (
     Finish,
     Fullscreen,
@@ -36,10 +36,10 @@ from geo.webmap._layers import Display, GeoJsonLayer, feature_collection
 UI_TEXT = {
     "zh": {"layers": "图层", "legend": "图例", "search": "搜索功能区名称…", "noMatch": "无匹配",
            "fullscreen": "全屏", "back": "← 图集首页", "analysis": "分析结果", "context": "背景图层",
-           "basemap": "底图", "colouring": "功能区着色"},
+           "basemap": "底图", "colouring": "功能区着色", "north": "指北针"},
     "en": {"layers": "Layers", "legend": "Legend", "search": "Search zone name…", "noMatch": "No match",
            "fullscreen": "Full screen", "back": "← Atlas", "analysis": "Analysis", "context": "Context",
-           "basemap": "Basemap", "colouring": "Zone colouring"},
+           "basemap": "Basemap", "colouring": "Zone colouring", "north": "North arrow"},
 }
 
 #: Display format of well-known fields (see ``zoneatlas.fmt`` in the runtime).
@@ -111,6 +111,7 @@ class MapContext:
 def new_map(ctx: MapContext, page_title: str) -> folium.Map:
     """A folium map with inline Leaflet, no CDN links, our runtime and the basemap."""
     m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, control_scale=False, font_size="0.8125rem",
+                   zoom_snap=0.25, zoom_delta=0.5,
                    max_zoom=max(ctx.basemap.max_zoom, 18) if ctx.basemap.tiles else 19)
     m.default_js = []
     m.default_css = []
@@ -120,12 +121,22 @@ def new_map(ctx: MapContext, page_title: str) -> folium.Map:
     labels = {k: (zh if ctx.lang == "zh" else en) for k, (zh, en) in TERMS.items()}
     m.add_child(Init({"lang": ctx.lang, "labels": labels, "text": ctx.text,
                       "basemap": bool(ctx.basemap.tiles), "layers": {}}), name="za_init")
-    tiles = ctx.basemap.tile_layers()
+    tiles = tile_layers(ctx.basemap)
     for t in tiles:
         m.add_child(t)
     if tiles:
         m.add_child(BasemapGroup(tiles), name="za_basemap")
     return m
+
+
+def tile_layers(basemap: Basemap) -> list[folium.TileLayer]:
+    """folium tile layers of the basemap (attribution escaped: Leaflet shows it as HTML)."""
+    out = []
+    for i, t in enumerate(basemap.tiles):
+        kwargs = {"subdomains": t.subdomains} if t.subdomains else {}
+        out.append(folium.TileLayer(tiles=t.url, attr=html.escape(t.attribution), name=f"{basemap.name}-{i}",
+                                    max_zoom=t.max_zoom, max_native_zoom=t.max_zoom, **kwargs))
+    return out
 
 
 class BasemapGroup(_Call):
@@ -211,8 +222,12 @@ def district_outlines(m: folium.Map, ctx: MapContext) -> GeoJsonLayer | None:
 
 
 def finish_map(m: folium.Map, ctx: MapContext, *, title: str, groups: list[LayerGroup],
-               legend: list[LegendSection], bounds: list[list[float]]) -> folium.Map:
-    """Add the layer control, legend, search, fullscreen, title and the fit/ready call."""
+               legend: list[LegendSection], bounds: list[list[float]],
+               labels: Sequence[dict | None] = ()) -> folium.Map:
+    """Add the layer control, legend, search, fullscreen, title, north arrow, footer,
+    label sets and the fit/ready call."""
+    from geo.webmap._briefing import Briefing, footer, study_display_name
+
     if "za_basemap" in m._children:
         groups = [*groups, LayerGroup(ctx.text["basemap"], [_item("basemap", ctx.basemap.label)])]
     m.add_child(GroupedLayerControl(groups), name="za_layer_control")
@@ -220,7 +235,11 @@ def finish_map(m: folium.Map, ctx: MapContext, *, title: str, groups: list[Layer
     m.add_child(Search(), name="za_search")
     m.add_child(Fullscreen(), name="za_fullscreen")
     sub = label("synthetic", ctx.lang) if ctx.settings.study.synthetic else None
+    if sub and sub in study_display_name(ctx.settings.study.name, ctx.lang):
+        sub = None
     m.add_child(Title(title, sub, {"text": ctx.text["back"], "href": "index.html"}), name="za_title")
+    m.add_child(Briefing({"north": True, "footer": footer(ctx), "labels": [s for s in labels if s and s["items"]]}),
+                name="za_briefing")
     m.add_child(Finish(bounds), name="za_finish")
     return m
 
@@ -237,7 +256,10 @@ def layers_of(m: folium.Map) -> dict[str, GeoJsonLayer]:
 
 
 def map_title(ctx: MapContext, key: str) -> str:
-    return f"{ctx.settings.study.name} — {label(key, ctx.lang)}"
+    from geo.i18n import analysis_title  # the same title on the print figures and QGIS layouts
+    from geo.webmap._briefing import study_display_name
+
+    return analysis_title(study_display_name(ctx.settings.study.name, ctx.lang), key, ctx.lang)
 
 
 def value_names(frame: pd.DataFrame, id_col: str, name_col: str = "name") -> Mapping[Any, str]:

@@ -16,6 +16,7 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from geo.webmap._assets import json_for_script, leaflet_css, leaflet_js, script_safe
+from geo.webmap._briefing_js import BRIEFING_CSS, BRIEFING_JS
 from geo.webmap._runtime import RUNTIME_CSS, RUNTIME_JS
 
 
@@ -27,8 +28,8 @@ class InlineAssets(Element):
     def __init__(self) -> None:
         super().__init__()
         self._name = "InlineAssets"
-        self.css = leaflet_css().replace("</", "<\\/") + RUNTIME_CSS
-        self.js = script_safe(leaflet_js()) + "\n" + RUNTIME_JS
+        self.css = leaflet_css().replace("</", "<\\/") + RUNTIME_CSS + BRIEFING_CSS
+        self.js = script_safe(leaflet_js()) + "\n" + RUNTIME_JS + "\n" + BRIEFING_JS
 
 
 def add_inline_assets(figure: Figure) -> None:
@@ -101,9 +102,13 @@ class LegendSection:
     rows: list[str]          # HTML rows (already escaped)
     layers: list[str]
     note: str | None = None
+    columns: int = 1
 
     def html(self) -> str:
-        out = [f'<div class="za-legend-title">{html.escape(self.title)}</div>', *self.rows]
+        rows = self.rows
+        if self.columns > 1 and len(rows) > 4:
+            rows = ['<div class="za-legend-cols">', *rows, "</div>"]
+        out = [f'<div class="za-legend-title">{html.escape(self.title)}</div>', *rows]
         if self.note:
             out.append(f'<div class="za-legend-note">{html.escape(self.note)}</div>')
         return "".join(out)

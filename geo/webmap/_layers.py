@@ -131,7 +131,8 @@ class GeoJsonLayer(_Call):
                  popup: list | None = None, title_field: str | None = None,
                  search_field: str | None = None, id_field: str | None = None,
                  pane: str = "zaFill", canvas: bool = False, interactive: bool = True,
-                 marker: str | None = None, on_click: str | None = None) -> None:
+                 marker: str | None = None, on_click: str | None = None,
+                 title_join: list[str] | None = None) -> None:
         super().__init__()
         self._name = "GeoJsonLayer"
         self.layer_id, self.data, self.count, self.label, self.show = layer_id, data, count, label, show
@@ -139,7 +140,7 @@ class GeoJsonLayer(_Call):
             "id": layer_id, "styles": styles, "show": show, "tooltip": tooltip, "popup": popup,
             "titleField": title_field, "searchField": search_field, "idField": id_field,
             "pane": pane, "canvas": canvas, "interactive": interactive, "marker": marker,
-            "onClick": on_click,
+            "onClick": on_click, "titleJoin": title_join,
         }
 
     def script(self, map_var: str) -> str:

@@ -20,7 +20,7 @@ body { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "Ping
 .za-title a { font-size: 12px; font-weight: 400; }
 .za-panel { background: #fff; padding: 6px 10px; border-radius: 5px; box-shadow: 0 1px 5px rgba(0,0,0,.4);
   font-size: 12.5px; line-height: 1.35; max-height: 70vh; overflow-y: auto; }
-.za-layers { min-width: 190px; max-height: calc(50vh - 40px); }
+.za-layers { min-width: 150px; max-height: calc(50vh - 40px); }
 .za-legend { max-height: calc(50vh - 50px); }
 .za-layers.za-collapsed .za-groups, .za-legend.za-collapsed .za-legend-section { display: none !important; }
 .za-layers-head { font-weight: 600; cursor: pointer; user-select: none; }
@@ -111,9 +111,10 @@ RUNTIME_JS = r"""
 
   function starIcon(color, size) {
     size = size || 24;
-    var svg = '<svg width="' + size + '" height="' + size + '" viewBox="0 0 24 24">' +
-      '<path d="M12 1.8l3.1 6.6 7.2.9-5.3 5 1.4 7.1L12 17.9l-6.4 3.5 1.4-7.1-5.3-5 7.2-.9z" fill="' + color +
-      '" stroke="#000" stroke-width="1.4"/></svg>';
+    var star = '<path d="M12 1.8l3.1 6.6 7.2.9-5.3 5 1.4 7.1L12 17.9l-6.4 3.5 1.4-7.1-5.3-5 7.2-.9z" ';
+    var svg = '<svg width="' + size + '" height="' + size + '" viewBox="-1 -1 26 26">' +
+      star + 'fill="none" stroke="#000" stroke-width="2.8" stroke-linejoin="round"/>' +
+      star + 'fill="' + color + '" stroke="#fff" stroke-width="0.8" stroke-linejoin="round"/></svg>';
     return L.divIcon({className: "za-star", html: svg, iconSize: [size, size], iconAnchor: [size / 2, size / 2]});
   }
 
@@ -138,7 +139,8 @@ RUNTIME_JS = r"""
       },
       onEachFeature: function (f, layer) {
         var p = f.properties || {};
-        var title = spec.titleField ? p[spec.titleField] : null;
+        var title = spec.titleJoin ? spec.titleJoin.map(function (k) { return p[k]; }).join(" \u2014 ")
+          : (spec.titleField ? p[spec.titleField] : null);
         if (spec.tooltip) {
           layer.bindTooltip(function () { return ZA.table(p, tooltipFields, title); }, {sticky: !spec.marker});
         }
@@ -223,7 +225,7 @@ RUNTIME_JS = r"""
   });
 
   ZA.Legend = L.Control.extend({
-    options: {position: "bottomright"},
+    options: {position: "bottomleft"},
     initialize: function (sections, options) { this._sections = sections; L.setOptions(this, options); },
     onAdd: function (map) {
       var box = el("div", "za-panel za-legend");
@@ -377,7 +379,8 @@ RUNTIME_JS = r"""
   };
 
   ZA.finish = function (bounds) {
-    ZA.map.fitBounds(bounds, {padding: [20, 20]});
+    if (ZA.fitStudy) { ZA.sizePanels(); ZA.fitStudy(bounds); ZA.placeLabels(); }
+    else { ZA.map.fitBounds(bounds, {padding: [20, 20]}); }
     requestAnimationFrame(function () {
       setTimeout(function () {
         ZA.ready = true;

@@ -7,7 +7,6 @@ is inline SVG generated here. The page is self-contained and has no script.
 from __future__ import annotations
 
 import html
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,7 +31,10 @@ TEXT = {
            "top_pairs": "最强推荐协同对", "cores": "极核及其外围承接", "gradient": "距主极核的实力得分梯度",
            "distance_km": "距主极核距离（公里）", "mean_score": "平均得分", "zones_n": "功能区数",
            "none": "无", "counts": "要素数量", "districts_table": "各行政区职住比", "value": "数值",
-           "item": "指标", "no_map": "本次运行未包含该分析"},
+           "item": "指标", "no_map": "本次运行未包含该分析", "findings": "要点", "methods": "方法说明",
+           "package_version": "版本", "show_provenance": "展开数据来源、输入文件与运行参数",
+           "other_warnings": "其余警告（英文原文）", "setting": "参数", "local_tz": "北京时间",
+           "print_png": "打印图 PNG", "print_pdf": "打印图 PDF", "workbook": "全部表格：Excel 工作簿 tables.xlsx"},
     "en": {"atlas": "Analysis atlas", "maps": "Interactive maps", "open": "Open map", "key": "Key figures",
            "provenance": "Provenance", "started": "Started", "finished": "Finished", "version": "zoneatlas version",
            "inputs": "Input files", "path": "Path", "bytes": "Bytes", "versions": "Software versions",
@@ -42,7 +44,10 @@ TEXT = {
            "cores": "Cores and their periphery", "gradient": "Score gradient around the main core",
            "distance_km": "Distance from the main core (km)", "mean_score": "Mean score", "zones_n": "Zones",
            "none": "none", "counts": "Feature counts", "districts_table": "Jobs–housing ratio by district",
-           "value": "Value", "item": "Figure", "no_map": "not part of this run"},
+           "value": "Value", "item": "Figure", "no_map": "not part of this run", "findings": "Key findings",
+           "methods": "Methods", "package_version": "version", "show_provenance": "Show data sources, input files and parameters",
+           "other_warnings": "Other warnings", "setting": "Setting", "local_tz": "UTC",
+           "print_png": "Print map PNG", "print_pdf": "Print map PDF", "workbook": "All tables: Excel workbook tables.xlsx"},
 }
 
 MAP_DESCRIPTIONS = {
@@ -69,22 +74,37 @@ header .sub { opacity: .85; font-size: 14px; }
 .badge { display: inline-block; background: #E69F00; color: #000; border-radius: 4px; padding: 1px 8px;
   font-size: 13px; margin-left: 8px; vertical-align: middle; }
 main { max-width: 1180px; margin: 0 auto; padding: 16px 24px 40px; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(250px, 1fr)); gap: 14px; }
+@media (max-width: 600px) { main { padding: 10px 10px 30px; } header { padding: 12px 14px; } section { padding: 10px 10px; } }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(250px, 100%), 1fr)); gap: 14px; }
 .card { background: #fff; border-radius: 8px; padding: 14px 16px; box-shadow: 0 1px 3px rgba(0,0,0,.15); }
 .card h3 { margin: 0 0 6px; font-size: 17px; }
 .card a.open { display: inline-block; margin-top: 8px; background: #0072B2; color: #fff; padding: 5px 12px;
   border-radius: 5px; text-decoration: none; }
 .card.missing { opacity: .55; }
+.card a.file { margin: 8px 0 0 10px; font-size: 13px; }
 section { background: #fff; border-radius: 8px; padding: 14px 18px; margin-top: 18px; box-shadow: 0 1px 3px rgba(0,0,0,.15); }
 section h2 { margin-top: 0; font-size: 19px; }
 h3.t { font-size: 15px; margin: 14px 0 4px; }
 table { border-collapse: collapse; font-size: 13px; margin-bottom: 6px; }
 th, td { border-bottom: 1px solid #e3e3e3; padding: 3px 10px 3px 0; text-align: left; vertical-align: top; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
-.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(330px, 1fr)); gap: 8px 26px; }
+.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(330px, 100%), 1fr)); gap: 8px 26px; }
 code, pre { font-size: 12px; }
 pre { background: #f3f3f3; padding: 8px; overflow-x: auto; max-height: 340px; }
 .sha { font-family: monospace; font-size: 11.5px; word-break: break-all; }
+.findings { background: #fff8e6; border-left: 5px solid #E69F00; }
+.findings li { margin: 4px 0; font-size: 15px; }
+.methods { font-size: 13.5px; }
+.methods dt { font-weight: 600; margin-top: 4px; }
+.methods dd { margin: 0 0 4px 0; }
+.tw { overflow-x: auto; }
+.tw td { white-space: nowrap; }
+table.pairs td:last-child { white-space: normal; min-width: 12em; }
+table.cores td:first-child, table.pairs td:nth-child(-n+2), table.jobs-rich td:first-child,
+table.housing-rich td:first-child, table.fragmented td:first-child, table.districts td:first-child,
+table.figures th { white-space: nowrap; }
+.card svg.thumb { display: block; width: 100%; height: auto; border-radius: 4px; margin: 6px 0; }
+details summary { cursor: pointer; color: #0072B2; }
 </style>
 </head>
 <body>
@@ -93,16 +113,23 @@ pre { background: #f3f3f3; padding: 8px; overflow-x: auto; max-height: 340px; }
 <div class="sub">{{ t.atlas }} · zoneatlas {{ version }}{% if finished %} · {{ finished }}{% endif %}</div>
 </header>
 <main>
+{% if findings %}<section class="findings" id="findings"><h2>{{ t.findings }}</h2>
+<ul>{% for f in findings %}<li>{{ f }}</li>{% endfor %}</ul></section>{% endif %}
 <h2>{{ t.maps }}</h2>
 <div class="cards">
 {% for card in cards %}
 <div class="card{% if not card.href %} missing{% endif %}" id="card-{{ card.name }}">
 <h3>{{ card.title }}</h3>
+{% if card.thumb %}{% if card.href %}<a href="{{ card.href }}">{{ card.thumb }}</a>{% else %}{{ card.thumb }}{% endif %}{% endif %}
 <div>{{ card.description }}</div>
 {% if card.href %}<a class="open" href="{{ card.href }}">{{ t.open }} →</a>{% else %}<div><em>{{ t.no_map }}</em></div>{% endif %}
+{% for f in card.files %}<a class="file" href="{{ f.href }}">{{ f.text }}</a>{% endfor %}
 </div>
 {% endfor %}
 </div>
+{% if methods %}<section class="methods" id="methods"><h2>{{ t.methods }}</h2><dl>
+{% for k, v in methods %}<dt>{{ k }}</dt><dd>{{ v }}</dd>{% endfor %}</dl></section>{% endif %}
+{% if workbook %}<p class="downloads"><a class="file" href="{{ workbook }}">{{ t.workbook }}</a></p>{% endif %}
 {% for s in sections %}
 <section id="{{ s.id }}">
 <h2>{{ s.title }}</h2>
@@ -110,7 +137,7 @@ pre { background: #f3f3f3; padding: 8px; overflow-x: auto; max-height: 340px; }
 <table class="figures">{% for k, v in s.figures %}<tr><th>{{ k }}</th><td class="n">{{ v }}</td></tr>{% endfor %}</table>{% endif %}
 <div class="grid2">
 {% for tb in s.tables %}
-<div><h3 class="t">{{ tb.title }}</h3>
+<div class="tw"><h3 class="t">{{ tb.title }}</h3>
 <table class="{{ tb.cls }}"><tr>{% for h in tb.header %}<th>{{ h }}</th>{% endfor %}</tr>
 {% for row in tb.rows %}<tr>{% for c in row %}<td{% if c.n %} class="n"{% endif %}>{{ c.v }}</td>{% endfor %}</tr>{% endfor %}
 </table></div>
@@ -121,6 +148,7 @@ pre { background: #f3f3f3; padding: 8px; overflow-x: auto; max-height: 340px; }
 {% endfor %}
 <section id="provenance">
 <h2>{{ t.provenance }}</h2>
+<details><summary>{{ t.show_provenance }}</summary>
 <table>
 <tr><th>{{ t.started }}</th><td>{{ started }}</td></tr>
 <tr><th>{{ t.finished }}</th><td>{{ finished }}</td></tr>
@@ -133,11 +161,15 @@ pre { background: #f3f3f3; padding: 8px; overflow-x: auto; max-height: 340px; }
 {% if counts %}<h3 class="t">{{ t.counts }}</h3>
 <table>{% for k, v in counts %}<tr><th>{{ k }}</th><td class="n">{{ v }}</td></tr>{% endfor %}</table>{% endif %}
 {% if versions %}<h3 class="t">{{ t.versions }}</h3>
-<table class="versions"><tr><th>{{ t.package }}</th><th>version</th></tr>
+<table class="versions"><tr><th>{{ t.package }}</th><th>{{ t.package_version }}</th></tr>
 {% for k, v in versions %}<tr><td>{{ k }}</td><td>{{ v }}</td></tr>{% endfor %}</table>{% endif %}
-{% if warnings %}<h3 class="t">{{ t.warnings }}</h3><ul>{% for w in warnings %}<li>{{ w }}</li>{% endfor %}</ul>{% endif %}
 <h3 class="t">{{ t.parameters }}</h3>
-<pre>{{ parameters }}</pre>
+<table class="parameters"><tr><th>{{ t.setting }}</th><th></th><th>{{ t.value }}</th></tr>
+{% for k, code, v in parameters %}<tr><td>{{ k }}</td><td><code>{{ code }}</code></td><td>{{ v }}</td></tr>{% endfor %}</table>
+</details>
+{% if warnings %}<h3 class="t">{{ t.warnings }}</h3><ul class="warnings">{% for w in warnings %}<li>{{ w }}</li>{% endfor %}</ul>{% endif %}
+{% if other_warnings %}<details><summary>{{ t.other_warnings }}（{{ other_warnings|length }}）</summary>
+<ul class="warnings" lang="en">{% for w in other_warnings %}<li>{{ w }}</li>{% endfor %}</ul></details>{% endif %}
 </section>
 </main>
 </body>
@@ -199,16 +231,17 @@ def _figure_label(key: str, lang: str) -> str:
     return _strip_m(label(key, lang))
 
 
-def _figures(summary: dict, lang: str) -> list[tuple[str, str]]:
+def _figures(summary: dict, lang: str, labels: dict[str, str] | None = None) -> list[tuple[str, str]]:
     """Scalar key figures of an analysis summary (nested values are left to the tables)."""
     out = []
+    labels = labels or {}
     for key, value in summary.items():
         if isinstance(value, bool) or value is None or key in _TECHNICAL:
             continue
         if isinstance(value, (int, float)):
-            out.append((_figure_label(key, lang), _cell(value, field_format(key), lang)["v"]))
+            out.append((labels.get(key) or _figure_label(key, lang), _cell(value, field_format(key), lang)["v"]))
         elif isinstance(value, str) and len(value) < 60:
-            out.append((_figure_label(key, lang), label(value, lang)))
+            out.append((labels.get(key) or _figure_label(key, lang), label(value, lang)))
     return out
 
 
@@ -270,7 +303,12 @@ def _balance_section(result: AnalysisResult, study: Study, lang: str) -> dict:
     labels = {"district_name": label("districts", lang)}
     if wp is not None and len(wp) and "jhr" in wp:
         names = _names(study.districts, "district_id")
+        from geo.webmap._briefing import display_names
+
+        shown = display_names(wp, study.districts, lang).to_numpy() if "name" in wp else None
         wp = pd.DataFrame(wp.drop(columns="geometry", errors="ignore"))
+        if shown is not None:
+            wp["name"] = shown
         wp["district_name"] = wp.get("district_id", pd.Series(index=wp.index, dtype=object)).map(names)
         rich = wp[wp.get("balance_class") == "jobs_rich"].sort_values("jhr", ascending=False).head(5)
         poor = wp[wp.get("balance_class") == "housing_rich"].sort_values("jhr", ascending=True).head(5)
@@ -301,7 +339,11 @@ def _collaboration_section(result: AnalysisResult, study: Study, lang: str) -> d
                              "fragmented"))
     pairs = result.tables.get("collaboration_pairs")
     if pairs is not None and len(pairs) and "recommended" in pairs:
+        from geo.webmap._briefing import display_names
+
         names = _names(study.zones, "zone_id")
+        if study.zones is not None and "name" in study.zones and "zone_id" in study.zones:
+            names = dict(zip(study.zones["zone_id"], display_names(study.zones, study.districts, lang)))
         p = pd.DataFrame(pairs.drop(columns="geometry", errors="ignore"))
         p = p[p["recommended"].fillna(False).astype(bool)]
         if "strength" in p:
@@ -310,7 +352,13 @@ def _collaboration_section(result: AnalysisResult, study: Study, lang: str) -> d
                              zone_b=lambda f: f["zone_b"].map(names).fillna(f["zone_b"]))
         tables.append(_table(t["top_pairs"], p, ["zone_a", "zone_b", "chain", "distance_m", "pair_type", "reason"],
                              lang, "pairs"))
-    return {"id": "collaboration", "title": label("collaboration", lang), "figures": _figures(result.summary, lang),
+    km = f"{float((result.summary.get('parameters') or {}).get('max_distance_m', 30000)) / 1000:g}"
+    fig_labels = ({"zones_with_partner_within": f"{km} 公里内有同链跨区伙伴的功能区数",
+                   "zones_without_any_partner": "全域内无同链跨区伙伴的功能区数"} if lang == "zh" else
+                  {"zones_with_partner_within": f"Zones with a same-chain partner within {km} km",
+                   "zones_without_any_partner": "Zones without any same-chain partner (anywhere)"})
+    return {"id": "collaboration", "title": label("collaboration", lang),
+            "figures": _figures(result.summary, lang, fig_labels),
             "tables": [x for x in tables if x]}
 
 
@@ -319,45 +367,98 @@ def _core_section(result: AnalysisResult, study: Study, lang: str) -> dict:
     tables = []
     z = result.tables.get("core_periphery_zones")
     if z is not None and len(z) and "role" in z:
+        from geo.webmap._briefing import display_names
+
         cores = pd.DataFrame(z.drop(columns="geometry", errors="ignore"))
+        if "name" in z:
+            cores["name"] = display_names(z, study.districts, lang).to_numpy()
         cores = cores[cores["role"] == "core"].sort_values("score", ascending=False).head(15)
         tables.append(_table(t["cores"], cores, ["name", "chain", "score", "periphery_count"], lang, "cores",
                              {"periphery_count": "外围承接功能区数" if lang == "zh" else "Attached periphery zones"}))
     chart = gradient_svg(result.tables.get("core_periphery_gradient"), lang)
     summary = {k: v for k, v in result.summary.items() if k in ("n_zones", "n_cores", "n_attached", "n_isolated",
                                                                  "primacy", "gini", "rank_size_slope", "method")}
-    return {"id": "core_periphery", "title": label("core_periphery", lang), "figures": _figures(summary, lang),
+    from geo.webmap._findings import primacy_top_second
+
+    figures = _figures(summary, lang, {"primacy": "主极核得分占比（第一极核 / 全部极核得分之和）" if lang == "zh"
+                                       else "Main pole's share of all pole scores"})
+    p2 = primacy_top_second(z)
+    if p2 is not None:
+        figures.insert(2, ("首位度（第一极核得分 / 第二极核得分）" if lang == "zh" else "Primacy (top pole / second pole)",
+                           f"{p2:.2f}"))
+    return {"id": "core_periphery", "title": label("core_periphery", lang), "figures": figures,
             "tables": [x for x in tables if x], "chart": Markup(chart) if chart else None}
 
 
 def render_atlas(study: Study, results: dict[str, AnalysisResult], settings: Settings, manifest: dict,
-                 maps: Sequence[str]) -> str:
-    """The atlas page as HTML text."""
+                 maps: Sequence[str], folder: Path | None = None) -> str:
+    """The atlas page as HTML text (``folder``: where it is written; links the print figures
+    and tables.xlsx found there)."""
+    from geo.webmap._briefing import local_time, study_display_name
+    from geo.webmap._findings import key_findings, localise_warning, methods, thumbnails
+
     lang = settings.study.language
     t = TEXT[lang]
+    thumbs = thumbnails(results, study)
+
+    def files(n: str) -> list[dict]:
+        found = [(f"figures/{n}.{ext}", t[f"print_{ext}"]) for ext in ("png", "pdf")]
+        return [{"href": h, "text": x} for h, x in found if folder is not None and (folder / h).is_file()]
+
     cards = [{"name": n, "title": label(n, lang), "description": MAP_DESCRIPTIONS[lang][n],
-              "href": f"{n}.html" if n in maps else None} for n in ("balance", "collaboration", "core_periphery")]
+              "href": f"{n}.html" if n in maps else None, "thumb": Markup(thumbs[n]) if n in thumbs else None,
+              "files": files(n)}
+             for n in ("balance", "collaboration", "core_periphery")]
+    warnings, other_warnings = [], []
+    for w in manifest.get("warnings") or []:
+        text, ok = localise_warning(str(w), lang)
+        (warnings if ok else other_warnings).append(text)
     builders = {"balance": _balance_section, "collaboration": _collaboration_section,
                 "core_periphery": _core_section}
     sections = [builders[n](results[n], study, lang) for n in builders if n in results]
     counts = manifest.get("counts") or {}
     env = Environment(autoescape=True)
     return env.from_string(_PAGE).render(
-        lang_attr="zh-CN" if lang == "zh" else "en", t=t, study_name=settings.study.name,
+        lang_attr="zh-CN" if lang == "zh" else "en", t=t, study_name=study_display_name(settings.study.name, lang),
+        findings=key_findings(results, study, settings, lang), methods=methods(settings, lang, list(results)),
+        workbook="tables.xlsx" if folder is not None and (folder / "tables.xlsx").is_file() else None,
         synthetic=label("synthetic", lang) if settings.study.synthetic else None,
-        version=manifest.get("zoneatlas_version", ""), started=manifest.get("started", ""),
-        finished=manifest.get("finished", ""), cards=cards, sections=sections,
+        version=manifest.get("zoneatlas_version", ""), started=local_time(manifest.get("started"), lang),
+        finished=local_time(manifest.get("finished"), lang), cards=cards, sections=sections,
         inputs=manifest.get("inputs") or [],
         counts=[(label(str(k), lang), v) for k, v in counts.items()] if isinstance(counts, dict) else [],
         versions=sorted((manifest.get("versions") or {}).items()),
-        warnings=manifest.get("warnings") or [],
-        parameters=json.dumps(manifest.get("parameters", {}), ensure_ascii=False, indent=2, default=str),
+        warnings=warnings, other_warnings=other_warnings,
+        parameters=_parameter_rows(manifest.get("parameters", {}), lang),
     )
+
+
+def _parameter_rows(params: Any, lang: str, prefix: str = "") -> list[tuple[str, str, str]]:
+    """Run parameters as rows (label, config key, value) instead of raw JSON."""
+    rows: list[tuple[str, str, str]] = []
+    if not isinstance(params, dict):
+        return rows
+    for key, value in params.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            rows.extend(_parameter_rows(value, lang, path + "."))
+            continue
+        if isinstance(value, (list, tuple)):
+            text = "、".join(map(str, value)) if lang == "zh" else ", ".join(map(str, value))
+        elif value is None:
+            text = "—"
+        elif isinstance(value, bool):
+            text = ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+        else:
+            text = str(value)
+        name = _strip_m(label(str(key), lang))
+        rows.append((name if name != key else "", path, text))
+    return rows
 
 
 def write_atlas(path: Path, study: Study, results: dict[str, AnalysisResult], settings: Settings,
                 manifest: dict, *, maps: Sequence[str]) -> Path:
     """Write the atlas page to ``path`` and return it."""
     path = Path(path)
-    path.write_text(render_atlas(study, results, settings, manifest, maps), encoding="utf-8")
+    path.write_text(render_atlas(study, results, settings, manifest, maps, folder=path.parent), encoding="utf-8")
     return path

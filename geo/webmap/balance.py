@@ -28,6 +28,11 @@ from geo.webmap._base import (
     value_names,
     with_names,
 )
+from geo.webmap._briefing import (
+    display_names,
+    district_labels,
+    label_items,
+)
 from geo.webmap._controls import (
     LayerGroup,
     LayerItem,
@@ -89,6 +94,10 @@ def jhr_class_texts(breaks=styles.JHR_BREAKS) -> list[str]:
     return [f"≤ {b[0]:g}", *[f"{lo:g} – {hi:g}" for lo, hi in itertools.pairwise(b)], f"> {b[-1]:g}"]
 
 
+#: Workplaces that get a name label (the most unbalanced; the label layer hides collisions).
+LABELLED_WORKPLACES = 30
+
+
 def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
     """The folium map of the balance analysis (not yet written)."""
     title = map_title(ctx, "balance")
@@ -134,6 +143,7 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
         legend.append(LegendSection(f"{name} — {ctx.label('jhr')}", rows, ["balance_districts"]))
         context.items.append(LayerItem("balance_districts", name))
 
+    labels: list[dict | None] = [district_labels(ctx)]
     workplaces = result.tables.get("balance_workplaces")
     if isinstance(workplaces, gpd.GeoDataFrame) and len(workplaces):
         radius = ctx.settings.balance.radius_m
@@ -150,6 +160,19 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
         kind_idx = (workplaces.get("kind", pd.Series(["zone"] * len(workplaces))).astype(str)
                     == "innovation_district").to_numpy().astype(int)
         radii = [c for c in workplaces.columns if c.startswith("workers_") and c.removeprefix("workers_").isdigit()]
+        if "name" in workplaces:
+            workplaces = workplaces.assign(label_name=display_names(workplaces, ctx.study.districts, ctx.lang,
+                                                                    short=True).to_numpy(),
+                                           name=display_names(workplaces, ctx.study.districts, ctx.lang).to_numpy())
+        # labels: the most unbalanced workplaces first (|ln jobs-housing ratio|), then the districts
+        jhr = pd.to_numeric(workplaces.get("jhr", pd.Series(np.nan, workplaces.index)), errors="coerce")
+        extreme = np.abs(np.log(jhr.where(jhr > 0).to_numpy(float)))
+        top = np.argsort(-np.nan_to_num(extreme, nan=-1.0), kind="stable")[:LABELLED_WORKPLACES]
+        lab = workplaces.iloc[top]
+        if "name" in lab:
+            labels.append({"id": "workplaces", "layer": "workplaces", "kind": "zone",
+                           "items": label_items(ctx, lab, lab["label_name"].tolist(),
+                                                [100.0 + float(np.nan_to_num(v)) for v in extreme[top]])})
         workplaces = with_names(workplaces, "district_id", value_names(ctx.study.districts, "district_id"),
                                 "district_name")
         fields = ctx.fields(["name", "workplace_id", "kind", ("district_name", ctx.label("districts"), "text"),
@@ -188,4 +211,4 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
     bounds = ctx.display.bounds([workplaces if isinstance(workplaces, gpd.GeoDataFrame) else None,
                                  ctx.study.zones])
     return finish_map(m, ctx, title=title, groups=[g for g in (analysis, context) if g.items],
-                      legend=legend, bounds=bounds)
+                      legend=legend, bounds=bounds, labels=labels)

@@ -25,6 +25,11 @@ from geo.webmap._base import (
     value_names,
     with_names,
 )
+from geo.webmap._briefing import (
+    display_names,
+    district_labels,
+    label_items,
+)
 from geo.webmap._controls import (
     LayerGroup,
     LayerItem,
@@ -34,8 +39,25 @@ from geo.webmap._controls import (
     swatch_row,
 )
 
-#: Cores listed by name in the legend (the rest are summarised in one line).
-LEGEND_MAX_CORES = 12
+#: Poles with a colour of their own, listed by name in the legend (the rest are grey).
+LEGEND_MAX_CORES = len(styles.POLE_COLORS)
+#: Fill of the pole stars (gold: visible on every pole colour; the pole's colour is its territory's).
+STAR_COLOR = "#FFD400"
+#: A pole's territory: its zones merged after growing them by at least this (then shrinking by half).
+TERRITORY_BUFFER_M = 600.0
+
+
+def territory_buffer_m(geoms: gpd.GeoSeries) -> float:
+    """How far zones grow to merge into a territory: 0.6 × the median distance between
+    neighbouring zone centres (at least :data:`TERRITORY_BUFFER_M`), so neighbouring
+    zones of one pole join at any study scale."""
+    from scipy.spatial import cKDTree
+
+    pts = shapely.get_coordinates(shapely.centroid(np.asarray(geoms.values, dtype=object)))
+    if len(pts) < 2:
+        return TERRITORY_BUFFER_M
+    dist, _ = cKDTree(pts).query(pts, k=2)
+    return max(TERRITORY_BUFFER_M, 0.6 * float(np.median(dist[:, 1])))
 ATTACH_BREAKS = styles.ATTACH_PROB_BREAKS
 ISOLATED_OUTLINE = styles.ISOLATED_OUTLINE
 
@@ -55,7 +77,11 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
     links = result.tables.get("core_periphery_links")
     zone_names = value_names(ctx.study.zones, "zone_id")
     district_names = value_names(ctx.study.districts, "district_id")
+    labels: list[dict | None] = [district_labels(ctx)]
     if isinstance(zones, gpd.GeoDataFrame) and len(zones):
+        if "name" in zones:
+            zones = zones.assign(label_name=display_names(zones, ctx.study.districts, ctx.lang, short=True).to_numpy(),
+                                 name=display_names(zones, ctx.study.districts, ctx.lang).to_numpy())
         zone_names = {**zone_names, **value_names(zones, "zone_id")}
         z = with_names(zones, "core_id", zone_names, "core_name")
         z = with_names(z, "district_id", district_names, "district_name")
@@ -66,14 +92,15 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
         key = np.where(is_core, z["zone_id"].astype(str), z.get("core_id", z["zone_id"]).astype(str))
         by_score = z.loc[is_core].sort_values("score", ascending=False, kind="stable")
         core_ids = list(dict.fromkeys(by_score["zone_id"].astype(str)))
-        core_color = {c: styles.CATEGORICAL[i % len(styles.CATEGORICAL)] for i, c in enumerate(core_ids)}
+        core_color = {c: (styles.POLE_COLORS[i] if i < len(styles.POLE_COLORS) else styles.OTHER_POLE_COLOR)
+                      for i, c in enumerate(core_ids)}
         fields = ctx.fields([
             "name", "zone_id", "chain", ("district_name", ctx.label("districts"), "text"), "score", "rank", "role",
             ("core_name", ctx.label("core_id"), "text"), "core_distance_m", "attach_prob", "strategy",
             ("periphery_count", "外围承接功能区数" if zh else "Attached periphery zones", "int"),
         ], z)
         tip = [f for f in fields if f[0] in ("strategy", "core_name", "score")]
-        props = [f[0] for f in fields]
+        props = [*[f[0] for f in fields], "core_id"]
 
         per = []
         for k, core, iso in zip(key, is_core, is_isolated):
@@ -83,24 +110,47 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
             else:
                 per.append({"color": styles.CORE_OUTLINE if core else styles.ZONE_OUTLINE,
                             "weight": styles.CORE_OUTLINE_WIDTH if core else 1,
-                            "fillColor": core_color.get(k, "#cccccc"), "fillOpacity": 0.9 if core else 0.6})
+                            "fillColor": core_color.get(k, "#cccccc"), "fillOpacity": 0.85 if core else 0.45})
         by_core_styles, by_core_idx = dedupe_styles(per)
         name_core = "按所属极核着色" if zh else "By attached core"
         add_layer(m, ctx, "zones_by_core", z, label_text=name_core, styles_list=by_core_styles,
                   style_index=by_core_idx, props=props, popup=fields, tooltip=tip, title_field="name",
-                  search_field="name", id_field="zone_id")
+                  search_field="name", id_field="zone_id", on_click="poleLinks")
         colouring.items.append(LayerItem("zones_by_core", name_core))
-        rows = [swatch_row(str(zone_names.get(c, c)), core_color[c], styles.CORE_OUTLINE, opacity=0.9, weight=2)
+        rows = [swatch_row(str(zone_names.get(c, c)), core_color[c], styles.CORE_OUTLINE, opacity=0.85, weight=2)
                 for c in core_ids[:LEGEND_MAX_CORES]]
-        note = None
+        note = "点击功能区或极核显示其承接联系" if zh else "click a zone or pole to show its attachment links"
         if len(core_ids) > LEGEND_MAX_CORES:
             more = len(core_ids) - LEGEND_MAX_CORES
-            note = (f"另有 {more} 个极核（颜色循环使用）" if zh else f"{more} more cores (colours repeat)")
-        rows.append(swatch_row(f"{ctx.label('core')} ({'粗黑边' if zh else 'thick outline'})", "#ffffff", styles.CORE_OUTLINE,
-                               weight=3))
-        rows.append(swatch_row(ctx.label("isolated"), styles.STRATEGY_COLORS["isolated"], ISOLATED_OUTLINE,
-                               dashed=True, weight=2, opacity=0.7))
+            rows.append(swatch_row(f"其他 {more} 个极核" if zh else f"{more} other poles", styles.OTHER_POLE_COLOR,
+                                   styles.CORE_OUTLINE, opacity=0.85, weight=2))
+        rows.append(swatch_row(f"{ctx.label('core')}（{'粗黑边' if zh else 'thick outline'}）" if zh else
+                               f"{ctx.label('core')} (thick outline)", "#ffffff", styles.CORE_OUTLINE, weight=3))
         legend.append(LegendSection(f"{ctx.label('core_id')} / {ctx.label('strategy')}", rows, ["zones_by_core"], note))
+
+        # the territory of each pole: its zones and the periphery attached to it, merged
+        member = ~is_isolated
+        if member.any():
+            terr = gpd.GeoDataFrame({"key": key[member]}, geometry=z.geometry.values[member], crs=z.crs)
+            terr = terr.dissolve("key").reset_index()
+            grow = territory_buffer_m(z.geometry)
+            terr["geometry"] = terr.geometry.buffer(grow, quad_segs=4).buffer(-grow / 2, quad_segs=4)
+            terr = terr[terr["key"].isin(core_color)]
+            terr["name"] = [zone_names.get(k, k) for k in terr["key"]]
+            terr["periphery_count"] = [int(((key == k) & ~is_core & member).sum()) for k in terr["key"]]
+            tstyles = [{"color": core_color[k], "weight": 2.5, "fillColor": core_color[k], "fillOpacity": 0.12,
+                        "opacity": 0.95} for k in terr["key"]]
+            t_list, t_idx = dedupe_styles(tstyles)
+            name_terr = "极核辐射范围" if zh else "Pole territories"
+            tfields = [["periphery_count", "外围承接功能区数" if zh else "Attached periphery zones", "int"]]
+            add_layer(m, ctx, "territories", terr, label_text=name_terr, styles_list=t_list, style_index=t_idx,
+                      props=["name", "periphery_count"], popup=tfields, tooltip=tfields, title_field="name",
+                      pane="zaBack", tolerance_m=max(50.0, grow / 6), interactive=False)
+            analysis.items.append(LayerItem("territories", name_terr))
+            legend.append(LegendSection(name_terr, [swatch_row("极核及其外围功能区的合并范围" if zh else
+                                                              "a pole with its attached zones, merged",
+                                                              "#bbbbbb", "#555555", opacity=0.5, weight=2.5)],
+                                        ["territories"]))
 
         score = pd.to_numeric(z["score"], errors="coerce")
         breaks = styles.graduated_breaks(score)
@@ -125,8 +175,10 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
                       styles_list=[{"color": ISOLATED_OUTLINE, "weight": 3, "dashArray": "4 3", "fill": False}],
                       props=["zone_id"], interactive=False, pane="zaLine")
             analysis.items.append(LayerItem("isolated", name_iso))
-            legend.append(LegendSection(name_iso, [swatch_row(name_iso, "none", ISOLATED_OUTLINE, dashed=True,
-                                                              weight=3)], ["isolated"]))
+            legend.append(LegendSection(name_iso, [swatch_row(f"{name_iso}（{'未被任何极核承接' if zh else ''}）" if zh
+                                                              else f"{name_iso} (attached to no pole)",
+                                                              styles.STRATEGY_COLORS["isolated"], ISOLATED_OUTLINE,
+                                                              dashed=True, weight=2.5, opacity=0.7)], ["isolated"]))
 
         if isinstance(links, gpd.GeoDataFrame) and len(links):
             lk = with_names(links, "zone_id", zone_names, "zone_name")
@@ -136,40 +188,49 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
             per = [{"color": core_color.get(str(c), "#555555"), "weight": styles.LINE_WIDTHS[k] * 0.7 + 0.5,
                     "opacity": 0.85} for c, k in zip(lk["core_id"].astype(str), pcls)]
             l_styles, l_idx = dedupe_styles(per)
-            lfields = ctx.fields([("zone_name", ctx.label("zone_id"), "text"), ("core_name", ctx.label("core_id"), "text"),
-                                  "distance_m", "attach_prob"], lk)
-            name_links = ctx.label("core_periphery_links")
+            lfields = ctx.fields([("zone_name", "外围功能区" if zh else "Periphery zone", "text"),
+                                  ("core_name", ctx.label("core_id"), "text"), "distance_m", "attach_prob"], lk)
+            name_links = f"{ctx.label('core_periphery_links')}（{'全部' if zh else 'all'}）" if zh else \
+                f"{ctx.label('core_periphery_links')} (all)"
             add_layer(m, ctx, "links", lk, label_text=name_links, styles_list=l_styles, style_index=l_idx,
-                      props=[f[0] for f in lfields], popup=lfields, tooltip=lfields, pane="zaLine", tolerance_m=0,
-                      canvas=len(lk) > 1500)
+                      props=[*[f[0] for f in lfields], "core_id"], popup=lfields, tooltip=lfields, pane="zaLine",
+                      tolerance_m=0, canvas=len(lk) > 1500, show=False)
+            m._children["za_init"].config["linkLayer"] = "links"
             analysis.items.append(LayerItem("links", name_links))
             texts = [f"≤ {ATTACH_BREAKS[0]:.0%}", *[f"{a:.0%} – {b:.0%}" for a, b in itertools.pairwise(ATTACH_BREAKS)],
                      f"> {ATTACH_BREAKS[-1]:.0%}"]
             legend.append(LegendSection(f"{name_links} — {ctx.label('attach_prob')}",
                                         [line_row(t, "#555555", styles.LINE_WIDTHS[i] * 0.7 + 0.5)
-                                         for i, t in enumerate(texts)], ["links"],
-                                        "线色 = 所属极核" if zh else "line colour = core"))
+                                         for i, t in enumerate(texts)], ["links", "zones_by_core"],
+                                        "线色 = 所属极核；点击功能区或极核只显示它的联系" if zh else
+                                        "line colour = pole; click a zone or pole to show only its links"))
 
         cores = z[is_core].copy()
         if len(cores):
             cores = gpd.GeoDataFrame(cores.drop(columns="geometry"),
                                      geometry=shapely.point_on_surface(np.asarray(cores.geometry.values, dtype=object)),
                                      crs=z.crs)
-            # the strongest cores (top tenth, at least 5) get big stars; the rest small ones
-            top = set(core_ids[:max(5, len(core_ids) // 10)])
-            per = [{"fillColor": core_color[str(c)], "size": 24 if str(c) in top else 15}
+            # the poles with a colour of their own get big stars; any others small grey ones
+            top = set(core_ids[:LEGEND_MAX_CORES])
+            per = [{"fillColor": STAR_COLOR if str(c) in top else styles.OTHER_POLE_COLOR, "size": 26 if str(c) in top else 14}
                    for c in cores["zone_id"].astype(str)]
             p_styles, p_idx = dedupe_styles(per)
             pfields = [f for f in fields if f[0] in ("name", "chain", "district_name", "score", "periphery_count")]
             name_poles = "增长极核" if zh else "Growth poles"
             add_layer(m, ctx, "poles", cores, label_text=name_poles, styles_list=p_styles, style_index=p_idx,
-                      props=[f[0] for f in pfields], popup=pfields, tooltip=pfields, title_field="name",
-                      marker="star", pane="zaTop", tolerance_m=0)
+                      props=[*[f[0] for f in pfields], "zone_id"], popup=pfields, tooltip=pfields, title_field="name",
+                      marker="star", pane="zaTop", tolerance_m=0, on_click="poleLinks")
             analysis.items.insert(0, LayerItem("poles", name_poles))
             note = None
             if len(top) < len(core_ids):
                 note = (f"大星标：得分最高的 {len(top)} 个极核" if zh else f"large stars: the {len(top)} strongest cores")
-            legend.insert(0, LegendSection(name_poles, [star_row(ctx.label("core"), "#E69F00")], ["poles"], note))
+            legend.insert(0, LegendSection(name_poles, [star_row(ctx.label("core"), STAR_COLOR)],
+                                           ["poles"], note))
+            rank = {c: i for i, c in enumerate(core_ids)}
+            prio = [1000.0 - rank[str(c)] for c in cores["zone_id"].astype(str)]
+            labels.insert(0, {"id": "poles", "layer": "poles", "kind": "pole",
+                              "items": label_items(ctx, cores, cores["label_name"].tolist() if "label_name" in cores
+                                                   else cores["zone_id"].tolist(), prio)})
 
     if "za_layer_districts" in m._children:
         context.items.append(LayerItem("districts", ctx.label("districts")))
@@ -178,4 +239,4 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
                                     ["districts"]))
     bounds = ctx.display.bounds([zones if isinstance(zones, gpd.GeoDataFrame) else ctx.study.zones])
     return finish_map(m, ctx, title=title, groups=[g for g in (colouring, analysis, context) if g.items],
-                      legend=legend, bounds=bounds)
+                      legend=legend, bounds=bounds, labels=labels)

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from pyproj import CRS
 
-from geo._qml import QGIS_VERSION, LayerStyle, qml_element, style_children
+from geo.qgis._qml import QGIS_VERSION, LayerStyle, qml_element, style_children
 from geo.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -70,13 +70,13 @@ class TileLayer:
 def basemap_layers(settings: Settings) -> list[TileLayer]:
     """The XYZ layers of ``map.basemap``, top first (empty for ``none``).
 
-    The tile templates are the web maps' (:func:`geo.webmap._basemaps.resolve_basemap`),
+    The tile templates are the web maps' (:func:`geo.basemaps.resolve_basemap`),
     so both show the same basemap. Leaflet placeholders QGIS does not know are filled
     in: ``{s}`` with the first subdomain, ``{r}`` (retina suffix) with nothing.
     Tianditu without a key gives no basemap (and a warning) rather than failing the run.
     """
     from geo._errors import ConfigError
-    from geo.webmap._basemaps import resolve_basemap
+    from geo.basemaps import resolve_basemap
 
     try:
         basemap = resolve_basemap(settings.map, settings.study.language)

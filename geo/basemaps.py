@@ -1,16 +1,16 @@
-"""Basemaps of the HTML maps (``map.basemap``): tile layers, attribution, datum.
+"""The basemap catalogue (``map.basemap``): tile templates, attribution, datum.
 
+Shared by both writers: the HTML maps (:mod:`geo.webmap`) draw these tiles with Leaflet,
+the QGIS project (:mod:`geo.qgis`) as XYZ tile layers, so both show the same basemap.
 The tile URL template is the only outside address a map may contain. Attributions are
-plain, escaped text (no links). AMap tiles are in GCJ-02: :attr:`Basemap.gcj02` tells the
-map writer to shift every overlay from WGS84 for display only.
+plain text (the web maps escape them; no links). AMap tiles are in GCJ-02:
+:attr:`Basemap.gcj02` tells the map writer to shift every overlay from WGS84 for display
+only.
 """
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
-
-import folium
 
 from geo._errors import ConfigError
 from geo.settings import CustomBasemap, MapSettings
@@ -43,15 +43,6 @@ class Basemap:
     @property
     def max_zoom(self) -> int:
         return min((t.max_zoom for t in self.tiles), default=19)
-
-    def tile_layers(self) -> list[folium.TileLayer]:
-        """folium tile layers (attribution escaped: Leaflet shows it as HTML)."""
-        out = []
-        for i, t in enumerate(self.tiles):
-            kwargs = {"subdomains": t.subdomains} if t.subdomains else {}
-            out.append(folium.TileLayer(tiles=t.url, attr=html.escape(t.attribution), name=f"{self.name}-{i}",
-                                        max_zoom=t.max_zoom, max_native_zoom=t.max_zoom, **kwargs))
-        return out
 
 
 def resolve_basemap(settings: MapSettings, language: str = "zh") -> Basemap:

@@ -1,0 +1,281 @@
+"""Jobs–housing (industry–housing) balance of workplaces and districts.
+
+Workplaces are the industrial functional zones and the innovation districts. For each
+workplace and each commuting radius ``r`` the analysis counts the *resident workers*
+whose housing lies within ``r`` of the workplace **polygon** (a point inside the
+polygon is at distance 0; a point at distance exactly ``r`` counts) and compares them
+with the workplace's jobs:
+
+* ``workers_<r>`` – resident workers within ``r`` (``r`` in whole metres in the name);
+* ``workers`` – the same for the primary radius ``balance.radius_m``;
+* ``jhr`` = jobs / workers (missing when workers = 0);
+* ``balance_class`` – ``no_housing`` (workers = 0), ``jobs_rich`` (jhr above the
+  balanced range), ``housing_rich`` (below it) or ``balanced`` (inside it, bounds
+  included);
+* ``workers_shared`` – competition-aware: every housing feature's workers within the
+  primary radius of several workplaces are split among them in proportion to their
+  jobs (equally when all of them have zero jobs), so the shares add up to the workers
+  living within reach of at least one workplace; ``jhr_shared`` = jobs /
+  workers_shared.
+
+Resident workers of a housing feature = dwellings × ``workers_per_dwelling``, or
+population × ``employment_rate`` when a feature has no dwellings; housing polygons and
+multipoints count at their representative point. Without a housing layer the
+population raster is used: every cell centre is a point with cell value ×
+``employment_rate`` workers.
+
+Districts get their jobs (zones and innovation districts with that ``district_id``)
+and the resident workers living in them (housing points or cell centres in the
+district polygon; a point on a shared border goes to the first district listed).
+
+With a land-use raster, each innovation district gets the shares of the configured
+classes among the cells whose centres lie in it, the residential share, and the
+normalised Shannon entropy ``-sum(p ln p) / ln(K)`` where ``K`` is the number of
+*configured* classes (0 = a single use, 1 = all configured uses in equal shares).
+These columns are in ``balance_landuse`` and, for innovation districts, also in
+``balance_workplaces`` (``landuse_entropy``, ``residential_share``; empty for zones).
+
+The counting kernel (:mod:`geo.analysis._reach`) is exact – every decision equals
+``shapely.distance(point, polygon) <= r`` – and tests only points near the edge of a
+catchment, so it scales to metropolitan layers. Worker sums in the output tables are
+rounded to 1e-6 workers (they are differences of cumulative sums).
+
+Modules
+-------
+``_workers``     workplaces and resident workers (housing points or population raster cells)
+``_catchments``  workers within each radius (kernel :mod:`geo.analysis._reach`), the
+                 competition-aware shared split, the balance classes
+``_districts``   the district table
+``_landuse``     land-use mix of innovation districts
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo._errors import InputError, format_rows
+from geo._types import AnalysisResult, Study
+from geo.analysis._reach import PointIndex, Reach, reach
+from geo.analysis.balance._catchments import (
+    _ratio,
+    _share,
+    classify_balance,
+    radius_column,
+    shared_workers,
+    workers_within,
+)
+from geo.analysis.balance._districts import district_balance
+from geo.analysis.balance._landuse import landuse_mix
+from geo.analysis.balance._workers import (
+    SOURCE_DWELLINGS,
+    SOURCE_POPULATION,
+    SOURCE_RASTER,
+    WORKPLACE_KINDS,
+    WorkerPoints,
+    raster_workers,
+    resident_workers,
+    workplaces_from,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "BALANCE_CLASSES",
+    "classify_balance",
+    "district_balance",
+    "landuse_mix",
+    "NAME",
+    "radius_column",
+    "raster_workers",
+    "resident_workers",
+    "run",
+    "shared_workers",
+    "SOURCE_DWELLINGS",
+    "SOURCE_POPULATION",
+    "SOURCE_RASTER",
+    "TOP_N",
+    "WorkerPoints",
+    "workers_within",
+    "WORKPLACE_KINDS",
+    "workplaces_from",
+]
+
+
+NAME = "balance"
+
+BALANCE_CLASSES = ("jobs_rich", "balanced", "housing_rich", "no_housing")
+
+TOP_N = 5
+
+
+def run(study: Study, settings: Any) -> AnalysisResult:
+    """The jobs–housing balance analysis of one study.
+
+    Parameters
+    ----------
+    study : Study
+        Validated layers in the working CRS.
+    settings : Settings
+        Uses ``settings.balance`` and ``settings.layers.landuse.residential_class``.
+
+    Returns
+    -------
+    AnalysisResult
+        Tables ``balance_workplaces`` (GeoDataFrame), ``balance_districts``
+        (GeoDataFrame with a districts layer, else DataFrame) and, with a land-use
+        raster and innovation districts, ``balance_landuse`` (DataFrame); key figures
+        in ``summary``; warnings for the user.
+
+    Raises
+    ------
+    InputError
+        Neither a housing layer nor a population raster is given, or counts are
+        negative.
+    """
+    cfg = settings.balance
+    radii = [float(r) for r in cfg.all_radii_m]
+    primary = float(cfg.radius_m)
+    warnings: list[str] = []
+
+    innov = study.innovation_districts
+    if innov is not None and len(innov):
+        if "jobs" not in innov.columns:
+            warnings.append("innovation_districts: no jobs field; innovation districts count 0 jobs")
+        else:
+            nan_jobs = pd.to_numeric(innov["jobs"], errors="coerce").isna().to_numpy()
+            if nan_jobs.any():
+                ids = innov["innov_id"].astype(str).to_numpy()[nan_jobs]
+                warnings.append(f"innovation_districts: {int(nan_jobs.sum())} have no jobs value and "
+                                f"count 0 jobs ({format_rows(ids)})")
+    workplaces = workplaces_from(study.zones, innov)
+    dup = workplaces["workplace_id"].duplicated(keep=False).to_numpy()
+    if dup.any():
+        warnings.append(f"balance: zones and innovation districts share ids "
+                        f"({format_rows(pd.unique(workplaces['workplace_id'][dup]))}); "
+                        "tell them apart by the 'kind' column")
+
+    if study.housing is not None:
+        points = resident_workers(study.housing, workers_per_dwelling=cfg.workers_per_dwelling,
+                                  employment_rate=cfg.employment_rate)
+    elif study.population is not None:
+        points = raster_workers(study.population, employment_rate=cfg.employment_rate)
+    else:
+        raise InputError("balance: needs resident workers: configure layers.housing (dwellings or "
+                         "population) or layers.population (a population raster)")
+    warnings.extend(points.warnings)
+    if study.housing is not None and study.population is not None:
+        log.info("balance: housing layer given, the population raster is not used for workers")
+
+    geoms = workplaces.geometry.to_numpy()
+    jobs = workplaces["jobs"].to_numpy(dtype=float)
+    index = PointIndex.build(points.x, points.y, points.workers)
+    primary_pos = radii.index(primary)
+    counted = reach(geoms, index, np.array(radii), record=primary_pos)
+    # cumulative-sum differences leave ~1e-10 relative noise: round to 1e-6 workers
+    sums = np.round(counted.sums[:, :, 0], 6)
+    shared, in_reach = _share(counted, index, jobs)
+    shared = np.round(shared, 6)
+    in_reach = round(in_reach, 6)
+
+    table = workplaces[["workplace_id", "kind", "name", "district_id", "jobs"]].copy()
+    for k, r in enumerate(radii):
+        table[radius_column(r)] = sums[:, k]
+    table["workers"] = sums[:, primary_pos]
+    table["jhr"] = _ratio(jobs, table["workers"].to_numpy())
+    table["balance_class"] = classify_balance(table["jhr"].to_numpy(), cfg.balanced_range)
+    table["workers_shared"] = shared
+    table["jhr_shared"] = _ratio(jobs, shared)
+
+    tables: dict[str, pd.DataFrame] = {}
+    landuse_table = None
+    if study.landuse is not None and innov is not None and len(innov):
+        residential = None
+        if settings.layers.landuse is not None:
+            residential = settings.layers.landuse.residential_class
+        classes = study.landuse_classes or {}
+        landuse_table, lu_warnings = landuse_mix(innov, study.landuse, classes,
+                                                 residential_class=residential)
+        warnings.extend(lu_warnings)
+        by_id = landuse_table.set_index("innov_id")
+        is_innov = (table["kind"] == "innovation_district").to_numpy()
+        for column in ("landuse_entropy", "residential_share"):
+            values = np.full(len(table), np.nan)
+            values[is_innov] = by_id[column].reindex(table["workplace_id"][is_innov]).to_numpy()
+            table[column] = values
+        landuse_table = landuse_table.rename(columns={"innov_id": "workplace_id"})
+
+    tables["balance_workplaces"] = gpd.GeoDataFrame(table, geometry=geoms, crs=study.crs)
+    district_table, d_warnings = district_balance(
+        study.districts, workplaces, points.x, points.y, points.workers,
+        balanced_range=cfg.balanced_range,
+        point_label="population cells" if points.source == SOURCE_RASTER else "housing points")
+    warnings.extend(d_warnings)
+    tables["balance_districts"] = district_table
+    if landuse_table is not None:
+        tables["balance_landuse"] = landuse_table
+
+    total_workers = float(points.workers.sum())
+    no_housing = table["balance_class"] == "no_housing"
+    if total_workers == 0:
+        warnings.append(f"balance: the {points.source} holds no resident workers; every workplace "
+                        "is no_housing")
+    elif in_reach == 0:
+        warnings.append(f"balance: no housing lies within {primary:g} m of any workplace: check that "
+                        "the housing layer covers the study area (same CRS and extent)")
+    elif no_housing.any():
+        warnings.append(f"balance: {int(no_housing.sum())} workplaces have no resident workers within "
+                        f"{primary:g} m ({format_rows(table['workplace_id'][no_housing])})")
+    summary = _summary(table, district_table, landuse_table, points, radii, primary,
+                       total_workers, in_reach, counted)
+    for message in warnings:
+        log.warning(message)
+    return AnalysisResult(name=NAME, tables=tables, summary=summary, warnings=warnings)
+
+
+def _num(value: Any) -> float | None:
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _summary(table: pd.DataFrame, districts: pd.DataFrame, landuse: pd.DataFrame | None,
+             points: WorkerPoints, radii: list[float], primary: float, total_workers: float,
+             in_reach: float, counted: Reach) -> dict[str, Any]:
+    jobs = float(table["jobs"].sum())
+    classes = table["balance_class"].value_counts()
+    with_ratio = table[table["jhr"].notna()].sort_values(["jhr", "workplace_id"])
+
+    def top(frame: pd.DataFrame) -> list[dict[str, Any]]:
+        return [{"workplace_id": str(r.workplace_id), "name": str(r.name), "kind": str(r.kind),
+                 "jobs": float(r.jobs), "workers": float(r.workers), "jhr": _num(r.jhr)}
+                for r in frame.head(TOP_N).itertuples(index=False)]
+
+    summary: dict[str, Any] = {
+        "worker_source": points.source,
+        "radius_m": primary,
+        "radii_m": radii,
+        "workplaces": len(table),
+        "zones": int((table["kind"] == "zone").sum()),
+        "innovation_districts": int((table["kind"] == "innovation_district").sum()),
+        "jobs": jobs,
+        "resident_workers": total_workers,
+        "workers_in_reach": in_reach,
+        "share_in_reach": _num(in_reach / total_workers) if total_workers > 0 else None,
+        "overall_jhr": _num(jobs / total_workers) if total_workers > 0 else None,
+        "balance_classes": {c: int(classes.get(c, 0)) for c in BALANCE_CLASSES},
+        "top_jobs_rich": top(with_ratio[with_ratio["balance_class"] == "jobs_rich"].iloc[::-1]),
+        "top_housing_rich": top(with_ratio[with_ratio["balance_class"] == "housing_rich"]),
+        "points_tested_exactly": int(counted.pairs_tested),
+    }
+    if "balance_class" in districts.columns and districts["balance_class"].notna().any():
+        d_classes = districts["balance_class"].value_counts()
+        summary["district_balance_classes"] = {c: int(d_classes.get(c, 0)) for c in BALANCE_CLASSES}
+    if landuse is not None and len(landuse):
+        summary["mean_landuse_entropy"] = _num(landuse["landuse_entropy"].mean())
+        summary["mean_residential_share"] = _num(landuse["residential_share"].mean())
+    return summary

@@ -1,0 +1,333 @@
+"""One function per analysis: the layers, legend and labels of its print map.
+
+Each function mirrors the initial view of the analysis's web map (the layers switched on
+when the page opens) with the same colours and classes from :mod:`geo.styles`, and returns a
+:class:`~geo.figures._page.PrintMap`. A new analysis map (chains, commuting) is one more
+function here plus one entry in :data:`BUILDERS`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib.axes import Axes
+
+from geo import styles
+from geo._types import AnalysisResult, Study
+from geo.figures._draw import draw_grouped
+from geo.figures._page import PX_TO_PT, LegendGroup, LegendItem, MapLabel, PrintMap, anchor_points
+from geo.figures._shared import LEGEND_MAX_CORES, fmt_number, housing_hexagons
+from geo.i18n import analysis_title, label
+from geo.settings import Settings
+
+#: Feature labels per map besides district names (the most important features only).
+TOP_FEATURE_LABELS = 12
+
+
+@dataclass
+class FigureContext:
+    """The study, settings and language one figure is drawn for."""
+
+    study: Study
+    settings: Settings
+
+    @property
+    def lang(self) -> str:
+        return self.settings.study.language
+
+    @property
+    def zh(self) -> bool:
+        return self.lang == "zh"
+
+    def label(self, key: str) -> str:
+        return label(key, self.lang)
+
+    def title(self, analysis: str) -> str:
+        return analysis_title(self.settings.study.name, analysis, self.lang)
+
+
+# ---------------------------------------------------------------------------
+# drawing helpers (each returns a callable drawing one layer on the map axes)
+
+
+def polygons(frame: gpd.GeoDataFrame, face, edge, width_px, *, alpha: float = 1.0, dashed: bool = False,
+             z: float = 1) -> Callable[[Axes, float], None]:
+    """Polygons with per-feature or single face/edge colours and outline widths (web pixels)."""
+
+    def draw(ax: Axes, s: float) -> None:
+        if frame is None or not len(frame):
+            return
+        width = np.asarray(width_px, dtype=float) * PX_TO_PT * s
+        draw_grouped(ax, frame.geometry.values, face=face, edge=edge,
+                     width_pt=width.tolist() if width.ndim else float(width), closed=True, alpha=alpha,
+                     dashed=dashed, z=z)
+
+    return draw
+
+
+def lines(frame: gpd.GeoDataFrame, color, width_px, *, alpha: float = 1.0, dashed: bool = False,
+          z: float = 5) -> Callable[[Axes, float], None]:
+    """Lines with per-feature or single colours and widths (web pixels)."""
+
+    def draw(ax: Axes, s: float) -> None:
+        if frame is None or not len(frame):
+            return
+        width = np.asarray(width_px, dtype=float) * PX_TO_PT * s
+        draw_grouped(ax, frame.geometry.values, face="none", edge=color,
+                     width_pt=width.tolist() if width.ndim else float(width), closed=False, alpha=alpha,
+                     dashed=dashed, z=z)
+
+    return draw
+
+
+def districts_layer(ctx: FigureContext, draw: list, legend: list, labels: list, *, priority: float = 1000) -> None:
+    """District outlines (dashed, as on the web map), their legend row and name labels."""
+    d = ctx.study.districts
+    if d is None or not len(d):
+        return
+    # shared edges once (two polygons' outlines drawn dashed over each other look solid)
+    edges = shapely.line_merge(shapely.union_all(shapely.boundary(np.asarray(d.geometry.values, dtype=object))))
+    draw.append(lines(gpd.GeoDataFrame(geometry=[edges], crs=d.crs), styles.DISTRICT_OUTLINE, 1.6, alpha=0.9,
+                      dashed=True, z=3))
+    name = ctx.label("districts")
+    legend.append(LegendGroup(name, [LegendItem(name, "line", edge=styles.DISTRICT_OUTLINE, width_px=1.6,
+                                                dashed=True)]))
+    if "name" in d:
+        x, y = anchor_points(d.geometry.values)
+        area = shapely.area(np.asarray(d.geometry.values, dtype=object))
+        rank = area / max(float(area.max()), 1.0)
+        labels.extend(MapLabel(float(a), float(b), str(n), priority + r, "area")
+                      for a, b, n, r in zip(x, y, d["name"], rank) if pd.notna(n))
+
+
+def _feature_labels(frame: gpd.GeoDataFrame, weight: pd.Series, *, priority: float, top: int = TOP_FEATURE_LABELS
+                    ) -> list[MapLabel]:
+    w = pd.to_numeric(weight, errors="coerce")
+    order = w.sort_values(ascending=False, na_position="last").index[:top]
+    sub = frame.loc[order]
+    if not len(sub) or "name" not in sub:
+        return []
+    x, y = anchor_points(sub.geometry.values)
+    top_w = float(w.max()) if np.isfinite(w.max()) and w.max() > 0 else 1.0
+    return [MapLabel(float(a), float(b), str(n), priority + float(v if np.isfinite(v) else 0) / top_w)
+            for a, b, n, v in zip(x, y, sub["name"], w.loc[order]) if pd.notna(n)]
+
+
+def _bounds(*frames) -> tuple[float, float, float, float] | None:
+    boxes = [f.total_bounds for f in frames if isinstance(f, gpd.GeoDataFrame) and len(f)]
+    if not boxes:
+        return None
+    b = np.array(boxes)
+    return float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
+
+
+def _graduated(values: pd.Series, breaks) -> np.ndarray:
+    cls = styles.classify(pd.to_numeric(values, errors="coerce").to_numpy(float), breaks)
+    return np.where(cls < 0, len(breaks) + 1, cls)
+
+
+def _range_rows(values, breaks, colors, fmt: str, lang: str, *, alpha: float, edge: str = "none") -> list[LegendItem]:
+    ranges = styles.class_ranges(pd.to_numeric(values, errors="coerce").to_numpy(float), breaks)
+    return [LegendItem(f"{fmt_number(lo, fmt, lang)} – {fmt_number(hi, fmt, lang)}", "patch", face=colors[i],
+                       edge=edge, alpha=alpha) for i, (lo, hi) in enumerate(ranges)]
+
+
+# ---------------------------------------------------------------------------
+# the analysis maps
+
+
+def balance_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
+    """Workplaces by balance class over housing density cells (as ``balance.html`` opens)."""
+    draw, legend, labels = [], [], []
+    hexes = housing_hexagons(ctx.study, ctx.settings)
+    if hexes is not None and len(hexes[0]):
+        cells, size = hexes
+        breaks = styles.graduated_breaks(cells["workers"])
+        colors = styles.ramp(len(breaks) + 1)
+        face = [colors[c] if c < len(colors) else "#cccccc" for c in _graduated(cells["workers"], breaks)]
+        draw.append(polygons(cells, face, "none", 0, alpha=0.55, z=1))
+        name = "居住就业人口密度" if ctx.zh else "Resident workers (density)"
+        across = fmt_number(size * np.sqrt(3), "km", ctx.lang)
+        note = (f"六边形网格（宽 {across}），每格居住就业人口" if ctx.zh
+                else f"Hexagons {across} across; resident workers per cell")
+        legend.append(LegendGroup(name, _range_rows(cells["workers"], breaks, colors, "people", ctx.lang,
+                                                    alpha=0.55), note))
+    workplaces = result.tables.get("balance_workplaces")
+    if isinstance(workplaces, gpd.GeoDataFrame) and len(workplaces):
+        lo, hi = ctx.settings.balance.balanced_range
+        cls = workplaces.get("balance_class", pd.Series([None] * len(workplaces), index=workplaces.index))
+        face = [styles.BALANCE_CLASS_COLORS.get(c, "#cccccc") for c in cls.astype(object)]
+        innov = (workplaces.get("kind", pd.Series("zone", index=workplaces.index)).astype(str)
+                 == "innovation_district").to_numpy()
+        edge = np.where(innov, styles.INNOVATION_COLOR, styles.ZONE_OUTLINE).tolist()
+        width = np.where(innov, 2.5, 1.0)
+        draw.append(polygons(workplaces, face, edge, width, alpha=0.85, z=4))
+        extra = {"jobs_rich": f" (> {hi:g})", "balanced": f" ({lo:g}–{hi:g})", "housing_rich": f" (< {lo:g})"}
+        rows = [LegendItem(ctx.label(c) + extra.get(c, ""), "patch", face=styles.BALANCE_CLASS_COLORS[c],
+                           edge=styles.ZONE_OUTLINE, alpha=0.85) for c in styles.BALANCE_CLASSES]
+        rows.append(LegendItem(ctx.label("innovation_district"), "patch", edge=styles.INNOVATION_COLOR,
+                               width_px=2.5))
+        radius = ctx.settings.balance.radius_m
+        note = (f"职住比 = 就业岗位 / {radius / 1000:g} 公里内居住就业人口" if ctx.zh
+                else f"Ratio = jobs / resident workers within {radius / 1000:g} km")
+        legend.append(LegendGroup(f"{ctx.label('balance_workplaces')} — {ctx.label('balance_class')}", rows, note))
+        labels += _feature_labels(workplaces, workplaces.get("jobs", pd.Series(0, index=workplaces.index)),
+                                  priority=0)
+    districts_layer(ctx, draw, legend, labels)
+    return PrintMap("balance", ctx.title("balance"), draw, legend, labels,
+                    _bounds(workplaces, ctx.study.zones))
+
+
+def collaboration_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
+    """Zones by chain, recommended pairs by type and strength (as ``collaboration.html`` opens)."""
+    draw, legend, labels = [], [], []
+    innov = ctx.study.innovation_districts
+    if innov is not None and len(innov):
+        draw.append(polygons(innov, styles.INNOVATION_COLOR, styles.INNOVATION_COLOR, 2.5, alpha=0.3,
+                             dashed=True, z=2))
+        name = ctx.label("innovation_districts")
+        legend.append(LegendGroup(name, [LegendItem(name, "patch", face=styles.INNOVATION_COLOR,
+                                                    edge=styles.INNOVATION_COLOR, alpha=0.45, dashed=True,
+                                                    width_px=2)]))
+    zones = result.tables.get("collaboration_zones")
+    if isinstance(zones, gpd.GeoDataFrame) and len(zones):
+        colors = styles.chain_colors(zones["chain"])
+        face = [colors.get(str(c), "#cccccc") for c in zones["chain"]]
+        draw.append(polygons(zones, face, styles.ZONE_OUTLINE, 1.0, alpha=0.8, z=3.5))
+        legend.append(LegendGroup(ctx.label("chain"), [LegendItem(c, "patch", face=col, edge=styles.ZONE_OUTLINE,
+                                                                  alpha=0.8) for c, col in colors.items()]))
+    pairs = result.tables.get("collaboration_pairs")
+    if isinstance(pairs, gpd.GeoDataFrame) and len(pairs):
+        recommended = (pairs["recommended"].fillna(False).astype(bool) if "recommended" in pairs
+                       else pd.Series(True, index=pairs.index))
+        rec = pairs[recommended]
+        types = rec.get("pair_type", pd.Series("peer", index=rec.index)).astype(str)
+        # strength as the web map shows it: a 0-100 index over all candidate pairs, in
+        # weak / medium / strong widths; candidate pairs are off on the web map at start,
+        # so the print map (its initial view) leaves them out and says how many there are
+        index = styles.strength_index(pairs["strength"]) if "strength" in pairs else pd.Series(np.nan, index=pairs.index)
+        cls = styles.strength_class(index[recommended])
+        other = pairs[~recommended]
+        if len(rec):
+            draw.append(lines(rec, [styles.PAIR_TYPE_COLORS.get(t, "#999999") for t in types],
+                              [styles.STRENGTH_WIDTHS[c] for c in cls], alpha=0.9, z=5))
+        legend.append(LegendGroup(ctx.label("pair_type"), [LegendItem(ctx.label(t), "line", edge=c, width_px=3)
+                                                           for t, c in styles.PAIR_TYPE_COLORS.items()]))
+        rec_name = "推荐协同对" if ctx.zh else "Recommended pairs"
+        if len(rec):
+            words = styles.STRENGTH_WORDS["zh" if ctx.zh else "en"]
+            legend.append(LegendGroup(
+                f"{rec_name} — {'协同强度指数' if ctx.zh else 'strength index'}",
+                [LegendItem(f"{words[i]}（{lo}–{hi}）" if ctx.zh else f"{words[i]} ({lo}–{hi})", "line",
+                            edge="#555555", width_px=styles.STRENGTH_WIDTHS[i])
+                 for i, (lo, hi) in reversed(list(enumerate(styles.STRENGTH_RANGES)))],
+                ("指数 0–100：协同强度在全部候选对中的对数位置" if ctx.zh
+                 else "index 0–100: log position of the strength among all candidate pairs")))
+        if len(other):
+            more = (f"另有 {len(other):,} 对候选协同对未绘出（见交互地图）" if ctx.zh
+                    else f"{len(other):,} other candidate pairs not drawn (see the web map)")
+            legend[-1].note = f"{legend[-1].note}; {more}" if legend[-1].note else more
+        if isinstance(zones, gpd.GeoDataFrame) and len(rec) and "strength" in rec:
+            best = rec.sort_values("strength", ascending=False).head(TOP_FEATURE_LABELS)
+            weight = pd.concat([best.set_index("zone_a")["strength"], best.set_index("zone_b")["strength"]])
+            weight = weight.groupby(level=0).max()
+            z = zones.set_index(zones["zone_id"].astype(str), drop=False)
+            weight = weight[weight.index.astype(str).isin(z.index)]
+            sub = z.loc[weight.index.astype(str)]
+            labels += _feature_labels(sub, pd.Series(weight.to_numpy(), index=sub.index), priority=2000,
+                                      top=2 * TOP_FEATURE_LABELS)
+    districts_layer(ctx, draw, legend, labels)
+    return PrintMap("collaboration", ctx.title("collaboration"), draw, legend, labels,
+                    _bounds(zones if isinstance(zones, gpd.GeoDataFrame) else ctx.study.zones))
+
+
+def core_periphery_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
+    """Zones coloured by their core, attachment links and growth poles (as ``core_periphery.html`` opens)."""
+    draw, legend, labels = [], [], []
+    zones = result.tables.get("core_periphery_zones")
+    links = result.tables.get("core_periphery_links")
+    zone_names = {}
+    if ctx.study.zones is not None and "name" in ctx.study.zones:
+        zone_names = dict(zip(ctx.study.zones["zone_id"].astype(str), ctx.study.zones["name"]))
+    poles_group = None
+    if isinstance(zones, gpd.GeoDataFrame) and len(zones):
+        role = zones["role"].astype(str) if "role" in zones else pd.Series("periphery", index=zones.index)
+        strategy = zones["strategy"].astype(str) if "strategy" in zones else pd.Series("", index=zones.index)
+        is_core = (role == "core").to_numpy()
+        is_isolated = (strategy == "isolated").to_numpy() & ~is_core
+        key = np.where(is_core, zones["zone_id"].astype(str), zones.get("core_id", zones["zone_id"]).astype(str))
+        by_score = zones.loc[is_core].sort_values("score", ascending=False, kind="stable")
+        core_ids = list(dict.fromkeys(by_score["zone_id"].astype(str)))
+        core_color = {c: (styles.POLE_COLORS[i] if i < len(styles.POLE_COLORS) else styles.OTHER_POLE_COLOR)
+                      for i, c in enumerate(core_ids)}   # as the web map: poles beyond the palette grey
+        face = np.array([core_color.get(k, "#cccccc") for k in key], dtype=object)
+        attached = ~is_core & ~is_isolated
+        draw.append(polygons(zones[attached], face[attached].tolist(), styles.ZONE_OUTLINE, 1.0, alpha=0.6, z=3.5))
+        draw.append(polygons(zones[is_isolated], styles.STRATEGY_COLORS["isolated"], styles.ISOLATED_OUTLINE, 3.0,
+                             alpha=0.55, dashed=True, z=3.6))
+        draw.append(polygons(zones[is_core], face[is_core].tolist(), styles.CORE_OUTLINE, styles.CORE_OUTLINE_WIDTH,
+                             alpha=0.9, z=3.8))
+        rows = [LegendItem(str(zone_names.get(c, c)), "patch", face=core_color[c], edge=styles.CORE_OUTLINE,
+                           alpha=0.9, width_px=2) for c in core_ids[:LEGEND_MAX_CORES]]
+        note = None
+        if len(core_ids) > LEGEND_MAX_CORES:
+            more = len(core_ids) - LEGEND_MAX_CORES
+            note = f"另有 {more} 个极核（灰色）" if ctx.zh else f"{more} more poles (grey)"
+        rows.append(LegendItem(f"{ctx.label('core')} ({'粗黑边' if ctx.zh else 'thick outline'})", "patch",
+                               face="#ffffff", edge=styles.CORE_OUTLINE, width_px=3))
+        rows.append(LegendItem(ctx.label("isolated"), "patch", face=styles.STRATEGY_COLORS["isolated"],
+                               edge=styles.ISOLATED_OUTLINE, dashed=True, width_px=2, alpha=0.7))
+        legend.append(LegendGroup(f"{ctx.label('core_id')} / {ctx.label('strategy')}", rows, note))
+
+        if isinstance(links, gpd.GeoDataFrame) and len(links):
+            prob = pd.to_numeric(links.get("attach_prob", pd.Series(np.nan, index=links.index)), errors="coerce")
+            pcls = np.clip(styles.classify(prob.to_numpy(float), styles.ATTACH_PROB_BREAKS), 0, None)
+            color = [core_color.get(str(c), "#555555") for c in links["core_id"].astype(str)]
+            draw.append(lines(links, color, [styles.LINE_WIDTHS[k] * 0.7 + 0.5 for k in pcls], alpha=0.85, z=5))
+            b = styles.ATTACH_PROB_BREAKS
+            texts = [f"≤ {b[0]:.0%}", *[f"{x:.0%} – {y:.0%}" for x, y in itertools.pairwise(b)], f"> {b[-1]:.0%}"]
+            legend.append(LegendGroup(f"{ctx.label('core_periphery_links')} — {ctx.label('attach_prob')}",
+                                      [LegendItem(t, "line", edge="#555555", width_px=styles.LINE_WIDTHS[i] * 0.7 + 0.5)
+                                       for i, t in enumerate(texts)],
+                                      "线色 = 所属极核" if ctx.zh else "line colour = core"))
+
+        cores = zones[is_core]
+        if len(cores):
+            x, y = anchor_points(cores.geometry.values)
+            top = set(core_ids[:max(5, len(core_ids) // 10)])
+            ids = cores["zone_id"].astype(str).tolist()
+            big = np.array([c in top for c in ids])
+            star_color = [core_color[c] for c in ids]
+
+            def draw_poles(ax: Axes, s: float) -> None:
+                size = np.where(big, 15.0, 10.0) * s
+                ax.scatter(x, y, s=size ** 2, marker="*", c=star_color, edgecolors="black",
+                           linewidths=0.5 * s, zorder=8)
+
+            draw.append(draw_poles)
+            name = "增长极核" if ctx.zh else "Growth poles"
+            pnote = None
+            if len(top) < len(core_ids):
+                pnote = (f"大星标：得分最高的 {len(top)} 个极核" if ctx.zh
+                         else f"large stars: the {len(top)} strongest cores")
+            poles_group = LegendGroup(name, [LegendItem(ctx.label("core"), "star", face="#E69F00")], pnote)
+            labels += _feature_labels(cores, cores["score"], priority=2000, top=2 * TOP_FEATURE_LABELS)
+    if poles_group is not None:
+        legend.insert(0, poles_group)
+    districts_layer(ctx, draw, legend, labels)
+    return PrintMap("core_periphery", ctx.title("core_periphery"), draw, legend, labels,
+                    _bounds(zones if isinstance(zones, gpd.GeoDataFrame) else ctx.study.zones))
+
+
+#: Analysis name → print-map builder (in atlas order). Add chains/commuting here.
+BUILDERS: dict[str, Callable[[FigureContext, AnalysisResult], PrintMap]] = {
+    "balance": balance_map,
+    "collaboration": collaboration_map,
+    "core_periphery": core_periphery_map,
+}

@@ -1,0 +1,146 @@
+"""CRS of each layer, coordinate sanity checks, Chinese datums, the working CRS.
+
+``crs:`` in the config is used only when the file has no CRS; coordinates outside the
+CRS's area of use (swapped lat/lon, degrees labelled as metres, (0, 0)) are errors;
+GCJ-02 / BD-09 data is converted to WGS84; the working CRS is the configured one or
+chosen from the data (:func:`geo._crs.choose_working_crs`).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+
+from geo._coords import bd09_to_wgs84, gcj02_to_wgs84, transform_geometries
+from geo._crs import choose_working_crs, require_projected_metres
+from geo.layers._report import _Ctx, _Layer, _Report
+
+if TYPE_CHECKING:
+    from geo.settings import Settings, VectorLayerSettings
+
+logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=32)
+def _inverse_projection(wkt: str) -> Transformer:
+    """Projected -> its own geographic CRS (no datum search: fast, enough for range checks)."""
+    crs = CRS.from_wkt(wkt)
+    return Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+
+
+def _check_coordinate_range(layer: _Layer, geoms: np.ndarray, keep: np.ndarray, report: _Report) -> None:
+    """Coordinates outside the valid range of the CRS, swapped lat/lon, (0, 0)."""
+    ctx, crs = layer.ctx, layer.crs
+    if crs is None or not keep.any():
+        return
+    b = np.full((len(geoms), 4), np.nan)
+    b[keep] = shapely.bounds(geoms[keep])
+    if crs.is_geographic:
+        bad = keep & ((b[:, 0] < -180) | (b[:, 2] > 180) | (b[:, 1] < -90) | (b[:, 3] > 90))
+        if bad.any():
+            swapped = bad & (np.abs(b[:, 0]) <= 90) & (np.abs(b[:, 2]) <= 90) & (np.abs(b[:, 1]) <= 180) & (np.abs(b[:, 3]) <= 180)
+            hint = ("; these look like latitude/longitude swapped (x must be longitude, y "
+                    "latitude)" if swapped.sum() * 2 >= bad.sum() else
+                    "; the coordinates may be projected metres: check the CRS "
+                    f"(layers.{ctx.name}.crs)")
+            report.error(f"{ctx.at()} coordinates outside the valid longitude/latitude range "
+                         f"(x in -180..180, y in -90..90) for {crs.to_string()} in "
+                         f"{layer.rows_text(bad)}{hint}")
+            layer.geometry_ok = False
+        zero = keep & ~bad & (b[:, 0] == 0) & (b[:, 1] == 0) & (b[:, 2] == 0) & (b[:, 3] == 0)
+        if zero.any():
+            report.error(f"{ctx.at()} features at longitude 0, latitude 0 (a missing location) in "
+                         f"{layer.rows_text(zero)}; fix or delete them")
+            layer.geometry_ok = False
+        return
+    area = crs.area_of_use
+    if area is None:
+        return
+    margin = 5.0
+    to_ll = _inverse_projection(crs.to_wkt())
+
+    def outside(xy_min, xy_max) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            x0, y0 = to_ll.transform(xy_min[:, 0], xy_min[:, 1], errcheck=False)
+            x1, y1 = to_ll.transform(xy_max[:, 0], xy_max[:, 1], errcheck=False)
+        lon = np.column_stack([x0, x1])
+        lat = np.column_stack([y0, y1])
+        return (~np.isfinite(lon).all(1) | ~np.isfinite(lat).all(1)
+                | (lon.min(1) < area.west - margin) | (lon.max(1) > area.east + margin)
+                | (lat.min(1) < area.south - margin) | (lat.max(1) > area.north + margin))
+
+    total = np.array([[np.nanmin(b[:, 0]), np.nanmin(b[:, 1])]]), np.array([[np.nanmax(b[:, 2]), np.nanmax(b[:, 3])]])
+    if not outside(*total)[0]:
+        return
+    bad = np.zeros(len(geoms), bool)
+    bad[keep] = outside(b[keep, :2], b[keep, 2:])
+    if bad.any():
+        degrees = bool(np.all(np.abs(b[bad][:, [0, 2]]) <= 180) and np.all(np.abs(b[bad][:, [1, 3]]) <= 90))
+        hint = (f"; the numbers look like degrees: the file's CRS is probably wrong (set it, or "
+                f"layers.{ctx.name}.crs: EPSG:4326)" if degrees else "; check the CRS of the file")
+        report.error(f"{ctx.at()} coordinates fall outside the area where {crs.to_string()} "
+                     f"({crs.name}) is valid (lon {area.west:g}..{area.east:g}, lat "
+                     f"{area.south:g}..{area.north:g}) in {layer.rows_text(bad)}{hint}")
+        layer.geometry_ok = False
+
+
+def _resolve_crs(ctx: _Ctx, file_crs: CRS | None, cfg: VectorLayerSettings, report: _Report) -> CRS | None:
+    if file_crs is not None:
+        if cfg.crs is not None:
+            configured = CRS.from_user_input(cfg.crs)
+            if not configured.equals(file_crs, ignore_axis_order=True):
+                report.warn(f"{ctx.at()} the file has CRS {file_crs.to_string()}; "
+                            f"layers.{ctx.name}.crs ({cfg.crs}) is used only for files without "
+                            "a CRS and was ignored")
+        return file_crs
+    if cfg.crs is not None:
+        return CRS.from_user_input(cfg.crs)
+    report.error(f"{ctx.at()} the layer has no CRS (no .prj or CRS metadata); add "
+                 f"layers.{ctx.name}.crs to the config, e.g. crs: EPSG:4326 for longitude/latitude "
+                 "or the projected CRS the data was made in", crs=True)
+    return None
+
+
+def _convert_datum(layer: _Layer, geoms: np.ndarray, keep: np.ndarray, cfg: VectorLayerSettings,
+                   report: _Report) -> np.ndarray:
+    """GCJ-02 / BD-09 longitude/latitude (``layers.<name>.coordinates``) converted to WGS84."""
+    ctx, name = layer.ctx, layer.ctx.name
+    if cfg.coordinates != "wgs84" and layer.crs is not None:
+        if not layer.crs.is_geographic:
+            report.error(f"{ctx.at()} coordinates: {cfg.coordinates} needs longitude/latitude "
+                         f"data (EPSG:4326 or EPSG:4490) but the layer is in "
+                         f"{layer.crs.to_string()}; remove layers.{name}.coordinates or fix the CRS",
+                         crs=True)
+            layer.geometry_ok = False
+        elif layer.geometry_ok:
+            func = gcj02_to_wgs84 if cfg.coordinates == "gcj02" else bd09_to_wgs84
+            geoms = geoms.copy()
+            geoms[keep] = transform_geometries(geoms[keep], func)
+            logger.info("%s converted from %s to WGS84", ctx.at(), cfg.coordinates.upper())
+    return geoms
+
+
+def _working_crs(settings: Settings, layers: dict[str, _Layer], report: _Report) -> CRS | None:
+    if settings.crs.working:
+        crs = CRS.from_user_input(settings.crs.working)
+        why = require_projected_metres(crs)
+        if why:
+            report.error(f"config crs.working: {why}; use e.g. a CGCS2000 Gauss-Krüger zone "
+                         "(EPSG:4534-4554) or a UTM zone, or leave crs.working out", crs=True)
+            return None
+        return crs
+    for name in ("zones", "districts", "innovation_districts", "housing"):
+        layer = layers.get(name)
+        if layer is not None and layer.geometry_ok and layer.crs is not None and len(layer.frame):
+            ll = layer.frame.geometry.to_crs(4326).total_bounds
+            lon, lat = (ll[0] + ll[2]) / 2, (ll[1] + ll[3]) / 2
+            if np.isfinite([lon, lat]).all():
+                crs = choose_working_crs(lon, lat)
+                logger.info("working CRS %s (%s) chosen from the %s layer", crs.to_string(), crs.name, name)
+                return crs
+    return None

@@ -1,0 +1,125 @@
+"""Geometry checks and repairs of one vector layer.
+
+Missing and empty geometries are dropped, Z/M dropped, invalid polygons repaired with
+``make_valid`` (each a counted warning); wrong or mixed geometry types and non-finite
+coordinates are errors. The accepted types come from ``geo.schema`` (``LayerSchema.geometry``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import schema as sch
+from geo.layers._report import _Layer, _Report
+
+_TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
+               5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+_TYPE_IDS = {name: i for i, name in _TYPE_NAMES.items()}
+_POINT_IDS = {0, 4}
+_POLYGON_IDS = {3, 6}
+
+
+def _type_names(ids) -> str:
+    return " or ".join(_TYPE_NAMES.get(int(i), str(i)) for i in ids)
+
+
+def _clean_geometry(layer: _Layer, geoms: np.ndarray, report: _Report) -> tuple[np.ndarray, np.ndarray]:
+    """Check and repair geometries; returns ``(geoms, keep)``.
+
+    Drops (with warnings) missing and empty geometries; drops Z/M; reports wrong and
+    mixed types and non-finite coordinates; repairs invalid polygons.
+    """
+    ctx = layer.ctx
+    schema = sch.LAYERS[ctx.name]
+    polygonal = set(schema.geometry) <= {"Polygon", "MultiPolygon"}
+    keep = np.ones(len(geoms), bool)
+
+    missing = pd.isna(geoms)
+    empty = ~missing
+    empty[~missing] = shapely.is_empty(geoms[~missing])
+    if missing.any() or empty.any():
+        report.warn(f"{ctx.at()} {int(missing.sum() + empty.sum())} features without geometry "
+                    f"(missing or empty) were dropped ({layer.rows_text(missing | empty)})")
+        keep &= ~(missing | empty)
+
+    zm = np.zeros(len(geoms), bool)
+    zm[keep] = shapely.has_z(geoms[keep])
+    if hasattr(shapely, "has_m"):   # shapely >= 2.1
+        zm[keep] |= shapely.has_m(geoms[keep])
+    if zm.any():
+        geoms = geoms.copy()
+        geoms[zm] = shapely.force_2d(geoms[zm])
+        report.warn(f"{ctx.at()} {int(zm.sum())} geometries had Z or M values; they were dropped "
+                    "(analyses are 2D)")
+
+    coords = shapely.get_coordinates(geoms[keep])
+    if len(coords):
+        per = shapely.get_num_coordinates(geoms[keep])
+        owner = np.repeat(np.flatnonzero(keep), per)
+        bad_xy = ~np.isfinite(coords).all(axis=1)
+        if bad_xy.any():
+            bad = np.zeros(len(geoms), bool)
+            bad[np.unique(owner[bad_xy])] = True
+            report.error(f"{ctx.at()} NaN or infinite coordinates in {layer.rows_text(bad)}; fix or "
+                         "delete these features")
+            keep &= ~bad
+            layer.geometry_ok = False
+
+    types = np.full(len(geoms), -1)
+    types[keep] = shapely.get_type_id(geoms[keep])
+    allowed = {_TYPE_IDS[kind] for kind in schema.geometry}
+    wrong = keep & ~np.isin(types, list(allowed))
+    kinds_found, kind_counts = np.unique(types[keep], return_counts=True)
+    found = {_TYPE_NAMES.get(int(t), str(t)): int(c) for t, c in zip(kinds_found, kind_counts)}
+    if wrong.any():
+        kinds = ", ".join(f"{k}: {v}" for k, v in sorted(found.items()))
+        mixed = "mixed geometry types" if len(found) > 1 else "wrong geometry type"
+        report.error(f"{ctx.at()} {mixed} ({kinds}); expected {' or '.join(schema.geometry)}; "
+                     f"{_type_names(np.unique(types[wrong]))} in {layer.rows_text(wrong)}")
+        keep &= ~wrong
+        layer.geometry_ok = False
+    elif not polygonal and np.isin(types[keep], list(_POINT_IDS)).any() and np.isin(types[keep], list(_POLYGON_IDS)).any():
+        pts = keep & np.isin(types, list(_POINT_IDS))
+        report.error(f"{ctx.at()} mixed geometry types: {int(pts.sum())} points and "
+                     f"{int((keep & ~pts).sum())} polygons; use one kind per layer (e.g. polygon "
+                     f"centroids), points in {layer.rows_text(pts)}")
+        layer.geometry_ok = False
+
+    poly = keep & np.isin(types, list(_POLYGON_IDS))
+    invalid = np.zeros(len(geoms), bool)
+    invalid[poly] = ~shapely.is_valid(geoms[poly])
+    if invalid.any():
+        geoms = geoms.copy()
+        geoms[invalid] = _polygonal(shapely.make_valid(geoms[invalid]))
+        report.warn(f"{ctx.at()} {int(invalid.sum())} invalid polygons (self-intersections, bad "
+                    f"rings) repaired with make_valid ({layer.rows_text(invalid)})")
+        gone = invalid & shapely.is_empty(geoms)
+        if gone.any():
+            report.warn(f"{ctx.at()} {int(gone.sum())} polygons had no area left after repair and "
+                        f"were dropped ({layer.rows_text(gone)})")
+            keep &= ~gone
+    return geoms, keep
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Keep only the polygonal parts of (possibly mixed) geometries, as (Multi)Polygons."""
+    out = geoms.copy()
+    types = shapely.get_type_id(geoms)
+    other = ~np.isin(types, [3, 6])
+    if not other.any():
+        return out
+    parts, idx = shapely.get_parts(geoms[other], return_index=True)
+    # collections may nest multipolygons: flatten once more
+    sub, sub_idx = shapely.get_parts(parts, return_index=True)
+    owner = idx[sub_idx]
+    is_poly = shapely.get_type_id(sub) == 3
+    collected = np.full(int(other.sum()), None, dtype=object)
+    if is_poly.any():
+        collected = shapely.multipolygons(sub[is_poly], indices=owner[is_poly], out=collected)
+    single = shapely.get_num_geometries(collected) == 1
+    collected[single] = shapely.get_geometry(collected[single], 0)
+    collected[pd.isna(collected)] = shapely.Polygon()
+    out[other] = collected
+    return out

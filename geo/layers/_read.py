@@ -1,0 +1,236 @@
+"""Reading one vector layer: formats, layers inside a file, encodings.
+
+Any OGR format through pyogrio (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, ...) and
+GeoParquet through pyarrow. Only the columns the field mapping needs are read; the
+geometry comes back as a shapely array in the file's CRS.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from geo import schema as sch
+from geo._errors import format_rows
+from geo.layers._fields import _rename, _resolve_fields
+from geo.layers._report import _closest, _Ctx, _forward_warnings, _list, _one_line, _Report
+
+if TYPE_CHECKING:
+    from geo.settings import VectorLayerSettings
+
+logger = logging.getLogger(__name__)
+
+
+_PARQUET_SUFFIXES = (".parquet", ".geoparquet")
+_SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".shp.xml")
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN1_LETTER = re.compile(r"[\u00c0-\u024f]")
+_UTF8_DRIVERS = {"GPKG", "GeoJSON", "GeoJSONSeq", "FlatGeobuf", "Parquet"}
+
+
+def _files_of(path: Path) -> list[Path]:
+    """Every file GDAL reads for ``path`` (Shapefile sidecars included)."""
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file())
+    if path.suffix.lower() == ".shp":
+        stem = path.name[: -len(path.suffix)].lower()
+        found = [p for p in path.parent.iterdir()
+                 if p.is_file() and any(p.name.lower() == stem + ext for ext in _SHAPEFILE_SIDECARS)]
+        return sorted(found)
+    return [path]
+
+
+def _check_path(ctx: _Ctx, report: _Report) -> bool:
+    path = ctx.path
+    if not path.exists():
+        near = ""
+        if path.parent.is_dir():
+            near = _closest(path.name, [p.name for p in path.parent.iterdir()])
+        report.error(f"{ctx.at()} file not found{near}; fix layers.{ctx.name}.path in the config "
+                     f"(paths are relative to the config file)")
+        return False
+    if path.is_file() and path.stat().st_size == 0:
+        report.error(f"{ctx.at()} the file is empty (0 bytes); export the layer again")
+        return False
+    return True
+
+
+def _guess_shapefile_encoding(path: Path, layer: str | None) -> str | None:
+    """UTF-8 or GBK when a .cpg-less shapefile's text only makes sense that way."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sample = pyogrio.read_dataframe(path, layer=layer, read_geometry=False, max_features=2000)
+    strings = [str(c) for c in sample.columns]
+    for col in sample.columns:
+        if pd.api.types.is_string_dtype(sample[col].dtype) or sample[col].dtype == object:
+            strings.extend(v for v in sample[col].dropna().unique() if isinstance(v, str))
+    raw = [s.encode("latin-1", errors="ignore") for s in strings if any(ord(ch) > 127 for ch in s)]
+    if not raw:
+        return None
+    for enc in ("utf-8", "gb18030"):
+        try:
+            decoded = [b.decode(enc) for b in raw]
+        except UnicodeDecodeError:
+            continue
+        # accept only when the result is Chinese text, not accidental pairs of Latin-1 bytes
+        if all(_CJK.search(t) for t in decoded) and not any(_LATIN1_LETTER.search(t) for t in decoded):
+            return "utf-8" if enc == "utf-8" else "gbk"
+    return None
+
+
+_Read = tuple[pd.DataFrame, np.ndarray, "CRS | None", list[str]]
+
+
+def _read_table(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read | None:
+    """Read the needed columns and the geometry (as shapely) of one layer.
+
+    Returns ``(attributes, geometries, crs, columns_in_file)`` or None after reporting.
+    """
+    schema = sch.LAYERS[ctx.name]
+    path = ctx.path
+    if path.suffix.lower() in _PARQUET_SUFFIXES:
+        return _read_parquet(ctx, cfg, report)
+    try:
+        layers = pyogrio.list_layers(path)
+    except Exception as exc:  # noqa: BLE001 - any GDAL failure means "cannot read"
+        report.error(f"{ctx.at()} cannot read the file ({_one_line(exc)}); it must be a GIS "
+                     "file: GeoPackage, Shapefile, GeoJSON, FlatGeobuf or GeoParquet")
+        return None
+    names = [str(n) for n in layers[:, 0]] if len(layers) else []
+    if not names:
+        report.error(f"{ctx.at()} the file holds no layers; export the layer again")
+        return None
+    if cfg.layer is not None:
+        if cfg.layer not in names:
+            report.error(f"{ctx.at()} layer '{cfg.layer}' not found{_closest(cfg.layer, names)}; "
+                         f"layers in the file: {_list(names)}; fix layers.{ctx.name}.layer")
+            return None
+        layer = cfg.layer
+    elif len(names) == 1:
+        layer = names[0]
+    elif ctx.name in names:
+        layer = ctx.name
+    else:
+        report.error(f"{ctx.at()} the file holds several layers ({_list(names)}) and none is "
+                     f"named '{ctx.name}'; choose one with layers.{ctx.name}.layer")
+        return None
+    ctx.layer = layer if (cfg.layer is not None or len(names) > 1) else None
+    ctx.read_layer = layer
+    geom_type = layers[names.index(layer), 1]
+    if geom_type is None:
+        hint = ("; for a CSV with coordinate columns, save it as a GeoPackage or GeoJSON first"
+                if path.suffix.lower() in (".csv", ".xlsx", ".xls") else "")
+        report.error(f"{ctx.at()} layer '{layer}' is a table without geometry; a "
+                     f"{'/'.join(schema.geometry)} layer is expected{hint}")
+        return None
+
+    encoding = cfg.encoding
+    try:
+        info = pyogrio.read_info(path, layer=layer)
+        if encoding is not None and info.get("driver") in _UTF8_DRIVERS:
+            if codecs.lookup(encoding).name != "utf-8":
+                report.warn(f"{ctx.at()} layers.{ctx.name}.encoding ({encoding}) ignored: "
+                            f"{info['driver']} files are always UTF-8")
+            encoding = None
+        elif encoding is not None:
+            info = pyogrio.read_info(path, layer=layer, encoding=encoding)
+        if (encoding is None and info.get("driver") == "ESRI Shapefile"
+                and info.get("encoding") == "ISO-8859-1"):
+            guess = _guess_shapefile_encoding(path, layer)
+            if guess is not None:
+                encoding = guess
+                report.warn(f"{ctx.at()} shapefile without .cpg and no encoding configured; "
+                            f"its text decodes as {guess.upper()}, so it was read as {guess} "
+                            f"(set layers.{ctx.name}.encoding: {guess} to make this explicit)")
+                info = pyogrio.read_info(path, layer=layer, encoding=encoding)
+    except Exception as exc:  # noqa: BLE001
+        report.error(f"{ctx.at()} cannot read the layer ({_one_line(exc)})")
+        return None
+    if info.get("features") == 0:
+        report.error(f"{ctx.at()} the layer has no features (0 rows); export the layer again")
+        return None
+    columns = [str(c) for c in info["fields"]]
+    fid_col = info.get("fid_column") or None
+    if fid_col and fid_col not in columns:
+        columns.append(fid_col)   # e.g. GeoPackage 'fid': usable as an id
+    mapping = _resolve_fields(ctx, cfg, columns, report)
+    if mapping is None:
+        return None
+    wanted = list(dict.fromkeys(mapping.values()))
+    with_fids = fid_col in wanted
+    if with_fids:
+        wanted.remove(fid_col)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            meta, table = pyogrio.read_arrow(path, layer=layer, columns=wanted, encoding=encoding,
+                                             return_fids=with_fids)
+        _forward_warnings(ctx, caught, report)
+        geom_col = meta.get("geometry_name") or "wkb_geometry"
+        if geom_col not in table.column_names:
+            report.error(f"{ctx.at()} layer '{layer}' has no geometry column")
+            return None
+        wkb = table.column(geom_col).to_numpy(zero_copy_only=False)
+        attrs = table.drop_columns([geom_col]).to_pandas()
+    except Exception as exc:  # noqa: BLE001
+        report.error(f"{ctx.at()} cannot read the layer ({_one_line(exc)})")
+        return None
+    geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+    broken = pd.notna(wkb) & pd.isna(geoms)
+    if broken.any():
+        geoms[broken] = shapely.from_wkb(wkb[broken], on_invalid="fix")
+        report.warn(f"{ctx.at()} {int(broken.sum())} geometries with unclosed or too short rings "
+                    f"were closed ({format_rows(np.flatnonzero(broken) + 1)})")
+    crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
+    if cfg.crs is not None and info.get("driver") in ("GeoJSON", "GeoJSONSeq"):
+        # GeoJSON without a "crs" member is WGS84 by definition and GDAL cannot tell an
+        # explicit CRS from the implied one, so a configured crs: wins here
+        logger.info("%s GeoJSON: using layers.%s.crs %s", ctx.at(), ctx.name, cfg.crs)
+        crs = None
+    return _rename(attrs, mapping), geoms, crs, columns
+
+
+def _read_parquet(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read | None:
+    import pyarrow.parquet as pq
+
+    try:
+        pq_schema = pq.read_schema(ctx.path)
+    except Exception as exc:  # noqa: BLE001
+        report.error(f"{ctx.at()} cannot read the Parquet file ({_one_line(exc)})")
+        return None
+    meta = pq_schema.metadata or {}
+    if b"geo" not in meta:
+        report.error(f"{ctx.at()} a Parquet table without GeoParquet geometry metadata; a "
+                     f"{'/'.join(sch.LAYERS[ctx.name].geometry)} layer is expected")
+        return None
+    import json
+
+    geo_meta = json.loads(meta[b"geo"])
+    geom_col = geo_meta.get("primary_column", "geometry")
+    columns = [c for c in pq_schema.names if c not in geo_meta.get("columns", {})]
+    mapping = _resolve_fields(ctx, cfg, columns, report)
+    if mapping is None:
+        return None
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gdf = gpd.read_parquet(ctx.path, columns=list(dict.fromkeys(mapping.values())) + [geom_col])
+        _forward_warnings(ctx, caught, report)
+    except Exception as exc:  # noqa: BLE001
+        report.error(f"{ctx.at()} cannot read the GeoParquet file ({_one_line(exc)})")
+        return None
+    attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    return _rename(attrs, mapping), gdf.geometry.values.to_numpy(), gdf.crs, columns

@@ -1,0 +1,191 @@
+"""Study assembly: every configured layer read, checked, reprojected; one Study out.
+
+One vector layer goes read -> fields -> CRS -> geometry -> datum (:func:`_load_vector`);
+then the cross-layer steps (working CRS, reprojection, extent, districts) and the rasters.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geo import schema as sch
+from geo._errors import InputError
+from geo._types import LayerSource, Raster, Study
+from geo.layers._crs import _check_coordinate_range, _convert_datum, _resolve_crs, _working_crs
+from geo.layers._districts import _check_extent, _derive_districts
+from geo.layers._fields import _attributes
+from geo.layers._geometry import _clean_geometry
+from geo.layers._raster import _load_raster
+from geo.layers._read import _check_path, _files_of, _read_table
+from geo.layers._report import _Ctx, _Layer, _one_line, _Report, _shown_path
+
+if TYPE_CHECKING:
+    from geo.settings import Settings, VectorLayerSettings
+
+logger = logging.getLogger(__name__)
+
+
+def _load_vector(name: str, cfg: VectorLayerSettings, base: Path | None,
+                 report: _Report) -> _Layer | None:
+    ctx = _Ctx(name=name, path=Path(cfg.path), shown=_shown_path(Path(cfg.path), base))
+    if not _check_path(ctx, report):
+        return None
+    read = _read_table(ctx, cfg, report)
+    if read is None:
+        return None
+    attrs, geoms, file_crs, _columns = read
+    n = len(attrs)
+    source = LayerSource(name=name, path=ctx.path, layer=ctx.read_layer, files=_files_of(ctx.path),
+                         aliases=dict(attrs.attrs.get("mapping", {})))
+    if n == 0:
+        report.error(f"{ctx.at()} the layer has no features (0 rows)")
+        return None
+    rows = np.arange(1, n + 1)
+    layer = _Layer(ctx=ctx, source=source, frame=None, rows=rows, crs=None,  # type: ignore[arg-type]
+                   labels=rows.astype(str).astype(object), by_id=False)
+    layer.mapped = set(attrs.columns)
+    canon = _attributes(layer, attrs, report)
+    layer.crs = _resolve_crs(ctx, file_crs, cfg, report)
+    if layer.crs is None:
+        layer.geometry_ok = False
+    geoms, keep = _clean_geometry(layer, np.asarray(geoms, dtype=object), report)
+    _check_coordinate_range(layer, geoms, keep, report)
+
+    geoms = _convert_datum(layer, geoms, keep, cfg, report)
+
+    frame = gpd.GeoDataFrame(canon, geometry=gpd.GeoSeries(geoms, crs=layer.crs), crs=layer.crs)
+    frame = frame.loc[keep].reset_index(drop=True)
+    layer.rows = rows[keep]
+    layer.labels = layer.labels[keep]
+    layer.frame = frame
+    source.feature_count = len(frame)
+    if len(frame) == 0:
+        if layer.geometry_ok:   # otherwise the geometry problem is already reported
+            report.error(f"{ctx.at()} no usable features left (all were empty or invalid)")
+        layer.geometry_ok = False
+    return layer
+
+
+def load_study(settings: Settings, *, progress: bool = False) -> Study:
+    """Read, check, normalise and reproject every configured layer and raster.
+
+    Parameters
+    ----------
+    settings : geo.settings.Settings
+        Validated settings; paths are absolute.
+    progress : bool, default False
+        Show a progress bar (one step per layer).
+
+    Returns
+    -------
+    geo._types.Study
+        Every layer in the working CRS (projected, metres) with canonical columns:
+        ids and text as ``str`` (stripped), counts as float64 (NaN where missing), a
+        RangeIndex. ``zones`` and ``innovation_districts`` always carry ``district_id``.
+        Repairs are listed (with counts) in ``Study.warnings``.
+
+    Raises
+    ------
+    geo._errors.InputError
+        With every problem of every layer, each naming config key, file, layer, field,
+        rows, what was found and the fix. :class:`~geo._errors.CRSError` (a subclass)
+        when all problems concern CRSs.
+
+    Notes
+    -----
+    Input files are only read, never written.
+    """
+    from tqdm import tqdm
+
+    report = _Report()
+    cfg_layers = settings.layers
+    base = settings.config_path.parent if getattr(settings, "config_path", None) else None
+    names = [n for n in sch.VECTOR_LAYERS if getattr(cfg_layers, n) is not None]
+    rasters = [n for n in sch.RASTER_LAYERS if getattr(cfg_layers, n) is not None]
+    bar = tqdm(total=len(names) + len(rasters) + 1, disable=not progress, desc="loading layers",
+               unit="layer", leave=False)
+    layers: dict[str, _Layer] = {}
+    try:
+        for name in names:
+            bar.set_postfix_str(name)
+            layer = _load_vector(name, getattr(cfg_layers, name), base, report)
+            if layer is not None:
+                layers[name] = layer
+            bar.update()
+
+        working = _working_crs(settings, layers, report)
+        if working is None and not settings.crs.working and "zones" in layers and not report.problems:
+            report.error("the working CRS cannot be chosen: no layer with usable geometry; set "
+                         "crs.working in the config", crs=True)
+        if working is not None:
+            for layer in layers.values():
+                if layer.crs is not None and layer.geometry_ok:
+                    try:
+                        if layer.frame.crs is not None and layer.frame.crs.equals(working, ignore_axis_order=True):
+                            # already there (e.g. GeoParquet's PROJJSON of the same CRS): no transform
+                            layer.frame = layer.frame.set_crs(working, allow_override=True)
+                        else:
+                            layer.frame = layer.frame.to_crs(working)
+                    except Exception as exc:  # noqa: BLE001 - e.g. a local engineering CRS
+                        report.error(f"{layer.ctx.at()} cannot reproject from "
+                                     f"{layer.crs.to_string()} to {working.to_string()} "
+                                     f"({_one_line(exc)}); check the layer's CRS", crs=True)
+                        layer.geometry_ok = False
+                        continue
+                    finite = np.isfinite(shapely.bounds(layer.frame.geometry.values.to_numpy())).all(1)
+                    if not finite.all():
+                        report.error(f"{layer.ctx.at()} {int((~finite).sum())} features cannot be "
+                                     f"projected to the working CRS {working.to_string()} "
+                                     f"({layer.rows_text(~finite)}); check the layer's CRS")
+                        layer.geometry_ok = False
+                else:
+                    layer.geometry_ok = False
+        study_bounds = None
+        zones = layers.get("zones")
+        if working is not None and zones is not None and zones.geometry_ok:
+            study_bounds = zones.frame.total_bounds
+            for name, layer in layers.items():
+                if name != "zones" and layer.geometry_ok:
+                    _check_extent(layer, study_bounds, report)
+        for name in ("zones", "innovation_districts"):
+            if name in layers and (working is not None or "districts" not in layers):
+                _derive_districts(layers[name], layers.get("districts"),
+                                  cfg_layers.districts is not None, report)
+        bar.update()
+
+        raster_out: dict[str, Raster | None] = {}
+        sources = {name: layer.source for name, layer in layers.items()}
+        for name in rasters:
+            bar.set_postfix_str(name)
+            raster, source = _load_raster(name, getattr(cfg_layers, name), working, study_bounds,
+                                          base, report)
+            raster_out[name] = raster
+            if source is not None:
+                sources[name] = source
+            bar.update()
+    finally:
+        bar.close()
+
+    report.raise_if_any()
+    if working is None or zones is None:  # pragma: no cover - always reported above
+        raise InputError("layers.zones: no usable zones layer")
+
+    def frame(name: str) -> gpd.GeoDataFrame | None:
+        layer = layers.get(name)
+        return None if layer is None else layer.frame
+
+    landuse_cfg = cfg_layers.landuse
+    return Study(
+        crs=working,
+        **{name: frame(name) for name in sch.VECTOR_LAYERS},
+        **{name: raster_out.get(name) for name in sch.RASTER_LAYERS},
+        landuse_classes=dict(landuse_cfg.classes) if landuse_cfg is not None else {},
+        sources=sources,
+        warnings=list(report.warnings),
+    )

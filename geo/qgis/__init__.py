@@ -1,0 +1,100 @@
+"""The QGIS hand-over package: ``qgis/zoneatlas.gpkg`` and ``qgis/zoneatlas.qgz``.
+
+The GeoPackage (version 1.2, so QGIS 3.22 LTR opens it without warnings) holds the
+input layers and every result layer and table in ``crs.export``, plus a
+``layer_styles`` table in the layout QGIS itself creates, with one default QML style
+per spatial layer (and a few alternative styles, e.g. the core–periphery score).
+The project references the GeoPackage by a relative path, groups the layers
+(inputs, one group per analysis), carries the same styles, field aliases in the
+study language and the configured basemap as an XYZ tile layer.
+
+Colours, class breaks and line widths come from :mod:`geo.styles`, labels from
+:mod:`geo.i18n`; nothing here needs QGIS installed.
+
+Examples
+--------
+>>> from geo.qgis import write_qgis_package                       # doctest: +SKIP
+>>> gpkg, qgz = write_qgis_package(out / "qgis", study, results, settings)  # doctest: +SKIP
+
+Modules
+-------
+``_layers``   what goes into the package (inputs, then each analysis's tables)
+``_gpkg``     the GeoPackage and its ``layer_styles`` table
+``_styles``   the QML styles of each layer; ``_qml`` the QML building blocks
+``_project``  the ``.qgz`` project (groups, styles, aliases, basemap tile layer)
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pyproj import CRS
+
+from geo._types import AnalysisResult, Study
+from geo.qgis._gpkg import package_timestamp, write_geopackage, write_layer_styles
+from geo.qgis._layers import collect_layers, group_titles, initially_visible, layer_bounds, wkb_type
+from geo.qgis._project import ProjectLayer, write_project
+from geo.qgis._styles import layer_styles_for, term, zone_chain_colors
+from geo.settings import Settings
+
+__all__ = ["GPKG_NAME", "QGZ_NAME", "write_qgis_package"]
+
+logger = logging.getLogger(__name__)
+
+
+GPKG_NAME = "zoneatlas.gpkg"
+QGZ_NAME = "zoneatlas.qgz"
+
+
+def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisResult],
+                       settings: Settings) -> tuple[Path, Path]:
+    """Write ``out_dir/zoneatlas.gpkg`` and ``out_dir/zoneatlas.qgz``.
+
+    Parameters
+    ----------
+    out_dir
+        The run's ``qgis`` folder (created if missing; existing package files are
+        replaced).
+    study
+        The validated inputs (working CRS, canonical fields).
+    results
+        Analysis name → result; any analysis may be absent. Each result's ``tables``
+        become GeoPackage layers (GeoDataFrame) or attribute-only tables (DataFrame),
+        in order.
+    settings
+        The run's settings: ``crs.export``, ``study.language`` and ``map.basemap``
+        are used.
+
+    Returns
+    -------
+    tuple of Path
+        ``(gpkg, qgz)``.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    crs = CRS.from_user_input(settings.crs.export) if settings.crs.export else CRS.from_user_input(study.crs)
+    language = settings.study.language
+    layers = collect_layers(study, results, crs)
+    chain_colors = zone_chain_colors(study)
+    for layer in layers:
+        layer.styles = layer_styles_for(layer, study=study, language=language,
+                                        chain_colors=chain_colors)
+    gpkg = out_dir / GPKG_NAME
+    qgz = out_dir / QGZ_NAME
+    for path in (gpkg, qgz):
+        path.unlink(missing_ok=True)
+    stamp = package_timestamp(study)
+    write_geopackage(gpkg, layers, timestamp=stamp)
+    write_layer_styles(gpkg, layers, timestamp=stamp)
+    project_layers = [
+        ProjectLayer(name=layer.name, title=term(layer.name, language), group=layer.group,
+                     geometry_kind=layer.geometry_kind, styles=layer.styles,
+                     bounds=layer_bounds(layer.frame) if layer.spatial else None,
+                     visible=initially_visible(layer), wkb_type=wkb_type(layer))
+        for layer in layers
+    ]
+    write_project(qgz, gpkg_name=GPKG_NAME, layers=project_layers, crs=crs, settings=settings,
+                  group_titles=group_titles(language), timestamp=stamp)
+    logger.info("QGIS package: %s (%d layers), %s", gpkg, len(layers), qgz)
+    return gpkg, qgz

@@ -1,0 +1,157 @@
+"""The layers of the QGIS package: inputs, then each analysis's tables, ready for pyogrio."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+
+from geo._types import AnalysisResult, Study
+from geo.i18n import label
+from geo.qgis._qml import LayerStyle
+from geo.schema import VECTOR_LAYERS
+
+#: Point layers above this many features are drawn only from 1:100,000 inwards.
+HEAVY_POINTS = 50_000
+
+
+#: Input layers in write order: every vector layer of the schema.
+INPUT_LAYERS = VECTOR_LAYERS
+ANALYSES = ("balance", "collaboration", "core_periphery")
+
+#: Geometry kind of layers that may be empty (e.g. no pair within reach).
+_EMPTY_LAYER_KIND = {"collaboration_pairs": "line", "core_periphery_links": "line", "housing": "point"}
+
+
+_INPUTS_GROUP = {"zh": "输入数据", "en": "Inputs"}
+
+
+@dataclass
+class ExportLayer:
+    """One GeoPackage layer: its frame in the export CRS and how it is styled."""
+
+    name: str                          # GeoPackage layer name
+    frame: pd.DataFrame                # GeoDataFrame (spatial) or DataFrame (table)
+    group: str                         # "inputs" or the analysis name
+    styles: list[LayerStyle] = field(default_factory=list)  # first = default
+
+    @property
+    def spatial(self) -> bool:
+        return isinstance(self.frame, gpd.GeoDataFrame)
+
+    @cached_property
+    def geom_types(self) -> frozenset[str]:
+        """The geometry types present (computed once: housing may have a million rows)."""
+        if not self.spatial:
+            return frozenset()
+        return frozenset(self.frame.geom_type.dropna().unique())
+
+    @property
+    def geometry_kind(self) -> str | None:
+        """``polygon``, ``line`` or ``point`` (``None`` for tables).
+
+        An empty layer gets the kind its name implies, so that QGIS still sees a
+        line (or point) layer rather than one without geometry.
+        """
+        if not self.spatial:
+            return None
+        types = self.geom_types
+        if not types:
+            return _EMPTY_LAYER_KIND.get(self.name, "polygon")
+        if types <= {"Point", "MultiPoint"}:
+            return "point"
+        if types <= {"LineString", "MultiLineString"}:
+            return "line"
+        return "polygon"
+
+
+def collect_layers(study: Study, results: dict[str, AnalysisResult], crs: CRS) -> list[ExportLayer]:
+    """Every layer of the package in write order: inputs, then each analysis' tables."""
+    layers: list[ExportLayer] = []
+    for name in INPUT_LAYERS:
+        frame = getattr(study, name, None)
+        if frame is not None:
+            layers.append(ExportLayer(name, _prepare(frame, crs), "inputs"))
+    order = [a for a in ANALYSES if a in results] + [a for a in results if a not in ANALYSES]
+    seen = {layer.name for layer in layers}
+    for analysis in order:
+        for name, frame in results[analysis].tables.items():
+            if name in seen:
+                raise ValueError(f"QGIS package: layer name {name!r} is used twice ({analysis})")
+            seen.add(name)
+            layers.append(ExportLayer(name, _prepare(frame, crs), analysis))
+    return layers
+
+
+def _prepare(frame: pd.DataFrame, crs: CRS) -> pd.DataFrame:
+    """A copy ready for pyogrio: export CRS, plain index, NULL-friendly dtypes."""
+    out = frame.copy()
+    if isinstance(out, gpd.GeoDataFrame):
+        if out.crs is None:
+            raise ValueError("QGIS package: a spatial result frame has no CRS")
+        if not CRS.from_user_input(out.crs).equals(crs):
+            out = out.to_crs(crs)
+    out = out.reset_index(drop=True)
+    for col in out.columns:
+        if isinstance(out, gpd.GeoDataFrame) and col == out.geometry.name:
+            continue
+        s = out[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            out[col] = s.astype(object).where(s.notna(), None)
+            s = out[col]
+        if s.dtype == object:
+            nonnull = s.dropna()
+            if len(nonnull) and all(isinstance(v, (bool, np.bool_)) for v in nonnull):
+                out[col] = s.astype("boolean")
+            elif len(nonnull) and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                      for v in nonnull):
+                out[col] = s.astype("Int64")
+            elif len(nonnull) and all(isinstance(v, (float, np.floating)) for v in nonnull):
+                out[col] = s.astype(float)
+            else:
+                out[col] = s.where(s.isna(), s.astype(str)).where(s.notna(), None)
+        elif pd.api.types.is_float_dtype(s.dtype):
+            # infinities (e.g. a ratio over zero) are not valid GeoPackage values
+            out[col] = s.where(np.isfinite(s.astype(float)), np.nan)
+    return out
+
+
+def layer_bounds(frame: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
+    geoms = frame.geometry
+    geoms = geoms[geoms.notna() & ~geoms.is_empty]
+    if geoms.empty:
+        return None
+    b = geoms.total_bounds
+    return tuple(float(v) for v in b) if np.all(np.isfinite(b)) else None
+
+
+def wkb_type(layer: ExportLayer) -> str:
+    if not layer.spatial:
+        return "NoGeometry"
+    types = layer.geom_types
+    kind = layer.geometry_kind
+    if kind == "point":
+        return "MultiPoint" if "MultiPoint" in types else "Point"
+    if kind == "line":
+        return "MultiLineString" if "MultiLineString" in types else "LineString"
+    return "MultiPolygon" if "MultiPolygon" in types else "Polygon"
+
+
+def initially_visible(layer: ExportLayer) -> bool:
+    """Initial visibility: heavy and secondary layers start switched off."""
+    if not layer.spatial:
+        return False
+    if layer.name == "housing" or len(layer.frame) > HEAVY_POINTS:
+        return False
+    return layer.name not in ("balance_districts", "balance_landuse", "collaboration_zones",
+                              "core_periphery_links")
+
+
+def group_titles(language: str) -> dict[str, str]:
+    titles = {"inputs": _INPUTS_GROUP.get(language, "Inputs")}
+    titles.update({a: label(a, language) for a in ANALYSES})
+    return titles

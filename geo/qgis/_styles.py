@@ -1,0 +1,289 @@
+"""The QML styles of each package layer: palettes and breaks of :mod:`geo.styles`,
+labels of :mod:`geo.i18n`, as on the web maps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import pairwise
+
+import numpy as np
+import pandas as pd
+
+from geo import styles
+from geo._types import Study
+from geo.i18n import label
+from geo.qgis._layers import HEAVY_POINTS, ExportLayer
+from geo.qgis._qml import (
+    Category,
+    LayerStyle,
+    Range,
+    categorized_renderer,
+    fill_symbol,
+    finite,
+    graduated_renderer,
+    line_symbol,
+    marker_symbol,
+    rgba,
+    simple_labeling,
+    single_renderer,
+)
+
+#: Polygon fill opacity of the styled layers (the basemap shows through), as on the
+#: web maps: zones 0.8, workplaces and scores 0.85, district choropleth 0.6.
+FILL_ALPHA = 0.8
+_ALPHA_STRONG = 0.85
+_ALPHA_DISTRICTS = 0.6
+
+
+_LABEL_ALIAS_SOURCE = {"zh": "（原字段 {}）", "en": " (source column {})"}
+
+
+def term(key: str, language: str) -> str:
+    """Layer titles and field aliases: :func:`geo.i18n.label`."""
+    return label(key, language)
+
+
+def zone_chain_colors(study: Study) -> dict[str, str]:
+    """Chain colours as the web maps assign them: from every chain of the zones."""
+    return styles.chain_colors(study.zones["chain"]) if "chain" in study.zones else {}
+
+
+def _fmt(value: float) -> str:
+    if not np.isfinite(value):
+        return "–"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def _range_labels(edges: Sequence[float]) -> list[str]:
+    return [f"{_fmt(lo)} – {_fmt(hi)}" for lo, hi in pairwise(edges)]
+
+
+def field_aliases(layer: ExportLayer, study: Study, language: str) -> dict[str, str]:
+    """Field → alias in the study language; input fields also name the user's column."""
+    source = study.sources.get(layer.name) if layer.group == "inputs" else None
+    original = source.aliases if source is not None else {}
+    out = {}
+    for col in _field_names(layer)[1:]:
+        text = term(col, language)
+        user_col = original.get(col)
+        if user_col and user_col != col:
+            text += _LABEL_ALIAS_SOURCE.get(language, " ({})").format(user_col)
+        if text != col:
+            out[col] = text
+    return out
+
+
+def _field_names(layer: ExportLayer) -> list[str]:
+    cols = [c for c in layer.frame.columns
+            if not (layer.spatial and c == layer.frame.geometry.name)]
+    return ["fid", *cols]
+
+
+def _polygon_by_category(field_name: str, colors: dict[str, str], language: str,
+                         outline: str = styles.ZONE_OUTLINE, fill_alpha: float = FILL_ALPHA,
+                         data_defined: dict[str, str] | None = None) -> object:
+    cats = [Category(value, label(value, language),
+                     fill_symbol(color, outline, fill_alpha=fill_alpha, outline_width_mm=0.2,
+                                 data_defined=data_defined))
+            for value, color in colors.items()]
+    return categorized_renderer(field_name, cats)
+
+
+def _graduated_fill(field_name: str, edges: Sequence[float], colors: Sequence[str],
+                    outline: str, fill_alpha: float = FILL_ALPHA) -> object:
+    ranges = [Range(lo, hi, text, fill_symbol(color, outline, fill_alpha=fill_alpha,
+                                                   outline_width_mm=0.2))
+              for (lo, hi), text, color in zip(pairwise(edges), _range_labels(edges), colors)]
+    return graduated_renderer(field_name, ranges)
+
+
+def _edges(values, breaks: Sequence[float]) -> list[float]:
+    """Class edges: data min/max close the ends (never inside the fixed breaks)."""
+    vals = finite(values)
+    if not breaks:
+        lo, hi = (min(vals), max(vals)) if vals else (0.0, 0.0)
+        return [lo, hi]
+    lo = min([*vals, float(breaks[0])]) if vals else float(breaks[0])
+    hi = max([*vals, float(breaks[-1])]) if vals else float(breaks[-1])
+    return [lo, *map(float, breaks), hi]
+
+
+def _quantile_graduated(frame: pd.DataFrame, field_name: str, outline: str,
+                        fill_alpha: float = FILL_ALPHA) -> object:
+    values = frame.get(field_name, [])
+    breaks = styles.graduated_breaks(finite(values), k=5)
+    edges = _edges(values, breaks)
+    return _graduated_fill(field_name, edges, styles.ramp(len(edges) - 1), outline, fill_alpha)
+
+
+def _case_color(field_name: str, colors: dict[str, str], default: str) -> str:
+    whens = " ".join(f"WHEN \"{field_name}\" = '{key}' THEN '{rgba(color)}'" for key, color in colors.items())
+    return f"CASE {whens} ELSE '{rgba(default)}' END"
+
+
+def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
+                     chain_colors: dict[str, str]) -> list[LayerStyle]:
+    """The styles of one layer; the first is the default.
+
+    Tables get one style holding only field aliases (used in the project).
+    """
+    aliases = field_aliases(layer, study, language)
+    fields = _field_names(layer)
+    frame = layer.frame
+    kind = layer.geometry_kind
+    name = layer.name
+
+    def style(style_name: str, renderer, labeling=None, opacity: float = 1.0, description: str = "") -> LayerStyle:
+        return LayerStyle(style_name, renderer, labeling, fields=fields, aliases=aliases,
+                          opacity=opacity, description=description or term(name, language))
+
+    if not layer.spatial:
+        return [style("default", None)]
+    has_name = "name" in frame.columns
+    name_labels = simple_labeling("name", geometry=kind) if has_name else None
+
+    if name == "districts":
+        return [style("default", single_renderer(
+            fill_symbol(None, styles.DISTRICT_OUTLINE, outline_width_mm=0.6, outline_style="dash")),
+            simple_labeling("name", geometry="polygon", size_pt=11, color=styles.DISTRICT_OUTLINE)
+            if has_name else None)]
+    if name in ("zones", "collaboration_zones") and "chain" in frame:
+        return [style("chain", _polygon_by_category("chain", chain_colors, language), name_labels)]
+    if name == "innovation_districts":
+        return [style("default", single_renderer(
+            fill_symbol(styles.INNOVATION_COLOR, styles.INNOVATION_COLOR, fill_alpha=0.35,
+                        outline_width_mm=0.5)), name_labels)]
+    if name == "housing":
+        if kind == "point":
+            housing = style("default", single_renderer(marker_symbol(styles.HOUSING_COLOR, 0.8)))
+            if len(frame) > HEAVY_POINTS:
+                housing.min_scale = 100_000
+            return [housing]
+        return [style("default", single_renderer(
+            fill_symbol(styles.HOUSING_COLOR, styles.HOUSING_COLOR, fill_alpha=0.4, outline_width_mm=0.1)))]
+    if name == "balance_workplaces" and "balance_class" in frame:
+        # innovation districts outlined in their colour, as on the web map
+        kind_outline = None
+        if "kind" in frame:
+            innov = "\"kind\" = 'innovation_district'"
+            kind_outline = {
+                "outlineColor": f"CASE WHEN {innov} THEN '{rgba(styles.INNOVATION_COLOR)}' "
+                                f"ELSE '{rgba(styles.ZONE_OUTLINE)}' END",
+                "outlineWidth": f"CASE WHEN {innov} THEN 0.66 ELSE 0.26 END",
+            }
+        out = [style("balance_class", _polygon_by_category(
+            "balance_class", styles.BALANCE_CLASS_COLORS, language, fill_alpha=_ALPHA_STRONG,
+            data_defined=kind_outline), name_labels)]
+        if "jhr" in frame:
+            out.append(style("jhr", _graduated_fill(
+                "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.ZONE_OUTLINE,
+                fill_alpha=_ALPHA_STRONG), name_labels))
+        return out
+    if name == "balance_districts" and "jhr" in frame:
+        out = [style("jhr", _graduated_fill(
+            "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.DISTRICT_OUTLINE,
+            fill_alpha=_ALPHA_DISTRICTS), name_labels)]
+        if "balance_class" in frame:
+            out.append(style("balance_class", _polygon_by_category(
+                "balance_class", styles.BALANCE_CLASS_COLORS, language, styles.DISTRICT_OUTLINE,
+                fill_alpha=_ALPHA_DISTRICTS), name_labels))
+        return out
+    if name == "collaboration_pairs" and "strength" in frame:
+        return _pair_styles(frame, style, language)
+    if name == "core_periphery_zones":
+        out = []
+        if "strategy" in frame:
+            out.append(style("strategy", _polygon_by_category("strategy", styles.STRATEGY_COLORS, language),
+                             name_labels))
+        if "role" in frame:
+            out.append(style("role", _polygon_by_category("role", styles.ROLE_COLORS, language), name_labels))
+        if {"zone_id", "core_id", "role"} <= set(frame.columns):
+            out.append(style("core_id", _by_attached_core(frame, language), name_labels))
+        if "score" in frame:
+            out.append(style("score", _quantile_graduated(frame, "score", styles.ZONE_OUTLINE, _ALPHA_STRONG),
+                             name_labels))
+        if out:
+            return out
+    if name == "core_periphery_links":
+        return [style("default", single_renderer(line_symbol(
+            styles.STRATEGY_COLORS["collaborative_subordinate"], styles.LINE_WIDTHS[0] / 2, alpha=0.9)))]
+    # any other spatial layer: a numeric mix field graduated, else one plain symbol
+    for col in ("landuse_entropy", "score"):
+        if col in frame and kind == "polygon":
+            return [style(col, _quantile_graduated(frame, col, styles.ZONE_OUTLINE), name_labels)]
+    return [style("default", single_renderer(_plain_symbol(kind)), name_labels)]
+
+
+def _by_attached_core(frame: pd.DataFrame, language: str):
+    """Zones coloured by the core they attach to (cores by their own id), as the web
+    map's default core–periphery view: cores with a thick black outline, isolated zones
+    grey and dashed."""
+    role = frame["role"].astype(str)
+    core_ids = list(dict.fromkeys(frame.loc[role == "core", "zone_id"].astype(str)))
+    names = dict(zip(frame["zone_id"].astype(str), frame["name"].astype(str))) if "name" in frame else {}
+    expression = ("CASE WHEN \"role\" = 'core' THEN \"zone_id\" "
+                  "WHEN \"strategy\" = 'isolated' THEN '' ELSE coalesce(\"core_id\", '') END"
+                  if "strategy" in frame else
+                  "CASE WHEN \"role\" = 'core' THEN \"zone_id\" ELSE coalesce(\"core_id\", '') END")
+    outline_dd = {
+        "outlineWidth": "CASE WHEN \"role\" = 'core' THEN 0.9 ELSE 0.26 END",
+        "outlineColor": f"CASE WHEN \"role\" = 'core' THEN '0,0,0,255' ELSE '{rgba(styles.ZONE_OUTLINE)}' END",
+    }
+    cats = [Category(core, names.get(core, core),
+                     fill_symbol(styles.CATEGORICAL[i % len(styles.CATEGORICAL)], styles.ZONE_OUTLINE,
+                                 fill_alpha=0.6, outline_width_mm=0.26, data_defined=outline_dd))
+            for i, core in enumerate(core_ids)]
+    # the empty value also catches NULL: QGIS' "all other values" category
+    cats.append(Category(None, label("isolated", language),
+                         fill_symbol(styles.STRATEGY_COLORS["isolated"], "#666666", fill_alpha=0.55,
+                                     outline_width_mm=0.5, outline_style="dash")))
+    return categorized_renderer(expression, cats)
+
+
+def _plain_symbol(kind: str | None):
+    if kind == "point":
+        return marker_symbol(styles.CATEGORICAL[4], 2.0, outline="#ffffff", outline_width_mm=0.2)
+    if kind == "line":
+        return line_symbol(styles.CATEGORICAL[4], styles.LINE_WIDTHS[0] / 2)
+    return fill_symbol(styles.CATEGORICAL[1], styles.ZONE_OUTLINE, fill_alpha=FILL_ALPHA, outline_width_mm=0.2)
+
+
+def _pair_styles(frame: pd.DataFrame, style, language: str) -> list[LayerStyle]:
+    """Collaboration pairs as on the web map: recommended pairs with widths by strength
+    class (breaks of the recommended pairs' strengths), colour by pair type; the other
+    candidate pairs thin and dashed. Two styles: ``strength`` (default, graduated) and
+    ``pair_type`` (categorized), both with the other visual variable data-defined."""
+    recommended = frame["recommended"] if "recommended" in frame else pd.Series(True, frame.index)
+    recommended = recommended.astype("boolean").fillna(False).astype(bool)
+    values = frame.loc[recommended, "strength"] if recommended.any() else frame["strength"]
+    breaks = styles.graduated_breaks(finite(values), k=len(styles.LINE_WIDTHS))
+    edges = _edges(frame["strength"], breaks)
+    widths_mm = [w / 2 for w in styles.LINE_WIDTHS]
+    other_mm = 0.5
+    has_flag = "recommended" in frame
+    color_expr = (_case_color("pair_type", styles.PAIR_TYPE_COLORS, styles.PAIR_TYPE_COLORS["peer"])
+                  if "pair_type" in frame else None)
+    dash_expr = "CASE WHEN \"recommended\" THEN 'solid' ELSE 'dash' END" if has_flag else None
+
+    def width_for(i: int) -> float:
+        return widths_mm[min(i, len(widths_mm) - 1)]
+
+    ranges = []
+    for i, ((lo, hi), text) in enumerate(zip(pairwise(edges), _range_labels(edges))):
+        width_expr = f'CASE WHEN "recommended" THEN {width_for(i)!r} ELSE {other_mm!r} END' if has_flag else None
+        ranges.append(Range(lo, hi, text, line_symbol(
+            styles.PAIR_TYPE_COLORS["peer"], width_for(i), color_expression=color_expr,
+            width_expression=width_expr, style_expression=dash_expr, alpha=0.9)))
+    out = [style("strength", graduated_renderer("strength", ranges, method="GraduatedSize"))]
+    if "pair_type" in frame:
+        cases = " ".join(f'WHEN "strength" <= {hi!r} THEN {width_for(i)!r}' for i, hi in enumerate(edges[1:-1]))
+        by_class = f"CASE {cases} ELSE {width_for(len(edges) - 2)!r} END" if cases else repr(width_for(0))
+        width_expr = (f'CASE WHEN "recommended" THEN {by_class} ELSE {other_mm!r} END' if has_flag else by_class)
+        cats = [Category(key, label(key, language),
+                         line_symbol(color, width_for(1), width_expression=width_expr,
+                                     style_expression=dash_expr, alpha=0.9))
+                for key, color in styles.PAIR_TYPE_COLORS.items()]
+        out.append(style("pair_type", categorized_renderer("pair_type", cats)))
+    return out

@@ -1,0 +1,250 @@
+"""``tables.xlsx``: every table of a run in one Excel workbook (written with XlsxWriter).
+
+Layout of the workbook:
+
+- a first sheet ``contents`` (目录) listing every table: sheet, title in the study language,
+  rows, columns and the CSV file that holds the same table;
+- one sheet per table, named with the table's canonical name (the CSV name; at most 31
+  characters, unique). Row 1 is the header: the column label in the study language with
+  the canonical column name beside it, e.g. ``职住比 (jhr)``; frozen, with an autofilter.
+- Number formats by column: thousands separators for counts (jobs, resident workers, ...)
+  and metres (``#,##0``),
+  percentages for shares (``0.0%``), two decimals for ratios (``0.00``), otherwise
+  ``#,##0.00`` (``0.000`` for small values). Values are stored unrounded.
+- Text is written as text (``write_string``): a name such as ``=1+1`` or ``0012`` is never a
+  formula or a number. Missing values are empty cells.
+
+A table with more than :data:`MAX_SHEET_ROWS` rows (e.g. one million housing points) is
+listed in ``contents`` with its CSV file instead of a sheet: Excel holds at most 1,048,576
+rows, and writing millions of cells would dominate the run time.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo._types import AnalysisResult, Study
+from geo.i18n import label
+
+__all__ = ["MAX_SHEET_ROWS", "column_format", "run_tables", "sheet_names", "write_workbook"]
+
+log = logging.getLogger(__name__)
+
+#: Tables with more rows are listed in the contents sheet and left to their CSV file.
+MAX_SHEET_ROWS = 100_000
+#: Longest sheet name Excel accepts.
+MAX_SHEET_NAME = 31
+
+PERCENT_COLUMNS = {"share_linked", "attach_prob", "residential_share", "share_in_reach", "core_share",
+                   "mean_residential_share", "primacy"}
+COUNT_COLUMNS = {"jobs", "workers", "workers_shared", "dwellings", "population", "firms", "leader_firms",
+                 "rd_platforms", "resident_workers", "workers_in_reach", "universities", "labs", "incubators"}
+RATIO_COLUMNS = {"jhr", "jhr_shared", "gini", "landuse_entropy", "mean_landuse_entropy", "rank_size_slope",
+                 "overall_jhr", "lq"}
+
+TEXT = {
+    "zh": {"contents": "目录", "sheet": "工作表", "table": "表", "rows": "行数", "columns": "列数",
+           "csv": "CSV 文件", "note": "说明",
+           "too_big": "行数超过 {n:,}，未放入工作簿；完整表格见 CSV 文件"},
+    "en": {"contents": "contents", "sheet": "Sheet", "table": "Table", "rows": "Rows", "columns": "Columns",
+           "csv": "CSV file", "note": "Note",
+           "too_big": "more than {n:,} rows: not in the workbook; the full table is in the CSV file"},
+}
+
+
+def run_tables(study: Study, results: Mapping[str, AnalysisResult]) -> dict[str, pd.DataFrame]:
+    """Every table a run writes (the same names and order as ``tables/<name>.csv``)."""
+    tables: dict[str, pd.DataFrame] = {}
+    for name in ("districts", "zones", "innovation_districts", "housing"):
+        frame = getattr(study, name)
+        if frame is not None:
+            tables[name] = frame
+    for result in results.values():
+        tables.update(result.tables)
+    return tables
+
+
+def sheet_names(names: list[str]) -> list[str]:
+    """Valid, unique Excel sheet names (≤ 31 characters, no ``[]:*?/\\``) for table names.
+
+    Examples
+    --------
+    >>> sheet_names(["a" * 40, "a" * 40, "x/y"])
+    ['aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaa~2', 'x_y']
+    """
+    out: list[str] = []
+    seen: set[str] = {"contents"}
+    for name in names:
+        base = re.sub(r"[\[\]:*?/\\]", "_", str(name)).strip("'") or "sheet"
+        candidate, i = base[:MAX_SHEET_NAME], 1
+        while candidate.lower() in seen:
+            i += 1
+            suffix = f"~{i}"
+            candidate = base[:MAX_SHEET_NAME - len(suffix)] + suffix
+        seen.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
+def header_text(column: str, language: str) -> str:
+    """``<label> (<canonical name>)``, or the name alone when it has no label."""
+    text = label(column, language)
+    return column if text == column else f"{text} ({column})"
+
+
+def column_format(name: str, values: pd.Series) -> str | None:
+    """The Excel number format of a numeric column (None for text columns)."""
+    if values.dtype == bool or not (pd.api.types.is_numeric_dtype(values.dtype)):
+        return None
+    if name in PERCENT_COLUMNS or name.endswith("_share") or name.startswith("share_"):
+        return "0.0%"
+    if name in RATIO_COLUMNS or name.startswith("jhr"):
+        return "0.00"
+    if name in COUNT_COLUMNS or name.startswith(("workers_", "n_")):
+        return "#,##0"
+    arr = pd.to_numeric(values, errors="coerce").to_numpy(float)
+    finite = arr[np.isfinite(arr)]
+    if not finite.size or np.all(finite == np.round(finite)) or name.endswith("_m"):
+        return "#,##0"
+    return "#,##0.00" if np.abs(finite).max() >= 100 else "0.000"
+
+
+def _width(text: str) -> float:
+    return sum(2.0 if ord(c) >= 0x2E80 else 1.0 for c in str(text))
+
+
+def _column_width(header: str, shown: list[str]) -> float:
+    widest = max([_width(header) * 0.9, *(_width(v) for v in shown)], default=8)
+    return float(min(max(widest + 2, 8), 48))
+
+
+def write_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str = "zh", *,
+                   max_rows: int = MAX_SHEET_ROWS) -> Path:
+    """Write ``tables`` (name → frame; geometry columns left out) as one workbook.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.xlsx`` file to write.
+    tables : mapping of str to DataFrame
+        In sheet order (see :func:`run_tables`).
+    language : {"zh", "en"}
+        Language of the header labels and the contents sheet.
+    max_rows : int
+        Tables with more rows are listed in the contents sheet only.
+
+    Returns
+    -------
+    Path
+    """
+    import xlsxwriter
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t = TEXT[language]
+    names = list(tables)
+    sheets = sheet_names(names)
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                         "strings_to_numbers": False, "strings_to_urls": False,
+                                         "nan_inf_to_errors": False})
+    wb.set_properties({"title": "zoneatlas tables", "creator": "zoneatlas"})
+    head = wb.add_format({"bold": True, "bg_color": "#E8EEF4", "bottom": 1, "text_wrap": True,
+                          "valign": "top"})
+    formats = {f: wb.add_format({"num_format": f}) for f in ("0.0%", "0.00", "#,##0", "#,##0.00", "0.000")}
+
+    contents = wb.add_worksheet("contents")
+    contents_rows = []
+    for name, sheet in zip(names, sheets):
+        frame = tables[name]
+        frame = frame.drop(columns=[c for c in frame.columns if c == "geometry"])
+        too_big = len(frame) > max_rows
+        contents_rows.append((sheet if not too_big else "", label(name, language), len(frame),
+                              len(frame.columns), f"tables/{name}.csv",
+                              t["too_big"].format(n=max_rows) if too_big else ""))
+        if too_big:
+            log.info("tables.xlsx: %s has %d rows; listed with its CSV file only", name, len(frame))
+            continue
+        _write_sheet(wb.add_worksheet(sheet), frame, language, head, formats)
+
+    header = [t["sheet"], t["table"], t["rows"], t["columns"], t["csv"], t["note"]]
+    for j, h in enumerate(header):
+        contents.write_string(0, j, h, head)
+    for i, row in enumerate(contents_rows, start=1):
+        sheet, title, nrows, ncols, csv, note = row
+        if sheet:
+            contents.write_url(i, 0, f"internal:'{sheet}'!A1", string=sheet)
+        contents.write_string(i, 1, title)
+        contents.write_number(i, 2, nrows, formats["#,##0"])
+        contents.write_number(i, 3, ncols, formats["#,##0"])
+        contents.write_string(i, 4, csv)
+        if note:
+            contents.write_string(i, 5, note)
+    for j, h in enumerate(header):
+        shown = [str(r[j]) for r in contents_rows]
+        contents.set_column(j, j, _column_width(h, shown))
+    contents.freeze_panes(1, 0)
+    contents.activate()
+    wb.close()
+    return path
+
+
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def _write_sheet(ws, frame: pd.DataFrame, language: str, head, formats) -> None:
+    columns = [str(c) for c in frame.columns]
+    headers = [header_text(c, language) for c in columns]
+    kinds, fmts, values = [], [], []
+    for c in frame.columns:
+        col = frame[c]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            col = col.astype(object)
+        fmt = column_format(str(c), col)
+        if col.dtype == bool or str(col.dtype) == "boolean":
+            kinds.append("bool")
+            values.append(col.astype(object).tolist())
+        elif fmt is not None:
+            kinds.append("num")
+            values.append(pd.to_numeric(col, errors="coerce").astype(float).tolist())
+        else:
+            kinds.append("text")
+            values.append(col.astype(object).tolist())
+        fmts.append(formats.get(fmt) if fmt else None)
+    # widths before the rows (constant_memory streams rows); judged on the first rows
+    sample = min(len(frame), 200)
+    for j, (h, kind, vals) in enumerate(zip(headers, kinds, values)):
+        if kind == "num":
+            finite = [v for v in vals[:sample] if v == v and not math.isinf(v)]
+            shown = [f"{v:,.2f}" for v in finite]
+        else:
+            shown = [str(v) for v in vals[:sample] if v is not None and v == v]
+        ws.set_column(j, j, _column_width(h, shown), fmts[j])
+    ws.set_row(0, None, head)
+    for j, h in enumerate(headers):
+        ws.write_string(0, j, h, head)
+    write_string, write_number, write_boolean = ws.write_string, ws.write_number, ws.write_boolean
+    n = len(frame)
+    cols = []  # (writer, values with None for empty cells, format)
+    for kind, vals, fmt in zip(kinds, values, fmts):
+        if kind == "num":
+            cols.append((write_number, [v if v == v and not math.isinf(v) else None for v in vals], fmt))
+        elif kind == "bool":
+            cols.append((write_boolean, [None if _missing(v) else bool(v) for v in vals], None))
+        else:
+            cols.append((write_string, [None if _missing(v) else str(v) for v in vals], None))
+    for i in range(n):
+        r = i + 1
+        for j, (write, vals, fmt) in enumerate(cols):
+            v = vals[i]
+            if v is not None:
+                write(r, j, v, fmt)
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(n, 1), max(len(columns) - 1, 0))

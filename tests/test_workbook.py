@@ -1,0 +1,129 @@
+"""tables.xlsx reopened with openpyxl (a different library than the writer): sheets, headers,
+frozen panes, autofilter, number formats, values equal to the CSV files, text kept as text."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+openpyxl = pytest.importorskip("openpyxl")
+from openpyxl.utils import get_column_letter  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def book(small_run):
+    settings, report = small_run
+    path = report.output_dir / "tables.xlsx"
+    assert path.is_file()
+    return report, openpyxl.load_workbook(path)
+
+
+def _header(ws) -> list[str]:
+    return [c.value for c in ws[1]]
+
+
+def test_one_sheet_per_csv_table_after_a_contents_sheet(book):
+    report, wb = book
+    csv_names = {p.stem for p in (report.output_dir / "tables").glob("*.csv")}
+    assert wb.sheetnames[0] == "contents"
+    assert set(wb.sheetnames[1:]) == csv_names
+    assert all(len(n) <= 31 for n in wb.sheetnames)
+    contents = wb["contents"]
+    rows = list(contents.iter_rows(min_row=2, values_only=True))
+    assert {r[0] for r in rows} == csv_names
+    for sheet, _title, nrows, ncols, csv, _note in rows:
+        assert csv == f"tables/{sheet}.csv"
+        frame = pd.read_csv(report.output_dir / csv, encoding="utf-8-sig")
+        assert (nrows, ncols) == frame.shape
+        assert wb[sheet].max_row == nrows + 1
+
+
+def test_headers_frozen_filtered_and_formatted(book):
+    report, wb = book
+    ws = wb["balance_workplaces"]
+    header = _header(ws)
+    # the study language (zh) with the canonical name beside it, written out by hand
+    for expected in ("就业地编号 (workplace_id)", "就业岗位 (jobs)", "职住比 (jhr)", "职住平衡类型 (balance_class)",
+                     "5公里内居住就业人口 (workers_5000)"):
+        assert expected in header
+    assert ws.freeze_panes == "A2"
+    n = ws.max_row
+    assert ws.auto_filter.ref == f"A1:{get_column_letter(len(header))}{n}"
+    col = {h.rsplit("(", 1)[-1].rstrip(")"): i + 1 for i, h in enumerate(header)}
+    fmt = {name: ws.cell(row=2, column=i).number_format for name, i in col.items()}
+    assert fmt["jobs"] == "#,##0"            # thousands separators for counts
+    assert fmt["workers"] == "#,##0"         # resident workers are people, even when fractional
+    assert fmt["jhr"] == "0.00"              # fixed decimals for ratios
+    assert ws.cell(row=2, column=col["workplace_id"]).data_type == "s"
+    shares = wb["collaboration_chains"]
+    h = _header(shares)
+    i = next(k for k, t in enumerate(h, 1) if t.endswith("(share_linked)"))
+    assert shares.cell(row=2, column=i).number_format == "0.0%"   # percentages for shares
+    widths = [ws.column_dimensions[get_column_letter(i)].width for i in range(1, len(header) + 1)]
+    assert all(8 <= w <= 48 for w in widths)
+    assert ws.column_dimensions[get_column_letter(col["name"])].width > \
+        ws.column_dimensions[get_column_letter(col["kind"])].width
+
+
+def test_values_equal_the_csv_tables(book):
+    report, wb = book
+    for name in ("balance_workplaces", "collaboration_pairs", "core_periphery_zones", "zones"):
+        csv = pd.read_csv(report.output_dir / "tables" / f"{name}.csv", encoding="utf-8-sig",
+                          dtype=str, keep_default_na=False)
+        rows = list(wb[name].iter_rows(min_row=2, values_only=True))
+        assert len(rows) == len(csv)
+        for j, column in enumerate(csv.columns):
+            got = [r[j] for r in rows]
+            want = csv[column].tolist()
+            for g, w in zip(got, want):
+                if w == "":
+                    assert g is None, (name, column)
+                elif isinstance(g, bool):
+                    assert str(g) == w, (name, column)
+                elif isinstance(g, (int, float)):
+                    assert g == pytest.approx(float(w), rel=1e-9, abs=1e-9), (name, column)
+                else:
+                    assert g == w, (name, column)
+
+
+def test_text_stays_text_and_missing_values_are_empty(tmp_path):
+    from geo.workbook import write_workbook
+
+    frame = pd.DataFrame({
+        "name": ["=1+1", "+86 123", "0012", "@SUM(A1)", "-2", "普通名称"],
+        "jobs": [1234567.0, np.nan, 0.0, 5.0, 6.0, 7.0],
+        "jhr": [1.23456, 0.5, np.nan, 2.0, 3.0, 4.0],
+    })
+    path = write_workbook(tmp_path / "t.xlsx", {"zones": frame}, "en")
+    ws = openpyxl.load_workbook(path)["zones"]
+    assert _header(ws) == ["Name (name)", "Jobs (jobs)", "Jobs–housing ratio (jhr)"]
+    names = [ws.cell(row=r, column=1) for r in range(2, 8)]
+    assert [c.value for c in names] == frame["name"].tolist()
+    assert all(c.data_type == "s" for c in names)
+    assert ws.cell(row=2, column=2).value == 1234567 and ws.cell(row=2, column=2).number_format == "#,##0"
+    assert ws.cell(row=3, column=2).value is None and ws.cell(row=4, column=3).value is None
+    # no formula anywhere in the sheet XML
+    with zipfile.ZipFile(path) as z:
+        xml = "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("xl/worksheets/"))
+    assert "<f>" not in xml and "<f " not in xml
+
+
+def test_long_names_are_cut_unique_and_big_tables_left_to_csv(tmp_path):
+    from geo.workbook import write_workbook
+
+    long_a = "commuting_districts_by_ring_and_mode_a"
+    long_b = "commuting_districts_by_ring_and_mode_b"
+    tables = {long_a: pd.DataFrame({"x": [1]}), long_b: pd.DataFrame({"x": [2]}),
+              "housing": pd.DataFrame({"housing_id": [f"H{i}" for i in range(10)], "dwellings": range(10)})}
+    path = write_workbook(tmp_path / "t.xlsx", tables, "zh", max_rows=5)
+    wb = openpyxl.load_workbook(path)
+    names = wb.sheetnames[1:]
+    assert len(names) == 2 and len(set(n.lower() for n in names)) == 2
+    assert all(len(n) <= 31 for n in names)
+    assert wb[names[0]]["A2"].value == 1 and wb[names[1]]["A2"].value == 2
+    contents = list(wb["contents"].iter_rows(min_row=2, values_only=True))
+    housing = next(r for r in contents if r[4] == "tables/housing.csv")
+    assert housing[0] is None and housing[2] == 10 and "CSV" in housing[5]
