@@ -74,7 +74,8 @@ def housing_access(graph: RoadGraph, housing_xy: np.ndarray, *, access_speed_kmh
         DESIGN.md ``network.access_speed_kmh`` and ``network.max_access_m``.
     """
     xy = np.asarray(housing_xy, dtype=float).reshape(-1, 2)
-    dist, node = graph.node_kdtree().query(xy, k=1, distance_upper_bound=float(max_access_m) * (1 + 1e-12) + 1e-9)
+    dist, node = graph.node_kdtree().query(xy, k=1, distance_upper_bound=float(max_access_m) * (1 + 1e-12) + 1e-9,
+                                           workers=-1)
     ok = np.isfinite(dist) & (dist <= max_access_m)
     node = np.where(ok, node, -1).astype(np.int64)
     dist = np.where(ok, dist, np.nan)
