@@ -1,0 +1,189 @@
+"""Exact simplification of the road graph: degree-2 chains become single edges.
+
+A node is *removable* when it touches exactly two other nodes (a vertex along a road
+between intersections). Maximal runs of removable nodes are *chains*; each chain lies
+between two kept nodes ``u`` and ``v`` (its *ends*; a chain of removable nodes closing on
+itself keeps one of its nodes). The simplified graph has the kept nodes only, the
+original edges between kept nodes, and per chain one edge ``u → v`` and one ``v → u``
+(the sum of the chain's segment times; absent when a one-way segment forbids it).
+Shortest times between kept nodes are unchanged.
+
+Times at a removed node ``x`` are recovered exactly, because every path out of ``x``
+runs along its chain: to a set of targets T,
+``time(x → T) = min(time(x → u) + time(u → T), time(x → v) + time(v → T),
+time along the chain to a target on the chain)``. For that the chain position of every
+removed node is kept (rank from ``u`` and prefix sums of segment times in both
+directions, with counts of forbidden segments so that differences are exact).
+
+Chain walks are computed for all removed nodes at once by pointer jumping over the
+chain's half-edges (log2 of the longest chain rounds of array operations).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+
+@dataclass
+class Contraction:
+    """The simplified graph and what is needed to read times at removed nodes.
+
+    Node ids below are those of the full graph unless named ``k...`` (kept index).
+    Arrays indexed by removed position ``r`` (``removed[r]`` is the node id):
+    ``chain`` id, ``ku``/``kv`` kept index of the two ends, ``rank`` (segments from ``u``),
+    ``to_u``/``to_v`` minutes x → end, ``from_u``/``from_v`` minutes end → x (inf when a
+    one-way segment forbids it), and for differences along the chain ``fu_fin``/``fu_cnt``
+    (u → x: sum of the finite segment times, count of forbidden segments) and
+    ``tu_fin``/``tu_cnt`` (x → u).
+    """
+
+    kept_nodes: np.ndarray
+    kidx: np.ndarray
+    times: sparse.csr_matrix
+    rev: sparse.csr_matrix
+    removed: np.ndarray
+    ridx: np.ndarray
+    chain: np.ndarray
+    ku: np.ndarray
+    kv: np.ndarray
+    rank: np.ndarray
+    to_u: np.ndarray
+    to_v: np.ndarray
+    from_u: np.ndarray
+    from_v: np.ndarray
+    fu_fin: np.ndarray
+    fu_cnt: np.ndarray
+    tu_fin: np.ndarray
+    tu_cnt: np.ndarray
+
+    @property
+    def n_kept(self) -> int:
+        return int(len(self.kept_nodes))
+
+
+def csr_lookup(mat: sparse.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """``mat[i, j]`` for index arrays (inf where there is no explicit entry).
+
+    ``mat`` must have sorted column indices in each row.
+    """
+    n = mat.shape[1]
+    rows = np.repeat(np.arange(mat.shape[0], dtype=np.int64), np.diff(mat.indptr))
+    keys = rows * n + mat.indices.astype(np.int64)
+    q = np.asarray(i, dtype=np.int64) * n + np.asarray(j, dtype=np.int64)
+    out = np.full(len(q), np.inf)
+    if len(keys) == 0:
+        return out
+    pos = np.minimum(np.searchsorted(keys, q), len(keys) - 1)
+    found = keys[pos] == q
+    out[found] = mat.data[pos[found]]
+    return out
+
+
+def csr_min(i: np.ndarray, j: np.ndarray, w: np.ndarray, n: int) -> sparse.csr_matrix:
+    """n × n CSR with the smallest weight of each (i, j); sorted indices, explicit zeros kept."""
+    if len(i) == 0:
+        return sparse.csr_matrix((n, n))
+    key = np.asarray(i, dtype=np.int64) * n + np.asarray(j, dtype=np.int64)
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    start = np.flatnonzero(np.concatenate([[True], ks[1:] != ks[:-1]]))
+    wmin = np.minimum.reduceat(np.asarray(w, dtype=float)[order], start)
+    ku = ks[start]
+    rows = ku // n
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return sparse.csr_matrix((wmin, (ku % n).astype(np.int32), indptr), shape=(n, n))
+
+
+def contract(times: sparse.csr_matrix, und: sparse.csr_matrix) -> Contraction:
+    """Simplify ``times`` (directed, minutes) given its undirected pattern ``und``."""
+    n = times.shape[0]
+    und = und.tocsr()
+    und.sort_indices()
+    degree = np.diff(und.indptr)
+    removable = degree == 2
+    # closed loops made only of removable nodes: keep one node of each
+    if removable.any():
+        rem_ids = np.flatnonzero(removable)
+        sub = und[rem_ids][:, rem_ids]
+        n_sub, lab = connected_components(sub, directed=False)
+        nb_kept = np.asarray((und[rem_ids][:, ~removable]).sum(axis=1)).ravel() > 0
+        has_end = np.bincount(lab, weights=nb_kept.astype(float), minlength=n_sub) > 0
+        if not has_end.all():
+            first = np.full(n_sub, len(rem_ids))
+            np.minimum.at(first, lab, np.arange(len(rem_ids)))
+            removable[rem_ids[first[~has_end]]] = False
+    removed = np.flatnonzero(removable)
+    kept_nodes = np.flatnonzero(~removable)
+    kidx = np.full(n, -1, dtype=np.int64)
+    kidx[kept_nodes] = np.arange(len(kept_nodes))
+    ridx = np.full(n, -1, dtype=np.int64)
+    ridx[removed] = np.arange(len(removed))
+    nr = len(removed)
+    p = und.indptr[removed]
+    n1 = und.indices[p].astype(np.int64)
+    n2 = und.indices[p + 1].astype(np.int64)
+    # half-edges ("arcs"): 2r walks from removed[r] towards n1, 2r+1 towards n2
+    x = np.repeat(removed, 2)
+    nb = np.empty(2 * nr, dtype=np.int64)
+    nb[0::2], nb[1::2] = n1, n2
+    fb = csr_lookup(times, np.concatenate([x, nb]), np.concatenate([nb, x]))
+    f, b = fb[: 2 * nr], fb[2 * nr:]      # x -> nb along the walk, nb -> x against it
+    rn = ridx[nb]
+    nxt = np.full(2 * nr, -1, dtype=np.int64)
+    inner = rn >= 0
+    other_is_n2 = n1[rn[inner]] == x[inner]
+    nxt[inner] = 2 * rn[inner] + other_is_n2.astype(np.int64)
+    sf = np.where(np.isfinite(f), f, 0.0)
+    cf = (~np.isfinite(f)).astype(np.int64)
+    sb = np.where(np.isfinite(b), b, 0.0)
+    cb = (~np.isfinite(b)).astype(np.int64)
+    hops = np.ones(2 * nr, dtype=np.int64)
+    term = np.where(inner, -1, nb)
+    last = np.where(inner, -1, np.arange(2 * nr))
+    active = np.flatnonzero(nxt >= 0)
+    while len(active):
+        j = nxt[active]
+        new = (sf[active] + sf[j], cf[active] + cf[j], sb[active] + sb[j], cb[active] + cb[j],
+               hops[active] + hops[j], term[j], last[j], nxt[j])
+        sf[active], cf[active], sb[active], cb[active], hops[active], term[active], last[active], nxt[active] = new
+        active = active[nxt[active] >= 0]
+    a, c = np.arange(0, 2 * nr, 2), np.arange(1, 2 * nr, 2)
+    u_side_a = last[a] < last[c]
+    us = np.where(u_side_a, a, c)
+    vs = np.where(u_side_a, c, a)
+    inf = np.inf
+
+    def cost(s, cnt):
+        return np.where(cnt == 0, s, inf)
+
+    chain = last[us]
+    to_u, from_u = cost(sf[us], cf[us]), cost(sb[us], cb[us])
+    to_v, from_v = cost(sf[vs], cf[vs]), cost(sb[vs], cb[vs])
+    # shortcut edges: from the kept node next to a chain end, over the whole chain
+    ends = np.flatnonzero((hops == 1) & (term >= 0))
+    other = ends ^ 1
+    k_from = term[ends]
+    k_to = term[other]
+    w = b[ends] + sf[other]
+    ok = np.isfinite(b[ends]) & (cf[other] == 0) & (k_from != k_to)
+    si, sj, sw = kidx[k_from[ok]], kidx[k_to[ok]], w[ok]
+    # original edges between kept nodes
+    coo = times.tocoo()
+    both = (kidx[coo.row] >= 0) & (kidx[coo.col] >= 0)
+    ki = np.concatenate([kidx[coo.row[both]], si])
+    kj = np.concatenate([kidx[coo.col[both]], sj])
+    kw = np.concatenate([coo.data[both], sw])
+    nk = len(kept_nodes)
+    ktimes = csr_min(ki, kj, kw, nk)
+    rev = ktimes.T.tocsr()
+    rev.sort_indices()
+    return Contraction(
+        kept_nodes=kept_nodes, kidx=kidx, times=ktimes, rev=rev, removed=removed, ridx=ridx,
+        chain=chain, ku=kidx[term[us]], kv=kidx[term[vs]], rank=hops[us],
+        to_u=to_u, to_v=to_v, from_u=from_u, from_v=from_v,
+        fu_fin=sb[us], fu_cnt=cb[us], tu_fin=sf[us], tu_cnt=cf[us])

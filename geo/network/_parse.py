@@ -1,0 +1,158 @@
+"""Road classes, speeds and one-way values of a roads layer (DESIGN.md "Roads and travel time").
+
+Pure parsing: a roads frame in, one speed (km/h) and one direction code per road out.
+Direction codes: ``1`` = digitised direction only, ``-1`` = against it, ``0`` = both ways.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from geo._errors import InputError, format_rows
+
+#: Canonical English road classes and their Chinese names (GB 50220 / CJJ 37 terms).
+CLASS_ALIASES: dict[str, str] = {
+    "motorway": "motorway", "高速公路": "motorway",
+    "expressway": "expressway", "快速路": "expressway",
+    "arterial": "arterial", "主干路": "arterial",
+    "secondary": "secondary", "次干路": "secondary",
+    "local": "local", "支路": "local",
+}
+
+#: Default speeds (km/h) per canonical class, as in DESIGN.md's ``network.class_speeds_kmh``.
+DEFAULT_CLASS_SPEEDS_KMH: dict[str, float] = {
+    "motorway": 80.0, "expressway": 60.0, "arterial": 40.0, "secondary": 30.0, "local": 20.0,
+}
+
+_FORWARD = {"yes", "true", "1", "ft", "t"}
+_BACKWARD = {"tf", "-1"}
+_BOTH = {"no", "false", "0", "b", ""}
+ONEWAY_HELP = "yes|true|1|FT|T (digitised direction only), TF|-1 (against it), no|false|0|B or empty (both ways)"
+
+
+def _norm_text(value: object) -> str | None:
+    """A cell as stripped text; None for missing values (None, NaN, pd.NA)."""
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    return str(value).strip()
+
+
+def canonical_class(value: object, class_speeds_kmh: Mapping[str, float]) -> str | None:
+    """The class name a road's ``class`` value stands for, None when missing/unknown.
+
+    English names are matched case-insensitively; Chinese names map to their English
+    class; any key of ``class_speeds_kmh`` (e.g. a user-defined ``busway``) is known too.
+    """
+    text = _norm_text(value)
+    if text is None or text == "":
+        return None
+    if text in class_speeds_kmh:
+        return text
+    key = CLASS_ALIASES.get(text, CLASS_ALIASES.get(text.lower()))
+    if key is not None:
+        return key
+    if text.lower() in class_speeds_kmh:
+        return text.lower()
+    return None
+
+
+def parse_oneway(values: pd.Series, *, source: str = "roads", field: str = "oneway") -> np.ndarray:
+    """Direction code per road: 1 forward only, -1 backward only, 0 both ways.
+
+    Raises
+    ------
+    InputError
+        On any value outside DESIGN.md's list (case-insensitive), naming the rows.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    per_unique = np.zeros(len(uniques) + 1, dtype=np.int8)   # last slot: missing -> both
+    bad: dict[str, list[object]] = {}
+    for k, value in enumerate(uniques):          # distinct values only, not roads
+        text = _norm_text(value)
+        low = "" if text is None else text.lower()
+        if low in _FORWARD:
+            per_unique[k] = 1
+        elif low in _BACKWARD:
+            per_unique[k] = -1
+        elif low not in _BOTH:
+            bad[str(text)] = list(values.index[codes == k])
+    out = per_unique[codes]
+    if bad:
+        raise InputError([
+            f"{source}: field '{field}': unknown one-way value {text!r} in {format_rows(rows)}; "
+            f"use {ONEWAY_HELP}"
+            for text, rows in bad.items()
+        ])
+    return out
+
+
+def road_speeds_kmh(roads: pd.DataFrame, *, class_speeds_kmh: Mapping[str, float],
+                    default_speed_kmh: float, source: str = "roads") -> tuple[np.ndarray, np.ndarray]:
+    """Speed (km/h) and canonical class (object array, None when absent) of every road.
+
+    A road's own ``speed_kmh`` wins; else its class's speed; else ``default_speed_kmh``
+    when it has no class. An unknown class, or a speed that is not a positive number,
+    is an error naming the rows.
+    """
+    n = len(roads)
+    problems: list[str] = []
+    classes = np.full(n, None, dtype=object)
+    speeds = np.full(n, float(default_speed_kmh))
+    if "class" in roads.columns:
+        codes, uniques = pd.factorize(roads["class"], use_na_sentinel=True)
+        cls_u = np.full(len(uniques) + 1, None, dtype=object)
+        spd_u = np.full(len(uniques) + 1, float(default_speed_kmh))
+        unknown: dict[str, list[object]] = {}
+        for k, value in enumerate(uniques):      # distinct values only, not roads
+            text = _norm_text(value)
+            if text is None or text == "":
+                continue
+            key = canonical_class(value, class_speeds_kmh)
+            if key is None or key not in class_speeds_kmh:
+                unknown[text] = list(roads.index[codes == k])
+                continue
+            cls_u[k] = key
+            spd_u[k] = float(class_speeds_kmh[key])
+        classes = cls_u[codes]
+        speeds = spd_u[codes].copy()
+        known = ", ".join(sorted(set(class_speeds_kmh) | set(CLASS_ALIASES)))
+        for text, rows in unknown.items():
+            problems.append(
+                f"{source}: field 'class': unknown road class {text!r} in {format_rows(rows)}; "
+                f"known classes: {known}; add it with a speed under network.class_speeds_kmh")
+    if "speed_kmh" in roads.columns:
+        given = roads["speed_kmh"]
+        numeric = pd.to_numeric(given, errors="coerce").to_numpy(dtype=float)
+        missing = given.isna().to_numpy()
+        not_number = ~missing & ~np.isfinite(numeric)
+        not_positive = ~missing & np.isfinite(numeric) & (numeric <= 0)
+        if not_number.any():
+            problems.append(f"{source}: field 'speed_kmh': not a number in "
+                            f"{format_rows(roads.index[not_number])}; give km/h as a positive number")
+        if not_positive.any():
+            problems.append(f"{source}: field 'speed_kmh': speed ≤ 0 in "
+                            f"{format_rows(roads.index[not_positive])}; give km/h as a positive number")
+        use = ~missing & np.isfinite(numeric) & (numeric > 0)
+        speeds[use] = numeric[use]
+    if not (np.isfinite(default_speed_kmh) and default_speed_kmh > 0):
+        problems.append(f"network.default_speed_kmh: {default_speed_kmh!r} is not a positive speed (km/h)")
+    bad_cls = [k for k, v in class_speeds_kmh.items() if not (np.isfinite(float(v)) and float(v) > 0)]
+    if bad_cls:
+        problems.append(f"network.class_speeds_kmh: speeds of {', '.join(map(str, bad_cls))} are not positive (km/h)")
+    if problems:
+        raise InputError(problems)
+    return speeds, classes

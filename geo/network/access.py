@@ -1,0 +1,99 @@
+"""How housing and workplaces join the road network (DESIGN.md "Access").
+
+* A housing feature joins at its nearest node; access time = straight distance /
+  ``access_speed_kmh``; farther than ``max_access_m`` from every node: not connected.
+  (Two nodes at exactly the same distance: either may be chosen.)
+* A workplace polygon is entered at every node inside it or within ``max_access_m`` of its
+  boundary; egress time = distance from the node to the polygon (0 inside) /
+  ``access_speed_kmh``. No such node: not connected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from geo.network.graph import RoadGraph
+
+
+def minutes_per_metre(speed_kmh: float) -> float:
+    """Minutes to cover one metre at ``speed_kmh``."""
+    return 60.0 / (float(speed_kmh) * 1000.0)
+
+
+@dataclass
+class HousingAccess:
+    """Per housing feature: its node (-1 = not connected), access minutes and metres."""
+
+    node: np.ndarray
+    access_min: np.ndarray
+    distance_m: np.ndarray
+
+    @property
+    def connected(self) -> np.ndarray:
+        return self.node >= 0
+
+
+@dataclass
+class Entries:
+    """Entry nodes of each workplace, as a ragged array.
+
+    The entries of workplace ``w`` are ``node[offsets[w]:offsets[w + 1]]`` with egress
+    minutes ``egress_min[...]``.
+    """
+
+    offsets: np.ndarray
+    node: np.ndarray
+    egress_min: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def connected(self) -> np.ndarray:
+        return np.diff(self.offsets) > 0
+
+    def owner(self) -> np.ndarray:
+        """Workplace of each entry."""
+        return np.repeat(np.arange(self.n), np.diff(self.offsets))
+
+
+def housing_access(graph: RoadGraph, housing_xy: np.ndarray, *, access_speed_kmh: float = 5.0,
+                   max_access_m: float = 1000.0) -> HousingAccess:
+    """Nearest node of each housing point and its access time.
+
+    Parameters
+    ----------
+    graph : RoadGraph
+    housing_xy : (H, 2) array
+        Housing points (a polygon's representative point, a raster cell's centre).
+    access_speed_kmh, max_access_m : float
+        DESIGN.md ``network.access_speed_kmh`` and ``network.max_access_m``.
+    """
+    xy = np.asarray(housing_xy, dtype=float).reshape(-1, 2)
+    dist, node = graph.node_kdtree().query(xy, k=1, distance_upper_bound=float(max_access_m) * (1 + 1e-12) + 1e-9,
+                                           workers=-1)
+    ok = np.isfinite(dist) & (dist <= max_access_m)
+    node = np.where(ok, node, -1).astype(np.int64)
+    dist = np.where(ok, dist, np.nan)
+    return HousingAccess(node=node, access_min=dist * minutes_per_metre(access_speed_kmh), distance_m=dist)
+
+
+def workplace_entries(graph: RoadGraph, polygons, *, access_speed_kmh: float = 5.0,
+                      max_access_m: float = 1000.0) -> Entries:
+    """Entry nodes and egress minutes of each workplace polygon (STRtree bulk query)."""
+    polys = np.asarray(getattr(polygons, "values", polygons), dtype=object)
+    pts, tree = graph.node_strtree()
+    wi, ni = tree.query(polys, predicate="dwithin", distance=float(max_access_m))
+    dist = shapely.distance(polys[wi], pts[ni])
+    keep = dist <= max_access_m
+    wi, ni, dist = wi[keep], ni[keep], dist[keep]
+    order = np.lexsort((ni, wi))
+    wi, ni, dist = wi[order], ni[order], dist[order]
+    offsets = np.zeros(len(polys) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(wi, minlength=len(polys)), out=offsets[1:])
+    return Entries(offsets=offsets, node=ni.astype(np.int64),
+                   egress_min=dist * minutes_per_metre(access_speed_kmh))

@@ -1,0 +1,490 @@
+"""Travel time on the road network (geo.network) against hand values and a networkx brute force.
+
+The brute force shares no code with the product: it reads DESIGN.md's definitions
+literally (every vertex a node, its own snapping by pairwise distances, every segment an
+edge, nearest node and entry nodes by shapely distance loops) and runs networkx Dijkstra
+from every home.
+"""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+from shapely.geometry import LineString, MultiLineString, Point, Polygon, box
+
+import geo.network as gn
+from geo._errors import InputError
+
+CRS = "EPSG:3857"
+TOL = 1e-6          # minutes: sums of the same segment times in another order
+SPEEDS = {"motorway": 80.0, "expressway": 60.0, "arterial": 40.0, "secondary": 30.0, "local": 20.0}
+ZH = {"高速公路": "motorway", "快速路": "expressway", "主干路": "arterial", "次干路": "secondary", "支路": "local"}
+
+
+# ---------------------------------------------------------------- brute force (DESIGN.md, literally)
+
+def _bf_direction(value) -> int:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return 0
+    text = str(value).strip().lower()
+    if isinstance(value, (int, np.integer)) or (isinstance(value, float) and value.is_integer()):
+        text = str(int(value))
+    if text in ("yes", "true", "1", "ft", "t"):
+        return 1
+    if text in ("tf", "-1"):
+        return -1
+    if text in ("no", "false", "0", "b", ""):
+        return 0
+    raise ValueError(text)
+
+
+def _bf_speed(row, default_kmh) -> float:
+    spd = row.get("speed_kmh")
+    if spd is not None and not (isinstance(spd, float) and math.isnan(spd)):
+        return float(spd)
+    cls = row.get("class")
+    if cls is None or (isinstance(cls, float) and math.isnan(cls)):
+        return default_kmh
+    return SPEEDS[ZH.get(cls, cls)]
+
+
+class BruteForce:
+    def __init__(self, roads: gpd.GeoDataFrame, *, tol_m=1.0, default_kmh=20.0,
+                 access_kmh=5.0, max_access_m=1000.0):
+        self.access_mpm = access_kmh * 1000 / 60
+        self.max_access_m = max_access_m
+        verts, segs = [], []          # segs: (vertex a, vertex b, speed, direction)
+        for _, row in roads.iterrows():
+            geom = row.geometry
+            speed = _bf_speed(row, default_kmh)
+            direction = _bf_direction(row.get("oneway"))
+            lines = list(geom.geoms) if isinstance(geom, MultiLineString) else [geom]
+            for line in lines:
+                start = len(verts)
+                verts.extend(tuple(c) for c in line.coords)
+                for k in range(start, len(verts) - 1):
+                    segs.append((k, k + 1, speed, direction))
+        # snapping: vertices within tol are one node (transitively); node at its first vertex
+        parent = list(range(len(verts)))
+
+        def find(i):
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for i in range(len(verts)):
+            for j in range(i + 1, len(verts)):
+                if math.dist(verts[i], verts[j]) <= tol_m:
+                    ri, rj = find(i), find(j)
+                    if ri != rj:
+                        parent[max(ri, rj)] = min(ri, rj)
+        self.node_of = [find(i) for i in range(len(verts))]
+        self.nodes = sorted(set(self.node_of))
+        self.xy = {n: verts[n] for n in self.nodes}   # the root is the group's first vertex
+        g = nx.DiGraph()
+        g.add_nodes_from(self.nodes)
+        for a, b, speed, direction in segs:
+            na, nb = self.node_of[a], self.node_of[b]
+            if na == nb:
+                continue
+            t = math.dist(verts[a], verts[b]) / (speed * 1000 / 60)
+            pairs = []
+            if direction >= 0:
+                pairs.append((na, nb))
+            if direction <= 0:
+                pairs.append((nb, na))
+            for u, v in pairs:
+                if not g.has_edge(u, v) or g[u][v]["weight"] > t:
+                    g.add_edge(u, v, weight=t)
+        self.g = g
+
+    def home(self, xy):
+        best, node = math.inf, None
+        for n in self.nodes:
+            d = math.dist(xy, self.xy[n])
+            if d < best:
+                best, node = d, n
+        if best > self.max_access_m:
+            return None, None
+        return node, best / self.access_mpm
+
+    def entries(self, poly):
+        out = {}
+        for n in self.nodes:
+            d = poly.distance(Point(self.xy[n]))
+            if d <= self.max_access_m:
+                out[n] = d / self.access_mpm
+        return out
+
+    def home_times(self, homes_xy, polys):
+        """(H, W) minutes home → workplace (inf when none)."""
+        ents = [self.entries(p) for p in polys]
+        out = np.full((len(homes_xy), len(polys)), np.inf)
+        for h, xy in enumerate(homes_xy):
+            node, acc = self.home(tuple(xy))
+            if node is None:
+                continue
+            dist = nx.single_source_dijkstra_path_length(self.g, node, weight="weight")
+            for w, ent in enumerate(ents):
+                best = min((dist[e] + g for e, g in ent.items() if e in dist), default=math.inf)
+                out[h, w] = acc + best
+        return out
+
+    def undirected_degree(self, n):
+        return len(set(self.g.successors(n)) | set(self.g.predecessors(n)))
+
+    def nodes_within(self, poly, minutes):
+        """Nodes whose time to the workplace (network + egress) is ≤ minutes."""
+        rev = self.g.reverse(copy=True)
+        for e, g in self.entries(poly).items():
+            rev.add_edge("source", e, weight=g)
+        if "source" not in rev:
+            return set()
+        dist = nx.single_source_dijkstra_path_length(rev, "source", weight="weight")
+        return {n for n, t in dist.items() if n != "source" and t <= minutes + TOL}
+
+    def travel_min(self, polys, pairs):
+        ents = [self.entries(p) for p in polys]
+        out = []
+        for a, b in pairs:
+            best = math.inf
+            for x, y in ((a, b), (b, a)):
+                for ea, ga in ents[x].items():
+                    dist = nx.single_source_dijkstra_path_length(self.g, ea, weight="weight")
+                    for eb, gb in ents[y].items():
+                        if eb in dist:
+                            best = min(best, ga + dist[eb] + gb)
+            out.append(best)
+        return np.array(out)
+
+
+# ---------------------------------------------------------------- random small studies
+
+ONEWAYS = ["yes", "-1", "no", None, "FT", "TF", "B", "", "true", "0", "T", "false", 1, -1]
+CLASSES = ["local", "arterial", "主干路", "支路", "secondary", "快速路", None]
+
+
+def random_study(seed: int):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 6))
+    step = 300.0
+    gx = np.arange(n) * step
+    jit = rng.normal(0, 20, size=(n, n, 2))
+    pts = np.stack(np.meshgrid(gx, gx, indexing="ij"), axis=-1) + jit   # pts[i, j]
+    geoms, rows = [], []
+
+    def add(coords, multi=False):
+        geoms.append(LineString(coords))
+        rows.append({"class": CLASSES[rng.integers(len(CLASSES))],
+                     "oneway": ONEWAYS[rng.integers(len(ONEWAYS))],
+                     "speed_kmh": float(rng.choice([np.nan, np.nan, 25.0, 50.0]))})
+
+    for i in range(n):
+        for j in range(n - 1):
+            for a, b in (((i, j), (i, j + 1)), ((j, i), (j + 1, i))):
+                if rng.random() < 0.12:
+                    continue                      # gaps: disconnected pieces, dead ends
+                p, q = pts[a], pts[b]
+                k = int(rng.integers(0, 4))       # intermediate vertices (degree-2 nodes)
+                mids = [p + (q - p) * t + rng.normal(0, 8, 2) for t in np.sort(rng.random(k))]
+                start = p + (rng.normal(0, 0.3, 2) if rng.random() < 0.2 else 0)    # snapped
+                end = q + (np.array([2.5, 0.0]) if rng.random() < 0.05 else 0)       # not snapped
+                add([tuple(start), *map(tuple, mids), tuple(end)])
+    # a flyover: crosses the grid without a shared vertex, joined at its two ends only
+    a, b = pts[0, 0], pts[n - 1, n - 1]
+    mid = (a + b) / 2 + np.array([7.0, -11.0])
+    add([tuple(a), tuple(mid), tuple(b)])
+    rows[-1].update({"class": "motorway", "oneway": "no", "speed_kmh": np.nan})
+    # an island far away
+    add([(5000.0, 5000.0), (5100.0, 5000.0), (5100.0, 5200.0)])
+    # a repeated vertex (zero-length segment)
+    add([tuple(pts[0, 1]), tuple(pts[0, 1]), tuple(pts[1, 1])])
+    roads = gpd.GeoDataFrame(rows, geometry=geoms, crs=CRS)
+    extent = (n - 1) * step
+    homes = rng.uniform(-200, extent + 200, size=(int(rng.integers(15, 30)), 2))
+    homes = np.vstack([homes, [[5050.0, 5010.0], [9000.0, 9000.0]]])
+    workers = rng.integers(1, 50, len(homes)).astype(float)
+    polys = []
+    for _ in range(int(rng.integers(3, 6))):
+        cx, cy = rng.uniform(0, extent, 2)
+        w, h = rng.uniform(20, 200, 2)
+        polys.append(box(cx - w, cy - h, cx + w, cy + h))
+    polys.append(box(5080, 5150, 5150, 5250))     # on the island
+    polys.append(box(20000, 20000, 20100, 20100))  # far from every road
+    return roads, homes, workers, polys
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_workers_within_minutes_equal_brute_force(seed):
+    roads, homes, workers, polys = random_study(seed)
+    max_access = 250.0 if seed % 2 else 1000.0
+    bf = BruteForce(roads, tol_m=1.0, max_access_m=max_access)
+    times = bf.home_times(homes, polys)
+    finite = np.sort(times[np.isfinite(times)])
+    # horizons: round ones plus times of actual homes (a home exactly at the horizon counts)
+    minutes = [2.0, 5.0, 10.0, *finite[:: max(1, len(finite) // 4)][:4].tolist()]
+    graph = gn.build_graph(roads, snap_tolerance_m=1.0)
+    res = gn.workers_within_minutes(graph, homes, workers, polys, minutes, max_access_m=max_access,
+                                    primary_minute=5.0, reached_nodes="all")
+    outline = gn.workers_within_minutes(graph, homes, workers, polys, minutes, max_access_m=max_access,
+                                        primary_minute=5.0).reached
+    expected = np.array([[workers[times[:, w] <= m + TOL].sum() for m in minutes]
+                         for w in range(len(polys))])
+    connected = np.array([bool(bf.entries(p)) for p in polys])
+    assert (res.connected == connected).all()
+    assert not connected[-1]
+    np.testing.assert_array_equal(res.workers[connected], expected[connected])
+    assert np.isnan(res.workers[~connected]).all()
+    # the nodes reached within the primary horizon (for isochrones), as node positions
+    for w, poly in enumerate(polys):
+        want = sorted(bf.xy[n] for n in bf.nodes_within(poly, 5.0))
+        got = sorted(map(tuple, graph.node_xy[res.reached[w]].tolist()))
+        assert got == want
+        # the outline: a subset holding every reached node not in the middle of a road
+        part = set(map(tuple, graph.node_xy[outline[w]].tolist()))
+        assert part <= set(want)
+        assert {bf.xy[n] for n in bf.nodes_within(poly, 5.0) if bf.undirected_degree(n) != 2} <= part
+    # home → workplace minutes of every point (commute_min), matrix and pairs
+    ht = gn.home_times(graph, homes, polys, max_access_m=max_access)
+    np.testing.assert_allclose(ht, np.where(np.isfinite(times), times, np.nan), rtol=0, atol=1e-9)
+    pairs = np.array([(h, (h * 7) % len(polys)) for h in range(len(homes))])
+    hp = gn.home_times(graph, homes, polys, pairs=pairs, max_access_m=max_access)
+    np.testing.assert_allclose(hp, ht[pairs[:, 0], pairs[:, 1]], rtol=0, atol=0)
+    # workers_shared on the 5-minute horizon: each home's workers split among the
+    # workplaces within 5 minutes by jobs (equally when all of those have no jobs)
+    jobs = np.array([float(rng_jobs) for rng_jobs in (np.arange(len(polys)) * 37 % 5)])
+    within = times <= 5.0 + TOL
+    shared = np.zeros(len(polys))
+    for h in range(len(homes)):
+        ws = np.flatnonzero(within[h])
+        if len(ws) == 0:
+            continue
+        total = jobs[ws].sum()
+        for w in ws:
+            shared[w] += workers[h] * (jobs[w] / total if total > 0 else 1 / len(ws))
+    got_shared = gn.workers_shared_within(graph, homes, workers, polys, jobs, 5.0, max_access_m=max_access)
+    np.testing.assert_allclose(got_shared[connected], shared[connected], rtol=1e-9, atol=1e-9)
+    assert np.isnan(got_shared[~connected]).all()
+    # housing connected as the brute force says
+    assert [bf.home(tuple(h))[0] is not None for h in homes] == res.housing_connected.tolist()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_travel_between_equal_brute_force(seed):
+    roads, _, _, polys = random_study(100 + seed)
+    bf = BruteForce(roads, tol_m=1.0, max_access_m=300.0)
+    pairs = np.array([(a, b) for a in range(len(polys)) for b in range(a + 1, len(polys))])
+    expected = bf.travel_min(polys, pairs)
+    graph = gn.build_graph(roads, snap_tolerance_m=1.0)
+    got = gn.travel_between(graph, polys, pairs, max_access_m=300.0)
+    np.testing.assert_allclose(np.where(np.isfinite(expected), expected, np.nan), got, rtol=0, atol=1e-9)
+
+
+def test_travel_matrix_one_direction_against_brute_force():
+    roads, _, _, polys = random_study(7)
+    bf = BruteForce(roads, max_access_m=300.0)
+    graph = gn.build_graph(roads)
+    zones, cores = polys[:3], polys[3:]
+    got = gn.travel_matrix(graph, zones, cores, max_access_m=300.0)
+    ents = [bf.entries(p) for p in polys]
+    for i in range(3):
+        for j in range(len(cores)):
+            best = math.inf
+            for ea, ga in ents[i].items():
+                dist = nx.single_source_dijkstra_path_length(bf.g, ea, weight="weight")
+                best = min([best] + [ga + dist[eb] + gb for eb, gb in ents[3 + j].items() if eb in dist])
+            if math.isinf(best):
+                assert np.isnan(got[i, j])
+            else:
+                assert got[i, j] == pytest.approx(best, abs=1e-9)
+
+
+# ---------------------------------------------------------------- hand-computed cases
+
+def _roads(geoms, **cols):
+    return gpd.GeoDataFrame(cols, geometry=geoms, crs=CRS)
+
+
+def test_home_exactly_at_the_horizon_counts():
+    # 1,000 m at 60 km/h = 1 minute, in ten segments of 0.1 minute (sums round); access at
+    # 6 km/h = 100 m/min: a home 50 m from the first node is 0.5 + 1.0 = 1.5 minutes away
+    road = LineString([(x, 0.0) for x in range(0, 1001, 100)])
+    graph = gn.build_graph(_roads([road], speed_kmh=[60.0]))
+    work = [box(990, -10, 1010, 10)]
+    res = gn.workers_within_minutes(graph, np.array([[0.0, 50.0]]), np.array([7.0]), work,
+                                    [1.4999, 1.5, 2.0], access_speed_kmh=6.0, max_access_m=100.0)
+    assert res.workers.tolist() == [[0.0, 7.0, 7.0]]
+
+
+def test_one_way_respected_home_to_work():
+    # 1 km at 60 km/h = 1 minute; homes at both ends; each zone's own end node is inside it
+    # (egress 0), the far end is 990 m from it (egress 990 / 83.3 = 11.88 min > 5)
+    road = LineString([(0, 0), (500, 0), (1000, 0)])
+    work_east, work_west = box(990, -10, 1010, 10), box(-10, -10, 10, 10)
+    homes = np.array([[0.0, 0.0], [1000.0, 0.0]])
+    workers = np.array([1.0, 10.0])
+    graph = gn.build_graph(_roads([road], speed_kmh=[60.0], oneway=["yes"]))
+    res = gn.workers_within_minutes(graph, homes, workers, [work_east, work_west], [5.0])
+    assert res.workers[:, 0].tolist() == [11.0, 1.0]     # only eastwards
+    graph_back = gn.build_graph(_roads([road], speed_kmh=[60.0], oneway=["TF"]))
+    res = gn.workers_within_minutes(graph_back, homes, workers, [work_east, work_west], [5.0])
+    assert res.workers[:, 0].tolist() == [10.0, 11.0]    # only westwards
+    both = gn.build_graph(_roads([road], speed_kmh=[60.0], oneway=[None]))
+    res = gn.workers_within_minutes(both, homes, workers, [work_east, work_west], [5.0])
+    assert res.workers[:, 0].tolist() == [11.0, 11.0]
+    # travel_min takes the faster direction: 1 minute either way round
+    assert gn.travel_between(graph, [work_east, work_west], np.array([[0, 1]]))[0] == pytest.approx(1.0)
+    assert gn.travel_between(graph_back, [work_east, work_west], np.array([[0, 1]]))[0] == pytest.approx(1.0)
+
+
+def test_flyover_without_shared_vertex_does_not_connect():
+    ew = LineString([(0, 0), (1000, 0)])
+    ns = LineString([(500, -500), (500, 500)])
+    ew_joined = LineString([(0, 0), (500, 0), (1000, 0)])
+    ns_joined = LineString([(500, -500), (500, 0), (500, 500)])
+    home = np.array([[0.0, 0.0]])
+    work = [box(495, 495, 505, 505)]
+    kw = dict(max_access_m=100.0)
+    g = gn.build_graph(_roads([ew, ns], speed_kmh=[60.0, 60.0]))
+    assert g.report.components == 2
+    assert np.isnan(gn.travel_between(g, [box(-5, -5, 5, 5), work[0]], np.array([[0, 1]]), **kw))[0]
+    assert gn.workers_within_minutes(g, home, np.array([1.0]), work, [60], **kw).workers[0, 0] == 0
+    g2 = gn.build_graph(_roads([ew_joined, ns_joined], speed_kmh=[60.0, 60.0]))
+    assert g2.report.components == 1
+    # 500 m east + 500 m north at 1,000 m/min = 1 minute
+    assert gn.travel_between(g2, [box(-5, -5, 5, 5), work[0]], np.array([[0, 1]]), **kw)[0] == pytest.approx(1.0)
+    assert gn.workers_within_minutes(g2, home, np.array([1.0]), work, [1.0], **kw).workers[0, 0] == 1.0
+
+
+def test_snap_tolerance_merges_close_vertices():
+    a = LineString([(0, 0), (100, 0)])
+    b = LineString([(100.8, 0), (200, 0)])
+    assert gn.build_graph(_roads([a, b]), snap_tolerance_m=1.0).report.components == 1
+    g = gn.build_graph(_roads([a, b]), snap_tolerance_m=0.5)
+    assert g.report.components == 2
+    assert g.report.share_length_outside_largest == pytest.approx(99.2 / 199.2)
+    assert g.report.dangling_ends == 4
+    merged = gn.build_graph(_roads([a, b]), snap_tolerance_m=1.0)
+    assert merged.n_nodes == 3 and merged.report.dangling_ends == 2
+    assert merged.node_xy[1].tolist() == [100.0, 0.0]        # the node sits at the first vertex
+
+
+def test_topology_report_counts():
+    roads = _roads([LineString([(0, 0), (0, 0), (100, 0), (100, 0.2), (200, 0)]),
+                    LineString([(1000, 1000), (1100, 1000)])])
+    g = gn.build_graph(roads, snap_tolerance_m=1.0)
+    rep = g.report
+    assert rep.zero_length_edges == 2
+    assert rep.components == 2 and rep.largest_component_nodes == 3
+    assert rep.nodes == 5 and rep.dangling_ends == 4
+    assert rep.road_length_m == pytest.approx(100 + math.hypot(100, 0.2) + 100)   # kept edges
+    assert rep.share_length_outside_largest == pytest.approx(100 / rep.road_length_m)
+    assert g.component.tolist() == [0, 0, 0, 1, 1]
+    assert rep.warnings()
+
+
+def test_class_and_oneway_parsing():
+    geoms = [LineString([(i * 1000, 0), (i * 1000, 1000)]) for i in range(8)]
+    roads = _roads(geoms, **{"class": ["高速公路", "快速路", "主干路", "次干路", "支路", "Arterial", None, "local"],
+                             "speed_kmh": [np.nan] * 7 + [33.0],
+                             "oneway": ["yes", "TF", "B", None, "", "FT", "-1", "false"]})
+    g = gn.build_graph(roads, default_speed_kmh=12.0)
+    assert g.road_speed_kmh.tolist() == [80, 60, 40, 30, 20, 40, 12, 33]
+    assert g.road_class.tolist() == ["motorway", "expressway", "arterial", "secondary", "local",
+                                     "arterial", None, "local"]
+    assert g.road_oneway.tolist() == [1, -1, 0, 0, 0, 1, -1, 0]
+    # a 1 km motorway (80 km/h) takes 0.75 min, forward only
+    t = g.times.toarray()
+    assert t[0, 1] == pytest.approx(0.75) and g.times[1, 0] == 0 and (1, 0) not in zip(*g.times.nonzero())
+
+
+def test_unknown_oneway_class_and_bad_speed_are_errors():
+    geoms = [LineString([(0, 0), (1, 1)])] * 3
+    with pytest.raises(InputError, match=r"oneway.*'maybe' in row 1;"):
+        gn.build_graph(_roads(geoms, oneway=["yes", "maybe", "no"]))
+    with pytest.raises(InputError, match=r"unknown road class 'footpath' in row 2.*network.class_speeds_kmh"):
+        gn.build_graph(_roads(geoms, **{"class": ["local", "支路", "footpath"]}))
+    with pytest.raises(InputError) as err:
+        gn.build_graph(_roads(geoms, speed_kmh=[0.0, "fast", 30.0]))
+    assert len(err.value.problems) == 2
+    # a user class with its own speed is known
+    g = gn.build_graph(_roads(geoms[:1], **{"class": ["busway"]}), class_speeds_kmh={**SPEEDS, "busway": 25})
+    assert g.road_speed_kmh.tolist() == [25.0]
+
+
+def test_polygons_are_not_roads():
+    with pytest.raises(InputError, match="must be lines"):
+        gn.build_graph(_roads([box(0, 0, 1, 1), LineString([(0, 0), (1, 0)])]))
+
+
+def test_contraction_keeps_times_and_shrinks():
+    roads, *_ = random_study(3)
+    g = gn.build_graph(roads)
+    from scipy.sparse.csgraph import dijkstra
+    full = dijkstra(g.times, directed=True)
+    cg = g.contraction
+    small = dijkstra(cg.times, directed=True)
+    k = cg.kept_nodes
+    np.testing.assert_allclose(small, full[np.ix_(k, k)], atol=1e-9)
+    assert cg.n_kept < g.n_nodes
+
+
+def test_synthetic_network_has_bridges_oneways_and_a_flyover():
+    from geo.network._synthetic import synthetic_roads
+    roads = synthetic_roads((0, 0, 8000, 6000), seed=1)
+    g = gn.build_graph(roads)
+    assert set(roads["class"]) >= {"local", "arterial", "secondary", "motorway"}
+    assert (g.road_oneway != 0).any()
+    assert g.report.components >= 1 and g.contraction.n_kept < g.n_nodes / 2
+
+
+def test_worker_processes_give_the_same_counts():
+    from geo.network._synthetic import synthetic_roads
+    roads = synthetic_roads((0, 0, 6000, 5000), seed=2)
+    graph = gn.build_graph(roads)
+    rng = np.random.default_rng(0)
+    homes = rng.uniform(0, 6000, size=(3000, 2))
+    workers = rng.integers(1, 5, len(homes)).astype(float)
+    polys = [box(x, y, x + 150, y + 150) for x, y in rng.uniform(0, 5000, size=(150, 2))]
+    one = gn.workers_within_minutes(graph, homes, workers, polys, [5, 10, 20], n_jobs=1, primary_minute=10)
+    two = gn.workers_within_minutes(graph, homes, workers, polys, [5, 10, 20], n_jobs=2, primary_minute=10)
+    np.testing.assert_array_equal(one.workers, two.workers)
+    assert all(np.array_equal(a, b) for a, b in zip(one.reached, two.reached))
+    assert (one.workers[:, 0] <= one.workers[:, 1]).all() and (one.workers[:, 1] <= one.workers[:, 2]).all()
+    jobs = rng.integers(0, 3, len(polys)).astype(float)
+    s1 = gn.workers_shared_within(graph, homes, workers, polys, jobs, 10, n_jobs=1)
+    s2 = gn.workers_shared_within(graph, homes, workers, polys, jobs, 10, n_jobs=2)
+    np.testing.assert_allclose(s1, s2, rtol=1e-12)
+    # a share never exceeds the workers in reach
+    assert (s1 <= one.workers[:, 1] + 1e-9).all()
+
+
+def test_isochrone_polygons_hold_the_reached_nodes_and_the_workplace():
+    road = LineString([(x, 0.0) for x in range(0, 3001, 100)])
+    graph = gn.build_graph(_roads([road], speed_kmh=[60.0]))
+    work = [box(-10, -10, 10, 10)]
+    res = gn.workers_within_minutes(graph, np.zeros((0, 2)), np.zeros(0), work, [0.5], primary_minute=1.0,
+                                    reached_nodes="all")
+    # within 1 minute at 60 km/h: the vertices up to 1 km (sums of 0.1 min: within tolerance)
+    assert sorted(graph.node_xy[res.reached[0]][:, 0].tolist()) == [float(x) for x in range(0, 1001, 100)]
+    poly = gn.isochrone_polygons(graph, res.reached, work, cell_m=50)[0]
+    assert poly.contains(work[0]) and not poly.contains(Point(2000, 0))
+
+
+@pytest.mark.slow
+def test_benchmark_runs_on_the_small_sample(tmp_path):
+    import sys
+    from pathlib import Path
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+    sys.path.insert(0, str(bench))
+    import network as network_bench
+
+    out = network_bench.main("small", subset=4, jobs=2, cache=tmp_path)
+    assert out["identical"] and out["same_homes"]
+    assert out["kept_nodes"] < out["nodes"] / 4
+    assert out["baseline_subset"] == 4 and out["ratio"] > 0 and out["isochrones_s"] >= 0
