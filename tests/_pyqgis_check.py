@@ -75,12 +75,11 @@ def _layer_info(layer, tree_root) -> dict:
         current = manager.currentStyle()
         alt = {}
         for name in manager.styles():
-            if name == current:
-                continue
             manager.setCurrentStyle(name)
-            alt[name] = layer.renderer().type() if layer.renderer() is not None else None
-            if name == "core_id" and layer.renderer() is not None:
-                feature = next(layer.getFeatures())
+            if name != current:
+                alt[name] = layer.renderer().type() if layer.renderer() is not None else None
+            feature = next(iter(layer.getFeatures()), None)
+            if name == "core_id" and layer.renderer() is not None and feature is not None:
                 ctx = QgsRenderContext()
                 ctx.expressionContext().appendScopes(
                     QgsExpressionContextUtils.globalProjectLayerScopes(layer))

@@ -153,7 +153,7 @@ EXPECTED_RENDERERS = {
     "housing": "singleSymbol", "balance_workplaces": "categorizedSymbol",
     "balance_districts": "graduatedSymbol", "collaboration_pairs": "graduatedSymbol",
     "collaboration_zones": "categorizedSymbol", "core_periphery_zones": "categorizedSymbol",
-    "core_periphery_links": "singleSymbol",
+    "core_periphery_links": "categorizedSymbol",   # coloured by pole, as on the web map
 }
 TABLES = ("collaboration_chains", "collaboration_matrix", "core_periphery_summary")
 
@@ -244,7 +244,8 @@ def test_layer_styles_table_has_qgis_layout_and_one_default_per_layer(package):
     assert _sql(gpkg, "SELECT feature_count FROM gpkg_ogr_contents WHERE table_name = 'layer_styles'") == [(n,)]
     # non-default alternatives exist (score of the core-periphery zones)
     alt = _sql(gpkg, "SELECT styleName, useAsDefault FROM layer_styles WHERE f_table_name = 'core_periphery_zones'")
-    assert alt == [("strategy", 1), ("role", 0), ("core_id", 0), ("score", 0)]
+    # the default is the web map's initial view: zones coloured by the pole they attach to
+    assert alt == [("core_id", 1), ("strategy", 0), ("role", 0), ("score", 0)]
 
 
 def _qml(gpkg: Path, layer: str, style: str | None = None) -> ET.Element:
@@ -297,7 +298,7 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
     r = _qml(gpkg, "core_periphery_zones", "core_id").find("renderer-v2")
     assert [(c.get("value"), c.get("label")) for c in r.find("categories")] == [("Z1", "电子园"), ("", "Isolated")]
     syms = {s.get("name"): s for s in r.find("symbols")}
-    assert syms["0"].find("layer/prop[@k='color']").get("v") == rgba(styles.CATEGORICAL[0], 0.6)
+    assert syms["0"].find("layer/prop[@k='color']").get("v") == rgba(styles.POLE_COLORS[0], 0.6)
     assert syms["1"].find("layer/prop[@k='color']").get("v") == rgba(styles.STRATEGY_COLORS["isolated"], 0.55)
 
     # chain colours are the same in zones and collaboration_zones, from chain_colors
@@ -321,7 +322,7 @@ def test_aliases_in_study_language_and_original_column_names(tmp_path):
     assert aliases["fid"] == ""
     wp = {a.get("field"): a.get("name") for a in _qml(gpkg, "balance_workplaces").find("aliases")}
     assert wp["workers_3000"] == "3公里内居住就业人口" and wp["jhr"] == "职住比"
-    cats = [c.get("label") for c in _qml(gpkg, "core_periphery_zones").find("renderer-v2/categories")]
+    cats = [c.get("label") for c in _qml(gpkg, "core_periphery_zones", "strategy").find("renderer-v2/categories")]
     assert cats == ["独立极核", "协同从属", "孤立"]
 
 
@@ -542,12 +543,14 @@ def test_pyqgis_opens_project_and_layers(pyqgis, package, tmp_path):
     assert by_name["balance_workplaces"]["categories"] == list(styles.BALANCE_CLASSES)
     cpz = by_name["core_periphery_zones"]
     assert cpz["styles"] == ["core_id", "role", "score", "strategy"]
-    assert cpz["alt_renderers"] == {"core_id": "categorizedSymbol", "role": "categorizedSymbol",
+    assert cpz["current_style"] == "core_id"
+    assert cpz["alt_renderers"] == {"strategy": "categorizedSymbol", "role": "categorizedSymbol",
                                     "score": "graduatedSymbol"}
     assert cpz["core_id_symbol_found"] and cpz["core_id_attr"].startswith("CASE WHEN")
     assert by_name["zones"]["labels"] is True and by_name["zones"]["label_field"] == "name"
     assert report["standalone"]["balance_workplaces"]["aliases"]["jhr"] == "Jobs–housing ratio"
-    assert by_name["housing"]["visible"] is False and by_name["zones"]["visible"] is True
+    # the input zones start hidden: their chain fill would show through the analysis layers
+    assert by_name["housing"]["visible"] is False and by_name["zones"]["visible"] is False
     assert by_name["housing"]["scale_limited"] is False        # only 5 points
     assert project["title"] == "Test study"
     # the initial view covers the study area (inputs' bounds + 5 %)

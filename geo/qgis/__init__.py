@@ -31,6 +31,7 @@ from pathlib import Path
 
 from pyproj import CRS
 
+from geo import styles
 from geo._types import AnalysisResult, Study
 from geo.qgis._gpkg import package_timestamp, write_geopackage, write_layer_styles
 from geo.qgis._layers import collect_layers, group_titles, initially_visible, layer_bounds, wkb_type
@@ -77,9 +78,12 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
     language = settings.study.language
     layers = collect_layers(study, results, crs)
     chain_colors = zone_chain_colors(study)
+    cp = results.get("core_periphery")
+    pole_colors = (styles.pole_colors(cp.tables["core_periphery_zones"])
+                   if cp is not None and "core_periphery_zones" in cp.tables else None)
     for layer in layers:
         layer.styles = layer_styles_for(layer, study=study, language=language,
-                                        chain_colors=chain_colors)
+                                        chain_colors=chain_colors, pole_colors=pole_colors)
     gpkg = out_dir / GPKG_NAME
     qgz = out_dir / QGZ_NAME
     for path in (gpkg, qgz):

@@ -142,12 +142,14 @@ def wkb_type(layer: ExportLayer) -> str:
 
 
 def initially_visible(layer: ExportLayer) -> bool:
-    """Initial visibility: heavy and secondary layers start switched off."""
+    """Initial visibility: heavy and secondary layers start switched off, and so does the
+    input zones layer, whose chain fill would otherwise show through the analysis layers
+    drawn over the same polygons (their colours would no longer match their legends)."""
     if not layer.spatial:
         return False
     if layer.name == "housing" or len(layer.frame) > HEAVY_POINTS:
         return False
-    return layer.name not in ("balance_districts", "balance_landuse", "collaboration_zones",
+    return layer.name not in ("zones", "balance_districts", "balance_landuse", "collaboration_zones",
                               "core_periphery_links")
 
 

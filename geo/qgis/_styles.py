@@ -124,7 +124,7 @@ def _case_color(field_name: str, colors: dict[str, str], default: str) -> str:
 
 
 def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
-                     chain_colors: dict[str, str]) -> list[LayerStyle]:
+                     chain_colors: dict[str, str], pole_colors: dict[str, str] | None = None) -> list[LayerStyle]:
     """The styles of one layer; the first is the default.
 
     Tables get one style holding only field aliases (used in the project).
@@ -194,21 +194,28 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
         return _pair_styles(frame, style, language)
     if name == "core_periphery_zones":
         out = []
+        # the web map's initial view first: zones coloured by the pole they attach to
+        if {"zone_id", "core_id", "role"} <= set(frame.columns):
+            out.append(style("core_id", _by_attached_core(frame, language), name_labels))
         if "strategy" in frame:
             out.append(style("strategy", _polygon_by_category("strategy", styles.STRATEGY_COLORS, language),
                              name_labels))
         if "role" in frame:
             out.append(style("role", _polygon_by_category("role", styles.ROLE_COLORS, language), name_labels))
-        if {"zone_id", "core_id", "role"} <= set(frame.columns):
-            out.append(style("core_id", _by_attached_core(frame, language), name_labels))
         if "score" in frame:
             out.append(style("score", _quantile_graduated(frame, "score", styles.ZONE_OUTLINE, _ALPHA_STRONG),
                              name_labels))
         if out:
             return out
     if name == "core_periphery_links":
-        return [style("default", single_renderer(line_symbol(
-            styles.STRATEGY_COLORS["collaborative_subordinate"], styles.LINE_WIDTHS[0] / 2, alpha=0.9)))]
+        plain = line_symbol(styles.STRATEGY_COLORS["collaborative_subordinate"], styles.LINE_WIDTHS[0] / 2, alpha=0.9)
+        if pole_colors and "core_id" in frame:
+            # each link in the colour of its pole, as on the web map
+            cats = [Category(core, core, line_symbol(color, styles.LINE_WIDTHS[0] / 2, alpha=0.9))
+                    for core, color in pole_colors.items()]
+            cats.append(Category(None, "—", plain))
+            return [style("core_id", categorized_renderer('"core_id"', cats))]
+        return [style("default", single_renderer(plain))]
     # any other spatial layer: a numeric mix field graduated, else one plain symbol
     for col in ("landuse_entropy", "score"):
         if col in frame and kind == "polygon":
