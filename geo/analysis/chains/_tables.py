@@ -232,8 +232,8 @@ def chain_gaps(zones: gpd.GeoDataFrame, firms: gpd.GeoDataFrame | None,
     innov_pool = None
     if innovation_districts is not None and len(innovation_districts):
         inn = innovation_districts
-        serves = [(i, c) for i, text in enumerate(inn["chains"].astype(str)) for c in split_chains(text)
-                  if c in chain_idx]
+        serves = [(i, c) for i, text in enumerate(inn["chains"].astype(str))
+                  for c in dict.fromkeys(split_chains(text)) if c in chain_idx]
         if serves:
             ii = np.array([s[0] for s in serves])
             cc = [s[1] for s in serves]
