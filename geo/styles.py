@@ -139,3 +139,14 @@ def class_ranges(values: Sequence[float], breaks: Sequence[float]) -> list[tuple
         return []
     edges = [float(arr.min()), *map(float, breaks), float(arr.max())]
     return list(zip(edges[:-1], edges[1:]))
+
+# --- industry chains (chains.html and the QGIS "chains" group) -------------------------
+#: Zone fill by chain role (Okabe–Ito); ``none`` = no role given.
+CHAIN_ROLE_COLORS = {"rd": "#0072B2", "manufacturing": "#E69F00", "terminal": "#009E73",
+                     "supporting": "#CC79A7", "mixed": "#999999", "none": "#dddddd"}
+#: Location-quotient classes (< 0.5, 0.5–0.8, 0.8–1.25, 1.25–2, > 2): under- to over-represented.
+LQ_BREAKS = (0.5, 0.8, 1.25, 2.0)
+LQ_COLORS = ("#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b")
+LEADER_COLOR = "#D55E00"
+REACH_COLOR = "#D55E00"
+GAP_OUTLINE = "#B2182B"

@@ -360,3 +360,65 @@ def test_unknown_settings_key_and_reach(tmp_path):
     with pytest.raises(ConfigError):
         settings_from_dict({**config, "chains": {"reach_km": 12}}, base_dir=tmp_path)
 
+
+
+# ---------------------------------------------------------------------------
+# the whole analysis on the small sample: CLI outputs and chains.html in Chromium
+
+@pytest.fixture(scope="module")
+def chains_run(small_study, tmp_path_factory):
+    from tests.conftest import run_cli
+
+    out = tmp_path_factory.mktemp("chains_run") / "maps"
+    proc = run_cli("run", "-c", small_study, "-o", out, "--only", "chains", "-q")
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_cli_chains_outputs(chains_run):
+    import json
+
+    import pyogrio
+
+    manifest = json.loads((chains_run / "run.json").read_text(encoding="utf-8"))
+    assert manifest["analyses"] == ["chains"]
+    s = manifest["summary"]["chains"]
+    assert s["chains"] == 4 and s["gaps_missing"] >= 1 and s["firms"] > 100
+    gaps = pd.read_csv(chains_run / "tables" / "chain_gaps.csv", encoding="utf-8-sig")
+    assert (gaps["kind"] == "missing").any()
+    comp = pd.read_csv(chains_run / "tables" / "chain_completeness.csv", encoding="utf-8-sig")
+    assert sorted(comp["rank"]) == list(range(1, len(comp) + 1))
+    layers = {name for name, _ in pyogrio.list_layers(chains_run / "qgis" / "zoneatlas.gpkg")}
+    assert {"firms", "leader_firms", "chain_gap_candidates", "chain_completeness", "chain_lq"} <= layers
+    lf = pyogrio.read_dataframe(chains_run / "qgis" / "zoneatlas.gpkg", layer="leader_firms")
+    assert lf.geom_type.eq("Point").all() and len(lf) == s["leader_firms_n"]
+    html_text = (chains_run / "index.html").read_text(encoding="utf-8")
+    assert "chains.html" in html_text and "产业链完整度排名" in html_text
+
+
+@pytest.mark.browser
+def test_chains_map_in_browser(browser, chains_run):
+    from tests._browser import overlay_counts
+
+    with browser.open(chains_run / "chains.html") as run:
+        page = run.page
+        select = page.locator("#za-chain-select")
+        assert select.count() == 1
+        options = page.evaluate("Array.from(document.querySelectorAll('#za-chain-select option')).map(o => o.value)")
+        assert options[0] == "" and len(options) == 5
+        lf = pd.read_csv(chains_run / "tables" / "leader_firms.csv", encoding="utf-8-sig")
+        zones = pd.read_csv(chains_run / "tables" / "zones.csv", encoding="utf-8-sig")
+        for chain in options[1:]:
+            select.select_option(chain)
+            counts = overlay_counts(page)
+            assert counts["chain_zones"] == int((zones["chain"] == chain).sum())
+            assert counts["leaders"] == int((lf["chain"] == chain).sum())
+            assert counts["leader_reach"] == counts["leaders"]
+            assert chain == page.evaluate("document.documentElement.getAttribute('data-za-chain')")
+        select.select_option("")
+        assert overlay_counts(page)["chain_zones"] == len(zones)
+        cells = page.locator(".za-lq-table td")
+        lq = pd.read_csv(chains_run / "tables" / "chain_lq.csv", encoding="utf-8-sig")
+        assert cells.count() == len(lq)
+        assert page.locator(".za-legend").inner_text().strip() != ""
+        assert run.console_errors == [] and run.page_errors == [] and run.blocked == []

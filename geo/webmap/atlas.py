@@ -335,10 +335,17 @@ def render_atlas(study: Study, results: dict[str, AnalysisResult], settings: Set
     """The atlas page as HTML text."""
     lang = settings.study.language
     t = TEXT[lang]
+    from geo.webmap import _atlas_chains
+
     cards = [{"name": n, "title": label(n, lang), "description": MAP_DESCRIPTIONS[lang][n],
               "href": f"{n}.html" if n in maps else None} for n in ("balance", "collaboration", "core_periphery")]
+    if "chains" in results:
+        cards.append({"name": "chains", "title": label(_atlas_chains.TITLE_KEY, lang),
+                      "description": _atlas_chains.DESCRIPTION[lang],
+                      "href": "chains.html" if "chains" in maps else None})
     builders = {"balance": _balance_section, "collaboration": _collaboration_section,
-                "core_periphery": _core_section}
+                "core_periphery": _core_section,
+                "chains": lambda r, s, lg: _atlas_chains.chains_section(r, s, lg, table=_table, figures=_figures)}
     sections = [builders[n](results[n], study, lang) for n in builders if n in results]
     counts = manifest.get("counts") or {}
     env = Environment(autoescape=True)

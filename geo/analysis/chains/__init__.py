@@ -103,10 +103,10 @@ def run(study: Study, settings: Any) -> AnalysisResult:
             warnings.append("chains: the firms layer has no leader firms (tier 'leader' / 链主); "
                             "leader_coverage is 0 and leader_firms is empty")
     summary: dict[str, Any] = {
-        "reach": reach.kind, "reach_m": reach.reach_m,
+        "reach_kind": reach.kind, "reach_m": reach.reach_m,
         "chains": len(completeness),
         "firms": None if firms is None else len(firms),
-        "leader_firms": None if firms is None else int((firms["tier"] == "leader").sum()),
+        "leader_firms_n": None if firms is None else int((firms["tier"] == "leader").sum()),
         "mean_completeness": _mean(completeness["completeness"]),
         "complete_chains": int((completeness["roles_missing"].isna()).sum()),
         "gaps_missing": int((gaps["kind"] == "missing").sum()),

@@ -298,7 +298,7 @@ def chain_lq(zones: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     lq : DataFrame
         ``district_id, chain, jobs, share, lq`` for every district with zones × every chain.
     specialisation : DataFrame
-        ``district_id, jobs, chains`` (with jobs), ``krugman`` = Σ_c |s_dc − s_c| (0: the
+        ``district_id, jobs, n_chains`` (chains with jobs), ``krugman`` = Σ_c |s_dc − s_c| (0: the
         district's chain mix equals the study's; 2: no overlap), ``top_chain``, ``top_lq``.
     """
     z = zones[zones["district_id"].notna()]
@@ -323,7 +323,7 @@ def chain_lq(zones: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     best = filled.argmax(axis=1) if len(chains) else np.zeros(len(districts), int)
     has = np.isfinite(filled).any(axis=1) if len(chains) else np.zeros(len(districts), bool)
     spec = pd.DataFrame({
-        "district_id": districts, "jobs": d_tot[:, 0], "chains": (jobs > 0).sum(axis=1),
+        "district_id": districts, "jobs": d_tot[:, 0], "n_chains": (jobs > 0).sum(axis=1),
         "krugman": krugman,
         "top_chain": np.where(has, chains[best] if len(chains) else None, None),
         "top_lq": np.where(has, filled[np.arange(len(districts)), best] if len(chains) else np.nan, np.nan)})
