@@ -120,7 +120,8 @@ _SCRIPT = """
         var row = el("tr"); row.appendChild(el("th", null, r));
         cfg.lq.values[i].forEach(function (v, j) {
           var td = el("td", null, (typeof v === "number") ? v.toFixed(2) : "–");
-          td.style.background = lqColor(v); td.style.padding = "1px 3px"; td.style.textAlign = "right";
+          td.style.background = lqColor(v); td.style.color = (lqColor(v) === cfg.colors[0] || lqColor(v) === cfg.colors[cfg.colors.length - 1]) ? "#fff" : "#000";
+          td.style.padding = "1px 3px"; td.style.textAlign = "right";
           td.setAttribute("data-chain", cfg.chains[j]);
           lqCells.push([td, cfg.chains[j]]); row.appendChild(td);
         });

@@ -34,7 +34,8 @@ class Reach:
     def label(self) -> str:
         return f"{self.reach_m:g} m"
 
-    def pairs(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def pairs(self, a: np.ndarray, b: np.ndarray, group_a: np.ndarray | None = None,
+              group_b: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """All index pairs ``(i, j)`` with ``b[j]`` within reach of ``a[i]``.
 
         Parameters
@@ -42,6 +43,9 @@ class Reach:
         a, b : ndarray of shapely geometries
             In the same projected CRS (metres). Points only: cKDTree on coordinates;
             otherwise one bulk STRtree ``dwithin`` query (boundary-to-boundary distance).
+        group_a, group_b : ndarray of int, optional
+            Only pairs of the same group (e.g. chain codes) are wanted: each group is
+            queried on its own, so other groups' features are never tested.
 
         Returns
         -------
@@ -50,6 +54,18 @@ class Reach:
         """
         a = np.asarray(a, dtype=object)
         b = np.asarray(b, dtype=object)
+        if group_a is not None and group_b is not None:
+            found_a, found_b = [], []
+            for g in np.intersect1d(group_a, group_b):
+                sa, sb = np.flatnonzero(group_a == g), np.flatnonzero(group_b == g)
+                ia, ib = self.pairs(a[sa], b[sb])
+                found_a.append(sa[ia])
+                found_b.append(sb[ib])
+            if not found_a:
+                return np.empty(0, np.int64), np.empty(0, np.int64)
+            ia, ib = np.concatenate(found_a), np.concatenate(found_b)
+            order = np.lexsort((ib, ia))
+            return ia[order], ib[order]
         if len(a) == 0 or len(b) == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         if _all_points(a) and _all_points(b):

@@ -72,6 +72,11 @@ def chain_roles(zones: pd.DataFrame, firms: pd.DataFrame | None = None) -> pd.Da
     return out.reset_index()[["chain", "role", "zones", "firms", "jobs", "firm_jobs", "present"]]
 
 
+def _chain_codes(chains: np.ndarray, codebook: dict[str, int]) -> np.ndarray:
+    """Chain name -> integer code (-1: a chain not in ``codebook``)."""
+    return pd.Series(chains, dtype=object).map(codebook).fillna(-1).to_numpy(dtype=np.int64)
+
+
 def _present_masks(roles: pd.DataFrame) -> dict[str, int]:
     present = roles[roles["present"]]
     out = {c: 0 for c in roles["chain"].unique()}
@@ -106,11 +111,13 @@ def chain_completeness(zones: gpd.GeoDataFrame, firms: gpd.GeoDataFrame | None, 
     chains = chain_names(zones)
     masks = _present_masks(roles)
     chain_arr = zones["chain"].astype(str).to_numpy()
+    codebook = {c: i for i, c in enumerate(chains)}
+    zcode = _chain_codes(chain_arr, codebook)
     code = _codes(zones["role"])
     geoms = zones.geometry.values.to_numpy()
 
-    ia, ib = reach.pairs(geoms, geoms)
-    keep = (ia != ib) & (chain_arr[ia] == chain_arr[ib]) & (code[ib] >= 0)
+    ia, ib = reach.pairs(geoms, geoms, zcode, zcode)
+    keep = (ia != ib) & (code[ib] >= 0)
     reached = np.zeros(len(zones), np.int64)
     np.bitwise_or.at(reached, ia[keep], np.left_shift(1, code[ib[keep]]))
     present = np.array([masks.get(c, 0) for c in chain_arr], dtype=np.int64)
@@ -129,11 +136,10 @@ def chain_completeness(zones: gpd.GeoDataFrame, firms: gpd.GeoDataFrame | None, 
         out["firms"] = out["chain"].map(fchain.value_counts()).fillna(0).astype("int64")
         leaders = firms[firms["tier"] == "leader"]
         out["leaders"] = out["chain"].map(leaders["chain"].astype(str).value_counts()).fillna(0).astype("int64")
-        lchain = leaders["chain"].astype(str).to_numpy()
-        za, lb = reach.pairs(geoms, leaders.geometry.values.to_numpy())
-        ok = chain_arr[za] == lchain[lb]
+        lcode = _chain_codes(leaders["chain"].astype(str).to_numpy(), codebook)
+        za, _lb = reach.pairs(geoms, leaders.geometry.values.to_numpy(), zcode, lcode)
         covered = np.zeros(len(zones), bool)
-        covered[za[ok]] = True
+        covered[za] = True
         out["leader_coverage"] = out["chain"].map(pd.Series(covered).groupby(chain_arr).mean())
     else:
         out["firms"] = pd.array([pd.NA] * len(out), dtype="Int64")
@@ -213,16 +219,19 @@ def chain_gaps(zones: gpd.GeoDataFrame, firms: gpd.GeoDataFrame | None,
 
     # role bits within reach of each chain's top zone (zones, then firms)
     reached = np.zeros(len(chains), np.int64)
-    ta, zb = reach.pairs(top_geoms, geoms)
-    ok = (np.array(chains, dtype=object)[ta] == chain_arr[zb]) & (code[zb] >= 0)
+    top_code = np.arange(len(chains))
+    zcode = _chain_codes(chain_arr, chain_idx)
+    ta, zb = reach.pairs(top_geoms, geoms, top_code, zcode)
+    ok = code[zb] >= 0
     np.bitwise_or.at(reached, ta[ok], np.left_shift(1, code[zb[ok]]))
     if firms is not None and len(firms):
         fchain = firms["chain"].astype(str).to_numpy()
         fcode = _codes(firms["role"])
         fgeoms = firms.geometry.values.to_numpy()
-        ta, fb = reach.pairs(top_geoms, fgeoms)
-        ok = (np.array(chains, dtype=object)[ta] == fchain[fb]) & (fcode[fb] >= 0)
-        np.bitwise_or.at(reached, ta[ok], np.left_shift(1, fcode[fb[ok]]))
+        with_role = fcode >= 0
+        fsub = np.flatnonzero(with_role)
+        ta, fb = reach.pairs(top_geoms, fgeoms[fsub], top_code, _chain_codes(fchain[fsub], chain_idx))
+        np.bitwise_or.at(reached, ta, np.left_shift(1, fcode[fsub[fb]]))
 
     # candidate pools: the chain's mixed / role-less zones, by distance to the top zone
     dist_top = shapely.distance(geoms, top_geoms[[chain_idx[c] for c in chain_arr]])
@@ -345,11 +354,12 @@ def leader_firms(firms: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, reach: Reach)
     """
     lead = firms[firms["tier"] == "leader"].reset_index(drop=True)
     n = len(lead)
-    lchain = lead["chain"].astype(str).to_numpy()
-    fchain = firms["chain"].astype(str).to_numpy()
-    li, fj = reach.pairs(lead.geometry.values.to_numpy(), firms.geometry.values.to_numpy())
+    codebook = {c: i for i, c in enumerate(pd.unique(firms["chain"].astype(str)))}
+    fcode = _chain_codes(firms["chain"].astype(str).to_numpy(), codebook)
     leader_rows = np.flatnonzero((firms["tier"] == "leader").to_numpy())
-    ok = (lchain[li] == fchain[fj]) & (leader_rows[li] != fj)
+    lcode = fcode[leader_rows]
+    li, fj = reach.pairs(lead.geometry.values.to_numpy(), firms.geometry.values.to_numpy(), lcode, fcode)
+    ok = leader_rows[li] != fj
     li, fj = li[ok], fj[ok]
     fjobs = np.nan_to_num(firms["jobs"].to_numpy(float), nan=0.0)
     fdist = firms["district_id"].to_numpy(dtype=object)
@@ -359,10 +369,9 @@ def leader_firms(firms: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, reach: Reach)
     out["firms_within"] = np.bincount(li, minlength=n).astype("int64")
     out["jobs_within"] = np.bincount(li, weights=fjobs[fj], minlength=n)
     out["firms_other_district"] = np.bincount(li[other], minlength=n).astype("int64")
-    zchain = zones["chain"].astype(str).to_numpy()
-    la, zb = reach.pairs(lead.geometry.values.to_numpy(), zones.geometry.values.to_numpy())
-    ok = lchain[la] == zchain[zb]
-    out["zones_within"] = np.bincount(la[ok], minlength=n).astype("int64")
+    zcode = _chain_codes(zones["chain"].astype(str).to_numpy(), codebook)
+    la, _zb = reach.pairs(lead.geometry.values.to_numpy(), zones.geometry.values.to_numpy(), lcode, zcode)
+    out["zones_within"] = np.bincount(la, minlength=n).astype("int64")
     return gpd.GeoDataFrame(out, geometry=lead.geometry.values, crs=firms.crs)
 
 
