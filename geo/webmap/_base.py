@@ -59,7 +59,7 @@ FIELD_FORMATS = {
     "mean_completeness": "pct", "lq": "ratio", "top_lq": "ratio", "krugman": "ratio", "leaders": "int",
     "firms_within": "int", "jobs_within": "int", "firms_other_district": "int", "zones_within": "int",
     "complete_chains": "int", "gaps_missing": "int", "gaps_distant": "int", "leader_firms_n": "int",
-    "n_chains": "int", "tier": "cat",
+    "n_chains": "int", "tier": "cat", "roles_in_reach": "pct", "leader_in_reach": "bool",
 }
 
 

@@ -182,14 +182,16 @@ def build_chains_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
     zone_names = value_names(ctx.study.zones, "zone_id")
     chain_layers: list[str] = []
 
-    zones = with_names(ctx.study.zones, "district_id", district_names, "district_name")
+    base = t.get("chain_zones")
+    zones = with_names(base if isinstance(base, gpd.GeoDataFrame) else ctx.study.zones, "district_id",
+                       district_names, "district_name")
     role = zones["role"].where(zones["role"].notna(), "none").astype(str)
     zones = zones.assign(role_shown=role)
     per = [{"color": styles.ZONE_OUTLINE, "weight": 1, "fillColor": styles.CHAIN_ROLE_COLORS.get(r, "#dddddd"),
             "fillOpacity": 0.75} for r in role]
     z_styles, z_idx = dedupe_styles(per)
     zfields = ctx.fields(["name", "zone_id", "chain", ("district_name", ctx.label("districts"), "text"),
-                          "role", "jobs"], zones)
+                          "role", "jobs", "roles_in_reach", ("leader_in_reach", "bool")], zones)
     add_layer(m, ctx, "chain_zones", zones, label_text=tx["zones"], styles_list=z_styles, style_index=z_idx,
               props=[f[0] for f in zfields], popup=zfields, tooltip=zfields[:3], title_field="name",
               search_field="name", id_field="zone_id")

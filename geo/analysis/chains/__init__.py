@@ -41,6 +41,7 @@ from geo.analysis.chains._tables import (
     chain_gaps,
     chain_lq,
     chain_roles,
+    chain_zones,
     leader_firms,
     ranked_chains,
 )
@@ -73,7 +74,7 @@ def run(study: Study, settings: Any) -> AnalysisResult:
     Returns
     -------
     AnalysisResult
-        ``tables``: ``chain_roles``, ``chain_completeness``, ``chain_gaps``,
+        ``tables``: ``chain_zones`` (polygons), ``chain_roles``, ``chain_completeness``, ``chain_gaps``,
         ``chain_gap_candidates`` (polygons), ``chain_lq``, ``chain_specialisation`` and,
         with firms, ``leader_firms`` (points).
     """
@@ -88,11 +89,13 @@ def run(study: Study, settings: Any) -> AnalysisResult:
     warnings: list[str] = []
 
     roles = chain_roles(zones, firms)
-    completeness = chain_completeness(zones, firms, roles, reach, score=score)
+    detail: dict = {}
+    completeness = chain_completeness(zones, firms, roles, reach, score=score, zone_detail=detail)
     gaps, candidates = chain_gaps(zones, firms, study.innovation_districts, roles, reach, score=score,
                                   language=language)
     lq, spec = chain_lq(zones)
     tables: dict[str, pd.DataFrame] = {
+        "chain_zones": chain_zones(zones, detail),
         "chain_roles": roles, "chain_completeness": completeness, "chain_gaps": gaps,
         "chain_gap_candidates": candidates, "chain_lq": lq, "chain_specialisation": spec,
     }

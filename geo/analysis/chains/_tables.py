@@ -94,8 +94,12 @@ def _top_zones(zones: pd.DataFrame, score: pd.Series) -> pd.Series:
 
 
 def chain_completeness(zones: gpd.GeoDataFrame, firms: gpd.GeoDataFrame | None, roles: pd.DataFrame,
-                       reach: Reach, *, score: pd.Series) -> pd.DataFrame:
+                       reach: Reach, *, score: pd.Series, zone_detail: dict | None = None) -> pd.DataFrame:
     """Completeness of each chain: role coverage, spatial completeness, leader coverage.
+
+    ``zone_detail``, when given, receives the per-zone values behind the means:
+    ``roles_in_reach`` (the zone's share; NaN when it has no other present role) and
+    ``leader_in_reach`` (bool; absent without firms).
 
     Returns
     -------
@@ -127,6 +131,8 @@ def chain_completeness(zones: gpd.GeoDataFrame, firms: gpd.GeoDataFrame | None, 
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(n_other > 0, _POPCOUNT[reached & other] / np.maximum(n_other, 1), np.nan)
     spatial = pd.Series(share).groupby(chain_arr).mean()
+    if zone_detail is not None:
+        zone_detail["roles_in_reach"] = share
 
     n_zones = pd.Series(chain_arr).value_counts()
     out = pd.DataFrame({"chain": chains})
@@ -140,6 +146,8 @@ def chain_completeness(zones: gpd.GeoDataFrame, firms: gpd.GeoDataFrame | None, 
         za, _lb = reach.pairs(geoms, leaders.geometry.values.to_numpy(), zcode, lcode)
         covered = np.zeros(len(zones), bool)
         covered[za] = True
+        if zone_detail is not None:
+            zone_detail["leader_in_reach"] = covered
         out["leader_coverage"] = out["chain"].map(pd.Series(covered).groupby(chain_arr).mean())
     else:
         out["firms"] = pd.array([pd.NA] * len(out), dtype="Int64")
@@ -166,6 +174,19 @@ def chain_completeness(zones: gpd.GeoDataFrame, firms: gpd.GeoDataFrame | None, 
     cols = ["chain", "zones", "firms", "leaders", "roles_present", "roles_missing", "role_coverage",
             "spatial_completeness", "leader_coverage", "completeness", "top_zone_id", "rank"]
     return out[cols]
+
+
+def chain_zones(zones: gpd.GeoDataFrame, detail: dict) -> gpd.GeoDataFrame:
+    """The zones as the chains map shows them: ``zone_id, name, chain, district_id, role,
+    jobs, roles_in_reach`` (share of the chain's other present roles with a zone of the chain
+    within reach), ``leader_in_reach`` (a leader firm of the chain within reach; empty
+    without firms)."""
+    out = zones[["zone_id", "name", "chain", "district_id", "role", "jobs"]].copy()
+    out["roles_in_reach"] = detail["roles_in_reach"]
+    leader = detail.get("leader_in_reach")
+    out["leader_in_reach"] = (pd.array(leader, dtype="boolean") if leader is not None
+                              else pd.array([pd.NA] * len(out), dtype="boolean"))
+    return gpd.GeoDataFrame(out, geometry=zones.geometry.values, crs=zones.crs)
 
 
 def _gap_reason(kind: str, role: str, chain: str, top_name: str, reach: Reach, nearest_m: float,
