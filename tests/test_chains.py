@@ -422,3 +422,20 @@ def test_chains_map_in_browser(browser, chains_run):
         assert cells.count() == len(lq)
         assert page.locator(".za-legend").inner_text().strip() != ""
         assert run.console_errors == [] and run.page_errors == [] and run.blocked == []
+
+
+def test_sample_firms_keep_a_missing_role():
+    from geo.sample import generate_study
+
+    s = generate_study("small", seed=0)
+    f, z = s.firms, s.zones
+    assert 250 <= len(f) <= 300 and f["id"].is_unique
+    assert set(f["tier"]) == {"链主", "骨干", "中小"}
+    specific = set(ROLES4)
+    missing_somewhere = False
+    for chain, zc in z.groupby("chain"):
+        zone_roles = set(zc["role"]) & specific
+        firm_roles = set(f.loc[f["chain"] == chain, "role"]) & specific
+        assert firm_roles <= zone_roles, chain          # firms never fill a missing role
+        missing_somewhere |= zone_roles != specific
+    assert missing_somewhere
