@@ -439,3 +439,19 @@ def test_sample_firms_keep_a_missing_role():
         assert firm_roles <= zone_roles, chain          # firms never fill a missing role
         missing_somewhere |= zone_roles != specific
     assert missing_somewhere
+
+
+def test_cli_validate_bad_firms_exits_2_one_line_each(tmp_path):
+    import yaml
+
+    from tests.conftest import run_cli
+
+    bad = firms_gdf(id=["F1", "F1", "F3"], tier=["boss", "骨干", "中小"])
+    config = _config(tmp_path, bad)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    proc = run_cli("validate", "-c", tmp_path / "config.yaml")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert "Traceback" not in proc.stderr and all(line.startswith("error:") for line in lines)
+    assert sum("'boss'" in line and "leader, key, sme" in line for line in lines) == 1
+    assert sum("duplicate ids" in line and "layers.firms" in line for line in lines) == 1

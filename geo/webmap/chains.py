@@ -97,7 +97,11 @@ _SCRIPT = """
       var all = el("option", null, cfg.text.all); all.value = ""; sel.appendChild(all);
       cfg.chains.forEach(function (c) { var o = el("option", null, c); o.value = c; sel.appendChild(o); });
       sel.value = cfg.initial;
-      sel.addEventListener("change", function () { apply(sel.value); });
+      sel.addEventListener("change", function () {
+        apply(sel.value);
+        var zl = ZA.overlays.chain_zones;   // zoom to the picked chain's zones
+        if (sel.value && zl && zl.getLayers().length) { map.fitBounds(zl.getBounds(), {padding: [40, 40], maxZoom: 13}); }
+      });
       lab.appendChild(sel); box.appendChild(lab);
       info = el("div", "za-chain-info"); box.appendChild(info);
       L.DomEvent.disableClickPropagation(box); L.DomEvent.disableScrollPropagation(box);
