@@ -10,7 +10,7 @@ Examples
 --------
 >>> import geo
 >>> sorted(n for n in geo.__all__ if not n[0].isupper())
-['balance', 'collaboration', 'compare', 'core_periphery', 'load_study', 'run']
+['balance', 'chains', 'collaboration', 'compare', 'core_periphery', 'load_study', 'run']
 >>> geo.ZoneAtlasError.__mro__[1].__name__
 'Exception'
 """
@@ -27,6 +27,7 @@ _LAZY = {
     "Study": "geo._types",
     "Result": "geo.api",
     "balance": "geo.api",
+    "chains": "geo.api",
     "collaboration": "geo.api",
     "compare": "geo.comparison",
     "core_periphery": "geo.api",

@@ -68,6 +68,9 @@ class Study:
     districts: gpd.GeoDataFrame | None = None
     innovation_districts: gpd.GeoDataFrame | None = None
     housing: gpd.GeoDataFrame | None = None
+    firms: gpd.GeoDataFrame | None = None
+    """Optional firm points; carry ``zone_id`` (containing zone, lowest id) and
+    ``district_id`` (containing district), both missing where none."""
     population: Raster | None = None
     landuse: Raster | None = None
     landuse_classes: dict[int, str] = field(default_factory=dict)

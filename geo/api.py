@@ -20,7 +20,7 @@ from typing import Any
 
 from geo._types import AnalysisResult, Study
 
-__all__ = ["Result", "balance", "collaboration", "core_periphery", "load_study", "run"]
+__all__ = ["Result", "balance", "chains", "collaboration", "core_periphery", "load_study", "run"]
 
 
 @dataclass
@@ -109,6 +109,12 @@ def collaboration(study: Study) -> Result:
 def core_periphery(study: Study) -> Result:
     """Growth poles, Huff attachment of periphery zones and the summary figures."""
     return _analyse(study, "core_periphery")
+
+
+def chains(study: Study) -> Result:
+    """Industry chains: roles present, completeness, the gap list (补链清单), location
+    quotients and the reach of chain-leader firms (``chains.html``'s tables)."""
+    return _analyse(study, "chains")
 
 
 def run(config: str | Path, output_dir: str | Path | None = None, *,

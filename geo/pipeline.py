@@ -34,7 +34,7 @@ from geo.settings import Settings
 log = logging.getLogger(__name__)
 
 #: Analyses in the order they run (collaboration uses the core–periphery roles).
-ANALYSES = ("core_periphery", "collaboration", "balance")
+ANALYSES = ("core_periphery", "collaboration", "balance", "chains")
 
 #: Packages whose versions run.json records.
 PACKAGES = ("geopandas", "shapely", "pyogrio", "pyproj", "pandas", "numpy", "scipy", "folium",
@@ -135,6 +135,11 @@ def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSE
     if "balance" in only:
         with step("balance"):
             results["balance"] = balance.run(study, settings)
+    if "chains" in only:
+        with step("chains"):
+            from geo.analysis import chains
+
+            results["chains"] = chains.run(study, settings)
     return results
 
 
@@ -191,7 +196,7 @@ def _versions() -> dict[str, str]:
 def _configured_paths(settings: Settings) -> list[Path]:
     """The config file and every configured layer path (before anything is read)."""
     paths = [settings.config_path] if settings.config_path else []
-    for name in ("districts", "zones", "innovation_districts", "housing", "population", "landuse"):
+    for name in ("districts", "zones", "innovation_districts", "housing", "firms", "population", "landuse"):
         layer = getattr(settings.layers, name)
         if layer is not None:
             paths.append(layer.path)
@@ -229,7 +234,7 @@ def build_manifest(study: Study, settings: Settings, results: dict[str, Analysis
     inputs = [{"path": rel(f), "sha256": sha256_file(f), "bytes": f.stat().st_size}
               for f in input_files(study, settings)]
     counts: dict[str, Any] = {}
-    for name in ("districts", "zones", "innovation_districts", "housing"):
+    for name in ("districts", "zones", "innovation_districts", "housing", "firms"):
         frame = getattr(study, name)
         if frame is not None:
             counts[name] = len(frame)
@@ -333,7 +338,7 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
 def write_tables(folder: Path, study: Study, results: dict[str, AnalysisResult]) -> list[Path]:
     """``tables/<name>.csv`` for every input layer and every result table (UTF-8 with BOM)."""
     written = []
-    for name in ("districts", "zones", "innovation_districts", "housing"):
+    for name in ("districts", "zones", "innovation_districts", "housing", "firms"):
         frame = getattr(study, name)
         if frame is not None:
             written.append(write_csv(frame, folder / f"{name}.csv"))

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ROLES = ("rd", "manufacturing", "terminal", "supporting", "mixed")
+#: Firm tiers of ``layers.firms`` (链主 / 骨干 / 中小 accepted on input).
+TIERS = ("leader", "key", "sme")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,14 @@ LAYERS: dict[str, LayerSchema] = {
         required=("housing_id",),
         one_of=(("dwellings", "population"),),
         numeric=("dwellings", "population"),
+    ),
+    "firms": LayerSchema(
+        name="firms",
+        geometry=("Point",),
+        id_field="firm_id",
+        required=("firm_id", "chain", "tier"),
+        optional=("name", "jobs", "role"),
+        numeric=("jobs",),
     ),
 }
 

@@ -139,6 +139,8 @@ class LayersSettings(_Model):
     zones: VectorLayerSettings
     innovation_districts: VectorLayerSettings | None = None
     housing: VectorLayerSettings | None = None
+    firms: VectorLayerSettings | None = None
+    """Optional points: firms of the chains (firm_id, name, chain, tier, jobs, role)."""
     population: RasterLayerSettings | None = None
     landuse: LanduseSettings | None = None
 
@@ -234,6 +236,15 @@ class CorePeripherySettings(_Model):
         return value
 
 
+class ChainsSettings(_Model):
+    """``chains:`` industry chains and chain-leader firms."""
+
+    reach_m: PositiveFloat = 30000.0
+    """Straight-line reach between zones / firms of a chain (metres)."""
+    reach_min: PositiveFloat = 45.0
+    """Reach in travel time (minutes); used when layers.roads is given."""
+
+
 class CustomBasemap(_Model):
     url: str
     attribution: str
@@ -290,6 +301,7 @@ class Settings(_Model):
     balance: BalanceSettings = Field(default_factory=BalanceSettings)
     collaboration: CollaborationSettings = Field(default_factory=CollaborationSettings)
     core_periphery: CorePeripherySettings = Field(default_factory=CorePeripherySettings)
+    chains: ChainsSettings = Field(default_factory=ChainsSettings)
     map: MapSettings = Field(default_factory=MapSettings)
     print: PrintSettings = Field(default_factory=PrintSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
@@ -359,7 +371,7 @@ def _messages(exc: ValidationError, source: str) -> list[str]:
 
 
 def _resolve_paths(settings: Settings, base_dir: Path) -> Settings:
-    for name in ("districts", "zones", "innovation_districts", "housing", "population", "landuse"):
+    for name in ("districts", "zones", "innovation_districts", "housing", "firms", "population", "landuse"):
         layer = getattr(settings.layers, name)
         if layer is not None and not layer.path.is_absolute():
             layer.path = (base_dir / layer.path).resolve()

@@ -253,3 +253,15 @@ def strength_class(index: pd.Series) -> np.ndarray:
     """0 weak (< 34), 1 medium (34–66), 2 strong (≥ 67) from the 0–100 index; missing → weak."""
     arr = pd.to_numeric(index, errors="coerce").to_numpy(float)
     return np.where(arr >= 67, 2, np.where(arr >= 34, 1, 0))
+
+
+# --- industry chains (chains.html and the QGIS "chains" group) -------------------------
+#: Zone fill by chain role (Okabe–Ito); ``none`` = no role given.
+CHAIN_ROLE_COLORS = {"rd": "#0072B2", "manufacturing": "#E69F00", "terminal": "#009E73",
+                     "supporting": "#CC79A7", "mixed": "#999999", "none": "#dddddd"}
+#: Location-quotient classes (< 0.5, 0.5–0.8, 0.8–1.25, 1.25–2, > 2): under- to over-represented.
+LQ_BREAKS = (0.5, 0.8, 1.25, 2.0)
+LQ_COLORS = ("#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b")
+LEADER_COLOR = "#D55E00"
+REACH_COLOR = "#D55E00"
+GAP_OUTLINE = "#B2182B"

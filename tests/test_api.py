@@ -163,7 +163,7 @@ def test_readme_python_api_example_runs_and_equals_the_cli(tmp_path, monkeypatch
     assert report.manifest["parameters"]["balance"]["radius_m"] == 3000
     tables = report.output_dir / "tables"
     compared = 0
-    for result in (namespace["bal"], namespace["col"], namespace["cp"]):
+    for result in (namespace["bal"], namespace["col"], namespace["cp"], namespace["ch"]):
         assert result.tables, result.name
         for name, table in result.tables.items():
             api_csv = write_csv(table, tmp_path / "api" / f"{name}.csv")
@@ -191,7 +191,7 @@ def test_public_names_are_only_the_documented_api():
     import geo
 
     assert set(geo.__all__) == {"AnalysisResult", "ConfigError", "InputError", "Result", "Study",
-                                "ZoneAtlasError", "balance", "collaboration", "compare", "core_periphery",
+                                "ZoneAtlasError", "balance", "chains", "collaboration", "compare", "core_periphery",
                                 "load_study", "run"}
     for name in geo.__all__:
         assert getattr(geo, name) is not None

@@ -154,6 +154,8 @@ EXPECTED_RENDERERS = {
     "balance_districts": "graduatedSymbol", "collaboration_pairs": "graduatedSymbol",
     "collaboration_zones": "categorizedSymbol", "core_periphery_zones": "categorizedSymbol",
     "core_periphery_links": "categorizedSymbol",   # coloured by pole, as on the web map
+    "firms": "categorizedSymbol", "chain_zones": "categorizedSymbol",
+    "leader_firms": "singleSymbol", "chain_gap_candidates": "singleSymbol",
 }
 TABLES = ("collaboration_chains", "collaboration_matrix", "core_periphery_summary")
 
@@ -621,7 +623,8 @@ def test_sample_pipeline_package_has_every_table_with_nulls_kept(sample_package)
 def test_pyqgis_sample_pipeline_package(pyqgis, sample_package, tmp_path):
     gpkg, qgz, _, _, _ = sample_package
     report = run_pyqgis_check(pyqgis, tmp_path, qgz, gpkg)
-    _assert_report(report, gpkg, crs="EPSG:4490", groups=["职住平衡", "跨区协同", "中心—外围格局", "输入数据"])
+    _assert_report(report, gpkg, crs="EPSG:4490",
+                   groups=["职住平衡", "跨区协同", "中心—外围格局", "强链补链：产业链完整度与链主企业", "输入数据"])
     layers = report["project"]["layers"]
     assert not [l for l in layers if l["provider"] == "wms"]          # the sample has basemap: none
     by_name = {l["layername"]: l for l in layers}

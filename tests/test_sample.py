@@ -31,8 +31,8 @@ from geo.schema import ROLES
 from geo.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-VECTORS = ("districts", "zones", "innovation_districts", "housing")
-ID_COLUMN = {"districts": "code", "zones": "id", "innovation_districts": "id", "housing": "id"}
+VECTORS = ("districts", "zones", "innovation_districts", "housing", "firms")
+ID_COLUMN = {"districts": "code", "zones": "id", "innovation_districts": "id", "housing": "id", "firms": "id"}
 
 
 @pytest.fixture(scope="module")

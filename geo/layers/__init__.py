@@ -34,6 +34,7 @@ Modules
 ``_geometry``   geometry checks and repairs
 ``_crs``        CRS of each layer, coordinate checks, Chinese datums, working CRS
 ``_districts``  cross-layer steps: district derivation, study extent
+``_firms``      firms: tiers, the zone and district of each firm, chains no zone has
 ``_raster``     population and land-use rasters
 ``_study``      one vector layer end to end, and :func:`load_study`
 ``_report``     problems, warnings and message helpers shared by all of them

@@ -20,6 +20,7 @@ from geo._types import LayerSource, Raster, Study
 from geo.layers._crs import _check_coordinate_range, _convert_datum, _resolve_crs, _working_crs
 from geo.layers._districts import _check_extent, _derive_districts
 from geo.layers._fields import _attributes
+from geo.layers._firms import _check_firms
 from geo.layers._geometry import _clean_geometry
 from geo.layers._raster import _load_raster
 from geo.layers._read import _check_path, _files_of, _read_table
@@ -157,6 +158,8 @@ def load_study(settings: Settings, *, progress: bool = False) -> Study:
             if name in layers and (working is not None or "districts" not in layers):
                 _derive_districts(layers[name], layers.get("districts"),
                                   cfg_layers.districts is not None, report)
+        if "firms" in layers and working is not None:
+            _check_firms(layers["firms"], layers.get("zones"), layers.get("districts"), report)
         bar.update()
 
         raster_out: dict[str, Raster | None] = {}

@@ -24,7 +24,8 @@ INPUT_LAYERS = VECTOR_LAYERS
 ANALYSES = ("balance", "collaboration", "core_periphery")
 
 #: Geometry kind of layers that may be empty (e.g. no pair within reach).
-_EMPTY_LAYER_KIND = {"collaboration_pairs": "line", "core_periphery_links": "line", "housing": "point"}
+_EMPTY_LAYER_KIND = {"collaboration_pairs": "line", "core_periphery_links": "line", "housing": "point",
+                     "firms": "point", "leader_firms": "point"}
 
 
 _INPUTS_GROUP = {"zh": "输入数据", "en": "Inputs"}
@@ -156,4 +157,5 @@ def initially_visible(layer: ExportLayer) -> bool:
 def group_titles(language: str) -> dict[str, str]:
     titles = {"inputs": _INPUTS_GROUP.get(language, "Inputs")}
     titles.update({a: label(a, language) for a in ANALYSES})
+    titles["chains"] = label("chains_analysis", language)
     return titles

@@ -12,6 +12,7 @@ import pandas as pd
 from geo import styles
 from geo._types import Study
 from geo.i18n import label
+from geo.qgis._chains_styles import CHAIN_LAYERS, chain_styles
 from geo.qgis._layers import HEAVY_POINTS, ExportLayer
 from geo.qgis._qml import (
     Category,
@@ -207,6 +208,8 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
                              name_labels))
         if out:
             return out
+    if name in CHAIN_LAYERS and kind is not None:
+        return chain_styles(name, frame, style, language, HEAVY_POINTS)
     if name == "core_periphery_links":
         plain = line_symbol(styles.STRATEGY_COLORS["collaborative_subordinate"], styles.LINE_WIDTHS[0] / 2, alpha=0.9)
         if pole_colors and "core_id" in frame:

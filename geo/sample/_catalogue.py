@@ -164,3 +164,5 @@ class SampleStudy:
     scale: str = "city"
     seed: int = 0
     boundary: Any = field(default=None, repr=False)
+    firms: gpd.GeoDataFrame | None = None
+    """Points {id, name, chain, tier, jobs, role} (``geo.sample._firms``)."""

@@ -16,9 +16,9 @@ def _study_name(scale: str, seed: int) -> str:
 def _layer_paths(fmt: str) -> dict[str, dict[str, str]]:
     if fmt == "gpkg":
         return {name: {"path": "layers/sample.gpkg", "layer": name}
-                for name in ("districts", "zones", "innovation_districts", "housing")}
+                for name in ("districts", "zones", "innovation_districts", "housing", "firms")}
     return {name: {"path": f"layers/{name}.parquet"}
-            for name in ("districts", "zones", "innovation_districts", "housing")}
+            for name in ("districts", "zones", "innovation_districts", "housing", "firms")}
 
 
 _FIELDS = {
@@ -28,6 +28,7 @@ _FIELDS = {
               "rd_platforms": "rd_platforms", "role": "role"},
     "innovation_districts": {"innov_id": "id", "name": "name", "chains": "chains", "jobs": "jobs"},
     "housing": {"housing_id": "id", "dwellings": "dwellings"},
+    "firms": {"firm_id": "id", "name": "name", "chain": "chain", "tier": "tier", "jobs": "jobs", "role": "role"},
 }
 
 
@@ -49,6 +50,7 @@ def sample_config(scale: str = "city", seed: int = 0, fmt: str = "gpkg") -> dict
         "core_periphery": {"weights": {"jobs": 1, "output": 1, "firms": 1, "leader_firms": 1,
                                        "rd_platforms": 1},
                            "core_share": 0.2, "attach_max_m": 40000, "distance_decay": 2.0},
+        "chains": {"reach_m": 30000},
         "map": {"basemap": "none", "tianditu_key": None},
         "output": {"dir": "maps"},
     }
@@ -104,6 +106,7 @@ def render_config(config: dict[str, Any], *, scale: str = "city", seed: int = 0)
         + vector("zones", "industrial functional zones (polygons)")
         + vector("innovation_districts", "innovation districts (polygons)")
         + vector("housing", "housing (points), dwellings per feature")
+        + vector("firms", "firms of the chains (points); tier 链主/骨干/中小")
         + f"  population: {{path: {lay['population']['path']}}}     # persons per {_SCALES[scale].cell_m:g} m cell\n"
         + f"  landuse: {{path: {lay['landuse']['path']}, classes: {_flow(lay['landuse']['classes'])}}}\n"
         "  # per vector layer, optional: crs (when the file has none), encoding (e.g. gbk),\n"
@@ -126,6 +129,9 @@ def render_config(config: dict[str, Any], *, scale: str = "city", seed: int = 0)
         f"  core_share: {cp['core_share']}         # top share of zones by score that are cores\n"
         f"  attach_max_m: {cp['attach_max_m']}\n"
         f"  distance_decay: {cp['distance_decay']}\n"
+        "\n"
+        "chains:                   # industry chains and chain-leader firms (强链补链)\n"
+        f"  reach_m: {config['chains']['reach_m']}         # straight-line reach between zones / firms of a chain\n"
         "\n"
         "map:\n"
         f"  basemap: {config['map']['basemap']}           # fictional city: never drawn over a real city's basemap\n"

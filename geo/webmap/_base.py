@@ -54,6 +54,12 @@ FIELD_FORMATS = {
     "workers_in_reach": "people", "distance_decay": "num", "periphery_count": "int", "n_zones": "int",
     "n_cores": "int", "n_attached": "int", "n_isolated": "int", "fragmentation_rank": "int",
     "mean_score": "num", "mean_landuse_entropy": "ratio", "mean_residential_share": "pct", "median_score": "num", "zones": "int", "districts": "int", "pairs": "int",
+    # chains
+    "role_coverage": "pct", "spatial_completeness": "pct", "leader_coverage": "pct", "completeness": "pct",
+    "mean_completeness": "pct", "lq": "ratio", "top_lq": "ratio", "krugman": "ratio", "leaders": "int",
+    "firms_within": "int", "jobs_within": "int", "firms_other_district": "int", "zones_within": "int",
+    "complete_chains": "int", "gaps_missing": "int", "gaps_distant": "int", "leader_firms_n": "int",
+    "n_chains": "int", "tier": "cat", "roles_in_reach": "pct", "leader_in_reach": "bool",
 }
 
 

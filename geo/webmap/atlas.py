@@ -399,6 +399,8 @@ def render_atlas(study: Study, results: dict[str, AnalysisResult], settings: Set
 
     lang = settings.study.language
     t = TEXT[lang]
+    from geo.webmap import _atlas_chains
+
     thumbs = thumbnails(results, study)
 
     def files(n: str) -> list[dict]:
@@ -409,12 +411,17 @@ def render_atlas(study: Study, results: dict[str, AnalysisResult], settings: Set
               "href": f"{n}.html" if n in maps else None, "thumb": Markup(thumbs[n]) if n in thumbs else None,
               "files": files(n)}
              for n in ("balance", "collaboration", "core_periphery")]
+    if "chains" in results:
+        cards.append({"name": "chains", "title": label(_atlas_chains.TITLE_KEY, lang),
+                      "description": _atlas_chains.DESCRIPTION[lang],
+                      "href": "chains.html" if "chains" in maps else None, "thumb": None, "files": files("chains")})
     warnings, other_warnings = [], []
     for w in manifest.get("warnings") or []:
         text, ok = localise_warning(str(w), lang)
         (warnings if ok else other_warnings).append(text)
     builders = {"balance": _balance_section, "collaboration": _collaboration_section,
-                "core_periphery": _core_section}
+                "core_periphery": _core_section,
+                "chains": lambda r, s, lg: _atlas_chains.chains_section(r, s, lg, table=_table, figures=_figures)}
     sections = [builders[n](results[n], study, lang) for n in builders if n in results]
     counts = manifest.get("counts") or {}
     env = Environment(autoescape=True)
