@@ -157,7 +157,7 @@ def staged_output(target: Path) -> Iterator[Path]:
     """
     target = Path(target).resolve()
     check_writable(target)
-    target.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)   # target itself only when the run succeeds
     home = _staging_home(target)
     _remove_stale_staging(target)
     try:
@@ -202,6 +202,8 @@ def _staging_home(target: Path) -> Path:
     """Where staging goes: beside ``target`` when that is the same file system and
     writable (so a killed run leaves nothing inside the output folder), else inside it."""
     parent = target.parent
+    if not target.exists():
+        return parent
     try:
         same_device = os.stat(parent).st_dev == os.stat(target).st_dev
     except OSError:
@@ -293,6 +295,7 @@ def _commit(staging: Path, target: Path) -> None:
     previous = _previous_outputs(target)
     written = {str(rel) for rel in files}
     with _sigint_deferred():
+        target.mkdir(exist_ok=True)
         for rel in folders:
             (target / rel).mkdir(exist_ok=True)
         try:
