@@ -10,6 +10,8 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +25,7 @@ from pyproj import CRS
 
 from geo import schema as sch
 from geo._errors import format_rows
+from geo.layers._encoding import fix_text_columns, looks_like_legacy, transcode_text_file
 from geo.layers._fields import _rename, _resolve_fields
 from geo.layers._report import _closest, _Ctx, _forward_warnings, _list, _one_line, _Report
 
@@ -38,6 +41,9 @@ _SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", "
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN1_LETTER = re.compile(r"[\u00c0-\u024f]")
+#: formats that are plain text: read from a UTF-8 copy when saved in a legacy encoding
+_TEXT_SUFFIXES = (".geojson", ".json", ".geojsonl", ".geojsons", ".csv", ".tsv", ".txt")
+_TEXT_SIDECARS = (".prj", ".csvt", ".vrt")
 _UTF8_DRIVERS = {"GPKG", "GeoJSON", "GeoJSONSeq", "FlatGeobuf", "Parquet"}
 
 
@@ -99,12 +105,41 @@ def _read_table(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read |
 
     Returns ``(attributes, geometries, crs, columns_in_file)`` or None after reporting.
     """
-    schema = sch.LAYERS[ctx.name]
-    path = ctx.path
-    if path.suffix.lower() in _PARQUET_SUFFIXES:
+    if ctx.path.suffix.lower() in _PARQUET_SUFFIXES:
         return _read_parquet(ctx, cfg, report)
+    if ctx.path.suffix.lower() in _TEXT_SUFFIXES and ctx.path.is_file():
+        raw = ctx.path.read_bytes()
+        if not _is_utf8(raw) or (cfg.encoding is None and looks_like_legacy(raw)):
+            text = transcode_text_file(ctx, raw, cfg.encoding, report)
+            if text is None:
+                return None
+            with tempfile.TemporaryDirectory(prefix="zoneatlas-text-") as tmp:
+                copy = Path(tmp) / ctx.path.name
+                copy.write_text(text, encoding="utf-8")
+                for side in _TEXT_SIDECARS:   # e.g. a CSV's .prj / .csvt
+                    other = ctx.path.with_name(ctx.path.stem + side)
+                    if other.is_file():
+                        shutil.copyfile(other, copy.with_name(copy.stem + side))
+                return _read_ogr(ctx, cfg, report, copy, transcoded=True)
+    return _read_ogr(ctx, cfg, report, ctx.path)
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
+              transcoded: bool = False) -> _Read | None:
+    """Read one layer through pyogrio from ``path`` (the user's file or a UTF-8 copy)."""
+    schema = sch.LAYERS[ctx.name]
     try:
         layers = pyogrio.list_layers(path)
+    except ImportError:
+        raise
     except Exception as exc:  # noqa: BLE001 - any GDAL failure means "cannot read"
         report.error(f"{ctx.at()} cannot read the file ({_one_line(exc)}); it must be a GIS "
                      "file: GeoPackage, Shapefile, GeoJSON, FlatGeobuf or GeoParquet")
@@ -137,13 +172,13 @@ def _read_table(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read |
                      f"{'/'.join(schema.geometry)} layer is expected{hint}")
         return None
 
-    encoding = cfg.encoding
+    encoding = None if transcoded else cfg.encoding
+    legacy = None   # a configured encoding GDAL does not apply: used for non-UTF-8 text
     try:
         info = pyogrio.read_info(path, layer=layer)
         if encoding is not None and info.get("driver") in _UTF8_DRIVERS:
             if codecs.lookup(encoding).name != "utf-8":
-                report.warn(f"{ctx.at()} layers.{ctx.name}.encoding ({encoding}) ignored: "
-                            f"{info['driver']} files are always UTF-8")
+                legacy = encoding
             encoding = None
         elif encoding is not None:
             info = pyogrio.read_info(path, layer=layer, encoding=encoding)
@@ -156,6 +191,8 @@ def _read_table(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read |
                             f"its text decodes as {guess.upper()}, so it was read as {guess} "
                             f"(set layers.{ctx.name}.encoding: {guess} to make this explicit)")
                 info = pyogrio.read_info(path, layer=layer, encoding=encoding)
+    except ImportError:
+        raise   # a broken package: the CLI names the pip command (exit 1)
     except Exception as exc:  # noqa: BLE001
         report.error(f"{ctx.at()} cannot read the layer ({_one_line(exc)})")
         return None
@@ -184,7 +221,17 @@ def _read_table(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read |
             report.error(f"{ctx.at()} layer '{layer}' has no geometry column")
             return None
         wkb = table.column(geom_col).to_numpy(zero_copy_only=False)
-        attrs = table.drop_columns([geom_col]).to_pandas()
+        text = table.drop_columns([geom_col])
+        fields = {column: canon for canon, column in mapping.items()}
+        fixed = fix_text_columns(ctx, text, legacy or encoding, fields, report)
+        if fixed is None:
+            return None
+        if legacy is not None and fixed is text:
+            report.warn(f"{ctx.at()} layers.{ctx.name}.encoding ({legacy}) ignored: the text of "
+                        f"this {info['driver']} file is valid UTF-8")
+        attrs = fixed.to_pandas()
+    except ImportError:
+        raise
     except Exception as exc:  # noqa: BLE001
         report.error(f"{ctx.at()} cannot read the layer ({_one_line(exc)})")
         return None
@@ -208,6 +255,8 @@ def _read_parquet(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read
 
     try:
         pq_schema = pq.read_schema(ctx.path)
+    except ImportError:
+        raise
     except Exception as exc:  # noqa: BLE001
         report.error(f"{ctx.at()} cannot read the Parquet file ({_one_line(exc)})")
         return None
@@ -229,6 +278,8 @@ def _read_parquet(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read
             warnings.simplefilter("always")
             gdf = gpd.read_parquet(ctx.path, columns=list(dict.fromkeys(mapping.values())) + [geom_col])
         _forward_warnings(ctx, caught, report)
+    except ImportError:
+        raise
     except Exception as exc:  # noqa: BLE001
         report.error(f"{ctx.at()} cannot read the GeoParquet file ({_one_line(exc)})")
         return None
