@@ -22,6 +22,7 @@ from geo.layers._districts import _check_extent, _derive_districts
 from geo.layers._fields import _attributes
 from geo.layers._geometry import _clean_geometry
 from geo.layers._raster import _load_raster
+from geo.layers._names import _unify_chains
 from geo.layers._read import _check_path, _files_of, _read_table
 from geo.layers._report import _Ctx, _Layer, _one_line, _Report, _shown_path
 
@@ -157,6 +158,7 @@ def load_study(settings: Settings, *, progress: bool = False) -> Study:
             if name in layers and (working is not None or "districts" not in layers):
                 _derive_districts(layers[name], layers.get("districts"),
                                   cfg_layers.districts is not None, report)
+        _unify_chains(layers, report)
         bar.update()
 
         raster_out: dict[str, Raster | None] = {}

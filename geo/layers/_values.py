@@ -15,6 +15,9 @@ __all__ = ["parse_counts", "split_chains"]
 
 _CHAIN_SEP = re.compile(r"[;；、]")
 
+#: invisible format characters: zero-width space/joiners, BOM, soft hyphen, direction marks
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
 
 _NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)(万|亿|千)?$")
 _UNITS = {"千": 1e3, "万": 1e4, "亿": 1e8}
@@ -100,7 +103,7 @@ def parse_counts(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _to_text(values: pd.Series) -> pd.Series:
-    """Text (pandas ``str``), stripped; blanks -> NaN; integral floats without '.0'."""
+    """Text (pandas ``str``), invisible characters removed, stripped; blanks -> NaN; integral floats without '.0'."""
     if pd.api.types.is_float_dtype(values.dtype):
         v = values.to_numpy(dtype="float64", na_value=np.nan)
         out = np.full(len(v), None, dtype=object)
@@ -111,5 +114,12 @@ def _to_text(values: pd.Series) -> pd.Series:
         return pd.Series(out, dtype="str")
     if pd.api.types.is_integer_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
         return values.astype("str")
-    text = values.astype("str").str.strip()
+    text = values.astype("str").str.replace(_INVISIBLE, "", regex=True).str.strip()
     return text.where(text.ne(""), np.nan)
+
+
+def _has_invisible(values: pd.Series) -> np.ndarray:
+    """Text values holding invisible format characters (removed by :func:`_to_text`)."""
+    if not (pd.api.types.is_string_dtype(values.dtype) or values.dtype == object):
+        return np.zeros(len(values), bool)
+    return values.astype("str").str.contains(_INVISIBLE, regex=True).fillna(False).to_numpy(bool)
