@@ -133,14 +133,62 @@ def _working_crs(settings: Settings, layers: dict[str, _Layer], report: _Report)
             report.error(f"config crs.working: {why}; use e.g. a CGCS2000 Gauss-Krüger zone "
                          "(EPSG:4534-4554) or a UTM zone, or leave crs.working out", crs=True)
             return None
+        _check_scale(crs, layers, report)
         return crs
+    for name, ll in _study_lonlat(layers):
+        lon, lat = (ll[0] + ll[2]) / 2, (ll[1] + ll[3]) / 2
+        crs = choose_working_crs(lon, lat)
+        logger.info("working CRS %s (%s) chosen from the %s layer", crs.to_string(), crs.name, name)
+        return crs
+    return None
+
+
+def _study_lonlat(layers: dict[str, _Layer]):
+    """``(layer name, lon/lat bounds)`` of the first usable layer (zones first)."""
     for name in ("zones", "districts", "innovation_districts", "housing"):
         layer = layers.get(name)
         if layer is not None and layer.geometry_ok and layer.crs is not None and len(layer.frame):
             ll = layer.frame.geometry.to_crs(4326).total_bounds
-            lon, lat = (ll[0] + ll[2]) / 2, (ll[1] + ll[3]) / 2
-            if np.isfinite([lon, lat]).all():
-                crs = choose_working_crs(lon, lat)
-                logger.info("working CRS %s (%s) chosen from the %s layer", crs.to_string(), crs.name, name)
-                return crs
-    return None
+            if np.isfinite(ll).all():
+                yield name, ll
+
+
+#: scale error of the working CRS above which distances are said to be distorted
+MAX_SCALE_ERROR = 0.005
+
+
+def scale_range(crs: CRS, lonlat_bounds) -> tuple[float, float]:
+    """Smallest and largest point scale factor of ``crs`` over a lon/lat box (5 x 5 samples).
+
+    The scale factor is the ratio of a distance on the map to the same distance on the
+    ellipsoid, in any direction (both the meridian and the parallel scale are taken).
+    """
+    from pyproj import Proj
+
+    w, s, e, n = lonlat_bounds
+    lon, lat = np.meshgrid(np.linspace(w, e, 5), np.linspace(s, n, 5))
+    factors = Proj(crs).get_factors(lon.ravel(), lat.ravel(), errcheck=False)
+    both = np.concatenate([np.asarray(factors.meridional_scale), np.asarray(factors.parallel_scale)])
+    both = both[np.isfinite(both)]
+    if not len(both):
+        return float("nan"), float("nan")
+    return float(both.min()), float(both.max())
+
+
+def _check_scale(crs: CRS, layers: dict[str, _Layer], report: _Report) -> None:
+    """Warn when the configured working CRS stretches distances over the study area."""
+    for name, ll in _study_lonlat(layers):
+        try:
+            lo, hi = scale_range(crs, ll)
+        except Exception:  # noqa: BLE001 - a CRS pyproj cannot give factors for: no check
+            logger.debug("no scale factors for %s", crs.to_string(), exc_info=True)
+            return
+        worst = lo if abs(lo - 1) > abs(hi - 1) else hi
+        if np.isfinite(worst) and abs(worst - 1) > MAX_SCALE_ERROR:
+            better = choose_working_crs((ll[0] + ll[2]) / 2, (ll[1] + ll[3]) / 2)
+            spread = f"{lo:.4f}" if abs(hi - lo) < 5e-5 else f"{lo:.4f}-{hi:.4f}"
+            report.warn(f"config crs.working: {crs.to_string()} ({crs.name}) scales distances "
+                        f"by x{spread} over the study area ({abs(worst - 1) * 100:.1f}% off), so "
+                        f"every radius and distance is off by as much; use {better.to_string()} "
+                        f"({better.name}) instead, or leave crs.working out to have it chosen")
+        return
