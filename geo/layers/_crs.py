@@ -33,6 +33,41 @@ def _inverse_projection(wkt: str) -> Transformer:
     return Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
 
 
+def _unwrap_antimeridian(layer: _Layer, geoms: np.ndarray, report: _Report) -> np.ndarray:
+    """A longitude/latitude layer crossing the 180° meridian, read in 0..360° longitudes.
+
+    Detected when the layer spans more than 180° of longitude but fits in less once the
+    western longitudes (-180..0) are read as 180..360; shapes whose vertices jump from
+    179° to -179° would otherwise wrap around the globe (and be "repaired" into bands).
+    Projection to the working CRS handles longitudes beyond 180°. A counted warning.
+    """
+    crs = layer.crs
+    if crs is None or not crs.is_geographic:
+        return geoms
+    usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not usable.any():
+        return geoms
+    with np.errstate(invalid="ignore"):
+        b = shapely.bounds(geoms[usable])
+        x = shapely.get_coordinates(geoms[usable])[:, 0]
+    x = x[np.isfinite(x) & (np.abs(x) <= 180)]
+    if not len(x) or x.max() - x.min() <= 180:
+        return geoms
+    shifted = np.where(x < 0, x + 360, x)
+    if shifted.max() - shifted.min() >= 180:
+        return geoms   # spread around the globe: nothing to unwrap
+    spans = np.zeros(len(geoms), bool)
+    spans[usable] = (b[:, 2] - b[:, 0]) > 180
+    geoms = geoms.copy()
+    geoms[usable] = shapely.transform(
+        geoms[usable], lambda xy: np.column_stack([np.where(xy[:, 0] < 0, xy[:, 0] + 360, xy[:, 0]), xy[:, 1]]))
+    layer.lon_0_360 = True
+    across = (f"; {int(spans.sum())} features cross it ({layer.rows_text(spans)})" if spans.any() else "")
+    report.warn(f"{layer.ctx.at()} the layer lies across the 180° meridian{across}; longitudes "
+                "-180..0 were read as 180..360 so that shapes stay whole")
+    return geoms
+
+
 def _check_coordinate_range(layer: _Layer, geoms: np.ndarray, keep: np.ndarray, report: _Report) -> None:
     """Coordinates outside the valid range of the CRS, swapped lat/lon, (0, 0)."""
     ctx, crs = layer.ctx, layer.crs
@@ -41,7 +76,8 @@ def _check_coordinate_range(layer: _Layer, geoms: np.ndarray, keep: np.ndarray, 
     b = np.full((len(geoms), 4), np.nan)
     b[keep] = shapely.bounds(geoms[keep])
     if crs.is_geographic:
-        bad = keep & ((b[:, 0] < -180) | (b[:, 2] > 180) | (b[:, 1] < -90) | (b[:, 3] > 90))
+        west, east = (0, 360) if getattr(layer, "lon_0_360", False) else (-180, 180)
+        bad = keep & ((b[:, 0] < west) | (b[:, 2] > east) | (b[:, 1] < -90) | (b[:, 3] > 90))
         if bad.any():
             swapped = bad & (np.abs(b[:, 0]) <= 90) & (np.abs(b[:, 2]) <= 90) & (np.abs(b[:, 1]) <= 180) & (np.abs(b[:, 3]) <= 180)
             hint = ("; these look like latitude/longitude swapped (x must be longitude, y "
@@ -149,6 +185,11 @@ def _study_lonlat(layers: dict[str, _Layer]):
         layer = layers.get(name)
         if layer is not None and layer.geometry_ok and layer.crs is not None and len(layer.frame):
             ll = layer.frame.geometry.to_crs(4326).total_bounds
+            if ll[2] - ll[0] > 180:   # across the 180° meridian: bounds in 0..360
+                x = shapely.get_coordinates(layer.frame.geometry.to_crs(4326).values.to_numpy())[:, 0]
+                x = np.where(x < 0, x + 360, x)
+                if x.max() - x.min() < 180:
+                    ll = np.array([x.min(), ll[1], x.max(), ll[3]])
             if np.isfinite(ll).all():
                 yield name, ll
 

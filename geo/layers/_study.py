@@ -17,7 +17,8 @@ import shapely
 from geo import schema as sch
 from geo._errors import InputError
 from geo._types import LayerSource, Raster, Study
-from geo.layers._crs import _check_coordinate_range, _convert_datum, _resolve_crs, _working_crs
+from geo.layers._crs import (_check_coordinate_range, _convert_datum, _resolve_crs, _unwrap_antimeridian,
+                             _working_crs)
 from geo.layers._districts import _check_extent, _derive_districts
 from geo.layers._fields import _attributes
 from geo.layers._geometry import _clean_geometry
@@ -55,7 +56,8 @@ def _load_vector(name: str, cfg: VectorLayerSettings, base: Path | None,
     layer.crs = _resolve_crs(ctx, file_crs, cfg, report)
     if layer.crs is None:
         layer.geometry_ok = False
-    geoms, keep = _clean_geometry(layer, np.asarray(geoms, dtype=object), report)
+    geoms = _unwrap_antimeridian(layer, np.asarray(geoms, dtype=object), report)
+    geoms, keep = _clean_geometry(layer, geoms, report)
     _check_coordinate_range(layer, geoms, keep, report)
 
     geoms = _convert_datum(layer, geoms, keep, cfg, report)
