@@ -54,3 +54,70 @@ def test_multipolygon_housing_parts_share_by_area():
     assert wp.loc["Z1", "workers_500"] == pytest.approx(100 * 1.5 * 0.75)
     districts = result.tables["balance_districts"].set_index("district_id")
     assert districts.loc["D2", "workers"] == pytest.approx(100 * 1.5 * 0.25)
+
+
+# ---------------------------------------------------------------------------
+# sample: no half-written study
+
+
+def test_sample_that_fails_leaves_no_half_written_folder(tmp_path, monkeypatch):
+    import errno
+
+    from geo._errors import OutputError
+    from geo.sample import _writer
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_writer, "_write_tif", full)
+    out = tmp_path / "new_study"
+    with pytest.raises(OutputError, match="disk is full"):
+        _writer.write_sample(out, scale="small")
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []   # no staging folder left
+
+    keep = tmp_path / "existing"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(OutputError):
+        _writer.write_sample(keep, scale="small")
+    assert sorted(p.name for p in keep.iterdir()) == ["notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing"]
+
+
+# ---------------------------------------------------------------------------
+# XML 1.0
+
+
+def test_control_characters_never_reach_qgis_xml():
+    import xml.etree.ElementTree as ET
+
+    from geo.qgis._xml import clean_tree
+
+    root = ET.Element("qgis", {"name": "a\x01b"})
+    ET.SubElement(root, "x").text = "示例\x0b\x1f区\x00"
+    text = ET.tostring(clean_tree(root), encoding="unicode")
+    parsed = ET.fromstring(text)
+    assert parsed.get("name") == "ab" and parsed.find("x").text == "示例区"
+
+
+# ---------------------------------------------------------------------------
+# working CRS scale
+
+
+def test_scale_range_matches_geodesic_distances():
+    from pyproj import CRS, Geod, Transformer
+
+    from geo.layers._crs import scale_range
+
+    # reference: projected vs geodesic length of a short east-west segment at 30.7N, 104E
+    geod = Geod(ellps="WGS84")
+    for epsg in (3857, 32650, 4544):
+        to = Transformer.from_crs(4326, epsg, always_xy=True)
+        x0, y0 = to.transform(104.0, 30.7)
+        x1, y1 = to.transform(104.001, 30.7)
+        _, _, metres = geod.inv(104.0, 30.7, 104.001, 30.7)
+        ratio = np.hypot(x1 - x0, y1 - y0) / metres
+        lo, hi = scale_range(CRS.from_epsg(epsg), (104.0, 30.7, 104.0, 30.7))
+        assert lo == pytest.approx(ratio, rel=2e-4) or hi == pytest.approx(ratio, rel=2e-4), epsg
+    # Web Mercator at 30.7N: about sec(30.7°) = 1.163

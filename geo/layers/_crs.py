@@ -199,17 +199,26 @@ MAX_SCALE_ERROR = 0.005
 
 
 def scale_range(crs: CRS, lonlat_bounds) -> tuple[float, float]:
-    """Smallest and largest point scale factor of ``crs`` over a lon/lat box (5 x 5 samples).
+    """Smallest and largest scale factor of ``crs`` over a lon/lat box (5 x 5 samples).
 
-    The scale factor is the ratio of a distance on the map to the same distance on the
-    ellipsoid, in any direction (both the meridian and the parallel scale are taken).
+    The scale factor is the projected length of a short east-west or north-south step
+    divided by its geodesic length on the WGS84 ellipsoid (1.0: distances are true).
     """
-    from pyproj import Proj
+    from pyproj import Geod
 
     w, s, e, n = lonlat_bounds
-    lon, lat = np.meshgrid(np.linspace(w, e, 5), np.linspace(s, n, 5))
-    factors = Proj(crs).get_factors(lon.ravel(), lat.ravel(), errcheck=False)
-    both = np.concatenate([np.asarray(factors.meridional_scale), np.asarray(factors.parallel_scale)])
+    lon, lat = (a.ravel() for a in np.meshgrid(np.linspace(w, e, 5), np.linspace(s, n, 5)))
+    to = Transformer.from_crs(CRS.from_epsg(4326), crs, always_xy=True)
+    geod = Geod(ellps="WGS84")
+    step = 1e-3   # degrees: about 100 m
+    x0, y0 = to.transform(lon, lat, errcheck=False)
+    ratios = []
+    for dlon, dlat in ((step, 0.0), (0.0, step)):
+        x1, y1 = to.transform(lon + dlon, lat + dlat, errcheck=False)
+        _, _, metres = geod.inv(lon, lat, lon + dlon, lat + dlat)
+        with np.errstate(all="ignore"):
+            ratios.append(np.hypot(np.asarray(x1) - x0, np.asarray(y1) - y0) / np.asarray(metres))
+    both = np.concatenate(ratios)
     both = both[np.isfinite(both)]
     if not len(both):
         return float("nan"), float("nan")
