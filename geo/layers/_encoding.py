@@ -30,6 +30,7 @@ from geo.layers._report import _Ctx, _Report
 CANDIDATES = ("gb18030", "big5")
 _MIN_SHARE = 0.7      # share of common characters a right decoding reaches
 _MIN_MARGIN = 0.15    # ... and by how much it must beat the other candidate
+_MIN_SHARE_ALONE = 0.5   # ... when the other candidate cannot decode the bytes at all
 
 
 @lru_cache(maxsize=65536)
@@ -76,7 +77,8 @@ def detect_encoding(raw: list[bytes]) -> str | None:
         return None
     best = max(scores, key=scores.get)
     others = [s for e, s in scores.items() if e != best]
-    if scores[best] < _MIN_SHARE or (others and scores[best] - max(others) < _MIN_MARGIN):
+    if scores[best] < (_MIN_SHARE if others else _MIN_SHARE_ALONE) or (
+            others and scores[best] - max(others) < _MIN_MARGIN):
         return None
     if best == "gb18030" and _decode_all(raw, "gbk") is not None:
         return "gbk"   # the name planners know; GB18030 is its superset
@@ -247,7 +249,8 @@ def _detect_text(raw: bytes) -> tuple[str, str] | None:
         return None
     best = max(scores, key=scores.get)
     others = [s for e, s in scores.items() if e != best]
-    if scores[best] < _MIN_SHARE or (others and scores[best] - max(others) < _MIN_MARGIN):
+    if scores[best] < (_MIN_SHARE if others else _MIN_SHARE_ALONE) or (
+            others and scores[best] - max(others) < _MIN_MARGIN):
         return None
     if best == "gb18030":
         try:
