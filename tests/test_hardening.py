@@ -121,3 +121,25 @@ def test_scale_range_matches_geodesic_distances():
         lo, hi = scale_range(CRS.from_epsg(epsg), (104.0, 30.7, 104.0, 30.7))
         assert lo == pytest.approx(ratio, rel=2e-4) or hi == pytest.approx(ratio, rel=2e-4), epsg
     # Web Mercator at 30.7N: about sec(30.7°) = 1.163
+
+
+# ---------------------------------------------------------------------------
+# a broken package in the read path
+
+
+def test_broken_pyarrow_while_reading_is_an_installation_problem(small_study):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, pyogrio\n"
+            "def broken(*a, **k):\n"
+            "    raise ImportError('libarrow.so.2000: cannot open shared object file', name='pyarrow.lib')\n"
+            "pyogrio.read_arrow = broken\n"
+            "from geo.cli import main\nsys.exit(main(sys.argv[1:]))")
+    proc = subprocess.run([sys.executable, "-c", code, "validate", "-c", str(small_study)],
+                          capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == 1, proc.stderr
+    assert "cannot read the layer" not in proc.stderr
+    assert "pip install" in proc.stderr and "Traceback" not in proc.stderr
