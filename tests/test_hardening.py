@@ -143,3 +143,83 @@ def test_broken_pyarrow_while_reading_is_an_installation_problem(small_study):
     assert proc.returncode == 1, proc.stderr
     assert "cannot read the layer" not in proc.stderr
     assert "pip install" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# ---------------------------------------------------------------------------
+# encodings, in process
+
+
+def _load_zones(study_config, path, **zone_cfg):
+    import yaml
+
+    from geo.layers import load_study
+    from geo.settings import load_settings
+
+    cfg = yaml.safe_load(study_config.read_text(encoding="utf-8"))
+    entry = cfg["layers"]["zones"]
+    entry["path"] = str(path)
+    entry.pop("layer", None)
+    entry.update(zone_cfg)
+    study_config.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    return load_study(load_settings(study_config))
+
+
+@pytest.fixture
+def zones_and_config(small_study_copy):
+    import pyogrio
+
+    zones = pyogrio.read_dataframe(small_study_copy.parent / "layers/sample.gpkg", layer="zones")
+    zones = zones.rename(columns={"leader_firms": "leader", "rd_platforms": "rd"})
+    return zones, small_study_copy
+
+
+FIELDS = {"leader_firms": "leader", "rd_platforms": "rd", "zone_id": "id", "district_id": "district"}
+
+
+def test_shapefile_whose_cpg_says_gbk_but_text_is_utf8(zones_and_config):
+    import pyogrio
+
+    zones, config = zones_and_config
+    path = config.parent / "layers" / "z.shp"
+    pyogrio.write_dataframe(zones, path, encoding="utf-8")
+    path.with_suffix(".cpg").write_text("936", encoding="ascii")
+    study = _load_zones(config, path, fields=FIELDS)
+    assert list(study.zones["name"]) == list(zones["name"])
+    assert any(".cpg says gbk" in w and "utf-8" in w for w in study.warnings)
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "big5"])
+def test_geojson_in_a_legacy_encoding_with_the_encoding_configured(zones_and_config, encoding):
+    zones, config = zones_and_config
+    if encoding == "big5":   # traditional characters only
+        zones["name"] = [f"臺北許功蓋園區{i}" for i in range(len(zones))]
+        zones["chain"] = zones["chain"].map({"生物医药": "生物醫藥", "电子信息": "電子資訊",
+                                             "文化创意": "文化創意", "现代物流": "現代物流"})
+    path = config.parent / "layers" / "z.geojson"
+    path.write_bytes(zones.to_json(ensure_ascii=False).encode(encoding))
+    study = _load_zones(config, path, fields=FIELDS, encoding=encoding)
+    assert list(study.zones["name"]) == list(zones["name"])
+    assert not any("UTF-8" in w for w in study.warnings), study.warnings
+
+
+def test_configured_encoding_that_does_not_fit_is_one_error(zones_and_config):
+    from geo._errors import InputError
+
+    zones, config = zones_and_config
+    path = config.parent / "layers" / "z.geojson"
+    path.write_bytes(zones.to_json(ensure_ascii=False).encode("gbk"))
+    with pytest.raises(InputError) as err:
+        _load_zones(config, path, fields=FIELDS, encoding="big5")
+    lines = str(err.value).splitlines()
+    hits = [ln for ln in lines if "z.geojson" in ln]
+    assert len(hits) == 1 and "not valid big5" in hits[0] and "encoding: gbk" in hits[0], lines
+
+
+def test_detection_prefers_the_right_chinese_encoding():
+    from geo.layers._encoding import detect_encoding
+
+    simplified = ["示例中心生物医药产业功能区", "电子信息", "现代物流园"]
+    traditional = ["臺北市生物醫藥產業園區", "電子資訊", "現代物流園"]
+    assert detect_encoding([t.encode("gbk") for t in simplified]) == "gbk"
+    assert detect_encoding([t.encode("big5") for t in traditional]) == "big5"
+    assert detect_encoding([bytes([0xFF, 0x00, 0xFE])]) is None

@@ -259,3 +259,27 @@ def _detect_text(raw: bytes) -> tuple[str, str] | None:
         except UnicodeDecodeError:
             pass
     return best, texts[best]
+
+
+def utf8_despite_declared(path, layer: str | None, declared: str) -> bool:
+    """A shapefile whose ``.cpg`` names a legacy encoding but whose text is UTF-8 Chinese.
+
+    Reads up to 2000 features' text undecoded; True when every non-ASCII value is valid
+    UTF-8 holding Chinese, and the declared encoding reads it as clearly rarer characters.
+    """
+    import pyogrio
+
+    _, table = pyogrio.read_arrow(path, layer=layer, read_geometry=False, max_features=2000,
+                                  encoding="utf-8")
+    raw: list[bytes] = []
+    for col in table.columns:
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            binary = col.cast(pa.large_binary() if pa.types.is_large_string(col.type) else pa.binary())
+            raw.extend(b for b in binary.to_pylist() if b and not b.isascii())
+    if not raw:
+        return False
+    texts = _decode_all(raw, "utf-8")
+    if texts is None or not any(_CJK_OR_FULLWIDTH.search(t) for t in texts):
+        return False
+    legacy = _decode_all(raw, declared)
+    return legacy is None or common_share(texts) - common_share(legacy) > 0.3

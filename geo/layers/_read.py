@@ -25,7 +25,8 @@ from pyproj import CRS
 
 from geo import schema as sch
 from geo._errors import format_rows
-from geo.layers._encoding import fix_text_columns, looks_like_legacy, transcode_text_file
+from geo.layers._encoding import (fix_text_columns, looks_like_legacy, transcode_text_file,
+                                  utf8_despite_declared)
 from geo.layers._fields import _rename, _resolve_fields
 from geo.layers._report import _closest, _Ctx, _forward_warnings, _list, _one_line, _Report
 
@@ -72,6 +73,29 @@ def _check_path(ctx: _Ctx, report: _Report) -> bool:
         report.error(f"{ctx.at()} the file is empty (0 bytes); export the layer again")
         return False
     return True
+
+
+_CODEPAGES = {"936": "gbk", "54936": "gb18030", "950": "big5", "65001": "utf-8", "1252": "cp1252",
+               "20936": "gb2312"}
+
+
+def _cpg_encoding(path: Path) -> str | None:
+    """The Python codec a shapefile's ``.cpg`` names (``GBK``, ``936``, ``UTF-8``), or None."""
+    if path.suffix.lower() != ".shp":
+        return None
+    want = (path.stem + ".cpg").lower()
+    cpg = next((p for p in path.parent.iterdir() if p.name.lower() == want and p.is_file()), None)
+    if cpg is None:
+        return None
+    try:
+        text = cpg.read_text(encoding="ascii", errors="ignore").strip()
+    except OSError:
+        return None
+    name = _CODEPAGES.get(text.removeprefix("CP").removeprefix("cp"), text)
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
 
 
 def _guess_shapefile_encoding(path: Path, layer: str | None) -> str | None:
@@ -191,6 +215,14 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
                             f"its text decodes as {guess.upper()}, so it was read as {guess} "
                             f"(set layers.{ctx.name}.encoding: {guess} to make this explicit)")
                 info = pyogrio.read_info(path, layer=layer, encoding=encoding)
+        declared = _cpg_encoding(path) if info.get("driver") == "ESRI Shapefile" else None
+        if (encoding is None and declared and codecs.lookup(declared).name not in ("utf-8", "latin-1")
+                and utf8_despite_declared(path, layer, declared)):
+            encoding = "utf-8"
+            report.warn(f"{ctx.at()} the .cpg says {declared} but the text is UTF-8 Chinese, so "
+                        f"it was read as utf-8 (fix the .cpg, or set layers.{ctx.name}.encoding: "
+                        "utf-8 to make this explicit)")
+            info = pyogrio.read_info(path, layer=layer, encoding=encoding)
     except ImportError:
         raise   # a broken package: the CLI names the pip command (exit 1)
     except Exception as exc:  # noqa: BLE001
