@@ -165,8 +165,13 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
     except ImportError:
         raise
     except Exception as exc:  # noqa: BLE001 - any GDAL failure means "cannot read"
-        report.error(f"{ctx.at()} cannot read the file ({_one_line(exc)}); it must be a GIS "
-                     "file: GeoPackage, Shapefile, GeoJSON, FlatGeobuf or GeoParquet")
+        if ctx.path.suffix.lower() in (".geojson", ".json", ".geojsonl", ".geojsons"):
+            report.error(f"{ctx.at()} cannot read the file as GeoJSON ({_one_line(exc)}); fix it "
+                         "at that position or export it again (numbers such as 1e309, NaN or "
+                         "Infinity are not valid JSON)")
+        else:
+            report.error(f"{ctx.at()} cannot read the file ({_one_line(exc)}); it must be a GIS "
+                         "file: GeoPackage, Shapefile, GeoJSON, FlatGeobuf or GeoParquet")
         return None
     names = [str(n) for n in layers[:, 0]] if len(layers) else []
     if not names:
