@@ -223,3 +223,12 @@ def test_detection_prefers_the_right_chinese_encoding():
     assert detect_encoding([t.encode("gbk") for t in simplified]) == "gbk"
     assert detect_encoding([t.encode("big5") for t in traditional]) == "big5"
     assert detect_encoding([bytes([0xFF, 0x00, 0xFE])]) is None
+
+
+def test_m_values_are_seen_in_wkb_headers():
+    from geo.layers._read import _wkb_has_m
+
+    wkb = np.array([shapely.to_wkb(shapely.from_wkt(t), flavor="iso") for t in
+                    ("POINT (1 2)", "POINT Z (1 2 3)", "POINT M (1 2 3)", "POINT ZM (1 2 3 4)",
+                     "MULTIPOINT M ((1 2 3))")] + [None], dtype=object)
+    assert list(_wkb_has_m(wkb)) == [False, False, True, True, True, False]

@@ -273,6 +273,11 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
         report.error(f"{ctx.at()} cannot read the layer ({_one_line(exc)})")
         return None
     geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+    if not hasattr(shapely, "has_m"):   # shapely < 2.1 drops M values without a trace
+        measured = _wkb_has_m(wkb)
+        if measured.any():
+            report.warn(f"{ctx.at()} {int(measured.sum())} geometries had M values; they were "
+                        f"dropped (analyses are 2D) ({format_rows(np.flatnonzero(measured) + 1)})")
     broken = pd.notna(wkb) & pd.isna(geoms)
     if broken.any():
         geoms[broken] = shapely.from_wkb(wkb[broken], on_invalid="fix")
@@ -285,6 +290,17 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
         logger.info("%s GeoJSON: using layers.%s.crs %s", ctx.at(), ctx.name, cfg.crs)
         crs = None
     return _rename(attrs, mapping), geoms, crs, columns
+
+
+def _wkb_has_m(wkb: np.ndarray) -> np.ndarray:
+    """Which WKB values carry M (ISO type 2xxx/3xxx, or the EWKB M flag)."""
+    out = np.zeros(len(wkb), bool)
+    for i, w in enumerate(wkb):   # header only; used with shapely < 2.1
+        if w is None or len(w) < 5:
+            continue
+        code = int.from_bytes(w[1:5], "little" if w[0] == 1 else "big")
+        out[i] = (code & 0x40000000) != 0 or (code & 0x0FFFFFFF) // 1000 in (2, 3)
+    return out
 
 
 def _read_parquet(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read | None:
