@@ -232,3 +232,11 @@ def test_m_values_are_seen_in_wkb_headers():
                     ("POINT (1 2)", "POINT Z (1 2 3)", "POINT M (1 2 3)", "POINT ZM (1 2 3 4)",
                      "MULTIPOINT M ((1 2 3))")] + [None], dtype=object)
     assert list(_wkb_has_m(wkb)) == [False, False, True, True, True, False]
+
+
+def test_utf8_text_with_accents_is_not_taken_for_gbk():
+    from geo.layers._encoding import looks_like_legacy
+
+    assert not looks_like_legacy("Café, Zürich, São Paulo, Kraków, Ελλάδα, Москва".encode())
+    assert not looks_like_legacy("示例住宅".encode())
+    assert looks_like_legacy("\n".join(f"住宅{i},{i}" for i in range(50)).encode("gbk"))

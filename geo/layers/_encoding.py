@@ -177,19 +177,22 @@ def _sample_share(text: str) -> float:
     return common_share(["".join(chars)])
 
 
+_LATIN = re.compile("[\u00a0-\u024f\u1e00-\u1eff]")
 _CJK_OR_FULLWIDTH = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
 def looks_like_legacy(raw: bytes) -> bool:
     """Valid UTF-8 by accident: GBK text such as ``住宅`` (D7A1 D5AC) is also valid UTF-8.
 
-    True when the UTF-8 reading has non-ASCII characters but no Chinese at all, and the
-    bytes read as common Chinese text in GBK/GB18030 or Big5.
+    True when the UTF-8 reading has non-ASCII characters but neither Chinese nor
+    accented Latin letters, and the bytes read as common Chinese text (90 %) in
+    GBK/GB18030 or Big5.
     """
     text = raw.decode("utf-8")
-    if text.isascii() or _CJK_OR_FULLWIDTH.search(text):
-        return False
-    return _detect_text(raw) is not None
+    if text.isascii() or _CJK_OR_FULLWIDTH.search(text) or _LATIN.search(text):
+        return False   # accented Latin (café: C3 A9 is also GBK 茅) is real UTF-8 text
+    found = _detect_text(raw)
+    return found is not None and _sample_share(found[1]) >= 0.9
 
 
 def transcode_text_file(ctx: _Ctx, raw: bytes, configured: str | None, report: _Report) -> str | None:
