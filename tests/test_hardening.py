@@ -240,3 +240,23 @@ def test_utf8_text_with_accents_is_not_taken_for_gbk():
     assert not looks_like_legacy("Café, Zürich, São Paulo, Kraków, Ελλάδα, Москва".encode())
     assert not looks_like_legacy("示例住宅".encode())
     assert looks_like_legacy("\n".join(f"住宅{i},{i}" for i in range(50)).encode("gbk"))
+
+
+def test_flatgeobuf_with_gbk_values(zones_and_config):
+    import pyogrio
+
+    zones, config = zones_and_config
+    zones["name"] = [f"XXXXXXXXXX{i:02d}" for i in range(len(zones))]
+    path = config.parent / "layers" / "z.fgb"
+    pyogrio.write_dataframe(zones, path)
+    data = path.read_bytes()
+    expected = {}
+    for i in range(0, len(zones), 2):   # same byte length: 8 bytes of GBK + 4 digits
+        data = data.replace(f"XXXXXXXXXX{i:02d}".encode(), "示例园区".encode("gbk") + b"%04d" % i)
+        expected[zones.loc[i, "id"]] = f"示例园区{i:04d}"
+    path.write_bytes(data)
+    study = _load_zones(config, path, fields=FIELDS)
+    got = dict(zip(study.zones["zone_id"], study.zones["name"]))
+    assert {k: got[k] for k in expected} == expected
+    assert any("not valid UTF-8" in w and "GBK" in w and f"{len(expected)} text values" in w
+               for w in study.warnings), study.warnings
