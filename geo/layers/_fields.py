@@ -120,7 +120,7 @@ def _attributes(layer: _Layer, attrs: pd.DataFrame, report: _Report) -> pd.DataF
     for canon in attrs.columns:
         if canon in numeric:
             continue
-        invisible = _has_invisible(attrs[canon])
+        invisible = _has_invisible(attrs[canon], name=canon == "name")
         if invisible.any():
             report.warn(f"{ctx.at(canon, mapping.get(canon))} {int(invisible.sum())} values held "
                         "invisible characters (zero-width space, byte order mark, direction "
@@ -145,7 +145,7 @@ def _attributes(layer: _Layer, attrs: pd.DataFrame, report: _Report) -> pd.DataF
         elif canon == "role":
             out[canon] = _roles(layer, col, attrs[canon], report)
         else:
-            text = _to_text(attrs[canon])
+            text = _to_text(attrs[canon], name=canon == "name")
             if canon == "chains":   # only separators (";;", "、") names no chain: missing
                 text = text.where(text.str.replace(_CHAIN_SEP, "", regex=True).str.strip().ne(""), np.nan)
             miss = text.isna().to_numpy()
