@@ -788,7 +788,8 @@ def test_user_files_in_output_subfolders_are_not_lost(small_study, tmp_path):
     assert (out / "tables" / "budget.xlsx").read_bytes() == b"the planner's own spreadsheet"
 
 
-VALIDATE_CASES = ["duplicate_ids", "three_problems_in_three_layers", "raster_without_crs", "unknown_config_key"]
+VALIDATE_CASES = ["duplicate_ids", "three_problems_in_three_layers", "raster_without_crs", "unknown_config_key",
+                  "gpkg_with_unreadable_bytes", "lines_in_a_polygon_layer"]
 
 
 @pytest.mark.parametrize("name", VALIDATE_CASES)
