@@ -486,6 +486,166 @@ def _(s, tmp):
     _copy_raster(s, "landuse", "landuse_far.tif", transform=Affine(t.a, t.b, t.c + 300_000, t.d, t.e, t.f))
 
 
+# --- text encodings (issue 21) -----------------------------------------------------
+
+_ZONE_FIELDS = {"zone_id": "id", "name": "name", "district_id": "district", "chain": "chain", "jobs": "jobs"}
+
+
+@case("gbk_geojson_without_encoding", warning=("layers.zones", "zones_gbk.geojson", "GBK",
+                                               "encoding: gbk"), counted=False)
+def _(s, tmp):
+    zones = s.read("zones")
+    s.text("zones", "zones_gbk.geojson", zones.to_json(ensure_ascii=False).encode("gbk"))
+
+
+@case("big5_geojson_backslash_trail_bytes", warning=("layers.zones", "zones_big5.geojson", "BIG5"),
+      counted=False)
+def _(s, tmp):
+    # Big5 trail bytes include 0x5C ('\\'): GDAL alone cannot even parse such JSON
+    zones = s.read("zones")
+    zones["name"] = [f"示範許功蓋園區{i}" for i in range(len(zones))]   # 許功蓋: trail byte 0x5C
+    zones["chain"] = zones["chain"].map({"生物医药": "生物醫藥", "电子信息": "電子資訊",
+                                         "文化创意": "文化創意", "现代物流": "現代物流"})
+    s.text("zones", "zones_big5.geojson", zones.to_json(ensure_ascii=False).encode("big5"))
+
+
+@case("gbk_shapefile_whose_cpg_says_utf8", warning=("layers.zones", "zones_gbk.shp", "not valid UTF-8",
+                                                    "GBK", "field 'name'", "rows"))
+def _(s, tmp):
+    zones = s.read("zones")[["id", "name", "district", "chain", "jobs", "geometry"]]
+    pyogrio.write_dataframe(zones, s.root / "layers" / "zones_gbk.shp", encoding="gbk")
+    (s.root / "layers" / "zones_gbk.cpg").write_text("UTF-8", encoding="ascii")
+    s.point("zones", "zones_gbk.shp", fields=_ZONE_FIELDS)
+
+
+@case("gb18030_csv_housing", warning=("layers.housing", "housing.csv", "GB18030"), counted=False)
+def _(s, tmp):
+    h = s.read("housing")
+    xy = shapely.get_coordinates(h.geometry.values.to_numpy())
+    # 住宅 alone is valid UTF-8 by accident (D7A1 D5AC); 𠀀 needs GB18030's four-byte form
+    lines = ["id,dwellings,WKT"] + [f'示例住宅𠀀小区{i},{d},"POINT ({x} {y})"'
+                                     for i, d, (x, y) in zip(h["id"], h["dwellings"], xy)]
+    s.text("housing", "housing.csv", ("\n".join(lines) + "\n").encode("gb18030"), crs="EPSG:4544")
+
+
+def _sqlite_set_text(path: Path, sql: str, *params) -> None:
+    """Raw bytes into a GeoPackage text field (what a broken export leaves behind)."""
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    for fn in ("ST_IsEmpty", "ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):   # rtree triggers
+        con.create_function(fn, 1, lambda g: 0)
+    con.execute(sql, params)
+    con.commit()
+    con.close()
+
+
+@case("gpkg_with_unreadable_bytes", errors=[("layers.zones", "broken_zones.gpkg", "field 'chain'",
+                                             "not valid UTF-8", "row 7", "encoding")])
+def _(s, tmp):
+    path = s.put("zones", s.read("zones"))
+    _sqlite_set_text(path, "UPDATE zones SET chain = CAST(X'FF00FEFF' AS TEXT) WHERE fid = 7")
+
+
+@case("gpkg_with_a_few_gbk_values", warning=("layers.zones", "broken_zones.gpkg", "field 'name'",
+                                             "rows 3, 5", "GBK"))
+def _(s, tmp):
+    path = s.put("zones", s.read("zones"))
+    _sqlite_set_text(path, "UPDATE zones SET name = CAST(? AS TEXT) WHERE fid IN (3, 5)",
+                     "示例高新技术产业园区".encode("gbk"))
+
+
+# --- names (issue 21) ------------------------------------------------------------
+
+@case("chain_names_differing_by_case_width_and_invisible_characters",
+      warning=("chain names", "merged", "'ＡＩ'", "'ai'", "-> 'AI'", "innovation_districts"))
+def _(s, tmp):
+    z = s.read("zones")
+    z.loc[0, "chain"], z.loc[1, "chain"], z.loc[2, "chain"], z.loc[3, "chain"] = "AI", "AI", "ai", "ＡＩ"
+    z.loc[4, "chain"] = "AI\u200b"
+    s.put("zones", z)
+    i = s.read("innovation_districts")
+    i.loc[0, "chains"] = "ai；" + i.loc[0, "chains"]
+    s.put("innovation_districts", i)
+
+
+@case("invisible_characters_in_ids", warning=("layers.housing", "field 'housing_id'", "invisible",
+                                              "row"))
+def _(s, tmp):
+    h = s.read("housing")
+    h.loc[0, "id"] = "\ufeff" + h.loc[0, "id"]
+    h.loc[1, "id"] = h.loc[1, "id"] + "\u200b"
+    s.put("housing", h)
+
+
+# --- multi-part geometries (issue 21) --------------------------------------------
+
+@case("multipoint_housing", warning=("housing:", "MultiPoint", "member points", "equally"))
+def _(s, tmp):
+    h = s.read("housing")
+    g = h.geometry.values.to_numpy().copy()
+    g[0] = shapely.multipoints([g[0], g[1], g[2]])
+    s.put("housing", h.set_geometry(gpd.GeoSeries(g, crs=h.crs)))
+
+
+@case("geometry_collections_in_zones", warning=("layers.zones", "GeometryCollections", "polygon parts"))
+def _(s, tmp):
+    z = s.read("zones")
+    g = z.geometry.values.to_numpy().copy()
+    g[2] = shapely.GeometryCollection([g[2], shapely.LineString([(0, 0), (1, 1)])])
+    pyogrio.write_dataframe(z.set_geometry(gpd.GeoSeries(g, crs=z.crs)), s.root / "layers" / "gc.gpkg",
+                            layer="zones", geometry_type="Unknown")
+    s.point("zones", "gc.gpkg")
+
+
+@case("lines_in_a_polygon_layer", errors=[("layers.zones", "lines_zones.gpkg", "LineString", "row",
+                                           "Lines to Polygons")])
+def _(s, tmp):
+    z = s.read("zones")
+    g = z.geometry.values.to_numpy().copy()
+    g[5] = g[5].exterior
+    pyogrio.write_dataframe(z.set_geometry(gpd.GeoSeries(g, crs=z.crs)), s.root / "layers" / "lines_zones.gpkg",
+                            layer="zones", geometry_type="Unknown")
+    s.point("zones", "lines_zones.gpkg")
+
+
+# --- CRS (issue 21) ----------------------------------------------------------------
+
+@case("distorting_working_crs", warning=("crs.working", "EPSG:3857", "x1.16", "EPSG:4544"), counted=False)
+def _(s, tmp):
+    s.cfg["crs"]["working"] = "EPSG:3857"
+    s.save()
+
+
+@case("study_across_the_antimeridian", warning=("layers.districts", "180° meridian", "rows"))
+def _(s, tmp):
+    for i, name in enumerate(("districts", "zones", "innovation_districts", "housing")):
+        f = s.read(name).to_crs(4326)
+        moved = shapely.transform(f.geometry.values.to_numpy(),
+                                  lambda xy: np.column_stack([(xy[:, 0] + 75 + 180) % 360 - 180, xy[:, 1]]))
+        f = f.set_geometry(gpd.GeoSeries(moved, crs=4326))
+        pyogrio.write_dataframe(f, s.root / "layers" / "fiji.gpkg", layer=name, append=i > 0)
+        s.cfg["layers"][name]["path"] = "layers/fiji.gpkg"
+    for raster in ("population", "landuse"):
+        s.cfg["layers"].pop(raster)
+    s.cfg["crs"] = {}
+    s.save()
+
+
+@case("landuse_with_undeclared_nodata", warning=("layers.landuse", "nodata", "-3.40282e+38"))
+def _(s, tmp):
+    import rasterio
+
+    with rasterio.open(s.root / "layers/landuse.tif") as src:
+        profile, data = src.profile, src.read(1, masked=True)
+    values = data.astype("float32").filled(-3.4028235e38)
+    profile.update(dtype="float32", nodata=None)
+    with rasterio.open(s.root / "layers/landuse_f32.tif", "w", **profile) as dst:
+        dst.write(values, 1)
+    s.cfg["layers"]["landuse"]["path"] = "layers/landuse_f32.tif"
+    s.save()
+
+
 # --- config and output -----------------------------------------------------------
 
 @case("yaml_syntax_error", errors=[("config.yaml", "line 4", "YAML")])
@@ -628,7 +788,8 @@ def test_user_files_in_output_subfolders_are_not_lost(small_study, tmp_path):
     assert (out / "tables" / "budget.xlsx").read_bytes() == b"the planner's own spreadsheet"
 
 
-VALIDATE_CASES = ["duplicate_ids", "three_problems_in_three_layers", "raster_without_crs", "unknown_config_key"]
+VALIDATE_CASES = ["duplicate_ids", "three_problems_in_three_layers", "raster_without_crs", "unknown_config_key",
+                  "gpkg_with_unreadable_bytes", "lines_in_a_polygon_layer"]
 
 
 @pytest.mark.parametrize("name", VALIDATE_CASES)

@@ -33,6 +33,41 @@ def _inverse_projection(wkt: str) -> Transformer:
     return Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
 
 
+def _unwrap_antimeridian(layer: _Layer, geoms: np.ndarray, report: _Report) -> np.ndarray:
+    """A longitude/latitude layer crossing the 180° meridian, read in 0..360° longitudes.
+
+    Detected when the layer spans more than 180° of longitude but fits in less once the
+    western longitudes (-180..0) are read as 180..360; shapes whose vertices jump from
+    179° to -179° would otherwise wrap around the globe (and be "repaired" into bands).
+    Projection to the working CRS handles longitudes beyond 180°. A counted warning.
+    """
+    crs = layer.crs
+    if crs is None or not crs.is_geographic:
+        return geoms
+    usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not usable.any():
+        return geoms
+    with np.errstate(invalid="ignore"):
+        b = shapely.bounds(geoms[usable])
+        x = shapely.get_coordinates(geoms[usable])[:, 0]
+    x = x[np.isfinite(x) & (np.abs(x) <= 180)]
+    if not len(x) or x.max() - x.min() <= 180:
+        return geoms
+    shifted = np.where(x < 0, x + 360, x)
+    if shifted.max() - shifted.min() >= 180:
+        return geoms   # spread around the globe: nothing to unwrap
+    spans = np.zeros(len(geoms), bool)
+    spans[usable] = (b[:, 2] - b[:, 0]) > 180
+    geoms = geoms.copy()
+    geoms[usable] = shapely.transform(
+        geoms[usable], lambda xy: np.column_stack([np.where(xy[:, 0] < 0, xy[:, 0] + 360, xy[:, 0]), xy[:, 1]]))
+    layer.lon_0_360 = True
+    across = (f"; {int(spans.sum())} features cross it ({layer.rows_text(spans)})" if spans.any() else "")
+    report.warn(f"{layer.ctx.at()} the layer lies across the 180° meridian{across}; longitudes "
+                "-180..0 were read as 180..360 so that shapes stay whole")
+    return geoms
+
+
 def _check_coordinate_range(layer: _Layer, geoms: np.ndarray, keep: np.ndarray, report: _Report) -> None:
     """Coordinates outside the valid range of the CRS, swapped lat/lon, (0, 0)."""
     ctx, crs = layer.ctx, layer.crs
@@ -41,7 +76,8 @@ def _check_coordinate_range(layer: _Layer, geoms: np.ndarray, keep: np.ndarray, 
     b = np.full((len(geoms), 4), np.nan)
     b[keep] = shapely.bounds(geoms[keep])
     if crs.is_geographic:
-        bad = keep & ((b[:, 0] < -180) | (b[:, 2] > 180) | (b[:, 1] < -90) | (b[:, 3] > 90))
+        west, east = (0, 360) if getattr(layer, "lon_0_360", False) else (-180, 180)
+        bad = keep & ((b[:, 0] < west) | (b[:, 2] > east) | (b[:, 1] < -90) | (b[:, 3] > 90))
         if bad.any():
             swapped = bad & (np.abs(b[:, 0]) <= 90) & (np.abs(b[:, 2]) <= 90) & (np.abs(b[:, 1]) <= 180) & (np.abs(b[:, 3]) <= 180)
             hint = ("; these look like latitude/longitude swapped (x must be longitude, y "
@@ -133,14 +169,76 @@ def _working_crs(settings: Settings, layers: dict[str, _Layer], report: _Report)
             report.error(f"config crs.working: {why}; use e.g. a CGCS2000 Gauss-Krüger zone "
                          "(EPSG:4534-4554) or a UTM zone, or leave crs.working out", crs=True)
             return None
+        _check_scale(crs, layers, report)
         return crs
+    for name, ll in _study_lonlat(layers):
+        lon, lat = (ll[0] + ll[2]) / 2, (ll[1] + ll[3]) / 2
+        crs = choose_working_crs(lon, lat)
+        logger.info("working CRS %s (%s) chosen from the %s layer", crs.to_string(), crs.name, name)
+        return crs
+    return None
+
+
+def _study_lonlat(layers: dict[str, _Layer]):
+    """``(layer name, lon/lat bounds)`` of the first usable layer (zones first)."""
     for name in ("zones", "districts", "innovation_districts", "housing"):
         layer = layers.get(name)
         if layer is not None and layer.geometry_ok and layer.crs is not None and len(layer.frame):
             ll = layer.frame.geometry.to_crs(4326).total_bounds
-            lon, lat = (ll[0] + ll[2]) / 2, (ll[1] + ll[3]) / 2
-            if np.isfinite([lon, lat]).all():
-                crs = choose_working_crs(lon, lat)
-                logger.info("working CRS %s (%s) chosen from the %s layer", crs.to_string(), crs.name, name)
-                return crs
-    return None
+            if ll[2] - ll[0] > 180:   # across the 180° meridian: bounds in 0..360
+                x = shapely.get_coordinates(layer.frame.geometry.to_crs(4326).values.to_numpy())[:, 0]
+                x = np.where(x < 0, x + 360, x)
+                if x.max() - x.min() < 180:
+                    ll = np.array([x.min(), ll[1], x.max(), ll[3]])
+            if np.isfinite(ll).all():
+                yield name, ll
+
+
+#: scale error of the working CRS above which distances are said to be distorted
+MAX_SCALE_ERROR = 0.005
+
+
+def scale_range(crs: CRS, lonlat_bounds) -> tuple[float, float]:
+    """Smallest and largest scale factor of ``crs`` over a lon/lat box (5 x 5 samples).
+
+    The scale factor is the projected length of a short east-west or north-south step
+    divided by its geodesic length on the WGS84 ellipsoid (1.0: distances are true).
+    """
+    from pyproj import Geod
+
+    w, s, e, n = lonlat_bounds
+    lon, lat = (a.ravel() for a in np.meshgrid(np.linspace(w, e, 5), np.linspace(s, n, 5)))
+    to = Transformer.from_crs(CRS.from_epsg(4326), crs, always_xy=True)
+    geod = Geod(ellps="WGS84")
+    step = 1e-3   # degrees: about 100 m
+    x0, y0 = to.transform(lon, lat, errcheck=False)
+    ratios = []
+    for dlon, dlat in ((step, 0.0), (0.0, step)):
+        x1, y1 = to.transform(lon + dlon, lat + dlat, errcheck=False)
+        _, _, metres = geod.inv(lon, lat, lon + dlon, lat + dlat)
+        with np.errstate(all="ignore"):
+            ratios.append(np.hypot(np.asarray(x1) - x0, np.asarray(y1) - y0) / np.asarray(metres))
+    both = np.concatenate(ratios)
+    both = both[np.isfinite(both)]
+    if not len(both):
+        return float("nan"), float("nan")
+    return float(both.min()), float(both.max())
+
+
+def _check_scale(crs: CRS, layers: dict[str, _Layer], report: _Report) -> None:
+    """Warn when the configured working CRS stretches distances over the study area."""
+    for name, ll in _study_lonlat(layers):
+        try:
+            lo, hi = scale_range(crs, ll)
+        except Exception:  # noqa: BLE001 - a CRS pyproj cannot give factors for: no check
+            logger.debug("no scale factors for %s", crs.to_string(), exc_info=True)
+            return
+        worst = lo if abs(lo - 1) > abs(hi - 1) else hi
+        if np.isfinite(worst) and abs(worst - 1) > MAX_SCALE_ERROR:
+            better = choose_working_crs((ll[0] + ll[2]) / 2, (ll[1] + ll[3]) / 2)
+            spread = f"{lo:.4f}" if abs(hi - lo) < 5e-5 else f"{lo:.4f}-{hi:.4f}"
+            report.warn(f"config crs.working: {crs.to_string()} ({crs.name}) scales distances "
+                        f"by x{spread} over the study area ({abs(worst - 1) * 100:.1f}% off), so "
+                        f"every radius and distance is off by as much; use {better.to_string()} "
+                        f"({better.name}) instead, or leave crs.working out to have it chosen")
+        return

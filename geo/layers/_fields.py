@@ -14,7 +14,7 @@ import pandas as pd
 from geo import schema as sch
 from geo._errors import format_rows
 from geo.layers._report import _closest, _Ctx, _Layer, _list, _Report
-from geo.layers._values import _CHAIN_SEP, _to_text, parse_counts
+from geo.layers._values import _CHAIN_SEP, _has_invisible, _to_text, parse_counts
 
 if TYPE_CHECKING:
     from geo.settings import VectorLayerSettings
@@ -91,13 +91,13 @@ def _check_ids(layer_name: str, ctx: _Ctx, ids: pd.Series, rows: np.ndarray, rep
         report.error(f"{ctx.at(id_field)} missing ids in {format_rows(rows[missing])}; every "
                      "feature needs a unique id")
         ok = False
-    lowered = ids.str.lower()
+    lowered = ids.str.normalize("NFKC").str.lower()
     if lowered.is_unique:   # the common case: one hash pass, no exact or case duplicates
         return ok
     dup = ids.duplicated(keep=False).to_numpy() & ~missing
     if not dup.any() and ok:
         case = lowered.duplicated(keep=False).to_numpy() & ~missing
-        report.warn(f"{ctx.at(id_field)} {int(case.sum())} ids differ only in upper/lower case "
+        report.warn(f"{ctx.at(id_field)} {int(case.sum())} ids differ only in upper/lower case or full/half width "
                     f"({_list(ids[case].head(6))}); they are kept as different ids")
     if dup.any():
         groups = pd.Series(rows[dup]).groupby(ids[dup].to_numpy()).agg(list)
@@ -116,6 +116,15 @@ def _attributes(layer: _Layer, attrs: pd.DataFrame, report: _Report) -> pd.DataF
     out = pd.DataFrame(index=attrs.index)
     n = len(attrs)
     numeric = set(schema.numeric)
+
+    for canon in attrs.columns:
+        if canon in numeric:
+            continue
+        invisible = _has_invisible(attrs[canon], name=canon == "name")
+        if invisible.any():
+            report.warn(f"{ctx.at(canon, mapping.get(canon))} {int(invisible.sum())} values held "
+                        "invisible characters (zero-width space, byte order mark, direction "
+                        f"marks); they were removed ({layer.rows_text(invisible)})")
 
     ids = _to_text(attrs[schema.id_field])
     ids_ok = _check_ids(ctx.name, ctx, ids, layer.rows, report)
@@ -136,7 +145,7 @@ def _attributes(layer: _Layer, attrs: pd.DataFrame, report: _Report) -> pd.DataF
         elif canon == "role":
             out[canon] = _roles(layer, col, attrs[canon], report)
         else:
-            text = _to_text(attrs[canon])
+            text = _to_text(attrs[canon], name=canon == "name")
             if canon == "chains":   # only separators (";;", "、") names no chain: missing
                 text = text.where(text.str.replace(_CHAIN_SEP, "", regex=True).str.strip().ne(""), np.nan)
             miss = text.isna().to_numpy()

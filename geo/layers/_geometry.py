@@ -67,6 +67,7 @@ def _clean_geometry(layer: _Layer, geoms: np.ndarray, report: _Report) -> tuple[
             keep &= ~bad
             layer.geometry_ok = False
 
+    geoms = _unpack_collections(layer, geoms, keep, polygonal, report)
     types = np.full(len(geoms), -1)
     types[keep] = shapely.get_type_id(geoms[keep])
     allowed = {_TYPE_IDS[kind] for kind in schema.geometry}
@@ -76,8 +77,11 @@ def _clean_geometry(layer: _Layer, geoms: np.ndarray, report: _Report) -> tuple[
     if wrong.any():
         kinds = ", ".join(f"{k}: {v}" for k, v in sorted(found.items()))
         mixed = "mixed geometry types" if len(found) > 1 else "wrong geometry type"
+        lines = polygonal and np.isin(types[wrong], [1, 2, 5]).any()
+        hint = ("; lines are not areas: if they are closed boundaries, convert them first (QGIS: "
+                "Vector > Geometry Tools > Lines to Polygons)" if lines else "")
         report.error(f"{ctx.at()} {mixed} ({kinds}); expected {' or '.join(schema.geometry)}; "
-                     f"{_type_names(np.unique(types[wrong]))} in {layer.rows_text(wrong)}")
+                     f"{_type_names(np.unique(types[wrong]))} in {layer.rows_text(wrong)}{hint}")
         keep &= ~wrong
         layer.geometry_ok = False
     elif not polygonal and np.isin(types[keep], list(_POINT_IDS)).any() and np.isin(types[keep], list(_POLYGON_IDS)).any():
@@ -101,6 +105,52 @@ def _clean_geometry(layer: _Layer, geoms: np.ndarray, report: _Report) -> tuple[
                         f"were dropped ({layer.rows_text(gone)})")
             keep &= ~gone
     return geoms, keep
+
+
+def _unpack_collections(layer: _Layer, geoms: np.ndarray, keep: np.ndarray, polygonal: bool,
+                        report: _Report) -> np.ndarray:
+    """GeometryCollections read as their parts of the layer's kind (a counted warning).
+
+    In a polygon layer the polygon parts are kept (lines and points in the collection are
+    dropped, said in the warning); in the housing layer a collection of only points is a
+    MultiPoint and one of only polygons a MultiPolygon. Other collections stay and are
+    reported as a wrong geometry type.
+    """
+    coll = keep.copy()
+    coll[keep] = shapely.get_type_id(geoms[keep]) == 7
+    if not coll.any():
+        return geoms
+    idx = np.flatnonzero(coll)
+    parts, owner = shapely.get_parts(geoms[idx], return_index=True)
+    # nested collections and multi-geometries: flatten once more
+    sub, sub_owner = shapely.get_parts(parts, return_index=True)
+    owner = owner[sub_owner]
+    sub_types = shapely.get_type_id(sub)
+    solid = ~shapely.is_empty(sub)
+    n_poly = np.bincount(owner, weights=(sub_types == 3) & solid, minlength=len(idx))
+    n_point = np.bincount(owner, weights=(sub_types == 0) & solid, minlength=len(idx))
+    n_all = np.bincount(owner, weights=solid, minlength=len(idx))
+    geoms = geoms.copy()
+    fixed = np.zeros(len(geoms), bool)
+    lost = np.zeros(len(geoms), bool)
+    as_poly = n_poly > 0 if polygonal else (n_poly > 0) & (n_poly == n_all)
+    if as_poly.any():
+        geoms[idx[as_poly]] = _polygonal(geoms[idx[as_poly]])
+        fixed[idx[as_poly]] = True
+        lost[idx[as_poly & (n_poly < n_all)]] = True
+    as_points = (n_point > 0) & (n_point == n_all) & (not polygonal)
+    if as_points.any():
+        take = as_points[owner] & (sub_types == 0) & solid
+        geoms[idx[as_points]] = shapely.multipoints(sub[take], indices=np.searchsorted(
+            np.flatnonzero(as_points), owner[take]))
+        fixed[idx[as_points]] = True
+    if fixed.any():
+        dropped = (f"; their line and point parts were dropped in {layer.rows_text(lost)}"
+                   if lost.any() else "")
+        report.warn(f"{layer.ctx.at()} {int(fixed.sum())} GeometryCollections were read as their "
+                    f"{'polygon' if polygonal else 'point or polygon'} parts "
+                    f"({layer.rows_text(fixed)}){dropped}")
+    return geoms
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:

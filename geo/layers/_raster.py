@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: cell values at or beyond this magnitude are nodata markers (float32 max, 1e38, inf)
+_HUGE = 1e30
+
 
 def _load_raster(name: str, cfg: RasterLayerSettings, working: CRS | None, study_bounds: np.ndarray | None,
                  base: Path | None, report: _Report) -> tuple[Raster | None, LayerSource | None]:
@@ -47,6 +50,15 @@ def _load_raster(name: str, cfg: RasterLayerSettings, working: CRS | None, study
         report.error(f"{ctx.at()} cannot read the raster ({_one_line(exc)}); it must be a "
                      "single-band GeoTIFF or another GDAL raster")
         return None, None
+    limit = _HUGE if name == "population" else 2.0**31   # class codes are 32-bit integers
+    huge = ~np.isnan(data) & ~(np.abs(data) < limit)   # inf, or an undeclared nodata such as -3.4e38
+    if huge.any():
+        values = ", ".join(f"{v:g}" for v in np.unique(data[huge])[:3])
+        report.warn(f"{ctx.at()} {int(huge.sum())} cells hold {values}, not a real "
+                    f"{'population' if name == 'population' else 'class code'} but a nodata value "
+                    "the file does not declare; they were read as nodata (declare it, e.g. "
+                    "gdal_edit -a_nodata VALUE, to make this explicit)")
+        data[huge] = np.nan
     source = LayerSource(name=name, path=ctx.path, files=files, feature_count=int(np.isfinite(data).sum()))
     if not georeferenced:
         report.error(f"{ctx.at()} the raster is not georeferenced (no geotransform); "
@@ -71,7 +83,7 @@ def _load_raster(name: str, cfg: RasterLayerSettings, working: CRS | None, study
             report.error(f"{ctx.at()} {int(frac.sum())} cells hold non-integer values; a landuse "
                          "raster holds integer class codes")
         else:
-            codes = np.unique(data[finite]).astype(int)
+            codes = np.unique(data[finite]).astype(np.int64)
             unknown = [c for c in codes if c not in cfg.classes]
             if unknown:
                 cells = int(np.isin(data, unknown).sum())

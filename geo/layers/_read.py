@@ -10,6 +10,8 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +25,8 @@ from pyproj import CRS
 
 from geo import schema as sch
 from geo._errors import format_rows
+from geo.layers._encoding import (fix_text_columns, looks_like_legacy, transcode_text_file,
+                                  utf8_despite_declared)
 from geo.layers._fields import _rename, _resolve_fields
 from geo.layers._report import _closest, _Ctx, _forward_warnings, _list, _one_line, _Report
 
@@ -38,6 +42,9 @@ _SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", "
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN1_LETTER = re.compile(r"[\u00c0-\u024f]")
+#: formats that are plain text: read from a UTF-8 copy when saved in a legacy encoding
+_TEXT_SUFFIXES = (".geojson", ".json", ".geojsonl", ".geojsons", ".csv", ".tsv", ".txt")
+_TEXT_SIDECARS = (".prj", ".csvt", ".vrt")
 _UTF8_DRIVERS = {"GPKG", "GeoJSON", "GeoJSONSeq", "FlatGeobuf", "Parquet"}
 
 
@@ -66,6 +73,29 @@ def _check_path(ctx: _Ctx, report: _Report) -> bool:
         report.error(f"{ctx.at()} the file is empty (0 bytes); export the layer again")
         return False
     return True
+
+
+_CODEPAGES = {"936": "gbk", "54936": "gb18030", "950": "big5", "65001": "utf-8", "1252": "cp1252",
+               "20936": "gb2312"}
+
+
+def _cpg_encoding(path: Path) -> str | None:
+    """The Python codec a shapefile's ``.cpg`` names (``GBK``, ``936``, ``UTF-8``), or None."""
+    if path.suffix.lower() != ".shp":
+        return None
+    want = (path.stem + ".cpg").lower()
+    cpg = next((p for p in path.parent.iterdir() if p.name.lower() == want and p.is_file()), None)
+    if cpg is None:
+        return None
+    try:
+        text = cpg.read_text(encoding="ascii", errors="ignore").strip()
+    except OSError:
+        return None
+    name = _CODEPAGES.get(text.removeprefix("CP").removeprefix("cp"), text)
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
 
 
 def _guess_shapefile_encoding(path: Path, layer: str | None) -> str | None:
@@ -99,15 +129,49 @@ def _read_table(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read |
 
     Returns ``(attributes, geometries, crs, columns_in_file)`` or None after reporting.
     """
-    schema = sch.LAYERS[ctx.name]
-    path = ctx.path
-    if path.suffix.lower() in _PARQUET_SUFFIXES:
+    if ctx.path.suffix.lower() in _PARQUET_SUFFIXES:
         return _read_parquet(ctx, cfg, report)
+    if ctx.path.suffix.lower() in _TEXT_SUFFIXES and ctx.path.is_file():
+        raw = ctx.path.read_bytes()
+        if not _is_utf8(raw) or (cfg.encoding is None and looks_like_legacy(raw)):
+            text = transcode_text_file(ctx, raw, cfg.encoding, report)
+            if text is None:
+                return None
+            with tempfile.TemporaryDirectory(prefix="zoneatlas-text-") as tmp:
+                copy = Path(tmp) / ctx.path.name
+                copy.write_text(text, encoding="utf-8")
+                for side in _TEXT_SIDECARS:   # e.g. a CSV's .prj / .csvt
+                    other = ctx.path.with_name(ctx.path.stem + side)
+                    if other.is_file():
+                        shutil.copyfile(other, copy.with_name(copy.stem + side))
+                return _read_ogr(ctx, cfg, report, copy, transcoded=True)
+    return _read_ogr(ctx, cfg, report, ctx.path)
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
+              transcoded: bool = False) -> _Read | None:
+    """Read one layer through pyogrio from ``path`` (the user's file or a UTF-8 copy)."""
+    schema = sch.LAYERS[ctx.name]
     try:
         layers = pyogrio.list_layers(path)
+    except ImportError:
+        raise
     except Exception as exc:  # noqa: BLE001 - any GDAL failure means "cannot read"
-        report.error(f"{ctx.at()} cannot read the file ({_one_line(exc)}); it must be a GIS "
-                     "file: GeoPackage, Shapefile, GeoJSON, FlatGeobuf or GeoParquet")
+        if ctx.path.suffix.lower() in (".geojson", ".json", ".geojsonl", ".geojsons"):
+            report.error(f"{ctx.at()} cannot read the file as GeoJSON ({_one_line(exc)}); fix it "
+                         "at that position or export it again (numbers such as 1e309, NaN or "
+                         "Infinity are not valid JSON)")
+        else:
+            report.error(f"{ctx.at()} cannot read the file ({_one_line(exc)}); it must be a GIS "
+                         "file: GeoPackage, Shapefile, GeoJSON, FlatGeobuf or GeoParquet")
         return None
     names = [str(n) for n in layers[:, 0]] if len(layers) else []
     if not names:
@@ -137,13 +201,13 @@ def _read_table(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read |
                      f"{'/'.join(schema.geometry)} layer is expected{hint}")
         return None
 
-    encoding = cfg.encoding
+    encoding = None if transcoded else cfg.encoding
+    legacy = None   # a configured encoding GDAL does not apply: used for non-UTF-8 text
     try:
         info = pyogrio.read_info(path, layer=layer)
         if encoding is not None and info.get("driver") in _UTF8_DRIVERS:
             if codecs.lookup(encoding).name != "utf-8":
-                report.warn(f"{ctx.at()} layers.{ctx.name}.encoding ({encoding}) ignored: "
-                            f"{info['driver']} files are always UTF-8")
+                legacy = encoding
             encoding = None
         elif encoding is not None:
             info = pyogrio.read_info(path, layer=layer, encoding=encoding)
@@ -156,6 +220,16 @@ def _read_table(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read |
                             f"its text decodes as {guess.upper()}, so it was read as {guess} "
                             f"(set layers.{ctx.name}.encoding: {guess} to make this explicit)")
                 info = pyogrio.read_info(path, layer=layer, encoding=encoding)
+        declared = _cpg_encoding(path) if info.get("driver") == "ESRI Shapefile" else None
+        if (encoding is None and declared and codecs.lookup(declared).name not in ("utf-8", "latin-1")
+                and utf8_despite_declared(path, layer, declared)):
+            encoding = "utf-8"
+            report.warn(f"{ctx.at()} the .cpg says {declared} but the text is UTF-8 Chinese, so "
+                        f"it was read as utf-8 (fix the .cpg, or set layers.{ctx.name}.encoding: "
+                        "utf-8 to make this explicit)")
+            info = pyogrio.read_info(path, layer=layer, encoding=encoding)
+    except ImportError:
+        raise   # a broken package: the CLI names the pip command (exit 1)
     except Exception as exc:  # noqa: BLE001
         report.error(f"{ctx.at()} cannot read the layer ({_one_line(exc)})")
         return None
@@ -184,11 +258,26 @@ def _read_table(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read |
             report.error(f"{ctx.at()} layer '{layer}' has no geometry column")
             return None
         wkb = table.column(geom_col).to_numpy(zero_copy_only=False)
-        attrs = table.drop_columns([geom_col]).to_pandas()
+        text = table.drop_columns([geom_col])
+        fields = {column: canon for canon, column in mapping.items()}
+        fixed = fix_text_columns(ctx, text, legacy or encoding, fields, report)
+        if fixed is None:
+            return None
+        if legacy is not None and fixed is text:
+            report.warn(f"{ctx.at()} layers.{ctx.name}.encoding ({legacy}) ignored: the text of "
+                        f"this {info['driver']} file is valid UTF-8")
+        attrs = fixed.to_pandas()
+    except ImportError:
+        raise
     except Exception as exc:  # noqa: BLE001
         report.error(f"{ctx.at()} cannot read the layer ({_one_line(exc)})")
         return None
     geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+    if not hasattr(shapely, "has_m"):   # shapely < 2.1 drops M values without a trace
+        measured = _wkb_has_m(wkb)
+        if measured.any():
+            report.warn(f"{ctx.at()} {int(measured.sum())} geometries had M values; they were "
+                        f"dropped (analyses are 2D) ({format_rows(np.flatnonzero(measured) + 1)})")
     broken = pd.notna(wkb) & pd.isna(geoms)
     if broken.any():
         geoms[broken] = shapely.from_wkb(wkb[broken], on_invalid="fix")
@@ -203,11 +292,24 @@ def _read_table(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read |
     return _rename(attrs, mapping), geoms, crs, columns
 
 
+def _wkb_has_m(wkb: np.ndarray) -> np.ndarray:
+    """Which WKB values carry M (ISO type 2xxx/3xxx, or the EWKB M flag)."""
+    out = np.zeros(len(wkb), bool)
+    for i, w in enumerate(wkb):   # header only; used with shapely < 2.1
+        if w is None or len(w) < 5:
+            continue
+        code = int.from_bytes(w[1:5], "little" if w[0] == 1 else "big")
+        out[i] = (code & 0x40000000) != 0 or (code & 0x0FFFFFFF) // 1000 in (2, 3)
+    return out
+
+
 def _read_parquet(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read | None:
     import pyarrow.parquet as pq
 
     try:
         pq_schema = pq.read_schema(ctx.path)
+    except ImportError:
+        raise
     except Exception as exc:  # noqa: BLE001
         report.error(f"{ctx.at()} cannot read the Parquet file ({_one_line(exc)})")
         return None
@@ -229,6 +331,8 @@ def _read_parquet(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read
             warnings.simplefilter("always")
             gdf = gpd.read_parquet(ctx.path, columns=list(dict.fromkeys(mapping.values())) + [geom_col])
         _forward_warnings(ctx, caught, report)
+    except ImportError:
+        raise
     except Exception as exc:  # noqa: BLE001
         report.error(f"{ctx.at()} cannot read the GeoParquet file ({_one_line(exc)})")
         return None

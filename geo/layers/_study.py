@@ -17,12 +17,14 @@ import shapely
 from geo import schema as sch
 from geo._errors import InputError
 from geo._types import LayerSource, Raster, Study
-from geo.layers._crs import _check_coordinate_range, _convert_datum, _resolve_crs, _working_crs
+from geo.layers._crs import (_check_coordinate_range, _convert_datum, _resolve_crs, _unwrap_antimeridian,
+                             _working_crs)
 from geo.layers._districts import _check_extent, _derive_districts
 from geo.layers._fields import _attributes
 from geo.layers._firms import _check_firms
 from geo.layers._geometry import _clean_geometry
 from geo.layers._raster import _load_raster
+from geo.layers._names import _unify_chains
 from geo.layers._read import _check_path, _files_of, _read_table
 from geo.layers._report import _Ctx, _Layer, _one_line, _Report, _shown_path
 
@@ -55,7 +57,8 @@ def _load_vector(name: str, cfg: VectorLayerSettings, base: Path | None,
     layer.crs = _resolve_crs(ctx, file_crs, cfg, report)
     if layer.crs is None:
         layer.geometry_ok = False
-    geoms, keep = _clean_geometry(layer, np.asarray(geoms, dtype=object), report)
+    geoms = _unwrap_antimeridian(layer, np.asarray(geoms, dtype=object), report)
+    geoms, keep = _clean_geometry(layer, geoms, report)
     _check_coordinate_range(layer, geoms, keep, report)
 
     geoms = _convert_datum(layer, geoms, keep, cfg, report)
@@ -158,6 +161,7 @@ def load_study(settings: Settings, *, progress: bool = False) -> Study:
             if name in layers and (working is not None or "districts" not in layers):
                 _derive_districts(layers[name], layers.get("districts"),
                                   cfg_layers.districts is not None, report)
+        _unify_chains(layers, report)
         if "firms" in layers and working is not None:
             _check_firms(layers["firms"], layers.get("zones"), layers.get("districts"), report)
         bar.update()

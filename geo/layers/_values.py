@@ -15,6 +15,9 @@ __all__ = ["parse_counts", "split_chains"]
 
 _CHAIN_SEP = re.compile(r"[;；、]")
 
+#: invisible format characters: zero-width space/joiners, BOM, soft hyphen, direction marks
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
 
 _NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)(万|亿|千)?$")
 _UNITS = {"千": 1e3, "万": 1e4, "亿": 1e8}
@@ -99,8 +102,16 @@ def parse_counts(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return out, from_text, bad
 
 
-def _to_text(values: pd.Series) -> pd.Series:
-    """Text (pandas ``str``), stripped; blanks -> NaN; integral floats without '.0'."""
+#: in display names only these are removed: direction marks and joiners shape RTL and emoji text
+_INVISIBLE_IN_NAMES = re.compile("[\u200b\u2060\ufeff]")
+
+
+def _to_text(values: pd.Series, *, name: bool = False) -> pd.Series:
+    """Text (pandas ``str``), invisible characters removed, stripped; blanks -> NaN; integral floats without '.0'.
+
+    In display names (``name=True``) only zero-width spaces, word joiners and byte order
+    marks are removed: direction marks and joiners belong to RTL and emoji text.
+    """
     if pd.api.types.is_float_dtype(values.dtype):
         v = values.to_numpy(dtype="float64", na_value=np.nan)
         out = np.full(len(v), None, dtype=object)
@@ -111,5 +122,14 @@ def _to_text(values: pd.Series) -> pd.Series:
         return pd.Series(out, dtype="str")
     if pd.api.types.is_integer_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
         return values.astype("str")
-    text = values.astype("str").str.strip()
+    invisible = _INVISIBLE_IN_NAMES if name else _INVISIBLE
+    text = values.astype("str").str.replace(invisible, "", regex=True).str.strip()
     return text.where(text.ne(""), np.nan)
+
+
+def _has_invisible(values: pd.Series, *, name: bool = False) -> np.ndarray:
+    """Text values holding invisible format characters (removed by :func:`_to_text`)."""
+    if not (pd.api.types.is_string_dtype(values.dtype) or values.dtype == object):
+        return np.zeros(len(values), bool)
+    invisible = _INVISIBLE_IN_NAMES if name else _INVISIBLE
+    return values.astype("str").str.contains(invisible, regex=True).fillna(False).to_numpy(bool)

@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from pyproj import CRS
 
+from geo.qgis._xml import clean_tree
 from geo.qgis._qml import QGIS_VERSION, LayerStyle, qml_element, style_children
 from geo.settings import Settings
 
@@ -339,6 +340,7 @@ def write_project(path: Path, *, gpkg_name: str, layers: Sequence[ProjectLayer],
     byte-identical project."""
     root = project_xml(gpkg_name=gpkg_name, layers=layers, crs=crs, settings=settings,
                        group_titles=group_titles)
+    clean_tree(root)
     ET.indent(root, space="  ")
     text = _DOCTYPE + "\n" + ET.tostring(root, encoding="unicode") + "\n"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:

@@ -19,6 +19,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from geo.qgis._xml import clean_tree
+
 #: Version written into QML and project files: the oldest QGIS the package targets.
 QGIS_VERSION = "3.22.0-Białowieża"
 
@@ -412,6 +414,7 @@ def style_children(style: LayerStyle, parent: ET.Element) -> ET.Element:
 def qml_document(style: LayerStyle) -> str:
     """The complete QML text of ``style`` (what QGIS stores in ``layer_styles.styleQML``)."""
     root = qml_element(style)
+    clean_tree(root)
     ET.indent(root, space=" ")
     return _DOCTYPE + "\n" + ET.tostring(root, encoding="unicode") + "\n"
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from geo._io import _is_disk_full, _output_error, _staging_home, check_writable
 from geo.sample._catalogue import LANDUSE_NODATA, POPULATION_NODATA, SampleStudy
 from geo.sample._config import render_config, sample_config
 from geo.sample._generate import generate_study
@@ -64,6 +67,22 @@ def _write_tif(path: Path, data: np.ndarray, study: SampleStudy, nodata: float, 
         dst.set_band_description(1, description)
 
 
+def _write_files(study: SampleStudy, out: Path, scale: str, seed: int, fmt: str) -> None:
+    layers = out / "layers"
+    layers.mkdir(parents=True, exist_ok=True)
+    if fmt == "gpkg":
+        _write_gpkg(study, layers / "sample.gpkg")
+    else:
+        for name in ("districts", "zones", "innovation_districts", "housing", "firms"):
+            getattr(study, name).to_parquet(layers / f"{name}.parquet", index=False)
+    _write_tif(layers / "population.tif", study.population, study, POPULATION_NODATA,
+               "persons per cell (synthetic)")
+    _write_tif(layers / "landuse.tif", study.landuse, study, LANDUSE_NODATA,
+               "land-use class 1 residential 2 office 3 industrial 4 retail 5 public 6 green (synthetic)")
+    config = sample_config(scale, seed, fmt)
+    (out / "config.yaml").write_text(render_config(config, scale=scale, seed=seed), encoding="utf-8")
+
+
 def write_sample(out_dir: str | os.PathLike, *, scale: str = "city", seed: int = 0,
                  fmt: str = "gpkg") -> Path:
     """Write a synthetic study into ``out_dir`` (layers + config.yaml).
@@ -93,20 +112,35 @@ def write_sample(out_dir: str | os.PathLike, *, scale: str = "city", seed: int =
     if fmt not in ("gpkg", "parquet"):
         raise ValueError(f"fmt must be 'gpkg' or 'parquet' (got {fmt!r})")
     study = generate_study(scale, seed=seed)
-    out = Path(out_dir)
-    layers = out / "layers"
-    layers.mkdir(parents=True, exist_ok=True)
-    if fmt == "gpkg":
-        _write_gpkg(study, layers / "sample.gpkg")
-    else:
-        for name in ("districts", "zones", "innovation_districts", "housing", "firms"):
-            getattr(study, name).to_parquet(layers / f"{name}.parquet", index=False)
-    _write_tif(layers / "population.tif", study.population, study, POPULATION_NODATA,
-               "persons per cell (synthetic)")
-    _write_tif(layers / "landuse.tif", study.landuse, study, LANDUSE_NODATA,
-               "land-use class 1 residential 2 office 3 industrial 4 retail 5 public 6 green (synthetic)")
-    config = sample_config(scale, seed, fmt)
-    path = out / "config.yaml"
-    path.write_text(render_config(config, scale=scale, seed=seed), encoding="utf-8")
+    out = Path(out_dir).resolve()
+    check_writable(out)
+    # written into a staging folder first and moved into place at the end, so a failure
+    # (disk full, interrupt) leaves no half-written study behind
+    existed = out.is_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".zoneatlas-sample-", dir=_staging_home(out)))
+    except OSError as exc:
+        if not existed:
+            shutil.rmtree(out, ignore_errors=True)
+        raise _output_error(exc, out) from None
+    try:
+        try:
+            _write_files(study, staging, scale, seed, fmt)
+        except OSError as exc:
+            raise _output_error(exc, out) from None
+        except Exception as exc:
+            if _is_disk_full(exc):
+                raise _output_error(exc, out) from None
+            raise
+        (out / "layers").mkdir(exist_ok=True)
+        for item in sorted((staging / "layers").iterdir()):
+            os.replace(item, out / "layers" / item.name)
+        path = out / "config.yaml"
+        os.replace(staging / "config.yaml", path)   # last: a config means a complete study
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not existed and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
     log.info("wrote %s sample study (seed %d) to %s", scale, seed, out)
     return path

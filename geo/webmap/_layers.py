@@ -29,6 +29,12 @@ ZONE_TOLERANCE_M = 5.0
 COORD_DECIMALS = 6
 
 
+def _touches_antimeridian(crs: CRS) -> bool:
+    """A working CRS whose area of use reaches the 180° meridian (UTM 1 and 60, ...)."""
+    area = crs.area_of_use
+    return area is not None and (area.east >= 179.0 or area.west <= -179.0) and (area.east - area.west) < 90
+
+
 @dataclass(frozen=True)
 class Display:
     """How frames become map coordinates: source CRS and the AMap datum shift."""
@@ -43,6 +49,10 @@ class Display:
             arr = shapely.simplify(arr, tolerance_m, preserve_topology=True)
         out = gpd.GeoSeries(arr, crs=self.crs).to_crs(4326).values
         out = np.asarray(out, dtype=object)
+        if _touches_antimeridian(self.crs):
+            # a study across the 180° meridian: longitudes 0..360 keep shapes whole on the map
+            out = shapely.transform(out, lambda c: np.column_stack(
+                [np.where(c[:, 0] < 0, c[:, 0] + 360, c[:, 0]), c[:, 1]]))
         if self.gcj02:
             from geo._coords import transform_geometries, wgs84_to_gcj02
 

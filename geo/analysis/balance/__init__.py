@@ -19,8 +19,10 @@ with the workplace's jobs:
   workers_shared.
 
 Resident workers of a housing feature = dwellings × ``workers_per_dwelling``, or
-population × ``employment_rate`` when a feature has no dwellings; housing polygons and
-multipoints count at their representative point. Without a housing layer the
+population × ``employment_rate`` when a feature has no dwellings; housing polygons count
+at their representative point; a MultiPoint (one compound digitised as several
+buildings) at each member point with an equal share, a MultiPolygon at each part with a
+share by area (a warning counts them). Without a housing layer the
 population raster is used: every cell centre is a point with cell value ×
 ``employment_rate`` workers.
 

@@ -148,15 +148,55 @@ def resident_workers(housing: gpd.GeoDataFrame, *, workers_per_dwelling: float,
     if empty.any():
         warnings.append(f"housing: {int(empty.sum())} features without geometry are left out "
                         f"({format_rows(ids[empty])})")
-    geoms = geoms[~empty]
+    geoms, workers, ids = geoms[~empty], workers[~empty], ids[~empty]
+    geoms, workers, ids = _split_multipart(geoms, workers, ids, warnings)
     points = geoms.copy()
     not_point = shapely.get_type_id(geoms) != shapely.GeometryType.POINT
     if not_point.any():
         points[not_point] = shapely.point_on_surface(geoms[not_point])
     xy = shapely.get_coordinates(points)
     source = SOURCE_DWELLINGS if has_dwellings else SOURCE_POPULATION
-    return WorkerPoints(xy[:, 0].copy(), xy[:, 1].copy(), workers[~empty], source,
-                        ids[~empty], tuple(warnings))
+    return WorkerPoints(xy[:, 0].copy(), xy[:, 1].copy(), workers, source, ids, tuple(warnings))
+
+
+def _split_multipart(geoms: np.ndarray, workers: np.ndarray, ids: np.ndarray,
+                     warnings: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Multi-part housing features as their parts, the feature's workers shared out.
+
+    A MultiPoint is one compound digitised as several buildings: each member point gets
+    an equal share. A MultiPolygon's parts share by area (equally when all have no area).
+    The total is unchanged; the parts carry the feature's id.
+    """
+    types = shapely.get_type_id(geoms)
+    multi = np.isin(types, [shapely.GeometryType.MULTIPOINT, shapely.GeometryType.MULTIPOLYGON])
+    if not multi.any():
+        return geoms, workers, ids
+    parts, owner = shapely.get_parts(geoms[multi], return_index=True)
+    solid = ~shapely.is_empty(parts)
+    parts, owner = parts[solid], owner[solid]
+    is_poly = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
+    weight = np.where(is_poly, shapely.area(parts), 1.0)
+    n_multi = int(multi.sum())
+    total = np.bincount(owner, weights=weight, minlength=n_multi)
+    count = np.bincount(owner, minlength=n_multi).astype(float)
+    share = np.where(total[owner] > 0, weight / np.where(total[owner] > 0, total[owner], 1.0),
+                     1.0 / np.maximum(count[owner], 1.0))
+    multi_workers = workers[multi]
+    out_geoms = np.concatenate([geoms[~multi], parts])
+    out_workers = np.concatenate([workers[~multi], multi_workers[owner] * share])
+    out_ids = np.concatenate([ids[~multi], ids[multi][owner]])
+    mp = types[multi] == shapely.GeometryType.MULTIPOINT
+    said = []
+    if mp.any():
+        members = int(np.isin(owner, np.flatnonzero(mp)).sum())
+        said.append(f"{int(mp.sum())} MultiPoint features count at their {members} member points, "
+                    "workers divided equally")
+    if (~mp).any():
+        members = int(np.isin(owner, np.flatnonzero(~mp)).sum())
+        said.append(f"{int((~mp).sum())} MultiPolygon features count at their {members} parts, "
+                    "workers divided by part area")
+    warnings.append(f"housing: {'; '.join(said)} ({format_rows(ids[multi])})")
+    return out_geoms, out_workers, out_ids
 
 
 def _numeric(frame: pd.DataFrame, column: str, n: int) -> np.ndarray:

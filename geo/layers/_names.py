@@ -1,0 +1,105 @@
+"""Chain names as one vocabulary across the zones and innovation-district layers.
+
+Chain names are matched by equality (zones of one chain, the innovation districts that
+list it), so spellings that a reader takes for the same name must be the same string:
+
+* Unicode NFKC: full-width ``ＡＩ`` -> ``AI``, ideographic and no-break spaces -> space;
+* runs of whitespace collapsed to one space, none between two Chinese characters
+  (``文化 创意`` -> ``文化创意``; surrounding ones and invisible characters
+  are already gone, see :func:`geo.layers._values._to_text`);
+* spellings that differ only by upper/lower case become the most frequent spelling
+  (counted over zones and innovation-district mentions together; on a tie the first met).
+
+Every change is one counted warning listing the merged variants.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from geo.layers._report import _Layer, _Report
+from geo.layers._values import _CHAIN_SEP
+
+_SPACES = re.compile(r"\s+")
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+
+
+def _nfkc(values: pd.Series) -> pd.Series:
+    out = values.str.normalize("NFKC").str.replace(_SPACES, " ", regex=True).str.strip()
+    return out.str.replace(_CJK_GAP, "", regex=True)
+
+
+def _shown(name: str) -> str:
+    """A name with characters that do not show (other spaces, full width) made visible."""
+    return "".join(ch if ch == " " or (ch.isprintable() and not ch.isspace()) else
+                   f"\\u{ord(ch):04x}" for ch in name)
+
+
+def _unify_chains(layers: dict[str, _Layer], report: _Report) -> None:
+    """Normalise ``zones.chain``, ``firms.chain`` and ``innovation_districts.chains`` in place
+    (see module doc): one spelling of each chain across every layer that names chains."""
+    single = {name: layers[name] for name in ("zones", "firms")
+              if layers.get(name) is not None and "chain" in layers[name].frame}
+    innov = layers.get("innovation_districts")
+    parts: dict[str, pd.Series] = {name: layer.frame["chain"].dropna() for name, layer in single.items()}
+    lists = None
+    if innov is not None and "chains" in innov.frame:
+        chains = innov.frame["chains"].dropna()
+        lists = chains.str.split(_CHAIN_SEP).explode().str.strip()
+        lists = lists[lists.ne("")]
+        parts["innovation_districts"] = lists
+    if not parts:
+        return
+    raw = pd.concat(list(parts.values()), ignore_index=True).astype("str")
+    if raw.empty:
+        return
+    norm = _nfkc(raw)
+    key = norm.str.casefold()
+    # the most frequent normalised spelling of each case-insensitive key; ties: first met
+    counts = pd.DataFrame({"key": key.to_numpy(), "norm": norm.to_numpy(),
+                           "order": np.arange(len(norm))})
+    best = (counts.groupby(["key", "norm"], sort=False)
+            .agg(n=("order", "size"), first=("order", "min")).reset_index()
+            .sort_values(["key", "n", "first"], ascending=[True, False, True])
+            .drop_duplicates("key").set_index("key")["norm"])
+    canon = dict(zip(raw.to_numpy(), key.map(best).to_numpy()))
+    changed = {r: c for r, c in canon.items() if r != c}
+    if not changed:
+        return
+
+    uses = Counter(raw.to_numpy())
+    merged: dict[str, list[str]] = {}
+    for r, c in changed.items():
+        merged.setdefault(c, []).append(r)
+    shown = []
+    for c, variants in list(merged.items())[:8]:
+        vs = ", ".join(f"'{_shown(v)}' ({uses[v]})" for v in sorted(variants, key=lambda v: -uses[v]))
+        shown.append(f"{vs} -> '{c}'")
+    more = f" (+{len(merged) - 8} more names)" if len(merged) > 8 else ""
+    total = sum(uses[v] for v in changed)
+
+    where = []
+    for name, layer in single.items():
+        chain = layer.frame["chain"]
+        hit = chain.isin(list(changed)).to_numpy()
+        if hit.any():
+            layer.frame["chain"] = chain.map(lambda v: changed.get(v, v) if isinstance(v, str) else v).astype("str")
+            where.append(f"{name} {layer.rows_text(hit)}")
+    if lists is not None:
+        hit_rows = lists[lists.isin(list(changed))].index.unique()
+        if len(hit_rows):
+            col = innov.frame["chains"]
+            new = col.copy()
+            for i in hit_rows:   # only the innovation districts touched: a handful of rows
+                names = [p.strip() for p in _CHAIN_SEP.split(col[i]) if p.strip()]
+                new[i] = ";".join(dict.fromkeys(changed.get(n, n) for n in names))
+            innov.frame["chains"] = new.astype("str")
+            mask = np.zeros(len(col), bool)
+            mask[col.index.get_indexer(hit_rows)] = True
+            where.append(f"innovation_districts {innov.rows_text(mask)}")
+    report.warn(f"chain names: {total} values that differ only by upper/lower case, full/half "
+                f"width or spaces were merged: {'; '.join(shown)}{more} (in {'; '.join(where)})")
