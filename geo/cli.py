@@ -168,9 +168,12 @@ def _cmd_validate(args: argparse.Namespace, progress: bool) -> int:
     settings = load_settings(args.config)
     study, warnings = check_study(settings)
     if not args.quiet:
-        parts = [f"{len(frame)} {name}" for name in ("districts", "zones", "innovation_districts", "housing")
+        parts = [f"{len(frame)} {name}" for name in ("districts", "zones", "innovation_districts", "housing",
+                                                             "employment")
                  if (frame := getattr(study, name)) is not None]
         rasters = [name for name in ("population", "landuse") if getattr(study, name) is not None]
+        if study.employment_raster is not None:
+            rasters.append("employment")
         print(f"ok: {args.config}: {', '.join(parts)}" + (f"; rasters: {', '.join(rasters)}" if rasters else ""))
         print(f"  working CRS: {study.crs.to_string()}; {len(warnings)} warning(s)")
         for warning in warnings:

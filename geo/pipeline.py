@@ -182,7 +182,8 @@ def _versions() -> dict[str, str]:
 def _configured_paths(settings: Settings) -> list[Path]:
     """The config file and every configured layer path (before anything is read)."""
     paths = [settings.config_path] if settings.config_path else []
-    for name in ("districts", "zones", "innovation_districts", "housing", "population", "landuse"):
+    for name in ("districts", "zones", "innovation_districts", "housing", "population", "landuse",
+                 "employment"):
         layer = getattr(settings.layers, name)
         if layer is not None:
             paths.append(layer.path)
@@ -196,7 +197,7 @@ def input_files(study: Study, settings: Settings) -> list[Path]:
         files.append(settings.config_path)
     for source in study.sources.values():
         files.extend(source.files or [source.path])
-    for name in ("population", "landuse"):
+    for name in ("population", "landuse", "employment"):
         layer = getattr(settings.layers, name)
         if layer is not None and not any(Path(f) == layer.path for f in files):
             files.append(layer.path)
