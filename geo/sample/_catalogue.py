@@ -164,3 +164,5 @@ class SampleStudy:
     scale: str = "city"
     seed: int = 0
     boundary: Any = field(default=None, repr=False)
+    employment: gpd.GeoDataFrame | None = None
+    """All-sector jobs outside the workplaces {id, name, jobs} (points)."""

@@ -20,6 +20,8 @@ _DESCRIPTIONS = {
     "zones": "示例产业功能区（虚构）. Fictional industrial functional zones of a synthetic sample city.",
     "innovation_districts": "示例创新街区（虚构）. Fictional innovation districts of a synthetic sample city.",
     "housing": "示例居住点（虚构）. Fictional housing points (dwellings) of a synthetic sample city.",
+    "employment": "示例就业点（虚构）. Fictional all-sector jobs outside the zones of a synthetic "
+                  "sample city.",
 }
 
 
@@ -36,7 +38,7 @@ def _write_gpkg(study: SampleStudy, path: Path) -> None:
     old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2026-01-01T00:00:00.000Z"})
     try:
-        for name in ("districts", "zones", "innovation_districts", "housing"):
+        for name in ("districts", "zones", "innovation_districts", "housing", "employment"):
             frame = getattr(study, name)
             pyogrio.write_dataframe(
                 frame, path, layer=name, driver="GPKG", use_arrow=len(frame) > 50_000,
@@ -68,7 +70,7 @@ def write_sample(out_dir: str | os.PathLike, *, scale: str = "city", seed: int =
     """Write a synthetic study into ``out_dir`` (layers + config.yaml).
 
     Writes ``layers/sample.gpkg`` (layers districts, zones, innovation_districts,
-    housing; with ``fmt="parquet"`` one GeoParquet file per layer instead),
+    housing, employment; with ``fmt="parquet"`` one GeoParquet file per layer instead),
     ``layers/population.tif``, ``layers/landuse.tif`` and ``config.yaml``.
     Existing files of those names are replaced; nothing else is touched. The same
     arguments give byte-identical files (on the same platform and library versions).
@@ -98,7 +100,7 @@ def write_sample(out_dir: str | os.PathLike, *, scale: str = "city", seed: int =
     if fmt == "gpkg":
         _write_gpkg(study, layers / "sample.gpkg")
     else:
-        for name in ("districts", "zones", "innovation_districts", "housing"):
+        for name in ("districts", "zones", "innovation_districts", "housing", "employment"):
             getattr(study, name).to_parquet(layers / f"{name}.parquet", index=False)
     _write_tif(layers / "population.tif", study.population, study, POPULATION_NODATA,
                "persons per cell (synthetic)")
