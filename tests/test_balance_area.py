@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
+import pandas as pd
 import numpy as np
 import pytest
 import shapely
@@ -294,3 +295,98 @@ def test_theoretical_min_commute_coarsens_big_problems():
                                   np.ones(len(x)), cell_m=500.0, max_pairs=100)
     # 20 km of points: 40 cells of 500 m, 20 of 1000 m, 10 of 2000 m (10 × 10 pairs)
     assert pot.cell_m == 2000.0 and pot.cells == 10
+
+
+# ---------------------------------------------------------------------------
+# reading layers.employment: bad input, raster, kind
+
+
+def _write_study(tmp_path, jobs_values, *, raster=None, unit=None):
+    from geo.layers import load_study
+
+    zones = gpd.GeoDataFrame({"id": ["Z1", "Z2"], "name": ["a", "b"], "chain": ["c", "c"],
+                              "jobs": [100, 200], "district": ["D1", "D1"]},
+                             geometry=[box(X0, Y0, X0 + 500, Y0 + 500),
+                                       box(X0 + 3000, Y0, X0 + 3500, Y0 + 500)], crs=CRS_M)
+    housing = gpd.GeoDataFrame({"id": ["H1", "H2"], "dwellings": [100, 100]},
+                               geometry=[shapely.Point(X0 + 1000, Y0), shapely.Point(X0 + 2000, Y0)],
+                               crs=CRS_M)
+    emp = gpd.GeoDataFrame({"eid": [f"E{i}" for i in range(len(jobs_values))],
+                            "jobs": pd.Series(jobs_values, dtype=object)},
+                           geometry=[shapely.Point(X0 + 1200 + 10 * i, Y0 + 800)
+                                     for i in range(len(jobs_values))], crs=CRS_M)
+    gpkg = tmp_path / "s.gpkg"
+    zones.to_file(gpkg, layer="zones")
+    housing.to_file(gpkg, layer="housing")
+    if raster is None:
+        emp["jobs"] = emp["jobs"].astype(str)
+        emp.to_file(gpkg, layer="employment")
+        emp_cfg = {"path": "s.gpkg", "layer": "employment", "fields": {"employment_id": "eid"}}
+    else:
+        import rasterio
+        from affine import Affine
+
+        with rasterio.open(tmp_path / "jobs.tif", "w", driver="GTiff", height=raster.shape[0],
+                           width=raster.shape[1], count=1, dtype="float32", crs="EPSG:4544",
+                           transform=Affine(1000, 0, X0 - 1000, 0, -1000, Y0 + 2000),
+                           nodata=-1) as dst:
+            dst.write(raster.astype("float32"), 1)
+            if unit is not None:
+                dst.units = (unit,)
+        emp_cfg = {"path": "jobs.tif"}
+    cfg = {"layers": {"zones": {"path": "s.gpkg", "layer": "zones",
+                                "fields": {"zone_id": "id", "district_id": "district"}},
+                      "housing": {"path": "s.gpkg", "layer": "housing",
+                                  "fields": {"housing_id": "id"}},
+                      "employment": emp_cfg}}
+    settings = settings_from_dict(cfg, base_dir=tmp_path)
+    return settings, lambda: load_study(settings)
+
+
+def test_employment_negative_and_non_numeric_jobs_name_the_rows(tmp_path):
+    from geo._errors import InputError
+
+    _, load = _write_study(tmp_path, ["10", "-5", "abc", "7"])
+    with pytest.raises(InputError) as err:
+        load()
+    text = str(err.value)
+    assert "employment" in text and "jobs" in text
+    assert "E1" in text and "negative" in text
+    assert "E2" in text and "not a number" in text
+
+
+def test_employment_raster_is_read_as_jobs_per_cell(tmp_path):
+    grid = np.array([[0, 100, 0, 0, 0], [50, 0, 0, 0, 0]], dtype=float)
+    settings, load = _write_study(tmp_path, [], raster=grid)
+    assert settings.layers.employment.is_raster
+    study = load()
+    assert study.employment is None and study.employment_raster is not None
+    result = balance.run(study, settings)
+    assert result.summary["employment_source"] == "employment raster"
+    assert result.summary["employment_jobs"] == 150.0
+    wp = result.tables["balance_workplaces"].set_index("workplace_id")
+    # cell (row 0, col 1) has its centre at (X0 + 500, Y0 + 1500): 1000 m above Z1;
+    # cell (row 1, col 0) at (X0 - 500, Y0 + 500): 500 m west of Z1's corner
+    assert wp.loc["Z1", "area_jobs_3000"] == 100 + 200 + 150
+    assert not any("band unit" in w for w in study.warnings)
+
+
+def test_employment_raster_in_an_unknown_unit_says_what_is_assumed(tmp_path):
+    grid = np.array([[0, 100, 0, 0, 0], [50, 0, 0, 0, 0]], dtype=float)
+    _, load = _write_study(tmp_path, [], raster=grid, unit="jobs/km2")
+    study = load()
+    assert any("band unit 'jobs/km2'" in w and "jobs per cell" in w for w in study.warnings)
+
+
+def test_employment_kind_and_raster_keys_are_checked():
+    from geo._errors import ConfigError
+
+    base = {"zones": {"path": "z.gpkg"}}
+    s = settings_from_dict({"layers": {**base, "employment": {"path": "jobs.gpkg"}}}, base_dir=".")
+    assert not s.layers.employment.is_raster
+    s = settings_from_dict({"layers": {**base, "employment": {"path": "jobs.dat", "kind": "raster"}}},
+                           base_dir=".")
+    assert s.layers.employment.is_raster
+    with pytest.raises(ConfigError, match="raster of jobs per cell takes only"):
+        settings_from_dict({"layers": {**base, "employment": {"path": "j.tif",
+                                                              "fields": {"jobs": "n"}}}}, base_dir=".")

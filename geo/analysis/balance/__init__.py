@@ -340,6 +340,14 @@ def _area_measures(table: pd.DataFrame, geoms: np.ndarray, jobs: np.ndarray, ind
                         "(area_jobs, area_jhr) count only the jobs of zones and innovation "
                         "districts, not jobs elsewhere (shops, offices, hospitals, schools)")
     elif len(emp.x) and n:
+        tree = shapely.STRtree(geoms)
+        hit = np.unique(tree.query(shapely.points(emp.x, emp.y), predicate="intersects")[0])
+        if len(hit):
+            what = "cells" if study.employment_raster is not None else "points"
+            warnings.append(f"employment: {len(hit)} {what} ({float(emp.jobs[hit].sum()):,.0f} jobs) "
+                            "lie inside zones or innovation districts and are counted in addition "
+                            "to the workplaces' own jobs; leave them out of the employment layer "
+                            "when the workplaces' jobs already include them")
         outside = _outside_share(geoms, emp, study)
         summary["workplaces_outside_employment"] = outside
         if outside > 0:
@@ -367,8 +375,8 @@ def _outside_share(geoms: np.ndarray, emp: Any, study: Study) -> float:
         r = study.employment_raster
         inv = ~r.transform
         xy = shapely.get_coordinates(centre)
-        cols, rows = inv * (xy[:, 0], xy[:, 1])
-        cols, rows = np.floor(cols).astype(int), np.floor(rows).astype(int)
+        cols = np.floor(inv.a * xy[:, 0] + inv.b * xy[:, 1] + inv.c).astype(int)
+        rows = np.floor(inv.d * xy[:, 0] + inv.e * xy[:, 1] + inv.f).astype(int)
         h, w = r.data.shape
         ok = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
         covered = np.zeros(len(xy), dtype=bool)
