@@ -390,3 +390,53 @@ def test_employment_kind_and_raster_keys_are_checked():
     with pytest.raises(ConfigError, match="raster of jobs per cell takes only"):
         settings_from_dict({"layers": {**base, "employment": {"path": "j.tif",
                                                               "fields": {"jobs": "n"}}}}, base_dir=".")
+
+
+# ---------------------------------------------------------------------------
+# the balance map and the atlas (real run on the small sample, which has employment)
+
+
+def test_balance_map_leads_with_the_area_measure_in_browser(browser, small_run):
+    from geo.i18n import label
+    from geo.styles import BALANCE_CLASS_COLORS
+
+    settings, report = small_run
+    out = report.output_dir
+    wp = gpd.read_file(out / "qgis" / "zoneatlas.gpkg", layer="balance_workplaces")
+    with browser.open(out / "balance.html") as run:
+        page = run.page
+        assert not run.page_errors and not run.blocked
+        legend = page.locator(".za-legend").inner_text()
+        assert label("note_area_jhr", "zh") in legend and label("note_jhr", "zh") in legend
+        assert label("note_no_employment", "zh") not in legend      # the sample has employment
+        # the balance radius layer (off by default) has its legend section in the page
+        assert label("note_balance_radius", "zh") in page.content()
+        fills = page.evaluate("""() => {
+            const out = {};
+            window.zoneatlas.overlays.workplaces.eachLayer(l => {
+                out[l.feature.properties.workplace_id] = l.options.fillColor; });
+            return out; }""")
+        for wid, cls in zip(wp["workplace_id"], wp["area_class"]):
+            assert fills[wid] == BALANCE_CLASS_COLORS[cls]
+        n_radius = page.evaluate("() => window.zoneatlas.overlays.balance_radius.getLayers().length")
+        assert n_radius == len(wp)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert label("note_area_jhr", "zh") in index and label("balance_radius_m", "zh") in index
+
+
+def test_without_employment_the_map_and_atlas_say_so(small_study_copy, tmp_path):
+    import yaml
+
+    from geo.i18n import label
+    from geo.pipeline import run
+    from geo.settings import load_settings
+
+    cfg = yaml.safe_load(small_study_copy.read_text(encoding="utf-8"))
+    del cfg["layers"]["employment"]
+    small_study_copy.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    settings = load_settings(small_study_copy)
+    out = tmp_path / "maps"
+    run(settings, output_dir=out, only=["balance"])
+    sentence = label("note_no_employment", "zh")
+    assert sentence in (out / "balance.html").read_text(encoding="utf-8")
+    assert sentence in (out / "index.html").read_text(encoding="utf-8")
