@@ -25,6 +25,7 @@ RUNTIME_MODULES: dict[str, str] = {
     "libpysal": "libpysal",
     "markupsafe": "markupsafe",
     "numpy": "numpy",
+    "ot": "pot",
     "pandas": "pandas",
     "pyarrow": "pyarrow",
     "pydantic": "pydantic",
