@@ -28,16 +28,13 @@ import shapely
 
 from geo._errors import InputError, format_rows
 from geo._types import Raster
-from geo.analysis._reach import PointIndex, reach
+from geo.analysis._reach import PointIndex, _Boundaries, reach
 
 log = logging.getLogger(__name__)
 
 #: The balance radius search stops here (metres).
 MAX_BALANCE_RADIUS_M = 30_000.0
 
-#: Steps of the balance radius evaluated per pass of the catchment kernel; workplaces
-#: balanced within one pass are left out of the next.
-STEPS_PER_PASS = 8
 
 
 class EmploymentPoints(NamedTuple):
@@ -180,7 +177,7 @@ def balance_steps(step_m: float, max_m: float = MAX_BALANCE_RADIUS_M) -> np.ndar
 
 def balance_radius(geoms: np.ndarray, jobs: np.ndarray, index: PointIndex,
                    pairs: tuple[np.ndarray, np.ndarray, np.ndarray], steps: np.ndarray,
-                   upper: float) -> np.ndarray:
+                   upper: float, *, cell_m: float | None = None) -> np.ndarray:
     """Balance radius of every workplace (metres; nan when not reached by ``steps[-1]``).
 
     Parameters
@@ -198,26 +195,109 @@ def balance_radius(geoms: np.ndarray, jobs: np.ndarray, index: PointIndex,
         Ascending radii.
     upper : float
         Upper bound of the balanced range.
+    cell_m : float, optional
+        Cell of the bounding grid (default: twice the first step, at least 1,000 m).
 
     Notes
     -----
-    The catchment kernel evaluates :data:`STEPS_PER_PASS` radii in one pass; only the
-    workplaces not yet balanced go on to the next pass, so the kernel never runs once
-    per step and a housing-rich workplace costs one pass.
+    Exact without evaluating every step. The points are summed into square cells; a
+    point of a cell whose centre lies at distance ``d`` from the polygon is at a
+    distance in ``[d - h, d + h]`` (``h`` = half the cell diagonal), which gives, for
+    every step at once, a lower and an upper bound of the resident workers and of the
+    jobs in reach (cumulative sums over distance bins of the (workplace, cell) pairs).
+    A step where even the bounds say "balanced" or "not balanced" needs nothing more;
+    only the steps in between are counted exactly with the catchment kernel, in
+    ascending order, and a workplace leaves the search at its first balanced step.
     """
     n = len(geoms)
     out = np.full(n, np.nan)
+    k_steps = len(steps)
+    if not n or not k_steps:
+        return out
     own = jobs_by_threshold(*pairs, jobs, steps, n)
-    todo = np.arange(n)
-    for start in range(0, len(steps), STEPS_PER_PASS):
+    w_lo, w_hi, e_lo, e_hi = _bounds(geoms, index, steps,
+                                     cell_m or max(2 * float(steps[0]), 1000.0))
+    tol = 1e-9
+    a_lo, a_hi = own + e_lo, own + e_hi
+    holds = (w_lo > 0) & (a_hi <= upper * w_lo * (1 - tol) - 1e-6)
+    fails = (w_hi <= 0) | (a_lo > upper * w_hi * (1 + tol) + 1e-6)
+    first_hold = np.where(holds.any(axis=1), np.argmax(holds, axis=1), k_steps)
+    candidate = ~holds & ~fails & (np.arange(k_steps)[None, :] < first_hold[:, None])
+    resolved = np.zeros(n, dtype=bool)
+    exact_pairs = 0
+    for k in range(k_steps):
+        now = ~resolved & (first_hold == k)
+        out[now] = steps[k]
+        resolved |= now
+        todo = np.flatnonzero(~resolved & candidate[:, k])
         if not len(todo):
-            break
-        chunk = steps[start:start + STEPS_PER_PASS]
-        # (len(todo), len(chunk), 2); cumulative-sum differences: round to 1e-6
-        sums = np.round(reach(geoms[todo], index, chunk).sums, 6)
-        _, ratio = area_sums(own[todo, start:start + len(chunk)], sums[:, :, 1], sums[:, :, 0])
-        found = first_balanced(ratio, chunk, upper)
-        hit = ~np.isnan(found)
-        out[todo[hit]] = found[hit]
-        todo = todo[~hit]
+            continue
+        exact_pairs += len(todo)
+        sums = np.round(reach(geoms[todo], index, steps[k:k + 1]).sums[:, 0, :], 6)
+        _, ratio = area_sums(own[todo, k:k + 1], sums[:, 1:2], sums[:, 0:1])
+        hit = np.nan_to_num(ratio[:, 0], nan=np.inf) <= upper
+        out[todo[hit]] = steps[k]
+        resolved[todo[hit]] = True
+    log.debug("balance radius: %d of %d (workplace, step) pairs counted exactly",
+              exact_pairs, n * k_steps)
     return out
+
+
+def _bounds(geoms: np.ndarray, index: PointIndex, steps: np.ndarray, cell_m: float
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Lower and upper bounds of the weights (columns 0 and 1 of ``index``) within each
+    step of each polygon, from the points summed into square cells of ``cell_m``."""
+    n, k_steps = len(geoms), len(steps)
+    shape = (n, k_steps)
+    zero = np.zeros(shape)
+    if not len(index.x):
+        return zero, zero.copy(), zero.copy(), zero.copy()
+    ix = np.floor((index.x - index.x0) / cell_m).astype(np.int64)
+    iy = np.floor((index.y - index.y0) / cell_m).astype(np.int64)
+    keys, inverse = np.unique(np.stack([ix, iy], axis=1), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    cw = np.stack([np.bincount(inverse, weights=index.w[:, c], minlength=len(keys))
+                   for c in range(2)], axis=1)
+    cx = index.x0 + (keys[:, 0] + 0.5) * cell_m
+    cy = index.y0 + (keys[:, 1] + 0.5) * cell_m
+    half = cell_m * np.sqrt(0.5)
+    rmax = float(steps[-1]) + half
+    valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    ids = np.flatnonzero(valid)
+    b = np.full((n, 4), np.nan)
+    b[ids] = shapely.bounds(geoms[ids])
+    tree = shapely.STRtree(shapely.points(cx, cy))
+    wp, cell = tree.query(shapely.box(b[ids, 0] - rmax, b[ids, 1] - rmax,
+                                      b[ids, 2] + rmax, b[ids, 3] + rmax))
+    wp = ids[wp]
+    x0, y0 = index.x0, index.y0
+    extent = float(max(np.nanmax(b[:, 2]), cx.max()) - min(np.nanmin(b[:, 0]), cx.min())
+                   + max(np.nanmax(b[:, 3]), cy.max()) - min(np.nanmin(b[:, 1]), cy.min()))
+    boundaries = _Boundaries(geoms, x0, y0, extent + rmax)
+    slack = 1.0 + boundaries.tol_m + boundaries.err_m
+    d = np.empty(len(wp))
+    chunk = 2_000_000
+    for a in range(0, len(wp), chunk):
+        g = wp[a:a + chunk]
+        c = cell[a:a + chunk]
+        px, py = cx[c] - x0, cy[c] - y0
+        cand, full = boundaries.initial(g)
+        dist, _, _ = boundaries.evaluate(g, px, py, cand, full, None)
+        inbox = ((cx[c] >= b[g, 0]) & (cx[c] <= b[g, 2]) & (cy[c] >= b[g, 1]) & (cy[c] <= b[g, 3]))
+        if inbox.any():
+            sel = np.flatnonzero(inbox)
+            inside = shapely.contains_xy(geoms[g[sel]], cx[c[sel]], cy[c[sel]])
+            dist[sel[inside]] = 0.0
+        d[a:a + chunk] = dist
+    d_min = np.maximum(d - half - slack, 0.0)
+    d_max = d + half + slack
+    out = []
+    for dist in (d_max, d_min):     # lower bound: surely within; upper: possibly within
+        k = np.searchsorted(steps, dist, side="left")
+        keep = k < k_steps
+        flat = wp[keep] * k_steps + k[keep]
+        for col in range(2):
+            s = np.bincount(flat, weights=cw[cell[keep], col], minlength=n * k_steps)
+            out.append(np.cumsum(s.reshape(shape), axis=1))
+    w_lo, e_lo, w_hi, e_hi = out
+    return w_lo, w_hi, e_lo, e_hi
