@@ -103,7 +103,12 @@ def workplace_pairs(geoms: np.ndarray, max_m: float) -> tuple[np.ndarray, np.nda
     """
     geoms = np.asarray(geoms, dtype=object)
     tree = shapely.STRtree(geoms)
-    i, j = tree.query(geoms, predicate="dwithin", distance=max_m)
+    valid = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    b = shapely.bounds(geoms[valid])
+    # envelopes grown by max_m (cheap), then one exact distance per candidate pair
+    i, j = tree.query(shapely.box(b[:, 0] - max_m, b[:, 1] - max_m, b[:, 2] + max_m,
+                                  b[:, 3] + max_m))
+    i = valid[i]
     d = shapely.distance(geoms[i], geoms[j])
     ok = np.isfinite(d) & (d <= max_m)
     return i[ok], j[ok], d[ok]
@@ -238,7 +243,7 @@ def balance_radius(geoms: np.ndarray, jobs: np.ndarray, index: PointIndex,
         hit = np.nan_to_num(ratio[:, 0], nan=np.inf) <= upper
         out[todo[hit]] = steps[k]
         resolved[todo[hit]] = True
-    log.debug("balance radius: %d of %d (workplace, step) pairs counted exactly",
+    log.info("balance radius: %d of %d (workplace, step) pairs counted exactly",
               exact_pairs, n * k_steps)
     return out
 
@@ -273,7 +278,9 @@ def _bounds(geoms: np.ndarray, index: PointIndex, steps: np.ndarray, cell_m: flo
     x0, y0 = index.x0, index.y0
     extent = float(max(np.nanmax(b[:, 2]), cx.max()) - min(np.nanmin(b[:, 0]), cx.min())
                    + max(np.nanmax(b[:, 3]), cy.max()) - min(np.nanmin(b[:, 1]), cy.min()))
-    boundaries = _Boundaries(geoms, x0, y0, extent + rmax)
+    # bounds only: every boundary simplified (|d_simplified - d| <= tol_m), few segments
+    boundaries = _Boundaries(geoms, x0, y0, extent + rmax, max_vertices=8,
+                             tol_m=cell_m / 20)
     slack = 1.0 + boundaries.tol_m + boundaries.err_m
     d = np.empty(len(wp))
     chunk = 2_000_000
