@@ -259,8 +259,10 @@ def _bounds(geoms: np.ndarray, index: PointIndex, steps: np.ndarray, cell_m: flo
         return zero, zero.copy(), zero.copy(), zero.copy()
     ix = np.floor((index.x - index.x0) / cell_m).astype(np.int64)
     iy = np.floor((index.y - index.y0) / cell_m).astype(np.int64)
-    keys, inverse = np.unique(np.stack([ix, iy], axis=1), axis=0, return_inverse=True)
+    span = int(iy.max()) + 1
+    flat_keys, inverse = np.unique(ix * span + iy, return_inverse=True)
     inverse = inverse.ravel()
+    keys = np.stack([flat_keys // span, flat_keys % span], axis=1)
     cw = np.stack([np.bincount(inverse, weights=index.w[:, c], minlength=len(keys))
                    for c in range(2)], axis=1)
     cx = index.x0 + (keys[:, 0] + 0.5) * cell_m
