@@ -145,7 +145,7 @@ def initially_visible(layer: ExportLayer) -> bool:
     """Initial visibility: heavy and secondary layers start switched off."""
     if not layer.spatial:
         return False
-    if layer.name == "housing" or len(layer.frame) > HEAVY_POINTS:
+    if layer.name in ("housing", "employment") or len(layer.frame) > HEAVY_POINTS:
         return False
     return layer.name not in ("balance_districts", "balance_landuse", "collaboration_zones",
                               "core_periphery_links")
