@@ -73,6 +73,10 @@ class Study:
     ``district_id`` (containing district), both missing where none."""
     population: Raster | None = None
     landuse: Raster | None = None
+    employment: gpd.GeoDataFrame | None = None
+    employment_raster: Raster | None = None
+    """All-sector jobs per cell when ``layers.employment`` is a raster (``employment`` is
+    then ``None``)."""
     landuse_classes: dict[int, str] = field(default_factory=dict)
     sources: dict[str, LayerSource] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)

@@ -183,8 +183,11 @@ def _cmd_validate(args: argparse.Namespace, progress: bool) -> int:
     study, warnings = check_study(settings)
     if not args.quiet:
         parts = [f"{len(frame)} {name}" for name in ("districts", "zones", "innovation_districts", "housing",
-                                                     "firms") if (frame := getattr(study, name)) is not None]
+                                                             "firms", "employment")
+                 if (frame := getattr(study, name)) is not None]
         rasters = [name for name in ("population", "landuse") if getattr(study, name) is not None]
+        if study.employment_raster is not None:
+            rasters.append("employment")
         print(f"ok: {args.config}: {', '.join(parts)}" + (f"; rasters: {', '.join(rasters)}" if rasters else ""))
         print(f"  working CRS: {study.crs.to_string()}; {len(warnings)} warning(s)")
         for warning in warnings:

@@ -77,6 +77,43 @@ TERMS: dict[str, tuple[str, str]] = {
     "balance_class": ("职住平衡类型", "Balance class"),
     "workers_shared": ("分摊居住就业人口", "Resident workers (shared)"),
     "jhr_shared": ("分摊职住比", "Jobs–housing ratio (shared)"),
+    "area_jhr": ("地域职住比", "Area jobs–housing ratio"),
+    "area_class": ("地域职住平衡类型", "Area balance class"),
+    "balance_radius_m": ("职住平衡半径（米）", "Balance radius (m)"),
+    "employment": ("就业点", "Employment"),
+    "employment_jobs": ("就业点岗位总数", "Jobs in the employment layer"),
+    "employment_source": ("就业岗位来源", "Source of jobs outside workplaces"),
+    "employment points": ("就业点图层", "employment points"),
+    "employment raster": ("就业栅格", "employment raster"),
+    "workplaces_outside_employment": ("位于就业图层范围外的就业地比例",
+                                      "Share of workplaces outside the employment layer"),
+    "radius_step_m": ("平衡半径步长（米）", "Balance radius step (m)"),
+    "balance_radius_max_m": ("平衡半径上限（米）", "Balance radius limit (m)"),
+    "balance_radius_reached": ("达到职住平衡的就业地数", "Workplaces reaching balance"),
+    "balance_radius_median_m": ("职住平衡半径中位数（米）", "Median balance radius (m)"),
+    "theoretical_min_commute_m": ("理论最小通勤距离（米）", "Theoretical minimum commute (m)"),
+    "theoretical_min_commute_cell_m": ("理论最小通勤计算网格（米）",
+                                       "Grid of the theoretical minimum commute (m)"),
+    # one sentence per ratio: what it means (maps and atlas)
+    "note_area_jhr": ("地域职住比 = 就业地周边范围内全部就业岗位 / 同一范围内居住就业人口：大于 1 表示周边就业多于居住，"
+                      "需要外来通勤；这是判断职住平衡应看的指标。",
+                      "Area jobs–housing ratio = all jobs within reach of the workplace / resident "
+                      "workers within the same reach: above 1 the area has more jobs than residents "
+                      "to fill them; this is the ratio to read."),
+    "note_jhr": ("职住比 = 本就业地自身岗位 / 通勤范围内全部居住就业人口；周边居民也在别处就业，故多数就业地偏“居住富余”，仅用于相互比较。",
+                 "Jobs–housing ratio = the workplace's own jobs / all resident workers in reach; "
+                 "those residents also work elsewhere, so most workplaces come out housing-rich: "
+                 "use it only to compare workplaces."),
+    "note_jhr_shared": ("分摊职住比 = 自身岗位 / 按岗位分摊到本就业地的居住就业人口（重叠范围内的居民不重复计算）。",
+                        "Shared ratio = own jobs / the resident workers allotted to this workplace "
+                        "in proportion to jobs (nobody in overlapping catchments counted twice)."),
+    "note_balance_radius": ("职住平衡半径：地域职住比首次降至平衡区间上限及以下时的半径（最大 30 公里）。",
+                            "Balance radius: the smallest radius at which the area jobs–housing "
+                            "ratio falls to the top of the balanced range or below (up to 30 km)."),
+    "note_no_employment": ("未提供就业点图层（layers.employment）：功能区和创新街区以外的就业岗位（商业、办公、公共服务等）未计入。",
+                           "No employment layer (layers.employment): jobs outside zones and "
+                           "innovation districts (shops, offices, public services) are not counted."),
+    "not_reached": ("30 公里内未达平衡", "not balanced within 30 km"),
     "landuse_entropy": ("用地混合度", "Land-use mix (entropy)"),
     "residential_share": ("居住用地占比", "Residential share"),
     "zone_a": ("功能区 A", "Zone A"),
@@ -235,6 +272,12 @@ def label(key: str, language: str = "zh") -> str:
         km = int(key.removeprefix("workers_")) / 1000
         km_text = f"{km:g}"
         return f"{km_text}公里内居住就业人口" if language == "zh" else f"Resident workers within {km_text} km"
+    for prefix, zh, en in (("area_jobs_", "{}公里内就业岗位", "Jobs within {} km"),
+                           ("area_jhr_", "{}公里地域职住比", "Area jobs–housing ratio within {} km")):
+        rest = key.removeprefix(prefix)
+        if key.startswith(prefix) and rest.replace(".", "", 1).isdigit():
+            km_text = f"{float(rest) / 1000:g}"
+            return (zh if language == "zh" else en).format(km_text)
     return key
 
 

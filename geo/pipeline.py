@@ -196,7 +196,8 @@ def _versions() -> dict[str, str]:
 def _configured_paths(settings: Settings) -> list[Path]:
     """The config file and every configured layer path (before anything is read)."""
     paths = [settings.config_path] if settings.config_path else []
-    for name in ("districts", "zones", "innovation_districts", "housing", "firms", "population", "landuse"):
+    for name in ("districts", "zones", "innovation_districts", "housing", "firms", "population", "landuse",
+                 "employment"):
         layer = getattr(settings.layers, name)
         if layer is not None:
             paths.append(layer.path)
@@ -210,7 +211,7 @@ def input_files(study: Study, settings: Settings) -> list[Path]:
         files.append(settings.config_path)
     for source in study.sources.values():
         files.extend(source.files or [source.path])
-    for name in ("population", "landuse"):
+    for name in ("population", "landuse", "employment"):
         layer = getattr(settings.layers, name)
         if layer is not None and not any(Path(f) == layer.path for f in files):
             files.append(layer.path)
@@ -234,7 +235,7 @@ def build_manifest(study: Study, settings: Settings, results: dict[str, Analysis
     inputs = [{"path": rel(f), "sha256": sha256_file(f), "bytes": f.stat().st_size}
               for f in input_files(study, settings)]
     counts: dict[str, Any] = {}
-    for name in ("districts", "zones", "innovation_districts", "housing", "firms"):
+    for name in ("districts", "zones", "innovation_districts", "housing", "firms", "employment"):
         frame = getattr(study, name)
         if frame is not None:
             counts[name] = len(frame)
@@ -338,7 +339,7 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
 def write_tables(folder: Path, study: Study, results: dict[str, AnalysisResult]) -> list[Path]:
     """``tables/<name>.csv`` for every input layer and every result table (UTF-8 with BOM)."""
     written = []
-    for name in ("districts", "zones", "innovation_districts", "housing", "firms"):
+    for name in ("districts", "zones", "innovation_districts", "housing", "firms", "employment"):
         frame = getattr(study, name)
         if frame is not None:
             written.append(write_csv(frame, folder / f"{name}.csv"))

@@ -70,6 +70,18 @@ LAYERS: dict[str, LayerSchema] = {
         optional=("name", "jobs", "role"),
         numeric=("jobs",),
     ),
+    # all-sector jobs (economic-census establishments, 街道 totals at representative
+    # points, POI-based estimates); polygons count at their representative point.
+    # A raster of jobs per cell is read by the raster loader instead (see
+    # geo.settings.EmploymentSettings.is_raster).
+    "employment": LayerSchema(
+        name="employment",
+        geometry=("Point", "MultiPoint", "Polygon", "MultiPolygon"),
+        id_field="employment_id",
+        required=("employment_id", "jobs"),
+        optional=("name",),
+        numeric=("jobs",),
+    ),
 }
 
 VECTOR_LAYERS = tuple(LAYERS)

@@ -132,6 +132,39 @@ class LanduseSettings(RasterLayerSettings):
     """Class code counted as housing in the mix; default: the class named 'residential'."""
 
 
+#: File suffixes read as a raster when ``layers.employment`` has no ``kind:``.
+RASTER_SUFFIXES = (".tif", ".tiff", ".img", ".vrt", ".asc", ".nc", ".jp2")
+
+
+class EmploymentSettings(VectorLayerSettings):
+    """``layers.employment``: all-sector jobs, as points (``jobs`` per feature) or a
+    raster of jobs per cell.
+
+    ``kind: points | raster`` says which; when left out, a file ending in ``.tif``,
+    ``.tiff``, ``.img``, ``.vrt``, ``.asc``, ``.nc`` or ``.jp2`` is a raster and anything
+    else a vector layer. ``band`` applies to a raster; ``layer``, ``fields``,
+    ``encoding`` and ``coordinates`` to points.
+    """
+
+    kind: Literal["points", "raster"] | None = None
+    band: Annotated[int, Field(ge=1)] = 1
+
+    @property
+    def is_raster(self) -> bool:
+        if self.kind is not None:
+            return self.kind == "raster"
+        return Path(self.path).suffix.lower() in RASTER_SUFFIXES
+
+    @model_validator(mode="after")
+    def _raster_keys(self) -> EmploymentSettings:
+        if self.is_raster and (self.fields or self.layer or self.encoding
+                               or self.coordinates != "wgs84"):
+            raise ValueError("a raster of jobs per cell takes only path, crs and band; "
+                             "fields, layer, encoding and coordinates apply to points "
+                             "(set kind: points if the file is a vector layer)")
+        return self
+
+
 class LayersSettings(_Model):
     """``layers:`` every input. Only ``zones`` is required."""
 
@@ -143,13 +176,16 @@ class LayersSettings(_Model):
     """Optional points: firms of the chains (firm_id, name, chain, tier, jobs, role)."""
     population: RasterLayerSettings | None = None
     landuse: LanduseSettings | None = None
+    employment: EmploymentSettings | None = None
+    """All-sector jobs (points with ``jobs`` or a raster of jobs per cell): the area
+    measures of the balance count them besides the workplaces' own jobs."""
 
     @model_validator(mode="after")
     def _check_fields(self) -> LayersSettings:
         problems = []
         for name, schema in LAYERS.items():
             layer = getattr(self, name)
-            if layer is None:
+            if layer is None or (name == "employment" and layer.is_raster):
                 continue
             for key in layer.fields:
                 if key not in schema.fields:
@@ -171,6 +207,8 @@ class BalanceSettings(_Model):
     workers_per_dwelling: PositiveFloat = 1.4
     employment_rate: Share = 0.55
     balanced_range: tuple[PositiveFloat, PositiveFloat] = (0.8, 1.25)
+    radius_step_m: PositiveFloat = 500.0
+    """Step of the balance radius search (职住平衡半径), up to 30 km."""
 
     @model_validator(mode="after")
     def _check(self) -> BalanceSettings:
@@ -371,7 +409,8 @@ def _messages(exc: ValidationError, source: str) -> list[str]:
 
 
 def _resolve_paths(settings: Settings, base_dir: Path) -> Settings:
-    for name in ("districts", "zones", "innovation_districts", "housing", "firms", "population", "landuse"):
+    for name in ("districts", "zones", "innovation_districts", "housing", "firms", "population", "landuse",
+                 "employment"):
         layer = getattr(settings.layers, name)
         if layer is not None and not layer.path.is_absolute():
             layer.path = (base_dir / layer.path).resolve()

@@ -31,8 +31,9 @@ from geo.schema import ROLES
 from geo.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-VECTORS = ("districts", "zones", "innovation_districts", "housing", "firms")
-ID_COLUMN = {"districts": "code", "zones": "id", "innovation_districts": "id", "housing": "id", "firms": "id"}
+VECTORS = ("districts", "zones", "innovation_districts", "housing", "firms", "employment")
+ID_COLUMN = {"districts": "code", "zones": "id", "innovation_districts": "id", "housing": "id", "firms": "id",
+             "employment": "id"}
 
 
 @pytest.fixture(scope="module")
@@ -363,3 +364,36 @@ def test_metro_scale():
     valid = s.population != POPULATION_NODATA
     assert s.population[valid].sum(dtype=np.float64) == pytest.approx(
         s.housing["dwellings"].sum() * PERSONS_PER_DWELLING, rel=1e-5)
+
+
+def test_employment_layer_lies_outside_workplaces_and_leaves_other_layers_alone(small):
+    emp = small.employment
+    assert len(emp) == 600 and (emp["jobs"] >= 1).all()
+    workplaces = np.concatenate([small.zones.geometry.to_numpy(),
+                                 small.innovation_districts.geometry.to_numpy()])
+    tree = shapely.STRtree(workplaces)
+    assert not len(tree.query(emp.geometry.to_numpy(), predicate="intersects")[0])
+    assert shapely.contains_xy(small.boundary, *shapely.get_coordinates(emp.geometry.to_numpy()).T).all()
+    # about 0.35 jobs per resident worker (1.4 workers per dwelling)
+    workers = small.housing["dwellings"].sum() * 1.4
+    assert emp["jobs"].sum() == pytest.approx(0.35 * workers, rel=0.02)
+
+
+def test_bundled_sample_shows_a_spread_of_area_classes():
+    """The demo's area measure tells workplaces apart: no class holds 90 % of them, and
+    the balance radius varies."""
+    from geo.analysis import balance
+    from geo.layers import load_study
+
+    settings = load_settings(ROOT / "config.yaml")
+    assert settings.layers.employment is not None
+    study = load_study(settings)
+    result = balance.run(study, settings)
+    classes = result.summary["area_classes"]
+    n = result.summary["workplaces"]
+    assert max(classes.values()) < 0.9 * n
+    assert sum(1 for c in ("jobs_rich", "balanced", "housing_rich") if classes[c] >= 5) == 3
+    radius = result.tables["balance_workplaces"]["balance_radius_m"]
+    assert radius.nunique() >= 10
+    assert result.summary["employment_source"] == "employment points"
+    assert not any("class" in w and "workplaces" in w for w in result.warnings)

@@ -42,6 +42,7 @@ def _load_raster(name: str, cfg: RasterLayerSettings, working: CRS | None, study
                                  f"{src.count}; fix layers.{name}.band")
                     return None, None
                 data = src.read(cfg.band, masked=True).astype("float64").filled(np.nan)
+                unit = (src.units[cfg.band - 1] or "").strip() if src.units else ""
                 transform, src_crs = src.transform, src.crs
                 georeferenced = not transform.is_identity
         caught = [w for w in caught if "NotGeoreferenced" not in type(w.message).__name__]
@@ -76,6 +77,8 @@ def _load_raster(name: str, cfg: RasterLayerSettings, working: CRS | None, study
         if neg.any():
             report.error(f"{ctx.at()} {int(neg.sum())} cells with negative population; persons "
                          "per cell must be >= 0")
+    elif name == "employment":
+        _check_jobs_raster(ctx, data, unit, report)
     else:
         finite = np.isfinite(data)
         frac = finite & (data != np.round(data))
@@ -100,7 +103,7 @@ def _load_raster(name: str, cfg: RasterLayerSettings, working: CRS | None, study
 
         src_rio, dst_rio = RioCRS.from_wkt(crs.to_wkt()), RioCRS.from_wkt(working.to_wkt())
         left, bottom, right, top = array_bounds(h, w, transform)
-        resampling = Resampling.sum if name == "population" else Resampling.nearest
+        resampling = Resampling.sum if name in ("population", "employment") else Resampling.nearest
         with warnings.catch_warnings():
             # rasterio's own use of affine's deprecated '*' operator
             warnings.simplefilter("ignore", PendingDeprecationWarning)
@@ -110,11 +113,11 @@ def _load_raster(name: str, cfg: RasterLayerSettings, working: CRS | None, study
             reproject(source=data, destination=out, src_transform=transform, src_crs=src_rio,
                       src_nodata=np.nan, dst_transform=dst_transform, dst_crs=dst_rio,
                       dst_nodata=np.nan, resampling=resampling)
-        if name == "population":
+        if name in ("population", "employment"):
             before, after = np.nansum(data), np.nansum(out)
             if before > 0 and abs(after - before) > 0.01 * before:
                 report.warn(f"{ctx.at()} reprojecting to {working.to_string()} changed the total "
-                            f"population from {before:,.0f} to {after:,.0f}")
+                            f"{'population' if name == 'population' else 'jobs'} from {before:,.0f} to {after:,.0f}")
         logger.info("%s reprojected from %s to %s", ctx.at(), crs.to_string(), working.to_string())
         data, transform = out, dst_transform
     raster = Raster(data=data, transform=transform, crs=working, path=ctx.path)
@@ -127,3 +130,26 @@ def _load_raster(name: str, cfg: RasterLayerSettings, working: CRS | None, study
                          f"{working.to_string()}); check its CRS and extent")
             return None, source
     return raster, source
+
+
+#: Band units read as "jobs per cell" without comment (case-insensitive).
+_JOB_UNITS = ("", "jobs", "job", "jobs/cell", "jobs per cell", "persons", "people", "人", "人/格",
+              "就业岗位", "岗位", "就业人数")
+
+
+def _check_jobs_raster(ctx: _Ctx, data: np.ndarray, unit: str, report: _Report) -> None:
+    """Jobs per cell: no negative cells; say what is assumed when the unit is unknown."""
+    neg = np.nan_to_num(data) < 0
+    if neg.any():
+        report.error(f"{ctx.at()} {int(neg.sum())} cells with negative jobs; jobs per cell "
+                     "must be >= 0")
+    if unit.lower() not in _JOB_UNITS:
+        report.warn(f"{ctx.at()} band unit '{unit}' is not a count of jobs; zoneatlas reads every "
+                    "cell value as jobs per cell (a density per km² or per hectare must be "
+                    "multiplied by the cell area first)")
+    elif not unit:
+        finite = data[np.isfinite(data)]
+        if len(finite) and float(finite.max()) < 1 and float(finite.sum()) > 0:
+            report.warn(f"{ctx.at()} every cell holds less than one job (largest "
+                        f"{float(finite.max()):.3g}); the band has no unit, and zoneatlas reads "
+                        "values as jobs per cell: a density or a share must be converted first")

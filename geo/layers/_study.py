@@ -110,8 +110,11 @@ def load_study(settings: Settings, *, progress: bool = False) -> Study:
     report = _Report()
     cfg_layers = settings.layers
     base = settings.config_path.parent if getattr(settings, "config_path", None) else None
-    names = [n for n in sch.VECTOR_LAYERS if getattr(cfg_layers, n) is not None]
+    names = [n for n in sch.VECTOR_LAYERS if getattr(cfg_layers, n) is not None
+             and not (n == "employment" and cfg_layers.employment.is_raster)]
     rasters = [n for n in sch.RASTER_LAYERS if getattr(cfg_layers, n) is not None]
+    if cfg_layers.employment is not None and cfg_layers.employment.is_raster:
+        rasters.append("employment")
     bar = tqdm(total=len(names) + len(rasters) + 1, disable=not progress, desc="loading layers",
                unit="layer", leave=False)
     layers: dict[str, _Layer] = {}
@@ -192,6 +195,7 @@ def load_study(settings: Settings, *, progress: bool = False) -> Study:
         crs=working,
         **{name: frame(name) for name in sch.VECTOR_LAYERS},
         **{name: raster_out.get(name) for name in sch.RASTER_LAYERS},
+        employment_raster=raster_out.get("employment"),
         landuse_classes=dict(landuse_cfg.classes) if landuse_cfg is not None else {},
         sources=sources,
         warnings=list(report.warnings),

@@ -148,7 +148,7 @@ def initially_visible(layer: ExportLayer) -> bool:
     drawn over the same polygons (their colours would no longer match their legends)."""
     if not layer.spatial:
         return False
-    if layer.name == "housing" or len(layer.frame) > HEAVY_POINTS:
+    if layer.name in ("housing", "employment") or len(layer.frame) > HEAVY_POINTS:
         return False
     return layer.name not in ("zones", "balance_districts", "balance_landuse", "collaboration_zones",
                               "core_periphery_links")

@@ -166,3 +166,5 @@ class SampleStudy:
     boundary: Any = field(default=None, repr=False)
     firms: gpd.GeoDataFrame | None = None
     """Points {id, name, chain, tier, jobs, role} (``geo.sample._firms``)."""
+    employment: gpd.GeoDataFrame | None = None
+    """All-sector jobs outside the workplaces {id, name, jobs} (points)."""

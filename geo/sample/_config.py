@@ -16,9 +16,9 @@ def _study_name(scale: str, seed: int) -> str:
 def _layer_paths(fmt: str) -> dict[str, dict[str, str]]:
     if fmt == "gpkg":
         return {name: {"path": "layers/sample.gpkg", "layer": name}
-                for name in ("districts", "zones", "innovation_districts", "housing", "firms")}
+                for name in ("districts", "zones", "innovation_districts", "housing", "firms", "employment")}
     return {name: {"path": f"layers/{name}.parquet"}
-            for name in ("districts", "zones", "innovation_districts", "housing", "firms")}
+            for name in ("districts", "zones", "innovation_districts", "housing", "firms", "employment")}
 
 
 _FIELDS = {
@@ -29,6 +29,7 @@ _FIELDS = {
     "innovation_districts": {"innov_id": "id", "name": "name", "chains": "chains", "jobs": "jobs"},
     "housing": {"housing_id": "id", "dwellings": "dwellings"},
     "firms": {"firm_id": "id", "name": "name", "chain": "chain", "tier": "tier", "jobs": "jobs", "role": "role"},
+    "employment": {"employment_id": "id", "name": "name", "jobs": "jobs"},
 }
 
 
@@ -45,7 +46,8 @@ def sample_config(scale: str = "city", seed: int = 0, fmt: str = "gpkg") -> dict
         "crs": {"working": CRS, "export": CRS},
         "layers": layers,
         "balance": {"radius_m": 5000, "radii_m": [3000, 5000, 10000], "workers_per_dwelling": 1.4,
-                    "employment_rate": 0.55, "balanced_range": [0.8, 1.25]},
+                    "employment_rate": 0.55, "balanced_range": [0.8, 1.25],
+                    "radius_step_m": 500},
         "collaboration": {"max_distance_m": 30000, "distance_decay": 2.0, "top_pairs_per_chain": 10},
         "core_periphery": {"weights": {"jobs": 1, "output": 1, "firms": 1, "leader_firms": 1,
                                        "rd_platforms": 1},
@@ -107,6 +109,7 @@ def render_config(config: dict[str, Any], *, scale: str = "city", seed: int = 0)
         + vector("innovation_districts", "innovation districts (polygons)")
         + vector("housing", "housing (points), dwellings per feature")
         + vector("firms", "firms of the chains (points); tier 链主/骨干/中小")
+        + vector("employment", "all-sector jobs outside the zones (points), optional")
         + f"  population: {{path: {lay['population']['path']}}}     # persons per {_SCALES[scale].cell_m:g} m cell\n"
         + f"  landuse: {{path: {lay['landuse']['path']}, classes: {_flow(lay['landuse']['classes'])}}}\n"
         "  # per vector layer, optional: crs (when the file has none), encoding (e.g. gbk),\n"
@@ -118,6 +121,7 @@ def render_config(config: dict[str, Any], *, scale: str = "city", seed: int = 0)
         f"  workers_per_dwelling: {b['workers_per_dwelling']}\n"
         f"  employment_rate: {b['employment_rate']}   # used when workers come from the population raster\n"
         f"  balanced_range: [{b['balanced_range'][0]}, {b['balanced_range'][1]}]   # jobs/workers ratio counted as balanced\n"
+        f"  radius_step_m: {b['radius_step_m']}       # step of the balance radius search (up to 30 km)\n"
         "\n"
         "collaboration:            # cross-district collaboration of zones in one chain\n"
         f"  max_distance_m: {c['max_distance_m']}\n"

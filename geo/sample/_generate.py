@@ -12,6 +12,7 @@ from geo.sample._attributes import _housing, _innovation, _zone_attributes
 from geo.sample._catalogue import _SCALES, CENTRE_XY, CRS, SCALES, SampleStudy
 from geo.sample._config import sample_config
 from geo.sample._firms import sample_firms
+from geo.sample._employment import _employment
 from geo.sample._geometry import _city_boundary, _districts, _Placer, _polar, _zones
 from geo.sample._rasters import _rasters
 
@@ -66,10 +67,14 @@ def generate_study(scale: str = "city", *, seed: int = 0) -> SampleStudy:
     )
     population, landuse, transform = _rasters(rng, sc, boundary, hx, hy, dwellings, zones, innov)
     firms = sample_firms(zones, boundary, scale=scale, seed=seed)
+    employment = _employment(seed, scale, sc.radius_m, boundary, new_towns, np.column_stack([hx, hy]),
+                             float(dwellings.sum()) * 1.4,
+                             np.concatenate([zones.geometry.to_numpy(), innov.geometry.to_numpy()]))
     log.debug("generated %s sample (seed %d): %d zones, %d housing", scale, seed, len(zones), len(housing))
     return SampleStudy(
         districts=districts, zones=zones, innovation_districts=innov, housing=housing,
         population=population, landuse=landuse, transform=transform, crs=CRS,
         config=sample_config(scale, seed), scale=scale, seed=seed, boundary=boundary,
         firms=firms,
+        employment=employment,
     )

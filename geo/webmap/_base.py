@@ -45,7 +45,8 @@ UI_TEXT = {
 #: Display format of well-known fields (see ``zoneatlas.fmt`` in the runtime).
 FIELD_FORMATS = {
     "jobs": "int", "workers": "people", "workers_shared": "people", "jhr": "ratio", "jhr_shared": "ratio",
-    "balance_class": "cat", "kind": "cat", "pair_type": "cat", "strategy": "cat", "role": "cat",
+    "balance_class": "cat", "area_class": "cat", "employment_jobs": "int",
+    "balance_radius_reached": "int", "workplaces_outside_employment": "pct", "kind": "cat", "pair_type": "cat", "strategy": "cat", "role": "cat",
     "recommended": "bool", "strength": "num", "score": "num", "attach_prob": "pct",
     "share_linked": "pct", "partners_within": "int", "rank": "int", "output": "num", "firms": "int",
     "leader_firms": "int", "rd_platforms": "int", "dwellings": "int", "landuse_entropy": "ratio",
@@ -68,6 +69,10 @@ def field_format(key: str) -> str:
         return FIELD_FORMATS[key]
     if key.startswith("workers_"):
         return "people"
+    if key.startswith("area_jobs_"):
+        return "int"
+    if key.startswith("area_jhr"):
+        return "ratio"
     if key.endswith("_m"):
         return "km"
     return "text"

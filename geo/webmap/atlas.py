@@ -135,6 +135,7 @@ details summary { cursor: pointer; color: #0072B2; }
 <h2>{{ s.title }}</h2>
 {% if s.figures %}<h3 class="t">{{ t.key }}</h3>
 <table class="figures">{% for k, v in s.figures %}<tr><th>{{ k }}</th><td class="n">{{ v }}</td></tr>{% endfor %}</table>{% endif %}
+{% for n in s.notes or [] %}<p class="note">{{ n }}</p>{% endfor %}
 <div class="grid2">
 {% for tb in s.tables %}
 <div class="tw"><h3 class="t">{{ tb.title }}</h3>
@@ -299,8 +300,8 @@ def _balance_section(result: AnalysisResult, study: Study, lang: str) -> dict:
     t = TEXT[lang]
     wp = result.tables.get("balance_workplaces")
     tables = []
-    cols = ["name", "kind", "district_name", "jobs", "workers", "jhr"]
     labels = {"district_name": label("districts", lang)}
+    notes = []
     if wp is not None and len(wp) and "jhr" in wp:
         names = _names(study.districts, "district_id")
         from geo.webmap._briefing import display_names
@@ -310,16 +311,44 @@ def _balance_section(result: AnalysisResult, study: Study, lang: str) -> dict:
         if shown is not None:
             wp["name"] = shown
         wp["district_name"] = wp.get("district_id", pd.Series(index=wp.index, dtype=object)).map(names)
-        rich = wp[wp.get("balance_class") == "jobs_rich"].sort_values("jhr", ascending=False).head(5)
-        poor = wp[wp.get("balance_class") == "housing_rich"].sort_values("jhr", ascending=True).head(5)
+        # lead with the area measure (jobs and resident workers of the same area)
+        key, cls = ("area_jhr", "area_class") if "area_jhr" in wp else ("jhr", "balance_class")
+        jobs_col = f"area_jobs_{_radius_name(result.summary.get('radius_m'))}"
+        cols = ["name", "kind", "district_name", jobs_col if jobs_col in wp else "jobs", "workers", key]
+        if "balance_radius_m" in wp:
+            cols.append("balance_radius_m")
+        rich = wp[wp.get(cls) == "jobs_rich"].sort_values(key, ascending=False).head(5)
+        poor = wp[wp.get(cls) == "housing_rich"].sort_values(key, ascending=True).head(5)
         tables += [_table(t["jobs_rich_top"], rich, cols, lang, "jobs-rich", labels, keep_empty=True),
                    _table(t["housing_rich_top"], poor, cols, lang, "housing-rich", labels, keep_empty=True)]
+        if key == "area_jhr":
+            notes += [label("note_area_jhr", lang), label("note_jhr", lang)]
+            if not result.summary.get("employment_source"):
+                notes.append(label("note_no_employment", lang))
+        dist = result.summary.get("balance_radius_distribution")
+        if dist:
+            km = "公里" if lang == "zh" else "km"
+            rows = pd.DataFrame({
+                "band": [f"{d['from_m'] / 1000:g}–{d['to_m'] / 1000:g} {km}" if d["from_m"] is not None
+                         else label("not_reached", lang) for d in dist],
+                "workplaces": [d["workplaces"] for d in dist]})
+            tables.append(_table(label("balance_radius_m", lang), rows, ["band", "workplaces"], lang,
+                                 "balance-radius", {"band": label("balance_radius_m", lang)}))
+            notes.append(label("note_balance_radius", lang))
     d = result.tables.get("balance_districts")
     if d is not None and len(d) <= 40:
         tables.append(_table(t["districts_table"], pd.DataFrame(d.drop(columns="geometry", errors="ignore")),
                              ["name", "jobs", "workers", "jhr", "balance_class"], lang, "districts"))
-    return {"id": "balance", "title": label("balance", lang), "figures": _figures(result.summary, lang),
-            "tables": [x for x in tables if x]}
+    section = {"id": "balance", "title": label("balance", lang), "figures": _figures(result.summary, lang),
+               "tables": [x for x in tables if x]}
+    if notes:
+        section["notes"] = notes
+    return section
+
+
+def _radius_name(radius_m) -> str:
+    r = float(radius_m or 0)
+    return f"{int(r)}" if r.is_integer() else f"{r:g}"
 
 
 def _collaboration_section(result: AnalysisResult, study: Study, lang: str) -> dict:

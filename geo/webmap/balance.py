@@ -156,7 +156,9 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
                                    "weight": 1 if kind == "zone" else 2.5,
                                    "fillColor": styles.BALANCE_CLASS_COLORS.get(cls, "#cccccc"),
                                    "fillOpacity": 0.85})
-        cls_idx = categorical_index(workplaces.get("balance_class", pd.Series([None] * len(workplaces))), classes)
+        # lead with the measure that answers the question: the area around the workplace
+        lead = "area_class" if "area_class" in workplaces.columns else "balance_class"
+        cls_idx = categorical_index(workplaces.get(lead, pd.Series([None] * len(workplaces))), classes)
         kind_idx = (workplaces.get("kind", pd.Series(["zone"] * len(workplaces))).astype(str)
                     == "innovation_district").to_numpy().astype(int)
         radii = [c for c in workplaces.columns if c.startswith("workers_") and c.removeprefix("workers_").isdigit()]
@@ -173,12 +175,15 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
             labels.append({"id": "workplaces", "layer": "workplaces", "kind": "zone",
                            "items": label_items(ctx, lab, lab["label_name"].tolist(),
                                                 [100.0 + float(np.nan_to_num(v)) for v in extreme[top]])})
+        area_jobs = [c for c in workplaces.columns if c.startswith("area_jobs_")]
+        area_jhr = [c for c in workplaces.columns if c.startswith("area_jhr_")]
         workplaces = with_names(workplaces, "district_id", value_names(ctx.study.districts, "district_id"),
                                 "district_name")
         fields = ctx.fields(["name", "workplace_id", "kind", ("district_name", ctx.label("districts"), "text"),
-                             "jobs", "workers", *radii, "jhr", "balance_class", "workers_shared", "jhr_shared",
+                             "area_jhr", "area_class", "balance_radius_m", "jobs", "workers", *radii,
+                             *area_jobs, *area_jhr, "jhr", "balance_class", "workers_shared", "jhr_shared",
                              "landuse_entropy", "residential_share"], workplaces)
-        tip = ctx.fields(["balance_class", "jhr", "jobs", "workers"], workplaces)
+        tip = ctx.fields([lead, "area_jhr", "balance_radius_m", "jobs", "workers"], workplaces)
         name = ctx.label("balance_workplaces")
         add_layer(m, ctx, "workplaces", workplaces, label_text=name, styles_list=style_list,
                   style_index=cls_idx * 2 + kind_idx, props=[f[0] for f in fields], popup=fields, tooltip=tip,
@@ -186,10 +191,17 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
         rows = [swatch_row(_class_text(ctx, c), styles.BALANCE_CLASS_COLORS[c], styles.ZONE_OUTLINE, opacity=0.85)
                 for c in classes]
         rows.append(swatch_row(ctx.label("innovation_district"), "none", styles.INNOVATION_COLOR, weight=2.5))
-        note = (f"职住比 = 就业岗位 / {radius / 1000:g} 公里内居住就业人口；点击就业地显示其通勤范围" if ctx.lang == "zh"
-                else f"Ratio = jobs / resident workers within {radius / 1000:g} km; click a workplace for its catchment")
-        legend.append(LegendSection(f"{name} — {ctx.label('balance_class')}", rows, ["workplaces"], note))
+        click = "点击就业地显示其通勤范围。" if ctx.lang == "zh" else " Click a workplace for its catchment."
+        notes = [ctx.label("note_area_jhr"), ctx.label("note_jhr"), ctx.label("note_jhr_shared")]
+        if lead == "balance_class":
+            notes = notes[1:]
+        if ctx.study.employment is None and ctx.study.employment_raster is None and lead == "area_class":
+            notes.append(ctx.label("note_no_employment"))
+        legend.append(LegendSection(f"{name} — {ctx.label(lead)}", rows, ["workplaces"],
+                                    " ".join(notes) + click))
         analysis.items.append(LayerItem("workplaces", name))
+        if "balance_radius_m" in workplaces.columns:
+            _balance_radius_layer(m, ctx, workplaces, legend, analysis)
 
         rings = workplaces[["workplace_id", "name"]].copy()
         ring_geoms = shapely.buffer(np.asarray(workplaces.geometry.values, dtype=object), radius, quad_segs=4)
@@ -212,3 +224,37 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
                                  ctx.study.zones])
     return finish_map(m, ctx, title=title, groups=[g for g in (analysis, context) if g.items],
                       legend=legend, bounds=bounds, labels=labels)
+
+
+#: Balance-radius bands of the graduated symbols (metres) and their circle radii (pixels).
+RADIUS_BANDS_M = (2000.0, 5000.0, 10000.0, 20000.0, 30000.0)
+_SYMBOL_PX = (4, 6, 8, 11, 14)
+
+
+def _balance_radius_layer(m: folium.Map, ctx: MapContext, workplaces: gpd.GeoDataFrame,
+                          legend: list[LegendSection], analysis: LayerGroup) -> None:
+    """The balance radius (职住平衡半径) of every workplace as a graduated circle."""
+    radius = pd.to_numeric(workplaces["balance_radius_m"], errors="coerce").to_numpy(float)
+    band = np.searchsorted(np.array(RADIUS_BANDS_M), radius, side="left")
+    band = np.where(np.isnan(radius), len(RADIUS_BANDS_M), band)
+    colour = styles.CATCHMENT_COLOR
+    style_list = [{"radius": px, "color": colour, "weight": 1.5, "fillColor": colour, "fillOpacity": 0.35}
+                  for px in _SYMBOL_PX]
+    style_list.append({"radius": 4, "color": "#555555", "weight": 1.5, "fill": False, "dashArray": "2 2"})
+    points = gpd.GeoDataFrame(workplaces[["workplace_id", "name", "balance_radius_m"]].copy(),
+                              geometry=shapely.point_on_surface(np.asarray(workplaces.geometry.values,
+                                                                           dtype=object)),
+                              crs=workplaces.crs)
+    name = ctx.label("balance_radius_m")
+    fields = ctx.fields(["name", "balance_radius_m"], points)
+    add_layer(m, ctx, "balance_radius", points, label_text=name, styles_list=style_list,
+              style_index=band, props=[f[0] for f in fields], tooltip=fields, title_field=None,
+              show=False, pane="zaTop", tolerance_m=0)
+    edges = [0.0, *RADIUS_BANDS_M]
+    rows = []
+    for (lo, hi), px in zip(itertools.pairwise(edges), _SYMBOL_PX):
+        text = f"{lo / 1000:g}–{hi / 1000:g} {'公里' if ctx.lang == 'zh' else 'km'}"
+        rows.append(swatch_row(text, colour, colour, opacity=0.35))
+    rows.append(swatch_row(ctx.label("not_reached"), "none", "#555555"))
+    legend.append(LegendSection(name, rows, ["balance_radius"], ctx.label("note_balance_radius")))
+    analysis.items.append(LayerItem("balance_radius", name))

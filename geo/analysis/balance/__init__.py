@@ -60,6 +60,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo._errors import InputError, format_rows
 from geo._types import AnalysisResult, Study
@@ -72,7 +73,18 @@ from geo.analysis.balance._catchments import (
     shared_workers,
     workers_within,
 )
+from geo.analysis.balance._area import (
+    MAX_BALANCE_RADIUS_M,
+    area_sums,
+    balance_radius,
+    balance_steps,
+    employment_points,
+    first_balanced,
+    jobs_by_threshold,
+    workplace_pairs,
+)
 from geo.analysis.balance._districts import district_balance
+from geo.analysis.balance._potential import CELL_M, theoretical_min_commute
 from geo.analysis.balance._landuse import landuse_mix
 from geo.analysis.balance._workers import (
     SOURCE_DWELLINGS,
@@ -88,7 +100,17 @@ from geo.analysis.balance._workers import (
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "area_column",
+    "area_sums",
     "BALANCE_CLASSES",
+    "balance_radius",
+    "balance_steps",
+    "employment_points",
+    "first_balanced",
+    "jobs_by_threshold",
+    "MAX_BALANCE_RADIUS_M",
+    "theoretical_min_commute",
+    "workplace_pairs",
     "classify_balance",
     "district_balance",
     "landuse_mix",
@@ -114,6 +136,20 @@ NAME = "balance"
 BALANCE_CLASSES = ("jobs_rich", "balanced", "housing_rich", "no_housing")
 
 TOP_N = 5
+
+#: One class holding more than this share of the workplaces draws a warning.
+ONE_CLASS_SHARE = 0.9
+
+
+def area_column(prefix: str, radius_m: float) -> str:
+    """``area_jobs_5000`` / ``area_jhr_5000`` (named like :func:`radius_column`).
+
+    Examples
+    --------
+    >>> area_column("area_jhr", 5000.0)
+    'area_jhr_5000'
+    """
+    return prefix + radius_column(radius_m).removeprefix("workers")
 
 
 def run(study: Study, settings: Any) -> AnalysisResult:
@@ -193,6 +229,8 @@ def run(study: Study, settings: Any) -> AnalysisResult:
     table["balance_class"] = classify_balance(table["jhr"].to_numpy(), cfg.balanced_range)
     table["workers_shared"] = shared
     table["jhr_shared"] = _ratio(jobs, shared)
+    emp, area_summary = _area_measures(table, geoms, jobs, index, sums, radii, primary_pos, study,
+                                       cfg, warnings)
 
     tables: dict[str, pd.DataFrame] = {}
     landuse_table = None
@@ -235,9 +273,137 @@ def run(study: Study, settings: Any) -> AnalysisResult:
                         f"{primary:g} m ({format_rows(table['workplace_id'][no_housing])})")
     summary = _summary(table, district_table, landuse_table, points, radii, primary,
                        total_workers, in_reach, counted)
+    summary.update(area_summary)
+    potential = theoretical_min_commute(geoms, jobs, points.x, points.y, points.workers,
+                                        cell_m=CELL_M)
+    summary["theoretical_min_commute_m"] = potential.mean_m
+    summary["theoretical_min_commute_cell_m"] = potential.cell_m
     for message in warnings:
         log.warning(message)
     return AnalysisResult(name=NAME, tables=tables, summary=summary, warnings=warnings)
+
+
+def _area_measures(table: pd.DataFrame, geoms: np.ndarray, jobs: np.ndarray, index: PointIndex,
+                   workers: np.ndarray, radii: list[float], primary_pos: int, study: Study,
+                   cfg: Any, warnings: list[str]) -> tuple[Any, dict[str, Any]]:
+    """Add ``area_jobs_<r>``, ``area_jhr_<r>``, ``area_jhr``, ``area_class`` and
+    ``balance_radius_m`` to ``table`` (in place); return the employment points and the
+    summary entries."""
+    n = len(table)
+    emp = employment_points(study.employment, study.employment_raster)
+    if emp is not None:
+        warnings.extend(emp.warnings)
+    steps = balance_steps(float(cfg.radius_step_m))
+    reach_m = max(max(radii), float(steps[-1]) if len(steps) else 0.0)
+    pairs = workplace_pairs(geoms, reach_m)
+    own = jobs_by_threshold(*pairs, jobs, np.array(radii), n)
+    point_jobs = None
+    if emp is not None:
+        emp_index = PointIndex.build(emp.x, emp.y, emp.jobs)
+        point_jobs = np.round(reach(geoms, emp_index, np.array(radii)).sums[:, :, 0], 6)
+    area_jobs, area_jhr = area_sums(own, point_jobs, workers)
+    for k, r in enumerate(radii):
+        table[area_column("area_jobs", r)] = np.round(area_jobs[:, k], 6)
+    for k, r in enumerate(radii):
+        table[area_column("area_jhr", r)] = area_jhr[:, k]
+    table["area_jhr"] = area_jhr[:, primary_pos]
+    table["area_class"] = classify_balance(table["area_jhr"].to_numpy(), cfg.balanced_range)
+    both = PointIndex.build(
+        np.concatenate([index.x, emp.x]) if emp is not None else index.x,
+        np.concatenate([index.y, emp.y]) if emp is not None else index.y,
+        np.column_stack([np.concatenate([index.w[:, 0], np.zeros(len(emp.x))]),
+                         np.concatenate([np.zeros(len(index.x)), emp.jobs])])
+        if emp is not None else np.column_stack([index.w[:, 0], np.zeros(len(index.x))]))
+    table["balance_radius_m"] = (balance_radius(geoms, jobs, both, pairs, steps,
+                                                float(cfg.balanced_range[1]))
+                                 if len(steps) else np.nan)
+
+    summary: dict[str, Any] = {
+        "employment_source": emp.source if emp is not None else None,
+        "employment_jobs": float(emp.jobs.sum()) if emp is not None else None,
+        "area_classes": {c: int((table["area_class"] == c).sum()) for c in BALANCE_CLASSES},
+        "radius_step_m": float(cfg.radius_step_m),
+        "balance_radius_max_m": MAX_BALANCE_RADIUS_M,
+    }
+    radius = table["balance_radius_m"].to_numpy(dtype=float)
+    reached = ~np.isnan(radius)
+    summary["balance_radius_reached"] = int(reached.sum())
+    summary["balance_radius_median_m"] = _num(np.median(radius[reached])) if reached.any() else None
+    summary["balance_radius_distribution"] = _radius_distribution(radius)
+    with_area = table[table["area_jhr"].notna()].sort_values(["area_jhr", "workplace_id"])
+    jobs_col = area_column("area_jobs", radii[primary_pos])
+    summary["top_area_jobs_rich"] = _top_area(
+        with_area[with_area["area_class"] == "jobs_rich"].iloc[::-1], jobs_col)
+    summary["top_area_housing_rich"] = _top_area(
+        with_area[with_area["area_class"] == "housing_rich"], jobs_col)
+
+    if emp is None:
+        warnings.append("balance: no employment layer (layers.employment): the area measures "
+                        "(area_jobs, area_jhr) count only the jobs of zones and innovation "
+                        "districts, not jobs elsewhere (shops, offices, hospitals, schools)")
+    elif len(emp.x) and n:
+        tree = shapely.STRtree(geoms)
+        hit = np.unique(tree.query(shapely.points(emp.x, emp.y), predicate="intersects")[0])
+        if len(hit):
+            what = "cells" if study.employment_raster is not None else "points"
+            warnings.append(f"employment: {len(hit)} {what} ({float(emp.jobs[hit].sum()):,.0f} jobs) "
+                            "lie inside zones or innovation districts and are counted in addition "
+                            "to the workplaces' own jobs; leave them out of the employment layer "
+                            "when the workplaces' jobs already include them")
+        outside = _outside_share(geoms, emp, study)
+        summary["workplaces_outside_employment"] = outside
+        if outside > 0:
+            warnings.append(f"employment: {outside:.0%} of the workplaces lie outside the area "
+                            "the employment layer covers; their area jobs miss the jobs there, "
+                            "so their area_jhr is too low")
+    if n >= 5:
+        for column in ("area_class", "balance_class"):
+            counts = table[column].value_counts()
+            if len(counts) and counts.iloc[0] > ONE_CLASS_SHARE * n:
+                warnings.append(f"balance: {int(counts.iloc[0])} of {n} workplaces "
+                                f"({counts.iloc[0] / n:.0%}) are {counts.index[0]} by {column}; "
+                                "a measure that puts nearly every workplace in one class does "
+                                "not tell them apart"
+                                + (" (add layers.employment so the area around each workplace "
+                                   "counts all of its jobs)" if emp is None else ""))
+    return emp, summary
+
+
+def _outside_share(geoms: np.ndarray, emp: Any, study: Study) -> float:
+    """Share of workplaces whose representative point lies outside the area the
+    employment layer covers (the raster's data cells, or the convex hull of the points)."""
+    centre = shapely.point_on_surface(geoms)
+    if study.employment_raster is not None:
+        r = study.employment_raster
+        inv = ~r.transform
+        xy = shapely.get_coordinates(centre)
+        cols = np.floor(inv.a * xy[:, 0] + inv.b * xy[:, 1] + inv.c).astype(int)
+        rows = np.floor(inv.d * xy[:, 0] + inv.e * xy[:, 1] + inv.f).astype(int)
+        h, w = r.data.shape
+        ok = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
+        covered = np.zeros(len(xy), dtype=bool)
+        covered[ok] = np.isfinite(r.data[rows[ok], cols[ok]])
+        return float(1 - covered.mean())
+    if len(emp.x) < 3:
+        return 0.0
+    hull = shapely.convex_hull(shapely.multipoints(np.column_stack([emp.x, emp.y])))
+    return float(1 - shapely.covers(hull, centre).mean())
+
+
+def _radius_distribution(radius: np.ndarray) -> list[dict[str, Any]]:
+    """Workplaces per balance-radius band (for the atlas)."""
+    bands = [(0, 2000), (2000, 5000), (5000, 10000), (10000, 20000), (20000, MAX_BALANCE_RADIUS_M)]
+    out = [{"from_m": a, "to_m": b, "workplaces": int(((radius > a) & (radius <= b)).sum())}
+           for a, b in bands]
+    out.append({"from_m": None, "to_m": None, "workplaces": int(np.isnan(radius).sum())})
+    return out
+
+
+def _top_area(frame: pd.DataFrame, jobs_col: str) -> list[dict[str, Any]]:
+    return [{"workplace_id": str(r["workplace_id"]), "name": str(r["name"]), "kind": str(r["kind"]),
+             "area_jobs": float(r[jobs_col]), "workers": float(r["workers"]),
+             "area_jhr": _num(r["area_jhr"]), "balance_radius_m": _num(r["balance_radius_m"])}
+            for r in frame.head(TOP_N).to_dict("records")]
 
 
 def _num(value: Any) -> float | None:

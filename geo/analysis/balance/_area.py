@@ -1,0 +1,312 @@
+"""Balance of the area around a workplace: all jobs and all resident workers of the same
+area (floating-unit 职住比), and the balance radius (职住平衡半径).
+
+For a workplace and a radius ``r``, its *area* is everything within ``r`` of its polygon
+(boundary to boundary for other workplaces, polygon to point for housing and employment
+points, inside = 0):
+
+* ``area_jobs_<r>`` = jobs of every workplace whose polygon lies within ``r`` (its own
+  included) + jobs of the employment points (or raster cells) within ``r``;
+* ``area_jhr_<r>`` = ``area_jobs_<r>`` / ``workers_<r>`` (missing when no workers);
+* ``balance_radius_m`` = the smallest radius ``k × step`` (``k = 1, 2, ...``, up to
+  :data:`MAX_BALANCE_RADIUS_M`) at which ``area_jhr`` is at most the upper bound of
+  the balanced range; missing when never reached.
+
+The computation is split so that the *reach* (what lies within a threshold of each
+workplace) can come from another metric later (travel minutes): :func:`area_sums` and
+:func:`first_balanced` take per-threshold sums and know nothing about distance.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import NamedTuple
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geo._errors import InputError, format_rows
+from geo._types import Raster
+from geo.analysis._reach import PointIndex, _Boundaries, reach
+
+log = logging.getLogger(__name__)
+
+#: The balance radius search stops here (metres).
+MAX_BALANCE_RADIUS_M = 30_000.0
+
+
+
+class EmploymentPoints(NamedTuple):
+    """All-sector jobs as points."""
+
+    x: np.ndarray
+    y: np.ndarray
+    jobs: np.ndarray
+    source: str
+    warnings: tuple[str, ...] = ()
+
+
+def employment_points(employment: gpd.GeoDataFrame | None,
+                      raster: Raster | None = None) -> EmploymentPoints | None:
+    """Jobs of ``layers.employment`` as points (cell centres for a raster).
+
+    Polygons and multipoints count at their representative point; features without
+    geometry or jobs are left out with a warning.
+
+    Raises
+    ------
+    InputError
+        Negative jobs (the loader normally rejects them).
+    """
+    if employment is None and raster is None:
+        return None
+    if raster is not None:
+        x, y, value = raster.cell_centres()
+        if (value < 0).any():
+            raise InputError(f"employment raster: {int((value < 0).sum())} cells have negative "
+                             "jobs; jobs per cell must be >= 0")
+        keep = value > 0
+        return EmploymentPoints(x[keep], y[keep], value[keep], "employment raster")
+    ids = employment["employment_id"].astype(str).to_numpy()
+    jobs = np.asarray(employment["jobs"], dtype=float)
+    warnings: list[str] = []
+    neg = jobs < 0
+    if neg.any():
+        raise InputError(f"layer 'employment': negative jobs in {format_rows(ids[neg])}; "
+                         "jobs must be >= 0")
+    geoms = employment.geometry.to_numpy()
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    nan = np.isnan(jobs)
+    if nan.any():
+        warnings.append(f"employment: {int(nan.sum())} points have no jobs value and are left "
+                        f"out ({format_rows(ids[nan])})")
+    keep = ~empty & ~nan
+    geoms = geoms[keep]
+    not_point = shapely.get_type_id(geoms) != shapely.GeometryType.POINT
+    if not_point.any():
+        geoms = geoms.copy()
+        geoms[not_point] = shapely.point_on_surface(geoms[not_point])
+    xy = shapely.get_coordinates(geoms)
+    return EmploymentPoints(xy[:, 0].copy(), xy[:, 1].copy(), jobs[keep], "employment points",
+                            tuple(warnings))
+
+
+def workplace_pairs(geoms: np.ndarray, max_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of workplaces within ``max_m`` of each other, itself included.
+
+    Returns
+    -------
+    i, j, distance_m : ndarray
+        Both orders of every pair and ``(i, i, 0)`` for every valid polygon;
+        ``distance_m`` is ``shapely.distance`` (0 when they touch or overlap).
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    tree = shapely.STRtree(geoms)
+    valid = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    b = shapely.bounds(geoms[valid])
+    # envelopes grown by max_m (cheap), then one exact distance per candidate pair
+    i, j = tree.query(shapely.box(b[:, 0] - max_m, b[:, 1] - max_m, b[:, 2] + max_m,
+                                  b[:, 3] + max_m))
+    i = valid[i]
+    d = shapely.distance(geoms[i], geoms[j])
+    ok = np.isfinite(d) & (d <= max_m)
+    return i[ok], j[ok], d[ok]
+
+
+def jobs_by_threshold(i: np.ndarray, j: np.ndarray, d: np.ndarray, jobs: np.ndarray,
+                      thresholds: np.ndarray, n: int) -> np.ndarray:
+    """``out[a, k]`` = sum of ``jobs[j]`` over pairs ``(a, j)`` with ``d <= thresholds[k]``.
+
+    ``thresholds`` ascending. One pass: each pair falls into the first threshold it
+    meets; a cumulative sum along the thresholds does the rest.
+    """
+    thresholds = np.asarray(thresholds, dtype=float)
+    k = np.searchsorted(thresholds, d, side="left")   # first threshold >= d
+    inside = k < len(thresholds)
+    flat = np.bincount(i[inside] * len(thresholds) + k[inside], weights=jobs[j[inside]],
+                       minlength=n * len(thresholds))
+    return np.cumsum(flat.reshape(n, len(thresholds)), axis=1)
+
+
+def area_sums(own_area_jobs: np.ndarray, point_jobs: np.ndarray | None,
+              workers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Area jobs and area jobs–housing ratio from per-threshold sums.
+
+    Parameters
+    ----------
+    own_area_jobs : ndarray (n, k)
+        Jobs of the workplaces reached within each threshold.
+    point_jobs : ndarray (n, k) or None
+        Jobs of the employment points reached (None: no employment layer).
+    workers : ndarray (n, k)
+        Resident workers reached.
+
+    Returns
+    -------
+    area_jobs, area_jhr : ndarray (n, k)
+        ``area_jhr`` is nan where ``workers`` is 0.
+    """
+    area_jobs = own_area_jobs if point_jobs is None else own_area_jobs + point_jobs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(workers > 0, area_jobs / np.where(workers > 0, workers, 1.0), np.nan)
+    return area_jobs, ratio
+
+
+def first_balanced(area_jhr: np.ndarray, thresholds: np.ndarray, upper: float) -> np.ndarray:
+    """The first threshold at which each row's ratio is at most ``upper`` (nan: never).
+
+    Examples
+    --------
+    >>> first_balanced(np.array([[3.0, 1.2, 0.9], [np.nan, 2.0, 2.0]]),
+    ...                np.array([500.0, 1000.0, 1500.0]), 1.25).tolist()
+    [1000.0, nan]
+    """
+    ok = np.nan_to_num(area_jhr, nan=np.inf) <= upper
+    hit = ok.any(axis=1)
+    first = np.argmax(ok, axis=1)
+    return np.where(hit, np.asarray(thresholds, dtype=float)[first], np.nan)
+
+
+def balance_steps(step_m: float, max_m: float = MAX_BALANCE_RADIUS_M) -> np.ndarray:
+    """Radii searched for the balance radius: ``step, 2 step, ...`` up to ``max_m``.
+
+    Examples
+    --------
+    >>> balance_steps(500.0, 2000.0).tolist()
+    [500.0, 1000.0, 1500.0, 2000.0]
+    """
+    n = int(np.floor(max_m / step_m + 1e-9))
+    return step_m * np.arange(1, n + 1, dtype=float)
+
+
+def balance_radius(geoms: np.ndarray, jobs: np.ndarray, index: PointIndex,
+                   pairs: tuple[np.ndarray, np.ndarray, np.ndarray], steps: np.ndarray,
+                   upper: float, *, cell_m: float | None = None) -> np.ndarray:
+    """Balance radius of every workplace (metres; nan when not reached by ``steps[-1]``).
+
+    Parameters
+    ----------
+    geoms : ndarray of Polygon
+        Workplace polygons.
+    jobs : ndarray
+        Jobs per workplace.
+    index : PointIndex
+        Housing and employment points with two weight columns: resident workers and
+        jobs.
+    pairs : (i, j, distance_m)
+        Workplace pairs within ``steps[-1]`` (:func:`workplace_pairs`).
+    steps : ndarray
+        Ascending radii.
+    upper : float
+        Upper bound of the balanced range.
+    cell_m : float, optional
+        Cell of the bounding grid (default: twice the first step, at least 1,000 m).
+
+    Notes
+    -----
+    Exact without evaluating every step. The points are summed into square cells; a
+    point of a cell whose centre lies at distance ``d`` from the polygon is at a
+    distance in ``[d - h, d + h]`` (``h`` = half the cell diagonal), which gives, for
+    every step at once, a lower and an upper bound of the resident workers and of the
+    jobs in reach (cumulative sums over distance bins of the (workplace, cell) pairs).
+    A step where even the bounds say "balanced" or "not balanced" needs nothing more;
+    only the steps in between are counted exactly with the catchment kernel, in
+    ascending order, and a workplace leaves the search at its first balanced step.
+    """
+    n = len(geoms)
+    out = np.full(n, np.nan)
+    k_steps = len(steps)
+    if not n or not k_steps:
+        return out
+    own = jobs_by_threshold(*pairs, jobs, steps, n)
+    w_lo, w_hi, e_lo, e_hi = _bounds(geoms, index, steps,
+                                     cell_m or max(2 * float(steps[0]), 1000.0))
+    tol = 1e-9
+    a_lo, a_hi = own + e_lo, own + e_hi
+    holds = (w_lo > 0) & (a_hi <= upper * w_lo * (1 - tol) - 1e-6)
+    fails = (w_hi <= 0) | (a_lo > upper * w_hi * (1 + tol) + 1e-6)
+    first_hold = np.where(holds.any(axis=1), np.argmax(holds, axis=1), k_steps)
+    candidate = ~holds & ~fails & (np.arange(k_steps)[None, :] < first_hold[:, None])
+    resolved = np.zeros(n, dtype=bool)
+    exact_pairs = 0
+    for k in range(k_steps):
+        now = ~resolved & (first_hold == k)
+        out[now] = steps[k]
+        resolved |= now
+        todo = np.flatnonzero(~resolved & candidate[:, k])
+        if not len(todo):
+            continue
+        exact_pairs += len(todo)
+        sums = np.round(reach(geoms[todo], index, steps[k:k + 1]).sums[:, 0, :], 6)
+        _, ratio = area_sums(own[todo, k:k + 1], sums[:, 1:2], sums[:, 0:1])
+        hit = np.nan_to_num(ratio[:, 0], nan=np.inf) <= upper
+        out[todo[hit]] = steps[k]
+        resolved[todo[hit]] = True
+    log.info("balance radius: %d of %d (workplace, step) pairs counted exactly",
+              exact_pairs, n * k_steps)
+    return out
+
+
+def _bounds(geoms: np.ndarray, index: PointIndex, steps: np.ndarray, cell_m: float
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Lower and upper bounds of the weights (columns 0 and 1 of ``index``) within each
+    step of each polygon, from the points summed into square cells of ``cell_m``."""
+    n, k_steps = len(geoms), len(steps)
+    shape = (n, k_steps)
+    zero = np.zeros(shape)
+    if not len(index.x):
+        return zero, zero.copy(), zero.copy(), zero.copy()
+    ix = np.floor((index.x - index.x0) / cell_m).astype(np.int64)
+    iy = np.floor((index.y - index.y0) / cell_m).astype(np.int64)
+    span = int(iy.max()) + 1
+    flat_keys, inverse = np.unique(ix * span + iy, return_inverse=True)
+    inverse = inverse.ravel()
+    keys = np.stack([flat_keys // span, flat_keys % span], axis=1)
+    cw = np.stack([np.bincount(inverse, weights=index.w[:, c], minlength=len(keys))
+                   for c in range(2)], axis=1)
+    cx = index.x0 + (keys[:, 0] + 0.5) * cell_m
+    cy = index.y0 + (keys[:, 1] + 0.5) * cell_m
+    half = cell_m * np.sqrt(0.5)
+    rmax = float(steps[-1]) + half
+    valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    ids = np.flatnonzero(valid)
+    b = np.full((n, 4), np.nan)
+    b[ids] = shapely.bounds(geoms[ids])
+    tree = shapely.STRtree(shapely.points(cx, cy))
+    wp, cell = tree.query(shapely.box(b[ids, 0] - rmax, b[ids, 1] - rmax,
+                                      b[ids, 2] + rmax, b[ids, 3] + rmax))
+    wp = ids[wp]
+    x0, y0 = index.x0, index.y0
+    extent = float(max(np.nanmax(b[:, 2]), cx.max()) - min(np.nanmin(b[:, 0]), cx.min())
+                   + max(np.nanmax(b[:, 3]), cy.max()) - min(np.nanmin(b[:, 1]), cy.min()))
+    # bounds only: every boundary simplified (|d_simplified - d| <= tol_m), few segments
+    boundaries = _Boundaries(geoms, x0, y0, extent + rmax, max_vertices=8,
+                             tol_m=cell_m / 20)
+    slack = 1.0 + boundaries.tol_m + boundaries.err_m
+    d = np.empty(len(wp))
+    chunk = 2_000_000
+    for a in range(0, len(wp), chunk):
+        g = wp[a:a + chunk]
+        c = cell[a:a + chunk]
+        px, py = cx[c] - x0, cy[c] - y0
+        cand, full = boundaries.initial(g)
+        dist, _, _ = boundaries.evaluate(g, px, py, cand, full, None)
+        inbox = ((cx[c] >= b[g, 0]) & (cx[c] <= b[g, 2]) & (cy[c] >= b[g, 1]) & (cy[c] <= b[g, 3]))
+        if inbox.any():
+            sel = np.flatnonzero(inbox)
+            inside = shapely.contains_xy(geoms[g[sel]], cx[c[sel]], cy[c[sel]])
+            dist[sel[inside]] = 0.0
+        d[a:a + chunk] = dist
+    d_min = np.maximum(d - half - slack, 0.0)
+    d_max = d + half + slack
+    out = []
+    for dist in (d_max, d_min):     # lower bound: surely within; upper: possibly within
+        k = np.searchsorted(steps, dist, side="left")
+        keep = k < k_steps
+        flat = wp[keep] * k_steps + k[keep]
+        for col in range(2):
+            s = np.bincount(flat, weights=cw[cell[keep], col], minlength=n * k_steps)
+            out.append(np.cumsum(s.reshape(shape), axis=1))
+    w_lo, e_lo, w_hi, e_hi = out
+    return w_lo, w_hi, e_lo, e_hi
