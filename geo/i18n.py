@@ -6,6 +6,8 @@ Unknown keys fall back to the key itself, so a missing label never breaks output
 
 from __future__ import annotations
 
+import math
+
 # term -> (zh, en)
 TERMS: dict[str, tuple[str, str]] = {
     # layers
@@ -291,3 +293,30 @@ def analysis_title(study_name: str, analysis: str, language: str = "zh") -> str:
     'Sample region — Jobs–housing balance'
     """
     return f"{study_name} — {label(analysis, language)}"
+
+
+def fmt_number(value: float, fmt: str, lang: str) -> str:
+    """A number as legends show it (web maps, atlas page, print figures): the Python twin
+    of the web runtime's number formats.
+
+    Examples
+    --------
+    >>> fmt_number(12345.0, "km", "en"), fmt_number(0.256, "pct", "zh"), fmt_number(123456.0, "num", "en")
+    ('12.3 km', '25.6%', '123,500')
+    """
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    if fmt == "km":
+        return f"{value / 1000:,.1f} {'公里' if lang == 'zh' else 'km'}"
+    if fmt == "pct":
+        return f"{value * 100:.1f}%"
+    if fmt == "people":
+        return f"{value:,.0f} {'人' if lang == 'zh' else 'people'}"
+    if fmt == "int":
+        return f"{value:,.0f}"
+    if fmt == "ratio":
+        return f"{value:.2f}"
+    if abs(value) >= 1000:  # 4 significant digits with thousands separators, no exponent
+        digits = int(math.floor(math.log10(abs(value)))) - 3
+        return f"{round(value, -digits):,.0f}"
+    return f"{value:,.4g}"

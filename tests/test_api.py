@@ -195,3 +195,28 @@ def test_public_names_are_only_the_documented_api():
                                 "load_study", "run"}
     for name in geo.__all__:
         assert getattr(geo, name) is not None
+
+
+def test_no_module_imports_another_packages_private_module():
+    """Layering: a writer or analysis never reaches into another package's ``_`` module
+    (shared catalogues live below all of them: geo/styles.py, geo/i18n.py, geo/basemaps.py)."""
+    offenders = []
+    for path in GEO.rglob("*.py"):
+        own = path.relative_to(GEO).parts[0] if len(path.relative_to(GEO).parts) > 1 else None
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                     else [])
+            for name in names:
+                parts = name.split(".")
+                if parts[0] != "geo" or len(parts) < 3:
+                    continue
+                private = next((i for i, p in enumerate(parts) if p.startswith("_")), None)
+                if private is not None and private >= 2 and parts[1] != own:
+                    offenders.append(f"{path.relative_to(ROOT)}: {name}")
+    assert not offenders, offenders
+
+
+def test_no_module_much_over_600_lines():
+    sizes = {str(p.relative_to(ROOT)): len(p.read_text(encoding="utf-8").splitlines()) for p in GEO.rglob("*.py")}
+    assert max(sizes.values()) <= 650, sorted(sizes.items(), key=lambda kv: -kv[1])[:3]

@@ -7,7 +7,7 @@ writers (then only these imports change).
 
 from __future__ import annotations
 
-from geo.webmap._base import fmt_number
+from geo.i18n import fmt_number
 from geo.webmap.balance import housing_hexagons
 from geo.webmap.core_periphery import LEGEND_MAX_CORES
 

@@ -16,7 +16,7 @@ import pandas as pd
 from geo import styles
 from geo._types import Study
 from geo.basemaps import Basemap
-from geo.i18n import TERMS, label
+from geo.i18n import TERMS, fmt_number, label
 from geo.settings import Settings
 from geo.webmap._controls import (
     Finish,
@@ -174,26 +174,6 @@ def graduated_index(values: pd.Series, breaks: Sequence[float]) -> np.ndarray:
     """Class of each value (``styles.classify``); missing values get the last index + 1."""
     cls = styles.classify(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float), breaks)
     return np.where(cls < 0, len(breaks) + 1, cls)
-
-
-def fmt_number(value: float, fmt: str, lang: str) -> str:
-    """Python twin of the runtime's number formats, for legends and the atlas page."""
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "—"
-    if fmt == "km":
-        return f"{value / 1000:,.1f} {'公里' if lang == 'zh' else 'km'}"
-    if fmt == "pct":
-        return f"{value * 100:.1f}%"
-    if fmt == "people":
-        return f"{value:,.0f} {'人' if lang == 'zh' else 'people'}"
-    if fmt == "int":
-        return f"{value:,.0f}"
-    if fmt == "ratio":
-        return f"{value:.2f}"
-    if abs(value) >= 1000:  # 4 significant digits with thousands separators, no exponent
-        digits = int(np.floor(np.log10(abs(value)))) - 3
-        return f"{round(value, -digits):,.0f}"
-    return f"{value:,.4g}"
 
 
 def graduated_rows(values: pd.Series, breaks: Sequence[float], colors: Sequence[str], fmt: str,

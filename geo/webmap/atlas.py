@@ -18,9 +18,9 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from geo._types import AnalysisResult, Study
-from geo.i18n import label
+from geo.i18n import fmt_number, label
 from geo.settings import Settings
-from geo.webmap._base import field_format, fmt_number
+from geo.webmap._base import field_format
 
 TEXT = {
     "zh": {"atlas": "分析图集", "maps": "交互地图", "open": "打开地图", "key": "关键指标",

@@ -14,13 +14,13 @@ import shapely
 from geo import styles
 from geo._types import AnalysisResult, Study
 from geo.settings import Settings
+from geo.i18n import fmt_number
 from geo.webmap._base import (
     MapContext,
     add_layer,
     categorical_index,
     district_outlines,
     finish_map,
-    fmt_number,
     graduated_index,
     graduated_rows,
     map_title,

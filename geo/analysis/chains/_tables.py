@@ -16,7 +16,7 @@ import shapely
 
 from geo.analysis.chains._reach import Reach
 from geo.i18n import label
-from geo.layers._values import split_chains
+from geo.layers import split_chains
 
 #: The specific roles a complete chain has (``mixed`` is present in none of them).
 CHAIN_ROLES = ("rd", "manufacturing", "terminal", "supporting")
