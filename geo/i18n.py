@@ -7,6 +7,7 @@ Unknown keys fall back to the key itself, so a missing label never breaks output
 from __future__ import annotations
 
 import math
+import re
 
 # term -> (zh, en)
 TERMS: dict[str, tuple[str, str]] = {
@@ -291,8 +292,10 @@ def analysis_title(study_name: str, analysis: str, language: str = "zh") -> str:
     --------
     >>> analysis_title("Sample region", "balance", "en")
     'Sample region — Jobs–housing balance'
+    >>> analysis_title("Sample metropolitan region (synthetic data)", "balance", "zh")
+    '示例都市区（虚构数据） — 职住平衡'
     """
-    return f"{study_name} — {label(analysis, language)}"
+    return f"{study_display_name(study_name, language)} — {label(analysis, language)}"
 
 
 def fmt_number(value: float, fmt: str, lang: str) -> str:
@@ -320,3 +323,29 @@ def fmt_number(value: float, fmt: str, lang: str) -> str:
         digits = int(math.floor(math.log10(abs(value)))) - 3
         return f"{round(value, -digits):,.0f}"
     return f"{value:,.4g}"
+
+
+_SAMPLE_NAME = re.compile(r"^Sample metropolitan region \(synthetic data(?:, scale (\w+), seed (\d+))?\)$")
+_SCALES_ZH = {"small": "小型", "city": "城市", "metro": "都市区"}
+
+
+def study_display_name(name: str, lang: str) -> str:
+    """The study name as shown on ``lang`` pages.
+
+    The generated sample carries an English name in its config; on ``zh`` pages it is
+    shown in Chinese. Any other name is the user's and is shown as written.
+
+    Examples
+    --------
+    >>> study_display_name("Sample metropolitan region (synthetic data)", "zh")
+    '示例都市区（虚构数据）'
+    >>> study_display_name("Sample metropolitan region (synthetic data, scale metro, seed 3)", "zh")
+    '示例都市区（虚构数据，都市区规模，随机种子 3）'
+    """
+    m = _SAMPLE_NAME.match(name.strip())
+    if lang != "zh" or not m:
+        return name
+    if m.group(1):
+        scale = _SCALES_ZH.get(m.group(1), m.group(1))
+        return f"示例都市区（虚构数据，{scale}规模，随机种子 {m.group(2)}）"
+    return "示例都市区（虚构数据）"

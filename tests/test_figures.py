@@ -17,7 +17,7 @@ from geo._errors import ConfigError
 pytest.importorskip("pypdf")
 from pypdf import PdfReader  # noqa: E402
 
-ANALYSES = ("balance", "collaboration", "core_periphery")
+ANALYSES = ("balance", "collaboration", "core_periphery", "chains")
 # paper sizes by hand (ISO 216, millimetres) and the units readers use
 A3_LANDSCAPE_PX = (420 / 25.4 * 300, 297 / 25.4 * 300)     # 4960.6 × 3507.9
 A3_LANDSCAPE_PT = (420 / 25.4 * 72, 297 / 25.4 * 72)       # 1190.55 × 841.89
@@ -86,7 +86,8 @@ def test_pdf_has_one_a3_page_with_title_and_legend(run_out, name):
     assert float(box.width) == pytest.approx(A3_LANDSCAPE_PT[0], abs=0.5)
     assert float(box.height) == pytest.approx(A3_LANDSCAPE_PT[1], abs=0.5)
     text = reader.pages[0].extract_text()
-    title_word = {"balance": "职住平衡", "collaboration": "跨区协同", "core_periphery": "中心—外围格局"}[name]
+    title_word = {"balance": "职住平衡", "collaboration": "跨区协同", "core_periphery": "中心—外围格局",
+                  "chains": "强链补链"}[name]
     assert title_word in text
     assert "图例" in text           # legend heading
     assert "数据来源" in text        # source line
@@ -117,6 +118,7 @@ def test_legend_has_the_web_map_classes_and_colours(run_out):
     from matplotlib.colors import to_hex
 
     from geo.figures import build_figure
+    from geo.i18n import label
 
     settings, report = run_out
     fig = build_figure("balance", report.study, report.results["balance"], settings, report.manifest)
@@ -143,6 +145,20 @@ def test_legend_has_the_web_map_classes_and_colours(run_out):
     items = _texts(fig, "legend_item")
     assert "极核" in items and "孤立" in items
     assert any(t.startswith("增长极核") for t in _texts(fig, "legend_title"))
+
+    # chains: the chain the web map opens on, its roles, its gap star and the leaders' reach
+    from geo.webmap.chains import initial_chain
+
+    chains = report.results["chains"]
+    chain = initial_chain(chains.tables["chain_completeness"], chains.tables["chain_gaps"])
+    fig = build_figure("chains", report.study, chains, settings)
+    title = next(t for t in fig.texts if t.get_gid() == "title").get_text()
+    assert title.endswith(f"— {chain}")
+    zones = chains.tables["chain_zones"]
+    roles = set(zones.loc[zones["chain"] == chain, "role"].dropna())
+    items = _texts(fig, "legend_item")
+    assert {label(r, "zh") for r in roles} <= set(items)
+    assert chain in items            # the gap-list star
 
 
 @needs_cjk
@@ -229,7 +245,7 @@ def test_cjk_title_is_rendered_with_a_font_that_has_the_glyphs(run_out, monkeypa
     fig = build_figure("balance", report.study, report.results["balance"], settings)
     title = next(t for t in fig.texts if t.get_gid() == "title")
     text = title.get_text()
-    cjk = [c for c in text if ord(c) >= 0x2E80]
+    cjk = [c for c in text if 0x4E00 <= ord(c) <= 0x9FFF]   # ideographs (punctuation may exist in Latin fonts)
     assert cjk, text
     # 1. the font matplotlib resolves for the title holds every CJK character (read with fontTools)
     path = font_manager.findfont(title.get_fontproperties(), fallback_to_default=False)

@@ -323,9 +323,89 @@ def core_periphery_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
                     _bounds(zones if isinstance(zones, gpd.GeoDataFrame) else ctx.study.zones))
 
 
-#: Analysis name → print-map builder (in atlas order). Add chains/commuting here.
+def chains_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
+    """The chain ``chains.html`` opens on: its zones by role, the gap list's strongest zone
+    (star) and candidate zones (dashed red), its leader firms and their reach."""
+    from geo.webmap.chains import initial_chain
+
+    draw, legend, labels = [], [], []
+    t = result.tables
+    comp, gaps = t.get("chain_completeness"), t.get("chain_gaps")
+    chain = initial_chain(comp, gaps) if comp is not None and len(comp) else ""
+    zones = t.get("chain_zones")
+    zones = zones if isinstance(zones, gpd.GeoDataFrame) else ctx.study.zones
+    mine = zones[zones["chain"].astype(str) == chain]
+    roles = mine["role"].where(mine["role"].notna(), "none").astype(str) if "role" in mine else \
+        pd.Series("none", index=mine.index)
+    role_label = {**{r: ctx.label(r) for r in ("rd", "manufacturing", "terminal", "supporting", "mixed")},
+                  "none": "未定环节" if ctx.zh else "No role"}
+    if len(mine):
+        draw.append(polygons(mine, [styles.CHAIN_ROLE_COLORS.get(r, "#dddddd") for r in roles],
+                             styles.ZONE_OUTLINE, 1.0, alpha=0.75, z=3.5))
+        legend.append(LegendGroup("功能区（按链内环节着色）" if ctx.zh else "Zones by chain role",
+                                  [LegendItem(role_label[r], "patch", face=styles.CHAIN_ROLE_COLORS[r],
+                                              edge=styles.ZONE_OUTLINE, alpha=0.75)
+                                   for r in role_label if (roles == r).any()]))
+        weight = pd.to_numeric(mine.get("jobs", pd.Series(1.0, index=mine.index)), errors="coerce").fillna(0)
+        labels += _feature_labels(mine, weight, priority=1500)
+    cand = t.get("chain_gap_candidates")
+    if isinstance(cand, gpd.GeoDataFrame) and len(cand):
+        cand = cand[cand["chain"].astype(str) == chain]
+        if len(cand):
+            draw.append(polygons(cand, "none", styles.GAP_OUTLINE, 3.0, dashed=True, z=4.5))
+            name = "补链候选功能区" if ctx.zh else "Gap candidate zones"
+            legend.append(LegendGroup(name, [LegendItem(name, "patch", face="none", edge=styles.GAP_OUTLINE,
+                                                        width_px=3, dashed=True)]))
+    lf = t.get("leader_firms")
+    if isinstance(lf, gpd.GeoDataFrame) and len(lf):
+        lf = lf[lf["chain"].astype(str) == chain]
+        reach_m = float(result.summary.get("reach_m") or 0)
+        if len(lf) and reach_m > 0:
+            circles = gpd.GeoDataFrame(geometry=shapely.buffer(lf.geometry.values.to_numpy(), reach_m), crs=lf.crs)
+            draw.append(polygons(circles, styles.REACH_COLOR, styles.REACH_COLOR, 1.0, alpha=0.05, z=2.5))
+        if len(lf):
+            lx, ly = anchor_points(lf.geometry.values)
+
+            def draw_leaders(ax: Axes, s: float) -> None:
+                ax.scatter(lx, ly, s=(7.0 * s) ** 2, marker="o", c=styles.LEADER_COLOR, edgecolors="white",
+                           linewidths=1.0 * s, zorder=7)
+
+            draw.append(draw_leaders)
+            rows = [LegendItem("链主企业" if ctx.zh else "Chain-leader firms", "patch", face=styles.LEADER_COLOR,
+                               edge="#ffffff")]
+            if reach_m > 0:
+                rows.append(LegendItem((f"链主企业辐射范围（{reach_m / 1000:g} 公里）" if ctx.zh
+                                        else f"Leader firms' reach ({reach_m / 1000:g} km)"), "patch",
+                                       face=styles.REACH_COLOR, edge=styles.REACH_COLOR, alpha=0.15))
+            legend.append(LegendGroup("链主企业" if ctx.zh else "Chain-leader firms", rows))
+    if gaps is not None and len(gaps) and "top_zone_id" in gaps:
+        mine_gaps = gaps[gaps["chain"].astype(str) == chain]
+        top = mine_gaps["top_zone_id"].dropna().astype(str).unique().tolist()
+        top_zone = zones[zones["zone_id"].astype(str).isin(top)]
+        if len(top_zone):
+            sx, sy = anchor_points(top_zone.geometry.values)
+
+            def draw_star(ax: Axes, s: float) -> None:
+                ax.scatter(sx, sy, s=(16.0 * s) ** 2, marker="*", c=styles.GAP_OUTLINE, edgecolors="black",
+                           linewidths=0.5 * s, zorder=8)
+
+            draw.append(draw_star)
+            missing = [ctx.label(r) for r, k in zip(mine_gaps["role"], mine_gaps["kind"]) if k == "missing"]
+            distant = [ctx.label(r) for r, k in zip(mine_gaps["role"], mine_gaps["kind"]) if k == "distant"]
+            parts = [f"{'缺失' if ctx.zh else 'missing'}：{'、'.join(missing)}" if missing else "",
+                     f"{'偏远' if ctx.zh else 'distant'}：{'、'.join(distant)}" if distant else ""]
+            legend.insert(0, LegendGroup("补链清单（主承载区）" if ctx.zh else "Gap list (at the strongest zone)",
+                                         [LegendItem(chain, "star", face=styles.GAP_OUTLINE)],
+                                         "；".join(p for p in parts if p) or None))
+    districts_layer(ctx, draw, legend, labels)
+    title = f"{ctx.title('chains_analysis')} — {chain}" if chain else ctx.title("chains_analysis")
+    return PrintMap("chains", title, draw, legend, labels, _bounds(mine if len(mine) else zones))
+
+
+#: Analysis name → print-map builder (in atlas order). Add commuting here.
 BUILDERS: dict[str, Callable[[FigureContext, AnalysisResult], PrintMap]] = {
     "balance": balance_map,
     "collaboration": collaboration_map,
     "core_periphery": core_periphery_map,
+    "chains": chains_map,
 }

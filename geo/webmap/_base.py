@@ -248,9 +248,7 @@ def layers_of(m: folium.Map) -> dict[str, GeoJsonLayer]:
 
 def map_title(ctx: MapContext, key: str) -> str:
     from geo.i18n import analysis_title  # the same title on the print figures and QGIS layouts
-    from geo.webmap._briefing import study_display_name
-
-    return analysis_title(study_display_name(ctx.settings.study.name, ctx.lang), key, ctx.lang)
+    return analysis_title(ctx.settings.study.name, key, ctx.lang)
 
 
 def value_names(frame: pd.DataFrame, id_col: str, name_col: str = "name") -> Mapping[Any, str]:

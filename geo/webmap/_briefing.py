@@ -23,37 +23,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.i18n import study_display_name  # noqa: F401 - re-exported for the map modules
 from geo.webmap._assets import json_for_script
 from geo.webmap._controls import _Call
 
 #: Time zone of the dates shown for each study language.
 LOCAL_TZ = {"zh": "Asia/Shanghai", "en": "UTC"}
-
-_SAMPLE_NAME = re.compile(r"^Sample metropolitan region \(synthetic data(?:, scale (\w+), seed (\d+))?\)$")
-_SCALES_ZH = {"small": "小型", "city": "城市", "metro": "都市区"}
-
-
-def study_display_name(name: str, lang: str) -> str:
-    """The study name as shown on ``lang`` pages.
-
-    The generated sample carries an English name in its config; on ``zh`` pages it is
-    shown in Chinese. Any other name is the user's and is shown as written.
-
-    Examples
-    --------
-    >>> study_display_name("Sample metropolitan region (synthetic data)", "zh")
-    '示例都市区（虚构数据）'
-    >>> study_display_name("Sample metropolitan region (synthetic data, scale metro, seed 3)", "zh")
-    '示例都市区（虚构数据，都市区规模，随机种子 3）'
-    """
-    m = _SAMPLE_NAME.match(name.strip())
-    if lang != "zh" or not m:
-        return name
-    if m.group(1):
-        scale = _SCALES_ZH.get(m.group(1), m.group(1))
-        return f"示例都市区（虚构数据，{scale}规模，随机种子 {m.group(2)}）"
-    return "示例都市区（虚构数据）"
-
 
 def local_time(value: str | datetime | None, lang: str, *, with_time: bool = True) -> str:
     """An ISO timestamp as local date (and time) text in the study language.

@@ -160,8 +160,9 @@ def _fmt(v: float) -> str:
     return "–" if v is None or not np.isfinite(v) else f"{v:.2f}"
 
 
-def _initial_chain(comp: pd.DataFrame, gaps: pd.DataFrame) -> str:
-    """The least complete chain with a gap candidate (the demo shows a gap), else rank 1."""
+def initial_chain(comp: pd.DataFrame, gaps: pd.DataFrame) -> str:
+    """The chain the map opens on (and the print figure shows): the least complete chain
+    with a gap candidate (the demo shows a gap), else rank 1."""
     with_cand = set(gaps.loc[gaps["candidates"].notna(), "chain"]) if len(gaps) else set()
     order = comp.sort_values("rank", ascending=False)
     for c in order["chain"]:
@@ -297,7 +298,7 @@ def build_chains_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
             dist = "、".join(names[kinds == "distant"])
         summary[str(r.chain)] = {"completeness": _fmt(r.completeness), "missing": miss, "distant": dist}
     config = {
-        "chains": chains, "initial": _initial_chain(comp, gaps), "layers": chain_layers, "summary": summary,
+        "chains": chains, "initial": initial_chain(comp, gaps), "layers": chain_layers, "summary": summary,
         "text": tx, "breaks": list(styles.LQ_BREAKS), "colors": list(styles.LQ_COLORS),
         "lq": {"rows": [str(district_names.get(d, d)) for d in rows],
                "values": [[None if not np.isfinite(v) else round(float(v), 4) for v in row]
