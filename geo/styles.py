@@ -96,16 +96,19 @@ def graduated_breaks(values: Sequence[float], k: int = 5) -> list[float]:
     --------
     >>> graduated_breaks([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], k=5)
     [2.8, 4.6, 6.4, 8.2]
+    >>> graduated_breaks([1 / 3] * 4)
+    []
     """
     arr = np.asarray(values, dtype=float)
     arr = arr[np.isfinite(arr)]
     if arr.size == 0 or k < 2:
         return []
     qs = np.quantile(arr, np.linspace(0, 1, k + 1)[1:-1])
+    top = float(np.round(arr.max(), 10))  # rounded like the breaks: equal values give no break
     out: list[float] = []
     for q in qs:
         q = float(np.round(q, 10))
-        if (not out or q > out[-1]) and q < arr.max():
+        if (not out or q > out[-1]) and q < top:
             out.append(q)
     return out
 
