@@ -269,10 +269,13 @@ def quantile_linear(values: Sequence[float], p: float) -> float:
 def quantile_breaks(values: Sequence[float], k: int) -> list[float]:
     """Inner upper limits of ``k`` quantile classes; repeated or top values dropped."""
     x = [v for v in values if v is not None and math.isfinite(v)]
+    if not x:
+        return []
+    top = round(max(x), 10)
     out: list[float] = []
     for i in range(1, k):
         q = round(quantile_linear(x, i / k), 10)
-        if (not out or q > out[-1]) and q < max(x):
+        if (not out or q > out[-1]) and q < top:
             out.append(q)
     return out
 
