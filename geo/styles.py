@@ -117,10 +117,20 @@ def classify(values: Sequence[float], breaks: Sequence[float]) -> np.ndarray:
     """Class index of each value: 0 for ``v <= breaks[0]``, ..., ``len(breaks)`` above.
 
     Non-finite values get -1. Class ``i`` covers ``(breaks[i-1], breaks[i]]``, the same
-    intervals QGIS uses for a graduated renderer with these upper limits.
+    intervals QGIS uses for a graduated renderer with these upper limits. Values are
+    compared rounded to 10 decimals, as :func:`graduated_breaks` rounds the breaks.
+
+    Examples
+    --------
+    >>> classify([0.0, 2.0, 2.5, 5.0, 9.0, float("nan")], [2.0, 5.0]).tolist()
+    [0, 0, 1, 1, 2, -1]
+    >>> classify([164 * 2.1], [344.4]).tolist()
+    [0]
     """
     arr = np.asarray(values, dtype=float)
-    idx = np.searchsorted(np.asarray(breaks, dtype=float), arr, side="left")
+    # rounded like the breaks (graduated_breaks), so float noise (164 x 2.1 =
+    # 344.40000000000003) does not put equal values in different classes
+    idx = np.searchsorted(np.asarray(breaks, dtype=float), np.round(arr, 10), side="left")
     return np.where(np.isfinite(arr), idx, -1)
 
 
