@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # Tests that run whole pipelines set their own max_examples (tests/test_fuzz.py).
 hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 hypothesis_settings.register_profile("dev", deadline=None)
+# mutation testing (docs/testing.md): the same examples, fewer of them, so that each of
+# the hundreds of mutants runs its tests in seconds
+hypothesis_settings.register_profile("mutation", derandomize=True, deadline=None, max_examples=15)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 

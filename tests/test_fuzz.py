@@ -129,10 +129,13 @@ def write_study(spec: dict, folder: Path) -> Path:
         corners = shapely.get_coordinates(zones.geometry.values.to_numpy())
         k = min(nh, len(corners))
         pts[:k] = corners[rng.choice(len(corners), k, replace=False)]
-    if spec["on_radius"]:   # due east, north and on the diagonal-free corner side of zone 0
+    if spec["on_radius"]:
+        # exactly radius_m (and radius_m / 2) from a corner of zone 0, along an edge's line:
+        # GEOS computes these distances exactly (a point beside an edge's middle can come
+        # out 5e-13 m beyond the radius, which is GEOS rounding, not a planning question)
         x0, y0, x1, y1 = shapely.bounds(zones.geometry.values.to_numpy()[0])
         r = spec["radius_m"]
-        on = np.array([[x1 + r, y0], [x0 + 1, y1 + r], [x0 - r, y1], [x1 + r / 2, y0 + 1]])
+        on = np.array([[x1 + r, y0], [x0, y1 + r], [x0 - r, y1], [x1 + r / 2, y0]])
         pts[-min(nh, len(on)):] = on[:min(nh, len(on))]
     geoms = shapely.points(pts)
     if spec["housing_polygons"]:
