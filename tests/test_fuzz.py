@@ -129,7 +129,7 @@ def write_study(spec: dict, folder: Path) -> Path:
         corners = shapely.get_coordinates(zones.geometry.values.to_numpy())
         k = min(nh, len(corners))
         pts[:k] = corners[rng.choice(len(corners), k, replace=False)]
-    if spec["on_radius"]:
+    if spec["on_radius"] and not spec["housing_polygons"]:   # a polygon's point is not exact
         # exactly radius_m (and radius_m / 2) from a corner of zone 0, along an edge's line:
         # GEOS computes these distances exactly (a point beside an edge's middle can come
         # out 5e-13 m beyond the radius, which is GEOS rounding, not a planning question)

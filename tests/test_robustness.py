@@ -59,7 +59,7 @@ def test_interrupted_run_keeps_previous_outputs(small_study, previous_outputs, s
     proc.send_signal(sig)
     proc.wait(timeout=60)
     _, stderr = proc.communicate()
-    assert proc.returncode != 0
+    assert proc.returncode != 0, stderr
     assert tree_digest(previous_outputs) == before, "previous outputs must stay complete"
     assert "Traceback" not in stderr
     stale = _staging(previous_outputs)
