@@ -393,3 +393,53 @@ def test_reference_helpers_by_hand():
     assert ref.quantile_breaks(list(range(1, 11)), 5) == pytest.approx([2.8, 4.6, 6.4, 8.2])
     assert ref.gini_pairs([0, 0, 0, 1]) == 0.75
     assert [ref.class_of(v, [1, 2]) for v in (0, 1, 1.5, 2, 3)] == [0, 0, 1, 1, 2]
+
+
+def test_hotspot_method_every_parameter_off_default_matches_esda_and_reference():
+    """method: hotspot with its band, alpha, permutations and seed off their defaults:
+    cores = significant Gi* hot spots (esda called directly) that lead their band (by
+    hand); attachment to them by the reference Huff."""
+    from esda.getisord import G_Local
+    from libpysal.weights import DistanceBand, fill_diagonal
+
+    zones = []
+    for i in range(8):
+        for j in range(8):
+            if max(abs(i - 2), abs(j - 2)) <= 1:      # two clusters, peaks g22 and g65
+                jobs = 1000 - 40 * (abs(i - 2) + abs(j - 2))
+            elif max(abs(i - 6), abs(j - 5)) <= 1:
+                jobs = 900 - 40 * (abs(i - 6) + abs(j - 5))
+            else:
+                jobs = 10 + (i * 7 + j * 3) % 5
+            zones.append({"id": f"g{i}{j}", "chain": "ab"[(i + j) % 2],
+                          "rects": [(i * 2000.0, j * 2000.0, i * 2000.0 + 1000, j * 2000.0 + 1000)],
+                          "jobs": float(jobs)})
+    frame = gpd.GeoDataFrame({"zone_id": [z["id"] for z in zones], "name": [z["id"] for z in zones],
+                              "chain": [z["chain"] for z in zones], "district_id": "D1",
+                              "jobs": [z["jobs"] for z in zones]},
+                             geometry=[geometry(z["rects"]) for z in zones], crs=CRS)
+    cfg = {"method": "hotspot", "hotspot_band_m": 3000, "hotspot_alpha": 0.1, "permutations": 199, "seed": 7,
+           "weights": {"jobs": 1, "output": 0, "firms": 0, "leader_firms": 0, "rd_platforms": 0},
+           "attach_max_m": 9000, "distance_decay": 1.7, "core_share": 0.5}
+    res = core_periphery.run(Study(crs=CRS, zones=frame), settings(core_periphery=cfg))
+    got = res.tables["core_periphery_zones"].set_index("zone_id")
+    score = ref.scores(zones, cfg["weights"])
+    s = np.array([score[z["id"]] for z in zones])
+    centres = np.array([((z["rects"][0][0] + z["rects"][0][2]) / 2 + X0, (z["rects"][0][1] + z["rects"][0][3]) / 2 + Y0)
+                        for z in zones])
+    w = fill_diagonal(DistanceBand(centres, threshold=3000, binary=True, silence_warnings=True), 1.0)
+    g = G_Local(s, w, transform="B", star=True, permutations=199, seed=7, n_jobs=1)
+    hot = (np.asarray(g.p_sim) < 0.1) & (np.asarray(g.Zs) > 0)
+    ids = [z["id"] for z in zones]
+    cores = []
+    for k, zid in enumerate(ids):
+        near = [m for m in range(len(ids)) if m != k and math.dist(centres[k], centres[m]) <= 3000]
+        if hot[k] and near and all((s[k], -int(zid[1:])) > (s[m], -int(ids[m][1:])) for m in near):
+            cores.append(zid)
+    assert len(cores) >= 2
+    assert sorted(got.index[got["role"] == "core"]) == sorted(cores)
+    ranked = sorted(cores, key=lambda c: (-score[c], c))
+    want = ref.attachment_reference(zones, score, ranked, attach_max_m=9000, decay=1.7)
+    for zid, row in want.items():
+        assert (got.loc[zid, "core_id"], got.loc[zid, "strategy"]) == (row["core_id"], row["strategy"]), zid
+        assert_close(got.loc[zid, "attach_prob"], row["attach_prob"], zid)
