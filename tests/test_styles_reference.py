@@ -99,3 +99,13 @@ def test_palette_constants_are_the_documented_ones():
     assert styles.ATTACH_PROB_BREAKS == (0.25, 0.5, 0.75)
     assert list(styles.LINE_WIDTHS) == sorted(styles.LINE_WIDTHS) and len(styles.LINE_WIDTHS) == 5
     assert math.isclose(styles.CORE_OUTLINE_WIDTH, 3.5)
+
+
+def test_missing_values_and_fractions():
+    """None counts as missing (no class, not in the breaks); fractional data keep their
+    breaks (the maximum is compared at 10 decimals, not rounded to an integer)."""
+    values = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    assert styles.graduated_breaks(values, k=5) == pytest.approx([0.28, 0.46, 0.64, 0.82])
+    assert styles.graduated_breaks([None, *values], k=5) == pytest.approx([0.28, 0.46, 0.64, 0.82])
+    assert styles.classify([None, 0.3], [0.28]).tolist() == [-1, 1]
+    assert styles.class_ranges([None, 1.0, 3.0], [2.0]) == [(1.0, 2.0), (2.0, 3.0)]
