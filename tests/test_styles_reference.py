@@ -109,3 +109,7 @@ def test_missing_values_and_fractions():
     assert styles.graduated_breaks([None, *values], k=5) == pytest.approx([0.28, 0.46, 0.64, 0.82])
     assert styles.classify([None, 0.3], [0.28]).tolist() == [-1, 1]
     assert styles.class_ranges([None, 1.0, 3.0], [2.0]) == [(1.0, 2.0), (2.0, 3.0)]
+
+
+def test_default_is_five_classes():
+    assert styles.graduated_breaks(list(range(1, 11))) == pytest.approx([2.8, 4.6, 6.4, 8.2])
