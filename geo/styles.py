@@ -178,16 +178,19 @@ def graduated_breaks(values: Sequence[float], k: int = 5) -> list[float]:
     --------
     >>> graduated_breaks([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], k=5)
     [2.8, 4.6, 6.4, 8.2]
+    >>> graduated_breaks([1 / 3] * 4)
+    []
     """
     arr = np.asarray(values, dtype=float)
     arr = arr[np.isfinite(arr)]
     if arr.size == 0 or k < 2:
         return []
     qs = np.quantile(arr, np.linspace(0, 1, k + 1)[1:-1])
+    top = float(np.round(arr.max(), 10))  # rounded like the breaks: equal values give no break
     out: list[float] = []
     for q in qs:
         q = float(np.round(q, 10))
-        if (not out or q > out[-1]) and q < arr.max():
+        if (not out or q > out[-1]) and q < top:
             out.append(q)
     return out
 
@@ -196,10 +199,20 @@ def classify(values: Sequence[float], breaks: Sequence[float]) -> np.ndarray:
     """Class index of each value: 0 for ``v <= breaks[0]``, ..., ``len(breaks)`` above.
 
     Non-finite values get -1. Class ``i`` covers ``(breaks[i-1], breaks[i]]``, the same
-    intervals QGIS uses for a graduated renderer with these upper limits.
+    intervals QGIS uses for a graduated renderer with these upper limits. Values are
+    compared rounded to 10 decimals, as :func:`graduated_breaks` rounds the breaks.
+
+    Examples
+    --------
+    >>> classify([0.0, 2.0, 2.5, 5.0, 9.0, float("nan")], [2.0, 5.0]).tolist()
+    [0, 0, 1, 1, 2, -1]
+    >>> classify([164 * 2.1], [344.4]).tolist()
+    [0]
     """
     arr = np.asarray(values, dtype=float)
-    idx = np.searchsorted(np.asarray(breaks, dtype=float), arr, side="left")
+    # rounded like the breaks (graduated_breaks), so float noise (164 x 2.1 =
+    # 344.40000000000003) does not put equal values in different classes
+    idx = np.searchsorted(np.asarray(breaks, dtype=float), np.round(arr, 10), side="left")
     return np.where(np.isfinite(arr), idx, -1)
 
 

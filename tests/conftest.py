@@ -10,8 +10,31 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Hypothesis: derandomised in CI (the same examples on every run, so a red build is
+# reproducible and a green one is not luck); random locally, to keep finding new cases.
+# Tests that run whole pipelines set their own max_examples (tests/test_fuzz.py).
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("dev", deadline=None)
+# mutation testing (docs/testing.md): the same examples, fewer of them, so that each of
+# the hundreds of mutants runs its tests in seconds
+hypothesis_settings.register_profile("mutation", derandomize=True, deadline=None, max_examples=15)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+#: Warning filters of CLI subprocesses: every warning is an error (as pytest's
+#: ``filterwarnings = error`` in-process), except the PySAL deprecations that
+#: pyproject.toml ignores too (libpysal/esda internals, not our code).
+CHILD_WARNINGS = ",".join([
+    "error",
+    "ignore::DeprecationWarning:libpysal",
+    "ignore::FutureWarning:libpysal",
+    "ignore::DeprecationWarning:esda",
+    "ignore::FutureWarning:esda",
+])
 
 
 def zoneatlas_command() -> list[str]:
@@ -25,8 +48,12 @@ def zoneatlas_command() -> list[str]:
 
 def run_cli(*args: str | os.PathLike, cwd: Path | None = None, timeout: float = 600,
             env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run ``zoneatlas ARGS`` as a user would; returns the completed process (text)."""
-    full_env = {**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})}
+    """Run ``zoneatlas ARGS`` as a user would; returns the completed process (text).
+
+    Warnings are not silenced: the child runs with :data:`CHILD_WARNINGS`, so a
+    deprecation in the CLI's code path fails its test as it would in-process.
+    """
+    full_env = {**os.environ, "PYTHONWARNINGS": CHILD_WARNINGS, **(env or {})}
     return subprocess.run([*zoneatlas_command(), *map(str, args)], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout, env=full_env)
 

@@ -170,9 +170,9 @@ def test_prefers_core_of_own_chain_within_reach():
     assert z.loc["P", "core_id"] == "CX"
     assert bool(z.loc["P", "same_chain_core"])
     assert z.loc["P", "core_distance_m"] == pytest.approx(18_000.0)
-    d = np.array([[2000.0, 18_000.0]])
-    expected = cp.huff_probabilities([1.0, 890 / 990], d, 2.0)[0, 1]
-    assert z.loc["P", "attach_prob"] == pytest.approx(expected)
+    # Huff by hand: CY (score 1) at 2 km, CX (score 890/990) at 18 km, beta = 2
+    w_cy, w_cx = 1.0 / 2000.0**2, (890 / 990) / 18_000.0**2
+    assert z.loc["P", "attach_prob"] == pytest.approx(w_cx / (w_cx + w_cy), rel=1e-12)
     assert z.loc["P", "attach_prob"] < 0.5
     assert z.loc["P", "strategy"] == "collaborative_subordinate"
     # R (chain z) has no core of its chain: highest probability wins (CY)
@@ -304,7 +304,8 @@ def test_attach_estimate_mode_matches_exact_mode():
     assert np.allclose(approx["core_distance_m"].to_numpy()[periph], truth)
     # brute force of the exact mode for a few zones
     d_all = shapely.distance(geoms[periph[:20], None], geoms[cores][None, :])
-    p_all = cp.huff_probabilities(score[cores], d_all, 2.0)
+    w_all = score[cores][None, :] / np.maximum(d_all, 1000.0) ** 2   # Huff, 1 km floor, by hand
+    p_all = w_all / w_all.sum(axis=1, keepdims=True)
     own = (chains[periph[:20], None] == chains[cores][None, :]) & (d_all <= 20_000)
     pick = np.where(own.any(1), np.where(own, p_all, -1).argmax(1), p_all.argmax(1))
     assert np.array_equal(exact["core_pos"].to_numpy()[periph[:20]], cores[pick])

@@ -26,6 +26,7 @@ import shapely
 from pyproj import CRS
 
 from geo import styles
+from tests import _reference as ref
 from geo._types import AnalysisResult, LayerSource, Study
 from geo.qgis import write_qgis_package
 from geo.settings import settings_from_dict
@@ -283,14 +284,14 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
     # the other candidate pairs thin and dashed
     root = _qml(gpkg, "collaboration_pairs")
     pairs = results["collaboration"].tables["collaboration_pairs"]
-    breaks = styles.graduated_breaks(pairs.loc[pairs["recommended"], "strength"], k=len(styles.LINE_WIDTHS))
+    breaks = ref.quantile_breaks(pairs.loc[pairs["recommended"], "strength"].tolist(), 5)   # second method
     ranges = root.find("renderer-v2/ranges")
     uppers = [float(r.get("upper")) for r in ranges]
     assert uppers[:-1] == pytest.approx(breaks) and uppers[-1] == pytest.approx(pairs["strength"].max())
     assert float(ranges[0].get("lower")) == pytest.approx(pairs["strength"].min())
     symbols = list(root.find("renderer-v2/symbols"))
     widths = [float(s.find("layer/prop[@k='line_width']").get("v")) for s in symbols]
-    assert widths == [w / 2 for w in styles.LINE_WIDTHS[:len(widths)]]
+    assert widths == [0.5, 1.0, 1.75, 2.5, 3.5][:len(widths)]   # LINE_WIDTHS / 2 mm
     dd = {o.get("name"): o.find("Option[@name='expression']").get("value")
           for o in symbols[0].find("layer/data_defined_properties/Option/Option[@name='properties']")}
     assert dd["outlineStyle"] == "CASE WHEN \"recommended\" THEN 'solid' ELSE 'dash' END"

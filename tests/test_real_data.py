@@ -141,9 +141,25 @@ def test_chengdu_end_to_end(chengdu, tmp_path):
     # jobs written as '1,500' in the source were parsed
     assert set(pd.to_numeric(got["jobs"])) == {float(v.replace(",", "")) for v in zones["就业人数"]}
 
+    # pairs by brute force: same chain, districts (derived above from the real boundaries)
+    # different, boundary distance within 40 km in the working CRS (pyproj here)
     pairs = pd.read_csv(out / "tables" / "collaboration_pairs.csv", encoding="utf-8-sig", dtype=str)
-    assert len(pairs) > 0
-    assert (pairs["district_a"] != pairs["district_b"]).all()
+    working = gpd.GeoSeries(wgs_zones, crs="EPSG:4326").to_crs(manifest["working_crs"]).values
+    ids, chains = zones["编号"].tolist(), zones["产业链"].tolist()
+    want = {}
+    for a in range(len(ids)):
+        for b in range(a + 1, len(ids)):
+            if chains[a] != chains[b] or expected[ids[a]] == expected[ids[b]]:
+                continue
+            d = shapely.distance(working[a], working[b])
+            if d <= 40_000:
+                want[frozenset((ids[a], ids[b]))] = d
+    got = {frozenset((a, b)): float(d) for a, b, d in zip(pairs["zone_a"], pairs["zone_b"], pairs["distance_m"])}
+    assert len(want) > 10 and set(got) == set(want)
+    for key, d in want.items():
+        assert got[key] == pytest.approx(d, rel=1e-6, abs=0.01), sorted(key)
+    for a, b, da, db in zip(pairs["zone_a"], pairs["zone_b"], pairs["district_a"], pairs["district_b"]):
+        assert (da, db) == (expected[a], expected[b]) and da < db
     names = set(districts["区县名称"])
     assert any(any(n in reason for n in names) for reason in pairs["reason"])
 

@@ -14,11 +14,11 @@ import pyogrio
 import pytest
 
 from geo._io import STAGING_PREFIX
-from tests.conftest import run_cli, tree_digest, zoneatlas_command
+from tests.conftest import CHILD_WARNINGS, run_cli, tree_digest, zoneatlas_command
 
 
 def _start_run(config: Path, out: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    env = {**os.environ, "PYTHONWARNINGS": CHILD_WARNINGS}
     return subprocess.Popen([*zoneatlas_command(), "run", "-c", str(config), "-o", str(out), "-q"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
@@ -59,7 +59,7 @@ def test_interrupted_run_keeps_previous_outputs(small_study, previous_outputs, s
     proc.send_signal(sig)
     proc.wait(timeout=60)
     _, stderr = proc.communicate()
-    assert proc.returncode != 0
+    assert proc.returncode != 0, stderr
     assert tree_digest(previous_outputs) == before, "previous outputs must stay complete"
     assert "Traceback" not in stderr
     stale = _staging(previous_outputs)

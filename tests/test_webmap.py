@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from pyproj import CRS
 
 from geo import styles
+from tests import _reference as ref
 from geo._errors import ConfigError
 from geo._types import AnalysisResult, Study
 from geo.settings import settings_from_dict
@@ -268,8 +269,10 @@ def test_hexagon_grid_by_hand():
     polys, totals, counts = hexagon_grid(x, y, np.array([1.0, 2.0, 4.0]), size_m=100)
     assert sorted(totals.tolist()) == [3.0, 4.0] and sorted(counts.tolist()) == [1, 2]
     pts = shapely.points(x, y)
-    for p in pts:  # every point lies in exactly one occupied cell
-        assert int(shapely.contains(polys, p).sum() + shapely.touches(polys, p).sum()) >= 1
+    for p, w in zip(pts, [3.0, 3.0, 4.0]):  # every point lies in exactly one occupied cell
+        inside = shapely.covers(polys, p)
+        assert int(inside.sum()) == 1
+        assert totals[inside][0] == w   # and that cell holds its workers
     area = 3 * np.sqrt(3) / 2 * 100 ** 2
     assert np.allclose(shapely.area(polys), area)
 
@@ -440,7 +443,7 @@ def assert_clean(run, name):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("name", list(EXPECTED))
-def test_map_in_browser(browser, written, name, tmp_path):
+def test_map_in_browser(browser, written, built, name, tmp_path):
     with browser.open(written[name]) as run:
         page = run.page
         assert page.evaluate("typeof window.L === 'object' && typeof L.version === 'string'")
@@ -455,7 +458,11 @@ def test_map_in_browser(browser, written, name, tmp_path):
                 assert drawn == EXPECTED[name][layer_id], layer_id
         legend = page.locator(".za-legend")
         assert legend.count() == 1 and legend.inner_text().strip() != ""
-        assert page.locator(".za-layers .za-item").count() >= len(EXPECTED[name]) - 1
+        # one control entry per item of the layer control that was built
+        control = next(c for c in built[name]._children.values() if isinstance(c, GroupedLayerControl))
+        items = [i.id for g in control.groups for i in g.items]
+        assert set(EXPECTED[name]) <= set(items)
+        assert page.locator(".za-layers .za-item").count() == len(items)
         assert page.locator(".leaflet-control-scale").count() == 1
         assert page.locator(".za-fullscreen").count() == 1 and page.locator(".za-search input").count() == 1
         assert "示例研究" in page.locator(".za-title").inner_text()
@@ -660,9 +667,12 @@ def test_minimal_study_and_empty_layers(fixture_data, tmp_path):
 def test_minimal_study_in_browser(browser, fixture_data, tmp_path):
     study, results = _minimal(fixture_data)
     out = write_maps(tmp_path, study, results, make_settings(), MANIFEST)
+    built = build_maps(study, results, make_settings())
     for name in ("balance", "collaboration", "core_periphery"):
         with browser.open(out[name]) as run:
-            assert overlay_counts(run.page)
+            # the page shows exactly the overlays and features it was given
+            want = {k: layer.count for k, layer in layers_of(built[name]).items()}
+            assert want and overlay_counts(run.page) == want
             assert_clean(run, name)
     with browser.open(out["core_periphery"]) as run:
         run.page.evaluate("() => { zoneatlas.overlays.zones_by_core.getLayers()[0].openPopup(); }")

@@ -272,15 +272,19 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
     except Exception as exc:  # noqa: BLE001
         report.error(f"{ctx.at()} cannot read the layer ({_one_line(exc)})")
         return None
-    geoms = shapely.from_wkb(wkb, on_invalid="ignore")
-    if not hasattr(shapely, "has_m"):   # shapely < 2.1 drops M values without a trace
-        measured = _wkb_has_m(wkb)
-        if measured.any():
-            report.warn(f"{ctx.at()} {int(measured.sum())} geometries had M values; they were "
-                        f"dropped (analyses are 2D) ({format_rows(np.flatnonzero(measured) + 1)})")
-    broken = pd.notna(wkb) & pd.isna(geoms)
+    # NaN coordinates make numpy warn "invalid value encountered in from_wkb"; they are
+    # reported as errors, one line per layer, by the geometry checks (_geometry.py)
+    with np.errstate(invalid="ignore"):
+        geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+        if not hasattr(shapely, "has_m"):   # shapely < 2.1 drops M values without a trace
+            measured = _wkb_has_m(wkb)
+            if measured.any():
+                report.warn(f"{ctx.at()} {int(measured.sum())} geometries had M values; they were "
+                            f"dropped (analyses are 2D) ({format_rows(np.flatnonzero(measured) + 1)})")
+        broken = pd.notna(wkb) & pd.isna(geoms)
+        if broken.any():
+            geoms[broken] = shapely.from_wkb(wkb[broken], on_invalid="fix")
     if broken.any():
-        geoms[broken] = shapely.from_wkb(wkb[broken], on_invalid="fix")
         report.warn(f"{ctx.at()} {int(broken.sum())} geometries with unclosed or too short rings "
                     f"were closed ({format_rows(np.flatnonzero(broken) + 1)})")
     crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
