@@ -69,7 +69,8 @@ def balance_reference(workplaces: list[dict], homes: list[tuple[float, float, fl
                       radii_m: Sequence[float], radius_m: float,
                       balanced_range: tuple[float, float]) -> dict[str, dict]:
     """Per workplace id: ``workers_<r>`` for every radius, ``workers``, ``jhr``,
-    ``balance_class``, ``workers_shared``, ``jhr_shared``.
+    ``balance_class``, ``workers_shared``, ``jhr_shared``, and the area measures
+    ``area_jhr`` / ``area_class`` on the primary radius (without an employment layer).
 
     ``workplaces``: dicts with ``id``, ``rects``, ``jobs``. ``homes``: ``(x, y,
     resident workers)``. A home counts for a workplace when its distance to the
@@ -93,6 +94,12 @@ def balance_reference(workplaces: list[dict], homes: list[tuple[float, float, fl
             shared[workplaces[k]["id"]] += workers * share
     for k, w in enumerate(workplaces):
         row = out[w["id"]]
+        # the area around the workplace: jobs of every workplace within radius_m (its own
+        # included), against the same resident workers (no employment layer here)
+        area_jobs = sum(v["jobs"] for v in workplaces if feature_feature_m(w["rects"], v["rects"]) <= radius_m)
+        area_workers = sum(h[2] for h, d in zip(homes, dist) if d[k] <= radius_m)
+        row["area_jhr"] = area_jobs / area_workers if area_workers > 0 else math.nan
+        row["area_class"] = balance_class(row["area_jhr"], lo, hi)
         row["workers"] = sum(h[2] for h, d in zip(homes, dist) if d[k] <= radius_m)
         row["jhr"] = w["jobs"] / row["workers"] if row["workers"] > 0 else math.nan
         row["balance_class"] = balance_class(row["jhr"], lo, hi)

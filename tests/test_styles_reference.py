@@ -80,15 +80,23 @@ def test_class_ranges_by_hand():
     assert styles.class_ranges([4.0], []) == [(4.0, 4.0)]
 
 
+#: the chain palette as documented (written out by hand, not read from styles.py)
+CHAIN_16 = ["#E69F00", "#56B4E9", "#F0E442", "#CC79A7", "#44AA99", "#DDCC77", "#88CCEE", "#AA4499",
+            "#999933", "#EE8866", "#77AADD", "#BBCC33", "#FFAABB", "#99DDFF", "#EEDD88", "#AAAA00"]
+PAIR_TYPE_HEX = {"#7A0019", "#08306B", "#00441B", "#111111"}
+
+
 def test_chain_and_category_colours_by_hand():
     assert styles.chain_colors(["生物医药", "电子信息", None, float("nan"), "电子信息"]) == {
-        "生物医药": OKABE_ITO[0], "电子信息": OKABE_ITO[1]}
-    many = [f"c{i:02d}" for i in range(18)]
+        "生物医药": CHAIN_16[0], "电子信息": CHAIN_16[1]}
+    many = [f"c{i:02d}" for i in range(40)]
     colors = styles.chain_colors(many)
-    assert [colors[c] for c in many[:8]] == OKABE_ITO
-    assert colors["c16"] == OKABE_ITO[0] and colors["c17"] == OKABE_ITO[1]   # the palette wraps
-    assert len(set(colors[c] for c in many[:16])) == 16
-    assert styles.category_colors(["b", "a"]) == {"a": OKABE_ITO[0], "b": OKABE_ITO[1]}
+    assert [colors[c] for c in many[:16]] == CHAIN_16
+    # beyond the palette: generated colours, every chain its own, none a pair-type colour
+    assert len({colors[c].upper() for c in many}) == 40
+    assert not {colors[c].upper() for c in many} & PAIR_TYPE_HEX
+    assert not {colors[c].upper() for c in many[16:]} & {c.upper() for c in CHAIN_16}
+    assert styles.chain_colors(many) == colors   # deterministic
 
 
 def test_palette_constants_are_the_documented_ones():

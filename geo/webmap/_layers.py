@@ -29,9 +29,9 @@ ZONE_TOLERANCE_M = 5.0
 COORD_DECIMALS = 6
 
 
-def _touches_antimeridian(crs: CRS) -> bool:
+def _touches_antimeridian(crs: CRS | str) -> bool:
     """A working CRS whose area of use reaches the 180° meridian (UTM 1 and 60, ...)."""
-    area = crs.area_of_use
+    area = CRS.from_user_input(crs).area_of_use
     return area is not None and (area.east >= 179.0 or area.west <= -179.0) and (area.east - area.west) < 90
 
 
