@@ -275,8 +275,9 @@ def _commit(staging: Path, target: Path) -> None:
     """Move every file of ``staging`` into ``target`` (run.json last); remove the previous
     run's outputs that were not written again. Refuses, before moving anything, when a
     destination folder is not writable or a user's entry is in the way."""
+    # run.json (a run) or config.yaml (a sample study) last: its presence means complete
     files = sorted((p.relative_to(staging) for p in staging.rglob("*") if not p.is_dir()),
-                   key=lambda rel: (str(rel) == "run.json", str(rel)))
+                   key=lambda rel: (str(rel) in ("run.json", "config.yaml"), str(rel)))
     folders = sorted({rel.parent for rel in files if rel.parent != Path(".")}, key=lambda r: len(r.parts))
     for rel in folders:
         dest = target / rel

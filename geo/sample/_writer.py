@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from geo._io import _is_disk_full, _output_error, _staging_home, check_writable
+from geo._io import staged_output
 from geo.sample._catalogue import LANDUSE_NODATA, POPULATION_NODATA, SampleStudy
 from geo.sample._config import render_config, sample_config
 from geo.sample._generate import generate_study
@@ -115,34 +113,11 @@ def write_sample(out_dir: str | os.PathLike, *, scale: str = "city", seed: int =
         raise ValueError(f"fmt must be 'gpkg' or 'parquet' (got {fmt!r})")
     study = generate_study(scale, seed=seed)
     out = Path(out_dir).resolve()
-    check_writable(out)
-    # written into a staging folder first and moved into place at the end, so a failure
-    # (disk full, interrupt) leaves no half-written study behind
-    existed = out.is_dir()
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=".zoneatlas-sample-", dir=_staging_home(out)))
-    except OSError as exc:
-        if not existed:
-            shutil.rmtree(out, ignore_errors=True)
-        raise _output_error(exc, out) from None
-    try:
-        try:
-            _write_files(study, staging, scale, seed, fmt)
-        except OSError as exc:
-            raise _output_error(exc, out) from None
-        except Exception as exc:
-            if _is_disk_full(exc):
-                raise _output_error(exc, out) from None
-            raise
-        (out / "layers").mkdir(exist_ok=True)
-        for item in sorted((staging / "layers").iterdir()):
-            os.replace(item, out / "layers" / item.name)
-        path = out / "config.yaml"
-        os.replace(staging / "config.yaml", path)   # last: a config means a complete study
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        if not existed and out.is_dir() and not any(out.iterdir()):
-            out.rmdir()
+    # written into a staging folder first and moved into place at the end (config.yaml
+    # last: a config means a complete study), so a failure (disk full, interrupt) leaves
+    # no half-written study behind: the same staging as a run's outputs
+    with staged_output(out) as staging:
+        _write_files(study, staging, scale, seed, fmt)
+    path = out / "config.yaml"
     log.info("wrote %s sample study (seed %d) to %s", scale, seed, out)
     return path
