@@ -29,6 +29,7 @@ from geo._io import (
     write_json,
 )
 from geo._types import AnalysisResult, Study
+from geo.schema import VECTOR_LAYERS
 from geo.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -235,7 +236,7 @@ def build_manifest(study: Study, settings: Settings, results: dict[str, Analysis
     inputs = [{"path": rel(f), "sha256": sha256_file(f), "bytes": f.stat().st_size}
               for f in input_files(study, settings)]
     counts: dict[str, Any] = {}
-    for name in ("districts", "zones", "innovation_districts", "housing", "firms", "employment"):
+    for name in VECTOR_LAYERS:
         frame = getattr(study, name)
         if frame is not None:
             counts[name] = len(frame)
@@ -339,7 +340,7 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
 def write_tables(folder: Path, study: Study, results: dict[str, AnalysisResult]) -> list[Path]:
     """``tables/<name>.csv`` for every input layer and every result table (UTF-8 with BOM)."""
     written = []
-    for name in ("districts", "zones", "innovation_districts", "housing", "firms", "employment"):
+    for name in VECTOR_LAYERS:
         frame = getattr(study, name)
         if frame is not None:
             written.append(write_csv(frame, folder / f"{name}.csv"))

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geo.schema import VECTOR_LAYERS
 from geo._types import AnalysisResult, Study
 from geo.i18n import label
 
@@ -62,8 +63,8 @@ TEXT = {
 def run_tables(study: Study, results: Mapping[str, AnalysisResult]) -> dict[str, pd.DataFrame]:
     """Every table a run writes (the same names and order as ``tables/<name>.csv``)."""
     tables: dict[str, pd.DataFrame] = {}
-    for name in ("districts", "zones", "innovation_districts", "housing"):
-        frame = getattr(study, name)
+    for name in VECTOR_LAYERS:   # the input layers, as tables/<name>.csv has them
+        frame = getattr(study, name, None)
         if frame is not None:
             tables[name] = frame
     for result in results.values():
@@ -77,7 +78,7 @@ def sheet_names(names: list[str]) -> list[str]:
     Examples
     --------
     >>> sheet_names(["a" * 40, "a" * 40, "x/y"])
-    ['aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaa~2', 'x_y']
+    ['aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaa~2', 'x_y']
     """
     out: list[str] = []
     seen: set[str] = {"contents"}
@@ -159,39 +160,51 @@ def write_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str
                           "valign": "top"})
     formats = {f: wb.add_format({"num_format": f}) for f in ("0.0%", "0.00", "#,##0", "#,##0.00", "0.000")}
 
-    contents = wb.add_worksheet("contents")
-    contents_rows = []
-    for name, sheet in zip(names, sheets):
-        frame = tables[name]
-        frame = frame.drop(columns=[c for c in frame.columns if c == "geometry"])
-        too_big = len(frame) > max_rows
-        contents_rows.append((sheet if not too_big else "", label(name, language), len(frame),
-                              len(frame.columns), f"tables/{name}.csv",
-                              t["too_big"].format(n=max_rows) if too_big else ""))
-        if too_big:
-            log.info("tables.xlsx: %s has %d rows; listed with its CSV file only", name, len(frame))
-            continue
-        _write_sheet(wb.add_worksheet(sheet), frame, language, head, formats)
+    try:
+        contents = wb.add_worksheet("contents")
+        contents_rows = []
+        for name, sheet in zip(names, sheets):
+            frame = tables[name]
+            frame = frame.drop(columns=[c for c in frame.columns if c == "geometry"])
+            too_big = len(frame) > max_rows
+            contents_rows.append((sheet if not too_big else "", label(name, language), len(frame),
+                                  len(frame.columns), f"tables/{name}.csv",
+                                  t["too_big"].format(n=max_rows) if too_big else ""))
+            if too_big:
+                log.info("tables.xlsx: %s has %d rows; listed with its CSV file only", name, len(frame))
+                continue
+            _write_sheet(wb.add_worksheet(sheet), frame, language, head, formats)
 
-    header = [t["sheet"], t["table"], t["rows"], t["columns"], t["csv"], t["note"]]
-    for j, h in enumerate(header):
-        contents.write_string(0, j, h, head)
-    for i, row in enumerate(contents_rows, start=1):
-        sheet, title, nrows, ncols, csv, note = row
-        if sheet:
-            contents.write_url(i, 0, f"internal:'{sheet}'!A1", string=sheet)
-        contents.write_string(i, 1, title)
-        contents.write_number(i, 2, nrows, formats["#,##0"])
-        contents.write_number(i, 3, ncols, formats["#,##0"])
-        contents.write_string(i, 4, csv)
-        if note:
-            contents.write_string(i, 5, note)
-    for j, h in enumerate(header):
-        shown = [str(r[j]) for r in contents_rows]
-        contents.set_column(j, j, _column_width(h, shown))
-    contents.freeze_panes(1, 0)
-    contents.activate()
-    wb.close()
+        header = [t["sheet"], t["table"], t["rows"], t["columns"], t["csv"], t["note"]]
+        for j, h in enumerate(header):
+            contents.write_string(0, j, h, head)
+        for i, row in enumerate(contents_rows, start=1):
+            sheet, title, nrows, ncols, csv, note = row
+            if sheet:
+                contents.write_url(i, 0, f"internal:'{sheet}'!A1", string=sheet)
+            contents.write_string(i, 1, title)
+            contents.write_number(i, 2, nrows, formats["#,##0"])
+            contents.write_number(i, 3, ncols, formats["#,##0"])
+            contents.write_string(i, 4, csv)
+            if note:
+                contents.write_string(i, 5, note)
+        for j, h in enumerate(header):
+            shown = [str(r[j]) for r in contents_rows]
+            contents.set_column(j, j, _column_width(h, shown))
+        contents.freeze_panes(1, 0)
+        contents.activate()
+        wb.close()
+    except BaseException:
+        # constant_memory keeps each sheet's rows in a temporary file until close(): on a
+        # failure, close those files so nothing is left open or behind
+        for ws in wb.worksheets():
+            handle = getattr(ws, "row_data_fh", None)
+            if handle is not None and not handle.closed:
+                handle.close()
+            name = getattr(ws, "row_data_filename", None)
+            if name:
+                Path(name).unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -225,7 +238,7 @@ def _write_sheet(ws, frame: pd.DataFrame, language: str, head, formats) -> None:
             finite = [v for v in vals[:sample] if v == v and not math.isinf(v)]
             shown = [f"{v:,.2f}" for v in finite]
         else:
-            shown = [str(v) for v in vals[:sample] if v is not None and v == v]
+            shown = [str(v) for v in vals[:sample] if not _missing(v)]
         ws.set_column(j, j, _column_width(h, shown), fmts[j])
     ws.set_row(0, None, head)
     for j, h in enumerate(headers):

@@ -521,12 +521,12 @@ def _assert_report(report: dict, gpkg: Path, *, crs: str, groups: list[str]) -> 
     for l in project["layers"]:
         assert l["valid"], l
     # each layer on its own gets its default style from layer_styles
-    # a sample study has an employment layer (points, a single symbol)
-    expected = {**EXPECTED_RENDERERS, "employment": "singleSymbol"}
+    # a sample study has firms (the chains layers) and an employment layer (points, one symbol)
+    expected = {**EXPECTED_RENDERERS, **CHAIN_RENDERERS, "employment": "singleSymbol"}
     for name, info in report["standalone"].items():
         assert info["valid"], name
         assert info["renderer"] == expected[name], name
-    assert set(report["standalone"]) - {"employment"} == set(EXPECTED_RENDERERS)
+    assert set(EXPECTED_RENDERERS) <= set(report["standalone"]) <= set(expected)
     # no QGIS warnings about our layers, styles or the project
     assert {"message": "probe", "tag": "zoneatlas-check", "level": 0} in report["messages"]
     bad = [m for m in report["messages"] if m["level"] >= 1]

@@ -45,7 +45,9 @@ def random_rects(rng, n, extent, size=(300, 1500)):
 
 
 def assert_close(got, want, what, rel=1e-9, abs_=1e-6):
-    if isinstance(want, float) and math.isnan(want):
+    if isinstance(want, str):      # a class: equal, not close
+        assert got == want, (what, got, want)
+    elif isinstance(want, float) and math.isnan(want):
         assert got is None or pd.isna(got), (what, got)
     else:
         assert got == pytest.approx(want, rel=rel, abs=abs_), (what, got, want)

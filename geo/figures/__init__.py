@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -182,7 +183,11 @@ def write_figures(folder: Path, study: Study, results: dict[str, AnalysisResult]
     for name in BUILDERS:
         if name not in results:
             continue
-        fig = build_figure(name, study, results[name], settings, manifest)
-        written[name] = save_figure(fig, folder, name)
+        with warnings.catch_warnings():
+            # a character no installed font has (an emoji in a zone name) prints as a box,
+            # as it would in any other program; matplotlib's warning for it is noise here
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font", category=UserWarning)
+            fig = build_figure(name, study, results[name], settings, manifest)
+            written[name] = save_figure(fig, folder, name)
         log.info("wrote %s", ", ".join(str(p) for p in written[name]))
     return written
