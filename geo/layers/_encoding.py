@@ -66,6 +66,19 @@ def _decode_all(raw: list[bytes], encoding: str) -> list[str] | None:
         return None
 
 
+def _clear_winner(scores: dict[str, float]) -> str | None:
+    """The encoding whose decoded text is most plausible, when it is plausible enough and
+    clearly ahead of every other candidate that decodes; else None."""
+    if not scores:
+        return None
+    best = max(scores, key=scores.get)
+    others = [s for e, s in scores.items() if e != best]
+    if scores[best] < (_MIN_SHARE if others else _MIN_SHARE_ALONE) or (
+            others and scores[best] - max(others) < _MIN_MARGIN):
+        return None
+    return best
+
+
 def detect_encoding(raw: list[bytes]) -> str | None:
     """The legacy Chinese encoding ``raw`` decodes in sensibly (``gbk``, ``gb18030``, ``big5``), or None."""
     scores = {}
@@ -73,12 +86,8 @@ def detect_encoding(raw: list[bytes]) -> str | None:
         texts = _decode_all(raw, enc)
         if texts is not None:
             scores[enc] = common_share(texts)
-    if not scores:
-        return None
-    best = max(scores, key=scores.get)
-    others = [s for e, s in scores.items() if e != best]
-    if scores[best] < (_MIN_SHARE if others else _MIN_SHARE_ALONE) or (
-            others and scores[best] - max(others) < _MIN_MARGIN):
+    best = _clear_winner(scores)
+    if best is None:
         return None
     if best == "gb18030" and _decode_all(raw, "gbk") is not None:
         return "gbk"   # the name planners know; GB18030 is its superset
@@ -248,12 +257,8 @@ def _detect_text(raw: bytes) -> tuple[str, str] | None:
         except UnicodeDecodeError:
             continue
         scores[enc] = _sample_share(texts[enc])
-    if not scores:
-        return None
-    best = max(scores, key=scores.get)
-    others = [s for e, s in scores.items() if e != best]
-    if scores[best] < (_MIN_SHARE if others else _MIN_SHARE_ALONE) or (
-            others and scores[best] - max(others) < _MIN_MARGIN):
+    best = _clear_winner(scores)
+    if best is None:
         return None
     if best == "gb18030":
         try:
