@@ -78,6 +78,12 @@ class Study:
     """All-sector jobs per cell when ``layers.employment`` is a raster (``employment`` is
     then ``None``)."""
     landuse_classes: dict[int, str] = field(default_factory=dict)
+    roads: gpd.GeoDataFrame | None = None
+    """Road centrelines as the network uses them: road_id, class (canonical English),
+    speed_kmh, oneway (yes / -1 / no), component (0 = the largest piece)."""
+    network: Any = None
+    """The road graph (:class:`geo.network.RoadGraph`) built from ``roads``; ``None``
+    without a roads layer."""
     sources: dict[str, LayerSource] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     settings: Any = field(default=None, repr=False)

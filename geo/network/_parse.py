@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import InputError, format_rows
+from geo.schema import DEFAULT_CLASS_SPEEDS_KMH as _SCHEMA_SPEEDS
 
 #: Canonical English road classes and their Chinese names (GB 50220 / CJJ 37 terms).
 CLASS_ALIASES: dict[str, str] = {
@@ -23,9 +24,7 @@ CLASS_ALIASES: dict[str, str] = {
 }
 
 #: Default speeds (km/h) per canonical class, as in DESIGN.md's ``network.class_speeds_kmh``.
-DEFAULT_CLASS_SPEEDS_KMH: dict[str, float] = {
-    "motorway": 80.0, "expressway": 60.0, "arterial": 40.0, "secondary": 30.0, "local": 20.0,
-}
+DEFAULT_CLASS_SPEEDS_KMH: dict[str, float] = dict(_SCHEMA_SPEEDS)
 
 _FORWARD = {"yes", "true", "1", "ft", "t"}
 _BACKWARD = {"tf", "-1"}
