@@ -21,6 +21,15 @@ CLASS_ALIASES: dict[str, str] = {
     "arterial": "arterial", "主干路": "arterial",
     "secondary": "secondary", "次干路": "secondary",
     "local": "local", "支路": "local",
+    # OpenStreetMap ``highway`` values (e.g. Geofabrik's ``fclass``), read as the nearest class
+    "motorway_link": "motorway", "trunk": "expressway", "trunk_link": "expressway",
+    "primary": "arterial", "primary_link": "arterial",
+    "secondary_link": "secondary", "tertiary": "secondary", "tertiary_link": "secondary",
+    "residential": "local", "unclassified": "local", "living_street": "local", "service": "local",
+    "road": "local",
+    # other common Chinese names: 城市快速路, 国道 / 省道 (national / provincial roads), 县道, 乡道
+    "城市快速路": "expressway", "国道": "arterial", "省道": "arterial", "县道": "secondary",
+    "乡道": "local", "主干道": "arterial", "次干道": "secondary", "支路及以下": "local",
 }
 
 #: Default speeds (km/h) per canonical class, as in DESIGN.md's ``network.class_speeds_kmh``.
