@@ -5,7 +5,7 @@ that hold a node reached within the horizon, closed over the gaps between neighb
 reached nodes (a morphological closing by about the typical spacing of the simplified
 graph's nodes, since the default ``outline`` of reached nodes leaves out the vertices
 inside fully reached roads), holes of fewer than ``min_hole_cells`` cells filled, merged
-into polygons and united with the workplace polygon. Areas the network does not reach
+into polygons, simplified (the cells' staircase) and united with the workplace polygon. Areas the network does not reach
 (across a river without a bridge in time, beyond a ridge) stay outside. Workers are
 counted exactly on the network (:func:`geo.network.workers_within_minutes`), never from
 this polygon.
@@ -23,6 +23,10 @@ from rasterio import features
 from scipy import ndimage
 
 from geo.network.graph import RoadGraph
+
+#: The cell outline is simplified by this share of a cell (a staircase becomes a slope;
+#: a reached node may then lie up to this far outside).
+SIMPLIFY_CELLS = 0.75
 
 #: The closing never bridges more than this many cells (a long road without junctions
 #: must not fill a whole valley).
@@ -67,8 +71,8 @@ def isochrone_polygons(graph: RoadGraph, reached: list, workplaces, *, cell_m: f
 
     Returns
     -------
-    ndarray of (Multi)Polygon, one per workplace; every reached node lies in (or on the
-    boundary of) its workplace's polygon.
+    ndarray of (Multi)Polygon, one per workplace; every reached node lies in it or within
+    ``SIMPLIFY_CELLS × cell_m`` of it.
     """
     polys = np.asarray(getattr(workplaces, "values", workplaces), dtype=object)
     out = np.array(polys, dtype=object, copy=True)
@@ -101,5 +105,6 @@ def isochrone_polygons(graph: RoadGraph, reached: list, workplaces, *, cell_m: f
         shapes = [shapely.geometry.shape(g) for g, v in
                   features.shapes(closed.astype(np.uint8), mask=closed, transform=transform) if v]
         area = shapely.union_all(shapes) if len(shapes) > 1 else shapes[0]
+        area = shapely.simplify(area, SIMPLIFY_CELLS * cell_m)     # the staircase of the cells
         out[w] = shapely.union(area, polys[w])
     return out

@@ -242,7 +242,6 @@ def run(study: Study, settings: Any) -> AnalysisResult:
         net = network_balance(study, settings.network, [float(m) for m in cfg.all_minutes],
                               float(cfg.minute), geoms, jobs, points.x, points.y, points.workers,
                               float(cfg.balanced_range[1]))
-        warnings.extend(net.warnings)
         for k, m in enumerate(net.minutes):
             table[minute_column(m)] = net.workers[:, k]
     by_network = net is not None and getattr(settings, "balance_reach", "euclidean") == "network"

@@ -6,13 +6,15 @@ With ``layers.roads`` every workplace also gets, for each horizon ``m`` of
 
 * ``workers_<m>min`` – resident workers whose home → workplace travel time (access +
   shortest directed network time + egress, one-way streets respected) is ≤ m minutes;
-* ``area_jobs_<m>min`` – jobs of every workplace whose travel time to or from this one
-  (the faster direction, DESIGN.md's ``travel_min``) is ≤ m, its own included, plus the
-  jobs of the employment points (or cells) whose travel time to the workplace, as homes
-  travel, is ≤ m; ``area_jhr_<m>min`` = ``area_jobs_<m>min`` / ``workers_<m>min``;
+* ``area_jobs_<m>min`` – the jobs of everything that reaches the workplace within m
+  minutes, as its resident workers do: its own jobs, the jobs of every other workplace
+  whose travel time *to* this one (egress + network + egress, one-way streets respected)
+  is ≤ m, and the jobs of the employment points (or cells) whose travel time to it, as a
+  home's, is ≤ m; ``area_jhr_<m>min`` = ``area_jobs_<m>min`` / ``workers_<m>min``;
 * ``balance_minute`` – the smallest horizon, in steps of :data:`MINUTE_STEP` minutes up to
   :data:`MAX_BALANCE_MINUTE`, at which the area ratio is at most the upper bound of the
-  balanced range (empty when never reached);
+  balanced range (empty when never reached); the steps beyond the largest reported
+  horizon are searched only for the workplaces not balanced by then;
 * on the primary horizon, competition-aware ``workers_shared`` (each home's workers split
   among the workplaces within reach in proportion to their jobs);
 * ``balance_isochrones`` – the area reached within the primary horizon (drawn from the
@@ -28,7 +30,7 @@ its network columns are empty.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -92,7 +94,6 @@ class NetworkBalance:
     isochrones: np.ndarray         # (W,) polygons within the primary horizon
     min_commute_min: float | None
     min_commute_cell_m: float
-    warnings: list[str] = field(default_factory=list)
 
     def column(self, minute: float) -> int:
         return self.minutes.index(float(minute))
@@ -123,47 +124,82 @@ def network_balance(study: Any, net: Any, minutes: list[float], primary: float,
     """
     graph = study.network
     kw = dict(access_speed_kmh=net.access_speed_kmh, max_access_m=net.max_access_m)
-    n = len(geoms)
-    n_jobs = gn.default_jobs() if n * graph.n_nodes > _PARALLEL_WORK else 1
-    steps = minute_steps()
-    horizons = sorted(set(minutes) | set(steps.tolist()))
-    h_of = {h: k for k, h in enumerate(horizons)}
-    entries = gn.workplace_entries(graph, geoms, **kw)
-    xy = np.column_stack([x, y])
-    res = gn.workers_within_minutes(graph, xy, workers, geoms, horizons, primary_minute=primary,
-                                    n_jobs=n_jobs, entries=entries, **kw)
-    connected = res.connected
-    w_all = np.round(res.workers, 6)
-    # jobs of the other workplaces: the faster direction, own jobs always counted
-    t = gn.travel_matrix(graph, geoms, geoms, limit_min=horizons[-1], n_jobs=n_jobs, **kw)
-    tt = np.fmin(t, t.T)
-    np.fill_diagonal(tt, 0.0)
-    tol = gn.TIME_TOLERANCE_MIN
-    own = np.stack([(np.nan_to_num(tt, nan=np.inf) <= h + tol) @ jobs for h in horizons], axis=1)
-    point_jobs = None
+    n_jobs = gn.default_jobs() if len(geoms) * graph.n_nodes > _PARALLEL_WORK else 1
     emp = employment_points(study.employment, study.employment_raster)
-    if emp is not None and len(emp.x):
-        er = gn.workers_within_minutes(graph, np.column_stack([emp.x, emp.y]), emp.jobs, geoms, horizons,
-                                       n_jobs=n_jobs, entries=entries, **kw)
-        point_jobs = np.round(np.nan_to_num(er.workers), 6)
-    area_jobs, area_jhr = area_sums(own, point_jobs, np.nan_to_num(w_all))
-    area_jobs[~connected] = np.nan
-    area_jhr[~connected] = np.nan
-    step_cols = [h_of[s] for s in steps.tolist()]
-    balance_minute = first_balanced(area_jhr[:, step_cols], steps, upper)
+    if emp is not None and not len(emp.x):
+        emp = None
+    xy = np.column_stack([x, y])
+    steps = minute_steps()
+    # stage 1, every workplace: the reported horizons and the balance steps up to the largest
+    horizons = sorted(set(minutes) | set(steps[steps <= max(minutes)].tolist()))
+    entries = gn.workplace_entries(graph, geoms, **kw)
+    one = _area_pass(graph, kw, geoms, jobs, xy, workers, emp, np.arange(len(geoms)), horizons, primary,
+                     n_jobs, entries)
+    connected = one.connected
+    h_of = {h: k for k, h in enumerate(horizons)}
+    early = steps[steps <= max(minutes)]
+    balance_minute = first_balanced(one.area_jhr[:, [h_of[v] for v in early.tolist()]], early, upper)
+    # stage 2, only the workplaces not yet balanced: the longer steps
+    late = steps[steps > max(minutes)]
+    todo = np.flatnonzero(connected & np.isnan(balance_minute))
+    if len(late) and len(todo):
+        two = _area_pass(graph, kw, geoms, jobs, xy, workers, emp, todo, late.tolist(), None, n_jobs, None)
+        balance_minute[todo] = first_balanced(two.area_jhr, late, upper)
+    log.info("balance minute: %d of %d workplaces searched beyond %g minutes", len(todo), len(geoms),
+             max(minutes))
     shared = np.round(gn.workers_shared_within(graph, xy, workers, geoms, jobs, primary, n_jobs=n_jobs,
                                                entries=entries, **kw), 6)
-    isochrones = gn.isochrone_polygons(graph, res.reached, geoms)
+    isochrones = gn.isochrone_polygons(graph, one.reached, geoms)
     cols = [h_of[float(m)] for m in minutes]
     total = float(np.sum(workers))
-    joined = float(np.sum(workers[res.housing_connected])) / total if total > 0 else 1.0
-    warnings = []    # the loader already warns about housing and workplaces off the network
+    joined = float(np.sum(workers[one.housing_connected])) / total if total > 0 else 1.0
     mean_min, cell = _min_commute_minutes(graph, kw, geoms, jobs, x, y, workers, entries, n_jobs)
     return NetworkBalance(minutes=[float(m) for m in minutes], primary=float(primary),
-                          workers=w_all[:, cols], area_jobs=np.round(area_jobs[:, cols], 6),
-                          area_jhr=area_jhr[:, cols], balance_minute=balance_minute, shared=shared,
+                          workers=one.workers[:, cols], area_jobs=np.round(one.area_jobs[:, cols], 6),
+                          area_jhr=one.area_jhr[:, cols], balance_minute=balance_minute, shared=shared,
                           connected=connected, housing_connected=joined, isochrones=isochrones,
-                          min_commute_min=mean_min, min_commute_cell_m=cell, warnings=warnings)
+                          min_commute_min=mean_min, min_commute_cell_m=cell)
+
+
+@dataclass
+class _Pass:
+    workers: np.ndarray
+    area_jobs: np.ndarray
+    area_jhr: np.ndarray
+    connected: np.ndarray
+    housing_connected: np.ndarray
+    reached: list | None
+
+
+def _area_pass(graph: Any, kw: dict, geoms: np.ndarray, jobs: np.ndarray, xy: np.ndarray,
+               workers: np.ndarray, emp: Any, sel: np.ndarray, horizons: list[float],
+               primary: float | None, n_jobs: int, entries: Any) -> _Pass:
+    """Workers, area jobs and area ratio of the workplaces ``sel`` at ``horizons``.
+
+    Area jobs: the workplace's own jobs, the jobs of every other workplace whose travel
+    time to it (egress + network + egress, DESIGN.md's workplace-to-workplace time in that
+    direction) is within the horizon, and the jobs of the employment points whose travel
+    time to it (as a home's) is within the horizon: everything that reaches the workplace
+    within m minutes, as its resident workers do.
+    """
+    targets = geoms[sel]
+    res = gn.workers_within_minutes(graph, xy, workers, targets, horizons, primary_minute=primary,
+                                    n_jobs=n_jobs, entries=entries, **kw)
+    w = np.round(res.workers, 6)
+    t = gn.travel_matrix(graph, geoms, targets, limit_min=max(horizons), n_jobs=n_jobs, **kw)   # j -> sel
+    t[sel, np.arange(len(sel))] = 0.0      # its own jobs always count
+    t = np.nan_to_num(t, nan=np.inf)
+    tol = gn.TIME_TOLERANCE_MIN
+    own = np.stack([jobs @ (t <= h + tol) for h in horizons], axis=1)
+    point_jobs = None
+    if emp is not None:
+        er = gn.workers_within_minutes(graph, np.column_stack([emp.x, emp.y]), emp.jobs, targets, horizons,
+                                       n_jobs=n_jobs, entries=entries, **kw)
+        point_jobs = np.round(np.nan_to_num(er.workers), 6)
+    area_jobs, area_jhr = area_sums(own, point_jobs, np.nan_to_num(w))
+    area_jobs[~res.connected] = np.nan
+    area_jhr[~res.connected] = np.nan
+    return _Pass(w, area_jobs, area_jhr, res.connected, res.housing_connected, res.reached)
 
 
 def _min_commute_minutes(graph: Any, kw: dict, geoms: np.ndarray, jobs: np.ndarray, x: np.ndarray,
