@@ -4,8 +4,9 @@ defend") against a networkx brute force, and end to end through the CLI.
 The brute force (``tests/test_network.py``: every vertex a node, its own snapping, nearest
 node and entry nodes by shapely loops, networkx Dijkstra from every home) shares no code
 with the product; here it is read at the balance analysis' columns: ``workers_<m>min``,
-``workers`` / ``workers_shared`` on the primary horizon, ``area_jobs_<m>min`` (own jobs,
-workplaces and employment points reaching the workplace within m), ``balance_minute``
+``workers`` / ``workers_shared`` on the primary horizon, ``area_jobs_<m>min`` (own jobs, the
+other workplaces' representative points and the employment points reaching the workplace
+within m), ``balance_minute``
 and ``theoretical_min_commute_min`` (a linear programme solved by scipy's HiGHS).
 """
 
@@ -15,7 +16,6 @@ import json
 import math
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -57,19 +57,6 @@ def _study(roads, homes, workers, polys, jobs, emp_xy=None, emp_jobs=None):
                  network=gn.build_graph(roads, snap_tolerance_m=1.0))
 
 
-def _bf_between(bf: BruteForce, polys) -> np.ndarray:
-    """(W, W) minutes from workplace j to workplace w: egress + network + egress."""
-    ents = [bf.entries(p) for p in polys]
-    out = np.full((len(polys), len(polys)), np.inf)
-    for j, ej in enumerate(ents):
-        for a, ga in ej.items():
-            dist = nx.single_source_dijkstra_path_length(bf.g, a, weight="weight")
-            for w, ew in enumerate(ents):
-                best = min((ga + dist[b] + gb for b, gb in ew.items() if b in dist), default=math.inf)
-                out[j, w] = min(out[j, w], best)
-    return out
-
-
 @pytest.mark.parametrize("seed", range(8))
 def test_minute_columns_equal_brute_force(seed):
     roads, homes, workers, polys = random_study(seed)
@@ -109,12 +96,14 @@ def test_minute_columns_equal_brute_force(seed):
                 shared[w] += workers[h] * (jobs[w] / total if total > 0 else 1 / len(ws))
     np.testing.assert_allclose(table["workers_shared"].to_numpy(float)[connected], shared[connected], atol=1e-5)
     assert table.loc[~connected, "balance_class"].isna().all()
-    # area jobs: own + workplaces and employment points whose time to the workplace is within m
-    between = _bf_between(bf, polys)
+    # area jobs: own + the other workplaces (at a point inside each) and the employment
+    # points whose travel time to the workplace, as a home's, is within m
+    reps = [p.representative_point() for p in polys]
+    rep_times = bf.home_times(np.array([(q.x, q.y) for q in reps]), polys)
     emp_times = bf.home_times(emp_xy, polys)
 
     def area_jobs(w, m):
-        own = jobs[w] + sum(jobs[j] for j in range(len(polys)) if j != w and between[j, w] <= m + TOL)
+        own = jobs[w] + sum(jobs[j] for j in range(len(polys)) if j != w and rep_times[j, w] <= m + TOL)
         return own + emp_jobs[emp_times[:, w] <= m + TOL].sum()
 
     for m in minutes:
@@ -223,3 +212,20 @@ def test_cli_balance_in_minutes_on_the_sample(small_study, tmp_path):
     page = (out / "balance.html").read_text(encoding="utf-8")
     assert '"ringLayer": "isochrones"' in page or '"ringLayer":"isochrones"' in page
     assert "za-l-roads" in page or '"id": "roads"' in page or '"id":"roads"' in page
+
+
+def test_own_jobs_count_once_when_the_own_point_needs_a_search():
+    """A long zone whose representative point's nearest node lies outside it: the point
+    reaches the zone faster over a motorway to a node inside (2.19 min) than by walking
+    from that node (3.0 min); at 2.5 minutes its own jobs count once, not twice."""
+    from shapely.geometry import LineString, box
+
+    roads = gpd.GeoDataFrame({"road_id": ["R1"], "class": ["motorway"]},
+                             geometry=[LineString([(500, 200), (990, 50)])], crs="EPSG:3857")
+    zone = box(0, 0, 1000, 100)
+    assert tuple(zone.representative_point().coords[0]) == (500.0, 50.0)
+    homes = np.array([[990.0, 60.0]])
+    study = _study(roads, homes, np.array([10.0]), [zone], np.array([70.0]))
+    table = balance.run(study, _settings([2.5], 2.5)).tables["balance_workplaces"]
+    assert table["area_jobs_2.5min"].iloc[0] == 70.0
+    assert table["workers_2.5min"].iloc[0] == 10.0

@@ -7,10 +7,10 @@ With ``layers.roads`` every workplace also gets, for each horizon ``m`` of
 * ``workers_<m>min`` – resident workers whose home → workplace travel time (access +
   shortest directed network time + egress, one-way streets respected) is ≤ m minutes;
 * ``area_jobs_<m>min`` – the jobs of everything that reaches the workplace within m
-  minutes, as its resident workers do: its own jobs, the jobs of every other workplace
-  whose travel time *to* this one (egress + network + egress, one-way streets respected)
-  is ≤ m, and the jobs of the employment points (or cells) whose travel time to it, as a
-  home's, is ≤ m; ``area_jhr_<m>min`` = ``area_jobs_<m>min`` / ``workers_<m>min``;
+  minutes as its resident workers do: its own jobs, plus the jobs of every other
+  workplace (at its representative point) and of the employment points (or cells) whose
+  travel time to it, as a home's, is ≤ m; ``area_jhr_<m>min`` = ``area_jobs_<m>min`` /
+  ``workers_<m>min``;
 * ``balance_minute`` – the smallest horizon, in steps of :data:`MINUTE_STEP` minutes up to
   :data:`MAX_BALANCE_MINUTE`, at which the area ratio is at most the upper bound of the
   balanced range (empty when never reached); the steps beyond the largest reported
@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import shapely
 
 import geo.network as gn
 from geo.analysis._transport import balance_totals, solve_transport
@@ -138,7 +139,8 @@ def network_balance(study: Any, net: Any, minutes: list[float], primary: float,
     connected = one.connected
     h_of = {h: k for k, h in enumerate(horizons)}
     early = steps[steps <= max(minutes)]
-    balance_minute = first_balanced(one.area_jhr[:, [h_of[v] for v in early.tolist()]], early, upper)
+    balance_minute = (first_balanced(one.area_jhr[:, [h_of[v] for v in early.tolist()]], early, upper)
+                      if len(early) else np.full(len(geoms), np.nan))
     # stage 2, only the workplaces not yet balanced: the longer steps
     late = steps[steps > max(minutes)]
     todo = np.flatnonzero(connected & np.isnan(balance_minute))
@@ -176,30 +178,62 @@ def _area_pass(graph: Any, kw: dict, geoms: np.ndarray, jobs: np.ndarray, xy: np
                primary: float | None, n_jobs: int, entries: Any) -> _Pass:
     """Workers, area jobs and area ratio of the workplaces ``sel`` at ``horizons``.
 
-    Area jobs: the workplace's own jobs, the jobs of every other workplace whose travel
-    time to it (egress + network + egress, DESIGN.md's workplace-to-workplace time in that
-    direction) is within the horizon, and the jobs of the employment points whose travel
-    time to it (as a home's) is within the horizon: everything that reaches the workplace
-    within m minutes, as its resident workers do.
+    Area jobs: the workplace's own jobs, plus the jobs of every other workplace (at its
+    representative point) and of every employment point whose travel time to the
+    workplace, as a home's, is within the horizon: everything that reaches the workplace
+    within m minutes as its resident workers do. Both kinds of points are summed in one
+    search per workplace; the workplace's own point is taken out again where it counted
+    (:func:`_own_point_minutes`), since its own jobs always count.
     """
     targets = geoms[sel]
     res = gn.workers_within_minutes(graph, xy, workers, targets, horizons, primary_minute=primary,
                                     n_jobs=n_jobs, entries=entries, **kw)
     w = np.round(res.workers, 6)
-    t = gn.travel_matrix(graph, geoms, targets, limit_min=max(horizons), n_jobs=n_jobs, **kw)   # j -> sel
-    t[sel, np.arange(len(sel))] = 0.0      # its own jobs always count
-    t = np.nan_to_num(t, nan=np.inf)
-    tol = gn.TIME_TOLERANCE_MIN
-    own = np.stack([jobs @ (t <= h + tol) for h in horizons], axis=1)
-    point_jobs = None
+    rep = shapely.get_coordinates(shapely.point_on_surface(geoms))
+    pts, wts = rep, jobs
     if emp is not None:
-        er = gn.workers_within_minutes(graph, np.column_stack([emp.x, emp.y]), emp.jobs, targets, horizons,
-                                       n_jobs=n_jobs, entries=entries, **kw)
-        point_jobs = np.round(np.nan_to_num(er.workers), 6)
-    area_jobs, area_jhr = area_sums(own, point_jobs, np.nan_to_num(w))
+        pts = np.vstack([rep, np.column_stack([emp.x, emp.y])])
+        wts = np.concatenate([jobs, emp.jobs])
+    er = gn.workers_within_minutes(graph, pts, wts, targets, horizons, n_jobs=n_jobs, entries=entries, **kw)
+    own_t = _own_point_minutes(graph, kw, rep[sel], targets, entries, sel, horizons)
+    own_in = own_t[:, None] <= np.asarray(horizons)[None, :] + gn.TIME_TOLERANCE_MIN
+    own = jobs[sel][:, None] * (1.0 - own_in)        # own jobs where its point did not count
+    area_jobs, area_jhr = area_sums(own, np.round(np.nan_to_num(er.workers), 6), np.nan_to_num(w))
     area_jobs[~res.connected] = np.nan
     area_jhr[~res.connected] = np.nan
     return _Pass(w, area_jobs, area_jhr, res.connected, res.housing_connected, res.reached)
+
+
+def _own_point_minutes(graph: Any, kw: dict, rep: np.ndarray, targets: np.ndarray, entries: Any,
+                       sel: np.ndarray, horizons: list[float]) -> np.ndarray:
+    """Travel minutes from each workplace's representative point to the workplace itself
+    (``inf`` when the point does not join the network).
+
+    The point joins at its nearest node n, which lies within ``max_access_m`` of the
+    polygon and so is one of its entries: the time lies between the access time and
+    access + egress(n). Only where a horizon falls in between is it searched exactly.
+    """
+    acc = gn.housing_access(graph, rep, **kw)
+    if entries is None:
+        entries = gn.workplace_entries(graph, targets, **kw)
+        rows = np.arange(len(targets))
+    else:
+        rows = sel
+    n_nodes = np.int64(graph.n_nodes)
+    keys = entries.owner().astype(np.int64) * n_nodes + entries.node      # ascending
+    want = rows.astype(np.int64) * n_nodes + acc.node
+    k = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
+    found = (acc.node >= 0) & (len(keys) > 0) & (keys[k] == want) if len(keys) else np.zeros(len(rep), bool)
+    lower = np.where(acc.node >= 0, acc.access_min, np.inf)
+    upper = np.where(found, acc.access_min + (entries.egress_min[k] if len(keys) else 0.0), np.inf)
+    thr = np.asarray(horizons, dtype=float)[None, :] + gn.TIME_TOLERANCE_MIN
+    unsure = np.flatnonzero(((lower[:, None] <= thr) & (upper[:, None] > thr)).any(axis=1))
+    out = upper.copy()
+    if len(unsure):
+        exact = gn.home_times(graph, rep[unsure], targets[unsure],
+                              pairs=np.column_stack([np.arange(len(unsure))] * 2), **kw)
+        out[unsure] = np.nan_to_num(exact, nan=np.inf)
+    return out
 
 
 def _min_commute_minutes(graph: Any, kw: dict, geoms: np.ndarray, jobs: np.ndarray, x: np.ndarray,
