@@ -353,6 +353,8 @@ def fmt_number(value: float, fmt: str, lang: str) -> str:
         return f"{value:,.0f}"
     if fmt == "ratio":
         return f"{value:.2f}"
+    if fmt == "min":
+        return f"{value:,.1f}".removesuffix(".0") + (" 分钟" if lang == "zh" else " min")
     if abs(value) >= 1000:  # 4 significant digits with thousands separators, no exponent
         digits = int(math.floor(math.log10(abs(value)))) - 3
         return f"{round(value, -digits):,.0f}"
