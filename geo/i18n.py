@@ -96,7 +96,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "balance_radius_median_m": ("职住平衡半径中位数（米）", "Median balance radius (m)"),
     "theoretical_min_commute_m": ("理论最小通勤距离（米）", "Theoretical minimum commute (m)"),
     # travel time on the road network (layers.roads)
-    "balance_minute": ("职住平衡通勤时间（分钟）", "Balance travel time (min)"),
+    "balance_minute": ("职住平衡通勤时间", "Balance travel time"),
     "balance_isochrones": ("就业地通勤时间范围", "Workplace travel-time catchments"),
     "minute": ("通勤时间（分钟）", "Travel time (min)"),
     "reach": ("通勤范围度量", "Commuting reach measured by"),
