@@ -2,7 +2,8 @@
 
 Roads are drawn by class (width and colour of :data:`geo.styles.ROAD_CLASS_COLORS`),
 one multi-line feature per class on a canvas under the analysis layers, not
-interactive. To keep a metropolitan page fast, the classes are added from the fastest
+interactive. The roads of a class are merged into long lines where they meet end to end
+and simplified; to keep a metropolitan page fast, the classes are added from the fastest
 down while the simplified vertices fit :data:`VERTEX_BUDGET`: a dense local street grid
 is left out (the legend says so) rather than making the page heavy. The drawing is built
 once per study and shared by the pages.
@@ -81,8 +82,10 @@ def road_drawing(ctx: MapContext) -> RoadDrawing | None:
                 # or cannot fit even as straight segments
                 left_out.append(key)
                 continue
+            # roads cut at every junction become long lines (fewer vertices once simplified)
+            merged = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(shapely.get_parts(geoms[sel]))))
             for k in range(5 if key in _MAIN else 1):
-                lines = shapely.get_parts(shapely.simplify(geoms[sel], SIMPLIFY_M * 2 ** k))
+                lines = shapely.simplify(merged, SIMPLIFY_M * 2 ** k, preserve_topology=False)
                 n = int(shapely.get_num_coordinates(lines).sum())
                 if n <= room:
                     break
