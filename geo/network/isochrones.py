@@ -104,7 +104,7 @@ def isochrone_polygons(graph: RoadGraph, reached: list, workplaces, *, cell_m: f
         transform = Affine(cell_m, 0.0, x0 + c0 * cell_m, 0.0, -cell_m, y1 - r0 * cell_m)
         shapes = [shapely.geometry.shape(g) for g, v in
                   features.shapes(closed.astype(np.uint8), mask=closed, transform=transform) if v]
-        area = shapely.union_all(shapes) if len(shapes) > 1 else shapes[0]
+        area = shapely.multipolygons(shapes) if len(shapes) > 1 else shapes[0]   # disjoint cells
         area = shapely.simplify(area, SIMPLIFY_CELLS * cell_m)     # the staircase of the cells
         out[w] = shapely.union(area, polys[w])
     return out
