@@ -49,6 +49,10 @@ Modules
                  competition-aware shared split, the balance classes
 ``_districts``   the district table
 ``_landuse``     land-use mix of innovation districts
+``_network``     with ``layers.roads``: the same measures in travel minutes on the road
+                 network (``workers_<m>min``, ``area_jhr_<m>min``, ``balance_minute``,
+                 ``balance_isochrones``); with ``balance.reach: network`` the primary
+                 columns use the primary horizon ``balance.minute``
 """
 
 from __future__ import annotations
