@@ -95,6 +95,34 @@ TERMS: dict[str, tuple[str, str]] = {
     "balance_radius_reached": ("达到职住平衡的就业地数", "Workplaces reaching balance"),
     "balance_radius_median_m": ("职住平衡半径中位数（米）", "Median balance radius (m)"),
     "theoretical_min_commute_m": ("理论最小通勤距离（米）", "Theoretical minimum commute (m)"),
+    # travel time on the road network (layers.roads)
+    "balance_minute": ("职住平衡通勤时间", "Balance travel time"),
+    "balance_isochrones": ("就业地通勤时间范围", "Workplace travel-time catchments"),
+    "minute": ("通勤时间（分钟）", "Travel time (min)"),
+    "reach": ("通勤范围度量", "Commuting reach measured by"),
+    "network": ("道路网通行时间", "travel time on the roads"),
+    "euclidean": ("直线距离", "straight-line distance"),
+    "minutes": ("通勤时间（分钟）", "Travel-time horizons (min)"),
+    "workplaces_connected": ("接入道路网的就业地数", "Workplaces on the road network"),
+    "housing_connected_share": ("接入道路网的居住就业人口比例", "Share of resident workers on the road network"),
+    "minute_step": ("平衡通勤时间步长（分钟）", "Balance travel-time step (min)"),
+    "balance_minute_max": ("平衡通勤时间上限（分钟）", "Balance travel-time limit (min)"),
+    "balance_minute_reached": ("在时间上限内达到职住平衡的就业地数", "Workplaces balanced within the time limit"),
+    "balance_minute_median": ("职住平衡通勤时间中位数（分钟）", "Median balance travel time (min)"),
+    "theoretical_min_commute_min": ("理论最小通勤时间（分钟）", "Theoretical minimum commute (min)"),
+    "theoretical_min_commute_min_cell_m": ("理论最小通勤时间计算网格（米）",
+                                           "Grid of the theoretical minimum commute in minutes (m)"),
+    "note_minutes": ("通勤范围按道路网通行时间计算（步行接驳 + 最短路径，单行道按方向）；直线距离指标并列保留。",
+                     "Reach is travel time on the roads (walk to the network + fastest path, one-way "
+                     "streets respected); the straight-line measures stay beside it."),
+    "note_isochrone": ("范围按到达的道路节点绘制，仅作示意；人数按道路网精确计算。",
+                       "Drawn from the road nodes reached, for orientation; workers are counted "
+                       "exactly on the network."),
+    "road_id": ("道路编号", "Road ID"),
+    "speed_kmh": ("车速（公里/小时）", "Speed (km/h)"),
+    "oneway": ("单行", "One-way"),
+    "component": ("路网连通片编号", "Network piece"),
+    "roads": ("道路", "Roads"),
     "theoretical_min_commute_cell_m": ("理论最小通勤计算网格（米）",
                                        "Grid of the theoretical minimum commute (m)"),
     # one sentence per ratio: what it means (maps and atlas)
@@ -275,6 +303,12 @@ def label(key: str, language: str = "zh") -> str:
         km = int(key.removeprefix("workers_")) / 1000
         km_text = f"{km:g}"
         return f"{km_text}公里内居住就业人口" if language == "zh" else f"Resident workers within {km_text} km"
+    for prefix, zh, en in (("workers_", "{}分钟内居住就业人口", "Resident workers within {} min"),
+                           ("area_jobs_", "{}分钟内就业岗位", "Jobs within {} min"),
+                           ("area_jhr_", "{}分钟地域职住比", "Area jobs–housing ratio within {} min")):
+        rest = key.removeprefix(prefix).removesuffix("min")
+        if key.startswith(prefix) and key.endswith("min") and rest.replace(".", "", 1).isdigit():
+            return (zh if language == "zh" else en).format(f"{float(rest):g}")
     for prefix, zh, en in (("area_jobs_", "{}公里内就业岗位", "Jobs within {} km"),
                            ("area_jhr_", "{}公里地域职住比", "Area jobs–housing ratio within {} km")):
         rest = key.removeprefix(prefix)
@@ -319,6 +353,8 @@ def fmt_number(value: float, fmt: str, lang: str) -> str:
         return f"{value:,.0f}"
     if fmt == "ratio":
         return f"{value:.2f}"
+    if fmt == "min":
+        return f"{value:,.1f}".removesuffix(".0") + (" 分钟" if lang == "zh" else " min")
     if abs(value) >= 1000:  # 4 significant digits with thousands separators, no exponent
         digits = int(math.floor(math.log10(abs(value)))) - 3
         return f"{round(value, -digits):,.0f}"

@@ -67,6 +67,15 @@ ATTACH_PROB_BREAKS = (0.25, 0.5, 0.75)
 CATCHMENT_COLOR = "#444444"
 
 DISTRICT_OUTLINE = "#555555"
+
+#: Road classes (``layers.roads``) from the fastest down: light line colours and widths
+#: (pixels on the web map; QGIS takes half as millimetres), so the roads stay a backdrop.
+ROAD_CLASSES = ("motorway", "expressway", "arterial", "secondary", "local")
+ROAD_CLASS_COLORS = {"motorway": "#e8a15c", "expressway": "#f0c27b", "arterial": "#b9b9b9",
+                     "secondary": "#cdcdcd", "local": "#dedede"}
+ROAD_CLASS_WIDTHS = {"motorway": 3.0, "expressway": 2.4, "arterial": 1.8, "secondary": 1.2, "local": 0.6}
+#: Isochrone of the selected workplace (the area reached within the primary horizon).
+ISOCHRONE_COLOR = "#2b8cbe"
 INNOVATION_COLOR = "#CC79A7"
 HOUSING_COLOR = "#7f7f7f"
 ZONE_OUTLINE = "#333333"

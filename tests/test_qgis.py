@@ -160,6 +160,8 @@ EXPECTED_RENDERERS = {
 CHAIN_RENDERERS = {"firms": "categorizedSymbol", "chain_zones": "categorizedSymbol",
                    "leader_firms": "singleSymbol", "chain_gap_candidates": "singleSymbol"}
 TABLES = ("collaboration_chains", "collaboration_matrix", "core_periphery_summary")
+#: Layers of a study with roads (tests/test_roads_outputs.py checks their styles).
+NETWORK_RENDERERS = {"roads": "categorizedSymbol", "balance_isochrones": "singleSymbol"}
 
 
 @pytest.fixture
@@ -515,14 +517,14 @@ def _assert_report(report: dict, gpkg: Path, *, crs: str, groups: list[str]) -> 
         assert info["features"] == counts[name], name
         # the relative path resolved against the project's (new) folder
         assert Path(info["source"].split("|", 1)[0]).resolve() == gpkg.resolve(), info["source"]
-        expected = {**EXPECTED_RENDERERS, **CHAIN_RENDERERS}
+        expected = {**EXPECTED_RENDERERS, **CHAIN_RENDERERS, **NETWORK_RENDERERS}
         if name in expected:
             assert info["renderer"] == expected[name], name
     for l in project["layers"]:
         assert l["valid"], l
     # each layer on its own gets its default style from layer_styles
     # a sample study has firms (the chains layers) and an employment layer (points, one symbol)
-    expected = {**EXPECTED_RENDERERS, **CHAIN_RENDERERS, "employment": "singleSymbol"}
+    expected = {**EXPECTED_RENDERERS, **CHAIN_RENDERERS, **NETWORK_RENDERERS, "employment": "singleSymbol"}
     for name, info in report["standalone"].items():
         assert info["valid"], name
         assert info["renderer"] == expected[name], name

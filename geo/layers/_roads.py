@@ -54,7 +54,7 @@ def _build_network(roads: _Layer, zones: _Layer | None, net: NetworkSettings,
                             snap_tolerance_m=net.snap_tolerance_m, source=ctx.at()[:-1])
     except InputError as exc:
         for problem in exc.problems:
-            report.error(problem)
+            report.error(_name_columns(problem, roads.source.aliases))
         roads.geometry_ok = False
         return None
     for message in graph.report.warnings(ctx.at()[:-1]):
@@ -66,6 +66,16 @@ def _build_network(roads: _Layer, zones: _Layer | None, net: NetworkSettings,
     out["component"] = graph.road_component
     roads.frame = out[["road_id", "class", "speed_kmh", "oneway", "component", "geometry"]]
     return graph
+
+
+def _name_columns(problem: str, aliases: dict[str, str]) -> str:
+    """``field 'speed_kmh':`` -> ``field 'speed_kmh' (column 'speed'):`` when the user's
+    column has another name (as every other layer's messages say)."""
+    for canon in ("class", "speed_kmh", "oneway"):
+        column = aliases.get(canon)
+        if column and column != canon:
+            problem = problem.replace(f"field '{canon}':", f"field '{canon}' (column '{column}'):")
+    return problem
 
 
 def _housing_points(study: Study) -> np.ndarray:

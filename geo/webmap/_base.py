@@ -45,7 +45,9 @@ UI_TEXT = {
 #: Display format of well-known fields (see ``zoneatlas.fmt`` in the runtime).
 FIELD_FORMATS = {
     "jobs": "int", "workers": "people", "workers_shared": "people", "jhr": "ratio", "jhr_shared": "ratio",
-    "balance_class": "cat", "area_class": "cat", "employment_jobs": "int",
+    "balance_class": "cat", "area_class": "cat", "balance_minute": "min", "balance_minute_median": "min",
+    "balance_minute_max": "min", "minute_step": "min", "balance_minute_reached": "int",
+    "workplaces_connected": "int", "housing_connected_share": "pct", "employment_jobs": "int",
     "balance_radius_reached": "int", "workplaces_outside_employment": "pct", "kind": "cat", "pair_type": "cat", "strategy": "cat", "role": "cat",
     "recommended": "bool", "strength": "num", "score": "num", "attach_prob": "pct",
     "share_linked": "pct", "partners_within": "int", "rank": "int", "output": "num", "firms": "int",
@@ -75,6 +77,8 @@ def field_format(key: str) -> str:
         return "ratio"
     if key.endswith("_m"):
         return "km"
+    if key.endswith(("_min", "_minute")) or key == "minute":
+        return "min"
     return "text"
 
 

@@ -63,8 +63,14 @@ def key_findings(results: dict[str, AnalysisResult], study: Study, settings: Set
         if n:
             hr, jr = int(classes.get("housing_rich", 0)), int(classes.get("jobs_rich", 0))
             radius = _km(settings.balance.radius_m)
-            out.append(f"{n} 个就业地中，{hr} 个居住富余、{jr} 个就业富余（以 {radius} 公里通勤范围计）。" if zh else
-                       f"Of {n} workplaces, {hr} are housing-rich and {jr} jobs-rich (within a {radius} km commute).")
+            if bal.summary.get("reach") == "network":
+                minute = f"{float(bal.summary.get('minute', settings.balance.minute)):g}"
+                out.append(f"{n} 个就业地中，{hr} 个居住富余、{jr} 个就业富余（以道路网 {minute} 分钟通勤范围计）。"
+                           if zh else f"Of {n} workplaces, {hr} are housing-rich and {jr} jobs-rich (within a "
+                           f"{minute}-minute commute on the roads).")
+            else:
+                out.append(f"{n} 个就业地中，{hr} 个居住富余、{jr} 个就业富余（以 {radius} 公里通勤范围计）。" if zh else
+                           f"Of {n} workplaces, {hr} are housing-rich and {jr} jobs-rich (within a {radius} km commute).")
     col = results.get("collaboration")
     if col is not None:
         ch = col.tables.get("collaboration_chains")

@@ -314,7 +314,11 @@ def _balance_section(result: AnalysisResult, study: Study, lang: str) -> dict:
         # lead with the area measure (jobs and resident workers of the same area)
         key, cls = ("area_jhr", "area_class") if "area_jhr" in wp else ("jhr", "balance_class")
         jobs_col = f"area_jobs_{_radius_name(result.summary.get('radius_m'))}"
+        if result.summary.get("reach") == "network":     # the primary measure is in minutes
+            jobs_col = f"area_jobs_{_radius_name(result.summary.get('minute'))}min"
         cols = ["name", "kind", "district_name", jobs_col if jobs_col in wp else "jobs", "workers", key]
+        if "balance_minute" in wp:
+            cols.append("balance_minute")
         if "balance_radius_m" in wp:
             cols.append("balance_radius_m")
         rich = wp[wp.get(cls) == "jobs_rich"].sort_values(key, ascending=False).head(5)

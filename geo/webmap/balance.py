@@ -41,6 +41,7 @@ from geo.webmap._controls import (
     swatch_row,
 )
 from geo.webmap._layers import hex_size_for, hexagon_grid
+from geo.webmap._roads import add_roads
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,6 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
     labels: list[dict | None] = [district_labels(ctx)]
     workplaces = result.tables.get("balance_workplaces")
     if isinstance(workplaces, gpd.GeoDataFrame) and len(workplaces):
-        radius = ctx.settings.balance.radius_m
         classes = list(styles.BALANCE_CLASSES)
         kinds = ["zone", "innovation_district"]
         style_list = []
@@ -162,6 +162,7 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
         kind_idx = (workplaces.get("kind", pd.Series(["zone"] * len(workplaces))).astype(str)
                     == "innovation_district").to_numpy().astype(int)
         radii = [c for c in workplaces.columns if c.startswith("workers_") and c.removeprefix("workers_").isdigit()]
+        minutes = [c for c in workplaces.columns if c.startswith("workers_") and c.endswith("min")]
         if "name" in workplaces:
             workplaces = workplaces.assign(label_name=display_names(workplaces, ctx.study.districts, ctx.lang,
                                                                     short=True).to_numpy(),
@@ -177,13 +178,22 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
                                                 [100.0 + float(np.nan_to_num(v)) for v in extreme[top]])})
         area_jobs = [c for c in workplaces.columns if c.startswith("area_jobs_")]
         area_jhr = [c for c in workplaces.columns if c.startswith("area_jhr_")]
+        by_minutes = ctx.settings.balance_reach == "network" and bool(minutes)
+        if by_minutes:   # the primary measure first: minutes, then the straight line
+            radii = [*minutes, *radii]
+            area_jobs = sorted(area_jobs, key=lambda c: not c.endswith("min"))
+            area_jhr = sorted(area_jhr, key=lambda c: not c.endswith("min"))
+        else:
+            radii = [*radii, *minutes]
         workplaces = with_names(workplaces, "district_id", value_names(ctx.study.districts, "district_id"),
                                 "district_name")
         fields = ctx.fields(["name", "workplace_id", "kind", ("district_name", ctx.label("districts"), "text"),
-                             "area_jhr", "area_class", "balance_radius_m", "jobs", "workers", *radii,
+                             "area_jhr", "area_class", "balance_minute", "balance_radius_m", "jobs", "workers",
+                             *radii,
                              *area_jobs, *area_jhr, "jhr", "balance_class", "workers_shared", "jhr_shared",
                              "landuse_entropy", "residential_share"], workplaces)
-        tip = ctx.fields([lead, "area_jhr", "balance_radius_m", "jobs", "workers"], workplaces)
+        tip = ctx.fields([lead, "area_jhr", "balance_minute" if by_minutes else "balance_radius_m", "jobs",
+                          "workers"], workplaces)
         name = ctx.label("balance_workplaces")
         add_layer(m, ctx, "workplaces", workplaces, label_text=name, styles_list=style_list,
                   style_index=cls_idx * 2 + kind_idx, props=[f[0] for f in fields], popup=fields, tooltip=tip,
@@ -191,10 +201,16 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
         rows = [swatch_row(_class_text(ctx, c), styles.BALANCE_CLASS_COLORS[c], styles.ZONE_OUTLINE, opacity=0.85)
                 for c in classes]
         rows.append(swatch_row(ctx.label("innovation_district"), "none", styles.INNOVATION_COLOR, weight=2.5))
-        click = "点击就业地显示其通勤范围。" if ctx.lang == "zh" else " Click a workplace for its catchment."
         notes = [ctx.label("note_area_jhr"), ctx.label("note_jhr"), ctx.label("note_jhr_shared")]
         if lead == "balance_class":
             notes = notes[1:]
+        if by_minutes:
+            minute = ctx.settings.balance.minute
+            click = (f"点击就业地显示其 {minute:g} 分钟通勤范围（沿道路网）。" if ctx.lang == "zh"
+                     else f" Click a workplace for the area it reaches within {minute:g} minutes on the roads.")
+            notes.insert(0, ctx.label("note_minutes"))
+        else:
+            click = "点击就业地显示其通勤范围。" if ctx.lang == "zh" else " Click a workplace for its catchment."
         if ctx.study.employment is None and ctx.study.employment_raster is None and lead == "area_class":
             notes.append(ctx.label("note_no_employment"))
         legend.append(LegendSection(f"{name} — {ctx.label(lead)}", rows, ["workplaces"],
@@ -203,17 +219,12 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
         if "balance_radius_m" in workplaces.columns:
             _balance_radius_layer(m, ctx, workplaces, legend, analysis)
 
-        rings = workplaces[["workplace_id", "name"]].copy()
-        ring_geoms = shapely.buffer(np.asarray(workplaces.geometry.values, dtype=object), radius, quad_segs=4)
-        rings = gpd.GeoDataFrame(rings, geometry=ring_geoms, crs=workplaces.crs)
-        ring_name = (f"{radius / 1000:g} 公里通勤范围" if ctx.lang == "zh" else f"{radius / 1000:g} km catchments")
-        add_layer(m, ctx, "catchments", rings, label_text=ring_name,
-                  styles_list=[{"color": styles.CATCHMENT_COLOR, "weight": 1, "dashArray": "3 4", "fill": False, "opacity": 0.6}],
-                  props=["workplace_id"], show=False, canvas=True, interactive=False,
-                  tolerance_m=max(radius / 200, 5.0), pane="zaBack")
-        m._children["za_init"].config["ringLayer"] = "catchments"
-        legend.append(LegendSection(ring_name, [line_row(ring_name, styles.CATCHMENT_COLOR, 1.5, dash="3 4")], ["catchments"]))
-        analysis.items.append(LayerItem("catchments", ring_name))
+        isochrones = result.tables.get("balance_isochrones")
+        if by_minutes and isinstance(isochrones, gpd.GeoDataFrame) and len(isochrones):
+            _isochrone_layer(m, ctx, isochrones, legend, analysis)
+        else:
+            _ring_layer(m, ctx, workplaces, legend, analysis)
+    add_roads(m, ctx, context, legend)
 
     if "za_layer_districts" in m._children:
         context.items.append(LayerItem("districts", ctx.label("districts")))
@@ -225,6 +236,9 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
     return finish_map(m, ctx, title=title, groups=[g for g in (analysis, context) if g.items],
                       legend=legend, bounds=bounds, labels=labels)
 
+
+#: Most isochrone vertices on the page (simplified more until they fit).
+ISOCHRONE_VERTEX_BUDGET = 40_000
 
 #: Balance-radius bands of the graduated symbols (metres) and their circle radii (pixels).
 RADIUS_BANDS_M = (2000.0, 5000.0, 10000.0, 20000.0, 30000.0)
@@ -258,3 +272,42 @@ def _balance_radius_layer(m: folium.Map, ctx: MapContext, workplaces: gpd.GeoDat
     rows.append(swatch_row(ctx.label("not_reached"), "none", "#555555"))
     legend.append(LegendSection(name, rows, ["balance_radius"], ctx.label("note_balance_radius")))
     analysis.items.append(LayerItem("balance_radius", name))
+
+
+def _ring_layer(m: folium.Map, ctx: MapContext, workplaces: gpd.GeoDataFrame,
+                legend: list[LegendSection], analysis: LayerGroup) -> None:
+    """Straight-line catchments: the primary radius around each workplace (drawn on click)."""
+    radius = ctx.settings.balance.radius_m
+    rings = workplaces[["workplace_id", "name"]].copy()
+    ring_geoms = shapely.buffer(np.asarray(workplaces.geometry.values, dtype=object), radius, quad_segs=4)
+    rings = gpd.GeoDataFrame(rings, geometry=ring_geoms, crs=workplaces.crs)
+    ring_name = (f"{radius / 1000:g} 公里通勤范围" if ctx.lang == "zh" else f"{radius / 1000:g} km catchments")
+    add_layer(m, ctx, "catchments", rings, label_text=ring_name,
+              styles_list=[{"color": styles.CATCHMENT_COLOR, "weight": 1, "dashArray": "3 4", "fill": False, "opacity": 0.6}],
+              props=["workplace_id"], show=False, canvas=True, interactive=False,
+              tolerance_m=max(radius / 200, 5.0), pane="zaBack")
+    m._children["za_init"].config["ringLayer"] = "catchments"
+    legend.append(LegendSection(ring_name, [line_row(ring_name, styles.CATCHMENT_COLOR, 1.5, dash="3 4")], ["catchments"]))
+    analysis.items.append(LayerItem("catchments", ring_name))
+
+
+def _isochrone_layer(m: folium.Map, ctx: MapContext, isochrones: gpd.GeoDataFrame,
+                     legend: list[LegendSection], analysis: LayerGroup) -> None:
+    """Travel-time catchments: the area each workplace reaches within the primary horizon
+    on the roads (``balance_isochrones``); clicking a workplace draws its own."""
+    minute = ctx.settings.balance.minute
+    name = (f"{minute:g} 分钟通勤范围（道路网）" if ctx.lang == "zh"
+            else f"{minute:g}-minute catchments (roads)")
+    geoms = np.asarray(isochrones.geometry.values, dtype=object)
+    for tolerance_m in (100.0, 200.0, 400.0, 800.0, 1600.0):   # light enough for 2,000 workplaces
+        drawn = shapely.simplify(geoms, tolerance_m)
+        if int(shapely.get_num_coordinates(drawn).sum()) <= ISOCHRONE_VERTEX_BUDGET:
+            break
+    add_layer(m, ctx, "isochrones", isochrones.set_geometry(drawn), label_text=name,
+              styles_list=[{"color": styles.ISOCHRONE_COLOR, "weight": 1, "fill": False, "opacity": 0.6}],
+              props=["workplace_id"], show=False, canvas=True, interactive=False, tolerance_m=0,
+              pane="zaBack")
+    m._children["za_init"].config["ringLayer"] = "isochrones"
+    legend.append(LegendSection(name, [line_row(name, styles.ISOCHRONE_COLOR, 1.5)], ["isochrones"],
+                                ctx.label("note_isochrone")))
+    analysis.items.append(LayerItem("isochrones", name))

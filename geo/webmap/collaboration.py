@@ -28,6 +28,7 @@ from geo.webmap._briefing import (
     district_labels,
     label_items,
 )
+from geo.webmap._roads import add_roads
 from geo.webmap._controls import (
     LayerGroup,
     LayerItem,
@@ -184,6 +185,7 @@ def build_collaboration_map(ctx: MapContext, result: AnalysisResult) -> folium.M
     if len(chain_layer_ids) > 1:
         m.add_child(ChainFilter({i.id: i.label for i in chains_group.items}, ctx.label("chain"),
                                 "全部产业链" if zh else "All chains"), name="za_chain_filter")
+    add_roads(m, ctx, context, legend)
 
     if "za_layer_districts" in m._children:
         context.items.append(LayerItem("districts", ctx.label("districts")))

@@ -30,6 +30,7 @@ from geo.webmap._briefing import (
     district_labels,
     label_items,
 )
+from geo.webmap._roads import add_roads
 from geo.webmap._controls import (
     LayerGroup,
     LayerItem,
@@ -229,6 +230,7 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
             labels.insert(0, {"id": "poles", "layer": "poles", "kind": "pole",
                               "items": label_items(ctx, cores, cores["label_name"].tolist() if "label_name" in cores
                                                    else cores["zone_id"].tolist(), prio)})
+    add_roads(m, ctx, context, legend)
 
     if "za_layer_districts" in m._children:
         context.items.append(LayerItem("districts", ctx.label("districts")))

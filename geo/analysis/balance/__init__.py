@@ -49,6 +49,10 @@ Modules
                  competition-aware shared split, the balance classes
 ``_districts``   the district table
 ``_landuse``     land-use mix of innovation districts
+``_network``     with ``layers.roads``: the same measures in travel minutes on the road
+                 network (``workers_<m>min``, ``area_jhr_<m>min``, ``balance_minute``,
+                 ``balance_isochrones``); with ``balance.reach: network`` the primary
+                 columns use the primary horizon ``balance.minute``
 """
 
 from __future__ import annotations
@@ -84,6 +88,15 @@ from geo.analysis.balance._area import (
     workplace_pairs,
 )
 from geo.analysis.balance._districts import district_balance
+from geo.analysis.balance._network import (
+    MAX_BALANCE_MINUTE,
+    MINUTE_STEP,
+    NetworkBalance,
+    isochrone_table,
+    minute_column,
+    network_balance,
+    network_summary,
+)
 from geo.analysis.balance._potential import CELL_M, theoretical_min_commute
 from geo.analysis.balance._landuse import landuse_mix
 from geo.analysis.balance._workers import (
@@ -108,7 +121,11 @@ __all__ = [
     "employment_points",
     "first_balanced",
     "jobs_by_threshold",
+    "MAX_BALANCE_MINUTE",
     "MAX_BALANCE_RADIUS_M",
+    "minute_column",
+    "MINUTE_STEP",
+    "network_balance",
     "theoretical_min_commute",
     "workplace_pairs",
     "classify_balance",
@@ -224,13 +241,25 @@ def run(study: Study, settings: Any) -> AnalysisResult:
     table = workplaces[["workplace_id", "kind", "name", "district_id", "jobs"]].copy()
     for k, r in enumerate(radii):
         table[radius_column(r)] = sums[:, k]
-    table["workers"] = sums[:, primary_pos]
-    table["jhr"] = _ratio(jobs, table["workers"].to_numpy())
+    net = None
+    if study.network is not None:
+        net = network_balance(study, settings.network, [float(m) for m in cfg.all_minutes],
+                              float(cfg.minute), geoms, jobs, points.x, points.y, points.workers,
+                              float(cfg.balanced_range[1]))
+        for k, m in enumerate(net.minutes):
+            table[minute_column(m)] = net.workers[:, k]
+    by_network = net is not None and getattr(settings, "balance_reach", "euclidean") == "network"
+    primary_workers = net.workers[:, net.column(net.primary)] if by_network else sums[:, primary_pos]
+    table["workers"] = primary_workers
+    table["jhr"] = _ratio(jobs, np.nan_to_num(primary_workers))
     table["balance_class"] = classify_balance(table["jhr"].to_numpy(), cfg.balanced_range)
+    if by_network:
+        shared, in_reach = net.shared, round(float(np.nansum(net.shared)), 6)
+        table.loc[~net.connected, ["jhr", "balance_class"]] = None
     table["workers_shared"] = shared
-    table["jhr_shared"] = _ratio(jobs, shared)
+    table["jhr_shared"] = _ratio(jobs, np.nan_to_num(shared))
     emp, area_summary = _area_measures(table, geoms, jobs, index, sums, radii, primary_pos, study,
-                                       cfg, warnings)
+                                       cfg, warnings, net if by_network else None, net)
 
     tables: dict[str, pd.DataFrame] = {}
     landuse_table = None
@@ -251,6 +280,8 @@ def run(study: Study, settings: Any) -> AnalysisResult:
         landuse_table = landuse_table.rename(columns={"innov_id": "workplace_id"})
 
     tables["balance_workplaces"] = gpd.GeoDataFrame(table, geometry=geoms, crs=study.crs)
+    if net is not None:
+        tables["balance_isochrones"] = isochrone_table(table, net, study.crs)
     district_table, d_warnings = district_balance(
         study.districts, workplaces, points.x, points.y, points.workers,
         balanced_range=cfg.balanced_range,
@@ -262,15 +293,16 @@ def run(study: Study, settings: Any) -> AnalysisResult:
 
     total_workers = float(points.workers.sum())
     no_housing = table["balance_class"] == "no_housing"
+    reach_text = f"{cfg.minute:g} minutes" if by_network else f"{primary:g} m"
     if total_workers == 0:
         warnings.append(f"balance: the {points.source} holds no resident workers; every workplace "
                         "is no_housing")
     elif in_reach == 0:
-        warnings.append(f"balance: no housing lies within {primary:g} m of any workplace: check that "
+        warnings.append(f"balance: no housing lies within {reach_text} of any workplace: check that "
                         "the housing layer covers the study area (same CRS and extent)")
     elif no_housing.any():
         warnings.append(f"balance: {int(no_housing.sum())} workplaces have no resident workers within "
-                        f"{primary:g} m ({format_rows(table['workplace_id'][no_housing])})")
+                        f"{reach_text} ({format_rows(table['workplace_id'][no_housing])})")
     summary = _summary(table, district_table, landuse_table, points, radii, primary,
                        total_workers, in_reach, counted)
     summary.update(area_summary)
@@ -278,6 +310,7 @@ def run(study: Study, settings: Any) -> AnalysisResult:
                                         cell_m=CELL_M)
     summary["theoretical_min_commute_m"] = potential.mean_m
     summary["theoretical_min_commute_cell_m"] = potential.cell_m
+    summary.update(network_summary(net, "network" if by_network else "euclidean"))
     for message in warnings:
         log.warning(message)
     return AnalysisResult(name=NAME, tables=tables, summary=summary, warnings=warnings)
@@ -285,10 +318,12 @@ def run(study: Study, settings: Any) -> AnalysisResult:
 
 def _area_measures(table: pd.DataFrame, geoms: np.ndarray, jobs: np.ndarray, index: PointIndex,
                    workers: np.ndarray, radii: list[float], primary_pos: int, study: Study,
-                   cfg: Any, warnings: list[str]) -> tuple[Any, dict[str, Any]]:
+                   cfg: Any, warnings: list[str], primary_net: NetworkBalance | None = None,
+                   net: NetworkBalance | None = None) -> tuple[Any, dict[str, Any]]:
     """Add ``area_jobs_<r>``, ``area_jhr_<r>``, ``area_jhr``, ``area_class`` and
-    ``balance_radius_m`` to ``table`` (in place); return the employment points and the
-    summary entries."""
+    ``balance_radius_m`` to ``table`` (in place), with ``net`` also the minute columns and
+    ``balance_minute`` (and with ``primary_net`` ``area_jhr`` / ``area_class`` on its
+    primary horizon); return the employment points and the summary entries."""
     n = len(table)
     emp = employment_points(study.employment, study.employment_raster)
     if emp is not None:
@@ -306,8 +341,18 @@ def _area_measures(table: pd.DataFrame, geoms: np.ndarray, jobs: np.ndarray, ind
         table[area_column("area_jobs", r)] = np.round(area_jobs[:, k], 6)
     for k, r in enumerate(radii):
         table[area_column("area_jhr", r)] = area_jhr[:, k]
-    table["area_jhr"] = area_jhr[:, primary_pos]
+    if net is not None:
+        for k, m in enumerate(net.minutes):
+            table[minute_column(m, "area_jobs")] = net.area_jobs[:, k]
+        for k, m in enumerate(net.minutes):
+            table[minute_column(m, "area_jhr")] = net.area_jhr[:, k]
+    if primary_net is None:
+        table["area_jhr"] = area_jhr[:, primary_pos]
+    else:
+        table["area_jhr"] = primary_net.area_jhr[:, primary_net.column(primary_net.primary)]
     table["area_class"] = classify_balance(table["area_jhr"].to_numpy(), cfg.balanced_range)
+    if primary_net is not None:
+        table.loc[~primary_net.connected, "area_class"] = None
     both = PointIndex.build(
         np.concatenate([index.x, emp.x]) if emp is not None else index.x,
         np.concatenate([index.y, emp.y]) if emp is not None else index.y,
@@ -317,6 +362,8 @@ def _area_measures(table: pd.DataFrame, geoms: np.ndarray, jobs: np.ndarray, ind
     table["balance_radius_m"] = (balance_radius(geoms, jobs, both, pairs, steps,
                                                 float(cfg.balanced_range[1]))
                                  if len(steps) else np.nan)
+    if net is not None:
+        table["balance_minute"] = net.balance_minute
 
     summary: dict[str, Any] = {
         "employment_source": emp.source if emp is not None else None,
@@ -331,7 +378,8 @@ def _area_measures(table: pd.DataFrame, geoms: np.ndarray, jobs: np.ndarray, ind
     summary["balance_radius_median_m"] = _num(np.median(radius[reached])) if reached.any() else None
     summary["balance_radius_distribution"] = _radius_distribution(radius)
     with_area = table[table["area_jhr"].notna()].sort_values(["area_jhr", "workplace_id"])
-    jobs_col = area_column("area_jobs", radii[primary_pos])
+    jobs_col = (area_column("area_jobs", radii[primary_pos]) if primary_net is None
+                else minute_column(primary_net.primary, "area_jobs"))
     summary["top_area_jobs_rich"] = _top_area(
         with_area[with_area["area_class"] == "jobs_rich"].iloc[::-1], jobs_col)
     summary["top_area_housing_rich"] = _top_area(
@@ -402,7 +450,8 @@ def _radius_distribution(radius: np.ndarray) -> list[dict[str, Any]]:
 def _top_area(frame: pd.DataFrame, jobs_col: str) -> list[dict[str, Any]]:
     return [{"workplace_id": str(r["workplace_id"]), "name": str(r["name"]), "kind": str(r["kind"]),
              "area_jobs": float(r[jobs_col]), "workers": float(r["workers"]),
-             "area_jhr": _num(r["area_jhr"]), "balance_radius_m": _num(r["balance_radius_m"])}
+             "area_jhr": _num(r["area_jhr"]), "balance_radius_m": _num(r["balance_radius_m"]),
+             **({"balance_minute": _num(r["balance_minute"])} if "balance_minute" in r else {})}
             for r in frame.head(TOP_N).to_dict("records")]
 
 

@@ -1,0 +1,115 @@
+"""Bad roads layers (``layers.roads``, issue 14) through the real CLI, with the checks of
+tests/test_bad_input.py: exit 2 and one ``error:`` line per problem naming file, layer,
+field and rows (exit 0 and one counted warning for a network that reaches under half of
+the housing), no traceback, inputs and previous outputs untouched."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import shapely
+
+from tests.test_bad_input import Case, Study, good_outputs  # noqa: F401  (fixture)
+from tests.test_bad_input import test_bad_input as check_case
+
+GPKG_SHOWN = "broken_roads.gpkg"
+ROAD_CASES: list[Case] = []
+
+
+def case(name: str, *, errors=(), warning=None, counted=True):
+    def deco(fn):
+        ROAD_CASES.append(Case(name, fn, list(errors), warning, None, counted))
+        return fn
+    return deco
+
+
+def _roads(s: Study):
+    return s.read("roads")
+
+
+@case("roads_of_polygons", errors=[("layers.roads", GPKG_SHOWN, "layer 'roads'", "geometry",
+                                    "Polygon", "LineString", "rows R00001")])
+def _(s, tmp):
+    r = _roads(s)
+    s.put("roads", r.set_geometry(shapely.buffer(r.geometry.values, 5.0)))
+
+
+@case("roads_of_points", errors=[("layers.roads", GPKG_SHOWN, "layer 'roads'", "Point", "LineString",
+                                  "rows R00001")])
+def _(s, tmp):
+    r = _roads(s)
+    s.put("roads", r.set_geometry(shapely.centroid(r.geometry.values)))
+
+
+@case("roads_outside_the_study_area", errors=[("layers.roads", GPKG_SHOWN, "no road line",
+                                               "network.max_access_m")])
+def _(s, tmp):
+    r = _roads(s)
+    s.put("roads", r.set_geometry(shapely.transform(r.geometry.values, lambda c: c + 40_000.0)))
+
+
+@case("road_speed_not_positive", errors=[("layers.roads", GPKG_SHOWN, "field 'speed_kmh'", "column 'speed'",
+                                          "≤ 0", "rows R00004, R00008, R00010")])
+def _(s, tmp):
+    r = _roads(s)
+    r.loc[[3, 7], "speed"] = 0.0
+    r.loc[9, "speed"] = -5.0
+    s.put("roads", r)
+
+
+@case("road_speed_not_a_number", errors=[("layers.roads", GPKG_SHOWN, "field 'speed_kmh'", "column 'speed'",
+                                          "not a number", "row R00005")])
+def _(s, tmp):
+    r = _roads(s)
+    r["speed"] = r["speed"].astype(object)
+    r.loc[4, "speed"] = "fast"
+    s.put("roads", r)
+
+
+@case("road_class_unknown", errors=[("layers.roads", GPKG_SHOWN, "field 'class'", "'highway'",
+                                     "rows R00003, R00006", "known classes", "motorway", "主干路",
+                                     "network.class_speeds_kmh")])
+def _(s, tmp):
+    r = _roads(s)
+    r.loc[[2, 5], "class"] = "highway"
+    s.put("roads", r)
+
+
+@case("road_oneway_unknown", errors=[("layers.roads", GPKG_SHOWN, "field 'oneway'", "'maybe'", "row R00007",
+                                      "FT", "TF")])
+def _(s, tmp):
+    r = _roads(s)
+    r.loc[6, "oneway"] = "maybe"
+    s.put("roads", r)
+
+
+@case("roads_without_crs", errors=[("layers.roads", GPKG_SHOWN, "no CRS", "layers.roads.crs")])
+def _(s, tmp):
+    with warnings.catch_warnings():     # pyogrio warns that the file will have no CRS: the point
+        warnings.simplefilter("ignore", UserWarning)
+        s.put("roads", _roads(s).set_crs(None, allow_override=True))
+
+
+@case("network_reach_without_roads", errors=[("config.yaml", "balance.reach", "network", "layers.roads")])
+def _(s, tmp):
+    del s.cfg["layers"]["roads"]
+    s.cfg["balance"]["reach"] = "network"
+    s.save()
+
+
+@case("roads_reach_under_half_of_the_housing",
+      warning=("layers.roads", "housing features", "not connected", "under half of the housing"))
+def _(s, tmp):
+    r = _roads(s)
+    x0, _, x1, _ = r.total_bounds
+    s.put("roads", r[r.geometry.bounds["maxx"] < x0 + 0.25 * (x1 - x0)])
+
+
+def test_road_cases_are_distinct():
+    assert len(ROAD_CASES) == 10 and len({c.name for c in ROAD_CASES}) == len(ROAD_CASES)
+
+
+@pytest.mark.parametrize("bad", ROAD_CASES, ids=[c.name for c in ROAD_CASES])
+def test_bad_roads(bad: Case, small_study_copy, good_outputs, tmp_path):  # noqa: F811
+    check_case(bad, small_study_copy, good_outputs, tmp_path)
