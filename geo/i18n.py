@@ -154,6 +154,28 @@ TERMS: dict[str, tuple[str, str]] = {
     "ring_from_m": ("圈层起点（米）", "Ring from (m)"),
     "ring_to_m": ("圈层终点（米）", "Ring to (m)"),
     "fragmentation_rank": ("分散度排名", "Fragmentation rank"),
+    # collaboration, core–periphery and chains in minutes (layers.roads)
+    "travel_min": ("路网通行时间（分钟）", "Travel time by road (min)"),
+    "nearest_partner_min": ("最快协同通行时间（分钟）", "Fastest partner by road (min)"),
+    "fastest_partner_id": ("通行最快的协同功能区", "Fastest partner by road"),
+    "partners_within_min": ("通行时限内协同伙伴数", "Partners within the travel-time limit"),
+    "share_linked_min": ("通行时限内有协同伙伴的比例", "Share with a partner within the time limit"),
+    "mean_nearest_partner_min": ("平均最快协同通行时间（分钟）", "Mean fastest-partner travel time (min)"),
+    "median_nearest_partner_min": ("最快协同通行时间中位数（分钟）", "Median fastest-partner travel time (min)"),
+    "max_travel_min": ("最大协同通行时间（分钟）", "Maximum collaboration travel time (min)"),
+    "pairs_within_travel": ("通行时限内的候选协同对数", "Candidate pairs within the travel-time limit"),
+    "pairs_too_slow": ("超出通行时限的候选协同对数", "Candidate pairs beyond the travel-time limit"),
+    "zones_with_partner_within_min": ("通行时限内有协同伙伴的功能区数", "Zones with a partner within the time limit"),
+    "zones_without_road_access": ("无道路网接入的功能区数", "Zones without road access"),
+    "core_travel_min": ("至极核通行时间（分钟）", "Travel time to core (min)"),
+    "attach_max_min": ("最大承接通行时间（分钟）", "Maximum attachment travel time (min)"),
+    "min_huff_travel_min": ("Huff 通行时间下限（分钟）", "Huff travel-time floor (min)"),
+    "median_core_travel_min": ("外围至极核通行时间中位数（分钟）", "Median periphery travel time to core (min)"),
+    "n_without_road_path": ("无道路可达极核的外围功能区数", "Periphery zones with no road path to a core"),
+    "attach_by": ("承接度量", "Attachment measured by"),
+    "travel_time": ("路网通行时间", "travel time on the roads"),
+    "distance": ("直线距离", "straight-line distance"),
+    "reach_min": ("产业链通达时间（分钟）", "Chain reach (min by road)"),
     # summary figures (atlas page)
     "n_zones": ("功能区数", "Zones"),
     "n_attached": ("协同从属功能区数", "Attached periphery zones"),
@@ -319,6 +341,8 @@ def fmt_number(value: float, fmt: str, lang: str) -> str:
         return f"{value:,.0f}"
     if fmt == "ratio":
         return f"{value:.2f}"
+    if fmt == "min":
+        return f"{value:,.1f} {'分钟' if lang == 'zh' else 'min'}"
     if abs(value) >= 1000:  # 4 significant digits with thousands separators, no exponent
         digits = int(math.floor(math.log10(abs(value)))) - 3
         return f"{round(value, -digits):,.0f}"

@@ -74,6 +74,7 @@ RUNTIME_JS = r"""
       case "int": return isNum(v) ? Math.round(v).toLocaleString(loc()) : String(v);
       case "people": return isNum(v) ? Math.round(v).toLocaleString(loc()) + (zh ? " \u4eba" : " people") : String(v);
       case "km": return isNum(v) ? (v / 1000).toLocaleString(loc(), {maximumFractionDigits: v < 10000 ? 2 : 1}) + (zh ? " \u516c\u91cc" : " km") : String(v);
+      case "min": return isNum(v) ? v.toLocaleString(loc(), {maximumFractionDigits: 1}) + (zh ? " \u5206\u949f" : " min") : String(v);
       case "pct": return isNum(v) ? (v * 100).toLocaleString(loc(), {maximumFractionDigits: 1}) + "%" : String(v);
       case "ratio": return isNum(v) ? v.toLocaleString(loc(), {minimumFractionDigits: 2, maximumFractionDigits: 2}) : String(v);
       case "num": return isNum(v) ? v.toLocaleString(loc(), {maximumSignificantDigits: 4}) : String(v);
