@@ -121,3 +121,272 @@ def test_straight_bound_never_cuts_a_connection():
         for minutes in (0.5, 1.0, 3.0):
             linked = ok & (t <= minutes)
             assert (d[linked] <= gn.straight_bound_m(graph, minutes)).all()
+
+
+# ---------------------------------------------------------------- the analyses in minutes
+
+import geopandas as gpd  # noqa: E402
+import pandas as pd  # noqa: E402
+from shapely.geometry import LineString, box  # noqa: E402
+
+from geo._types import Study  # noqa: E402
+from geo.analysis import chains as chains_analysis  # noqa: E402
+from geo.analysis import collaboration, core_periphery  # noqa: E402
+from geo.settings import settings_from_dict  # noqa: E402
+
+CRS = "EPSG:3857"
+TOL = 1e-6
+
+
+def _settings(**sections):
+    return settings_from_dict({"study": {"language": "en"}, "layers": {"zones": {"path": "zones.gpkg"}},
+                               **sections}, base_dir=".")
+
+
+def _links_study(seed: int):
+    """Random roads (one-way streets, gaps, a flyover, an island) and zones of two chains in
+    three districts, some on the island or far from every road."""
+    roads, homes, _, polys = random_study(500 + seed)
+    rng = np.random.default_rng(seed)
+    extent = float(np.max(roads.total_bounds[2:]))
+    extent = min(extent, 1500.0)
+    for _ in range(int(rng.integers(5, 9))):
+        cx, cy = rng.uniform(0, extent, 2)
+        w, h = rng.uniform(20, 120, 2)
+        polys.append(box(cx - w, cy - h, cx + w, cy + h))
+    n = len(polys)
+    chain = rng.choice(["ev", "bio"], n)
+    chain[-1], chain[-2] = "ev", "ev"
+    district = rng.choice(["D1", "D2", "D3"], n)
+    zones = gpd.GeoDataFrame({
+        "zone_id": [f"Z{i:02d}" for i in range(n)], "name": [f"zone {i}" for i in range(n)],
+        "chain": chain, "district_id": district,
+        "jobs": rng.integers(10, 1000, n).astype(float), "output": rng.uniform(1, 100, n),
+    }, geometry=polys, crs=CRS)
+    firms = gpd.GeoDataFrame({"chain": rng.choice(["ev", "bio"], len(homes))},
+                             geometry=[Point(xy) for xy in homes], crs=CRS)
+    return roads, zones, firms
+
+
+def _bf_times(bf: BruteForce, geoms) -> np.ndarray:
+    ents = [bf.entries(g) if g.geom_type != "Point" else _bf_point_entries(bf, g.coords[0]) for g in geoms]
+    n = len(geoms)
+    pairs = [(a, b) for a in range(n) for b in range(a, n)]
+    vals = _bf_between(bf, ents, ents, pairs)
+    t = np.full((n, n), np.inf)
+    for (a, b), v in zip(pairs, vals):
+        t[a, b] = t[b, a] = v
+    return t
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_collaboration_minutes_equal_brute_force(seed):
+    roads, zones, _ = _links_study(seed)
+    max_access = 300.0 if seed % 2 else 800.0
+    bf = BruteForce(roads, max_access_m=max_access)
+    graph = gn.build_graph(roads)
+    t = _bf_times(bf, list(zones.geometry))
+    ids, ch, dist = zones["zone_id"].to_numpy(), zones["chain"].to_numpy(), zones["district_id"].to_numpy()
+    partner = (ch[:, None] == ch[None, :]) & (dist[:, None] != dist[None, :])
+    finite = np.sort(t[partner & np.isfinite(t)])
+    assert len(finite) >= 3
+    limit = float(finite[len(finite) // 2])          # a pair exactly at the limit counts
+    s = _settings(collaboration={"max_distance_m": 1e6, "max_travel_min": limit, "top_pairs_per_chain": 3},
+                  network={"max_access_m": max_access})
+    res = collaboration.run(Study(crs=zones.crs, zones=zones, network=graph), s)
+    pairs = res.tables["collaboration_pairs"]
+    pos = {z: k for k, z in enumerate(ids)}
+    assert len(pairs) == int(np.triu(partner).sum())
+    for r in pairs.itertuples():
+        want = t[pos[r.zone_a], pos[r.zone_b]]
+        if want <= limit + TOL:
+            assert r.travel_min == pytest.approx(want, abs=1e-9)
+        else:
+            assert np.isnan(r.travel_min)
+    # slower pairs are never recommended and rank after every pair within the limit
+    assert not pairs.loc[pairs["travel_min"].isna(), "recommended"].any()
+    for _, g in pairs.groupby("chain"):
+        ok = g["travel_min"].notna()
+        if ok.any() and (~ok).any():
+            assert g.loc[ok, "rank"].max() < g.loc[~ok, "rank"].min()
+        assert g["recommended"].sum() == min(3, int(ok.sum()))
+    zt = res.tables["collaboration_zones"]
+    for k in range(len(zones)):
+        within = partner[k] & (t[k] <= limit + TOL)
+        row = zt.iloc[k]
+        assert row["partners_within_min"] == int(within.sum())
+        if within.any():
+            best = t[k][within].min()
+            assert row["nearest_partner_min"] == pytest.approx(best, abs=1e-9)
+            tied = ids[within & (np.abs(t[k] - best) <= 1e-9)]
+            assert row["fastest_partner_id"] == min(tied)
+        else:
+            assert np.isnan(row["nearest_partner_min"]) and pd.isna(row["fastest_partner_id"])
+    chains_t = res.tables["collaboration_chains"].set_index("chain")
+    for c in ("ev", "bio"):
+        vals = zt.loc[zt["chain"] == c, "nearest_partner_min"]
+        if vals.notna().any():
+            assert chains_t.loc[c, "mean_nearest_partner_min"] == pytest.approx(vals.mean())
+    assert res.summary["pairs_within_travel"] == int(pairs["travel_min"].notna().sum())
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_core_attachment_by_travel_time_equals_brute_force(seed):
+    roads, zones, _ = _links_study(10 + seed)
+    max_access = 300.0 if seed % 2 else 800.0
+    bf = BruteForce(roads, max_access_m=max_access)
+    graph = gn.build_graph(roads)
+    t = _bf_times(bf, list(zones.geometry))
+    attach_max = 2.5
+    s = _settings(core_periphery={"core_share": 0.3, "attach_max_min": attach_max, "distance_decay": 1.5},
+                  network={"max_access_m": max_access})
+    study = Study(crs=zones.crs, zones=zones, network=graph)
+    res = core_periphery.run(study, s)
+    out = res.tables["core_periphery_zones"]
+    ids = out["zone_id"].to_numpy()
+    core = np.flatnonzero(out["role"].to_numpy() == "core")
+    core = core[np.lexsort((ids[core], -out["score"].to_numpy()[core]))]       # by rank
+    strength = out["score"].to_numpy()[core]
+    strength = strength if (strength > 0).any() else np.ones_like(strength)
+    straight = core_periphery.run(Study(crs=zones.crs, zones=zones), s).tables["core_periphery_zones"]
+    for z in range(len(zones)):
+        row = out.iloc[z]
+        if row["role"] == "core":
+            assert row["core_travel_min"] == 0 and row["core_id"] == ids[z]
+            continue
+        tz = t[z, core]
+        reach = np.isfinite(tz)
+        if not reach.any():
+            assert np.isnan(row["core_travel_min"]) and row["strategy"] == "isolated"
+            assert row["core_id"] == straight.iloc[z]["core_id"]         # the straight-line choice
+            continue
+        w = np.array([strength[k] / max(tz[k], 1.0) ** 1.5 if reach[k] else 0.0 for k in range(len(core))])
+        p = w / w.sum()
+        own = [k for k in range(len(core)) if reach[k] and zones["chain"].iloc[core[k]] == zones["chain"].iloc[z]
+               and tz[k] <= attach_max + TOL]
+        cand = own or [k for k in range(len(core)) if reach[k]]
+        pick = max(cand, key=lambda k: (p[k], -k))
+        assert row["core_id"] == ids[core[pick]]
+        assert row["core_travel_min"] == pytest.approx(tz[pick], abs=1e-9)
+        assert row["attach_prob"] == pytest.approx(p[pick], rel=1e-9)
+        assert row["strategy"] == ("collaborative_subordinate" if tz[pick] <= attach_max + TOL else "isolated")
+        assert row["core_distance_m"] == pytest.approx(zones.geometry.iloc[z].distance(zones.geometry.iloc[core[pick]]))
+    links = res.tables["core_periphery_links"]
+    merged = links.merge(out[["zone_id", "core_travel_min"]], on="zone_id")
+    np.testing.assert_allclose(merged["travel_min"], merged["core_travel_min"], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_chains_network_reach_equals_brute_force(seed):
+    roads, zones, firms = _links_study(20 + seed)
+    bf = BruteForce(roads, max_access_m=400.0)
+    graph = gn.build_graph(roads)
+    feats = list(zones.geometry) + list(firms.geometry[:10])
+    t = _bf_times(bf, feats)
+    nz = len(zones)
+    finite = np.sort(t[np.isfinite(t)])
+    reach_min = float(finite[len(finite) // 2])          # a pair exactly at the reach counts
+    s = _settings(chains={"reach_min": reach_min}, network={"max_access_m": 400.0})
+    reach = chains_analysis.reach_from_settings(s, graph)
+    assert reach.kind == "network"
+    zg = zones.geometry.values.to_numpy()
+    fg = firms.geometry.values.to_numpy()[:10]
+    zc = pd.factorize(zones["chain"])[0]
+    fc = np.where(firms["chain"].to_numpy()[:10] == zones["chain"].iloc[0], zc[0], 1 - zc[0])
+    ia, ib = reach.pairs(zg, zg, zc, zc)      # a zone is within reach of itself (distance 0)
+    want = {(i, j) for i in range(nz) for j in range(nz) if zc[i] == zc[j] and (i == j or t[i, j] <= reach_min + TOL)}
+    assert set(zip(ia.tolist(), ib.tolist())) == want
+    ia, ib = reach.pairs(zg, fg, zc, fc)
+    want = {(i, j) for i in range(nz) for j in range(10) if zc[i] == fc[j] and t[i, nz + j] <= reach_min + TOL}
+    assert set(zip(ia.tolist(), ib.tolist())) == want
+    ia, ib = reach.pairs(fg, fg)
+    want = {(i, j) for i in range(10) for j in range(10) if i == j or t[nz + i, nz + j] <= reach_min + TOL}
+    assert set(zip(ia.tolist(), ib.tolist())) == want
+
+
+def _line_study(gap_m: float):
+    """Two zones joined by one straight road at 60 km/h (1 km per minute), nodes inside both."""
+    roads = gpd.GeoDataFrame({"speed_kmh": [60.0]}, geometry=[LineString([(50, 0), (gap_m + 150, 0)])], crs=CRS)
+    zones = gpd.GeoDataFrame({
+        "zone_id": ["A", "B"], "name": ["a", "b"], "chain": ["ev", "ev"], "district_id": ["D1", "D2"],
+        "jobs": [1000.0, 10.0], "output": [100.0, 1.0]},
+        geometry=[box(0, -50, 100, 50), box(gap_m + 100, -50, gap_m + 200, 50)], crs=CRS)
+    return zones, gn.build_graph(roads)
+
+
+def test_a_pair_and_a_zone_exactly_at_the_limit():
+    zones, graph = _line_study(5000.0)            # nodes 5,100 m apart: 5.1 minutes
+    study = Study(crs=zones.crs, zones=zones, network=graph)
+    for limit, inside in ((5.1, True), (5.0999, False)):
+        res = collaboration.run(study, _settings(collaboration={"max_travel_min": limit}))
+        pair = res.tables["collaboration_pairs"].iloc[0]
+        assert bool(pair["recommended"]) is inside
+        assert (pair["travel_min"] == pytest.approx(5.1, abs=1e-12)) if inside else np.isnan(pair["travel_min"])
+        assert ("about 5 min by road" in pair["reason"]) is inside
+        assert ("over" in pair["reason"]) is not inside
+        cp = core_periphery.run(study, _settings(core_periphery={"core_share": 0.5, "attach_max_min": limit}))
+        b = cp.tables["core_periphery_zones"].set_index("zone_id").loc["B"]
+        assert b["core_id"] == "A" and b["core_travel_min"] == pytest.approx(5.1, abs=1e-12)
+        assert b["strategy"] == ("collaborative_subordinate" if inside else "isolated")
+        assert len(cp.tables["core_periphery_links"]) == int(inside)
+    # a Huff time below 1 minute is floored: two cores at 0.3 and 0.9 minutes attract alike
+    zones3 = gpd.GeoDataFrame({
+        "zone_id": ["A", "B", "C"], "name": list("abc"), "chain": ["ev"] * 3, "district_id": ["D1", "D2", "D3"],
+        "jobs": [100.0, 100.0, 1.0]},
+        geometry=[box(0, -50, 100, 50), box(1000, -50, 1100, 50), box(400, -50, 500, 50)], crs=CRS)
+    roads = gpd.GeoDataFrame({"speed_kmh": [60.0]}, geometry=[LineString([(50, 0), (450, 0), (1050, 0)])], crs=CRS)
+    cp = core_periphery.run(Study(crs=CRS, zones=zones3, network=gn.build_graph(roads)),
+                            _settings(core_periphery={"core_share": 0.5, "max_cores": 2,
+                                                      "weights": {"jobs": 1}}))
+    c = cp.tables["core_periphery_zones"].set_index("zone_id").loc["C"]
+    assert c["attach_prob"] == pytest.approx(0.5) and c["core_id"] == "A"      # tie: the first core
+    assert c["core_travel_min"] == pytest.approx(0.4, abs=1e-12)
+
+
+def test_no_road_path_leaves_minutes_empty():
+    """Two zones on separate pieces: no travel time, never recommended, isolated, warned."""
+    zones, _ = _line_study(5000.0)
+    roads = gpd.GeoDataFrame({"speed_kmh": [60.0, 60.0]},
+                             geometry=[LineString([(10, 0), (90, 0)]), LineString([(5110, 0), (5190, 0)])], crs=CRS)
+    study = Study(crs=zones.crs, zones=zones, network=gn.build_graph(roads))
+    res = collaboration.run(study, _settings())
+    pair = res.tables["collaboration_pairs"].iloc[0]
+    assert np.isnan(pair["travel_min"]) and not pair["recommended"] and pair["distance_m"] == 5000.0
+    assert res.summary["pairs_too_slow"] == 1 and res.summary["median_nearest_partner_min"] is None
+    cp = core_periphery.run(study, _settings(core_periphery={"core_share": 0.5}))
+    b = cp.tables["core_periphery_zones"].set_index("zone_id").loc["B"]
+    assert b["strategy"] == "isolated" and np.isnan(b["core_travel_min"]) and b["core_id"] == "A"
+    assert any("no road path to any core" in w for w in cp.warnings)
+    assert cp.summary["n_without_road_path"] == 1
+
+
+def test_linked_minutes_remembers_and_answers_like_a_fresh_search(monkeypatch):
+    roads, zones, firms = _links_study(40)
+    graph = gn.build_graph(roads)
+    zg = zones.geometry.values.to_numpy()
+    fg = firms.geometry.values.to_numpy()[:8]
+    n = len(zg)
+    pairs = np.array([(i, j) for i in range(n) for j in range(i + 1, n)])
+    ez = gn.feature_entries(graph, zg)
+    want = gn.travel_between_sets(graph, ez, ez, pairs, limit_min=3.0)
+    got = gn.linked_minutes(graph, zg, zg, pairs, limit_min=3.0)
+    np.testing.assert_allclose(got, want, rtol=0, atol=0)
+    # from memory: reversed pairs, a smaller limit, a copy of the geometries (same content)
+    import geo.network.links as links
+
+    def boom(*args, **kwargs):
+        raise AssertionError("searched again")
+
+    monkeypatch.setattr(links, "travel_between_sets", boom)
+    again = gn.linked_minutes(graph, np.array(list(zg), dtype=object), zg, pairs[:, ::-1], limit_min=2.0)
+    np.testing.assert_allclose(again, np.where(want <= 2.0 + 1e-6, want, np.nan), rtol=0, atol=0)
+    with pytest.raises(AssertionError, match="searched again"):
+        gn.linked_minutes(graph, zg, zg, pairs, limit_min=4.0)          # a larger limit searches
+    monkeypatch.undo()
+    # two sets, asked either way round
+    ef = gn.feature_entries(graph, fg)
+    zf = np.array([(i, j) for i in range(n) for j in range(len(fg))])
+    want2 = gn.travel_between_sets(graph, ez, ef, zf)
+    np.testing.assert_allclose(gn.linked_minutes(graph, zg, fg, zf), want2, rtol=0, atol=0)
+    monkeypatch.setattr(links, "travel_between_sets", boom)
+    np.testing.assert_allclose(gn.linked_minutes(graph, fg, zg, zf[:, ::-1]), want2, rtol=0, atol=0)

@@ -91,9 +91,11 @@ class NetworkReach:
 
     Travel time = min over entries of egress(a) + network time + egress(b), the faster
     direction; a polygon is entered at every node inside it or within ``max_access_m``, a
-    point at its nearest node (like a home). Candidate pairs come from the straight-line
-    bound :func:`geo.network.straight_bound_m` (no faster connection exists), then all their
-    travel times at once (one bounded search per feature of the smaller side and direction).
+    point at its nearest node (like a home); a feature is within reach of itself (as at
+    distance 0). Candidate pairs come from the straight-line bound
+    :func:`geo.network.straight_bound_m` (no faster connection exists), then all their travel
+    times at once (:func:`geo.network.linked_minutes`: one bounded search per feature of the
+    smaller side and direction, remembered on the graph for the other tables).
 
     Attributes
     ----------
@@ -127,36 +129,20 @@ class NetworkReach:
     def pairs_minutes(self, a: np.ndarray, b: np.ndarray, group_a: np.ndarray | None = None,
                       group_b: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`pairs` and the travel minutes of each pair."""
-        from geo.network import feature_entries, straight_bound_m, travel_between, travel_between_sets
+        from geo.network import linked_minutes, straight_bound_m
 
-        same = a is b and group_a is group_b
+        same = a is b
         a = np.asarray(a, dtype=object)
         b = a if same else np.asarray(b, dtype=object)
         bound = straight_bound_m(self.graph, self.reach_min, access_speed_kmh=self.access_speed_kmh)
         ia, ib = Reach(bound).pairs(a, b, group_a, group_b)
         if len(ia) == 0:
             return ia, ib, np.zeros(0)
-        kw = {"access_speed_kmh": self.access_speed_kmh, "max_access_m": self.max_access_m}
-        if same:   # one set: each unordered pair once, one search per feature for both directions
-            up = ia <= ib
-            u, inv = np.unique(np.r_[ia[up], ib[up]], return_inverse=True)
-            e = feature_entries(self.graph, a[u], **kw)
-            inv = inv.reshape(2, -1).T
-            t_up = travel_between(self.graph, None, inv, entries=e, limit_min=float(self.reach_min),
-                                  n_jobs=self.n_jobs)
-            ti = np.r_[ia[up], ib[up & (ia != ib)]]
-            tj = np.r_[ib[up], ia[up & (ia != ib)]]
-            tt = np.r_[t_up, t_up[(ia[up] != ib[up])]]
-            order = np.lexsort((tj, ti))
-            ti, tj, tt = ti[order], tj[order], tt[order]
-            keep = np.isfinite(tt)
-            return ti[keep], tj[keep], tt[keep]
-        ua, inv_a = np.unique(ia, return_inverse=True)
-        ub, inv_b = np.unique(ib, return_inverse=True)
-        ea = feature_entries(self.graph, a[ua], **kw)
-        eb = feature_entries(self.graph, b[ub], **kw)
-        t = travel_between_sets(self.graph, ea, eb, np.column_stack([inv_a.ravel(), inv_b.ravel()]),
-                                limit_min=float(self.reach_min), n_jobs=self.n_jobs)
+        t = np.zeros(len(ia))
+        other = ~(same & (ia == ib))     # a feature is within reach of itself (as at distance 0)
+        t[other] = linked_minutes(self.graph, a, b, np.column_stack([ia[other], ib[other]]),
+                                  limit_min=float(self.reach_min), access_speed_kmh=self.access_speed_kmh,
+                                  max_access_m=self.max_access_m, n_jobs=self.n_jobs)
         keep = np.isfinite(t)
         return ia[keep], ib[keep], t[keep]
 

@@ -2,9 +2,10 @@
 
 ``travel_min`` of a pair = min over entry nodes a of A and b of B of egress(a) + network time
 a → b + egress(b), the faster direction. Only pairs that can be within
-``collaboration.max_travel_min`` are searched: same chain, different districts, straight-line
-distance within :func:`geo.network.straight_bound_m` (nothing faster is possible), all at
-once (one bounded search per zone, :func:`geo.network.travel_between`).
+``collaboration.max_travel_min`` are searched: same chain, straight-line distance within
+:func:`geo.network.straight_bound_m` (nothing faster is possible), all at once (one bounded
+search per zone, :func:`geo.network.linked_minutes`). Pairs within one district are searched
+too (they cost no extra search): the chains analysis reads its zone-to-zone reach from them.
 """
 
 from __future__ import annotations
@@ -56,15 +57,16 @@ def pair_minutes(graph, geoms: np.ndarray, chain_code: np.ndarray, district_code
                  tie: np.ndarray, *, max_travel_min: float, access_speed_kmh: float,
                  max_access_m: float, n_jobs: int = 1) -> PairMinutes:
     """Travel minutes of every same-chain, cross-district pair that can be within the limit."""
-    from geo.network import straight_bound_m, travel_between, workplace_entries
+    from geo.network import linked_minutes, shared_entries, straight_bound_m
 
     n = len(geoms)
     bound = straight_bound_m(graph, max_travel_min, access_speed_kmh=access_speed_kmh)
-    i, j, _d = _candidate_positions(geoms, chain_code, district_code, bound)
-    entries = workplace_entries(graph, geoms, access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
-    t = travel_between(graph, geoms, np.column_stack([i, j]), access_speed_kmh=access_speed_kmh,
-                       max_access_m=max_access_m, limit_min=float(max_travel_min), n_jobs=n_jobs,
-                       entries=entries)
+    i, j, _d = _candidate_positions(geoms, chain_code, np.arange(n), bound)   # same chain, any district
+    t = linked_minutes(graph, geoms, geoms, np.column_stack([i, j]), limit_min=float(max_travel_min),
+                       access_speed_kmh=access_speed_kmh, max_access_m=max_access_m, n_jobs=n_jobs)
+    cross = (district_code[i] != district_code[j]) & (district_code[i] >= 0) & (district_code[j] >= 0)
+    i, j, t = i[cross], j[cross], t[cross]
+    entries = shared_entries(graph, geoms, access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
     log.info("collaboration: travel times of %d pairs within %.0f m straight line (%d within %g min)",
              len(i), bound, int(np.isfinite(t).sum()), max_travel_min)
     ok = np.isfinite(t)

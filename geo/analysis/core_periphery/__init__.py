@@ -101,16 +101,19 @@ def _attach_on_roads(att: pd.DataFrame, graph: Any, geoms: np.ndarray, chains: n
     attachment ``att`` kept for zones that reach no core by road.
 
     Travel time zone ↔ core = the faster direction of "travel time between two
-    workplaces"; zones × cores in two searches per core (:func:`geo.network.travel_matrix`).
+    workplaces"; zones × cores in two searches per core (:func:`geo.network.linked_minutes`).
     """
-    from geo.network import default_jobs, travel_matrix
+    from geo.network import default_jobs, linked_minutes
 
     ns = getattr(settings, "network", None)
     access_kmh = ns.access_speed_kmh if ns is not None else 5.0
     max_access_m = ns.max_access_m if ns is not None else 1000.0
     geoms = np.asarray(geoms, dtype=object)
-    minutes = travel_matrix(graph, geoms, geoms[core_positions], access_speed_kmh=access_kmh,
-                            max_access_m=max_access_m, both_ways=True, n_jobs=default_jobs())
+    k = len(core_positions)
+    zz, cc = np.meshgrid(np.arange(len(geoms)), np.arange(k), indexing="ij")
+    minutes = linked_minutes(graph, geoms, geoms[core_positions], np.column_stack([zz.ravel(), cc.ravel()]),
+                             access_speed_kmh=access_kmh, max_access_m=max_access_m,
+                             n_jobs=default_jobs()).reshape(len(geoms), k)
     by_time = attach_by_time(minutes, chains, core_positions, core_strength,
                              attach_max_min=float(cfg.attach_max_min), distance_decay=cfg.distance_decay)
     reached = by_time["core_pos"].to_numpy() >= 0
