@@ -390,3 +390,23 @@ def test_linked_minutes_remembers_and_answers_like_a_fresh_search(monkeypatch):
     np.testing.assert_allclose(gn.linked_minutes(graph, zg, fg, zf), want2, rtol=0, atol=0)
     monkeypatch.setattr(links, "travel_between_sets", boom)
     np.testing.assert_allclose(gn.linked_minutes(graph, fg, zg, zf[:, ::-1]), want2, rtol=0, atol=0)
+
+
+def test_chain_reach_prefetch_answers_like_fresh_searches():
+    roads, zones, firms = _links_study(50)
+    zg, fg = zones.geometry.values.to_numpy(), firms.geometry.values.to_numpy()
+    lead = fg[:6]
+    zc = pd.factorize(zones["chain"])[0]
+    codes = {c: k for k, c in enumerate(pd.unique(zones["chain"]))}
+    fc = firms["chain"].map(codes).to_numpy()
+    s = _settings(chains={"reach_min": 3.0})
+    fresh = chains_analysis.reach_from_settings(s, gn.build_graph(roads))
+    want = [fresh.pairs(zg, lead, zc, fc[:6]), fresh.pairs(lead, fg, fc[:6], fc), fresh.pairs(lead, zg, fc[:6], zc)]
+    warm = chains_analysis.reach_from_settings(s, gn.build_graph(roads))
+    warm.prefetch(lead, [zg, fg], fc[:6], [zc, fc])
+    assert len(warm.graph._cache["links"]) == 2
+    got = [warm.pairs(zg, lead, zc, fc[:6]), warm.pairs(lead, fg, fc[:6], fc), warm.pairs(lead, zg, fc[:6], zc)]
+    assert len(warm.graph._cache["links"]) == 2          # answered from memory
+    for (wa, wb), (ga, gb) in zip(want, got):
+        assert wa.tolist() == ga.tolist() and wb.tolist() == gb.tolist()
+    assert sum(len(w[0]) for w in want) > 10

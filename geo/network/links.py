@@ -24,7 +24,7 @@ from geo.network.access import Entries, housing_access, minutes_per_metre, workp
 from geo.network.graph import RoadGraph
 from geo.network.reach import TIME_TOLERANCE_MIN, _batches, _Query, _ranges, _run, _Searcher
 
-__all__ = ["feature_entries", "linked_minutes", "point_entries", "reversed_graph", "shared_entries",
+__all__ = ["feature_entries", "link_many", "linked_minutes", "point_entries", "reversed_graph", "shared_entries",
            "straight_bound_m", "travel_between_sets"]
 
 #: State of the running search batches (inherited by forked worker processes).
@@ -254,12 +254,50 @@ def linked_minutes(graph: RoadGraph, a, b, pairs: np.ndarray, *, limit_min: floa
     uk, inv = np.unique(keys, return_inverse=True)
     t_u = travel_between_sets(graph, ea, eb, np.column_stack([uk // len(b), uk % len(b)]), limit_min=limit,
                               n_jobs=n_jobs)
-    old = store.get((ka, kb, *params))
-    if old is not None and abs(old["limit"] - limit) <= TIME_TOLERANCE_MIN:   # same limit: keep both
-        allk = np.concatenate([old["keys"], uk])
-        allt = np.concatenate([old["minutes"], t_u])
-        allk, first = np.unique(allk, return_index=True)
-        store[(ka, kb, *params)] = {"limit": limit, "keys": allk, "minutes": allt[first]}
-    elif old is None or old["limit"] < limit:
-        store[(ka, kb, *params)] = {"limit": limit, "keys": uk, "minutes": t_u}
+    _remember(store, (ka, kb, *params), limit, uk, t_u)
     return t_u[inv.reshape(-1)]
+
+
+def _remember(store: dict, key: tuple, limit: float, keys: np.ndarray, minutes: np.ndarray) -> None:
+    old = store.get(key)
+    if old is not None and abs(old["limit"] - limit) <= TIME_TOLERANCE_MIN:   # same limit: keep both
+        allk = np.concatenate([old["keys"], keys])
+        allt = np.concatenate([old["minutes"], minutes])
+        allk, first = np.unique(allk, return_index=True)
+        store[key] = {"limit": limit, "keys": allk, "minutes": allt[first]}
+    elif old is None or old["limit"] < limit:
+        store[key] = {"limit": limit, "keys": keys, "minutes": minutes}
+
+
+def link_many(graph: RoadGraph, a, bs: list, pairs_list: list, *, limit_min: float = np.inf,
+              access_speed_kmh: float = 5.0, max_access_m: float = 1000.0, n_jobs: int = 1) -> list:
+    """:func:`linked_minutes` of one set ``a`` against several sets ``bs`` in one go.
+
+    The searches run once for all of them (e.g. chain-leader firms against zones and against
+    firms: one search per leader each way instead of two); each result is remembered as if
+    asked on its own, so later :func:`linked_minutes` calls are answered from memory.
+    """
+    a = np.asarray(getattr(a, "values", a), dtype=object)
+    bs = [np.asarray(getattr(b, "values", b), dtype=object) for b in bs]
+    params = (float(access_speed_kmh), float(max_access_m))
+    ka = _geometry_key(a)
+    kbs = [_geometry_key(b) for b in bs]
+    ea = _cached_entries(graph, a, ka, *params)
+    parts = [_cached_entries(graph, b, kb, *params) for b, kb in zip(bs, kbs)]
+    shift = np.cumsum([0] + [len(b) for b in bs])
+    node_shift = np.cumsum([0] + [len(e.node) for e in parts])
+    eb = Entries(offsets=np.concatenate([[0]] + [e.offsets[1:] + node_shift[k] for k, e in enumerate(parts)]),
+                 node=np.concatenate([e.node for e in parts]), egress_min=np.concatenate([e.egress_min for e in parts]))
+    pairs_list = [np.asarray(p, dtype=np.int64).reshape(-1, 2) for p in pairs_list]
+    allp = np.concatenate([p + np.array([0, shift[k]]) for k, p in enumerate(pairs_list)])
+    t = travel_between_sets(graph, ea, eb, allp, limit_min=float(limit_min), n_jobs=n_jobs) if len(allp) else np.zeros(0)
+    store = graph._cache.setdefault("links", {})
+    out, start = [], 0
+    for k, p in enumerate(pairs_list):
+        tk = t[start:start + len(p)]
+        start += len(p)
+        keys = p[:, 0] * len(bs[k]) + p[:, 1]
+        uk, first = np.unique(keys, return_index=True)
+        _remember(store, (ka, kbs[k], *params), float(limit_min), uk, tk[first])
+        out.append(tk)
+    return out

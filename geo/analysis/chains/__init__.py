@@ -90,6 +90,14 @@ def run(study: Study, settings: Any) -> AnalysisResult:
     score, _used, _dropped = strength_score(zones, weights)
     warnings: list[str] = []
 
+    if reach.kind == "network" and firms is not None and len(firms):
+        # leaders against zones (leader coverage, zones_within) and firms (firms_within): one set of searches
+        lead = firms[firms["tier"] == "leader"]
+        names = pd.factorize(pd.concat([lead["chain"], zones["chain"], firms["chain"]]).astype(str))[0]
+        nl, nz = len(lead), len(zones)
+        reach.prefetch(lead.geometry.values.to_numpy(), [zones.geometry.values.to_numpy(),
+                                                         firms.geometry.values.to_numpy()],
+                       names[:nl], [names[nl:nl + nz], names[nl + nz:]])
     roles = chain_roles(zones, firms)
     detail: dict = {}
     completeness = chain_completeness(zones, firms, roles, reach, score=score, zone_detail=detail)

@@ -126,6 +126,18 @@ class NetworkReach:
         ia, ib, _t = self.pairs_minutes(a, b, group_a, group_b)
         return ia, ib
 
+    def prefetch(self, a: np.ndarray, bs: list, group_a: np.ndarray, groups_b: list) -> None:
+        """Compute the pairs of ``a`` with each of ``bs`` (same group) in one set of searches,
+        so that the later :meth:`pairs` calls (either way round) are answered from memory."""
+        from geo.network import link_many, straight_bound_m
+
+        a = np.asarray(a, dtype=object)
+        bs = [np.asarray(b, dtype=object) for b in bs]
+        bound = Reach(straight_bound_m(self.graph, self.reach_min, access_speed_kmh=self.access_speed_kmh))
+        pairs = [np.column_stack(bound.pairs(a, b, group_a, g)) for b, g in zip(bs, groups_b)]
+        link_many(self.graph, a, bs, pairs, limit_min=float(self.reach_min), access_speed_kmh=self.access_speed_kmh,
+                  max_access_m=self.max_access_m, n_jobs=self.n_jobs)
+
     def pairs_minutes(self, a: np.ndarray, b: np.ndarray, group_a: np.ndarray | None = None,
                       group_b: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`pairs` and the travel minutes of each pair."""
