@@ -410,3 +410,69 @@ def test_chain_reach_prefetch_answers_like_fresh_searches():
     for (wa, wb), (ga, gb) in zip(want, got):
         assert wa.tolist() == ga.tolist() and wb.tolist() == gb.tolist()
     assert sum(len(w[0]) for w in want) > 10
+
+
+# ---------------------------------------------------------------- end to end: CLI, tables, maps
+
+@pytest.fixture(scope="module")
+def links_run(small_study, tmp_path_factory):
+    from tests.conftest import run_cli
+
+    out = tmp_path_factory.mktemp("links_run") / "maps"
+    proc = run_cli("run", "-c", small_study, "-o", out, "--only", "core_periphery,collaboration,chains", "-q")
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_cli_writes_the_minutes(links_run):
+    import json
+
+    def table(name):
+        return pd.read_csv(links_run / "tables" / f"{name}.csv", encoding="utf-8-sig")
+
+    manifest = json.loads((links_run / "run.json").read_text(encoding="utf-8"))
+    limit = manifest["parameters"]["collaboration"]["max_travel_min"]
+    pairs = table("collaboration_pairs")
+    assert pairs["travel_min"].notna().sum() > 0
+    assert (pairs.loc[pairs["recommended"], "travel_min"] <= limit + 1e-6).all()
+    assert pairs["reason"].str.contains("路网通行").all()
+    zones = table("collaboration_zones")
+    assert {"nearest_partner_min", "fastest_partner_id", "partners_within_min"} <= set(zones.columns)
+    # a zone's fastest partner is never slower than the pairs it is in
+    best = pd.concat([pairs[["zone_a", "travel_min"]].rename(columns={"zone_a": "zone_id"}),
+                      pairs[["zone_b", "travel_min"]].rename(columns={"zone_b": "zone_id"})]).groupby("zone_id").min()
+    both = zones.set_index("zone_id").join(best, how="inner").dropna(subset=["travel_min"])
+    assert len(both) and (both["nearest_partner_min"] <= both["travel_min"] + 1e-9).all()
+    cp = table("core_periphery_zones")
+    attached = cp["strategy"] == "collaborative_subordinate"
+    att_max = manifest["parameters"]["core_periphery"]["attach_max_min"]
+    assert attached.any() and (cp.loc[attached, "core_travel_min"] <= att_max + 1e-6).all()
+    assert (cp.loc[cp["role"] == "core", "core_travel_min"] == 0).all()
+    links = table("core_periphery_links")
+    assert links["travel_min"].notna().all() and len(links) == int(attached.sum())
+    s = manifest["summary"]
+    assert s["chains"]["reach_kind"] == "network" and s["chains"]["reach_min"] == 45
+    assert s["core_periphery"]["attach_by"] == "travel_time"
+    assert s["collaboration"]["pairs_within_travel"] + s["collaboration"]["pairs_too_slow"] == len(pairs)
+    collab_html = (links_run / "collaboration.html").read_text(encoding="utf-8")
+    assert '"travel_min"' in collab_html and "路网通行时间（分钟）" in collab_html
+    assert "至极核通行时间（分钟）" in (links_run / "core_periphery.html").read_text(encoding="utf-8")
+    assert "路网 45 分钟内" in (links_run / "chains.html").read_text(encoding="utf-8")
+    index = (links_run / "index.html").read_text(encoding="utf-8")
+    assert "分钟" in index and "路网通行时间" in index
+
+
+@pytest.mark.browser
+def test_popups_show_minutes_in_the_browser(browser, links_run):
+    for page_name, layer, field, expect in (
+            ("collaboration", "pairs_recommended", "travel_min", "路网通行时间（分钟）"),
+            ("core_periphery", "zones_by_core", "core_travel_min", "至极核通行时间（分钟）")):
+        with browser.open(links_run / f"{page_name}.html") as run:
+            text, value = run.page.evaluate("""([id, field]) => {
+                const l = window.zoneatlas.overlays[id].getLayers()[0];
+                l.openPopup(l.getBounds ? l.getBounds().getCenter() : undefined);
+                return [document.querySelector('.leaflet-popup-content').innerText, l.feature.properties[field]];
+            }""", [layer, field])
+            assert expect in text, text
+            assert f"{round(float(value), 1):g} 分钟" in text.replace(",", ""), (value, text)
+            assert run.console_errors == [] and run.page_errors == []
