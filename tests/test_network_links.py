@@ -476,3 +476,37 @@ def test_popups_show_minutes_in_the_browser(browser, links_run):
             assert expect in text, text
             assert f"{round(float(value), 1):g} 分钟" in text.replace(",", ""), (value, text)
             assert run.console_errors == [] and run.page_errors == []
+
+
+def test_attach_by_time_by_hand():
+    """Huff on minutes: floor at 1 minute, unreachable cores weigh 0, extreme decay stays finite,
+    same-chain preference within attach_max_min, a zone reaching no core has no core."""
+    nan = np.nan
+    minutes = np.array([
+        [0.0, 5.0, nan],      # zone 0 = core A
+        [5.0, 0.0, nan],      # zone 1 = core B
+        [0.5, 0.2, nan],      # both under 1 minute: equal attraction, the first core wins
+        [2.0, 4.0, nan],      # P(A) = (1/2²) / (1/2² + 1/4²) = 0.8
+        [nan, nan, nan],      # no road path
+        [10.0, 30.0, nan],    # own chain (B) within 40 min preferred over the more probable A
+        [10.0, 50.0, nan],    # B beyond 40 min: A, the most probable
+    ])
+    chains = np.array(["a", "b", "x", "x", "x", "b", "b"], dtype=object)
+    out = core_periphery.attach_by_time(minutes[:, :2], chains, np.array([0, 1]), np.array([1.0, 1.0]),
+                                        attach_max_min=40.0, distance_decay=2.0)
+    assert out["core_pos"].tolist() == [0, 1, 0, 0, -1, 1, 0]
+    assert out.loc[2, "attach_prob"] == pytest.approx(0.5)
+    assert out.loc[3, "attach_prob"] == pytest.approx(0.8)
+    assert out.loc[5, "attach_prob"] == pytest.approx((1 / 900) / (1 / 100 + 1 / 900))
+    assert out["strategy"].tolist() == ["independent_pole", "independent_pole", "collaborative_subordinate",
+                                        "collaborative_subordinate", "isolated", "collaborative_subordinate",
+                                        "collaborative_subordinate"]
+    assert np.isnan(out.loc[4, "core_travel_min"]) and out.loc[6, "core_travel_min"] == 10.0
+    steep = core_periphery.attach_by_time(minutes[:, :2], chains, np.array([0, 1]), np.array([1.0, 0.0]),
+                                          attach_max_min=1.0, distance_decay=400.0)
+    assert np.isfinite(steep.loc[[2, 3, 5, 6], "attach_prob"]).all()
+    # a zone that reaches only a zero-strength core (another core has strength) still attaches to it
+    only_b = core_periphery.attach_by_time(np.array([[0.0, nan], [nan, 0.0], [nan, 3.0]]),
+                                           np.array(["a", "b", "c"], dtype=object), np.array([0, 1]),
+                                           np.array([1.0, 0.0]), attach_max_min=60.0, distance_decay=2.0)
+    assert only_b.loc[2, "core_pos"] == 1 and only_b.loc[2, "attach_prob"] == pytest.approx(1.0)
