@@ -18,6 +18,7 @@ import pytest
 from shapely.geometry import Point
 
 import geo.network as gn
+from tests._reference import attachment_minutes_reference
 from tests.test_network import BruteForce, random_study
 
 
@@ -246,31 +247,23 @@ def test_core_attachment_by_travel_time_equals_brute_force(seed):
     ids = out["zone_id"].to_numpy()
     core = np.flatnonzero(out["role"].to_numpy() == "core")
     core = core[np.lexsort((ids[core], -out["score"].to_numpy()[core]))]       # by rank
-    strength = out["score"].to_numpy()[core]
-    strength = strength if (strength > 0).any() else np.ones_like(strength)
     straight = core_periphery.run(Study(crs=zones.crs, zones=zones), s).tables["core_periphery_zones"]
+    ref = attachment_minutes_reference(list(zones["chain"]), list(out["score"]), [int(c) for c in core],
+                                       t[:, core].tolist(), attach_max_min=attach_max, decay=1.5)
     for z in range(len(zones)):
-        row = out.iloc[z]
+        row, want = out.iloc[z], ref[z]
+        assert row["strategy"] == want["strategy"]
         if row["role"] == "core":
             assert row["core_travel_min"] == 0 and row["core_id"] == ids[z]
             continue
-        tz = t[z, core]
-        reach = np.isfinite(tz)
-        if not reach.any():
-            assert np.isnan(row["core_travel_min"]) and row["strategy"] == "isolated"
+        if want["core"] is None:                                        # no road path to any core
+            assert np.isnan(row["core_travel_min"])
             assert row["core_id"] == straight.iloc[z]["core_id"]         # the straight-line choice
             continue
-        w = np.array([strength[k] / max(tz[k], 1.0) ** 1.5 if reach[k] else 0.0 for k in range(len(core))])
-        p = w / w.sum()
-        own = [k for k in range(len(core)) if reach[k] and zones["chain"].iloc[core[k]] == zones["chain"].iloc[z]
-               and tz[k] <= attach_max + TOL]
-        cand = own or [k for k in range(len(core)) if reach[k]]
-        pick = max(cand, key=lambda k: (p[k], -k))
-        assert row["core_id"] == ids[core[pick]]
-        assert row["core_travel_min"] == pytest.approx(tz[pick], abs=1e-9)
-        assert row["attach_prob"] == pytest.approx(p[pick], rel=1e-9)
-        assert row["strategy"] == ("collaborative_subordinate" if tz[pick] <= attach_max + TOL else "isolated")
-        assert row["core_distance_m"] == pytest.approx(zones.geometry.iloc[z].distance(zones.geometry.iloc[core[pick]]))
+        assert row["core_id"] == ids[want["core"]]
+        assert row["core_travel_min"] == pytest.approx(want["minutes"], abs=1e-9)
+        assert row["attach_prob"] == pytest.approx(want["prob"], rel=1e-9)
+        assert row["core_distance_m"] == pytest.approx(zones.geometry.iloc[z].distance(zones.geometry.iloc[want["core"]]))
     links = res.tables["core_periphery_links"]
     merged = links.merge(out[["zone_id", "core_travel_min"]], on="zone_id")
     np.testing.assert_allclose(merged["travel_min"], merged["core_travel_min"], rtol=0, atol=0)
