@@ -80,7 +80,8 @@ from geo.settings import Settings
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "CHAIN_COLUMNS", "CHAIN_SEPARATORS", "MATRIX_COLUMNS", "NAME", "PAIR_COLUMNS", "PAIR_TYPES", "ZONE_COLUMNS",
+    "CHAIN_COLUMNS", "CHAIN_SEPARATORS", "MATRIX_COLUMNS", "NAME", "PAIR_COLUMNS", "PAIR_NETWORK_COLUMNS",
+    "PAIR_TYPES", "ZONE_COLUMNS", "ZONE_NETWORK_COLUMNS",
     "candidate_pairs", "chain_dispersion", "classify_pairs", "district_matrix", "nearest_innovation",
     "nearest_partners", "pair_reasons", "pair_strength", "run",
 ]
@@ -140,7 +141,7 @@ def _empty_lines(crs: Any, network: bool = False) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
 
 
-def _network_summary(net, slow: np.ndarray, limit: float) -> dict[str, Any]:
+def _network_summary(net, slow: np.ndarray) -> dict[str, Any]:
     """Summary figures in minutes (with roads)."""
     fast = net.fastest >= 0
     return {
@@ -393,7 +394,7 @@ def run(study: Study, settings: Settings, *, core_roles: pd.Series | None = None
         "zones_with_partner_within": int((within > 0).sum()),
         "zones_without_any_partner": int((~found).sum()),
         "median_nearest_partner_m": _json_float(np.nanmedian(near_m)) if found.any() else None,
-        **(_network_summary(net, slow, cfg.max_travel_min) if net is not None else {}),
+        **(_network_summary(net, slow) if net is not None else {}),
         "most_fragmented_chains": chain_table["chain"].head(3).tolist(),
         "most_compact_chains": chain_table["chain"].iloc[::-1].head(3).tolist(),
         "strongest_district_pair": strongest,
