@@ -252,6 +252,42 @@ def attachment_reference(zones: list[dict], score: dict[str, float], cores: list
     return out
 
 
+#: Huff travel-time floor (DESIGN.md: "floored at 1 minute, as distance is floored at 1 km").
+HUFF_FLOOR_MIN = 1.0
+
+
+def attachment_minutes_reference(chains: Sequence[str], score: Sequence[float], cores: Sequence[int],
+                                 minutes: Sequence[Sequence[float]], *, attach_max_min: float,
+                                 decay: float, tol: float = 1e-6) -> list[dict]:
+    """Huff attachment on travel time (DESIGN.md "Roads and travel time"), by loops.
+
+    ``minutes[z][c]``: travel time zone z ↔ core ``cores[c]`` (the faster direction; inf
+    without a road path). Cores the zone cannot reach weigh 0; times are floored at 1
+    minute; the own chain's most probable core within ``attach_max_min`` is preferred;
+    ties go to the first core. A zone reaching no core has ``core`` None.
+    """
+    out = []
+    for z in range(len(chains)):
+        if z in cores:
+            out.append({"core": z, "minutes": 0.0, "prob": math.nan, "strategy": "independent_pole"})
+            continue
+        t = list(minutes[z])
+        reach = [math.isfinite(v) for v in t]
+        if not any(reach):
+            out.append({"core": None, "minutes": math.nan, "prob": math.nan, "strategy": "isolated"})
+            continue
+        s = [score[c] for c in cores]
+        s = s if any(v > 0 for v in s) else [1.0] * len(s)
+        w = [s[k] * max(t[k], HUFF_FLOOR_MIN) ** -decay if reach[k] else 0.0 for k in range(len(cores))]
+        p = [v / sum(w) for v in w]
+        own = [k for k in range(len(cores)) if reach[k] and chains[cores[k]] == chains[z]
+               and t[k] <= attach_max_min + tol]
+        pick = max(own or [k for k in range(len(cores)) if reach[k]], key=lambda k: (p[k], -k))
+        out.append({"core": cores[pick], "minutes": t[pick], "prob": p[pick],
+                    "strategy": "collaborative_subordinate" if t[pick] <= attach_max_min + tol else "isolated"})
+    return out
+
+
 def gini_pairs(values: Sequence[float]) -> float:
     """Σ_i Σ_j |x_i - x_j| / (2 n² mean), by the double loop."""
     n = len(values)

@@ -12,6 +12,7 @@ import numpy as np
 
 from geo.network.access import Entries, housing_access, workplace_entries
 from geo.network.graph import RoadGraph
+from geo.network._reverse import reversed_graph
 from geo.network.reach import (_STATE, TIME_TOLERANCE_MIN, _batches, _Query, _ranges, _run,
                                _Searcher)
 
@@ -114,13 +115,14 @@ def travel_matrix(graph: RoadGraph, origins, destinations, *, access_speed_kmh: 
     For Huff attachment (zones × cores): origin → destination as "travel time between two
     workplaces" (min over entries of egress + network time + egress), one direction
     (``both_ways=True``: the faster one). NaN when unreachable or slower than ``limit_min``.
-    One search per destination (and per origin with ``both_ways``).
+    One search per destination (two with ``both_ways``: the other direction is searched on
+    the reversed graph, so its cost does not grow with the number of origins).
     """
     oe = workplace_entries(graph, origins, access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
     de = workplace_entries(graph, destinations, access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
     t = _matrix(graph, oe, de, limit_min, n_jobs)
     if both_ways:
-        t = np.minimum(t, _matrix(graph, de, oe, limit_min, n_jobs).T)
+        t = np.minimum(t, _matrix(reversed_graph(graph), oe, de, limit_min, n_jobs))
     t[~np.isfinite(t) | (t > limit_min + TIME_TOLERANCE_MIN)] = np.nan
     return t
 

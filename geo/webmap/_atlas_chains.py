@@ -29,6 +29,6 @@ def chains_section(result: AnalysisResult, study: Study, lang: str, *, table, fi
         tables.append(table(_RANKED[lang], ranked, _COLUMNS, lang, "chains-ranked"))
     summary = {k: v for k, v in result.summary.items()
                if k in ("chains", "firms", "leader_firms_n", "mean_completeness", "complete_chains",
-                        "gaps_missing", "gaps_distant", "reach_m")}
+                        "gaps_missing", "gaps_distant", "reach_m", "reach_kind", "reach_min")}
     return {"id": "chains", "title": label(TITLE_KEY, lang), "figures": figures(summary, lang),
             "tables": [x for x in tables if x]}

@@ -63,6 +63,10 @@ FIELD_FORMATS = {
     "firms_within": "int", "jobs_within": "int", "firms_other_district": "int", "zones_within": "int",
     "complete_chains": "int", "gaps_missing": "int", "gaps_distant": "int", "leader_firms_n": "int",
     "n_chains": "int", "tier": "cat", "roles_in_reach": "pct", "leader_in_reach": "bool",
+    # counts and shares in minutes (layers.roads)
+    "partners_within_min": "int", "share_linked_min": "pct", "pairs_within_travel": "int", "pairs_too_slow": "int",
+    "zones_with_partner_within_min": "int", "zones_without_road_access": "int", "n_without_road_path": "int",
+    "attach_by": "cat",
 }
 
 

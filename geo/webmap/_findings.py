@@ -131,6 +131,14 @@ def methods(settings: Settings, lang: str, analyses: Sequence[str]) -> list[tupl
                             "the strongest zones are growth poles and periphery zones attach to a pole within "
                             f"{_km(p.attach_max_m)} km by Huff probability.")),
     }
+    if settings.uses_network:   # collaboration and attachment also in minutes on the roads
+        text["collaboration"] += (f"有道路网时计算路网通行时间（取较快方向），超过 {c.max_travel_min:g} 分钟的协同对不予推荐。"
+                                  if zh else f" With roads, travel time is measured (the faster direction); pairs "
+                                  f"over {c.max_travel_min:g} min are not recommended.")
+        text["core_periphery"] += (f"有道路网时 Huff 概率按路网通行时间（分钟，下限 1 分钟）计算，超过 "
+                                   f"{p.attach_max_min:g} 分钟为孤立。" if zh else
+                                   f" With roads, Huff uses travel time (minutes, floored at 1) and zones over "
+                                   f"{p.attach_max_min:g} min from their core are isolated.")
     from geo.i18n import label
 
     return [(label(a, lang), text[a]) for a in ("balance", "collaboration", "core_periphery") if a in analyses]

@@ -223,7 +223,7 @@ _FIGURE_LABELS = {
 
 
 #: Summary entries for run.json only (not planning figures).
-_TECHNICAL = {"points_tested_exactly", "min_huff_distance_m"}
+_TECHNICAL = {"points_tested_exactly", "min_huff_distance_m", "min_huff_travel_min"}
 
 
 def _figure_label(key: str, lang: str) -> str:
@@ -383,13 +383,21 @@ def _collaboration_section(result: AnalysisResult, study: Study, lang: str) -> d
             p = p.sort_values("strength", ascending=False)
         p = p.head(8).assign(zone_a=lambda f: f["zone_a"].map(names).fillna(f["zone_a"]),
                              zone_b=lambda f: f["zone_b"].map(names).fillna(f["zone_b"]))
-        tables.append(_table(t["top_pairs"], p, ["zone_a", "zone_b", "chain", "distance_m", "pair_type", "reason"],
-                             lang, "pairs"))
+        tables.append(_table(t["top_pairs"], p, ["zone_a", "zone_b", "chain", "distance_m", "travel_min",
+                                                 "pair_type", "reason"], lang, "pairs"))
     km = f"{float((result.summary.get('parameters') or {}).get('max_distance_m', 30000)) / 1000:g}"
     fig_labels = ({"zones_with_partner_within": f"{km} 公里内有同链跨区伙伴的功能区数",
                    "zones_without_any_partner": "全域内无同链跨区伙伴的功能区数"} if lang == "zh" else
                   {"zones_with_partner_within": f"Zones with a same-chain partner within {km} km",
                    "zones_without_any_partner": "Zones without any same-chain partner (anywhere)"})
+    limit = (result.summary.get("parameters") or {}).get("max_travel_min")
+    if limit is not None:   # with roads: the figures in minutes name the limit
+        fig_labels.update({"zones_with_partner_within_min": f"路网 {limit:g} 分钟内有同链跨区伙伴的功能区数",
+                           "pairs_within_travel": f"路网 {limit:g} 分钟内的候选协同对数",
+                           "pairs_too_slow": f"路网超过 {limit:g} 分钟（不予推荐）的候选协同对数"} if lang == "zh" else
+                          {"zones_with_partner_within_min": f"Zones with a same-chain partner within {limit:g} min by road",
+                           "pairs_within_travel": f"Candidate pairs within {limit:g} min by road",
+                           "pairs_too_slow": f"Candidate pairs over {limit:g} min by road (not recommended)"})
     return {"id": "collaboration", "title": label("collaboration", lang),
             "figures": _figures(result.summary, lang, fig_labels),
             "tables": [x for x in tables if x]}
@@ -410,7 +418,9 @@ def _core_section(result: AnalysisResult, study: Study, lang: str) -> dict:
                              {"periphery_count": "外围承接功能区数" if lang == "zh" else "Attached periphery zones"}))
     chart = gradient_svg(result.tables.get("core_periphery_gradient"), lang)
     summary = {k: v for k, v in result.summary.items() if k in ("n_zones", "n_cores", "n_attached", "n_isolated",
-                                                                 "primacy", "gini", "rank_size_slope", "method")}
+                                                                 "primacy", "gini", "rank_size_slope", "method",
+                                                                 "attach_by", "median_core_travel_min",
+                                                                 "n_without_road_path")}
     from geo.webmap._findings import primacy_top_second
 
     figures = _figures(summary, lang, {"primacy": "主极核得分占比（第一极核 / 全部极核得分之和）" if lang == "zh"

@@ -195,8 +195,12 @@ def build_chains_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
     per = [{"color": styles.ZONE_OUTLINE, "weight": 1, "fillColor": styles.CHAIN_ROLE_COLORS.get(r, "#dddddd"),
             "fillOpacity": 0.75} for r in role]
     z_styles, z_idx = dedupe_styles(per)
+    by_road = result.summary.get("reach_kind") == "network"
+    within = (f"（路网 {result.summary.get('reach_min'):g} 分钟内）" if zh else
+              f" (within {result.summary.get('reach_min'):g} min by road)") if by_road else ""
     zfields = ctx.fields(["name", "zone_id", "chain", ("district_name", ctx.label("districts"), "text"),
-                          "role", "jobs", "roles_in_reach", ("leader_in_reach", "bool")], zones)
+                          "role", "jobs", ("roles_in_reach", ctx.label("roles_in_reach") + within, "pct"),
+                          ("leader_in_reach", ctx.label("leader_in_reach") + within, "bool")], zones)
     add_layer(m, ctx, "chain_zones", zones, label_text=tx["zones"], styles_list=z_styles, style_index=z_idx,
               props=[f[0] for f in zfields], popup=zfields, tooltip=zfields[:3], title_field="name",
               search_field="name", id_field="zone_id")
@@ -260,11 +264,13 @@ def build_chains_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
         analysis.items.append(LayerItem("leader_reach", f"{tx['reach']} ({reach_m / 1000:g} km)"))
         chain_layers.append("leader_reach")
         lfields = ctx.fields(["name", "firm_id", "chain", ("district_name", ctx.label("districts"), "text"), "jobs",
-                              ("firms_within", "辐射范围内同链企业" if zh else "Same-chain firms in reach", "int"),
+                              ("firms_within", ("辐射范围内同链企业" if zh else "Same-chain firms in reach") + within,
+                               "int"),
                               ("jobs_within", "其就业" if zh else "Their jobs", "int"),
                               ("firms_other_district", "其中在其他行政区" if zh else "Of which in other districts",
                                "int"),
-                              ("zones_within", "辐射范围内同链功能区" if zh else "Same-chain zones in reach", "int")], lfn)
+                              ("zones_within", ("辐射范围内同链功能区" if zh else "Same-chain zones in reach") + within,
+                               "int")], lfn)
         add_layer(m, ctx, "leaders", lfn, label_text=tx["leaders"],
                   styles_list=[{"color": "#ffffff", "weight": 1.5, "fillColor": styles.LEADER_COLOR,
                                 "fillOpacity": 1, "radius": 6}],
@@ -274,8 +280,15 @@ def build_chains_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
         chain_layers.append("leaders")
         legend.append(LegendSection(tx["leaders"], [swatch_row(tx["leaders"], styles.LEADER_COLOR, "#ffffff",
                                                                opacity=1)], ["leaders"]))
-        legend.append(LegendSection(tx["reach"], [swatch_row(f"{reach_m / 1000:g} km", styles.REACH_COLOR,
-                                                             styles.REACH_COLOR, opacity=0.1)], ["leader_reach"]))
+        circle = f"{reach_m / 1000:g} km"
+        note = None
+        if by_road:   # counted by road; the circle is the straight-line reach, for reference only
+            circle = f"直线 {reach_m / 1000:g} 公里（参考）" if zh else f"{reach_m / 1000:g} km straight line (reference)"
+            note = (f"辐射范围按路网通行时间计算：{result.summary.get('reach_min'):g} 分钟内（单行道按方向，取较快方向）"
+                    if zh else f"reach is counted by road: within {result.summary.get('reach_min'):g} min "
+                               "(one-way streets respected, the faster direction)")
+        legend.append(LegendSection(tx["reach"], [swatch_row(circle, styles.REACH_COLOR,
+                                                             styles.REACH_COLOR, opacity=0.1)], ["leader_reach"], note))
 
     if "za_layer_districts" in m._children:
         context.items.append(LayerItem("districts", ctx.label("districts")))

@@ -85,6 +85,8 @@ def build_collaboration_map(ctx: MapContext, result: AnalysisResult) -> folium.M
         z = with_names(zones, "nearest_partner_id", zone_names, "nearest_partner_name")
         z = with_names(z, "nearest_partner_district", district_names, "nearest_partner_district_name")
         z = with_names(z, "nearest_innov_id", innov_names, "nearest_innov_name")
+        if "fastest_partner_id" in z:
+            z = with_names(z, "fastest_partner_id", zone_names, "fastest_partner_name")
         z = with_names(z, "district_id", district_names, "district_name")
         colors = styles.chain_colors(z["chain"])
         fields = ctx.fields([
@@ -92,9 +94,11 @@ def build_collaboration_map(ctx: MapContext, result: AnalysisResult) -> folium.M
             ("nearest_partner_name", ctx.label("nearest_partner_id"), "text"),
             ("nearest_partner_district_name", ctx.label("nearest_partner_district"), "text"),
             "nearest_partner_m", "partners_within",
+            ("fastest_partner_name", ctx.label("fastest_partner_id"), "text"), "nearest_partner_min",
+            "partners_within_min",
             ("nearest_innov_name", ctx.label("nearest_innov_id"), "text"), "nearest_innov_m",
         ], z)
-        tip = [f for f in fields if f[0] in ("chain", "nearest_partner_name", "nearest_partner_m")]
+        tip = [f for f in fields if f[0] in ("chain", "nearest_partner_name", "nearest_partner_m", "nearest_partner_min")]
         rows = []
         for i, (chain, color) in enumerate(colors.items()):
             part = z[z["chain"].astype(str) == chain]
@@ -119,9 +123,9 @@ def build_collaboration_map(ctx: MapContext, result: AnalysisResult) -> folium.M
         fields = ctx.fields([
             ("zone_a_name", ctx.label("zone_a"), "text"), ("zone_b_name", ctx.label("zone_b"), "text"), "chain",
             ("district_a_name", ctx.label("district_a"), "text"), ("district_b_name", ctx.label("district_b"), "text"),
-            "distance_m", "strength", "pair_type", "rank", "recommended", "reason",
+            "distance_m", "travel_min", "strength", "pair_type", "rank", "recommended", "reason",
         ], p)
-        tip = [f for f in fields if f[0] in ("pair_type", "distance_m", "strength_index")]
+        tip = [f for f in fields if f[0] in ("pair_type", "distance_m", "travel_min", "strength_index")]
         p["strength_index"] = strength_index(p["strength"]) if "strength" in p else np.nan
         index_field = ["strength_index", "协同强度指数（0–100）" if zh else "Strength index (0–100)", "int"]
         fields.insert(next((i + 1 for i, f in enumerate(fields) if f[0] == "chain"), len(fields)), index_field)
@@ -175,6 +179,12 @@ def build_collaboration_map(ctx: MapContext, result: AnalysisResult) -> folium.M
         if total_other > len(other):
             note = (f"显示最强的 {len(other):,} 对（共 {total_other:,} 对）" if zh
                     else f"showing the strongest {len(other):,} of {total_other:,}")
+        if "travel_min" in p:
+            limit = f"{ctx.settings.collaboration.max_travel_min:g}"
+            slow = (f"路网通行超过 {limit} 分钟（或不连通）的协同对不予推荐，排在链内最后" if zh
+                    else f"pairs over {limit} min by road (or without a road path) are never recommended "
+                         "and rank last in their chain")
+            note = f"{note}；{slow}" if note and zh else (f"{note}; {slow}" if note else slow)
         legend.append(LegendSection(other_name, [line_row(f"{other_name}（{'默认关闭' if zh else ''}）" if zh else
                                                           f"{other_name} (off at start)", "#777777", 1, dash="4 4")],
                                     ["pairs_other"], note))

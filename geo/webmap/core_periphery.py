@@ -95,7 +95,7 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
         core_ids = list(core_color)
         fields = ctx.fields([
             "name", "zone_id", "chain", ("district_name", ctx.label("districts"), "text"), "score", "rank", "role",
-            ("core_name", ctx.label("core_id"), "text"), "core_distance_m", "attach_prob", "strategy",
+            ("core_name", ctx.label("core_id"), "text"), "core_distance_m", "core_travel_min", "attach_prob", "strategy",
             ("periphery_count", "外围承接功能区数" if zh else "Attached periphery zones", "int"),
         ], z)
         tip = [f for f in fields if f[0] in ("strategy", "core_name", "score")]
@@ -119,6 +119,10 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
         rows = [swatch_row(str(zone_names.get(c, c)), core_color[c], styles.CORE_OUTLINE, opacity=0.85, weight=2)
                 for c in core_ids[:LEGEND_MAX_CORES]]
         note = "点击功能区或极核显示其承接联系" if zh else "click a zone or pole to show its attachment links"
+        if "core_travel_min" in z:
+            limit = f"{ctx.settings.core_periphery.attach_max_min:g}"
+            note += (f"；按路网通行时间（分钟）计算 Huff 承接概率，超过 {limit} 分钟为孤立" if zh else
+                     f"; attachment by Huff on travel time by road, isolated beyond {limit} min")
         if len(core_ids) > LEGEND_MAX_CORES:
             more = len(core_ids) - LEGEND_MAX_CORES
             rows.append(swatch_row(f"其他 {more} 个极核" if zh else f"{more} other poles", styles.OTHER_POLE_COLOR,
@@ -188,7 +192,8 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
                     "opacity": 0.85} for c, k in zip(lk["core_id"].astype(str), pcls)]
             l_styles, l_idx = dedupe_styles(per)
             lfields = ctx.fields([("zone_name", "外围功能区" if zh else "Periphery zone", "text"),
-                                  ("core_name", ctx.label("core_id"), "text"), "distance_m", "attach_prob"], lk)
+                                  ("core_name", ctx.label("core_id"), "text"), "distance_m", "travel_min",
+                                  "attach_prob"], lk)
             name_links = f"{ctx.label('core_periphery_links')}（{'全部' if zh else 'all'}）" if zh else \
                 f"{ctx.label('core_periphery_links')} (all)"
             add_layer(m, ctx, "links", lk, label_text=name_links, styles_list=l_styles, style_index=l_idx,

@@ -7,8 +7,10 @@ Definitions (DESIGN.md, "Industry chains and chain-leader firms"):
   or a firm of the chain has it; ``mixed`` is present in no specific role
   (:func:`chain_roles`).
 * **Within reach**: straight-line distance ``<= chains.reach_m`` (boundary to boundary
-  for zones, 0 inside; points for firms), through one :class:`Reach` object so that a
-  travel-time reach (``chains.reach_min`` with ``layers.roads``) can replace it later.
+  for zones, 0 inside; points for firms), through one :class:`Reach` object; with
+  ``layers.roads`` travel time ``<= chains.reach_min`` instead (:class:`NetworkReach`: the
+  faster direction of DESIGN.md's travel time between two workplaces, a firm joining the
+  network at its nearest node like a home).
 * :func:`chain_completeness`: role coverage, spatial completeness, leader coverage and
   their geometric mean.
 * :func:`chain_gaps`: missing and distant roles, with up to 3 candidate zones nearest the
@@ -33,7 +35,7 @@ import pandas as pd
 
 from geo._errors import CRSError
 from geo._types import AnalysisResult, Study
-from geo.analysis.chains._reach import Reach, reach_from_settings
+from geo.analysis.chains._reach import NetworkReach, Reach, reach_from_settings
 from geo.analysis.chains._tables import (
     CHAIN_ROLES,
     MAX_CANDIDATES,
@@ -47,7 +49,7 @@ from geo.analysis.chains._tables import (
 )
 from geo.analysis.core_periphery import strength_score
 
-__all__ = ["CHAIN_ROLES", "MAX_CANDIDATES", "Reach", "chain_completeness", "chain_gaps", "chain_lq",
+__all__ = ["CHAIN_ROLES", "MAX_CANDIDATES", "NetworkReach", "Reach", "chain_completeness", "chain_gaps", "chain_lq",
            "chain_roles", "leader_firms", "reach_from_settings", "run"]
 
 log = logging.getLogger(__name__)
@@ -81,13 +83,21 @@ def run(study: Study, settings: Any) -> AnalysisResult:
     zones = study.zones
     if zones.crs is None or not zones.crs.is_projected:
         raise CRSError(f"chains: zones must be in a projected CRS in metres (got {zones.crs})")
-    reach = reach_from_settings(settings)
+    reach = reach_from_settings(settings, getattr(study, "network", None))
     language = getattr(getattr(settings, "study", None), "language", "zh")
     weights = settings.core_periphery.weights
     firms = study.firms
     score, _used, _dropped = strength_score(zones, weights)
     warnings: list[str] = []
 
+    if reach.kind == "network" and firms is not None and len(firms):
+        # leaders against zones (leader coverage, zones_within) and firms (firms_within): one set of searches
+        lead = firms[firms["tier"] == "leader"]
+        names = pd.factorize(pd.concat([lead["chain"], zones["chain"], firms["chain"]]).astype(str))[0]
+        nl, nz = len(lead), len(zones)
+        reach.prefetch(lead.geometry.values.to_numpy(), [zones.geometry.values.to_numpy(),
+                                                         firms.geometry.values.to_numpy()],
+                       names[:nl], [names[nl:nl + nz], names[nl + nz:]])
     roles = chain_roles(zones, firms)
     detail: dict = {}
     completeness = chain_completeness(zones, firms, roles, reach, score=score, zone_detail=detail)
@@ -107,6 +117,7 @@ def run(study: Study, settings: Any) -> AnalysisResult:
                             "leader_coverage is 0 and leader_firms is empty")
     summary: dict[str, Any] = {
         "reach_kind": reach.kind, "reach_m": reach.reach_m,
+        "reach_min": reach.reach_min if reach.kind == "network" else None,
         "chains": len(completeness),
         "firms": None if firms is None else len(firms),
         "leader_firms_n": None if firms is None else int((firms["tier"] == "leader").sum()),

@@ -2,15 +2,20 @@
 which features of another.
 
 Every chains table asks the same question (is zone / firm b within reach of zone / firm a?),
-so it goes through one object, :class:`Reach`. Today reach is straight-line distance
-(``chains.reach_m``, boundary to boundary for polygons, 0 inside); travel-time reach
-(``chains.reach_min`` with ``layers.roads``) will be another :class:`Reach` with the same
-:meth:`Reach.pairs` method, so the tables need no change.
+so it goes through one object: :class:`Reach`, straight-line distance (``chains.reach_m``,
+boundary to boundary for polygons, 0 inside), or, with ``layers.roads``, :class:`NetworkReach`,
+travel time (``chains.reach_min``) with the same :meth:`pairs` method, so the tables need no
+change.
+
+Travel time between two features is DESIGN.md's "travel time between two workplaces" (the
+faster direction); a firm (a point) joins the network like a home, at its nearest node with
+its access time.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import shapely
@@ -80,15 +85,94 @@ class Reach:
         return ia[order], ib[order]
 
 
+@dataclass(frozen=True)
+class NetworkReach:
+    """Travel-time reach: b is within reach of a when their travel time ≤ ``reach_min``.
+
+    Travel time = min over entries of egress(a) + network time + egress(b), the faster
+    direction; a polygon is entered at every node inside it or within ``max_access_m``, a
+    point at its nearest node (like a home); a feature is within reach of itself (as at
+    distance 0). Candidate pairs come from the straight-line bound
+    :func:`geo.network.straight_bound_m` (no faster connection exists), then all their travel
+    times at once (:func:`geo.network.linked_minutes`: one bounded search per feature of the
+    smaller side and direction, remembered on the graph for the other tables).
+
+    Attributes
+    ----------
+    reach_min : float
+        ``chains.reach_min``.
+    graph : geo.network.RoadGraph
+    access_speed_kmh, max_access_m : float
+        ``network.access_speed_kmh``, ``network.max_access_m``.
+    reach_m : float
+        The straight-line ``chains.reach_m`` (reported, not used for reach).
+    """
+
+    reach_min: float
+    graph: Any = field(repr=False, compare=False)
+    access_speed_kmh: float = 5.0
+    max_access_m: float = 1000.0
+    reach_m: float = float("nan")
+    n_jobs: int = 1
+    kind: str = "network"
+
+    @property
+    def label(self) -> str:
+        return f"{self.reach_min:g} min"
+
+    def pairs(self, a: np.ndarray, b: np.ndarray, group_a: np.ndarray | None = None,
+              group_b: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """All index pairs ``(i, j)`` with ``b[j]`` within ``reach_min`` of ``a[i]`` (as :meth:`Reach.pairs`)."""
+        ia, ib, _t = self.pairs_minutes(a, b, group_a, group_b)
+        return ia, ib
+
+    def prefetch(self, a: np.ndarray, bs: list, group_a: np.ndarray, groups_b: list) -> None:
+        """Compute the pairs of ``a`` with each of ``bs`` (same group) in one set of searches,
+        so that the later :meth:`pairs` calls (either way round) are answered from memory."""
+        from geo.network import link_many, straight_bound_m
+
+        a = np.asarray(a, dtype=object)
+        bs = [np.asarray(b, dtype=object) for b in bs]
+        bound = Reach(straight_bound_m(self.graph, self.reach_min, access_speed_kmh=self.access_speed_kmh))
+        pairs = [np.column_stack(bound.pairs(a, b, group_a, g)) for b, g in zip(bs, groups_b)]
+        link_many(self.graph, a, bs, pairs, limit_min=float(self.reach_min), access_speed_kmh=self.access_speed_kmh,
+                  max_access_m=self.max_access_m, n_jobs=self.n_jobs)
+
+    def pairs_minutes(self, a: np.ndarray, b: np.ndarray, group_a: np.ndarray | None = None,
+                      group_b: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`pairs` and the travel minutes of each pair."""
+        from geo.network import linked_minutes, straight_bound_m
+
+        same = a is b
+        a = np.asarray(a, dtype=object)
+        b = a if same else np.asarray(b, dtype=object)
+        bound = straight_bound_m(self.graph, self.reach_min, access_speed_kmh=self.access_speed_kmh)
+        ia, ib = Reach(bound).pairs(a, b, group_a, group_b)
+        if len(ia) == 0:
+            return ia, ib, np.zeros(0)
+        t = np.zeros(len(ia))
+        other = ~(same & (ia == ib))     # a feature is within reach of itself (as at distance 0)
+        t[other] = linked_minutes(self.graph, a, b, np.column_stack([ia[other], ib[other]]),
+                                  limit_min=float(self.reach_min), access_speed_kmh=self.access_speed_kmh,
+                                  max_access_m=self.max_access_m, n_jobs=self.n_jobs)
+        keep = np.isfinite(t)
+        return ia[keep], ib[keep], t[keep]
+
+
 def _all_points(geoms: np.ndarray) -> bool:
     return bool((shapely.get_type_id(geoms) == 0).all())
 
 
-def reach_from_settings(settings) -> Reach:
-    """The reach a run uses: straight line ``chains.reach_m``.
-
-    ``chains.reach_min`` (travel time) applies once ``layers.roads`` exists; until then
-    the straight-line reach is used.
-    """
+def reach_from_settings(settings, graph=None) -> Reach | NetworkReach:
+    """The reach a run uses: travel time ``chains.reach_min`` on ``graph`` (the study's road
+    network) when given, else the straight line ``chains.reach_m``."""
     cfg = getattr(settings, "chains", settings)
-    return Reach(reach_m=float(cfg.reach_m))
+    if graph is None:
+        return Reach(reach_m=float(cfg.reach_m))
+    from geo.network import default_jobs
+
+    net = getattr(settings, "network", None)
+    return NetworkReach(reach_min=float(cfg.reach_min), graph=graph,
+                        access_speed_kmh=float(net.access_speed_kmh) if net is not None else 5.0,
+                        max_access_m=float(net.max_access_m) if net is not None else 1000.0,
+                        reach_m=float(cfg.reach_m), n_jobs=default_jobs())

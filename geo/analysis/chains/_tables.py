@@ -197,6 +197,12 @@ def _gap_reason(kind: str, role: str, chain: str, top_name: str, reach: Reach, n
     if kind == "missing":
         text = (f"{chain}产业链缺少{role_text}环节" if zh
                 else f"the {chain} chain has no {role_text} zone or firm")
+    elif reach.kind == "network":
+        mins = f"{reach.reach_min:g}"
+        near = f"{nearest_m / 1000:.1f}"
+        text = (f"{chain}产业链的{role_text}环节距主承载区{top_name}路网通行超过{mins}分钟（直线最近{near}公里）" if zh
+                else f"the {chain} chain's nearest {role_text} zone or firm lies {near} km in a straight line "
+                     f"from its strongest zone {top_name}, but more than {mins} min away by road")
     else:
         km = f"{reach.reach_m / 1000:g}"
         near = f"{nearest_m / 1000:.1f}"

@@ -74,12 +74,14 @@ from geo.analysis.collaboration._pairs import (
 )
 from geo.analysis.collaboration._reasons import _reasons, classify_pairs, pair_reasons
 from geo.analysis.collaboration._summary import CHAIN_COLUMNS, MATRIX_COLUMNS, chain_dispersion, district_matrix
+from geo.analysis.collaboration._travel import minutes_text, pair_minutes
 from geo.settings import Settings
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "CHAIN_COLUMNS", "CHAIN_SEPARATORS", "MATRIX_COLUMNS", "NAME", "PAIR_COLUMNS", "PAIR_TYPES", "ZONE_COLUMNS",
+    "CHAIN_COLUMNS", "CHAIN_SEPARATORS", "MATRIX_COLUMNS", "NAME", "PAIR_COLUMNS", "PAIR_NETWORK_COLUMNS",
+    "PAIR_TYPES", "ZONE_COLUMNS", "ZONE_NETWORK_COLUMNS",
     "candidate_pairs", "chain_dispersion", "classify_pairs", "district_matrix", "nearest_innovation",
     "nearest_partners", "pair_reasons", "pair_strength", "run",
 ]
@@ -94,6 +96,12 @@ PAIR_COLUMNS = [
     "zone_a", "zone_b", "name_a", "name_b", "chain", "district_a", "district_b",
     "distance_m", "strength", "pair_type", "rank", "recommended", "reason",
 ]
+
+#: Added to ``collaboration_pairs`` with roads (after ``distance_m``).
+PAIR_NETWORK_COLUMNS = ["travel_min"]
+
+#: Added to ``collaboration_zones`` with roads (after ``nearest_partner_m`` / ``partners_within``).
+ZONE_NETWORK_COLUMNS = ["nearest_partner_min", "fastest_partner_id", "partners_within_min"]
 
 ZONE_COLUMNS = [
     "zone_id", "name", "chain", "district_id", "nearest_partner_id",
@@ -125,10 +133,24 @@ def _district_names(study: Study) -> dict[str, str]:
     return dict(zip(ids.dropna(), names[ids.notna()]))
 
 
-def _empty_lines(crs: Any) -> gpd.GeoDataFrame:
+def _empty_lines(crs: Any, network: bool = False) -> gpd.GeoDataFrame:
     dtypes = ["str"] * 7 + ["float", "float", "str", "int64", "bool", "str"]
     frame = pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(PAIR_COLUMNS, dtypes)})
+    if network:
+        frame.insert(PAIR_COLUMNS.index("distance_m") + 1, "travel_min", pd.Series(dtype="float"))
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+
+
+def _network_summary(net, slow: np.ndarray) -> dict[str, Any]:
+    """Summary figures in minutes (with roads)."""
+    fast = net.fastest >= 0
+    return {
+        "pairs_within_travel": int((~slow).sum()),
+        "pairs_too_slow": int(slow.sum()),
+        "zones_with_partner_within_min": int(fast.sum()),
+        "median_nearest_partner_min": _json_float(np.median(net.fastest_min[fast])) if fast.any() else None,
+        "zones_without_road_access": int((~net.connected).sum()),
+    }
 
 
 def run(study: Study, settings: Settings, *, core_roles: pd.Series | None = None) -> AnalysisResult:
@@ -167,6 +189,13 @@ def run(study: Study, settings: Settings, *, core_roles: pd.Series | None = None
     Mass = ``output``, or ``jobs`` where output is missing. Rank within a chain:
     strength descending (missing last), then distance ascending, then ``zone_a``,
     ``zone_b``; ``recommended`` = rank ≤ ``top_pairs_per_chain``.
+
+    With roads (``study.network``): ``travel_min`` on pairs (the faster direction, empty
+    when slower than ``max_travel_min``, without a road path or a road node),
+    ``nearest_partner_min`` / ``fastest_partner_id`` / ``partners_within_min`` on zones
+    (partners within ``max_travel_min``). A pair slower than ``max_travel_min`` is not
+    suggested: it stays in the table (the straight line may look close) but ranks after
+    every pair of its chain within the limit and is never ``recommended``; its reason says so.
     """
     cfg = settings.collaboration
     language = settings.study.language
@@ -211,6 +240,16 @@ def run(study: Study, settings: Settings, *, core_roles: pd.Series | None = None
     rep = shapely.point_on_surface(geoms)
     x, y = shapely.get_x(rep), shapely.get_y(rep)
 
+    graph = getattr(study, "network", None)
+    net = None
+    if graph is not None:
+        from geo.network import default_jobs
+
+        ns = settings.network
+        net = pair_minutes(graph, geoms, chain_code, district_code, tie,
+                           max_travel_min=float(cfg.max_travel_min), access_speed_kmh=ns.access_speed_kmh,
+                           max_access_m=ns.max_access_m, n_jobs=default_jobs())
+
     # --- pairs -------------------------------------------------------------------
     i, j, d = _candidate_positions(geoms, chain_code, district_code, float(cfg.max_distance_m))
     log.info("collaboration: %d candidate pairs within %.0f m", len(i), cfg.max_distance_m)
@@ -220,14 +259,19 @@ def run(study: Study, settings: Settings, *, core_roles: pd.Series | None = None
     i, j = np.where(swap, j, i), np.where(swap, i, j)
 
     strength = pair_strength(mass[i], mass[j], d, cfg.distance_decay)
+    travel = net.lookup(i, j, n) if net is not None else None
+    slow = ~np.isfinite(travel) if travel is not None else np.zeros(len(i), dtype=bool)
     ptype = classify_pairs(
         roles[i], roles[j],
         position_a=None if positions is None else positions[i],
         position_b=None if positions is None else positions[j],
     )
     chain_order = pd.factorize(chains, sort=True)[0]
-    order = np.lexsort((tie[j], tie[i], d, np.where(np.isnan(strength), np.inf, -strength), chain_order[i]))
-    i, j, d, strength, ptype = i[order], j[order], d[order], strength[order], ptype[order]
+    order = np.lexsort((tie[j], tie[i], d, np.where(np.isnan(strength), np.inf, -strength), slow,
+                        chain_order[i]))
+    i, j, d, strength, ptype, slow = i[order], j[order], d[order], strength[order], ptype[order], slow[order]
+    if travel is not None:
+        travel = travel[order]
     if len(i):
         group = chain_order[i]
         starts = np.r_[0, np.flatnonzero(group[1:] != group[:-1]) + 1]
@@ -235,7 +279,7 @@ def run(study: Study, settings: Settings, *, core_roles: pd.Series | None = None
     else:
         rank = np.zeros(0, np.int64)
     rank = rank.astype(np.int64)
-    recommended = rank <= cfg.top_pairs_per_chain
+    recommended = (rank <= cfg.top_pairs_per_chain) & ~slow
 
     if len(i):
         # string columns: built once per zone, then gathered per pair (Arrow take)
@@ -255,6 +299,7 @@ def run(study: Study, settings: Settings, *, core_roles: pd.Series | None = None
             "chain": gather(chains_s, i),
             "district_a": gather(districts_s, i), "district_b": gather(districts_s, j),
             "distance_m": d,
+            **({"travel_min": travel} if travel is not None else {}),
             "strength": strength,
             "pair_type": gather(types_s, type_code.to_numpy()),
             "rank": rank,
@@ -266,10 +311,14 @@ def run(study: Study, settings: Settings, *, core_roles: pd.Series | None = None
             None if positions is None else positions[i], None if positions is None else positions[j],
             ptype, d, language,
         ), dtype="str")
+        if travel is not None:
+            both = net.connected[i] & net.connected[j]
+            suffix = minutes_text(travel, both, float(cfg.max_travel_min), language)
+            pairs["reason"] = pd.Series(pairs["reason"].to_numpy(dtype=object) + suffix, dtype="str")
         coords = np.stack([np.c_[x[i], y[i]], np.c_[x[j], y[j]]], axis=1)
         pairs_gdf = gpd.GeoDataFrame(pairs, geometry=shapely.linestrings(coords), crs=zones.crs)
     else:
-        pairs_gdf = _empty_lines(zones.crs)
+        pairs_gdf = _empty_lines(zones.crs, network=net is not None)
 
     # --- per zone ------------------------------------------------------------------
     partner, near_m = _nearest_positions(geoms, chain_code, district_code, tie, (i, j, d))
@@ -289,6 +338,14 @@ def run(study: Study, settings: Settings, *, core_roles: pd.Series | None = None
         "nearest_innov_id": innov["nearest_innov_id"].to_numpy(dtype=object),
         "nearest_innov_m": innov["nearest_innov_m"].to_numpy(float),
     }).astype({"nearest_innov_id": "str"})
+    if net is not None:
+        fast = net.fastest >= 0
+        at = zone_table.columns.get_loc("partners_within") + 1
+        zone_table.insert(at, "nearest_partner_min", net.fastest_min)
+        zone_table.insert(at + 1, "fastest_partner_id",
+                          pd.Series(np.where(fast, ids[np.where(fast, net.fastest, 0)] if n else None, None),
+                                    dtype="str"))
+        zone_table.insert(at + 2, "partners_within_min", net.within)
     zone_table.index = zones.index
     zones_gdf = gpd.GeoDataFrame(zone_table, geometry=zones.geometry.copy().rename("geometry"), crs=zones.crs)
 
@@ -297,6 +354,7 @@ def run(study: Study, settings: Settings, *, core_roles: pd.Series | None = None
         "chain": chains.to_numpy(dtype=object), "district_id": dist_str,
         "jobs": pd.to_numeric(zones["jobs"], errors="coerce").to_numpy(float),
         "x": x, "y": y, "nearest_partner_m": near_m, "partners_within": within,
+        **({"nearest_partner_min": net.fastest_min, "partners_within_min": net.within} if net is not None else {}),
     }))
     matrix = district_matrix(pairs_gdf, district_names)
 
@@ -336,6 +394,7 @@ def run(study: Study, settings: Settings, *, core_roles: pd.Series | None = None
         "zones_with_partner_within": int((within > 0).sum()),
         "zones_without_any_partner": int((~found).sum()),
         "median_nearest_partner_m": _json_float(np.nanmedian(near_m)) if found.any() else None,
+        **(_network_summary(net, slow) if net is not None else {}),
         "most_fragmented_chains": chain_table["chain"].head(3).tolist(),
         "most_compact_chains": chain_table["chain"].iloc[::-1].head(3).tolist(),
         "strongest_district_pair": strongest,
@@ -343,6 +402,7 @@ def run(study: Study, settings: Settings, *, core_roles: pd.Series | None = None
             "max_distance_m": float(cfg.max_distance_m),
             "distance_decay": float(cfg.distance_decay),
             "top_pairs_per_chain": int(cfg.top_pairs_per_chain),
+            "max_travel_min": float(cfg.max_travel_min) if net is not None else None,
             "core_roles_used": core_roles is not None,
             "mass": "output" if "output" in zones and missing_output == 0 else
                     ("jobs" if missing_output == n else "output, jobs where output is missing"),

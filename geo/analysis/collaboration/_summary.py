@@ -35,6 +35,10 @@ def chain_dispersion(frame: pd.DataFrame) -> pd.DataFrame:
         ``standard_distance_m`` = sqrt(Σ w·((x−x̄)² + (y−ȳ)²) / Σ w) around the
         jobs-weighted mean centre (w = jobs, missing jobs count 0; equal weights when
         the chain has no jobs at all), ``fragmentation_rank`` (1 = most fragmented).
+        When ``frame`` has ``nearest_partner_min`` and ``partners_within_min`` (with roads):
+        also ``share_linked_min`` (share of zones with a partner within
+        ``max_travel_min``) and ``mean_nearest_partner_min`` (mean over the zones that
+        have one; NaN when none), after ``mean_nearest_partner_m``.
 
     Notes
     -----
@@ -51,10 +55,19 @@ def chain_dispersion(frame: pd.DataFrame) -> pd.DataFrame:
         "near": np.asarray(frame["nearest_partner_m"], dtype=float),
         "within": np.asarray(frame["partners_within"], dtype=float),
     })
+    minutes = "nearest_partner_min" in frame and "partners_within_min" in frame
+    if minutes:
+        df["near_min"] = np.asarray(frame["nearest_partner_min"], dtype=float)
+        df["within_min"] = np.asarray(frame["partners_within_min"], dtype=float)
     df = df[df["chain"].notna() & np.isfinite(df["x"]) & np.isfinite(df["y"])]
     if df.empty:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
+        out = pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
             CHAIN_COLUMNS, ["str", "int64", "int64", "int64", "float", "float", "float", "int64"])})
+        if minutes:
+            at = out.columns.get_loc("mean_nearest_partner_m") + 1
+            out.insert(at, "share_linked_min", pd.Series(dtype="float"))
+            out.insert(at + 1, "mean_nearest_partner_min", pd.Series(dtype="float"))
+        return out
     g = df.groupby("chain", sort=True)
     total_w = g["w"].transform("sum")
     w = df["w"].where(total_w > 0, 1.0)
@@ -70,6 +83,8 @@ def chain_dispersion(frame: pd.DataFrame) -> pd.DataFrame:
         "pairs": (g["within"].sum() // 2).to_numpy(np.int64),
         "share_linked": (df["within"] > 0).groupby(df["chain"]).mean().to_numpy(float),
         "mean_nearest_partner_m": g["near"].mean().to_numpy(float),
+        **({"share_linked_min": (df["within_min"] > 0).groupby(df["chain"]).mean().to_numpy(float),
+            "mean_nearest_partner_min": g["near_min"].mean().to_numpy(float)} if minutes else {}),
         "standard_distance_m": sd.to_numpy(float),
     })
     out = out.sort_values(

@@ -59,7 +59,9 @@ from geo.analysis.core_periphery._attachment import (
     EXACT_NEAREST,
     MAX_EXACT_PAIRS,
     MIN_HUFF_DISTANCE_M,
+    MIN_HUFF_TRAVEL_MIN,
     attach,
+    attach_by_time,
     huff_probabilities,
 )
 from geo.analysis.core_periphery._scores import (
@@ -92,6 +94,51 @@ RING_WIDTH_M = 5000.0
 STRATEGIES = ("independent_pole", "collaborative_subordinate", "isolated")
 
 
+def _attach_on_roads(att: pd.DataFrame, graph: Any, geoms: np.ndarray, chains: np.ndarray,
+                     core_positions: np.ndarray, core_strength: np.ndarray, cfg: Any,
+                     settings: Any) -> pd.DataFrame:
+    """Attachment by travel time (DESIGN.md "Roads and travel time"), the straight-line
+    attachment ``att`` kept for zones that reach no core by road.
+
+    Travel time zone ↔ core = the faster direction of "travel time between two
+    workplaces"; zones × cores in two searches per core (:func:`geo.network.linked_minutes`).
+    """
+    from geo.network import default_jobs, linked_minutes
+
+    ns = getattr(settings, "network", None)
+    access_kmh = ns.access_speed_kmh if ns is not None else 5.0
+    max_access_m = ns.max_access_m if ns is not None else 1000.0
+    geoms = np.asarray(geoms, dtype=object)
+    k = len(core_positions)
+    zz, cc = np.meshgrid(np.arange(len(geoms)), np.arange(k), indexing="ij")
+    minutes = linked_minutes(graph, geoms, geoms[core_positions], np.column_stack([zz.ravel(), cc.ravel()]),
+                             access_speed_kmh=access_kmh, max_access_m=max_access_m,
+                             n_jobs=default_jobs()).reshape(len(geoms), k)
+    by_time = attach_by_time(minutes, chains, core_positions, core_strength,
+                             attach_max_min=float(cfg.attach_max_min), distance_decay=cfg.distance_decay)
+    reached = by_time["core_pos"].to_numpy() >= 0
+    out = att.copy()
+    for col in ("core_pos", "attach_prob", "same_chain_core"):
+        out[col] = np.where(reached, by_time[col].to_numpy(), att[col].to_numpy())
+    out["strategy"] = by_time["strategy"].to_numpy()
+    core_pos = out["core_pos"].to_numpy()
+    out["core_distance_m"] = shapely.distance(geoms, geoms[core_pos])
+    out.insert(out.columns.get_loc("core_distance_m") + 1, "core_travel_min", by_time["core_travel_min"].to_numpy())
+    return out
+
+
+def _minutes_summary(zones: pd.DataFrame, cfg: Any) -> dict[str, Any]:
+    """Summary figures of the attachment by travel time."""
+    periph = zones[zones["role"] == "periphery"]
+    t = periph["core_travel_min"].dropna()
+    return {
+        "attach_max_min": float(cfg.attach_max_min),
+        "min_huff_travel_min": MIN_HUFF_TRAVEL_MIN,
+        "median_core_travel_min": _json_float(t.median()) if len(t) else None,
+        "n_without_road_path": int(periph["core_travel_min"].isna().sum()),
+    }
+
+
 def run(study: Study, settings: Any) -> AnalysisResult:
     """Run the core–periphery analysis on ``study.zones``.
 
@@ -122,6 +169,12 @@ def run(study: Study, settings: Any) -> AnalysisResult:
       zones not counted). Isolated zones report their most probable core and its
       distance but get no link line.
     * ``rank`` orders all zones by score (descending, ties by zone id), 1 = strongest.
+    * With roads (``study.network``): Huff on travel time (zone ↔ core, the faster
+      direction, floored at :data:`MIN_HUFF_TRAVEL_MIN`), the same-chain preference and
+      ``isolated`` by ``attach_max_min``; ``core_travel_min`` (zones) and ``travel_min``
+      (links) are added, ``core_distance_m`` is the straight-line distance to the core
+      chosen by time. A zone with no road path to any core is isolated and reports its
+      most probable core by straight line (``core_travel_min`` empty).
     """
     cfg = getattr(settings, "core_periphery", settings)
     zones = study.zones
@@ -174,6 +227,15 @@ def run(study: Study, settings: Any) -> AnalysisResult:
     core_positions = order[is_core[order]]  # by rank
     att = attach(geoms, zones["chain"].to_numpy(), core_positions, score[core_positions],
                  attach_max_m=cfg.attach_max_m, distance_decay=cfg.distance_decay)
+    graph = getattr(study, "network", None)
+    if graph is not None and len(core_positions):
+        att = _attach_on_roads(att, graph, geoms, zones["chain"].to_numpy(), core_positions,
+                               score[core_positions], cfg, settings)
+        unreached = int(((att["strategy"] == "isolated") & att["core_travel_min"].isna()).sum())
+        if unreached:
+            warn.append(f"core_periphery: {unreached} periphery zone(s) have no road path to any core "
+                        "(no road node within network.max_access_m, or a separate piece of the network); "
+                        "they are isolated and report their most probable core by straight line")
     core_pos = att["core_pos"].to_numpy()
     periphery_count = np.bincount(core_pos[~is_core & (att["strategy"].to_numpy() != "isolated")],
                                   minlength=n)
@@ -188,6 +250,7 @@ def run(study: Study, settings: Any) -> AnalysisResult:
         "role": np.where(is_core, "core", "periphery"),
         "core_id": ids[core_pos] if n else np.array([], dtype=object),
         "core_distance_m": att["core_distance_m"].to_numpy(),
+        **({"core_travel_min": att["core_travel_min"].to_numpy()} if "core_travel_min" in att else {}),
         "attach_prob": att["attach_prob"].to_numpy(),
         "strategy": att["strategy"].to_numpy(),
         "same_chain_core": att["same_chain_core"].to_numpy(),
@@ -237,6 +300,8 @@ def run(study: Study, settings: Any) -> AnalysisResult:
         "attach_max_m": float(cfg.attach_max_m),
         "distance_decay": float(cfg.distance_decay),
         "min_huff_distance_m": MIN_HUFF_DISTANCE_M,
+        **({"attach_max_min": float(cfg.attach_max_min), "min_huff_travel_min": MIN_HUFF_TRAVEL_MIN}
+           if "core_travel_min" in att else {}),
     }
     summary_table = pd.DataFrame([summary_row])
     summary_table["indicators_used"] = summary_table["indicators_used"].replace("", None)
@@ -262,6 +327,8 @@ def run(study: Study, settings: Any) -> AnalysisResult:
         "indicators_partly_missing": dict(detail.partly_missing),
         "weights": {k: float(v) for k, v in detail.weights.items()},
         "min_huff_distance_m": MIN_HUFF_DISTANCE_M,
+        "attach_by": "travel_time" if "core_travel_min" in att else "distance",
+        **(_minutes_summary(out, cfg) if "core_travel_min" in att else {}),
         "cores": [
             {"zone_id": str(ids[p]), "name": None if pd.isna(names[p]) else str(names[p]),
              "chain": str(chain_values[p]), "score": float(score[p]),
@@ -296,7 +363,7 @@ def run(study: Study, settings: Any) -> AnalysisResult:
 
 
 __all__ = [
-    "EXACT_NEAREST", "INDICATORS", "MAX_EXACT_PAIRS", "MIN_HUFF_DISTANCE_M", "NAME", "RING_WIDTH_M", "STRATEGIES",
-    "ScoreDetail", "attach", "core_count", "gini", "huff_probabilities", "rank_size_slope", "run", "score_detail",
+    "EXACT_NEAREST", "INDICATORS", "MAX_EXACT_PAIRS", "MIN_HUFF_DISTANCE_M", "MIN_HUFF_TRAVEL_MIN", "NAME", "RING_WIDTH_M", "STRATEGIES",
+    "ScoreDetail", "attach", "attach_by_time", "core_count", "gini", "huff_probabilities", "rank_size_slope", "run", "score_detail",
     "select_cores_hotspot", "select_cores_share", "strength_score",
 ]

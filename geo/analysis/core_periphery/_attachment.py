@@ -185,3 +185,102 @@ def attach(
         "core_pos": core_pos, "core_distance_m": dist, "attach_prob": prob,
         "same_chain_core": same, "strategy": strategy,
     })
+
+
+#: Floor of the zone-to-core travel time inside the Huff formula (minutes), as distance is
+#: floored at 1 km (DESIGN.md "Roads and travel time").
+MIN_HUFF_TRAVEL_MIN = 1.0
+
+#: Two travel times closer than this (minutes) are equal (as geo.network.TIME_TOLERANCE_MIN).
+_TIME_TOL = 1e-6
+
+
+def _huff_reachable(strength: np.ndarray, minutes: np.ndarray, reach: np.ndarray, decay: float,
+                    floor: float) -> np.ndarray:
+    """Huff probabilities over the reachable cores of each row (unreachable: 0), in log space.
+
+    As :func:`huff_probabilities`: when every core has strength 0 they count as equally
+    strong; a row whose reachable cores all have strength 0 splits equally among them.
+    """
+    s = np.asarray(strength, dtype=float)
+    if not (s > 0).any():
+        s = np.ones_like(s)
+    with np.errstate(divide="ignore"):
+        log_w = np.log(s)[None, :] - float(decay) * np.log(np.maximum(np.where(reach, minutes, floor), floor))
+    log_w = np.where(reach, log_w, -np.inf)
+    top = log_w.max(axis=1, keepdims=True)
+    dead = ~np.isfinite(top[:, 0])           # reachable cores all of strength 0
+    log_w[dead] = np.where(reach[dead], 0.0, -np.inf)
+    top[dead] = 0.0
+    w = np.exp(log_w - top)
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def attach_by_time(
+    minutes: np.ndarray,
+    chains: np.ndarray | pd.Series,
+    core_positions: np.ndarray,
+    core_strength: np.ndarray,
+    *,
+    attach_max_min: float,
+    distance_decay: float,
+    min_minutes: float = MIN_HUFF_TRAVEL_MIN,
+) -> pd.DataFrame:
+    """Attach every non-core zone to a core by Huff probability on travel time.
+
+    As :func:`attach`, with travel minutes (``minutes[z, c]``: zone z ↔ core c, the faster
+    direction; NaN when there is no road path) instead of distances, floored at
+    ``min_minutes``: P_k = (S_k / t_k^β) / Σ_j (S_j / t_j^β) over the cores the zone can
+    reach. A zone takes the most probable core, or the most probable core of its own chain
+    within ``attach_max_min`` when there is one; ties go to the core listed first. It is
+    ``collaborative_subordinate`` when the chosen core is within ``attach_max_min``
+    (inclusive), else ``isolated``.
+
+    Returns
+    -------
+    DataFrame
+        One row per zone (positional): ``core_pos`` (-1 when the zone reaches no core),
+        ``core_travel_min`` (0 for cores), ``attach_prob`` (NaN for cores and unreached
+        zones), ``same_chain_core``, ``strategy``.
+    """
+    t = np.asarray(minutes, dtype=float)
+    chains, _ = pd.factorize(pd.Series(np.asarray(chains, dtype=object)), use_na_sentinel=False)
+    n = len(chains)
+    cores = np.asarray(core_positions, dtype=np.int64)
+    k = len(cores)
+    core_pos = np.arange(n, dtype=np.int64)
+    travel = np.zeros(n)
+    prob = np.full(n, np.nan)
+    same = np.ones(n, dtype=bool)
+    strategy = np.full(n, "independent_pole", dtype=object)
+    is_core = np.zeros(n, dtype=bool)
+    is_core[cores] = True
+    periph = np.flatnonzero(~is_core)
+    if len(periph):
+        core_pos[periph] = -1
+        travel[periph] = np.nan
+        same[periph] = False
+        strategy[periph] = "isolated"
+    if k and len(periph):
+        tp = t[periph]
+        reach = np.isfinite(tp)
+        ok = reach.any(axis=1)
+        rows = periph[ok]
+        tr, rr = tp[ok], reach[ok]
+        p = _huff_reachable(core_strength, tr, rr, distance_decay, min_minutes)
+        same_chain = chains[rows][:, None] == chains[cores][None, :]
+        own = same_chain & rr & (np.where(rr, tr, np.inf) <= attach_max_min + _TIME_TOL)
+        has_own = own.any(axis=1)
+        pick = np.where(has_own, np.where(own, p, -1.0).argmax(axis=1),
+                        np.where(rr, p, -1.0).argmax(axis=1))
+        r = np.arange(len(rows))
+        core_pos[rows] = cores[pick]
+        prob[rows] = p[r, pick]
+        same[rows] = same_chain[r, pick]
+        travel[rows] = tr[r, pick]
+        strategy[rows] = np.where(travel[rows] <= attach_max_min + _TIME_TOL,
+                                  "collaborative_subordinate", "isolated")
+    return pd.DataFrame({
+        "core_pos": core_pos, "core_travel_min": travel, "attach_prob": prob,
+        "same_chain_core": same, "strategy": strategy,
+    })

@@ -92,6 +92,7 @@ def _links_table(zones: gpd.GeoDataFrame, geoms: np.ndarray, core_pos: np.ndarra
         "core_id": ids[core_pos[attached]],
         "chain": zones["chain"].to_numpy()[attached],
         "distance_m": zones["core_distance_m"].to_numpy()[attached],
+        **({"travel_min": zones["core_travel_min"].to_numpy()[attached]} if "core_travel_min" in zones else {}),
         "attach_prob": zones["attach_prob"].to_numpy()[attached],
         "same_chain_core": zones["same_chain_core"].to_numpy()[attached],
     }, geometry=lines, crs=crs)
