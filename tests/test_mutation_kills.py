@@ -96,6 +96,9 @@ def test_classify_balance_missing_ratio_given_as_none():
 def test_ratio_with_fewer_than_one_worker():
     got = _catchments._ratio(np.array([3.0, 3.0, 2.0]), np.array([0.5, 0.0, 4.0]))
     assert got[0] == 6.0 and np.isnan(got[1]) and got[2] == 0.5
+    # no workers and non-finite inputs give NaN without a numpy warning (warnings are errors)
+    got = _catchments._ratio(np.array([np.inf, np.nan, 0.0]), np.array([np.inf, 2.0, 0.0]))
+    assert np.isnan(got).all()
 
 
 # --- core-periphery: the score record ---------------------------------------
@@ -357,3 +360,27 @@ def test_attach_estimate_mode_by_hand(mode):
         assert out.loc[row, "attach_prob"] == pytest.approx(prob, rel=1e-9), (name, mode)
     if mode == "estimate":   # the layout does what the comments say
         assert (want["P1"][0], want["P2"][0]) == (3, 6)
+
+
+# --- collaboration: nearest partners on any index ----------------------------------
+
+def test_nearest_partners_keep_the_zones_index_and_a_text_dtype():
+    """Index labels in reverse order (not 0..n-1). a1 (d1) is 500 m from a2 (d2) and
+    2 km from a3 (d3); b1 has no zone of its chain elsewhere; a lone zone has none."""
+    from geo.analysis import collaboration
+
+    rects = {"a1": (0, 0, 1000, 1000), "a2": (1500, 0, 2500, 1000), "a3": (0, 3000, 1000, 4000),
+             "b1": (5000, 0, 6000, 1000)}
+    zones = gpd.GeoDataFrame(
+        {"zone_id": list(rects), "chain": ["a", "a", "a", "b"], "district_id": ["d1", "d2", "d3", "d1"]},
+        geometry=[shapely.box(*r) for r in rects.values()], crs=CRS, index=[13, 12, 11, 10])
+    for pairs in (None, collaboration.candidate_pairs(zones, 10_000)):
+        out = collaboration.nearest_partners(zones, pairs=pairs)
+        assert out.index.tolist() == [13, 12, 11, 10]
+        assert out["nearest_partner_id"].tolist()[:3] == ["a2", "a1", "a1"]
+        assert out["nearest_partner_district"].tolist()[:3] == ["d2", "d1", "d1"]
+        assert out["nearest_partner_m"].tolist()[:3] == [500.0, 500.0, 2000.0]
+        assert pd.isna(out.loc[10, "nearest_partner_id"]) and np.isnan(out.loc[10, "nearest_partner_m"])
+        assert str(out["nearest_partner_id"].dtype) == "str"
+    lone = collaboration.nearest_partners(zones.iloc[[3]])
+    assert lone.index.tolist() == [10] and lone["nearest_partner_id"].isna().all()
