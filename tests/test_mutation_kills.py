@@ -115,10 +115,12 @@ def test_score_detail_records_an_absent_indicator_and_goes_on():
 
 def test_score_detail_nullable_integers_and_text_count_as_missing():
     zones = pd.DataFrame({"jobs": pd.array([10, None, 30], dtype="Int64"),
-                          "output": pd.Series(["5", "n/a", "15"], dtype=object)})
-    d = cp.score_detail(zones, {"jobs": 1.0, "output": 1.0})
-    assert d.used == ["jobs", "output"] and d.partly_missing == {"jobs": 1, "output": 1}
-    assert d.score.tolist() == pytest.approx([0.0, 0.0, 1.0])
+                          "output": pd.Series(["5", "n/a", "15"], dtype=object),
+                          "rd_platforms": [True, False, True]})
+    d = cp.score_detail(zones, {"jobs": 1.0, "output": 1.0, "rd_platforms": 2.0})
+    assert d.used == ["jobs", "output", "rd_platforms"] and d.partly_missing == {"jobs": 1, "output": 1}
+    # jobs 0, -, 1; output 0, -, 1; a yes/no indicator counts as 1 / 0
+    assert d.score.tolist() == pytest.approx([0.5, 0.0, 1.0])
 
 
 # --- core-periphery: hot spots -------------------------------------------------
