@@ -201,12 +201,15 @@ def test_hotspot_pair_with_one_neighbour_each_and_p_equal_to_alpha():
     assert hot[64] and hot[65] and hot.sum() == 2
     assert out["hotspot"].tolist() == hot.tolist()
     assert out.index[out["core"]].tolist() == [64] and out.attrs["fallback"] is False
-    # 19 permutations: the pair's pseudo p-value is 1/20 = alpha exactly -> not significant
-    out = cp.select_cores_hotspot(zones, pd.Series(values), band_m=1100, permutations=19, seed=5)
+    # 19 permutations: the pair's pseudo p-value is 1/20 (esda stores it in float32);
+    # with alpha exactly that value the pair is not significant (p < alpha is strict)
     g = _esda(values, pts, 1100, 19, 5)
-    assert g.p_sim[64] == 0.05
-    assert out["hotspot"].tolist() == ((g.p_sim < 0.05) & (g.Zs > 0) & nb.any(axis=1)).tolist()
-    assert not out.loc[64, "hotspot"]
+    alpha = float(g.p_sim[64])
+    assert alpha == pytest.approx(0.05) and g.p_sim[65] == g.p_sim[64]
+    out = cp.select_cores_hotspot(zones, pd.Series(values), band_m=1100, alpha=alpha,
+                                  permutations=19, seed=5)
+    assert out["hotspot"].tolist() == ((g.p_sim < alpha) & (g.Zs > 0) & nb.any(axis=1)).tolist()
+    assert not out.loc[64, "hotspot"] and not out.loc[65, "hotspot"] and out.attrs["fallback"]
 
 
 def test_hotspot_without_zone_id_breaks_ties_by_index():
