@@ -201,6 +201,9 @@ def test_hotspot_pair_with_one_neighbour_each_and_p_equal_to_alpha():
     assert hot[64] and hot[65] and hot.sum() == 2
     assert out["hotspot"].tolist() == hot.tolist()
     assert out.index[out["core"]].tolist() == [64] and out.attrs["fallback"] is False
+    # esda keeps pseudo p-values in float32; the table holds float64 (the CSV writes them so)
+    assert out["gi_p"].dtype == np.float64 and out["gi_z"].dtype == np.float64
+    assert out.loc[64, "gi_p"] == float(g.p_sim[64])
     # 19 permutations: the pair's pseudo p-value is 1/20 (esda stores it in float32);
     # with alpha exactly that value the pair is not significant (p < alpha is strict)
     g = _esda(values, pts, 1100, 19, 5)
