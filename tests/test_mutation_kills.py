@@ -348,15 +348,15 @@ def _estimate_reference(attach_max, decay, floor, exact_nearest, estimate):
 @pytest.mark.parametrize("mode", ["estimate", "estimate_all_near", "exact_at_limit"])
 def test_attach_estimate_mode_by_hand(mode):
     """Nine cores, two zones. ``estimate``: 2 nearest exact, far pairs estimated, own-chain
-    pairs whose reach the bounds leave open exact. ``estimate_all_near``: as many nearest
-    as cores, so every pair is exact. ``exact_at_limit``: pairs == max_exact_pairs."""
+    pairs whose reach the bounds leave open exact. ``estimate_all_near``: more nearest
+    than cores, so every pair is exact. ``exact_at_limit``: pairs == max_exact_pairs."""
     zones = list(_P.values()) + [(k[1], k[2]) for k in _K]
     geoms = np.array([shapely.box(*r) for _, r in zones], dtype=object)
     chains = [c for c, _ in zones]
     cores = np.arange(2, 2 + len(_K))
     strength = np.array([k[3] for k in _K])
     kw = {"estimate": dict(max_exact_pairs=2, exact_nearest=2),
-          "estimate_all_near": dict(max_exact_pairs=0, exact_nearest=len(_K)),
+          "estimate_all_near": dict(max_exact_pairs=0, exact_nearest=len(_K) + 3),
           "exact_at_limit": dict(max_exact_pairs=2 * len(_K), exact_nearest=2)}[mode]
     out = cp.attach(geoms, chains, cores, strength, attach_max_m=5000, distance_decay=2.0,
                     min_distance_m=0.5, **kw)
