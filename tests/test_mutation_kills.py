@@ -236,6 +236,16 @@ def test_hotspot_fallback_for_too_few_zones_or_equal_scores(values):
     assert out["core"].tolist() == [bool(values) and i == int(np.argmax(values)) for i in range(len(values))]
 
 
+def test_hotspot_scattered_zones_fall_back_to_the_strongest():
+    """No zone within the band of another: every zone is an island, none is a hot spot
+    (esda itself fails on all-island weights if asked to keep its simulations)."""
+    values = [1.0, 4.0, 2.0, 3.0]
+    zones = _line_zones(values, spacing=5000.0)
+    out = cp.select_cores_hotspot(zones, pd.Series(values), band_m=1500, permutations=9)
+    assert not out["hotspot"].any() and out.attrs["fallback"] is True
+    assert out["core"].tolist() == [False, True, False, False]
+
+
 def test_hotspot_three_zones_are_analysed():
     values = [1.0, 5.0, 2.0]
     zones = _line_zones(values)
