@@ -427,3 +427,13 @@ def test_nearest_partners_keep_the_zones_index_and_a_text_dtype():
         assert out["nearest_partner_id"].dtype == out["nearest_partner_district"].dtype == text
     lone = collaboration.nearest_partners(zones.iloc[[3]])
     assert lone.index.tolist() == [10] and lone["nearest_partner_id"].isna().all()
+
+
+def test_pair_strength_missing_masses_give_nan():
+    """mass_a * mass_b / (km + 1) ** decay by hand; a missing mass (None) gives NaN."""
+    from geo.analysis import collaboration
+
+    got = collaboration.pair_strength([None, 100, 30], [50, None, 20], [1000, 1000, 0], 2.0)
+    assert np.isnan(got[0]) and np.isnan(got[1]) and got[2] == 600.0
+    got = collaboration.pair_strength([100], [50], [3000], 0.5)
+    assert got.tolist() == [pytest.approx(5000 / 2.0)]
