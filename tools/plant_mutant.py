@@ -39,11 +39,25 @@ def _module_path(name: str) -> tuple[str, str]:
 
 
 def _function(src: str, fname: str) -> tuple[int, int, str]:
-    m = re.search(r"^(def|    def) " + re.escape(fname) + r"\(.*?(?=^def |^class |^@|^[A-Za-z_]|\Z)",
-                  src, re.S | re.M)
+    """Start, end and text of ``def fname`` (module level or a method): up to the next
+    non-blank line indented no deeper than the ``def``."""
+    m = re.search(r"^( *)def " + re.escape(fname) + r"\(", src, re.M)
     if not m:
         raise SystemExit(f"no function {fname}")
-    return m.start(), m.end(), m.group(0)
+    indent = len(m.group(1))
+    end = len(src)
+    pos = m.start()
+    in_signature = True
+    for line in src[pos:].splitlines(keepends=True):
+        stripped = line.split("#")[0].strip()
+        if in_signature:
+            # the (possibly multi-line) signature ends with the first line ending in ':'
+            in_signature = not stripped.endswith(":")
+        elif stripped and len(line) - len(line.lstrip(" ")) <= indent:
+            end = pos
+            break
+        pos += len(line)
+    return m.start(), end, src[m.start():end]
 
 
 def diff_of(name: str) -> tuple[str, str, list[tuple[list[str], list[str], int]]]:
