@@ -1,12 +1,22 @@
-"""Small tests written for mutants that survived the first mutmut run (docs/mutation-survivors.md)."""
+"""Small tests written for mutants that survived mutmut (docs/mutation-survivors.md): each
+checks a real outcome against a hand-derived or independent reference."""
 
 from __future__ import annotations
 
+import math
+import warnings
+
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 
 from geo.analysis import core_periphery as cp
+from geo.analysis.balance import _catchments
+from geo.analysis.core_periphery import _attachment
+
+CRS = "EPSG:32650"
 
 
 def test_core_count_of_no_zones_is_zero():
@@ -41,20 +51,7 @@ def test_attach_exact_mode_up_to_the_pair_limit():
 
 
 # ---------------------------------------------------------------------------
-# second review (docs/mutation-survivors.md, "second run"): tests for the survivors
-# of the first mutmut run that were listed without review
-
-import math  # noqa: E402
-import warnings  # noqa: E402
-
-import geopandas as gpd  # noqa: E402
-import pytest  # noqa: E402
-
-from geo.analysis import balance  # noqa: E402
-from geo.analysis.balance import _catchments  # noqa: E402
-from geo.analysis.core_periphery import _attachment  # noqa: E402
-
-CRS = "EPSG:32650"
+# the review of run 1's survivors and run 2 (docs/mutation-survivors.md)
 
 
 # --- balance: column names, radii, the shared split, classes, ratios --------
@@ -389,9 +386,9 @@ def test_attach_estimate_mode_by_hand(mode):
     chains = [c for c, _ in zones]
     cores = np.arange(2, 2 + len(_K))
     strength = np.array([k[3] for k in _K])
-    kw = {"estimate": dict(max_exact_pairs=2, exact_nearest=2),
-          "estimate_all_near": dict(max_exact_pairs=0, exact_nearest=len(_K) + 3),
-          "exact_at_limit": dict(max_exact_pairs=2 * len(_K), exact_nearest=2)}[mode]
+    kw = {"estimate": {"max_exact_pairs": 2, "exact_nearest": 2},
+          "estimate_all_near": {"max_exact_pairs": 0, "exact_nearest": len(_K) + 3},
+          "exact_at_limit": {"max_exact_pairs": 2 * len(_K), "exact_nearest": 2}}[mode]
     out = cp.attach(geoms, chains, cores, strength, attach_max_m=5000, distance_decay=2.0,
                     min_distance_m=0.5, **kw)
     want = _estimate_reference(5000, 2.0, 0.5, kw["exact_nearest"], estimate=mode == "estimate")
