@@ -434,3 +434,25 @@ def test_pair_strength_missing_masses_give_nan():
     assert np.isnan(got[0]) and np.isnan(got[1]) and got[2] == 600.0
     got = collaboration.pair_strength([100], [50], [3000], 0.5)
     assert got.tolist() == [pytest.approx(5000 / 2.0)]
+
+
+def test_nearest_innovation_numeric_chains_missing_chain_ties_and_index():
+    """Districts i2 (0..1000) and i1 (2000..3000) on the x axis, both serving chain 7
+    (written as a number, as a spreadsheet would). z_tie lies between them, 1 km from
+    each: the smaller id (i1) wins. z_far is 500 m right of i1; z_none has no chain;
+    z_other's chain is served by no district."""
+    from geo.analysis import collaboration
+
+    innov = gpd.GeoDataFrame({"innov_id": ["i2", "i1"], "chains": [7, "7；9"]},
+                             geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(2000, 0, 3000, 1000)],
+                             crs=CRS)
+    zones = gpd.GeoDataFrame(
+        {"zone_id": ["z_tie", "z_far", "z_none", "z_other"], "chain": ["7", 7, None, "8"]},
+        geometry=[shapely.box(1000, 2000, 2000, 3000), shapely.box(3500, 0, 4000, 500),
+                  shapely.box(1200, 0, 1800, 500), shapely.box(1200, 0, 1800, 500)],
+        crs=CRS, index=[40, 30, 20, 10])
+    out = collaboration.nearest_innovation(zones, innov)
+    assert out.index.tolist() == [40, 30, 20, 10]
+    assert out["nearest_innov_id"].tolist()[:2] == ["i1", "i1"]
+    assert out["nearest_innov_m"].tolist()[:2] == [1000.0, 500.0]
+    assert out.loc[[20, 10], "nearest_innov_id"].isna().all() and out.loc[[20, 10], "nearest_innov_m"].isna().all()
