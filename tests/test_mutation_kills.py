@@ -437,22 +437,25 @@ def test_pair_strength_missing_masses_give_nan():
 
 
 def test_nearest_innovation_numeric_chains_missing_chain_ties_and_index():
-    """Districts i2 (0..1000) and i1 (2000..3000) on the x axis, both serving chain 7
-    (written as a number, as a spreadsheet would). z_tie lies between them, 1 km from
-    each: the smaller id (i1) wins. z_far is 500 m right of i1; z_none has no chain;
-    z_other's chain is served by no district."""
+    """Districts i1 (x 0..1000), i2 (2000..3000) and i0 (4000..5000), all serving chain 7
+    (i1 writes it as a number, as a spreadsheet would). z_tie lies 1 km from i1 and i2,
+    z_tie2 1 km from i2 and i0: the smaller id wins. z_far is 200 m right of i2; z_none
+    has no chain, z_empty no geometry; z_other's chain is served by no district."""
     from geo.analysis import collaboration
 
-    innov = gpd.GeoDataFrame({"innov_id": ["i2", "i1"], "chains": [7, "7；9"]},
-                             geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(2000, 0, 3000, 1000)],
-                             crs=CRS)
+    innov = gpd.GeoDataFrame({"innov_id": ["i1", "i2", "i0"], "chains": [7, "7；9", "9、7"]},
+                             geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(2000, 0, 3000, 1000),
+                                       shapely.box(4000, 0, 5000, 1000)], crs=CRS)
     zones = gpd.GeoDataFrame(
-        {"zone_id": ["z_tie", "z_far", "z_none", "z_other"], "chain": ["7", 7, None, "8"]},
-        geometry=[shapely.box(1000, 2000, 2000, 3000), shapely.box(3500, 0, 4000, 500),
-                  shapely.box(1200, 0, 1800, 500), shapely.box(1200, 0, 1800, 500)],
-        crs=CRS, index=[40, 30, 20, 10])
+        {"zone_id": ["z_other", "z_tie", "z_far", "z_none", "z_empty", "z_tie2"],
+         "chain": ["8", "7", 7, None, "7", "7"]},
+        geometry=[shapely.box(1200, 0, 1800, 500), shapely.box(1000, 2000, 2000, 3000),
+                  shapely.box(3200, 0, 3400, 500), shapely.box(1200, 0, 1800, 500), shapely.Polygon(),
+                  shapely.box(3000, 2000, 4000, 3000)],
+        crs=CRS, index=[50, 40, 30, 20, 10, 60])
     out = collaboration.nearest_innovation(zones, innov)
-    assert out.index.tolist() == [40, 30, 20, 10]
-    assert out["nearest_innov_id"].tolist()[:2] == ["i1", "i1"]
-    assert out["nearest_innov_m"].tolist()[:2] == [1000.0, 500.0]
-    assert out.loc[[20, 10], "nearest_innov_id"].isna().all() and out.loc[[20, 10], "nearest_innov_m"].isna().all()
+    assert out.index.tolist() == [50, 40, 30, 20, 10, 60]
+    assert out.loc[[40, 30, 60], "nearest_innov_id"].tolist() == ["i1", "i2", "i0"]
+    assert out.loc[[40, 30, 60], "nearest_innov_m"].tolist() == [1000.0, 200.0, 1000.0]
+    for row in (50, 20, 10):
+        assert pd.isna(out.loc[row, "nearest_innov_id"]) and np.isnan(out.loc[row, "nearest_innov_m"])
