@@ -119,6 +119,7 @@ TERMS: dict[str, tuple[str, str]] = {
                        "Drawn from the road nodes reached, for orientation; workers are counted "
                        "exactly on the network."),
     "road_id": ("道路编号", "Road ID"),
+    "class": ("道路等级", "Road class"),
     "speed_kmh": ("车速（公里/小时）", "Speed (km/h)"),
     "oneway": ("单行", "One-way"),
     "component": ("路网连通片编号", "Network piece"),

@@ -171,9 +171,10 @@ def test_readme_python_api_example_runs_and_equals_the_cli(tmp_path, monkeypatch
             compared += 1
     assert compared >= 8
     # the override took effect: workers is the 3 km count, not the default 5 km one (with the
-    # sample's roads and reach: network, the primary count is the 30-minute one instead)
+    # sample's roads and reach: network, the primary count is the one of balance.minute)
     bw = namespace["bal"].tables["balance_workplaces"]
-    primary = "workers_30min" if report.manifest["reach"] == "network" else "workers_3000"
+    minute = report.manifest["parameters"]["balance"]["minute"]
+    primary = f"workers_{minute:g}min" if report.manifest["reach"] == "network" else "workers_3000"
     assert (bw["workers"].fillna(-1) == bw[primary].fillna(-1)).all()
     assert (bw["workers_3000"] <= bw["workers_5000"]).all() and (bw["workers_3000"] < bw["workers_5000"]).any()
 

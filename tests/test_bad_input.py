@@ -619,7 +619,7 @@ def _(s, tmp):
 
 @case("study_across_the_antimeridian", warning=("layers.districts", "180° meridian", "rows"))
 def _(s, tmp):
-    for i, name in enumerate(("districts", "zones", "innovation_districts", "housing", "firms", "employment")):
+    for i, name in enumerate(("districts", "zones", "innovation_districts", "housing", "firms", "employment", "roads")):
         f = s.read(name).to_crs(4326)
         moved = shapely.transform(f.geometry.values.to_numpy(),
                                   lambda xy: np.column_stack([(xy[:, 0] + 75 + 180) % 360 - 180, xy[:, 1]]))

@@ -199,8 +199,9 @@ def test_cli_balance_in_minutes_on_the_sample(small_study, tmp_path):
     summary = manifest["summary"]["balance"] if "balance" in manifest["summary"] else manifest["summary"]
     assert manifest["reach"] == "network"
     assert summary["theoretical_min_commute_min"] > 0
-    # the primary columns are the 30-minute ones, and straight line and roads disagree
-    np.testing.assert_array_equal(table["workers"], table["workers_30min"])
+    # the primary columns are those of balance.minute, and straight line and roads disagree
+    minute = manifest["parameters"]["balance"]["minute"]
+    np.testing.assert_array_equal(table["workers"], table[f"workers_{minute:g}min"])
     assert not np.allclose(table["workers_5000"], table["workers_30min"])
     straight_rank = table["workers_5000"].rank().to_numpy()
     road_rank = table["workers_15min"].rank().to_numpy()
@@ -208,7 +209,7 @@ def test_cli_balance_in_minutes_on_the_sample(small_study, tmp_path):
     layers = {name for name, _ in pyogrio.list_layers(out / "qgis" / "zoneatlas.gpkg")}
     assert {"roads", "balance_isochrones"} <= layers
     iso = pyogrio.read_dataframe(out / "qgis" / "zoneatlas.gpkg", layer="balance_isochrones")
-    assert len(iso) == table["workers_30min"].notna().sum()
+    assert len(iso) == table[f"workers_{minute:g}min"].notna().sum()
     page = (out / "balance.html").read_text(encoding="utf-8")
     assert '"ringLayer": "isochrones"' in page or '"ringLayer":"isochrones"' in page
     assert "za-l-roads" in page or '"id": "roads"' in page or '"id":"roads"' in page

@@ -71,7 +71,7 @@ def test_geopackage_has_roads_by_class_and_isochrones(sample_run):
         n_iso = con.execute("SELECT count(*) FROM balance_isochrones").fetchone()[0]
         n_roads = con.execute("SELECT count(*) FROM roads").fetchone()[0]
     assert n_roads == len(study.roads)
-    assert n_iso == int(results["balance"].tables["balance_workplaces"]["workers_30min"].notna().sum()) > 0
+    assert n_iso == int(results["balance"].tables["balance_workplaces"]["workers"].notna().sum()) > 0
     assert 'type="categorizedSymbol"' in qml["roads"] and 'attr="class"' in qml["roads"]
     for key in styles.ROAD_CLASSES:
         assert f'value="{key}"' in qml["roads"]

@@ -48,7 +48,7 @@ def sample_config(scale: str = "city", seed: int = 0, fmt: str = "gpkg") -> dict
         "layers": layers,
         "balance": {"radius_m": 5000, "radii_m": [3000, 5000, 10000], "workers_per_dwelling": 1.4,
                     "employment_rate": 0.55, "balanced_range": [0.8, 1.25],
-                    "radius_step_m": 500, "reach": "network", "minutes": [15, 30, 45], "minute": 30},
+                    "radius_step_m": 500, "reach": "network", "minutes": [15, 30, 45], "minute": 15},
         "collaboration": {"max_distance_m": 30000, "distance_decay": 2.0, "top_pairs_per_chain": 10,
                           "max_travel_min": 60},
         "core_periphery": {"weights": {"jobs": 1, "output": 1, "firms": 1, "leader_firms": 1,
@@ -132,7 +132,8 @@ def render_config(config: dict[str, Any], *, scale: str = "city", seed: int = 0)
         f"  radius_step_m: {b['radius_step_m']}       # step of the balance radius search (up to 30 km)\n"
         f"  reach: {b['reach']}          # euclidean | network (travel time on layers.roads)\n"
         f"  minutes: [{', '.join(str(m) for m in b['minutes'])}]     # travel-time horizons: workers_<m>min\n"
-        f"  minute: {b['minute']}               # primary horizon for workers, jhr, balance_class\n"
+        f"  minute: {b['minute']}               # primary horizon for workers, jhr, balance_class (the synthetic city\n"
+        f"                           # is small: 15 minutes on its roads is about the 5 km radius)\n"
         "\n"
         "collaboration:            # cross-district collaboration of zones in one chain\n"
         f"  max_distance_m: {c['max_distance_m']}\n"
