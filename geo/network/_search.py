@@ -53,11 +53,13 @@ class _Searcher:
         sw = np.concatenate([eg[on_kept], g_r + cg.from_u[r], g_r + cg.from_v[r]])
         ok = np.isfinite(sw)
         si, sj, sw = si[ok], sj[ok], sw[ok]
-        order = np.lexsort((sw, sj, si))
-        si, sj, sw = si[order], sj[order], sw[order]
-        first = np.ones(len(si), dtype=bool)
-        first[1:] = (si[1:] != si[:-1]) | (sj[1:] != sj[:-1])
-        si, sj, sw = si[first], sj[first], sw[first]
+        # one edge per (workplace, kept node): the smallest weight
+        key = si * nk + sj
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else np.zeros(0, np.int64)
+        sw = np.minimum.reduceat(sw[order], first) if len(first) else sw
+        si, sj = key[first] // max(nk, 1), key[first] % max(nk, 1)
         nw = entries.n
         s_indptr = np.zeros(nw + 1, dtype=np.int64)
         np.cumsum(np.bincount(si, minlength=nw), out=s_indptr[1:])
@@ -69,7 +71,8 @@ class _Searcher:
              np.concatenate([rev.indptr.astype(np.int64), rev.nnz + s_indptr[1:]])),
             shape=(n_all, n_all))
         # entries inside chains, per workplace sorted by chain (for the along-chain term)
-        order = np.lexsort((cg.chain[r], ow_r))
+        ch = cg.chain[r]
+        order = np.argsort(ow_r * (int(ch.max()) + 1 if len(ch) else 1) + ch, kind="stable")
         self.ce_owner = ow_r[order]
         rr = r[order]
         self.ce_chain = cg.chain[rr]

@@ -133,7 +133,7 @@ def _group_homes(graph: RoadGraph, access: HousingAccess, workers: np.ndarray) -
     k = cg.kidx[node]
     key = k.copy()
     key[k < 0] = nk + cg.chain[cg.ridx[node[k < 0]]]
-    order = np.lexsort((a, node, key))
+    order = np.lexsort((a, key * max(len(cg.kidx), 1) + node))
     node, a, w, key = node[order], a[order], w[order], key[order]
     start = np.flatnonzero(np.concatenate([[True], node[1:] != node[:-1]])) if len(node) else np.zeros(0, np.int64)
     nodes = node[start]
