@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 TIME_TOLERANCE_MIN = 1e-6
 
 _BATCH_BYTES = 48 * 2**20
+#: Rows of a batch read together (their arrays stay in cache).
 _SUB_BATCH = 8
 
 
@@ -283,9 +284,8 @@ def _batch_counts(batch: np.ndarray) -> tuple[np.ndarray, list]:
     primary = _STATE["primary"]
     limit = max(minutes + ((primary,) if primary is not None else ())) + TIME_TOLERANCE_MIN
     d_all = dijkstra(s.aug, directed=True, indices=s.nk + np.asarray(batch), limit=limit)
-    step = _STATE.get("sub", _SUB_BATCH)
-    parts = [_count_rows(s, homes, d_all[i:i + step], batch[i:i + step], minutes, primary, limit)
-             for i in range(0, len(batch), step)]
+    parts = [_count_rows(s, homes, d_all[i:i + _SUB_BATCH], batch[i:i + _SUB_BATCH], minutes, primary, limit)
+             for i in range(0, len(batch), _SUB_BATCH)]
     reached = None if primary is None else [r for _, rr in parts for r in rr]
     return np.concatenate([c for c, _ in parts]), reached
 
