@@ -30,7 +30,9 @@ Wall times on a shared machine: with the kernel's autogroup scheduling
 session's slice of the CPUs, so under load the worker processes do not shorten the wall
 time (measured: load 8, 2 jobs 38 s wall / 15.7 s CPU, 1 job 35 s / 14.9 s); the baseline
 gets the same slice, so the wall ratio then follows the CPU ratio. On an idle machine the
-second process halves the searching part.
+second process halves the searching part. ``geo.network`` therefore forks workers only
+when a CPU is free (load average below the CPU count), so "2 jobs" runs in one process
+on a busy machine.
 
 Peak memory: resident set of this process sampled every 5 ms while ours runs
 (``rss``), and the largest ``ru_maxrss`` of the worker processes (``child``; forked, so

@@ -443,8 +443,10 @@ def test_synthetic_network_has_bridges_oneways_and_a_flyover():
     assert g.report.components >= 1 and g.contraction.n_kept < g.n_nodes / 2
 
 
-def test_worker_processes_give_the_same_counts():
+def test_worker_processes_give_the_same_counts(monkeypatch):
+    from geo.network import reach
     from geo.network._synthetic import synthetic_roads
+    monkeypatch.setattr(reach, "_free_cpus", lambda: 2.0)    # processes even on a busy machine
     roads = synthetic_roads((0, 0, 6000, 5000), seed=2)
     graph = gn.build_graph(roads)
     rng = np.random.default_rng(0)
@@ -460,6 +462,13 @@ def test_worker_processes_give_the_same_counts():
     s1 = gn.workers_shared_within(graph, homes, workers, polys, jobs, 10, n_jobs=1)
     s2 = gn.workers_shared_within(graph, homes, workers, polys, jobs, 10, n_jobs=2)
     np.testing.assert_allclose(s1, s2, rtol=1e-12)
+    # on a busy machine the work stays in this process, with the same answer
+    monkeypatch.setattr(reach, "_free_cpus", lambda: 0.2)
+    spawned = []
+    monkeypatch.setattr(reach, "ProcessPoolExecutor", lambda *a, **k: spawned.append(1))
+    busy = gn.workers_within_minutes(graph, homes, workers, polys, [5, 10, 20], n_jobs=2, primary_minute=10)
+    np.testing.assert_array_equal(busy.workers, one.workers)
+    assert not spawned
     # a share never exceeds the workers in reach
     assert (s1 <= one.workers[:, 1] + 1e-9).all()
 

@@ -464,8 +464,23 @@ def _batches(targets: np.ndarray, width: int) -> list[np.ndarray]:
     return [targets[i:i + size] for i in range(0, len(targets), size)]
 
 
+def _free_cpus() -> float:
+    """CPUs not busy over the last minute (this process's own share counted as free)."""
+    try:
+        return len(os.sched_getaffinity(0)) - os.getloadavg()[0] + 1.0
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return float(os.cpu_count() or 1)
+
+
 def _run(fn, batches: list, n_jobs: int) -> list:
-    n_jobs = max(1, int(n_jobs))
+    """``fn`` over the batches, in up to ``n_jobs`` forked processes.
+
+    Extra processes only when a CPU is free: on a busy machine (and with the kernel's
+    per-session scheduling) they share this session's slice and only add the cost of
+    forking (measured on the metro benchmark at load 6: 2 processes 38.6 s wall / 16.0 s
+    CPU, 1 process 26.4 s / 13.3 s).
+    """
+    n_jobs = min(max(1, int(n_jobs)), max(1, int(_free_cpus())))
     if n_jobs == 1 or len(batches) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return [fn(b) for b in batches]
     ctx = multiprocessing.get_context("fork")
