@@ -440,3 +440,28 @@ def test_without_employment_the_map_and_atlas_say_so(small_study_copy, tmp_path)
     sentence = label("note_no_employment", "zh")
     assert sentence in (out / "balance.html").read_text(encoding="utf-8")
     assert sentence in (out / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_balance_radius_bounds_hold_every_point_by_brute_force(seed):
+    """The cell bounds that spare most exact counts (cells split in rings around their
+    centre, pairs binned by distance) enclose the exact sums at every step."""
+    from geo.analysis._reach import PointIndex
+    from geo.analysis.balance._area import _bounds
+    rng = np.random.default_rng(seed)
+    geoms = np.array([box(X0 + x, Y0 + y, X0 + x + w, Y0 + h + y)
+                      for x, y, w, h in rng.uniform([0, 0, 50, 50], [6000, 6000, 900, 900], (6, 4))]
+                     + [shapely.Polygon([(X0 + 100, Y0 + 7000), (X0 + 2500, Y0 + 7400), (X0 + 900, Y0 + 8600)])],
+                     dtype=object)
+    x = X0 + rng.uniform(-4000, 11000, 4000)
+    y = Y0 + rng.uniform(-4000, 11000, 4000)
+    wts = np.column_stack([rng.integers(0, 5, len(x)), rng.integers(0, 3, len(x))]).astype(float)
+    steps = np.arange(1, 21) * 250.0
+    w_lo, w_hi, e_lo, e_hi = _bounds(geoms, PointIndex.build(x, y, wts), steps, 1000.0)
+    dist = shapely.distance(geoms[:, None], shapely.points(x, y)[None, :])
+    for col, lo, hi in ((0, w_lo, w_hi), (1, e_lo, e_hi)):
+        exact = np.stack([(wts[:, col] * (dist <= s)).sum(axis=1) for s in steps], axis=1)
+        assert (lo <= exact + 1e-9).all() and (exact <= hi + 1e-9).all()
+        # and they are bounds worth having: within a cell's reach of the exact sums
+        wide = np.stack([(wts[:, col] * (np.abs(dist - s) <= 1000.0 * 0.71 + 100.0)).sum(axis=1) for s in steps], axis=1)
+        assert (hi - lo <= wide + 1e-9).all() and (hi - lo < wide).any()

@@ -443,8 +443,10 @@ def test_synthetic_network_has_bridges_oneways_and_a_flyover():
     assert g.report.components >= 1 and g.contraction.n_kept < g.n_nodes / 2
 
 
-def test_worker_processes_give_the_same_counts():
+def test_worker_processes_give_the_same_counts(monkeypatch):
+    from geo.network import reach
     from geo.network._synthetic import synthetic_roads
+    monkeypatch.setattr(reach, "_free_cpus", lambda: 2.0)    # processes even on a busy machine
     roads = synthetic_roads((0, 0, 6000, 5000), seed=2)
     graph = gn.build_graph(roads)
     rng = np.random.default_rng(0)
@@ -460,6 +462,13 @@ def test_worker_processes_give_the_same_counts():
     s1 = gn.workers_shared_within(graph, homes, workers, polys, jobs, 10, n_jobs=1)
     s2 = gn.workers_shared_within(graph, homes, workers, polys, jobs, 10, n_jobs=2)
     np.testing.assert_allclose(s1, s2, rtol=1e-12)
+    # on a busy machine the work stays in this process, with the same answer
+    monkeypatch.setattr(reach, "_free_cpus", lambda: 0.2)
+    spawned = []
+    monkeypatch.setattr(reach, "ProcessPoolExecutor", lambda *a, **k: spawned.append(1))
+    busy = gn.workers_within_minutes(graph, homes, workers, polys, [5, 10, 20], n_jobs=2, primary_minute=10)
+    np.testing.assert_array_equal(busy.workers, one.workers)
+    assert not spawned
     # a share never exceeds the workers in reach
     assert (s1 <= one.workers[:, 1] + 1e-9).all()
 
@@ -488,3 +497,52 @@ def test_benchmark_runs_on_the_small_sample(tmp_path):
     assert out["identical"] and out["same_homes"]
     assert out["kept_nodes"] < out["nodes"] / 4
     assert out["baseline_subset"] == 4 and out["ratio"] > 0 and out["isochrones_s"] >= 0
+
+
+def test_counts_by_star_group_node_and_home_equal_the_plain_search_on_the_full_graph():
+    """Mid-sized network: the counting levels (stars, chain groups, nodes, homes by
+    bisection) and the reached nodes equal one plain search per workplace on the full
+    graph, homes compared one by one (as the benchmark's baseline does)."""
+    from scipy import sparse
+    from scipy.sparse.csgraph import dijkstra
+
+    from geo.network._synthetic import synthetic_roads
+    roads = synthetic_roads((0, 0, 6000, 5000), vertex_spacing_m=80.0, seed=3)
+    graph = gn.build_graph(roads)
+    rng = np.random.default_rng(5)
+    homes = np.vstack([rng.uniform(-300, 6300, size=(12000, 2)),
+                       graph.node_xy[rng.choice(graph.n_nodes, 500)],      # exactly on nodes
+                       np.repeat(rng.uniform(0, 6000, size=(200, 2)), 30, axis=0)])  # many at one node
+    workers = rng.integers(1, 6, len(homes)).astype(float)
+    sizes = rng.uniform(20, 700, size=(40, 2))
+    polys = [box(x, y, x + w, y + h) for (x, y), (w, h) in zip(rng.uniform(0, 5000, size=(40, 2)), sizes)]
+    entries = gn.workplace_entries(graph, polys)
+    acc = gn.housing_access(graph, homes)
+    n = graph.n_nodes
+    rev = graph.times.T.tocsr()
+    ents = [slice(entries.offsets[w], entries.offsets[w + 1]) for w in range(len(polys))]
+    aug = sparse.csr_matrix(
+        (np.concatenate([rev.data, entries.egress_min]),
+         np.concatenate([rev.indices, entries.node]).astype(np.int32),
+         np.concatenate([rev.indptr, rev.nnz + entries.offsets[1:]])), shape=(n + len(polys),) * 2)
+    full = dijkstra(aug, directed=True, indices=n + np.arange(len(polys)), limit=40.0)[:, :n]
+    ok = acc.node >= 0
+    t_home = acc.access_min[ok] + full[:, acc.node[ok]]           # workplaces × connected homes
+    exact = float(t_home[0][np.isfinite(t_home[0])][len(t_home[0]) // 3])   # a home exactly at it
+    minutes = [2.0, 4.5, exact, 7.0, 11.0]
+    res = gn.workers_within_minutes(graph, homes, workers, polys, minutes, primary_minute=4.5,
+                                    reached_nodes="all", entries=entries)
+    expected = np.array([[workers[ok][t_home[w] <= m + TOL].sum() for m in minutes] for w in range(len(polys))])
+    connected = np.array([s.stop > s.start for s in ents])
+    np.testing.assert_array_equal(res.workers[connected], expected[connected])
+    assert (expected[:, 2] > 0).any() and (expected[:, 0] < expected[:, -1]).all()
+    for w in np.flatnonzero(connected):
+        np.testing.assert_array_equal(res.reached[w], np.flatnonzero(full[w] <= 4.5 + TOL))
+    outline = gn.workers_within_minutes(graph, homes, workers, polys, minutes, primary_minute=4.5,
+                                        entries=entries)
+    np.testing.assert_array_equal(outline.workers, res.workers)
+    # horizons far from the workplace: whole stars around its entries count at once
+    far = gn.workers_within_minutes(graph, homes, workers, polys, [11.0, 7.0], entries=entries).workers
+    np.testing.assert_array_equal(far[connected], expected[connected][:, [4, 3]])
+    for w in np.flatnonzero(connected):
+        assert set(outline.reached[w]) <= set(res.reached[w])

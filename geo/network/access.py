@@ -61,6 +61,23 @@ class Entries:
         return np.repeat(np.arange(self.n), np.diff(self.offsets))
 
 
+def _spatial_order(xy: np.ndarray) -> np.ndarray:
+    """Order of the points along a Z-order curve over their bounds (2^16 cells a side)."""
+    ok = np.isfinite(xy).all(axis=1)
+    if not ok.any():
+        return np.arange(len(xy))
+    lo = xy[ok].min(axis=0)
+    span = np.maximum(xy[ok].max(axis=0) - lo, 1e-9)
+    cell = np.clip(np.nan_to_num((xy - lo) / span * 65535.0), 0, 65535).astype(np.uint64)
+
+    def spread(v: np.ndarray) -> np.ndarray:
+        for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333), (1, 0x55555555)):
+            v = (v | (v << np.uint64(shift))) & np.uint64(mask)
+        return v
+
+    return np.argsort(spread(cell[:, 0]) | (spread(cell[:, 1]) << np.uint64(1)), kind="stable")
+
+
 def housing_access(graph: RoadGraph, housing_xy: np.ndarray, *, access_speed_kmh: float = 5.0,
                    max_access_m: float = 1000.0) -> HousingAccess:
     """Nearest node of each housing point and its access time.
@@ -74,8 +91,10 @@ def housing_access(graph: RoadGraph, housing_xy: np.ndarray, *, access_speed_kmh
         DESIGN.md ``network.access_speed_kmh`` and ``network.max_access_m``.
     """
     xy = np.asarray(housing_xy, dtype=float).reshape(-1, 2)
-    dist, node = graph.node_kdtree().query(xy, k=1, distance_upper_bound=float(max_access_m) * (1 + 1e-12) + 1e-9,
-                                           workers=-1)
+    order = _spatial_order(xy)   # neighbouring queries walk the same branches of the tree
+    dist, node = np.empty(len(xy)), np.empty(len(xy), dtype=np.int64)
+    dist[order], node[order] = graph.node_kdtree().query(
+        xy[order], k=1, distance_upper_bound=float(max_access_m) * (1 + 1e-12) + 1e-9, workers=-1)
     ok = np.isfinite(dist) & (dist <= max_access_m)
     node = np.where(ok, node, -1).astype(np.int64)
     dist = np.where(ok, dist, np.nan)

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 #: The balance radius search stops here (metres).
 MAX_BALANCE_RADIUS_M = 30_000.0
+#: Rings per bounding cell (by distance of a point from the cell's centre).
+_RINGS = 4
 
 
 
@@ -263,11 +265,17 @@ def _bounds(geoms: np.ndarray, index: PointIndex, steps: np.ndarray, cell_m: flo
     flat_keys, inverse = np.unique(ix * span + iy, return_inverse=True)
     inverse = inverse.ravel()
     keys = np.stack([flat_keys // span, flat_keys % span], axis=1)
-    cw = np.stack([np.bincount(inverse, weights=index.w[:, c], minlength=len(keys))
-                   for c in range(2)], axis=1)
     cx = index.x0 + (keys[:, 0] + 0.5) * cell_m
     cy = index.y0 + (keys[:, 1] + 0.5) * cell_m
     half = cell_m * np.sqrt(0.5)
+    # each cell's points in rings around its centre: a point at rho from the centre is
+    # within rho of the centre's distance (1-Lipschitz), so near points bound tighter
+    rho = np.hypot(index.x - cx[inverse], index.y - cy[inverse])
+    ring = np.minimum((rho / half * _RINGS).astype(np.int64), _RINGS - 1)
+    ring_m = half * np.arange(1, _RINGS + 1) / _RINGS
+    at = inverse * _RINGS + ring
+    cw = np.stack([np.bincount(at, weights=index.w[:, c], minlength=len(keys) * _RINGS)
+                   .reshape(len(keys), _RINGS) for c in range(2)], axis=2)   # cell, ring, column
     rmax = float(steps[-1]) + half
     valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     ids = np.flatnonzero(valid)
@@ -298,15 +306,27 @@ def _bounds(geoms: np.ndarray, index: PointIndex, steps: np.ndarray, cell_m: flo
             inside = shapely.contains_xy(geoms[g[sel]], cx[c[sel]], cy[c[sel]])
             dist[sel[inside]] = 0.0
         d[a:a + chunk] = dist
-    d_min = np.maximum(d - half - slack, 0.0)
-    d_max = d + half + slack
-    out = []
-    for dist in (d_max, d_min):     # lower bound: surely within; upper: possibly within
-        k = np.searchsorted(steps, dist, side="left")
-        keep = k < k_steps
-        flat = wp[keep] * k_steps + k[keep]
+    # pairs binned by distance (bins of a 16th of the first step); a bin's contribution
+    # to a step is decided for its whole range [f, f + 1) * fine (conservatively)
+    fine = float(steps[0]) / 16 if steps[0] > 0 else cell_m / 16
+    nf = int(np.ceil((float(steps[-1]) + half + slack) / fine)) + 2
+    key = wp * nf + np.minimum((d / fine).astype(np.int64), nf - 1)
+    lo_edge = np.arange(nf) * fine
+    hi_edge = np.append(lo_edge[1:], np.inf)
+    out = [np.zeros(shape) for _ in range(4)]          # w_lo, e_lo, w_hi, e_hi
+    for j in range(_RINGS):
+        off = ring_m[j] + slack
+        # steps at which all of a bin is surely within / some of it possibly within
+        k_lo = np.searchsorted(steps, hi_edge + off, side="left")
+        k_hi = np.searchsorted(steps, np.maximum(lo_edge - off, 0.0), side="left")
+        # bins counted by step k: the first searchsorted(k_x, k, "right") of them
+        n_lo = np.searchsorted(k_lo, np.arange(k_steps), side="right")
+        n_hi = np.searchsorted(k_hi, np.arange(k_steps), side="right")
         for col in range(2):
-            s = np.bincount(flat, weights=cw[cell[keep], col], minlength=n * k_steps)
-            out.append(np.cumsum(s.reshape(shape), axis=1))
+            h = np.bincount(key, weights=cw[cell, j, col], minlength=n * nf).reshape(n, nf)
+            cum = np.zeros((n, nf + 1))
+            np.cumsum(h, axis=1, out=cum[:, 1:])
+            out[col] += cum[:, n_lo]
+            out[2 + col] += cum[:, n_hi]
     w_lo, e_lo, w_hi, e_hi = out
     return w_lo, w_hi, e_lo, e_hi
