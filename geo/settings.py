@@ -179,6 +179,9 @@ class LayersSettings(_Model):
     employment: EmploymentSettings | None = None
     """All-sector jobs (points with ``jobs`` or a raster of jobs per cell): the area
     measures of the balance count them besides the workplaces' own jobs."""
+    commuting: VectorLayerSettings | None = None
+    """Observed home -> work flows: a table (CSV or any OGR table) with home_x, home_y,
+    work_x, work_y, commuters in the layer's ``crs``, or a line layer with commuters."""
 
     @model_validator(mode="after")
     def _check_fields(self) -> LayersSettings:
@@ -283,6 +286,15 @@ class ChainsSettings(_Model):
     """Reach in travel time (minutes); used when layers.roads is given."""
 
 
+class CommutingSettings(_Model):
+    """``commuting:`` indicators of observed commuting (``layers.commuting``)."""
+
+    cell_m: PositiveFloat = 1000.0
+    """Side of the square home cells of t_obs / t_min / t_max and the commute sheds (metres)."""
+    top_flows: Annotated[int, Field(ge=1)] = 50
+    """District-to-district flows drawn on commuting.html (the largest first)."""
+
+
 class CustomBasemap(_Model):
     url: str
     attribution: str
@@ -340,6 +352,7 @@ class Settings(_Model):
     collaboration: CollaborationSettings = Field(default_factory=CollaborationSettings)
     core_periphery: CorePeripherySettings = Field(default_factory=CorePeripherySettings)
     chains: ChainsSettings = Field(default_factory=ChainsSettings)
+    commuting: CommutingSettings = Field(default_factory=CommutingSettings)
     map: MapSettings = Field(default_factory=MapSettings)
     print: PrintSettings = Field(default_factory=PrintSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
@@ -410,7 +423,7 @@ def _messages(exc: ValidationError, source: str) -> list[str]:
 
 def _resolve_paths(settings: Settings, base_dir: Path) -> Settings:
     for name in ("districts", "zones", "innovation_districts", "housing", "firms", "population", "landuse",
-                 "employment"):
+                 "employment", "commuting"):
         layer = getattr(settings.layers, name)
         if layer is not None and not layer.path.is_absolute():
             layer.path = (base_dir / layer.path).resolve()

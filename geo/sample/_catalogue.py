@@ -8,6 +8,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from affine import Affine
 
 SCALES = ("small", "city", "metro")
@@ -168,3 +169,6 @@ class SampleStudy:
     """Points {id, name, chain, tier, jobs, role} (``geo.sample._firms``)."""
     employment: gpd.GeoDataFrame | None = None
     """All-sector jobs outside the workplaces {id, name, jobs} (points)."""
+    commuting: pd.DataFrame | None = None
+    """Observed OD flows {home_lon, home_lat, work_lon, work_lat, commuters} (a table,
+    EPSG:4326; ``geo.sample._commuting``)."""

@@ -39,6 +39,9 @@ def sample_config(scale: str = "city", seed: int = 0, fmt: str = "gpkg") -> dict
     layers: dict[str, Any] = {
         name: {**paths[name], "fields": dict(_FIELDS[name])} for name in _FIELDS
     }
+    layers["commuting"] = {"path": "layers/commuting.csv", "crs": "EPSG:4326",
+                           "fields": {"home_x": "home_lon", "home_y": "home_lat", "work_x": "work_lon",
+                                      "work_y": "work_lat", "commuters": "commuters"}}
     layers["population"] = {"path": "layers/population.tif"}
     layers["landuse"] = {"path": "layers/landuse.tif", "classes": dict(LANDUSE_CLASSES)}
     return {
@@ -53,6 +56,7 @@ def sample_config(scale: str = "city", seed: int = 0, fmt: str = "gpkg") -> dict
                                        "rd_platforms": 1},
                            "core_share": 0.2, "attach_max_m": 40000, "distance_decay": 2.0},
         "chains": {"reach_m": 30000},
+        "commuting": {"cell_m": 1000},
         "map": {"basemap": "none", "tianditu_key": None},
         "output": {"dir": "maps"},
     }
@@ -110,6 +114,9 @@ def render_config(config: dict[str, Any], *, scale: str = "city", seed: int = 0)
         + vector("housing", "housing (points), dwellings per feature")
         + vector("firms", "firms of the chains (points); tier 链主/骨干/中小")
         + vector("employment", "all-sector jobs outside the zones (points), optional")
+        + f"  commuting:             # observed home -> work flows (OD table, lon/lat), optional\n"
+        f"    path: {lay['commuting']['path']}\n    crs: {lay['commuting']['crs']}\n"
+        f"    fields: {_flow(lay['commuting']['fields'])}\n"
         + f"  population: {{path: {lay['population']['path']}}}     # persons per {_SCALES[scale].cell_m:g} m cell\n"
         + f"  landuse: {{path: {lay['landuse']['path']}, classes: {_flow(lay['landuse']['classes'])}}}\n"
         "  # per vector layer, optional: crs (when the file has none), encoding (e.g. gbk),\n"
@@ -136,6 +143,9 @@ def render_config(config: dict[str, Any], *, scale: str = "city", seed: int = 0)
         "\n"
         "chains:                   # industry chains and chain-leader firms (强链补链)\n"
         f"  reach_m: {config['chains']['reach_m']}         # straight-line reach between zones / firms of a chain\n"
+        "\n"
+        "commuting:                # observed commuting indicators (layers.commuting)\n"
+        f"  cell_m: {config['commuting']['cell_m']}            # home cells of t_obs / t_min / t_max and the sheds\n"
         "\n"
         "map:\n"
         f"  basemap: {config['map']['basemap']}           # fictional city: never drawn over a real city's basemap\n"
