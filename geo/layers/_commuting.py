@@ -63,7 +63,8 @@ class _Flows:
     rows: np.ndarray          # 1-based rows in the file
     labels: np.ndarray | None  # flow_id when given (messages)
     crs: CRS | None
-    ok: bool = True
+    ok: bool = True            # coordinates and CRS usable
+    values_ok: bool = True     # commuters usable
 
     def rows_text(self, mask: np.ndarray) -> str:
         if self.labels is not None:
@@ -284,7 +285,7 @@ def _commuters(flows: _Flows, values: pd.Series, col: str, report: _Report) -> N
     if bad.any():
         ex = _list(pd.Series(values.to_numpy()[bad]).astype(str).unique()[:5])
         report.error(f"{at} not a number: {ex} in {flows.rows_text(bad)}; use plain numbers")
-        flows.ok = False
+        flows.values_ok = False
     if from_text.any():
         report.warn(f"{at} {int(from_text.sum())} numbers written as text were interpreted "
                     f"({flows.rows_text(from_text)})")
@@ -292,13 +293,13 @@ def _commuters(flows: _Flows, values: pd.Series, col: str, report: _Report) -> N
     if neg.any():
         report.error(f"{at} negative values in {flows.rows_text(neg)}: "
                      f"{', '.join(f'{x:g}' for x in np.unique(v[neg])[:5])}; commuters must be >= 0")
-        flows.ok = False
+        flows.values_ok = False
     inf = np.isinf(v)
     miss = np.isnan(v) & ~bad
     if inf.any() or miss.any():
         report.error(f"{at} missing or infinite values in {flows.rows_text(inf | miss)}; every flow "
                      "needs its number of commuters")
-        flows.ok = False
+        flows.values_ok = False
     flows.commuters = v
 
 
@@ -373,6 +374,8 @@ def finish_flows(flows: _Flows, working: CRS, study_bounds: np.ndarray | None,
                          f"({flows.rows_text(far)}); check layers.commuting.crs, the order of x and "
                          "y, or layers.commuting.coordinates")
             return None
+    if not flows.values_ok:
+        return None
     frame = pd.DataFrame({"home_x": xy[:, 0], "home_y": xy[:, 1], "work_x": xy[:, 2], "work_y": xy[:, 3],
                           "commuters": flows.commuters.astype("float64"), "row": flows.rows})
     logger.info("%s %d flows, %g commuters", flows.ctx.at(), len(frame), float(frame["commuters"].sum()))

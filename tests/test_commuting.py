@@ -1,0 +1,303 @@
+"""Observed commuting (issue 16): every indicator against a brute force written here in plain
+Python loops over the flows (shapely predicates one flow at a time, no product helpers),
+t_min / t_max against the linear programme solved by scipy's HiGHS, the loader on the
+forms a user gives (GBK CSV, GCJ-02, line layer), the CLI end to end, the map in Chromium
+and the GeoPackage / QGIS package."""
+
+from __future__ import annotations
+
+import json
+import math
+from types import SimpleNamespace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import Point, box
+
+from geo._types import Study
+
+CRS = "EPSG:4544"
+X0, Y0 = 500_000.0, 3_400_000.0
+
+
+# ---------------------------------------------------------------------------
+# a tiny hand-made study
+
+
+def tiny_study(flows: pd.DataFrame) -> Study:
+    """Two districts (west / east of x = X0 + 10 km), three zones, one innovation district."""
+    districts = gpd.GeoDataFrame({"district_id": ["W", "E"], "name": ["西区", "东区"]},
+                                 geometry=[box(X0, Y0, X0 + 10_000, Y0 + 10_000),
+                                           box(X0 + 10_000, Y0, X0 + 20_000, Y0 + 10_000)], crs=CRS)
+    zones = gpd.GeoDataFrame({"zone_id": ["Z1", "Z2", "Z3"], "name": ["甲", "乙", "丙"], "chain": ["c", "c", "c"],
+                              "jobs": [100.0, 50.0, 10.0], "district_id": ["W", "W", "E"]},
+                             geometry=[box(X0 + 1000, Y0 + 1000, X0 + 3000, Y0 + 3000),
+                                       box(X0 + 3000, Y0 + 1000, X0 + 5000, Y0 + 3000),   # shares an edge with Z1
+                                       box(X0 + 14_000, Y0 + 6000, X0 + 16_000, Y0 + 8000)], crs=CRS)
+    innov = gpd.GeoDataFrame({"innov_id": ["I1"], "name": ["创新"], "chains": ["c"], "jobs": [20.0],
+                              "district_id": ["E"]},
+                             geometry=[box(X0 + 12_000, Y0 + 1000, X0 + 13_000, Y0 + 2000)], crs=CRS)
+    return Study(crs=gpd.GeoSeries([], crs=CRS).crs, zones=zones, districts=districts,
+                 innovation_districts=innov, commuting=flows)
+
+
+def hand_flows() -> pd.DataFrame:
+    """Flows chosen to hit every rule, plus random ones."""
+    rows = [
+        # home                      work                         commuters
+        (X0 + 500, Y0 + 500, X0 + 3000, Y0 + 2000, 10),      # work end on the Z1/Z2 edge: Z1 (first)
+        (X0 + 2000, Y0 + 7000, X0 + 2000, Y0 + 2000, 4),     # exactly 5000 m long, inside Z1
+        (X0 + 2000, Y0 + 7001, X0 + 2000, Y0 + 2000, 3),     # 5001 m: not within 5 km
+        (X0 + 9000, Y0 + 9000, X0 + 16_000 + 1000, Y0 + 7000, 5),  # 1000 m east of Z3: Z3 (inclusive)
+        (X0 + 9000, Y0 + 9000, X0 + 16_000 + 1000.5, Y0 + 7000, 2),  # 1000.5 m: outside workplaces
+        (X0 + 12_500, Y0 + 9000, X0 + 12_500, Y0 + 1500, 6),  # inside I1, home in E
+        (X0 + 10_000, Y0 + 5000, X0 + 4000, Y0 + 2000, 7),   # home on the W/E border: W (first listed)
+        (X0 + 1500, Y0 + 1500, X0 + 1600, Y0 + 1600, 0),     # zero commuters
+    ]
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        hx, hy = rng.uniform(X0, X0 + 20_000), rng.uniform(Y0, Y0 + 10_000)
+        wx, wy = rng.uniform(X0 + 500, X0 + 17_000), rng.uniform(Y0 + 500, Y0 + 8_500)
+        rows.append((hx, hy, wx, wy, int(rng.integers(1, 30))))
+    f = pd.DataFrame(rows, columns=["home_x", "home_y", "work_x", "work_y", "commuters"])
+    f["commuters"] = f["commuters"].astype(float)
+    f["row"] = np.arange(1, len(f) + 1)
+    return f
+
+
+SETTINGS = SimpleNamespace(commuting=SimpleNamespace(cell_m=1000.0, top_flows=50))
+
+
+# ---------------------------------------------------------------------------
+# the brute force (independent of geo.analysis)
+
+
+def brute_force(study: Study, cell_m: float = 1000.0, max_access_m: float = 1000.0):
+    wps = [(r.zone_id, r.geometry, r.district_id) for r in study.zones.itertuples()]
+    wps += [(r.innov_id, r.geometry, r.district_id) for r in study.innovation_districts.itertuples()]
+    dists = [(r.district_id, r.geometry) for r in study.districts.itertuples()]
+    per = []
+    for f in study.commuting.itertuples():
+        work, home = Point(f.work_x, f.work_y), Point(f.home_x, f.home_y)
+        wp = None
+        for j, (_, g, _) in enumerate(wps):
+            if g.covers(work):
+                wp = j
+                break
+        if wp is None:
+            best = None
+            for j, (_, g, _) in enumerate(wps):
+                d = g.distance(work)
+                if d <= max_access_m and (best is None or d < best[0]):
+                    best = (d, j)
+            wp = None if best is None else best[1]
+        hd = next((i for i, (_, g) in enumerate(dists) if g.covers(home)), None)
+        wd = next((i for i, (_, g) in enumerate(dists) if g.covers(work)), None)
+        length = math.hypot(f.work_x - f.home_x, f.work_y - f.home_y)
+        per.append({"wp": wp, "hd": hd, "wd": wd, "len": length, "w": f.commuters,
+                    "cell": (math.floor(f.home_x / cell_m), math.floor(f.home_y / cell_m))})
+    return wps, dists, per
+
+
+def test_workplace_table_equals_brute_force():
+    from geo.analysis import commuting
+
+    study = tiny_study(hand_flows())
+    result = commuting.run(study, SETTINGS)
+    wps, _, per = brute_force(study)
+    table = result.tables["commuting_workplaces"].set_index("workplace_id")
+    for j, (wid, _, _) in enumerate(wps):
+        mine = [p for p in per if p["wp"] == j]
+        total = sum(p["w"] for p in mine)
+        row = table.loc[wid]
+        assert row["commuters"] == pytest.approx(total)
+        if total == 0:
+            assert np.isnan(row["mean_commute_m"]) and np.isnan(row["share_within_5km"])
+            continue
+        assert row["mean_commute_m"] == pytest.approx(sum(p["w"] * p["len"] for p in mine) / total)
+        assert row["share_within_5km"] == pytest.approx(sum(p["w"] for p in mine if p["len"] <= 5000) / total)
+        known = [p for p in mine if p["hd"] is not None and p["wd"] is not None]
+        same = sum(p["w"] for p in known if p["hd"] == p["wd"])
+        assert row["share_same_district"] == pytest.approx(same / sum(p["w"] for p in known))
+        assert np.isnan(row["mean_commute_min"]) and np.isnan(row["share_within_45min"])   # no roads
+
+
+def test_the_edge_cases_are_counted_as_designed():
+    from geo.analysis.commuting import assign
+
+    flows = hand_flows()
+    study = tiny_study(flows)
+    from geo.analysis.balance import workplaces_from
+
+    wp = workplaces_from(study.zones, study.innovation_districts)
+    a = assign(flows, wp.geometry.to_numpy(), study.districts.geometry.to_numpy(), max_access_m=1000.0)
+    ids = wp["workplace_id"].to_numpy()
+    assert ids[a.workplace[0]] == "Z1"            # on the shared edge: the first workplace
+    assert a.commute_m[1] == 5000.0 and a.commute_m[2] > 5000.0
+    assert ids[a.workplace[3]] == "Z3"            # exactly max_access_m away
+    assert a.workplace[4] == -1                   # beyond it
+    assert ids[a.workplace[5]] == "I1"
+    assert a.home_district[6] == 0                # on the W/E border: the first listed
+
+
+def test_district_tables_and_flows_equal_brute_force():
+    from geo.analysis import commuting
+
+    study = tiny_study(hand_flows())
+    result = commuting.run(study, SETTINGS)
+    _, dists, per = brute_force(study)
+    table = result.tables["commuting_districts"].set_index("district_id")
+    for i, (did, _) in enumerate(dists):
+        res = sum(p["w"] for p in per if p["hd"] == i)
+        job = sum(p["w"] for p in per if p["wd"] == i)
+        internal = sum(p["w"] for p in per if p["hd"] == i and p["wd"] == i)
+        row = table.loc[did]
+        assert (row["resident_commuters"], row["job_commuters"], row["internal"]) == pytest.approx((res, job, internal))
+        assert row["self_containment"] == pytest.approx(internal / res)
+        assert row["job_self_sufficiency"] == pytest.approx(internal / job)
+        assert row["mean_commute_m"] == pytest.approx(sum(p["w"] * p["len"] for p in per if p["hd"] == i) / res)
+    flows = result.tables["commuting_flows"]
+    expect = {}
+    for p in per:
+        if p["hd"] is not None and p["wd"] is not None and p["hd"] != p["wd"]:
+            key = (dists[p["hd"]][0], dists[p["wd"]][0])
+            expect[key] = expect.get(key, 0.0) + p["w"]
+    got = {(r.district_a, r.district_b): r.commuters for r in flows.itertuples()}
+    assert got == pytest.approx(expect)
+    assert list(flows["rank"]) == list(range(1, len(flows) + 1))
+    assert flows["commuters"].is_monotonic_decreasing
+    assert flows.geom_type.eq("LineString").all()
+
+
+def test_summary_and_t_obs_equal_brute_force():
+    from geo.analysis import commuting
+
+    study = tiny_study(hand_flows())
+    result = commuting.run(study, SETTINGS)
+    wps, _, per = brute_force(study)
+    s = result.summary
+    total = sum(p["w"] for p in per)
+    assert s["commuters"] == pytest.approx(total)
+    assert s["commuters_outside_workplaces"] == pytest.approx(sum(p["w"] for p in per if p["wp"] is None))
+    assert s["mean_commute_m"] == pytest.approx(sum(p["w"] * p["len"] for p in per) / total)
+    assert s["share_within_5km"] == pytest.approx(sum(p["w"] for p in per if p["len"] <= 5000) / total)
+    assigned = [p for p in per if p["wp"] is not None and p["w"] > 0]
+    cost = 0.0
+    for p in assigned:
+        cx, cy = (p["cell"][0] + 0.5) * 1000.0, (p["cell"][1] + 0.5) * 1000.0
+        cost += p["w"] * wps[p["wp"]][1].distance(Point(cx, cy))
+    t_obs = cost / sum(p["w"] for p in assigned)
+    assert s["t_obs"] == pytest.approx(t_obs, abs=0.05)
+    assert s["t_min"] <= s["t_obs"] <= s["t_max"]
+    assert s["excess_commuting"] == pytest.approx((s["t_obs"] - s["t_min"]) / s["t_obs"])
+    assert s["commuting_potential_used"] == pytest.approx((s["t_obs"] - s["t_min"]) / (s["t_max"] - s["t_min"]))
+    assert result.tables["commuting_summary"].iloc[0]["t_obs"] == pytest.approx(s["t_obs"])
+    n_out = sum(1 for p in per if p["wp"] is None)
+    assert any("outside every workplace" in w and f"{n_out} flows" in w for w in result.warnings)
+
+
+def _lp(cost: np.ndarray, supply: np.ndarray, demand: np.ndarray, sign: float) -> float:
+    from scipy.optimize import linprog
+
+    n, m = cost.shape
+    a_eq = np.zeros((n + m, n * m))
+    for i in range(n):
+        a_eq[i, i * m:(i + 1) * m] = 1
+    for j in range(m):
+        a_eq[n + j, j::m] = 1
+    res = linprog(sign * cost.ravel(), A_eq=a_eq, b_eq=np.concatenate([supply, demand]), bounds=(0, None),
+                  method="highs")
+    assert res.status == 0
+    return float(cost.ravel() @ res.x) / float(supply.sum())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_t_min_t_max_equal_the_linear_programme(seed):
+    from geo.analysis.commuting import excess_commuting
+
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(3, 7))
+    geoms = [box(x, y, x + rng.uniform(200, 2000), y + rng.uniform(200, 2000))
+             for x, y in zip(rng.uniform(0, 15_000, k), rng.uniform(0, 15_000, k))]
+    n = int(rng.integers(10, 60))
+    hx, hy = rng.uniform(-2000, 18_000, n), rng.uniform(-2000, 18_000, n)
+    wp = rng.integers(0, k, n)
+    w = rng.integers(1, 50, n).astype(float)
+    cell = float(rng.choice([500.0, 1000.0, 2500.0]))
+    ex = excess_commuting(hx, hy, wp, w, np.array(geoms, dtype=object), cell_m=cell)
+    # the reference: cells, supplies, demands and costs built one flow at a time
+    cells: dict[tuple[int, int], int] = {}
+    for x, y in zip(hx, hy):
+        cells.setdefault((math.floor(x / cell), math.floor(y / cell)), len(cells))
+    used = sorted(set(wp.tolist()))
+    supply, demand = np.zeros(len(cells)), np.zeros(len(used))
+    obs = 0.0
+    cost = np.zeros((len(cells), len(used)))
+    for (ci, cj), i in cells.items():
+        for jj, j in enumerate(used):
+            cost[i, jj] = geoms[j].distance(Point((ci + 0.5) * cell, (cj + 0.5) * cell))
+    for x, y, j, v in zip(hx, hy, wp, w):
+        i = cells[(math.floor(x / cell), math.floor(y / cell))]
+        supply[i] += v
+        demand[used.index(j)] += v
+        obs += v * cost[i, used.index(j)]
+    t_obs = obs / w.sum()
+    t_min, t_max = _lp(cost, supply, demand, 1.0), _lp(cost, supply, demand, -1.0)
+    assert ex.t_obs == pytest.approx(t_obs, abs=0.05)
+    assert ex.t_min == pytest.approx(t_min, abs=0.05)
+    assert ex.t_max == pytest.approx(t_max, abs=0.05)
+    assert ex.t_min <= ex.t_obs <= ex.t_max
+
+
+def test_all_commuters_at_one_workplace_have_no_excess():
+    from geo.analysis.commuting import excess_commuting
+
+    ex = excess_commuting(np.array([0.0, 5000.0]), np.array([0.0, 0.0]), np.array([0, 0]), np.array([3.0, 2.0]),
+                          np.array([box(10_000, 0, 11_000, 1000)], dtype=object))
+    assert ex.t_min == pytest.approx(ex.t_obs) and ex.t_max == pytest.approx(ex.t_obs)
+    assert ex.excess_commuting == pytest.approx(0.0, abs=1e-9)
+    assert ex.commuting_potential_used is None          # t_max == t_min: undefined, not 0
+
+
+def test_directions_and_sheds_add_up():
+    from geo.analysis import commuting
+
+    study = tiny_study(hand_flows())
+    r = commuting.run(study, SETTINGS)
+    d, sh = r.tables["commuting_directions"], r.tables["commuting_sheds"]
+    wpt = r.tables["commuting_workplaces"].set_index("workplace_id")["commuters"]
+    assert d.groupby("workplace_id")["commuters"].sum().to_dict() == pytest.approx(wpt[wpt > 0].to_dict())
+    assert sh.groupby("workplace_id")["commuters"].sum().to_dict() == pytest.approx(wpt[wpt > 0].to_dict())
+    # flow 2 (exactly 5 km, due north of its work end) is in band 0-5, direction N
+    one = tiny_study(hand_flows().iloc[[1]].reset_index(drop=True))
+    d1 = commuting.run(one, SETTINGS).tables["commuting_directions"]
+    assert d1[["direction", "band_km"]].values.tolist() == [["N", "0-5"]]
+
+
+# ---------------------------------------------------------------------------
+# roads: commute_min from the road graph
+
+
+def test_commute_minutes_on_roads_match_home_times():
+    from geo.analysis.commuting._assign import home_workplace_minutes
+    from geo.network import build_graph, home_times
+
+    # one straight road along y = Y0 + 2000 through Z1 at 60 km/h
+    roads = gpd.GeoDataFrame({"road_id": ["r1"], "class": ["arterial"], "speed_kmh": [60.0], "oneway": [None]},
+                             geometry=[shapely.LineString([(X0 - 5000 + 100 * i, Y0 + 2000) for i in range(300)])],
+                             crs=CRS)
+    graph = build_graph(roads, class_speeds_kmh={"arterial": 60.0}, default_speed_kmh=20.0, snap_tolerance_m=1.0)
+    study = tiny_study(hand_flows())
+    geoms = study.zones.geometry.to_numpy()
+    hx = np.array([X0 - 4000.0, X0 + 20_000.0, X0 + 500.0])
+    hy = np.array([Y0 + 2000.0, Y0 + 9000.0, Y0 + 2000.0])
+    wp = np.array([0, 0, -1])
+    t = home_workplace_minutes(graph, hx, hy, wp, geoms, max_access_m=1000.0, access_speed_kmh=5.0)
+    ref = home_times(graph, np.column_stack([hx[:1], hy[:1]]), geoms, pairs=np.array([[0, 0]]),
+                     access_speed_kmh=5.0, max_access_m=1000.0)
+    assert t[0] == pytest.approx(ref[0])
+    assert t[0] == pytest.approx(5.0, abs=0.1)     # 5 km to Z1's west edge at 60 km/h
+    assert np.isnan(t[1]) and np.isnan(t[2])       # far from every road; no workplace
