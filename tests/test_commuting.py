@@ -301,3 +301,168 @@ def test_commute_minutes_on_roads_match_home_times():
     assert t[0] == pytest.approx(ref[0])
     assert t[0] == pytest.approx(5.0, abs=0.1)     # 5 km to Z1's west edge at 60 km/h
     assert np.isnan(t[1]) and np.isnan(t[2])       # far from every road; no workplace
+
+
+# ---------------------------------------------------------------------------
+# the loader: the forms a user gives
+
+
+def _write_tiny(tmp_path, commuting_cfg: dict):
+    import pyogrio
+
+    from geo.settings import settings_from_dict
+
+    study = tiny_study(hand_flows())
+    gpkg = tmp_path / "study.gpkg"
+    pyogrio.write_dataframe(study.zones, gpkg, layer="zones")
+    pyogrio.write_dataframe(study.districts, gpkg, layer="districts")
+    cfg = {"crs": {"working": CRS},
+           "layers": {"zones": {"path": "study.gpkg", "layer": "zones"},
+                      "districts": {"path": "study.gpkg", "layer": "districts"},
+                      "commuting": commuting_cfg}}
+    return settings_from_dict(cfg, base_dir=tmp_path)
+
+
+def _projected(lon, lat):
+    from pyproj import Transformer
+
+    return Transformer.from_crs("EPSG:4326", CRS, always_xy=True).transform(lon, lat)
+
+
+def test_gcj02_gbk_csv_is_converted_and_reprojected(tmp_path):
+    from geo._coords import wgs84_to_gcj02
+    from geo.layers import load_study
+
+    lon, lat = [104.99, 105.05], [30.72, 30.74]     # WGS84, inside the tiny study's area
+    glon, glat = wgs84_to_gcj02(np.array(lon), np.array(lat))
+    text = "居住经度,居住纬度,工作经度,工作纬度,人数\n" + "".join(
+        f"{glon[i]:.9f},{glat[i]:.9f},{glon[1 - i]:.9f},{glat[1 - i]:.9f},{i + 2}\n" for i in range(2))
+    (tmp_path / "od.csv").write_bytes(text.encode("gbk"))
+    settings = _write_tiny(tmp_path, {"path": "od.csv", "crs": "EPSG:4326", "coordinates": "gcj02",
+                                      "encoding": "gbk",
+                                      "fields": {"home_x": "居住经度", "home_y": "居住纬度", "work_x": "工作经度",
+                                                 "work_y": "工作纬度", "commuters": "人数"}})
+    flows = load_study(settings).commuting
+    x, y = _projected(np.array(lon), np.array(lat))
+    assert flows["home_x"].to_numpy() == pytest.approx(x, abs=0.01)
+    assert flows["home_y"].to_numpy() == pytest.approx(y, abs=0.01)
+    assert flows["work_x"].to_numpy() == pytest.approx(x[::-1], abs=0.01)
+    assert flows["commuters"].tolist() == [2.0, 3.0]
+    # without the datum conversion the ends are a few hundred metres off
+    plain = load_study(_write_tiny(tmp_path, {"path": "od.csv", "crs": "EPSG:4326", "encoding": "gbk",
+                                              "fields": {"home_x": "居住经度", "home_y": "居住纬度",
+                                                         "work_x": "工作经度", "work_y": "工作纬度",
+                                                         "commuters": "人数"}})).commuting
+    assert 100 < abs(plain["home_x"].to_numpy() - x).max() < 1000
+
+
+def test_line_layer_first_vertex_home_last_vertex_work(tmp_path):
+    import pyogrio
+
+    from geo.layers import load_study
+
+    lines = gpd.GeoDataFrame({"n": [5, 1]}, geometry=[
+        shapely.LineString([(104.99, 30.72), (105.0, 30.73), (105.05, 30.74)]),
+        shapely.MultiLineString([[(105.01, 30.71), (105.02, 30.71)], [(105.02, 30.71), (105.03, 30.70)]])],
+        crs="EPSG:4326")
+    pyogrio.write_dataframe(lines, tmp_path / "od_lines.gpkg")
+    flows = load_study(_write_tiny(tmp_path, {"path": "od_lines.gpkg", "fields": {"commuters": "n"}})).commuting
+    hx, hy = _projected(np.array([104.99, 105.01]), np.array([30.72, 30.71]))
+    wx, wy = _projected(np.array([105.05, 105.03]), np.array([30.74, 30.70]))
+    assert flows["home_x"].to_numpy() == pytest.approx(hx, abs=1e-6)
+    assert flows["work_y"].to_numpy() == pytest.approx(wy, abs=1e-6)
+    assert flows["commuters"].tolist() == [5.0, 1.0]
+
+
+def test_geopackage_table_without_geometry(tmp_path):
+    import pyogrio
+
+    from geo.layers import load_study
+
+    study = tiny_study(hand_flows())
+    table = pd.DataFrame(study.commuting.drop(columns="row"))
+    pyogrio.write_dataframe(table, tmp_path / "od_table.gpkg", layer="od")
+    flows = load_study(_write_tiny(tmp_path, {"path": "od_table.gpkg", "crs": CRS})).commuting
+    assert flows[["home_x", "home_y", "work_x", "work_y", "commuters"]].to_numpy() == pytest.approx(
+        table.to_numpy())
+
+
+# ---------------------------------------------------------------------------
+# end to end: the CLI on the sample, the GeoPackage, the atlas, the map in Chromium
+
+
+@pytest.fixture(scope="module")
+def commuting_run(small_study, tmp_path_factory):
+    from tests.conftest import run_cli
+
+    out = tmp_path_factory.mktemp("commuting_run") / "maps"
+    proc = run_cli("run", "-c", small_study, "-o", out, "--only", "commuting", "-q")
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_cli_run_only_commuting_writes_every_output(commuting_run):
+    import pyogrio
+
+    manifest = json.loads((commuting_run / "run.json").read_text(encoding="utf-8"))
+    assert manifest["analyses"] == ["commuting"]
+    s = manifest["summary"]["commuting"]
+    assert manifest["counts"]["commuting"] == s["flows"] > 1000
+    assert 0 < s["share_within_5km"] < 1 and s["t_min"] <= s["t_obs"] <= s["t_max"]
+    assert 0 < s["excess_commuting"] < 1 and 0 < s["commuting_potential_used"] < 1
+    for name in ("commuting_workplaces", "commuting_districts", "commuting_flows", "commuting_sheds",
+                 "commuting_directions", "commuting_summary"):
+        assert (commuting_run / "tables" / f"{name}.csv").is_file(), name
+    assert not (commuting_run / "tables" / "commuting.csv").exists()    # the input is not copied
+    layers = dict(pyogrio.list_layers(commuting_run / "qgis" / "zoneatlas.gpkg"))
+    assert layers["commuting_flows"] == "LineString" and layers["commuting_sheds"] == "Point"
+    assert layers["commuting_workplaces"] in ("Polygon", "MultiPolygon")
+    wp = pd.read_csv(commuting_run / "tables" / "commuting_workplaces.csv", encoding="utf-8-sig")
+    assert wp["commuters"].sum() == pytest.approx(s["commuters_in_workplaces"])
+    atlas = (commuting_run / "index.html").read_text(encoding="utf-8")
+    assert "commuting.html" in atlas and "本地就业率" in atlas and "76.0%" in atlas
+
+
+def test_only_commuting_without_the_layer_is_a_config_error(small_study_copy):
+    import yaml
+
+    from tests.conftest import run_cli
+
+    cfg = yaml.safe_load(small_study_copy.read_text(encoding="utf-8"))
+    cfg["layers"].pop("commuting")
+    small_study_copy.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    proc = run_cli("run", "-c", small_study_copy, "--only", "commuting", "-q")
+    assert proc.returncode == 2 and proc.stderr.startswith("error: --only commuting") and "Traceback" not in proc.stderr
+
+
+@pytest.mark.browser
+def test_commuting_map_in_browser(browser, commuting_run):
+    from tests._browser import overlay_counts
+
+    flows = pd.read_csv(commuting_run / "tables" / "commuting_flows.csv", encoding="utf-8-sig")
+    wp = pd.read_csv(commuting_run / "tables" / "commuting_workplaces.csv", encoding="utf-8-sig")
+    sheds = pd.read_csv(commuting_run / "tables" / "commuting_sheds.csv", encoding="utf-8-sig")
+    with browser.open(commuting_run / "commuting.html") as run:
+        page = run.page
+        assert page.evaluate("typeof L === 'object' && typeof L.map === 'function'")
+        counts = overlay_counts(page)
+        assert counts["commuting_flows"] == min(len(flows), 50) > 0
+        assert counts["commuting_workplaces"] == len(wp)
+        # flows drawn as SVG paths, the widest for the largest flow
+        widths = page.evaluate("""() => Array.from(document.querySelectorAll('path.za-l-commuting_flows'))
+            .map(p => parseFloat(p.getAttribute('stroke-width')))""")
+        assert len(widths) == counts["commuting_flows"] and max(widths) > min(widths)
+        # the indicator panel: observed shares, the 45-minute share not measured without roads
+        status = dict(page.evaluate("""() => Array.from(document.querySelectorAll('.za-indicators tr[data-key]'))
+            .map(r => [r.getAttribute('data-key'), r.getAttribute('data-status')])"""))
+        assert status["share_within_5km"] == "observed" and status["share_within_45min"] == "not_measured"
+        assert status["t_min"] == "optimum"
+        assert page.locator(".za-rose-sector").count() > 0
+        # click the busiest workplace: its shed is drawn
+        top = wp.sort_values("commuters", ascending=False).iloc[0]["workplace_id"]
+        page.evaluate("""(id) => { const gj = window.zoneatlas.overlays.commuting_workplaces;
+            gj.eachLayer(l => { if (l.feature.properties.workplace_id === id) { l.fire('click'); } }); }""", top)
+        assert page.evaluate("document.documentElement.getAttribute('data-za-shed')") == top
+        expected = min(int((sheds["workplace_id"] == top).sum()), 200)
+        assert page.locator("path.za-shed-cell").count() == expected
+        assert run.console_errors == [] and run.page_errors == [] and run.blocked == []

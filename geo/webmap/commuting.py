@@ -34,7 +34,7 @@ TARGET_45MIN = 0.80
 _TEXT = {
     "zh": {"panel": "通勤指标（实测 vs 全国参考）", "indicator": "指标", "study": "本研究", "reference": "全国参考",
            "status": "性质", "observed": "实测", "not_measured": "未测量（需道路图层）",
-           "optimum": "理论值（按实测居住地与就业地计算，非实测）",
+           "optimum": "理论值（非实测）",
            "target": "目标 80%", "rose": "通勤来源方向与距离", "all": "全部就业地",
            "click": "点击功能区或创新街区显示其通勤来源网格与方向。", "shed": "通勤来源网格（所选就业地）",
            "flows": "跨区通勤流（前 {n} 条，线宽按人数）", "workplaces": "就业地：5 公里以内通勤比重",
@@ -43,7 +43,7 @@ _TEXT = {
     "en": {"panel": "Commute indicators (observed vs national reference)", "indicator": "Indicator",
            "study": "This study", "reference": "National reference", "status": "Status", "observed": "observed",
            "not_measured": "not measured (needs a roads layer)",
-           "optimum": "computed optimum from the observed homes and jobs (not observed)",
+           "optimum": "computed optimum (not observed)",
            "target": "target 80%", "rose": "Where commuters come from (direction, distance)",
            "all": "All workplaces", "click": "Click a zone or innovation district for its commute shed and rose.",
            "shed": "Commute shed (selected workplace)", "flows": "Flows between districts (top {n}, width by commuters)",
@@ -105,7 +105,7 @@ _SCRIPT = """
     });
     roseBox.appendChild(key);
   }
-  ZA.hooks.commuteShed = function (f) {
+  ZA.commuteShed = function (f) {
     var id = f.properties.workplace_id, cells = cfg.sheds[id] || [], top = 0;
     ZA.selection.clearLayers();
     cells.forEach(function (c) { if (c[2] > top) { top = c[2]; } });
@@ -118,11 +118,12 @@ _SCRIPT = """
     document.documentElement.setAttribute("data-za-shed", id);
   };
   var Panel = L.Control.extend({
-    options: {position: "bottomleft"},
+    options: {position: "bottomright"},
     onAdd: function () {
       var box = el("div", "za-box za-commute-panel");
-      box.style.background = "#fff"; box.style.padding = "4px 8px"; box.style.maxWidth = "440px";
-      box.style.maxHeight = "55vh"; box.style.overflow = "auto"; box.style.fontSize = "11px";
+      box.style.background = "#fff"; box.style.padding = "4px 8px"; box.style.maxWidth = "340px";
+      box.style.maxHeight = "calc(100vh - 290px)"; box.style.minHeight = "120px"; box.style.overflow = "auto";
+      box.style.fontSize = "11px"; box.style.marginBottom = "26px";
       var head = el("div", "za-legend-title", cfg.text.panel); head.style.cursor = "pointer";
       var body = el("div");
       head.addEventListener("click", function () { body.style.display = body.style.display === "none" ? "" : "none"; });
@@ -161,6 +162,19 @@ _SCRIPT = """
 """
 
 
+class ShedHook(_Call):
+    """Registers the click hook before the overlays are added (they bind it when created);
+    the panel script defines what it does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "ShedHook"
+
+    def script(self, map_var: str) -> str:
+        return ("zoneatlas.hooks.commuteShed = function (f, l) { "
+                "if (zoneatlas.commuteShed) { zoneatlas.commuteShed(f, l); } };")
+
+
 class CommutingPanel(_Call):
     """The indicator panel, the shed hook and the distance/direction rose."""
 
@@ -185,7 +199,7 @@ def indicator_rows(summary: dict, lang: str) -> list[dict]:
     def val(key: str, fmt: str) -> str:
         v = summary.get(key)
         if v is None:
-            return tx["not_measured"] if key.endswith("min") else "—"
+            return "—"
         text = fmt_number(float(v), fmt, lang)
         return text + (" 分钟" if lang == "zh" else " min") if fmt == "num" and unit == "min" and key.startswith("t_") \
             else text
@@ -238,6 +252,19 @@ def _directions(dirs: pd.DataFrame) -> tuple[dict[str, list], list]:
     return per, all_rows
 
 
+def _bent(lines: np.ndarray, bend: float = 0.12) -> np.ndarray:
+    """Straight flow lines drawn as a slight arc bent to the right of travel, so that A -> B
+    and B -> A lie side by side instead of on top of each other (the tables keep straight
+    lines)."""
+    xy = shapely.get_coordinates(lines).reshape(-1, 2, 2)
+    a, b = xy[:, 0], xy[:, 1]
+    d = b - a
+    right = np.column_stack([d[:, 1], -d[:, 0]]) * bend
+    t = np.linspace(0.0, 1.0, 9)[None, :, None]
+    arc = a[:, None, :] + d[:, None, :] * t + right[:, None, :] * (4 * t * (1 - t))
+    return shapely.linestrings(arc)
+
+
 def _fill(i: int) -> str:
     """Fill of share class ``i``; grey for a missing share (no commuters)."""
     return styles.COMMUTE_SHARE_COLORS[i] if 0 <= i < len(styles.COMMUTE_SHARE_COLORS) else "#cccccc"
@@ -249,6 +276,7 @@ def build_commuting_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
 
     title = map_title(ctx, "commuting")
     m = new_map(ctx, title)
+    m.add_child(ShedHook(), name="za_shed_hook")
     zh = ctx.lang == "zh"
     tx = _TEXT[ctx.lang]
     t = result.tables
@@ -303,6 +331,7 @@ def build_commuting_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
     top_n = int(ctx.settings.commuting.top_flows)
     if isinstance(fl, gpd.GeoDataFrame) and len(fl):
         top = fl.sort_values("rank").head(top_n)
+        top = top.set_geometry(_bent(top.geometry.to_numpy()), crs=fl.crs)
         top = with_names(with_names(top, "district_a", district_names, "name_a"), "district_b", district_names,
                          "name_b")
         wi = styles.flow_width_index(top["commuters"].to_numpy(float))
