@@ -82,6 +82,12 @@ class Study:
     ``home_x, home_y, work_x, work_y`` (working CRS, metres), ``commuters`` (float >= 0)
     and ``row`` (1-based row in the file), one row per flow."""
     landuse_classes: dict[int, str] = field(default_factory=dict)
+    roads: gpd.GeoDataFrame | None = None
+    """Road centrelines as the network uses them: road_id, class (canonical English),
+    speed_kmh, oneway (yes / -1 / no), component (0 = the largest piece)."""
+    network: Any = None
+    """The road graph (:class:`geo.network.RoadGraph`) built from ``roads``; ``None``
+    without a roads layer."""
     sources: dict[str, LayerSource] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     settings: Any = field(default=None, repr=False)

@@ -29,7 +29,7 @@ from geo._io import (
     write_json,
 )
 from geo._types import AnalysisResult, Study
-from geo.schema import VECTOR_LAYERS
+from geo.schema import TABLE_LAYERS, VECTOR_LAYERS
 from geo.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -202,8 +202,7 @@ def _versions() -> dict[str, str]:
 def _configured_paths(settings: Settings) -> list[Path]:
     """The config file and every configured layer path (before anything is read)."""
     paths = [settings.config_path] if settings.config_path else []
-    for name in ("districts", "zones", "innovation_districts", "housing", "firms", "population", "landuse",
-                 "employment", "commuting"):
+    for name in type(settings.layers).model_fields:   # every layer, vector or raster
         layer = getattr(settings.layers, name)
         if layer is not None:
             paths.append(layer.path)
@@ -260,6 +259,8 @@ def build_manifest(study: Study, settings: Settings, results: dict[str, Analysis
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "analyses": [a for a in ANALYSES if a in set(only) and (a != "commuting" or study.commuting is not None)],
         "working_crs": study.crs.to_string(),
+        "reach": settings.balance_reach,
+        "network": _network_counts(study.network),
         "export_crs": settings.crs.export or study.crs.to_string(),
         "parameters": settings.as_config(),
         "inputs": inputs,
@@ -269,6 +270,20 @@ def build_manifest(study: Study, settings: Settings, results: dict[str, Analysis
         "warnings": warnings,
         "timings_s": timings,
     }
+
+
+def _network_counts(graph: Any) -> dict[str, Any] | None:
+    """Size and topology of the road graph for run.json (``None`` without roads)."""
+    if graph is None:
+        return None
+    rep = graph.report
+    return {"nodes": rep.nodes, "edges": rep.edges, "components": rep.components,
+            "largest_component_nodes": rep.largest_component_nodes,
+            "share_length_outside_largest": round(rep.share_length_outside_largest, 6),
+            "dangling_ends": rep.dangling_ends, "zero_length_edges": rep.zero_length_edges,
+            "road_length_m": round(rep.road_length_m, 1),
+            "simplified_nodes": int(graph.contraction.n_kept),
+            "simplified_edges": int(graph.contraction.times.nnz)}
 
 
 def run(settings: Settings, *, only: Iterable[str] | str | None = None,
@@ -350,7 +365,7 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
 def write_tables(folder: Path, study: Study, results: dict[str, AnalysisResult]) -> list[Path]:
     """``tables/<name>.csv`` for every input layer and every result table (UTF-8 with BOM)."""
     written = []
-    for name in VECTOR_LAYERS:
+    for name in TABLE_LAYERS:
         frame = getattr(study, name)
         if frame is not None:
             written.append(write_csv(frame, folder / f"{name}.csv"))

@@ -82,6 +82,15 @@ LAYERS: dict[str, LayerSchema] = {
         optional=("name",),
         numeric=("jobs",),
     ),
+    # road centrelines (DESIGN.md "Roads and travel time"); class, speed_kmh and oneway
+    # are parsed by geo.network (English and Chinese classes, FT/TF one-way codes)
+    "roads": LayerSchema(
+        name="roads",
+        geometry=("LineString", "MultiLineString"),
+        id_field="road_id",
+        required=("road_id",),
+        optional=("class", "speed_kmh", "oneway"),
+    ),
     # observed home -> work flows (mobile-signalling OD tables, usually between grid cells):
     # a table with home_x, home_y, work_x, work_y (coordinates in the layer's crs) or a
     # line layer (first vertex home, last vertex work); read by geo.layers._commuting
@@ -103,7 +112,14 @@ FLOW_LAYERS = ("commuting",)
 FLOW_COORDINATES = ("home_x", "home_y", "work_x", "work_y")
 
 VECTOR_LAYERS = tuple(n for n in LAYERS if n not in FLOW_LAYERS)
+#: Input layers written as ``tables/<name>.csv``, workbook sheets and QGIS input layers.
+#: Roads are left out: the package carries the network as used (layer ``roads``).
+TABLE_LAYERS = tuple(name for name in VECTOR_LAYERS if name != "roads")
 RASTER_LAYERS = ("population", "landuse")
+
+#: Default speeds (km/h) of the road classes (``network.class_speeds_kmh``).
+DEFAULT_CLASS_SPEEDS_KMH = {"motorway": 80.0, "expressway": 60.0, "arterial": 40.0,
+                            "secondary": 30.0, "local": 20.0}
 
 #: Core-periphery strength indicators (zones fields), in the documented order (docs/analyses.md).
 INDICATORS = ("jobs", "output", "firms", "leader_firms", "rd_platforms")

@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from geo._errors import ConfigError
-from geo.schema import INDICATORS, LAYERS
+from geo.schema import DEFAULT_CLASS_SPEEDS_KMH, INDICATORS, LAYERS
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 Share = Annotated[float, Field(gt=0, le=1)]
@@ -179,6 +179,9 @@ class LayersSettings(_Model):
     employment: EmploymentSettings | None = None
     """All-sector jobs (points with ``jobs`` or a raster of jobs per cell): the area
     measures of the balance count them besides the workplaces' own jobs."""
+    roads: VectorLayerSettings | None = None
+    """Road centrelines (road_id, optional class, speed_kmh, oneway): every analysis also
+    measures travel time on them (``network:``)."""
     commuting: VectorLayerSettings | None = None
     """Observed home -> work flows: a table (CSV or any OGR table) with home_x, home_y,
     work_x, work_y, commuters in the layer's ``crs``, or a line layer with commuters."""
@@ -212,11 +215,23 @@ class BalanceSettings(_Model):
     balanced_range: tuple[PositiveFloat, PositiveFloat] = (0.8, 1.25)
     radius_step_m: PositiveFloat = 500.0
     """Step of the balance radius search (职住平衡半径), up to 30 km."""
+    reach: Literal["euclidean", "network"] | None = None
+    """How commuting reach is measured: straight line (``euclidean``) or travel time on
+    ``layers.roads`` (``network``); default ``network`` when roads are given."""
+    minutes: list[PositiveFloat] = Field(default_factory=lambda: [15.0, 30.0, 45.0])
+    """Travel-time horizons reported as ``workers_<m>min`` (with roads)."""
+    minute: PositiveFloat = 30.0
+    """Primary horizon: ``workers``, ``jhr``, ``balance_class``, ``workers_shared`` use it
+    when ``reach`` is ``network``."""
 
     @model_validator(mode="after")
     def _check(self) -> BalanceSettings:
         if not self.radii_m:
             raise ValueError("radii_m: give at least one radius")
+        if not self.minutes:
+            raise ValueError("minutes: give at least one horizon")
+        if any(b <= a for a, b in zip(self.minutes, self.minutes[1:])):
+            raise ValueError(f"minutes: must be strictly ascending (got {self.minutes})")
         if any(b <= a for a, b in zip(self.radii_m, self.radii_m[1:])):
             raise ValueError(f"radii_m: must be strictly ascending (got {self.radii_m})")
         lo, hi = self.balanced_range
@@ -229,6 +244,11 @@ class BalanceSettings(_Model):
         """``radii_m`` with the primary radius added when missing, ascending."""
         return sorted(set(self.radii_m) | {self.radius_m})
 
+    @property
+    def all_minutes(self) -> list[float]:
+        """``minutes`` with the primary horizon added when missing, ascending."""
+        return sorted(set(self.minutes) | {self.minute})
+
 
 class CollaborationSettings(_Model):
     """``collaboration:`` cross-district collaboration."""
@@ -236,6 +256,8 @@ class CollaborationSettings(_Model):
     max_distance_m: PositiveFloat = 30000.0
     distance_decay: Annotated[float, Field(ge=0)] = 2.0
     top_pairs_per_chain: Annotated[int, Field(ge=1)] = 10
+    max_travel_min: PositiveFloat = 60.0
+    """With roads: pairs slower than this (minutes) are not suggested."""
 
 
 class CorePeripherySettings(_Model):
@@ -255,6 +277,8 @@ class CorePeripherySettings(_Model):
     max_cores: Annotated[int, Field(ge=1)] = 15
     """At most this many cores, whatever ``core_share`` gives: a growth pole is one of a few."""
     attach_max_m: PositiveFloat = 40000.0
+    attach_max_min: PositiveFloat = 60.0
+    """With roads: periphery zones slower than this (minutes) from every core are isolated."""
     distance_decay: Annotated[float, Field(ge=0)] = 2.0
     method: Literal["share", "hotspot"] = "share"
     hotspot_band_m: PositiveFloat | None = None
@@ -293,6 +317,30 @@ class CommutingSettings(_Model):
     """Side of the square home cells of t_obs / t_min / t_max and the commute sheds (metres)."""
     top_flows: Annotated[int, Field(ge=1)] = 50
     """District-to-district flows drawn on commuting.html (the largest first)."""
+
+
+class NetworkSettings(_Model):
+    """``network:`` how the road graph is built and entered (DESIGN.md "Roads and travel time").
+
+    ``class_speeds_kmh`` adds to / overrides the default speeds of the five road classes
+    (motorway 80, expressway 60, arterial 40, secondary 30, local 20 km/h); a new key
+    (e.g. ``busway: 25``) makes a new class known.
+    """
+
+    class_speeds_kmh: dict[str, PositiveFloat] = Field(default_factory=lambda: dict(DEFAULT_CLASS_SPEEDS_KMH))
+    default_speed_kmh: PositiveFloat = 20.0
+    """Speed of a road with neither ``speed_kmh`` nor a known class."""
+    access_speed_kmh: PositiveFloat = 5.0
+    """Speed of the leg between a feature and the network (walking)."""
+    max_access_m: PositiveFloat = 1000.0
+    """Features farther than this from every node are not connected (warning, counted)."""
+    snap_tolerance_m: Annotated[float, Field(ge=0)] = 1.0
+    """Vertices closer than this are one node."""
+
+    @property
+    def speeds_kmh(self) -> dict[str, float]:
+        """The default class speeds updated with ``class_speeds_kmh``."""
+        return {**DEFAULT_CLASS_SPEEDS_KMH, **self.class_speeds_kmh}
 
 
 class CustomBasemap(_Model):
@@ -353,12 +401,32 @@ class Settings(_Model):
     core_periphery: CorePeripherySettings = Field(default_factory=CorePeripherySettings)
     chains: ChainsSettings = Field(default_factory=ChainsSettings)
     commuting: CommutingSettings = Field(default_factory=CommutingSettings)
+    network: NetworkSettings = Field(default_factory=NetworkSettings)
     map: MapSettings = Field(default_factory=MapSettings)
     print: PrintSettings = Field(default_factory=PrintSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
 
     config_path: Path | None = Field(default=None, exclude=True)
     """The config file these settings came from (None when built in code)."""
+
+    @model_validator(mode="after")
+    def _check_reach(self) -> Settings:
+        if self.balance.reach == "network" and self.layers.roads is None:
+            raise ValueError("balance.reach: 'network' needs a roads layer (layers.roads); "
+                             "give one or set balance.reach: euclidean")
+        return self
+
+    @property
+    def uses_network(self) -> bool:
+        """True when travel times on ``layers.roads`` are measured."""
+        return self.layers.roads is not None
+
+    @property
+    def balance_reach(self) -> str:
+        """``balance.reach`` resolved: ``network`` by default when roads are given."""
+        if self.balance.reach is not None:
+            return self.balance.reach
+        return "network" if self.layers.roads is not None else "euclidean"
 
     def as_config(self) -> dict[str, Any]:
         """The settings as a plain, JSON-serialisable dict (for run.json)."""
@@ -422,8 +490,7 @@ def _messages(exc: ValidationError, source: str) -> list[str]:
 
 
 def _resolve_paths(settings: Settings, base_dir: Path) -> Settings:
-    for name in ("districts", "zones", "innovation_districts", "housing", "firms", "population", "landuse",
-                 "employment", "commuting"):
+    for name in LayersSettings.model_fields:   # every layer, vector or raster
         layer = getattr(settings.layers, name)
         if layer is not None and not layer.path.is_absolute():
             layer.path = (base_dir / layer.path).resolve()

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.schema import VECTOR_LAYERS
+from geo.schema import TABLE_LAYERS
 from geo._types import AnalysisResult, Study
 from geo.i18n import label
 
@@ -63,7 +63,7 @@ TEXT = {
 def run_tables(study: Study, results: Mapping[str, AnalysisResult]) -> dict[str, pd.DataFrame]:
     """Every table a run writes (the same names and order as ``tables/<name>.csv``)."""
     tables: dict[str, pd.DataFrame] = {}
-    for name in VECTOR_LAYERS:   # the input layers, as tables/<name>.csv has them
+    for name in TABLE_LAYERS:   # the input layers, as tables/<name>.csv has them
         frame = getattr(study, name, None)
         if frame is not None:
             tables[name] = frame

@@ -31,9 +31,9 @@ from geo.schema import ROLES
 from geo.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-VECTORS = ("districts", "zones", "innovation_districts", "housing", "firms", "employment")
+VECTORS = ("districts", "zones", "innovation_districts", "housing", "firms", "employment", "roads")
 ID_COLUMN = {"districts": "code", "zones": "id", "innovation_districts": "id", "housing": "id", "firms": "id",
-             "employment": "id"}
+             "employment": "id", "roads": "id"}
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from geo.layers._fields import _attributes
 from geo.layers._firms import _check_firms
 from geo.layers._geometry import _clean_geometry
 from geo.layers._raster import _load_raster
+from geo.layers._roads import _build_network, _connection_warnings
 from geo.layers._names import _unify_chains
 from geo.layers._read import _check_path, _files_of, _read_table
 from geo.layers._report import _Ctx, _Layer, _one_line, _Report, _shown_path
@@ -175,6 +176,9 @@ def load_study(settings: Settings, *, progress: bool = False) -> Study:
         _unify_chains(layers, report)
         if "firms" in layers and working is not None:
             _check_firms(layers["firms"], layers.get("zones"), layers.get("districts"), report)
+        graph = None
+        if "roads" in layers and layers["roads"].geometry_ok and working is not None:
+            graph = _build_network(layers["roads"], layers.get("zones"), settings.network, report)
         bar.update()
 
         raster_out: dict[str, Raster | None] = {}
@@ -201,7 +205,7 @@ def load_study(settings: Settings, *, progress: bool = False) -> Study:
         return None if layer is None else layer.frame
 
     landuse_cfg = cfg_layers.landuse
-    return Study(
+    study = Study(
         crs=working,
         **{name: frame(name) for name in sch.VECTOR_LAYERS},
         **{name: raster_out.get(name) for name in sch.RASTER_LAYERS},
@@ -210,4 +214,8 @@ def load_study(settings: Settings, *, progress: bool = False) -> Study:
         landuse_classes=dict(landuse_cfg.classes) if landuse_cfg is not None else {},
         sources=sources,
         warnings=list(report.warnings),
+        network=graph,
     )
+    if graph is not None:
+        study.warnings.extend(_connection_warnings(study, settings.network, layers["roads"].ctx.at()[:-1]))
+    return study

@@ -20,10 +20,11 @@ from geo.network.isochrones import isochrone_polygons
 from geo.network.reach import (TIME_TOLERANCE_MIN, ReachResult, default_jobs, workers_shared_within,
                                workers_within_minutes)
 from geo.network.travel import home_times, travel_between, travel_matrix
+from geo.network._synthetic import synthetic_roads
 
 __all__ = [
     "Entries", "HousingAccess", "NetworkParams", "ReachResult", "RoadGraph", "TIME_TOLERANCE_MIN",
     "TopologyReport", "build_graph", "default_jobs", "home_times", "housing_access", "isochrone_polygons",
-    "minutes_per_metre", "snap_vertices", "travel_between", "travel_matrix",
+    "minutes_per_metre", "snap_vertices", "synthetic_roads", "travel_between", "travel_matrix",
     "workers_shared_within", "workers_within_minutes", "workplace_entries",
 ]

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import InputError, format_rows
+from geo.schema import DEFAULT_CLASS_SPEEDS_KMH as _SCHEMA_SPEEDS
 
 #: Canonical English road classes and their Chinese names (GB 50220 / CJJ 37 terms).
 CLASS_ALIASES: dict[str, str] = {
@@ -20,12 +21,19 @@ CLASS_ALIASES: dict[str, str] = {
     "arterial": "arterial", "主干路": "arterial",
     "secondary": "secondary", "次干路": "secondary",
     "local": "local", "支路": "local",
+    # OpenStreetMap ``highway`` values (e.g. Geofabrik's ``fclass``), read as the nearest class
+    "motorway_link": "motorway", "trunk": "expressway", "trunk_link": "expressway",
+    "primary": "arterial", "primary_link": "arterial",
+    "secondary_link": "secondary", "tertiary": "secondary", "tertiary_link": "secondary",
+    "residential": "local", "unclassified": "local", "living_street": "local", "service": "local",
+    "road": "local",
+    # other common Chinese names: 城市快速路, 国道 / 省道 (national / provincial roads), 县道, 乡道
+    "城市快速路": "expressway", "国道": "arterial", "省道": "arterial", "县道": "secondary",
+    "乡道": "local", "主干道": "arterial", "次干道": "secondary", "支路及以下": "local",
 }
 
 #: Default speeds (km/h) per canonical class, as in DESIGN.md's ``network.class_speeds_kmh``.
-DEFAULT_CLASS_SPEEDS_KMH: dict[str, float] = {
-    "motorway": 80.0, "expressway": 60.0, "arterial": 40.0, "secondary": 30.0, "local": 20.0,
-}
+DEFAULT_CLASS_SPEEDS_KMH: dict[str, float] = dict(_SCHEMA_SPEEDS)
 
 _FORWARD = {"yes", "true", "1", "ft", "t"}
 _BACKWARD = {"tf", "-1"}

@@ -118,6 +118,10 @@ _CHAIN_SPECS: tuple[_Chain, ...] = (
 _SPECS_BY_NAME = {c.name: c for c in _CHAIN_SPECS}
 
 
+#: Vector layers of a written sample, in write order.
+SAMPLE_LAYERS = ("districts", "zones", "innovation_districts", "housing", "firms", "employment", "roads")
+
+
 @dataclass(frozen=True)
 class _Scale:
     radius_m: float
@@ -169,6 +173,8 @@ class SampleStudy:
     """Points {id, name, chain, tier, jobs, role} (``geo.sample._firms``)."""
     employment: gpd.GeoDataFrame | None = None
     """All-sector jobs outside the workplaces {id, name, jobs} (points)."""
+    roads: gpd.GeoDataFrame | None = None
+    """Road centrelines {id, class (Chinese), speed, oneway} (``geo.sample._roads``)."""
     commuting: pd.DataFrame | None = None
     """Observed OD flows {home_lon, home_lat, work_lon, work_lat, commuters} (a table,
     EPSG:4326; ``geo.sample._commuting``)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from geo.sample._catalogue import _SCALES, CRS, LANDUSE_CLASSES
+from geo.sample._catalogue import _SCALES, CRS, LANDUSE_CLASSES, SAMPLE_LAYERS
 
 
 def _study_name(scale: str, seed: int) -> str:
@@ -16,9 +16,9 @@ def _study_name(scale: str, seed: int) -> str:
 def _layer_paths(fmt: str) -> dict[str, dict[str, str]]:
     if fmt == "gpkg":
         return {name: {"path": "layers/sample.gpkg", "layer": name}
-                for name in ("districts", "zones", "innovation_districts", "housing", "firms", "employment")}
+                for name in SAMPLE_LAYERS}
     return {name: {"path": f"layers/{name}.parquet"}
-            for name in ("districts", "zones", "innovation_districts", "housing", "firms", "employment")}
+            for name in SAMPLE_LAYERS}
 
 
 _FIELDS = {
@@ -30,6 +30,7 @@ _FIELDS = {
     "housing": {"housing_id": "id", "dwellings": "dwellings"},
     "firms": {"firm_id": "id", "name": "name", "chain": "chain", "tier": "tier", "jobs": "jobs", "role": "role"},
     "employment": {"employment_id": "id", "name": "name", "jobs": "jobs"},
+    "roads": {"road_id": "id", "class": "class", "speed_kmh": "speed", "oneway": "oneway"},
 }
 
 
@@ -50,12 +51,18 @@ def sample_config(scale: str = "city", seed: int = 0, fmt: str = "gpkg") -> dict
         "layers": layers,
         "balance": {"radius_m": 5000, "radii_m": [3000, 5000, 10000], "workers_per_dwelling": 1.4,
                     "employment_rate": 0.55, "balanced_range": [0.8, 1.25],
-                    "radius_step_m": 500},
-        "collaboration": {"max_distance_m": 30000, "distance_decay": 2.0, "top_pairs_per_chain": 10},
+                    "radius_step_m": 500, "reach": "network", "minutes": [15, 30, 45], "minute": 30},
+        "collaboration": {"max_distance_m": 30000, "distance_decay": 2.0, "top_pairs_per_chain": 10,
+                          "max_travel_min": 60},
         "core_periphery": {"weights": {"jobs": 1, "output": 1, "firms": 1, "leader_firms": 1,
                                        "rd_platforms": 1},
-                           "core_share": 0.2, "attach_max_m": 40000, "distance_decay": 2.0},
-        "chains": {"reach_m": 30000},
+                           "core_share": 0.2, "attach_max_m": 40000, "attach_max_min": 60,
+                           "distance_decay": 2.0},
+        "chains": {"reach_m": 30000, "reach_min": 45},
+        "network": {"class_speeds_kmh": {"motorway": 80, "expressway": 60, "arterial": 40, "secondary": 30,
+                                         "local": 20},
+                    "default_speed_kmh": 20, "access_speed_kmh": 5, "max_access_m": 1000,
+                    "snap_tolerance_m": 1.0},
         "commuting": {"cell_m": 1000},
         "map": {"basemap": "none", "tianditu_key": None},
         "output": {"dir": "maps"},
@@ -114,6 +121,7 @@ def render_config(config: dict[str, Any], *, scale: str = "city", seed: int = 0)
         + vector("housing", "housing (points), dwellings per feature")
         + vector("firms", "firms of the chains (points); tier 链主/骨干/中小")
         + vector("employment", "all-sector jobs outside the zones (points), optional")
+        + vector("roads", "road centrelines (lines): class 高速公路/快速路/主干路/次干路/支路, speed km/h, oneway")
         + f"  commuting:             # observed home -> work flows (OD table, lon/lat), optional\n"
         f"    path: {lay['commuting']['path']}\n    crs: {lay['commuting']['crs']}\n"
         f"    fields: {_flow(lay['commuting']['fields'])}\n"
@@ -129,20 +137,33 @@ def render_config(config: dict[str, Any], *, scale: str = "city", seed: int = 0)
         f"  employment_rate: {b['employment_rate']}   # used when workers come from the population raster\n"
         f"  balanced_range: [{b['balanced_range'][0]}, {b['balanced_range'][1]}]   # jobs/workers ratio counted as balanced\n"
         f"  radius_step_m: {b['radius_step_m']}       # step of the balance radius search (up to 30 km)\n"
+        f"  reach: {b['reach']}          # euclidean | network (travel time on layers.roads)\n"
+        f"  minutes: [{', '.join(str(m) for m in b['minutes'])}]     # travel-time horizons: workers_<m>min\n"
+        f"  minute: {b['minute']}               # primary horizon for workers, jhr, balance_class\n"
         "\n"
         "collaboration:            # cross-district collaboration of zones in one chain\n"
         f"  max_distance_m: {c['max_distance_m']}\n"
         f"  distance_decay: {c['distance_decay']}\n"
         f"  top_pairs_per_chain: {c['top_pairs_per_chain']}\n"
+        f"  max_travel_min: {c['max_travel_min']}       # with roads: slower pairs are not suggested\n"
         "\n"
         "core_periphery:           # growth poles and the zones that attach to them\n"
         f"  weights: {_flow(cp['weights'])}\n"
         f"  core_share: {cp['core_share']}         # top share of zones by score that are cores\n"
         f"  attach_max_m: {cp['attach_max_m']}\n"
+        f"  attach_max_min: {cp['attach_max_min']}       # with roads: slower periphery zones stay isolated\n"
         f"  distance_decay: {cp['distance_decay']}\n"
         "\n"
         "chains:                   # industry chains and chain-leader firms (强链补链)\n"
         f"  reach_m: {config['chains']['reach_m']}         # straight-line reach between zones / firms of a chain\n"
+        f"  reach_min: {config['chains']['reach_min']}          # with roads: reach in travel time (minutes)\n"
+        "\n"
+        "network:                  # the road graph (layers.roads): speeds and access\n"
+        f"  class_speeds_kmh: {_flow(config['network']['class_speeds_kmh'])}\n"
+        f"  default_speed_kmh: {config['network']['default_speed_kmh']}    # a road with neither speed nor class\n"
+        f"  access_speed_kmh: {config['network']['access_speed_kmh']}      # walking between a feature and the network\n"
+        f"  max_access_m: {config['network']['max_access_m']}       # farther from every road node: not connected\n"
+        f"  snap_tolerance_m: {config['network']['snap_tolerance_m']}    # vertices closer than this are one node\n"
         "\n"
         "commuting:                # observed commuting indicators (layers.commuting)\n"
         f"  cell_m: {config['commuting']['cell_m']}            # home cells of t_obs / t_min / t_max and the sheds\n"

@@ -16,6 +16,7 @@ from geo.sample._firms import sample_firms
 from geo.sample._employment import _employment
 from geo.sample._geometry import _city_boundary, _districts, _Placer, _polar, _zones
 from geo.sample._rasters import _rasters
+from geo.sample._roads import sample_roads
 
 log = logging.getLogger(__name__)
 
@@ -81,5 +82,6 @@ def generate_study(scale: str = "city", *, seed: int = 0) -> SampleStudy:
         config=sample_config(scale, seed), scale=scale, seed=seed, boundary=boundary,
         firms=firms,
         employment=employment,
+        roads=sample_roads(boundary, scale, seed),
         commuting=commuting,
     )

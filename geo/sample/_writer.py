@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from geo._io import staged_output
-from geo.sample._catalogue import LANDUSE_NODATA, POPULATION_NODATA, SampleStudy
+from geo.sample._catalogue import LANDUSE_NODATA, POPULATION_NODATA, SAMPLE_LAYERS, SampleStudy
 from geo.sample._config import render_config, sample_config
 from geo.sample._generate import generate_study
 
@@ -24,6 +24,8 @@ _DESCRIPTIONS = {
     "firms": "示例企业（虚构）. Fictional firms (chain leaders, key firms, SMEs) of a synthetic sample city.",
     "employment": "示例就业点（虚构）. Fictional all-sector jobs outside the zones of a synthetic "
                   "sample city.",
+    "roads": "示例道路（虚构）. Fictional road centrelines (classes, one-way streets, a river with "
+             "few bridges) of a synthetic sample city.",
 }
 
 
@@ -40,7 +42,7 @@ def _write_gpkg(study: SampleStudy, path: Path) -> None:
     old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2026-01-01T00:00:00.000Z"})
     try:
-        for name in ("districts", "zones", "innovation_districts", "housing", "firms", "employment"):
+        for name in SAMPLE_LAYERS:
             frame = getattr(study, name)
             pyogrio.write_dataframe(
                 frame, path, layer=name, driver="GPKG", use_arrow=len(frame) > 50_000,
@@ -73,7 +75,7 @@ def _write_files(study: SampleStudy, out: Path, scale: str, seed: int, fmt: str)
     if fmt == "gpkg":
         _write_gpkg(study, layers / "sample.gpkg")
     else:
-        for name in ("districts", "zones", "innovation_districts", "housing", "firms", "employment"):
+        for name in SAMPLE_LAYERS:
             getattr(study, name).to_parquet(layers / f"{name}.parquet", index=False)
     if study.commuting is not None:   # a table, as signalling OD data comes: CSV in any format
         study.commuting.to_csv(layers / "commuting.csv", index=False, lineterminator="\n")
@@ -90,7 +92,7 @@ def write_sample(out_dir: str | os.PathLike, *, scale: str = "city", seed: int =
     """Write a synthetic study into ``out_dir`` (layers + config.yaml).
 
     Writes ``layers/sample.gpkg`` (layers districts, zones, innovation_districts,
-    housing, firms, employment; with ``fmt="parquet"`` one GeoParquet file per layer instead),
+    housing, firms, employment, roads; with ``fmt="parquet"`` one GeoParquet file per layer instead),
     ``layers/commuting.csv`` (observed OD flows, longitude/latitude),
     ``layers/population.tif``, ``layers/landuse.tif`` and ``config.yaml``.
     Existing files of those names are replaced; nothing else is touched. The same
