@@ -252,7 +252,7 @@ def _directions(dirs: pd.DataFrame) -> tuple[dict[str, list], list]:
     return per, all_rows
 
 
-def _bent(lines: np.ndarray, bend: float = 0.12) -> np.ndarray:
+def bent_lines(lines: np.ndarray, bend: float = 0.12) -> np.ndarray:
     """Straight flow lines drawn as a slight arc bent to the right of travel, so that A -> B
     and B -> A lie side by side instead of on top of each other (the tables keep straight
     lines)."""
@@ -331,7 +331,7 @@ def build_commuting_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
     top_n = int(ctx.settings.commuting.top_flows)
     if isinstance(fl, gpd.GeoDataFrame) and len(fl):
         top = fl.sort_values("rank").head(top_n)
-        top = top.set_geometry(_bent(top.geometry.to_numpy()), crs=fl.crs)
+        top = top.set_geometry(bent_lines(top.geometry.to_numpy()), crs=fl.crs)
         top = with_names(with_names(top, "district_a", district_names, "name_a"), "district_b", district_names,
                          "name_b")
         wi = styles.flow_width_index(top["commuters"].to_numpy(float))
