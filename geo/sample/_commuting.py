@@ -16,7 +16,7 @@ import shapely
 from pyproj import Transformer
 
 #: Side of the home cells of the OD table (metres) by sample scale.
-OD_CELL_M = {"small": 500.0, "city": 1000.0, "metro": 1000.0}
+OD_CELL_M = {"small": 500.0, "city": 1000.0, "metro": 2500.0}
 #: Observed commuters per job of a workplace (signalling sees part of the workforce).
 CAPTURE = 0.5
 DECAY_M = 4000.0
