@@ -15,7 +15,8 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-#: Side of the home cells of the OD table (metres) by sample scale.
+#: Side of the home cells of the OD table (metres) by sample scale (metro: about 1.3
+#: million flows, the size of a large city's signalling OD table).
 OD_CELL_M = {"small": 500.0, "city": 1000.0, "metro": 2500.0}
 #: Observed commuters per job of a workplace (signalling sees part of the workforce).
 CAPTURE = 0.5
