@@ -466,3 +466,20 @@ def test_commuting_map_in_browser(browser, commuting_run):
         expected = min(int((sheds["workplace_id"] == top).sum()), 200)
         assert page.locator("path.za-shed-cell").count() == expected
         assert run.console_errors == [] and run.page_errors == [] and run.blocked == []
+
+
+def test_raster_lookup_of_points_equals_the_exact_test():
+    """Many points go through a label raster; the answer must equal the STRtree's, also for
+    points exactly on shared edges and vertices and for overlapping polygons (first wins)."""
+    from geo.analysis.commuting._assign import _containing_raster, _containing_tree
+
+    rng = np.random.default_rng(3)
+    geoms = np.array([box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000), box(500, 500, 1500, 1500),
+                      shapely.Polygon([(2000, 0), (3000, 1000), (2000, 1000)]),
+                      box(2500, -500, 2600, -400)], dtype=object)
+    x = np.concatenate([rng.uniform(-200, 3200, 200_000), [1000.0, 1000.0, 0.0, 2000.0, 2500.0, 500.0, 2600.0]])
+    y = np.concatenate([rng.uniform(-700, 1700, 200_000), [500.0, 1000.0, 0.0, 0.0, 500.0, 500.0, -400.0]])
+    # points on the diagonal edge of the triangle
+    t = rng.uniform(0, 1, 2000)
+    x, y = np.concatenate([x, 2000 + 1000 * t]), np.concatenate([y, 1000 * t])
+    assert np.array_equal(_containing_raster(geoms, x, y), _containing_tree(geoms, x, y))

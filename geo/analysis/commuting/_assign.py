@@ -31,8 +31,60 @@ def unique_points(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     return uniq.real.copy(), uniq.imag.copy(), codes
 
 
+#: Above this many points, :func:`containing` looks points up in a label raster and tests
+#: exactly only those near a polygon boundary.
+RASTER_FROM_POINTS = 100_000
+#: Side of that raster in pixels (the longer side of the polygons' extent).
+RASTER_PIXELS = 2048
+
+
 def containing(geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Position of the first polygon covering each point (its boundary included), -1: none."""
+    """Position of the first polygon covering each point (its boundary included), -1: none.
+
+    Exact. Many points: a raster of polygon labels (the first polygon on top) answers the
+    points whose pixel is farther than one pixel from every polygon boundary (the whole
+    pixel then lies in the same polygons as its centre); the rest go through the STRtree.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if len(x) >= RASTER_FROM_POINTS and len(geoms):
+        return _containing_raster(np.asarray(geoms, dtype=object), x, y)
+    return _containing_tree(geoms, x, y)
+
+
+def _containing_raster(geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    from affine import Affine
+    from rasterio.features import rasterize
+
+    x0, y0, x1, y1 = shapely.total_bounds(geoms)
+    res = max(x1 - x0, y1 - y0, 1.0) / RASTER_PIXELS
+    width, height = int(np.ceil((x1 - x0) / res)) + 1, int(np.ceil((y1 - y0) / res)) + 1
+    transform = Affine(res, 0.0, x0, 0.0, -res, y1)
+    order = np.arange(len(geoms))[::-1]      # the first polygon drawn last: on top
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    labels = rasterize(((geoms[i], int(i) + 1) for i in order if ok[i]), out_shape=(height, width),
+                       transform=transform, fill=0, dtype="int32")
+    edge = rasterize(((g, 1) for g in shapely.boundary(geoms[ok])), out_shape=(height, width),
+                     transform=transform, fill=0, all_touched=True, dtype="uint8").astype(bool)
+    near = edge.copy()                        # within one pixel of a boundary
+    near[1:] |= edge[:-1]
+    near[:-1] |= edge[1:]
+    near[:, 1:] |= near[:, :-1].copy()
+    near[:, :-1] |= near[:, 1:].copy()
+    col = np.floor((x - x0) / res).astype(np.int64)
+    row = np.floor((y1 - y) / res).astype(np.int64)
+    inside = (col >= 0) & (col < width) & (row >= 0) & (row < height)
+    out = np.full(len(x), -1, dtype=np.int64)
+    exact = np.zeros(len(x), bool)
+    r, c = row[inside], col[inside]
+    out[inside] = labels[r, c].astype(np.int64) - 1
+    exact[inside] = near[r, c]
+    exact |= ~np.isfinite(x) | ~np.isfinite(y)
+    if exact.any():
+        out[exact] = _containing_tree(geoms, x[exact], y[exact])
+    return out
+
+
+def _containing_tree(geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     out = np.full(len(x), -1, dtype=np.int64)
     if not len(x) or not len(geoms):
         return out
@@ -82,6 +134,8 @@ def assign_districts(districts: np.ndarray | None, x: np.ndarray, y: np.ndarray)
     """District containing each point (a point on a shared border: the first listed), -1: none."""
     if districts is None or not len(districts):
         return np.full(len(x), -1, dtype=np.int64)
+    if len(x) >= RASTER_FROM_POINTS:   # the raster lookup is linear: no need to deduplicate
+        return containing(districts, x, y)
     ux, uy, inv = unique_points(x, y)
     return containing(districts, ux, uy)[inv]
 

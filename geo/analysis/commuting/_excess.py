@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 #: Largest cost matrix solved (cells × workplaces), as for the balance's minimum commute;
 #: beyond it the cells are doubled in size until it fits (the size used is reported).
-MAX_PAIRS = 3_000_000
+MAX_PAIRS = 1_000_000
 
 
 class Excess(NamedTuple):
