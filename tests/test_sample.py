@@ -415,7 +415,7 @@ def test_sample_od_flows_are_plausible(small):
     w = od["commuters"].to_numpy(float)
     within5 = w[d <= 5000].sum() / w.sum()
     assert 0.4 < within5 < 0.9
-    assert w[d > 10_000].sum() / w.sum() > 0.02        # a long tail
+    assert w[d > 8000].sum() / w.sum() > 0.02          # a long tail (the small city is 18 km across)
     jobs = small.zones["jobs"].sum() + small.innovation_districts["jobs"].sum()
     assert w.sum() == pytest.approx(jobs * 0.5, rel=0.01)
     boundary = small.boundary

@@ -3,8 +3,8 @@
 Homes are square cells holding housing (as signalling OD tables come, aggregated to grid
 cells), each at its largest housing point; work ends are points inside the workplaces. Each workplace
 draws about half its jobs as observed commuters from the home cells by a gravity model,
-P(cell) ∝ resident workers × (exp(-d / 4 km) + 0.03): most commutes are short, some cross
-districts, a few are long. Written as a CSV in longitude/latitude (EPSG:4326) with the
+P(cell) ∝ resident workers × (exp(-d / 2 km) + 0.01 exp(-d / 8 km)): about half the
+commutes within 5 km (city and metro samples), some across districts, a tail beyond 20 km. Written as a CSV in longitude/latitude (EPSG:4326) with the
 user-facing columns home_lon, home_lat, work_lon, work_lat, commuters.
 """
 
@@ -15,13 +15,14 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-#: Side of the home cells of the OD table (metres) by sample scale (metro: about 1.3
+#: Side of the home cells of the OD table (metres) by sample scale (metro: about 1.0
 #: million flows, the size of a large city's signalling OD table).
-OD_CELL_M = {"small": 500.0, "city": 1000.0, "metro": 2500.0}
+OD_CELL_M = {"small": 500.0, "city": 1000.0, "metro": 1500.0}
 #: Observed commuters per job of a workplace (signalling sees part of the workforce).
 CAPTURE = 0.5
-DECAY_M = 4000.0
-TAIL = 0.03
+DECAY_M = 2000.0
+TAIL = 0.01
+TAIL_DECAY_M = 8000.0
 WORK_POINTS = 4
 COLUMNS = {"home_x": "home_lon", "home_y": "home_lat", "work_x": "work_lon", "work_y": "work_lat",
            "commuters": "commuters"}
@@ -74,7 +75,7 @@ def sample_flows(workplaces: np.ndarray, jobs: np.ndarray, hx: np.ndarray, hy: n
         if n <= 0:
             continue
         d = np.hypot(cx - anchor[j, 0], cy - anchor[j, 1])
-        p = workers * (np.exp(-d / DECAY_M) + TAIL)
+        p = workers * (np.exp(-d / DECAY_M) + TAIL * np.exp(-d / TAIL_DECAY_M))
         p /= p.sum()
         counts = rng.multinomial(n, p)
         cells = np.flatnonzero(counts)
