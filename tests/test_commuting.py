@@ -423,6 +423,27 @@ def test_cli_run_only_commuting_writes_every_output(commuting_run):
     assert "commuting.html" in atlas and "本地就业率" in atlas and "76.0%" in atlas
 
 
+def test_indicator_rows_say_what_is_observed_and_what_is_not():
+    from geo.webmap.commuting import indicator_rows
+
+    base = {"share_within_5km": 0.4, "mean_commute_m": 6000.0, "t_obs": 5000.0, "t_min": 3000.0,
+            "t_max": 9000.0, "excess_commuting": 0.4, "commuting_potential_used": 1 / 3, "t_unit": "m",
+            "share_within_45min": None, "share_over_60min": None, "mean_commute_min": None,
+            "share_same_district": 0.5}
+    rows = {r["key"]: r for r in indicator_rows(base, "zh")}
+    assert rows["share_within_45min"]["kind"] == "not_measured" and rows["share_within_45min"]["value"] == "—"
+    assert "需道路图层" in rows["share_within_45min"]["status"]
+    assert rows["share_within_45min"]["reference"].startswith("76.0%") and "80%" in rows["share_within_45min"]["reference"]
+    assert rows["share_within_5km"] == {**rows["share_within_5km"], "value": "40.0%", "reference": "50.0%",
+                                        "kind": "observed"}
+    assert rows["share_over_60min"]["reference"] == "12.0%"
+    assert rows["t_min"]["kind"] == "optimum" and rows["t_obs"]["kind"] == "observed"
+    timed = {r["key"]: r for r in indicator_rows({**base, "share_within_45min": 0.8, "t_unit": "min",
+                                                  "t_min": 30.0}, "en")}
+    assert timed["share_within_45min"]["kind"] == "observed" and timed["share_within_45min"]["value"] == "80.0%"
+    assert timed["t_min"]["value"] == "30 min"
+
+
 def test_only_commuting_without_the_layer_is_a_config_error(small_study_copy):
     import yaml
 
@@ -452,10 +473,10 @@ def test_commuting_map_in_browser(browser, commuting_run):
         widths = page.evaluate("""() => Array.from(document.querySelectorAll('path.za-l-commuting_flows'))
             .map(p => parseFloat(p.getAttribute('stroke-width')))""")
         assert len(widths) == counts["commuting_flows"] and max(widths) > min(widths)
-        # the indicator panel: observed shares, the 45-minute share not measured without roads
+        # the indicator panel: the sample has roads, so the minute shares are observed too
         status = dict(page.evaluate("""() => Array.from(document.querySelectorAll('.za-indicators tr[data-key]'))
             .map(r => [r.getAttribute('data-key'), r.getAttribute('data-status')])"""))
-        assert status["share_within_5km"] == "observed" and status["share_within_45min"] == "not_measured"
+        assert status["share_within_5km"] == "observed" and status["share_within_45min"] == "observed"
         assert status["t_min"] == "optimum"
         assert page.locator(".za-rose-sector").count() > 0
         # click the busiest workplace: its shed is drawn
