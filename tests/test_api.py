@@ -191,7 +191,7 @@ def test_public_names_are_only_the_documented_api():
     import geo
 
     assert set(geo.__all__) == {"AnalysisResult", "ConfigError", "InputError", "Result", "Study",
-                                "ZoneAtlasError", "balance", "chains", "collaboration", "compare", "core_periphery",
+                                "ZoneAtlasError", "balance", "chains", "collaboration", "commuting", "compare", "core_periphery",
                                 "load_study", "run"}
     for name in geo.__all__:
         assert getattr(geo, name) is not None

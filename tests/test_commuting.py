@@ -504,3 +504,17 @@ def test_raster_lookup_of_points_equals_the_exact_test():
     t = rng.uniform(0, 1, 2000)
     x, y = np.concatenate([x, 2000 + 1000 * t]), np.concatenate([y, 1000 * t])
     assert np.array_equal(_containing_raster(geoms, x, y), _containing_tree(geoms, x, y))
+
+
+def test_python_api_equals_the_cli_tables(small_study, commuting_run, tmp_path):
+    import geo
+    from geo._io import write_csv
+
+    study = geo.load_study(small_study)
+    result = geo.commuting(study)
+    for name, table in result.tables.items():
+        api_csv = write_csv(table, tmp_path / f"{name}.csv")
+        assert api_csv.read_bytes() == (commuting_run / "tables" / f"{name}.csv").read_bytes(), name
+    no_flows = geo.load_study(small_study, overrides={"layers": {"commuting": None}})
+    with pytest.raises(geo.ConfigError, match="layers.commuting is not configured"):
+        geo.commuting(no_flows)
