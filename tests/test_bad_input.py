@@ -628,6 +628,9 @@ def _(s, tmp):
         s.cfg["layers"][name]["path"] = "layers/fiji.gpkg"
     for raster in ("population", "landuse"):
         s.cfg["layers"].pop(raster)
+    for other in ("roads", "commuting"):   # not moved: left out (this case is about the polygons)
+        s.cfg["layers"].pop(other, None)
+    s.cfg.get("balance", {}).pop("reach", None)   # default: euclidean without roads
     s.cfg["crs"] = {}
     s.save()
 
