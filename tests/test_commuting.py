@@ -441,7 +441,7 @@ def test_indicator_rows_say_what_is_observed_and_what_is_not():
     timed = {r["key"]: r for r in indicator_rows({**base, "share_within_45min": 0.8, "t_unit": "min",
                                                   "t_min": 30.0}, "en")}
     assert timed["share_within_45min"]["kind"] == "observed" and timed["share_within_45min"]["value"] == "80.0%"
-    assert timed["t_min"]["value"] == "30 min"
+    assert timed["t_min"]["value"] == "30.0 min"
 
 
 def test_only_commuting_without_the_layer_is_a_config_error(small_study_copy):

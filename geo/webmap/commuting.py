@@ -200,9 +200,10 @@ def indicator_rows(summary: dict, lang: str) -> list[dict]:
         v = summary.get(key)
         if v is None:
             return "—"
-        text = fmt_number(float(v), fmt, lang)
-        return text + (" 分钟" if lang == "zh" else " min") if fmt == "num" and unit == "min" and key.startswith("t_") \
-            else text
+        minutes = key == "mean_commute_min" or (key.startswith("t_") and unit == "min")
+        if minutes:
+            return f"{float(v):.1f}" + (" 分钟" if lang == "zh" else " min")
+        return fmt_number(float(v), fmt, lang)
 
     rows = []
     for key, fmt in (("share_within_45min", "pct"), ("share_within_5km", "pct"), ("share_over_60min", "pct"),
