@@ -41,7 +41,7 @@ for p in (ROOT, ROOT / "benchmarks"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-from _common import RESULTS, cached_sample  # noqa: E402
+from _common import RESULTS, cached_sample
 
 
 def od_table(config: Path, rows: int, seed: int = 0) -> Path:

@@ -370,6 +370,8 @@ def test_line_layer_first_vertex_home_last_vertex_work(tmp_path):
     hx, hy = _projected(np.array([104.99, 105.01]), np.array([30.72, 30.71]))
     wx, wy = _projected(np.array([105.05, 105.03]), np.array([30.74, 30.70]))
     assert flows["home_x"].to_numpy() == pytest.approx(hx, abs=1e-6)
+    assert flows["home_y"].to_numpy() == pytest.approx(hy, abs=1e-6)
+    assert flows["work_x"].to_numpy() == pytest.approx(wx, abs=1e-6)
     assert flows["work_y"].to_numpy() == pytest.approx(wy, abs=1e-6)
     assert flows["commuters"].tolist() == [5.0, 1.0]
 

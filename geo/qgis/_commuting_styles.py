@@ -11,7 +11,15 @@ import numpy as np
 import pandas as pd
 
 from geo import styles
-from geo.qgis._qml import LayerStyle, Range, fill_symbol, finite, graduated_renderer, line_symbol, marker_symbol
+from geo.qgis._qml import (
+    LayerStyle,
+    Range,
+    fill_symbol,
+    finite,
+    graduated_renderer,
+    line_symbol,
+    marker_symbol,
+)
 
 #: Layers styled here (the rest fall back to the general rules of ``_styles``).
 COMMUTING_LAYERS = ("commuting_flows", "commuting_workplaces", "commuting_districts", "commuting_sheds")

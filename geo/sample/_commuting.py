@@ -59,7 +59,7 @@ def sample_flows(workplaces: np.ndarray, jobs: np.ndarray, hx: np.ndarray, hy: n
     rng = np.random.default_rng([seed, 16])
     cell = OD_CELL_M[scale]
     ix, iy = np.floor(hx / cell).astype(np.int64), np.floor(hy / cell).astype(np.int64)
-    keys, inv = np.unique(ix * 1_000_000 + iy, return_inverse=True)
+    _, inv = np.unique(ix * 1_000_000 + iy, return_inverse=True)
     workers = np.bincount(inv.ravel(), weights=dwellings * 1.4)
     inv = inv.ravel()
     # home end of a cell: its largest housing point (always inside the city, as real
@@ -71,7 +71,7 @@ def sample_flows(workplaces: np.ndarray, jobs: np.ndarray, hx: np.ndarray, hy: n
     anchor = points[:, 0, :]
     parts = []
     for j in range(len(workplaces)):   # one multinomial per workplace (not per flow)
-        n = int(round(float(jobs[j]) * CAPTURE))
+        n = round(float(jobs[j]) * CAPTURE)
         if n <= 0:
             continue
         d = np.hypot(cx - anchor[j, 0], cy - anchor[j, 1])

@@ -20,9 +20,27 @@ from geo import styles
 from geo._types import AnalysisResult
 from geo.i18n import fmt_number
 from geo.webmap._assets import json_for_script
-from geo.webmap._base import (MapContext, add_layer, dedupe_styles, district_outlines, finish_map,
-                              graduated_index, graduated_rows, map_title, new_map, value_names, with_names)
-from geo.webmap._controls import LayerGroup, LayerItem, LegendSection, _Call, line_row, swatch_row
+from geo.webmap._base import (
+    MapContext,
+    add_layer,
+    dedupe_styles,
+    district_outlines,
+    finish_map,
+    graduated_index,
+    graduated_rows,
+    map_title,
+    new_map,
+    value_names,
+    with_names,
+)
+from geo.webmap._controls import (
+    LayerGroup,
+    LayerItem,
+    LegendSection,
+    _Call,
+    line_row,
+    swatch_row,
+)
 
 #: Home cells per workplace embedded for the shed (the largest first).
 SHED_CELLS = 200

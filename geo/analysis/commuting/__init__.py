@@ -38,9 +38,18 @@ from geo._types import AnalysisResult, Study
 from geo.analysis.balance import workplaces_from
 from geo.analysis.commuting._assign import Assigned, assign
 from geo.analysis.commuting._excess import Excess, cell_index, excess_commuting
-from geo.analysis.commuting._tables import (BAND_LABELS, OVER_MIN, SECTORS, WITHIN_M, WITHIN_MIN,
-                                            commuting_directions, commuting_districts, commuting_flows,
-                                            commuting_sheds, commuting_workplaces)
+from geo.analysis.commuting._tables import (
+    BAND_LABELS,
+    OVER_MIN,
+    SECTORS,
+    WITHIN_M,
+    WITHIN_MIN,
+    commuting_directions,
+    commuting_districts,
+    commuting_flows,
+    commuting_sheds,
+    commuting_workplaces,
+)
 
 __all__ = ["BAND_LABELS", "OVER_MIN", "SECTORS", "WITHIN_M", "WITHIN_MIN", "Assigned", "Excess", "assign",
            "cell_index", "excess_commuting", "run", "summary_row"]
@@ -65,7 +74,7 @@ def summary_row(w: np.ndarray, a: Assigned, ex: Excess) -> dict[str, Any]:
     assigned = a.workplace >= 0
     known = (a.home_district >= 0) & (a.work_district >= 0)
     row: dict[str, Any] = {
-        "flows": int(len(w)),
+        "flows": len(w),
         "commuters": total,
         "commuters_in_workplaces": float(w[assigned].sum()),
         "commuters_outside_workplaces": float(w[~assigned].sum()),
