@@ -10,7 +10,7 @@ Examples
 --------
 >>> import geo
 >>> sorted(n for n in geo.__all__ if not n[0].isupper())
-['balance', 'chains', 'collaboration', 'compare', 'core_periphery', 'load_study', 'run']
+['balance', 'chains', 'collaboration', 'commuting', 'compare', 'core_periphery', 'load_study', 'run']
 >>> geo.ZoneAtlasError.__mro__[1].__name__
 'Exception'
 """
@@ -29,6 +29,7 @@ _LAZY = {
     "balance": "geo.api",
     "chains": "geo.api",
     "collaboration": "geo.api",
+    "commuting": "geo.api",
     "compare": "geo.comparison",
     "core_periphery": "geo.api",
     "load_study": "geo.api",

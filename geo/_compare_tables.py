@@ -37,6 +37,8 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "chain_lq": ("district_id", "chain"), "leader_firms": ("firm_id",),
     "commuting_workplaces": ("workplace_id",), "commuting_districts": ("district_id",),
     "commuting_flows": ("district_a", "district_b"), "commuting_summary": (),
+    "commuting_sheds": ("workplace_id", "cell_x", "cell_y"),
+    "commuting_directions": ("workplace_id", "direction", "band_km"),
 }
 
 #: Tables whose two key columns name an unordered pair: (Z1, Z2) and (Z2, Z1) are one row.

@@ -77,6 +77,10 @@ class Study:
     employment_raster: Raster | None = None
     """All-sector jobs per cell when ``layers.employment`` is a raster (``employment`` is
     then ``None``)."""
+    commuting: pd.DataFrame | None = None
+    """Observed home -> work flows (``layers.commuting``): a plain DataFrame with
+    ``home_x, home_y, work_x, work_y`` (working CRS, metres), ``commuters`` (float >= 0)
+    and ``row`` (1-based row in the file), one row per flow."""
     landuse_classes: dict[int, str] = field(default_factory=dict)
     roads: gpd.GeoDataFrame | None = None
     """Road centrelines as the network uses them: road_id, class (canonical English),

@@ -117,6 +117,24 @@ def chains(study: Study) -> Result:
     return _analyse(study, "chains")
 
 
+def commuting(study: Study) -> Result:
+    """Observed commuting (``layers.commuting``): indicators per workplace and district,
+    flows between districts, commute sheds and t_obs / t_min / t_max (``commuting.html``'s
+    tables).
+
+    Raises
+    ------
+    geo.ConfigError
+        The study has no ``layers.commuting``.
+    """
+    from geo._errors import ConfigError
+
+    if study.commuting is None:
+        raise ConfigError("commuting: layers.commuting is not configured; add the observed home -> work "
+                          "flows (docs/input-data.md)")
+    return _analyse(study, "commuting")
+
+
 def run(config: str | Path, output_dir: str | Path | None = None, *,
         only: str | list[str] | None = None, overrides: dict[str, Any] | None = None,
         progress: bool = False):

@@ -35,7 +35,7 @@ from geo.settings import Settings
 log = logging.getLogger(__name__)
 
 #: Analyses in the order they run (collaboration uses the core–periphery roles).
-ANALYSES = ("core_periphery", "collaboration", "balance", "chains")
+ANALYSES = ("core_periphery", "collaboration", "balance", "chains", "commuting")
 
 #: Packages whose versions run.json records.
 PACKAGES = ("geopandas", "shapely", "pyogrio", "pyproj", "pandas", "numpy", "scipy", "folium",
@@ -141,6 +141,11 @@ def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSE
             from geo.analysis import chains
 
             results["chains"] = chains.run(study, settings)
+    if "commuting" in only and study.commuting is not None:   # only with observed flows
+        with step("commuting"):
+            from geo.analysis import commuting
+
+            results["commuting"] = commuting.run(study, settings)
     return results
 
 
@@ -197,8 +202,7 @@ def _versions() -> dict[str, str]:
 def _configured_paths(settings: Settings) -> list[Path]:
     """The config file and every configured layer path (before anything is read)."""
     paths = [settings.config_path] if settings.config_path else []
-    for name in ("districts", "zones", "innovation_districts", "housing", "firms", "population", "landuse",
-                 "employment"):
+    for name in type(settings.layers).model_fields:   # every layer, vector or raster
         layer = getattr(settings.layers, name)
         if layer is not None:
             paths.append(layer.path)
@@ -240,6 +244,8 @@ def build_manifest(study: Study, settings: Settings, results: dict[str, Analysis
         frame = getattr(study, name)
         if frame is not None:
             counts[name] = len(frame)
+    if study.commuting is not None:
+        counts["commuting"] = len(study.commuting)
     for result in results.values():
         for table_name, table in result.tables.items():
             counts[table_name] = len(table)
@@ -251,7 +257,7 @@ def build_manifest(study: Study, settings: Settings, results: dict[str, Analysis
         "config_file": rel(settings.config_path) if settings.config_path else None,
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "analyses": [a for a in ANALYSES if a in set(only)],
+        "analyses": [a for a in ANALYSES if a in set(only) and (a != "commuting" or study.commuting is not None)],
         "working_crs": study.crs.to_string(),
         "reach": settings.balance_reach,
         "network": _network_counts(study.network),
@@ -307,6 +313,9 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
     from geo.layers import load_study
 
     only = parse_only(only)
+    if only == ("commuting",) and settings.layers.commuting is None:
+        raise ConfigError("--only commuting: layers.commuting is not configured; add the observed "
+                          "home -> work flows (docs/input-data.md) or run another analysis")
     target = Path(output_dir or settings.output.dir).resolve()
     started = datetime.now(timezone.utc)
     names = ["load layers", *only, "tables", "QGIS package", "figures", "workbook", "maps", "run.json"]

@@ -91,12 +91,30 @@ LAYERS: dict[str, LayerSchema] = {
         required=("road_id",),
         optional=("class", "speed_kmh", "oneway"),
     ),
+    # observed home -> work flows (mobile-signalling OD tables, usually between grid cells):
+    # a table with home_x, home_y, work_x, work_y (coordinates in the layer's crs) or a
+    # line layer (first vertex home, last vertex work); read by geo.layers._commuting
+    "commuting": LayerSchema(
+        name="commuting",
+        geometry=("LineString", "MultiLineString"),
+        id_field="flow_id",
+        required=("commuters",),
+        optional=("flow_id", "home_x", "home_y", "work_x", "work_y"),
+        numeric=("commuters",),
+    ),
 }
 
-VECTOR_LAYERS = tuple(LAYERS)
+#: Layers of flows, not features: read by their own loader into a plain DataFrame of
+#: coordinates (a million rows are ordinary), neither copied into tables/ nor into the
+#: GeoPackage (the results aggregate them).
+FLOW_LAYERS = ("commuting",)
+#: The coordinate columns of a table of flows (``layers.commuting`` without geometry).
+FLOW_COORDINATES = ("home_x", "home_y", "work_x", "work_y")
+
+VECTOR_LAYERS = tuple(n for n in LAYERS if n not in FLOW_LAYERS)
 #: Input layers written as ``tables/<name>.csv``, workbook sheets and QGIS input layers.
 #: Roads are left out: the package carries the network as used (layer ``roads``).
-TABLE_LAYERS = tuple(name for name in LAYERS if name != "roads")
+TABLE_LAYERS = tuple(name for name in VECTOR_LAYERS if name != "roads")
 RASTER_LAYERS = ("population", "landuse")
 
 #: Default speeds (km/h) of the road classes (``network.class_speeds_kmh``).

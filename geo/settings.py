@@ -182,6 +182,9 @@ class LayersSettings(_Model):
     roads: VectorLayerSettings | None = None
     """Road centrelines (road_id, optional class, speed_kmh, oneway): every analysis also
     measures travel time on them (``network:``)."""
+    commuting: VectorLayerSettings | None = None
+    """Observed home -> work flows: a table (CSV or any OGR table) with home_x, home_y,
+    work_x, work_y, commuters in the layer's ``crs``, or a line layer with commuters."""
 
     @model_validator(mode="after")
     def _check_fields(self) -> LayersSettings:
@@ -307,6 +310,15 @@ class ChainsSettings(_Model):
     """Reach in travel time (minutes); used when layers.roads is given."""
 
 
+class CommutingSettings(_Model):
+    """``commuting:`` indicators of observed commuting (``layers.commuting``)."""
+
+    cell_m: PositiveFloat = 1000.0
+    """Side of the square home cells of t_obs / t_min / t_max and the commute sheds (metres)."""
+    top_flows: Annotated[int, Field(ge=1)] = 50
+    """District-to-district flows drawn on commuting.html (the largest first)."""
+
+
 class NetworkSettings(_Model):
     """``network:`` how the road graph is built and entered (DESIGN.md "Roads and travel time").
 
@@ -388,6 +400,7 @@ class Settings(_Model):
     collaboration: CollaborationSettings = Field(default_factory=CollaborationSettings)
     core_periphery: CorePeripherySettings = Field(default_factory=CorePeripherySettings)
     chains: ChainsSettings = Field(default_factory=ChainsSettings)
+    commuting: CommutingSettings = Field(default_factory=CommutingSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     map: MapSettings = Field(default_factory=MapSettings)
     print: PrintSettings = Field(default_factory=PrintSettings)

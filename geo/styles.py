@@ -287,3 +287,22 @@ LQ_COLORS = ("#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b")
 LEADER_COLOR = "#D55E00"
 REACH_COLOR = "#D55E00"
 GAP_OUTLINE = "#B2182B"
+
+
+# --- observed commuting (commuting.html and the QGIS "commuting" group) -----------------
+#: Workplaces by the share of their commuters living within 5 km (low = long commutes).
+COMMUTE_SHARE_BREAKS = (0.3, 0.5, 0.7, 0.85)
+COMMUTE_SHARE_COLORS = ("#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#2166ac")
+#: Districts by self-containment (本地就业率), the same breaks and colours.
+#: District-to-district flow lines (width by commuters from LINE_WIDTHS) and shed cells.
+FLOW_COLOR = "#08519C"
+SHED_COLOR = "#D55E00"
+
+
+def flow_width_index(commuters: Sequence[float]) -> np.ndarray:
+    """Width class 0..4 (into :data:`LINE_WIDTHS`) of each flow: commuters relative to the
+    largest flow, in steps of 1/16, 1/8, 1/4, 1/2 of it."""
+    v = np.asarray(commuters, dtype=float)
+    top = np.nanmax(v) if len(v) and np.isfinite(v).any() else 1.0
+    rel = v / top if top > 0 else np.zeros(len(v))
+    return np.searchsorted(np.array([1 / 16, 1 / 8, 1 / 4, 1 / 2]), rel, side="right")

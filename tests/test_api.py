@@ -163,13 +163,13 @@ def test_readme_python_api_example_runs_and_equals_the_cli(tmp_path, monkeypatch
     assert report.manifest["parameters"]["balance"]["radius_m"] == 3000
     tables = report.output_dir / "tables"
     compared = 0
-    for result in (namespace["bal"], namespace["col"], namespace["cp"], namespace["ch"]):
+    for result in (namespace["bal"], namespace["col"], namespace["cp"], namespace["ch"], namespace["cm"]):
         assert result.tables, result.name
         for name, table in result.tables.items():
             api_csv = write_csv(table, tmp_path / "api" / f"{name}.csv")
             assert api_csv.read_bytes() == (tables / f"{name}.csv").read_bytes(), name
             compared += 1
-    assert compared >= 8
+    assert compared >= 14
     # the override took effect: workers is the 3 km count, not the default 5 km one (with the
     # sample's roads and reach: network, the primary count is the one of balance.minute)
     bw = namespace["bal"].tables["balance_workplaces"]
@@ -194,7 +194,7 @@ def test_public_names_are_only_the_documented_api():
     import geo
 
     assert set(geo.__all__) == {"AnalysisResult", "ConfigError", "InputError", "Result", "Study",
-                                "ZoneAtlasError", "balance", "chains", "collaboration", "compare", "core_periphery",
+                                "ZoneAtlasError", "balance", "chains", "collaboration", "commuting", "compare", "core_periphery",
                                 "load_study", "run"}
     for name in geo.__all__:
         assert getattr(geo, name) is not None

@@ -628,6 +628,9 @@ def _(s, tmp):
         s.cfg["layers"][name]["path"] = "layers/fiji.gpkg"
     for raster in ("population", "landuse"):
         s.cfg["layers"].pop(raster)
+    for other in ("roads", "commuting"):   # not moved: left out (this case is about the polygons)
+        s.cfg["layers"].pop(other, None)
+    s.cfg.get("balance", {}).pop("reach", None)   # default: euclidean without roads
     s.cfg["crs"] = {}
     s.save()
 
@@ -644,6 +647,65 @@ def _(s, tmp):
         dst.write(values, 1)
     s.cfg["layers"]["landuse"]["path"] = "layers/landuse_f32.tif"
     s.save()
+
+
+# --- observed commuting (layers.commuting, a CSV table in the sample) ---------------
+
+def _od(s: Study) -> pd.DataFrame:
+    return pd.read_csv(s.root / "layers" / "commuting.csv")
+
+
+@case("commuting_columns_misnamed", errors=[("layers.commuting", "od.csv", "home_x", "home_y", "missing",
+                                             "'lon_h'", "'lat_h'")])
+def _(s, tmp):
+    od = _od(s).rename(columns={"home_lon": "lon_h", "home_lat": "lat_h"})
+    s.text("commuting", "od.csv", od.to_csv(index=False),
+           fields={"work_x": "work_lon", "work_y": "work_lat", "commuters": "commuters"})
+
+
+@case("commuting_negative_commuters", errors=[("layers.commuting", "od.csv", "field 'commuters'", "negative",
+                                               "row 3", "-7")])
+def _(s, tmp):
+    od = _od(s)
+    od.loc[2, "commuters"] = -7
+    s.text("commuting", "od.csv", od.to_csv(index=False))
+
+
+@case("commuting_text_in_commuters", errors=[("layers.commuting", "od.csv", "field 'commuters'", "not a number",
+                                              "'many'", "row 5")])
+def _(s, tmp):
+    od = _od(s).astype({"commuters": object})
+    od.loc[4, "commuters"] = "many"
+    s.text("commuting", "od.csv", od.to_csv(index=False))
+
+
+@case("commuting_lat_lon_swapped", errors=[("layers.commuting", "od.csv", "swapped", "rows")])
+def _(s, tmp):
+    od = _od(s)
+    s.text("commuting", "od.csv", od.to_csv(index=False),
+           fields={"home_x": "home_lat", "home_y": "home_lon", "work_x": "work_lat", "work_y": "work_lon",
+                   "commuters": "commuters"})
+
+
+@case("commuting_table_without_crs", errors=[("layers.commuting", "od.csv", "no CRS", "layers.commuting.crs")])
+def _(s, tmp):
+    s.cfg["layers"]["commuting"].pop("crs")
+    s.text("commuting", "od.csv", _od(s).to_csv(index=False))
+
+
+@case("commuting_end_outside_study", errors=[("layers.commuting", "od.csv", "outside the study area", "row 2")])
+def _(s, tmp):
+    od = _od(s)
+    od.loc[1, "work_lon"] += 4.0   # about 400 km east: still valid longitude, far from the study
+    s.text("commuting", "od.csv", od.to_csv(index=False))
+
+
+@case("commuting_gbk_csv_with_chinese_header", warning=("layers.commuting", "od_gbk.csv", "gbk"), counted=False)
+def _(s, tmp):
+    od = _od(s).rename(columns={"commuters": "通勤人数", "home_lon": "居住地经度"})
+    (s.root / "layers" / "od_gbk.csv").write_bytes(od.to_csv(index=False).encode("gbk"))
+    fields = dict(s.cfg["layers"]["commuting"]["fields"], commuters="通勤人数", home_x="居住地经度")
+    s.point("commuting", "od_gbk.csv", fields=fields)
 
 
 # --- config and output -----------------------------------------------------------

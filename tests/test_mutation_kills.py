@@ -85,11 +85,6 @@ def test_shared_split_follows_fractional_jobs():
     assert shared.tolist() == pytest.approx([6.0, 3.0], rel=1e-12) and in_reach == 9.0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug found by the mutation review: _share() divides each point's workers by the jobs "
-    "in reach, summed with a cumulative sum of differences; at points no workplace reaches "
-    "the sum leaves a residue (~1e-15) with fractional jobs, the quotient (~1e15) enters the "
-    "running sum and wipes out the precision of every later workplace's share"))
 def test_shared_split_with_fractional_jobs_matches_the_reference():
     from tests import _reference as ref
 

@@ -159,6 +159,9 @@ EXPECTED_RENDERERS = {
 #: the same for the chains analysis' layers (in runs of the sample, which has firms)
 CHAIN_RENDERERS = {"firms": "categorizedSymbol", "chain_zones": "categorizedSymbol",
                    "leader_firms": "singleSymbol", "chain_gap_candidates": "singleSymbol"}
+#: the commuting group (a sample study has observed flows)
+COMMUTING_RENDERERS = {"commuting_flows": "graduatedSymbol", "commuting_workplaces": "graduatedSymbol",
+                       "commuting_districts": "graduatedSymbol", "commuting_sheds": "graduatedSymbol"}
 TABLES = ("collaboration_chains", "collaboration_matrix", "core_periphery_summary")
 #: Layers of a study with roads (tests/test_roads_outputs.py checks their styles).
 NETWORK_RENDERERS = {"roads": "categorizedSymbol", "balance_isochrones": "singleSymbol"}
@@ -517,14 +520,15 @@ def _assert_report(report: dict, gpkg: Path, *, crs: str, groups: list[str]) -> 
         assert info["features"] == counts[name], name
         # the relative path resolved against the project's (new) folder
         assert Path(info["source"].split("|", 1)[0]).resolve() == gpkg.resolve(), info["source"]
-        expected = {**EXPECTED_RENDERERS, **CHAIN_RENDERERS, **NETWORK_RENDERERS}
+        expected = {**EXPECTED_RENDERERS, **CHAIN_RENDERERS, **NETWORK_RENDERERS, **COMMUTING_RENDERERS}
         if name in expected:
             assert info["renderer"] == expected[name], name
     for l in project["layers"]:
         assert l["valid"], l
     # each layer on its own gets its default style from layer_styles
     # a sample study has firms (the chains layers) and an employment layer (points, one symbol)
-    expected = {**EXPECTED_RENDERERS, **CHAIN_RENDERERS, **NETWORK_RENDERERS, "employment": "singleSymbol"}
+    expected = {**EXPECTED_RENDERERS, **CHAIN_RENDERERS, **NETWORK_RENDERERS, **COMMUTING_RENDERERS,
+                "employment": "singleSymbol"}
     for name, info in report["standalone"].items():
         assert info["valid"], name
         assert info["renderer"] == expected[name], name
@@ -631,7 +635,8 @@ def test_pyqgis_sample_pipeline_package(pyqgis, sample_package, tmp_path):
     gpkg, qgz, _, _, _ = sample_package
     report = run_pyqgis_check(pyqgis, tmp_path, qgz, gpkg)
     _assert_report(report, gpkg, crs="EPSG:4490",
-                   groups=["职住平衡", "跨区协同", "中心—外围格局", "强链补链：产业链完整度与链主企业", "输入数据"])
+                   groups=["职住平衡", "跨区协同", "中心—外围格局", "强链补链：产业链完整度与链主企业", "通勤实况",
+                           "输入数据"])
     layers = report["project"]["layers"]
     assert not [l for l in layers if l["provider"] == "wms"]          # the sample has basemap: none
     by_name = {l["layername"]: l for l in layers}
@@ -639,3 +644,9 @@ def test_pyqgis_sample_pipeline_package(pyqgis, sample_package, tmp_path):
     assert by_name["zones"]["title"] == "产业功能区"
     assert by_name["zones"]["aliases"]["zone_id"] == "功能区编号（原字段 id）"
     assert len(by_name["collaboration_pairs"]["ranges"]) > 1
+    # the commuting group: flows as lines by width, sheds off by default
+    assert by_name["commuting_flows"]["renderer"] == "graduatedSymbol"
+    checked = {n.get("source").rsplit("=", 1)[1]: n.get("checked") for n in _project(qgz).iter("layer-tree-layer")}
+    assert checked["commuting_flows"] == "Qt::Checked" and checked["commuting_sheds"] == "Qt::Unchecked"
+    assert by_name["commuting_workplaces"]["features"] == len(sample_package[3]["commuting"]
+                                                               .tables["commuting_workplaces"])

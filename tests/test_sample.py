@@ -216,7 +216,8 @@ def test_write_sample_gpkg_roundtrip(tmp_path, small):
     config_path = write_sample(tmp_path, scale="small", seed=0)
     assert config_path == tmp_path / "config.yaml"
     layers = tmp_path / "layers"
-    assert sorted(p.name for p in layers.iterdir()) == ["landuse.tif", "population.tif", "sample.gpkg"]
+    assert sorted(p.name for p in layers.iterdir()) == ["commuting.csv", "landuse.tif", "population.tif",
+                                                       "sample.gpkg"]
     assert sorted(pyogrio.list_layers(layers / "sample.gpkg")[:, 0]) == sorted(VECTORS)
 
     settings = load_settings(config_path)
@@ -397,3 +398,25 @@ def test_bundled_sample_shows_a_spread_of_area_classes():
     assert radius.nunique() >= 10
     assert result.summary["employment_source"] == "employment points"
     assert not any("class" in w and "workplaces" in w for w in result.warnings)
+
+
+def test_sample_od_flows_are_plausible(small):
+    """Observed flows of the sample: most short, some across districts, a few long; each
+    workplace's commuters about half its jobs; ends inside the study."""
+    from pyproj import Transformer
+
+    od = small.commuting
+    assert list(od.columns) == ["home_lon", "home_lat", "work_lon", "work_lat", "commuters"]
+    assert (od["commuters"] > 0).all() and od["commuters"].dtype.kind == "i"
+    to = Transformer.from_crs("EPSG:4326", small.crs, always_xy=True)
+    hx, hy = to.transform(od["home_lon"].to_numpy(), od["home_lat"].to_numpy())
+    wx, wy = to.transform(od["work_lon"].to_numpy(), od["work_lat"].to_numpy())
+    d = np.hypot(wx - hx, wy - hy)
+    w = od["commuters"].to_numpy(float)
+    within5 = w[d <= 5000].sum() / w.sum()
+    assert 0.4 < within5 < 0.9
+    assert w[d > 8000].sum() / w.sum() > 0.02          # a long tail (the small city is 18 km across)
+    jobs = small.zones["jobs"].sum() + small.innovation_districts["jobs"].sum()
+    assert w.sum() == pytest.approx(jobs * 0.5, rel=0.01)
+    boundary = small.boundary
+    assert shapely.contains_xy(boundary.buffer(1.0), hx, hy).all()

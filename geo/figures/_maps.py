@@ -402,10 +402,46 @@ def chains_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
     return PrintMap("chains", title, draw, legend, labels, _bounds(mine if len(mine) else zones))
 
 
-#: Analysis name → print-map builder (in atlas order). Add commuting here.
+def commuting_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
+    """As ``commuting.html`` opens: workplaces by the share of commuters within 5 km and the
+    largest district-to-district flows (width by commuters, bent to the right of travel)."""
+    from geo.webmap.commuting import bent_lines
+
+    draw, legend, labels = [], [], []
+    t = result.tables
+    wp = t["commuting_workplaces"]
+    cls = _graduated(wp["share_within_5km"], styles.COMMUTE_SHARE_BREAKS)
+    face = [styles.COMMUTE_SHARE_COLORS[i] if i < len(styles.COMMUTE_SHARE_COLORS) else "#cccccc" for i in cls]
+    edge = [styles.ZONE_OUTLINE if k == "zone" else styles.INNOVATION_COLOR for k in wp["kind"]]
+    width = [1.0 if k == "zone" else 2.5 for k in wp["kind"]]
+    draw.append(polygons(wp, face, edge, width, alpha=0.85, z=3))
+    name = "就业地：5 公里以内通勤比重" if ctx.zh else "Workplaces: share of commuters within 5 km"
+    legend.append(LegendGroup(name, _range_rows(wp["share_within_5km"], styles.COMMUTE_SHARE_BREAKS,
+                                                styles.COMMUTE_SHARE_COLORS, "pct", ctx.lang, alpha=0.85,
+                                                edge=styles.ZONE_OUTLINE)))
+    labels += _feature_labels(wp, wp["commuters"], priority=1500)
+    fl = t.get("commuting_flows")
+    if isinstance(fl, gpd.GeoDataFrame) and len(fl):
+        top = fl.sort_values("rank").head(int(ctx.settings.commuting.top_flows))
+        top = top.set_geometry(bent_lines(top.geometry.to_numpy()), crs=fl.crs)
+        wi = styles.flow_width_index(top["commuters"].to_numpy(float))
+        draw.append(lines(top, styles.FLOW_COLOR, [styles.LINE_WIDTHS[i] for i in wi], alpha=0.75, z=6))
+        vals = top["commuters"].to_numpy(float)
+        rows = [LegendItem(f"{fmt_number(vals[wi == k].min(), 'int', ctx.lang)} – "
+                           f"{fmt_number(vals[wi == k].max(), 'int', ctx.lang)}", "line", edge=styles.FLOW_COLOR,
+                           width_px=styles.LINE_WIDTHS[k]) for k in sorted(set(wi.tolist()), reverse=True)]
+        legend.insert(0, LegendGroup((f"跨区通勤流（前 {len(top)} 条，线宽按人数）" if ctx.zh
+                                      else f"Flows between districts (top {len(top)}, width by commuters)"), rows))
+    districts_layer(ctx, draw, legend, labels)
+    return PrintMap("commuting", ctx.title("commuting"), draw, legend, labels,
+                    _bounds(ctx.study.zones, ctx.study.districts))
+
+
+#: Analysis name → print-map builder (in atlas order).
 BUILDERS: dict[str, Callable[[FigureContext, AnalysisResult], PrintMap]] = {
     "balance": balance_map,
     "collaboration": collaboration_map,
     "core_periphery": core_periphery_map,
     "chains": chains_map,
+    "commuting": commuting_map,
 }

@@ -19,6 +19,7 @@ from geo._errors import InputError
 from geo._types import LayerSource, Raster, Study
 from geo.layers._crs import (_check_coordinate_range, _convert_datum, _resolve_crs, _unwrap_antimeridian,
                              _working_crs)
+from geo.layers._commuting import finish_flows, load_flows
 from geo.layers._districts import _check_extent, _derive_districts
 from geo.layers._fields import _attributes
 from geo.layers._firms import _check_firms
@@ -126,6 +127,10 @@ def load_study(settings: Settings, *, progress: bool = False) -> Study:
             if layer is not None:
                 layers[name] = layer
             bar.update()
+        flows = None
+        if cfg_layers.commuting is not None:
+            bar.set_postfix_str("commuting")
+            flows = load_flows(cfg_layers.commuting, base, report)
 
         working = _working_crs(settings, layers, report)
         if working is None and not settings.crs.working and "zones" in layers and not report.problems:
@@ -165,6 +170,9 @@ def load_study(settings: Settings, *, progress: bool = False) -> Study:
             if name in layers and (working is not None or "districts" not in layers):
                 _derive_districts(layers[name], layers.get("districts"),
                                   cfg_layers.districts is not None, report)
+        commuting = None
+        if flows is not None and working is not None:
+            commuting = finish_flows(flows, working, study_bounds, report)
         _unify_chains(layers, report)
         if "firms" in layers and working is not None:
             _check_firms(layers["firms"], layers.get("zones"), layers.get("districts"), report)
@@ -175,6 +183,8 @@ def load_study(settings: Settings, *, progress: bool = False) -> Study:
 
         raster_out: dict[str, Raster | None] = {}
         sources = {name: layer.source for name, layer in layers.items()}
+        if flows is not None:
+            sources["commuting"] = flows.source
         for name in rasters:
             bar.set_postfix_str(name)
             raster, source = _load_raster(name, getattr(cfg_layers, name), working, study_bounds,
@@ -200,6 +210,7 @@ def load_study(settings: Settings, *, progress: bool = False) -> Study:
         **{name: frame(name) for name in sch.VECTOR_LAYERS},
         **{name: raster_out.get(name) for name in sch.RASTER_LAYERS},
         employment_raster=raster_out.get("employment"),
+        commuting=commuting,
         landuse_classes=dict(landuse_cfg.classes) if landuse_cfg is not None else {},
         sources=sources,
         warnings=list(report.warnings),

@@ -25,7 +25,8 @@ ANALYSES = ("balance", "collaboration", "core_periphery")
 
 #: Geometry kind of layers that may be empty (e.g. no pair within reach).
 _EMPTY_LAYER_KIND = {"collaboration_pairs": "line", "core_periphery_links": "line", "housing": "point",
-                     "firms": "point", "leader_firms": "point"}
+                     "firms": "point", "leader_firms": "point",
+                     "commuting_flows": "line", "commuting_sheds": "point"}
 
 
 _INPUTS_GROUP = {"zh": "输入数据", "en": "Inputs"}
@@ -151,11 +152,12 @@ def initially_visible(layer: ExportLayer) -> bool:
     if layer.name in ("housing", "employment") or len(layer.frame) > HEAVY_POINTS:
         return False
     return layer.name not in ("zones", "balance_districts", "balance_landuse", "collaboration_zones",
-                              "core_periphery_links")
+                              "core_periphery_links", "commuting_districts", "commuting_sheds")
 
 
 def group_titles(language: str) -> dict[str, str]:
     titles = {"inputs": _INPUTS_GROUP.get(language, "Inputs")}
     titles.update({a: label(a, language) for a in ANALYSES})
     titles["chains"] = label("chains_analysis", language)
+    titles["commuting"] = label("commuting", language)
     return titles

@@ -13,6 +13,7 @@ from geo import styles
 from geo._types import Study
 from geo.i18n import label
 from geo.qgis._chains_styles import CHAIN_LAYERS, chain_styles
+from geo.qgis._commuting_styles import COMMUTING_LAYERS, commuting_styles
 from geo.qgis._layers import HEAVY_POINTS, ExportLayer
 from geo.qgis._network_styles import NETWORK_LAYERS, network_styles
 from geo.qgis._qml import (
@@ -211,6 +212,8 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
             return out
     if name in NETWORK_LAYERS and kind is not None:
         return network_styles(name, frame, style, language)
+    if name in COMMUTING_LAYERS and kind is not None:
+        return commuting_styles(name, frame, style, language)
     if name in CHAIN_LAYERS and kind is not None:
         return chain_styles(name, frame, style, language, HEAVY_POINTS)
     if name == "core_periphery_links":

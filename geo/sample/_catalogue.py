@@ -8,6 +8,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from affine import Affine
 
 SCALES = ("small", "city", "metro")
@@ -174,3 +175,6 @@ class SampleStudy:
     """All-sector jobs outside the workplaces {id, name, jobs} (points)."""
     roads: gpd.GeoDataFrame | None = None
     """Road centrelines {id, class (Chinese), speed, oneway} (``geo.sample._roads``)."""
+    commuting: pd.DataFrame | None = None
+    """Observed OD flows {home_lon, home_lat, work_lon, work_lat, commuters} (a table,
+    EPSG:4326; ``geo.sample._commuting``)."""

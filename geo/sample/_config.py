@@ -40,6 +40,9 @@ def sample_config(scale: str = "city", seed: int = 0, fmt: str = "gpkg") -> dict
     layers: dict[str, Any] = {
         name: {**paths[name], "fields": dict(_FIELDS[name])} for name in _FIELDS
     }
+    layers["commuting"] = {"path": "layers/commuting.csv", "crs": "EPSG:4326",
+                           "fields": {"home_x": "home_lon", "home_y": "home_lat", "work_x": "work_lon",
+                                      "work_y": "work_lat", "commuters": "commuters"}}
     layers["population"] = {"path": "layers/population.tif"}
     layers["landuse"] = {"path": "layers/landuse.tif", "classes": dict(LANDUSE_CLASSES)}
     return {
@@ -60,6 +63,7 @@ def sample_config(scale: str = "city", seed: int = 0, fmt: str = "gpkg") -> dict
                                          "local": 20},
                     "default_speed_kmh": 20, "access_speed_kmh": 5, "max_access_m": 1000,
                     "snap_tolerance_m": 1.0},
+        "commuting": {"cell_m": 1000},
         "map": {"basemap": "none", "tianditu_key": None},
         "output": {"dir": "maps"},
     }
@@ -118,6 +122,9 @@ def render_config(config: dict[str, Any], *, scale: str = "city", seed: int = 0)
         + vector("firms", "firms of the chains (points); tier 链主/骨干/中小")
         + vector("employment", "all-sector jobs outside the zones (points), optional")
         + vector("roads", "road centrelines (lines): class 高速公路/快速路/主干路/次干路/支路, speed km/h, oneway")
+        + f"  commuting:             # observed home -> work flows (OD table, lon/lat), optional\n"
+        f"    path: {lay['commuting']['path']}\n    crs: {lay['commuting']['crs']}\n"
+        f"    fields: {_flow(lay['commuting']['fields'])}\n"
         + f"  population: {{path: {lay['population']['path']}}}     # persons per {_SCALES[scale].cell_m:g} m cell\n"
         + f"  landuse: {{path: {lay['landuse']['path']}, classes: {_flow(lay['landuse']['classes'])}}}\n"
         "  # per vector layer, optional: crs (when the file has none), encoding (e.g. gbk),\n"
@@ -158,6 +165,9 @@ def render_config(config: dict[str, Any], *, scale: str = "city", seed: int = 0)
         f"  access_speed_kmh: {config['network']['access_speed_kmh']}      # walking between a feature and the network\n"
         f"  max_access_m: {config['network']['max_access_m']}       # farther from every road node: not connected\n"
         f"  snap_tolerance_m: {config['network']['snap_tolerance_m']}    # vertices closer than this are one node\n"
+        "\n"
+        "commuting:                # observed commuting indicators (layers.commuting)\n"
+        f"  cell_m: {config['commuting']['cell_m']}            # home cells of t_obs / t_min / t_max and the sheds\n"
         "\n"
         "map:\n"
         f"  basemap: {config['map']['basemap']}           # fictional city: never drawn over a real city's basemap\n"

@@ -10,6 +10,7 @@ import shapely
 
 from geo.sample._attributes import _housing, _innovation, _zone_attributes
 from geo.sample._catalogue import _SCALES, CENTRE_XY, CRS, SCALES, SampleStudy
+from geo.sample._commuting import sample_flows
 from geo.sample._config import sample_config
 from geo.sample._firms import sample_firms
 from geo.sample._employment import _employment
@@ -71,6 +72,9 @@ def generate_study(scale: str = "city", *, seed: int = 0) -> SampleStudy:
     employment = _employment(seed, scale, sc.radius_m, boundary, new_towns, np.column_stack([hx, hy]),
                              float(dwellings.sum()) * 1.4,
                              np.concatenate([zones.geometry.to_numpy(), innov.geometry.to_numpy()]))
+    wp = np.concatenate([zones.geometry.to_numpy(), innov.geometry.to_numpy()])
+    commuting = sample_flows(wp, np.concatenate([zones["jobs"].to_numpy(float), innov["jobs"].to_numpy(float)]),
+                             hx, hy, np.asarray(dwellings, float), crs=CRS, scale=scale, seed=seed)
     log.debug("generated %s sample (seed %d): %d zones, %d housing", scale, seed, len(zones), len(housing))
     return SampleStudy(
         districts=districts, zones=zones, innovation_districts=innov, housing=housing,
@@ -79,4 +83,5 @@ def generate_study(scale: str = "city", *, seed: int = 0) -> SampleStudy:
         firms=firms,
         employment=employment,
         roads=sample_roads(boundary, scale, seed),
+        commuting=commuting,
     )

@@ -77,6 +77,8 @@ def _write_files(study: SampleStudy, out: Path, scale: str, seed: int, fmt: str)
     else:
         for name in SAMPLE_LAYERS:
             getattr(study, name).to_parquet(layers / f"{name}.parquet", index=False)
+    if study.commuting is not None:   # a table, as signalling OD data comes: CSV in any format
+        study.commuting.to_csv(layers / "commuting.csv", index=False, lineterminator="\n")
     _write_tif(layers / "population.tif", study.population, study, POPULATION_NODATA,
                "persons per cell (synthetic)")
     _write_tif(layers / "landuse.tif", study.landuse, study, LANDUSE_NODATA,
@@ -91,6 +93,7 @@ def write_sample(out_dir: str | os.PathLike, *, scale: str = "city", seed: int =
 
     Writes ``layers/sample.gpkg`` (layers districts, zones, innovation_districts,
     housing, firms, employment, roads; with ``fmt="parquet"`` one GeoParquet file per layer instead),
+    ``layers/commuting.csv`` (observed OD flows, longitude/latitude),
     ``layers/population.tif``, ``layers/landuse.tif`` and ``config.yaml``.
     Existing files of those names are replaced; nothing else is touched. The same
     arguments give byte-identical files (on the same platform and library versions).

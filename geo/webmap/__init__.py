@@ -30,17 +30,19 @@ __all__ = ["MAP_NAMES", "build_maps", "write_maps"]
 log = logging.getLogger(__name__)
 
 #: The analysis maps in atlas order (``<name>.html``).
-MAP_NAMES = ("balance", "collaboration", "core_periphery", "chains")
+MAP_NAMES = ("balance", "collaboration", "core_periphery", "chains", "commuting")
 
 
 def _builders() -> dict[str, Callable]:
     from geo.webmap.balance import build_balance_map
     from geo.webmap.chains import build_chains_map
     from geo.webmap.collaboration import build_collaboration_map
+    from geo.webmap.commuting import build_commuting_map
     from geo.webmap.core_periphery import build_core_periphery_map
 
     return {"balance": build_balance_map, "collaboration": build_collaboration_map,
-            "core_periphery": build_core_periphery_map, "chains": build_chains_map}
+            "core_periphery": build_core_periphery_map, "chains": build_chains_map,
+            "commuting": build_commuting_map}
 
 
 @contextmanager

@@ -433,6 +433,12 @@ def _core_section(result: AnalysisResult, study: Study, lang: str) -> dict:
             "tables": [x for x in tables if x], "chart": Markup(chart) if chart else None}
 
 
+def _commuting_section(result: AnalysisResult, study: Study, lang: str) -> dict:
+    from geo.webmap._atlas_commuting import commuting_section
+
+    return commuting_section(result, study, lang, table=_table, figures=_figures)
+
+
 def render_atlas(study: Study, results: dict[str, AnalysisResult], settings: Settings, manifest: dict,
                  maps: Sequence[str], folder: Path | None = None) -> str:
     """The atlas page as HTML text (``folder``: where it is written; links the print figures
@@ -458,13 +464,21 @@ def render_atlas(study: Study, results: dict[str, AnalysisResult], settings: Set
         cards.append({"name": "chains", "title": label(_atlas_chains.TITLE_KEY, lang),
                       "description": _atlas_chains.DESCRIPTION[lang],
                       "href": "chains.html" if "chains" in maps else None, "thumb": None, "files": files("chains")})
+    if "commuting" in results:
+        from geo.webmap import _atlas_commuting
+
+        cards.append({"name": "commuting", "title": label(_atlas_commuting.TITLE_KEY, lang),
+                      "description": _atlas_commuting.DESCRIPTION[lang],
+                      "href": "commuting.html" if "commuting" in maps else None, "thumb": None,
+                      "files": files("commuting")})
     warnings, other_warnings = [], []
     for w in manifest.get("warnings") or []:
         text, ok = localise_warning(str(w), lang)
         (warnings if ok else other_warnings).append(text)
     builders = {"balance": _balance_section, "collaboration": _collaboration_section,
                 "core_periphery": _core_section,
-                "chains": lambda r, s, lg: _atlas_chains.chains_section(r, s, lg, table=_table, figures=_figures)}
+                "chains": lambda r, s, lg: _atlas_chains.chains_section(r, s, lg, table=_table, figures=_figures),
+                "commuting": _commuting_section}
     sections = [builders[n](results[n], study, lang) for n in builders if n in results]
     counts = manifest.get("counts") or {}
     env = Environment(autoescape=True)

@@ -121,7 +121,11 @@ def _share(result: Reach, index: PointIndex, jobs: np.ndarray) -> tuple[np.ndarr
     total_jobs = np.cumsum(diff_jobs)[:-1] + np.bincount(pp, weights=jobs[pg], minlength=n_points)
     total_n = np.rint(np.cumsum(diff_n)[:-1]) + np.bincount(pp, minlength=n_points)
     w = index.w[:, 0]
-    by_jobs = total_jobs > 0
+    # the running sum of fractional jobs leaves a rounding residue (~1e-15) where no
+    # workplace, or only workplaces without jobs, reach a point: such a residue is no job
+    # (dividing by it would give a point a weight of ~1e15)
+    total_jobs = np.where(total_n > 0, total_jobs, 0.0)
+    by_jobs = total_jobs > 1e-12 * float(np.abs(jobs).sum())
     with np.errstate(divide="ignore", invalid="ignore"):
         per_job = np.where(by_jobs, w / total_jobs, 0.0)
         per_head = np.where(~by_jobs & (total_n > 0), w / total_n, 0.0)

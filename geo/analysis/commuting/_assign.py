@@ -1,0 +1,183 @@
+"""Which workplace and which districts each flow belongs to, and how long it is.
+
+Flow ends are deduplicated first (OD tables are usually between grid cells, so a million
+flows have a few thousand distinct ends), then located with one STRtree bulk query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+
+
+@dataclass
+class Assigned:
+    """Per flow (positional, aligned with ``Study.commuting``)."""
+
+    workplace: np.ndarray      # workplace position, -1: outside every workplace
+    home_district: np.ndarray  # district position, -1: none
+    work_district: np.ndarray
+    commute_m: np.ndarray      # straight-line length home -> work (metres)
+    commute_min: np.ndarray | None  # travel minutes home -> workplace (roads), NaN: unknown
+
+
+def unique_points(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct ``(x, y)`` and, for every input point, the position of its distinct point."""
+    codes, uniq = pd.factorize(pd.Series(np.asarray(x, float) + 1j * np.asarray(y, float)), sort=False)
+    uniq = np.asarray(uniq, dtype=complex)
+    return uniq.real.copy(), uniq.imag.copy(), codes
+
+
+#: Above this many points, :func:`containing` looks points up in a label raster and tests
+#: exactly only those near a polygon boundary.
+RASTER_FROM_POINTS = 100_000
+#: Side of that raster in pixels (the longer side of the polygons' extent).
+RASTER_PIXELS = 2048
+
+
+def containing(geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Position of the first polygon covering each point (its boundary included), -1: none.
+
+    Exact. Many points: a raster of polygon labels (the first polygon on top) answers the
+    points whose pixel is farther than one pixel from every polygon boundary (the whole
+    pixel then lies in the same polygons as its centre); the rest go through the STRtree.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if len(x) >= RASTER_FROM_POINTS and len(geoms):
+        return _containing_raster(np.asarray(geoms, dtype=object), x, y)
+    return _containing_tree(geoms, x, y)
+
+
+def _containing_raster(geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    from affine import Affine
+    from rasterio.features import rasterize
+
+    x0, y0, x1, y1 = shapely.total_bounds(geoms)
+    res = max(x1 - x0, y1 - y0, 1.0) / RASTER_PIXELS
+    width, height = int(np.ceil((x1 - x0) / res)) + 1, int(np.ceil((y1 - y0) / res)) + 1
+    transform = Affine(res, 0.0, x0, 0.0, -res, y1)
+    order = np.arange(len(geoms))[::-1]      # the first polygon drawn last: on top
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    labels = rasterize(((geoms[i], int(i) + 1) for i in order if ok[i]), out_shape=(height, width),
+                       transform=transform, fill=0, dtype="int32")
+    edge = rasterize(((g, 1) for g in shapely.boundary(geoms[ok])), out_shape=(height, width),
+                     transform=transform, fill=0, all_touched=True, dtype="uint8").astype(bool)
+    near = edge.copy()                        # within one pixel of a boundary
+    near[1:] |= edge[:-1]
+    near[:-1] |= edge[1:]
+    near[:, 1:] |= near[:, :-1].copy()
+    near[:, :-1] |= near[:, 1:].copy()
+    col = np.floor((x - x0) / res).astype(np.int64)
+    row = np.floor((y1 - y) / res).astype(np.int64)
+    inside = (col >= 0) & (col < width) & (row >= 0) & (row < height)
+    out = np.full(len(x), -1, dtype=np.int64)
+    exact = np.zeros(len(x), bool)
+    r, c = row[inside], col[inside]
+    out[inside] = labels[r, c].astype(np.int64) - 1
+    exact[inside] = near[r, c]
+    exact |= ~np.isfinite(x) | ~np.isfinite(y)
+    if exact.any():
+        out[exact] = _containing_tree(geoms, x[exact], y[exact])
+    return out
+
+
+def _containing_tree(geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    out = np.full(len(x), -1, dtype=np.int64)
+    if not len(x) or not len(geoms):
+        return out
+    pts = shapely.points(x, y)
+    tree = shapely.STRtree(geoms)
+    pi, gi = tree.query(pts, predicate="intersects")
+    if len(pi):
+        best = np.full(len(x), np.iinfo(np.int64).max)
+        np.minimum.at(best, pi, gi)
+        hit = best < np.iinfo(np.int64).max
+        out[hit] = best[hit]
+    return out
+
+
+def nearest_within(geoms: np.ndarray, x: np.ndarray, y: np.ndarray, max_m: float) -> np.ndarray:
+    """Position of the nearest polygon within ``max_m`` (inclusive; ties: the first), -1: none."""
+    out = np.full(len(x), -1, dtype=np.int64)
+    if not len(x) or not len(geoms):
+        return out
+    pts = shapely.points(x, y)
+    tree = shapely.STRtree(geoms)
+    (pi, gi), dist = tree.query_nearest(pts, max_distance=max_m * (1 + 1e-9) + 1e-9, all_matches=True,
+                                        return_distance=True)
+    keep = dist <= max_m
+    pi, gi = pi[keep], gi[keep]
+    if len(pi):
+        best = np.full(len(x), np.iinfo(np.int64).max)
+        np.minimum.at(best, pi, gi)
+        hit = best < np.iinfo(np.int64).max
+        out[hit] = best[hit]
+    return out
+
+
+def assign_workplaces(workplaces: np.ndarray, x: np.ndarray, y: np.ndarray,
+                      max_access_m: float) -> np.ndarray:
+    """DESIGN.md: the workplace polygon containing the work end (the first in workplace
+    order when several do), else the nearest within ``max_access_m``, else -1."""
+    ux, uy, inv = unique_points(x, y)
+    at = containing(workplaces, ux, uy)
+    free = at < 0
+    if free.any():
+        at[free] = nearest_within(workplaces, ux[free], uy[free], max_access_m)
+    return at[inv]
+
+
+def assign_districts(districts: np.ndarray | None, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """District containing each point (a point on a shared border: the first listed), -1: none."""
+    if districts is None or not len(districts):
+        return np.full(len(x), -1, dtype=np.int64)
+    if len(x) >= RASTER_FROM_POINTS:   # the raster lookup is linear: no need to deduplicate
+        return containing(districts, x, y)
+    ux, uy, inv = unique_points(x, y)
+    return containing(districts, ux, uy)[inv]
+
+
+def assign(flows: pd.DataFrame, workplaces: np.ndarray, districts: np.ndarray | None, *,
+           max_access_m: float, graph=None, access_speed_kmh: float = 5.0) -> Assigned:
+    """Workplace, districts and lengths of every flow (see :class:`Assigned`).
+
+    With a road graph, ``commute_min`` = travel time home -> the flow's workplace
+    (:func:`geo.network.home_times`: access + network + egress), NaN for flows outside
+    every workplace or not reachable. ``commute_m`` stays the straight-line length: the
+    road engine returns times, not the length of the path it found.
+    """
+    hx, hy = flows["home_x"].to_numpy(float), flows["home_y"].to_numpy(float)
+    wx, wy = flows["work_x"].to_numpy(float), flows["work_y"].to_numpy(float)
+    wp = assign_workplaces(workplaces, wx, wy, max_access_m)
+    home_d = assign_districts(districts, hx, hy)
+    work_d = assign_districts(districts, wx, wy)
+    commute_m = np.hypot(wx - hx, wy - hy)
+    commute_min = None
+    if graph is not None:
+        commute_min = home_workplace_minutes(graph, hx, hy, wp, workplaces, max_access_m=max_access_m,
+                                             access_speed_kmh=access_speed_kmh)
+    return Assigned(wp, home_d, work_d, commute_m, commute_min)
+
+
+def home_workplace_minutes(graph, hx: np.ndarray, hy: np.ndarray, wp: np.ndarray, workplaces: np.ndarray, *,
+                           max_access_m: float, access_speed_kmh: float) -> np.ndarray:
+    """Travel minutes from each home point to its workplace ``wp`` (NaN where ``wp < 0`` or
+    unreachable); distinct (home, workplace) pairs are routed once."""
+    from geo.network import home_times
+
+    out = np.full(len(hx), np.nan)
+    sel = np.flatnonzero(wp >= 0)
+    if not len(sel):
+        return out
+    ux, uy, inv = unique_points(hx[sel], hy[sel])
+    pair_codes, pair_uniq = pd.factorize(pd.Series(inv.astype(np.int64) * (len(workplaces) + 1) + wp[sel]),
+                                         sort=False)
+    pair_uniq = np.asarray(pair_uniq, dtype=np.int64)
+    pairs = np.column_stack([pair_uniq // (len(workplaces) + 1), pair_uniq % (len(workplaces) + 1)])
+    t = home_times(graph, np.column_stack([ux, uy]), workplaces, pairs=pairs,
+                   access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
+    out[sel] = t[pair_codes]
+    return out

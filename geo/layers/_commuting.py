@@ -1,0 +1,382 @@
+"""``layers.commuting``: observed home -> work flows, read into plain coordinate arrays.
+
+Two forms (docs/input-data.md):
+
+* a **table** (CSV, TSV, an OGR table without geometry such as a GeoPackage attribute
+  table or a spreadsheet, or a plain Parquet file) with ``home_x, home_y, work_x, work_y``
+  in the layer's ``crs`` (a table has no CRS of its own, so ``crs:`` is required) and
+  ``commuters``;
+* a **line layer** (first vertex = home, last vertex = work) with ``commuters``.
+
+A million flows is an ordinary mobile-signalling table, so nothing here builds a shapely
+geometry per flow: CSVs are parsed by pandas' C reader (GDAL's CSV driver is eight
+times slower and reads every value as text), coordinates stay numpy arrays, and the
+checks, the GCJ-02 / BD-09 conversion and the reprojection are vectorised.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS, Transformer
+
+from geo import schema as sch
+from geo._coords import bd09_to_wgs84, gcj02_to_wgs84
+from geo._errors import format_rows
+from geo._types import LayerSource
+from geo.layers._crs import _inverse_projection
+from geo.layers._encoding import looks_like_legacy, transcode_text_file
+from geo.layers._fields import _resolve_fields
+from geo.layers._read import _check_path, _files_of
+from geo.layers._report import _Ctx, _list, _one_line, _Report, _shown_path
+from geo.layers._values import parse_counts
+
+if TYPE_CHECKING:
+    from geo.settings import VectorLayerSettings
+
+logger = logging.getLogger(__name__)
+
+NAME = "commuting"
+_CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+_PARQUET_SUFFIXES = (".parquet", ".geoparquet")
+#: ends farther than this outside the zones' bounding box are errors (wrong CRS or swapped axes)
+STUDY_MARGIN_M = 100_000.0
+
+
+@dataclass
+class _Flows:
+    """One flow table while it is loaded: coordinates in ``crs`` (then in the working CRS)."""
+
+    ctx: _Ctx
+    source: LayerSource
+    xy: np.ndarray            # (n, 4): home_x, home_y, work_x, work_y
+    commuters: np.ndarray
+    rows: np.ndarray          # 1-based rows in the file
+    labels: np.ndarray | None  # flow_id when given (messages)
+    crs: CRS | None
+    ok: bool = True            # coordinates and CRS usable
+    values_ok: bool = True     # commuters usable
+
+    def rows_text(self, mask: np.ndarray) -> str:
+        if self.labels is not None:
+            return format_rows(self.labels[mask]) + " (flow_id)"
+        return format_rows(self.rows[mask])
+
+
+def _read_csv(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> pd.DataFrame | None:
+    raw = ctx.path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+        legacy = cfg.encoding is not None and cfg.encoding.replace("-", "").lower() not in ("utf8", "utf8sig")
+        if legacy or looks_like_legacy(raw):
+            text = None
+    except UnicodeDecodeError:
+        text = None
+    if text is None:
+        text = transcode_text_file(ctx, raw, cfg.encoding, report)
+        if text is None:
+            return None
+    sep = "\t" if ctx.path.suffix.lower() == ".tsv" or ("\t" in text[:2000] and "," not in text[:2000]) else ","
+    try:
+        return pd.read_csv(io.StringIO(text), sep=sep, low_memory=False)
+    except Exception as exc:  # noqa: BLE001 - pandas' parser errors name the line
+        report.error(f"{ctx.at()} cannot read the file as CSV ({_one_line(exc)}); save it as UTF-8 "
+                     "CSV with a header row")
+        return None
+
+
+def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report):
+    """``(attributes, geometries or None, crs or None)`` of an OGR layer or table."""
+    try:
+        layers = pyogrio.list_layers(ctx.path)
+    except Exception as exc:  # noqa: BLE001
+        report.error(f"{ctx.at()} cannot read the file ({_one_line(exc)}); give a CSV table or a "
+                     "GIS file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf)")
+        return None
+    names = [str(n) for n in layers[:, 0]] if len(layers) else []
+    if cfg.layer is not None:
+        if cfg.layer not in names:
+            report.error(f"{ctx.at()} layer '{cfg.layer}' not found; layers in the file: {_list(names)}; "
+                         f"fix layers.{NAME}.layer")
+            return None
+        layer = cfg.layer
+    elif len(names) == 1:
+        layer = names[0]
+    elif NAME in names:
+        layer = NAME
+    else:
+        report.error(f"{ctx.at()} the file holds several layers ({_list(names)}) and none is named "
+                     f"'{NAME}'; choose one with layers.{NAME}.layer")
+        return None
+    ctx.layer = layer if (cfg.layer is not None or len(names) > 1) else None
+    ctx.read_layer = layer
+    has_geometry = layers[names.index(layer), 1] is not None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = pyogrio.read_dataframe(ctx.path, layer=layer, read_geometry=has_geometry,
+                                           encoding=cfg.encoding, use_arrow=True)
+    except Exception as exc:  # noqa: BLE001
+        report.error(f"{ctx.at()} cannot read the layer ({_one_line(exc)})")
+        return None
+    if not has_geometry:
+        return pd.DataFrame(frame), None, None
+    crs = frame.crs
+    geoms = frame.geometry.to_numpy()
+    return pd.DataFrame(frame.drop(columns=frame.geometry.name)), geoms, crs
+
+
+def _read_parquet(ctx: _Ctx, report: _Report):
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(ctx.path).metadata or {}
+        if b"geo" in meta:
+            import geopandas as gpd
+
+            frame = gpd.read_parquet(ctx.path)
+            return pd.DataFrame(frame.drop(columns=frame.geometry.name)), frame.geometry.to_numpy(), frame.crs
+        return pd.read_parquet(ctx.path), None, None
+    except Exception as exc:  # noqa: BLE001
+        report.error(f"{ctx.at()} cannot read the Parquet file ({_one_line(exc)})")
+        return None
+
+
+def _line_ends(ctx: _Ctx, geoms: np.ndarray, report: _Report) -> tuple[np.ndarray, np.ndarray] | None:
+    """First and last vertex of each line: ``(xy (n, 4), bad mask)``."""
+    kinds = shapely.get_type_id(geoms)
+    lines = np.isin(kinds, (1, 5))    # LineString, MultiLineString
+    if not lines.any():
+        found = sorted({str(t) for t in shapely.get_type_id(geoms[:100])})
+        report.error(f"{ctx.at()} expected lines (first vertex home, last vertex work) or a table with "
+                     f"home_x, home_y, work_x, work_y; the layer holds geometry type ids {', '.join(found)}")
+        return None
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    n = len(geoms)
+    counts = np.bincount(owner, minlength=n)
+    xy = np.full((n, 4), np.nan)
+    has = counts >= 2
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    last = first + counts - 1
+    xy[has, 0:2] = coords[first[has]]
+    xy[has, 2:4] = coords[last[has]]
+    bad = ~has | ~lines
+    return xy, bad
+
+
+def _read(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report):
+    suffix = ctx.path.suffix.lower()
+    if suffix in _CSV_SUFFIXES and ctx.path.is_file():
+        attrs = _read_csv(ctx, cfg, report)
+        return None if attrs is None else (attrs, None, None)
+    if suffix in _PARQUET_SUFFIXES:
+        return _read_parquet(ctx, report)
+    return _read_ogr(ctx, cfg, report)
+
+
+def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates as float: ``(values, bad)``; bad = present but not a number."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return values.to_numpy(dtype="float64", na_value=np.nan), np.zeros(len(values), bool)
+    text = values.astype("string").str.strip()
+    v = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    bad = (text.notna() & text.ne("")).to_numpy(bool) & np.isnan(v)
+    return v, bad
+
+
+def load_flows(cfg: VectorLayerSettings, base: Path | None, report: _Report) -> _Flows | None:
+    """Read and check ``layers.commuting`` in its own CRS (every problem reported)."""
+    ctx = _Ctx(name=NAME, path=Path(cfg.path), shown=_shown_path(Path(cfg.path), base))
+    if not _check_path(ctx, report):
+        return None
+    read = _read(ctx, cfg, report)
+    if read is None:
+        return None
+    attrs, geoms, file_crs = read
+    attrs.columns = [str(c) for c in attrs.columns]
+    columns = list(attrs.columns)
+    n = len(attrs)
+    if n == 0:
+        report.error(f"{ctx.at()} the table has no rows")
+        return None
+    mapping = _resolve_fields(ctx, cfg, columns, report)
+    if mapping is None:
+        return None
+    source = LayerSource(name=NAME, path=ctx.path, layer=ctx.read_layer, files=_files_of(ctx.path),
+                         aliases=dict(mapping), feature_count=n)
+    rows = np.arange(1, n + 1)
+    labels = attrs[mapping["flow_id"]].astype(str).to_numpy(dtype=object) if "flow_id" in mapping else None
+    flows = _Flows(ctx=ctx, source=source, xy=np.full((n, 4), np.nan), commuters=np.zeros(n), rows=rows,
+                   labels=labels, crs=None)
+
+    if geoms is None:   # a table of coordinates
+        missing = [c for c in sch.FLOW_COORDINATES if c not in mapping]
+        if missing:
+            report.error(f"{ctx.at()} a table of flows needs the columns {', '.join(sch.FLOW_COORDINATES)} "
+                         f"(and commuters); missing: {', '.join(missing)}; columns in the file: "
+                         f"{_list(columns)}; map them with layers.{NAME}.fields (e.g. "
+                         f"{{{missing[0]}: <column>}}), or give a line layer (home -> work)")
+            return None
+        for k, canon in enumerate(sch.FLOW_COORDINATES):
+            v, bad = _numbers(attrs[mapping[canon]])
+            col = mapping[canon]
+            if bad.any():
+                ex = _list(pd.Series(attrs[col].to_numpy()[bad]).astype(str).unique()[:5])
+                report.error(f"{ctx.at(canon, col)} not a number: {ex} in {flows.rows_text(bad)}; "
+                             "use plain decimal coordinates")
+                flows.ok = False
+            miss = np.isnan(v) & ~bad
+            if miss.any():
+                report.error(f"{ctx.at(canon, col)} missing coordinates in {flows.rows_text(miss)}")
+                flows.ok = False
+            flows.xy[:, k] = v
+        if cfg.crs is None:
+            report.error(f"{ctx.at()} a table of flows has no CRS of its own; add layers.{NAME}.crs "
+                         "(e.g. crs: EPSG:4326 for longitude/latitude, or the projected CRS of "
+                         "the coordinates)", crs=True)
+            flows.ok = False
+        else:
+            flows.crs = CRS.from_user_input(cfg.crs)
+    else:
+        ends = _line_ends(ctx, np.asarray(geoms, dtype=object), report)
+        if ends is None:
+            return None
+        flows.xy, bad = ends
+        if bad.any():
+            report.error(f"{ctx.at()} {int(bad.sum())} features are not lines of at least two vertices "
+                         f"({flows.rows_text(bad)}); each flow is a line from home to work")
+            flows.ok = False
+        if file_crs is not None:
+            flows.crs = CRS.from_user_input(file_crs)
+        elif cfg.crs is not None:
+            flows.crs = CRS.from_user_input(cfg.crs)
+        else:
+            report.error(f"{ctx.at()} the layer has no CRS; add layers.{NAME}.crs", crs=True)
+            flows.ok = False
+
+    _commuters(flows, attrs[mapping["commuters"]], mapping["commuters"], report)
+    if flows.ok and flows.crs is not None:
+        _check_range(flows, report)
+    if flows.ok and cfg.coordinates != "wgs84":
+        if not flows.crs.is_geographic:
+            report.error(f"{ctx.at()} coordinates: {cfg.coordinates} needs longitude/latitude "
+                         f"(EPSG:4326 or EPSG:4490) but the layer is in {flows.crs.to_string()}; "
+                         f"remove layers.{NAME}.coordinates or fix the CRS", crs=True)
+            flows.ok = False
+        else:
+            func = gcj02_to_wgs84 if cfg.coordinates == "gcj02" else bd09_to_wgs84
+            for a in (0, 2):
+                flows.xy[:, a], flows.xy[:, a + 1] = func(flows.xy[:, a], flows.xy[:, a + 1])
+    return flows
+
+
+def _commuters(flows: _Flows, values: pd.Series, col: str, report: _Report) -> None:
+    at = flows.ctx.at("commuters", col)
+    v, from_text, bad = parse_counts(values)
+    if bad.any():
+        ex = _list(pd.Series(values.to_numpy()[bad]).astype(str).unique()[:5])
+        report.error(f"{at} not a number: {ex} in {flows.rows_text(bad)}; use plain numbers")
+        flows.values_ok = False
+    if from_text.any():
+        report.warn(f"{at} {int(from_text.sum())} numbers written as text were interpreted "
+                    f"({flows.rows_text(from_text)})")
+    neg = v < 0
+    if neg.any():
+        report.error(f"{at} negative values in {flows.rows_text(neg)}: "
+                     f"{', '.join(f'{x:g}' for x in np.unique(v[neg])[:5])}; commuters must be >= 0")
+        flows.values_ok = False
+    inf = np.isinf(v)
+    miss = np.isnan(v) & ~bad
+    if inf.any() or miss.any():
+        report.error(f"{at} missing or infinite values in {flows.rows_text(inf | miss)}; every flow "
+                     "needs its number of commuters")
+        flows.values_ok = False
+    flows.commuters = v
+
+
+def _check_range(flows: _Flows, report: _Report) -> None:
+    """Coordinates outside the CRS's valid range (swapped lat/lon, degrees as metres)."""
+    ctx, crs, xy = flows.ctx, flows.crs, flows.xy
+    x, y = xy[:, [0, 2]], xy[:, [1, 3]]
+    if crs.is_geographic:
+        bad = ((np.abs(x) > 180) | (np.abs(y) > 90)).any(1)
+        if bad.any():
+            swapped = bad & ((np.abs(y) <= 180) & (np.abs(x) <= 90)).all(1)
+            hint = ("; these look like latitude/longitude swapped (x must be longitude, y latitude): "
+                    "swap the columns in layers.commuting.fields" if swapped.sum() * 2 >= bad.sum()
+                    else "; the coordinates may be projected metres: check layers.commuting.crs")
+            report.error(f"{ctx.at()} coordinates outside the valid longitude/latitude range for "
+                         f"{crs.to_string()} in {flows.rows_text(bad)}{hint}")
+            flows.ok = False
+        zero = ~bad & ((x == 0) & (y == 0)).any(1)
+        if zero.any():
+            report.error(f"{ctx.at()} flows with an end at longitude 0, latitude 0 (a missing location) "
+                         f"in {flows.rows_text(zero)}; fix or delete them")
+            flows.ok = False
+        return
+    area = crs.area_of_use
+    if area is None:
+        return
+    to_ll = _inverse_projection(crs.to_wkt())
+    with np.errstate(all="ignore"):
+        lon, lat = to_ll.transform(x.ravel(), y.ravel(), errcheck=False)
+    lon, lat = np.asarray(lon).reshape(-1, 2), np.asarray(lat).reshape(-1, 2)
+    margin = 5.0
+    bad = (~np.isfinite(lon) | ~np.isfinite(lat) | (lon < area.west - margin) | (lon > area.east + margin)
+           | (lat < area.south - margin) | (lat > area.north + margin)).any(1)
+    if bad.any():
+        degrees = bool(np.all(np.abs(x[bad]) <= 180) and np.all(np.abs(y[bad]) <= 90))
+        hint = ("; the numbers look like degrees: set layers.commuting.crs: EPSG:4326" if degrees
+                else "; check layers.commuting.crs and the order of x and y")
+        report.error(f"{ctx.at()} coordinates fall outside the area where {crs.to_string()} is valid "
+                     f"in {flows.rows_text(bad)}{hint}")
+        flows.ok = False
+
+
+def finish_flows(flows: _Flows, working: CRS, study_bounds: np.ndarray | None,
+                 report: _Report) -> pd.DataFrame | None:
+    """Reproject the flow ends to the working CRS and check them against the study extent.
+
+    Returns the ``Study.commuting`` frame (``home_x, home_y, work_x, work_y, commuters,
+    row``) or None after reporting.
+    """
+    if not flows.ok:
+        return None
+    xy = flows.xy.copy()
+    if not flows.crs.equals(working, ignore_axis_order=True):
+        tr = Transformer.from_crs(flows.crs, working, always_xy=True)
+        for a in (0, 2):
+            with np.errstate(all="ignore"):
+                xy[:, a], xy[:, a + 1] = tr.transform(xy[:, a], xy[:, a + 1], errcheck=False)
+    finite = np.isfinite(xy).all(1)
+    if not finite.all():
+        report.error(f"{flows.ctx.at()} {int((~finite).sum())} flows cannot be projected to the working "
+                     f"CRS {working.to_string()} ({flows.rows_text(~finite)}); check layers.commuting.crs")
+        return None
+    if study_bounds is not None:
+        s, m = study_bounds, STUDY_MARGIN_M
+        far = np.zeros(len(xy), bool)
+        for a in (0, 2):
+            far |= ((xy[:, a] < s[0] - m) | (xy[:, a] > s[2] + m) | (xy[:, a + 1] < s[1] - m)
+                    | (xy[:, a + 1] > s[3] + m))
+        if far.any():
+            report.error(f"{flows.ctx.at()} {int(far.sum())} flows have an end more than "
+                         f"{m / 1000:g} km outside the study area of the zones layer "
+                         f"({flows.rows_text(far)}); check layers.commuting.crs, the order of x and "
+                         "y, or layers.commuting.coordinates")
+            return None
+    if not flows.values_ok:
+        return None
+    frame = pd.DataFrame({"home_x": xy[:, 0], "home_y": xy[:, 1], "work_x": xy[:, 2], "work_y": xy[:, 3],
+                          "commuters": flows.commuters.astype("float64"), "row": flows.rows})
+    logger.info("%s %d flows, %g commuters", flows.ctx.at(), len(frame), float(frame["commuters"].sum()))
+    return frame

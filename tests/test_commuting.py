@@ -1,0 +1,522 @@
+"""Observed commuting (issue 16): every indicator against a brute force written here in plain
+Python loops over the flows (shapely predicates one flow at a time, no product helpers),
+t_min / t_max against the linear programme solved by scipy's HiGHS, the loader on the
+forms a user gives (GBK CSV, GCJ-02, line layer), the CLI end to end, the map in Chromium
+and the GeoPackage / QGIS package."""
+
+from __future__ import annotations
+
+import json
+import math
+from types import SimpleNamespace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import Point, box
+
+from geo._types import Study
+
+CRS = "EPSG:4544"
+X0, Y0 = 500_000.0, 3_400_000.0
+
+
+# ---------------------------------------------------------------------------
+# a tiny hand-made study
+
+
+def tiny_study(flows: pd.DataFrame) -> Study:
+    """Two districts (west / east of x = X0 + 10 km), three zones, one innovation district."""
+    districts = gpd.GeoDataFrame({"district_id": ["W", "E"], "name": ["西区", "东区"]},
+                                 geometry=[box(X0, Y0, X0 + 10_000, Y0 + 10_000),
+                                           box(X0 + 10_000, Y0, X0 + 20_000, Y0 + 10_000)], crs=CRS)
+    zones = gpd.GeoDataFrame({"zone_id": ["Z1", "Z2", "Z3"], "name": ["甲", "乙", "丙"], "chain": ["c", "c", "c"],
+                              "jobs": [100.0, 50.0, 10.0], "district_id": ["W", "W", "E"]},
+                             geometry=[box(X0 + 1000, Y0 + 1000, X0 + 3000, Y0 + 3000),
+                                       box(X0 + 3000, Y0 + 1000, X0 + 5000, Y0 + 3000),   # shares an edge with Z1
+                                       box(X0 + 14_000, Y0 + 6000, X0 + 16_000, Y0 + 8000)], crs=CRS)
+    innov = gpd.GeoDataFrame({"innov_id": ["I1"], "name": ["创新"], "chains": ["c"], "jobs": [20.0],
+                              "district_id": ["E"]},
+                             geometry=[box(X0 + 12_000, Y0 + 1000, X0 + 13_000, Y0 + 2000)], crs=CRS)
+    return Study(crs=gpd.GeoSeries([], crs=CRS).crs, zones=zones, districts=districts,
+                 innovation_districts=innov, commuting=flows)
+
+
+def hand_flows() -> pd.DataFrame:
+    """Flows chosen to hit every rule, plus random ones."""
+    rows = [
+        # home                      work                         commuters
+        (X0 + 500, Y0 + 500, X0 + 3000, Y0 + 2000, 10),      # work end on the Z1/Z2 edge: Z1 (first)
+        (X0 + 2000, Y0 + 7000, X0 + 2000, Y0 + 2000, 4),     # exactly 5000 m long, inside Z1
+        (X0 + 2000, Y0 + 7001, X0 + 2000, Y0 + 2000, 3),     # 5001 m: not within 5 km
+        (X0 + 9000, Y0 + 9000, X0 + 16_000 + 1000, Y0 + 7000, 5),  # 1000 m east of Z3: Z3 (inclusive)
+        (X0 + 9000, Y0 + 9000, X0 + 16_000 + 1000.5, Y0 + 7000, 2),  # 1000.5 m: outside workplaces
+        (X0 + 12_500, Y0 + 9000, X0 + 12_500, Y0 + 1500, 6),  # inside I1, home in E
+        (X0 + 10_000, Y0 + 5000, X0 + 4000, Y0 + 2000, 7),   # home on the W/E border: W (first listed)
+        (X0 + 1500, Y0 + 1500, X0 + 1600, Y0 + 1600, 0),     # zero commuters
+    ]
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        hx, hy = rng.uniform(X0, X0 + 20_000), rng.uniform(Y0, Y0 + 10_000)
+        wx, wy = rng.uniform(X0 + 500, X0 + 17_000), rng.uniform(Y0 + 500, Y0 + 8_500)
+        rows.append((hx, hy, wx, wy, int(rng.integers(1, 30))))
+    f = pd.DataFrame(rows, columns=["home_x", "home_y", "work_x", "work_y", "commuters"])
+    f["commuters"] = f["commuters"].astype(float)
+    f["row"] = np.arange(1, len(f) + 1)
+    return f
+
+
+SETTINGS = SimpleNamespace(commuting=SimpleNamespace(cell_m=1000.0, top_flows=50))
+
+
+# ---------------------------------------------------------------------------
+# the brute force (independent of geo.analysis)
+
+
+def brute_force(study: Study, cell_m: float = 1000.0, max_access_m: float = 1000.0):
+    wps = [(r.zone_id, r.geometry, r.district_id) for r in study.zones.itertuples()]
+    wps += [(r.innov_id, r.geometry, r.district_id) for r in study.innovation_districts.itertuples()]
+    dists = [(r.district_id, r.geometry) for r in study.districts.itertuples()]
+    per = []
+    for f in study.commuting.itertuples():
+        work, home = Point(f.work_x, f.work_y), Point(f.home_x, f.home_y)
+        wp = None
+        for j, (_, g, _) in enumerate(wps):
+            if g.covers(work):
+                wp = j
+                break
+        if wp is None:
+            best = None
+            for j, (_, g, _) in enumerate(wps):
+                d = g.distance(work)
+                if d <= max_access_m and (best is None or d < best[0]):
+                    best = (d, j)
+            wp = None if best is None else best[1]
+        hd = next((i for i, (_, g) in enumerate(dists) if g.covers(home)), None)
+        wd = next((i for i, (_, g) in enumerate(dists) if g.covers(work)), None)
+        length = math.hypot(f.work_x - f.home_x, f.work_y - f.home_y)
+        per.append({"wp": wp, "hd": hd, "wd": wd, "len": length, "w": f.commuters,
+                    "cell": (math.floor(f.home_x / cell_m), math.floor(f.home_y / cell_m))})
+    return wps, dists, per
+
+
+def test_workplace_table_equals_brute_force():
+    from geo.analysis import commuting
+
+    study = tiny_study(hand_flows())
+    result = commuting.run(study, SETTINGS)
+    wps, _, per = brute_force(study)
+    table = result.tables["commuting_workplaces"].set_index("workplace_id")
+    for j, (wid, _, _) in enumerate(wps):
+        mine = [p for p in per if p["wp"] == j]
+        total = sum(p["w"] for p in mine)
+        row = table.loc[wid]
+        assert row["commuters"] == pytest.approx(total)
+        if total == 0:
+            assert np.isnan(row["mean_commute_m"]) and np.isnan(row["share_within_5km"])
+            continue
+        assert row["mean_commute_m"] == pytest.approx(sum(p["w"] * p["len"] for p in mine) / total)
+        assert row["share_within_5km"] == pytest.approx(sum(p["w"] for p in mine if p["len"] <= 5000) / total)
+        known = [p for p in mine if p["hd"] is not None and p["wd"] is not None]
+        same = sum(p["w"] for p in known if p["hd"] == p["wd"])
+        assert row["share_same_district"] == pytest.approx(same / sum(p["w"] for p in known))
+        assert np.isnan(row["mean_commute_min"]) and np.isnan(row["share_within_45min"])   # no roads
+
+
+def test_the_edge_cases_are_counted_as_designed():
+    from geo.analysis.commuting import assign
+
+    flows = hand_flows()
+    study = tiny_study(flows)
+    from geo.analysis.balance import workplaces_from
+
+    wp = workplaces_from(study.zones, study.innovation_districts)
+    a = assign(flows, wp.geometry.to_numpy(), study.districts.geometry.to_numpy(), max_access_m=1000.0)
+    ids = wp["workplace_id"].to_numpy()
+    assert ids[a.workplace[0]] == "Z1"            # on the shared edge: the first workplace
+    assert a.commute_m[1] == 5000.0 and a.commute_m[2] > 5000.0
+    assert ids[a.workplace[3]] == "Z3"            # exactly max_access_m away
+    assert a.workplace[4] == -1                   # beyond it
+    assert ids[a.workplace[5]] == "I1"
+    assert a.home_district[6] == 0                # on the W/E border: the first listed
+
+
+def test_district_tables_and_flows_equal_brute_force():
+    from geo.analysis import commuting
+
+    study = tiny_study(hand_flows())
+    result = commuting.run(study, SETTINGS)
+    _, dists, per = brute_force(study)
+    table = result.tables["commuting_districts"].set_index("district_id")
+    for i, (did, _) in enumerate(dists):
+        res = sum(p["w"] for p in per if p["hd"] == i)
+        job = sum(p["w"] for p in per if p["wd"] == i)
+        internal = sum(p["w"] for p in per if p["hd"] == i and p["wd"] == i)
+        row = table.loc[did]
+        assert (row["resident_commuters"], row["job_commuters"], row["internal"]) == pytest.approx((res, job, internal))
+        assert row["self_containment"] == pytest.approx(internal / res)
+        assert row["job_self_sufficiency"] == pytest.approx(internal / job)
+        assert row["mean_commute_m"] == pytest.approx(sum(p["w"] * p["len"] for p in per if p["hd"] == i) / res)
+    flows = result.tables["commuting_flows"]
+    expect = {}
+    for p in per:
+        if p["hd"] is not None and p["wd"] is not None and p["hd"] != p["wd"]:
+            key = (dists[p["hd"]][0], dists[p["wd"]][0])
+            expect[key] = expect.get(key, 0.0) + p["w"]
+    got = {(r.district_a, r.district_b): r.commuters for r in flows.itertuples()}
+    assert got == pytest.approx(expect)
+    assert list(flows["rank"]) == list(range(1, len(flows) + 1))
+    assert flows["commuters"].is_monotonic_decreasing
+    assert flows.geom_type.eq("LineString").all()
+
+
+def test_summary_and_t_obs_equal_brute_force():
+    from geo.analysis import commuting
+
+    study = tiny_study(hand_flows())
+    result = commuting.run(study, SETTINGS)
+    wps, _, per = brute_force(study)
+    s = result.summary
+    total = sum(p["w"] for p in per)
+    assert s["commuters"] == pytest.approx(total)
+    assert s["commuters_outside_workplaces"] == pytest.approx(sum(p["w"] for p in per if p["wp"] is None))
+    assert s["mean_commute_m"] == pytest.approx(sum(p["w"] * p["len"] for p in per) / total)
+    assert s["share_within_5km"] == pytest.approx(sum(p["w"] for p in per if p["len"] <= 5000) / total)
+    assigned = [p for p in per if p["wp"] is not None and p["w"] > 0]
+    cost = 0.0
+    for p in assigned:
+        cx, cy = (p["cell"][0] + 0.5) * 1000.0, (p["cell"][1] + 0.5) * 1000.0
+        cost += p["w"] * wps[p["wp"]][1].distance(Point(cx, cy))
+    t_obs = cost / sum(p["w"] for p in assigned)
+    assert s["t_obs"] == pytest.approx(t_obs, abs=0.05)
+    assert s["t_min"] <= s["t_obs"] <= s["t_max"]
+    assert s["excess_commuting"] == pytest.approx((s["t_obs"] - s["t_min"]) / s["t_obs"])
+    assert s["commuting_potential_used"] == pytest.approx((s["t_obs"] - s["t_min"]) / (s["t_max"] - s["t_min"]))
+    assert result.tables["commuting_summary"].iloc[0]["t_obs"] == pytest.approx(s["t_obs"])
+    n_out = sum(1 for p in per if p["wp"] is None)
+    assert any("outside every workplace" in w and f"{n_out} flows" in w for w in result.warnings)
+
+
+def _lp(cost: np.ndarray, supply: np.ndarray, demand: np.ndarray, sign: float) -> float:
+    from scipy.optimize import linprog
+
+    n, m = cost.shape
+    a_eq = np.zeros((n + m, n * m))
+    for i in range(n):
+        a_eq[i, i * m:(i + 1) * m] = 1
+    for j in range(m):
+        a_eq[n + j, j::m] = 1
+    res = linprog(sign * cost.ravel(), A_eq=a_eq, b_eq=np.concatenate([supply, demand]), bounds=(0, None),
+                  method="highs")
+    assert res.status == 0
+    return float(cost.ravel() @ res.x) / float(supply.sum())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_t_min_t_max_equal_the_linear_programme(seed):
+    from geo.analysis.commuting import excess_commuting
+
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(3, 7))
+    geoms = [box(x, y, x + rng.uniform(200, 2000), y + rng.uniform(200, 2000))
+             for x, y in zip(rng.uniform(0, 15_000, k), rng.uniform(0, 15_000, k))]
+    n = int(rng.integers(10, 60))
+    hx, hy = rng.uniform(-2000, 18_000, n), rng.uniform(-2000, 18_000, n)
+    wp = rng.integers(0, k, n)
+    w = rng.integers(1, 50, n).astype(float)
+    cell = float(rng.choice([500.0, 1000.0, 2500.0]))
+    ex = excess_commuting(hx, hy, wp, w, np.array(geoms, dtype=object), cell_m=cell)
+    # the reference: cells, supplies, demands and costs built one flow at a time
+    cells: dict[tuple[int, int], int] = {}
+    for x, y in zip(hx, hy):
+        cells.setdefault((math.floor(x / cell), math.floor(y / cell)), len(cells))
+    used = sorted(set(wp.tolist()))
+    supply, demand = np.zeros(len(cells)), np.zeros(len(used))
+    obs = 0.0
+    cost = np.zeros((len(cells), len(used)))
+    for (ci, cj), i in cells.items():
+        for jj, j in enumerate(used):
+            cost[i, jj] = geoms[j].distance(Point((ci + 0.5) * cell, (cj + 0.5) * cell))
+    for x, y, j, v in zip(hx, hy, wp, w):
+        i = cells[(math.floor(x / cell), math.floor(y / cell))]
+        supply[i] += v
+        demand[used.index(j)] += v
+        obs += v * cost[i, used.index(j)]
+    t_obs = obs / w.sum()
+    t_min, t_max = _lp(cost, supply, demand, 1.0), _lp(cost, supply, demand, -1.0)
+    assert ex.t_obs == pytest.approx(t_obs, abs=0.05)
+    assert ex.t_min == pytest.approx(t_min, abs=0.05)
+    assert ex.t_max == pytest.approx(t_max, abs=0.05)
+    assert ex.t_min <= ex.t_obs <= ex.t_max
+
+
+def test_all_commuters_at_one_workplace_have_no_excess():
+    from geo.analysis.commuting import excess_commuting
+
+    ex = excess_commuting(np.array([0.0, 5000.0]), np.array([0.0, 0.0]), np.array([0, 0]), np.array([3.0, 2.0]),
+                          np.array([box(10_000, 0, 11_000, 1000)], dtype=object))
+    assert ex.t_min == pytest.approx(ex.t_obs) and ex.t_max == pytest.approx(ex.t_obs)
+    assert ex.excess_commuting == pytest.approx(0.0, abs=1e-9)
+    assert ex.commuting_potential_used is None          # t_max == t_min: undefined, not 0
+
+
+def test_directions_and_sheds_add_up():
+    from geo.analysis import commuting
+
+    study = tiny_study(hand_flows())
+    r = commuting.run(study, SETTINGS)
+    d, sh = r.tables["commuting_directions"], r.tables["commuting_sheds"]
+    wpt = r.tables["commuting_workplaces"].set_index("workplace_id")["commuters"]
+    assert d.groupby("workplace_id")["commuters"].sum().to_dict() == pytest.approx(wpt[wpt > 0].to_dict())
+    assert sh.groupby("workplace_id")["commuters"].sum().to_dict() == pytest.approx(wpt[wpt > 0].to_dict())
+    # flow 2 (exactly 5 km, due north of its work end) is in band 0-5, direction N
+    one = tiny_study(hand_flows().iloc[[1]].reset_index(drop=True))
+    d1 = commuting.run(one, SETTINGS).tables["commuting_directions"]
+    assert d1[["direction", "band_km"]].values.tolist() == [["N", "0-5"]]
+
+
+# ---------------------------------------------------------------------------
+# roads: commute_min from the road graph
+
+
+def test_commute_minutes_on_roads_match_home_times():
+    from geo.analysis.commuting._assign import home_workplace_minutes
+    from geo.network import build_graph, home_times
+
+    # one straight road along y = Y0 + 2000 through Z1 at 60 km/h
+    roads = gpd.GeoDataFrame({"road_id": ["r1"], "class": ["arterial"], "speed_kmh": [60.0], "oneway": [None]},
+                             geometry=[shapely.LineString([(X0 - 5000 + 100 * i, Y0 + 2000) for i in range(300)])],
+                             crs=CRS)
+    graph = build_graph(roads, class_speeds_kmh={"arterial": 60.0}, default_speed_kmh=20.0, snap_tolerance_m=1.0)
+    study = tiny_study(hand_flows())
+    geoms = study.zones.geometry.to_numpy()
+    hx = np.array([X0 - 4000.0, X0 + 20_000.0, X0 + 500.0])
+    hy = np.array([Y0 + 2000.0, Y0 + 9000.0, Y0 + 2000.0])
+    wp = np.array([0, 0, -1])
+    t = home_workplace_minutes(graph, hx, hy, wp, geoms, max_access_m=1000.0, access_speed_kmh=5.0)
+    ref = home_times(graph, np.column_stack([hx[:1], hy[:1]]), geoms, pairs=np.array([[0, 0]]),
+                     access_speed_kmh=5.0, max_access_m=1000.0)
+    assert t[0] == pytest.approx(ref[0])
+    assert t[0] == pytest.approx(5.0, abs=0.1)     # 5 km to Z1's west edge at 60 km/h
+    assert np.isnan(t[1]) and np.isnan(t[2])       # far from every road; no workplace
+
+
+# ---------------------------------------------------------------------------
+# the loader: the forms a user gives
+
+
+def _write_tiny(tmp_path, commuting_cfg: dict):
+    import pyogrio
+
+    from geo.settings import settings_from_dict
+
+    study = tiny_study(hand_flows())
+    gpkg = tmp_path / "study.gpkg"
+    pyogrio.write_dataframe(study.zones, gpkg, layer="zones")
+    pyogrio.write_dataframe(study.districts, gpkg, layer="districts")
+    cfg = {"crs": {"working": CRS},
+           "layers": {"zones": {"path": "study.gpkg", "layer": "zones"},
+                      "districts": {"path": "study.gpkg", "layer": "districts"},
+                      "commuting": commuting_cfg}}
+    return settings_from_dict(cfg, base_dir=tmp_path)
+
+
+def _projected(lon, lat):
+    from pyproj import Transformer
+
+    return Transformer.from_crs("EPSG:4326", CRS, always_xy=True).transform(lon, lat)
+
+
+def test_gcj02_gbk_csv_is_converted_and_reprojected(tmp_path):
+    from geo._coords import wgs84_to_gcj02
+    from geo.layers import load_study
+
+    lon, lat = [104.99, 105.05], [30.72, 30.74]     # WGS84, inside the tiny study's area
+    glon, glat = wgs84_to_gcj02(np.array(lon), np.array(lat))
+    text = "居住经度,居住纬度,工作经度,工作纬度,人数\n" + "".join(
+        f"{glon[i]:.9f},{glat[i]:.9f},{glon[1 - i]:.9f},{glat[1 - i]:.9f},{i + 2}\n" for i in range(2))
+    (tmp_path / "od.csv").write_bytes(text.encode("gbk"))
+    settings = _write_tiny(tmp_path, {"path": "od.csv", "crs": "EPSG:4326", "coordinates": "gcj02",
+                                      "encoding": "gbk",
+                                      "fields": {"home_x": "居住经度", "home_y": "居住纬度", "work_x": "工作经度",
+                                                 "work_y": "工作纬度", "commuters": "人数"}})
+    flows = load_study(settings).commuting
+    x, y = _projected(np.array(lon), np.array(lat))
+    assert flows["home_x"].to_numpy() == pytest.approx(x, abs=0.01)
+    assert flows["home_y"].to_numpy() == pytest.approx(y, abs=0.01)
+    assert flows["work_x"].to_numpy() == pytest.approx(x[::-1], abs=0.01)
+    assert flows["commuters"].tolist() == [2.0, 3.0]
+    # without the datum conversion the ends are a few hundred metres off
+    plain = load_study(_write_tiny(tmp_path, {"path": "od.csv", "crs": "EPSG:4326", "encoding": "gbk",
+                                              "fields": {"home_x": "居住经度", "home_y": "居住纬度",
+                                                         "work_x": "工作经度", "work_y": "工作纬度",
+                                                         "commuters": "人数"}})).commuting
+    assert 100 < abs(plain["home_x"].to_numpy() - x).max() < 1000
+
+
+def test_line_layer_first_vertex_home_last_vertex_work(tmp_path):
+    import pyogrio
+
+    from geo.layers import load_study
+
+    lines = gpd.GeoDataFrame({"n": [5, 1]}, geometry=[
+        shapely.LineString([(104.99, 30.72), (105.0, 30.73), (105.05, 30.74)]),
+        shapely.MultiLineString([[(105.01, 30.71), (105.02, 30.71)], [(105.02, 30.71), (105.03, 30.70)]])],
+        crs="EPSG:4326")
+    pyogrio.write_dataframe(lines, tmp_path / "od_lines.gpkg")
+    flows = load_study(_write_tiny(tmp_path, {"path": "od_lines.gpkg", "fields": {"commuters": "n"}})).commuting
+    hx, hy = _projected(np.array([104.99, 105.01]), np.array([30.72, 30.71]))
+    wx, wy = _projected(np.array([105.05, 105.03]), np.array([30.74, 30.70]))
+    assert flows["home_x"].to_numpy() == pytest.approx(hx, abs=1e-6)
+    assert flows["home_y"].to_numpy() == pytest.approx(hy, abs=1e-6)
+    assert flows["work_x"].to_numpy() == pytest.approx(wx, abs=1e-6)
+    assert flows["work_y"].to_numpy() == pytest.approx(wy, abs=1e-6)
+    assert flows["commuters"].tolist() == [5.0, 1.0]
+
+
+def test_geopackage_table_without_geometry(tmp_path):
+    import pyogrio
+
+    from geo.layers import load_study
+
+    study = tiny_study(hand_flows())
+    table = pd.DataFrame(study.commuting.drop(columns="row"))
+    pyogrio.write_dataframe(table, tmp_path / "od_table.gpkg", layer="od")
+    flows = load_study(_write_tiny(tmp_path, {"path": "od_table.gpkg", "crs": CRS})).commuting
+    assert flows[["home_x", "home_y", "work_x", "work_y", "commuters"]].to_numpy() == pytest.approx(
+        table.to_numpy())
+
+
+# ---------------------------------------------------------------------------
+# end to end: the CLI on the sample, the GeoPackage, the atlas, the map in Chromium
+
+
+@pytest.fixture(scope="module")
+def commuting_run(small_study, tmp_path_factory):
+    from tests.conftest import run_cli
+
+    out = tmp_path_factory.mktemp("commuting_run") / "maps"
+    proc = run_cli("run", "-c", small_study, "-o", out, "--only", "commuting", "-q")
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_cli_run_only_commuting_writes_every_output(commuting_run):
+    import pyogrio
+
+    manifest = json.loads((commuting_run / "run.json").read_text(encoding="utf-8"))
+    assert manifest["analyses"] == ["commuting"]
+    s = manifest["summary"]["commuting"]
+    assert manifest["counts"]["commuting"] == s["flows"] > 1000
+    assert 0 < s["share_within_5km"] < 1 and s["t_min"] <= s["t_obs"] <= s["t_max"]
+    assert 0 < s["excess_commuting"] < 1 and 0 < s["commuting_potential_used"] < 1
+    for name in ("commuting_workplaces", "commuting_districts", "commuting_flows", "commuting_sheds",
+                 "commuting_directions", "commuting_summary"):
+        assert (commuting_run / "tables" / f"{name}.csv").is_file(), name
+    assert not (commuting_run / "tables" / "commuting.csv").exists()    # the input is not copied
+    layers = dict(pyogrio.list_layers(commuting_run / "qgis" / "zoneatlas.gpkg"))
+    assert layers["commuting_flows"] == "LineString" and layers["commuting_sheds"] == "Point"
+    assert layers["commuting_workplaces"] in ("Polygon", "MultiPolygon")
+    wp = pd.read_csv(commuting_run / "tables" / "commuting_workplaces.csv", encoding="utf-8-sig")
+    assert wp["commuters"].sum() == pytest.approx(s["commuters_in_workplaces"])
+    atlas = (commuting_run / "index.html").read_text(encoding="utf-8")
+    assert "commuting.html" in atlas and "本地就业率" in atlas and "76.0%" in atlas
+
+
+def test_indicator_rows_say_what_is_observed_and_what_is_not():
+    from geo.webmap.commuting import indicator_rows
+
+    base = {"share_within_5km": 0.4, "mean_commute_m": 6000.0, "t_obs": 5000.0, "t_min": 3000.0,
+            "t_max": 9000.0, "excess_commuting": 0.4, "commuting_potential_used": 1 / 3, "t_unit": "m",
+            "share_within_45min": None, "share_over_60min": None, "mean_commute_min": None,
+            "share_same_district": 0.5}
+    rows = {r["key"]: r for r in indicator_rows(base, "zh")}
+    assert rows["share_within_45min"]["kind"] == "not_measured" and rows["share_within_45min"]["value"] == "—"
+    assert "需道路图层" in rows["share_within_45min"]["status"]
+    assert rows["share_within_45min"]["reference"].startswith("76.0%") and "80%" in rows["share_within_45min"]["reference"]
+    assert rows["share_within_5km"] == {**rows["share_within_5km"], "value": "40.0%", "reference": "50.0%",
+                                        "kind": "observed"}
+    assert rows["share_over_60min"]["reference"] == "12.0%"
+    assert rows["t_min"]["kind"] == "optimum" and rows["t_obs"]["kind"] == "observed"
+    timed = {r["key"]: r for r in indicator_rows({**base, "share_within_45min": 0.8, "t_unit": "min",
+                                                  "t_min": 30.0}, "en")}
+    assert timed["share_within_45min"]["kind"] == "observed" and timed["share_within_45min"]["value"] == "80.0%"
+    assert timed["t_min"]["value"] == "30.0 min"
+
+
+def test_only_commuting_without_the_layer_is_a_config_error(small_study_copy):
+    import yaml
+
+    from tests.conftest import run_cli
+
+    cfg = yaml.safe_load(small_study_copy.read_text(encoding="utf-8"))
+    cfg["layers"].pop("commuting")
+    small_study_copy.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    proc = run_cli("run", "-c", small_study_copy, "--only", "commuting", "-q")
+    assert proc.returncode == 2 and proc.stderr.startswith("error: --only commuting") and "Traceback" not in proc.stderr
+
+
+@pytest.mark.browser
+def test_commuting_map_in_browser(browser, commuting_run):
+    from tests._browser import overlay_counts
+
+    flows = pd.read_csv(commuting_run / "tables" / "commuting_flows.csv", encoding="utf-8-sig")
+    wp = pd.read_csv(commuting_run / "tables" / "commuting_workplaces.csv", encoding="utf-8-sig")
+    sheds = pd.read_csv(commuting_run / "tables" / "commuting_sheds.csv", encoding="utf-8-sig")
+    with browser.open(commuting_run / "commuting.html") as run:
+        page = run.page
+        assert page.evaluate("typeof L === 'object' && typeof L.map === 'function'")
+        counts = overlay_counts(page)
+        assert counts["commuting_flows"] == min(len(flows), 50) > 0
+        assert counts["commuting_workplaces"] == len(wp)
+        # flows drawn as SVG paths, the widest for the largest flow
+        widths = page.evaluate("""() => Array.from(document.querySelectorAll('path.za-l-commuting_flows'))
+            .map(p => parseFloat(p.getAttribute('stroke-width')))""")
+        assert len(widths) == counts["commuting_flows"] and max(widths) > min(widths)
+        # the indicator panel: the sample has roads, so the minute shares are observed too
+        status = dict(page.evaluate("""() => Array.from(document.querySelectorAll('.za-indicators tr[data-key]'))
+            .map(r => [r.getAttribute('data-key'), r.getAttribute('data-status')])"""))
+        assert status["share_within_5km"] == "observed" and status["share_within_45min"] == "observed"
+        assert status["t_min"] == "optimum"
+        assert page.locator(".za-rose-sector").count() > 0
+        # click the busiest workplace: its shed is drawn
+        top = wp.sort_values("commuters", ascending=False).iloc[0]["workplace_id"]
+        page.evaluate("""(id) => { const gj = window.zoneatlas.overlays.commuting_workplaces;
+            gj.eachLayer(l => { if (l.feature.properties.workplace_id === id) { l.fire('click'); } }); }""", top)
+        assert page.evaluate("document.documentElement.getAttribute('data-za-shed')") == top
+        expected = min(int((sheds["workplace_id"] == top).sum()), 200)
+        assert page.locator("path.za-shed-cell").count() == expected
+        assert run.console_errors == [] and run.page_errors == [] and run.blocked == []
+
+
+def test_raster_lookup_of_points_equals_the_exact_test():
+    """Many points go through a label raster; the answer must equal the STRtree's, also for
+    points exactly on shared edges and vertices and for overlapping polygons (first wins)."""
+    from geo.analysis.commuting._assign import _containing_raster, _containing_tree
+
+    rng = np.random.default_rng(3)
+    geoms = np.array([box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000), box(500, 500, 1500, 1500),
+                      shapely.Polygon([(2000, 0), (3000, 1000), (2000, 1000)]),
+                      box(2500, -500, 2600, -400)], dtype=object)
+    x = np.concatenate([rng.uniform(-200, 3200, 200_000), [1000.0, 1000.0, 0.0, 2000.0, 2500.0, 500.0, 2600.0]])
+    y = np.concatenate([rng.uniform(-700, 1700, 200_000), [500.0, 1000.0, 0.0, 0.0, 500.0, 500.0, -400.0]])
+    # points on the diagonal edge of the triangle
+    t = rng.uniform(0, 1, 2000)
+    x, y = np.concatenate([x, 2000 + 1000 * t]), np.concatenate([y, 1000 * t])
+    assert np.array_equal(_containing_raster(geoms, x, y), _containing_tree(geoms, x, y))
+
+
+def test_python_api_equals_the_cli_tables(small_study, commuting_run, tmp_path):
+    import geo
+    from geo._io import write_csv
+
+    study = geo.load_study(small_study)
+    result = geo.commuting(study)
+    for name, table in result.tables.items():
+        api_csv = write_csv(table, tmp_path / f"{name}.csv")
+        assert api_csv.read_bytes() == (commuting_run / "tables" / f"{name}.csv").read_bytes(), name
+    no_flows = geo.load_study(small_study, overrides={"layers": {"commuting": None}})
+    with pytest.raises(geo.ConfigError, match="layers.commuting is not configured"):
+        geo.commuting(no_flows)
