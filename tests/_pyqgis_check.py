@@ -2,11 +2,15 @@
 
 Run by tests/test_qgis.py with the system interpreter that has PyQGIS::
 
-    QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/_pyqgis_check.py PROJECT.qgz PACKAGE.gpkg
+    QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/_pyqgis_check.py PROJECT.qgz PACKAGE.gpkg [OUT_DIR]
 
 Reports the project (read ok, CRS, groups, every layer: validity, feature count,
 renderer type, styles, aliases, visibility), each GeoPackage layer opened on its own
-(its default style from ``layer_styles``) and every QGIS message-log entry.
+(its default style from ``layer_styles``) and every QGIS message-log entry; the project
+ellipsoid with the area and length QGIS measures for every feature; each map theme with
+its layers, their styles and the colour QGIS draws every feature in (symbol colours with
+data-defined overrides evaluated); each print layout with its items, exported to PDF
+and PNG into OUT_DIR when given.
 """
 
 from __future__ import annotations
@@ -18,6 +22,14 @@ import sys
 from qgis.core import (
     Qgis,
     QgsApplication,
+    QgsDistanceArea,
+    QgsLayoutExporter,
+    QgsLayoutItemLabel,
+    QgsLayoutItemLegend,
+    QgsLayoutItemMap,
+    QgsLayoutItemPicture,
+    QgsLayoutItemScaleBar,
+    QgsUnitTypes,
     QgsExpressionContextUtils,
     QgsLayerTreeGroup,
     QgsMessageLog,
@@ -96,7 +108,138 @@ def _layer_info(layer, tree_root) -> dict:
     return info
 
 
-def main(qgz: str, gpkg: str) -> dict:
+def _hex(color) -> list:
+    """``[#rrggbb, alpha]`` of a QColor (alpha 0..1, 3 decimals)."""
+    return [color.name(), round(color.alphaF(), 3)]
+
+
+_FILL = {"fill": QgsSymbolLayer.PropertyFillColor, "stroke": QgsSymbolLayer.PropertyStrokeColor}
+
+
+def _feature_colours(layer, style: str) -> dict:
+    """fid → {fill, stroke}: the colour the layer's ``style`` draws each feature in.
+
+    The renderer picks the symbol; a data-defined fill or stroke colour is evaluated for
+    the feature. Alpha is the colour's times the symbol's opacity and the layer's. A
+    feature the renderer draws with no symbol maps to None.
+    """
+    manager = layer.styleManager()
+    before = manager.currentStyle()
+    manager.setCurrentStyle(style)
+    renderer = layer.renderer().clone()
+    ctx = QgsRenderContext()
+    ctx.expressionContext().appendScopes(QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+    renderer.startRender(ctx, layer.fields())
+    out = {}
+    for feature in layer.getFeatures():
+        ctx.expressionContext().setFeature(feature)
+        symbols = renderer.symbolsForFeature(feature, ctx)
+        if not symbols:
+            out[feature.id()] = None
+            continue
+        symbol = symbols[0]
+        sl = symbol.symbolLayer(0)
+        kind = symbol.type()            # 0 marker, 1 line, 2 fill
+        base = {"stroke": sl.color() if kind == 1 else sl.strokeColor()}
+        if kind != 1:
+            base["fill"] = sl.color()
+        colours = {}
+        props = sl.dataDefinedProperties()
+        for key, color in base.items():
+            prop = props.property(_FILL[key])
+            if prop.isActive():
+                color = prop.valueAsColor(ctx.expressionContext(), color)[0]
+            if key == "fill" and kind == 2 and int(sl.brushStyle()) == 0:     # Qt.NoBrush: outline only
+                continue
+            color.setAlphaF(color.alphaF() * symbol.opacity() * layer.opacity())
+            colours[key] = _hex(color)
+        out[feature.id()] = colours
+    renderer.stopRender(ctx)
+    manager.setCurrentStyle(before)
+    return out
+
+
+def _themes(project) -> dict:
+    coll = project.mapThemeCollection()
+    themes = {}
+    for name in coll.mapThemes():
+        record = coll.mapThemeState(name)
+        layers = {}
+        for rec in record.layerRecords():
+            layer = rec.layer()
+            if layer is None or not isinstance(layer, QgsVectorLayer):
+                continue
+            style = rec.currentStyle if rec.usingCurrentStyle else layer.styleManager().currentStyle()
+            key = layer.source().split("layername=", 1)[-1].split("|", 1)[0]
+            layers[key] = {"style": style, "colours": _feature_colours(layer, style)}
+        themes[name] = {"visible": [l.source().split("layername=", 1)[-1].split("|", 1)[0]
+                                    for l in coll.mapThemeVisibleLayers(name)], "layers": layers}
+    return themes
+
+
+def _measurements(project) -> dict:
+    """Area (m², polygons) and length (m, lines) of every feature as the project measures them."""
+    da = QgsDistanceArea()
+    da.setSourceCrs(project.crs(), project.transformContext())
+    da.setEllipsoid(project.ellipsoid())
+    out = {}
+    for layer in project.mapLayers().values():
+        if not isinstance(layer, QgsVectorLayer) or layer.geometryType() not in (1, 2):
+            continue
+        key = layer.source().split("layername=", 1)[-1].split("|", 1)[0]
+        values = {}
+        for feature in layer.getFeatures():
+            g = feature.geometry()
+            if g.isNull():
+                continue
+            if layer.geometryType() == 2:
+                v = da.convertAreaMeasurement(da.measureArea(g), QgsUnitTypes.AreaSquareMeters)
+            else:
+                v = da.convertLengthMeasurement(da.measureLength(g), QgsUnitTypes.DistanceMeters)
+            values[feature.id()] = v
+        out[key] = values
+    return out
+
+
+def _layouts(project, out_dir: str | None) -> dict:
+    layouts = {}
+    for layout in project.layoutManager().layouts():
+        info = {"items": {}}
+        for item in layout.items():
+            if isinstance(item, QgsLayoutItemMap):
+                info["items"]["map"] = {"theme": item.followVisibilityPresetName() if item.followVisibilityPreset()
+                                        else None, "scale": item.scale(),
+                                        "extent": _rect(item.extent()),
+                                        "layers": [l.name() for l in item.layersToRender()]}
+            elif isinstance(item, QgsLayoutItemLegend):
+                info["items"]["legend"] = {"linked": item.linkedMap() is not None, "title": item.title(),
+                                           "layers": [n.name() for n in item.model().rootGroup().findLayers()]}
+            elif isinstance(item, QgsLayoutItemScaleBar):
+                info["items"]["scalebar"] = {"linked": item.linkedMap() is not None,
+                                             "units": QgsUnitTypes.encodeUnit(item.units()),
+                                             "label": item.unitLabel(), "segment": item.unitsPerSegment(),
+                                             "segments": item.numberOfSegments()}
+            elif isinstance(item, QgsLayoutItemPicture):
+                info["items"][item.id() or "picture"] = {"linked": item.linkedMap() is not None,
+                                                         "missing": item.isMissingImage(),
+                                                         "path": item.picturePath()}
+            elif isinstance(item, QgsLayoutItemLabel):
+                info["items"][item.id() or "label"] = {"text": item.text()}
+        if out_dir:
+            exporter = QgsLayoutExporter(layout)
+            safe = "".join(c if c.isalnum() else "_" for c in layout.name())
+            pdf = f"{out_dir}/{safe}.pdf"
+            png = f"{out_dir}/{safe}.png"
+            image = QgsLayoutExporter.ImageExportSettings()
+            image.dpi = 60
+            info["pdf"] = {"path": pdf, "result": int(exporter.exportToPdf(
+                pdf, QgsLayoutExporter.PdfExportSettings()))}
+            info["png"] = {"path": png, "result": int(exporter.exportToImage(png, image))}
+        layouts[layout.name()] = info
+    return layouts
+
+
+def main(qgz: str, gpkg: str, out_dir: str | None = None) -> dict:
     messages = []
 
     def on_message(message, tag, level):
@@ -120,7 +263,13 @@ def main(qgz: str, gpkg: str) -> dict:
             "absolute_paths": project.readBoolEntry("Paths", "/Absolute", True)[0],
             "title": project.title(),
             "default_view": _rect(project.viewSettings().defaultViewExtent()),
+            "ellipsoid": project.ellipsoid(),
+            "distance_units": QgsUnitTypes.encodeUnit(project.distanceUnits()),
+            "area_units": QgsUnitTypes.encodeUnit(project.areaUnits()),
         },
+        "measured": _measurements(project),
+        "themes": _themes(project),
+        "layouts": _layouts(project, out_dir),
     }
     project.clear()
 
@@ -150,7 +299,7 @@ if __name__ == "__main__":
     app = QgsApplication([], False)
     app.initQgis()
     try:
-        result = main(sys.argv[1], sys.argv[2])
+        result = main(*sys.argv[1:4])
     finally:
         pass
     print(json.dumps(result, ensure_ascii=False))

@@ -21,7 +21,9 @@ Modules
 ``_layers``   what goes into the package (inputs, then each analysis's tables)
 ``_gpkg``     the GeoPackage and its ``layer_styles`` table
 ``_styles``   the QML styles of each layer; ``_qml`` the QML building blocks
-``_project``  the ``.qgz`` project (groups, styles, aliases, basemap tile layer)
+``_project``  the ``.qgz`` project (groups, styles, aliases, basemap tile layer, ellipsoid)
+``_themes``   one map theme per analysis (the web page's initial view)
+``_layouts``  one print layout per theme (map, title, legend, scale bar, north arrow, source)
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pyproj import CRS
 
 from geo import styles
 from geo._types import AnalysisResult, Study
+from geo.i18n import study_display_name
 from geo.qgis._gpkg import package_timestamp, write_geopackage, write_layer_styles
 from geo.qgis._layers import collect_layers, group_titles, initially_visible, layer_bounds, wkb_type
 from geo.qgis._project import ProjectLayer, write_project
@@ -46,6 +49,19 @@ logger = logging.getLogger(__name__)
 
 GPKG_NAME = "zoneatlas.gpkg"
 QGZ_NAME = "zoneatlas.qgz"
+
+
+def layout_texts(settings: Settings, crs: CRS) -> dict[str, str]:
+    """The words of the print layouts: study title, source line, legend title, km."""
+    from geo import __version__
+
+    zh = settings.study.language == "zh"
+    name = study_display_name(settings.study.name, settings.study.language)
+    auth = crs.to_authority()
+    code = f"{auth[0]}:{auth[1]}" if auth else crs.name
+    source = (f"数据：{name} · 制图：zoneatlas {__version__} · 坐标系：{crs.name}（{code}）" if zh else
+              f"Data: {name} · Made with zoneatlas {__version__} · Coordinates: {crs.name} ({code})")
+    return {"study": name, "source": source, "legend": "图例" if zh else "Legend", "km": "公里" if zh else "km"}
 
 
 def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisResult],
@@ -99,6 +115,7 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
         for layer in layers
     ]
     write_project(qgz, gpkg_name=GPKG_NAME, layers=project_layers, crs=crs, settings=settings,
-                  group_titles=group_titles(language), timestamp=stamp)
+                  group_titles=group_titles(language), timestamp=stamp,
+                  layout_texts=layout_texts(settings, crs))
     logger.info("QGIS package: %s (%d layers), %s", gpkg, len(layers), qgz)
     return gpkg, qgz

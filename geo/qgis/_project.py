@@ -23,8 +23,10 @@ from urllib.parse import quote
 
 from pyproj import CRS
 
-from geo.qgis._xml import clean_tree
+from geo.qgis._layouts import LayoutSpec, layouts_xml
 from geo.qgis._qml import QGIS_VERSION, LayerStyle, qml_element, style_children
+from geo.qgis._themes import map_themes, themes_xml
+from geo.qgis._xml import clean_tree
 from geo.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -235,9 +237,31 @@ def _draw_rank(layer: ProjectLayer) -> tuple[int, int]:
 # project
 
 
+def ellipsoid_id(crs: CRS) -> str:
+    """The project ellipsoid QGIS measures on: the CRS's ellipsoid by its EPSG code
+    (CGCS2000 ``EPSG:1024`` for EPSG:4490 and 4513-4554, WGS 84 ``EPSG:7030``), else by
+    its axes (``PARAMETER:a:b``).
+
+    Examples
+    --------
+    >>> ellipsoid_id(CRS.from_epsg(4544)), ellipsoid_id(CRS.from_epsg(32650))
+    ('EPSG:1024', 'EPSG:7030')
+    """
+    ellipsoid = crs.ellipsoid
+    if ellipsoid is None:
+        return "EPSG:7030"
+    ident = ellipsoid.to_json_dict().get("id") or {}
+    if ident.get("authority") == "EPSG" and ident.get("code"):
+        return f"EPSG:{ident['code']}"
+    return f"PARAMETER:{ellipsoid.semi_major_metre!r}:{ellipsoid.semi_minor_metre!r}"
+
+
 def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, settings: Settings,
-                group_titles: dict[str, str]) -> ET.Element:
-    """The ``<qgis>`` project element."""
+                group_titles: dict[str, str], layout_texts: dict[str, str] | None = None) -> ET.Element:
+    """The ``<qgis>`` project element.
+
+    ``layout_texts`` (``study`` title, ``source`` line, ``legend`` title, ``km``) dress the
+    print layouts; without it the project has map themes but no layouts."""
     root = ET.Element("qgis", {"version": QGIS_VERSION, "projectname": settings.study.name,
                                "saveUser": "zoneatlas", "saveUserFull": "zoneatlas"})
     ET.SubElement(root, "homePath", {"path": ""})
@@ -301,6 +325,8 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
     measure = ET.SubElement(props, "Measurement")
     _text(measure, "DistanceUnits", "meters", type="QString")
     _text(measure, "AreaUnits", "m2", type="QString")
+    # measurements on the ellipsoid of the CRS: true metres even in degrees (EPSG:4490)
+    _text(ET.SubElement(props, "Measure"), "Ellipsoid", ellipsoid_id(crs), type="QString")
 
     view_settings = ET.SubElement(root, "ProjectViewSettings", {"UseProjectScales": "0", "rotation": "0"})
     if view is not None:
@@ -308,6 +334,10 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
             k: repr(float(v)) for k, v in zip(("xmin", "ymin", "xmax", "ymax"), view)})
         _srs(default_view, crs, tag="")
     ET.SubElement(view_settings, "Scales")
+    themes = map_themes(layers, group_titles)
+    root.append(themes_xml(themes))
+    if layout_texts is not None and themes:
+        root.append(layouts_xml(_layout_specs(themes, layers, tiles, gpkg_name, crs, layout_texts)))
     meta = ET.SubElement(root, "projectMetadata")
     _text(meta, "title", settings.study.name)
     _text(meta, "language", settings.study.language)
@@ -315,10 +345,30 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
     return root
 
 
-def _view_extent(layers: Sequence[ProjectLayer]) -> tuple[float, float, float, float] | None:
+def _layout_specs(themes, layers: Sequence[ProjectLayer], tiles: Sequence[TileLayer], gpkg_name: str,
+                  crs: CRS, texts: dict[str, str]) -> list[LayoutSpec]:
+    by_id = {layer.layer_id: layer for layer in layers}
+    titles = {layer.layer_id: layer.title for layer in layers}
+    sources = {layer.layer_id: (f"./{gpkg_name}|layername={layer.name}", "ogr") for layer in layers}
+    specs = []
+    for theme in themes:
+        shown = [by_id[t.layer_id] for t in theme.layers if t.layer_id in by_id]
+        # the map frames the theme's analysis layers (the district outlines only if alone)
+        framed = [layer for layer in shown if layer.group != "inputs"] or shown
+        extent = _view_extent(framed, inputs_only=False) or _view_extent(layers)
+        if extent is None:
+            continue
+        specs.append(LayoutSpec(
+            name=theme.name, title=f"{texts['study']} — {theme.name}", theme=theme, extent=extent,
+            source_line=texts["source"], km_label=texts["km"], legend_title=texts["legend"],
+            layer_titles=titles, layer_sources=sources, geographic=crs.is_geographic))
+    return specs
+
+
+def _view_extent(layers: Sequence[ProjectLayer], inputs_only: bool = True) -> tuple[float, float, float, float] | None:
     """Union of the input layers' bounds (all layers when there are no inputs), +5 %."""
-    chosen = [layer.bounds for layer in layers if layer.bounds is not None and layer.group == "inputs"
-              and layer.name != "housing"]
+    chosen = [layer.bounds for layer in layers if layer.bounds is not None
+              and (layer.group == "inputs" or not inputs_only) and layer.name != "housing"]
     if not chosen:
         chosen = [layer.bounds for layer in layers if layer.bounds is not None]
     if not chosen:
@@ -333,13 +383,13 @@ def _view_extent(layers: Sequence[ProjectLayer]) -> tuple[float, float, float, f
 
 def write_project(path: Path, *, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS,
                   settings: Settings, group_titles: dict[str, str],
-                  timestamp: datetime | None = None) -> Path:
+                  timestamp: datetime | None = None, layout_texts: dict[str, str] | None = None) -> Path:
     """Write the ``.qgz`` (a zip holding ``<stem>.qgs``) at ``path``.
 
     ``timestamp`` (default: now) dates the zip entry, so identical inputs can give a
     byte-identical project."""
     root = project_xml(gpkg_name=gpkg_name, layers=layers, crs=crs, settings=settings,
-                       group_titles=group_titles)
+                       group_titles=group_titles, layout_texts=layout_texts)
     clean_tree(root)
     ET.indent(root, space="  ")
     text = _DOCTYPE + "\n" + ET.tostring(root, encoding="unicode") + "\n"

@@ -34,6 +34,9 @@ from geo.qgis._qml import (
 FILL_ALPHA = 0.8
 _ALPHA_STRONG = 0.85
 _ALPHA_DISTRICTS = 0.6
+_ALPHA_PERIPHERY = 0.45
+#: Fill of a feature whose class is missing (the web maps' grey).
+MISSING_COLOR = "#cccccc"
 
 
 _LABEL_ALIAS_SOURCE = {"zh": "（原字段 {}）", "en": " (source column {})"}
@@ -84,11 +87,15 @@ def _field_names(layer: ExportLayer) -> list[str]:
 
 def _polygon_by_category(field_name: str, colors: dict[str, str], language: str,
                          outline: str = styles.ZONE_OUTLINE, fill_alpha: float = FILL_ALPHA,
-                         data_defined: dict[str, str] | None = None) -> object:
+                         data_defined: dict[str, str] | None = None, missing: str | None = None) -> object:
+    """One category per colour; ``missing`` also draws the other values (NULL) in that colour."""
     cats = [Category(value, label(value, language),
                      fill_symbol(color, outline, fill_alpha=fill_alpha, outline_width_mm=0.2,
                                  data_defined=data_defined))
             for value, color in colors.items()]
+    if missing is not None:
+        cats.append(Category(None, "—", fill_symbol(missing, outline, fill_alpha=fill_alpha, outline_width_mm=0.2,
+                                                    data_defined=data_defined)))
     return categorized_renderer(field_name, cats)
 
 
@@ -174,9 +181,11 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
                                 f"ELSE '{rgba(styles.ZONE_OUTLINE)}' END",
                 "outlineWidth": f"CASE WHEN {innov} THEN 0.66 ELSE 0.26 END",
             }
-        out = [style("balance_class", _polygon_by_category(
-            "balance_class", styles.BALANCE_CLASS_COLORS, language, fill_alpha=_ALPHA_STRONG,
-            data_defined=kind_outline), name_labels)]
+        # the web map leads with the area measure (area_class) where the run has it
+        leads = [c for c in ("area_class", "balance_class") if c in frame]
+        out = [style(col, _polygon_by_category(
+            col, styles.BALANCE_CLASS_COLORS, language, fill_alpha=_ALPHA_STRONG,
+            data_defined=kind_outline, missing=MISSING_COLOR), name_labels) for col in leads]
         if "jhr" in frame:
             out.append(style("jhr", _graduated_fill(
                 "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.ZONE_OUTLINE,
@@ -238,15 +247,23 @@ def _by_attached_core(frame: pd.DataFrame, language: str):
                   "CASE WHEN \"role\" = 'core' THEN \"zone_id\" ELSE coalesce(\"core_id\", '') END")
     outline_dd = {
         "outlineWidth": "CASE WHEN \"role\" = 'core' THEN 0.9 ELSE 0.26 END",
-        "outlineColor": f"CASE WHEN \"role\" = 'core' THEN '0,0,0,255' ELSE '{rgba(styles.ZONE_OUTLINE)}' END",
+        "outlineColor": f"CASE WHEN \"role\" = 'core' THEN '{rgba(styles.CORE_OUTLINE)}' "
+                        f"ELSE '{rgba(styles.ZONE_OUTLINE)}' END",
     }
+
+    def by_role(color: str) -> dict[str, str]:
+        # the pole itself strong, its periphery lighter (web map: 0.85 / 0.45)
+        fill = (f"CASE WHEN \"role\" = 'core' THEN '{rgba(color, _ALPHA_STRONG)}' "
+                f"ELSE '{rgba(color, _ALPHA_PERIPHERY)}' END")
+        return {**outline_dd, "fillColor": fill}
+
     cats = [Category(core, names.get(core, core),
-                     fill_symbol(color, styles.ZONE_OUTLINE, fill_alpha=0.6, outline_width_mm=0.26,
-                                 data_defined=outline_dd))
+                     fill_symbol(color, styles.ZONE_OUTLINE, fill_alpha=_ALPHA_STRONG, outline_width_mm=0.26,
+                                 data_defined=by_role(color)))
             for core, color in core_color.items()]
     # the empty value also catches NULL: QGIS' "all other values" category
     cats.append(Category(None, label("isolated", language),
-                         fill_symbol(styles.STRATEGY_COLORS["isolated"], "#666666", fill_alpha=0.55,
+                         fill_symbol(styles.STRATEGY_COLORS["isolated"], styles.ISOLATED_OUTLINE, fill_alpha=0.55,
                                      outline_width_mm=0.5, outline_style="dash")))
     return categorized_renderer(expression, cats)
 
