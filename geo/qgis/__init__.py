@@ -22,6 +22,7 @@ Modules
 ``_gpkg``     the GeoPackage and its ``layer_styles`` table
 ``_styles``   the QML styles of each layer; ``_qml`` the QML building blocks
 ``_project``  the ``.qgz`` project (groups, styles, aliases, basemap tile layer, ellipsoid)
+``_derived``  layers the web maps derive for display (housing density, catchments, poles, territories)
 ``_themes``   one map theme per analysis (the web page's initial view)
 ``_layouts``  one print layout per theme (map, title, legend, scale bar, north arrow, source)
 """
@@ -36,6 +37,7 @@ from pyproj import CRS
 from geo import styles
 from geo._types import AnalysisResult, Study
 from geo.i18n import study_display_name
+from geo.qgis._derived import derived_frames
 from geo.qgis._gpkg import package_timestamp, write_geopackage, write_layer_styles
 from geo.qgis._layers import collect_layers, group_titles, initially_visible, layer_bounds, wkb_type
 from geo.qgis._project import ProjectLayer, write_project
@@ -92,7 +94,7 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
     out_dir.mkdir(parents=True, exist_ok=True)
     crs = CRS.from_user_input(settings.crs.export) if settings.crs.export else CRS.from_user_input(study.crs)
     language = settings.study.language
-    layers = collect_layers(study, results, crs)
+    layers = collect_layers(study, results, crs, derived_frames(study, results, settings))
     chain_colors = zone_chain_colors(study)
     cp = results.get("core_periphery")
     pole_colors = (styles.pole_colors(cp.tables["core_periphery_zones"])

@@ -15,6 +15,11 @@ from geo.i18n import label
 from geo.qgis._qml import LayerStyle
 from geo.schema import VECTOR_LAYERS
 
+#: Layers that start switched off (the web maps show them only on demand); the input
+#: zones too, whose chain fill would show through the analysis layers drawn over them.
+HIDDEN_AT_START = {"zones", "balance_districts", "balance_landuse", "collaboration_zones", "core_periphery_links",
+                   "balance_catchments"}
+
 #: Point layers above this many features are drawn only from 1:100,000 inwards.
 HEAVY_POINTS = 50_000
 
@@ -70,8 +75,10 @@ class ExportLayer:
         return "polygon"
 
 
-def collect_layers(study: Study, results: dict[str, AnalysisResult], crs: CRS) -> list[ExportLayer]:
-    """Every layer of the package in write order: inputs, then each analysis' tables."""
+def collect_layers(study: Study, results: dict[str, AnalysisResult], crs: CRS,
+                   derived: dict[str, list[tuple[str, pd.DataFrame]]] | None = None) -> list[ExportLayer]:
+    """Every layer of the package in write order: inputs, then each analysis' tables
+    followed by its ``derived`` layers (analysis → [(name, frame)])."""
     layers: list[ExportLayer] = []
     for name in INPUT_LAYERS:
         frame = getattr(study, name, None)
@@ -80,7 +87,8 @@ def collect_layers(study: Study, results: dict[str, AnalysisResult], crs: CRS) -
     order = [a for a in ANALYSES if a in results] + [a for a in results if a not in ANALYSES]
     seen = {layer.name for layer in layers}
     for analysis in order:
-        for name, frame in results[analysis].tables.items():
+        extra = (derived or {}).get(analysis, [])
+        for name, frame in [*results[analysis].tables.items(), *extra]:
             if name in seen:
                 raise ValueError(f"QGIS package: layer name {name!r} is used twice ({analysis})")
             seen.add(name)
@@ -150,8 +158,7 @@ def initially_visible(layer: ExportLayer) -> bool:
         return False
     if layer.name in ("housing", "employment") or len(layer.frame) > HEAVY_POINTS:
         return False
-    return layer.name not in ("zones", "balance_districts", "balance_landuse", "collaboration_zones",
-                              "core_periphery_links")
+    return layer.name not in HIDDEN_AT_START
 
 
 def group_titles(language: str) -> dict[str, str]:

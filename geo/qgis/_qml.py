@@ -130,7 +130,7 @@ class Symbol:
 
 def fill_symbol(color: str | None, outline: str, *, fill_alpha: float = 1.0,
                 outline_width_mm: float = 0.26, outline_style: str = "solid",
-                data_defined: dict[str, str] | None = None) -> Symbol:
+                data_defined: dict[str, str] | None = None, outline_alpha: float = 1.0) -> Symbol:
     """A simple polygon symbol; ``color=None`` draws the outline only.
 
     ``data_defined`` maps QGIS property names (``outlineWidth``, ``outlineColor``,
@@ -143,7 +143,7 @@ def fill_symbol(color: str | None, outline: str, *, fill_alpha: float = 1.0,
         "offset": "0,0",
         "offset_map_unit_scale": _UNIT_SCALE,
         "offset_unit": "MM",
-        "outline_color": rgba(outline),
+        "outline_color": rgba(outline, outline_alpha),
         "outline_style": outline_style,
         "outline_width": _num(float(outline_width_mm)),
         "outline_width_unit": "MM",

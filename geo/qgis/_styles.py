@@ -13,6 +13,7 @@ from geo import styles
 from geo._types import Study
 from geo.i18n import label
 from geo.qgis._chains_styles import CHAIN_LAYERS, chain_styles
+from geo.qgis._derived import derived_styles
 from geo.qgis._layers import HEAVY_POINTS, ExportLayer
 from geo.qgis._qml import (
     Category,
@@ -42,9 +43,24 @@ MISSING_COLOR = "#cccccc"
 _LABEL_ALIAS_SOURCE = {"zh": "（原字段 {}）", "en": " (source column {})"}
 
 
+#: Titles and aliases of the package's own layers and fields that :mod:`geo.i18n` does not name.
+PACKAGE_TERMS: dict[str, tuple[str, str]] = {
+    "balance_housing_density": ("居住就业人口密度（六边形网格）", "Resident workers (hexagon density)"),
+    "balance_catchments": ("通勤范围", "Catchments"),
+    "core_periphery_poles": ("增长极核", "Growth poles"),
+    "core_periphery_territories": ("极核辐射范围", "Pole territories"),
+    "points": ("居住点数", "Housing features"),
+    "radius_m": ("通勤半径（米）", "Radius (m)"),
+}
+
+
 def term(key: str, language: str) -> str:
-    """Layer titles and field aliases: :func:`geo.i18n.label`."""
-    return label(key, language)
+    """Layer titles and field aliases: :func:`geo.i18n.label`, else :data:`PACKAGE_TERMS`."""
+    text = label(key, language)
+    if text == key and key in PACKAGE_TERMS:
+        zh, en = PACKAGE_TERMS[key]
+        return zh if language == "zh" else en
+    return text
 
 
 def zone_chain_colors(study: Study) -> dict[str, str]:
@@ -161,8 +177,8 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
         return [style("chain", _polygon_by_category("chain", chain_colors, language), name_labels)]
     if name == "innovation_districts":
         return [style("default", single_renderer(
-            fill_symbol(styles.INNOVATION_COLOR, styles.INNOVATION_COLOR, fill_alpha=0.35,
-                        outline_width_mm=0.5)), name_labels)]
+            fill_symbol(styles.INNOVATION_COLOR, styles.INNOVATION_COLOR, fill_alpha=0.3,
+                        outline_width_mm=0.66, outline_style="dash")), name_labels)]   # as on collaboration.html
     if name == "housing":
         if kind == "point":
             housing = style("default", single_renderer(marker_symbol(styles.HOUSING_COLOR, 0.8)))
@@ -217,6 +233,10 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
                              name_labels))
         if out:
             return out
+    derived = derived_styles(name, frame, style, language, edges_for=_edges, range_labels=_range_labels,
+                             pole_colors=pole_colors)
+    if derived is not None:
+        return derived
     if name in CHAIN_LAYERS and kind is not None:
         return chain_styles(name, frame, style, language, HEAVY_POINTS)
     if name == "core_periphery_links":
