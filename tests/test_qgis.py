@@ -155,6 +155,9 @@ EXPECTED_RENDERERS = {
     "balance_districts": "graduatedSymbol", "collaboration_pairs": "graduatedSymbol",
     "collaboration_zones": "categorizedSymbol", "core_periphery_zones": "categorizedSymbol",
     "core_periphery_links": "categorizedSymbol",   # coloured by pole, as on the web map
+    # layers the web maps derive for display (geo/qgis/_derived.py)
+    "balance_housing_density": "graduatedSymbol", "balance_catchments": "singleSymbol",
+    "core_periphery_poles": "categorizedSymbol", "core_periphery_territories": "categorizedSymbol",
 }
 #: the same for the chains analysis' layers (in runs of the sample, which has firms)
 CHAIN_RENDERERS = {"firms": "categorizedSymbol", "chain_zones": "categorizedSymbol",
@@ -266,12 +269,14 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
     # balance_class categories: every class, colour from BALANCE_CLASS_COLORS, English labels
     root = _qml(gpkg, "balance_workplaces")
     cats = root.find("renderer-v2/categories")
-    assert [c.get("value") for c in cats] == list(styles.BALANCE_CLASSES)
-    assert [c.get("label") for c in cats] == ["Jobs-rich", "Balanced", "Housing-rich", "No housing in reach"]
+    # (a missing class is drawn grey, as on the web map)
+    assert [c.get("value") for c in cats] == [*styles.BALANCE_CLASSES, ""]
+    assert [c.get("label") for c in cats] == ["Jobs-rich", "Balanced", "Housing-rich", "No housing in reach", "—"]
     symbols = {s.get("name"): s for s in root.find("renderer-v2/symbols")}
     for cat in cats:
         fill = symbols[cat.get("symbol")].find("layer/prop[@k='color']").get("v")
-        assert fill.rsplit(",", 1)[0] == rgba(styles.BALANCE_CLASS_COLORS[cat.get("value")]).rsplit(",", 1)[0]
+        want = styles.BALANCE_CLASS_COLORS.get(cat.get("value"), "#cccccc")
+        assert fill.rsplit(",", 1)[0] == rgba(want).rsplit(",", 1)[0]
     assert root.find("labeling/settings/text-style").get("fieldName") == "name"
 
     # jhr ranges: upper limits are JHR_BREAKS, then the data max (25); colours JHR_COLORS
@@ -302,7 +307,12 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
     r = _qml(gpkg, "core_periphery_zones", "core_id").find("renderer-v2")
     assert [(c.get("value"), c.get("label")) for c in r.find("categories")] == [("Z1", "电子园"), ("", "Isolated")]
     syms = {s.get("name"): s for s in r.find("symbols")}
-    assert syms["0"].find("layer/prop[@k='color']").get("v") == rgba(styles.POLE_COLORS[0], 0.6)
+    # the pole strong, its periphery lighter (0.85 / 0.45 as on the web map)
+    assert syms["0"].find("layer/prop[@k='color']").get("v") == rgba(styles.POLE_COLORS[0], 0.85)
+    fill_dd = syms["0"].find("layer/data_defined_properties/Option/Option[@name='properties']"
+                             "/Option[@name='fillColor']/Option[@name='expression']").get("value")
+    assert fill_dd == (f"CASE WHEN \"role\" = 'core' THEN '{rgba(styles.POLE_COLORS[0], 0.85)}' "
+                       f"ELSE '{rgba(styles.POLE_COLORS[0], 0.45)}' END")
     assert syms["1"].find("layer/prop[@k='color']").get("v") == rgba(styles.STRATEGY_COLORS["isolated"], 0.55)
 
     # chain colours are the same in zones and collaboration_zones, from chain_colors
@@ -547,7 +557,7 @@ def test_pyqgis_opens_project_and_layers(pyqgis, package, tmp_path):
     by_name = {l["layername"]: l for l in project["layers"] if l["provider"] == "ogr"}
     # field aliases and categories as written
     assert by_name["balance_workplaces"]["aliases"]["jhr"] == "Jobs–housing ratio"
-    assert by_name["balance_workplaces"]["categories"] == list(styles.BALANCE_CLASSES)
+    assert by_name["balance_workplaces"]["categories"] == [*styles.BALANCE_CLASSES, ""]
     cpz = by_name["core_periphery_zones"]
     assert cpz["styles"] == ["core_id", "role", "score", "strategy"]
     assert cpz["current_style"] == "core_id"
