@@ -72,6 +72,25 @@ def _layer_info(layer, tree_root) -> dict:
             info["label_field"] = settings.fieldName
             info["label_placement"] = int(settings.placement)
         info["aliases"] = {f.name(): f.alias() for f in layer.fields()}
+        info["field_types"] = {f.name(): f.typeName() for f in layer.fields()}
+        maps = {}
+        for i, f in enumerate(layer.fields()):
+            setup = layer.editorWidgetSetup(i)
+            if setup.type() == "ValueMap":
+                maps[f.name()] = {value: text for entry in setup.config().get("map", [])
+                                  for text, value in entry.items()}
+        info["value_maps"] = maps
+        # what the attribute table shows for the first feature (the value map's label)
+        first = next(iter(layer.getFeatures()), None)
+        if first is not None and maps:
+            from qgis.core import QgsApplication as _App
+            shown = {}
+            for name in maps:
+                i = layer.fields().indexOf(name)
+                setup = layer.editorWidgetSetup(i)
+                formatter = _App.fieldFormatterRegistry().fieldFormatter(setup.type())
+                shown[name] = formatter.representValue(layer, i, setup.config(), None, first[name])
+            info["shown_first"] = shown
         if renderer is not None and renderer.type() == "categorizedSymbol":
             info["categories"] = [str(c.value()) for c in renderer.categories()]
         if renderer is not None and renderer.type() == "graduatedSymbol":

@@ -270,3 +270,39 @@ def test_layout_and_themes_in_english_for_an_english_study(tmp_path):
     assert texts["title"] == "Test study — Core–periphery layout"
     assert {i.get("file") for i in root.iter("LayoutItem") if i.get("file")} == {NORTH_ARROW_SVG}
     assert root.findtext("properties/Measure/Ellipsoid") == "EPSG:1024"
+
+
+# ---------------------------------------------------------------------------
+# attribute tables as an analyst reads them
+
+
+def test_counts_are_integers_and_codes_show_their_labels(web_and_qgis):
+    settings, maps, qgis, _ = web_and_qgis
+    layers = {l["layername"]: l for l in qgis["project"]["layers"] if l["provider"] == "ogr"}
+    # whole counts are INTEGER in QGIS (they were REAL); ratios stay REAL
+    zones = layers["zones"]["field_types"]
+    assert {zones[f] for f in ("jobs", "firms", "leader_firms", "rd_platforms")} == {"Integer64"}
+    assert layers["housing"]["field_types"]["dwellings"] == "Integer64"
+    assert layers["balance_workplaces"]["field_types"]["jhr"] == "Real"
+    gpkg = maps / "qgis" / "zoneatlas.gpkg"
+    study_zones = pyogrio.read_dataframe(gpkg, layer="zones", read_geometry=False)
+    source = settings.layers.zones.path
+    original = pyogrio.read_dataframe(source, layer=settings.layers.zones.layer, read_geometry=False)
+    assert study_zones["firms"].tolist() == original["firms"].astype(int).tolist()
+    # value maps: the labels the web popups show, codes stay in the data
+    cpz = layers["core_periphery_zones"]
+    assert cpz["value_maps"]["strategy"] == {code: label(code, "zh") for code in cpz["value_maps"]["strategy"]}
+    assert set(cpz["value_maps"]["strategy"]) <= {"independent_pole", "collaborative_subordinate", "isolated"}
+    assert cpz["shown_first"]["role"] in ("极核", "外围")
+    pairs = layers["collaboration_pairs"]
+    assert set(pairs["value_maps"]["pair_type"].values()) <= {label(t, "zh") for t in
+                                                              ("main_partner", "rd_manufacturing",
+                                                               "terminal_supporting", "peer")}
+    districts = pyogrio.read_dataframe(gpkg, layer="districts", read_geometry=False)
+    names = dict(zip(districts["district_id"], districts["name"]))
+    for code, text in layers["balance_workplaces"]["value_maps"]["district_id"].items():
+        assert text == f"{names[code]} ({code})"
+    # no two fields of a layer share an alias
+    for name, layer in layers.items():
+        aliases = [a for a in layer["aliases"].values() if a]
+        assert len(aliases) == len(set(aliases)), name

@@ -96,6 +96,33 @@ def collect_layers(study: Study, results: dict[str, AnalysisResult], crs: CRS,
     return layers
 
 
+#: Columns counting whole things (firms, dwellings, persons ...): written INTEGER when
+#: every value is whole (float noise within 1e-6 ignored), else REAL as they are.
+COUNT_FIELDS = {"jobs", "firms", "leader_firms", "rd_platforms", "universities", "labs", "incubators",
+                "dwellings", "population", "workers", "points", "firm_jobs", "jobs_within", "workplaces",
+                "periphery_count", "partners_within", "cells"}
+#: Prefixes of count columns made per radius (``workers_5000``, ``area_jobs_3000``).
+COUNT_PREFIXES = ("workers_", "area_jobs_", "n_")
+
+
+def is_count_field(name: str) -> bool:
+    return name in COUNT_FIELDS or (name.startswith(COUNT_PREFIXES) and not name.endswith("_shared"))
+
+
+def _whole_numbers(s: pd.Series) -> pd.Series | None:
+    """``s`` as nullable Int64 when every finite value is whole (to 1e-6), else None."""
+    values = s.to_numpy(dtype=float, na_value=np.nan)
+    finite = values[np.isfinite(values)]
+    if np.isinf(values).any() or (finite.size and np.abs(finite).max() >= 2**53):
+        return None
+    rounded = np.round(finite)
+    if not np.all(np.abs(finite - rounded) <= 1e-6 * np.maximum(1.0, np.abs(finite))):
+        return None
+    out = pd.array(np.round(np.where(np.isfinite(values), values, 0.0)).astype(np.int64), dtype="Int64")
+    out[~np.isfinite(values)] = pd.NA
+    return pd.Series(out, index=s.index)
+
+
 def _prepare(frame: pd.DataFrame, crs: CRS) -> pd.DataFrame:
     """A copy ready for pyogrio: export CRS, plain index, NULL-friendly dtypes."""
     out = frame.copy()
@@ -124,8 +151,12 @@ def _prepare(frame: pd.DataFrame, crs: CRS) -> pd.DataFrame:
             else:
                 out[col] = s.where(s.isna(), s.astype(str)).where(s.notna(), None)
         elif pd.api.types.is_float_dtype(s.dtype):
-            # infinities (e.g. a ratio over zero) are not valid GeoPackage values
-            out[col] = s.where(np.isfinite(s.astype(float)), np.nan)
+            whole = _whole_numbers(s) if is_count_field(str(col)) else None
+            if whole is not None:
+                out[col] = whole
+            else:
+                # infinities (e.g. a ratio over zero) are not valid GeoPackage values
+                out[col] = s.where(np.isfinite(s.astype(float)), np.nan)
     return out
 
 

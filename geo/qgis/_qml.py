@@ -370,6 +370,8 @@ class LayerStyle:
     description: str = ""
     min_scale: float | None = None
     """Hide the layer when zoomed out beyond 1:``min_scale`` (heavy point layers)."""
+    value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Field → {stored code: label shown} (QGIS value map widget)."""
 
     @property
     def renderer_type(self) -> str | None:
@@ -398,8 +400,18 @@ def style_children(style: LayerStyle, parent: ET.Element) -> ET.Element:
     conf = ET.SubElement(parent, "fieldConfiguration")
     for name in style.fields:
         fnode = ET.SubElement(conf, "field", {"configurationFlags": "None", "name": name})
-        widget = ET.SubElement(fnode, "editWidget", {"type": ""})
-        ET.SubElement(ET.SubElement(widget, "config"), "Option")
+        values = style.value_maps.get(name)
+        widget = ET.SubElement(fnode, "editWidget", {"type": "ValueMap" if values else ""})
+        config = ET.SubElement(widget, "config")
+        if values:
+            # QGIS' value map: a list of one-entry maps {label: stored value}
+            listed = ET.SubElement(ET.SubElement(config, "Option", {"type": "Map"}), "Option",
+                                   {"name": "map", "type": "List"})
+            for code, text in values.items():
+                ET.SubElement(ET.SubElement(listed, "Option", {"type": "Map"}), "Option",
+                              {"name": text, "type": "QString", "value": code})
+        else:
+            ET.SubElement(config, "Option")
     aliases = ET.SubElement(parent, "aliases")
     for i, name in enumerate(style.fields):
         ET.SubElement(aliases, "alias", {"field": name, "index": str(i), "name": style.aliases.get(name, "")})

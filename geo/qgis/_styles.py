@@ -95,6 +95,53 @@ def field_aliases(layer: ExportLayer, study: Study, language: str) -> dict[str, 
     return out
 
 
+#: Text fields holding codes of a fixed vocabulary: shown with their i18n labels.
+CODED_FIELDS = ("balance_class", "area_class", "strategy", "pair_type", "role", "zone_role", "kind", "tier",
+                "candidate_kind")
+#: Fields holding the id of a feature of an input layer: shown with that feature's name
+#: (field → (input layer, its id field)); not in the layer that owns the id.
+ID_FIELDS = {
+    "district_id": ("districts", "district_id"), "district_a": ("districts", "district_id"),
+    "district_b": ("districts", "district_id"), "nearest_partner_district": ("districts", "district_id"),
+    "core_id": ("zones", "zone_id"), "zone_a": ("zones", "zone_id"), "zone_b": ("zones", "zone_id"),
+    "nearest_partner_id": ("zones", "zone_id"), "top_zone_id": ("zones", "zone_id"),
+    "main_core_id": ("zones", "zone_id"), "nearest_innov_id": ("innovation_districts", "innov_id"),
+}
+#: At most this many entries in one value map (a larger vocabulary stays raw).
+MAX_VALUE_MAP = 5000
+
+
+def value_maps(layer: ExportLayer, study: Study, language: str) -> dict[str, dict[str, str]]:
+    """Field → {code: label} for the coded and id fields of ``layer`` (QGIS value maps), so
+    the attribute table and identify show what the web popups show."""
+    frame = layer.frame
+    out: dict[str, dict[str, str]] = {}
+    for col in CODED_FIELDS:
+        if col in frame and not pd.api.types.is_numeric_dtype(frame[col].dtype):
+            codes = sorted({str(v) for v in frame[col].dropna()})
+            labels = {c: label(c, language) for c in codes}
+            if any(text != c for c, text in labels.items()) and len(labels) <= MAX_VALUE_MAP:
+                out[col] = labels
+    for col, (source, id_field) in ID_FIELDS.items():
+        table = getattr(study, source, None)
+        if col not in frame or table is None or "name" not in table or (layer.name == source and col == id_field):
+            continue
+        names = dict(zip(table[id_field].astype(str), table["name"].astype(str)))
+        codes = {str(v) for v in frame[col].dropna()}
+        entries = {c: f"{names[c]} ({c})" for c in sorted(codes) if c in names}
+        if entries and len(entries) <= MAX_VALUE_MAP:
+            out[col] = entries
+    return out
+
+
+def _unique_aliases(aliases: dict[str, str]) -> dict[str, str]:
+    """Two fields never share an alias: a repeated one names its field too."""
+    seen: dict[str, int] = {}
+    for text in aliases.values():
+        seen[text] = seen.get(text, 0) + 1
+    return {col: (f"{text} ({col})" if seen[text] > 1 else text) for col, text in aliases.items()}
+
+
 def _field_names(layer: ExportLayer) -> list[str]:
     cols = [c for c in layer.frame.columns
             if not (layer.spatial and c == layer.frame.geometry.name)]
@@ -153,7 +200,8 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
 
     Tables get one style holding only field aliases (used in the project).
     """
-    aliases = field_aliases(layer, study, language)
+    aliases = _unique_aliases(field_aliases(layer, study, language))
+    coded = value_maps(layer, study, language)
     fields = _field_names(layer)
     frame = layer.frame
     kind = layer.geometry_kind
@@ -161,7 +209,7 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
 
     def style(style_name: str, renderer, labeling=None, opacity: float = 1.0, description: str = "") -> LayerStyle:
         return LayerStyle(style_name, renderer, labeling, fields=fields, aliases=aliases,
-                          opacity=opacity, description=description or term(name, language))
+                          opacity=opacity, description=description or term(name, language), value_maps=coded)
 
     if not layer.spatial:
         return [style("default", None)]
