@@ -34,6 +34,7 @@ from qgis.core import (
     QgsLayerTreeGroup,
     QgsMessageLog,
     QgsProject,
+    QgsRasterLayer,
     QgsRenderContext,
     QgsSymbolLayer,
     QgsVectorLayer,
@@ -59,6 +60,11 @@ def _layer_info(layer, tree_root) -> dict:
         "scale_limited": bool(layer.hasScaleBasedVisibility()),
         "min_scale": layer.minimumScale(),
     }
+    if isinstance(layer, QgsRasterLayer) and layer.providerType() == "gdal":
+        renderer = layer.renderer()
+        info["renderer"] = renderer.type() if renderer is not None else None
+        info["legend"] = [[text, color.name()] for text, color in renderer.legendSymbologyItems()] if renderer else []
+        info["size"] = [layer.width(), layer.height()]
     if isinstance(layer, QgsVectorLayer):
         uri = layer.dataProvider().uri().uri() if layer.dataProvider() else ""
         info["layername"] = layer.source().split("layername=", 1)[-1].split("|", 1)[0]

@@ -306,3 +306,26 @@ def test_counts_are_integers_and_codes_show_their_labels(web_and_qgis):
     for name, layer in layers.items():
         aliases = [a for a in layer["aliases"].values() if a]
         assert len(aliases) == len(set(aliases)), name
+
+
+def test_input_rasters_are_bundled_beside_the_project(web_and_qgis, small_run):
+    import rasterio
+
+    _, maps, qgis, _ = web_and_qgis
+    study = small_run[1].study
+    rasters = {l["source"].rsplit("/", 1)[-1]: l for l in qgis["project"]["layers"] if l["provider"] == "gdal"}
+    assert set(rasters) == {"population.tif", "landuse.tif"}
+    for file, attr in (("population.tif", "population"), ("landuse.tif", "landuse")):
+        info = rasters[file]
+        assert info["valid"] and info["visible"] is False and info["crs"] == "EPSG:4544"
+        # relative: resolved against the project's folder
+        assert Path(info["source"]).resolve() == (maps / "qgis" / file).resolve()
+        want = getattr(study, attr).data
+        with rasterio.open(maps / "qgis" / file) as src:
+            got = src.read(1, masked=True).astype(float).filled(np.nan)
+            assert src.crs.to_epsg() == 4544
+        assert got.shape == want.shape and info["size"] == [want.shape[1], want.shape[0]]
+        np.testing.assert_allclose(got, want, rtol=1e-6, equal_nan=True)
+    assert rasters["landuse.tif"]["renderer"] == "paletted"
+    assert [t for t, _ in rasters["landuse.tif"]["legend"]] == ["居住", "办公", "工业", "商业", "公共服务", "绿地"]
+    assert rasters["population.tif"]["renderer"] == "singlebandpseudocolor"

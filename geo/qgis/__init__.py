@@ -23,6 +23,7 @@ Modules
 ``_styles``   the QML styles of each layer; ``_qml`` the QML building blocks
 ``_project``  the ``.qgz`` project (groups, styles, aliases, basemap tile layer, ellipsoid)
 ``_derived``  layers the web maps derive for display (housing density, catchments, poles, territories)
+``_rasters``  the input rasters as GeoTIFFs beside the project, with their styles
 ``_themes``   one map theme per analysis (the web page's initial view)
 ``_layouts``  one print layout per theme (map, title, legend, scale bar, north arrow, source)
 """
@@ -41,6 +42,7 @@ from geo.qgis._derived import derived_frames
 from geo.qgis._gpkg import package_timestamp, write_geopackage, write_layer_styles
 from geo.qgis._layers import collect_layers, group_titles, initially_visible, layer_bounds, wkb_type
 from geo.qgis._project import ProjectLayer, write_project
+from geo.qgis._rasters import write_rasters
 from geo.qgis._styles import layer_styles_for, term, zone_chain_colors
 from geo.settings import Settings
 
@@ -118,6 +120,6 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
     ]
     write_project(qgz, gpkg_name=GPKG_NAME, layers=project_layers, crs=crs, settings=settings,
                   group_titles=group_titles(language), timestamp=stamp,
-                  layout_texts=layout_texts(settings, crs))
+                  layout_texts=layout_texts(settings, crs), rasters=write_rasters(out_dir, study, language))
     logger.info("QGIS package: %s (%d layers), %s", gpkg, len(layers), qgz)
     return gpkg, qgz

@@ -211,6 +211,30 @@ def _raster_maplayer(tile: TileLayer) -> ET.Element:
     return node
 
 
+def _gdal_maplayer(raster) -> ET.Element:
+    """A raster beside the project (``./population.tif``) with its renderer pipe."""
+    node = ET.Element("maplayer", {
+        "type": "raster", "hasScaleBasedVisibilityFlag": "0", "maxScale": "0", "minScale": "1e+08",
+        "styleCategories": "AllStyleCategories", "autoRefreshEnabled": "0", "autoRefreshTime": "0",
+        "refreshOnNotifyEnabled": "0", "refreshOnNotifyMessage": "", "legendPlaceholderImage": "",
+    })
+    _extent(node, raster.bounds)
+    _text(node, "id", raster.layer_id)
+    _text(node, "datasource", f"./{raster.file}")
+    _text(ET.SubElement(node, "keywordList"), "value", "")
+    _text(node, "layername", raster.title)
+    _srs(node, raster.crs)
+    _text(node, "provider", "gdal")
+    no_data = ET.SubElement(node, "noData")
+    ET.SubElement(no_data, "noDataList", {"bandNo": "1", "useSrcNoData": "1"})
+    manager = ET.SubElement(node, "map-layer-style-manager", {"current": "default"})
+    ET.SubElement(manager, "map-layer-style", {"name": "default"})
+    _flags(node)
+    node.append(raster.pipe)
+    _text(node, "blendMode", "0")
+    return node
+
+
 def _tree_layer(parent: ET.Element, layer_id: str, title: str, source: str, provider: str,
                 visible: bool, expanded: bool = True) -> None:
     node = ET.SubElement(parent, "layer-tree-layer", {
@@ -257,7 +281,8 @@ def ellipsoid_id(crs: CRS) -> str:
 
 
 def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, settings: Settings,
-                group_titles: dict[str, str], layout_texts: dict[str, str] | None = None) -> ET.Element:
+                group_titles: dict[str, str], layout_texts: dict[str, str] | None = None,
+                rasters: Sequence = ()) -> ET.Element:
     """The ``<qgis>`` project element.
 
     ``layout_texts`` (``study`` title, ``source`` line, ``legend`` title, ``km``) dress the
@@ -292,6 +317,11 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
             _tree_layer(gnode, layer.layer_id, layer.title, f"./{gpkg_name}|layername={layer.name}", "ogr",
                         layer.visible, expanded=layer.geometry_kind is not None and layer.visible)
             order.append(layer.layer_id)
+        if group == "inputs":
+            # the input rasters at the bottom of the inputs, off (they would cover the map)
+            for raster in rasters:
+                _tree_layer(gnode, raster.layer_id, raster.title, f"./{raster.file}", "gdal", False, expanded=False)
+                order.append(raster.layer_id)
     for tile in tiles:
         _tree_layer(tree, tile.layer_id, tile.title, tile.source, "wms", True, expanded=False)
         order.append(tile.layer_id)
@@ -302,6 +332,8 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
     project_layers = ET.SubElement(root, "projectlayers")
     for layer in layers:
         project_layers.append(_vector_maplayer(layer, gpkg_name, crs))
+    for raster in rasters:
+        project_layers.append(_gdal_maplayer(raster))
     for tile in tiles:
         project_layers.append(_raster_maplayer(tile))
     layer_order = ET.SubElement(root, "layerorder")
@@ -383,13 +415,14 @@ def _view_extent(layers: Sequence[ProjectLayer], inputs_only: bool = True) -> tu
 
 def write_project(path: Path, *, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS,
                   settings: Settings, group_titles: dict[str, str],
-                  timestamp: datetime | None = None, layout_texts: dict[str, str] | None = None) -> Path:
+                  timestamp: datetime | None = None, layout_texts: dict[str, str] | None = None,
+                  rasters: Sequence = ()) -> Path:
     """Write the ``.qgz`` (a zip holding ``<stem>.qgs``) at ``path``.
 
     ``timestamp`` (default: now) dates the zip entry, so identical inputs can give a
     byte-identical project."""
     root = project_xml(gpkg_name=gpkg_name, layers=layers, crs=crs, settings=settings,
-                       group_titles=group_titles, layout_texts=layout_texts)
+                       group_titles=group_titles, layout_texts=layout_texts, rasters=rasters)
     clean_tree(root)
     ET.indent(root, space="  ")
     text = _DOCTYPE + "\n" + ET.tostring(root, encoding="unicode") + "\n"
