@@ -351,7 +351,7 @@ def _project(qgz: Path) -> ET.Element:
     ("none", []),
     ("osm", ["https://tile.openstreetmap.org/%7Bz%7D/%7Bx%7D/%7By%7D.png"]),
     ("carto-light", ["https://a.basemaps.cartocdn.com/light_all/%7Bz%7D/%7Bx%7D/%7By%7D.png&"]),
-    ("amap", ["webrd01.is.autonavi.com"]),   # {s} -> first subdomain
+    ("amap", []),   # GCJ-02 tiles would be offset from the true-coordinate data: left out
     ("tianditu", []),   # no key: no basemap
     ({"url": "https://{s}.tiles.example.org/{z}/{x}/{y}.png?a=1&b=2", "attribution": "x"},
      ["https://a.tiles.example.org/%7Bz%7D/%7Bx%7D/%7By%7D.png?a%3D1%26b%3D2"]),
@@ -365,6 +365,22 @@ def test_project_basemap_is_an_xyz_layer(tmp_path, monkeypatch, basemap, expecte
     assert len(sources) == len(expected)
     for source, fragment in zip(sources, expected):
         assert source.startswith("type=xyz&url=") and fragment in source
+
+
+def test_amap_basemap_is_left_out_with_a_note_and_a_warning(tmp_path, caplog):
+    study = make_study()
+    settings = make_settings(tmp_path, map={"basemap": "amap"}, study={"language": "zh"})
+    with caplog.at_level("WARNING", logger="geo.qgis._project"):
+        _, qgz = write_qgis_package(tmp_path / "q", study, {}, settings)
+    root = _project(qgz)
+    assert not [m for m in root.iter("maplayer") if m.get("type") == "raster"]
+    assert "autonavi" not in ET.tostring(root, encoding="unicode")
+    assert "GCJ-02" in root.findtext("projectMetadata/abstract")
+    assert any("GCJ-02" in r.getMessage() for r in caplog.records)
+    # the data stay in true coordinates (not shifted as on the web map)
+    gpkg = qgz.parent / "zoneatlas.gpkg"
+    back = pyogrio.read_dataframe(gpkg, layer="zones")
+    assert back.geometry.geom_equals(study.zones.geometry.reset_index(drop=True)).all()
 
 
 def test_tianditu_with_key_gives_base_and_label_layers(tmp_path):

@@ -76,7 +76,8 @@ def basemap_layers(settings: Settings) -> list[TileLayer]:
     The tile templates are the web maps' (:func:`geo.basemaps.resolve_basemap`),
     so both show the same basemap. Leaflet placeholders QGIS does not know are filled
     in: ``{s}`` with the first subdomain, ``{r}`` (retina suffix) with nothing.
-    Tianditu without a key gives no basemap (and a warning) rather than failing the run.
+    Tianditu without a key gives no basemap (and a warning) rather than failing the run,
+    and so does a GCJ-02 basemap (AMap): the package's data are in true coordinates.
     """
     from geo._errors import ConfigError
     from geo.basemaps import resolve_basemap
@@ -85,6 +86,13 @@ def basemap_layers(settings: Settings) -> list[TileLayer]:
         basemap = resolve_basemap(settings.map, settings.study.language)
     except ConfigError as exc:
         logger.warning("QGIS project without basemap: %s", exc)
+        return []
+    if basemap.gcj02:
+        # the web maps shift their overlays onto GCJ-02 tiles for display; the package keeps
+        # true coordinates, so GCJ-02 tiles would sit hundreds of metres off the data
+        logger.warning("QGIS project without the %s basemap: its tiles are in GCJ-02 and would be offset "
+                       "by several hundred metres from the package's true coordinates (use map.basemap: "
+                       "tianditu for a basemap in QGIS)", basemap.label)
         return []
     layers = []
     n = len(basemap.tiles)
@@ -95,6 +103,16 @@ def basemap_layers(settings: Settings) -> list[TileLayer]:
             title += " (GCJ-02)"
         layers.append(TileLayer(title, url, tiles.max_zoom, tiles.attribution))
     return layers[::-1]   # the web maps list base tiles first; the layer tree lists top first
+
+
+def _is_gcj02(settings: Settings) -> bool:
+    from geo._errors import ConfigError
+    from geo.basemaps import resolve_basemap
+
+    try:
+        return resolve_basemap(settings.map, settings.study.language).gcj02
+    except ConfigError:
+        return False
 
 
 # ---------------------------------------------------------------------------
@@ -374,6 +392,11 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
     _text(meta, "title", settings.study.name)
     _text(meta, "language", settings.study.language)
     _text(meta, "author", "zoneatlas")
+    if _is_gcj02(settings):
+        _text(meta, "abstract", "高德地图（GCJ-02 坐标）底图未加入：工程数据为真实坐标，加入会产生数百米偏移。"
+              if settings.study.language == "zh" else
+              "The AMap basemap (GCJ-02 coordinates) is left out: the data are in true coordinates and "
+              "would sit hundreds of metres off its tiles.")
     return root
 
 
