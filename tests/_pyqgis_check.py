@@ -73,6 +73,10 @@ def _layer_info(layer, tree_root) -> dict:
         renderer = layer.renderer()
         info["renderer"] = renderer.type() if renderer is not None else None
         info["labels"] = bool(layer.labelsEnabled())
+        if renderer is not None and renderer.orderByEnabled():
+            info["order_by"] = renderer.orderBy().dump()
+        if renderer is not None:
+            info["legend"] = [item.label() for item in renderer.legendSymbolItems()]
         if layer.labelsEnabled() and layer.labeling() is not None:
             settings = layer.labeling().settings()
             info["label_field"] = settings.fieldName

@@ -590,6 +590,9 @@ def test_pyqgis_opens_project_and_layers(pyqgis, package, tmp_path):
     xmin, ymin, xmax, ymax = project["default_view"]
     assert xmin < 500_000 and xmax > 520_000 and ymin < 3_400_000 and ymax > 3_410_000
     assert xmax - xmin < 25_000
+    # the recommended pairs drawn over the other candidates; jhr classes labelled as the web legend
+    assert by_name["collaboration_pairs"]["order_by"] == '"recommended" ASC NULLS FIRST'
+    assert by_name["balance_districts"]["legend"] == ["≤ 0.5", "0.5 – 0.8", "0.8 – 1.25", "1.25 – 2", "> 2"]
     # data-defined pair-type colour on the strength classes is active
     assert by_name["collaboration_pairs"]["color_expression"].startswith("CASE WHEN \"pair_type\"")
 

@@ -285,6 +285,15 @@ def graduated_renderer(field_name: str, ranges: Sequence[Range], *, method: str 
     return node
 
 
+def order_by(renderer: ET.Element, expression: str, ascending: bool = True) -> ET.Element:
+    """Draw the features of ``renderer`` sorted by ``expression`` (later ones on top)."""
+    renderer.set("enableorderby", "1")
+    node = ET.SubElement(renderer, "orderby")
+    clause = ET.SubElement(node, "orderByClause", {"asc": "1" if ascending else "0", "nullsFirst": "1"})
+    clause.text = expression
+    return renderer
+
+
 # ---------------------------------------------------------------------------
 # labels
 

@@ -25,6 +25,7 @@ from geo.qgis._qml import (
     graduated_renderer,
     line_symbol,
     marker_symbol,
+    order_by,
     rgba,
     simple_labeling,
     single_renderer,
@@ -78,6 +79,12 @@ def _fmt(value: float) -> str:
 
 def _range_labels(edges: Sequence[float]) -> list[str]:
     return [f"{_fmt(lo)} – {_fmt(hi)}" for lo, hi in pairwise(edges)]
+
+
+def _fixed_break_labels(breaks: Sequence[float]) -> list[str]:
+    """Legend texts of classes with fixed breaks, as the web legends: ≤ b0, b0 – b1, …, > bn."""
+    b = [_fmt(float(v)) for v in breaks]
+    return [f"≤ {b[0]}", *[f"{lo} – {hi}" for lo, hi in pairwise(b)], f"> {b[-1]}"]
 
 
 def field_aliases(layer: ExportLayer, study: Study, language: str) -> dict[str, str]:
@@ -163,10 +170,11 @@ def _polygon_by_category(field_name: str, colors: dict[str, str], language: str,
 
 
 def _graduated_fill(field_name: str, edges: Sequence[float], colors: Sequence[str],
-                    outline: str, fill_alpha: float = FILL_ALPHA) -> object:
+                    outline: str, fill_alpha: float = FILL_ALPHA, labels: Sequence[str] | None = None) -> object:
+    labels = labels or _range_labels(edges)
     ranges = [Range(lo, hi, text, fill_symbol(color, outline, fill_alpha=fill_alpha,
                                                    outline_width_mm=0.2))
-              for (lo, hi), text, color in zip(pairwise(edges), _range_labels(edges), colors)]
+              for (lo, hi), text, color in zip(pairwise(edges), labels, colors)]
     return graduated_renderer(field_name, ranges)
 
 
@@ -253,12 +261,12 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
         if "jhr" in frame:
             out.append(style("jhr", _graduated_fill(
                 "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.ZONE_OUTLINE,
-                fill_alpha=_ALPHA_STRONG), name_labels))
+                fill_alpha=_ALPHA_STRONG, labels=_fixed_break_labels(styles.JHR_BREAKS)), name_labels))
         return out
     if name == "balance_districts" and "jhr" in frame:
         out = [style("jhr", _graduated_fill(
             "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.DISTRICT_OUTLINE,
-            fill_alpha=_ALPHA_DISTRICTS), name_labels)]
+            fill_alpha=_ALPHA_DISTRICTS, labels=_fixed_break_labels(styles.JHR_BREAKS)), name_labels)]
         if "balance_class" in frame:
             out.append(style("balance_class", _polygon_by_category(
                 "balance_class", styles.BALANCE_CLASS_COLORS, language, styles.DISTRICT_OUTLINE,
@@ -370,7 +378,9 @@ def _pair_styles(frame: pd.DataFrame, style, language: str) -> list[LayerStyle]:
         ranges.append(Range(lo, hi, text, line_symbol(
             styles.PAIR_TYPE_COLORS["peer"], width_for(i), color_expression=color_expr,
             width_expression=width_expr, style_expression=dash_expr, alpha=0.9)))
-    out = [style("strength", graduated_renderer("strength", ranges, method="GraduatedSize"))]
+    # the recommended pairs drawn over the other candidates, as on the web map
+    ordered = (lambda r: order_by(r, '"recommended"')) if has_flag else (lambda r: r)
+    out = [style("strength", ordered(graduated_renderer("strength", ranges, method="GraduatedSize")))]
     if "pair_type" in frame:
         cases = " ".join(f'WHEN "strength" <= {hi!r} THEN {width_for(i)!r}' for i, hi in enumerate(edges[1:-1]))
         by_class = f"CASE {cases} ELSE {width_for(len(edges) - 2)!r} END" if cases else repr(width_for(0))
@@ -379,5 +389,5 @@ def _pair_styles(frame: pd.DataFrame, style, language: str) -> list[LayerStyle]:
                          line_symbol(color, width_for(1), width_expression=width_expr,
                                      style_expression=dash_expr, alpha=0.9))
                 for key, color in styles.PAIR_TYPE_COLORS.items()]
-        out.append(style("pair_type", categorized_renderer("pair_type", cats)))
+        out.append(style("pair_type", ordered(categorized_renderer("pair_type", cats))))
     return out
