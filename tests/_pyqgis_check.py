@@ -62,6 +62,7 @@ def _layer_info(layer, tree_root) -> dict:
     }
     if isinstance(layer, QgsRasterLayer) and layer.providerType() == "gdal":
         renderer = layer.renderer()
+        info["layername"] = layer.source().replace("\\", "/").rsplit("/", 1)[-1]
         info["renderer"] = renderer.type() if renderer is not None else None
         info["legend"] = [[text, color.name()] for text, color in renderer.legendSymbologyItems()] if renderer else []
         info["size"] = [layer.width(), layer.height()]

@@ -329,3 +329,10 @@ def test_input_rasters_are_bundled_beside_the_project(web_and_qgis, small_run):
     assert rasters["landuse.tif"]["renderer"] == "paletted"
     assert [t for t, _ in rasters["landuse.tif"]["legend"]] == ["居住", "办公", "工业", "商业", "公共服务", "绿地"]
     assert rasters["population.tif"]["renderer"] == "singlebandpseudocolor"
+
+
+def test_project_opens_on_the_first_pages_theme(web_and_qgis):
+    settings, _, qgis, _ = web_and_qgis
+    theme = qgis["themes"][_theme_name("balance", settings.study.language)]
+    visible = {l["layername"] for l in qgis["project"]["layers"] if l.get("visible") and l["provider"] == "ogr"}
+    assert visible == set(theme["visible"])

@@ -323,6 +323,16 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
     ET.SubElement(tree, "customproperties")
     order: list[str] = []
     first_analysis = next((g for g in group_order if g != "inputs"), None)
+    themes = map_themes(layers, group_titles)
+    # the project opens on the first analysis' theme (what its web page shows first)
+    opening = next((t for t in themes if t.analysis == first_analysis), None)
+    opening_ids = {t.layer_id for t in opening.layers} if opening is not None else None
+
+    def shown(layer: ProjectLayer) -> bool:
+        if opening_ids is not None and layer.group in ("inputs", first_analysis):
+            return layer.layer_id in opening_ids
+        return layer.visible
+
     for group in group_order:
         members = sorted((layer for layer in layers if layer.group == group), key=_draw_rank)
         checked = group in ("inputs", first_analysis)
@@ -333,7 +343,7 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
         ET.SubElement(gnode, "customproperties")
         for layer in members:
             _tree_layer(gnode, layer.layer_id, layer.title, f"./{gpkg_name}|layername={layer.name}", "ogr",
-                        layer.visible, expanded=layer.geometry_kind is not None and layer.visible)
+                        shown(layer), expanded=layer.geometry_kind is not None and shown(layer))
             order.append(layer.layer_id)
         if group == "inputs":
             # the input rasters at the bottom of the inputs, off (they would cover the map)
@@ -384,7 +394,6 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
             k: repr(float(v)) for k, v in zip(("xmin", "ymin", "xmax", "ymax"), view)})
         _srs(default_view, crs, tag="")
     ET.SubElement(view_settings, "Scales")
-    themes = map_themes(layers, group_titles)
     root.append(themes_xml(themes))
     if layout_texts is not None and themes:
         root.append(layouts_xml(_layout_specs(themes, layers, tiles, gpkg_name, crs, layout_texts)))
