@@ -161,7 +161,8 @@ EXPECTED_RENDERERS = {
 }
 #: the same for the chains analysis' layers (in runs of the sample, which has firms)
 CHAIN_RENDERERS = {"firms": "categorizedSymbol", "chain_zones": "categorizedSymbol",
-                   "leader_firms": "singleSymbol", "chain_gap_candidates": "singleSymbol"}
+                   "leader_firms": "singleSymbol", "chain_gap_candidates": "singleSymbol",
+                   "chain_gap_points": "singleSymbol", "chain_leader_reach": "singleSymbol"}
 TABLES = ("collaboration_chains", "collaboration_matrix", "core_periphery_summary")
 
 

@@ -2,7 +2,8 @@
 
 The web pages draw a few layers that are not result tables: the housing density
 hexagons and the catchment rings of ``balance.html``, the pole stars and pole
-territories of ``core_periphery.html``. They are rebuilt here from the same inputs and
+territories of ``core_periphery.html``, the gap stars and leader firms' reach of
+``chains.html``. They are rebuilt here from the same inputs and
 the same web-map functions, so the package shows what the pages show.
 
 :data:`DERIVED_LAYERS` is the registry (layer name → analysis group and builder); to add
@@ -115,12 +116,53 @@ def _territories(study: Study, results: dict[str, AnalysisResult], settings: Set
     return terr
 
 
+def _leader_reach(study: Study, results: dict[str, AnalysisResult], settings: Settings):
+    from geo.webmap.chains import REACH_QUAD_SEGS
+
+    result = results["chains"]
+    lf = result.tables.get("leader_firms")
+    reach_m = float((result.summary or {}).get("reach_m") or 0)
+    if not isinstance(lf, gpd.GeoDataFrame) or not len(lf) or reach_m <= 0:
+        return None
+    cols = [c for c in ("firm_id", "name", "chain") if c in lf.columns]
+    out = gpd.GeoDataFrame(lf[cols].reset_index(drop=True),
+                           geometry=shapely.buffer(np.asarray(lf.geometry.values, dtype=object), reach_m,
+                                                   quad_segs=REACH_QUAD_SEGS), crs=lf.crs)
+    out["reach_m"] = reach_m
+    return out
+
+
+def _gap_points(study: Study, results: dict[str, AnalysisResult], settings: Settings):
+    """One point per chain with gaps, at its strongest zone: the roles missing and distant."""
+    gaps = results["chains"].tables.get("chain_gaps")
+    zones = study.zones
+    if not isinstance(gaps, pd.DataFrame) or not len(gaps) or zones is None or "top_zone_id" not in gaps:
+        return None
+    rows = []
+    for chain, part in gaps.groupby("chain", sort=True):
+        top = part["top_zone_id"].dropna()
+        if not len(top):
+            continue
+        rows.append({"chain": chain, "top_zone_id": str(top.iloc[0]),
+                     "missing": ";".join(part.loc[part["kind"] == "missing", "role"].astype(str)),
+                     "distant": ";".join(part.loc[part["kind"] == "distant", "role"].astype(str))})
+    pos = zones.set_index(zones["zone_id"].astype(str)).geometry
+    rows = [r for r in rows if r["top_zone_id"] in pos.index]
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows)
+    geoms = shapely.point_on_surface(np.asarray(pos.loc[frame["top_zone_id"]].values, dtype=object))
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=zones.crs)
+
+
 #: layer name → (group, builder); a builder returning None (or an absent analysis) adds nothing.
 DERIVED_LAYERS: dict[str, DerivedLayer] = {
     "balance_housing_density": DerivedLayer("balance", _housing_density),
     "balance_catchments": DerivedLayer("balance", _catchments),
     "core_periphery_poles": DerivedLayer("core_periphery", _poles),
     "core_periphery_territories": DerivedLayer("core_periphery", _territories),
+    "chain_gap_points": DerivedLayer("chains", _gap_points),
+    "chain_leader_reach": DerivedLayer("chains", _leader_reach),
 }
 
 
@@ -169,6 +211,13 @@ def derived_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerSty
                              marker_symbol(styles.OTHER_POLE_COLOR, 4.0, outline="#000000", outline_width_mm=0.2,
                                            shape="star")))
         return [style("default", categorized_renderer("zone_id", cats))]
+    if name == "chain_leader_reach":
+        return [style("default", single_renderer(fill_symbol(styles.REACH_COLOR, styles.REACH_COLOR, fill_alpha=0.04,
+                                                             outline_width_mm=0.26, outline_alpha=0.6)))]
+    if name == "chain_gap_points":
+        # the web map's red star at the chain's strongest zone
+        return [style("default", single_renderer(marker_symbol(styles.GAP_OUTLINE, 6.0, outline="#000000",
+                                                               outline_width_mm=0.3, shape="star")))]
     if name == "core_periphery_territories":
         cats = [Category(core, text, fill_symbol(pole_colors[core], pole_colors[core], fill_alpha=0.12,
                                                  outline_width_mm=0.66, outline_alpha=0.95))

@@ -50,6 +50,11 @@ PACKAGE_TERMS: dict[str, tuple[str, str]] = {
     "balance_catchments": ("通勤范围", "Catchments"),
     "core_periphery_poles": ("增长极核", "Growth poles"),
     "core_periphery_territories": ("极核辐射范围", "Pole territories"),
+    "chain_gap_points": ("补链清单（主承载区）", "Gap list (at the strongest zone)"),
+    "chain_leader_reach": ("链主企业辐射范围", "Leader firms' reach"),
+    "missing": ("缺失环节", "Missing roles"),
+    "distant": ("距离过远环节", "Distant roles"),
+    "reach_m": ("辐射半径（米）", "Reach (m)"),
     "points": ("居住点数", "Housing features"),
     "radius_m": ("通勤半径（米）", "Radius (m)"),
 }

@@ -22,7 +22,8 @@ THEME_LAYERS: dict[str, tuple[str | tuple[str, str], ...]] = {
     "collaboration": ("collaboration_pairs", "innovation_districts", "collaboration_zones", "districts"),
     "core_periphery": ("core_periphery_poles", "core_periphery_zones", "core_periphery_territories",
                        "districts"),
-    "chains": ("leader_firms", "chain_gap_candidates", "chain_zones", "districts"),
+    "chains": ("chain_gap_points", "leader_firms", "chain_gap_candidates", "chain_zones", "chain_leader_reach",
+               "districts"),
 }
 
 #: Context layers every fallback theme shows (the web maps draw district outlines on every page).
