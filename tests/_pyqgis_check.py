@@ -183,6 +183,12 @@ def _feature_colours(layer, style: str) -> dict:
                 continue
             color.setAlphaF(color.alphaF() * symbol.opacity() * layer.opacity())
             colours[key] = _hex(color)
+        if kind == 1:       # line width (mm), data-defined width evaluated
+            prop = props.property(QgsSymbolLayer.PropertyStrokeWidth)
+            width = sl.width()
+            if prop.isActive():
+                width = prop.valueAsDouble(ctx.expressionContext(), width)[0]
+            colours["width_mm"] = round(width, 4)
         out[feature.id()] = colours
     renderer.stopRender(ctx)
     manager.setCurrentStyle(before)

@@ -26,6 +26,7 @@ import shapely
 from pyproj import CRS
 
 from geo import styles
+from geo.i18n import label
 from tests import _reference as ref
 from geo._types import AnalysisResult, LayerSource, Study
 from geo.qgis import write_qgis_package
@@ -152,7 +153,7 @@ def make_settings(tmp_path: Path, **overrides) -> object:
 EXPECTED_RENDERERS = {
     "districts": "singleSymbol", "zones": "categorizedSymbol", "innovation_districts": "singleSymbol",
     "housing": "singleSymbol", "balance_workplaces": "categorizedSymbol",
-    "balance_districts": "graduatedSymbol", "collaboration_pairs": "graduatedSymbol",
+    "balance_districts": "graduatedSymbol", "collaboration_pairs": "categorizedSymbol",   # by pair type
     "collaboration_zones": "categorizedSymbol", "core_periphery_zones": "categorizedSymbol",
     "core_periphery_links": "categorizedSymbol",   # coloured by pole, as on the web map
     # layers the web maps derive for display (geo/qgis/_derived.py)
@@ -288,7 +289,7 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
 
     # strength: quantile breaks of the recommended pairs (as the web map), widths LINE_WIDTHS / 2 mm;
     # the other candidate pairs thin and dashed
-    root = _qml(gpkg, "collaboration_pairs")
+    root = _qml(gpkg, "collaboration_pairs", "strength")
     pairs = results["collaboration"].tables["collaboration_pairs"]
     breaks = ref.quantile_breaks(pairs.loc[pairs["recommended"], "strength"].tolist(), 5)   # second method
     ranges = root.find("renderer-v2/ranges")
@@ -594,8 +595,11 @@ def test_pyqgis_opens_project_and_layers(pyqgis, package, tmp_path):
     # the recommended pairs drawn over the other candidates; jhr classes labelled as the web legend
     assert by_name["collaboration_pairs"]["order_by"] == '"recommended" ASC NULLS FIRST'
     assert by_name["balance_districts"]["legend"] == ["≤ 0.5", "0.5 – 0.8", "0.8 – 1.25", "1.25 – 2", "> 2"]
-    # data-defined pair-type colour on the strength classes is active
-    assert by_name["collaboration_pairs"]["color_expression"].startswith("CASE WHEN \"pair_type\"")
+    # pairs by pair type (with its legend), the strength classes an alternative style
+    pairs = by_name["collaboration_pairs"]
+    assert pairs["categories"] == list(styles.PAIR_TYPES) and pairs["current_style"] == "pair_type"
+    assert pairs["legend"] == [label(t, "en") for t in styles.PAIR_TYPES]
+    assert pairs["alt_renderers"] == {"strength": "graduatedSymbol"}
 
 
 @pytest.mark.qgis
@@ -666,4 +670,4 @@ def test_pyqgis_sample_pipeline_package(pyqgis, sample_package, tmp_path):
     assert by_name["zones"]["crs"] == "EPSG:4490"
     assert by_name["zones"]["title"] == "产业功能区"
     assert by_name["zones"]["aliases"]["zone_id"] == "功能区编号（原字段 id）"
-    assert len(by_name["collaboration_pairs"]["ranges"]) > 1
+    assert by_name["collaboration_pairs"]["categories"] == list(styles.PAIR_TYPES)

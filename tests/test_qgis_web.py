@@ -152,6 +152,9 @@ def test_every_feature_has_the_web_colour_in_qgis(web_and_qgis):
                     assert got["fill"][1] == pytest.approx(want["fill"][1], abs=1 / 255 + 1e-3), where
                 if "stroke" in want:
                     assert got["stroke"][0] == want["stroke"], where
+                if web_id == "pairs_recommended":     # width: the strength index class (px = 2 × mm)
+                    style = spec["styles"][f["properties"].get("_s", 0)]
+                    assert 2 * got["width_mm"] == pytest.approx(style["weight"]), where
             compared[(page, web_id)] = len(fids)
     # every page compared, each with its main layer
     for must in [("balance", "workplaces"), ("balance", "housing_density"), ("collaboration", "pairs_recommended"),

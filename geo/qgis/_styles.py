@@ -357,11 +357,26 @@ def _plain_symbol(kind: str | None):
     return fill_symbol(styles.CATEGORICAL[1], styles.ZONE_OUTLINE, fill_alpha=FILL_ALPHA, outline_width_mm=0.2)
 
 
+def _strength_index_width(strength: pd.Series) -> str:
+    """QGIS expression: line width (mm) of a recommended pair by its strength index class,
+    the web map's weak / medium / strong widths (:data:`geo.styles.STRENGTH_WIDTHS`, px / 2)."""
+    s = pd.to_numeric(strength, errors="coerce").to_numpy(float)
+    logs = np.log(s[np.isfinite(s) & (s > 0)])
+    w = [v / 2 for v in styles.STRENGTH_WIDTHS]
+    if not logs.size or logs.max() - logs.min() <= 0:
+        # every pair equally strong: index 100 (strong), as geo.styles.strength_index
+        return f'CASE WHEN "strength" > 0 THEN {w[2]!r} ELSE {w[0]!r} END'
+    lo, span = float(logs.min()), float(logs.max() - logs.min())
+    index = f'round(100 * (ln("strength") - {lo!r}) / {span!r})'
+    return (f'CASE WHEN "strength" > 0 THEN (CASE WHEN {index} >= 67 THEN {w[2]!r} '
+            f'WHEN {index} >= 34 THEN {w[1]!r} ELSE {w[0]!r} END) ELSE {w[0]!r} END')
+
+
 def _pair_styles(frame: pd.DataFrame, style, language: str) -> list[LayerStyle]:
-    """Collaboration pairs as on the web map: recommended pairs with widths by strength
-    class (breaks of the recommended pairs' strengths), colour by pair type; the other
-    candidate pairs thin and dashed. Two styles: ``strength`` (default, graduated) and
-    ``pair_type`` (categorized), both with the other visual variable data-defined."""
+    """Collaboration pairs as on the web map: recommended pairs coloured by pair type,
+    as wide as their strength index class; the other candidate pairs thin and dashed, drawn
+    below. Two styles: ``pair_type`` (default, categorized, width data-defined) and
+    ``strength`` (graduated widths by quantile class, colour data-defined)."""
     recommended = frame["recommended"] if "recommended" in frame else pd.Series(True, frame.index)
     recommended = recommended.astype("boolean").fillna(False).astype(bool)
     values = frame.loc[recommended, "strength"] if recommended.any() else frame["strength"]
@@ -387,12 +402,14 @@ def _pair_styles(frame: pd.DataFrame, style, language: str) -> list[LayerStyle]:
     ordered = (lambda r: order_by(r, '"recommended"')) if has_flag else (lambda r: r)
     out = [style("strength", ordered(graduated_renderer("strength", ranges, method="GraduatedSize")))]
     if "pair_type" in frame:
-        cases = " ".join(f'WHEN "strength" <= {hi!r} THEN {width_for(i)!r}' for i, hi in enumerate(edges[1:-1]))
-        by_class = f"CASE {cases} ELSE {width_for(len(edges) - 2)!r} END" if cases else repr(width_for(0))
-        width_expr = (f'CASE WHEN "recommended" THEN {by_class} ELSE {other_mm!r} END' if has_flag else by_class)
+        # the web map's default: colour by pair type, width by the 0-100 strength index
+        # (log position among all candidate pairs): weak / medium / strong
+        width_expr = _strength_index_width(frame["strength"])
+        if has_flag:
+            width_expr = f'CASE WHEN "recommended" THEN {width_expr} ELSE {other_mm!r} END'
         cats = [Category(key, label(key, language),
-                         line_symbol(color, width_for(1), width_expression=width_expr,
+                         line_symbol(color, styles.STRENGTH_WIDTHS[1] / 2, width_expression=width_expr,
                                      style_expression=dash_expr, alpha=0.9))
                 for key, color in styles.PAIR_TYPE_COLORS.items()]
-        out.append(style("pair_type", ordered(categorized_renderer("pair_type", cats))))
+        out.insert(0, style("pair_type", ordered(categorized_renderer("pair_type", cats))))
     return out
