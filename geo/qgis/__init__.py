@@ -43,7 +43,7 @@ from geo.qgis._gpkg import package_timestamp, write_geopackage, write_layer_styl
 from geo.qgis._layers import collect_layers, group_titles, initially_visible, layer_bounds, wkb_type
 from geo.qgis._project import ProjectLayer, write_project
 from geo.qgis._rasters import write_rasters
-from geo.qgis._styles import layer_styles_for, term, zone_chain_colors
+from geo.qgis._styles import layer_styles_for, layer_title, zone_chain_colors
 from geo.settings import Settings
 
 __all__ = ["GPKG_NAME", "QGZ_NAME", "write_qgis_package"]
@@ -112,7 +112,7 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
     write_geopackage(gpkg, layers, timestamp=stamp)
     write_layer_styles(gpkg, layers, timestamp=stamp)
     project_layers = [
-        ProjectLayer(name=layer.name, title=term(layer.name, language), group=layer.group,
+        ProjectLayer(name=layer.name, title=layer_title(layer.name, language), group=layer.group,
                      geometry_kind=layer.geometry_kind, styles=layer.styles,
                      bounds=layer_bounds(layer.frame) if layer.spatial else None,
                      visible=initially_visible(layer), wkb_type=wkb_type(layer))

@@ -409,6 +409,10 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
     return root
 
 
+#: Layers whose extent the print layouts frame (the web pages fit their view to these).
+_FRAME_LAYERS = ("zones", "balance_workplaces")
+
+
 def _layout_specs(themes, layers: Sequence[ProjectLayer], tiles: Sequence[TileLayer], gpkg_name: str,
                   crs: CRS, texts: dict[str, str]) -> list[LayoutSpec]:
     by_id = {layer.layer_id: layer for layer in layers}
@@ -417,8 +421,9 @@ def _layout_specs(themes, layers: Sequence[ProjectLayer], tiles: Sequence[TileLa
     specs = []
     for theme in themes:
         shown = [by_id[t.layer_id] for t in theme.layers if t.layer_id in by_id]
-        # the map frames the theme's analysis layers (the district outlines only if alone)
-        framed = [layer for layer in shown if layer.group != "inputs"] or shown
+        # the map frames the zones (and workplaces) as the web pages fit their view, not
+        # wide context such as catchments or reach circles
+        framed = [layer for layer in [*shown, *layers] if layer.name in _FRAME_LAYERS]
         extent = _view_extent(framed, inputs_only=False) or _view_extent(layers)
         if extent is None:
             continue

@@ -60,6 +60,21 @@ PACKAGE_TERMS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Layer titles where the layer's name is also a field with another meaning
+#: (``leader_firms`` the layer of firms, ``leader_firms`` the count field of zones).
+LAYER_TITLES: dict[str, tuple[str, str]] = {
+    "leader_firms": ("链主企业", "Chain-leader firms"),
+}
+
+
+def layer_title(name: str, language: str) -> str:
+    """The title of a package layer in the layer tree and legends."""
+    if name in LAYER_TITLES:
+        zh, en = LAYER_TITLES[name]
+        return zh if language == "zh" else en
+    return term(name, language)
+
+
 def term(key: str, language: str) -> str:
     """Layer titles and field aliases: :func:`geo.i18n.label`, else :data:`PACKAGE_TERMS`."""
     text = label(key, language)
