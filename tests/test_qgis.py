@@ -26,11 +26,11 @@ import shapely
 from pyproj import CRS
 
 from geo import styles
-from geo.i18n import label
-from tests import _reference as ref
 from geo._types import AnalysisResult, LayerSource, Study
+from geo.i18n import label
 from geo.qgis import write_qgis_package
 from geo.settings import settings_from_dict
+from tests import _reference as ref
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECK_SCRIPT = ROOT / "tests" / "_pyqgis_check.py"

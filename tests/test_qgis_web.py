@@ -260,9 +260,9 @@ def test_layout_and_themes_in_english_for_an_english_study(tmp_path):
     import xml.etree.ElementTree as ET
     import zipfile
 
+    from geo.qgis import write_qgis_package
     from geo.qgis._layouts import NORTH_ARROW_SVG
     from tests.test_qgis import make_results, make_settings, make_study
-    from geo.qgis import write_qgis_package
 
     study = make_study()
     _, qgz = write_qgis_package(tmp_path / "q", study, make_results(study), make_settings(tmp_path))

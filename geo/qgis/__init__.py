@@ -40,7 +40,13 @@ from geo._types import AnalysisResult, Study
 from geo.i18n import study_display_name
 from geo.qgis._derived import derived_frames
 from geo.qgis._gpkg import package_timestamp, write_geopackage, write_layer_styles
-from geo.qgis._layers import collect_layers, group_titles, initially_visible, layer_bounds, wkb_type
+from geo.qgis._layers import (
+    collect_layers,
+    group_titles,
+    initially_visible,
+    layer_bounds,
+    wkb_type,
+)
 from geo.qgis._project import ProjectLayer, write_project
 from geo.qgis._rasters import write_rasters
 from geo.qgis._styles import layer_styles_for, layer_title, zone_chain_colors

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 import geopandas as gpd
 import numpy as np
@@ -22,7 +23,6 @@ import shapely
 
 from geo import styles
 from geo._types import AnalysisResult, Study
-from geo.i18n import label
 from geo.qgis._qml import (
     Category,
     LayerStyle,
@@ -196,7 +196,7 @@ def derived_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerSty
         colors = styles.ramp(len(edges) - 1)
         ranges = [Range(lo, hi, text, fill_symbol(color, color, fill_alpha=0.55, outline_width_mm=0.0,
                                                   outline_style="no"))
-                  for (lo, hi), text, color in zip(zip(edges, edges[1:]), range_labels(edges), colors)]
+                  for (lo, hi), text, color in zip(pairwise(edges), range_labels(edges), colors)]
         return [style("workers", graduated_renderer("workers", ranges))]
     if name == "balance_catchments":
         return [style("default", single_renderer(fill_symbol(None, styles.CATCHMENT_COLOR, outline_width_mm=0.3,
