@@ -215,13 +215,14 @@ def _themes(project) -> dict:
 
 def _measurements(project) -> dict:
     """Area (m², polygons) and length (m, lines) of every feature as the project measures them."""
-    da = QgsDistanceArea()
-    da.setSourceCrs(project.crs(), project.transformContext())
-    da.setEllipsoid(project.ellipsoid())
     out = {}
     for layer in project.mapLayers().values():
         if not isinstance(layer, QgsVectorLayer) or layer.geometryType() not in (1, 2):
             continue
+        # as $area / $length: the layer's CRS, the project's ellipsoid
+        da = QgsDistanceArea()
+        da.setSourceCrs(layer.crs(), project.transformContext())
+        da.setEllipsoid(project.ellipsoid())
         key = layer.source().split("layername=", 1)[-1].split("|", 1)[0]
         values = {}
         for feature in layer.getFeatures():

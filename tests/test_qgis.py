@@ -662,7 +662,8 @@ def test_sample_pipeline_package_has_every_table_with_nulls_kept(sample_package)
 def test_pyqgis_sample_pipeline_package(pyqgis, sample_package, tmp_path):
     gpkg, qgz, _, _, _ = sample_package
     report = run_pyqgis_check(pyqgis, tmp_path, qgz, gpkg)
-    _assert_report(report, gpkg, crs="EPSG:4490",
+    # layers in EPSG:4490 (crs.export), the project in the metric working CRS (unstretched)
+    _assert_report(report, gpkg, crs="EPSG:4544",
                    groups=["职住平衡", "跨区协同", "中心—外围格局", "强链补链：产业链完整度与链主企业", "输入数据"])
     layers = report["project"]["layers"]
     assert not [l for l in layers if l["provider"] == "wms"]          # the sample has basemap: none

@@ -233,7 +233,10 @@ def geographic_package(small_study, tmp_path_factory):
 def test_project_measures_true_areas_and_lengths_in_epsg_4490(geographic_package, tmp_path):
     study, gpkg, qgz = geographic_package
     report = run_pyqgis_check(require_pyqgis(), tmp_path, qgz, gpkg)
-    assert report["project"]["crs"] == "EPSG:4490"
+    # the layers in EPSG:4490, the project drawn in the metric working CRS (not stretched
+    # east-west as plate carrée would be), measured on the CGCS2000 ellipsoid
+    assert {l["crs"] for l in report["project"]["layers"] if l["provider"] == "ogr"} - {""} == {"EPSG:4490"}
+    assert report["project"]["crs"] == "EPSG:4544"
     assert report["project"]["ellipsoid"] == "EPSG:1024"          # CGCS2000
     geod = CRS.from_epsg(4490).get_geod()
     zones = pyogrio.read_dataframe(gpkg, layer="zones", fid_as_index=True)

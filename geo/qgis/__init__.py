@@ -6,7 +6,9 @@ input layers and every result layer and table in ``crs.export``, plus a
 per spatial layer (and a few alternative styles, e.g. the core–periphery score).
 The project references the GeoPackage by a relative path, groups the layers
 (inputs, one group per analysis), carries the same styles, field aliases in the
-study language and the configured basemap as an XYZ tile layer.
+study language and the configured basemap as an XYZ tile layer; one map theme and
+one print layout per analysis; the ellipsoid of the CRS (true measurements); the
+input rasters beside it.
 
 Colours, class breaks and line widths come from :mod:`geo.styles`, labels from
 :mod:`geo.i18n`; nothing here needs QGIS installed.
@@ -74,6 +76,16 @@ def layout_texts(settings: Settings, crs: CRS) -> dict[str, str]:
     return {"study": name, "source": source, "legend": "图例" if zh else "Legend", "km": "公里" if zh else "km"}
 
 
+def display_crs(export: CRS, study: Study) -> CRS | None:
+    """The project's CRS when it differs from the layers': the study's (metric) working CRS
+    when ``crs.export`` is in degrees (EPSG:4490), so QGIS draws the map unstretched."""
+    if export.is_geographic and study.crs is not None:
+        working = CRS.from_user_input(study.crs)
+        if working.is_projected:
+            return working
+    return None
+
+
 def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisResult],
                        settings: Settings) -> tuple[Path, Path]:
     """Write ``out_dir/zoneatlas.gpkg`` and ``out_dir/zoneatlas.qgz``.
@@ -126,6 +138,7 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
     ]
     write_project(qgz, gpkg_name=GPKG_NAME, layers=project_layers, crs=crs, settings=settings,
                   group_titles=group_titles(language), timestamp=stamp,
-                  layout_texts=layout_texts(settings, crs), rasters=write_rasters(out_dir, study, language))
+                  layout_texts=layout_texts(settings, crs), rasters=write_rasters(out_dir, study, language),
+                  display_crs=display_crs(crs, study))
     logger.info("QGIS package: %s (%d layers), %s", gpkg, len(layers), qgz)
     return gpkg, qgz

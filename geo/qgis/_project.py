@@ -300,8 +300,12 @@ def ellipsoid_id(crs: CRS) -> str:
 
 def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, settings: Settings,
                 group_titles: dict[str, str], layout_texts: dict[str, str] | None = None,
-                rasters: Sequence = ()) -> ET.Element:
+                rasters: Sequence = (), display_crs: CRS | None = None) -> ET.Element:
     """The ``<qgis>`` project element.
+
+    Layers are in ``crs``; the project (canvas, view, print layouts) in ``display_crs``
+    when given (a metric CRS when ``crs`` is in degrees: QGIS then draws the map
+    unstretched, as conformal as the web map).
 
     ``layout_texts`` (``study`` title, ``source`` line, ``legend`` title, ``km``) dress the
     print layouts; without it the project has map themes but no layouts."""
@@ -312,7 +316,8 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
     ET.SubElement(root, "autotransaction", {"active": "0"})
     ET.SubElement(root, "evaluateDefaultValues", {"active": "0"})
     ET.SubElement(root, "trust", {"active": "0"})
-    _srs(root, crs, tag="projectCrs")
+    view_crs = display_crs or crs
+    _srs(root, view_crs, tag="projectCrs")
 
     # layer tree: analysis groups above inputs, basemap at the bottom
     group_order = [g for g in dict.fromkeys(layer.group for layer in layers) if g != "inputs"]
@@ -368,13 +373,13 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
     for layer_id in order:
         ET.SubElement(layer_order, "layer", {"id": layer_id})
 
-    view = _view_extent(layers)
+    view = _to_view(_view_extent(layers), crs, view_crs)
     if view is not None:
         canvas = ET.SubElement(root, "mapcanvas", {"name": "theMapCanvas", "annotationsVisible": "1"})
-        _text(canvas, "units", "meters" if not crs.is_geographic else "degrees")
+        _text(canvas, "units", "meters" if not view_crs.is_geographic else "degrees")
         _extent(canvas, view)
         _text(canvas, "rotation", "0")
-        _srs(canvas, crs, tag="destinationsrs")
+        _srs(canvas, view_crs, tag="destinationsrs")
         _text(canvas, "rendermaptile", "0")
 
     props = ET.SubElement(root, "properties")
@@ -392,11 +397,11 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
     if view is not None:
         default_view = ET.SubElement(view_settings, "DefaultViewExtent", {
             k: repr(float(v)) for k, v in zip(("xmin", "ymin", "xmax", "ymax"), view)})
-        _srs(default_view, crs, tag="")
+        _srs(default_view, view_crs, tag="")
     ET.SubElement(view_settings, "Scales")
     root.append(themes_xml(themes))
     if layout_texts is not None and themes:
-        root.append(layouts_xml(_layout_specs(themes, layers, tiles, gpkg_name, crs, layout_texts)))
+        root.append(layouts_xml(_layout_specs(themes, layers, tiles, gpkg_name, crs, view_crs, layout_texts)))
     meta = ET.SubElement(root, "projectMetadata")
     _text(meta, "title", settings.study.name)
     _text(meta, "language", settings.study.language)
@@ -414,7 +419,7 @@ _FRAME_LAYERS = ("zones", "balance_workplaces")
 
 
 def _layout_specs(themes, layers: Sequence[ProjectLayer], tiles: Sequence[TileLayer], gpkg_name: str,
-                  crs: CRS, texts: dict[str, str]) -> list[LayoutSpec]:
+                  crs: CRS, view_crs: CRS, texts: dict[str, str]) -> list[LayoutSpec]:
     by_id = {layer.layer_id: layer for layer in layers}
     titles = {layer.layer_id: layer.title for layer in layers}
     sources = {layer.layer_id: (f"./{gpkg_name}|layername={layer.name}", "ogr") for layer in layers}
@@ -424,14 +429,24 @@ def _layout_specs(themes, layers: Sequence[ProjectLayer], tiles: Sequence[TileLa
         # the map frames the zones (and workplaces) as the web pages fit their view, not
         # wide context such as catchments or reach circles
         framed = [layer for layer in [*shown, *layers] if layer.name in _FRAME_LAYERS]
-        extent = _view_extent(framed, inputs_only=False) or _view_extent(layers)
+        extent = _to_view(_view_extent(framed, inputs_only=False) or _view_extent(layers), crs, view_crs)
         if extent is None:
             continue
         specs.append(LayoutSpec(
             name=theme.name, title=f"{texts['study']} — {theme.name}", theme=theme, extent=extent,
             source_line=texts["source"], km_label=texts["km"], legend_title=texts["legend"],
-            layer_titles=titles, layer_sources=sources, geographic=crs.is_geographic))
+            layer_titles=titles, layer_sources=sources, geographic=view_crs.is_geographic))
     return specs
+
+
+def _to_view(bounds, crs: CRS, view_crs: CRS) -> tuple[float, float, float, float] | None:
+    """``bounds`` (in ``crs``) as a box in ``view_crs``."""
+    if bounds is None or view_crs.equals(crs):
+        return bounds
+    from pyproj import Transformer
+
+    box = Transformer.from_crs(crs, view_crs, always_xy=True).transform_bounds(*bounds, densify_pts=21)
+    return tuple(float(v) for v in box)
 
 
 def _view_extent(layers: Sequence[ProjectLayer], inputs_only: bool = True) -> tuple[float, float, float, float] | None:
@@ -453,13 +468,14 @@ def _view_extent(layers: Sequence[ProjectLayer], inputs_only: bool = True) -> tu
 def write_project(path: Path, *, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS,
                   settings: Settings, group_titles: dict[str, str],
                   timestamp: datetime | None = None, layout_texts: dict[str, str] | None = None,
-                  rasters: Sequence = ()) -> Path:
+                  rasters: Sequence = (), display_crs: CRS | None = None) -> Path:
     """Write the ``.qgz`` (a zip holding ``<stem>.qgs``) at ``path``.
 
     ``timestamp`` (default: now) dates the zip entry, so identical inputs can give a
     byte-identical project."""
     root = project_xml(gpkg_name=gpkg_name, layers=layers, crs=crs, settings=settings,
-                       group_titles=group_titles, layout_texts=layout_texts, rasters=rasters)
+                       group_titles=group_titles, layout_texts=layout_texts, rasters=rasters,
+                       display_crs=display_crs)
     clean_tree(root)
     ET.indent(root, space="  ")
     text = _DOCTYPE + "\n" + ET.tostring(root, encoding="unicode") + "\n"
