@@ -84,6 +84,7 @@ def _layer_info(layer, tree_root) -> dict:
             info["label_placement"] = int(settings.placement)
         info["aliases"] = {f.name(): f.alias() for f in layer.fields()}
         info["field_types"] = {f.name(): f.typeName() for f in layer.fields()}
+        info["hidden_columns"] = [c.name for c in layer.attributeTableConfig().columns() if c.hidden and c.name]
         maps = {}
         for i, f in enumerate(layer.fields()):
             setup = layer.editorWidgetSetup(i)

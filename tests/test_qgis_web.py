@@ -310,6 +310,11 @@ def test_counts_are_integers_and_codes_show_their_labels(web_and_qgis):
     names = dict(zip(districts["district_id"], districts["name"]))
     for code, text in layers["balance_workplaces"]["value_maps"]["district_id"].items():
         assert text == f"{names[code]} ({code})"
+    # optional columns empty in this run are hidden in the attribute table (still in the data)
+    assert layers["innovation_districts"]["hidden_columns"] == ["universities", "labs", "incubators"]
+    assert layers["housing"]["hidden_columns"] == ["population"]
+    assert layers["zones"]["hidden_columns"] == []
+    assert "universities" in layers["innovation_districts"]["field_types"]
     # no two fields of a layer share an alias
     for name, layer in layers.items():
         aliases = [a for a in layer["aliases"].values() if a]

@@ -381,6 +381,8 @@ class LayerStyle:
     """Hide the layer when zoomed out beyond 1:``min_scale`` (heavy point layers)."""
     value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
     """Field → {stored code: label shown} (QGIS value map widget)."""
+    hidden_fields: tuple[str, ...] = ()
+    """Fields hidden in the attribute table (e.g. optional columns empty in this run)."""
 
     @property
     def renderer_type(self) -> str | None:
@@ -424,6 +426,14 @@ def style_children(style: LayerStyle, parent: ET.Element) -> ET.Element:
     aliases = ET.SubElement(parent, "aliases")
     for i, name in enumerate(style.fields):
         ET.SubElement(aliases, "alias", {"field": name, "index": str(i), "name": style.aliases.get(name, "")})
+    if style.hidden_fields:
+        table = ET.SubElement(parent, "attributetableconfig", {"actionWidgetStyle": "dropDown",
+                                                               "sortExpression": "", "sortOrder": "0"})
+        columns = ET.SubElement(table, "columns")
+        for name in style.fields:
+            ET.SubElement(columns, "column", {"type": "field", "name": name, "width": "-1",
+                                              "hidden": "1" if name in style.hidden_fields else "0"})
+        ET.SubElement(columns, "column", {"type": "actions", "width": "-1", "hidden": "1"})
     if style.renderer is not None:
         # display expression: the feature's name where there is one
         display = "name" if "name" in style.fields else next((f for f in style.fields if f != "fid"), "fid")

@@ -231,13 +231,17 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
     aliases = _unique_aliases(field_aliases(layer, study, language))
     coded = value_maps(layer, study, language)
     fields = _field_names(layer)
+    # optional columns empty in this run stay in the data, hidden in the attribute table
+    empty = tuple(c for c in fields[1:] if len(layer.frame) and c in layer.frame
+                  and not (layer.spatial and c == layer.frame.geometry.name) and layer.frame[c].isna().all())
     frame = layer.frame
     kind = layer.geometry_kind
     name = layer.name
 
     def style(style_name: str, renderer, labeling=None, opacity: float = 1.0, description: str = "") -> LayerStyle:
         return LayerStyle(style_name, renderer, labeling, fields=fields, aliases=aliases,
-                          opacity=opacity, description=description or term(name, language), value_maps=coded)
+                          opacity=opacity, description=description or term(name, language), value_maps=coded,
+                          hidden_fields=empty)
 
     if not layer.spatial:
         return [style("default", None)]
