@@ -196,6 +196,46 @@ def _feature_colours(layer, style: str) -> dict:
     return out
 
 
+def _rendered_fills(project, layer, style: str) -> dict:
+    """fid → colour of the rendered pixel deep inside each polygon: the layer alone, in
+    ``style``, drawn by QGIS' map renderer on white (no labels). Only features whose
+    pole of inaccessibility lies at least 6 px from their outline are sampled."""
+    from qgis.core import QgsCoordinateTransform, QgsMapRendererSequentialJob, QgsMapSettings
+    from qgis.PyQt.QtCore import QSize
+    from qgis.PyQt.QtGui import QColor
+
+    manager = layer.styleManager()
+    before = manager.currentStyle()
+    manager.setCurrentStyle(style)
+    settings = QgsMapSettings()
+    settings.setLayers([layer])
+    settings.setDestinationCrs(project.crs())
+    to_map = QgsCoordinateTransform(layer.crs(), project.crs(), project.transformContext())
+    settings.setExtent(to_map.transformBoundingBox(layer.extent()).buffered(100))
+    settings.setOutputSize(QSize(1600, 1600))
+    settings.setBackgroundColor(QColor("#ffffff"))
+    settings.setFlag(QgsMapSettings.DrawLabeling, False)
+    settings.setFlag(QgsMapSettings.Antialiasing, False)
+    job = QgsMapRendererSequentialJob(settings)
+    job.start()
+    job.waitForFinished()
+    image = job.renderedImage()
+    m2p = settings.mapToPixel()
+    out = {}
+    for feature in layer.getFeatures():
+        g = feature.geometry()
+        if g.isNull():
+            continue
+        g.transform(to_map)
+        pole, distance = g.poleOfInaccessibility(m2p.mapUnitsPerPixel())
+        if distance / m2p.mapUnitsPerPixel() < 6:
+            continue
+        pt = m2p.transform(pole.asPoint())
+        out[feature.id()] = QColor(image.pixel(int(pt.x()), int(pt.y()))).name()
+    manager.setCurrentStyle(before)
+    return out
+
+
 def _themes(project) -> dict:
     coll = project.mapThemeCollection()
     themes = {}
@@ -209,6 +249,8 @@ def _themes(project) -> dict:
             style = rec.currentStyle if rec.usingCurrentStyle else layer.styleManager().currentStyle()
             key = layer.source().split("layername=", 1)[-1].split("|", 1)[0]
             layers[key] = {"style": style, "colours": _feature_colours(layer, style)}
+            if layer.geometryType() == 2:
+                layers[key]["rendered"] = _rendered_fills(project, layer, style)
         themes[name] = {"visible": [l.source().split("layername=", 1)[-1].split("|", 1)[0]
                                     for l in coll.mapThemeVisibleLayers(name)], "layers": layers}
     return themes

@@ -120,7 +120,7 @@ def test_each_page_has_a_theme_showing_the_package_layers_of_its_initial_view(we
 def test_every_feature_has_the_web_colour_in_qgis(web_and_qgis):
     settings, maps, qgis, pages = web_and_qgis
     gpkg = maps / "qgis" / "zoneatlas.gpkg"
-    compared = {}
+    compared, pixels = {}, {}
     for page, layers in pages.items():
         theme = qgis["themes"][_theme_name(page, settings.study.language)]
         for web_id, (spec, data) in layers.items():
@@ -155,6 +155,16 @@ def test_every_feature_has_the_web_colour_in_qgis(web_and_qgis):
                 if web_id == "pairs_recommended":     # width: the strength index class (px = 2 × mm)
                     style = spec["styles"][f["properties"].get("_s", 0)]
                     assert 2 * got["width_mm"] == pytest.approx(style["weight"]), where
+            rendered = theme["layers"][layer].get("rendered", {})
+            for f, fid in zip(data["features"], fids):
+                want = _web_colours(spec, f, kind).get("fill")
+                if fid in rendered and want and web_id not in ("isolated", "territories", "leader_reach"):  # overlapping
+                    # the pixel QGIS renders inside the polygon: the web fill at its opacity over white
+                    rgb = np.array([int(want[0][i:i + 2], 16) for i in (1, 3, 5)], float)
+                    expect = rgb * want[1] + 255 * (1 - want[1])
+                    got_rgb = np.array([int(rendered[fid][i:i + 2], 16) for i in (1, 3, 5)], float)
+                    assert np.abs(got_rgb - expect).max() <= 3, (page, web_id, fid, rendered[fid], want)
+                    pixels[(page, web_id)] = pixels.get((page, web_id), 0) + 1
             compared[(page, web_id)] = len(fids)
     # every page compared, each with its main layer
     for must in [("balance", "workplaces"), ("balance", "housing_density"), ("collaboration", "pairs_recommended"),
@@ -162,6 +172,9 @@ def test_every_feature_has_the_web_colour_in_qgis(web_and_qgis):
                  ("chains", "chain_zones"), ("chains", "gaps"), ("chains", "leader_reach"), ("chains", "leaders")]:
         assert compared.get(must), (must, compared)
     assert sum(n for (_, w), n in compared.items() if w.startswith("chain_") and w[6:].isdigit()) == 15
+    # and rendered: most zones of each zone page sampled as pixels
+    for must in [("balance", "workplaces"), ("core_periphery", "zones_by_core"), ("chains", "chain_zones")]:
+        assert pixels.get(must, 0) >= 0.6 * compared[must], (must, pixels)
 
 
 def test_each_theme_has_a_print_layout_that_exports_to_pdf(web_and_qgis):
