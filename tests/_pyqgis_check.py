@@ -200,7 +200,11 @@ def _rendered_fills(project, layer, style: str) -> dict:
     """fid → colour of the rendered pixel deep inside each polygon: the layer alone, in
     ``style``, drawn by QGIS' map renderer on white (no labels). Only features whose
     pole of inaccessibility lies at least 6 px from their outline are sampled."""
-    from qgis.core import QgsCoordinateTransform, QgsMapRendererSequentialJob, QgsMapSettings
+    from qgis.core import (
+        QgsCoordinateTransform,
+        QgsMapRendererSequentialJob,
+        QgsMapSettings,
+    )
     from qgis.PyQt.QtCore import QSize
     from qgis.PyQt.QtGui import QColor
 
