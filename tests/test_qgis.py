@@ -385,6 +385,25 @@ def test_amap_basemap_is_left_out_with_a_note_and_a_warning(tmp_path, caplog):
     assert back.geometry.geom_equals(study.zones.geometry.reset_index(drop=True)).all()
 
 
+def test_layout_and_themes_in_english_for_an_english_study(tmp_path):
+    """zh is covered in tests/test_qgis_web.py (PyQGIS); an English study gets English
+    layout words, one theme per analysis and the CRS's ellipsoid (checked in the XML)."""
+    from geo.qgis._layouts import NORTH_ARROW_SVG
+
+    study = make_study()
+    _, qgz = write_qgis_package(tmp_path / "q", study, make_results(study), make_settings(tmp_path))
+    root = _project(qgz)
+    layouts = root.findall("Layouts/Layout")
+    assert [l.get("name") for l in layouts] == ["Jobs–housing balance", "Cross-district collaboration",
+                                                "Core–periphery layout"]
+    titles = [i.get("labelText") for i in root.iter("LayoutItem") if i.get("id") == "title"]
+    assert titles == [f"Test study — {l.get('name')}" for l in layouts]
+    assert {i.get("file") for i in root.iter("LayoutItem") if i.get("file")} == {NORTH_ARROW_SVG}
+    assert root.findtext("properties/Measure/Ellipsoid") == "EPSG:1024"
+    themes = [t.get("name") for t in root.findall("visibility-presets/visibility-preset")]
+    assert themes == [l.get("name") for l in layouts]
+
+
 def test_tianditu_with_key_gives_base_and_label_layers(tmp_path):
     study = make_study()
     settings = make_settings(tmp_path, map={"basemap": "tianditu", "tianditu_key": "KEY123"})

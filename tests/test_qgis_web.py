@@ -271,28 +271,6 @@ def test_project_measures_true_areas_and_lengths_in_epsg_4490(geographic_package
     assert math.isclose(sum(lengths.values()), sum(geod.geometry_length(g) for g in links.geometry), rel_tol=1e-4)
 
 
-def test_layout_and_themes_in_english_for_an_english_study(tmp_path):
-    """zh is covered above; an English study gets English layout words (checked in the XML)."""
-    import xml.etree.ElementTree as ET
-    import zipfile
-
-    from geo.qgis import write_qgis_package
-    from geo.qgis._layouts import NORTH_ARROW_SVG
-    from tests.test_qgis import make_results, make_settings, make_study
-
-    study = make_study()
-    _, qgz = write_qgis_package(tmp_path / "q", study, make_results(study), make_settings(tmp_path))
-    with zipfile.ZipFile(qgz) as archive:
-        root = ET.fromstring(archive.read("zoneatlas.qgs").decode().split("\n", 1)[1])
-    layouts = root.findall("Layouts/Layout")
-    assert [l.get("name") for l in layouts] == ["Jobs–housing balance", "Cross-district collaboration",
-                                                "Core–periphery layout"]
-    texts = {i.get("id"): i.get("labelText") for i in root.iter("LayoutItem") if i.get("labelText")}
-    assert texts["title"] == "Test study — Core–periphery layout"
-    assert {i.get("file") for i in root.iter("LayoutItem") if i.get("file")} == {NORTH_ARROW_SVG}
-    assert root.findtext("properties/Measure/Ellipsoid") == "EPSG:1024"
-
-
 # ---------------------------------------------------------------------------
 # attribute tables as an analyst reads them
 
