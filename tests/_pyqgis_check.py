@@ -253,7 +253,7 @@ def _themes(project) -> dict:
             style = rec.currentStyle if rec.usingCurrentStyle else layer.styleManager().currentStyle()
             key = layer.source().split("layername=", 1)[-1].split("|", 1)[0]
             layers[key] = {"style": style, "colours": _feature_colours(layer, style)}
-            if layer.geometryType() == 2:
+            if layer.geometryType() == 2 and layer.featureCount() > 0 and not layer.extent().isEmpty():
                 layers[key]["rendered"] = _rendered_fills(project, layer, style)
         themes[name] = {"visible": [l.source().split("layername=", 1)[-1].split("|", 1)[0]
                                     for l in coll.mapThemeVisibleLayers(name)], "layers": layers}

@@ -402,6 +402,13 @@ def test_layout_and_themes_in_english_for_an_english_study(tmp_path):
     assert root.findtext("properties/Measure/Ellipsoid") == "EPSG:1024"
     themes = [t.get("name") for t in root.findall("visibility-presets/visibility-preset")]
     assert themes == [l.get("name") for l in layouts]
+    # every theme shows the basemap (carto-light here), as the web pages; legends leave it out
+    basemap = next(m.findtext("id") for m in root.iter("maplayer") if m.get("type") == "raster")
+    for preset in root.findall("visibility-presets/visibility-preset"):
+        assert basemap in {l.get("id") for l in preset.findall("layer")}
+    for layout in layouts:
+        legend = next(i for i in layout.iter("LayoutItem") if i.get("id") == "legend")
+        assert basemap not in {l.get("id") for l in legend.iter("layer-tree-layer")}
 
 
 def test_tianditu_with_key_gives_base_and_label_layers(tmp_path):

@@ -42,7 +42,6 @@ class LayoutSpec:
     legend_title: str
     layer_titles: Mapping[str, str]  # layer id → title in the legend
     layer_sources: Mapping[str, tuple[str, str]]  # layer id → (source, provider)
-    geographic: bool = False         # project CRS in degrees
 
 
 def _uuid(*parts: str) -> str:
@@ -148,7 +147,9 @@ def layout_xml(spec: LayoutSpec) -> ET.Element:
     tree = ET.SubElement(legend, "layer-tree-group")
     ET.SubElement(tree, "customproperties")
     for layer in spec.theme.layers:
-        source, provider = spec.layer_sources.get(layer.layer_id, ("", "ogr"))
+        if layer.layer_id not in spec.layer_sources:     # the basemap: drawn, not in the legend
+            continue
+        source, provider = spec.layer_sources[layer.layer_id]
         ET.SubElement(tree, "layer-tree-layer", {
             "id": layer.layer_id, "name": spec.layer_titles.get(layer.layer_id, layer.layer_id),
             "source": source, "providerKey": provider, "checked": "Qt::Checked", "expanded": "1",

@@ -328,7 +328,7 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
     ET.SubElement(tree, "customproperties")
     order: list[str] = []
     first_analysis = next((g for g in group_order if g != "inputs"), None)
-    themes = map_themes(layers, group_titles)
+    themes = map_themes(layers, group_titles, [tile.layer_id for tile in tiles])
     # the project opens on the first analysis' theme (what its web page shows first)
     opening = next((t for t in themes if t.analysis == first_analysis), None)
     opening_ids = {t.layer_id for t in opening.layers} if opening is not None else None
@@ -435,7 +435,7 @@ def _layout_specs(themes, layers: Sequence[ProjectLayer], tiles: Sequence[TileLa
         specs.append(LayoutSpec(
             name=theme.name, title=f"{texts['study']} — {theme.name}", theme=theme, extent=extent,
             source_line=texts["source"], km_label=texts["km"], legend_title=texts["legend"],
-            layer_titles=titles, layer_sources=sources, geographic=view_crs.is_geographic))
+            layer_titles=titles, layer_sources=sources))
     return specs
 
 

@@ -47,12 +47,14 @@ def _entry(item: str | tuple[str, str]) -> tuple[str, str | None]:
     return (item, None) if isinstance(item, str) else (item[0], item[1])
 
 
-def map_themes(layers: Sequence, group_titles: Mapping[str, str]) -> list[MapTheme]:
+def map_themes(layers: Sequence, group_titles: Mapping[str, str],
+               basemap_ids: Sequence[str] = ()) -> list[MapTheme]:
     """One theme per analysis group of ``layers`` (ProjectLayer objects), in group order.
 
     ``layers`` need ``name``, ``group``, ``layer_id``, ``visible``, ``geometry_kind`` and
     ``styles``; a theme shows a layer in the named style when the layer has it, else in
-    its default style.
+    its default style. Every theme also shows the basemap layers ``basemap_ids``, as the
+    web pages do.
     """
     by_name = {layer.name: layer for layer in layers}
     groups = [g for g in dict.fromkeys(layer.group for layer in layers) if g != "inputs"]
@@ -71,6 +73,7 @@ def map_themes(layers: Sequence, group_titles: Mapping[str, str]) -> list[MapThe
                 continue
             names = [s.name for s in layer.styles] or ["default"]
             chosen.append(ThemeLayer(layer.layer_id, style if style in names else names[0]))
+        chosen += [ThemeLayer(layer_id, "default") for layer_id in basemap_ids]
         if chosen:
             themes.append(MapTheme(group_titles.get(group, group), group, tuple(chosen)))
     return themes
