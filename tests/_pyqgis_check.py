@@ -2,11 +2,15 @@
 
 Run by tests/test_qgis.py with the system interpreter that has PyQGIS::
 
-    QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/_pyqgis_check.py PROJECT.qgz PACKAGE.gpkg
+    QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/_pyqgis_check.py PROJECT.qgz PACKAGE.gpkg [OUT_DIR]
 
 Reports the project (read ok, CRS, groups, every layer: validity, feature count,
 renderer type, styles, aliases, visibility), each GeoPackage layer opened on its own
-(its default style from ``layer_styles``) and every QGIS message-log entry.
+(its default style from ``layer_styles``) and every QGIS message-log entry; the project
+ellipsoid with the area and length QGIS measures for every feature; each map theme with
+its layers, their styles and the colour QGIS draws every feature in (symbol colours with
+data-defined overrides evaluated); each print layout with its items, exported to PDF
+and PNG into OUT_DIR when given.
 """
 
 from __future__ import annotations
@@ -18,12 +22,21 @@ import sys
 from qgis.core import (
     Qgis,
     QgsApplication,
+    QgsDistanceArea,
     QgsExpressionContextUtils,
     QgsLayerTreeGroup,
+    QgsLayoutExporter,
+    QgsLayoutItemLabel,
+    QgsLayoutItemLegend,
+    QgsLayoutItemMap,
+    QgsLayoutItemPicture,
+    QgsLayoutItemScaleBar,
     QgsMessageLog,
     QgsProject,
+    QgsRasterLayer,
     QgsRenderContext,
     QgsSymbolLayer,
+    QgsUnitTypes,
     QgsVectorLayer,
 )
 
@@ -47,6 +60,12 @@ def _layer_info(layer, tree_root) -> dict:
         "scale_limited": bool(layer.hasScaleBasedVisibility()),
         "min_scale": layer.minimumScale(),
     }
+    if isinstance(layer, QgsRasterLayer) and layer.providerType() == "gdal":
+        renderer = layer.renderer()
+        info["layername"] = layer.source().replace("\\", "/").rsplit("/", 1)[-1]
+        info["renderer"] = renderer.type() if renderer is not None else None
+        info["legend"] = [[text, color.name()] for text, color in renderer.legendSymbologyItems()] if renderer else []
+        info["size"] = [layer.width(), layer.height()]
     if isinstance(layer, QgsVectorLayer):
         uri = layer.dataProvider().uri().uri() if layer.dataProvider() else ""
         info["layername"] = layer.source().split("layername=", 1)[-1].split("|", 1)[0]
@@ -55,11 +74,35 @@ def _layer_info(layer, tree_root) -> dict:
         renderer = layer.renderer()
         info["renderer"] = renderer.type() if renderer is not None else None
         info["labels"] = bool(layer.labelsEnabled())
+        if renderer is not None and renderer.orderByEnabled():
+            info["order_by"] = renderer.orderBy().dump()
+        if renderer is not None:
+            info["legend"] = [item.label() for item in renderer.legendSymbolItems()]
         if layer.labelsEnabled() and layer.labeling() is not None:
             settings = layer.labeling().settings()
             info["label_field"] = settings.fieldName
             info["label_placement"] = int(settings.placement)
         info["aliases"] = {f.name(): f.alias() for f in layer.fields()}
+        info["field_types"] = {f.name(): f.typeName() for f in layer.fields()}
+        info["hidden_columns"] = [c.name for c in layer.attributeTableConfig().columns() if c.hidden and c.name]
+        maps = {}
+        for i, f in enumerate(layer.fields()):
+            setup = layer.editorWidgetSetup(i)
+            if setup.type() == "ValueMap":
+                maps[f.name()] = {value: text for entry in setup.config().get("map", [])
+                                  for text, value in entry.items()}
+        info["value_maps"] = maps
+        # what the attribute table shows for the first feature (the value map's label)
+        first = next(iter(layer.getFeatures()), None)
+        if first is not None and maps:
+            from qgis.core import QgsApplication as _App
+            shown = {}
+            for name in maps:
+                i = layer.fields().indexOf(name)
+                setup = layer.editorWidgetSetup(i)
+                formatter = _App.fieldFormatterRegistry().fieldFormatter(setup.type())
+                shown[name] = formatter.representValue(layer, i, setup.config(), None, first[name])
+            info["shown_first"] = shown
         if renderer is not None and renderer.type() == "categorizedSymbol":
             info["categories"] = [str(c.value()) for c in renderer.categories()]
         if renderer is not None and renderer.type() == "graduatedSymbol":
@@ -96,7 +139,191 @@ def _layer_info(layer, tree_root) -> dict:
     return info
 
 
-def main(qgz: str, gpkg: str) -> dict:
+def _hex(color) -> list:
+    """``[#rrggbb, alpha]`` of a QColor (alpha 0..1, 3 decimals)."""
+    return [color.name(), round(color.alphaF(), 3)]
+
+
+_FILL = {"fill": QgsSymbolLayer.PropertyFillColor, "stroke": QgsSymbolLayer.PropertyStrokeColor}
+
+
+def _feature_colours(layer, style: str) -> dict:
+    """fid → {fill, stroke}: the colour the layer's ``style`` draws each feature in.
+
+    The renderer picks the symbol; a data-defined fill or stroke colour is evaluated for
+    the feature. Alpha is the colour's times the symbol's opacity and the layer's. A
+    feature the renderer draws with no symbol maps to None.
+    """
+    manager = layer.styleManager()
+    before = manager.currentStyle()
+    manager.setCurrentStyle(style)
+    renderer = layer.renderer().clone()
+    ctx = QgsRenderContext()
+    ctx.expressionContext().appendScopes(QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+    renderer.startRender(ctx, layer.fields())
+    out = {}
+    for feature in layer.getFeatures():
+        ctx.expressionContext().setFeature(feature)
+        symbols = renderer.symbolsForFeature(feature, ctx)
+        if not symbols:
+            out[feature.id()] = None
+            continue
+        symbol = symbols[0]
+        sl = symbol.symbolLayer(0)
+        kind = symbol.type()            # 0 marker, 1 line, 2 fill
+        base = {"stroke": sl.color() if kind == 1 else sl.strokeColor()}
+        if kind != 1:
+            base["fill"] = sl.color()
+        colours = {}
+        props = sl.dataDefinedProperties()
+        for key, color in base.items():
+            prop = props.property(_FILL[key])
+            if prop.isActive():
+                color = prop.valueAsColor(ctx.expressionContext(), color)[0]
+            if key == "fill" and kind == 2 and int(sl.brushStyle()) == 0:     # Qt.NoBrush: outline only
+                continue
+            color.setAlphaF(color.alphaF() * symbol.opacity() * layer.opacity())
+            colours[key] = _hex(color)
+        if kind == 1:       # line width (mm), data-defined width evaluated
+            prop = props.property(QgsSymbolLayer.PropertyStrokeWidth)
+            width = sl.width()
+            if prop.isActive():
+                width = prop.valueAsDouble(ctx.expressionContext(), width)[0]
+            colours["width_mm"] = round(width, 4)
+        out[feature.id()] = colours
+    renderer.stopRender(ctx)
+    manager.setCurrentStyle(before)
+    return out
+
+
+def _rendered_fills(project, layer, style: str) -> dict:
+    """fid → colour of the rendered pixel deep inside each polygon: the layer alone, in
+    ``style``, drawn by QGIS' map renderer on white (no labels). Only features whose
+    pole of inaccessibility lies at least 6 px from their outline are sampled."""
+    from qgis.core import (
+        QgsCoordinateTransform,
+        QgsMapRendererSequentialJob,
+        QgsMapSettings,
+    )
+    from qgis.PyQt.QtCore import QSize
+    from qgis.PyQt.QtGui import QColor
+
+    manager = layer.styleManager()
+    before = manager.currentStyle()
+    manager.setCurrentStyle(style)
+    settings = QgsMapSettings()
+    settings.setLayers([layer])
+    settings.setDestinationCrs(project.crs())
+    to_map = QgsCoordinateTransform(layer.crs(), project.crs(), project.transformContext())
+    settings.setExtent(to_map.transformBoundingBox(layer.extent()).buffered(100))
+    settings.setOutputSize(QSize(1600, 1600))
+    settings.setBackgroundColor(QColor("#ffffff"))
+    settings.setFlag(QgsMapSettings.DrawLabeling, False)
+    settings.setFlag(QgsMapSettings.Antialiasing, False)
+    job = QgsMapRendererSequentialJob(settings)
+    job.start()
+    job.waitForFinished()
+    image = job.renderedImage()
+    m2p = settings.mapToPixel()
+    out = {}
+    for feature in layer.getFeatures():
+        g = feature.geometry()
+        if g.isNull():
+            continue
+        g.transform(to_map)
+        pole, distance = g.poleOfInaccessibility(m2p.mapUnitsPerPixel())
+        if distance / m2p.mapUnitsPerPixel() < 6:
+            continue
+        pt = m2p.transform(pole.asPoint())
+        out[feature.id()] = QColor(image.pixel(int(pt.x()), int(pt.y()))).name()
+    manager.setCurrentStyle(before)
+    return out
+
+
+def _themes(project) -> dict:
+    coll = project.mapThemeCollection()
+    themes = {}
+    for name in coll.mapThemes():
+        record = coll.mapThemeState(name)
+        layers = {}
+        for rec in record.layerRecords():
+            layer = rec.layer()
+            if layer is None or not isinstance(layer, QgsVectorLayer):
+                continue
+            style = rec.currentStyle if rec.usingCurrentStyle else layer.styleManager().currentStyle()
+            key = layer.source().split("layername=", 1)[-1].split("|", 1)[0]
+            layers[key] = {"style": style, "colours": _feature_colours(layer, style)}
+            if layer.geometryType() == 2 and layer.featureCount() > 0 and not layer.extent().isEmpty():
+                layers[key]["rendered"] = _rendered_fills(project, layer, style)
+        themes[name] = {"visible": [l.source().split("layername=", 1)[-1].split("|", 1)[0]
+                                    for l in coll.mapThemeVisibleLayers(name)], "layers": layers}
+    return themes
+
+
+def _measurements(project) -> dict:
+    """Area (m², polygons) and length (m, lines) of every feature as the project measures them."""
+    out = {}
+    for layer in project.mapLayers().values():
+        if not isinstance(layer, QgsVectorLayer) or layer.geometryType() not in (1, 2):
+            continue
+        # as $area / $length: the layer's CRS, the project's ellipsoid
+        da = QgsDistanceArea()
+        da.setSourceCrs(layer.crs(), project.transformContext())
+        da.setEllipsoid(project.ellipsoid())
+        key = layer.source().split("layername=", 1)[-1].split("|", 1)[0]
+        values = {}
+        for feature in layer.getFeatures():
+            g = feature.geometry()
+            if g.isNull():
+                continue
+            if layer.geometryType() == 2:
+                v = da.convertAreaMeasurement(da.measureArea(g), QgsUnitTypes.AreaSquareMeters)
+            else:
+                v = da.convertLengthMeasurement(da.measureLength(g), QgsUnitTypes.DistanceMeters)
+            values[feature.id()] = v
+        out[key] = values
+    return out
+
+
+def _layouts(project, out_dir: str | None) -> dict:
+    layouts = {}
+    for layout in project.layoutManager().layouts():
+        info = {"items": {}}
+        for item in layout.items():
+            if isinstance(item, QgsLayoutItemMap):
+                info["items"]["map"] = {"theme": item.followVisibilityPresetName() if item.followVisibilityPreset()
+                                        else None, "scale": item.scale(),
+                                        "extent": _rect(item.extent()),
+                                        "layers": [l.name() for l in item.layersToRender()]}
+            elif isinstance(item, QgsLayoutItemLegend):
+                info["items"]["legend"] = {"linked": item.linkedMap() is not None, "title": item.title(),
+                                           "layers": [n.name() for n in item.model().rootGroup().findLayers()]}
+            elif isinstance(item, QgsLayoutItemScaleBar):
+                info["items"]["scalebar"] = {"linked": item.linkedMap() is not None,
+                                             "units": QgsUnitTypes.encodeUnit(item.units()),
+                                             "label": item.unitLabel(), "segment": item.unitsPerSegment(),
+                                             "segments": item.numberOfSegments()}
+            elif isinstance(item, QgsLayoutItemPicture):
+                info["items"][item.id() or "picture"] = {"linked": item.linkedMap() is not None,
+                                                         "missing": item.isMissingImage(),
+                                                         "path": item.picturePath()}
+            elif isinstance(item, QgsLayoutItemLabel):
+                info["items"][item.id() or "label"] = {"text": item.text()}
+        if out_dir:
+            exporter = QgsLayoutExporter(layout)
+            safe = "".join(c if c.isalnum() else "_" for c in layout.name())
+            pdf = f"{out_dir}/{safe}.pdf"
+            png = f"{out_dir}/{safe}.png"
+            image = QgsLayoutExporter.ImageExportSettings()
+            image.dpi = 60
+            info["pdf"] = {"path": pdf, "result": int(exporter.exportToPdf(
+                pdf, QgsLayoutExporter.PdfExportSettings()))}
+            info["png"] = {"path": png, "result": int(exporter.exportToImage(png, image))}
+        layouts[layout.name()] = info
+    return layouts
+
+
+def main(qgz: str, gpkg: str, out_dir: str | None = None) -> dict:
     messages = []
 
     def on_message(message, tag, level):
@@ -120,7 +347,13 @@ def main(qgz: str, gpkg: str) -> dict:
             "absolute_paths": project.readBoolEntry("Paths", "/Absolute", True)[0],
             "title": project.title(),
             "default_view": _rect(project.viewSettings().defaultViewExtent()),
+            "ellipsoid": project.ellipsoid(),
+            "distance_units": QgsUnitTypes.encodeUnit(project.distanceUnits()),
+            "area_units": QgsUnitTypes.encodeUnit(project.areaUnits()),
         },
+        "measured": _measurements(project),
+        "themes": _themes(project),
+        "layouts": _layouts(project, out_dir),
     }
     project.clear()
 
@@ -150,7 +383,7 @@ if __name__ == "__main__":
     app = QgsApplication([], False)
     app.initQgis()
     try:
-        result = main(sys.argv[1], sys.argv[2])
+        result = main(*sys.argv[1:4])
     finally:
         pass
     print(json.dumps(result, ensure_ascii=False))

@@ -26,10 +26,11 @@ import shapely
 from pyproj import CRS
 
 from geo import styles
-from tests import _reference as ref
 from geo._types import AnalysisResult, LayerSource, Study
+from geo.i18n import label
 from geo.qgis import write_qgis_package
 from geo.settings import settings_from_dict
+from tests import _reference as ref
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECK_SCRIPT = ROOT / "tests" / "_pyqgis_check.py"
@@ -152,13 +153,17 @@ def make_settings(tmp_path: Path, **overrides) -> object:
 EXPECTED_RENDERERS = {
     "districts": "singleSymbol", "zones": "categorizedSymbol", "innovation_districts": "singleSymbol",
     "housing": "singleSymbol", "balance_workplaces": "categorizedSymbol",
-    "balance_districts": "graduatedSymbol", "collaboration_pairs": "graduatedSymbol",
+    "balance_districts": "graduatedSymbol", "collaboration_pairs": "categorizedSymbol",   # by pair type
     "collaboration_zones": "categorizedSymbol", "core_periphery_zones": "categorizedSymbol",
     "core_periphery_links": "categorizedSymbol",   # coloured by pole, as on the web map
+    # layers the web maps derive for display (geo/qgis/_derived.py)
+    "balance_housing_density": "graduatedSymbol", "balance_catchments": "singleSymbol",
+    "core_periphery_poles": "categorizedSymbol", "core_periphery_territories": "categorizedSymbol",
 }
 #: the same for the chains analysis' layers (in runs of the sample, which has firms)
 CHAIN_RENDERERS = {"firms": "categorizedSymbol", "chain_zones": "categorizedSymbol",
-                   "leader_firms": "singleSymbol", "chain_gap_candidates": "singleSymbol"}
+                   "leader_firms": "singleSymbol", "chain_gap_candidates": "singleSymbol",
+                   "chain_gap_points": "singleSymbol", "chain_leader_reach": "singleSymbol"}
 #: the commuting group (a sample study has observed flows)
 COMMUTING_RENDERERS = {"commuting_flows": "graduatedSymbol", "commuting_workplaces": "graduatedSymbol",
                        "commuting_districts": "graduatedSymbol", "commuting_sheds": "graduatedSymbol"}
@@ -271,12 +276,14 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
     # balance_class categories: every class, colour from BALANCE_CLASS_COLORS, English labels
     root = _qml(gpkg, "balance_workplaces")
     cats = root.find("renderer-v2/categories")
-    assert [c.get("value") for c in cats] == list(styles.BALANCE_CLASSES)
-    assert [c.get("label") for c in cats] == ["Jobs-rich", "Balanced", "Housing-rich", "No housing in reach"]
+    # (a missing class is drawn grey, as on the web map)
+    assert [c.get("value") for c in cats] == [*styles.BALANCE_CLASSES, ""]
+    assert [c.get("label") for c in cats] == ["Jobs-rich", "Balanced", "Housing-rich", "No housing in reach", "—"]
     symbols = {s.get("name"): s for s in root.find("renderer-v2/symbols")}
     for cat in cats:
         fill = symbols[cat.get("symbol")].find("layer/prop[@k='color']").get("v")
-        assert fill.rsplit(",", 1)[0] == rgba(styles.BALANCE_CLASS_COLORS[cat.get("value")]).rsplit(",", 1)[0]
+        want = styles.BALANCE_CLASS_COLORS.get(cat.get("value"), "#cccccc")
+        assert fill.rsplit(",", 1)[0] == rgba(want).rsplit(",", 1)[0]
     assert root.find("labeling/settings/text-style").get("fieldName") == "name"
 
     # jhr ranges: upper limits are JHR_BREAKS, then the data max (25); colours JHR_COLORS
@@ -287,7 +294,7 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
 
     # strength: quantile breaks of the recommended pairs (as the web map), widths LINE_WIDTHS / 2 mm;
     # the other candidate pairs thin and dashed
-    root = _qml(gpkg, "collaboration_pairs")
+    root = _qml(gpkg, "collaboration_pairs", "strength")
     pairs = results["collaboration"].tables["collaboration_pairs"]
     breaks = ref.quantile_breaks(pairs.loc[pairs["recommended"], "strength"].tolist(), 5)   # second method
     ranges = root.find("renderer-v2/ranges")
@@ -307,7 +314,12 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
     r = _qml(gpkg, "core_periphery_zones", "core_id").find("renderer-v2")
     assert [(c.get("value"), c.get("label")) for c in r.find("categories")] == [("Z1", "电子园"), ("", "Isolated")]
     syms = {s.get("name"): s for s in r.find("symbols")}
-    assert syms["0"].find("layer/prop[@k='color']").get("v") == rgba(styles.POLE_COLORS[0], 0.6)
+    # the pole strong, its periphery lighter (0.85 / 0.45 as on the web map)
+    assert syms["0"].find("layer/prop[@k='color']").get("v") == rgba(styles.POLE_COLORS[0], 0.85)
+    fill_dd = syms["0"].find("layer/data_defined_properties/Option/Option[@name='properties']"
+                             "/Option[@name='fillColor']/Option[@name='expression']").get("value")
+    assert fill_dd == (f"CASE WHEN \"role\" = 'core' THEN '{rgba(styles.POLE_COLORS[0], 0.85)}' "
+                       f"ELSE '{rgba(styles.POLE_COLORS[0], 0.45)}' END")
     assert syms["1"].find("layer/prop[@k='color']").get("v") == rgba(styles.STRATEGY_COLORS["isolated"], 0.55)
 
     # chain colours are the same in zones and collaboration_zones, from chain_colors
@@ -346,7 +358,7 @@ def _project(qgz: Path) -> ET.Element:
     ("none", []),
     ("osm", ["https://tile.openstreetmap.org/%7Bz%7D/%7Bx%7D/%7By%7D.png"]),
     ("carto-light", ["https://a.basemaps.cartocdn.com/light_all/%7Bz%7D/%7Bx%7D/%7By%7D.png&"]),
-    ("amap", ["webrd01.is.autonavi.com"]),   # {s} -> first subdomain
+    ("amap", []),   # GCJ-02 tiles would be offset from the true-coordinate data: left out
     ("tianditu", []),   # no key: no basemap
     ({"url": "https://{s}.tiles.example.org/{z}/{x}/{y}.png?a=1&b=2", "attribution": "x"},
      ["https://a.tiles.example.org/%7Bz%7D/%7Bx%7D/%7By%7D.png?a%3D1%26b%3D2"]),
@@ -360,6 +372,48 @@ def test_project_basemap_is_an_xyz_layer(tmp_path, monkeypatch, basemap, expecte
     assert len(sources) == len(expected)
     for source, fragment in zip(sources, expected):
         assert source.startswith("type=xyz&url=") and fragment in source
+
+
+def test_amap_basemap_is_left_out_with_a_note_and_a_warning(tmp_path, caplog):
+    study = make_study()
+    settings = make_settings(tmp_path, map={"basemap": "amap"}, study={"language": "zh"})
+    with caplog.at_level("WARNING", logger="geo.qgis._project"):
+        _, qgz = write_qgis_package(tmp_path / "q", study, {}, settings)
+    root = _project(qgz)
+    assert not [m for m in root.iter("maplayer") if m.get("type") == "raster"]
+    assert "autonavi" not in ET.tostring(root, encoding="unicode")
+    assert "GCJ-02" in root.findtext("projectMetadata/abstract")
+    assert any("GCJ-02" in r.getMessage() for r in caplog.records)
+    # the data stay in true coordinates (not shifted as on the web map)
+    gpkg = qgz.parent / "zoneatlas.gpkg"
+    back = pyogrio.read_dataframe(gpkg, layer="zones")
+    assert back.geometry.geom_equals(study.zones.geometry.reset_index(drop=True)).all()
+
+
+def test_layout_and_themes_in_english_for_an_english_study(tmp_path):
+    """zh is covered in tests/test_qgis_web.py (PyQGIS); an English study gets English
+    layout words, one theme per analysis and the CRS's ellipsoid (checked in the XML)."""
+    from geo.qgis._layouts import NORTH_ARROW_SVG
+
+    study = make_study()
+    _, qgz = write_qgis_package(tmp_path / "q", study, make_results(study), make_settings(tmp_path))
+    root = _project(qgz)
+    layouts = root.findall("Layouts/Layout")
+    assert [l.get("name") for l in layouts] == ["Jobs–housing balance", "Cross-district collaboration",
+                                                "Core–periphery layout"]
+    titles = [i.get("labelText") for i in root.iter("LayoutItem") if i.get("id") == "title"]
+    assert titles == [f"Test study — {l.get('name')}" for l in layouts]
+    assert {i.get("file") for i in root.iter("LayoutItem") if i.get("file")} == {NORTH_ARROW_SVG}
+    assert root.findtext("properties/Measure/Ellipsoid") == "EPSG:1024"
+    themes = [t.get("name") for t in root.findall("visibility-presets/visibility-preset")]
+    assert themes == [l.get("name") for l in layouts]
+    # every theme shows the basemap (carto-light here), as the web pages; legends leave it out
+    basemap = next(m.findtext("id") for m in root.iter("maplayer") if m.get("type") == "raster")
+    for preset in root.findall("visibility-presets/visibility-preset"):
+        assert basemap in {l.get("id") for l in preset.findall("layer")}
+    for layout in layouts:
+        legend = next(i for i in layout.iter("LayoutItem") if i.get("id") == "legend")
+        assert basemap not in {l.get("id") for l in legend.iter("layer-tree-layer")}
 
 
 def test_tianditu_with_key_gives_base_and_label_layers(tmp_path):
@@ -553,7 +607,7 @@ def test_pyqgis_opens_project_and_layers(pyqgis, package, tmp_path):
     by_name = {l["layername"]: l for l in project["layers"] if l["provider"] == "ogr"}
     # field aliases and categories as written
     assert by_name["balance_workplaces"]["aliases"]["jhr"] == "Jobs–housing ratio"
-    assert by_name["balance_workplaces"]["categories"] == list(styles.BALANCE_CLASSES)
+    assert by_name["balance_workplaces"]["categories"] == [*styles.BALANCE_CLASSES, ""]
     cpz = by_name["core_periphery_zones"]
     assert cpz["styles"] == ["core_id", "role", "score", "strategy"]
     assert cpz["current_style"] == "core_id"
@@ -570,8 +624,14 @@ def test_pyqgis_opens_project_and_layers(pyqgis, package, tmp_path):
     xmin, ymin, xmax, ymax = project["default_view"]
     assert xmin < 500_000 and xmax > 520_000 and ymin < 3_400_000 and ymax > 3_410_000
     assert xmax - xmin < 25_000
-    # data-defined pair-type colour on the strength classes is active
-    assert by_name["collaboration_pairs"]["color_expression"].startswith("CASE WHEN \"pair_type\"")
+    # the recommended pairs drawn over the other candidates; jhr classes labelled as the web legend
+    assert by_name["collaboration_pairs"]["order_by"] == '"recommended" ASC NULLS FIRST'
+    assert by_name["balance_districts"]["legend"] == ["≤ 0.5", "0.5 – 0.8", "0.8 – 1.25", "1.25 – 2", "> 2"]
+    # pairs by pair type (with its legend), the strength classes an alternative style
+    pairs = by_name["collaboration_pairs"]
+    assert pairs["categories"] == list(styles.PAIR_TYPES) and pairs["current_style"] == "pair_type"
+    assert pairs["legend"] == [label(t, "en") for t in styles.PAIR_TYPES]
+    assert pairs["alt_renderers"] == {"strength": "graduatedSymbol"}
 
 
 @pytest.mark.qgis
@@ -634,7 +694,8 @@ def test_sample_pipeline_package_has_every_table_with_nulls_kept(sample_package)
 def test_pyqgis_sample_pipeline_package(pyqgis, sample_package, tmp_path):
     gpkg, qgz, _, _, _ = sample_package
     report = run_pyqgis_check(pyqgis, tmp_path, qgz, gpkg)
-    _assert_report(report, gpkg, crs="EPSG:4490",
+    # layers in EPSG:4490 (crs.export), the project in the metric working CRS (unstretched)
+    _assert_report(report, gpkg, crs="EPSG:4544",
                    groups=["职住平衡", "跨区协同", "中心—外围格局", "强链补链：产业链完整度与链主企业", "通勤实况",
                            "输入数据"])
     layers = report["project"]["layers"]
@@ -643,7 +704,7 @@ def test_pyqgis_sample_pipeline_package(pyqgis, sample_package, tmp_path):
     assert by_name["zones"]["crs"] == "EPSG:4490"
     assert by_name["zones"]["title"] == "产业功能区"
     assert by_name["zones"]["aliases"]["zone_id"] == "功能区编号（原字段 id）"
-    assert len(by_name["collaboration_pairs"]["ranges"]) > 1
+    assert by_name["collaboration_pairs"]["categories"] == list(styles.PAIR_TYPES)
     # the commuting group: flows as lines by width, sheds off by default
     assert by_name["commuting_flows"]["renderer"] == "graduatedSymbol"
     checked = {n.get("source").rsplit("=", 1)[1]: n.get("checked") for n in _project(qgz).iter("layer-tree-layer")}

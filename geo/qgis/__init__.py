@@ -6,7 +6,9 @@ input layers and every result layer and table in ``crs.export``, plus a
 per spatial layer (and a few alternative styles, e.g. the core–periphery score).
 The project references the GeoPackage by a relative path, groups the layers
 (inputs, one group per analysis), carries the same styles, field aliases in the
-study language and the configured basemap as an XYZ tile layer.
+study language and the configured basemap as an XYZ tile layer; one map theme and
+one print layout per analysis; the ellipsoid of the CRS (true measurements); the
+input rasters beside it.
 
 Colours, class breaks and line widths come from :mod:`geo.styles`, labels from
 :mod:`geo.i18n`; nothing here needs QGIS installed.
@@ -21,7 +23,11 @@ Modules
 ``_layers``   what goes into the package (inputs, then each analysis's tables)
 ``_gpkg``     the GeoPackage and its ``layer_styles`` table
 ``_styles``   the QML styles of each layer; ``_qml`` the QML building blocks
-``_project``  the ``.qgz`` project (groups, styles, aliases, basemap tile layer)
+``_project``  the ``.qgz`` project (groups, styles, aliases, basemap tile layer, ellipsoid)
+``_derived``  layers the web maps derive for display (housing density, catchments, poles, territories)
+``_rasters``  the input rasters as GeoTIFFs beside the project, with their styles
+``_themes``   one map theme per analysis (the web page's initial view)
+``_layouts``  one print layout per theme (map, title, legend, scale bar, north arrow, source)
 """
 
 from __future__ import annotations
@@ -33,10 +39,19 @@ from pyproj import CRS
 
 from geo import styles
 from geo._types import AnalysisResult, Study
+from geo.i18n import study_display_name
+from geo.qgis._derived import derived_frames
 from geo.qgis._gpkg import package_timestamp, write_geopackage, write_layer_styles
-from geo.qgis._layers import collect_layers, group_titles, initially_visible, layer_bounds, wkb_type
+from geo.qgis._layers import (
+    collect_layers,
+    group_titles,
+    initially_visible,
+    layer_bounds,
+    wkb_type,
+)
 from geo.qgis._project import ProjectLayer, write_project
-from geo.qgis._styles import layer_styles_for, term, zone_chain_colors
+from geo.qgis._rasters import write_rasters
+from geo.qgis._styles import layer_styles_for, layer_title, zone_chain_colors
 from geo.settings import Settings
 
 __all__ = ["GPKG_NAME", "QGZ_NAME", "write_qgis_package"]
@@ -46,6 +61,29 @@ logger = logging.getLogger(__name__)
 
 GPKG_NAME = "zoneatlas.gpkg"
 QGZ_NAME = "zoneatlas.qgz"
+
+
+def layout_texts(settings: Settings, crs: CRS) -> dict[str, str]:
+    """The words of the print layouts: study title, source line, legend title, km."""
+    from geo import __version__
+
+    zh = settings.study.language == "zh"
+    name = study_display_name(settings.study.name, settings.study.language)
+    auth = crs.to_authority()
+    code = f"{auth[0]}:{auth[1]}" if auth else crs.name
+    source = (f"数据：{name} · 制图：zoneatlas {__version__} · 坐标系：{crs.name}（{code}）" if zh else
+              f"Data: {name} · Made with zoneatlas {__version__} · Coordinates: {crs.name} ({code})")
+    return {"study": name, "source": source, "legend": "图例" if zh else "Legend", "km": "公里" if zh else "km"}
+
+
+def display_crs(export: CRS, study: Study) -> CRS | None:
+    """The project's CRS when it differs from the layers': the study's (metric) working CRS
+    when ``crs.export`` is in degrees (EPSG:4490), so QGIS draws the map unstretched."""
+    if export.is_geographic and study.crs is not None:
+        working = CRS.from_user_input(study.crs)
+        if working.is_projected:
+            return working
+    return None
 
 
 def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisResult],
@@ -76,7 +114,7 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
     out_dir.mkdir(parents=True, exist_ok=True)
     crs = CRS.from_user_input(settings.crs.export) if settings.crs.export else CRS.from_user_input(study.crs)
     language = settings.study.language
-    layers = collect_layers(study, results, crs)
+    layers = collect_layers(study, results, crs, derived_frames(study, results, settings))
     chain_colors = zone_chain_colors(study)
     cp = results.get("core_periphery")
     pole_colors = (styles.pole_colors(cp.tables["core_periphery_zones"])
@@ -92,13 +130,15 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
     write_geopackage(gpkg, layers, timestamp=stamp)
     write_layer_styles(gpkg, layers, timestamp=stamp)
     project_layers = [
-        ProjectLayer(name=layer.name, title=term(layer.name, language), group=layer.group,
+        ProjectLayer(name=layer.name, title=layer_title(layer.name, language), group=layer.group,
                      geometry_kind=layer.geometry_kind, styles=layer.styles,
                      bounds=layer_bounds(layer.frame) if layer.spatial else None,
                      visible=initially_visible(layer), wkb_type=wkb_type(layer))
         for layer in layers
     ]
     write_project(qgz, gpkg_name=GPKG_NAME, layers=project_layers, crs=crs, settings=settings,
-                  group_titles=group_titles(language), timestamp=stamp)
+                  group_titles=group_titles(language), timestamp=stamp,
+                  layout_texts=layout_texts(settings, crs), rasters=write_rasters(out_dir, study, language),
+                  display_crs=display_crs(crs, study))
     logger.info("QGIS package: %s (%d layers), %s", gpkg, len(layers), qgz)
     return gpkg, qgz

@@ -51,6 +51,6 @@ def chain_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerStyle
         return [style("default", single_renderer(marker_symbol(styles.LEADER_COLOR, 3.0, outline="#ffffff",
                                                                outline_width_mm=0.3)))]
     # chain_gap_candidates
-    return [style("default", single_renderer(fill_symbol(None, styles.GAP_OUTLINE, outline_width_mm=0.8,
-                                                         outline_style="dash")),
+    return [style("default", single_renderer(fill_symbol(styles.GAP_OUTLINE, styles.GAP_OUTLINE, fill_alpha=0.05,
+                                                         outline_width_mm=0.8, outline_style="dash")),
                   simple_labeling("name", geometry="polygon", color=styles.GAP_OUTLINE))]

@@ -15,6 +15,11 @@ from geo.i18n import label
 from geo.qgis._qml import LayerStyle
 from geo.schema import VECTOR_LAYERS
 
+#: Layers that start switched off (the web maps show them only on demand); the input
+#: zones too, whose chain fill would show through the analysis layers drawn over them.
+HIDDEN_AT_START = {"zones", "balance_districts", "balance_landuse", "collaboration_zones", "core_periphery_links",
+                   "balance_catchments", "commuting_districts", "commuting_sheds"}
+
 #: Point layers above this many features are drawn only from 1:100,000 inwards.
 HEAVY_POINTS = 50_000
 
@@ -71,8 +76,10 @@ class ExportLayer:
         return "polygon"
 
 
-def collect_layers(study: Study, results: dict[str, AnalysisResult], crs: CRS) -> list[ExportLayer]:
-    """Every layer of the package in write order: inputs, then each analysis' tables."""
+def collect_layers(study: Study, results: dict[str, AnalysisResult], crs: CRS,
+                   derived: dict[str, list[tuple[str, pd.DataFrame]]] | None = None) -> list[ExportLayer]:
+    """Every layer of the package in write order: inputs, then each analysis' tables
+    followed by its ``derived`` layers (analysis → [(name, frame)])."""
     layers: list[ExportLayer] = []
     for name in INPUT_LAYERS:
         frame = getattr(study, name, None)
@@ -81,12 +88,40 @@ def collect_layers(study: Study, results: dict[str, AnalysisResult], crs: CRS) -
     order = [a for a in ANALYSES if a in results] + [a for a in results if a not in ANALYSES]
     seen = {layer.name for layer in layers}
     for analysis in order:
-        for name, frame in results[analysis].tables.items():
+        extra = (derived or {}).get(analysis, [])
+        for name, frame in [*results[analysis].tables.items(), *extra]:
             if name in seen:
                 raise ValueError(f"QGIS package: layer name {name!r} is used twice ({analysis})")
             seen.add(name)
             layers.append(ExportLayer(name, _prepare(frame, crs), analysis))
     return layers
+
+
+#: Columns counting whole things (firms, dwellings, persons ...): written INTEGER when
+#: every value is whole (float noise within 1e-6 ignored), else REAL as they are.
+COUNT_FIELDS = {"jobs", "firms", "leader_firms", "rd_platforms", "universities", "labs", "incubators",
+                "dwellings", "population", "workers", "points", "firm_jobs", "jobs_within", "workplaces",
+                "periphery_count", "partners_within", "cells"}
+#: Prefixes of count columns made per radius (``workers_5000``, ``area_jobs_3000``).
+COUNT_PREFIXES = ("workers_", "area_jobs_", "n_")
+
+
+def is_count_field(name: str) -> bool:
+    return name in COUNT_FIELDS or (name.startswith(COUNT_PREFIXES) and not name.endswith("_shared"))
+
+
+def _whole_numbers(s: pd.Series) -> pd.Series | None:
+    """``s`` as nullable Int64 when every finite value is whole (to 1e-6), else None."""
+    values = s.to_numpy(dtype=float, na_value=np.nan)
+    finite = values[np.isfinite(values)]
+    if np.isinf(values).any() or (finite.size and np.abs(finite).max() >= 2**53):
+        return None
+    rounded = np.round(finite)
+    if not np.all(np.abs(finite - rounded) <= 1e-6 * np.maximum(1.0, np.abs(finite))):
+        return None
+    out = pd.array(np.round(np.where(np.isfinite(values), values, 0.0)).astype(np.int64), dtype="Int64")
+    out[~np.isfinite(values)] = pd.NA
+    return pd.Series(out, index=s.index)
 
 
 def _prepare(frame: pd.DataFrame, crs: CRS) -> pd.DataFrame:
@@ -117,8 +152,12 @@ def _prepare(frame: pd.DataFrame, crs: CRS) -> pd.DataFrame:
             else:
                 out[col] = s.where(s.isna(), s.astype(str)).where(s.notna(), None)
         elif pd.api.types.is_float_dtype(s.dtype):
-            # infinities (e.g. a ratio over zero) are not valid GeoPackage values
-            out[col] = s.where(np.isfinite(s.astype(float)), np.nan)
+            whole = _whole_numbers(s) if is_count_field(str(col)) else None
+            if whole is not None:
+                out[col] = whole
+            else:
+                # infinities (e.g. a ratio over zero) are not valid GeoPackage values
+                out[col] = s.where(np.isfinite(s.astype(float)), np.nan)
     return out
 
 
@@ -151,8 +190,7 @@ def initially_visible(layer: ExportLayer) -> bool:
         return False
     if layer.name in ("housing", "employment") or len(layer.frame) > HEAVY_POINTS:
         return False
-    return layer.name not in ("zones", "balance_districts", "balance_landuse", "collaboration_zones",
-                              "core_periphery_links", "commuting_districts", "commuting_sheds")
+    return layer.name not in HIDDEN_AT_START
 
 
 def group_titles(language: str) -> dict[str, str]:

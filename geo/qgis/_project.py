@@ -23,8 +23,10 @@ from urllib.parse import quote
 
 from pyproj import CRS
 
-from geo.qgis._xml import clean_tree
+from geo.qgis._layouts import LayoutSpec, layouts_xml
 from geo.qgis._qml import QGIS_VERSION, LayerStyle, qml_element, style_children
+from geo.qgis._themes import map_themes, themes_xml
+from geo.qgis._xml import clean_tree
 from geo.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -74,7 +76,8 @@ def basemap_layers(settings: Settings) -> list[TileLayer]:
     The tile templates are the web maps' (:func:`geo.basemaps.resolve_basemap`),
     so both show the same basemap. Leaflet placeholders QGIS does not know are filled
     in: ``{s}`` with the first subdomain, ``{r}`` (retina suffix) with nothing.
-    Tianditu without a key gives no basemap (and a warning) rather than failing the run.
+    Tianditu without a key gives no basemap (and a warning) rather than failing the run,
+    and so does a GCJ-02 basemap (AMap): the package's data are in true coordinates.
     """
     from geo._errors import ConfigError
     from geo.basemaps import resolve_basemap
@@ -83,6 +86,13 @@ def basemap_layers(settings: Settings) -> list[TileLayer]:
         basemap = resolve_basemap(settings.map, settings.study.language)
     except ConfigError as exc:
         logger.warning("QGIS project without basemap: %s", exc)
+        return []
+    if basemap.gcj02:
+        # the web maps shift their overlays onto GCJ-02 tiles for display; the package keeps
+        # true coordinates, so GCJ-02 tiles would sit hundreds of metres off the data
+        logger.warning("QGIS project without the %s basemap: its tiles are in GCJ-02 and would be offset "
+                       "by several hundred metres from the package's true coordinates (use map.basemap: "
+                       "tianditu for a basemap in QGIS)", basemap.label)
         return []
     layers = []
     n = len(basemap.tiles)
@@ -93,6 +103,16 @@ def basemap_layers(settings: Settings) -> list[TileLayer]:
             title += " (GCJ-02)"
         layers.append(TileLayer(title, url, tiles.max_zoom, tiles.attribution))
     return layers[::-1]   # the web maps list base tiles first; the layer tree lists top first
+
+
+def _is_gcj02(settings: Settings) -> bool:
+    from geo._errors import ConfigError
+    from geo.basemaps import resolve_basemap
+
+    try:
+        return resolve_basemap(settings.map, settings.study.language).gcj02
+    except ConfigError:
+        return False
 
 
 # ---------------------------------------------------------------------------
@@ -209,6 +229,30 @@ def _raster_maplayer(tile: TileLayer) -> ET.Element:
     return node
 
 
+def _gdal_maplayer(raster) -> ET.Element:
+    """A raster beside the project (``./population.tif``) with its renderer pipe."""
+    node = ET.Element("maplayer", {
+        "type": "raster", "hasScaleBasedVisibilityFlag": "0", "maxScale": "0", "minScale": "1e+08",
+        "styleCategories": "AllStyleCategories", "autoRefreshEnabled": "0", "autoRefreshTime": "0",
+        "refreshOnNotifyEnabled": "0", "refreshOnNotifyMessage": "", "legendPlaceholderImage": "",
+    })
+    _extent(node, raster.bounds)
+    _text(node, "id", raster.layer_id)
+    _text(node, "datasource", f"./{raster.file}")
+    _text(ET.SubElement(node, "keywordList"), "value", "")
+    _text(node, "layername", raster.title)
+    _srs(node, raster.crs)
+    _text(node, "provider", "gdal")
+    no_data = ET.SubElement(node, "noData")
+    ET.SubElement(no_data, "noDataList", {"bandNo": "1", "useSrcNoData": "1"})
+    manager = ET.SubElement(node, "map-layer-style-manager", {"current": "default"})
+    ET.SubElement(manager, "map-layer-style", {"name": "default"})
+    _flags(node)
+    node.append(raster.pipe)
+    _text(node, "blendMode", "0")
+    return node
+
+
 def _tree_layer(parent: ET.Element, layer_id: str, title: str, source: str, provider: str,
                 visible: bool, expanded: bool = True) -> None:
     node = ET.SubElement(parent, "layer-tree-layer", {
@@ -235,9 +279,36 @@ def _draw_rank(layer: ProjectLayer) -> tuple[int, int]:
 # project
 
 
+def ellipsoid_id(crs: CRS) -> str:
+    """The project ellipsoid QGIS measures on: the CRS's ellipsoid by its EPSG code
+    (CGCS2000 ``EPSG:1024`` for EPSG:4490 and 4513-4554, WGS 84 ``EPSG:7030``), else by
+    its axes (``PARAMETER:a:b``).
+
+    Examples
+    --------
+    >>> ellipsoid_id(CRS.from_epsg(4544)), ellipsoid_id(CRS.from_epsg(32650))
+    ('EPSG:1024', 'EPSG:7030')
+    """
+    ellipsoid = crs.ellipsoid
+    if ellipsoid is None:
+        return "EPSG:7030"
+    ident = ellipsoid.to_json_dict().get("id") or {}
+    if ident.get("authority") == "EPSG" and ident.get("code"):
+        return f"EPSG:{ident['code']}"
+    return f"PARAMETER:{ellipsoid.semi_major_metre!r}:{ellipsoid.semi_minor_metre!r}"
+
+
 def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, settings: Settings,
-                group_titles: dict[str, str]) -> ET.Element:
-    """The ``<qgis>`` project element."""
+                group_titles: dict[str, str], layout_texts: dict[str, str] | None = None,
+                rasters: Sequence = (), display_crs: CRS | None = None) -> ET.Element:
+    """The ``<qgis>`` project element.
+
+    Layers are in ``crs``; the project (canvas, view, print layouts) in ``display_crs``
+    when given (a metric CRS when ``crs`` is in degrees: QGIS then draws the map
+    unstretched, as conformal as the web map).
+
+    ``layout_texts`` (``study`` title, ``source`` line, ``legend`` title, ``km``) dress the
+    print layouts; without it the project has map themes but no layouts."""
     root = ET.Element("qgis", {"version": QGIS_VERSION, "projectname": settings.study.name,
                                "saveUser": "zoneatlas", "saveUserFull": "zoneatlas"})
     ET.SubElement(root, "homePath", {"path": ""})
@@ -245,7 +316,8 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
     ET.SubElement(root, "autotransaction", {"active": "0"})
     ET.SubElement(root, "evaluateDefaultValues", {"active": "0"})
     ET.SubElement(root, "trust", {"active": "0"})
-    _srs(root, crs, tag="projectCrs")
+    view_crs = display_crs or crs
+    _srs(root, view_crs, tag="projectCrs")
 
     # layer tree: analysis groups above inputs, basemap at the bottom
     group_order = [g for g in dict.fromkeys(layer.group for layer in layers) if g != "inputs"]
@@ -256,6 +328,16 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
     ET.SubElement(tree, "customproperties")
     order: list[str] = []
     first_analysis = next((g for g in group_order if g != "inputs"), None)
+    themes = map_themes(layers, group_titles, [tile.layer_id for tile in tiles])
+    # the project opens on the first analysis' theme (what its web page shows first)
+    opening = next((t for t in themes if t.analysis == first_analysis), None)
+    opening_ids = {t.layer_id for t in opening.layers} if opening is not None else None
+
+    def shown(layer: ProjectLayer) -> bool:
+        if opening_ids is not None and layer.group in ("inputs", first_analysis):
+            return layer.layer_id in opening_ids
+        return layer.visible
+
     for group in group_order:
         members = sorted((layer for layer in layers if layer.group == group), key=_draw_rank)
         checked = group in ("inputs", first_analysis)
@@ -266,8 +348,13 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
         ET.SubElement(gnode, "customproperties")
         for layer in members:
             _tree_layer(gnode, layer.layer_id, layer.title, f"./{gpkg_name}|layername={layer.name}", "ogr",
-                        layer.visible, expanded=layer.geometry_kind is not None and layer.visible)
+                        shown(layer), expanded=layer.geometry_kind is not None and shown(layer))
             order.append(layer.layer_id)
+        if group == "inputs":
+            # the input rasters at the bottom of the inputs, off (they would cover the map)
+            for raster in rasters:
+                _tree_layer(gnode, raster.layer_id, raster.title, f"./{raster.file}", "gdal", False, expanded=False)
+                order.append(raster.layer_id)
     for tile in tiles:
         _tree_layer(tree, tile.layer_id, tile.title, tile.source, "wms", True, expanded=False)
         order.append(tile.layer_id)
@@ -278,19 +365,21 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
     project_layers = ET.SubElement(root, "projectlayers")
     for layer in layers:
         project_layers.append(_vector_maplayer(layer, gpkg_name, crs))
+    for raster in rasters:
+        project_layers.append(_gdal_maplayer(raster))
     for tile in tiles:
         project_layers.append(_raster_maplayer(tile))
     layer_order = ET.SubElement(root, "layerorder")
     for layer_id in order:
         ET.SubElement(layer_order, "layer", {"id": layer_id})
 
-    view = _view_extent(layers)
+    view = _to_view(_view_extent(layers), crs, view_crs)
     if view is not None:
         canvas = ET.SubElement(root, "mapcanvas", {"name": "theMapCanvas", "annotationsVisible": "1"})
-        _text(canvas, "units", "meters" if not crs.is_geographic else "degrees")
+        _text(canvas, "units", "meters" if not view_crs.is_geographic else "degrees")
         _extent(canvas, view)
         _text(canvas, "rotation", "0")
-        _srs(canvas, crs, tag="destinationsrs")
+        _srs(canvas, view_crs, tag="destinationsrs")
         _text(canvas, "rendermaptile", "0")
 
     props = ET.SubElement(root, "properties")
@@ -301,24 +390,69 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
     measure = ET.SubElement(props, "Measurement")
     _text(measure, "DistanceUnits", "meters", type="QString")
     _text(measure, "AreaUnits", "m2", type="QString")
+    # measurements on the ellipsoid of the CRS: true metres even in degrees (EPSG:4490)
+    _text(ET.SubElement(props, "Measure"), "Ellipsoid", ellipsoid_id(crs), type="QString")
 
     view_settings = ET.SubElement(root, "ProjectViewSettings", {"UseProjectScales": "0", "rotation": "0"})
     if view is not None:
         default_view = ET.SubElement(view_settings, "DefaultViewExtent", {
             k: repr(float(v)) for k, v in zip(("xmin", "ymin", "xmax", "ymax"), view)})
-        _srs(default_view, crs, tag="")
+        _srs(default_view, view_crs, tag="")
     ET.SubElement(view_settings, "Scales")
+    root.append(themes_xml(themes))
+    if layout_texts is not None and themes:
+        root.append(layouts_xml(_layout_specs(themes, layers, tiles, gpkg_name, crs, view_crs, layout_texts)))
     meta = ET.SubElement(root, "projectMetadata")
     _text(meta, "title", settings.study.name)
     _text(meta, "language", settings.study.language)
     _text(meta, "author", "zoneatlas")
+    if _is_gcj02(settings):
+        _text(meta, "abstract", "高德地图（GCJ-02 坐标）底图未加入：工程数据为真实坐标，加入会产生数百米偏移。"
+              if settings.study.language == "zh" else
+              "The AMap basemap (GCJ-02 coordinates) is left out: the data are in true coordinates and "
+              "would sit hundreds of metres off its tiles.")
     return root
 
 
-def _view_extent(layers: Sequence[ProjectLayer]) -> tuple[float, float, float, float] | None:
+#: Layers whose extent the print layouts frame (the web pages fit their view to these).
+_FRAME_LAYERS = ("zones", "balance_workplaces")
+
+
+def _layout_specs(themes, layers: Sequence[ProjectLayer], tiles: Sequence[TileLayer], gpkg_name: str,
+                  crs: CRS, view_crs: CRS, texts: dict[str, str]) -> list[LayoutSpec]:
+    by_id = {layer.layer_id: layer for layer in layers}
+    titles = {layer.layer_id: layer.title for layer in layers}
+    sources = {layer.layer_id: (f"./{gpkg_name}|layername={layer.name}", "ogr") for layer in layers}
+    specs = []
+    for theme in themes:
+        shown = [by_id[t.layer_id] for t in theme.layers if t.layer_id in by_id]
+        # the map frames the zones (and workplaces) as the web pages fit their view, not
+        # wide context such as catchments or reach circles
+        framed = [layer for layer in [*shown, *layers] if layer.name in _FRAME_LAYERS]
+        extent = _to_view(_view_extent(framed, inputs_only=False) or _view_extent(layers), crs, view_crs)
+        if extent is None:
+            continue
+        specs.append(LayoutSpec(
+            name=theme.name, title=f"{texts['study']} — {theme.name}", theme=theme, extent=extent,
+            source_line=texts["source"], km_label=texts["km"], legend_title=texts["legend"],
+            layer_titles=titles, layer_sources=sources))
+    return specs
+
+
+def _to_view(bounds, crs: CRS, view_crs: CRS) -> tuple[float, float, float, float] | None:
+    """``bounds`` (in ``crs``) as a box in ``view_crs``."""
+    if bounds is None or view_crs.equals(crs):
+        return bounds
+    from pyproj import Transformer
+
+    box = Transformer.from_crs(crs, view_crs, always_xy=True).transform_bounds(*bounds, densify_pts=21)
+    return tuple(float(v) for v in box)
+
+
+def _view_extent(layers: Sequence[ProjectLayer], inputs_only: bool = True) -> tuple[float, float, float, float] | None:
     """Union of the input layers' bounds (all layers when there are no inputs), +5 %."""
-    chosen = [layer.bounds for layer in layers if layer.bounds is not None and layer.group == "inputs"
-              and layer.name != "housing"]
+    chosen = [layer.bounds for layer in layers if layer.bounds is not None
+              and (layer.group == "inputs" or not inputs_only) and layer.name != "housing"]
     if not chosen:
         chosen = [layer.bounds for layer in layers if layer.bounds is not None]
     if not chosen:
@@ -333,13 +467,15 @@ def _view_extent(layers: Sequence[ProjectLayer]) -> tuple[float, float, float, f
 
 def write_project(path: Path, *, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS,
                   settings: Settings, group_titles: dict[str, str],
-                  timestamp: datetime | None = None) -> Path:
+                  timestamp: datetime | None = None, layout_texts: dict[str, str] | None = None,
+                  rasters: Sequence = (), display_crs: CRS | None = None) -> Path:
     """Write the ``.qgz`` (a zip holding ``<stem>.qgs``) at ``path``.
 
     ``timestamp`` (default: now) dates the zip entry, so identical inputs can give a
     byte-identical project."""
     root = project_xml(gpkg_name=gpkg_name, layers=layers, crs=crs, settings=settings,
-                       group_titles=group_titles)
+                       group_titles=group_titles, layout_texts=layout_texts, rasters=rasters,
+                       display_crs=display_crs)
     clean_tree(root)
     ET.indent(root, space="  ")
     text = _DOCTYPE + "\n" + ET.tostring(root, encoding="unicode") + "\n"

@@ -130,7 +130,7 @@ class Symbol:
 
 def fill_symbol(color: str | None, outline: str, *, fill_alpha: float = 1.0,
                 outline_width_mm: float = 0.26, outline_style: str = "solid",
-                data_defined: dict[str, str] | None = None) -> Symbol:
+                data_defined: dict[str, str] | None = None, outline_alpha: float = 1.0) -> Symbol:
     """A simple polygon symbol; ``color=None`` draws the outline only.
 
     ``data_defined`` maps QGIS property names (``outlineWidth``, ``outlineColor``,
@@ -143,7 +143,7 @@ def fill_symbol(color: str | None, outline: str, *, fill_alpha: float = 1.0,
         "offset": "0,0",
         "offset_map_unit_scale": _UNIT_SCALE,
         "offset_unit": "MM",
-        "outline_color": rgba(outline),
+        "outline_color": rgba(outline, outline_alpha),
         "outline_style": outline_style,
         "outline_width": _num(float(outline_width_mm)),
         "outline_width_unit": "MM",
@@ -285,6 +285,15 @@ def graduated_renderer(field_name: str, ranges: Sequence[Range], *, method: str 
     return node
 
 
+def order_by(renderer: ET.Element, expression: str, ascending: bool = True) -> ET.Element:
+    """Draw the features of ``renderer`` sorted by ``expression`` (later ones on top)."""
+    renderer.set("enableorderby", "1")
+    node = ET.SubElement(renderer, "orderby")
+    clause = ET.SubElement(node, "orderByClause", {"asc": "1" if ascending else "0", "nullsFirst": "1"})
+    clause.text = expression
+    return renderer
+
+
 # ---------------------------------------------------------------------------
 # labels
 
@@ -370,6 +379,10 @@ class LayerStyle:
     description: str = ""
     min_scale: float | None = None
     """Hide the layer when zoomed out beyond 1:``min_scale`` (heavy point layers)."""
+    value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Field → {stored code: label shown} (QGIS value map widget)."""
+    hidden_fields: tuple[str, ...] = ()
+    """Fields hidden in the attribute table (e.g. optional columns empty in this run)."""
 
     @property
     def renderer_type(self) -> str | None:
@@ -398,11 +411,29 @@ def style_children(style: LayerStyle, parent: ET.Element) -> ET.Element:
     conf = ET.SubElement(parent, "fieldConfiguration")
     for name in style.fields:
         fnode = ET.SubElement(conf, "field", {"configurationFlags": "None", "name": name})
-        widget = ET.SubElement(fnode, "editWidget", {"type": ""})
-        ET.SubElement(ET.SubElement(widget, "config"), "Option")
+        values = style.value_maps.get(name)
+        widget = ET.SubElement(fnode, "editWidget", {"type": "ValueMap" if values else ""})
+        config = ET.SubElement(widget, "config")
+        if values:
+            # QGIS' value map: a list of one-entry maps {label: stored value}
+            listed = ET.SubElement(ET.SubElement(config, "Option", {"type": "Map"}), "Option",
+                                   {"name": "map", "type": "List"})
+            for code, text in values.items():
+                ET.SubElement(ET.SubElement(listed, "Option", {"type": "Map"}), "Option",
+                              {"name": text, "type": "QString", "value": code})
+        else:
+            ET.SubElement(config, "Option")
     aliases = ET.SubElement(parent, "aliases")
     for i, name in enumerate(style.fields):
         ET.SubElement(aliases, "alias", {"field": name, "index": str(i), "name": style.aliases.get(name, "")})
+    if style.hidden_fields:
+        table = ET.SubElement(parent, "attributetableconfig", {"actionWidgetStyle": "dropDown",
+                                                               "sortExpression": "", "sortOrder": "0"})
+        columns = ET.SubElement(table, "columns")
+        for name in style.fields:
+            ET.SubElement(columns, "column", {"type": "field", "name": name, "width": "-1",
+                                              "hidden": "1" if name in style.hidden_fields else "0"})
+        ET.SubElement(columns, "column", {"type": "actions", "width": "-1", "hidden": "1"})
     if style.renderer is not None:
         # display expression: the feature's name where there is one
         display = "name" if "name" in style.fields else next((f for f in style.fields if f != "fid"), "fid")

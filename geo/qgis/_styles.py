@@ -14,6 +14,7 @@ from geo._types import Study
 from geo.i18n import label
 from geo.qgis._chains_styles import CHAIN_LAYERS, chain_styles
 from geo.qgis._commuting_styles import COMMUTING_LAYERS, commuting_styles
+from geo.qgis._derived import derived_styles
 from geo.qgis._layers import HEAVY_POINTS, ExportLayer
 from geo.qgis._network_styles import NETWORK_LAYERS, network_styles
 from geo.qgis._qml import (
@@ -26,6 +27,7 @@ from geo.qgis._qml import (
     graduated_renderer,
     line_symbol,
     marker_symbol,
+    order_by,
     rgba,
     simple_labeling,
     single_renderer,
@@ -36,14 +38,52 @@ from geo.qgis._qml import (
 FILL_ALPHA = 0.8
 _ALPHA_STRONG = 0.85
 _ALPHA_DISTRICTS = 0.6
+_ALPHA_PERIPHERY = 0.45
+#: Fill of a feature whose class is missing (the web maps' grey).
+MISSING_COLOR = "#cccccc"
 
 
 _LABEL_ALIAS_SOURCE = {"zh": "（原字段 {}）", "en": " (source column {})"}
 
 
+#: Titles and aliases of the package's own layers and fields that :mod:`geo.i18n` does not name.
+PACKAGE_TERMS: dict[str, tuple[str, str]] = {
+    "balance_housing_density": ("居住就业人口密度（六边形网格）", "Resident workers (hexagon density)"),
+    "balance_catchments": ("通勤范围", "Catchments"),
+    "core_periphery_poles": ("增长极核", "Growth poles"),
+    "core_periphery_territories": ("极核辐射范围", "Pole territories"),
+    "chain_gap_points": ("补链清单（主承载区）", "Gap list (at the strongest zone)"),
+    "chain_leader_reach": ("链主企业辐射范围", "Leader firms' reach"),
+    "missing": ("缺失环节", "Missing roles"),
+    "distant": ("距离过远环节", "Distant roles"),
+    "reach_m": ("辐射半径（米）", "Reach (m)"),
+    "points": ("居住点数", "Housing features"),
+    "radius_m": ("通勤半径（米）", "Radius (m)"),
+}
+
+
+#: Layer titles where the layer's name is also a field with another meaning
+#: (``leader_firms`` the layer of firms, ``leader_firms`` the count field of zones).
+LAYER_TITLES: dict[str, tuple[str, str]] = {
+    "leader_firms": ("链主企业", "Chain-leader firms"),
+}
+
+
+def layer_title(name: str, language: str) -> str:
+    """The title of a package layer in the layer tree and legends."""
+    if name in LAYER_TITLES:
+        zh, en = LAYER_TITLES[name]
+        return zh if language == "zh" else en
+    return term(name, language)
+
+
 def term(key: str, language: str) -> str:
-    """Layer titles and field aliases: :func:`geo.i18n.label`."""
-    return label(key, language)
+    """Layer titles and field aliases: :func:`geo.i18n.label`, else :data:`PACKAGE_TERMS`."""
+    text = label(key, language)
+    if text == key and key in PACKAGE_TERMS:
+        zh, en = PACKAGE_TERMS[key]
+        return zh if language == "zh" else en
+    return text
 
 
 def zone_chain_colors(study: Study) -> dict[str, str]:
@@ -63,6 +103,12 @@ def _range_labels(edges: Sequence[float]) -> list[str]:
     return [f"{_fmt(lo)} – {_fmt(hi)}" for lo, hi in pairwise(edges)]
 
 
+def _fixed_break_labels(breaks: Sequence[float]) -> list[str]:
+    """Legend texts of classes with fixed breaks, as the web legends: ≤ b0, b0 – b1, …, > bn."""
+    b = [_fmt(float(v)) for v in breaks]
+    return [f"≤ {b[0]}", *[f"{lo} – {hi}" for lo, hi in pairwise(b)], f"> {b[-1]}"]
+
+
 def field_aliases(layer: ExportLayer, study: Study, language: str) -> dict[str, str]:
     """Field → alias in the study language; input fields also name the user's column."""
     source = study.sources.get(layer.name) if layer.group == "inputs" else None
@@ -78,6 +124,53 @@ def field_aliases(layer: ExportLayer, study: Study, language: str) -> dict[str, 
     return out
 
 
+#: Text fields holding codes of a fixed vocabulary: shown with their i18n labels.
+CODED_FIELDS = ("balance_class", "area_class", "strategy", "pair_type", "role", "zone_role", "kind", "tier",
+                "candidate_kind")
+#: Fields holding the id of a feature of an input layer: shown with that feature's name
+#: (field → (input layer, its id field)); not in the layer that owns the id.
+ID_FIELDS = {
+    "district_id": ("districts", "district_id"), "district_a": ("districts", "district_id"),
+    "district_b": ("districts", "district_id"), "nearest_partner_district": ("districts", "district_id"),
+    "core_id": ("zones", "zone_id"), "zone_a": ("zones", "zone_id"), "zone_b": ("zones", "zone_id"),
+    "nearest_partner_id": ("zones", "zone_id"), "top_zone_id": ("zones", "zone_id"),
+    "main_core_id": ("zones", "zone_id"), "nearest_innov_id": ("innovation_districts", "innov_id"),
+}
+#: At most this many entries in one value map (a larger vocabulary stays raw).
+MAX_VALUE_MAP = 5000
+
+
+def value_maps(layer: ExportLayer, study: Study, language: str) -> dict[str, dict[str, str]]:
+    """Field → {code: label} for the coded and id fields of ``layer`` (QGIS value maps), so
+    the attribute table and identify show what the web popups show."""
+    frame = layer.frame
+    out: dict[str, dict[str, str]] = {}
+    for col in CODED_FIELDS:
+        if col in frame and not pd.api.types.is_numeric_dtype(frame[col].dtype):
+            codes = sorted({str(v) for v in frame[col].dropna()})
+            labels = {c: label(c, language) for c in codes}
+            if any(text != c for c, text in labels.items()) and len(labels) <= MAX_VALUE_MAP:
+                out[col] = labels
+    for col, (source, id_field) in ID_FIELDS.items():
+        table = getattr(study, source, None)
+        if col not in frame or table is None or "name" not in table or (layer.name == source and col == id_field):
+            continue
+        names = dict(zip(table[id_field].astype(str), table["name"].astype(str)))
+        codes = {str(v) for v in frame[col].dropna()}
+        entries = {c: f"{names[c]} ({c})" for c in sorted(codes) if c in names}
+        if entries and len(entries) <= MAX_VALUE_MAP:
+            out[col] = entries
+    return out
+
+
+def _unique_aliases(aliases: dict[str, str]) -> dict[str, str]:
+    """Two fields never share an alias: a repeated one names its field too."""
+    seen: dict[str, int] = {}
+    for text in aliases.values():
+        seen[text] = seen.get(text, 0) + 1
+    return {col: (f"{text} ({col})" if seen[text] > 1 else text) for col, text in aliases.items()}
+
+
 def _field_names(layer: ExportLayer) -> list[str]:
     cols = [c for c in layer.frame.columns
             if not (layer.spatial and c == layer.frame.geometry.name)]
@@ -86,19 +179,24 @@ def _field_names(layer: ExportLayer) -> list[str]:
 
 def _polygon_by_category(field_name: str, colors: dict[str, str], language: str,
                          outline: str = styles.ZONE_OUTLINE, fill_alpha: float = FILL_ALPHA,
-                         data_defined: dict[str, str] | None = None) -> object:
+                         data_defined: dict[str, str] | None = None, missing: str | None = None) -> object:
+    """One category per colour; ``missing`` also draws the other values (NULL) in that colour."""
     cats = [Category(value, label(value, language),
                      fill_symbol(color, outline, fill_alpha=fill_alpha, outline_width_mm=0.2,
                                  data_defined=data_defined))
             for value, color in colors.items()]
+    if missing is not None:
+        cats.append(Category(None, "—", fill_symbol(missing, outline, fill_alpha=fill_alpha, outline_width_mm=0.2,
+                                                    data_defined=data_defined)))
     return categorized_renderer(field_name, cats)
 
 
 def _graduated_fill(field_name: str, edges: Sequence[float], colors: Sequence[str],
-                    outline: str, fill_alpha: float = FILL_ALPHA) -> object:
+                    outline: str, fill_alpha: float = FILL_ALPHA, labels: Sequence[str] | None = None) -> object:
+    labels = labels or _range_labels(edges)
     ranges = [Range(lo, hi, text, fill_symbol(color, outline, fill_alpha=fill_alpha,
                                                    outline_width_mm=0.2))
-              for (lo, hi), text, color in zip(pairwise(edges), _range_labels(edges), colors)]
+              for (lo, hi), text, color in zip(pairwise(edges), labels, colors)]
     return graduated_renderer(field_name, ranges)
 
 
@@ -132,15 +230,20 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
 
     Tables get one style holding only field aliases (used in the project).
     """
-    aliases = field_aliases(layer, study, language)
+    aliases = _unique_aliases(field_aliases(layer, study, language))
+    coded = value_maps(layer, study, language)
     fields = _field_names(layer)
+    # optional columns empty in this run stay in the data, hidden in the attribute table
+    empty = tuple(c for c in fields[1:] if len(layer.frame) and c in layer.frame
+                  and not (layer.spatial and c == layer.frame.geometry.name) and layer.frame[c].isna().all())
     frame = layer.frame
     kind = layer.geometry_kind
     name = layer.name
 
     def style(style_name: str, renderer, labeling=None, opacity: float = 1.0, description: str = "") -> LayerStyle:
         return LayerStyle(style_name, renderer, labeling, fields=fields, aliases=aliases,
-                          opacity=opacity, description=description or term(name, language))
+                          opacity=opacity, description=description or term(name, language), value_maps=coded,
+                          hidden_fields=empty)
 
     if not layer.spatial:
         return [style("default", None)]
@@ -156,8 +259,8 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
         return [style("chain", _polygon_by_category("chain", chain_colors, language), name_labels)]
     if name == "innovation_districts":
         return [style("default", single_renderer(
-            fill_symbol(styles.INNOVATION_COLOR, styles.INNOVATION_COLOR, fill_alpha=0.35,
-                        outline_width_mm=0.5)), name_labels)]
+            fill_symbol(styles.INNOVATION_COLOR, styles.INNOVATION_COLOR, fill_alpha=0.3,
+                        outline_width_mm=0.66, outline_style="dash")), name_labels)]   # as on collaboration.html
     if name == "housing":
         if kind == "point":
             housing = style("default", single_renderer(marker_symbol(styles.HOUSING_COLOR, 0.8)))
@@ -176,18 +279,20 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
                                 f"ELSE '{rgba(styles.ZONE_OUTLINE)}' END",
                 "outlineWidth": f"CASE WHEN {innov} THEN 0.66 ELSE 0.26 END",
             }
-        out = [style("balance_class", _polygon_by_category(
-            "balance_class", styles.BALANCE_CLASS_COLORS, language, fill_alpha=_ALPHA_STRONG,
-            data_defined=kind_outline), name_labels)]
+        # the web map leads with the area measure (area_class) where the run has it
+        leads = [c for c in ("area_class", "balance_class") if c in frame]
+        out = [style(col, _polygon_by_category(
+            col, styles.BALANCE_CLASS_COLORS, language, fill_alpha=_ALPHA_STRONG,
+            data_defined=kind_outline, missing=MISSING_COLOR), name_labels) for col in leads]
         if "jhr" in frame:
             out.append(style("jhr", _graduated_fill(
                 "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.ZONE_OUTLINE,
-                fill_alpha=_ALPHA_STRONG), name_labels))
+                fill_alpha=_ALPHA_STRONG, labels=_fixed_break_labels(styles.JHR_BREAKS)), name_labels))
         return out
     if name == "balance_districts" and "jhr" in frame:
         out = [style("jhr", _graduated_fill(
             "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.DISTRICT_OUTLINE,
-            fill_alpha=_ALPHA_DISTRICTS), name_labels)]
+            fill_alpha=_ALPHA_DISTRICTS, labels=_fixed_break_labels(styles.JHR_BREAKS)), name_labels)]
         if "balance_class" in frame:
             out.append(style("balance_class", _polygon_by_category(
                 "balance_class", styles.BALANCE_CLASS_COLORS, language, styles.DISTRICT_OUTLINE,
@@ -214,6 +319,10 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
         return network_styles(name, frame, style, language)
     if name in COMMUTING_LAYERS and kind is not None:
         return commuting_styles(name, frame, style, language)
+    derived = derived_styles(name, frame, style, language, edges_for=_edges, range_labels=_range_labels,
+                             pole_colors=pole_colors)
+    if derived is not None:
+        return derived
     if name in CHAIN_LAYERS and kind is not None:
         return chain_styles(name, frame, style, language, HEAVY_POINTS)
     if name == "core_periphery_links":
@@ -244,15 +353,23 @@ def _by_attached_core(frame: pd.DataFrame, language: str):
                   "CASE WHEN \"role\" = 'core' THEN \"zone_id\" ELSE coalesce(\"core_id\", '') END")
     outline_dd = {
         "outlineWidth": "CASE WHEN \"role\" = 'core' THEN 0.9 ELSE 0.26 END",
-        "outlineColor": f"CASE WHEN \"role\" = 'core' THEN '0,0,0,255' ELSE '{rgba(styles.ZONE_OUTLINE)}' END",
+        "outlineColor": f"CASE WHEN \"role\" = 'core' THEN '{rgba(styles.CORE_OUTLINE)}' "
+                        f"ELSE '{rgba(styles.ZONE_OUTLINE)}' END",
     }
+
+    def by_role(color: str) -> dict[str, str]:
+        # the pole itself strong, its periphery lighter (web map: 0.85 / 0.45)
+        fill = (f"CASE WHEN \"role\" = 'core' THEN '{rgba(color, _ALPHA_STRONG)}' "
+                f"ELSE '{rgba(color, _ALPHA_PERIPHERY)}' END")
+        return {**outline_dd, "fillColor": fill}
+
     cats = [Category(core, names.get(core, core),
-                     fill_symbol(color, styles.ZONE_OUTLINE, fill_alpha=0.6, outline_width_mm=0.26,
-                                 data_defined=outline_dd))
+                     fill_symbol(color, styles.ZONE_OUTLINE, fill_alpha=_ALPHA_STRONG, outline_width_mm=0.26,
+                                 data_defined=by_role(color)))
             for core, color in core_color.items()]
     # the empty value also catches NULL: QGIS' "all other values" category
     cats.append(Category(None, label("isolated", language),
-                         fill_symbol(styles.STRATEGY_COLORS["isolated"], "#666666", fill_alpha=0.55,
+                         fill_symbol(styles.STRATEGY_COLORS["isolated"], styles.ISOLATED_OUTLINE, fill_alpha=0.55,
                                      outline_width_mm=0.5, outline_style="dash")))
     return categorized_renderer(expression, cats)
 
@@ -265,11 +382,26 @@ def _plain_symbol(kind: str | None):
     return fill_symbol(styles.CATEGORICAL[1], styles.ZONE_OUTLINE, fill_alpha=FILL_ALPHA, outline_width_mm=0.2)
 
 
+def _strength_index_width(strength: pd.Series) -> str:
+    """QGIS expression: line width (mm) of a recommended pair by its strength index class,
+    the web map's weak / medium / strong widths (:data:`geo.styles.STRENGTH_WIDTHS`, px / 2)."""
+    s = pd.to_numeric(strength, errors="coerce").to_numpy(float)
+    logs = np.log(s[np.isfinite(s) & (s > 0)])
+    w = [v / 2 for v in styles.STRENGTH_WIDTHS]
+    if not logs.size or logs.max() - logs.min() <= 0:
+        # every pair equally strong: index 100 (strong), as geo.styles.strength_index
+        return f'CASE WHEN "strength" > 0 THEN {w[2]!r} ELSE {w[0]!r} END'
+    lo, span = float(logs.min()), float(logs.max() - logs.min())
+    index = f'round(100 * (ln("strength") - {lo!r}) / {span!r})'
+    return (f'CASE WHEN "strength" > 0 THEN (CASE WHEN {index} >= 67 THEN {w[2]!r} '
+            f'WHEN {index} >= 34 THEN {w[1]!r} ELSE {w[0]!r} END) ELSE {w[0]!r} END')
+
+
 def _pair_styles(frame: pd.DataFrame, style, language: str) -> list[LayerStyle]:
-    """Collaboration pairs as on the web map: recommended pairs with widths by strength
-    class (breaks of the recommended pairs' strengths), colour by pair type; the other
-    candidate pairs thin and dashed. Two styles: ``strength`` (default, graduated) and
-    ``pair_type`` (categorized), both with the other visual variable data-defined."""
+    """Collaboration pairs as on the web map: recommended pairs coloured by pair type,
+    as wide as their strength index class; the other candidate pairs thin and dashed, drawn
+    below. Two styles: ``pair_type`` (default, categorized, width data-defined) and
+    ``strength`` (graduated widths by quantile class, colour data-defined)."""
     recommended = frame["recommended"] if "recommended" in frame else pd.Series(True, frame.index)
     recommended = recommended.astype("boolean").fillna(False).astype(bool)
     values = frame.loc[recommended, "strength"] if recommended.any() else frame["strength"]
@@ -291,14 +423,18 @@ def _pair_styles(frame: pd.DataFrame, style, language: str) -> list[LayerStyle]:
         ranges.append(Range(lo, hi, text, line_symbol(
             styles.PAIR_TYPE_COLORS["peer"], width_for(i), color_expression=color_expr,
             width_expression=width_expr, style_expression=dash_expr, alpha=0.9)))
-    out = [style("strength", graduated_renderer("strength", ranges, method="GraduatedSize"))]
+    # the recommended pairs drawn over the other candidates, as on the web map
+    ordered = (lambda r: order_by(r, '"recommended"')) if has_flag else (lambda r: r)
+    out = [style("strength", ordered(graduated_renderer("strength", ranges, method="GraduatedSize")))]
     if "pair_type" in frame:
-        cases = " ".join(f'WHEN "strength" <= {hi!r} THEN {width_for(i)!r}' for i, hi in enumerate(edges[1:-1]))
-        by_class = f"CASE {cases} ELSE {width_for(len(edges) - 2)!r} END" if cases else repr(width_for(0))
-        width_expr = (f'CASE WHEN "recommended" THEN {by_class} ELSE {other_mm!r} END' if has_flag else by_class)
+        # the web map's default: colour by pair type, width by the 0-100 strength index
+        # (log position among all candidate pairs): weak / medium / strong
+        width_expr = _strength_index_width(frame["strength"])
+        if has_flag:
+            width_expr = f'CASE WHEN "recommended" THEN {width_expr} ELSE {other_mm!r} END'
         cats = [Category(key, label(key, language),
-                         line_symbol(color, width_for(1), width_expression=width_expr,
+                         line_symbol(color, styles.STRENGTH_WIDTHS[1] / 2, width_expression=width_expr,
                                      style_expression=dash_expr, alpha=0.9))
                 for key, color in styles.PAIR_TYPE_COLORS.items()]
-        out.append(style("pair_type", categorized_renderer("pair_type", cats)))
+        out.insert(0, style("pair_type", ordered(categorized_renderer("pair_type", cats))))
     return out

@@ -1,0 +1,342 @@
+"""The QGIS package shows the same maps as the web pages (issue 19), checked in real QGIS.
+
+One complete run of the small sample study (``small_run``: web pages and package from the
+same inputs) is opened with PyQGIS (tests/_pyqgis_check.py). For every web page:
+
+* its map theme shows exactly the package layers of the page's initial view;
+* every feature the page draws at start has, in QGIS, the fill colour and opacity (and,
+  for outlines and lines, the stroke colour) the page gives it — read from the written
+  HTML, independent of geo/styles.py;
+* its print layout has a map following the theme, title, legend of the theme's layers,
+  a kilometre scale bar, a north arrow and a source line, and exports to PDF.
+
+The project measures true lengths and areas: checked in EPSG:4490 (degrees) against
+geodesic computations by pyproj.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+from pyproj import CRS
+
+from geo.i18n import label
+from tests.test_map_geometry import drawn_layers
+from tests.test_qgis import require_pyqgis, run_pyqgis_check
+
+pytestmark = pytest.mark.qgis
+
+PAGES = {"balance": "balance", "collaboration": "collaboration", "core_periphery": "core_periphery",
+         "chains": "chains_analysis"}
+
+#: web overlay id (prefix for chain_<i>) → (package layer, key field matching a web property,
+#: or None: features in the same order; a filter column of the package layer).
+WEB_TO_PACKAGE = {
+    "districts": ("districts", None, None),
+    "workplaces": ("balance_workplaces", "workplace_id", None),
+    "housing_density": ("balance_housing_density", None, None),
+    "innovation_districts": ("innovation_districts", "innov_id", None),
+    "chain_": ("collaboration_zones", "zone_id", None),
+    "pairs_recommended": ("collaboration_pairs", None, "recommended"),
+    "zones_by_core": ("core_periphery_zones", "zone_id", None),
+    "territories": ("core_periphery_territories", None, None),
+    "poles": ("core_periphery_poles", "zone_id", None),
+    "isolated": ("core_periphery_zones", "zone_id", None),
+    "chain_zones": ("chain_zones", "zone_id", None),
+    "leaders": ("leader_firms", "firm_id", None),
+    "gap_candidates": ("chain_gap_candidates", "candidate_id", None),
+    "gaps": ("chain_gap_points", "chain", None),
+    "leader_reach": ("chain_leader_reach", None, None),
+}
+#: web overlays shown at start that the package does not carry (none at present)
+NOT_IN_PACKAGE: set[tuple[str, str]] = set()
+
+
+def _package_key(web_id: str) -> str | None:
+    if web_id in WEB_TO_PACKAGE:
+        return web_id
+    if web_id.startswith("chain_") and web_id[6:].isdigit():
+        return "chain_"
+    return None
+
+
+@pytest.fixture(scope="module")
+def web_and_qgis(small_run, tmp_path_factory):
+    python = require_pyqgis()
+    settings, report = small_run
+    maps = Path(report.output_dir)
+    tmp = tmp_path_factory.mktemp("qgis_web")
+    qgis = run_pyqgis_check(python, tmp, maps / "qgis" / "zoneatlas.qgz", maps / "qgis" / "zoneatlas.gpkg", tmp)
+    pages = {page: drawn_layers((maps / f"{page}.html").read_text(encoding="utf-8")) for page in PAGES}
+    return settings, maps, qgis, pages
+
+
+def _theme_name(page: str, language: str) -> str:
+    return label(PAGES[page], language)
+
+
+def _web_colours(spec: dict, feature: dict, kind: str) -> dict:
+    """Leaflet's colours of one feature: fill (colour, opacity) unless unfilled; stroke colour."""
+    style = spec["styles"][feature["properties"].get("_s", 0)]
+    if spec.get("marker") == "star":      # the runtime's star icon: opaque fill, black outline
+        return {"fill": (style["fillColor"].lower(), 1.0), "stroke": "#000000"}
+    out = {}
+    if kind != "line" and style.get("fill", True) and "fillColor" in style:
+        out["fill"] = (style["fillColor"].lower(), float(style.get("fillOpacity", 0.2)))   # Leaflet's default
+    if style.get("stroke", True) and "color" in style:
+        out["stroke"] = style["color"].lower()
+    return out
+
+
+def _kind(data: dict) -> str:
+    types = {f["geometry"]["type"] for f in data["features"]}
+    if types <= {"Point", "MultiPoint"}:
+        return "point"
+    if types <= {"LineString", "MultiLineString"}:
+        return "line"
+    return "polygon"
+
+
+def test_each_page_has_a_theme_showing_the_package_layers_of_its_initial_view(web_and_qgis):
+    settings, _, qgis, pages = web_and_qgis
+    lang = settings.study.language
+    assert lang == "zh"
+    for page, layers in pages.items():
+        theme = qgis["themes"][_theme_name(page, lang)]
+        shown = {web_id for web_id, (spec, data) in layers.items() if spec["show"] and data["features"]}
+        unmapped = {w for w in shown if _package_key(w) is None and (page, w) not in NOT_IN_PACKAGE}
+        assert not unmapped, f"{page}.html shows {unmapped} at start: map them to a package layer"
+        want = {WEB_TO_PACKAGE[_package_key(w)][0] for w in shown if _package_key(w)}
+        # an empty layer (no gap candidate in this run) is in the theme; the page leaves it out
+        empty = {l["layername"] for l in qgis["project"]["layers"] if l.get("features") == 0}
+        assert set(theme["visible"]) - empty == want, page
+
+
+def test_every_feature_has_the_web_colour_in_qgis(web_and_qgis):
+    settings, maps, qgis, pages = web_and_qgis
+    gpkg = maps / "qgis" / "zoneatlas.gpkg"
+    compared, pixels = {}, {}
+    for page, layers in pages.items():
+        theme = qgis["themes"][_theme_name(page, settings.study.language)]
+        for web_id, (spec, data) in layers.items():
+            key = _package_key(web_id)
+            if not spec["show"] or key is None or not data["features"]:
+                continue
+            layer, id_field, flag = WEB_TO_PACKAGE[key]
+            colours = theme["layers"][layer]["colours"]
+            table = pyogrio.read_dataframe(gpkg, layer=layer, read_geometry=False, fid_as_index=True)
+            if flag:
+                table = table[table[flag].astype(bool)]
+            if id_field:
+                fid_of = {str(v): str(fid) for fid, v in zip(table.index, table[id_field])}
+                fids = [fid_of[str(f["properties"][id_field])] for f in data["features"]]
+            else:
+                assert len(table) == len(data["features"]), (page, web_id)
+                fids = [str(fid) for fid in table.index]
+                if "workers" in table:       # housing density cells: same cells, same order
+                    web = [f["properties"]["workers"] for f in data["features"]]
+                    np.testing.assert_allclose(table["workers"].to_numpy(float), web, rtol=1e-3)
+            kind = _kind(data)
+            for f, fid in zip(data["features"], fids):
+                want = _web_colours(spec, f, kind)
+                got = colours[fid]
+                assert got is not None, (page, web_id, fid, "QGIS draws no symbol")
+                where = (page, web_id, f["properties"].get(id_field) if id_field else fid)
+                if "fill" in want and web_id != "isolated":
+                    assert got["fill"][0] == want["fill"][0], where
+                    assert got["fill"][1] == pytest.approx(want["fill"][1], abs=1 / 255 + 1e-3), where
+                if "stroke" in want:
+                    assert got["stroke"][0] == want["stroke"], where
+                if web_id == "pairs_recommended":     # width: the strength index class (px = 2 × mm)
+                    style = spec["styles"][f["properties"].get("_s", 0)]
+                    assert 2 * got["width_mm"] == pytest.approx(style["weight"]), where
+            rendered = theme["layers"][layer].get("rendered", {})
+            for f, fid in zip(data["features"], fids):
+                want = _web_colours(spec, f, kind).get("fill")
+                if fid in rendered and want and web_id not in ("isolated", "territories", "leader_reach"):  # overlapping
+                    # the pixel QGIS renders inside the polygon: the web fill at its opacity over white
+                    rgb = np.array([int(want[0][i:i + 2], 16) for i in (1, 3, 5)], float)
+                    expect = rgb * want[1] + 255 * (1 - want[1])
+                    got_rgb = np.array([int(rendered[fid][i:i + 2], 16) for i in (1, 3, 5)], float)
+                    assert np.abs(got_rgb - expect).max() <= 3, (page, web_id, fid, rendered[fid], want)
+                    pixels[(page, web_id)] = pixels.get((page, web_id), 0) + 1
+            compared[(page, web_id)] = len(fids)
+    # every page compared, each with its main layer
+    for must in [("balance", "workplaces"), ("balance", "housing_density"), ("collaboration", "pairs_recommended"),
+                 ("core_periphery", "zones_by_core"), ("core_periphery", "poles"), ("core_periphery", "territories"),
+                 ("chains", "chain_zones"), ("chains", "gaps"), ("chains", "leader_reach"), ("chains", "leaders")]:
+        assert compared.get(must), (must, compared)
+    assert sum(n for (_, w), n in compared.items() if w.startswith("chain_") and w[6:].isdigit()) == 15
+    # and rendered: most zones of each zone page sampled as pixels
+    for must in [("balance", "workplaces"), ("core_periphery", "zones_by_core"), ("chains", "chain_zones")]:
+        assert pixels.get(must, 0) >= 0.6 * compared[must], (must, pixels)
+
+
+def test_each_theme_has_a_print_layout_that_exports_to_pdf(web_and_qgis):
+    settings, _, qgis, _ = web_and_qgis
+    lang = settings.study.language
+    assert set(qgis["layouts"]) == set(qgis["themes"]) == {_theme_name(p, lang) for p in PAGES}
+    for name, layout in qgis["layouts"].items():
+        items = layout["items"]
+        assert items["map"]["theme"] == name
+        theme_titles = {l["title"] for l in qgis["project"]["layers"]
+                        if l.get("layername") in qgis["themes"][name]["visible"]}
+        assert set(items["legend"]["layers"]) == theme_titles and items["legend"]["linked"]
+        assert items["legend"]["title"] == "图例"
+        assert items["scalebar"]["linked"] and items["scalebar"]["units"] == "km"
+        assert items["scalebar"]["label"] == "公里"
+        assert items["north_arrow"]["linked"] and not items["north_arrow"]["missing"]
+        assert items["title"]["text"].endswith(f" — {name}") and "示例都市区" in items["title"]["text"]
+        assert items["source"]["text"].startswith("数据：") and "EPSG:4544" in items["source"]["text"]
+        # the map shows the theme's layers, at a scale that fits the study on A4
+        assert set(items["map"]["layers"]) == theme_titles
+        assert 20_000 < items["map"]["scale"] < 500_000
+        pdf = Path(layout["pdf"]["path"])
+        assert layout["pdf"]["result"] == 0 and pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
+        assert layout["png"]["result"] == 0
+    bad = [m for m in qgis["messages"] if m["level"] >= 1]
+    assert not bad, bad
+
+
+def _layout_png_colours(path: Path) -> set:
+    from PIL import Image
+
+    with Image.open(path) as img:
+        return {c for _, c in img.convert("RGB").getcolors(maxcolors=1 << 20)}
+
+
+def test_layout_image_shows_the_theme_colours(web_and_qgis):
+    """The exported balance page really is drawn: the workplace class colours blended at
+    their opacity over the white page appear among the pixels."""
+    settings, _, qgis, _ = web_and_qgis
+    name = _theme_name("balance", settings.study.language)
+    colours = _layout_png_colours(Path(qgis["layouts"][name]["png"]["path"]))
+    fills = {tuple(c["fill"]) for c in qgis["themes"][name]["layers"]["balance_workplaces"]["colours"].values()}
+    for hex_colour, alpha in fills:
+        rgb = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)], float)
+        blended = rgb * alpha + 255 * (1 - alpha)
+        assert any(np.abs(np.array(c) - blended).max() <= 4 for c in colours), hex_colour
+
+
+# ---------------------------------------------------------------------------
+# true measurements in a geographic export CRS
+
+
+@pytest.fixture(scope="module")
+def geographic_package(small_study, tmp_path_factory):
+    from geo.layers import load_study
+    from geo.pipeline import run_analyses
+    from geo.qgis import write_qgis_package
+    from geo.settings import load_settings
+
+    settings = load_settings(small_study)
+    settings.crs.export = "EPSG:4490"
+    study = load_study(settings)
+    results = {k: v for k, v in run_analyses(study, settings).items() if k == "core_periphery"}
+    out = tmp_path_factory.mktemp("geo_qgis") / "qgis"
+    gpkg, qgz = write_qgis_package(out, study, results, settings)
+    return study, gpkg, qgz
+
+
+def test_project_measures_true_areas_and_lengths_in_epsg_4490(geographic_package, tmp_path):
+    study, gpkg, qgz = geographic_package
+    report = run_pyqgis_check(require_pyqgis(), tmp_path, qgz, gpkg)
+    # the layers in EPSG:4490, the project drawn in the metric working CRS (not stretched
+    # east-west as plate carrée would be), measured on the CGCS2000 ellipsoid
+    assert {l["crs"] for l in report["project"]["layers"] if l["provider"] == "ogr"} - {""} == {"EPSG:4490"}
+    assert report["project"]["crs"] == "EPSG:4544"
+    assert report["project"]["ellipsoid"] == "EPSG:1024"          # CGCS2000
+    geod = CRS.from_epsg(4490).get_geod()
+    zones = pyogrio.read_dataframe(gpkg, layer="zones", fid_as_index=True)
+    measured = report["measured"]["zones"]
+    for fid, geom in zip(zones.index, zones.geometry):
+        true_area = abs(geod.geometry_area_perimeter(geom)[0])
+        assert measured[str(fid)] == pytest.approx(true_area, rel=1e-4), fid
+    # and the same zones measured in the metric working CRS (EPSG:4544) agree to 0.1 %
+    working = study.zones.geometry.area.to_numpy()
+    got = np.array([measured[str(fid)] for fid in zones.index])
+    np.testing.assert_allclose(got, working, rtol=2e-3)
+    links = pyogrio.read_dataframe(gpkg, layer="core_periphery_links", fid_as_index=True)
+    lengths = report["measured"]["core_periphery_links"]
+    assert len(links) > 3
+    for fid, geom in zip(links.index, links.geometry):
+        (x0, y0), (x1, y1) = shapely.get_coordinates(geom)[[0, -1]]
+        true_length = geod.inv(x0, y0, x1, y1)[2]
+        assert lengths[str(fid)] == pytest.approx(true_length, rel=1e-4), fid
+    assert math.isclose(sum(lengths.values()), sum(geod.geometry_length(g) for g in links.geometry), rel_tol=1e-4)
+
+
+# ---------------------------------------------------------------------------
+# attribute tables as an analyst reads them
+
+
+def test_counts_are_integers_and_codes_show_their_labels(web_and_qgis):
+    settings, maps, qgis, _ = web_and_qgis
+    layers = {l["layername"]: l for l in qgis["project"]["layers"] if l["provider"] == "ogr"}
+    # whole counts are INTEGER in QGIS (they were REAL); ratios stay REAL
+    zones = layers["zones"]["field_types"]
+    assert {zones[f] for f in ("jobs", "firms", "leader_firms", "rd_platforms")} == {"Integer64"}
+    assert layers["housing"]["field_types"]["dwellings"] == "Integer64"
+    assert layers["balance_workplaces"]["field_types"]["jhr"] == "Real"
+    gpkg = maps / "qgis" / "zoneatlas.gpkg"
+    study_zones = pyogrio.read_dataframe(gpkg, layer="zones", read_geometry=False)
+    source = settings.layers.zones.path
+    original = pyogrio.read_dataframe(source, layer=settings.layers.zones.layer, read_geometry=False)
+    assert study_zones["firms"].tolist() == original["firms"].astype(int).tolist()
+    # value maps: the labels the web popups show, codes stay in the data
+    cpz = layers["core_periphery_zones"]
+    assert cpz["value_maps"]["strategy"] == {code: label(code, "zh") for code in cpz["value_maps"]["strategy"]}
+    assert set(cpz["value_maps"]["strategy"]) <= {"independent_pole", "collaborative_subordinate", "isolated"}
+    assert cpz["shown_first"]["role"] in ("极核", "外围")
+    pairs = layers["collaboration_pairs"]
+    assert set(pairs["value_maps"]["pair_type"].values()) <= {label(t, "zh") for t in
+                                                              ("main_partner", "rd_manufacturing",
+                                                               "terminal_supporting", "peer")}
+    districts = pyogrio.read_dataframe(gpkg, layer="districts", read_geometry=False)
+    names = dict(zip(districts["district_id"], districts["name"]))
+    for code, text in layers["balance_workplaces"]["value_maps"]["district_id"].items():
+        assert text == f"{names[code]} ({code})"
+    # optional columns empty in this run are hidden in the attribute table (still in the data)
+    assert layers["innovation_districts"]["hidden_columns"] == ["universities", "labs", "incubators"]
+    assert layers["housing"]["hidden_columns"] == ["population"]
+    assert layers["zones"]["hidden_columns"] == []
+    assert "universities" in layers["innovation_districts"]["field_types"]
+    # no two fields of a layer share an alias
+    for name, layer in layers.items():
+        aliases = [a for a in layer["aliases"].values() if a]
+        assert len(aliases) == len(set(aliases)), name
+
+
+def test_input_rasters_are_bundled_beside_the_project(web_and_qgis, small_run):
+    import rasterio
+
+    _, maps, qgis, _ = web_and_qgis
+    study = small_run[1].study
+    rasters = {l["source"].rsplit("/", 1)[-1]: l for l in qgis["project"]["layers"] if l["provider"] == "gdal"}
+    assert set(rasters) == {"population.tif", "landuse.tif"}
+    for file, attr in (("population.tif", "population"), ("landuse.tif", "landuse")):
+        info = rasters[file]
+        assert info["valid"] and info["visible"] is False and info["crs"] == "EPSG:4544"
+        # relative: resolved against the project's folder
+        assert Path(info["source"]).resolve() == (maps / "qgis" / file).resolve()
+        want = getattr(study, attr).data
+        with rasterio.open(maps / "qgis" / file) as src:
+            got = src.read(1, masked=True).astype(float).filled(np.nan)
+            assert src.crs.to_epsg() == 4544
+        assert got.shape == want.shape and info["size"] == [want.shape[1], want.shape[0]]
+        np.testing.assert_allclose(got, want, rtol=1e-6, equal_nan=True)
+    assert rasters["landuse.tif"]["renderer"] == "paletted"
+    assert [t for t, _ in rasters["landuse.tif"]["legend"]] == ["居住", "办公", "工业", "商业", "公共服务", "绿地"]
+    assert rasters["population.tif"]["renderer"] == "singlebandpseudocolor"
+
+
+def test_project_opens_on_the_first_pages_theme(web_and_qgis):
+    settings, _, qgis, _ = web_and_qgis
+    theme = qgis["themes"][_theme_name("balance", settings.study.language)]
+    visible = {l["layername"] for l in qgis["project"]["layers"] if l.get("visible") and l["provider"] == "ogr"}
+    assert visible == set(theme["visible"])
