@@ -707,7 +707,8 @@ def test_pyqgis_sample_pipeline_package(pyqgis, sample_package, tmp_path):
     assert by_name["collaboration_pairs"]["categories"] == list(styles.PAIR_TYPES)
     # the commuting group: flows as lines by width, sheds off by default
     assert by_name["commuting_flows"]["renderer"] == "graduatedSymbol"
-    checked = {n.get("source").rsplit("=", 1)[1]: n.get("checked") for n in _project(qgz).iter("layer-tree-layer")}
+    checked = {n.get("source").rsplit("=", 1)[1]: n.get("checked") for n in _project(qgz).iter("layer-tree-layer")
+               if "layername=" in (n.get("source") or "")}
     assert checked["commuting_flows"] == "Qt::Checked" and checked["commuting_sheds"] == "Qt::Unchecked"
     assert by_name["commuting_workplaces"]["features"] == len(sample_package[3]["commuting"]
                                                                .tables["commuting_workplaces"])

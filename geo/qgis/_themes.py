@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 #: analysis → the layers its web page shows at first, top first (layer or (layer, style)).
 THEME_LAYERS: dict[str, tuple[str | tuple[str, str], ...]] = {
-    "balance": ("balance_workplaces", "balance_housing_density", "districts"),
-    "collaboration": ("collaboration_pairs", "innovation_districts", "collaboration_zones", "districts"),
+    "balance": ("balance_workplaces", "balance_housing_density", "districts", "roads"),
+    "collaboration": ("collaboration_pairs", "innovation_districts", "collaboration_zones", "districts", "roads"),
     "core_periphery": ("core_periphery_poles", "core_periphery_zones", "core_periphery_territories",
-                       "districts"),
+                       "districts", "roads"),
     "chains": ("chain_gap_points", "leader_firms", "chain_gap_candidates", "chain_zones", "chain_leader_reach",
                "districts"),
 }
