@@ -313,7 +313,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "commuting_directions": ("通勤距离与方向", "Commute distance and direction"),
     "commuting_summary": ("通勤概要", "Commuting summary"),
     "commuters": ("通勤人数", "Commuters"),
-    "flows": ("OD 记录数", "OD rows"),
+    "flows": ("通勤起讫记录数", "OD rows"),
     "commuters_in_workplaces": ("到达功能区或创新街区的通勤人数", "Commuters to a workplace"),
     "commuters_outside_workplaces": ("到达其他地点的通勤人数", "Commuters to other places"),
     "commuters_timed": ("有道路通勤时间的通勤人数", "Commuters with a road travel time"),

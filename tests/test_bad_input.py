@@ -49,6 +49,9 @@ class Study:
         self.config = config
         self.root = config.parent
         self.cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
+        # the corpus is about reading input: no print figures or workbook (tested elsewhere)
+        self.cfg["print"] = {"figures": False, "workbook": False}
+        self.save()
 
     def save(self) -> None:
         self.config.write_text(yaml.safe_dump(self.cfg, allow_unicode=True, sort_keys=False),

@@ -42,7 +42,7 @@ def test_sample_then_validate_then_run(tmp_path):
     assert tree_digest(study) == before, "inputs must never be modified"
 
     manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    assert manifest["analyses"] == ["core_periphery", "collaboration", "balance", "chains"]
+    assert manifest["analyses"] == ["core_periphery", "collaboration", "balance", "chains", "commuting"]
     assert manifest["counts"]["zones"] > 0
     hashed = {entry["path"] for entry in manifest["inputs"]}
     assert "config.yaml" in hashed and any(p.endswith("sample.gpkg") for p in hashed)

@@ -343,6 +343,9 @@ def _one(spec: dict, tmp_path: Path) -> Counter:
     folder.mkdir()
     config = write_study(spec, folder)
     settings = load_settings(config)
+    # the print figures and the workbook are checked in test_figures / test_workbook; here
+    # they would only double the time of each random study
+    settings.print.figures = settings.print.workbook = False
     report = run(settings, output_dir=folder / "maps")
     seen = _check(report, config, spec)
     shutil.rmtree(folder)

@@ -9,7 +9,7 @@ from geo._types import AnalysisResult, Study
 from geo.i18n import label
 
 TITLE_KEY = "commuting"
-DESCRIPTION = {"zh": "实测通勤（手机信令等 OD 数据）：跨区通勤流、就业地通勤来源、本地就业率与过剩通勤，"
+DESCRIPTION = {"zh": "实测通勤（手机信令等通勤起讫点数据）：跨区通勤流、就业地通勤来源、本地就业率与过剩通勤，"
                      "并与全国参考值对照",
                "en": "Observed commuting (OD flows): flows between districts, each workplace's commute shed, "
                      "self-containment and excess commuting, beside the national reference figures"}
