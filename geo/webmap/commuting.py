@@ -246,12 +246,26 @@ def _sheds(ctx: MapContext, sheds: pd.DataFrame, many: bool) -> dict[str, list]:
     s = pd.DataFrame(sheds.drop(columns="geometry", errors="ignore"))
     s = s.sort_values(["workplace_id", "commuters"], ascending=[True, False])
     s = s.groupby("workplace_id", sort=False).head(keep)
-    pts = ctx.display.geometries(shapely.points(s["cell_x"].to_numpy(), s["cell_y"].to_numpy()), 0)
-    lat, lon = shapely.get_y(pts), shapely.get_x(pts)
-    out: dict[str, list] = {}
-    for wid, lt, ln, c in zip(s["workplace_id"].astype(str), lat, lon, s["commuters"].to_numpy(float)):
-        out.setdefault(wid, []).append([round(float(lt), 5), round(float(ln), 5), round(float(c), 1)])
-    return out
+    # a shed row is a (workplace, cell): reproject and round each distinct cell once
+    cell, cells = pd.factorize(pd.Series(s["cell_x"].to_numpy(float) + 1j * s["cell_y"].to_numpy(float)))
+    cells = np.asarray(cells, dtype=complex)
+    pts = ctx.display.geometries(shapely.points(cells.real, cells.imag), 0)
+    lat = np.array([round(v, 5) for v in shapely.get_y(pts).tolist()], dtype=object)[cell]
+    lon = np.array([round(v, 5) for v in shapely.get_x(pts).tolist()], dtype=object)[cell]
+    rows = zip(lat.tolist(), lon.tolist(), [round(v, 1) for v in s["commuters"].to_numpy(float).tolist()])
+    return _grouped(s["workplace_id"].astype(str).to_numpy(), [list(r) for r in rows])
+
+
+def _grouped(keys: np.ndarray, rows: list) -> dict[str, list]:
+    """``{key: [rows of that key, in order]}`` for rows whose equal keys are adjacent
+    or not (first appearance order of the keys, rows in input order)."""
+    if not len(rows):
+        return {}
+    codes, uniq = pd.factorize(keys, sort=False)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniq) + 1))
+    pick = order.tolist()
+    return {str(k): [rows[i] for i in pick[a:b]] for k, a, b in zip(uniq, bounds[:-1].tolist(), bounds[1:].tolist())}
 
 
 def _directions(dirs: pd.DataFrame) -> tuple[dict[str, list], list]:
@@ -261,9 +275,9 @@ def _directions(dirs: pd.DataFrame) -> tuple[dict[str, list], list]:
         return {}, []
     sec = pd.Categorical(dirs["direction"], categories=SECTORS).codes
     band = pd.Categorical(dirs["band_km"], categories=BAND_LABELS).codes
-    per: dict[str, list] = {}
-    for wid, s, b, c in zip(dirs["workplace_id"].astype(str), sec, band, dirs["commuters"].to_numpy(float)):
-        per.setdefault(wid, []).append([int(s), int(b), round(float(c), 1)])
+    rows = [list(r) for r in zip(sec.tolist(), band.tolist(),
+                                 [round(v, 1) for v in dirs["commuters"].to_numpy(float).tolist()])]
+    per = _grouped(dirs["workplace_id"].astype(str).to_numpy(), rows)
     total = np.zeros((len(SECTORS), len(BAND_LABELS)))
     np.add.at(total, (sec, band), dirs["commuters"].to_numpy(float))
     all_rows = [[int(i), int(j), round(float(total[i, j]), 1)] for i in range(total.shape[0])
