@@ -74,20 +74,23 @@ class _Flows:
 
 def _read_csv(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> pd.DataFrame | None:
     raw = ctx.path.read_bytes()
+    text: str | None = None   # None: the bytes are UTF-8 text
     try:
-        text = raw.decode("utf-8-sig")
+        raw.decode("utf-8-sig")
         legacy = cfg.encoding is not None and cfg.encoding.replace("-", "").lower() not in ("utf8", "utf8sig")
-        if legacy or looks_like_legacy(raw):
-            text = None
+        utf8 = not (legacy or looks_like_legacy(raw))
     except UnicodeDecodeError:
-        text = None
-    if text is None:
+        utf8 = False
+    if not utf8:
         text = transcode_text_file(ctx, raw, cfg.encoding, report)
         if text is None:
             return None
-    sep = "\t" if ctx.path.suffix.lower() == ".tsv" or ("\t" in text[:2000] and "," not in text[:2000]) else ","
+    head = text[:2000] if text is not None else raw[:2000].decode("utf-8", errors="ignore")
+    sep = "\t" if ctx.path.suffix.lower() == ".tsv" or ("\t" in head and "," not in head) else ","
     try:
-        return pd.read_csv(io.StringIO(text), sep=sep, low_memory=False)
+        # UTF-8 as it is: the C parser reads the bytes (twice as fast as from a str)
+        source = io.StringIO(text) if text is not None else io.BytesIO(raw)
+        return pd.read_csv(source, sep=sep, low_memory=False, encoding="utf-8-sig" if text is None else None)
     except Exception as exc:  # noqa: BLE001 - pandas' parser errors name the line
         report.error(f"{ctx.at()} cannot read the file as CSV ({_one_line(exc)}); save it as UTF-8 "
                      "CSV with a header row")

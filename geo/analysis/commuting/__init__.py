@@ -36,8 +36,8 @@ import pandas as pd
 from geo._errors import CRSError
 from geo._types import AnalysisResult, Study
 from geo.analysis.balance import workplaces_from
-from geo.analysis.commuting._assign import Assigned, assign
-from geo.analysis.commuting._excess import Excess, cell_index, excess_commuting
+from geo.analysis.commuting._assign import Assigned, assign, road_minutes
+from geo.analysis.commuting._excess import Excess, cell_index, excess_commuting, origin_cells
 from geo.analysis.commuting._tables import (
     BAND_LABELS,
     OVER_MIN,
@@ -142,19 +142,22 @@ def run(study: Study, settings: Any) -> AnalysisResult:
     geoms = workplaces.geometry.to_numpy()
     districts = study.districts
     a = assign(flows, geoms, None if districts is None else districts.geometry.to_numpy(),
-               max_access_m=max_access_m, graph=graph, access_speed_kmh=access_speed)
+               max_access_m=max_access_m)
     w = flows["commuters"].to_numpy(float)
     hx, hy = flows["home_x"].to_numpy(float), flows["home_y"].to_numpy(float)
     wx, wy = flows["work_x"].to_numpy(float), flows["work_y"].to_numpy(float)
 
+    cells = origin_cells(hx, hy, a.workplace, w, cell_m=cell_m)
     cost_fn = None
     if graph is not None:
-        from geo.network import home_times
+        # one search per workplace gives both the flows' times and the cells' cost matrix
+        a.commute_min, cell_cost = road_minutes(
+            graph, hx, hy, a.workplace, geoms, None if cells is None else np.column_stack([cells.cx, cells.cy]),
+            None if cells is None else cells.used, max_access_m=max_access_m, access_speed_kmh=access_speed)
 
         def cost_fn(cx, cy, used):
-            return home_times(graph, np.column_stack([cx, cy]), geoms[used], access_speed_kmh=access_speed,
-                              max_access_m=max_access_m)
-    ex = excess_commuting(hx, hy, a.workplace, w, geoms, cell_m=cell_m, cost_fn=cost_fn)
+            return cell_cost
+    ex = excess_commuting(hx, hy, a.workplace, w, geoms, cell_m=cell_m, cost_fn=cost_fn, cells=cells)
 
     tables: dict[str, pd.DataFrame] = {"commuting_workplaces": commuting_workplaces(workplaces, w, a)}
     if districts is not None:

@@ -166,18 +166,53 @@ def home_workplace_minutes(graph, hx: np.ndarray, hy: np.ndarray, wp: np.ndarray
                            max_access_m: float, access_speed_kmh: float) -> np.ndarray:
     """Travel minutes from each home point to its workplace ``wp`` (NaN where ``wp < 0`` or
     unreachable); distinct (home, workplace) pairs are routed once."""
+    return road_minutes(graph, hx, hy, wp, workplaces, max_access_m=max_access_m,
+                        access_speed_kmh=access_speed_kmh)[0]
+
+
+def road_minutes(graph, hx: np.ndarray, hy: np.ndarray, wp: np.ndarray, workplaces: np.ndarray,
+                 cells_xy: np.ndarray | None = None, used: np.ndarray | None = None, *,
+                 max_access_m: float, access_speed_kmh: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """Travel minutes home -> workplace of every flow, and of every origin cell to every
+    used workplace, from one network search per workplace.
+
+    Parameters
+    ----------
+    hx, hy, wp : ndarray
+        Home ends and workplace position (-1: none) of the flows.
+    cells_xy : (C, 2) array, optional
+        Cell centres (as housing points); with ``used``, the workplace positions of the
+        cost matrix.
+
+    Returns
+    -------
+    (minutes per flow, NaN where ``wp < 0`` or unreachable; C × len(used) minutes or None)
+        Each as :func:`geo.network.home_times` gives it for the flows' pairs and for the
+        cells' matrix separately: the same searches, read at more nodes.
+    """
     from geo.network import home_times
 
     out = np.full(len(hx), np.nan)
     sel = np.flatnonzero(wp >= 0)
-    if not len(sel):
-        return out
+    nw = len(workplaces) + 1
     ux, uy, inv = unique_points(hx[sel], hy[sel])
-    pair_codes, pair_uniq = pd.factorize(pd.Series(inv.astype(np.int64) * (len(workplaces) + 1) + wp[sel]),
-                                         sort=False)
+    pair_codes, pair_uniq = pd.factorize(pd.Series(inv.astype(np.int64) * nw + wp[sel]), sort=False)
     pair_uniq = np.asarray(pair_uniq, dtype=np.int64)
-    pairs = np.column_stack([pair_uniq // (len(workplaces) + 1), pair_uniq % (len(workplaces) + 1)])
-    t = home_times(graph, np.column_stack([ux, uy]), workplaces, pairs=pairs,
+    pairs = [np.column_stack([pair_uniq // nw, pair_uniq % nw])]
+    points = [np.column_stack([ux, uy])]
+    n_cells = 0
+    if cells_xy is not None and used is not None and len(used):
+        cells_xy = np.asarray(cells_xy, float).reshape(-1, 2)
+        n_cells = len(cells_xy)
+        ci = np.repeat(np.arange(n_cells, dtype=np.int64), len(used))
+        pairs.append(np.column_stack([len(ux) + ci, np.tile(np.asarray(used, np.int64), n_cells)]))
+        points.append(cells_xy)
+    all_pairs = np.concatenate(pairs)
+    if not len(all_pairs):
+        return out, (np.zeros((n_cells, 0)) if cells_xy is not None else None)
+    t = home_times(graph, np.concatenate(points), workplaces, pairs=all_pairs,
                    access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
-    out[sel] = t[pair_codes]
-    return out
+    k = len(pair_uniq)
+    out[sel] = t[:k][pair_codes]
+    cost = t[k:].reshape(n_cells, -1) if n_cells else (None if cells_xy is None else np.zeros((0, 0)))
+    return out, cost

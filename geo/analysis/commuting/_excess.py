@@ -57,9 +57,39 @@ def cell_index(x: np.ndarray, y: np.ndarray, cell_m: float) -> tuple[np.ndarray,
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
     ox, oy = ix.min(), iy.min()
     span = int(iy.max() - oy) + 1
-    keys, pos = np.unique((ix - ox) * span + (iy - oy), return_inverse=True)
+    keys, pos = unique_keys((ix - ox) * span + (iy - oy))
     kx, ky = keys // span + ox, keys % span + oy
-    return pos.ravel(), (kx + 0.5) * cell_m, (ky + 0.5) * cell_m
+    return pos, (kx + 0.5) * cell_m, (ky + 0.5) * cell_m
+
+
+#: :func:`unique_keys` uses a lookup table while the largest key is below this (or below
+#: four times the number of keys); above, a sort.
+DENSE_KEYS = 1 << 23
+
+
+def unique_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` for integer keys >= 0, in linear time
+    when the keys are dense enough (a lookup table instead of a sort).
+
+    Examples
+    --------
+    >>> u, inv = unique_keys(np.array([7, 2, 7, 0]))
+    >>> u.tolist(), inv.tolist()
+    ([0, 2, 7], [2, 1, 2, 0])
+    """
+    keys = np.asarray(keys, dtype=np.int64).ravel()
+    if not len(keys):
+        return keys.copy(), np.zeros(0, np.int64)
+    top = int(keys.max()) + 1
+    if keys.min() < 0 or top > max(DENSE_KEYS, 4 * len(keys)):
+        uniq, inv = np.unique(keys, return_inverse=True)
+        return uniq, inv.ravel()
+    present = np.zeros(top, bool)
+    present[keys] = True
+    uniq = np.flatnonzero(present)
+    lut = np.zeros(top, np.int64)
+    lut[uniq] = np.arange(len(uniq))
+    return uniq, lut[keys]
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -68,9 +98,44 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return a / b
 
 
+class Cells(NamedTuple):
+    """The origin cells of t_obs / t_min / t_max (see :func:`origin_cells`)."""
+
+    sel: np.ndarray        # flows counted: assigned to a workplace, commuters > 0
+    w: np.ndarray          # their commuters
+    used: np.ndarray       # workplace positions with commuters (ascending)
+    wpos: np.ndarray       # position in ``used`` of each counted flow
+    cell_m: float          # cell side used
+    cpos: np.ndarray       # cell of each counted flow
+    cx: np.ndarray         # cell centres
+    cy: np.ndarray
+
+
+def origin_cells(hx: np.ndarray, hy: np.ndarray, workplace: np.ndarray, commuters: np.ndarray, *,
+                 cell_m: float = 1000.0, max_pairs: int = MAX_PAIRS) -> Cells | None:
+    """The home cells of the flows assigned to a workplace: cells of ``cell_m``, doubled
+    while cells × workplaces > ``max_pairs``; None when no flow counts."""
+    sel = (np.asarray(workplace) >= 0) & (np.asarray(commuters, float) > 0)
+    if not sel.any():
+        return None
+    w = np.asarray(commuters, float)[sel]
+    used_wp, wpos = unique_keys(np.asarray(workplace)[sel])
+    x, y = np.asarray(hx, float)[sel], np.asarray(hy, float)[sel]
+    size = float(cell_m)
+    while True:
+        cpos, cx, cy = cell_index(x, y, size)
+        if len(cx) * len(used_wp) <= max_pairs or len(cx) <= 1:
+            break
+        size *= 2
+    if size != cell_m:
+        log.info("commuting: t_min / t_max on %g m cells (%d cells × %d workplaces)", size, len(cx),
+                 len(used_wp))
+    return Cells(sel, w, used_wp, wpos, size, cpos, cx, cy)
+
+
 def excess_commuting(hx: np.ndarray, hy: np.ndarray, workplace: np.ndarray, commuters: np.ndarray,
                      workplaces: np.ndarray, *, cell_m: float = 1000.0, max_pairs: int = MAX_PAIRS,
-                     cost_fn=None) -> Excess:
+                     cost_fn=None, cells: Cells | None = None) -> Excess:
     """t_obs, t_min, t_max, excess commuting and commuting potential used.
 
     Parameters
@@ -87,6 +152,8 @@ def excess_commuting(hx: np.ndarray, hy: np.ndarray, workplace: np.ndarray, comm
     cost_fn : callable, optional
         ``cost_fn(cx, cy, workplace_positions) -> (cells × workplaces)`` costs; NaN =
         unreachable. Default: straight-line distance to the polygon (0 inside).
+    cells : Cells, optional
+        :func:`origin_cells` of the same arguments, when the caller has them already.
 
     Returns
     -------
@@ -96,20 +163,11 @@ def excess_commuting(hx: np.ndarray, hy: np.ndarray, workplace: np.ndarray, comm
         assigned. Unreachable pairs (roads) cost the largest finite cost of the matrix
         (counted in ``unreachable_pairs``).
     """
-    sel = (np.asarray(workplace) >= 0) & (np.asarray(commuters, float) > 0)
-    if not sel.any():
+    if cells is None:
+        cells = origin_cells(hx, hy, workplace, commuters, cell_m=cell_m, max_pairs=max_pairs)
+    if cells is None:
         return Excess(None, None, None, None, None, float(cell_m), 0, 0, 0)
-    w = np.asarray(commuters, float)[sel]
-    used_wp, wpos = np.unique(np.asarray(workplace)[sel], return_inverse=True)
-    size = float(cell_m)
-    while True:
-        cpos, cx, cy = cell_index(np.asarray(hx, float)[sel], np.asarray(hy, float)[sel], size)
-        if len(cx) * len(used_wp) <= max_pairs or len(cx) <= 1:
-            break
-        size *= 2
-    if size != cell_m:
-        log.info("commuting: t_min / t_max on %g m cells (%d cells × %d workplaces)", size, len(cx),
-                 len(used_wp))
+    sel, w, used_wp, wpos, size, cpos, cx, cy = cells
     n, m = len(cx), len(used_wp)
     if cost_fn is None:
         cost = point_polygon_distances(cx, cy, np.asarray(workplaces, dtype=object)[used_wp])

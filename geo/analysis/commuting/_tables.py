@@ -12,7 +12,7 @@ import pandas as pd
 import shapely
 
 from geo.analysis.commuting._assign import Assigned
-from geo.analysis.commuting._excess import cell_index
+from geo.analysis.commuting._excess import cell_index, unique_keys
 
 #: The national reference shares are "within 5 km", "within 45 minutes", "over 60 minutes".
 WITHIN_M = 5000.0
@@ -130,7 +130,7 @@ def commuting_sheds(workplaces: gpd.GeoDataFrame, hx: np.ndarray, hy: np.ndarray
     cpos, cx, cy = cell_index(hx[sel], hy[sel], cell_m)
     nc = max(len(cx), 1)
     key = a.workplace[sel].astype(np.int64) * nc + cpos
-    uniq, inv = np.unique(key, return_inverse=True)
+    uniq, inv = unique_keys(key)
     inv = inv.ravel()
     total = np.bincount(inv, weights=w[sel], minlength=len(uniq))
     length = np.bincount(inv, weights=w[sel] * a.commute_m[sel], minlength=len(uniq))
@@ -151,7 +151,7 @@ def commuting_directions(workplaces: gpd.GeoDataFrame, hx: np.ndarray, hy: np.nd
     band = np.searchsorted(np.asarray(BANDS_KM) * 1000.0, a.commute_m[sel], side="left")
     ns, nb = len(SECTORS), len(BAND_LABELS)
     key = (a.workplace[sel].astype(np.int64) * ns + sector) * nb + band
-    uniq, inv = np.unique(key, return_inverse=True)
+    uniq, inv = unique_keys(key)
     total = np.bincount(inv.ravel(), weights=w[sel], minlength=len(uniq))
     wp, rest = uniq // (ns * nb), uniq % (ns * nb)
     return pd.DataFrame({"workplace_id": workplaces["workplace_id"].to_numpy()[wp],
