@@ -7,11 +7,17 @@ Usage::
 The OD table: the sample's own gravity-model flows (``layers/commuting.csv``), resampled
 with replacement to ``--rows`` rows, each home end moved uniformly within ±500 m (so that
 practically every home end is distinct: the worst case for the loader's deduplication of
-ends), written as a lon/lat CSV like the sample's. Timed in this process:
+ends), written as a lon/lat CSV like the sample's. Timed in this process, wall and CPU seconds (``time.process_time``; the development machine
+is shared, so CPU is the steadier number):
 
 * **load** – reading and checking the OD table as ``load_study`` does it (CSV parsing,
   checks, reprojection, the study-extent check: ``geo.layers._commuting``), timed alone;
-* **write** – the commuting tables as a run writes them (CSV files and GeoPackage layers);
+* **outputs** – what the result adds to each writer of a run (tables CSV, QGIS package,
+  print figure, workbook, web maps): each writer timed on the study's zones, districts and
+  innovation districts with and without the commuting result;
+* **plain_baseline** – the first steps done the plain way (``pandas.read_csv``,
+  ``to_crs``, ``geopandas.sjoin`` on workplaces and districts, ``groupby``), against the
+  loader plus the whole analysis (``ratio_cpu``);
 * **analysis** – :func:`geo.analysis.commuting.run` (straight line; with ``--roads`` also
   with travel times on the sample's roads);
 * **import_ot** – importing POT (it pulls in scikit-learn); a whole run pays it once, in
@@ -103,6 +109,76 @@ def transport_baseline(seed: int = 0) -> dict[str, Any]:
             "same_optimum": bool(abs(res.fun - ours) <= 1e-6 * max(abs(ours), 1.0))}
 
 
+def _timed(fn) -> tuple[Any, float, float]:
+    """``(result, wall s, CPU s of this process)``."""
+    c0, w0 = time.process_time(), time.perf_counter()
+    result = fn()
+    return result, round(time.perf_counter() - w0, 2), round(time.process_time() - c0, 2)
+
+
+def plain_baseline(od: Path, study) -> dict[str, Any]:
+    """The same first steps done the plain way: ``pandas.read_csv``, GeoSeries of the ends,
+    ``to_crs``, ``geopandas.sjoin`` of the work ends on the workplaces and of both ends on
+    the districts, and ``groupby`` sums per workplace (not the whole analysis)."""
+    import geopandas as gpd
+
+    from geo.analysis.balance import workplaces_from
+
+    def run() -> int:
+        f = pd.read_csv(od)
+        home = gpd.GeoDataFrame(f[["commuters"]], geometry=gpd.points_from_xy(f["home_lon"], f["home_lat"]),
+                                crs="EPSG:4326").to_crs(study.crs)
+        work = gpd.GeoDataFrame(f[["commuters"]], geometry=gpd.points_from_xy(f["work_lon"], f["work_lat"]),
+                                crs="EPSG:4326").to_crs(study.crs)
+        wp = workplaces_from(study.zones, study.innovation_districts)[["workplace_id", "geometry"]]
+        j = gpd.sjoin(work, wp, how="left", predicate="intersects")
+        j = j[~j.index.duplicated()]
+        d = study.districts[["district_id", "geometry"]]
+        hd = gpd.sjoin(home, d, how="left", predicate="intersects")
+        wd = gpd.sjoin(work, d, how="left", predicate="intersects")
+        length = home.distance(work)
+        per = pd.DataFrame({"wp": j["workplace_id"], "w": f["commuters"], "wl": f["commuters"] * length})
+        per.groupby("wp")[["w", "wl"]].sum()
+        return len(hd) + len(wd)
+
+    _, wall, cpu = _timed(run)
+    return {"what": "read_csv + to_crs + sjoin (workplaces, districts) + groupby", "wall_s": wall, "cpu_s": cpu}
+
+
+def output_costs(study, settings, result) -> dict[str, Any]:
+    """What the commuting result adds to each writer of a run: every writer run on the
+    study's zones, districts and innovation districts with and without the result."""
+    import dataclasses
+    import tempfile
+    from datetime import datetime, timezone
+
+    from geo.figures import write_figures
+    from geo.pipeline import build_manifest, write_tables
+    from geo.qgis import write_qgis_package
+    from geo.webmap import write_maps
+    from geo.workbook import run_tables, write_workbook
+
+    base = dataclasses.replace(study, housing=None, firms=None, population=None, landuse=None, employment=None,
+                               employment_raster=None, roads=None, network=None, commuting=None)
+    out: dict[str, Any] = {}
+    for label, st, res in (("without", base, {}),
+                           ("with", dataclasses.replace(base, commuting=study.commuting), {"commuting": result})):
+        with tempfile.TemporaryDirectory() as tmp:
+            d = Path(tmp)
+            man = build_manifest(st, settings, res, started=datetime.now(timezone.utc), timings={},
+                                 only=list(res) or ["core_periphery"])
+            for name, fn in (("tables", lambda: write_tables(d / "tables", st, res)),
+                             ("qgis", lambda: write_qgis_package(d / "qgis", st, res, settings)),
+                             ("figures", lambda: write_figures(d / "figures", st, res, settings, man)),
+                             ("workbook", lambda: write_workbook(d / "t.xlsx", run_tables(st, res),
+                                                                settings.study.language)),
+                             ("maps", lambda: write_maps(d / "maps", st, res, settings, man))):
+                _, wall, cpu = _timed(fn)
+                out.setdefault(name, {})[label] = [wall, cpu]
+    return {k: {"added_wall_s": round(v["with"][0] - v["without"][0], 2),
+                "added_cpu_s": round(v["with"][1] - v["without"][1], 2)} for k, v in out.items()}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", default="metro")
@@ -124,37 +200,36 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     settings = _settings(config, od, False)
     study = load_study(settings)
-    t0 = time.perf_counter()
-    report = _Report()
-    flows = load_flows(settings.layers.commuting, config.parent, report)
-    frame = finish_flows(flows, study.crs, study.zones.total_bounds, report)
-    out["load_added_s"] = round(time.perf_counter() - t0, 2)
+
+    def load():
+        report = _Report()
+        flows = load_flows(settings.layers.commuting, config.parent, report)
+        return finish_flows(flows, study.crs, study.zones.total_bounds, report), report
+
+    (frame, report), wall, cpu = _timed(load)
+    out["load"] = {"wall_s": wall, "cpu_s": cpu}
     assert frame is not None and len(frame) == args.rows, report.problems
 
-    t0 = time.perf_counter()
-    import ot  # noqa: F401 - a whole run imports it in the balance step already
-    out["import_ot_s"] = round(time.perf_counter() - t0, 2)
-    t0 = time.perf_counter()
-    result = commuting.run(study, settings)
-    out["analysis_s"] = round(time.perf_counter() - t0, 2)
+    _, out["import_ot_s"], _ = _timed(lambda: __import__("ot"))  # a whole run imports it in the balance step
+    result, wall, cpu = _timed(lambda: commuting.run(study, settings))
+    out["analysis"] = {"wall_s": wall, "cpu_s": cpu}
     s = result.summary
     out["summary"] = {k: s[k] for k in ("flows", "commuters", "share_within_5km", "t_obs", "t_min", "t_max",
                                          "excess_commuting", "commuting_potential_used", "cell_m", "t_cells",
                                          "t_workplaces")}
-    import tempfile
-
-    import pyogrio
-
-    from geo.pipeline import write_tables
-
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        write_tables(Path(tmp) / "tables", study.__class__(crs=study.crs, zones=study.zones), {"commuting": result})
-        for name, table in result.tables.items():
-            pyogrio.write_dataframe(table, Path(tmp) / "c.gpkg", layer=name)
-        out["write_s"] = round(time.perf_counter() - t0, 2)
+    out["outputs"] = output_costs(study, settings, result)
     out["rows_written"] = {k: len(v) for k, v in result.tables.items()}
-    out["added_to_a_run_s"] = round(out["load_added_s"] + out["analysis_s"] + out["write_s"], 2)
+    writers = out["outputs"]
+    out["added_to_a_run"] = {
+        "wall_s": round(out["load"]["wall_s"] + out["analysis"]["wall_s"]
+                        + sum(v["added_wall_s"] for v in writers.values()), 2),
+        "cpu_s": round(out["load"]["cpu_s"] + out["analysis"]["cpu_s"]
+                       + sum(v["added_cpu_s"] for v in writers.values()), 2),
+        "of_which_load_and_analysis_cpu_s": round(out["load"]["cpu_s"] + out["analysis"]["cpu_s"], 2)}
+    base = plain_baseline(od, study)
+    out["plain_baseline"] = base
+    out["plain_baseline"]["ratio_cpu"] = round(base["cpu_s"] / max(out["load"]["cpu_s"] + out["analysis"]["cpu_s"],
+                                                                   1e-9), 1)
 
     # the transportation problems alone, at the size the run solved
     from geo.analysis._transport import max_mean_cost, min_mean_cost
@@ -170,19 +245,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     w = study.commuting["commuters"].to_numpy()[sel]
     obs = np.bincount(pos * len(used) + wpos.ravel(), weights=w, minlength=len(cx) * len(used)).reshape(len(cx), -1)
     cost = point_polygon_distances(cx, cy, geoms[used])
-    t0 = time.perf_counter()
-    min_mean_cost(cost, obs.sum(1), obs.sum(0))
-    max_mean_cost(cost, obs.sum(1), obs.sum(0))
-    out["transport_s"] = round(time.perf_counter() - t0, 2)
-    out["transport_size"] = f"{len(cx)} cells x {len(used)} workplaces (max {MAX_PAIRS:,} pairs)"
+    _, wall, cpu = _timed(lambda: (min_mean_cost(cost, obs.sum(1), obs.sum(0)),
+                                   max_mean_cost(cost, obs.sum(1), obs.sum(0))))
+    out["transport"] = {"wall_s": wall, "cpu_s": cpu,
+                        "size": f"{len(cx)} cells x {len(used)} workplaces (max {MAX_PAIRS:,} pairs)"}
     out["baseline"] = transport_baseline()
 
     if args.roads:
         settings_r = _settings(config, od, True)
         study_r = load_study(settings_r)
-        t0 = time.perf_counter()
-        res_r = commuting.run(study_r, settings_r)
-        out["analysis_roads_s"] = round(time.perf_counter() - t0, 2)
+        res_r, wall, cpu = _timed(lambda: commuting.run(study_r, settings_r))
+        out["analysis_roads"] = {"wall_s": wall, "cpu_s": cpu}
         out["summary_roads"] = {k: res_r.summary.get(k) for k in ("mean_commute_min", "share_within_45min",
                                                                    "share_over_60min", "t_obs", "t_min", "t_max")}
     print(json.dumps(out, indent=1, ensure_ascii=False))

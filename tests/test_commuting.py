@@ -520,3 +520,47 @@ def test_python_api_equals_the_cli_tables(small_study, commuting_run, tmp_path):
     no_flows = geo.load_study(small_study, overrides={"layers": {"commuting": None}})
     with pytest.raises(geo.ConfigError, match="layers.commuting is not configured"):
         geo.commuting(no_flows)
+
+
+def test_shared_road_searches_equal_the_separate_ones():
+    """road_minutes reads one search per workplace at the flows' homes and at the cells: the
+    same numbers as the two separate home_times calls it replaced (flow pairs; cell matrix)."""
+    from geo.analysis.commuting._assign import road_minutes
+    from geo.network import build_graph, home_times, synthetic_roads
+
+    rng = np.random.default_rng(7)
+    roads = synthetic_roads((X0, Y0, X0 + 20_000, Y0 + 10_000), street_spacing_m=1000.0, seed=3)
+    graph = build_graph(roads.set_crs(CRS, allow_override=True), class_speeds_kmh={
+        "motorway": 80, "expressway": 60, "arterial": 40, "secondary": 30, "local": 20},
+        default_speed_kmh=20.0, snap_tolerance_m=1.0)
+    study = tiny_study(hand_flows())
+    geoms = np.concatenate([study.zones.geometry.to_numpy(), study.innovation_districts.geometry.to_numpy()])
+    n = 400
+    hx = rng.uniform(X0 - 2000, X0 + 22_000, n).round(-1)    # some homes repeat, some beyond the roads
+    hy = rng.uniform(Y0 - 2000, Y0 + 12_000, n).round(-1)
+    wp = rng.integers(-1, len(geoms), n)
+    cx, cy = rng.uniform(X0, X0 + 20_000, 7), rng.uniform(Y0, Y0 + 10_000, 7)
+    used = np.array([0, 2, 3])
+    flows_min, cost = road_minutes(graph, hx, hy, wp, geoms, np.column_stack([cx, cy]), used,
+                                   max_access_m=1000.0, access_speed_kmh=5.0)
+    sel = wp >= 0
+    ref = np.full(n, np.nan)
+    ref[sel] = home_times(graph, np.column_stack([hx[sel], hy[sel]]), geoms,
+                          pairs=np.column_stack([np.arange(sel.sum()), wp[sel]]), access_speed_kmh=5.0,
+                          max_access_m=1000.0)
+    ref_cost = home_times(graph, np.column_stack([cx, cy]), geoms[used], access_speed_kmh=5.0, max_access_m=1000.0)
+    assert np.isfinite(ref).sum() > 100 and np.isnan(ref[sel]).any()   # the case has both kinds
+    np.testing.assert_array_equal(flows_min, ref)
+    np.testing.assert_array_equal(cost, ref_cost)
+
+
+def test_unique_keys_equals_numpy_unique():
+    from geo.analysis.commuting._excess import unique_keys
+
+    rng = np.random.default_rng(3)
+    for keys in (rng.integers(0, 50, 1000), rng.integers(0, 2**40, 1000), np.array([5]), np.zeros(0, np.int64),
+                 rng.integers(0, 1 << 24, 10)):
+        u, inv = unique_keys(keys)
+        ru, rinv = np.unique(keys, return_inverse=True)
+        np.testing.assert_array_equal(u, ru)
+        np.testing.assert_array_equal(inv, rinv.ravel())

@@ -36,7 +36,7 @@ from geo._types import LayerSource
 from geo.layers._crs import _inverse_projection
 from geo.layers._encoding import looks_like_legacy, transcode_text_file
 from geo.layers._fields import _resolve_fields
-from geo.layers._read import _check_path, _files_of
+from geo.layers._read import _check_path, _files_of, choose_layer
 from geo.layers._report import _Ctx, _list, _one_line, _Report, _shown_path
 from geo.layers._values import parse_counts
 
@@ -105,24 +105,11 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report):
         report.error(f"{ctx.at()} cannot read the file ({_one_line(exc)}); give a CSV table or a "
                      "GIS file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf)")
         return None
-    names = [str(n) for n in layers[:, 0]] if len(layers) else []
-    if cfg.layer is not None:
-        if cfg.layer not in names:
-            report.error(f"{ctx.at()} layer '{cfg.layer}' not found; layers in the file: {_list(names)}; "
-                         f"fix layers.{NAME}.layer")
-            return None
-        layer = cfg.layer
-    elif len(names) == 1:
-        layer = names[0]
-    elif NAME in names:
-        layer = NAME
-    else:
-        report.error(f"{ctx.at()} the file holds several layers ({_list(names)}) and none is named "
-                     f"'{NAME}'; choose one with layers.{NAME}.layer")
+    found = choose_layer(ctx, cfg.layer, layers, report)
+    if found is None:
         return None
-    ctx.layer = layer if (cfg.layer is not None or len(names) > 1) else None
-    ctx.read_layer = layer
-    has_geometry = layers[names.index(layer), 1] is not None
+    layer, geom_type = found
+    has_geometry = geom_type is not None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

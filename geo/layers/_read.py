@@ -156,6 +156,34 @@ def _is_utf8(raw: bytes) -> bool:
     return True
 
 
+def choose_layer(ctx: _Ctx, configured: str | None, layers: np.ndarray,
+                 report: _Report) -> tuple[str, str | None] | None:
+    """The layer to read from ``pyogrio.list_layers`` output: the configured one, the only
+    one, or the one named like the canonical layer (``ctx.name``); ``(name, geometry type
+    or None for a table)``, and ``ctx.layer`` / ``ctx.read_layer`` set. None after reporting."""
+    names = [str(n) for n in layers[:, 0]] if len(layers) else []
+    if not names:
+        report.error(f"{ctx.at()} the file holds no layers; export the layer again")
+        return None
+    if configured is not None:
+        if configured not in names:
+            report.error(f"{ctx.at()} layer '{configured}' not found{_closest(configured, names)}; "
+                         f"layers in the file: {_list(names)}; fix layers.{ctx.name}.layer")
+            return None
+        layer = configured
+    elif len(names) == 1:
+        layer = names[0]
+    elif ctx.name in names:
+        layer = ctx.name
+    else:
+        report.error(f"{ctx.at()} the file holds several layers ({_list(names)}) and none is "
+                     f"named '{ctx.name}'; choose one with layers.{ctx.name}.layer")
+        return None
+    ctx.layer = layer if (configured is not None or len(names) > 1) else None
+    ctx.read_layer = layer
+    return layer, layers[names.index(layer), 1]
+
+
 def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
               transcoded: bool = False) -> _Read | None:
     """Read one layer through pyogrio from ``path`` (the user's file or a UTF-8 copy)."""
@@ -173,27 +201,10 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
             report.error(f"{ctx.at()} cannot read the file ({_one_line(exc)}); it must be a GIS "
                          "file: GeoPackage, Shapefile, GeoJSON, FlatGeobuf or GeoParquet")
         return None
-    names = [str(n) for n in layers[:, 0]] if len(layers) else []
-    if not names:
-        report.error(f"{ctx.at()} the file holds no layers; export the layer again")
+    found = choose_layer(ctx, cfg.layer, layers, report)
+    if found is None:
         return None
-    if cfg.layer is not None:
-        if cfg.layer not in names:
-            report.error(f"{ctx.at()} layer '{cfg.layer}' not found{_closest(cfg.layer, names)}; "
-                         f"layers in the file: {_list(names)}; fix layers.{ctx.name}.layer")
-            return None
-        layer = cfg.layer
-    elif len(names) == 1:
-        layer = names[0]
-    elif ctx.name in names:
-        layer = ctx.name
-    else:
-        report.error(f"{ctx.at()} the file holds several layers ({_list(names)}) and none is "
-                     f"named '{ctx.name}'; choose one with layers.{ctx.name}.layer")
-        return None
-    ctx.layer = layer if (cfg.layer is not None or len(names) > 1) else None
-    ctx.read_layer = layer
-    geom_type = layers[names.index(layer), 1]
+    layer, geom_type = found
     if geom_type is None:
         hint = ("; for a CSV with coordinate columns, save it as a GeoPackage or GeoJSON first"
                 if path.suffix.lower() in (".csv", ".xlsx", ".xls") else "")
