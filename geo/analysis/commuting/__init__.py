@@ -11,7 +11,8 @@ Definitions (DESIGN.md, "Commuting"), exact so that a brute force can check them
   border).
 * ``commute_m`` = straight-line length home end -> work end. With roads, ``commute_min``
   = travel time home end -> the flow's workplace (access + network + egress,
-  :func:`geo.network.home_times`); ``commute_m`` stays the straight line (the road engine
+  :func:`geo.network.home_times`, read from the same searches as the t_min / t_max cost
+  matrix: one per workplace); ``commute_m`` stays the straight line (the road engine
   gives times, not path lengths).
 * Shares are commuter-weighted: within 5 km = ``commute_m <= 5000``; within 45 minutes =
   ``commute_min <= 45``; over 60 minutes = ``commute_min > 60`` (time shares over the
