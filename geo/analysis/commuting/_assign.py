@@ -52,6 +52,24 @@ def containing(geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _containing_raster(geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    labels, near, x0, y1, res = _label_raster(geoms)
+    height, width = labels.shape
+    col = np.floor((x - x0) / res).astype(np.int64)
+    row = np.floor((y1 - y) / res).astype(np.int64)
+    inside = (col >= 0) & (col < width) & (row >= 0) & (row < height)
+    out = np.full(len(x), -1, dtype=np.int64)
+    exact = np.zeros(len(x), bool)
+    r, c = row[inside], col[inside]
+    out[inside] = labels[r, c].astype(np.int64) - 1
+    exact[inside] = near[r, c]
+    exact |= ~np.isfinite(x) | ~np.isfinite(y)
+    if exact.any():
+        out[exact] = _containing_tree(geoms, x[exact], y[exact])
+    return out
+
+
+def _label_raster(geoms: np.ndarray):
+    """``(labels, near boundary, x0, y1, pixel size)`` of the polygons."""
     from affine import Affine
     from rasterio.features import rasterize
 
@@ -70,18 +88,7 @@ def _containing_raster(geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.nd
     near[:-1] |= edge[1:]
     near[:, 1:] |= near[:, :-1].copy()
     near[:, :-1] |= near[:, 1:].copy()
-    col = np.floor((x - x0) / res).astype(np.int64)
-    row = np.floor((y1 - y) / res).astype(np.int64)
-    inside = (col >= 0) & (col < width) & (row >= 0) & (row < height)
-    out = np.full(len(x), -1, dtype=np.int64)
-    exact = np.zeros(len(x), bool)
-    r, c = row[inside], col[inside]
-    out[inside] = labels[r, c].astype(np.int64) - 1
-    exact[inside] = near[r, c]
-    exact |= ~np.isfinite(x) | ~np.isfinite(y)
-    if exact.any():
-        out[exact] = _containing_tree(geoms, x[exact], y[exact])
-    return out
+    return labels, near, x0, y1, res
 
 
 def _containing_tree(geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -152,8 +159,9 @@ def assign(flows: pd.DataFrame, workplaces: np.ndarray, districts: np.ndarray | 
     hx, hy = flows["home_x"].to_numpy(float), flows["home_y"].to_numpy(float)
     wx, wy = flows["work_x"].to_numpy(float), flows["work_y"].to_numpy(float)
     wp = assign_workplaces(workplaces, wx, wy, max_access_m)
-    home_d = assign_districts(districts, hx, hy)
-    work_d = assign_districts(districts, wx, wy)
+    # both ends in one lookup (one label raster of the districts)
+    both = assign_districts(districts, np.concatenate([hx, wx]), np.concatenate([hy, wy]))
+    home_d, work_d = both[: len(hx)], both[len(hx):]
     commute_m = np.hypot(wx - hx, wy - hy)
     commute_min = None
     if graph is not None:

@@ -138,7 +138,8 @@ def commuting_sheds(workplaces: gpd.GeoDataFrame, hx: np.ndarray, hy: np.ndarray
     frame = pd.DataFrame({"workplace_id": workplaces["workplace_id"].to_numpy()[wp],
                           "cell_x": cx[cell], "cell_y": cy[cell], "commuters": total,
                           "mean_commute_m": length / total})
-    return gpd.GeoDataFrame(frame, geometry=shapely.points(cx[cell], cy[cell]), crs=workplaces.crs)
+    # one point per distinct cell, shared by its rows (geometries are immutable)
+    return gpd.GeoDataFrame(frame, geometry=shapely.points(cx, cy)[cell], crs=workplaces.crs)
 
 
 def commuting_directions(workplaces: gpd.GeoDataFrame, hx: np.ndarray, hy: np.ndarray, wx: np.ndarray,
