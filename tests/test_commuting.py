@@ -564,3 +564,43 @@ def test_unique_keys_equals_numpy_unique():
         ru, rinv = np.unique(keys, return_inverse=True)
         np.testing.assert_array_equal(u, ru)
         np.testing.assert_array_equal(inv, rinv.ravel())
+
+
+def test_run_with_roads_equals_the_two_search_composition():
+    """The run reads flows' minutes and the t_min / t_max matrix from one set of searches; the
+    answer equals the previous composition (assign with the graph, then home_times for the
+    cell matrix) on a random case."""
+    import dataclasses
+
+    from geo.analysis import commuting
+    from geo.analysis.balance import workplaces_from
+    from geo.analysis.commuting import assign, excess_commuting
+    from geo.network import build_graph, home_times, synthetic_roads
+
+    roads = synthetic_roads((X0, Y0, X0 + 20_000, Y0 + 10_000), street_spacing_m=800.0, seed=5, crs=CRS)
+    graph = build_graph(roads, class_speeds_kmh={"motorway": 80, "expressway": 60, "arterial": 40,
+                                                 "secondary": 30, "local": 20},
+                        default_speed_kmh=20.0, snap_tolerance_m=1.0)
+    study = dataclasses.replace(tiny_study(hand_flows()), network=graph)
+    settings = SimpleNamespace(commuting=SimpleNamespace(cell_m=2000.0, top_flows=50),
+                               network=SimpleNamespace(max_access_m=1000.0, access_speed_kmh=5.0))
+    r = commuting.run(study, settings)
+
+    f = study.commuting
+    geoms = workplaces_from(study.zones, study.innovation_districts).geometry.to_numpy()
+    a = assign(f, geoms, study.districts.geometry.to_numpy(), max_access_m=1000.0, graph=graph,
+               access_speed_kmh=5.0)
+    ex = excess_commuting(f["home_x"].to_numpy(), f["home_y"].to_numpy(), a.workplace, f["commuters"].to_numpy(),
+                          geoms, cell_m=2000.0, cost_fn=lambda cx, cy, used: home_times(
+                              graph, np.column_stack([cx, cy]), geoms[used], access_speed_kmh=5.0,
+                              max_access_m=1000.0))
+    assert np.isfinite(a.commute_min).sum() >= 20     # not a trivial case
+    s = r.summary
+    assert (s["t_obs"], s["t_min"], s["t_max"]) == (ex.t_obs, ex.t_min, ex.t_max)
+    assert s["t_unit"] == "min" and ex.t_min < ex.t_obs < ex.t_max
+    w = f["commuters"].to_numpy()
+    timed = np.isfinite(a.commute_min)
+    assert s["mean_commute_min"] == pytest.approx(np.sum(w[timed] * a.commute_min[timed]) / w[timed].sum(), rel=1e-15)
+    got = r.tables["commuting_workplaces"]["mean_commute_min"].to_numpy()
+    ref = commuting.commuting_workplaces(workplaces_from(study.zones, study.innovation_districts), w, a)
+    np.testing.assert_array_equal(got, ref["mean_commute_min"].to_numpy())
