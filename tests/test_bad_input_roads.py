@@ -1,5 +1,5 @@
 """Bad roads layers (``layers.roads``, issue 14) through the real CLI, with the checks of
-tests/test_bad_input.py: exit 2 and one ``error:`` line per problem naming file, layer,
+tests/test_bad_input.py (in-process, road_speed_not_positive through the real command): exit 2 and one ``error:`` line per problem naming file, layer,
 field and rows (exit 0 and one counted warning for a network that reaches under half of
 the housing), no traceback, inputs and previous outputs untouched."""
 
@@ -133,8 +133,9 @@ def _(s, tmp):
 
 def test_road_cases_are_distinct():
     assert len(ROAD_CASES) == 12 and len({c.name for c in ROAD_CASES}) == len(ROAD_CASES)
+    assert "road_speed_not_positive" in {c.name for c in ROAD_CASES}   # run through the real command
 
 
 @pytest.mark.parametrize("bad", ROAD_CASES, ids=[c.name for c in ROAD_CASES])
-def test_bad_roads(bad: Case, small_study_copy, good_outputs, tmp_path):  # noqa: F811
-    check_case(bad, small_study_copy, good_outputs, tmp_path)
+def test_bad_roads(bad: Case, small_study_copy, good_outputs, tmp_path, cli_in_process):  # noqa: F811
+    check_case(bad, small_study_copy, good_outputs, tmp_path, cli_in_process)
