@@ -126,9 +126,9 @@ def read_osm_roads(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report
         report.error(f"{ctx.at()} cannot read the OpenStreetMap extract ({_one_line(exc)})")
         return None
     n = len(attrs)
-    highway = attrs["highway"].astype("str").str.strip()
+    highway = attrs["highway"].astype("string").str.strip()      # missing stays missing (pandas 2 and 3)
     tags = attrs["other_tags"] if "other_tags" in attrs else pd.Series(np.full(n, None, object))
-    keep = highway.isin(ROAD_HIGHWAYS).to_numpy(bool)
+    keep = highway.isin(ROAD_HIGHWAYS).fillna(False).to_numpy(bool)
     car = [osm_tag(tags, k).str.strip().str.lower() for k in ("motor_vehicle", "motorcar")]
     allowed = (car[0].isin(_CAR_ALLOWED) | car[1].isin(_CAR_ALLOWED)).to_numpy(bool)
     closed = (osm_tag(tags, "access").str.strip().str.lower().eq("no").to_numpy(bool) & ~allowed) \
