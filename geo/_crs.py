@@ -15,9 +15,20 @@ import math
 from functools import lru_cache
 
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
-__all__ = ["choose_working_crs", "in_china", "require_projected_metres"]
+__all__ = ["choose_working_crs", "in_china", "require_projected_metres", "transformer"]
+
+
+@lru_cache(maxsize=32)
+def transformer(source: CRS, target: CRS) -> Transformer:
+    """``Transformer.from_crs(source, target, always_xy=True)``, kept for the next call.
+
+    PROJ's search of the operations between two CRSs (e.g. WGS84 -> a CGCS2000
+    Gauss-Krüger zone) costs about a second of CPU each time; geopandas caches its
+    transformers the same way. Transformers are thread-safe (pyproj >= 3.1).
+    """
+    return Transformer.from_crs(source, target, always_xy=True)
 
 # Coarse outline of China (mainland, Hainan, Taiwan) in lon/lat, hand-drawn from a
 # small-scale map. Only used to pick a CRS family.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import subprocess
@@ -56,6 +57,41 @@ def run_cli(*args: str | os.PathLike, cwd: Path | None = None, timeout: float = 
     full_env = {**os.environ, "PYTHONWARNINGS": CHILD_WARNINGS, **(env or {})}
     return subprocess.run([*zoneatlas_command(), *map(str, args)], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout, env=full_env)
+
+
+@pytest.fixture
+def cli_in_process(capfd):
+    """``run(*args)``: ``zoneatlas ARGS`` through :func:`geo.cli.main` in this process, as a
+    :class:`subprocess.CompletedProcess` (returncode, stdout, stderr text).
+
+    Seconds faster than :func:`run_cli` (no interpreter start, no imports), for the large
+    corpora; a few cases of each still go through the real entry point. ``main`` configures
+    logging for a terminal (the ``geo`` logger's handlers, level and ``propagate``, and
+    :func:`logging.captureWarnings`): that state is restored after every call, so the rest
+    of the suite's log and warning assertions see pytest's defaults. Warnings are errors
+    here as in a child run (``filterwarnings = error`` / :data:`CHILD_WARNINGS`).
+    """
+    def run(*args: str | os.PathLike) -> subprocess.CompletedProcess:
+        from geo.cli import main
+
+        argv = [str(a) for a in args]
+        geo_log = logging.getLogger("geo")
+        saved = (geo_log.handlers[:], geo_log.level, geo_log.propagate,
+                 getattr(logging, "_warnings_showwarning", None) is not None)
+        capfd.readouterr()           # output of earlier steps is not this run's
+        try:
+            try:
+                code = main(argv)
+            except SystemExit as exc:   # argparse: usage errors exit 2, --help / --version 0
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            captured = capfd.readouterr()
+        finally:
+            geo_log.handlers[:], geo_log.level, geo_log.propagate = saved[0], saved[1], saved[2]
+            if not saved[3]:
+                logging.captureWarnings(False)
+        return subprocess.CompletedProcess(["zoneatlas", *argv], code, captured.out, captured.err)
+
+    return run
 
 
 def tree_digest(folder: Path) -> dict[str, str]:

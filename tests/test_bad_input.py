@@ -1,8 +1,11 @@
-"""A bad-input corpus through the real CLI (issue 8, item 1; issue 2, item 3).
+"""A bad-input corpus through the CLI (issue 8, item 1; issue 2, item 3).
 
 Every case starts from a private copy of the small sample study with ONE thing broken,
 generated here by code (no committed binaries), and runs ``zoneatlas run`` as a user
-would. For each case we check:
+would: through :func:`geo.cli.main` in the test process (``cli_in_process``: the same
+exit codes and stderr, without starting an interpreter per case), and for the cases in
+:data:`SUBPROCESS_CASES` through the installed ``zoneatlas`` command itself. For each
+case we check:
 
 * the exit code: 2 for bad input, or 0 with a counted warning in ``run.json`` where the
   data is repairable (Z/M values, self-intersecting and unclosed rings, "1,200");
@@ -788,13 +791,24 @@ def _match_lines(lines: list[str], expected: list[tuple[str, ...]]) -> None:
         free.remove(hit)
 
 
+#: Cases run through the real ``zoneatlas`` command (a child process), one of each kind:
+#: a file, a config and a CRS problem, several layers at once, text that tries to forge
+#: an ``error:`` line, a repair (exit 0 with a warning) and a roads problem
+#: (tests/test_bad_input_roads.py); every other case runs in-process.
+SUBPROCESS_CASES = frozenset({
+    "empty_geojson_file", "unknown_config_key", "raster_without_crs", "three_problems_in_three_layers",
+    "newlines_in_values_cannot_forge_error_lines", "gbk_shapefile_without_cpg", "road_speed_not_positive",
+})
+
+
 def test_corpus_is_large_enough():
     assert len(CASES) >= 30
     assert len({c.name for c in CASES}) == len(CASES)
+    assert SUBPROCESS_CASES & {c.name for c in CASES} == SUBPROCESS_CASES - {"road_speed_not_positive"}
 
 
 @pytest.mark.parametrize("bad", CASES, ids=[c.name for c in CASES])
-def test_bad_input(bad: Case, small_study_copy, good_outputs, tmp_path):
+def test_bad_input(bad: Case, small_study_copy, good_outputs, tmp_path, cli_in_process):
     study = Study(small_study_copy)
     work = tmp_path / "work"
     work.mkdir()
@@ -808,7 +822,8 @@ def test_bad_input(bad: Case, small_study_copy, good_outputs, tmp_path):
     extra = list(bad.args or ())
     for flag, value in zip(extra[::2], extra[1::2]):
         args[flag] = value.format(tmp=work, root=study.root)
-    proc = run_cli("run", *[x for kv in args.items() for x in kv], "-q")
+    runner = run_cli if bad.name in SUBPROCESS_CASES else cli_in_process
+    proc = runner("run", *[x for kv in args.items() for x in kv], "-q")
 
     assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout, proc.stderr
     assert "internal error" not in proc.stderr, proc.stderr
@@ -857,15 +872,34 @@ VALIDATE_CASES = ["duplicate_ids", "three_problems_in_three_layers", "raster_wit
 
 
 @pytest.mark.parametrize("name", VALIDATE_CASES)
-def test_validate_reports_the_same_problems_and_writes_nothing(name, small_study_copy, tmp_path):
+def test_validate_reports_the_same_problems_and_writes_nothing(name, small_study_copy, tmp_path,
+                                                              cli_in_process):
     bad = next(c for c in CASES if c.name == name)
     study = Study(small_study_copy)
     bad.breaks(study, tmp_path)
     before = tree_digest(tmp_path)
-    proc = run_cli("validate", "-c", study.config)
+    proc = (run_cli if name in SUBPROCESS_CASES else cli_in_process)("validate", "-c", study.config)
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
     errors = [ln[len("error: "):] for ln in proc.stderr.splitlines() if ln.startswith("error: ")]
     assert len(errors) == len(bad.errors), proc.stderr
     _match_lines(errors, bad.errors)
     assert tree_digest(tmp_path) == before
+
+
+def test_in_process_cli_leaves_logging_and_warnings_as_they_were(cli_in_process, tmp_path):
+    """geo.cli.main configures the 'geo' logger and captures warnings; the runner undoes it,
+    and what it returns matches the child process's exit code and error lines."""
+    import logging
+
+    geo_log = logging.getLogger("geo")
+    before = (geo_log.handlers[:], geo_log.level, geo_log.propagate, warnings.showwarning)
+    missing = tmp_path / "nope.yaml"
+    proc = cli_in_process("validate", "-c", missing)
+    child = run_cli("validate", "-c", missing)
+    assert (proc.returncode, child.returncode) == (2, 2)
+    assert proc.stderr == child.stderr and proc.stderr.startswith("error: ") and "nope.yaml" in proc.stderr
+    assert (geo_log.handlers[:], geo_log.level, geo_log.propagate, warnings.showwarning) == before
+    assert cli_in_process("--version").returncode == 0    # argparse's SystemExit(0) is a return code
+    with pytest.raises(UserWarning):                      # filterwarnings = error still applies
+        warnings.warn("still an error", UserWarning)

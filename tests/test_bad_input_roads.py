@@ -1,5 +1,5 @@
 """Bad roads layers (``layers.roads``, issue 14) through the real CLI, with the checks of
-tests/test_bad_input.py: exit 2 and one ``error:`` line per problem naming file, layer,
+tests/test_bad_input.py (in-process, road_speed_not_positive through the real command): exit 2 and one ``error:`` line per problem naming file, layer,
 field and rows (exit 0 and one counted warning for a network that reaches under half of
 the housing), no traceback, inputs and previous outputs untouched."""
 
@@ -10,6 +10,7 @@ import warnings
 import pytest
 import shapely
 
+from tests._osm_files import write_osm_xml
 from tests.test_bad_input import Case, Study, good_outputs  # noqa: F401  (fixture)
 from tests.test_bad_input import test_bad_input as check_case
 
@@ -106,10 +107,35 @@ def _(s, tmp):
     s.put("roads", r[r.geometry.bounds["maxx"] < x0 + 0.25 * (x1 - x0)])
 
 
+def _osm(s: Study, file: str, ways) -> None:
+    """An OpenStreetMap extract as the roads layer (no layer, no fields: they are implicit)."""
+    nodes = {1: (105.0, 30.7), 2: (105.01, 30.7), 3: (105.01, 30.71), 4: (105.0, 30.71)}
+    write_osm_xml(s.root / "layers" / file, nodes, ways)
+    s.cfg["layers"]["roads"] = {"path": f"layers/{file}"}
+    s.save()
+
+
+@case("osm_extract_without_roads", errors=[("layers.roads", "no_roads.osm", "layer 'lines'", "no road for cars",
+                                            "highway=footway (2)", "highway=cycleway (1)")])
+def _(s, tmp):
+    _osm(s, "no_roads.osm", [(1, [1, 2], {"highway": "footway"}), (2, [2, 3], {"highway": "cycleway"}),
+                             (3, [3, 4], {"highway": "footway", "name": "步道"}),
+                             (4, [1, 2, 3, 4, 1], {"building": "yes"}), (5, [1, 3], {"waterway": "river"})])
+
+
+@case("osm_extract_unreadable", errors=[("layers.roads", "broken.osm.pbf", "cannot read the file as an "
+                                         "OpenStreetMap extract", "not recognized")])
+def _(s, tmp):
+    s.text("roads", "broken.osm.pbf", b"PK\x03\x04 not a protocol buffer")
+    s.cfg["layers"]["roads"].pop("fields")
+    s.save()
+
+
 def test_road_cases_are_distinct():
-    assert len(ROAD_CASES) == 10 and len({c.name for c in ROAD_CASES}) == len(ROAD_CASES)
+    assert len(ROAD_CASES) == 12 and len({c.name for c in ROAD_CASES}) == len(ROAD_CASES)
+    assert "road_speed_not_positive" in {c.name for c in ROAD_CASES}   # run through the real command
 
 
 @pytest.mark.parametrize("bad", ROAD_CASES, ids=[c.name for c in ROAD_CASES])
-def test_bad_roads(bad: Case, small_study_copy, good_outputs, tmp_path):  # noqa: F811
-    check_case(bad, small_study_copy, good_outputs, tmp_path)
+def test_bad_roads(bad: Case, small_study_copy, good_outputs, tmp_path, cli_in_process):  # noqa: F811
+    check_case(bad, small_study_copy, good_outputs, tmp_path, cli_in_process)

@@ -30,6 +30,7 @@ Decisions worth knowing
 Modules
 -------
 ``_read``       formats, layers inside a file, encodings
+``_osm``        ``layers.roads`` from an OpenStreetMap extract (``.osm``, ``.osm.pbf``)
 ``_fields``     field mapping and attribute checks (``_values``: parsing counts, chains)
 ``_geometry``   geometry checks and repairs
 ``_crs``        CRS of each layer, coordinate checks, Chinese datums, working CRS

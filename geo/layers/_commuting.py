@@ -27,10 +27,11 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
 from geo import schema as sch
 from geo._coords import bd09_to_wgs84, gcj02_to_wgs84
+from geo._crs import transformer
 from geo._errors import format_rows
 from geo._types import LayerSource
 from geo.layers._crs import _inverse_projection
@@ -343,7 +344,7 @@ def finish_flows(flows: _Flows, working: CRS, study_bounds: np.ndarray | None,
         return None
     xy = flows.xy.copy()
     if not flows.crs.equals(working, ignore_axis_order=True):
-        tr = Transformer.from_crs(flows.crs, working, always_xy=True)
+        tr = transformer(flows.crs, working)
         for a in (0, 2):
             with np.errstate(all="ignore"):
                 xy[:, a], xy[:, a + 1] = tr.transform(xy[:, a], xy[:, a + 1], errcheck=False)

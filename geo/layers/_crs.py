@@ -17,7 +17,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from geo._coords import bd09_to_wgs84, gcj02_to_wgs84, transform_geometries
-from geo._crs import choose_working_crs, require_projected_metres
+from geo._crs import choose_working_crs, require_projected_metres, transformer
 from geo.layers._report import _Ctx, _Layer, _Report
 
 if TYPE_CHECKING:
@@ -208,7 +208,7 @@ def scale_range(crs: CRS, lonlat_bounds) -> tuple[float, float]:
 
     w, s, e, n = lonlat_bounds
     lon, lat = (a.ravel() for a in np.meshgrid(np.linspace(w, e, 5), np.linspace(s, n, 5)))
-    to = Transformer.from_crs(CRS.from_epsg(4326), crs, always_xy=True)
+    to = transformer(CRS.from_epsg(4326), crs)
     geod = Geod(ellps="WGS84")
     step = 1e-3   # degrees: about 100 m
     x0, y0 = to.transform(lon, lat, errcheck=False)

@@ -1,7 +1,8 @@
 """Reading one vector layer: formats, layers inside a file, encodings.
 
 Any OGR format through pyogrio (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, ...) and
-GeoParquet through pyarrow. Only the columns the field mapping needs are read; the
+GeoParquet through pyarrow; an OpenStreetMap extract as ``layers.roads`` through
+:mod:`geo.layers._osm`. Only the columns the field mapping needs are read; the
 geometry comes back as a shapely array in the file's CRS.
 """
 
@@ -28,6 +29,7 @@ from geo._errors import format_rows
 from geo.layers._encoding import (fix_text_columns, looks_like_legacy, transcode_text_file,
                                   utf8_despite_declared)
 from geo.layers._fields import _rename, _resolve_fields
+from geo.layers._osm import is_osm, read_osm_roads
 from geo.layers._report import _closest, _Ctx, _forward_warnings, _list, _one_line, _Report
 
 if TYPE_CHECKING:
@@ -131,6 +133,8 @@ def _read_table(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> _Read |
     """
     if ctx.path.suffix.lower() in _PARQUET_SUFFIXES:
         return _read_parquet(ctx, cfg, report)
+    if ctx.name == "roads" and is_osm(ctx.path):
+        return read_osm_roads(ctx, cfg, report)
     if ctx.path.suffix.lower() in _TEXT_SUFFIXES and ctx.path.is_file():
         raw = ctx.path.read_bytes()
         if not _is_utf8(raw) or (cfg.encoding is None and looks_like_legacy(raw)):
