@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
+import sys
+import traceback
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -34,7 +37,8 @@ from geo.schema import TABLE_LAYERS
 from geo._types import AnalysisResult, Study
 from geo.i18n import label
 
-__all__ = ["MAX_SHEET_ROWS", "column_format", "run_tables", "sheet_names", "write_workbook"]
+__all__ = ["MAX_SHEET_ROWS", "WorkbookJob", "column_format", "run_tables", "sheet_names", "start_workbook",
+           "write_workbook"]
 
 log = logging.getLogger(__name__)
 
@@ -165,15 +169,15 @@ def write_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str
         contents_rows = []
         for name, sheet in zip(names, sheets):
             frame = tables[name]
-            frame = frame.drop(columns=[c for c in frame.columns if c == "geometry"])
+            columns = [c for c in frame.columns if c != "geometry"]
             too_big = len(frame) > max_rows
             contents_rows.append((sheet if not too_big else "", label(name, language), len(frame),
-                                  len(frame.columns), f"tables/{name}.csv",
+                                  len(columns), f"tables/{name}.csv",
                                   t["too_big"].format(n=max_rows) if too_big else ""))
-            if too_big:
+            if too_big:  # not even copied without its geometry (a million housing points)
                 log.info("tables.xlsx: %s has %d rows; listed with its CSV file only", name, len(frame))
                 continue
-            _write_sheet(wb.add_worksheet(sheet), frame, language, head, formats)
+            _write_sheet(wb.add_worksheet(sheet), frame[columns], language, head, formats)
 
         header = [t["sheet"], t["table"], t["rows"], t["columns"], t["csv"], t["note"]]
         for j, h in enumerate(header):
@@ -207,6 +211,86 @@ def write_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str
         raise
     return path
 
+
+
+class WorkbookJob:
+    """A workbook being written: :meth:`wait` returns its path once written (re-raising a
+    failure of the writer), :meth:`cancel` stops it. See :func:`start_workbook`."""
+
+    def __init__(self, path: Path, process=None, reader=None) -> None:
+        self.path = Path(path)
+        self._process, self._reader = process, reader
+        #: CPU seconds the writer used in its own process (0 when written in this one).
+        self.child_cpu_s = 0.0
+
+    @property
+    def background(self) -> bool:
+        return self._process is not None
+
+    def wait(self) -> Path:
+        if self._process is None:
+            return self.path
+        import resource
+
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        try:
+            message = self._reader.recv()   # None when written; the error text otherwise
+        except EOFError:                    # the process died without a word
+            message = None
+        self._process.join()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.child_cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        code, self._process = self._process.exitcode, None
+        self._reader.close()
+        if message is not None or code != 0:
+            raise RuntimeError(f"{self.path.name}: the workbook writer failed: "
+                               f"{message or f'its process ended with exit code {code}'}")
+        return self.path
+
+    def cancel(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.join()
+            self._process = None
+            self._reader.close()
+
+
+def _write_in_child(sender, path: Path, tables, language: str, max_rows: int) -> None:
+    try:
+        write_workbook(path, tables, language, max_rows=max_rows)
+        sender.send(None)
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        sender.send("".join(traceback.format_exception_only(type(exc), exc)).strip())
+    finally:
+        sender.close()
+
+
+def start_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str = "zh", *,
+                   max_rows: int = MAX_SHEET_ROWS, background: bool = True) -> WorkbookJob:
+    """Start writing the workbook (see :func:`write_workbook`) while the caller goes on.
+
+    On Linux the workbook is written in a forked process (it shares the tables without copying
+    them), so its CPU time (XlsxWriter writes cell by cell: about 7 µs a cell) overlaps the
+    figures and web maps on a second core. Elsewhere, in a daemonic process, or with
+    ``background=False`` it is written at once. Call :meth:`WorkbookJob.wait` before using the
+    file, :meth:`WorkbookJob.cancel` when giving up.
+    """
+    import multiprocessing as mp
+
+    path = Path(path)
+    usable = (background and sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods()
+              and not mp.current_process().daemon and hasattr(os, "fork"))
+    if not usable:
+        write_workbook(path, tables, language, max_rows=max_rows)
+        return WorkbookJob(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ctx = mp.get_context("fork")
+    reader, sender = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_write_in_child, args=(sender, path, tables, language, max_rows),
+                          name="zoneatlas-workbook", daemon=True)
+    process.start()
+    sender.close()
+    return WorkbookJob(path, process, reader)
 
 def _missing(value) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
