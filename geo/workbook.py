@@ -220,12 +220,10 @@ class WorkbookJob:
     def __init__(self, path: Path, process=None, reader=None) -> None:
         self.path = Path(path)
         self._process, self._reader = process, reader
+        #: True when written in a process of its own.
+        self.background = process is not None
         #: CPU seconds the writer used in its own process (0 when written in this one).
         self.child_cpu_s = 0.0
-
-    @property
-    def background(self) -> bool:
-        return self._process is not None
 
     def wait(self) -> Path:
         if self._process is None:
