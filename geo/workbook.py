@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import pickle
 import re
 import sys
 import traceback
@@ -232,7 +233,7 @@ class WorkbookJob:
 
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         try:
-            message = self._reader.recv()   # None when written; the error text otherwise
+            message = self._reader.recv()   # None when written; (exception, its text) otherwise
         except EOFError:                    # the process died without a word
             message = None
         self._process.join()
@@ -240,9 +241,11 @@ class WorkbookJob:
         self.child_cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         code, self._process = self._process.exitcode, None
         self._reader.close()
+        if message is not None and isinstance(message[0], Exception):
+            raise message[0]
         if message is not None or code != 0:
-            raise RuntimeError(f"{self.path.name}: the workbook writer failed: "
-                               f"{message or f'its process ended with exit code {code}'}")
+            text = message[1] if message is not None else f"its process ended with exit code {code}"
+            raise RuntimeError(f"{self.path.name}: the workbook writer failed: {text}")
         return self.path
 
     def cancel(self) -> None:
@@ -258,7 +261,12 @@ def _write_in_child(sender, path: Path, tables, language: str, max_rows: int) ->
         write_workbook(path, tables, language, max_rows=max_rows)
         sender.send(None)
     except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
-        sender.send("".join(traceback.format_exception_only(type(exc), exc)).strip())
+        text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        try:   # the exception itself, so that e.g. a full disk (OSError ENOSPC) reads as it would inline
+            exc_back = pickle.loads(pickle.dumps(exc))   # it must survive the way back too
+        except Exception:  # noqa: BLE001 - not picklable: its text only
+            exc_back = None
+        sender.send((exc if exc_back is not None else None, text))
     finally:
         sender.close()
 

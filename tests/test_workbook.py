@@ -154,15 +154,41 @@ def test_background_workbook_equals_the_one_written_at_once(tmp_path):
         assert job.child_cpu_s > 0
 
 
-def test_background_workbook_failure_is_raised_by_wait(tmp_path):
-    from geo.workbook import start_workbook
+def test_background_workbook_failure_is_raised_by_wait(tmp_path, monkeypatch):
+    import errno
+
+    import geo.workbook as workbook
 
     tables = {"zones": pd.DataFrame({"x": [1]})}
     try:
-        job = start_workbook(tmp_path / "t.xlsx", tables, "fr")   # no such language: KeyError
+        job = workbook.start_workbook(tmp_path / "t.xlsx", tables, "fr")   # no such language: KeyError
     except KeyError:   # written at once (not Linux): the error comes straight away
         return
-    with pytest.raises(RuntimeError, match=r"t\.xlsx: the workbook writer failed: KeyError: 'fr'"):
+    with pytest.raises(KeyError, match="fr"):
+        job.wait()
+
+    # a full disk in the writer's process is the same OSError as inline (the run turns it
+    # into its one-line "disk is full" error)
+    def full(path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(workbook, "write_workbook", full)
+    job = workbook.start_workbook(tmp_path / "t.xlsx", tables, "zh")
+    with pytest.raises(OSError) as info:
+        job.wait()
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(tmp_path / "t.xlsx")
+
+    # an exception that cannot be sent back: its text in a RuntimeError
+    class Odd(Exception):
+        def __reduce__(self):
+            raise TypeError("not picklable")
+
+    def odd(*args, **kwargs):
+        raise Odd("strange")
+
+    monkeypatch.setattr(workbook, "write_workbook", odd)
+    job = workbook.start_workbook(tmp_path / "t.xlsx", tables, "zh")
+    with pytest.raises(RuntimeError, match=r"t\.xlsx: the workbook writer failed: .*Odd: strange"):
         job.wait()
 
 
