@@ -22,7 +22,6 @@ rows, and writing millions of cells would dominate the run time.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import pickle
 import re
@@ -298,56 +297,50 @@ def start_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str
     sender.close()
     return WorkbookJob(path, process, reader)
 
-def _missing(value) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+def _cell_values(col: pd.Series, kind: str) -> list:
+    """The column as Python values for XlsxWriter, ``None`` for an empty cell (missing, NaN, ±inf)."""
+    if kind == "num":
+        arr = pd.to_numeric(col, errors="coerce").to_numpy(float)
+        out = arr.astype(object)
+        out[~np.isfinite(arr)] = None
+        return out.tolist()
+    obj = col.astype(object).to_numpy()
+    missing = pd.isna(obj)
+    out = np.full(len(obj), None, dtype=object)
+    if kind == "bool":
+        out[~missing] = [bool(v) for v in obj[~missing]]
+    else:   # text as text: str() of whatever is there
+        out[~missing] = [v if type(v) is str else str(v) for v in obj[~missing]]
+    return out.tolist()
 
 
 def _write_sheet(ws, frame: pd.DataFrame, language: str, head, formats) -> None:
     columns = [str(c) for c in frame.columns]
     headers = [header_text(c, language) for c in columns]
-    kinds, fmts, values = [], [], []
-    for c in frame.columns:
+    write = {"num": ws.write_number, "bool": ws.write_boolean, "text": ws.write_string}
+    spec, values = [], []   # (column index, writer, format) and the column's values
+    for j, c in enumerate(frame.columns):
         col = frame[c]
         if isinstance(col.dtype, pd.CategoricalDtype):
             col = col.astype(object)
         fmt = column_format(str(c), col)
-        if col.dtype == bool or str(col.dtype) == "boolean":
-            kinds.append("bool")
-            values.append(col.astype(object).tolist())
-        elif fmt is not None:
-            kinds.append("num")
-            values.append(pd.to_numeric(col, errors="coerce").astype(float).tolist())
-        else:
-            kinds.append("text")
-            values.append(col.astype(object).tolist())
-        fmts.append(formats.get(fmt) if fmt else None)
+        kind = "bool" if col.dtype == bool or str(col.dtype) == "boolean" else "num" if fmt is not None else "text"
+        spec.append((j, write[kind], formats.get(fmt) if kind == "num" else None))
+        values.append(_cell_values(col, kind))
     # widths before the rows (constant_memory streams rows); judged on the first rows
     sample = min(len(frame), 200)
-    for j, (h, kind, vals) in enumerate(zip(headers, kinds, values)):
-        if kind == "num":
-            finite = [v for v in vals[:sample] if v == v and not math.isinf(v)]
-            shown = [f"{v:,.2f}" for v in finite]
-        else:
-            shown = [str(v) for v in vals[:sample] if not _missing(v)]
-        ws.set_column(j, j, _column_width(h, shown), fmts[j])
+    for (j, writer, fmt), h, vals in zip(spec, headers, values):
+        head_rows = [v for v in vals[:sample] if v is not None]
+        shown = [f"{v:,.2f}" for v in head_rows] if writer == ws.write_number else [str(v) for v in head_rows]
+        ws.set_column(j, j, _column_width(h, shown), fmt)
     ws.set_row(0, None, head)
     for j, h in enumerate(headers):
         ws.write_string(0, j, h, head)
-    write_string, write_number, write_boolean = ws.write_string, ws.write_number, ws.write_boolean
     n = len(frame)
-    cols = []  # (writer, values with None for empty cells, format)
-    for kind, vals, fmt in zip(kinds, values, fmts):
-        if kind == "num":
-            cols.append((write_number, [v if v == v and not math.isinf(v) else None for v in vals], fmt))
-        elif kind == "bool":
-            cols.append((write_boolean, [None if _missing(v) else bool(v) for v in vals], None))
-        else:
-            cols.append((write_string, [None if _missing(v) else str(v) for v in vals], None))
-    for i in range(n):
-        r = i + 1
-        for j, (write, vals, fmt) in enumerate(cols):
-            v = vals[i]
+    # row by row (constant_memory writes a row out when the next one starts); empty cells skipped
+    for r, row in enumerate(zip(*values), start=1):
+        for (j, writer, fmt), v in zip(spec, row):
             if v is not None:
-                write(r, j, v, fmt)
+                writer(r, j, v, fmt)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(n, 1), max(len(columns) - 1, 0))
