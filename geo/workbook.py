@@ -212,7 +212,6 @@ def write_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str
     return path
 
 
-
 class WorkbookJob:
     """A workbook being written: :meth:`wait` returns its path once written (re-raising a
     failure of the writer), :meth:`cancel` stops it. See :func:`start_workbook`."""
@@ -296,6 +295,7 @@ def start_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str
     process.start()
     sender.close()
     return WorkbookJob(path, process, reader)
+
 
 def _cell_values(col: pd.Series, kind: str) -> list:
     """The column as Python values for XlsxWriter, ``None`` for an empty cell (missing, NaN, ±inf)."""
