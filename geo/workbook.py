@@ -287,6 +287,8 @@ def start_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str
     if not usable:
         write_workbook(path, tables, language, max_rows=max_rows)
         return WorkbookJob(path)
+    import xlsxwriter  # noqa: F401 - imported here: a missing package fails in this process, not the child
+
     path.parent.mkdir(parents=True, exist_ok=True)
     ctx = mp.get_context("fork")
     reader, sender = ctx.Pipe(duplex=False)
