@@ -318,7 +318,7 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
                           "home -> work flows (docs/input-data.md) or run another analysis")
     target = Path(output_dir or settings.output.dir).resolve()
     started = datetime.now(timezone.utc)
-    names = ["load layers", *only, "tables", "QGIS package", "figures", "workbook", "maps", "run.json"]
+    names = ["load layers", *only, "tables", "QGIS package", "figures", "maps", "workbook", "run.json"]
     steps = Steps(names, progress=progress)
     try:
         check_writable(target)  # fail before the (long) analyses, not after
@@ -329,28 +329,38 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
             study = load_study(settings)
         results = run_analyses(study, settings, only, step=steps.step)
         with staged_output(target) as staging:
-            with steps.step("tables"):
-                write_tables(staging / "tables", study, results)
-            with steps.step("QGIS package"):
-                from geo.qgis import write_qgis_package
+            workbook = None
+            if settings.print.workbook:
+                from geo.workbook import run_tables, start_workbook
 
-                write_qgis_package(staging / "qgis", study, results, settings)
-            manifest = build_manifest(study, settings, results, started=started,
-                                      timings=steps.timings, only=only)
-            with steps.step("figures"):
-                if settings.print.figures:
-                    from geo.figures import write_figures
+                # written in a second process (Linux) while the steps below run; the
+                # "workbook" step is the wait for it at the end
+                workbook = start_workbook(staging / "tables.xlsx", run_tables(study, results),
+                                          settings.study.language)
+            try:
+                with steps.step("tables"):
+                    write_tables(staging / "tables", study, results)
+                with steps.step("QGIS package"):
+                    from geo.qgis import write_qgis_package
 
-                    write_figures(staging / "figures", study, results, settings, manifest)
-            with steps.step("workbook"):
-                if settings.print.workbook:
-                    from geo.workbook import run_tables, write_workbook
+                    write_qgis_package(staging / "qgis", study, results, settings)
+                manifest = build_manifest(study, settings, results, started=started,
+                                          timings=steps.timings, only=only)
+                with steps.step("figures"):
+                    if settings.print.figures:
+                        from geo.figures import write_figures
 
-                    write_workbook(staging / "tables.xlsx", run_tables(study, results), settings.study.language)
-            with steps.step("maps"):
-                from geo.webmap import write_maps
+                        write_figures(staging / "figures", study, results, settings, manifest)
+                with steps.step("maps"):
+                    from geo.webmap import write_maps
 
-                write_maps(staging, study, results, settings, manifest)
+                    write_maps(staging, study, results, settings, manifest)
+                with steps.step("workbook"):
+                    if workbook is not None:
+                        workbook.wait()
+            finally:
+                if workbook is not None:
+                    workbook.cancel()   # only still running when a step above failed
             manifest["timings_s"] = dict(steps.timings)
             manifest["outputs"] = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
             manifest["outputs"].append("run.json")

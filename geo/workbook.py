@@ -22,8 +22,11 @@ rows, and writing millions of cells would dominate the run time.
 from __future__ import annotations
 
 import logging
-import math
+import os
+import pickle
 import re
+import sys
+import traceback
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -34,7 +37,8 @@ from geo.schema import TABLE_LAYERS
 from geo._types import AnalysisResult, Study
 from geo.i18n import label
 
-__all__ = ["MAX_SHEET_ROWS", "column_format", "run_tables", "sheet_names", "write_workbook"]
+__all__ = ["MAX_SHEET_ROWS", "WorkbookJob", "column_format", "run_tables", "sheet_names", "start_workbook",
+           "write_workbook"]
 
 log = logging.getLogger(__name__)
 
@@ -165,15 +169,15 @@ def write_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str
         contents_rows = []
         for name, sheet in zip(names, sheets):
             frame = tables[name]
-            frame = frame.drop(columns=[c for c in frame.columns if c == "geometry"])
+            columns = [c for c in frame.columns if c != "geometry"]
             too_big = len(frame) > max_rows
             contents_rows.append((sheet if not too_big else "", label(name, language), len(frame),
-                                  len(frame.columns), f"tables/{name}.csv",
+                                  len(columns), f"tables/{name}.csv",
                                   t["too_big"].format(n=max_rows) if too_big else ""))
-            if too_big:
+            if too_big:  # not even copied without its geometry (a million housing points)
                 log.info("tables.xlsx: %s has %d rows; listed with its CSV file only", name, len(frame))
                 continue
-            _write_sheet(wb.add_worksheet(sheet), frame, language, head, formats)
+            _write_sheet(wb.add_worksheet(sheet), frame[columns], language, head, formats)
 
         header = [t["sheet"], t["table"], t["rows"], t["columns"], t["csv"], t["note"]]
         for j, h in enumerate(header):
@@ -208,56 +212,137 @@ def write_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str
     return path
 
 
-def _missing(value) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+class WorkbookJob:
+    """A workbook being written: :meth:`wait` returns its path once written (re-raising a
+    failure of the writer), :meth:`cancel` stops it. See :func:`start_workbook`."""
+
+    def __init__(self, path: Path, process=None, reader=None) -> None:
+        self.path = Path(path)
+        self._process, self._reader = process, reader
+        #: True when written in a process of its own.
+        self.background = process is not None
+        #: CPU seconds the writer used in its own process (0 when written in this one).
+        self.child_cpu_s = 0.0
+
+    def wait(self) -> Path:
+        if self._process is None:
+            return self.path
+        import resource
+
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        try:
+            message = self._reader.recv()   # None when written; (exception, its text) otherwise
+        except EOFError:                    # the process died without a word
+            message = None
+        self._process.join()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.child_cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        code, self._process = self._process.exitcode, None
+        self._reader.close()
+        if message is not None and isinstance(message[0], Exception):
+            raise message[0]
+        if message is not None or code != 0:
+            text = message[1] if message is not None else f"its process ended with exit code {code}"
+            raise RuntimeError(f"{self.path.name}: the workbook writer failed: {text}")
+        return self.path
+
+    def cancel(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.join()
+            self._process = None
+            self._reader.close()
+
+
+def _write_in_child(sender, path: Path, tables, language: str, max_rows: int) -> None:
+    try:
+        write_workbook(path, tables, language, max_rows=max_rows)
+        sender.send(None)
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        try:   # the exception itself, so that e.g. a full disk (OSError ENOSPC) reads as it would inline
+            exc_back = pickle.loads(pickle.dumps(exc))   # it must survive the way back too
+        except Exception:  # noqa: BLE001 - not picklable: its text only
+            exc_back = None
+        sender.send((exc if exc_back is not None else None, text))
+    finally:
+        sender.close()
+
+
+def start_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str = "zh", *,
+                   max_rows: int = MAX_SHEET_ROWS, background: bool = True) -> WorkbookJob:
+    """Start writing the workbook (see :func:`write_workbook`) while the caller goes on.
+
+    On Linux the workbook is written in a forked process (it shares the tables without copying
+    them), so its CPU time (XlsxWriter writes cell by cell: about 7 µs a cell) overlaps the
+    figures and web maps on a second core. Elsewhere, in a daemonic process, or with
+    ``background=False`` it is written at once. Call :meth:`WorkbookJob.wait` before using the
+    file, :meth:`WorkbookJob.cancel` when giving up.
+    """
+    import multiprocessing as mp
+
+    path = Path(path)
+    usable = (background and sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods()
+              and not mp.current_process().daemon and hasattr(os, "fork"))
+    if not usable:
+        write_workbook(path, tables, language, max_rows=max_rows)
+        return WorkbookJob(path)
+    import xlsxwriter  # noqa: F401 - imported here: a missing package fails in this process, not the child
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ctx = mp.get_context("fork")
+    reader, sender = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_write_in_child, args=(sender, path, tables, language, max_rows),
+                          name="zoneatlas-workbook", daemon=True)
+    process.start()
+    sender.close()
+    return WorkbookJob(path, process, reader)
+
+
+def _cell_values(col: pd.Series, kind: str) -> list:
+    """The column as Python values for XlsxWriter, ``None`` for an empty cell (missing, NaN, ±inf)."""
+    if kind == "num":
+        arr = pd.to_numeric(col, errors="coerce").to_numpy(float)
+        out = arr.astype(object)
+        out[~np.isfinite(arr)] = None
+        return out.tolist()
+    obj = col.astype(object).to_numpy()
+    missing = pd.isna(obj)
+    out = np.full(len(obj), None, dtype=object)
+    if kind == "bool":
+        out[~missing] = [bool(v) for v in obj[~missing]]
+    else:   # text as text: str() of whatever is there
+        out[~missing] = [v if type(v) is str else str(v) for v in obj[~missing]]
+    return out.tolist()
 
 
 def _write_sheet(ws, frame: pd.DataFrame, language: str, head, formats) -> None:
     columns = [str(c) for c in frame.columns]
     headers = [header_text(c, language) for c in columns]
-    kinds, fmts, values = [], [], []
-    for c in frame.columns:
+    write = {"num": ws.write_number, "bool": ws.write_boolean, "text": ws.write_string}
+    spec, values = [], []   # (column index, writer, format) and the column's values
+    for j, c in enumerate(frame.columns):
         col = frame[c]
         if isinstance(col.dtype, pd.CategoricalDtype):
             col = col.astype(object)
         fmt = column_format(str(c), col)
-        if col.dtype == bool or str(col.dtype) == "boolean":
-            kinds.append("bool")
-            values.append(col.astype(object).tolist())
-        elif fmt is not None:
-            kinds.append("num")
-            values.append(pd.to_numeric(col, errors="coerce").astype(float).tolist())
-        else:
-            kinds.append("text")
-            values.append(col.astype(object).tolist())
-        fmts.append(formats.get(fmt) if fmt else None)
+        kind = "bool" if col.dtype == bool or str(col.dtype) == "boolean" else "num" if fmt is not None else "text"
+        spec.append((j, write[kind], formats.get(fmt) if kind == "num" else None))
+        values.append(_cell_values(col, kind))
     # widths before the rows (constant_memory streams rows); judged on the first rows
     sample = min(len(frame), 200)
-    for j, (h, kind, vals) in enumerate(zip(headers, kinds, values)):
-        if kind == "num":
-            finite = [v for v in vals[:sample] if v == v and not math.isinf(v)]
-            shown = [f"{v:,.2f}" for v in finite]
-        else:
-            shown = [str(v) for v in vals[:sample] if not _missing(v)]
-        ws.set_column(j, j, _column_width(h, shown), fmts[j])
+    for (j, writer, fmt), h, vals in zip(spec, headers, values):
+        head_rows = [v for v in vals[:sample] if v is not None]
+        shown = [f"{v:,.2f}" for v in head_rows] if writer == ws.write_number else [str(v) for v in head_rows]
+        ws.set_column(j, j, _column_width(h, shown), fmt)
     ws.set_row(0, None, head)
     for j, h in enumerate(headers):
         ws.write_string(0, j, h, head)
-    write_string, write_number, write_boolean = ws.write_string, ws.write_number, ws.write_boolean
     n = len(frame)
-    cols = []  # (writer, values with None for empty cells, format)
-    for kind, vals, fmt in zip(kinds, values, fmts):
-        if kind == "num":
-            cols.append((write_number, [v if v == v and not math.isinf(v) else None for v in vals], fmt))
-        elif kind == "bool":
-            cols.append((write_boolean, [None if _missing(v) else bool(v) for v in vals], None))
-        else:
-            cols.append((write_string, [None if _missing(v) else str(v) for v in vals], None))
-    for i in range(n):
-        r = i + 1
-        for j, (write, vals, fmt) in enumerate(cols):
-            v = vals[i]
+    # row by row (constant_memory writes a row out when the next one starts); empty cells skipped
+    for r, row in enumerate(zip(*values), start=1):
+        for (j, writer, fmt), v in zip(spec, row):
             if v is not None:
-                write(r, j, v, fmt)
+                writer(r, j, v, fmt)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(n, 1), max(len(columns) - 1, 0))

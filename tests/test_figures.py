@@ -425,3 +425,38 @@ def test_a_long_study_name_still_fits_the_page(run_out):
         text = next(t for t in fig.texts if t.get_gid() == gid)
         box = text.get_window_extent(renderer)
         assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, gid
+
+
+def test_housing_hexagons_are_computed_once_per_study_and_settings(small_study):
+    """The QGIS package, the print figure and the web map share one hexagon aggregation."""
+    import geo.webmap.balance as wb
+    from geo.layers import load_study
+    from geo.settings import load_settings
+
+    settings = load_settings(small_study)
+    study = load_study(settings)
+    calls = []
+    real = wb._housing_hexagons
+
+    def counted(*args):
+        calls.append(1)
+        return real(*args)
+
+    wb._housing_hexagons, saved = counted, wb._housing_hexagons
+    try:
+        first, size = wb.housing_hexagons(study, settings)
+        again, size2 = wb.housing_hexagons(study, settings)
+        assert len(calls) == 1 and size2 == size
+        assert again is not first and again.equals(first)   # each caller its own copy
+        again["workers"] = 0.0
+        assert wb.housing_hexagons(study, settings)[0]["workers"].equals(first["workers"])
+        # other settings: computed anew, workers scale with workers_per_dwelling
+        other = settings.model_copy(deep=True)
+        other.balance.workers_per_dwelling = settings.balance.workers_per_dwelling * 2
+        doubled, _ = wb.housing_hexagons(study, other)
+        assert len(calls) == 2
+        assert doubled["workers"].sum() == pytest.approx(2 * first["workers"].sum())
+        assert first["workers"].sum() == pytest.approx(
+            study.housing["dwellings"].astype(float).sum() * settings.balance.workers_per_dwelling)
+    finally:
+        wb._housing_hexagons = saved

@@ -148,15 +148,16 @@ def save_figure(fig, folder: Path, name: str) -> list[Path]:
     import numpy as np
 
     from geo.figures._page import DPI
-    from geo.figures._png import write_png
+    from geo.figures._png import png_rows, write_png
 
     folder.mkdir(parents=True, exist_ok=True)
     png, pdf = folder / f"{name}.png", folder / f"{name}.pdf"
     title = next((t.get_text() for t in fig.texts if t.get_gid() == "title"), name)
     with matplotlib.rc_context(getattr(fig, "_zoneatlas_rc", {})), ThreadPoolExecutor(1) as pool:
         fig.canvas.draw()
-        rgba = np.array(fig.canvas.buffer_rgba(), copy=True)
-        done = pool.submit(write_png, rgba, png, DPI)
+        rgba = np.asarray(fig.canvas.buffer_rgba())
+        # the scanlines are the one copy of the page (the PDF renders next); compressed in the thread
+        done = pool.submit(write_png, None, png, DPI, rows=png_rows(rgba))
         fig.savefig(pdf, metadata={"Title": title, "Creator": "zoneatlas", "CreationDate": None})
         done.result()
     return [png, pdf]

@@ -21,10 +21,22 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
-def png_bytes(rgba: np.ndarray, dpi: float, *, level: int = 1, software: str = "zoneatlas") -> bytes:
+def png_rows(rgba: np.ndarray) -> np.ndarray:
+    """The PNG scanlines of an ``(height, width, 4)`` uint8 RGBA image: RGB, each row led by
+    filter type 0 (none). A copy, so the image buffer may be drawn over afterwards."""
+    height, width = rgba.shape[:2]
+    raw = np.empty((height, width * 3 + 1), dtype=np.uint8)
+    raw[:, 0] = 0  # filter type: none
+    raw[:, 1:].reshape(height, width, 3)[...] = rgba[..., :3]
+    return raw
+
+
+def png_bytes(rgba: np.ndarray | None, dpi: float, *, level: int = 1, software: str = "zoneatlas",
+              rows: np.ndarray | None = None) -> bytes:
     """PNG file content of an ``(height, width, 4)`` uint8 RGBA image, stored as RGB.
 
-    The resolution (``dpi``) is recorded in the pHYs chunk (pixels per metre).
+    The resolution (``dpi``) is recorded in the pHYs chunk (pixels per metre). ``rows``:
+    the scanlines from :func:`png_rows` when already made (``rgba`` is then not used).
 
     Examples
     --------
@@ -32,22 +44,20 @@ def png_bytes(rgba: np.ndarray, dpi: float, *, level: int = 1, software: str = "
     >>> data[:8] == _SIGNATURE, struct.unpack(">II", data[16:24])
     (True, (3, 2))
     """
-    height, width = rgba.shape[:2]
-    raw = np.empty((height, width * 3 + 1), dtype=np.uint8)
-    raw[:, 0] = 0  # filter type: none
-    raw[:, 1:] = rgba[..., :3].reshape(height, width * 3)
+    raw = png_rows(rgba) if rows is None else rows
+    height, width = raw.shape[0], (raw.shape[1] - 1) // 3
     ppm = int(round(dpi / 0.0254))
     return b"".join([
         _SIGNATURE,
         _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),
         _chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1)),
         _chunk(b"tEXt", b"Software\x00" + software.encode("latin-1")),
-        _chunk(b"IDAT", zlib.compress(raw.tobytes(), level)),
+        _chunk(b"IDAT", zlib.compress(raw, level)),   # the array's buffer: no bytes copy
         _chunk(b"IEND", b""),
     ])
 
 
-def write_png(rgba: np.ndarray, path: Path, dpi: float) -> Path:
+def write_png(rgba: np.ndarray | None, path: Path, dpi: float, *, rows: np.ndarray | None = None) -> Path:
     """Write ``rgba`` to ``path`` as PNG (see :func:`png_bytes`)."""
-    Path(path).write_bytes(png_bytes(rgba, dpi))
+    Path(path).write_bytes(png_bytes(rgba, dpi, rows=rows))
     return Path(path)

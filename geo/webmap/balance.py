@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import weakref
 
 import folium
 import geopandas as gpd
@@ -46,7 +47,35 @@ from geo.webmap._roads import add_roads
 log = logging.getLogger(__name__)
 
 
+#: id(study) -> (weak reference to the study, inputs, result) of :func:`housing_hexagons`.
+_HEXAGONS: dict[int, tuple] = {}
+
+
 def housing_hexagons(study: Study, settings: Settings) -> tuple[gpd.GeoDataFrame, float] | None:
+    """Resident workers of the housing layer (or population raster) summed into hexagons.
+
+    Workers = dwellings × ``workers_per_dwelling`` (population × ``employment_rate`` where
+    dwellings are missing), as in the balance analysis. Returns the occupied cells
+    (``workers``, ``points``) in the working CRS and the hexagon circumradius in metres,
+    or ``None`` when the study has no housing.
+
+    A run asks three times (QGIS package, print figure, web map): the cells of a study are
+    kept while the study lives (for the same housing frame, raster and settings) and each
+    caller gets its own copy.
+    """
+    b = settings.balance
+    inputs = (id(study.housing), id(study.population), b.workers_per_dwelling, b.employment_rate)
+    entry = _HEXAGONS.get(id(study))
+    if entry is None or entry[0]() is not study or entry[1] != inputs:
+        result = _housing_hexagons(study, settings)
+        key = id(study)
+        _HEXAGONS[key] = (weakref.ref(study, lambda _ref, k=key: _HEXAGONS.pop(k, None)), inputs, result)
+    else:
+        result = entry[2]
+    return None if result is None else (result[0].copy(), result[1])
+
+
+def _housing_hexagons(study: Study, settings: Settings) -> tuple[gpd.GeoDataFrame, float] | None:
     """Resident workers of the housing layer (or population raster) summed into hexagons.
 
     Workers = dwellings × ``workers_per_dwelling`` (population × ``employment_rate`` where
