@@ -116,3 +116,14 @@ def workplace_entries(graph: RoadGraph, polygons, *, access_speed_kmh: float = 5
     np.cumsum(np.bincount(wi, minlength=len(polys)), out=offsets[1:])
     return Entries(offsets=offsets, node=ni.astype(np.int64),
                    egress_min=dist * minutes_per_metre(access_speed_kmh))
+
+
+def subset_entries(entries: Entries, sel: np.ndarray) -> Entries:
+    """The entries of the workplaces ``sel`` (positions), in that order."""
+    sel = np.asarray(sel, dtype=np.int64)
+    starts = entries.offsets[sel]
+    counts = entries.offsets[sel + 1] - starts
+    offsets = np.zeros(len(sel) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    idx = (np.repeat(starts - offsets[:-1], counts) + np.arange(int(offsets[-1]))) if len(sel) else np.zeros(0, np.int64)
+    return Entries(offsets=offsets, node=entries.node[idx], egress_min=entries.egress_min[idx])
