@@ -230,27 +230,3 @@ def test_own_jobs_count_once_when_the_own_point_needs_a_search():
     table = balance.run(study, _settings([2.5], 2.5)).tables["balance_workplaces"]
     assert table["area_jobs_2.5min"].iloc[0] == 70.0
     assert table["workers_2.5min"].iloc[0] == 10.0
-
-
-@pytest.mark.parametrize("horizon", [0.5, 2.0, 4.0])
-def test_min_commute_from_bounded_searches_equals_the_full_matrix(monkeypatch, horizon):
-    """The theoretical minimum commute found from searches bounded at a short horizon (and
-    rows searched further where the optimum needs them) equals the full matrix's, and the
-    linear programme's; also with the island (pairs the roads do not join)."""
-    from geo.analysis.balance import _network
-
-    roads, homes, workers, polys = random_study(3)
-    jobs = np.linspace(50, 300, len(polys))
-    settings = _settings([5, 10], 5.0)
-
-    def run(first, rounds, ps=polys, hs=homes, ws=workers):
-        monkeypatch.setattr(_network, "FIRST_HORIZON_MIN", first)
-        monkeypatch.setattr(_network, "BOUNDED_ROUNDS", rounds)
-        study = _study(roads, hs, ws, ps, jobs[:len(ps)])
-        return balance.run(study, settings).summary["theoretical_min_commute_min"]
-
-    full = run(horizon, 0)                    # no bounded round: the full matrix
-    assert run(horizon, 50) == pytest.approx(full, rel=1e-12)
-    bf = BruteForce(roads, tol_m=1.0)
-    want = _bf_min_commute(bf, polys[:-2], jobs[:-2], homes[:-2], workers[:-2])
-    assert run(horizon, 50, polys[:-2], homes[:-2], workers[:-2]) == pytest.approx(want, rel=1e-9)

@@ -49,13 +49,6 @@ MINUTE_STEP = 5.0
 #: The balance-minute search stops here (minutes).
 MAX_BALANCE_MINUTE = 90.0
 
-#: Theoretical minimum commute: horizon (minutes) of the first, bounded searches from
-#: the cells (:func:`_bounded_optimum`).
-FIRST_HORIZON_MIN = 45.0
-
-#: Theoretical minimum commute: rounds of searching further before the full matrix.
-BOUNDED_ROUNDS = 6
-
 #: Work (workplaces × road nodes) above which the searches run in worker processes.
 _PARALLEL_WORK = 50_000_000
 
@@ -264,12 +257,10 @@ def _min_commute_minutes(graph: Any, kw: dict, geoms: np.ndarray, jobs: np.ndarr
         if len(cx) * int(use.sum()) <= MAX_PAIRS or len(cx) <= 1:
             break
         size *= 2
-    sub = gn.subset_entries(entries, np.flatnonzero(use))
-    cells = np.column_stack([cx, cy])
-    got = _bounded_optimum(graph, kw, cells, geoms[use], sub, supply, jobs[use], n_jobs)
-    if got is not None:
-        return got, size
-    cost = gn.home_times(graph, cells, geoms[use], n_jobs=n_jobs, entries=sub, **kw)
+    mask = use[entries.owner()]
+    sub = gn.Entries(offsets=np.concatenate([[0], np.cumsum(np.diff(entries.offsets)[use])]).astype(np.int64),
+                     node=entries.node[mask], egress_min=entries.egress_min[mask])
+    cost = gn.home_times(graph, np.column_stack([cx, cy]), geoms[use], n_jobs=n_jobs, entries=sub, **kw)
     rows = np.isfinite(cost).any(axis=1)
     cols = np.isfinite(cost).any(axis=0)
     if not rows.any() or not cols.any():
@@ -287,64 +278,6 @@ def _min_commute_minutes(graph: Any, kw: dict, geoms: np.ndarray, jobs: np.ndarr
         log.warning("balance: %.1f%% of the theoretical minimum commute crosses pieces the road "
                     "network does not join", 100 * cut / shipped)
     return float((np.where(finite, cost, 0.0) * flows).sum() / max(shipped - cut, 1e-12)), size
-
-
-def _bounded_optimum(graph: Any, kw: dict, cells: np.ndarray, geoms: np.ndarray, entries: Any,
-                     supply: np.ndarray, jobs: np.ndarray, n_jobs: int) -> float | None:
-    """The least mean travel time from searches bounded at :data:`FIRST_HORIZON_MIN`, when
-    that is provably the optimum of the full matrix; None to fall back to the full matrix.
-
-    Times within the horizon are exact; a pair not reached within it costs more than the
-    horizon, or (not joined) the penalty of at least 10 × the largest time known + 1, so
-    ``min(horizon, that)`` is a lower bound of its true cost. The optimum x of the matrix
-    of known times and lower bounds costs no more than the true optimum; when x ships
-    nothing over a pair not known, it costs exactly what it costs on the true matrix, so
-    it is a true optimum. Otherwise the cells shipping over such pairs are searched
-    without a limit and the problem solved again (at most :data:`BOUNDED_ROUNDS` times).
-    Rows (columns) with nothing within the horizon are searched without a limit first, so
-    that the cells and workplaces taking part are those of the full matrix.
-    """
-    horizon = FIRST_HORIZON_MIN
-    cost = gn.home_times(graph, cells, geoms, n_jobs=n_jobs, entries=entries, limit_min=horizon,
-                         from_origins=True, **kw)
-    exact_row = np.zeros(cost.shape[0], dtype=bool)
-    exact_col = np.zeros(cost.shape[1], dtype=bool)
-
-    def full_rows(r: np.ndarray) -> None:
-        if len(r):
-            cost[r] = gn.home_times(graph, cells[r], geoms, n_jobs=n_jobs, entries=entries,
-                                    from_origins=True, **kw)
-            exact_row[r] = True
-
-    full_rows(np.flatnonzero(~np.isfinite(cost).any(axis=1)))
-    c_none = np.flatnonzero(~np.isfinite(cost).any(axis=0))
-    if len(c_none):
-        cost[:, c_none] = gn.home_times(graph, cells, geoms[c_none], n_jobs=n_jobs,
-                                        entries=gn.subset_entries(entries, c_none), from_origins=False, **kw)
-        exact_col[c_none] = True
-    rows = np.isfinite(cost).any(axis=1)
-    cols = np.isfinite(cost).any(axis=0)
-    if not rows.any() or not cols.any():
-        return None
-    s, d = balance_totals(supply[rows], jobs[cols])
-    shipped = float(s.sum())
-    if shipped <= 0:
-        return None
-    ri, ci = np.flatnonzero(rows), np.flatnonzero(cols)
-    for _ in range(BOUNDED_ROUNDS):
-        c = cost[np.ix_(ri, ci)]
-        finite = np.isfinite(c)
-        known = exact_row[ri][:, None] | exact_col[ci][None, :]
-        bound = 10.0 * float(c[finite].max()) + 1.0
-        flows, _ = solve_transport(np.where(finite, c, np.where(known, bound, min(horizon, bound))), s, d)
-        over = (flows > 1e-12 * shipped) & ~finite
-        if not over.any():
-            return float((np.where(finite, c, 0.0) * flows).sum() / shipped)
-        need = np.unique(ri[np.nonzero(over & ~known)[0]])
-        if not len(need):
-            return None          # ships over pairs the roads do not join: the full matrix decides
-        full_rows(need)
-    return None
 
 
 def isochrone_table(table: Any, result: NetworkBalance, crs: Any) -> Any:
