@@ -14,22 +14,22 @@ Pure functions, no file I/O::
     travel_between_sets(graph, feature_entries(graph, leaders), feature_entries(graph, firms), pairs)
 """
 
-from geo.network.access import (Entries, HousingAccess, housing_access, minutes_per_metre,
+from geo.network.access import (Entries, HousingAccess, housing_access, minutes_per_metre, subset_entries,
                                 workplace_entries)
 from geo.network.graph import NetworkParams, RoadGraph, TopologyReport, build_graph, snap_vertices
 from geo.network.isochrones import isochrone_polygons
 from geo.network.links import (feature_entries, link_many, linked_minutes, point_entries, reversed_graph,
                                shared_entries, straight_bound_m, travel_between_sets)
 from geo.network.reach import (TIME_TOLERANCE_MIN, ReachResult, default_jobs, workers_shared_within,
-                               workers_within_minutes)
+                               workers_within_minutes, workers_within_minutes_sets)
 from geo.network.travel import home_times, travel_between, travel_matrix
 from geo.network._synthetic import synthetic_roads
 
 __all__ = [
     "Entries", "HousingAccess", "NetworkParams", "ReachResult", "RoadGraph", "TIME_TOLERANCE_MIN",
     "TopologyReport", "build_graph", "default_jobs", "home_times", "housing_access", "isochrone_polygons",
-    "minutes_per_metre", "snap_vertices", "synthetic_roads", "travel_between", "travel_matrix",
-    "workers_shared_within", "workers_within_minutes", "workplace_entries",
+    "minutes_per_metre", "snap_vertices", "subset_entries", "synthetic_roads", "travel_between", "travel_matrix",
+    "workers_shared_within", "workers_within_minutes", "workers_within_minutes_sets", "workplace_entries",
     # links between features of two sets (collaboration, core attachment, chain reach)
     "feature_entries", "link_many", "linked_minutes", "point_entries", "reversed_graph", "shared_entries", "straight_bound_m", "travel_between_sets",
 ]

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,8 +104,28 @@ def housing_access(graph: RoadGraph, housing_xy: np.ndarray, *, access_speed_kmh
 
 def workplace_entries(graph: RoadGraph, polygons, *, access_speed_kmh: float = 5.0,
                       max_access_m: float = 1000.0) -> Entries:
-    """Entry nodes and egress minutes of each workplace polygon (STRtree bulk query)."""
+    """Entry nodes and egress minutes of each workplace polygon (STRtree bulk query).
+
+    Cached on the graph for the last few sets of polygons (the analyses ask for the same
+    workplaces several times); the result must not be modified.
+    """
     polys = np.asarray(getattr(polygons, "values", polygons), dtype=object)
+    digest = hashlib.blake2b(b"".join(w if w is not None else b"-" for w in shapely.to_wkb(polys).tolist()),
+                             digest_size=16).hexdigest()
+    key = ("entries", digest, float(access_speed_kmh), float(max_access_m))
+    cache = graph._cache.setdefault("entries_lru", {})
+    if key in cache:
+        cache[key] = cache.pop(key)
+        return cache[key]
+    value = _workplace_entries(graph, polys, access_speed_kmh, max_access_m)
+    cache[key] = value
+    while len(cache) > 4:
+        cache.pop(next(iter(cache)))
+    return value
+
+
+def _workplace_entries(graph: RoadGraph, polys: np.ndarray, access_speed_kmh: float,
+                       max_access_m: float) -> Entries:
     pts, tree = graph.node_strtree()
     wi, ni = tree.query(polys, predicate="dwithin", distance=float(max_access_m))
     dist = shapely.distance(polys[wi], pts[ni])
@@ -116,3 +137,14 @@ def workplace_entries(graph: RoadGraph, polygons, *, access_speed_kmh: float = 5
     np.cumsum(np.bincount(wi, minlength=len(polys)), out=offsets[1:])
     return Entries(offsets=offsets, node=ni.astype(np.int64),
                    egress_min=dist * minutes_per_metre(access_speed_kmh))
+
+
+def subset_entries(entries: Entries, sel: np.ndarray) -> Entries:
+    """The entries of the workplaces ``sel`` (positions), in that order."""
+    sel = np.asarray(sel, dtype=np.int64)
+    starts = entries.offsets[sel]
+    counts = entries.offsets[sel + 1] - starts
+    offsets = np.zeros(len(sel) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    idx = (np.repeat(starts - offsets[:-1], counts) + np.arange(int(offsets[-1]))) if len(sel) else np.zeros(0, np.int64)
+    return Entries(offsets=offsets, node=entries.node[idx], egress_min=entries.egress_min[idx])

@@ -35,6 +35,7 @@ isochrones) is in :mod:`geo.network._search`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import multiprocessing
 import os
@@ -184,6 +185,36 @@ def _group_homes(graph: RoadGraph, access: HousingAccess, workers: np.ndarray) -
                   wcum=np.concatenate([[0.0], np.cumsum(w)]))
 
 
+#: Groupings of housing kept per graph (the balance reads the same million homes several times).
+_HOMES_CACHED = 2
+
+
+def _digest(*arrays) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(str((a.dtype, a.shape)).encode())
+        h.update(a.view(np.uint8).ravel() if a.size else b"")
+    return h.hexdigest()
+
+
+def _access_and_homes(graph: RoadGraph, housing_xy: np.ndarray, workers: np.ndarray, access_speed_kmh: float,
+                      max_access_m: float) -> tuple[HousingAccess, _Homes]:
+    """Housing access and grouping of these points and weights (cached on the graph)."""
+    xy = np.asarray(housing_xy, dtype=float).reshape(-1, 2)
+    key = ("homes", _digest(xy, workers), float(access_speed_kmh), float(max_access_m))
+    cache = graph._cache.setdefault("homes_lru", {})
+    if key in cache:
+        cache[key] = cache.pop(key)          # most recently used last
+        return cache[key]
+    acc = housing_access(graph, xy, access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
+    value = (acc, _group_homes(graph, acc, workers))
+    cache[key] = value
+    while len(cache) > _HOMES_CACHED:
+        cache.pop(next(iter(cache)))
+    return value
+
+
 @dataclass
 class ReachResult:
     """Result of :func:`workers_within_minutes`.
@@ -279,15 +310,22 @@ def _batch_counts(batch: np.ndarray) -> tuple[np.ndarray, list]:
     entry of the workplace, are read node by node, then home by home.
     """
     s: _Searcher = _STATE["searcher"]
-    homes: _Homes = _STATE["homes"]
+    sets: list = _STATE.get("homes_sets") or [_STATE["homes"]]
     minutes = _STATE["minutes"]
     primary = _STATE["primary"]
     limit = max(minutes + ((primary,) if primary is not None else ())) + TIME_TOLERANCE_MIN
     d_all = dijkstra(s.aug, directed=True, indices=s.nk + np.asarray(batch), limit=limit)
-    parts = [_count_rows(s, homes, d_all[i:i + _SUB_BATCH], batch[i:i + _SUB_BATCH], minutes, primary, limit)
-             for i in range(0, len(batch), _SUB_BATCH)]
-    reached = None if primary is None else [r for _, rr in parts for r in rr]
-    return np.concatenate([c for c, _ in parts]), reached
+    counts, reached = [], None
+    for k, homes in enumerate(sets):       # one search, read for every set of points
+        prim = primary if k == 0 else None
+        parts = [_count_rows(s, homes, d_all[i:i + _SUB_BATCH], batch[i:i + _SUB_BATCH], minutes, prim, limit)
+                 for i in range(0, len(batch), _SUB_BATCH)]
+        if prim is not None:
+            reached = [r for _, rr in parts for r in rr]
+        counts.append(np.concatenate([c for c, _ in parts]))
+    if "homes_sets" in _STATE:
+        return np.stack(counts), reached
+    return counts[0], reached
 
 
 def _count_rows(s: _Searcher, homes: _Homes, d: np.ndarray, batch: np.ndarray, minutes: tuple,
@@ -421,12 +459,11 @@ def workers_shared_within(graph: RoadGraph, housing_xy: np.ndarray, housing_work
     """
     jobs = np.asarray(jobs, dtype=float)
     workers = np.asarray(housing_workers, dtype=float)
-    acc = housing_access(graph, housing_xy, access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
+    acc, homes = _access_and_homes(graph, housing_xy, workers, access_speed_kmh, max_access_m)
     if entries is None:
         entries = workplace_entries(graph, workplaces, access_speed_kmh=access_speed_kmh,
                                     max_access_m=max_access_m)
     searcher = _Searcher(graph, entries)
-    homes = _group_homes(graph, acc, workers)
     targets = np.flatnonzero(entries.connected)
     out = np.full(entries.n, np.nan)
     if len(targets) == 0:
@@ -532,35 +569,50 @@ def workers_within_minutes(graph: RoadGraph, housing_xy: np.ndarray, housing_wor
     -------
     ReachResult
     """
+    return workers_within_minutes_sets(graph, [(housing_xy, housing_workers)], workplaces, minutes,
+                                       access_speed_kmh=access_speed_kmh, max_access_m=max_access_m,
+                                       primary_minute=primary_minute, reached_nodes=reached_nodes,
+                                       n_jobs=n_jobs, entries=entries)[0]
+
+
+def workers_within_minutes_sets(graph: RoadGraph, point_sets: Sequence[tuple[np.ndarray, np.ndarray]],
+                                workplaces, minutes: Sequence[float] = (15, 30, 45), *,
+                                access_speed_kmh: float = 5.0, max_access_m: float = 1000.0,
+                                primary_minute: float | None = None, reached_nodes: str = "outline",
+                                n_jobs: int = 1, entries: Entries | None = None) -> list[ReachResult]:
+    """:func:`workers_within_minutes` for several sets of points at once: one search per
+    workplace, read for every set (``point_sets``: ``(xy, weights)`` pairs). The first
+    set's result carries ``reached``; the others' is None.
+    """
     minutes = tuple(float(m) for m in minutes)
-    workers = np.asarray(housing_workers, dtype=float)
-    acc = housing_access(graph, housing_xy, access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
+    grouped = [_access_and_homes(graph, xy, np.asarray(w, dtype=float), access_speed_kmh, max_access_m)
+               for xy, w in point_sets]
     if entries is None:
         entries = workplace_entries(graph, workplaces, access_speed_kmh=access_speed_kmh,
                                     max_access_m=max_access_m)
     searcher = _Searcher(graph, entries)
-    homes = _group_homes(graph, acc, workers)
     connected = entries.connected
     targets = np.flatnonzero(connected)
-    log.debug("travel-time reach: %d of %d workplaces connected, %d of %d housing features; %d jobs",
-              len(targets), entries.n, int(acc.connected.sum()), len(acc.node), n_jobs)
-    out = np.full((entries.n, len(minutes)), np.nan)
+    log.debug("travel-time reach: %d of %d workplaces connected, %d point sets; %d jobs",
+              len(targets), entries.n, len(grouped), n_jobs)
+    outs = [np.full((entries.n, len(minutes)), np.nan) for _ in grouped]
     reached: list | None = [np.zeros(0, dtype=np.int64)] * entries.n if primary_minute is not None else None
     if len(targets) and len(minutes):
         iso = _Query(graph, graph.contraction.removed) if primary_minute is not None else None
         chains = _Chains(graph) if primary_minute is not None else None
-        _STATE.update(searcher=searcher, homes=homes, minutes=minutes, primary=primary_minute, iso=iso,
-                      chains=chains,
-                      outline=reached_nodes == "outline")
+        _STATE.update(searcher=searcher, homes_sets=[h for _, h in grouped], minutes=minutes,
+                      primary=primary_minute, iso=iso, chains=chains, outline=reached_nodes == "outline")
         try:
             batches = _batches(targets, searcher.aug.shape[0])
             results = _run(_batch_counts, batches, n_jobs)
         finally:
             _STATE.clear()
         for batch, (counts, rch) in zip(batches, results):
-            out[batch] = counts
+            for k, out in enumerate(outs):
+                out[batch] = counts[k]
             if reached is not None:
                 for w, nodes in zip(batch, rch):
                     reached[w] = nodes
-    return ReachResult(minutes=minutes, workers=out, connected=connected,
-                       housing_connected=acc.connected, reached=reached)
+    return [ReachResult(minutes=minutes, workers=out, connected=connected, housing_connected=acc.connected,
+                        reached=reached if k == 0 else None)
+            for k, (out, (acc, _)) in enumerate(zip(outs, grouped))]

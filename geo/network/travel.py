@@ -144,9 +144,69 @@ def _matrix(graph: RoadGraph, oe: Entries, de: Entries, limit_min: float, n_jobs
     return out
 
 
+def _super_edges(s: _Searcher) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The super-source edges of a searcher: (CSR pointer per workplace, kept node, minutes).
+
+    Edge (w, k, m): from kept node k, workplace w is reached in m more minutes through one
+    of its entries (the entry itself, or an entry along a chain that has k as an end).
+    """
+    a = s.aug
+    lo, hi = a.indptr[s.nk], a.indptr[-1]
+    return (np.asarray(a.indptr[s.nk:] - lo, dtype=np.int64), np.asarray(a.indices[lo:hi], dtype=np.int64),
+            np.asarray(a.data[lo:hi], dtype=float))
+
+
+def _batch_from_origins(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes from each origin of the batch to every workplace (len(batch) × W)."""
+    os_: _Searcher = _STATE["osearch"]
+    ptr, sj, sw = _STATE["super"]
+    has = _STATE["has_edge"]
+    limit = _STATE["limit"]
+    dk = os_.search(batch, limit=limit + TIME_TOLERANCE_MIN if np.isfinite(limit) else np.inf)
+    out = np.full((len(batch), len(ptr) - 1), np.inf)
+    if len(sj) and has.any():
+        out[:, has] = np.minimum.reduceat(dk[:, sj] + sw[None, :], ptr[:-1][has], axis=1)
+    return batch, out
+
+
+def _matrix_from_origins(graph: RoadGraph, oe: Entries, de: Entries, limit_min: float,
+                         n_jobs: int) -> np.ndarray:
+    """The O × D matrix of :func:`_matrix`, searched from the origins instead.
+
+    One search per origin on the reversed graph gives the times *from* the origin to every
+    kept node; a destination is then the best of its super-source edges (kept node k,
+    minutes m from k into it), plus, for an origin inside a chain holding an entry of the
+    destination, the direct way along that chain. Exact, as the search per destination.
+    """
+    out = np.full((oe.n, de.n), np.inf)
+    origins = np.flatnonzero(oe.connected)
+    if len(origins) == 0 or not de.connected.any():
+        return out
+    dsearch = _Searcher(graph, de)
+    osearch = _Searcher(reversed_graph(graph), oe)
+    ptr, sj, sw = _super_edges(dsearch)
+    has = np.diff(ptr) > 0
+    _STATE.update(osearch=osearch, super=(ptr, sj, sw), has_edge=has, limit=limit_min)
+    try:
+        width = max(osearch.aug.shape[0], len(sj))
+        results = _run(_batch_from_origins, _batches(origins, width), n_jobs)
+    finally:
+        _STATE.clear()
+    for batch, vals in results:
+        out[batch] = vals
+    # origins inside a chain that holds an entry of a destination: the way along the chain
+    e = np.arange(len(dsearch.ce_owner))
+    ei, qpos, cost = dsearch.along_chains(e, _Query(graph, oe.node))
+    if len(qpos):
+        o = oe.owner()[qpos]
+        np.minimum.at(out, (o, dsearch.ce_owner[ei]), cost + oe.egress_min[qpos])
+    return out
+
+
 def home_times(graph: RoadGraph, points_xy: np.ndarray, workplaces, *, pairs: np.ndarray | None = None,
                access_speed_kmh: float = 5.0, max_access_m: float = 1000.0, limit_min: float = np.inf,
-               n_jobs: int = 1, entries: Entries | None = None) -> np.ndarray:
+               n_jobs: int = 1, entries: Entries | None = None,
+               from_origins: bool | None = None) -> np.ndarray:
     """Travel minutes home → workplace (DESIGN.md's definition) for points, e.g. commuting ends.
 
     Parameters
@@ -158,6 +218,9 @@ def home_times(graph: RoadGraph, points_xy: np.ndarray, workplaces, *, pairs: np
         (point, workplace) positions: returns K times. Without it: the P × W matrix.
     limit_min : float
         Searches stop there; slower (and unreachable, unconnected) come out NaN.
+    from_origins : bool, optional
+        Matrix only: one search per point (forward, on the reversed graph) instead of one
+        per workplace; the same times. Default: whichever side has fewer searches.
 
     Returns
     -------
@@ -171,7 +234,11 @@ def home_times(graph: RoadGraph, points_xy: np.ndarray, workplaces, *, pairs: np
         entries = workplace_entries(graph, workplaces, access_speed_kmh=access_speed_kmh,
                                     max_access_m=max_access_m)
     if pairs is None:
-        t = _matrix(graph, homes, entries, limit_min, n_jobs)
+        n_from = int(np.count_nonzero(ok))
+        if from_origins is None:
+            from_origins = n_from < int(np.count_nonzero(entries.connected))
+        t = (_matrix_from_origins(graph, homes, entries, limit_min, n_jobs) if from_origins
+             else _matrix(graph, homes, entries, limit_min, n_jobs))
     else:
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         t = _directed_times(graph, homes, entries, pairs[:, 0], pairs[:, 1], limit_min=limit_min,

@@ -145,7 +145,8 @@ def network_balance(study: Any, net: Any, minutes: list[float], primary: float,
     late = steps[steps > max(minutes)]
     todo = np.flatnonzero(connected & np.isnan(balance_minute))
     if len(late) and len(todo):
-        two = _area_pass(graph, kw, geoms, jobs, xy, workers, emp, todo, late.tolist(), None, n_jobs, None)
+        two = _area_pass(graph, kw, geoms, jobs, xy, workers, emp, todo, late.tolist(), None, n_jobs,
+                         gn.subset_entries(entries, todo))
         balance_minute[todo] = first_balanced(two.area_jhr, late, upper)
     log.info("balance minute: %d of %d workplaces searched beyond %g minutes", len(todo), len(geoms),
              max(minutes))
@@ -186,16 +187,16 @@ def _area_pass(graph: Any, kw: dict, geoms: np.ndarray, jobs: np.ndarray, xy: np
     (:func:`_own_point_minutes`), since its own jobs always count.
     """
     targets = geoms[sel]
-    res = gn.workers_within_minutes(graph, xy, workers, targets, horizons, primary_minute=primary,
-                                    n_jobs=n_jobs, entries=entries, **kw)
-    w = np.round(res.workers, 6)
     rep = shapely.get_coordinates(shapely.point_on_surface(geoms))
     pts, wts = rep, jobs
     if emp is not None:
         pts = np.vstack([rep, np.column_stack([emp.x, emp.y])])
         wts = np.concatenate([jobs, emp.jobs])
-    er = gn.workers_within_minutes(graph, pts, wts, targets, horizons, n_jobs=n_jobs, entries=entries, **kw)
-    own_t = _own_point_minutes(graph, kw, rep[sel], targets, entries, sel, horizons)
+    # one search per workplace, read for the homes and for the job points
+    res, er = gn.workers_within_minutes_sets(graph, [(xy, workers), (pts, wts)], targets, horizons,
+                                             primary_minute=primary, n_jobs=n_jobs, entries=entries, **kw)
+    w = np.round(res.workers, 6)
+    own_t = _own_point_minutes(graph, kw, rep[sel], targets, entries, horizons)
     own_in = own_t[:, None] <= np.asarray(horizons)[None, :] + gn.TIME_TOLERANCE_MIN
     own = jobs[sel][:, None] * (1.0 - own_in)        # own jobs where its point did not count
     area_jobs, area_jhr = area_sums(own, np.round(np.nan_to_num(er.workers), 6), np.nan_to_num(w))
@@ -205,7 +206,7 @@ def _area_pass(graph: Any, kw: dict, geoms: np.ndarray, jobs: np.ndarray, xy: np
 
 
 def _own_point_minutes(graph: Any, kw: dict, rep: np.ndarray, targets: np.ndarray, entries: Any,
-                       sel: np.ndarray, horizons: list[float]) -> np.ndarray:
+                       horizons: list[float]) -> np.ndarray:
     """Travel minutes from each workplace's representative point to the workplace itself
     (``inf`` when the point does not join the network).
 
@@ -216,9 +217,7 @@ def _own_point_minutes(graph: Any, kw: dict, rep: np.ndarray, targets: np.ndarra
     acc = gn.housing_access(graph, rep, **kw)
     if entries is None:
         entries = gn.workplace_entries(graph, targets, **kw)
-        rows = np.arange(len(targets))
-    else:
-        rows = sel
+    rows = np.arange(len(targets))          # entries are those of ``targets``, in order
     n_nodes = np.int64(graph.n_nodes)
     keys = entries.owner().astype(np.int64) * n_nodes + entries.node      # ascending
     want = rows.astype(np.int64) * n_nodes + acc.node
@@ -231,7 +230,8 @@ def _own_point_minutes(graph: Any, kw: dict, rep: np.ndarray, targets: np.ndarra
     out = upper.copy()
     if len(unsure):
         exact = gn.home_times(graph, rep[unsure], targets[unsure],
-                              pairs=np.column_stack([np.arange(len(unsure))] * 2), **kw)
+                              pairs=np.column_stack([np.arange(len(unsure))] * 2),
+                              entries=gn.subset_entries(entries, unsure), **kw)
         out[unsure] = np.nan_to_num(exact, nan=np.inf)
     return out
 
