@@ -286,5 +286,6 @@ def with_names(frame: pd.DataFrame, column: str, names: Mapping[Any, str], new: 
     out = frame.copy()
     if column in out:
         ids = out[column].astype(object)
-        out[new] = [names.get(v, v) if pd.notna(v) else None for v in ids]
+        present = ids.notna().to_numpy().tolist()
+        out[new] = [names.get(v, v) if ok else None for v, ok in zip(ids.to_numpy(), present)]
     return out

@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any
 
 import geopandas as gpd
@@ -109,16 +110,9 @@ def _json_values(column: pd.Series) -> list[str]:
         return [str(v) for v in column.to_numpy().tolist()]
     if isinstance(dtype, np.dtype) and dtype.kind == "b":
         return ["true" if v else "false" for v in column.to_numpy().tolist()]
-    memo: dict[Any, str] = {}
-    out = []
-    for value in column.to_numpy(dtype=object):
-        text = memo.get(value) if isinstance(value, str) else None
-        if text is None:
-            text = json.dumps(_clean_value(value), ensure_ascii=False, allow_nan=False)
-            if isinstance(value, str):
-                memo[value] = text
-        out.append(text)
-    return out
+    return [encode_basestring(v) if type(v) is str else
+            json.dumps(_clean_value(v), ensure_ascii=False, allow_nan=False)
+            for v in column.to_numpy(dtype=object)]
 
 
 def feature_collection(geoms: np.ndarray, props: pd.DataFrame | None = None,

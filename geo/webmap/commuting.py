@@ -249,8 +249,9 @@ def _sheds(ctx: MapContext, sheds: pd.DataFrame, many: bool) -> dict[str, list]:
     pts = ctx.display.geometries(shapely.points(s["cell_x"].to_numpy(), s["cell_y"].to_numpy()), 0)
     lat, lon = shapely.get_y(pts), shapely.get_x(pts)
     out: dict[str, list] = {}
-    for wid, lt, ln, c in zip(s["workplace_id"].astype(str), lat, lon, s["commuters"].to_numpy(float)):
-        out.setdefault(wid, []).append([round(float(lt), 5), round(float(ln), 5), round(float(c), 1)])
+    for wid, lt, ln, c in zip(s["workplace_id"].astype(str).tolist(), lat.tolist(), lon.tolist(),
+                              s["commuters"].to_numpy(float).tolist()):
+        out.setdefault(wid, []).append([round(lt, 5), round(ln, 5), round(c, 1)])
     return out
 
 
@@ -262,8 +263,9 @@ def _directions(dirs: pd.DataFrame) -> tuple[dict[str, list], list]:
     sec = pd.Categorical(dirs["direction"], categories=SECTORS).codes
     band = pd.Categorical(dirs["band_km"], categories=BAND_LABELS).codes
     per: dict[str, list] = {}
-    for wid, s, b, c in zip(dirs["workplace_id"].astype(str), sec, band, dirs["commuters"].to_numpy(float)):
-        per.setdefault(wid, []).append([int(s), int(b), round(float(c), 1)])
+    for wid, s, b, c in zip(dirs["workplace_id"].astype(str).tolist(), sec.tolist(), band.tolist(),
+                            dirs["commuters"].to_numpy(float).tolist()):
+        per.setdefault(wid, []).append([s, b, round(c, 1)])
     total = np.zeros((len(SECTORS), len(BAND_LABELS)))
     np.add.at(total, (sec, band), dirs["commuters"].to_numpy(float))
     all_rows = [[int(i), int(j), round(float(total[i, j]), 1)] for i in range(total.shape[0])
