@@ -35,9 +35,18 @@ def write_csv(table: pd.DataFrame, path: Path) -> Path:
         elif _whole_floats(frame[column]):
             # same text as "%.10g" (digits only below 1e10), written ~3x faster
             frame[column] = frame[column].astype("Int64")
+        elif isinstance(frame[column].dtype, np.dtype) and frame[column].dtype.kind == "f":
+            # the text pandas writes with float_format="%.10g" (NaN: empty), made in one pass
+            # instead of pandas' per-value formatter with its NA check (4x faster)
+            values = frame[column].to_numpy()
+            frame[column] = pd.Series(
+                ["%.10g" % v if v == v else "" for v in values.tolist()], index=frame.index, dtype=object)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, encoding="utf-8-sig", na_rep="", float_format="%.10g",
-                 lineterminator="\n")
+    # the BOM written by hand, then plain UTF-8: Python's "utf-8-sig" codec has no fast
+    # path in io.TextIOWrapper and is called once per row (half the time of housing.csv)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write("\ufeff")
+        frame.to_csv(handle, index=False, na_rep="", float_format="%.10g", lineterminator="\n")
     return path
 
 

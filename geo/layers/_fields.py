@@ -83,6 +83,23 @@ def _rename(attrs: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
     return out
 
 
+def _folded(ids: pd.Series) -> pd.Series:
+    """``ids`` in NFKC, lower case: what tells ids apart that differ only in case or width.
+
+    ASCII text is its own NFKC form, so an all-ASCII column (the common case: a million
+    housing ids) is only lower-cased, in pyarrow, instead of normalised value by value."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(ids.array, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        arr = None
+    if arr is not None and pc.all(pc.string_is_ascii(arr), skip_nulls=True).as_py() is not False:
+        return pd.Series(pc.ascii_lower(arr).to_pandas(), index=ids.index, dtype="str")
+    return ids.str.normalize("NFKC").str.lower()
+
+
 def _check_ids(layer_name: str, ctx: _Ctx, ids: pd.Series, rows: np.ndarray, report: _Report) -> bool:
     id_field = sch.LAYERS[layer_name].id_field
     ok = True
@@ -91,7 +108,7 @@ def _check_ids(layer_name: str, ctx: _Ctx, ids: pd.Series, rows: np.ndarray, rep
         report.error(f"{ctx.at(id_field)} missing ids in {format_rows(rows[missing])}; every "
                      "feature needs a unique id")
         ok = False
-    lowered = ids.str.normalize("NFKC").str.lower()
+    lowered = _folded(ids)
     if lowered.is_unique:   # the common case: one hash pass, no exact or case duplicates
         return ok
     dup = ids.duplicated(keep=False).to_numpy() & ~missing

@@ -29,8 +29,12 @@ _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 
 
 def _nfkc(values: pd.Series) -> pd.Series:
-    out = values.str.normalize("NFKC").str.replace(_SPACES, " ", regex=True).str.strip()
-    return out.str.replace(_CJK_GAP, "", regex=True)
+    """NFKC, runs of spaces as one, stripped, no space between two CJK characters; worked
+    out once per distinct text (a chain name repeats across thousands of firms)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    out = pd.Series(uniques).str.normalize("NFKC").str.replace(_SPACES, " ", regex=True).str.strip()
+    out = out.str.replace(_CJK_GAP, "", regex=True)
+    return pd.Series(out.array.take(codes, allow_fill=True), index=values.index)
 
 
 def _shown(name: str) -> str:

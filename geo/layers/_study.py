@@ -53,7 +53,7 @@ def _load_vector(name: str, cfg: VectorLayerSettings, base: Path | None,
         return None
     rows = np.arange(1, n + 1)
     layer = _Layer(ctx=ctx, source=source, frame=None, rows=rows, crs=None,  # type: ignore[arg-type]
-                   labels=rows.astype(str).astype(object), by_id=False)
+                   labels=np.array(list(map(str, rows.tolist())), dtype=object), by_id=False)
     layer.mapped = set(attrs.columns)
     canon = _attributes(layer, attrs, report)
     layer.crs = _resolve_crs(ctx, file_crs, cfg, report)

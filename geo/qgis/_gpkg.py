@@ -34,6 +34,11 @@ def _gpkg_time(stamp: datetime) -> str:
     return stamp.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
+#: Rollback journal: off while writing (``OGR_SQLITE_JOURNAL``), for the same reason as
+#: ``OGR_SQLITE_SYNCHRONOUS=OFF`` below: a run writes into a staging folder that is moved
+#: into place only when complete, so a half-written package is never seen. Saves the
+#: journal's copy of every page (about 1.3 s CPU of 9 s for the 1,000,000 housing points).
+#:
 #: SQLite page cache (MB) while writing the GeoPackage. SQLite's default (2 MB) makes
 #: building the R-tree of 1,000,000 housing points page in and out: 256 MB cut the
 #: housing layer from about 4.7 s to 2.7 s on the metro sample. The cache only grows as
@@ -54,6 +59,7 @@ def write_geopackage(path: Path, layers: Sequence[ExportLayer], *,
     if not layers:
         raise ValueError("QGIS package: nothing to write (no input or result layers)")
     with _sqlite_unsynchronised(), _gdal_option("OGR_SQLITE_CACHE", SQLITE_CACHE_MB), \
+            _gdal_option("OGR_SQLITE_JOURNAL", "OFF"), \
             _gdal_option("OGR_CURRENT_DATE", _gpkg_time(timestamp) if timestamp else None):
         for i, layer in enumerate(layers):
             kwargs = {"dataset_options": {"VERSION": "1.2"}} if i == 0 else {}

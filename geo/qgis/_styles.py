@@ -147,7 +147,7 @@ def value_maps(layer: ExportLayer, study: Study, language: str) -> dict[str, dic
     out: dict[str, dict[str, str]] = {}
     for col in CODED_FIELDS:
         if col in frame and not pd.api.types.is_numeric_dtype(frame[col].dtype):
-            codes = sorted({str(v) for v in frame[col].dropna()})
+            codes = sorted({str(v) for v in frame[col].dropna().unique()})
             labels = {c: label(c, language) for c in codes}
             if any(text != c for c, text in labels.items()) and len(labels) <= MAX_VALUE_MAP:
                 out[col] = labels
@@ -156,7 +156,7 @@ def value_maps(layer: ExportLayer, study: Study, language: str) -> dict[str, dic
         if col not in frame or table is None or "name" not in table or (layer.name == source and col == id_field):
             continue
         names = dict(zip(table[id_field].astype(str), table["name"].astype(str)))
-        codes = {str(v) for v in frame[col].dropna()}
+        codes = {str(v) for v in frame[col].dropna().unique()}
         entries = {c: f"{names[c]} ({c})" for c in sorted(codes) if c in names}
         if entries and len(entries) <= MAX_VALUE_MAP:
             out[col] = entries

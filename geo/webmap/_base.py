@@ -24,12 +24,14 @@ from geo.webmap._controls import (
     GroupedLayerControl,
     Init,
     LayerGroup,
+    LayerItem,
     Legend,
     LegendSection,
     Search,
     Title,
     _Call,
     add_inline_assets,
+    line_row,
 )
 from geo.webmap._layers import Display, GeoJsonLayer, feature_collection
 
@@ -220,6 +222,17 @@ def district_outlines(m: folium.Map, ctx: MapContext) -> GeoJsonLayer | None:
                      props=["name"], pane="zaBack", interactive=False, tolerance_m=20.0)
 
 
+def district_entry(m: folium.Map, ctx: MapContext, group: LayerGroup, legend: list[LegendSection]) -> None:
+    """The layer-control entry (in ``group``) and legend section of the district outlines
+    drawn by :func:`district_outlines` (nothing when the study has no districts)."""
+    if "za_layer_districts" not in m._children:
+        return
+    group.items.append(LayerItem("districts", ctx.label("districts")))
+    legend.append(LegendSection(ctx.label("districts"),
+                                [line_row(ctx.label("districts"), styles.DISTRICT_OUTLINE, 1.6, dash="6 4")],
+                                ["districts"]))
+
+
 def finish_map(m: folium.Map, ctx: MapContext, *, title: str, groups: list[LayerGroup],
                legend: list[LegendSection], bounds: list[list[float]],
                labels: Sequence[dict | None] = ()) -> folium.Map:
@@ -243,9 +256,7 @@ def finish_map(m: folium.Map, ctx: MapContext, *, title: str, groups: list[Layer
     return m
 
 
-def _item(layer_id: str, text: str):
-    from geo.webmap._controls import LayerItem
-
+def _item(layer_id: str, text: str) -> LayerItem:
     return LayerItem(layer_id, text)
 
 
@@ -286,5 +297,6 @@ def with_names(frame: pd.DataFrame, column: str, names: Mapping[Any, str], new: 
     out = frame.copy()
     if column in out:
         ids = out[column].astype(object)
-        out[new] = [names.get(v, v) if pd.notna(v) else None for v in ids]
+        present = ids.notna().to_numpy().tolist()
+        out[new] = [names.get(v, v) if ok else None for v, ok in zip(ids.to_numpy(), present)]
     return out

@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any
 
 import geopandas as gpd
@@ -91,6 +92,29 @@ def _clean_value(value: Any) -> Any:
     return str(value)
 
 
+def _json_float(value: float) -> str:
+    """JSON of a finite float as :func:`_clean_value` keeps it."""
+    if not value.is_integer():
+        value = round(value, 3) if abs(value) >= 1 else float(f"{value:.4g}")
+    return repr(value)
+
+
+def _json_values(column: pd.Series) -> list[str]:
+    """The JSON text of each value of ``column`` after :func:`_clean_value`."""
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        values = column.to_numpy()
+        finite = np.isfinite(values).tolist()
+        return [_json_float(v) if ok else "null" for v, ok in zip(values.astype(float).tolist(), finite)]
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        return [str(v) for v in column.to_numpy().tolist()]
+    if isinstance(dtype, np.dtype) and dtype.kind == "b":
+        return ["true" if v else "false" for v in column.to_numpy().tolist()]
+    return [encode_basestring(v) if type(v) is str else
+            json.dumps(_clean_value(v), ensure_ascii=False, allow_nan=False)
+            for v in column.to_numpy(dtype=object)]
+
+
 def feature_collection(geoms: np.ndarray, props: pd.DataFrame | None = None,
                        style_index: np.ndarray | None = None) -> tuple[str, int]:
     """GeoJSON FeatureCollection text (safe for ``<script>``) and its feature count.
@@ -101,20 +125,17 @@ def feature_collection(geoms: np.ndarray, props: pd.DataFrame | None = None,
     n = len(geoms)
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if n else np.zeros(0, bool)
     geo_text = shapely.to_geojson(geoms[keep]) if keep.any() else np.array([], dtype=object)
-    records: list[dict] = [{} for _ in range(n)]
+    # properties column by column (what json.dumps of each feature's dict gives, 5x faster)
+    columns: list[list[str]] = []
     if props is not None and len(props.columns):
-        cols = list(props.columns)
-        values = props.to_numpy(dtype=object)
-        records = [{c: _clean_value(v) for c, v in zip(cols, row)} for row in values]
+        for col in props.columns:
+            key = json.dumps(str(col), ensure_ascii=False) + ":"
+            columns.append([key + text for text in _json_values(props[col])])
     if style_index is not None:
-        for rec, s in zip(records, np.asarray(style_index)):
-            rec["_s"] = int(s)
+        columns.append(['"_s":' + str(int(s)) for s in np.asarray(style_index).tolist()])
+    records = ["{" + ",".join(row) + "}" for row in zip(*columns)] if columns else ["{}"] * n
     kept = [r for r, k in zip(records, keep) if k]
-    parts = [
-        '{"type":"Feature","properties":' + json.dumps(r, ensure_ascii=False, allow_nan=False,
-                                                         separators=(",", ":")) + ',"geometry":' + g + "}"
-        for r, g in zip(kept, geo_text)
-    ]
+    parts = ['{"type":"Feature","properties":' + r + ',"geometry":' + g + "}" for r, g in zip(kept, geo_text)]
     text = '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
     return escape_json_text(text), len(parts)
 

@@ -20,6 +20,7 @@ from geo.webmap._base import (
     MapContext,
     add_layer,
     categorical_index,
+    district_entry,
     district_outlines,
     finish_map,
     graduated_index,
@@ -255,11 +256,7 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
             _ring_layer(m, ctx, workplaces, legend, analysis)
     add_roads(m, ctx, context, legend)
 
-    if "za_layer_districts" in m._children:
-        context.items.append(LayerItem("districts", ctx.label("districts")))
-        legend.append(LegendSection(ctx.label("districts"),
-                                    [line_row(ctx.label("districts"), styles.DISTRICT_OUTLINE, 1.6, dash="6 4")],
-                                    ["districts"]))
+    district_entry(m, ctx, context, legend)
     bounds = ctx.display.bounds([workplaces if isinstance(workplaces, gpd.GeoDataFrame) else None,
                                  ctx.study.zones])
     return finish_map(m, ctx, title=title, groups=[g for g in (analysis, context) if g.items],

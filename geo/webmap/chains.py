@@ -22,6 +22,7 @@ from geo.webmap._base import (
     MapContext,
     add_layer,
     dedupe_styles,
+    district_entry,
     district_outlines,
     finish_map,
     map_title,
@@ -290,11 +291,7 @@ def build_chains_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
         legend.append(LegendSection(tx["reach"], [swatch_row(circle, styles.REACH_COLOR,
                                                              styles.REACH_COLOR, opacity=0.1)], ["leader_reach"], note))
 
-    if "za_layer_districts" in m._children:
-        context.items.append(LayerItem("districts", ctx.label("districts")))
-        legend.append(LegendSection(ctx.label("districts"),
-                                    [line_row(ctx.label("districts"), styles.DISTRICT_OUTLINE, 1.6, dash="6 4")],
-                                    ["districts"]))
+    district_entry(m, ctx, context, legend)
 
     lq = t["chain_lq"]
     chains = [str(c) for c in comp["chain"]]

@@ -15,6 +15,7 @@ from geo.webmap._base import (
     MapContext,
     add_layer,
     dedupe_styles,
+    district_entry,
     district_outlines,
     finish_map,
     map_title,
@@ -197,11 +198,7 @@ def build_collaboration_map(ctx: MapContext, result: AnalysisResult) -> folium.M
                                 "全部产业链" if zh else "All chains"), name="za_chain_filter")
     add_roads(m, ctx, context, legend)
 
-    if "za_layer_districts" in m._children:
-        context.items.append(LayerItem("districts", ctx.label("districts")))
-        legend.append(LegendSection(ctx.label("districts"),
-                                    [line_row(ctx.label("districts"), styles.DISTRICT_OUTLINE, 1.6, dash="6 4")],
-                                    ["districts"]))
+    district_entry(m, ctx, context, legend)
     bounds = ctx.display.bounds([zones if isinstance(zones, gpd.GeoDataFrame) else ctx.study.zones])
     return finish_map(m, ctx, title=title, groups=[g for g in (chains_group, pairs_group, context) if g.items],
                       legend=legend, bounds=bounds, labels=labels)

@@ -24,6 +24,7 @@ from geo.webmap._base import (
     MapContext,
     add_layer,
     dedupe_styles,
+    district_entry,
     district_outlines,
     finish_map,
     graduated_index,
@@ -386,11 +387,7 @@ def build_commuting_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
                                  styles.FLOW_COLOR, styles.LINE_WIDTHS[k]))
         legend.insert(0, LegendSection(label_flows, rows, ["commuting_flows"]))
 
-    if "za_layer_districts" in m._children:
-        context.items.append(LayerItem("districts", ctx.label("districts")))
-        legend.append(LegendSection(ctx.label("districts"),
-                                    [line_row(ctx.label("districts"), styles.DISTRICT_OUTLINE, 1.6, dash="6 4")],
-                                    ["districts"]))
+    district_entry(m, ctx, context, legend)
     per_dir, all_dir = _directions(t.get("commuting_directions"))
     sector_names = (["北", "东北", "东", "东南", "南", "西南", "西", "西北"] if zh else list(SECTORS))
     config = {

@@ -16,6 +16,7 @@ from geo.webmap._base import (
     MapContext,
     add_layer,
     dedupe_styles,
+    district_entry,
     district_outlines,
     finish_map,
     graduated_index,
@@ -237,11 +238,7 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
                                                    else cores["zone_id"].tolist(), prio)})
     add_roads(m, ctx, context, legend)
 
-    if "za_layer_districts" in m._children:
-        context.items.append(LayerItem("districts", ctx.label("districts")))
-        legend.append(LegendSection(ctx.label("districts"),
-                                    [line_row(ctx.label("districts"), styles.DISTRICT_OUTLINE, 1.6, dash="6 4")],
-                                    ["districts"]))
+    district_entry(m, ctx, context, legend)
     bounds = ctx.display.bounds([zones if isinstance(zones, gpd.GeoDataFrame) else ctx.study.zones])
     return finish_map(m, ctx, title=title, groups=[g for g in (colouring, analysis, context) if g.items],
                       legend=legend, bounds=bounds, labels=labels)
