@@ -83,8 +83,11 @@ def _housing_points(study: Study) -> np.ndarray:
     representative point), else the population raster's cell centres."""
     if study.housing is not None:
         geoms = study.housing.geometry.values.to_numpy()
-        pts = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
-        return shapely.get_coordinates(pts)
+        other = shapely.get_type_id(geoms) != 0
+        if other.any():  # only polygons need a representative point (1M points: no copy)
+            geoms = geoms.copy()
+            geoms[other] = shapely.point_on_surface(geoms[other])
+        return shapely.get_coordinates(geoms)
     if study.population is not None:
         x, y, _ = study.population.cell_centres()
         return np.column_stack([x, y])
