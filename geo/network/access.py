@@ -110,18 +110,18 @@ def workplace_entries(graph: RoadGraph, polygons, *, access_speed_kmh: float = 5
     workplaces several times); the result must not be modified.
     """
     polys = np.asarray(getattr(polygons, "values", polygons), dtype=object)
-    digest = hashlib.blake2b(b"".join(w if w is not None else b"-" for w in shapely.to_wkb(polys).tolist()),
-                             digest_size=16).hexdigest()
-    key = ("entries", digest, float(access_speed_kmh), float(max_access_m))
-    cache = graph._cache.setdefault("entries_lru", {})
-    if key in cache:
-        cache[key] = cache.pop(key)
-        return cache[key]
-    value = _workplace_entries(graph, polys, access_speed_kmh, max_access_m)
-    cache[key] = value
-    while len(cache) > 4:
-        cache.pop(next(iter(cache)))
-    return value
+    key = (geometry_key(polys), float(access_speed_kmh), float(max_access_m))
+    return graph.remembered("entries_lru", key,
+                            lambda: _workplace_entries(graph, polys, access_speed_kmh, max_access_m), keep=4)
+
+
+def geometry_key(geoms: np.ndarray) -> str:
+    """A digest of the geometries (order included): the same features give the same key."""
+    h = hashlib.sha1(str(len(geoms)).encode())
+    for chunk in range(0, len(geoms), 20000):
+        wkb = shapely.to_wkb(geoms[chunk:chunk + 20000])
+        h.update(b"".join(x if x is not None else b"-" for x in wkb))
+    return h.hexdigest()
 
 
 def _workplace_entries(graph: RoadGraph, polys: np.ndarray, access_speed_kmh: float,

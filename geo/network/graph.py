@@ -115,6 +115,18 @@ class RoadGraph:
     road_oneway: np.ndarray
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
+    def remembered(self, name: str, key, compute, keep: int):
+        """``compute()``, remembered on the graph under ``(name, key)``; the ``keep`` most
+        recently used results of ``name`` are kept. The result must not be modified."""
+        cache = self._cache.setdefault(name, {})
+        if key in cache:
+            cache[key] = cache.pop(key)          # most recently used last
+        else:
+            cache[key] = compute()
+            while len(cache) > keep:
+                cache.pop(next(iter(cache)))
+        return cache[key]
+
     def node_kdtree(self) -> cKDTree:
         """cKDTree of the node positions (built once)."""
         if "kdtree" not in self._cache:

@@ -17,10 +17,8 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-import hashlib
-
 from geo.network._reverse import reversed_graph
-from geo.network.access import Entries, housing_access, minutes_per_metre, workplace_entries
+from geo.network.access import Entries, geometry_key, housing_access, minutes_per_metre, workplace_entries
 from geo.network.graph import RoadGraph
 from geo.network.reach import TIME_TOLERANCE_MIN, _batches, _Query, _ranges, _run, _Searcher
 
@@ -183,15 +181,6 @@ def travel_between_sets(graph: RoadGraph, a: Entries, b: Entries, pairs: np.ndar
 
 # ---------------------------------------------------------------------------- shared between analyses
 
-def _geometry_key(geoms: np.ndarray) -> str:
-    """A digest of the geometries (order included): the same features give the same key."""
-    h = hashlib.sha1(str(len(geoms)).encode())
-    for chunk in range(0, len(geoms), 20000):
-        wkb = shapely.to_wkb(geoms[chunk:chunk + 20000])
-        h.update(b"".join(x if x is not None else b"-" for x in wkb))
-    return h.hexdigest()
-
-
 def _cached_entries(graph: RoadGraph, geoms: np.ndarray, key: str, access_speed_kmh: float,
                     max_access_m: float) -> Entries:
     store = graph._cache.setdefault("entries", {})
@@ -205,7 +194,7 @@ def shared_entries(graph: RoadGraph, geometries, *, access_speed_kmh: float = 5.
                    max_access_m: float = 1000.0) -> Entries:
     """:func:`feature_entries`, remembered on the graph by the features' content."""
     geoms = np.asarray(getattr(geometries, "values", geometries), dtype=object)
-    return _cached_entries(graph, geoms, _geometry_key(geoms), access_speed_kmh, max_access_m)
+    return _cached_entries(graph, geoms, geometry_key(geoms), access_speed_kmh, max_access_m)
 
 
 def linked_minutes(graph: RoadGraph, a, b, pairs: np.ndarray, *, limit_min: float = np.inf,
@@ -229,8 +218,8 @@ def linked_minutes(graph: RoadGraph, a, b, pairs: np.ndarray, *, limit_min: floa
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     if len(pairs) == 0:
         return np.zeros(0)
-    ka = _geometry_key(a)
-    kb = ka if b is a else _geometry_key(b)
+    ka = geometry_key(a)
+    kb = ka if b is a else geometry_key(b)
     same = ka == kb and len(a) == len(b)
     i, j = pairs[:, 0], pairs[:, 1]
     if same:
@@ -280,8 +269,8 @@ def link_many(graph: RoadGraph, a, bs: list, pairs_list: list, *, limit_min: flo
     a = np.asarray(getattr(a, "values", a), dtype=object)
     bs = [np.asarray(getattr(b, "values", b), dtype=object) for b in bs]
     params = (float(access_speed_kmh), float(max_access_m))
-    ka = _geometry_key(a)
-    kbs = [_geometry_key(b) for b in bs]
+    ka = geometry_key(a)
+    kbs = [geometry_key(b) for b in bs]
     ea = _cached_entries(graph, a, ka, *params)
     parts = [_cached_entries(graph, b, kb, *params) for b, kb in zip(bs, kbs)]
     shift = np.cumsum([0] + [len(b) for b in bs])

@@ -202,17 +202,13 @@ def _access_and_homes(graph: RoadGraph, housing_xy: np.ndarray, workers: np.ndar
                       max_access_m: float) -> tuple[HousingAccess, _Homes]:
     """Housing access and grouping of these points and weights (cached on the graph)."""
     xy = np.asarray(housing_xy, dtype=float).reshape(-1, 2)
-    key = ("homes", _digest(xy, workers), float(access_speed_kmh), float(max_access_m))
-    cache = graph._cache.setdefault("homes_lru", {})
-    if key in cache:
-        cache[key] = cache.pop(key)          # most recently used last
-        return cache[key]
-    acc = housing_access(graph, xy, access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
-    value = (acc, _group_homes(graph, acc, workers))
-    cache[key] = value
-    while len(cache) > _HOMES_CACHED:
-        cache.pop(next(iter(cache)))
-    return value
+    key = (_digest(xy, workers), float(access_speed_kmh), float(max_access_m))
+
+    def compute() -> tuple[HousingAccess, _Homes]:
+        acc = housing_access(graph, xy, access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
+        return acc, _group_homes(graph, acc, workers)
+
+    return graph.remembered("homes_lru", key, compute, keep=_HOMES_CACHED)
 
 
 @dataclass
