@@ -15,6 +15,12 @@ time along the chain to a target on the chain)``. For that the chain position of
 removed node is kept (rank from ``u`` and prefix sums of segment times in both
 directions, with counts of forbidden segments so that differences are exact).
 
+Lengths (metres) ride along every time: each edge's length is that of the segment that
+gives its time (parallel segments: the fastest; equal times: the shorter), chains sum
+their segments' lengths, and for every removed node the same prefix sums exist in metres
+(``*_m`` / ``*_len``), so that the length of the route a search picks can be read exactly
+(:mod:`geo.network.routes`).
+
 Chain walks are computed for all removed nodes at once by pointer jumping over the
 chain's half-edges (log2 of the longest chain rounds of array operations).
 """
@@ -59,6 +65,18 @@ class Contraction:
     fu_cnt: np.ndarray
     tu_fin: np.ndarray
     tu_cnt: np.ndarray
+    #: metres, aligned with the times above (None when the graph was built without lengths):
+    #: ``lengths``/``rev_len`` the same sparsity as ``times``/``rev``; per removed node
+    #: ``to_u_m``, ``to_v_m``, ``from_u_m``, ``from_v_m`` and the prefix sums ``fu_len``
+    #: (u -> x) and ``tu_len`` (x -> u).
+    lengths: sparse.csr_matrix | None = None
+    rev_len: sparse.csr_matrix | None = None
+    to_u_m: np.ndarray | None = None
+    to_v_m: np.ndarray | None = None
+    from_u_m: np.ndarray | None = None
+    from_v_m: np.ndarray | None = None
+    fu_len: np.ndarray | None = None
+    tu_len: np.ndarray | None = None
 
     @property
     def n_kept(self) -> int:
@@ -99,8 +117,38 @@ def csr_min(i: np.ndarray, j: np.ndarray, w: np.ndarray, n: int) -> sparse.csr_m
     return sparse.csr_matrix((wmin, (ku % n).astype(np.int32), indptr), shape=(n, n))
 
 
-def contract(times: sparse.csr_matrix, und: sparse.csr_matrix) -> Contraction:
-    """Simplify ``times`` (directed, minutes) given its undirected pattern ``und``."""
+def csr_min_pair(i: np.ndarray, j: np.ndarray, w: np.ndarray, m: np.ndarray,
+                 n: int) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """:func:`csr_min` of the weights ``w`` and, with the same sparsity, the ``m`` of the
+    entry that gives each minimum (equal weights: the smallest ``m``)."""
+    if len(i) == 0:
+        return sparse.csr_matrix((n, n)), sparse.csr_matrix((n, n))
+    key = np.asarray(i, dtype=np.int64) * n + np.asarray(j, dtype=np.int64)
+    w, m = np.asarray(w, dtype=float), np.asarray(m, dtype=float)
+    order = np.lexsort((m, w, key))
+    ks = key[order]
+    start = np.flatnonzero(np.concatenate([[True], ks[1:] != ks[:-1]]))
+    ku = ks[start]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ku // n, minlength=n), out=indptr[1:])
+    cols = (ku % n).astype(np.int32)
+    return (sparse.csr_matrix((w[order][start], cols, indptr), shape=(n, n)),
+            sparse.csr_matrix((m[order][start], cols.copy(), indptr.copy()), shape=(n, n)))
+
+
+def transposed_like(mat: sparse.csr_matrix, data: np.ndarray) -> np.ndarray:
+    """``data`` (aligned with ``mat.data``) in the order of ``mat.T.tocsr()`` with sorted
+    indices (explicit zeros kept)."""
+    tagged = sparse.csr_matrix((np.arange(1, mat.nnz + 1, dtype=float), mat.indices, mat.indptr),
+                               shape=mat.shape).T.tocsr()
+    tagged.sort_indices()
+    return np.asarray(data)[tagged.data.astype(np.int64) - 1]
+
+
+def contract(times: sparse.csr_matrix, und: sparse.csr_matrix,
+             lengths: sparse.csr_matrix | None = None) -> Contraction:
+    """Simplify ``times`` (directed, minutes) given its undirected pattern ``und``;
+    ``lengths`` (metres, the same sparsity as ``times``) ride along when given."""
     n = times.shape[0]
     und = und.tocsr()
     und.sort_indices()
@@ -133,6 +181,15 @@ def contract(times: sparse.csr_matrix, und: sparse.csr_matrix) -> Contraction:
     nb[0::2], nb[1::2] = n1, n2
     fb = csr_lookup(times, np.concatenate([x, nb]), np.concatenate([nb, x]))
     f, b = fb[: 2 * nr], fb[2 * nr:]      # x -> nb along the walk, nb -> x against it
+    with_m = lengths is not None
+    if with_m:
+        lfb = csr_lookup(lengths, np.concatenate([x, nb]), np.concatenate([nb, x]))
+        lf, lb = lfb[: 2 * nr], lfb[2 * nr:]
+        mf = np.where(np.isfinite(lf), lf, 0.0)
+        mb = np.where(np.isfinite(lb), lb, 0.0)
+    else:
+        lb = np.zeros(2 * nr)
+        mf = mb = np.zeros(2 * nr)
     rn = ridx[nb]
     nxt = np.full(2 * nr, -1, dtype=np.int64)
     inner = rn >= 0
@@ -150,6 +207,8 @@ def contract(times: sparse.csr_matrix, und: sparse.csr_matrix) -> Contraction:
         j = nxt[active]
         new = (sf[active] + sf[j], cf[active] + cf[j], sb[active] + sb[j], cb[active] + cb[j],
                hops[active] + hops[j], term[j], last[j], nxt[j])
+        if with_m:
+            mf[active], mb[active] = mf[active] + mf[j], mb[active] + mb[j]
         sf[active], cf[active], sb[active], cb[active], hops[active], term[active], last[active], nxt[active] = new
         active = active[nxt[active] >= 0]
     a, c = np.arange(0, 2 * nr, 2), np.arange(1, 2 * nr, 2)
@@ -172,6 +231,7 @@ def contract(times: sparse.csr_matrix, und: sparse.csr_matrix) -> Contraction:
     w = b[ends] + sf[other]
     ok = np.isfinite(b[ends]) & (cf[other] == 0) & (k_from != k_to)
     si, sj, sw = kidx[k_from[ok]], kidx[k_to[ok]], w[ok]
+    sm = (lb[ends] + mf[other])[ok]
     # original edges between kept nodes
     coo = times.tocoo()
     both = (kidx[coo.row] >= 0) & (kidx[coo.col] >= 0)
@@ -179,11 +239,23 @@ def contract(times: sparse.csr_matrix, und: sparse.csr_matrix) -> Contraction:
     kj = np.concatenate([kidx[coo.col[both]], sj])
     kw = np.concatenate([coo.data[both], sw])
     nk = len(kept_nodes)
-    ktimes = csr_min(ki, kj, kw, nk)
+    klen = rev_len = None
+    if with_m:
+        km = np.concatenate([lengths.tocoo().data[both], sm])
+        ktimes, klen = csr_min_pair(ki, kj, kw, km, nk)
+    else:
+        ktimes = csr_min(ki, kj, kw, nk)
     rev = ktimes.T.tocsr()
     rev.sort_indices()
+    if with_m:
+        rev_len = sparse.csr_matrix((transposed_like(ktimes, klen.data), rev.indices.copy(), rev.indptr.copy()),
+                                    shape=rev.shape)
+    metres = {}
+    if with_m:
+        metres = dict(lengths=klen, rev_len=rev_len, to_u_m=mf[us], from_u_m=mb[us], to_v_m=mf[vs],
+                      from_v_m=mb[vs], fu_len=mb[us], tu_len=mf[us])
     return Contraction(
         kept_nodes=kept_nodes, kidx=kidx, times=ktimes, rev=rev, removed=removed, ridx=ridx,
         chain=chain, ku=kidx[term[us]], kv=kidx[term[vs]], rank=hops[us],
         to_u=to_u, to_v=to_v, from_u=from_u, from_v=from_v,
-        fu_fin=sb[us], fu_cnt=cb[us], tu_fin=sf[us], tu_cnt=cf[us])
+        fu_fin=sb[us], fu_cnt=cb[us], tu_fin=sf[us], tu_cnt=cf[us], **metres)

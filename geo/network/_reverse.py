@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from scipy import sparse
+
+from geo.network._contract import transposed_like
 from geo.network.graph import RoadGraph
 
 
@@ -27,11 +30,17 @@ def reversed_graph(graph: RoadGraph) -> RoadGraph:
     rcg = dataclasses.replace(
         cg, times=cg.rev, rev=cg.times,
         to_u=cg.from_u, from_u=cg.to_u, to_v=cg.from_v, from_v=cg.to_v,
-        fu_fin=cg.tu_fin, fu_cnt=cg.tu_cnt, tu_fin=cg.fu_fin, tu_cnt=cg.fu_cnt)
+        fu_fin=cg.tu_fin, fu_cnt=cg.tu_cnt, tu_fin=cg.fu_fin, tu_cnt=cg.fu_cnt,
+        lengths=cg.rev_len, rev_len=cg.lengths, to_u_m=cg.from_u_m, from_u_m=cg.to_u_m,
+        to_v_m=cg.from_v_m, from_v_m=cg.to_v_m, fu_len=cg.tu_len, tu_len=cg.fu_len)
     times = graph.times.T.tocsr()
     times.sort_indices()
+    lengths = None
+    if graph.lengths is not None:
+        lengths = sparse.csr_matrix((transposed_like(graph.times, graph.lengths.data), times.indices.copy(),
+                                     times.indptr.copy()), shape=times.shape)
     rev = dataclasses.replace(
-        graph, times=times, contraction=rcg, edge_from=graph.edge_to, edge_to=graph.edge_from,
+        graph, times=times, contraction=rcg, lengths=lengths, edge_from=graph.edge_to, edge_to=graph.edge_from,
         _cache={k: v for k, v in graph._cache.items() if k in ("kdtree", "strtree")})
     rev._cache["reversed"] = graph
     graph._cache["reversed"] = rev

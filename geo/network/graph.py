@@ -6,6 +6,8 @@
   by the road's ``oneway``) whose time is the segment's length (from the road's own
   vertices) / the road's speed. A segment whose two vertices fall into one node is a
   zero-length edge: counted in the report and dropped. Parallel edges keep the fastest.
+* Every edge also carries its length in metres (``lengths``, the same sparsity as
+  ``times``): that of the segment giving its time (equal times: the shorter segment).
 * Roads connect only where they share a node: lines crossing without a shared vertex
   (bridges, flyovers) do not connect.
 
@@ -27,7 +29,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from geo._errors import InputError, format_rows
-from geo.network._contract import Contraction, contract, csr_min
+from geo.network._contract import Contraction, contract, csr_min_pair
 from geo.network._parse import DEFAULT_CLASS_SPEEDS_KMH, parse_oneway, road_speeds_kmh
 
 log = logging.getLogger(__name__)
@@ -113,6 +115,8 @@ class RoadGraph:
     road_speed_kmh: np.ndarray
     road_class: np.ndarray
     road_oneway: np.ndarray
+    lengths: sparse.csr_matrix | None = None
+    edge_m: np.ndarray | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def remembered(self, name: str, key, compute, keep: int):
@@ -246,7 +250,8 @@ def build_graph(roads: gpd.GeoDataFrame, *, class_speeds_kmh: Mapping[str, float
     ej = np.concatenate([nb[fwd], na[bwd]])
     ew = np.concatenate([seg_min[fwd], seg_min[bwd]])
     er = np.concatenate([seg_road[fwd], seg_road[bwd]])
-    times = csr_min(ei, ej, ew, n)
+    em = np.concatenate([seg_len[fwd], seg_len[bwd]])
+    times, lengths = csr_min_pair(ei, ej, ew, em, n)
     # components (weak) and the topology report
     und = sparse.coo_matrix((np.ones(len(na), dtype=np.int8), (na, nb)), shape=(n, n)).tocsr()
     und = ((und + und.T) > 0).astype(np.int8)
@@ -267,10 +272,10 @@ def build_graph(roads: gpd.GeoDataFrame, *, class_speeds_kmh: Mapping[str, float
         dangling_ends=int((degree == 1).sum()), zero_length_edges=n_zero, road_length_m=total_len)
     road_component = np.full(n_roads, -1, dtype=np.int64)
     road_component[seg_road[::-1]] = component[na[::-1]]   # first segment of each road wins
-    contraction = contract(times, und)
+    contraction = contract(times, und, lengths)
     log.debug("road graph: %d nodes, %d edges, %d components; simplified to %d nodes, %d edges",
               n, times.nnz, n_comp, contraction.n_kept, contraction.times.nnz)
     return RoadGraph(node_xy=node_xy, times=times, component=component, report=report,
                      contraction=contraction, edge_from=ei, edge_to=ej, edge_min=ew, edge_road=er,
                      road_component=road_component, road_speed_kmh=speeds, road_class=classes,
-                     road_oneway=oneway)
+                     road_oneway=oneway, lengths=lengths, edge_m=em)

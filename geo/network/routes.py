@@ -1,0 +1,274 @@
+"""Travel time home → workplace *and the length of that fastest route* (``commute_m``).
+
+DESIGN.md ("Commuting"): with roads, a flow's ``commute_m`` is the length of the path whose
+time is its ``commute_min`` = access leg (straight, home → its nearest node) + the network
+route + the egress leg (straight, entry node → workplace polygon, 0 inside).
+
+Which route when several are equally fast: **the shortest of the fastest routes**. "Equally
+fast" means equal times as computed (to the last bit: on real networks this happens only
+between routes built from the same segment times, e.g. a regular grid at one speed). The
+rule applies at every level: parallel segments and parallel chains of the simplified graph
+(:mod:`geo.network._contract`), the way out of a chain (towards either end or along it to
+an entry), the entry node and the network route between nodes.
+
+How (exact, no second search): the one reversed search per workplace gives the time ``d``
+to the workplace from every kept node. An edge p → v of the search graph is *tight* when
+``d[p] + time(p → v) == d[v]``; the fastest routes from v are exactly the paths of tight
+edges, so the shortest of them is ``L[v] = min over tight edges (L[p] + length(p → v))``,
+``L = 0`` at the workplace's super-source. Only the nodes the queried homes need are
+visited: from the homes' nodes up along tight edges to the workplace, then back down, one
+vectorised step per edge of the longest such route (all workplaces of a batch at once).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
+
+from geo.network._search import _Query, _ranges, _Searcher
+from geo.network.access import Entries, housing_access, minutes_per_metre, workplace_entries
+from geo.network.graph import RoadGraph
+from geo.network.reach import _batches
+
+
+class _Lengths:
+    """The search graph of a :class:`_Searcher` with metres, by incoming edge."""
+
+    def __init__(self, graph: RoadGraph, s: _Searcher, entries: Entries, access_speed_kmh: float):
+        cg = graph.contraction
+        if cg.rev_len is None:
+            raise ValueError("routes: the road graph was built without edge lengths")
+        nk, aug = s.nk, s.aug
+        owner = entries.owner()
+        enode = entries.node
+        eg = entries.egress_min
+        em = eg / minutes_per_metre(access_speed_kmh)        # egress metres
+        kk = cg.kidx[enode]
+        on_kept = kk >= 0
+        r = cg.ridx[enode[~on_kept]]
+        ow_r, g_r, m_r = owner[~on_kept], eg[~on_kept], em[~on_kept]
+        # the super-source edges exactly as _Searcher builds them, with their metres
+        si = np.concatenate([owner[on_kept], ow_r, ow_r])
+        sj = np.concatenate([kk[on_kept], cg.ku[r], cg.kv[r]])
+        sw = np.concatenate([eg[on_kept], g_r + cg.from_u[r], g_r + cg.from_v[r]])
+        sm = np.concatenate([em[on_kept], m_r + cg.from_u_m[r], m_r + cg.from_v_m[r]])
+        ok = np.isfinite(sw)
+        si, sj, sw, sm = si[ok], sj[ok], sw[ok], sm[ok]
+        key = si * max(nk, 1) + sj
+        order = np.lexsort((sm, sw, key))        # per edge the fastest, then the shortest
+        ks = key[order]
+        first = np.flatnonzero(np.concatenate([[True], ks[1:] != ks[:-1]])) if len(ks) else np.zeros(0, np.int64)
+        super_w, super_m = sw[order][first], sm[order][first]
+        nr = cg.rev.nnz
+        if not np.array_equal(super_w, aug.data[nr:]):
+            raise AssertionError("routes: super-source edges differ from the search's")
+        data_m = np.concatenate([cg.rev_len.data, super_m])
+        # incoming edges of every node: the transposed pattern, with the positions in aug
+        tagged = sparse.csr_matrix((np.arange(1, aug.nnz + 1, dtype=float), aug.indices, aug.indptr),
+                               shape=aug.shape).T.tocsr()
+        tagged.sort_indices()
+        pos = tagged.data.astype(np.int64) - 1
+        self.in_ptr = tagged.indptr.astype(np.int64)
+        self.in_src = tagged.indices.astype(np.int64)
+        self.in_w = np.asarray(aug.data, float)[pos]
+        self.in_m = data_m[pos]
+        self.n_all = aug.shape[0]
+        # entries inside chains, keyed by (workplace, chain), with metres
+        ch = cg.chain[r]
+        nch = int(cg.chain.max()) + 1 if len(cg.chain) else 1
+        o = np.lexsort((np.arange(len(r)), ch, ow_r))
+        self.nch = nch
+        self.ce_key = ow_r[o] * nch + ch[o]
+        rr = r[o]
+        self.ce_rank = cg.rank[rr]
+        self.ce_g, self.ce_gm = g_r[o], m_r[o]
+        self.ce_fu, self.ce_fu_cnt, self.ce_fu_m = cg.fu_fin[rr], cg.fu_cnt[rr], cg.fu_len[rr]
+        self.ce_tu, self.ce_tu_cnt, self.ce_tu_m = cg.tu_fin[rr], cg.tu_cnt[rr], cg.tu_len[rr]
+
+    def kept_metres(self, d: np.ndarray, roots: np.ndarray, want: np.ndarray) -> np.ndarray:
+        """``L`` (shortest of the fastest routes, metres) at flat positions ``want``
+        (row * n_all + node) of the searches ``d`` (rows × n_all) whose super-sources are
+        the flat positions ``roots``; NaN where the node is not reached."""
+        n_all = self.n_all
+        dflat = d.ravel()
+        known = np.full(dflat.shape[0], np.nan)
+        known[roots] = 0.0
+        want = np.unique(want)
+        front = want[np.isfinite(dflat[want]) & np.isnan(known[want])]
+        steps = []
+        while len(front):
+            b, v = front // n_all, front % n_all
+            start = self.in_ptr[v]
+            cnt = self.in_ptr[v + 1] - start
+            e = _ranges(start, cnt)
+            child = np.repeat(np.arange(len(front)), cnt)
+            p = self.in_src[e] + b[child] * n_all
+            tight = dflat[p] + self.in_w[e] == dflat[front[child]]
+            child, p, m = child[tight], p[tight], self.in_m[e[tight]]
+            steps.append((front, child, p, m))
+            nxt = np.unique(p)
+            front = nxt[np.isnan(known[nxt])]
+        for front, child, p, m in reversed(steps):
+            best = np.full(len(front), np.inf)
+            np.minimum.at(best, child, known[p] + m)
+            known[front] = best
+        out = known[want]
+        return out, want
+
+    def chain_candidates(self, w: np.ndarray, q: _Query, qpos: np.ndarray, cg) -> tuple:
+        """Ways along a chain from removed query nodes to an entry of their workplace on
+        that chain: (candidate's pair index, minutes, metres)."""
+        empty = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+        if not len(self.ce_key) or not len(qpos):
+            return empty
+        rem = q.rem_pos_sorted
+        # query positions that are removed nodes: their chain fields
+        is_rem = np.zeros(q.n, bool)
+        is_rem[rem] = True
+        sel = np.flatnonzero(is_rem[qpos])
+        if not len(sel):
+            return empty
+        at = np.empty(q.n, np.int64)
+        at[rem] = np.arange(len(rem))
+        k = at[qpos[sel]]
+        key = w[sel] * self.nch + q.rem_chain_sorted[k]
+        lo = np.searchsorted(self.ce_key, key, "left")
+        cnt = np.searchsorted(self.ce_key, key, "right") - lo
+        pi = np.repeat(np.arange(len(sel)), cnt)
+        ee = _ranges(lo, cnt)
+        if not len(ee):
+            return empty
+        kq = k[pi]
+        qrank, erank = q.rem_rank_sorted[kq], self.ce_rank[ee]
+        fwd = (erank > qrank) & (self.ce_fu_cnt[ee] == q.rem_fu_cnt_sorted[kq])
+        bwd = (erank < qrank) & (self.ce_tu_cnt[ee] == q.rem_tu_cnt_sorted[kq])
+        t = np.full(len(ee), np.inf)
+        m = np.full(len(ee), np.inf)
+        t[fwd] = self.ce_fu[ee[fwd]] - q.rem_fu_fin_sorted[kq[fwd]]
+        m[fwd] = self.ce_fu_m[ee[fwd]] - q.fu_m[kq[fwd]]
+        t[bwd] = q.rem_tu_fin_sorted[kq[bwd]] - self.ce_tu[ee[bwd]]
+        m[bwd] = q.tu_m[kq[bwd]] - self.ce_tu_m[ee[bwd]]
+        same = erank == qrank
+        t[same], m[same] = 0.0, 0.0
+        t += self.ce_g[ee]
+        m += self.ce_gm[ee]
+        ok = np.isfinite(t)
+        return sel[pi[ok]], t[ok], m[ok]
+
+
+def _fastest_then_shortest(pair: np.ndarray, t: np.ndarray, m: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: the smallest time of its candidates and, among those with that time,
+    the smallest metres (inf / NaN when a pair has none)."""
+    best_t = np.full(n, np.inf)
+    np.minimum.at(best_t, pair, t)
+    tie = t == best_t[pair]
+    best_m = np.full(n, np.inf)
+    np.minimum.at(best_m, pair[tie], m[tie])
+    best_m[~np.isfinite(best_t)] = np.nan
+    return best_t, best_m
+
+
+def home_routes(graph: RoadGraph, points_xy: np.ndarray, workplaces, pairs: np.ndarray, *,
+                metres: np.ndarray | None = None, access_speed_kmh: float = 5.0,
+                max_access_m: float = 1000.0) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes home → workplace of ``pairs`` (as :func:`geo.network.home_times` gives
+    them, from the same one search per workplace) and the metres of that fastest route.
+
+    Parameters
+    ----------
+    points_xy : (P, 2) array
+        Home points.
+    pairs : (K, 2) int array
+        (point, workplace) positions.
+    metres : (K,) bool array, optional
+        Pairs whose length is wanted (default all); the others come out NaN metres.
+
+    Returns
+    -------
+    (minutes, metres), each (K,), NaN where not reachable. Metres = access distance +
+    network length + egress distance of the fastest route (the shortest when several are
+    equally fast).
+    """
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    k = len(pairs)
+    want_m = np.ones(k, bool) if metres is None else np.asarray(metres, bool)
+    minutes, out_m = np.full(k, np.inf), np.full(k, np.nan)
+    acc = housing_access(graph, points_xy, access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
+    entries = workplace_entries(graph, workplaces, access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
+    o_node = acc.node[pairs[:, 0]] if k else np.zeros(0, np.int64)
+    live = np.flatnonzero((o_node >= 0) & entries.connected[pairs[:, 1]]) if k else np.zeros(0, np.int64)
+    if len(live):
+        s = _Searcher(graph, entries)
+        lens = _Lengths(graph, s, entries, access_speed_kmh)
+        cg = graph.contraction
+        order = live[np.argsort(pairs[live, 1], kind="stable")]
+        wsorted = pairs[order, 1]
+        uniq = np.unique(wsorted)
+        for batch in _batches(uniq, s.aug.shape[0]):
+            lo = np.searchsorted(wsorted, batch[0], "left")
+            hi = np.searchsorted(wsorted, batch[-1], "right")
+            sel = order[lo:hi]
+            row = np.searchsorted(batch, pairs[sel, 1])
+            t_net, m_net = _batch(graph, cg, s, lens, batch, o_node[sel], row, want_m[sel])
+            minutes[sel] = t_net + acc.access_min[pairs[sel, 0]]
+            out_m[sel] = m_net + acc.distance_m[pairs[sel, 0]]
+    minutes[~np.isfinite(minutes)] = np.nan
+    out_m[np.isnan(minutes) | ~want_m] = np.nan
+    return minutes, out_m
+
+
+def _batch(graph, cg, s: _Searcher, lens: _Lengths, batch: np.ndarray, node: np.ndarray, row: np.ndarray,
+           want: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Network minutes and metres node → workplace ``batch[row]`` for each pair."""
+    d = dijkstra(s.aug, directed=True, indices=s.nk + batch)      # the search of _Searcher.search
+    dk = d[:, : s.nk]
+    uq, qi = np.unique(node, return_inverse=True)
+    q = _Query(graph, uq)
+    # times exactly as the searches read them (geo.network.travel)
+    t = np.empty(len(node))
+    for b, w in enumerate(batch):
+        at = np.flatnonzero(row == b)
+        t[at] = s.at_nodes(dk[b:b + 1], np.array([w]), q)[0][qi[at]]
+    metres = np.full(len(node), np.nan)
+    mi = np.flatnonzero(want & np.isfinite(t))
+    if not len(mi):
+        return t, metres
+    qq, rb = qi[mi], row[mi]
+    n_all = lens.n_all
+    ku, kv = q.ku[qq], q.kv[qq]
+    roots = np.arange(len(batch)) * n_all + s.nk + batch
+    want_flat = np.concatenate([rb * n_all + ku, (rb * n_all + kv)[np.isfinite(q.to_v[qq])]])
+    lm, lpos = lens.kept_metres(d, roots, want_flat)
+
+    def metres_at(flat):
+        return lm[np.searchsorted(lpos, flat)]
+
+    if not hasattr(q, "fu_m"):
+        rs = cg.ridx[uq[q.rem_pos_sorted]]
+        q.fu_m, q.tu_m = cg.fu_len[rs], cg.tu_len[rs]
+        kept = cg.kidx[uq] >= 0
+        r = np.where(kept, 0, cg.ridx[uq])
+        q.to_u_m = np.where(kept, 0.0, cg.to_u_m[r]) if len(cg.to_u_m) else np.zeros(len(uq))
+        q.to_v_m = np.where(kept, np.inf, cg.to_v_m[r]) if len(cg.to_v_m) else np.full(len(uq), np.inf)
+    n = len(mi)
+    idx = np.arange(n)
+    cand_p = [idx]
+    cand_t = [q.to_u[qq] + dk[rb, ku]]
+    cand_m = [q.to_u_m[qq] + metres_at(rb * n_all + ku)]
+    vv = np.flatnonzero(np.isfinite(q.to_v[qq]))
+    cand_p.append(vv)
+    cand_t.append(q.to_v[qq[vv]] + dk[rb[vv], kv[vv]])
+    cand_m.append(q.to_v_m[qq[vv]] + metres_at(rb[vv] * n_all + kv[vv]))
+    cp, ct, cm = lens.chain_candidates(batch[rb], q, qq, cg)
+    cand_p.append(cp)
+    cand_t.append(ct)
+    cand_m.append(cm)
+    ct_all = np.concatenate(cand_t)
+    cm_all = np.concatenate(cand_m)
+    ok = np.isfinite(ct_all)
+    bt, bm = _fastest_then_shortest(np.concatenate(cand_p)[ok], ct_all[ok], cm_all[ok], n)
+    if not np.array_equal(bt, t[mi]):
+        raise AssertionError("routes: the fastest route's time differs from the search's")
+    metres[mi] = bm
+    return t, metres
