@@ -303,6 +303,53 @@ def test_commute_minutes_on_roads_match_home_times():
     assert np.isnan(t[1]) and np.isnan(t[2])       # far from every road; no workplace
 
 
+def test_commute_metres_on_roads_are_the_fastest_routes_length():
+    """With roads, commute_m = access + network + egress length of the fastest route; a
+    route exactly 5,000 m long is within 5 km (inclusive), 5,000.5 m is not; flows with no
+    travel time keep the straight line."""
+    from geo.analysis import commuting
+    from geo.network import build_graph
+
+    # an L-shaped road: (X0+5000, Y0+7000) west to (X0+2000, Y0+7000), then south to Z1's
+    # top edge (X0+2000, Y0+3000); its only entry to Z1 is that last node (egress 0)
+    pts = [(X0 + 5000, Y0 + 7000), (X0 + 3000, Y0 + 7000), (X0 + 2000, Y0 + 7000), (X0 + 2000, Y0 + 3000)]
+    roads = gpd.GeoDataFrame({"road_id": ["r1"], "class": ["arterial"], "speed_kmh": [60.0], "oneway": [None]},
+                             geometry=[shapely.LineString(pts)], crs=CRS)
+    graph = build_graph(roads, class_speeds_kmh={"arterial": 60.0}, default_speed_kmh=20.0, snap_tolerance_m=1.0)
+    rows = [
+        (X0 + 3000, Y0 + 7000, X0 + 2000, Y0 + 2000, 4.0),      # route 1000 + 4000 = 5000 m exactly
+        (X0 + 3000, Y0 + 7000.5, X0 + 2000, Y0 + 2000, 3.0),    # + 0.5 m walk to the node: 5000.5 m
+        (X0 + 5000, Y0 + 6990, X0 + 2500, Y0 + 1500, 2.0),      # 10 + 7000 m
+        (X0 + 9000, Y0 + 500, X0 + 2500, Y0 + 2500, 5.0),       # > 1000 m from every node: no time
+        (X0 + 3000, Y0 + 7000, X0 + 9000, Y0 + 9000, 1.0),      # work end outside every workplace
+    ]
+    flows = pd.DataFrame(rows, columns=["home_x", "home_y", "work_x", "work_y", "commuters"])
+    study = tiny_study(flows)
+    study.network = graph
+    settings = SimpleNamespace(commuting=SimpleNamespace(cell_m=1000.0, top_flows=50),
+                               network=SimpleNamespace(max_access_m=1000.0, access_speed_kmh=5.0))
+    r = commuting.run(study, settings)
+    straight = np.hypot(flows.work_x - flows.home_x, flows.work_y - flows.home_y).to_numpy()
+    metres = np.array([5000.0, 5000.5, 7010.0, straight[3], straight[4]])
+    assert straight[0] > 5000.0                       # straight would say "not within 5 km"
+    w = flows.commuters.to_numpy()
+    s = r.summary
+    assert s["commute_m_kind"] == "network" and s["t_unit"] == "min"
+    assert s["mean_commute_m"] == pytest.approx(np.sum(w * metres) / w.sum(), rel=1e-12)
+    assert s["share_within_5km"] == pytest.approx(4.0 / w.sum())
+    wpz = r.tables["commuting_workplaces"].set_index("workplace_id")
+    z1 = wpz.loc["Z1"]
+    assert z1["commuters"] == 14.0
+    assert z1["mean_commute_m"] == pytest.approx((4 * 5000.0 + 3 * 5000.5 + 2 * 7010.0 + 5 * straight[3]) / 14.0)
+    assert z1["share_within_5km"] == pytest.approx(4.0 / 14.0)
+    assert s["mean_commute_min"] == pytest.approx((4 * 5.0 + 3 * (5.0 + 0.5 / 83.33333333333333)
+                                                   + 2 * (7.0 + 10 / 83.33333333333333)) / 9.0)
+    assert any("stays the straight line" in m for m in r.warnings)
+    # the distance bands of the direction view use the same lengths: 5000 m is in 0-5
+    d = r.tables["commuting_directions"]
+    assert d.loc[d.band_km == "0-5", "commuters"].sum() == 4.0
+
+
 # ---------------------------------------------------------------------------
 # the loader: the forms a user gives
 
@@ -541,8 +588,8 @@ def test_shared_road_searches_equal_the_separate_ones():
     wp = rng.integers(-1, len(geoms), n)
     cx, cy = rng.uniform(X0, X0 + 20_000, 7), rng.uniform(Y0, Y0 + 10_000, 7)
     used = np.array([0, 2, 3])
-    flows_min, cost = road_minutes(graph, hx, hy, wp, geoms, np.column_stack([cx, cy]), used,
-                                   max_access_m=1000.0, access_speed_kmh=5.0)
+    flows_min, cost, flows_m = road_minutes(graph, hx, hy, wp, geoms, np.column_stack([cx, cy]), used,
+                                            max_access_m=1000.0, access_speed_kmh=5.0)
     sel = wp >= 0
     ref = np.full(n, np.nan)
     ref[sel] = home_times(graph, np.column_stack([hx[sel], hy[sel]]), geoms,
@@ -552,6 +599,14 @@ def test_shared_road_searches_equal_the_separate_ones():
     assert np.isfinite(ref).sum() > 100 and np.isnan(ref[sel]).any()   # the case has both kinds
     np.testing.assert_array_equal(flows_min, ref)
     np.testing.assert_array_equal(cost, ref_cost)
+    # the metres are those of the flows' own routes, wherever there is a time
+    from geo.network import home_routes
+    ref_t, ref_m = home_routes(graph, np.column_stack([hx[sel], hy[sel]]), geoms,
+                               np.column_stack([np.arange(sel.sum()), wp[sel]]), access_speed_kmh=5.0,
+                               max_access_m=1000.0)
+    np.testing.assert_array_equal(flows_min[sel], ref_t)
+    np.testing.assert_array_equal(flows_m[sel], ref_m)
+    np.testing.assert_array_equal(np.isnan(flows_m), np.isnan(flows_min))
 
 
 def test_unique_keys_equals_numpy_unique():

@@ -11,6 +11,7 @@ Pure functions, no file I/O::
     travel_between(graph, zones.geometry, pairs)          # travel_min, faster direction
     travel_matrix(graph, zones.geometry, cores.geometry)  # zones × cores (Huff)
     home_times(graph, flow_home_xy, zones.geometry, pairs=flow_to_zone)   # commute_min
+    home_routes(graph, flow_home_xy, zones.geometry, flow_to_zone)        # commute_min and its metres
     travel_between_sets(graph, feature_entries(graph, leaders), feature_entries(graph, firms), pairs)
 """
 
@@ -22,12 +23,13 @@ from geo.network.links import (feature_entries, link_many, linked_minutes, point
                                shared_entries, straight_bound_m, travel_between_sets)
 from geo.network.reach import (TIME_TOLERANCE_MIN, ReachResult, default_jobs, workers_shared_within,
                                workers_within_minutes, workers_within_minutes_sets)
+from geo.network.routes import home_routes
 from geo.network.travel import home_times, travel_between, travel_matrix
 from geo.network._synthetic import synthetic_roads
 
 __all__ = [
     "Entries", "HousingAccess", "NetworkParams", "ReachResult", "RoadGraph", "TIME_TOLERANCE_MIN",
-    "TopologyReport", "build_graph", "default_jobs", "home_times", "housing_access", "isochrone_polygons",
+    "TopologyReport", "build_graph", "default_jobs", "home_routes", "home_times", "housing_access", "isochrone_polygons",
     "minutes_per_metre", "snap_vertices", "subset_entries", "synthetic_roads", "travel_between", "travel_matrix",
     "workers_shared_within", "workers_within_minutes", "workers_within_minutes_sets", "workplace_entries",
     # links between features of two sets (collaboration, core attachment, chain reach)

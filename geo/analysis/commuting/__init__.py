@@ -10,10 +10,12 @@ Definitions (DESIGN.md, "Commuting"), exact so that a brute force can check them
   work **districts** are the districts covering its ends (the first listed on a shared
   border).
 * ``commute_m`` = straight-line length home end -> work end. With roads, ``commute_min``
-  = travel time home end -> the flow's workplace (access + network + egress,
-  :func:`geo.network.home_times`, read from the same searches as the t_min / t_max cost
-  matrix: one per workplace); ``commute_m`` stays the straight line (the road engine
-  gives times, not path lengths).
+  = travel time home end -> the flow's workplace (access + network + egress, read from
+  the same searches as the t_min / t_max cost matrix: one per workplace) and
+  ``commute_m`` = the length of that fastest route (access and egress legs straight; of
+  equally fast routes the shortest; :func:`geo.network.home_routes`). Flows without a
+  travel time (outside every workplace, or not connected) keep the straight line
+  (counted in a warning; ``summary.commute_m_kind`` says ``network``).
 * Shares are commuter-weighted: within 5 km = ``commute_m <= 5000``; within 45 minutes =
   ``commute_min <= 45``; over 60 minutes = ``commute_min > 60`` (time shares over the
   commuters with a travel time).
@@ -37,7 +39,7 @@ import pandas as pd
 from geo._errors import CRSError
 from geo._types import AnalysisResult, Study
 from geo.analysis.balance import workplaces_from
-from geo.analysis.commuting._assign import Assigned, assign, road_minutes
+from geo.analysis.commuting._assign import Assigned, assign, road_minutes, with_routes
 from geo.analysis.commuting._excess import Excess, cell_index, excess_commuting, origin_cells
 from geo.analysis.commuting._tables import (
     BAND_LABELS,
@@ -90,6 +92,7 @@ def summary_row(w: np.ndarray, a: Assigned, ex: Excess) -> dict[str, Any]:
         "excess_commuting": _f(ex.excess_commuting),
         "commuting_potential_used": _f(ex.commuting_potential_used),
         "t_unit": "m",
+        "commute_m_kind": "straight",
         "cell_m": ex.cell_m,
         "t_cells": ex.cells,
         "t_workplaces": ex.workplaces,
@@ -101,6 +104,7 @@ def summary_row(w: np.ndarray, a: Assigned, ex: Excess) -> dict[str, Any]:
         wt = float(w[timed].sum())
         t = a.commute_min[timed]
         row["t_unit"] = "min"
+        row["commute_m_kind"] = "network"
         row["commuters_timed"] = wt
         if wt > 0:
             row["mean_commute_min"] = _f(np.sum(w[timed] * t) / wt)
@@ -152,9 +156,10 @@ def run(study: Study, settings: Any) -> AnalysisResult:
     cost_fn = None
     if graph is not None:
         # one search per workplace gives both the flows' times and the cells' cost matrix
-        a.commute_min, cell_cost = road_minutes(
+        minutes, cell_cost, metres = road_minutes(
             graph, hx, hy, a.workplace, geoms, None if cells is None else np.column_stack([cells.cx, cells.cy]),
             None if cells is None else cells.used, max_access_m=max_access_m, access_speed_kmh=access_speed)
+        a = with_routes(a, minutes, metres)
 
         def cost_fn(cx, cy, used):
             return cell_cost
@@ -175,7 +180,8 @@ def run(study: Study, settings: Any) -> AnalysisResult:
         n_out = int((a.workplace < 0).sum())
         warnings.append(f"commuting: {n_out} flows ({outside:g} commuters) end outside every workplace and "
                         f"farther than {max_access_m:g} m from one; they count in the district and city "
-                        "indicators, not in commuting_workplaces nor t_obs / t_min / t_max")
+                        "indicators, not in commuting_workplaces nor t_obs / t_min / t_max"
+                        + ("; with roads their commute_m stays the straight line" if graph is not None else ""))
     if districts is not None:
         for name, arr in (("home", a.home_district), ("work", a.work_district)):
             miss = arr < 0
@@ -186,7 +192,8 @@ def run(study: Study, settings: Any) -> AnalysisResult:
         untimed = (a.workplace >= 0) & ~np.isfinite(a.commute_min)
         if untimed.any():
             warnings.append(f"commuting: {int(untimed.sum())} flows to a workplace have no travel time "
-                            "(home or workplace not connected to the roads); the minute shares leave them out")
+                            "(home or workplace not connected to the roads); the minute shares leave them out "
+                            "and their commute_m stays the straight line")
     if ex.unreachable_pairs:
         warnings.append(f"commuting: {ex.unreachable_pairs} cell -> workplace pairs are not connected by "
                         "roads; t_min / t_max count them at the longest travel time of the matrix")

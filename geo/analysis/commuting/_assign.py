@@ -20,8 +20,18 @@ class Assigned:
     workplace: np.ndarray      # workplace position, -1: outside every workplace
     home_district: np.ndarray  # district position, -1: none
     work_district: np.ndarray
-    commute_m: np.ndarray      # straight-line length home -> work (metres)
+    commute_m: np.ndarray      # metres: straight line home -> work; with roads the fastest route's
     commute_min: np.ndarray | None  # travel minutes home -> workplace (roads), NaN: unknown
+    straight_m: np.ndarray | None = None  # with roads: the straight-line length (the fallback)
+    network_m: np.ndarray | None = None   # with roads: True where commute_m is a route length
+
+
+def with_routes(a: Assigned, minutes: np.ndarray, metres: np.ndarray) -> Assigned:
+    """``a`` with road minutes, and ``commute_m`` = the fastest route's metres where there is
+    one (flows without a travel time keep the straight line)."""
+    routed = np.isfinite(minutes) & np.isfinite(metres)
+    return Assigned(a.workplace, a.home_district, a.work_district, np.where(routed, metres, a.commute_m),
+                    minutes, straight_m=a.commute_m, network_m=routed)
 
 
 def unique_points(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -152,9 +162,8 @@ def assign(flows: pd.DataFrame, workplaces: np.ndarray, districts: np.ndarray | 
     """Workplace, districts and lengths of every flow (see :class:`Assigned`).
 
     With a road graph, ``commute_min`` = travel time home -> the flow's workplace
-    (:func:`geo.network.home_times`: access + network + egress), NaN for flows outside
-    every workplace or not reachable. ``commute_m`` stays the straight-line length: the
-    road engine returns times, not the length of the path it found.
+    (access + network + egress), NaN for flows outside every workplace or not reachable,
+    and ``commute_m`` the length of that fastest route (:func:`with_routes`).
     """
     hx, hy = flows["home_x"].to_numpy(float), flows["home_y"].to_numpy(float)
     wx, wy = flows["work_x"].to_numpy(float), flows["work_y"].to_numpy(float)
@@ -163,11 +172,12 @@ def assign(flows: pd.DataFrame, workplaces: np.ndarray, districts: np.ndarray | 
     both = assign_districts(districts, np.concatenate([hx, wx]), np.concatenate([hy, wy]))
     home_d, work_d = both[: len(hx)], both[len(hx):]
     commute_m = np.hypot(wx - hx, wy - hy)
-    commute_min = None
+    a = Assigned(wp, home_d, work_d, commute_m, None)
     if graph is not None:
-        commute_min = home_workplace_minutes(graph, hx, hy, wp, workplaces, max_access_m=max_access_m,
-                                             access_speed_kmh=access_speed_kmh)
-    return Assigned(wp, home_d, work_d, commute_m, commute_min)
+        minutes, _, metres = road_minutes(graph, hx, hy, wp, workplaces, max_access_m=max_access_m,
+                                          access_speed_kmh=access_speed_kmh)
+        a = with_routes(a, minutes, metres)
+    return a
 
 
 def home_workplace_minutes(graph, hx: np.ndarray, hy: np.ndarray, wp: np.ndarray, workplaces: np.ndarray, *,
@@ -180,9 +190,11 @@ def home_workplace_minutes(graph, hx: np.ndarray, hy: np.ndarray, wp: np.ndarray
 
 def road_minutes(graph, hx: np.ndarray, hy: np.ndarray, wp: np.ndarray, workplaces: np.ndarray,
                  cells_xy: np.ndarray | None = None, used: np.ndarray | None = None, *,
-                 max_access_m: float, access_speed_kmh: float) -> tuple[np.ndarray, np.ndarray | None]:
+                 max_access_m: float, access_speed_kmh: float
+                 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Travel minutes home -> workplace of every flow, and of every origin cell to every
-    used workplace, from one network search per workplace.
+    used workplace, from one network search per workplace; and the metres of every flow's
+    fastest route.
 
     Parameters
     ----------
@@ -194,13 +206,17 @@ def road_minutes(graph, hx: np.ndarray, hy: np.ndarray, wp: np.ndarray, workplac
 
     Returns
     -------
-    (minutes per flow, NaN where ``wp < 0`` or unreachable; C × len(used) minutes or None)
-        Each as :func:`geo.network.home_times` gives it for the flows' pairs and for the
-        cells' matrix separately: the same searches, read at more nodes.
+    (minutes per flow, NaN where ``wp < 0`` or unreachable; C × len(used) minutes or None;
+    metres per flow: access + network + egress length of that fastest route, the shortest
+    of equally fast ones, NaN where there is no time)
+        The minutes as :func:`geo.network.home_times` gives them for the flows' pairs and
+        for the cells' matrix separately: the same searches, read at more nodes
+        (:func:`geo.network.home_routes`).
     """
-    from geo.network import home_times
+    from geo.network import home_routes
 
     out = np.full(len(hx), np.nan)
+    out_m = np.full(len(hx), np.nan)
     sel = np.flatnonzero(wp >= 0)
     nw = len(workplaces) + 1
     ux, uy, inv = unique_points(hx[sel], hy[sel])
@@ -217,10 +233,12 @@ def road_minutes(graph, hx: np.ndarray, hy: np.ndarray, wp: np.ndarray, workplac
         points.append(cells_xy)
     all_pairs = np.concatenate(pairs)
     if not len(all_pairs):
-        return out, (np.zeros((n_cells, 0)) if cells_xy is not None else None)
-    t = home_times(graph, np.concatenate(points), workplaces, pairs=all_pairs,
-                   access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
+        return out, (np.zeros((n_cells, 0)) if cells_xy is not None else None), out_m
     k = len(pair_uniq)
+    want_m = np.arange(len(all_pairs)) < k       # metres for the flows, not the cells
+    t, m = home_routes(graph, np.concatenate(points), workplaces, all_pairs, metres=want_m,
+                       access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
     out[sel] = t[:k][pair_codes]
+    out_m[sel] = m[:k][pair_codes]
     cost = t[k:].reshape(n_cells, -1) if n_cells else (None if cells_xy is None else np.zeros((0, 0)))
-    return out, cost
+    return out, cost, out_m
