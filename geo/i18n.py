@@ -336,6 +336,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "excess_commuting": ("过剩通勤率", "Excess commuting"),
     "commuting_potential_used": ("通勤潜力使用率", "Commuting potential used"),
     "t_unit": ("通勤成本单位", "Unit of T"),
+    "commute_m_kind": ("通勤距离口径", "Commute length measured as"),
     "cell_m": ("居住网格边长（米）", "Home cell size (m)"),
     "t_cells": ("居住网格数", "Home cells"),
     "t_workplaces": ("就业地数", "Workplaces"),

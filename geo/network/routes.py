@@ -56,10 +56,13 @@ class _Lengths:
         ok = np.isfinite(sw)
         si, sj, sw, sm = si[ok], sj[ok], sw[ok], sm[ok]
         key = si * max(nk, 1) + sj
-        order = np.lexsort((sm, sw, key))        # per edge the fastest, then the shortest
-        ks = key[order]
+        order = np.argsort(key, kind="stable")
+        ks, sw, sm = key[order], sw[order], sm[order]
         first = np.flatnonzero(np.concatenate([[True], ks[1:] != ks[:-1]])) if len(ks) else np.zeros(0, np.int64)
-        super_w, super_m = sw[order][first], sm[order][first]
+        super_w = np.minimum.reduceat(sw, first) if len(first) else sw
+        group = np.cumsum(np.concatenate([[False], ks[1:] != ks[:-1]])) if len(ks) else np.zeros(0, np.int64)
+        tie_m = np.where(sw == super_w[group], sm, np.inf)      # per edge the fastest, then the shortest
+        super_m = np.minimum.reduceat(tie_m, first) if len(first) else sm
         nr = cg.rev.nnz
         if not np.array_equal(super_w, aug.data[nr:]):
             raise AssertionError("routes: super-source edges differ from the search's")
@@ -74,46 +77,111 @@ class _Lengths:
         self.in_w = np.asarray(aug.data, float)[pos]
         self.in_m = data_m[pos]
         self.n_all = aug.shape[0]
+        self._work = None
         # entries inside chains, keyed by (workplace, chain), with metres
         ch = cg.chain[r]
         nch = int(cg.chain.max()) + 1 if len(cg.chain) else 1
-        o = np.lexsort((np.arange(len(r)), ch, ow_r))
+        ce_key = ow_r.astype(np.int64) * nch + ch
+        o = np.argsort(ce_key, kind="stable")
         self.nch = nch
-        self.ce_key = ow_r[o] * nch + ch[o]
+        self.ce_key = ce_key[o]
         rr = r[o]
         self.ce_rank = cg.rank[rr]
         self.ce_g, self.ce_gm = g_r[o], m_r[o]
         self.ce_fu, self.ce_fu_cnt, self.ce_fu_m = cg.fu_fin[rr], cg.fu_cnt[rr], cg.fu_len[rr]
         self.ce_tu, self.ce_tu_cnt, self.ce_tu_m = cg.tu_fin[rr], cg.tu_cnt[rr], cg.tu_len[rr]
 
-    def kept_metres(self, d: np.ndarray, roots: np.ndarray, want: np.ndarray) -> np.ndarray:
+    def kept_metres(self, d: np.ndarray, roots: np.ndarray, want: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``L`` (shortest of the fastest routes, metres) at flat positions ``want``
         (row * n_all + node) of the searches ``d`` (rows × n_all) whose super-sources are
-        the flat positions ``roots``; NaN where the node is not reached."""
+        the flat positions ``roots``; inf where the node is not reached.
+
+        Returns (metres, the sorted distinct ``want`` they belong to). Up: from the wanted
+        nodes along tight edges to the roots, each node expanded once. Down: in waves
+        (Kahn's order on the tight edges found): a node is done when all its tight parents
+        are, so every wave is one vectorised step.
+        """
         n_all = self.n_all
         dflat = d.ravel()
-        known = np.full(dflat.shape[0], np.nan)
-        known[roots] = 0.0
+        size = dflat.shape[0]
         want = np.unique(want)
-        front = want[np.isfinite(dflat[want]) & np.isnan(known[want])]
-        steps = []
+        if self._work is None or len(self._work[0]) < size:     # reused between batches
+            self._work = (np.zeros(size, bool), np.zeros(size, bool), np.empty(size, np.int64),
+                          np.full(size, -1, np.int64))
+        is_root, seen, slot, cid = self._work
+        is_root[roots] = True
+        seen[roots] = True
+        try:
+            return self._kept_metres(dflat, n_all, roots, want, is_root, seen, slot, cid)
+        finally:
+            is_root[roots] = False
+            seen[:size] = False
+
+    def _kept_metres(self, dflat, n_all, roots, want, is_root, seen, slot, cid):
+        front = want[np.isfinite(dflat[want]) & ~is_root[want]]
+        seen[front] = True
+        nodes, ec, ep, em = [front], [], [], []
         while len(front):
             b, v = front // n_all, front % n_all
             start = self.in_ptr[v]
             cnt = self.in_ptr[v + 1] - start
             e = _ranges(start, cnt)
-            child = np.repeat(np.arange(len(front)), cnt)
-            p = self.in_src[e] + b[child] * n_all
-            tight = dflat[p] + self.in_w[e] == dflat[front[child]]
-            child, p, m = child[tight], p[tight], self.in_m[e[tight]]
-            steps.append((front, child, p, m))
-            nxt = np.unique(p)
-            front = nxt[np.isnan(known[nxt])]
-        for front, child, p, m in reversed(steps):
-            best = np.full(len(front), np.inf)
-            np.minimum.at(best, child, known[p] + m)
-            known[front] = best
-        out = known[want]
+            c = np.repeat(front, cnt)
+            p = self.in_src[e] + (c // n_all) * n_all
+            tight = dflat[p] + self.in_w[e] == dflat[c]
+            c, p, e = c[tight], p[tight], e[tight]
+            ec.append(c)
+            ep.append(p)
+            em.append(self.in_m[e])
+            new = p[~seen[p]]
+            slot[new] = np.arange(len(new))
+            new = new[slot[new] == np.arange(len(new))]     # distinct
+            seen[new] = True
+            nodes.append(new)
+            front = new
+        nodes = np.concatenate(nodes)
+        # compact ids: 0..V-1 for the nodes found, the roots known at 0 metres
+        V = len(nodes)
+        if not V:
+            return np.full(len(want), np.inf), want
+        cid[nodes] = np.arange(V)
+        try:
+            return self._down(nodes, ec, ep, em, want, is_root, slot, cid)
+        finally:
+            cid[nodes] = -1
+
+    def _down(self, nodes, ec, ep, em, want, is_root, slot, cid):
+        V = len(nodes)
+        c = cid[np.concatenate(ec)]
+        p_flat = np.concatenate(ep)
+        m = np.concatenate(em)
+        from_root = is_root[p_flat]
+        best = np.full(V, np.inf)
+        np.minimum.at(best, c[from_root], m[from_root])
+        c, p, m = c[~from_root], cid[p_flat[~from_root]], m[~from_root]
+        pending = np.bincount(c, minlength=V)
+        order = np.argsort(p, kind="stable")
+        c, p, m = c[order], p[order], m[order]
+        ptr = np.zeros(V + 1, dtype=np.int64)
+        np.cumsum(np.bincount(p, minlength=V), out=ptr[1:])
+        done = np.full(V, np.inf)
+        ready = np.flatnonzero(pending == 0)
+        while len(ready):
+            done[ready] = best[ready]
+            start = ptr[ready]
+            cnt = ptr[ready + 1] - start
+            e = _ranges(start, cnt)
+            if not len(e):
+                break
+            ch = c[e]
+            np.minimum.at(best, ch, np.repeat(done[ready], cnt) + m[e])
+            np.subtract.at(pending, ch, 1)
+            ch = ch[pending[ch] == 0]
+            slot[ch] = np.arange(len(ch))
+            ready = ch[slot[ch] == np.arange(len(ch))]
+        out = np.full(len(want), np.inf)
+        hit = cid[want] >= 0
+        out[hit] = done[cid[want[hit]]]
         return out, want
 
     def chain_candidates(self, w: np.ndarray, q: _Query, qpos: np.ndarray, cg) -> tuple:

@@ -235,7 +235,12 @@ def indicator_rows(summary: dict, lang: str) -> list[dict]:
             ref_text += f" · {tx['target']}"
         missing = summary.get(key) is None
         kind = "not_measured" if missing else ("optimum" if key in ("t_min", "t_max") else "observed")
-        rows.append({"key": key, "label": label(key, lang).replace("（米）", "").replace(" (m)", ""),
+        text = label(key, lang).replace("（米）", "").replace(" (m)", "")
+        if key in ("mean_commute_m", "share_within_5km"):   # which length: the route's or the straight line
+            network = summary.get("commute_m_kind") == "network"
+            text += (("（路网）" if network else "（直线）") if lang == "zh"
+                     else (" (road network)" if network else " (straight line)"))
+        rows.append({"key": key, "label": text,
                      "value": val(key, fmt), "reference": ref_text, "status": tx[kind], "kind": kind})
     return rows
 
