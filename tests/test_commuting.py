@@ -491,6 +491,13 @@ def test_indicator_rows_say_what_is_observed_and_what_is_not():
                                                   "t_min": 30.0}, "en")}
     assert timed["share_within_45min"]["kind"] == "observed" and timed["share_within_45min"]["value"] == "80.0%"
     assert timed["t_min"]["value"] == "30.0 min"
+    # the metre indicators say which length they measure
+    assert rows["mean_commute_m"]["label"].endswith("（直线）")
+    assert timed["share_within_5km"]["label"].endswith("(straight line)")
+    routed = {r["key"]: r for r in indicator_rows({**base, "t_unit": "min", "commute_m_kind": "network"}, "en")}
+    assert routed["mean_commute_m"]["label"].endswith("(road network)")
+    assert routed["share_within_5km"]["label"].endswith("(road network)")
+    assert routed["mean_commute_min"]["label"] == timed["mean_commute_min"]["label"]
 
 
 def test_only_commuting_without_the_layer_is_a_config_error(small_study_copy):
