@@ -184,9 +184,12 @@ class _Lengths:
         out[hit] = done[cid[want[hit]]]
         return out, want
 
-    def chain_candidates(self, w: np.ndarray, q: _Query, qpos: np.ndarray, cg) -> tuple:
-        """Ways along a chain from removed query nodes to an entry of their workplace on
-        that chain: (candidate's pair index, minutes, metres)."""
+    def chain_candidates(self, w: np.ndarray, q: _Query, qpos: np.ndarray, q_fu_m: np.ndarray,
+                         q_tu_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Ways along a chain from removed query nodes ``qpos`` to an entry of their
+        workplace ``w`` on that chain (as :meth:`_Searcher.along_chains` times them):
+        (index into ``qpos``, minutes, metres). ``q_fu_m`` / ``q_tu_m``: the metres
+        prefix sums of the query's removed nodes, in ``q.rem_pos_sorted`` order."""
         empty = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
         if not len(self.ce_key) or not len(qpos):
             return empty
@@ -214,9 +217,9 @@ class _Lengths:
         t = np.full(len(ee), np.inf)
         m = np.full(len(ee), np.inf)
         t[fwd] = self.ce_fu[ee[fwd]] - q.rem_fu_fin_sorted[kq[fwd]]
-        m[fwd] = self.ce_fu_m[ee[fwd]] - q.fu_m[kq[fwd]]
+        m[fwd] = self.ce_fu_m[ee[fwd]] - q_fu_m[kq[fwd]]
         t[bwd] = q.rem_tu_fin_sorted[kq[bwd]] - self.ce_tu[ee[bwd]]
-        m[bwd] = q.tu_m[kq[bwd]] - self.ce_tu_m[ee[bwd]]
+        m[bwd] = q_tu_m[kq[bwd]] - self.ce_tu_m[ee[bwd]]
         same = erank == qrank
         t[same], m[same] = 0.0, 0.0
         t += self.ce_g[ee]
@@ -312,23 +315,21 @@ def _batch(graph, cg, s: _Searcher, lens: _Lengths, batch: np.ndarray, node: np.
     def metres_at(flat):
         return lm[np.searchsorted(lpos, flat)]
 
-    if not hasattr(q, "fu_m"):
-        rs = cg.ridx[uq[q.rem_pos_sorted]]
-        q.fu_m, q.tu_m = cg.fu_len[rs], cg.tu_len[rs]
-        kept = cg.kidx[uq] >= 0
-        r = np.where(kept, 0, cg.ridx[uq])
-        q.to_u_m = np.where(kept, 0.0, cg.to_u_m[r]) if len(cg.to_u_m) else np.zeros(len(uq))
-        q.to_v_m = np.where(kept, np.inf, cg.to_v_m[r]) if len(cg.to_v_m) else np.full(len(uq), np.inf)
+    # the metres beside the query's minutes: to each chain end, and the chain prefix sums
+    kept = cg.kidx[uq] >= 0
+    r = np.where(kept, 0, cg.ridx[uq])
+    to_u_m = np.where(kept, 0.0, cg.to_u_m[r]) if len(cg.to_u_m) else np.zeros(len(uq))
+    to_v_m = np.where(kept, np.inf, cg.to_v_m[r]) if len(cg.to_v_m) else np.full(len(uq), np.inf)
+    rs = cg.ridx[uq[q.rem_pos_sorted]]
     n = len(mi)
-    idx = np.arange(n)
-    cand_p = [idx]
+    cand_p = [np.arange(n)]
     cand_t = [q.to_u[qq] + dk[rb, ku]]
-    cand_m = [q.to_u_m[qq] + metres_at(rb * n_all + ku)]
+    cand_m = [to_u_m[qq] + metres_at(rb * n_all + ku)]
     vv = np.flatnonzero(np.isfinite(q.to_v[qq]))
     cand_p.append(vv)
     cand_t.append(q.to_v[qq[vv]] + dk[rb[vv], kv[vv]])
-    cand_m.append(q.to_v_m[qq[vv]] + metres_at(rb[vv] * n_all + kv[vv]))
-    cp, ct, cm = lens.chain_candidates(batch[rb], q, qq, cg)
+    cand_m.append(to_v_m[qq[vv]] + metres_at(rb[vv] * n_all + kv[vv]))
+    cp, ct, cm = lens.chain_candidates(batch[rb], q, qq, cg.fu_len[rs], cg.tu_len[rs])
     cand_p.append(cp)
     cand_t.append(ct)
     cand_m.append(cm)
