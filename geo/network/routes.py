@@ -106,8 +106,8 @@ class _Lengths:
         size = dflat.shape[0]
         want = np.unique(want)
         if self._work is None or len(self._work[0]) < size:     # reused between batches
-            self._work = (np.zeros(size, bool), np.zeros(size, bool), np.empty(size, np.int64),
-                          np.full(size, -1, np.int64))
+            ids = np.int32 if size < 2**31 else np.int64
+            self._work = (np.zeros(size, bool), np.zeros(size, bool), np.empty(size, ids), np.full(size, -1, ids))
         is_root, seen, slot, cid = self._work
         is_root[roots] = True
         seen[roots] = True
