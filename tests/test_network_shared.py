@@ -102,3 +102,35 @@ def test_subset_and_cached_entries():
     r1 = gn.workers_within_minutes(graph, homes, workers, polys, [5.0])
     r2 = gn.workers_within_minutes(graph, homes, workers * 2, polys, [5.0])
     np.testing.assert_allclose(np.nan_to_num(r2.workers), 2 * np.nan_to_num(r1.workers))
+
+
+def test_balance_entries_from_the_zones_and_innovation_districts_equal_the_combined_ones():
+    """The balance takes the workplaces' entries from those of its two layers (computed at
+    load); they equal the entries of all workplaces at once, and a different geometry falls
+    back to the combined query."""
+    import geopandas as gpd
+    from types import SimpleNamespace
+
+    from geo.analysis.balance._network import _workplace_entries
+    from geo.network.access import concat_entries
+
+    roads, homes, workers, polys = random_study(3)
+    graph = gn.build_graph(roads)
+    kw = dict(access_speed_kmh=5.0, max_access_m=300.0)
+    geoms = np.asarray(polys, dtype=object)
+    zones, innov = gpd.GeoDataFrame(geometry=list(geoms[:4])), gpd.GeoDataFrame(geometry=list(geoms[4:]))
+    fresh = gn.workplace_entries(graph, geoms, **kw)
+    parts = [gn.workplace_entries(graph, f.geometry.values, **kw) for f in (zones, innov)]
+    assert fresh.offsets[4] > 0 and len(fresh.node) > fresh.offsets[4]       # both parts have entries
+    for got in (concat_entries(parts), _workplace_entries(SimpleNamespace(zones=zones, innovation_districts=innov),
+                                                          graph, geoms, kw)):
+        np.testing.assert_array_equal(got.offsets, fresh.offsets)
+        np.testing.assert_array_equal(got.node, fresh.node)
+        np.testing.assert_array_equal(got.egress_min, fresh.egress_min)
+    swapped = geoms.copy()
+    swapped[[0, 1]] = swapped[[1, 0]]
+    got = _workplace_entries(SimpleNamespace(zones=zones, innovation_districts=innov), graph, swapped, kw)
+    want = gn.workplace_entries(graph, swapped, **kw)
+    np.testing.assert_array_equal(got.node, want.node)
+    np.testing.assert_array_equal(got.offsets, want.offsets)
+    assert concat_entries([]).n == 0

@@ -148,3 +148,15 @@ def subset_entries(entries: Entries, sel: np.ndarray) -> Entries:
     np.cumsum(counts, out=offsets[1:])
     idx = (np.repeat(starts - offsets[:-1], counts) + np.arange(int(offsets[-1]))) if len(sel) else np.zeros(0, np.int64)
     return Entries(offsets=offsets, node=entries.node[idx], egress_min=entries.egress_min[idx])
+
+
+def concat_entries(parts: list[Entries]) -> Entries:
+    """The entries of several sets of workplaces, one after the other (positions shift)."""
+    if not parts:
+        return Entries(offsets=np.zeros(1, dtype=np.int64), node=np.zeros(0, dtype=np.int64),
+                       egress_min=np.zeros(0))
+    offsets = [np.asarray(parts[0].offsets, dtype=np.int64)]
+    for e in parts[1:]:
+        offsets.append(np.asarray(e.offsets[1:], dtype=np.int64) + offsets[-1][-1])
+    return Entries(offsets=np.concatenate(offsets), node=np.concatenate([e.node for e in parts]),
+                   egress_min=np.concatenate([e.egress_min for e in parts]))

@@ -311,31 +311,39 @@ def _batch_counts(batch: np.ndarray) -> tuple[np.ndarray, list]:
     primary = _STATE["primary"]
     limit = max(minutes + ((primary,) if primary is not None else ())) + TIME_TOLERANCE_MIN
     d_all = dijkstra(s.aug, directed=True, indices=s.nk + np.asarray(batch), limit=limit)
-    counts, reached = [], None
-    for k, homes in enumerate(sets):       # one search, read for every set of points
-        prim = primary if k == 0 else None
-        parts = [_count_rows(s, homes, d_all[i:i + _SUB_BATCH], batch[i:i + _SUB_BATCH], minutes, prim, limit)
-                 for i in range(0, len(batch), _SUB_BATCH)]
-        if prim is not None:
-            reached = [r for _, rr in parts for r in rr]
-        counts.append(np.concatenate([c for c, _ in parts]))
+    parts: list[list] = [[] for _ in sets]
+    for i in range(0, len(batch), _SUB_BATCH):
+        d = d_all[i:i + _SUB_BATCH]
+        at = _reached_kept(s, d, limit)      # the same for every set of points
+        for k, homes in enumerate(sets):     # one search, read for every set of points
+            parts[k].append(_count_rows(s, homes, d, batch[i:i + _SUB_BATCH], minutes,
+                                        primary if k == 0 else None, limit, at))
+    reached = [r for _, rr in parts[0] for r in rr] if primary is not None else None
+    counts = [np.concatenate([c for c, _ in pk]) for pk in parts]
     if "homes_sets" in _STATE:
         return np.stack(counts), reached
     return counts[0], reached
 
 
-def _count_rows(s: _Searcher, homes: _Homes, d: np.ndarray, batch: np.ndarray, minutes: tuple,
-                primary: float | None, limit: float) -> tuple[np.ndarray, list | None]:
-    nb_, nc = d.shape
+def _reached_kept(s: _Searcher, d: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kept nodes reached within ``limit``, row by row: (row, kept index, minutes)."""
+    nc = d.shape[1]
     flat = d.ravel()
-    q, g = homes.query, homes.groups
-    # the kept nodes reached, row by row
     at = np.flatnonzero(flat <= limit)
     bi = at // nc
     rk = at - bi * nc
     kept = rk < s.nk
-    bi, rk = bi[kept], rk[kept]
-    dk = flat[at[kept]]
+    return bi[kept], rk[kept], flat[at[kept]]
+
+
+def _count_rows(s: _Searcher, homes: _Homes, d: np.ndarray, batch: np.ndarray, minutes: tuple,
+                primary: float | None, limit: float,
+                at: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, list | None]:
+    nb_, nc = d.shape
+    flat = d.ravel()
+    q, g = homes.query, homes.groups
+    # the kept nodes reached, row by row
+    bi, rk, dk = at if at is not None else _reached_kept(s, d, limit)
     reached = None
     if primary is not None:
         reached = _reached_batch(s, _STATE["iso"], _STATE["chains"], d, batch, bi, rk, dk,

@@ -40,6 +40,7 @@ import geo.network as gn
 from geo.analysis._transport import balance_totals, solve_transport
 from geo.analysis.balance._area import area_sums, employment_points, first_balanced
 from geo.analysis.balance._potential import CELL_M, MAX_PAIRS, origin_cells
+from geo.network.access import concat_entries
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,7 @@ def network_balance(study: Any, net: Any, minutes: list[float], primary: float,
     steps = minute_steps()
     # stage 1, every workplace: the reported horizons and the balance steps up to the largest
     horizons = sorted(set(minutes) | set(steps[steps <= max(minutes)].tolist()))
-    entries = gn.workplace_entries(graph, geoms, **kw)
+    entries = _workplace_entries(study, graph, geoms, kw)
     one = _area_pass(graph, kw, geoms, jobs, xy, workers, emp, np.arange(len(geoms)), horizons, primary,
                      n_jobs, entries)
     connected = one.connected
@@ -162,6 +163,19 @@ def network_balance(study: Any, net: Any, minutes: list[float], primary: float,
                           area_jhr=one.area_jhr[:, cols], balance_minute=balance_minute, shared=shared,
                           connected=connected, housing_connected=joined, isochrones=isochrones,
                           min_commute_min=mean_min, min_commute_cell_m=cell)
+
+
+def _workplace_entries(study: Any, graph: Any, geoms: np.ndarray, kw: dict) -> Any:
+    """Entries of the workplaces; when they are the zones then the innovation districts
+    (as :func:`workplaces_from` orders them), from the entries of each layer, which the
+    load's connection check already computed (and the graph remembers)."""
+    parts = [np.asarray(f.geometry.values, dtype=object)
+             for f in (getattr(study, "zones", None), getattr(study, "innovation_districts", None))
+             if f is not None and len(f)]
+    if parts and sum(len(p) for p in parts) == len(geoms):
+        if bool(np.all(shapely.equals_exact(np.concatenate(parts), geoms, tolerance=0.0))):
+            return concat_entries([gn.workplace_entries(graph, p, **kw) for p in parts])
+    return gn.workplace_entries(graph, geoms, **kw)
 
 
 @dataclass
