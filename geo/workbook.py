@@ -151,7 +151,10 @@ def write_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str
     t = TEXT[language]
     names = list(tables)
     sheets = sheet_names(names)
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+    # shared strings (not constant_memory): each distinct text is escaped and written once
+    # instead of inline in every cell; measured on metro 14.0 s CPU against 16.4 s (the
+    # cells are held in memory until close, about 90 MB more there)
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": False, "strings_to_formulas": False,
                                          "strings_to_numbers": False, "strings_to_urls": False,
                                          "nan_inf_to_errors": False})
     wb.set_properties({"title": "zoneatlas tables", "creator": "zoneatlas"})
@@ -194,8 +197,8 @@ def write_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str
         contents.activate()
         wb.close()
     except BaseException:
-        # constant_memory keeps each sheet's rows in a temporary file until close(): on a
-        # failure, close those files so nothing is left open or behind
+        # a sheet written with constant_memory keeps its rows in a temporary file until
+        # close(): on a failure, close any such file so nothing is left open or behind
         for ws in wb.worksheets():
             handle = getattr(ws, "row_data_fh", None)
             if handle is not None and not handle.closed:
@@ -237,7 +240,7 @@ def _write_sheet(ws, frame: pd.DataFrame, language: str, head, formats) -> None:
         kind = "bool" if col.dtype == bool or str(col.dtype) == "boolean" else "num" if fmt is not None else "text"
         spec.append((j, write[kind], formats.get(fmt) if kind == "num" else None))
         values.append(_cell_values(col, kind))
-    # widths before the rows (constant_memory streams rows); judged on the first rows
+    # widths judged on the first rows
     sample = min(len(frame), 200)
     for (j, writer, fmt), h, vals in zip(spec, headers, values):
         head_rows = [v for v in vals[:sample] if v is not None]
@@ -247,7 +250,7 @@ def _write_sheet(ws, frame: pd.DataFrame, language: str, head, formats) -> None:
     for j, h in enumerate(headers):
         ws.write_string(0, j, h, head)
     n = len(frame)
-    # row by row (constant_memory writes a row out when the next one starts); empty cells skipped
+    # row by row; empty cells skipped
     for r, row in enumerate(zip(*values), start=1):
         for (j, writer, fmt), v in zip(spec, row):
             if v is not None:
