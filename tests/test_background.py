@@ -310,3 +310,23 @@ def test_a_failed_step_of_a_run_stops_its_background_steps(small_run, tmp_path, 
     assert time.monotonic() - started < 60
     assert not _alive(int(pid_file.read_text(encoding="utf-8")))
     assert not out.exists() and _staging_left(out) == []
+
+
+def test_a_run_without_fork_writes_the_same_outputs_in_its_own_process(small_run, tmp_path, monkeypatch):
+    import openpyxl
+    import pyogrio
+
+    import geo._background as bg_mod
+    from geo.pipeline import run
+
+    settings, forked = small_run
+    monkeypatch.setattr(bg_mod, "fork_usable", lambda: False)
+    report = run(settings, output_dir=tmp_path / "out")
+    steps = report.manifest["background_steps"]
+    assert {name: t["forked"] for name, t in steps.items()} == {"workbook": False, "QGIS package": False}
+    assert sorted(report.manifest["outputs"]) == sorted(forked.manifest["outputs"])
+    gpkg = "qgis/zoneatlas.gpkg"
+    layers = [tuple(x) for x in pyogrio.list_layers(report.output_dir / gpkg)]
+    assert layers == [tuple(x) for x in pyogrio.list_layers(forked.output_dir / gpkg)]
+    sheets = openpyxl.load_workbook(report.output_dir / "tables.xlsx", read_only=True).sheetnames
+    assert sheets == openpyxl.load_workbook(forked.output_dir / "tables.xlsx", read_only=True).sheetnames
