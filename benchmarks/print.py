@@ -18,7 +18,7 @@ times, in this process:
 * **workbook** – :func:`geo.workbook.write_workbook` of every table of the run;
 * **workbook baseline** – ``DataFrame.to_excel`` (XlsxWriter engine) of the same tables
   that fit a sheet (the workbook leaves tables over 100,000 rows to their CSV files);
-* **as a run** – :func:`geo.workbook.start_workbook` (a forked process on Linux) while the
+* **as a run** – the workbook in a :class:`geo._background.Background` job (a forked process on Linux) while the
   figures are drawn, then waiting for it: the wall time the two add to a run (where the
   QGIS package and the web maps overlap the workbook too) and the CPU of both processes.
 
@@ -156,7 +156,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
 
     from geo.figures import write_figures
-    from geo.workbook import MAX_SHEET_ROWS, run_tables, start_workbook, write_workbook
+    from geo._background import Background
+    from geo.workbook import MAX_SHEET_ROWS, run_tables, write_workbook
 
     settings, study, results = _load(args.scale, args.config, args.state)
     tables = run_tables(study, results)
@@ -204,9 +205,11 @@ def main(argv: list[str] | None = None) -> dict:
         # as a run does it: the workbook in its own process while the figures are drawn
         # (in a run the QGIS package and the web maps overlap it too)
         child0, c0, t0 = _children_cpu(), time.process_time(), time.perf_counter()
-        job = start_workbook(tmp / "bg" / "tables.xlsx", tables, settings.study.language)
-        write_figures(tmp / "bg" / "figures", study, results, settings)
-        job.wait()
+        with Background() as background:
+            job = background.start("workbook", write_workbook, tmp / "bg" / "tables.xlsx", tables,
+                                   settings.study.language)
+            write_figures(tmp / "bg" / "figures", study, results, settings)
+            background.wait()
         both_wall, both_cpu = time.perf_counter() - t0, time.process_time() - c0 + _children_cpu() - child0
         rows.append({"what": "figures while the workbook is written (as a run)", "ours": both_wall,
                      "ours_cpu": both_cpu})

@@ -2,7 +2,9 @@
 
 The pipeline is the only place that touches output files. It writes into a temporary
 folder beside ``output.dir`` and moves it into place at the end, so a failed or
-interrupted run leaves the previous outputs intact.
+interrupted run leaves the previous outputs intact. The longest writers (workbook, QGIS
+package: :data:`BACKGROUND_STEPS`) run in forked processes meanwhile (:mod:`geo._background`);
+any failure stops them before the temporary folder is removed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from geo import __version__
+from geo._background import Background
 from geo._errors import ConfigError
 from geo._io import (
     check_inputs_outside,
@@ -36,6 +39,13 @@ log = logging.getLogger(__name__)
 
 #: Analyses in the order they run (collaboration uses the core–periphery roles).
 ANALYSES = ("core_periphery", "collaboration", "balance", "chains", "commuting")
+
+#: The steps writing outputs (run.json aside), in the order they run here.
+OUTPUT_STEPS = ("tables", "QGIS package", "figures", "maps", "workbook")
+#: Steps written in a forked process of their own while the others run (see geo._background).
+BACKGROUND_STEPS = ("workbook", "QGIS package")
+#: The step that waits for the background steps after the last one run here.
+BACKGROUND_WAIT = "background"
 
 #: Packages whose versions run.json records.
 PACKAGES = ("geopandas", "shapely", "pyogrio", "pyproj", "pandas", "numpy", "scipy", "folium",
@@ -318,7 +328,8 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
                           "home -> work flows (docs/input-data.md) or run another analysis")
     target = Path(output_dir or settings.output.dir).resolve()
     started = datetime.now(timezone.utc)
-    names = ["load layers", *only, "tables", "QGIS package", "figures", "maps", "workbook", "run.json"]
+    names = ["load layers", *only, *(n for n in OUTPUT_STEPS if n not in BACKGROUND_STEPS), BACKGROUND_WAIT,
+             "run.json"]
     steps = Steps(names, progress=progress)
     try:
         check_writable(target)  # fail before the (long) analyses, not after
@@ -328,40 +339,11 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
         with steps.step("load layers"):
             study = load_study(settings)
         results = run_analyses(study, settings, only, step=steps.step)
-        with staged_output(target) as staging:
-            workbook = None
-            if settings.print.workbook:
-                from geo.workbook import run_tables, start_workbook
-
-                # written in a second process (Linux) while the steps below run; the
-                # "workbook" step is the wait for it at the end
-                workbook = start_workbook(staging / "tables.xlsx", run_tables(study, results),
-                                          settings.study.language)
-            try:
-                with steps.step("tables"):
-                    write_tables(staging / "tables", study, results)
-                with steps.step("QGIS package"):
-                    from geo.qgis import write_qgis_package
-
-                    write_qgis_package(staging / "qgis", study, results, settings)
-                manifest = build_manifest(study, settings, results, started=started,
-                                          timings=steps.timings, only=only)
-                with steps.step("figures"):
-                    if settings.print.figures:
-                        from geo.figures import write_figures
-
-                        write_figures(staging / "figures", study, results, settings, manifest)
-                with steps.step("maps"):
-                    from geo.webmap import write_maps
-
-                    write_maps(staging, study, results, settings, manifest)
-                with steps.step("workbook"):
-                    if workbook is not None:
-                        workbook.wait()
-            finally:
-                if workbook is not None:
-                    workbook.cancel()   # only still running when a step above failed
-            manifest["timings_s"] = dict(steps.timings)
+        # the background steps write into staging while the steps below run; leaving this
+        # block on an error stops them before staging is removed (previous outputs intact)
+        with staged_output(target) as staging, Background() as background:
+            manifest = write_outputs(staging, study, results, settings, steps, background,
+                                     started=started, only=only)
             manifest["outputs"] = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
             manifest["outputs"].append("run.json")
             with steps.step("run.json"):
@@ -370,6 +352,64 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
         steps.close()
     log.info("wrote %s", target)
     return RunReport(output_dir=target, manifest=manifest, study=study, results=results)
+
+
+def write_outputs(staging: Path, study: Study, results: dict[str, AnalysisResult], settings: Settings,
+                  steps: Steps, background: Background, *, started: datetime,
+                  only: Iterable[str]) -> dict[str, Any]:
+    """Write every output but run.json into ``staging``; return the manifest (run.json content).
+
+    The steps of :data:`BACKGROUND_STEPS` run in forked processes (Linux) while the others
+    run here; their own durations go into ``timings_s`` and ``background_steps`` (with their
+    CPU seconds), and the wait for them at the end is the step ``background``.
+    """
+    from geo.qgis import write_qgis_package
+    from geo.webmap import write_maps
+
+    _share_before_fork(study, results, settings)
+    manifest = build_manifest(study, settings, results, started=started, timings=steps.timings, only=only)
+    writers: list[tuple[str, Callable, tuple]] = [
+        ("tables", write_tables, (staging / "tables", study, results)),
+        ("QGIS package", write_qgis_package, (staging / "qgis", study, results, settings)),
+    ]
+    if settings.print.figures:
+        from geo.figures import write_figures
+
+        writers.append(("figures", write_figures, (staging / "figures", study, results, settings, manifest)))
+    writers.append(("maps", write_maps, (staging, study, results, settings, manifest)))
+    if settings.print.workbook:
+        from geo.workbook import run_tables, write_workbook
+
+        writers.append(("workbook", write_workbook,
+                        (staging / "tables.xlsx", run_tables(study, results), settings.study.language)))
+    # the background steps first, in the order of BACKGROUND_STEPS (the longest first)
+    for name in BACKGROUND_STEPS:
+        for writer in writers:
+            if writer[0] == name:
+                background.start(name, writer[1], *writer[2])
+    for name, write, args in writers:
+        if name not in BACKGROUND_STEPS:
+            with steps.step(name):
+                write(*args)
+            background.check()   # a failed background step stops the run now, not at the end
+    with steps.step(BACKGROUND_WAIT):
+        background.wait()
+    manifest["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    jobs = background.timings()
+    manifest["timings_s"] = {**steps.timings, **{name: t["wall_s"] for name, t in jobs.items()}}
+    manifest["background_steps"] = {name: {**t, "forked": background.jobs[name].background}
+                                    for name, t in jobs.items()}
+    return manifest
+
+
+def _share_before_fork(study: Study, results: dict[str, AnalysisResult], settings: Settings) -> None:
+    """Compute once, before the background steps fork, what several writers derive alike:
+    the housing density cells of the balance maps (web map, print figure, QGIS layer) are
+    kept with the study, so the children inherit them instead of each computing its own."""
+    if "balance" in results:
+        from geo.webmap.balance import housing_hexagons
+
+        housing_hexagons(study, settings)
 
 
 def write_tables(folder: Path, study: Study, results: dict[str, AnalysisResult]) -> list[Path]:

@@ -3,6 +3,7 @@ frozen panes, autofilter, number formats, values equal to the CSV files, text ke
 
 from __future__ import annotations
 
+import os
 import zipfile
 
 import numpy as np
@@ -135,70 +136,23 @@ def _cells(path):
             for name in wb.sheetnames}
 
 
-def test_background_workbook_equals_the_one_written_at_once(tmp_path):
+
+
+def test_workbook_written_in_a_background_process_equals_the_one_written_at_once(tmp_path):
     import sys
 
-    from geo.workbook import start_workbook, write_workbook
+    from geo._background import Background
+    from geo.workbook import write_workbook
 
     tables = {"zones": pd.DataFrame({"zone_id": ["=1+1", "Z2", None], "jobs": [1500.0, np.nan, 3.0],
                                      "jhr": [0.5, 1.25, np.inf], "flag": [True, False, None]}),
               "pairs": pd.DataFrame({"zone_a": ["A", "B"], "share_linked": [0.25, 0.5]})}
     inline = write_workbook(tmp_path / "inline.xlsx", tables, "zh")
-    job = start_workbook(tmp_path / "sub" / "bg.xlsx", tables, "zh")
-    if sys.platform.startswith("linux"):
+    with Background() as bg:
+        job = bg.start("workbook", write_workbook, tmp_path / "sub" / "bg.xlsx", tables, "zh")
+        assert bg.wait("workbook") == tmp_path / "sub" / "bg.xlsx"
+    if sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1:
         assert job.background
-    assert job.wait() == tmp_path / "sub" / "bg.xlsx"
-    assert _cells(job.path) == _cells(inline)
+    assert job.cpu_s > 0
+    assert _cells(tmp_path / "sub" / "bg.xlsx") == _cells(inline)
     assert _cells(inline)["zones"][1][0] == ("=1+1", "General", "s")
-    if job.background:
-        assert job.child_cpu_s > 0
-
-
-def test_background_workbook_failure_is_raised_by_wait(tmp_path, monkeypatch):
-    import errno
-
-    import geo.workbook as workbook
-
-    tables = {"zones": pd.DataFrame({"x": [1]})}
-    try:
-        job = workbook.start_workbook(tmp_path / "t.xlsx", tables, "fr")   # no such language: KeyError
-    except KeyError:   # written at once (not Linux): the error comes straight away
-        return
-    with pytest.raises(KeyError, match="fr"):
-        job.wait()
-
-    # a full disk in the writer's process is the same OSError as inline (the run turns it
-    # into its one-line "disk is full" error)
-    def full(path, *args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device", str(path))
-
-    monkeypatch.setattr(workbook, "write_workbook", full)
-    job = workbook.start_workbook(tmp_path / "t.xlsx", tables, "zh")
-    with pytest.raises(OSError) as info:
-        job.wait()
-    assert info.value.errno == errno.ENOSPC and info.value.filename == str(tmp_path / "t.xlsx")
-
-    # an exception that cannot be sent back: its text in a RuntimeError
-    class Odd(Exception):
-        def __reduce__(self):
-            raise TypeError("not picklable")
-
-    def odd(*args, **kwargs):
-        raise Odd("strange")
-
-    monkeypatch.setattr(workbook, "write_workbook", odd)
-    job = workbook.start_workbook(tmp_path / "t.xlsx", tables, "zh")
-    with pytest.raises(RuntimeError, match=r"t\.xlsx: the workbook writer failed: .*Odd: strange"):
-        job.wait()
-
-
-def test_cancelled_background_workbook_stops_its_process(tmp_path):
-    from geo.workbook import start_workbook
-
-    big = pd.DataFrame({"name": [f"n{i}" for i in range(200_000)], "jobs": np.arange(200_000.0)})
-    job = start_workbook(tmp_path / "t.xlsx", {"a": big, "b": big}, "en", max_rows=10**6)
-    process = job._process
-    job.cancel()
-    if process is not None:
-        assert not process.is_alive() and process.exitcode != 0
-    job.cancel()   # twice is harmless
