@@ -138,6 +138,27 @@ class PointIndex:
         return (np.searchsorted(self.codes, lo, side="left"),
                 np.searchsorted(self.codes, hi, side="left"))
 
+    def child_slices(self, level: int, code: np.ndarray, start: np.ndarray,
+                     end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``[start, end)`` of the four children (level ``level - 1``) of every cell
+        ``code`` of ``level`` whose slice is ``[start, end)``, in the order
+        ``4 code + 0 .. 3``.
+
+        The same as :meth:`slices` on the children, but each child boundary is searched
+        within its parent's slice only (three searches per parent instead of eight
+        over all points).
+        """
+        n = len(code)
+        shift = np.uint64(2 * (level - 1))
+        base = code.astype(np.uint64) << np.uint64(2)
+        bounds = np.empty((n, 5), dtype=np.int64)
+        bounds[:, 0] = start
+        bounds[:, 4] = end
+        keys = np.concatenate([(base + np.uint64(q)) << shift for q in (1, 2, 3)])
+        found = _bounded_search(self.codes, keys, np.tile(start, 3), np.tile(end, 3))
+        bounds[:, 1:4] = found.reshape(3, n).T
+        return bounds[:, :4].ravel(), bounds[:, 1:].ravel()
+
 
 @dataclass
 class Reach:
@@ -159,6 +180,25 @@ class Reach:
     pairs_tested: int = 0
     cells_tested: int = 0
     exact_tests: int = 0
+
+
+def _bounded_search(codes: np.ndarray, keys: np.ndarray, lo: np.ndarray,
+                    hi: np.ndarray) -> np.ndarray:
+    """First position in ``[lo, hi)`` of sorted ``codes`` with ``codes >= key`` (``hi``
+    when none): a binary search vectorised over the queries, each within its range."""
+    lo = np.array(lo, dtype=np.int64)
+    hi = np.array(hi, dtype=np.int64)
+    idx = np.flatnonzero(lo < hi)
+    while len(idx):
+        a, b = lo[idx], hi[idx]
+        mid = (a + b) >> 1
+        less = codes[mid] < keys[idx]
+        a = np.where(less, mid + 1, a)
+        b = np.where(less, b, mid)
+        lo[idx] = a
+        hi[idx] = b
+        idx = idx[a < b]
+    return lo
 
 
 def _start_cells(index: PointIndex, bounds: np.ndarray, geom_ids: np.ndarray,
@@ -439,8 +479,8 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
                         rec_pg.append(g[hit])
                         rec_pp.append(pos[hit])
 
+    start, end = index.slices(level, code)
     while len(geom):
-        start, end = index.slices(level, code)
         keep = end > start
         geom, code, mask, start, end = geom[keep], code[keep], mask[keep], start[keep], end[keep]
         cand, full = cand[keep], full[keep]
@@ -479,6 +519,9 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
         if leaf.any():
             test_points(geom[leaf], start[leaf], end[leaf], new_mask[leaf], cand[leaf], full[leaf])
         split = band & ~leaf
+        if not split.any():
+            break
+        start, end = index.child_slices(level, code[split], start[split], end[split])
         geom = np.repeat(geom[split], 4)
         mask = np.repeat(new_mask[split], 4)
         cand = np.repeat(cand[split], 4, axis=0)

@@ -28,6 +28,7 @@ import shapely
 
 from geo._errors import InputError, format_rows
 from geo._types import Raster
+from geo.analysis._decide import decide_within
 from geo.analysis._reach import PointIndex, _Boundaries, reach
 
 log = logging.getLogger(__name__)
@@ -225,28 +226,51 @@ def balance_radius(geoms: np.ndarray, jobs: np.ndarray, index: PointIndex,
     w_lo, w_hi, e_lo, e_hi = _bounds(geoms, index, steps,
                                      cell_m or max(2 * float(steps[0]), 1000.0))
     tol = 1e-9
-    a_lo, a_hi = own + e_lo, own + e_hi
-    holds = (w_lo > 0) & (a_hi <= upper * w_lo * (1 - tol) - 1e-6)
-    fails = (w_hi <= 0) | (a_lo > upper * w_hi * (1 + tol) + 1e-6)
+
+    def verdict(o: np.ndarray, w_lo: np.ndarray, w_hi: np.ndarray, e_lo: np.ndarray,
+                e_hi: np.ndarray) -> np.ndarray:
+        """+1: balanced for every sum within the bounds; -1: never; 0: undecided."""
+        holds = (w_lo > 0) & (o + e_hi <= upper * w_lo * (1 - tol) - 1e-6)
+        fails = (w_hi <= 0) | (o + e_lo > upper * w_hi * (1 + tol) + 1e-6)
+        return np.where(holds, 1, np.where(fails, -1, 0))
+
+    grid = verdict(own, w_lo, w_hi, e_lo, e_hi)
+    holds = grid == 1
     first_hold = np.where(holds.any(axis=1), np.argmax(holds, axis=1), k_steps)
-    candidate = ~holds & ~fails & (np.arange(k_steps)[None, :] < first_hold[:, None])
-    resolved = np.zeros(n, dtype=bool)
+    candidate = (grid == 0) & (np.arange(k_steps)[None, :] < first_hold[:, None])
+    cw, ck = np.nonzero(candidate)                  # by workplace, then step
+    per = np.bincount(cw, minlength=n)
+    rank = np.arange(len(cw)) - np.repeat(np.cumsum(per) - per, per)
+    first = np.full(n, k_steps)
     exact_pairs = 0
-    for k in range(k_steps):
-        now = ~resolved & (first_hold == k)
-        out[now] = steps[k]
-        resolved |= now
-        todo = np.flatnonzero(~resolved & candidate[:, k])
+    # the undecided steps of every workplace in ascending order, in rounds of 1, 1, 2,
+    # 4, ... steps per workplace; a workplace leaves at its first balanced step. Each
+    # round walks the cells near each step's circle only until the ratio is certain
+    # (decide_within), with exact sums where it never is.
+    lo_rank = 0
+    while lo_rank < int(per.max(initial=0)):
+        hi_rank = max(lo_rank + 1, 2 * lo_rank)
+        todo = np.flatnonzero((rank >= lo_rank) & (rank < hi_rank) & (first[cw] == k_steps))
+        lo_rank = hi_rank
         if not len(todo):
             continue
-        exact_pairs += len(todo)
-        sums = np.round(reach(geoms[todo], index, steps[k:k + 1]).sums[:, 0, :], 6)
-        _, ratio = area_sums(own[todo, k:k + 1], sums[:, 1:2], sums[:, 0:1])
-        hit = np.nan_to_num(ratio[:, 0], nan=np.inf) <= upper
-        out[todo[hit]] = steps[k]
-        resolved[todo[hit]] = True
-    log.info("balance radius: %d of %d (workplace, step) pairs counted exactly",
-              exact_pairs, n * k_steps)
+        tw, tk = cw[todo], ck[todo]
+        state, sums = decide_within(
+            geoms[tw], index, steps[tk],
+            lambda v, lo, hi, tw=tw, tk=tk: verdict(own[tw[v], tk[v]], lo[:, 0], hi[:, 0],
+                                                    lo[:, 1], hi[:, 1]))
+        exact = state == 0
+        exact_pairs += int(exact.sum())
+        sums = np.round(sums[exact], 6)
+        _, ratio = area_sums(own[tw[exact], tk[exact]][:, None], sums[:, 1:2], sums[:, 0:1])
+        hit = state == 1
+        hit[exact] = np.nan_to_num(ratio[:, 0], nan=np.inf) <= upper
+        np.minimum.at(first, tw[hit], tk[hit])
+    first = np.minimum(first, first_hold)
+    reached = first < k_steps
+    out[reached] = steps[first[reached]]
+    log.info("balance radius: %d of %d (workplace, step) pairs undecided by the cell bounds, "
+             "%d counted exactly", len(cw), n * k_steps, exact_pairs)
     return out
 
 
