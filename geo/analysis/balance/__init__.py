@@ -330,7 +330,7 @@ def _area_measures(table: pd.DataFrame, geoms: np.ndarray, jobs: np.ndarray, ind
         warnings.extend(emp.warnings)
     steps = balance_steps(float(cfg.radius_step_m))
     reach_m = max(max(radii), float(steps[-1]) if len(steps) else 0.0)
-    pairs = workplace_pairs(geoms, reach_m)
+    pairs = workplace_pairs(geoms, reach_m, np.concatenate([radii, steps]))
     own = jobs_by_threshold(*pairs, jobs, np.array(radii), n)
     point_jobs = None
     if emp is not None:

@@ -95,8 +95,22 @@ def employment_points(employment: gpd.GeoDataFrame | None,
                             tuple(warnings))
 
 
-def workplace_pairs(geoms: np.ndarray, max_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def workplace_pairs(geoms: np.ndarray, max_m: float, thresholds: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every pair of workplaces within ``max_m`` of each other, itself included.
+
+    Parameters
+    ----------
+    geoms : ndarray of Polygon
+        Workplace polygons.
+    max_m : float
+        Largest distance kept.
+    thresholds : ndarray, optional
+        The distances the caller compares with (ascending). With them, a pair's
+        distance is computed exactly only where cheap bounds cannot tell between which
+        two thresholds it lies; elsewhere ``distance_m`` is an upper bound in the same
+        interval (``distance_m <= t`` exactly when the distance is, for every ``t`` of
+        ``thresholds`` and ``max_m``).
 
     Returns
     -------
@@ -112,9 +126,71 @@ def workplace_pairs(geoms: np.ndarray, max_m: float) -> tuple[np.ndarray, np.nda
     i, j = tree.query(shapely.box(b[:, 0] - max_m, b[:, 1] - max_m, b[:, 2] + max_m,
                                   b[:, 3] + max_m))
     i = valid[i]
-    d = shapely.distance(geoms[i], geoms[j])
+    # envelopes farther apart than max_m: the polygons too
+    bb = shapely.bounds(geoms)
+    gap_x = np.maximum(np.maximum(bb[j, 0] - bb[i, 2], bb[i, 0] - bb[j, 2]), 0.0)
+    gap_y = np.maximum(np.maximum(bb[j, 1] - bb[i, 3], bb[i, 1] - bb[j, 3]), 0.0)
+    near = np.hypot(gap_x, gap_y) <= max_m
+    i, j = i[near], j[near]
+    if thresholds is None:
+        d = shapely.distance(geoms[i], geoms[j])
+    else:
+        edges = np.unique(np.append(np.asarray(thresholds, dtype=float), max_m))
+        d = _pair_distances(geoms, i, j, edges)
     ok = np.isfinite(d) & (d <= max_m)
     return i[ok], j[ok], d[ok]
+
+
+#: Directions of the support functions that bound workplace-to-workplace distances.
+_DIRECTIONS = 256
+
+
+def _pair_distances(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, edges: np.ndarray
+                    ) -> np.ndarray:
+    """Distances of pairs ``(i, j)``, exact (``shapely.distance``) only where the bounds
+    below leave the interval between ``edges`` undecided; otherwise the upper bound.
+
+    Along any unit vector ``u``, the gap between the projections of two polygons is a
+    lower bound of their distance, and the distance between a vertex of each an upper
+    bound. With ``u`` one of :data:`_DIRECTIONS` directions (the nearest to the line
+    between the envelope centres) both come from per-polygon tables: the largest
+    projection of the polygon's vertices on each direction and the vertex reaching it.
+    """
+    d = np.full(len(i), np.nan)
+    same = i == j
+    d[same] = 0.0
+    todo = np.flatnonzero(~same)
+    if not len(todo):
+        return d
+    ids = np.unique(np.concatenate([i[todo], j[todo]]))
+    # the hull has the same support function and fewer vertices
+    coords, owner = shapely.get_coordinates(shapely.convex_hull(geoms[ids]), return_index=True)
+    origin = coords.min(axis=0)
+    coords = coords - origin
+    angle = 2 * np.pi * np.arange(_DIRECTIONS) / _DIRECTIONS
+    proj = coords @ np.stack([np.cos(angle), np.sin(angle)])          # vertex, direction
+    first = np.searchsorted(owner, np.arange(len(ids)))
+    top = np.maximum.reduceat(proj, first, axis=0)                    # polygon, direction
+    rows = np.where(proj >= top[owner], np.arange(len(coords))[:, None], len(coords))
+    arg = np.minimum.reduceat(rows, first, axis=0)                    # vertex reaching it
+    local = np.full(len(geoms), -1)
+    local[ids] = np.arange(len(ids))
+    a, c = local[i[todo]], local[j[todo]]
+    b = shapely.bounds(geoms)
+    centre = np.column_stack([b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]]) / 2
+    dx = centre[j[todo], 0] - centre[i[todo], 0]
+    dy = centre[j[todo], 1] - centre[i[todo], 1]
+    k = np.round(np.arctan2(dy, dx) / (2 * np.pi) * _DIRECTIONS).astype(np.int64) % _DIRECTIONS
+    back = (k + _DIRECTIONS // 2) % _DIRECTIONS
+    lower = np.maximum(-top[c, back] - top[a, k], 0.0)
+    va, vb = coords[arg[a, k]], coords[arg[c, back]]
+    upper = np.hypot(vb[:, 0] - va[:, 0], vb[:, 1] - va[:, 1])
+    # 1 cm covers the rounding of both bounds
+    sure = np.searchsorted(edges, lower - 0.01) == np.searchsorted(edges, upper + 0.01)
+    d[todo[sure]] = upper[sure]
+    exact = todo[~sure]
+    d[exact] = shapely.distance(geoms[i[exact]], geoms[j[exact]])
+    return d
 
 
 def jobs_by_threshold(i: np.ndarray, j: np.ndarray, d: np.ndarray, jobs: np.ndarray,
