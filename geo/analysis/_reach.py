@@ -325,7 +325,7 @@ class _Boundaries:
             for k in range(0, len(rows_all), step):
                 rows = rows_all[k:k + step]
                 seg = segment_ids(rows)
-                dist = _segment_distance(px[rows], py[rows], [c[seg] for c in self.columns])
+                dist = _segment_distance(px[rows], py[rows], [np.take(c, seg) for c in self.columns])
                 best = dist.min(axis=1)
                 out[rows] = best
                 if half_diag is None:

@@ -141,50 +141,96 @@ def workplace_pairs(geoms: np.ndarray, max_m: float, thresholds: np.ndarray | No
     return i[ok], j[ok], d[ok]
 
 
-#: Directions of the support functions that bound workplace-to-workplace distances.
+#: Directions of the support functions that bound distances to workplaces.
 _DIRECTIONS = 256
+
+
+class _Support:
+    """Support functions of polygons on :data:`_DIRECTIONS` directions, for cheap
+    rigorous bounds of distances.
+
+    Along any unit vector ``u``, the gap between the projections of two sets is a lower
+    bound of their distance, and the distance between a vertex of each an upper bound.
+    The tables hold, per polygon and direction, the largest projection of its vertices
+    (its convex hull's) and the vertex reaching it.
+    """
+
+    def __init__(self, geoms: np.ndarray, ids: np.ndarray):
+        coords, owner = shapely.get_coordinates(shapely.convex_hull(geoms[ids]),
+                                                return_index=True)
+        self.origin = coords.min(axis=0) if len(coords) else np.zeros(2)
+        self.coords = coords - self.origin
+        angle = 2 * np.pi * np.arange(_DIRECTIONS) / _DIRECTIONS
+        self.unit = np.stack([np.cos(angle), np.sin(angle)])
+        proj = self.unit.T @ self.coords.T                               # direction, vertex
+        first = np.searchsorted(owner, np.arange(len(ids)))
+        top = np.maximum.reduceat(proj, first, axis=1)                   # direction, polygon
+        rows = np.where(proj >= top[:, owner], np.arange(len(coords)), len(coords))
+        self.top = np.ascontiguousarray(top.T)                           # polygon, direction
+        self.arg = np.ascontiguousarray(np.minimum.reduceat(rows, first, axis=1).T)
+        self.local = np.full(len(geoms), -1)
+        self.local[ids] = np.arange(len(ids))
+        b = shapely.bounds(geoms[ids]) - np.tile(self.origin, 2)
+        self.centre = np.column_stack([b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]]) / 2
+
+    @staticmethod
+    def _direction(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+        return (np.round(np.arctan2(dy, dx) / (2 * np.pi) * _DIRECTIONS).astype(np.int64)
+                % _DIRECTIONS)
+
+    def pairs(self, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bounds of the distances between polygons ``i`` and ``j``."""
+        a, c = self.local[i], self.local[j]
+        k = self._direction(self.centre[c, 0] - self.centre[a, 0],
+                            self.centre[c, 1] - self.centre[a, 1])
+        back = (k + _DIRECTIONS // 2) % _DIRECTIONS
+        lower = np.maximum(-self.top[c, back] - self.top[a, k], 0.0)
+        va, vb = self.coords[self.arg[a, k]], self.coords[self.arg[c, back]]
+        return lower, np.hypot(vb[:, 0] - va[:, 0], vb[:, 1] - va[:, 1])
+
+    def points(self, g: np.ndarray, x: np.ndarray, y: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bounds of the distances from points to polygons ``g``: the
+        direction from the envelope centre, then once more from the vertex found."""
+        lower = np.zeros(len(g))
+        upper = np.full(len(g), np.inf)
+        top, arg = self.top.ravel(), self.arg.ravel()
+        ux, uy = self.unit[0], self.unit[1]
+        vx, vy = self.coords[:, 0], self.coords[:, 1]
+        chunk = 262_144                     # a few MB per temporary: stays in cache
+        for s in range(0, len(g), chunk):
+            a = self.local[g[s:s + chunk]]
+            px, py = x[s:s + chunk] - self.origin[0], y[s:s + chunk] - self.origin[1]
+            lo = np.zeros(len(a))
+            up = np.full(len(a), np.inf)
+            dx = px - np.take(self.centre[:, 0], a)
+            dy = py - np.take(self.centre[:, 1], a)
+            for _ in range(2):
+                k = self._direction(dx, dy)
+                at = a * _DIRECTIONS + k
+                lo = np.maximum(lo, px * np.take(ux, k) + py * np.take(uy, k) - np.take(top, at))
+                v = np.take(arg, at)
+                dx = px - np.take(vx, v)
+                dy = py - np.take(vy, v)
+                up = np.minimum(up, np.hypot(dx, dy))
+            lower[s:s + chunk] = lo
+            upper[s:s + chunk] = up
+        return lower, upper
 
 
 def _pair_distances(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, edges: np.ndarray
                     ) -> np.ndarray:
     """Distances of pairs ``(i, j)``, exact (``shapely.distance``) only where the bounds
-    below leave the interval between ``edges`` undecided; otherwise the upper bound.
-
-    Along any unit vector ``u``, the gap between the projections of two polygons is a
-    lower bound of their distance, and the distance between a vertex of each an upper
-    bound. With ``u`` one of :data:`_DIRECTIONS` directions (the nearest to the line
-    between the envelope centres) both come from per-polygon tables: the largest
-    projection of the polygon's vertices on each direction and the vertex reaching it.
-    """
+    of :class:`_Support` leave the interval between ``edges`` undecided; otherwise the
+    upper bound."""
     d = np.full(len(i), np.nan)
     same = i == j
     d[same] = 0.0
     todo = np.flatnonzero(~same)
     if not len(todo):
         return d
-    ids = np.unique(np.concatenate([i[todo], j[todo]]))
-    # the hull has the same support function and fewer vertices
-    coords, owner = shapely.get_coordinates(shapely.convex_hull(geoms[ids]), return_index=True)
-    origin = coords.min(axis=0)
-    coords = coords - origin
-    angle = 2 * np.pi * np.arange(_DIRECTIONS) / _DIRECTIONS
-    proj = coords @ np.stack([np.cos(angle), np.sin(angle)])          # vertex, direction
-    first = np.searchsorted(owner, np.arange(len(ids)))
-    top = np.maximum.reduceat(proj, first, axis=0)                    # polygon, direction
-    rows = np.where(proj >= top[owner], np.arange(len(coords))[:, None], len(coords))
-    arg = np.minimum.reduceat(rows, first, axis=0)                    # vertex reaching it
-    local = np.full(len(geoms), -1)
-    local[ids] = np.arange(len(ids))
-    a, c = local[i[todo]], local[j[todo]]
-    b = shapely.bounds(geoms)
-    centre = np.column_stack([b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]]) / 2
-    dx = centre[j[todo], 0] - centre[i[todo], 0]
-    dy = centre[j[todo], 1] - centre[i[todo], 1]
-    k = np.round(np.arctan2(dy, dx) / (2 * np.pi) * _DIRECTIONS).astype(np.int64) % _DIRECTIONS
-    back = (k + _DIRECTIONS // 2) % _DIRECTIONS
-    lower = np.maximum(-top[c, back] - top[a, k], 0.0)
-    va, vb = coords[arg[a, k]], coords[arg[c, back]]
-    upper = np.hypot(vb[:, 0] - va[:, 0], vb[:, 1] - va[:, 1])
+    support = _Support(geoms, np.unique(np.concatenate([i[todo], j[todo]])))
+    lower, upper = support.pairs(i[todo], j[todo])
     # 1 cm covers the rounding of both bounds
     sure = np.searchsorted(edges, lower - 0.01) == np.searchsorted(edges, upper + 0.01)
     d[todo[sure]] = upper[sure]
@@ -379,6 +425,8 @@ def _bounds(geoms: np.ndarray, index: PointIndex, steps: np.ndarray, cell_m: flo
     rmax = float(steps[-1]) + half
     valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     ids = np.flatnonzero(valid)
+    if not len(ids):
+        return zero, zero.copy(), zero.copy(), zero.copy()
     b = np.full((n, 4), np.nan)
     b[ids] = shapely.bounds(geoms[ids])
     tree = shapely.STRtree(shapely.points(cx, cy))
@@ -388,29 +436,37 @@ def _bounds(geoms: np.ndarray, index: PointIndex, steps: np.ndarray, cell_m: flo
     x0, y0 = index.x0, index.y0
     extent = float(max(np.nanmax(b[:, 2]), cx.max()) - min(np.nanmin(b[:, 0]), cx.min())
                    + max(np.nanmax(b[:, 3]), cy.max()) - min(np.nanmin(b[:, 1]), cy.min()))
-    # bounds only: every boundary simplified (|d_simplified - d| <= tol_m), few segments
-    boundaries = _Boundaries(geoms, x0, y0, extent + rmax, max_vertices=8,
-                             tol_m=cell_m / 20)
-    slack = 1.0 + boundaries.tol_m + boundaries.err_m
-    d = np.empty(len(wp))
-    chunk = 2_000_000
-    for a in range(0, len(wp), chunk):
-        g = wp[a:a + chunk]
-        c = cell[a:a + chunk]
-        px, py = cx[c] - x0, cy[c] - y0
-        cand, full = boundaries.initial(g)
-        dist, _, _ = boundaries.evaluate(g, px, py, cand, full, None)
-        inbox = ((cx[c] >= b[g, 0]) & (cx[c] <= b[g, 2]) & (cy[c] >= b[g, 1]) & (cy[c] <= b[g, 3]))
-        if inbox.any():
-            sel = np.flatnonzero(inbox)
-            inside = shapely.contains_xy(geoms[g[sel]], cx[c[sel]], cy[c[sel]])
-            dist[sel[inside]] = 0.0
-        d[a:a + chunk] = dist
+    # the distance of each cell centre, within [lower, upper]: from the support
+    # functions (cheap, tight away from the polygon), else from the boundary
+    # simplified for bounds (|d_simplified - d| <= tol_m), few segments
+    lower, upper = _Support(geoms, ids).points(wp, cx[cell], cy[cell])
+    rough = np.flatnonzero(upper - lower > cell_m / 20)
+    if len(rough):
+        boundaries = _Boundaries(geoms, x0, y0, extent + rmax, max_vertices=8,
+                                 tol_m=cell_m / 20)
+        err = boundaries.tol_m + boundaries.err_m
+        chunk = 2_000_000
+        for a in range(0, len(rough), chunk):
+            r = rough[a:a + chunk]
+            g, c = wp[r], cell[r]
+            cand, full = boundaries.initial(g)
+            dist, _, _ = boundaries.evaluate(g, cx[c] - x0, cy[c] - y0, cand, full, None)
+            lo, hi = np.maximum(dist - err, 0.0), dist + err
+            inbox = ((cx[c] >= b[g, 0]) & (cx[c] <= b[g, 2]) & (cy[c] >= b[g, 1])
+                     & (cy[c] <= b[g, 3]))
+            if inbox.any():
+                sel = np.flatnonzero(inbox)
+                inside = sel[shapely.contains_xy(geoms[g[sel]], cx[c[sel]], cy[c[sel]])]
+                lo[inside] = hi[inside] = 0.0
+            lower[r] = np.maximum(lower[r], lo)
+            upper[r] = np.minimum(upper[r], hi)
+    slack = 1.0
     # pairs binned by distance (bins of a 16th of the first step); a bin's contribution
     # to a step is decided for its whole range [f, f + 1) * fine (conservatively)
     fine = float(steps[0]) / 16 if steps[0] > 0 else cell_m / 16
     nf = int(np.ceil((float(steps[-1]) + half + slack) / fine)) + 2
-    key = wp * nf + np.minimum((d / fine).astype(np.int64), nf - 1)
+    key_lo = wp * nf + np.minimum((upper / fine).astype(np.int64), nf - 1)
+    key_hi = wp * nf + np.minimum((lower / fine).astype(np.int64), nf - 1)
     lo_edge = np.arange(nf) * fine
     hi_edge = np.append(lo_edge[1:], np.inf)
     out = [np.zeros(shape) for _ in range(4)]          # w_lo, e_lo, w_hi, e_hi
@@ -423,10 +479,11 @@ def _bounds(geoms: np.ndarray, index: PointIndex, steps: np.ndarray, cell_m: flo
         n_lo = np.searchsorted(k_lo, np.arange(k_steps), side="right")
         n_hi = np.searchsorted(k_hi, np.arange(k_steps), side="right")
         for col in range(2):
-            h = np.bincount(key, weights=cw[cell, j, col], minlength=n * nf).reshape(n, nf)
-            cum = np.zeros((n, nf + 1))
-            np.cumsum(h, axis=1, out=cum[:, 1:])
-            out[col] += cum[:, n_lo]
-            out[2 + col] += cum[:, n_hi]
+            weight = cw[cell, j, col]
+            for key, counted, at in ((key_lo, n_lo, col), (key_hi, n_hi, 2 + col)):
+                h = np.bincount(key, weights=weight, minlength=n * nf).reshape(n, nf)
+                cum = np.zeros((n, nf + 1))
+                np.cumsum(h, axis=1, out=cum[:, 1:])
+                out[at] += cum[:, counted]
     w_lo, e_lo, w_hi, e_hi = out
     return w_lo, w_hi, e_lo, e_hi
