@@ -28,11 +28,16 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from geo.analysis._support import Support
+
 #: Slack (metres) on cell-level decisions; cells within it of the radius are tested
 #: point by point, so float rounding never changes a result.
 _EPS_M = 1e-3
 #: Band cells holding at most this many points are tested point by point.
 _LEAF_POINTS = 8
+#: Cells whose support bounds are wider than this share of their half diagonal are
+#: measured with the boundary kernel too.
+_ROUGH = 0.25
 #: Pairs handled per chunk in the exact point test (bounds peak memory).
 _CHUNK = 250_000
 _MAX_LEVELS = 24
@@ -426,6 +431,7 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
     extent = index.cell0_m * 2**index.levels
     boundaries = _Boundaries(geoms, index.x0, index.y0, extent + rmax)
     slack = _EPS_M + boundaries.tol_m + boundaries.err_m
+    support = Support(geoms, ids)
     px_all = index.x - index.x0
     py_all = index.y - index.y0
 
@@ -456,20 +462,31 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
             owner, pos = _expand(ls[a:b], le[a:b])
             g = lg[a:b][owner]
             m = lm[a:b][owner]
-            px, py = px_all[pos], py_all[pos]
-            d, _, _ = boundaries.evaluate(g, px, py, lc[a:b][owner], lf[a:b][owner], None)
             tally["pairs"] += len(pos)
-            near = np.zeros(len(g), dtype=bool)
+            # the support bounds settle most points for every radius at once: d = the
+            # upper bound then decides them all alike; the rest are measured
+            lo, d = support.points(g, index.x[pos], index.y[pos])
+            need = np.zeros(len(g), dtype=bool)
             for j, r in enumerate(radii):
-                near |= ((m & bits[j]) != 0) & (np.abs(d - r) <= slack)
-            far = ~near & (d > radii.min())
-            if far.any():
-                # boundary farther than a radius: in reach only from inside the polygon
-                d[far] = np.where(inside_polygon(g[far], px[far], py[far]), 0.0, d[far])
-            if near.any():
-                tally["exact"] += int(near.sum())
-                d[near] = shapely.distance(
-                    shapely.points(index.x[pos[near]], index.y[pos[near]]), geoms[g[near]])
+                need |= ((m & bits[j]) != 0) & (d + _EPS_M > r) & (lo - _EPS_M <= r)
+            rest = np.flatnonzero(need)
+            if len(rest):
+                g2, m2, pos2 = g[rest], m[rest], pos[rest]
+                px, py = px_all[pos2], py_all[pos2]
+                d2, _, _ = boundaries.evaluate(g2, px, py, lc[a:b][owner][rest],
+                                               lf[a:b][owner][rest], None)
+                near = np.zeros(len(g2), dtype=bool)
+                for j, r in enumerate(radii):
+                    near |= ((m2 & bits[j]) != 0) & (np.abs(d2 - r) <= slack)
+                far = ~near & (d2 > radii.min())
+                if far.any():
+                    # boundary farther than a radius: in reach only from inside the polygon
+                    d2[far] = np.where(inside_polygon(g2[far], px[far], py[far]), 0.0, d2[far])
+                if near.any():
+                    tally["exact"] += int(near.sum())
+                    d2[near] = shapely.distance(
+                        shapely.points(index.x[pos2[near]], index.y[pos2[near]]), geoms[g2[near]])
+                d[rest] = d2
             for j, r in enumerate(radii):
                 hit = ((m & bits[j]) != 0) & (d <= r)
                 if hit.any():
@@ -490,9 +507,17 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
         ix, iy = demorton(code)
         cx = (ix + 0.5) * size
         cy = (iy + 0.5) * size
-        d, cand, full = boundaries.evaluate(geom, cx, cy, cand, full, size * np.sqrt(0.5))
         tally["cells"] += len(geom)
-        margin = size * np.sqrt(0.5) + slack
+        half = size * np.sqrt(0.5)
+        margin = half + slack
+        # polygon distance of the centre within [lo, up] (support functions); where
+        # that is loose, the boundary distance d too (nan elsewhere)
+        lo, up = support.points(geom, cx + index.x0, cy + index.y0)
+        d = np.full(len(geom), np.nan)
+        rough = np.flatnonzero(up - lo > _ROUGH * half)
+        if len(rough):
+            d[rough], cand[rough], full[rough] = boundaries.evaluate(
+                geom[rough], cx[rough], cy[rough], cand[rough], full[rough], half)
         # a cell entirely farther than every radius from the boundary is entirely
         # inside or entirely outside the polygon: its centre tells which
         far = d - margin > radii.min()
@@ -503,8 +528,8 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
         for j, r in enumerate(radii):
             active = (mask & bits[j]) != 0
             beyond = d - margin > r
-            inside = active & ((d + margin <= r) | (beyond & in_poly))
-            outside = active & beyond & ~in_poly
+            inside = active & ((up + margin <= r) | (d + margin <= r) | (beyond & in_poly))
+            outside = active & ((lo - margin > r) | (beyond & ~in_poly))
             if inside.any():
                 g, s, e = geom[inside], start[inside], end[inside]
                 sums[:, j, :] += _bincount2(g, index.cum[e] - index.cum[s], n_geoms)

@@ -28,8 +28,9 @@ import shapely
 
 from geo._errors import InputError, format_rows
 from geo._types import Raster
-from geo.analysis._decide import Support, decide_within
+from geo.analysis._decide import decide_within
 from geo.analysis._reach import PointIndex, _Boundaries, reach
+from geo.analysis._support import Support
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ def workplace_pairs(geoms: np.ndarray, max_m: float, thresholds: np.ndarray | No
 def _pair_distances(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, edges: np.ndarray
                     ) -> np.ndarray:
     """Distances of pairs ``(i, j)``, exact (``shapely.distance``) only where the bounds
-    of :class:`~geo.analysis._decide.Support` leave the interval between ``edges``
+    of :class:`~geo.analysis._support.Support` leave the interval between ``edges``
     undecided; otherwise the upper bound."""
     d = np.full(len(i), np.nan)
     same = i == j
