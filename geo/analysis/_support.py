@@ -17,6 +17,8 @@ import shapely
 
 #: Directions of the support functions that bound distances to workplaces.
 _DIRECTIONS = 256
+#: Polygons whose hulls have at most this many vertices are tabulated padded.
+_PADDED = 64
 
 
 class Support:
@@ -36,12 +38,23 @@ class Support:
         self.coords = coords - self.origin
         angle = 2 * np.pi * np.arange(_DIRECTIONS) / _DIRECTIONS
         self.unit = np.stack([np.cos(angle), np.sin(angle)])
-        proj = self.unit.T @ self.coords.T                               # direction, vertex
-        first = np.searchsorted(owner, np.arange(len(ids)))
-        top = np.maximum.reduceat(proj, first, axis=1)                   # direction, polygon
-        rows = np.where(proj >= top[:, owner], np.arange(len(coords)), len(coords))
-        self.top = np.ascontiguousarray(top.T)                           # polygon, direction
-        self.arg = np.ascontiguousarray(np.minimum.reduceat(rows, first, axis=1).T)
+        per = np.bincount(owner, minlength=len(ids))
+        first = np.cumsum(per) - per
+        width = int(per.max(initial=1))
+        if width <= _PADDED:
+            # vertices padded to a common width (repeating the first): one argmax
+            rank = np.minimum(np.arange(width)[None, :], per[:, None] - 1)
+            at = first[:, None] + np.maximum(rank, 0)                     # polygon, slot
+            proj = self.coords[at] @ self.unit                            # polygon, slot, dir
+            best = proj.argmax(axis=1)                                    # polygon, direction
+            self.top = np.take_along_axis(proj, best[:, None, :], axis=1)[:, 0, :]
+            self.arg = np.take_along_axis(at, best, axis=1)
+        else:
+            proj = self.unit.T @ self.coords.T                            # direction, vertex
+            top = np.maximum.reduceat(proj, first, axis=1)                # direction, polygon
+            rows = np.where(proj >= top[:, owner], np.arange(len(coords)), len(coords))
+            self.top = np.ascontiguousarray(top.T)                        # polygon, direction
+            self.arg = np.ascontiguousarray(np.minimum.reduceat(rows, first, axis=1).T)
         self.local = np.full(len(geoms), -1)
         self.local[ids] = np.arange(len(ids))
         b = shapely.bounds(geoms[ids]) - np.tile(self.origin, 2)
@@ -62,7 +75,7 @@ class Support:
         va, vb = self.coords[self.arg[a, k]], self.coords[self.arg[c, back]]
         return lower, np.hypot(vb[:, 0] - va[:, 0], vb[:, 1] - va[:, 1])
 
-    def points(self, g: np.ndarray, x: np.ndarray, y: np.ndarray
+    def points(self, g: np.ndarray, x: np.ndarray, y: np.ndarray, rounds: int = 2
                ) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper bounds of the distances from points to polygons ``g``: the
         direction from the envelope centre, then once more from the vertex found."""
@@ -79,7 +92,7 @@ class Support:
             up = np.full(len(a), np.inf)
             dx = px - np.take(self.centre[:, 0], a)
             dy = py - np.take(self.centre[:, 1], a)
-            for _ in range(2):
+            for _ in range(rounds):
                 k = self._direction(dx, dy)
                 at = a * _DIRECTIONS + k
                 lo = np.maximum(lo, px * np.take(ux, k) + py * np.take(uy, k) - np.take(top, at))
