@@ -259,9 +259,11 @@ def balance_radius(geoms: np.ndarray, jobs: np.ndarray, index: PointIndex,
     distance in ``[d - h, d + h]`` (``h`` = half the cell diagonal), which gives, for
     every step at once, a lower and an upper bound of the resident workers and of the
     jobs in reach (cumulative sums over distance bins of the (workplace, cell) pairs).
-    A step where even the bounds say "balanced" or "not balanced" needs nothing more;
-    only the steps in between are counted exactly with the catchment kernel, in
-    ascending order, and a workplace leaves the search at its first balanced step.
+    A step where even the bounds say "balanced" or "not balanced" needs nothing more.
+    The steps in between are taken in ascending order, in rounds over all workplaces at
+    once (a workplace leaves at its first balanced step); each round is one walk of
+    :func:`~geo.analysis._decide.decide_within`, which refines the cells near each
+    step's circle only until the ratio is certain, and counts exactly where it never is.
     """
     n = len(geoms)
     out = np.full(n, np.nan)
