@@ -127,3 +127,34 @@ def test_decide_within_exact_sums_and_verdicts(seed):
     verdict = np.where(state == 0, np.where(sums[:, 0] > limit, 1, -1), state)
     np.testing.assert_array_equal(verdict, np.where(exact[:, 0] > limit, 1, -1))
     assert (state != 0).any()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_support_bounds_enclose_shapely_distances(seed):
+    """Lower and upper bounds from the support functions hold for points inside, near
+    and far from (concave) polygons, and for polygon pairs; far away they are tight."""
+    from geo.analysis._support import Support
+
+    geoms = random_study(seed)[0]
+    ids = np.flatnonzero(~shapely.is_empty(geoms))
+    support = Support(geoms, ids)
+    rng = np.random.default_rng(seed)
+    g = rng.choice(ids, 3000)
+    x = X0 + rng.uniform(-20000, 20000, 3000)
+    y = Y0 + rng.uniform(-20000, 20000, 3000)
+    # points inside and on the boundary too
+    inner = shapely.get_coordinates(shapely.point_on_surface(geoms[ids]))
+    g = np.r_[g, ids, ids]
+    corner = shapely.get_coordinates(geoms[ids])[np.searchsorted(
+        shapely.get_coordinates(geoms[ids], return_index=True)[1], np.arange(len(ids)))]
+    x = np.r_[x, inner[:, 0], corner[:, 0]]
+    y = np.r_[y, inner[:, 1], corner[:, 1]]
+    lo, up = support.points(g, x, y)
+    exact = shapely.distance(geoms[g], shapely.points(x, y))
+    assert (lo <= exact + 1e-6).all() and (exact <= up + 1e-6).all()
+    far = exact > 5000
+    assert np.median((up - lo)[far]) < 5.0
+    i, j = np.meshgrid(ids, ids)
+    lo, up = support.pairs(i.ravel(), j.ravel())
+    exact = shapely.distance(geoms[i.ravel()], geoms[j.ravel()])
+    assert (lo <= exact + 1e-6).all() and (exact <= up + 1e-6).all()
