@@ -28,11 +28,16 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from geo.analysis._support import Support
+
 #: Slack (metres) on cell-level decisions; cells within it of the radius are tested
 #: point by point, so float rounding never changes a result.
 _EPS_M = 1e-3
 #: Band cells holding at most this many points are tested point by point.
 _LEAF_POINTS = 8
+#: Cells whose support bounds are wider than this share of their half diagonal are
+#: measured with the boundary kernel too.
+_ROUGH = 0.25
 #: Pairs handled per chunk in the exact point test (bounds peak memory).
 _CHUNK = 250_000
 _MAX_LEVELS = 24
@@ -138,6 +143,27 @@ class PointIndex:
         return (np.searchsorted(self.codes, lo, side="left"),
                 np.searchsorted(self.codes, hi, side="left"))
 
+    def child_slices(self, level: int, code: np.ndarray, start: np.ndarray,
+                     end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``[start, end)`` of the four children (level ``level - 1``) of every cell
+        ``code`` of ``level`` whose slice is ``[start, end)``, in the order
+        ``4 code + 0 .. 3``.
+
+        The same as :meth:`slices` on the children, but each child boundary is searched
+        within its parent's slice only (three searches per parent instead of eight
+        over all points).
+        """
+        n = len(code)
+        shift = np.uint64(2 * (level - 1))
+        base = code.astype(np.uint64) << np.uint64(2)
+        bounds = np.empty((n, 5), dtype=np.int64)
+        bounds[:, 0] = start
+        bounds[:, 4] = end
+        keys = np.concatenate([(base + np.uint64(q)) << shift for q in (1, 2, 3)])
+        found = _bounded_search(self.codes, keys, np.tile(start, 3), np.tile(end, 3))
+        bounds[:, 1:4] = found.reshape(3, n).T
+        return bounds[:, :4].ravel(), bounds[:, 1:].ravel()
+
 
 @dataclass
 class Reach:
@@ -159,6 +185,25 @@ class Reach:
     pairs_tested: int = 0
     cells_tested: int = 0
     exact_tests: int = 0
+
+
+def _bounded_search(codes: np.ndarray, keys: np.ndarray, lo: np.ndarray,
+                    hi: np.ndarray) -> np.ndarray:
+    """First position in ``[lo, hi)`` of sorted ``codes`` with ``codes >= key`` (``hi``
+    when none): a binary search vectorised over the queries, each within its range."""
+    lo = np.array(lo, dtype=np.int64)
+    hi = np.array(hi, dtype=np.int64)
+    idx = np.flatnonzero(lo < hi)
+    while len(idx):
+        a, b = lo[idx], hi[idx]
+        mid = (a + b) >> 1
+        less = codes[mid] < keys[idx]
+        a = np.where(less, mid + 1, a)
+        b = np.where(less, b, mid)
+        lo[idx] = a
+        hi[idx] = b
+        idx = idx[a < b]
+    return lo
 
 
 def _start_cells(index: PointIndex, bounds: np.ndarray, geom_ids: np.ndarray,
@@ -285,7 +330,7 @@ class _Boundaries:
             for k in range(0, len(rows_all), step):
                 rows = rows_all[k:k + step]
                 seg = segment_ids(rows)
-                dist = _segment_distance(px[rows], py[rows], [c[seg] for c in self.columns])
+                dist = _segment_distance(px[rows], py[rows], [np.take(c, seg) for c in self.columns])
                 best = dist.min(axis=1)
                 out[rows] = best
                 if half_diag is None:
@@ -386,6 +431,7 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
     extent = index.cell0_m * 2**index.levels
     boundaries = _Boundaries(geoms, index.x0, index.y0, extent + rmax)
     slack = _EPS_M + boundaries.tol_m + boundaries.err_m
+    support = Support(geoms, ids)
     px_all = index.x - index.x0
     py_all = index.y - index.y0
 
@@ -416,20 +462,31 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
             owner, pos = _expand(ls[a:b], le[a:b])
             g = lg[a:b][owner]
             m = lm[a:b][owner]
-            px, py = px_all[pos], py_all[pos]
-            d, _, _ = boundaries.evaluate(g, px, py, lc[a:b][owner], lf[a:b][owner], None)
             tally["pairs"] += len(pos)
-            near = np.zeros(len(g), dtype=bool)
+            # the support bounds settle most points for every radius at once: d = the
+            # upper bound then decides them all alike; the rest are measured
+            lo, d = support.points(g, index.x[pos], index.y[pos])
+            need = np.zeros(len(g), dtype=bool)
             for j, r in enumerate(radii):
-                near |= ((m & bits[j]) != 0) & (np.abs(d - r) <= slack)
-            far = ~near & (d > radii.min())
-            if far.any():
-                # boundary farther than a radius: in reach only from inside the polygon
-                d[far] = np.where(inside_polygon(g[far], px[far], py[far]), 0.0, d[far])
-            if near.any():
-                tally["exact"] += int(near.sum())
-                d[near] = shapely.distance(
-                    shapely.points(index.x[pos[near]], index.y[pos[near]]), geoms[g[near]])
+                need |= ((m & bits[j]) != 0) & (d + _EPS_M > r) & (lo - _EPS_M <= r)
+            rest = np.flatnonzero(need)
+            if len(rest):
+                g2, m2, pos2 = g[rest], m[rest], pos[rest]
+                px, py = px_all[pos2], py_all[pos2]
+                d2, _, _ = boundaries.evaluate(g2, px, py, lc[a:b][owner][rest],
+                                               lf[a:b][owner][rest], None)
+                near = np.zeros(len(g2), dtype=bool)
+                for j, r in enumerate(radii):
+                    near |= ((m2 & bits[j]) != 0) & (np.abs(d2 - r) <= slack)
+                far = ~near & (d2 > radii.min())
+                if far.any():
+                    # boundary farther than a radius: in reach only from inside the polygon
+                    d2[far] = np.where(inside_polygon(g2[far], px[far], py[far]), 0.0, d2[far])
+                if near.any():
+                    tally["exact"] += int(near.sum())
+                    d2[near] = shapely.distance(
+                        shapely.points(index.x[pos2[near]], index.y[pos2[near]]), geoms[g2[near]])
+                d[rest] = d2
             for j, r in enumerate(radii):
                 hit = ((m & bits[j]) != 0) & (d <= r)
                 if hit.any():
@@ -439,8 +496,8 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
                         rec_pg.append(g[hit])
                         rec_pp.append(pos[hit])
 
+    start, end = index.slices(level, code)
     while len(geom):
-        start, end = index.slices(level, code)
         keep = end > start
         geom, code, mask, start, end = geom[keep], code[keep], mask[keep], start[keep], end[keep]
         cand, full = cand[keep], full[keep]
@@ -450,9 +507,17 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
         ix, iy = demorton(code)
         cx = (ix + 0.5) * size
         cy = (iy + 0.5) * size
-        d, cand, full = boundaries.evaluate(geom, cx, cy, cand, full, size * np.sqrt(0.5))
         tally["cells"] += len(geom)
-        margin = size * np.sqrt(0.5) + slack
+        half = size * np.sqrt(0.5)
+        margin = half + slack
+        # polygon distance of the centre within [lo, up] (support functions); where
+        # that is loose, the boundary distance d too (nan elsewhere)
+        lo, up = support.points(geom, cx + index.x0, cy + index.y0)
+        d = np.full(len(geom), np.nan)
+        rough = np.flatnonzero(up - lo > _ROUGH * half)
+        if len(rough):
+            d[rough], cand[rough], full[rough] = boundaries.evaluate(
+                geom[rough], cx[rough], cy[rough], cand[rough], full[rough], half)
         # a cell entirely farther than every radius from the boundary is entirely
         # inside or entirely outside the polygon: its centre tells which
         far = d - margin > radii.min()
@@ -463,8 +528,8 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
         for j, r in enumerate(radii):
             active = (mask & bits[j]) != 0
             beyond = d - margin > r
-            inside = active & ((d + margin <= r) | (beyond & in_poly))
-            outside = active & beyond & ~in_poly
+            inside = active & ((up + margin <= r) | (d + margin <= r) | (beyond & in_poly))
+            outside = active & ((lo - margin > r) | (beyond & ~in_poly))
             if inside.any():
                 g, s, e = geom[inside], start[inside], end[inside]
                 sums[:, j, :] += _bincount2(g, index.cum[e] - index.cum[s], n_geoms)
@@ -479,6 +544,9 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
         if leaf.any():
             test_points(geom[leaf], start[leaf], end[leaf], new_mask[leaf], cand[leaf], full[leaf])
         split = band & ~leaf
+        if not split.any():
+            break
+        start, end = index.child_slices(level, code[split], start[split], end[split])
         geom = np.repeat(geom[split], 4)
         mask = np.repeat(new_mask[split], 4)
         cand = np.repeat(cand[split], 4, axis=0)

@@ -229,11 +229,21 @@ def run(study: Study, settings: Any) -> AnalysisResult:
 
     geoms = workplaces.geometry.to_numpy()
     jobs = workplaces["jobs"].to_numpy(dtype=float)
-    index = PointIndex.build(points.x, points.y, points.workers)
+    emp = employment_points(study.employment, study.employment_raster)
+    # housing and employment points in one index (weights: resident workers, jobs), so
+    # that one walk counts both within the radii and the balance radius search reuses it
+    n_emp = len(emp.x) if emp is not None else 0
+    index = PointIndex.build(
+        np.concatenate([points.x, emp.x]) if emp is not None else points.x,
+        np.concatenate([points.y, emp.y]) if emp is not None else points.y,
+        np.column_stack([np.concatenate([points.workers, np.zeros(n_emp)]),
+                         np.concatenate([np.zeros(len(points.x)), emp.jobs])
+                         if emp is not None else np.zeros(len(points.x))]))
     primary_pos = radii.index(primary)
     counted = reach(geoms, index, np.array(radii), record=primary_pos)
     # cumulative-sum differences leave ~1e-10 relative noise: round to 1e-6 workers
     sums = np.round(counted.sums[:, :, 0], 6)
+    point_jobs = np.round(counted.sums[:, :, 1], 6) if emp is not None else None
     shared, in_reach = _share(counted, index, jobs)
     shared = np.round(shared, 6)
     in_reach = round(in_reach, 6)
@@ -258,8 +268,9 @@ def run(study: Study, settings: Any) -> AnalysisResult:
         table.loc[~net.connected, ["jhr", "balance_class"]] = None
     table["workers_shared"] = shared
     table["jhr_shared"] = _ratio(jobs, np.nan_to_num(shared))
-    emp, area_summary = _area_measures(table, geoms, jobs, index, sums, radii, primary_pos, study,
-                                       cfg, warnings, net if by_network else None, net)
+    area_summary = _area_measures(table, geoms, jobs, index, emp, point_jobs, sums, radii,
+                                  primary_pos, study, cfg, warnings, net if by_network else None,
+                                  net)
 
     tables: dict[str, pd.DataFrame] = {}
     landuse_table = None
@@ -317,25 +328,23 @@ def run(study: Study, settings: Any) -> AnalysisResult:
 
 
 def _area_measures(table: pd.DataFrame, geoms: np.ndarray, jobs: np.ndarray, index: PointIndex,
-                   workers: np.ndarray, radii: list[float], primary_pos: int, study: Study,
-                   cfg: Any, warnings: list[str], primary_net: NetworkBalance | None = None,
-                   net: NetworkBalance | None = None) -> tuple[Any, dict[str, Any]]:
+                   emp: Any, point_jobs: np.ndarray | None, workers: np.ndarray,
+                   radii: list[float], primary_pos: int, study: Study, cfg: Any,
+                   warnings: list[str], primary_net: NetworkBalance | None = None,
+                   net: NetworkBalance | None = None) -> dict[str, Any]:
     """Add ``area_jobs_<r>``, ``area_jhr_<r>``, ``area_jhr``, ``area_class`` and
     ``balance_radius_m`` to ``table`` (in place), with ``net`` also the minute columns and
     ``balance_minute`` (and with ``primary_net`` ``area_jhr`` / ``area_class`` on its
-    primary horizon); return the employment points and the summary entries."""
+    primary horizon); return the summary entries. ``index`` holds the housing and
+    employment points (weights: resident workers, jobs), ``point_jobs`` the employment
+    jobs within each radius (None without an employment layer)."""
     n = len(table)
-    emp = employment_points(study.employment, study.employment_raster)
     if emp is not None:
         warnings.extend(emp.warnings)
     steps = balance_steps(float(cfg.radius_step_m))
     reach_m = max(max(radii), float(steps[-1]) if len(steps) else 0.0)
-    pairs = workplace_pairs(geoms, reach_m)
+    pairs = workplace_pairs(geoms, reach_m, np.concatenate([radii, steps]))
     own = jobs_by_threshold(*pairs, jobs, np.array(radii), n)
-    point_jobs = None
-    if emp is not None:
-        emp_index = PointIndex.build(emp.x, emp.y, emp.jobs)
-        point_jobs = np.round(reach(geoms, emp_index, np.array(radii)).sums[:, :, 0], 6)
     area_jobs, area_jhr = area_sums(own, point_jobs, workers)
     for k, r in enumerate(radii):
         table[area_column("area_jobs", r)] = np.round(area_jobs[:, k], 6)
@@ -353,13 +362,7 @@ def _area_measures(table: pd.DataFrame, geoms: np.ndarray, jobs: np.ndarray, ind
     table["area_class"] = classify_balance(table["area_jhr"].to_numpy(), cfg.balanced_range)
     if primary_net is not None:
         table.loc[~primary_net.connected, "area_class"] = None
-    both = PointIndex.build(
-        np.concatenate([index.x, emp.x]) if emp is not None else index.x,
-        np.concatenate([index.y, emp.y]) if emp is not None else index.y,
-        np.column_stack([np.concatenate([index.w[:, 0], np.zeros(len(emp.x))]),
-                         np.concatenate([np.zeros(len(index.x)), emp.jobs])])
-        if emp is not None else np.column_stack([index.w[:, 0], np.zeros(len(index.x))]))
-    table["balance_radius_m"] = (balance_radius(geoms, jobs, both, pairs, steps,
+    table["balance_radius_m"] = (balance_radius(geoms, jobs, index, pairs, steps,
                                                 float(cfg.balanced_range[1]))
                                  if len(steps) else np.nan)
     if net is not None:
@@ -414,7 +417,7 @@ def _area_measures(table: pd.DataFrame, geoms: np.ndarray, jobs: np.ndarray, ind
                                 "not tell them apart"
                                 + (" (add layers.employment so the area around each workplace "
                                    "counts all of its jobs)" if emp is None else ""))
-    return emp, summary
+    return summary
 
 
 def _outside_share(geoms: np.ndarray, emp: Any, study: Study) -> float:

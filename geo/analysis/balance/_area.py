@@ -28,7 +28,9 @@ import shapely
 
 from geo._errors import InputError, format_rows
 from geo._types import Raster
+from geo.analysis._decide import decide_within
 from geo.analysis._reach import PointIndex, _Boundaries, reach
+from geo.analysis._support import Support
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +96,22 @@ def employment_points(employment: gpd.GeoDataFrame | None,
                             tuple(warnings))
 
 
-def workplace_pairs(geoms: np.ndarray, max_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def workplace_pairs(geoms: np.ndarray, max_m: float, thresholds: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every pair of workplaces within ``max_m`` of each other, itself included.
+
+    Parameters
+    ----------
+    geoms : ndarray of Polygon
+        Workplace polygons.
+    max_m : float
+        Largest distance kept.
+    thresholds : ndarray, optional
+        The distances the caller compares with (ascending). With them, a pair's
+        distance is computed exactly only where cheap bounds cannot tell between which
+        two thresholds it lies; elsewhere ``distance_m`` is an upper bound in the same
+        interval (``distance_m <= t`` exactly when the distance is, for every ``t`` of
+        ``thresholds`` and ``max_m``).
 
     Returns
     -------
@@ -111,9 +127,40 @@ def workplace_pairs(geoms: np.ndarray, max_m: float) -> tuple[np.ndarray, np.nda
     i, j = tree.query(shapely.box(b[:, 0] - max_m, b[:, 1] - max_m, b[:, 2] + max_m,
                                   b[:, 3] + max_m))
     i = valid[i]
-    d = shapely.distance(geoms[i], geoms[j])
+    # envelopes farther apart than max_m: the polygons too
+    bb = shapely.bounds(geoms)
+    gap_x = np.maximum(np.maximum(bb[j, 0] - bb[i, 2], bb[i, 0] - bb[j, 2]), 0.0)
+    gap_y = np.maximum(np.maximum(bb[j, 1] - bb[i, 3], bb[i, 1] - bb[j, 3]), 0.0)
+    near = np.hypot(gap_x, gap_y) <= max_m
+    i, j = i[near], j[near]
+    if thresholds is None:
+        d = shapely.distance(geoms[i], geoms[j])
+    else:
+        edges = np.unique(np.append(np.asarray(thresholds, dtype=float), max_m))
+        d = _pair_distances(geoms, i, j, edges)
     ok = np.isfinite(d) & (d <= max_m)
     return i[ok], j[ok], d[ok]
+
+
+def _pair_distances(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, edges: np.ndarray
+                    ) -> np.ndarray:
+    """Distances of pairs ``(i, j)``, exact (``shapely.distance``) only where the bounds
+    of :class:`~geo.analysis._support.Support` leave the interval between ``edges``
+    undecided; otherwise the upper bound."""
+    d = np.full(len(i), np.nan)
+    same = i == j
+    d[same] = 0.0
+    todo = np.flatnonzero(~same)
+    if not len(todo):
+        return d
+    support = Support(geoms, np.unique(np.concatenate([i[todo], j[todo]])))
+    lower, upper = support.pairs(i[todo], j[todo])
+    # 1 cm covers the rounding of both bounds
+    sure = np.searchsorted(edges, lower - 0.01) == np.searchsorted(edges, upper + 0.01)
+    d[todo[sure]] = upper[sure]
+    exact = todo[~sure]
+    d[exact] = shapely.distance(geoms[i[exact]], geoms[j[exact]])
+    return d
 
 
 def jobs_by_threshold(i: np.ndarray, j: np.ndarray, d: np.ndarray, jobs: np.ndarray,
@@ -212,9 +259,11 @@ def balance_radius(geoms: np.ndarray, jobs: np.ndarray, index: PointIndex,
     distance in ``[d - h, d + h]`` (``h`` = half the cell diagonal), which gives, for
     every step at once, a lower and an upper bound of the resident workers and of the
     jobs in reach (cumulative sums over distance bins of the (workplace, cell) pairs).
-    A step where even the bounds say "balanced" or "not balanced" needs nothing more;
-    only the steps in between are counted exactly with the catchment kernel, in
-    ascending order, and a workplace leaves the search at its first balanced step.
+    A step where even the bounds say "balanced" or "not balanced" needs nothing more.
+    The steps in between are taken in ascending order, in rounds over all workplaces at
+    once (a workplace leaves at its first balanced step); each round is one walk of
+    :func:`~geo.analysis._decide.decide_within`, which refines the cells near each
+    step's circle only until the ratio is certain, and counts exactly where it never is.
     """
     n = len(geoms)
     out = np.full(n, np.nan)
@@ -225,28 +274,51 @@ def balance_radius(geoms: np.ndarray, jobs: np.ndarray, index: PointIndex,
     w_lo, w_hi, e_lo, e_hi = _bounds(geoms, index, steps,
                                      cell_m or max(2 * float(steps[0]), 1000.0))
     tol = 1e-9
-    a_lo, a_hi = own + e_lo, own + e_hi
-    holds = (w_lo > 0) & (a_hi <= upper * w_lo * (1 - tol) - 1e-6)
-    fails = (w_hi <= 0) | (a_lo > upper * w_hi * (1 + tol) + 1e-6)
+
+    def verdict(o: np.ndarray, w_lo: np.ndarray, w_hi: np.ndarray, e_lo: np.ndarray,
+                e_hi: np.ndarray) -> np.ndarray:
+        """+1: balanced for every sum within the bounds; -1: never; 0: undecided."""
+        holds = (w_lo > 0) & (o + e_hi <= upper * w_lo * (1 - tol) - 1e-6)
+        fails = (w_hi <= 0) | (o + e_lo > upper * w_hi * (1 + tol) + 1e-6)
+        return np.where(holds, 1, np.where(fails, -1, 0))
+
+    grid = verdict(own, w_lo, w_hi, e_lo, e_hi)
+    holds = grid == 1
     first_hold = np.where(holds.any(axis=1), np.argmax(holds, axis=1), k_steps)
-    candidate = ~holds & ~fails & (np.arange(k_steps)[None, :] < first_hold[:, None])
-    resolved = np.zeros(n, dtype=bool)
+    candidate = (grid == 0) & (np.arange(k_steps)[None, :] < first_hold[:, None])
+    cw, ck = np.nonzero(candidate)                  # by workplace, then step
+    per = np.bincount(cw, minlength=n)
+    rank = np.arange(len(cw)) - np.repeat(np.cumsum(per) - per, per)
+    first = np.full(n, k_steps)
     exact_pairs = 0
-    for k in range(k_steps):
-        now = ~resolved & (first_hold == k)
-        out[now] = steps[k]
-        resolved |= now
-        todo = np.flatnonzero(~resolved & candidate[:, k])
+    # the undecided steps of every workplace in ascending order, in rounds of 1, 1, 2,
+    # 4, ... steps per workplace; a workplace leaves at its first balanced step. Each
+    # round walks the cells near each step's circle only until the ratio is certain
+    # (decide_within), with exact sums where it never is.
+    lo_rank = 0
+    while lo_rank < int(per.max(initial=0)):
+        hi_rank = max(lo_rank + 1, 2 * lo_rank)
+        todo = np.flatnonzero((rank >= lo_rank) & (rank < hi_rank) & (first[cw] == k_steps))
+        lo_rank = hi_rank
         if not len(todo):
             continue
-        exact_pairs += len(todo)
-        sums = np.round(reach(geoms[todo], index, steps[k:k + 1]).sums[:, 0, :], 6)
-        _, ratio = area_sums(own[todo, k:k + 1], sums[:, 1:2], sums[:, 0:1])
-        hit = np.nan_to_num(ratio[:, 0], nan=np.inf) <= upper
-        out[todo[hit]] = steps[k]
-        resolved[todo[hit]] = True
-    log.info("balance radius: %d of %d (workplace, step) pairs counted exactly",
-              exact_pairs, n * k_steps)
+        tw, tk = cw[todo], ck[todo]
+        state, sums = decide_within(
+            geoms[tw], index, steps[tk],
+            lambda v, lo, hi, tw=tw, tk=tk: verdict(own[tw[v], tk[v]], lo[:, 0], hi[:, 0],
+                                                    lo[:, 1], hi[:, 1]))
+        exact = state == 0
+        exact_pairs += int(exact.sum())
+        sums = np.round(sums[exact], 6)
+        _, ratio = area_sums(own[tw[exact], tk[exact]][:, None], sums[:, 1:2], sums[:, 0:1])
+        hit = state == 1
+        hit[exact] = np.nan_to_num(ratio[:, 0], nan=np.inf) <= upper
+        np.minimum.at(first, tw[hit], tk[hit])
+    first = np.minimum(first, first_hold)
+    reached = first < k_steps
+    out[reached] = steps[first[reached]]
+    log.info("balance radius: %d of %d (workplace, step) pairs undecided by the cell bounds, "
+             "%d counted exactly", len(cw), n * k_steps, exact_pairs)
     return out
 
 
@@ -279,6 +351,8 @@ def _bounds(geoms: np.ndarray, index: PointIndex, steps: np.ndarray, cell_m: flo
     rmax = float(steps[-1]) + half
     valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     ids = np.flatnonzero(valid)
+    if not len(ids):
+        return zero, zero.copy(), zero.copy(), zero.copy()
     b = np.full((n, 4), np.nan)
     b[ids] = shapely.bounds(geoms[ids])
     tree = shapely.STRtree(shapely.points(cx, cy))
@@ -288,29 +362,37 @@ def _bounds(geoms: np.ndarray, index: PointIndex, steps: np.ndarray, cell_m: flo
     x0, y0 = index.x0, index.y0
     extent = float(max(np.nanmax(b[:, 2]), cx.max()) - min(np.nanmin(b[:, 0]), cx.min())
                    + max(np.nanmax(b[:, 3]), cy.max()) - min(np.nanmin(b[:, 1]), cy.min()))
-    # bounds only: every boundary simplified (|d_simplified - d| <= tol_m), few segments
-    boundaries = _Boundaries(geoms, x0, y0, extent + rmax, max_vertices=8,
-                             tol_m=cell_m / 20)
-    slack = 1.0 + boundaries.tol_m + boundaries.err_m
-    d = np.empty(len(wp))
-    chunk = 2_000_000
-    for a in range(0, len(wp), chunk):
-        g = wp[a:a + chunk]
-        c = cell[a:a + chunk]
-        px, py = cx[c] - x0, cy[c] - y0
-        cand, full = boundaries.initial(g)
-        dist, _, _ = boundaries.evaluate(g, px, py, cand, full, None)
-        inbox = ((cx[c] >= b[g, 0]) & (cx[c] <= b[g, 2]) & (cy[c] >= b[g, 1]) & (cy[c] <= b[g, 3]))
-        if inbox.any():
-            sel = np.flatnonzero(inbox)
-            inside = shapely.contains_xy(geoms[g[sel]], cx[c[sel]], cy[c[sel]])
-            dist[sel[inside]] = 0.0
-        d[a:a + chunk] = dist
+    # the distance of each cell centre, within [lower, upper]: from the support
+    # functions (cheap, tight away from the polygon), else from the boundary
+    # simplified for bounds (|d_simplified - d| <= tol_m), few segments
+    lower, upper = Support(geoms, ids).points(wp, cx[cell], cy[cell])
+    rough = np.flatnonzero(upper - lower > cell_m / 20)
+    if len(rough):
+        boundaries = _Boundaries(geoms, x0, y0, extent + rmax, max_vertices=8,
+                                 tol_m=cell_m / 20)
+        err = boundaries.tol_m + boundaries.err_m
+        chunk = 2_000_000
+        for a in range(0, len(rough), chunk):
+            r = rough[a:a + chunk]
+            g, c = wp[r], cell[r]
+            cand, full = boundaries.initial(g)
+            dist, _, _ = boundaries.evaluate(g, cx[c] - x0, cy[c] - y0, cand, full, None)
+            lo, hi = np.maximum(dist - err, 0.0), dist + err
+            inbox = ((cx[c] >= b[g, 0]) & (cx[c] <= b[g, 2]) & (cy[c] >= b[g, 1])
+                     & (cy[c] <= b[g, 3]))
+            if inbox.any():
+                sel = np.flatnonzero(inbox)
+                inside = sel[shapely.contains_xy(geoms[g[sel]], cx[c[sel]], cy[c[sel]])]
+                lo[inside] = hi[inside] = 0.0
+            lower[r] = np.maximum(lower[r], lo)
+            upper[r] = np.minimum(upper[r], hi)
+    slack = 1.0
     # pairs binned by distance (bins of a 16th of the first step); a bin's contribution
     # to a step is decided for its whole range [f, f + 1) * fine (conservatively)
     fine = float(steps[0]) / 16 if steps[0] > 0 else cell_m / 16
     nf = int(np.ceil((float(steps[-1]) + half + slack) / fine)) + 2
-    key = wp * nf + np.minimum((d / fine).astype(np.int64), nf - 1)
+    key_lo = wp * nf + np.minimum((upper / fine).astype(np.int64), nf - 1)
+    key_hi = wp * nf + np.minimum((lower / fine).astype(np.int64), nf - 1)
     lo_edge = np.arange(nf) * fine
     hi_edge = np.append(lo_edge[1:], np.inf)
     out = [np.zeros(shape) for _ in range(4)]          # w_lo, e_lo, w_hi, e_hi
@@ -323,10 +405,11 @@ def _bounds(geoms: np.ndarray, index: PointIndex, steps: np.ndarray, cell_m: flo
         n_lo = np.searchsorted(k_lo, np.arange(k_steps), side="right")
         n_hi = np.searchsorted(k_hi, np.arange(k_steps), side="right")
         for col in range(2):
-            h = np.bincount(key, weights=cw[cell, j, col], minlength=n * nf).reshape(n, nf)
-            cum = np.zeros((n, nf + 1))
-            np.cumsum(h, axis=1, out=cum[:, 1:])
-            out[col] += cum[:, n_lo]
-            out[2 + col] += cum[:, n_hi]
+            weight = cw[cell, j, col]
+            for key, counted, at in ((key_lo, n_lo, col), (key_hi, n_hi, 2 + col)):
+                h = np.bincount(key, weights=weight, minlength=n * nf).reshape(n, nf)
+                cum = np.zeros((n, nf + 1))
+                np.cumsum(h, axis=1, out=cum[:, 1:])
+                out[at] += cum[:, counted]
     w_lo, e_lo, w_hi, e_hi = out
     return w_lo, w_hi, e_lo, e_hi

@@ -123,10 +123,11 @@ def theoretical_min_commute(geoms: np.ndarray, jobs: np.ndarray, x: np.ndarray, 
     if total_w <= 0 or total_j <= 0:
         return Potential(None, cell_m, 0, total_w, total_j)
     size = float(cell_m)
-    while True:
-        cx, cy, supply = origin_cells(x, y, workers, size)
-        if len(cx) * int(valid.sum()) <= max_pairs or len(cx) <= 1:
-            break
+    cx, cy, supply = origin_cells(x, y, workers, size)
+    while len(cx) * int(valid.sum()) > max_pairs and len(cx) > 1:
+        # doubling the cell: floor(x / 2c) = floor(floor(x / c) / 2), so the cells of
+        # the points are the doubled cells of their cells (no pass over the points again)
+        cx, cy, supply = origin_cells(cx, cy, supply, 2 * size)
         size *= 2
     if size != cell_m:
         log.info("balance: theoretical minimum commute on %g m cells (%d cells × %d workplaces)",
