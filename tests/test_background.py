@@ -251,7 +251,7 @@ def test_a_run_reports_its_background_steps(small_run):
     _, report = small_run
     manifest = report.manifest
     steps = manifest["background_steps"]
-    assert set(steps) == set(BACKGROUND_STEPS) == {"workbook", "QGIS package"}
+    assert set(steps) == set(BACKGROUND_STEPS) == {"QGIS input layers", "workbook", "QGIS package"}
     for name, t in steps.items():
         assert t["forked"] is FORKING
         assert t["wall_s"] > 0 and t["cpu_s"] > 0
@@ -323,7 +323,8 @@ def test_a_run_without_fork_writes_the_same_outputs_in_its_own_process(small_run
     monkeypatch.setattr(bg_mod, "fork_usable", lambda: False)
     report = run(settings, output_dir=tmp_path / "out")
     steps = report.manifest["background_steps"]
-    assert {name: t["forked"] for name, t in steps.items()} == {"workbook": False, "QGIS package": False}
+    assert {name: t["forked"] for name, t in steps.items()} == {"QGIS input layers": False, "workbook": False,
+                                                                "QGIS package": False}
     assert sorted(report.manifest["outputs"]) == sorted(forked.manifest["outputs"])
     gpkg = "qgis/zoneatlas.gpkg"
     layers = [tuple(x) for x in pyogrio.list_layers(report.output_dir / gpkg)]
