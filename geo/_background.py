@@ -150,9 +150,15 @@ class Background:
         for dep in _placeholders(args, kwargs):
             if dep not in self.jobs:
                 raise ValueError(f"background job {name!r} takes the value of {dep!r}, which is not started")
-        job = Job(name, background=self.forking, _call=(fn, args, kwargs))
+        # checked again for each job: one started later than others (e.g. after the
+        # analyses) may find a Python thread alive that was not there at first
+        forking = self.forking and fork_usable()
+        job = Job(name, background=forking, _call=(fn, args, kwargs))
+        if not forking:
+            for dep in _placeholders(args, kwargs):
+                self.wait(dep)   # a job whose value it takes may still run in a child
         self.jobs[name] = job
-        if not self.forking:
+        if not forking:
             wall, cpu = time.perf_counter(), time.process_time()
             try:
                 args, kwargs = self._resolve(args, kwargs)

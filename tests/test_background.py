@@ -431,3 +431,22 @@ def test_a_failed_analysis_stops_the_qgis_input_layers(small_run, tmp_path, monk
     assert int(pid_file.read_text(encoding="utf-8")) != os.getpid()
     assert not _alive(int(pid_file.read_text(encoding="utf-8")))
     assert not out.exists() and _staging_left(out) == []
+
+
+@needs_fork
+def test_a_job_started_while_a_python_thread_runs_is_inline_after_the_job_whose_value_it_takes(tmp_path):
+    import threading
+
+    release = threading.Event()
+    with Background() as bg:
+        first = bg.start("first", _stamp, tmp_path / "first", 0.3)
+        thread = threading.Thread(target=release.wait)
+        thread.start()
+        try:
+            second = bg.start("second", _after, bg.value_of("first"), out=tmp_path / "second")
+        finally:
+            release.set()
+            thread.join()
+        assert first.background and not second.background
+        first_end, second_start = bg.wait("second")
+    assert second_start >= first_end

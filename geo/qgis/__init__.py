@@ -161,8 +161,7 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
         inputs = write_qgis_inputs(out_dir, study, settings)
     crs = _export_crs(study, settings)
     language = settings.study.language
-    layers = collect_layers(study, results, crs, derived_frames(study, results, settings))
-    layers = [layer for layer in layers if layer.group != "inputs"]
+    layers = collect_layers(study, results, crs, derived_frames(study, results, settings), inputs=False)
     chain_colors = zone_chain_colors(study)
     cp = results.get("core_periphery")
     pole_colors = (styles.pole_colors(cp.tables["core_periphery_zones"])
