@@ -14,6 +14,9 @@ on another core. What the run sees is the same as if the job had run inline:
   the caller (e.g. :func:`geo._io.staged_output`) can remove what they were writing.
 - At most ``max_jobs`` children run at once (default: the usable CPUs); later jobs wait
   and start as soon as one ends (checked whenever the run calls :meth:`check` or waits).
+- A job may take another job's value as an argument (:meth:`Background.value_of`): it
+  starts once that job has ended, and gets the value as it would inline (e.g. a writer
+  that appends to a file another job created, never two writers at once).
 
 Elsewhere (not Linux, no ``fork``, inside a daemonic process, with Python threads running,
 one CPU, or ``enabled=False``) every job runs at once in this process when started; its
@@ -42,7 +45,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Background", "Job", "fork_usable"]
+__all__ = ["Background", "Job", "ValueOf", "fork_usable"]
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +97,17 @@ class Job:
         return self._outcome is not None
 
 
+@dataclass(frozen=True)
+class ValueOf:
+    """Placeholder for the value of job ``name`` among another job's arguments."""
+
+    name: str
+
+
+def _placeholders(args: tuple, kwargs: dict) -> list[str]:
+    return [a.name for a in (*args, *kwargs.values()) if isinstance(a, ValueOf)]
+
+
 class Background:
     """Run jobs in forked processes (see the module docstring); use as a context manager.
 
@@ -120,31 +134,66 @@ class Background:
 
     # -- starting -------------------------------------------------------------------
 
+    def value_of(self, name: str) -> ValueOf:
+        """An argument of :meth:`start` standing for the value of job ``name`` (started
+        before): the new job waits for that one to end, then gets its value."""
+        if name not in self.jobs:
+            raise ValueError(f"background job {name!r} is not started")
+        return ValueOf(name)
+
     def start(self, name: str, fn: Callable, /, *args: Any, **kwargs: Any) -> Job:
         """Run ``fn(*args, **kwargs)`` as job ``name``: in a child process (started now, or
-        queued while ``max_jobs`` run), else at once in this process."""
+        queued while ``max_jobs`` run or a job whose :meth:`value_of` it takes has not
+        ended), else at once in this process."""
         if name in self.jobs:
             raise ValueError(f"background job {name!r} started twice")
-        job = Job(name, background=self.forking, _call=(fn, args, kwargs))
+        for dep in _placeholders(args, kwargs):
+            if dep not in self.jobs:
+                raise ValueError(f"background job {name!r} takes the value of {dep!r}, which is not started")
+        # checked again for each job: one started later than others (e.g. after the
+        # analyses) may find a Python thread alive that was not there at first
+        forking = self.forking and fork_usable()
+        job = Job(name, background=forking, _call=(fn, args, kwargs))
+        if not forking:
+            for dep in _placeholders(args, kwargs):
+                self.wait(dep)   # a job whose value it takes may still run in a child
         self.jobs[name] = job
-        if not self.forking:
+        if not forking:
             wall, cpu = time.perf_counter(), time.process_time()
             try:
+                args, kwargs = self._resolve(args, kwargs)
                 job._outcome = ("ok", fn(*args, **kwargs))
             finally:
                 job.wall_s, job.cpu_s = time.perf_counter() - wall, time.process_time() - cpu
                 job._call = None
             return job
         self._queue.append(job)
-        self._start_queued()
+        self._poll(block=False)   # collects ended jobs (a value this one takes), then starts
         return job
+
+    def _resolve(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        """The arguments with each :class:`ValueOf` replaced by that job's value."""
+        def value(a: Any) -> Any:
+            return self.jobs[a.name]._outcome[1] if isinstance(a, ValueOf) else a
+
+        return tuple(value(a) for a in args), {k: value(v) for k, v in kwargs.items()}
+
+    def _ready(self, job: Job) -> bool:
+        """Every job whose value ``job`` takes has ended well."""
+        fn, args, kwargs = job._call
+        return all(self.jobs[dep]._outcome is not None and self.jobs[dep]._outcome[0] == "ok"
+                   for dep in _placeholders(args, kwargs))
 
     def _running(self) -> list[Job]:
         return [j for j in self.jobs.values() if j._process is not None and j._outcome is None]
 
     def _start_queued(self) -> None:
-        while self._queue and len(self._running()) < self.max_jobs:
-            self._fork(self._queue.pop(0))
+        for job in list(self._queue):
+            if len(self._running()) >= self.max_jobs:
+                break
+            if self._ready(job):
+                self._queue.remove(job)
+                self._fork(job)
 
     def _fork(self, job: Job) -> None:
         import multiprocessing as mp
@@ -152,6 +201,7 @@ class Background:
         ctx = mp.get_context("fork")
         reader, sender = ctx.Pipe(duplex=False)
         fn, args, kwargs = job._call
+        args, kwargs = self._resolve(args, kwargs)
         job._call = None
         process = ctx.Process(target=_child, args=(sender, fn, args, kwargs), name=f"zoneatlas-{job.name}",
                               daemon=True)
@@ -193,12 +243,11 @@ class Background:
         from multiprocessing.connection import wait
 
         running = self._running()
-        if not running:
-            return
-        ready = wait([j._reader for j in running], timeout=None if block else 0)
-        for job in running:
-            if job._reader in ready:
-                self._collect(job)
+        if running:
+            ready = wait([j._reader for j in running], timeout=None if block else 0)
+            for job in running:
+                if job._reader in ready:
+                    self._collect(job)
         self._start_queued()
 
     def _raise_failure(self) -> None:
@@ -223,6 +272,8 @@ class Background:
             pending = [j for j in self.jobs.values() if (name is None or j.name == name) and j._outcome is None]
             if not pending:
                 break
+            if not self._running():   # pragma: no cover - a queued job whose value never comes
+                raise RuntimeError(f"background jobs {', '.join(j.name for j in pending)} cannot start")
             self._poll(block=True)
         if name is None:
             return None

@@ -3,8 +3,9 @@
 The pipeline is the only place that touches output files. It writes into a temporary
 folder beside ``output.dir`` and moves it into place at the end, so a failed or
 interrupted run leaves the previous outputs intact. The longest writers (workbook, QGIS
-package: :data:`BACKGROUND_STEPS`) run in forked processes meanwhile (:mod:`geo._background`);
-any failure stops them before the temporary folder is removed.
+package: :data:`BACKGROUND_STEPS`) run in forked processes meanwhile (:mod:`geo._background`),
+the QGIS input layers (:data:`EARLY_STEP`) already while the analyses run; any failure
+stops them before the temporary folder is removed.
 """
 
 from __future__ import annotations
@@ -42,8 +43,11 @@ ANALYSES = ("core_periphery", "collaboration", "balance", "chains", "commuting")
 
 #: The steps writing outputs (run.json aside), in the order they run here.
 OUTPUT_STEPS = ("tables", "QGIS package", "figures", "maps", "workbook")
+#: The part of the QGIS package needing the inputs only (the input layers of the GeoPackage,
+#: the rasters): written in a forked process of its own while the analyses run.
+EARLY_STEP = "QGIS input layers"
 #: Steps written in a forked process of their own while the others run (see geo._background).
-BACKGROUND_STEPS = ("workbook", "QGIS package")
+BACKGROUND_STEPS = (EARLY_STEP, "workbook", "QGIS package")
 #: The step that waits for the background steps after the last one run here.
 BACKGROUND_WAIT = "background"
 
@@ -338,10 +342,11 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
         check_print_settings(settings)
         with steps.step("load layers"):
             study = load_study(settings)
-        results = run_analyses(study, settings, only, step=steps.step)
         # the background steps write into staging while the steps below run; leaving this
         # block on an error stops them before staging is removed (previous outputs intact)
         with staged_output(target) as staging, Background() as background:
+            start_early_steps(staging, study, settings, background)
+            results = run_analyses(study, settings, only, step=steps.step)
             manifest = write_outputs(staging, study, results, settings, steps, background,
                                      started=started, only=only)
             manifest["outputs"] = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
@@ -354,6 +359,14 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
     return RunReport(output_dir=target, manifest=manifest, study=study, results=results)
 
 
+def start_early_steps(staging: Path, study: Study, settings: Settings, background: Background) -> None:
+    """Start :data:`EARLY_STEP` (needing the loaded layers only), to run beside the analyses;
+    the QGIS package step appends to what it wrote once it has ended (see write_outputs)."""
+    from geo.qgis import write_qgis_inputs
+
+    background.start(EARLY_STEP, write_qgis_inputs, staging / "qgis", study, settings)
+
+
 def write_outputs(staging: Path, study: Study, results: dict[str, AnalysisResult], settings: Settings,
                   steps: Steps, background: Background, *, started: datetime,
                   only: Iterable[str]) -> dict[str, Any]:
@@ -361,7 +374,9 @@ def write_outputs(staging: Path, study: Study, results: dict[str, AnalysisResult
 
     The steps of :data:`BACKGROUND_STEPS` run in forked processes (Linux) while the others
     run here; their own durations go into ``timings_s`` and ``background_steps`` (with their
-    CPU seconds), and the wait for them at the end is the step ``background``.
+    CPU seconds), and the wait for them at the end is the step ``background``. The QGIS
+    package starts once :data:`EARLY_STEP` (when started, see :func:`start_early_steps`)
+    has ended, adding the result layers to its GeoPackage (never two writers at once).
     """
     from geo.qgis import write_qgis_package
     from geo.webmap import write_maps
@@ -370,7 +385,9 @@ def write_outputs(staging: Path, study: Study, results: dict[str, AnalysisResult
     manifest = build_manifest(study, settings, results, started=started, timings=steps.timings, only=only)
     writers: list[tuple[str, Callable, tuple]] = [
         ("tables", write_tables, (staging / "tables", study, results)),
-        ("QGIS package", write_qgis_package, (staging / "qgis", study, results, settings)),
+        ("QGIS package", write_qgis_package, (staging / "qgis", study, results, settings,
+                                              background.value_of(EARLY_STEP) if EARLY_STEP in background.jobs
+                                              else None)),
     ]
     if settings.print.figures:
         from geo.figures import write_figures

@@ -251,7 +251,7 @@ def test_a_run_reports_its_background_steps(small_run):
     _, report = small_run
     manifest = report.manifest
     steps = manifest["background_steps"]
-    assert set(steps) == set(BACKGROUND_STEPS) == {"workbook", "QGIS package"}
+    assert set(steps) == set(BACKGROUND_STEPS) == {"QGIS input layers", "workbook", "QGIS package"}
     for name, t in steps.items():
         assert t["forked"] is FORKING
         assert t["wall_s"] > 0 and t["cpu_s"] > 0
@@ -323,10 +323,130 @@ def test_a_run_without_fork_writes_the_same_outputs_in_its_own_process(small_run
     monkeypatch.setattr(bg_mod, "fork_usable", lambda: False)
     report = run(settings, output_dir=tmp_path / "out")
     steps = report.manifest["background_steps"]
-    assert {name: t["forked"] for name, t in steps.items()} == {"workbook": False, "QGIS package": False}
+    assert {name: t["forked"] for name, t in steps.items()} == {"QGIS input layers": False, "workbook": False,
+                                                                "QGIS package": False}
     assert sorted(report.manifest["outputs"]) == sorted(forked.manifest["outputs"])
     gpkg = "qgis/zoneatlas.gpkg"
     layers = [tuple(x) for x in pyogrio.list_layers(report.output_dir / gpkg)]
     assert layers == [tuple(x) for x in pyogrio.list_layers(forked.output_dir / gpkg)]
+    for name, _ in layers:   # the input layers written first (forked: beside the analyses), then the rest
+        assert (pyogrio.read_info(report.output_dir / gpkg, layer=name)["features"]
+                == pyogrio.read_info(forked.output_dir / gpkg, layer=name)["features"]), name
     sheets = openpyxl.load_workbook(report.output_dir / "tables.xlsx", read_only=True).sheetnames
     assert sheets == openpyxl.load_workbook(forked.output_dir / "tables.xlsx", read_only=True).sheetnames
+
+
+# ---------------------------------------------------------------------------
+# a job taking another job's value
+
+
+def _after(stamp: Path, out: Path) -> tuple[float, float]:
+    """Started once ``stamp`` (the other job's value) was written: that job's end and this one's start."""
+    start = time.perf_counter()
+    out.write_text("second", encoding="utf-8")
+    return float(stamp.read_text(encoding="utf-8").split()[1]), start
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_job_taking_another_jobs_value_starts_after_it_and_gets_the_value(tmp_path, enabled):
+    with Background(enabled=enabled) as bg:
+        first = bg.start("first", _stamp, tmp_path / "first", 0.4)
+        second = bg.start("second", _after, bg.value_of("first"), out=tmp_path / "second")
+        assert first.background is second.background is (enabled and FORKING)
+        if second.background:
+            assert not (tmp_path / "second").exists()   # queued while "first" runs
+        first_end, second_start = bg.wait("second")
+    assert second_start >= first_end
+    assert (tmp_path / "second").read_text(encoding="utf-8") == "second"
+
+
+@needs_fork
+def test_a_failed_job_never_starts_the_job_taking_its_value(tmp_path):
+    with pytest.raises(OSError) as info, Background() as bg:
+        bg.start("first", _full_disk, tmp_path / "t.gpkg")
+        bg.start("second", _write, tmp_path / "second", bg.value_of("first"))
+        bg.wait()
+    assert info.value.errno == errno.ENOSPC
+    assert not (tmp_path / "second").exists()
+
+
+def test_a_job_takes_the_value_of_a_started_job_only():
+    with Background(enabled=False) as bg:
+        with pytest.raises(ValueError, match="not started"):
+            bg.value_of("nothing")
+
+
+# ---------------------------------------------------------------------------
+# the QGIS input layers, written while the analyses run
+
+
+def test_a_full_disk_while_writing_the_qgis_input_layers_keeps_previous_outputs(
+        small_run, tmp_path, monkeypatch, cli_in_process):
+    import geo.qgis
+    from tests.conftest import tree_digest
+
+    settings, _ = small_run
+    out = tmp_path / "out"
+    assert cli_in_process("run", "-c", settings.config_path, "-o", out, "-q").returncode == 0
+    before = tree_digest(out)
+
+    def full(out_dir, *args, **kwargs):
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        (Path(out_dir) / "zoneatlas.gpkg").write_bytes(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device", str(Path(out_dir) / "zoneatlas.gpkg"))
+
+    monkeypatch.setattr(geo.qgis, "write_qgis_inputs", full)
+    proc = cli_in_process("run", "-c", settings.config_path, "-o", out, "-q")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "disk is full" in lines[0]
+    assert tree_digest(out) == before
+    assert _staging_left(out) == []
+
+
+@needs_fork
+def test_a_failed_analysis_stops_the_qgis_input_layers(small_run, tmp_path, monkeypatch):
+    import geo.analysis.balance
+    import geo.pipeline as pipeline
+    import geo.qgis
+
+    settings, _ = small_run
+    pid_file = tmp_path / "pid"
+
+    def slow_inputs(out_dir, *args, **kwargs):
+        pid_file.write_text(str(os.getpid()), encoding="utf-8")
+        time.sleep(120)
+
+    def broken_balance(*args, **kwargs):
+        _wait_for_file(pid_file)   # the input layers are being written beside the analyses
+        raise ValueError("the balance failed")
+
+    monkeypatch.setattr(geo.qgis, "write_qgis_inputs", slow_inputs)
+    monkeypatch.setattr(geo.analysis.balance, "run", broken_balance)
+    out = tmp_path / "out"
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="the balance failed"):
+        pipeline.run(settings, output_dir=out)
+    assert time.monotonic() - started < 60
+    assert int(pid_file.read_text(encoding="utf-8")) != os.getpid()
+    assert not _alive(int(pid_file.read_text(encoding="utf-8")))
+    assert not out.exists() and _staging_left(out) == []
+
+
+@needs_fork
+def test_a_job_started_while_a_python_thread_runs_is_inline_after_the_job_whose_value_it_takes(tmp_path):
+    import threading
+
+    release = threading.Event()
+    with Background() as bg:
+        first = bg.start("first", _stamp, tmp_path / "first", 0.3)
+        thread = threading.Thread(target=release.wait)
+        thread.start()
+        try:
+            second = bg.start("second", _after, bg.value_of("first"), out=tmp_path / "second")
+        finally:
+            release.set()
+            thread.join()
+        assert first.background and not second.background
+        first_end, second_start = bg.wait("second")
+    assert second_start >= first_end

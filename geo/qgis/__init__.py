@@ -33,6 +33,7 @@ Modules
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyproj import CRS
@@ -43,6 +44,7 @@ from geo.i18n import study_display_name
 from geo.qgis._derived import derived_frames
 from geo.qgis._gpkg import package_timestamp, write_geopackage, write_layer_styles
 from geo.qgis._layers import (
+    ExportLayer,
     collect_layers,
     group_titles,
     initially_visible,
@@ -54,7 +56,7 @@ from geo.qgis._rasters import write_rasters
 from geo.qgis._styles import layer_styles_for, layer_title, zone_chain_colors
 from geo.settings import Settings
 
-__all__ = ["GPKG_NAME", "QGZ_NAME", "write_qgis_package"]
+__all__ = ["GPKG_NAME", "QGZ_NAME", "WrittenInputs", "write_qgis_inputs", "write_qgis_package"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +88,48 @@ def display_crs(export: CRS, study: Study) -> CRS | None:
     return None
 
 
+@dataclass
+class WrittenInputs:
+    """What :func:`write_qgis_inputs` wrote: the input layers' project entries and styles
+    (no frames: it travels back from a background process) and the rasters beside them."""
+
+    layers: list[ProjectLayer]
+    rasters: list = field(default_factory=list)     # RasterLayer of geo.qgis._rasters
+
+
+def _project_layer(layer: ExportLayer, language: str) -> ProjectLayer:
+    return ProjectLayer(name=layer.name, title=layer_title(layer.name, language), group=layer.group,
+                        geometry_kind=layer.geometry_kind, styles=layer.styles,
+                        bounds=layer_bounds(layer.frame) if layer.spatial else None,
+                        visible=initially_visible(layer), wkb_type=wkb_type(layer))
+
+
+def _export_crs(study: Study, settings: Settings) -> CRS:
+    return CRS.from_user_input(settings.crs.export) if settings.crs.export else CRS.from_user_input(study.crs)
+
+
+def write_qgis_inputs(out_dir: Path, study: Study, settings: Settings) -> WrittenInputs:
+    """First part of the package, needing the inputs only: a new ``out_dir/zoneatlas.gpkg``
+    holding the input layers (any previous package files removed) and the input rasters
+    beside it. A run writes it in a background process while the analyses run;
+    :func:`write_qgis_package` given the returned value then appends the rest."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    language = settings.study.language
+    layers = collect_layers(study, {}, _export_crs(study, settings))
+    chain_colors = zone_chain_colors(study)
+    for layer in layers:   # pole colours style result layers only
+        layer.styles = layer_styles_for(layer, study=study, language=language, chain_colors=chain_colors)
+    for path in (out_dir / GPKG_NAME, out_dir / QGZ_NAME):
+        path.unlink(missing_ok=True)
+    if layers:
+        write_geopackage(out_dir / GPKG_NAME, layers, timestamp=package_timestamp(study))
+    return WrittenInputs([_project_layer(layer, language) for layer in layers],
+                         write_rasters(out_dir, study, language))
+
+
 def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisResult],
-                       settings: Settings) -> tuple[Path, Path]:
+                       settings: Settings, inputs: WrittenInputs | None = None) -> tuple[Path, Path]:
     """Write ``out_dir/zoneatlas.gpkg`` and ``out_dir/zoneatlas.qgz``.
 
     Parameters
@@ -104,6 +146,10 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
     settings
         The run's settings: ``crs.export``, ``study.language`` and ``map.basemap``
         are used.
+    inputs
+        What :func:`write_qgis_inputs` returned for the same ``out_dir``, study and
+        settings: the input layers are in the GeoPackage already and only the result
+        layers are appended. ``None``: write them first (the same package).
 
     Returns
     -------
@@ -111,10 +157,11 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
         ``(gpkg, qgz)``.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    crs = CRS.from_user_input(settings.crs.export) if settings.crs.export else CRS.from_user_input(study.crs)
+    if inputs is None:
+        inputs = write_qgis_inputs(out_dir, study, settings)
+    crs = _export_crs(study, settings)
     language = settings.study.language
-    layers = collect_layers(study, results, crs, derived_frames(study, results, settings))
+    layers = collect_layers(study, results, crs, derived_frames(study, results, settings), inputs=False)
     chain_colors = zone_chain_colors(study)
     cp = results.get("core_periphery")
     pole_colors = (styles.pole_colors(cp.tables["core_periphery_zones"])
@@ -124,21 +171,14 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
                                         chain_colors=chain_colors, pole_colors=pole_colors)
     gpkg = out_dir / GPKG_NAME
     qgz = out_dir / QGZ_NAME
-    for path in (gpkg, qgz):
-        path.unlink(missing_ok=True)
     stamp = package_timestamp(study)
-    write_geopackage(gpkg, layers, timestamp=stamp)
-    write_layer_styles(gpkg, layers, timestamp=stamp)
-    project_layers = [
-        ProjectLayer(name=layer.name, title=layer_title(layer.name, language), group=layer.group,
-                     geometry_kind=layer.geometry_kind, styles=layer.styles,
-                     bounds=layer_bounds(layer.frame) if layer.spatial else None,
-                     visible=initially_visible(layer), wkb_type=wkb_type(layer))
-        for layer in layers
-    ]
+    if layers or not inputs.layers:
+        write_geopackage(gpkg, layers, timestamp=stamp, append=bool(inputs.layers))
+    project_layers = [*inputs.layers, *(_project_layer(layer, language) for layer in layers)]
+    write_layer_styles(gpkg, project_layers, timestamp=stamp)
     write_project(qgz, gpkg_name=GPKG_NAME, layers=project_layers, crs=crs, settings=settings,
                   group_titles=group_titles(language), timestamp=stamp,
-                  layout_texts=layout_texts(settings, crs), rasters=write_rasters(out_dir, study, language),
+                  layout_texts=layout_texts(settings, crs), rasters=inputs.rasters,
                   display_crs=display_crs(crs, study))
-    logger.info("QGIS package: %s (%d layers), %s", gpkg, len(layers), qgz)
+    logger.info("QGIS package: %s (%d layers), %s", gpkg, len(project_layers), qgz)
     return gpkg, qgz

@@ -15,6 +15,7 @@ import pyogrio
 
 from geo._types import Study
 from geo.qgis._layers import ExportLayer, wkb_type
+from geo.qgis._project import ProjectLayer
 from geo.qgis._qml import qml_document
 
 
@@ -47,8 +48,9 @@ SQLITE_CACHE_MB = "256"
 
 
 def write_geopackage(path: Path, layers: Sequence[ExportLayer], *,
-                     timestamp: datetime | None = None) -> None:
-    """Write every layer with pyogrio; the first write creates a GeoPackage 1.2.
+                     timestamp: datetime | None = None, append: bool = False) -> None:
+    """Write every layer with pyogrio; the first write creates a GeoPackage 1.2
+    (``append``: the layers are added to the existing GeoPackage ``path``).
 
     ``timestamp`` (default: now) is what GDAL records as the layers' last change."""
     try:
@@ -62,7 +64,7 @@ def write_geopackage(path: Path, layers: Sequence[ExportLayer], *,
             _gdal_option("OGR_SQLITE_JOURNAL", "OFF"), \
             _gdal_option("OGR_CURRENT_DATE", _gpkg_time(timestamp) if timestamp else None):
         for i, layer in enumerate(layers):
-            kwargs = {"dataset_options": {"VERSION": "1.2"}} if i == 0 else {}
+            kwargs = {"dataset_options": {"VERSION": "1.2"}} if i == 0 and not append else {}
             frame = layer.frame
             if layer.spatial:
                 wkb = wkb_type(layer)
@@ -112,7 +114,7 @@ LAYER_STYLES_DDL = (
 )
 
 
-def write_layer_styles(path: Path, layers: Sequence[ExportLayer], *,
+def write_layer_styles(path: Path, layers: Sequence[ExportLayer | ProjectLayer], *,
                        timestamp: datetime | None = None) -> int:
     """Create ``layer_styles`` and store each spatial layer's styles (first = default).
 
@@ -127,7 +129,7 @@ def write_layer_styles(path: Path, layers: Sequence[ExportLayer], *,
         geom_cols = dict(con.execute(
             "SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall())
         for layer in layers:
-            if not layer.spatial:
+            if layer.geometry_kind is None:   # a table
                 continue
             for i, style in enumerate(layer.styles):
                 rows.append(("", "", layer.name, geom_cols.get(layer.name, "geom"), style.name,

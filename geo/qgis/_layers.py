@@ -77,16 +77,17 @@ class ExportLayer:
 
 
 def collect_layers(study: Study, results: dict[str, AnalysisResult], crs: CRS,
-                   derived: dict[str, list[tuple[str, pd.DataFrame]]] | None = None) -> list[ExportLayer]:
-    """Every layer of the package in write order: inputs, then each analysis' tables
-    followed by its ``derived`` layers (analysis → [(name, frame)])."""
+                   derived: dict[str, list[tuple[str, pd.DataFrame]]] | None = None, *,
+                   inputs: bool = True) -> list[ExportLayer]:
+    """Every layer of the package in write order: inputs (``inputs=False``: left out, e.g.
+    written already), then each analysis' tables followed by its ``derived`` layers
+    (analysis → [(name, frame)])."""
     layers: list[ExportLayer] = []
-    for name in INPUT_LAYERS:
-        frame = getattr(study, name, None)
-        if frame is not None:
-            layers.append(ExportLayer(name, _prepare(frame, crs), "inputs"))
+    names = [name for name in INPUT_LAYERS if getattr(study, name, None) is not None]
+    if inputs:
+        layers.extend(ExportLayer(name, _prepare(getattr(study, name), crs), "inputs") for name in names)
     order = [a for a in ANALYSES if a in results] + [a for a in results if a not in ANALYSES]
-    seen = {layer.name for layer in layers}
+    seen = set(names)
     for analysis in order:
         extra = (derived or {}).get(analysis, [])
         for name, frame in [*results[analysis].tables.items(), *extra]:
