@@ -260,8 +260,10 @@ def test_a_run_reports_its_background_steps(small_run):
     assert {"qgis/zoneatlas.gpkg", "qgis/zoneatlas.qgz", "tables.xlsx"} <= set(manifest["outputs"])
 
 
+# the package's result part (after the analyses) and its input layers (beside them)
+@pytest.mark.parametrize("writer", ["write_qgis_package", "write_qgis_inputs"])
 def test_a_full_disk_in_a_background_step_is_one_error_and_keeps_previous_outputs(
-        small_run, tmp_path, monkeypatch, cli_in_process):
+        small_run, tmp_path, monkeypatch, cli_in_process, writer):
     import geo.qgis
     from tests.conftest import tree_digest
 
@@ -271,11 +273,11 @@ def test_a_full_disk_in_a_background_step_is_one_error_and_keeps_previous_output
     before = tree_digest(out)
 
     def full(out_dir, *args, **kwargs):
-        (Path(out_dir) / "half.gpkg").parent.mkdir(parents=True, exist_ok=True)
-        (Path(out_dir) / "half.gpkg").write_bytes(b"half")
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        (Path(out_dir) / "zoneatlas.gpkg").write_bytes(b"half")
         raise OSError(errno.ENOSPC, "No space left on device", str(Path(out_dir) / "zoneatlas.gpkg"))
 
-    monkeypatch.setattr(geo.qgis, "write_qgis_package", full)
+    monkeypatch.setattr(geo.qgis, writer, full)
     proc = cli_in_process("run", "-c", settings.config_path, "-o", out, "-q")
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
@@ -378,30 +380,6 @@ def test_a_job_takes_the_value_of_a_started_job_only():
 
 # ---------------------------------------------------------------------------
 # the QGIS input layers, written while the analyses run
-
-
-def test_a_full_disk_while_writing_the_qgis_input_layers_keeps_previous_outputs(
-        small_run, tmp_path, monkeypatch, cli_in_process):
-    import geo.qgis
-    from tests.conftest import tree_digest
-
-    settings, _ = small_run
-    out = tmp_path / "out"
-    assert cli_in_process("run", "-c", settings.config_path, "-o", out, "-q").returncode == 0
-    before = tree_digest(out)
-
-    def full(out_dir, *args, **kwargs):
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
-        (Path(out_dir) / "zoneatlas.gpkg").write_bytes(b"half")
-        raise OSError(errno.ENOSPC, "No space left on device", str(Path(out_dir) / "zoneatlas.gpkg"))
-
-    monkeypatch.setattr(geo.qgis, "write_qgis_inputs", full)
-    proc = cli_in_process("run", "-c", settings.config_path, "-o", out, "-q")
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "disk is full" in lines[0]
-    assert tree_digest(out) == before
-    assert _staging_left(out) == []
 
 
 @needs_fork
