@@ -29,6 +29,7 @@ from geo.analysis._reach import (
     _bincount2,
     _Boundaries,
     _expand,
+    _inside_polygon,
     _start_cells,
     demorton,
 )
@@ -85,14 +86,7 @@ def decide_within(geoms: np.ndarray, index: PointIndex, radius_m: np.ndarray, te
     px_all, py_all = index.x - index.x0, index.y - index.y0
 
     def inside_polygon(g, px, py):
-        res = np.zeros(len(g), dtype=bool)
-        bb = bounds[g]
-        sel = np.flatnonzero((px >= bb[:, 0]) & (px <= bb[:, 2])
-                             & (py >= bb[:, 1]) & (py <= bb[:, 3]))
-        if len(sel):
-            res[sel] = shapely.contains_xy(geoms[g[sel]], px[sel] + index.x0,
-                                           py[sel] + index.y0)
-        return res
+        return _inside_polygon(geoms, bounds, g, px, py, index.x0, index.y0)
 
     def test_points(lg, ls, le, lc, lf):
         lens = le - ls

@@ -372,6 +372,19 @@ def _segment_distance(px: np.ndarray, py: np.ndarray, seg: list[np.ndarray]) -> 
     return np.sqrt(ex, out=ex)
 
 
+def _inside_polygon(geoms: np.ndarray, bounds: np.ndarray, g: np.ndarray, px: np.ndarray,
+                    py: np.ndarray, x0: float, y0: float) -> np.ndarray:
+    """Whether the points ``(px + x0, py + y0)`` lie in polygons ``geoms[g]`` (bounding-box
+    filter with ``bounds[g]`` on the relative coordinates, then GEOS)."""
+    res = np.zeros(len(g), dtype=bool)
+    bb = bounds[g]
+    cand = np.flatnonzero((px >= bb[:, 0]) & (px <= bb[:, 2])
+                          & (py >= bb[:, 1]) & (py <= bb[:, 3]))
+    if len(cand):
+        res[cand] = shapely.contains_xy(geoms[g[cand]], px[cand] + x0, py[cand] + y0)
+    return res
+
+
 def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
           record: int | None = None, start_cell_m: float | None = None,
           leaf_points: int = _LEAF_POINTS) -> Reach:
@@ -436,15 +449,7 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
     py_all = index.y - index.y0
 
     def inside_polygon(g, px, py):
-        """Whether relative points lie in their polygon (bbox filter, then GEOS)."""
-        res = np.zeros(len(g), dtype=bool)
-        bb = bounds[g]
-        cand = np.flatnonzero((px >= bb[:, 0]) & (px <= bb[:, 2])
-                              & (py >= bb[:, 1]) & (py <= bb[:, 3]))
-        if len(cand):
-            res[cand] = shapely.contains_xy(geoms[g[cand]], px[cand] + index.x0,
-                                            py[cand] + index.y0)
-        return res
+        return _inside_polygon(geoms, bounds, g, px, py, index.x0, index.y0)
 
     geom, code = _start_cells(index, bounds[ids], ids, rmax, level)
     mask = np.full(len(geom), (1 << n_radii) - 1, dtype=np.int64)
