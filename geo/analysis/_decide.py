@@ -21,13 +21,13 @@ import numpy as np
 import shapely
 
 from geo.analysis._reach import (
-    _CHUNK,
     _EPS_M,
     _LEAF_POINTS,
     _ROUGH,
     PointIndex,
     _bincount2,
     _Boundaries,
+    _chunk_edges,
     _expand,
     _inside_polygon,
     _start_cells,
@@ -89,10 +89,7 @@ def decide_within(geoms: np.ndarray, index: PointIndex, radius_m: np.ndarray, te
         return _inside_polygon(geoms, bounds, g, px, py, index.x0, index.y0)
 
     def test_points(lg, ls, le, lc, lf):
-        lens = le - ls
-        cut = np.searchsorted(np.cumsum(lens), np.arange(_CHUNK, lens.sum() + _CHUNK, _CHUNK))
-        edges = np.unique(np.concatenate([[0], np.minimum(cut + 1, len(lg))]))
-        for a, b in itertools.pairwise(edges):
+        for a, b in itertools.pairwise(_chunk_edges(ls, le)):
             owner, pos = _expand(ls[a:b], le[a:b])
             g = lg[a:b][owner]
             r = radii[g]

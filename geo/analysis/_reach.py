@@ -372,6 +372,16 @@ def _segment_distance(px: np.ndarray, py: np.ndarray, seg: list[np.ndarray]) -> 
     return np.sqrt(ex, out=ex)
 
 
+def _chunk_edges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Edges ``0 = e0 < e1 < ... = n`` splitting the ``n`` ranges ``starts[i]:ends[i]`` into
+    runs of about :data:`_CHUNK` points each (a run ends at the range that crosses a
+    multiple of _CHUNK)."""
+    n = len(starts)
+    cut = np.searchsorted(np.cumsum(ends - starts),
+                          np.arange(_CHUNK, (ends - starts).sum() + _CHUNK, _CHUNK))
+    return np.unique(np.concatenate([[0], np.minimum(cut + 1, n)]))
+
+
 def _inside_polygon(geoms: np.ndarray, bounds: np.ndarray, g: np.ndarray, px: np.ndarray,
                     py: np.ndarray, x0: float, y0: float) -> np.ndarray:
     """Whether the points ``(px + x0, py + y0)`` lie in polygons ``geoms[g]`` (bounding-box
@@ -460,10 +470,7 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
 
     def test_points(lg, ls, le, lm, lc, lf):
         """Exact test of the points of leaf cells, in chunks of about _CHUNK pairs."""
-        lens = le - ls
-        bounds_idx = np.searchsorted(np.cumsum(lens), np.arange(_CHUNK, lens.sum() + _CHUNK, _CHUNK))
-        edges = np.unique(np.concatenate([[0], np.minimum(bounds_idx + 1, len(lg))]))
-        for a, b in itertools.pairwise(edges):
+        for a, b in itertools.pairwise(_chunk_edges(ls, le)):
             owner, pos = _expand(ls[a:b], le[a:b])
             g = lg[a:b][owner]
             m = lm[a:b][owner]
