@@ -40,6 +40,13 @@ log = logging.getLogger(__name__)
 
 #: Analyses in the order they run (collaboration uses the core–periphery roles).
 ANALYSES = ("core_periphery", "collaboration", "balance", "chains", "commuting")
+#: Analyses run in a forked process of their own (:data:`BESIDE_JOB`) while the balance, the
+#: longest, runs in the run's process: with roads each side takes tens of seconds on a metro
+#: study, and the two cores work at once instead of one after the other.
+BESIDE_BALANCE = ("collaboration", "chains", "commuting")
+BESIDE_JOB = "analyses beside balance"
+#: The step that waits, after the balance, for the analyses beside it.
+BACKGROUND_WAIT_ANALYSES = "wait for analyses"
 
 #: The steps writing outputs (run.json aside), in the order they run here.
 OUTPUT_STEPS = ("tables", "QGIS package", "figures", "maps", "workbook")
@@ -82,6 +89,9 @@ class Steps:
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
         if self._bar is not None:
+            if name not in self.names:   # a step not planned at the start (e.g. a wait)
+                self.names.append(name)
+                self._bar.total += 1
             self._bar.set_description_str(name)
         log.debug("step %s", name)
         start = time.perf_counter()
@@ -91,6 +101,12 @@ class Steps:
             self.timings[name] = round(time.perf_counter() - start, 3)
             if self._bar is not None:
                 self._bar.update(1)
+
+    def record(self, name: str, seconds: float) -> None:
+        """The duration of step ``name`` when it ran elsewhere (a forked process)."""
+        self.timings[name] = round(seconds, 3)
+        if self._bar is not None:
+            self._bar.update(1)
 
     def close(self) -> None:
         if self._bar is not None:
@@ -126,41 +142,88 @@ def check_print_settings(settings: Settings) -> None:
 
 
 def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSES,
-                 step: Callable | None = None) -> dict[str, AnalysisResult]:
+                 step: Callable | None = None, *, background: Background | None = None,
+                 record: Callable[[str, float], None] | None = None) -> dict[str, AnalysisResult]:
     """Run the selected analyses on a loaded study (pure: writes nothing).
 
     An analysis gets what it needs from another even when that one is not selected:
     collaboration's pair types need the core–periphery roles, so ``only=["collaboration"]``
     computes them (without returning the core–periphery result). A partial run therefore
     never changes the tables of the analyses it runs.
-    """
-    from geo.analysis import balance, collaboration, core_periphery
 
+    With ``background`` (a :class:`~geo._background.Background` that forks), the analyses of
+    :data:`BESIDE_BALANCE` run in a forked process of their own (job :data:`BESIDE_JOB`)
+    while the balance runs here: the results are the same as inline, in the same order;
+    ``record(name, seconds)`` receives each one's own duration, measured in that process.
+    """
     only = set(only)
     step = step or (lambda name: contextmanager(lambda: (yield))())
     results: dict[str, AnalysisResult] = {}
     if "core_periphery" in only:
         with step("core_periphery"):
-            results["core_periphery"] = core_periphery.run(study, settings)
-    if "collaboration" in only:
-        with step("collaboration"):
-            cp = results.get("core_periphery") or core_periphery.run(study, settings)
-            roles = cp.tables["core_periphery_zones"].set_index("zone_id")["role"]
-            results["collaboration"] = collaboration.run(study, settings, core_roles=roles)
-    if "balance" in only:
-        with step("balance"):
-            results["balance"] = balance.run(study, settings)
-    if "chains" in only:
-        with step("chains"):
-            from geo.analysis import chains
+            results["core_periphery"] = _core_periphery(study, settings)
+    beside = [name for name in BESIDE_BALANCE
+              if name in only and (name != "commuting" or study.commuting is not None)]
+    if background is not None and background.forking and "balance" in only and beside:
+        background.start(BESIDE_JOB, _beside_balance, study, settings, beside, results.get("core_periphery"))
+        only -= set(beside)
+    done = _run_each(study, settings, [n for n in ANALYSES if n in only and n != "core_periphery"], step,
+                     results.get("core_periphery"))
+    if BESIDE_JOB in getattr(background, "jobs", {}):
+        with step(BACKGROUND_WAIT_ANALYSES):
+            value = background.wait(BESIDE_JOB)
+        if value is None:   # pragma: no cover - results that could not travel back: run them here
+            log.debug("%s: no results came back; running %s here", BESIDE_JOB, ", ".join(beside))
+            done.update(_run_each(study, settings, beside, step, results.get("core_periphery")))
+        else:
+            done.update(value[0])
+            for name, seconds in value[1].items():
+                if record is not None:
+                    record(name, seconds)
+    results.update(done)
+    return {name: results[name] for name in ANALYSES if name in results}
 
-            results["chains"] = chains.run(study, settings)
-    if "commuting" in only and study.commuting is not None:   # only with observed flows
-        with step("commuting"):
-            from geo.analysis import commuting
 
-            results["commuting"] = commuting.run(study, settings)
+def _core_periphery(study: Study, settings: Settings) -> AnalysisResult:
+    from geo.analysis import core_periphery
+
+    return core_periphery.run(study, settings)
+
+
+def _run_each(study: Study, settings: Settings, names: list[str], step: Callable,
+              cp: AnalysisResult | None) -> dict[str, AnalysisResult]:
+    """The analyses ``names`` (not core–periphery) one after the other, in run order."""
+    results: dict[str, AnalysisResult] = {}
+    for name in names:
+        if name == "commuting" and study.commuting is None:   # only with observed flows
+            continue
+        with step(name):
+            if name == "collaboration":
+                from geo.analysis import collaboration
+
+                cp = cp or _core_periphery(study, settings)
+                roles = cp.tables["core_periphery_zones"].set_index("zone_id")["role"]
+                results[name] = collaboration.run(study, settings, core_roles=roles)
+            elif name == "balance":
+                from geo.analysis import balance
+
+                results[name] = balance.run(study, settings)
+            elif name == "chains":
+                from geo.analysis import chains
+
+                results[name] = chains.run(study, settings)
+            elif name == "commuting":
+                from geo.analysis import commuting
+
+                results[name] = commuting.run(study, settings)
     return results
+
+
+def _beside_balance(study: Study, settings: Settings, names: list[str],
+                    cp: AnalysisResult | None) -> tuple[dict[str, AnalysisResult], dict[str, float]]:
+    """Job :data:`BESIDE_JOB`: the analyses ``names`` with their own durations."""
+    steps = Steps(names)
+    return _run_each(study, settings, names, steps.step, cp), steps.timings
 
 
 def check_study(settings: Settings, only: Iterable[str] | str | None = None) -> tuple[Study, list[str]]:
@@ -346,7 +409,8 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
         # block on an error stops them before staging is removed (previous outputs intact)
         with staged_output(target) as staging, Background() as background:
             start_early_steps(staging, study, settings, background)
-            results = run_analyses(study, settings, only, step=steps.step)
+            results = run_analyses(study, settings, only, step=steps.step, background=background,
+                                   record=steps.record)
             manifest = write_outputs(staging, study, results, settings, steps, background,
                                      started=started, only=only)
             manifest["outputs"] = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())

@@ -246,17 +246,21 @@ def _staging_left(out: Path) -> list[Path]:
 
 
 def test_a_run_reports_its_background_steps(small_run):
-    from geo.pipeline import BACKGROUND_STEPS, BACKGROUND_WAIT
+    from geo.pipeline import BACKGROUND_STEPS, BACKGROUND_WAIT, BESIDE_JOB
 
     _, report = small_run
     manifest = report.manifest
     steps = manifest["background_steps"]
-    assert set(steps) == set(BACKGROUND_STEPS) == {"QGIS input layers", "workbook", "QGIS package"}
+    assert set(BACKGROUND_STEPS) == {"QGIS input layers", "workbook", "QGIS package"}
+    assert set(steps) == set(BACKGROUND_STEPS) | ({BESIDE_JOB} if FORKING else set())
     for name, t in steps.items():
         assert t["forked"] is FORKING
         assert t["wall_s"] > 0 and t["cpu_s"] > 0
         assert manifest["timings_s"][name] == t["wall_s"]   # the step's own time, not a wait
     assert BACKGROUND_WAIT in manifest["timings_s"]
+    # the analyses beside the balance report their own durations, as if run here
+    assert {"core_periphery", "collaboration", "balance", "chains", "commuting"} <= set(manifest["timings_s"])
+    assert list(manifest["summary"]) == list(manifest["analyses"])   # in run order, wherever they ran
     assert {"qgis/zoneatlas.gpkg", "qgis/zoneatlas.qgz", "tables.xlsx"} <= set(manifest["outputs"])
 
 
@@ -328,6 +332,11 @@ def test_a_run_without_fork_writes_the_same_outputs_in_its_own_process(small_run
     assert {name: t["forked"] for name, t in steps.items()} == {"QGIS input layers": False, "workbook": False,
                                                                 "QGIS package": False}
     assert sorted(report.manifest["outputs"]) == sorted(forked.manifest["outputs"])
+    # the analyses (beside the balance in a process of their own when forked) agree to the byte
+    assert report.manifest["summary"] == forked.manifest["summary"]
+    assert report.manifest["warnings"] == forked.manifest["warnings"]
+    for table in sorted((forked.output_dir / "tables").glob("*.csv")):
+        assert (report.output_dir / "tables" / table.name).read_bytes() == table.read_bytes(), table.name
     gpkg = "qgis/zoneatlas.gpkg"
     layers = [tuple(x) for x in pyogrio.list_layers(report.output_dir / gpkg)]
     assert layers == [tuple(x) for x in pyogrio.list_layers(forked.output_dir / gpkg)]
@@ -380,6 +389,57 @@ def test_a_job_takes_the_value_of_a_started_job_only():
 
 # ---------------------------------------------------------------------------
 # the QGIS input layers, written while the analyses run
+
+
+@needs_fork
+def test_an_analysis_failing_beside_the_balance_fails_the_run_as_inline(small_run, tmp_path, monkeypatch,
+                                                                        cli_in_process):
+    """Bad input met by an analysis in the process beside the balance: the same one error
+    line and exit code 2, the balance (still running here) stopped, nothing left behind."""
+    import geo.analysis.balance
+    import geo.analysis.chains
+
+    settings, _ = small_run
+    pid_file = tmp_path / "pid"
+    real_balance = geo.analysis.balance.run
+
+    def bad_chains(*args, **kwargs):
+        pid_file.write_text(str(os.getpid()), encoding="utf-8")
+        raise InputError(["chains.gpkg, layer firms, field tier: rows 3, 7: unknown tier 'x'"])
+
+    def slow_balance(*args, **kwargs):
+        _wait_for_file(pid_file)   # the chains failed meanwhile, in the other process
+        return real_balance(*args, **kwargs)
+
+    monkeypatch.setattr(geo.analysis.chains, "run", bad_chains)
+    monkeypatch.setattr(geo.analysis.balance, "run", slow_balance)
+    out = tmp_path / "out"
+    proc = cli_in_process("run", "-c", settings.config_path, "-o", out, "-q")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == ["error: chains.gpkg, layer firms, field tier: rows 3, 7: "
+                                                "unknown tier 'x'"]
+    assert int(pid_file.read_text(encoding="utf-8")) != os.getpid()   # it ran beside the balance
+    assert not out.exists() and _staging_left(out) == []
+
+
+def _pool_sum(batch):
+    return sum(batch)
+
+
+def _reach_run_in_a_job():
+    from geo.network.reach import _run
+
+    return _run(_pool_sum, [[1, 2], [3], [4, 5, 6]], n_jobs=4)
+
+
+@needs_fork
+def test_a_background_job_runs_the_network_batches_itself():
+    """A daemonic job process may not have children: the road searches' process pool
+    (geo.network.reach._run) runs the batches in the job's own process there."""
+    with Background() as bg:
+        job = bg.start("reach", _reach_run_in_a_job)
+        assert job.background
+        assert bg.wait("reach") == [3, 3, 15]
 
 
 @needs_fork

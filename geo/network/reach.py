@@ -522,7 +522,8 @@ def _run(fn, batches: list, n_jobs: int) -> list:
     CPU, 1 process 26.4 s / 13.3 s).
     """
     n_jobs = min(max(1, int(n_jobs)), max(1, int(_free_cpus())))
-    if n_jobs == 1 or len(batches) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if (n_jobs == 1 or len(batches) < 2 or "fork" not in multiprocessing.get_all_start_methods()
+            or multiprocessing.current_process().daemon):   # e.g. a run's background job: no children
         return [fn(b) for b in batches]
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=min(n_jobs, len(batches)), mp_context=ctx) as pool:
