@@ -211,7 +211,14 @@ class Background:
             # thread is alive (fork_usable), so no Python lock is held across the fork
             warnings.filterwarnings("ignore", message=r".*fork\(\) may lead to deadlocks",
                                     category=DeprecationWarning)
-            process.start()
+            # Ctrl-C held back during the fork: Python would run its handler inside the fork's
+            # own callbacks (logging's lock release), which swallow the KeyboardInterrupt and
+            # the run would go on; held back, it arrives right after, in the run's own code
+            held = _hold_sigint()
+            try:
+                process.start()
+            finally:
+                _release_sigint(held)
         sender.close()
         job._process, job._reader = process, reader
         log.debug("background job %s: process %s", job.name, process.pid)
@@ -310,10 +317,26 @@ def _exit_with_parent() -> None:
         pass
 
 
+def _hold_sigint() -> Any:
+    """Block SIGINT in this thread (main thread, POSIX); the previous mask, or ``None``."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        return None   # pragma: no cover - not POSIX, or a worker thread (no Ctrl-C there)
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _release_sigint(held: Any) -> None:
+    """Restore the mask :func:`_hold_sigint` returned: a Ctrl-C that came meanwhile arrives now."""
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def _child(sender, fn: Callable, args: tuple, kwargs: dict) -> None:
     _exit_with_parent()
-    # Ctrl-C reaches the whole process group: the run stops its children itself
+    # Ctrl-C reaches the whole process group: the run stops its children itself (the
+    # mask held back during the fork is inherited: ignored first, then unblocked)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     wall, cpu = time.perf_counter(), time.process_time()
     try:
         value = fn(*args, **kwargs)

@@ -40,10 +40,10 @@ log = logging.getLogger(__name__)
 
 #: Analyses in the order they run (collaboration uses the core–periphery roles).
 ANALYSES = ("core_periphery", "collaboration", "balance", "chains", "commuting")
-#: Analyses run in a forked process of their own (:data:`BESIDE_JOB`) while the balance, the
-#: longest, runs in the run's process: with roads each side takes tens of seconds on a metro
-#: study, and the two cores work at once instead of one after the other.
-BESIDE_BALANCE = ("collaboration", "chains", "commuting")
+#: Analyses run in a forked process of their own (:data:`BESIDE_JOB`), in this order, while
+#: the balance, the longest, runs in the run's process: with roads each side takes tens of
+#: seconds on a metro study, and the two cores work at once instead of one after the other.
+BESIDE_BALANCE = ("core_periphery", "collaboration", "chains", "commuting")
 BESIDE_JOB = "analyses beside balance"
 #: The step that waits, after the balance, for the analyses beside it.
 BACKGROUND_WAIT_ANALYSES = "wait for analyses"
@@ -158,50 +158,40 @@ def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSE
     """
     only = set(only)
     step = step or (lambda name: contextmanager(lambda: (yield))())
-    results: dict[str, AnalysisResult] = {}
-    if "core_periphery" in only:
-        with step("core_periphery"):
-            results["core_periphery"] = _core_periphery(study, settings)
     beside = [name for name in BESIDE_BALANCE
               if name in only and (name != "commuting" or study.commuting is not None)]
-    if background is not None and background.forking and "balance" in only and beside:
-        background.start(BESIDE_JOB, _beside_balance, study, settings, beside, results.get("core_periphery"))
-        only -= set(beside)
-    done = _run_each(study, settings, [n for n in ANALYSES if n in only and n != "core_periphery"], step,
-                     results.get("core_periphery"))
-    if BESIDE_JOB in getattr(background, "jobs", {}):
-        with step(BACKGROUND_WAIT_ANALYSES):
-            value = background.wait(BESIDE_JOB)
-        if value is None:   # pragma: no cover - results that could not travel back: run them here
-            log.debug("%s: no results came back; running %s here", BESIDE_JOB, ", ".join(beside))
-            done.update(_run_each(study, settings, beside, step, results.get("core_periphery")))
-        else:
-            done.update(value[0])
-            for name, seconds in value[1].items():
-                if record is not None:
-                    record(name, seconds)
-    results.update(done)
+    if not (background is not None and background.forking and "balance" in only and beside):
+        return _run_each(study, settings, [n for n in ANALYSES if n in only], step)
+    background.start(BESIDE_JOB, _beside_balance, study, settings, beside)
+    results = _run_each(study, settings, [n for n in ANALYSES if n in only and n not in beside], step)
+    with step(BACKGROUND_WAIT_ANALYSES):
+        value = background.wait(BESIDE_JOB)
+    if value is None:   # pragma: no cover - results that could not travel back: run them here
+        log.debug("%s: no results came back; running %s here", BESIDE_JOB, ", ".join(beside))
+        results.update(_run_each(study, settings, beside, step))
+    else:
+        results.update(value[0])
+        for name, seconds in value[1].items():
+            if record is not None:
+                record(name, seconds)
     return {name: results[name] for name in ANALYSES if name in results}
 
 
-def _core_periphery(study: Study, settings: Settings) -> AnalysisResult:
+def _run_each(study: Study, settings: Settings, names: list[str], step: Callable) -> dict[str, AnalysisResult]:
+    """The analyses ``names`` one after the other, in run order (see :func:`run_analyses`)."""
     from geo.analysis import core_periphery
 
-    return core_periphery.run(study, settings)
-
-
-def _run_each(study: Study, settings: Settings, names: list[str], step: Callable,
-              cp: AnalysisResult | None) -> dict[str, AnalysisResult]:
-    """The analyses ``names`` (not core–periphery) one after the other, in run order."""
     results: dict[str, AnalysisResult] = {}
     for name in names:
         if name == "commuting" and study.commuting is None:   # only with observed flows
             continue
         with step(name):
-            if name == "collaboration":
+            if name == "core_periphery":
+                results[name] = core_periphery.run(study, settings)
+            elif name == "collaboration":
                 from geo.analysis import collaboration
 
-                cp = cp or _core_periphery(study, settings)
+                cp = results.get("core_periphery") or core_periphery.run(study, settings)
                 roles = cp.tables["core_periphery_zones"].set_index("zone_id")["role"]
                 results[name] = collaboration.run(study, settings, core_roles=roles)
             elif name == "balance":
@@ -219,11 +209,11 @@ def _run_each(study: Study, settings: Settings, names: list[str], step: Callable
     return results
 
 
-def _beside_balance(study: Study, settings: Settings, names: list[str],
-                    cp: AnalysisResult | None) -> tuple[dict[str, AnalysisResult], dict[str, float]]:
+def _beside_balance(study: Study, settings: Settings,
+                    names: list[str]) -> tuple[dict[str, AnalysisResult], dict[str, float]]:
     """Job :data:`BESIDE_JOB`: the analyses ``names`` with their own durations."""
     steps = Steps(names)
-    return _run_each(study, settings, names, steps.step, cp), steps.timings
+    return _run_each(study, settings, names, steps.step), steps.timings
 
 
 def check_study(settings: Settings, only: Iterable[str] | str | None = None) -> tuple[Study, list[str]]:
