@@ -57,7 +57,8 @@ def commuting_section(result: AnalysisResult, study: Study, lang: str, *, table,
         f = f.assign(district_a=[names.get(v, v) for v in f["district_a"]],
                      district_b=[names.get(v, v) for v in f["district_b"]])
         tables.append(table(_FLOWS[lang], f, ["rank", "district_a", "district_b", "commuters", "mean_commute_m"],
-                            lang, "commute-flows", labels={"rank": _RANK[lang], "mean_commute_m": lengths["mean_commute_m"]}))
+                            lang, "commute-flows",
+                            labels={"rank": _RANK[lang], "mean_commute_m": lengths["mean_commute_m"]}))
     summary = {k: v for k, v in result.summary.items()
                if k in ("flows", "commuters", "commuters_outside_workplaces", "mean_commute_m", "mean_commute_min",
                         "share_within_5km", "share_within_45min", "share_over_60min", "excess_commuting",
