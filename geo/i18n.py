@@ -337,6 +337,8 @@ TERMS: dict[str, tuple[str, str]] = {
     "commuting_potential_used": ("通勤潜力使用率", "Commuting potential used"),
     "t_unit": ("通勤成本单位", "Unit of T"),
     "commute_m_kind": ("通勤距离口径", "Commute length measured as"),
+    "commute_m_network": ("路网", "road network"),     # commute_m_kind network: the fastest route's length
+    "commute_m_straight": ("直线", "straight line"),   # commute_m_kind straight
     "cell_m": ("居住网格边长（米）", "Home cell size (m)"),
     "t_cells": ("居住网格数", "Home cells"),
     "t_workplaces": ("就业地数", "Workplaces"),

@@ -4,13 +4,14 @@ within 5 km, districts by self-containment, shed cells as points sized by commut
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import pairwise
 
 import numpy as np
 import pandas as pd
 
 from geo import styles
+from geo.i18n import label
 from geo.qgis._qml import (
     LayerStyle,
     Range,
@@ -23,6 +24,68 @@ from geo.qgis._qml import (
 
 #: Layers styled here (the rest fall back to the general rules of ``_styles``).
 COMMUTING_LAYERS = ("commuting_flows", "commuting_workplaces", "commuting_districts", "commuting_sheds")
+
+#: Fields measuring ``commute_m`` (straight line, or with roads the fastest route's length).
+LENGTH_FIELDS = ("mean_commute_m", "share_within_5km")
+#: Layers whose title names that length: their map and attribute table show it first.
+LENGTH_TITLED = ("commuting_workplaces", "commuting_flows")
+#: The abstract (layer metadata) of the commuting layers holding a length field.
+LENGTH_ABSTRACT = {
+    ("network", "zh"): "通勤距离口径：路网。mean_commute_m（平均通勤距离）与 share_within_5km（5 公里以内通勤比重）"
+                       "按居住端到就业地的最快道路路径长度计算（接入段 + 路网 + 离开段）；没有道路通行时间的通勤流"
+                       "仍按直线距离。见 commuting_summary 的 commute_m_kind（network）。",
+    ("network", "en"): "Commute length: road network. mean_commute_m and share_within_5km measure the length of "
+                       "the fastest road route from the home end to the workplace (access leg + network + egress "
+                       "leg); flows without a travel time keep the straight line. See commute_m_kind (network) "
+                       "in commuting_summary.",
+    ("straight", "zh"): "通勤距离口径：直线。mean_commute_m（平均通勤距离）与 share_within_5km（5 公里以内通勤比重）"
+                        "按居住端到就业端的直线距离计算（未提供道路图层）。见 commuting_summary 的 "
+                        "commute_m_kind（straight）。",
+    ("straight", "en"): "Commute length: straight line. mean_commute_m and share_within_5km measure the straight "
+                        "line from the home end to the work end (no roads given). See commute_m_kind (straight) "
+                        "in commuting_summary.",
+}
+
+
+def _with_kind(alias: str, word: str, zh: bool) -> str:
+    """``平均通勤距离（米）`` → ``平均通勤距离（路网，米）``; ``Share within 5 km`` →
+    ``Share within 5 km (road network)``."""
+    if zh:
+        return alias[:-len("（米）")] + f"（{word}，米）" if alias.endswith("（米）") else alias + f"（{word}）"
+    return alias[:-len(" (m)")] + f" ({word}, m)" if alias.endswith(" (m)") else alias + f" ({word})"
+
+
+def mark_commute_length(layers: Sequence, kind: str | None, language: str) -> None:
+    """Say in the package which length the commuting layers' metre fields measure
+    (``commuting_summary.commute_m_kind``: ``network`` or ``straight``), in place on the
+    project layers (:class:`geo.qgis._project.ProjectLayer`) of the commuting group:
+    the aliases of ``mean_commute_m`` and ``share_within_5km`` name it, the titles of
+    :data:`LENGTH_TITLED` end in "（路网距离）" / " (road network)" (or straight line),
+    each such layer's abstract explains it, and ``commute_m_kind`` shows its label."""
+    kind = "network" if kind == "network" else "straight"
+    zh = language == "zh"
+    word = label(f"commute_m_{kind}", language)
+    lang = "zh" if zh else "en"
+    for layer in layers:
+        if not layer.name.startswith("commuting_"):
+            continue
+        for style in layer.styles:
+            if "commute_m_kind" in style.fields:
+                style.value_maps = {**style.value_maps, "commute_m_kind": {
+                    k: label(f"commute_m_{k}", language) for k in ("network", "straight")}}
+        present = [f for f in LENGTH_FIELDS if any(f in style.fields for style in layer.styles)]
+        if not present:
+            continue
+        for style in layer.styles:
+            style.aliases = {**style.aliases, **{f: _with_kind(style.aliases.get(f, label(f, language)), word, zh)
+                                                 for f in present}}
+        layer.abstract = LENGTH_ABSTRACT[kind, lang]
+        if layer.name in LENGTH_TITLED:
+            old = layer.title
+            layer.title += f"（{word}距离）" if zh else f" ({word})"
+            for style in layer.styles:
+                if style.description == old:
+                    style.description = layer.title
 
 
 def _pct(v: float) -> str:

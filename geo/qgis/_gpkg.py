@@ -147,6 +147,9 @@ def write_layer_styles(path: Path, layers: Sequence[ExportLayer | ProjectLayer],
                 'INSERT INTO "layer_styles" (f_table_catalog, f_table_schema, f_table_name, '
                 "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
                 "owner, ui, update_time) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            # a layer's abstract is also its GeoPackage description (GDAL: DESCRIPTION metadata)
+            con.executemany("UPDATE gpkg_contents SET description = ? WHERE table_name = ?",
+                            [(layer.abstract, layer.name) for layer in layers if getattr(layer, "abstract", "")])
             if has_ogr_contents:
                 con.execute("INSERT INTO gpkg_ogr_contents (table_name, feature_count) VALUES (?, ?)",
                             ("layer_styles", len(rows)))

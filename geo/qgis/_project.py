@@ -45,6 +45,7 @@ class ProjectLayer:
     bounds: tuple[float, float, float, float] | None = None
     visible: bool = True
     wkb_type: str = "NoGeometry"
+    abstract: str = ""             # layer metadata (QGIS: Properties → Information / Metadata)
 
     @property
     def layer_id(self) -> str:
@@ -178,6 +179,11 @@ def _vector_maplayer(layer: ProjectLayer, gpkg_name: str, crs: CRS) -> ET.Elemen
     _text(node, "layername", layer.title)
     if layer.geometry_kind is not None:
         _srs(node, crs)
+    if layer.abstract:
+        meta = ET.SubElement(node, "resourceMetadata")
+        _text(meta, "type", "dataset")
+        _text(meta, "title", layer.title)
+        _text(meta, "abstract", layer.abstract)
     _text(node, "provider", "ogr", encoding="UTF-8")
     manager = ET.SubElement(node, "map-layer-style-manager",
                             {"current": layer.styles[0].name if layer.styles else "default"})

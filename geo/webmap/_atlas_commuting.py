@@ -15,10 +15,19 @@ DESCRIPTION = {"zh": "实测通勤（手机信令等通勤起讫点数据）：�
                      "self-containment and excess commuting, beside the national reference figures"}
 _DISTRICTS = {"zh": "行政区本地就业率与本地居住率", "en": "Districts: self-containment and job self-sufficiency"}
 _FLOWS = {"zh": "最大的跨区通勤流", "en": "Largest flows between districts"}
+_RANK = {"zh": "排名", "en": "Rank"}     # the i18n "rank" is a chain's (链内排名)
 _INDICATORS = {"zh": "通勤指标与全国参考值", "en": "Commute indicators and national reference figures"}
 _HEAD = {"zh": {"indicator": "指标", "value": "本研究", "reference": "全国参考", "status": "性质"},
          "en": {"indicator": "Indicator", "value": "This study", "reference": "National reference",
                 "status": "Status"}}
+
+
+def length_suffix(summary: dict, lang: str) -> str:
+    """Which length ``mean_commute_m`` and ``share_within_5km`` measure, as a label suffix:
+    "（路网）" / " (road network)" when ``summary["commute_m_kind"]`` is ``network`` (the
+    fastest route's length), else "（直线）" / " (straight line)"."""
+    kind = "commute_m_network" if summary.get("commute_m_kind") == "network" else "commute_m_straight"
+    return f"（{label(kind, lang)}）" if lang == "zh" else f" ({label(kind, lang)})"
 
 
 def commuting_section(result: AnalysisResult, study: Study, lang: str, *, table, figures) -> dict:
@@ -26,6 +35,9 @@ def commuting_section(result: AnalysisResult, study: Study, lang: str, *, table,
     from geo.webmap.commuting import indicator_rows
 
     tables = []
+    suffix = length_suffix(result.summary, lang)
+    lengths = {key: label(key, lang).replace("（米）", "").replace(" (m)", "") + suffix
+               for key in ("mean_commute_m", "share_within_5km")}
     rows = pd.DataFrame(indicator_rows(result.summary, lang))
     head = _HEAD[lang]
     shown = rows[["label", "value", "reference", "status"]].rename(
@@ -45,10 +57,11 @@ def commuting_section(result: AnalysisResult, study: Study, lang: str, *, table,
         f = f.assign(district_a=[names.get(v, v) for v in f["district_a"]],
                      district_b=[names.get(v, v) for v in f["district_b"]])
         tables.append(table(_FLOWS[lang], f, ["rank", "district_a", "district_b", "commuters", "mean_commute_m"],
-                            lang, "commute-flows"))
+                            lang, "commute-flows",
+                            labels={"rank": _RANK[lang], "mean_commute_m": lengths["mean_commute_m"]}))
     summary = {k: v for k, v in result.summary.items()
                if k in ("flows", "commuters", "commuters_outside_workplaces", "mean_commute_m", "mean_commute_min",
                         "share_within_5km", "share_within_45min", "share_over_60min", "excess_commuting",
                         "commuting_potential_used")}
-    return {"id": "commuting", "title": label(TITLE_KEY, lang), "figures": figures(summary, lang),
+    return {"id": "commuting", "title": label(TITLE_KEY, lang), "figures": figures(summary, lang, lengths),
             "tables": [x for x in tables if x]}
