@@ -20,6 +20,7 @@ from geo import styles
 from geo._types import AnalysisResult
 from geo.i18n import fmt_number
 from geo.webmap._assets import json_for_script
+from geo.webmap._atlas_commuting import length_suffix
 from geo.webmap._base import (
     MapContext,
     add_layer,
@@ -237,9 +238,7 @@ def indicator_rows(summary: dict, lang: str) -> list[dict]:
         kind = "not_measured" if missing else ("optimum" if key in ("t_min", "t_max") else "observed")
         text = label(key, lang).replace("（米）", "").replace(" (m)", "")
         if key in ("mean_commute_m", "share_within_5km"):   # which length: the route's or the straight line
-            network = summary.get("commute_m_kind") == "network"
-            text += (("（路网）" if network else "（直线）") if lang == "zh"
-                     else (" (road network)" if network else " (straight line)"))
+            text += length_suffix(summary, lang)
         rows.append({"key": key, "label": text,
                      "value": val(key, fmt), "reference": ref_text, "status": tx[kind], "kind": kind})
     return rows
