@@ -165,7 +165,14 @@ def _batch_from_origins(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     dk = os_.search(batch, limit=limit + TIME_TOLERANCE_MIN if np.isfinite(limit) else np.inf)
     out = np.full((len(batch), len(ptr) - 1), np.inf)
     if len(sj) and has.any():
-        out[:, has] = np.minimum.reduceat(dk[:, sj] + sw[None, :], ptr[:-1][has], axis=1)
+        # row by row: one row of times and the gathered edges stay in cache (a batch-wide
+        # gather moves len(batch) × len(sj) values through memory, ~3× slower)
+        cols, starts = np.flatnonzero(has), ptr[:-1][has]
+        buf = np.empty(len(sj))
+        for i in range(len(batch)):
+            np.take(dk[i], sj, out=buf)
+            buf += sw
+            out[i, cols] = np.minimum.reduceat(buf, starts)
     return batch, out
 
 

@@ -261,6 +261,10 @@ def _min_commute_minutes(graph: Any, kw: dict, geoms: np.ndarray, jobs: np.ndarr
     that reach no workplace (and workplaces no cell reaches) take no part; a pair the
     network does not join costs more than any joined pair, so the optimum uses it only
     when nothing else balances the totals (then a warning would be due: logged).
+
+    The matrix is searched in full: the solver's flows depend on every cost, and a cut-off
+    would not pay anyway (metro sample: the optimum uses pairs up to 129 minutes, and 85%
+    of the pairs take less than 135).
     """
     use = entries.connected & (jobs > 0)
     if not use.any() or float(np.sum(workers)) <= 0:
