@@ -460,3 +460,30 @@ def test_housing_hexagons_are_computed_once_per_study_and_settings(small_study):
             study.housing["dwellings"].astype(float).sum() * settings.balance.workers_per_dwelling)
     finally:
         wb._housing_hexagons = saved
+
+
+@needs_cjk
+def test_pages_drawn_on_one_shared_renderer_equal_pages_drawn_alone(run_out, tmp_path):
+    """write_figures draws every page on one Agg renderer (one page buffer, text measured
+    once): each page, drawn after others on it, has the pixels and PDF of that page drawn
+    alone, and the PNG round-trips the drawn buffer."""
+    from geo.figures import build_figure, save_figure, write_figures
+    from geo.figures._page import shared_renderers
+
+    settings, report = run_out
+    names = ("core_periphery", "balance", "chains")
+    results = {n: report.results[n] for n in names}
+    together = write_figures(tmp_path / "together", report.study, results, settings)
+    for name in names:
+        alone = build_figure(name, report.study, results[name], settings)
+        png, pdf = save_figure(alone, tmp_path / "alone", name)
+        drawn = np.asarray(alone.canvas.buffer_rgba())[..., :3]
+        with Image.open(png) as a, Image.open(together[name][0]) as b:
+            assert np.array_equal(np.asarray(a), drawn)
+            assert np.array_equal(np.asarray(b), drawn), name
+        assert together[name][1].read_bytes() == pdf.read_bytes()
+    # the renderer is shared inside, not outside
+    with shared_renderers():
+        a, b = (build_figure(n, report.study, results[n], settings) for n in names[:2])
+        assert a.canvas.get_renderer() is b.canvas.get_renderer()
+    assert a.canvas.get_renderer() is not b.canvas.get_renderer()

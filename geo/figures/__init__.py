@@ -147,7 +147,7 @@ def save_figure(fig, folder: Path, name: str) -> list[Path]:
     import matplotlib
     import numpy as np
 
-    from geo.figures._page import DPI
+    from geo.figures._page import DPI, shared_buffer
     from geo.figures._png import png_rows, write_png
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -157,7 +157,8 @@ def save_figure(fig, folder: Path, name: str) -> list[Path]:
         fig.canvas.draw()
         rgba = np.asarray(fig.canvas.buffer_rgba())
         # the scanlines are the one copy of the page (the PDF renders next); compressed in the thread
-        done = pool.submit(write_png, None, png, DPI, rows=png_rows(rgba))
+        rows = png_rows(rgba, shared_buffer((rgba.shape[0], rgba.shape[1] * 3 + 1)))
+        done = pool.submit(write_png, None, png, DPI, rows=rows)
         fig.savefig(pdf, metadata={"Title": title, "Creator": "zoneatlas", "CreationDate": None})
         done.result()
     return [png, pdf]
@@ -178,17 +179,19 @@ def write_figures(folder: Path, study: Study, results: dict[str, AnalysisResult]
         ``study.language: zh`` and no CJK font installed.
     """
     from geo.figures._maps import BUILDERS
+    from geo.figures._page import shared_renderers
 
     folder = Path(folder)
     written: dict[str, list[Path]] = {}
-    for name in BUILDERS:
-        if name not in results:
-            continue
-        with warnings.catch_warnings():
-            # a character no installed font has (an emoji in a zone name) prints as a box,
-            # as it would in any other program; matplotlib's warning for it is noise here
-            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font", category=UserWarning)
-            fig = build_figure(name, study, results[name], settings, manifest)
-            written[name] = save_figure(fig, folder, name)
-        log.info("wrote %s", ", ".join(str(p) for p in written[name]))
+    with shared_renderers():   # one page buffer for all pages
+        for name in BUILDERS:
+            if name not in results:
+                continue
+            with warnings.catch_warnings():
+                # a character no installed font has (an emoji in a zone name) prints as a box,
+                # as it would in any other program; matplotlib's warning for it is noise here
+                warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font", category=UserWarning)
+                fig = build_figure(name, study, results[name], settings, manifest)
+                written[name] = save_figure(fig, folder, name)
+            log.info("wrote %s", ", ".join(str(p) for p in written[name]))
     return written

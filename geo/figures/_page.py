@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -161,14 +162,55 @@ def new_page(paper: str, orientation: str) -> tuple[Figure, dict]:
                  "footer": footer}
 
 
+#: Agg renderers shared by the pages drawn inside :func:`shared_renderers` (None: one each).
+_SHARED_RENDERERS: dict | None = None
+
+
+@contextmanager
+def shared_renderers():
+    """Inside, pages of the same size draw on one Agg renderer (and write their PNG rows into
+    one buffer, :func:`shared_buffer`): the 300 dpi page buffer (70 MB for A3) is allocated
+    once instead of per page, and text measured on one page is not measured again on the
+    next. Each page is drawn from a cleared buffer, so the pixels are the same; a page's
+    buffer is only valid until the next page is drawn (``write_figures`` saves each first)."""
+    global _SHARED_RENDERERS
+    outer, _SHARED_RENDERERS = _SHARED_RENDERERS, {} if _SHARED_RENDERERS is None else _SHARED_RENDERERS
+    try:
+        yield
+    finally:
+        _SHARED_RENDERERS = outer
+
+
+def shared_buffer(shape: tuple[int, ...], dtype=np.uint8) -> np.ndarray | None:
+    """An array of ``shape`` reused by the pages inside :func:`shared_renderers` (else None)."""
+    if _SHARED_RENDERERS is None:
+        return None
+    key = ("buffer", tuple(shape), np.dtype(dtype).str)
+    if key not in _SHARED_RENDERERS:
+        _SHARED_RENDERERS[key] = np.empty(shape, dtype=dtype)
+    return _SHARED_RENDERERS[key]
+
+
 def _agg_canvas(fig: Figure):
     """An Agg canvas whose ``draw_idle`` does nothing: geopandas calls it after every layer,
-    which would render the whole 300 dpi page each time; the page is drawn once when saved."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    which would render the whole 300 dpi page each time; the page is drawn once when saved.
+    Inside :func:`shared_renderers` its renderer is the one of every page of that size."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 
     class _Canvas(FigureCanvasAgg):
         def draw_idle(self, *args, **kwargs) -> None:
             pass
+
+        def get_renderer(self):
+            shared = _SHARED_RENDERERS
+            if shared is None:
+                return super().get_renderer()
+            w, h = self.figure.bbox.size
+            key = (w, h, self.figure.dpi)
+            if key not in shared:
+                shared[key] = RendererAgg(w, h, self.figure.dpi)
+            self.renderer = shared[key]
+            return self.renderer
 
     return _Canvas(fig)
 

@@ -21,11 +21,12 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
-def png_rows(rgba: np.ndarray) -> np.ndarray:
+def png_rows(rgba: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """The PNG scanlines of an ``(height, width, 4)`` uint8 RGBA image: RGB, each row led by
-    filter type 0 (none). A copy, so the image buffer may be drawn over afterwards."""
+    filter type 0 (none). A copy, so the image buffer may be drawn over afterwards; into
+    ``out`` (``(height, width * 3 + 1)`` uint8) when given."""
     height, width = rgba.shape[:2]
-    raw = np.empty((height, width * 3 + 1), dtype=np.uint8)
+    raw = np.empty((height, width * 3 + 1), dtype=np.uint8) if out is None else out
     raw[:, 0] = 0  # filter type: none
     raw[:, 1:].reshape(height, width, 3)[...] = rgba[..., :3]
     return raw
