@@ -126,7 +126,7 @@ def _column_width(header: str, shown: list[str]) -> float:
 
 
 def write_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str = "zh", *,
-                   max_rows: int = MAX_SHEET_ROWS, per_cell: bool = False) -> Path:
+                   max_rows: int = MAX_SHEET_ROWS) -> Path:
     """Write ``tables`` (name → frame; geometry columns left out) as one workbook.
 
     Parameters
@@ -139,17 +139,12 @@ def write_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str
         Language of the header labels and the contents sheet.
     max_rows : int
         Tables with more rows are listed in the contents sheet only.
-    per_cell : bool
-        Write the data cells one by one through XlsxWriter instead of a column at a time
-        (:mod:`geo._xlsx_rows`): the same file, about three times the time; for checking.
 
     Returns
     -------
     Path
     """
     import xlsxwriter
-
-    from geo._xlsx_rows import RowsWorksheet
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -180,8 +175,7 @@ def write_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str
             if too_big:  # not even copied without its geometry (a million housing points)
                 log.info("tables.xlsx: %s has %d rows; listed with its CSV file only", name, len(frame))
                 continue
-            _write_sheet(wb.add_worksheet(sheet, worksheet_class=RowsWorksheet), frame[columns], language,
-                         head, formats, per_cell=per_cell)
+            _write_sheet(wb.add_worksheet(sheet), frame[columns], language, head, formats)
 
         header = [t["sheet"], t["table"], t["rows"], t["columns"], t["csv"], t["note"]]
         for j, h in enumerate(header):
@@ -216,67 +210,50 @@ def write_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str
     return path
 
 
-def _column_data(col: pd.Series, kind: str) -> np.ndarray:
-    """The column as XlsxWriter will write it: floats (not finite = empty cell) for ``num``;
-    otherwise objects, ``None`` for an empty cell (missing), ``bool`` for ``bool`` and ``str``
-    of whatever is there for ``text`` (text as text)."""
+def _cell_values(col: pd.Series, kind: str) -> list:
+    """The column as Python values for XlsxWriter, ``None`` for an empty cell (missing, NaN, ±inf)."""
     if kind == "num":
-        return pd.to_numeric(col, errors="coerce").to_numpy(float)
+        arr = pd.to_numeric(col, errors="coerce").to_numpy(float)
+        out = arr.astype(object)
+        out[~np.isfinite(arr)] = None
+        return out.tolist()
     obj = col.astype(object).to_numpy()
     missing = pd.isna(obj)
     out = np.full(len(obj), None, dtype=object)
     if kind == "bool":
         out[~missing] = [bool(v) for v in obj[~missing]]
-    else:
+    else:   # text as text: str() of whatever is there
         out[~missing] = [v if type(v) is str else str(v) for v in obj[~missing]]
-    return out
+    return out.tolist()
 
 
-def _write_sheet(ws, frame: pd.DataFrame, language: str, head, formats, *, per_cell: bool = False) -> None:
-    """Header, widths, formats, frozen header and autofilter, then the data rows: given to
-    the :class:`~geo._xlsx_rows.RowsWorksheet` as columns, or (``per_cell``, or text too long
-    for that path) written cell by cell with ``write_number`` / ``write_string`` /
-    ``write_boolean``; both give the same file."""
-    from geo._xlsx_rows import DataColumn, fits
-
+def _write_sheet(ws, frame: pd.DataFrame, language: str, head, formats) -> None:
     columns = [str(c) for c in frame.columns]
     headers = [header_text(c, language) for c in columns]
-    data: list[DataColumn] = []
-    for c in frame.columns:
+    write = {"num": ws.write_number, "bool": ws.write_boolean, "text": ws.write_string}
+    spec, values = [], []   # (column index, writer, format) and the column's values
+    for j, c in enumerate(frame.columns):
         col = frame[c]
         if isinstance(col.dtype, pd.CategoricalDtype):
             col = col.astype(object)
         fmt = column_format(str(c), col)
         kind = "bool" if col.dtype == bool or str(col.dtype) == "boolean" else "num" if fmt is not None else "text"
-        data.append(DataColumn(kind, _column_data(col, kind), formats.get(fmt) if kind == "num" else None))
+        spec.append((j, write[kind], formats.get(fmt) if kind == "num" else None))
+        values.append(_cell_values(col, kind))
     # widths judged on the first rows
     sample = min(len(frame), 200)
-    for j, (h, c) in enumerate(zip(headers, data)):
-        head_rows = c.values[:sample]
-        if c.kind == "num":
-            shown = [f"{v:,.2f}" for v in head_rows[np.isfinite(head_rows)].tolist()]
-        else:
-            shown = [str(v) for v in head_rows if v is not None]
-        ws.set_column(j, j, _column_width(h, shown), c.fmt)
+    for (j, writer, fmt), h, vals in zip(spec, headers, values):
+        head_rows = [v for v in vals[:sample] if v is not None]
+        shown = [f"{v:,.2f}" for v in head_rows] if writer == ws.write_number else [str(v) for v in head_rows]
+        ws.set_column(j, j, _column_width(h, shown), fmt)
     ws.set_row(0, None, head)
     for j, h in enumerate(headers):
         ws.write_string(0, j, h, head)
     n = len(frame)
-    if not per_cell and fits(ws, data):
-        ws.set_data(data, n)
-    else:
-        _write_cells(ws, data)
-    ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, max(n, 1), max(len(columns) - 1, 0))
-
-
-def _write_cells(ws, data) -> None:
-    """The data rows cell by cell (row by row; empty cells skipped)."""
-    write = {"num": ws.write_number, "bool": ws.write_boolean, "text": ws.write_string}
-    spec = [(j, write[c.kind], c.fmt) for j, c in enumerate(data)]
-    values = [np.where(np.isfinite(c.values), c.values.astype(object), None) if c.kind == "num" else c.values
-              for c in data]
+    # row by row; empty cells skipped
     for r, row in enumerate(zip(*values), start=1):
         for (j, writer, fmt), v in zip(spec, row):
             if v is not None:
                 writer(r, j, v, fmt)
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(n, 1), max(len(columns) - 1, 0))
