@@ -122,14 +122,14 @@ class _Lengths:
         seen[front] = True
         nodes, ec, ep, em = [front], [], [], []
         while len(front):
-            b, v = front // n_all, front % n_all
+            v = front % n_all
             start = self.in_ptr[v]
             cnt = self.in_ptr[v + 1] - start
             e = _ranges(start, cnt)
-            c = np.repeat(front, cnt)
-            p = self.in_src[e] + (c // n_all) * n_all
-            tight = dflat[p] + self.in_w[e] == dflat[c]
-            c, p, e = c[tight], p[tight], e[tight]
+            p = self.in_src[e] + np.repeat(front - v, cnt)      # same row as the child
+            tight = dflat[p] + self.in_w[e] == np.repeat(dflat[front], cnt)
+            c = np.repeat(front, cnt)[tight]
+            p, e = p[tight], e[tight]
             ec.append(c)
             ep.append(p)
             em.append(self.in_m[e])
@@ -160,7 +160,7 @@ class _Lengths:
         np.minimum.at(best, c[from_root], m[from_root])
         c, p, m = c[~from_root], cid[p_flat[~from_root]], m[~from_root]
         pending = np.bincount(c, minlength=V)
-        order = np.argsort(p, kind="stable")
+        order = np.argsort(p)        # the order within a parent does not matter (min)
         c, p, m = c[order], p[order], m[order]
         ptr = np.zeros(V + 1, dtype=np.int64)
         np.cumsum(np.bincount(p, minlength=V), out=ptr[1:])
