@@ -122,14 +122,14 @@ class _Lengths:
         seen[front] = True
         nodes, ec, ep, em = [front], [], [], []
         while len(front):
-            b, v = front // n_all, front % n_all
+            v = front % n_all
             start = self.in_ptr[v]
             cnt = self.in_ptr[v + 1] - start
             e = _ranges(start, cnt)
-            c = np.repeat(front, cnt)
-            p = self.in_src[e] + (c // n_all) * n_all
-            tight = dflat[p] + self.in_w[e] == dflat[c]
-            c, p, e = c[tight], p[tight], e[tight]
+            p = self.in_src[e] + np.repeat(front - v, cnt)      # same row as the child
+            tight = dflat[p] + self.in_w[e] == np.repeat(dflat[front], cnt)
+            c = np.repeat(front, cnt)[tight]
+            p, e = p[tight], e[tight]
             ec.append(c)
             ep.append(p)
             em.append(self.in_m[e])
@@ -160,7 +160,7 @@ class _Lengths:
         np.minimum.at(best, c[from_root], m[from_root])
         c, p, m = c[~from_root], cid[p_flat[~from_root]], m[~from_root]
         pending = np.bincount(c, minlength=V)
-        order = np.argsort(p, kind="stable")
+        order = np.argsort(p)        # the order within a parent does not matter (min)
         c, p, m = c[order], p[order], m[order]
         ptr = np.zeros(V + 1, dtype=np.int64)
         np.cumsum(np.bincount(p, minlength=V), out=ptr[1:])
@@ -291,52 +291,54 @@ def home_routes(graph: RoadGraph, points_xy: np.ndarray, workplaces, pairs: np.n
 
 def _batch(graph, cg, s: _Searcher, lens: _Lengths, batch: np.ndarray, node: np.ndarray, row: np.ndarray,
            want: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Network minutes and metres node → workplace ``batch[row]`` for each pair."""
+    """Network minutes and metres node → workplace ``batch[row]`` for each pair.
+
+    The minutes are read as :meth:`_Searcher.at_nodes` reads them (the same sums in the
+    same order), but only for the pairs, all workplaces of the batch at once: through
+    either end of the node's chain, lowered by the ways along the chain to an entry.
+    """
     d = dijkstra(s.aug, directed=True, indices=s.nk + batch)      # the search of _Searcher.search
     dk = d[:, : s.nk]
     uq, qi = np.unique(node, return_inverse=True)
     q = _Query(graph, uq)
-    # times exactly as the searches read them (geo.network.travel)
-    t = np.empty(len(node))
-    for b, w in enumerate(batch):
-        at = np.flatnonzero(row == b)
-        t[at] = s.at_nodes(dk[b:b + 1], np.array([w]), q)[0][qi[at]]
+    n_all = lens.n_all
+    ku, kv, to_v = q.ku[qi], q.kv[qi], q.to_v[qi]
+    t_u = q.to_u[qi] + dk[row, ku]
+    vv = np.flatnonzero(np.isfinite(to_v))
+    t_v = to_v[vv] + dk[row[vv], kv[vv]]
+    t = t_u.copy()
+    t[vv] = np.minimum(t_u[vv], t_v)
+    # the ways along a chain, with their metres (prefix sums of the query's removed nodes)
+    rs = cg.ridx[uq[q.rem_pos_sorted]]
+    cp, ct, cm = lens.chain_candidates(batch[row], q, qi, cg.fu_len[rs], cg.tu_len[rs])
+    np.minimum.at(t, cp, ct)
     metres = np.full(len(node), np.nan)
     mi = np.flatnonzero(want & np.isfinite(t))
     if not len(mi):
         return t, metres
-    qq, rb = qi[mi], row[mi]
-    n_all = lens.n_all
-    ku, kv = q.ku[qq], q.kv[qq]
+    n = len(mi)
+    at = np.full(len(node), -1, np.int64)
+    at[mi] = np.arange(n)
+    rb = row[mi]
+    vm = vv[at[vv] >= 0]                       # pairs of mi that can leave through the v end
     roots = np.arange(len(batch)) * n_all + s.nk + batch
-    want_flat = np.concatenate([rb * n_all + ku, (rb * n_all + kv)[np.isfinite(q.to_v[qq])]])
-    lm, lpos = lens.kept_metres(d, roots, want_flat)
+    lm, lpos = lens.kept_metres(d, roots, np.concatenate([rb * n_all + ku[mi], row[vm] * n_all + kv[vm]]))
 
     def metres_at(flat):
         return lm[np.searchsorted(lpos, flat)]
 
-    # the metres beside the query's minutes: to each chain end, and the chain prefix sums
+    # the metres beside the query's minutes: to each chain end
     kept = cg.kidx[uq] >= 0
     r = np.where(kept, 0, cg.ridx[uq])
     to_u_m = np.where(kept, 0.0, cg.to_u_m[r]) if len(cg.to_u_m) else np.zeros(len(uq))
     to_v_m = np.where(kept, np.inf, cg.to_v_m[r]) if len(cg.to_v_m) else np.full(len(uq), np.inf)
-    rs = cg.ridx[uq[q.rem_pos_sorted]]
-    n = len(mi)
-    cand_p = [np.arange(n)]
-    cand_t = [q.to_u[qq] + dk[rb, ku]]
-    cand_m = [to_u_m[qq] + metres_at(rb * n_all + ku)]
-    vv = np.flatnonzero(np.isfinite(q.to_v[qq]))
-    cand_p.append(vv)
-    cand_t.append(q.to_v[qq[vv]] + dk[rb[vv], kv[vv]])
-    cand_m.append(to_v_m[qq[vv]] + metres_at(rb[vv] * n_all + kv[vv]))
-    cp, ct, cm = lens.chain_candidates(batch[rb], q, qq, cg.fu_len[rs], cg.tu_len[rs])
-    cand_p.append(cp)
-    cand_t.append(ct)
-    cand_m.append(cm)
-    ct_all = np.concatenate(cand_t)
-    cm_all = np.concatenate(cand_m)
+    cw = at[cp] >= 0
+    cand_p = np.concatenate([np.arange(n), at[vm], at[cp[cw]]])
+    ct_all = np.concatenate([t_u[mi], to_v[vm] + dk[row[vm], kv[vm]], ct[cw]])
+    cm_all = np.concatenate([to_u_m[qi[mi]] + metres_at(rb * n_all + ku[mi]),
+                             to_v_m[qi[vm]] + metres_at(row[vm] * n_all + kv[vm]), cm[cw]])
     ok = np.isfinite(ct_all)
-    bt, bm = _fastest_then_shortest(np.concatenate(cand_p)[ok], ct_all[ok], cm_all[ok], n)
+    bt, bm = _fastest_then_shortest(cand_p[ok], ct_all[ok], cm_all[ok], n)
     if not np.array_equal(bt, t[mi]):
         raise AssertionError("routes: the fastest route's time differs from the search's")
     metres[mi] = bm
