@@ -162,6 +162,7 @@ def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSE
               if name in only and (name != "commuting" or study.commuting is not None)]
     if not (background is not None and background.forking and "balance" in only and beside):
         return _run_each(study, settings, [n for n in ANALYSES if n in only], step)
+    _import_solver()   # both sides solve transportation problems: imported once, before the fork
     background.start(BESIDE_JOB, _beside_balance, study, settings, beside)
     results = _run_each(study, settings, [n for n in ANALYSES if n in only and n not in beside], step)
     with step(BACKGROUND_WAIT_ANALYSES):
@@ -175,6 +176,16 @@ def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSE
             if record is not None:
                 record(name, seconds)
     return {name: results[name] for name in ANALYSES if name in results}
+
+
+def _import_solver() -> None:
+    """Import POT (and scikit-learn, which it imports) here: the balance's theoretical minimum
+    commute and the commuting's t_min / t_max both use it, and a forked process inherits the
+    import instead of paying its 1–2.5 s of CPU again."""
+    try:
+        import ot  # noqa: F401
+    except ImportError:  # pragma: no cover - a core dependency; the analyses report its absence
+        pass
 
 
 def _run_each(study: Study, settings: Settings, names: list[str], step: Callable) -> dict[str, AnalysisResult]:
