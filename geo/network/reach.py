@@ -99,6 +99,9 @@ class _Groups:
     star_hi: np.ndarray
     oth_reach: np.ndarray
     n_kept: int
+    #: Kept nodes with a group as owner or other end (the others count for nothing); None
+    #: when most are (then filtering would cost more than it saves).
+    relevant: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -179,11 +182,17 @@ def _group_homes(graph: RoadGraph, access: HousingAccess, workers: np.ndarray) -
                      lo_u=lo_u, hi_u=hi_u, lo_v=lo_v, hi_v=hi_v, own=own, by_own_ptr=by_own_ptr, by_own=by_own,
                      by_oth_ptr=by_oth_ptr, by_oth=by_oth, star_lo=star_lo, star_hi=star_hi, oth_reach=oth_reach,
                      n_kept=nk)
+    relevant = (np.diff(by_own_ptr) > 0) | (np.diff(by_oth_ptr) > 0)
+    if relevant.mean() < _RELEVANT_SHARE if nk else False:
+        groups.relevant = relevant
     gw = reduce(np.add, wsum)
     return _Homes(query=q, nodes=nodes, amin=amin, amax=amax, wsum=wsum, ptr=ptr, access=a, workers=w,
                   groups=groups, gw=gw, star_w=np.bincount(own, weights=gw, minlength=nk),
                   wcum=np.concatenate([[0.0], np.cumsum(w)]))
 
+
+#: Below this share of kept nodes with groups, reads skip the others first.
+_RELEVANT_SHARE = 0.6
 
 #: Groupings of housing kept per graph (the balance reads the same million homes several times).
 _HOMES_CACHED = 2
@@ -376,6 +385,9 @@ def _count_rows(s: _Searcher, homes: _Homes, d: np.ndarray, batch: np.ndarray, m
     if primary is not None:
         reached = _reached_batch(s, _STATE["iso"], _STATE["chains"], d, batch, bi, rk, dk,
                                  primary + TIME_TOLERANCE_MIN, _STATE["outline"])
+    if g.relevant is not None:     # kept nodes without groups: sure, with no workers
+        keep = g.relevant[rk]
+        bi, rk, dk = bi[keep], rk[keep], dk[keep]
     thr_sorted = np.sort(np.asarray(minutes, dtype=float))
     thr = thr_sorted + TIME_TOLERANCE_MIN
     inverse = np.searchsorted(thr_sorted, np.asarray(minutes, dtype=float))
@@ -446,8 +458,11 @@ def _count_rows(s: _Searcher, homes: _Homes, d: np.ndarray, batch: np.ndarray, m
         # a node partly within horizon i: its first home is within, its last is not; the
         # homes within (sorted by access) found by bisection, their workers by prefix sums
         span = (i_full - i_part)[part]
-        pj = np.repeat(part, span)
-        hz = _ranges(i_part[part], span)
+        if (span == 1).all():     # the usual case: partly within one horizon only
+            pj, hz = part, i_part[part].astype(np.int64)
+        else:
+            pj = np.repeat(part, span)
+            hz = _ranges(i_part[part], span)
         cj = cols[pj]
         p0 = homes.ptr[cj]
         lo = _homes_within(homes, p0, homes.ptr[cj + 1] - p0 - 2, t[pj], thr[hz])
