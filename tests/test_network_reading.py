@@ -2,8 +2,6 @@
 (kept nodes without homes skipped, nodes straddling several horizons, the bisection over
 a node's homes) against plain searches on the full graph, homes compared one by one."""
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 from scipy import sparse
@@ -82,7 +80,7 @@ def test_homes_within_equals_counting_home_by_home():
     th = np.where(at_home, access[pick] + t, th)
     keep &= (first <= th) & (last > th)
     p0, n, t, th = p0[keep], counts[keep] - 2, t[keep], th[keep]
-    got = reach._homes_within(SimpleNamespace(access=access), p0, n, t, th)
+    got = reach._homes_within(access, p0, n, t, th)
     want = np.array([int(np.sum(access[a:a + k + 2] + tt <= h)) for a, k, tt, h in zip(p0, n, t, th)])
     np.testing.assert_array_equal(got, want)
     assert (want > 1).any() and (want < n + 1).any() and (n > 128).any()

@@ -47,7 +47,8 @@ import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
 # the search machinery (geo.network.travel imports it from here too)
-from geo.network._search import _Chains, _csr_by, _Query, _ranges, _reached_batch, _Searcher
+from geo.network._search import (_Chains, _csr_by, _homes_within, _horizon_index, _Query, _ranges,
+                                 _reached_batch, _Searcher)
 from geo.network.access import Entries, HousingAccess, housing_access, workplace_entries
 from geo.network.graph import RoadGraph
 
@@ -246,42 +247,6 @@ class ReachResult:
 _STATE: dict = {}
 
 
-def _horizon_index(thr: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Number of thresholds (sorted) below each time: the first horizon it is within.
-
-    Small integers (uint8 for fewer than 255 thresholds: a quarter of the memory traffic
-    of a comparison-and-add per threshold in intp)."""
-    out = np.zeros(np.shape(t), dtype=np.uint8 if len(thr) < 255 else np.intp)
-    for x in thr:
-        out += t > x
-    return out
-
-
-def _homes_within(homes: _Homes, p0: np.ndarray, n: np.ndarray, t: np.ndarray, th: np.ndarray) -> np.ndarray:
-    """Homes within ``th`` of a node reached in ``t``, for nodes whose first home (at
-    ``p0``, homes sorted by access) is within and whose last (``p0 + n + 1``) is not.
-
-    A bisection over the ``n`` homes in between (``access + t <= th``, exactly the
-    home-by-home comparison); the steps go from the largest power of two down, each only
-    over the nodes with that many homes to search (sorted by their number of steps).
-    """
-    bits = np.frexp(n.astype(float))[1].astype(np.uint8)   # bit length of n (0 for 0)
-    order = np.argsort(bits, kind="stable")[::-1]          # most steps first
-    nbits = np.bincount(bits, minlength=1)
-    p0s, ns, ts, ths = p0[order], n[order], t[order], th[order]
-    pos = np.zeros(len(n), dtype=np.int64)                 # homes within after the first
-    for j in range(len(nbits) - 2, -1, -1):
-        m = len(n) - int(nbits[: j + 1].sum())             # the nodes with more than j bits
-        step = 1 << j
-        cand = pos[:m] + step
-        idx = p0s[:m] + np.minimum(cand, ns[:m])
-        ok = (cand <= ns[:m]) & (homes.access[idx] + ts[:m] <= ths[:m])
-        pos[:m] += ok * step
-    out = np.empty(len(n), dtype=np.int64)
-    out[order] = pos + 1
-    return out
-
-
 def _home_node_times(s: _Searcher, q: _Query, row: np.ndarray, rk: np.ndarray, w: int,
                      mark: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Home-node positions whose time to ``w`` can be finite, and their minutes.
@@ -465,7 +430,7 @@ def _count_rows(s: _Searcher, homes: _Homes, d: np.ndarray, batch: np.ndarray, m
             hz = _ranges(i_part[part], span)
         cj = cols[pj]
         p0 = homes.ptr[cj]
-        lo = _homes_within(homes, p0, homes.ptr[cj + 1] - p0 - 2, t[pj], thr[hz])
+        lo = _homes_within(homes.access, p0, homes.ptr[cj + 1] - p0 - 2, t[pj], thr[hz])
         w_in = homes.wcum[p0 + lo] - homes.wcum[p0]
         hb = cb[pj] * m1 + hz
         acc += np.bincount(hb, weights=w_in, minlength=nb_ * m1)
