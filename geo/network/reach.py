@@ -24,7 +24,8 @@ How it is computed (exact, and fast):
   kept node (the chains it owns and the homes at it), then the *group* (one chain, or one
   kept node), then the node (fewest / most access minutes), and only for a node on the
   edge of a horizon its homes, sorted by access, by bisection; chains holding an entry of
-  the workplace are always read node by node;
+  the workplace are always read node by node; for a sparse set of points (the job points),
+  the reached kept nodes with no group at all are dropped first;
 * the rows of a batch are read together, a few rows at a time (arrays that stay in
   cache, no Python loop per workplace);
 * batches of workplaces run in worker processes (``n_jobs``; the graph is shared by fork).
