@@ -24,7 +24,8 @@ How it is computed (exact, and fast):
   kept node (the chains it owns and the homes at it), then the *group* (one chain, or one
   kept node), then the node (fewest / most access minutes), and only for a node on the
   edge of a horizon its homes, sorted by access, by bisection; chains holding an entry of
-  the workplace are always read node by node;
+  the workplace are always read node by node; for a sparse set of points (the job points),
+  the reached kept nodes with no group at all are dropped first;
 * the rows of a batch are read together, a few rows at a time (arrays that stay in
   cache, no Python loop per workplace);
 * batches of workplaces run in worker processes (``n_jobs``; the graph is shared by fork).
@@ -47,7 +48,8 @@ import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
 # the search machinery (geo.network.travel imports it from here too)
-from geo.network._search import _Chains, _csr_by, _Query, _ranges, _reached_batch, _Searcher
+from geo.network._search import (_Chains, _csr_by, _homes_within, _horizon_index, _Query, _ranges,
+                                 _reached_batch, _Searcher)
 from geo.network.access import Entries, HousingAccess, housing_access, workplace_entries
 from geo.network.graph import RoadGraph
 
@@ -99,6 +101,9 @@ class _Groups:
     star_hi: np.ndarray
     oth_reach: np.ndarray
     n_kept: int
+    #: Kept nodes with a group as owner or other end (the others count for nothing); None
+    #: when most are (then filtering would cost more than it saves).
+    relevant: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -179,11 +184,17 @@ def _group_homes(graph: RoadGraph, access: HousingAccess, workers: np.ndarray) -
                      lo_u=lo_u, hi_u=hi_u, lo_v=lo_v, hi_v=hi_v, own=own, by_own_ptr=by_own_ptr, by_own=by_own,
                      by_oth_ptr=by_oth_ptr, by_oth=by_oth, star_lo=star_lo, star_hi=star_hi, oth_reach=oth_reach,
                      n_kept=nk)
+    relevant = (np.diff(by_own_ptr) > 0) | (np.diff(by_oth_ptr) > 0)
+    if relevant.mean() < _RELEVANT_SHARE if nk else False:
+        groups.relevant = relevant
     gw = reduce(np.add, wsum)
     return _Homes(query=q, nodes=nodes, amin=amin, amax=amax, wsum=wsum, ptr=ptr, access=a, workers=w,
                   groups=groups, gw=gw, star_w=np.bincount(own, weights=gw, minlength=nk),
                   wcum=np.concatenate([[0.0], np.cumsum(w)]))
 
+
+#: Below this share of kept nodes with groups, reads skip the others first.
+_RELEVANT_SHARE = 0.6
 
 #: Groupings of housing kept per graph (the balance reads the same million homes several times).
 _HOMES_CACHED = 2
@@ -235,14 +246,6 @@ class ReachResult:
 
 
 _STATE: dict = {}
-
-
-def _horizon_index(thr: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Number of thresholds (sorted) below each time: the first horizon it is within."""
-    out = (t > thr[0]).astype(np.intp)
-    for x in thr[1:]:
-        out += t > x
-    return out
 
 
 def _home_node_times(s: _Searcher, q: _Query, row: np.ndarray, rk: np.ndarray, w: int,
@@ -348,6 +351,9 @@ def _count_rows(s: _Searcher, homes: _Homes, d: np.ndarray, batch: np.ndarray, m
     if primary is not None:
         reached = _reached_batch(s, _STATE["iso"], _STATE["chains"], d, batch, bi, rk, dk,
                                  primary + TIME_TOLERANCE_MIN, _STATE["outline"])
+    if g.relevant is not None:     # kept nodes without groups: sure, with no workers
+        keep = g.relevant[rk]
+        bi, rk, dk = bi[keep], rk[keep], dk[keep]
     thr_sorted = np.sort(np.asarray(minutes, dtype=float))
     thr = thr_sorted + TIME_TOLERANCE_MIN
     inverse = np.searchsorted(thr_sorted, np.asarray(minutes, dtype=float))
@@ -400,8 +406,10 @@ def _count_rows(s: _Searcher, homes: _Homes, d: np.ndarray, batch: np.ndarray, m
     cnt = g.nptr[ug + 1] - g.nptr[ug]
     cols = _ranges(g.nptr[ug], cnt)           # home-node positions, sorted within each row
     cb = np.repeat(ub, cnt)
-    base = cb * nc
-    t = np.minimum(q.to_u[cols] + flat[base + q.ku[cols]], q.to_v[cols] + flat[base + q.kv[cols]])
+    # the nodes of a group share its ends (a chain's, or the kept node itself)
+    gbase = ub * nc
+    t = np.minimum(q.to_u[cols] + np.repeat(flat[gbase + g.gu[ug]], cnt),
+                   q.to_v[cols] + np.repeat(flat[gbase + g.gv[ug]], cnt))
     ei, acols, acost = s.along_chains(e, q)
     if len(acols):
         pos = np.searchsorted(cb * q.n + cols, e_b[ei] * q.n + acols)
@@ -416,17 +424,14 @@ def _count_rows(s: _Searcher, homes: _Homes, d: np.ndarray, batch: np.ndarray, m
         # a node partly within horizon i: its first home is within, its last is not; the
         # homes within (sorted by access) found by bisection, their workers by prefix sums
         span = (i_full - i_part)[part]
-        pj = np.repeat(part, span)
-        hz = _ranges(i_part[part], span)
-        p0 = homes.ptr[cols[pj]]
-        tt, th = t[pj], thr[hz]
-        lo = np.ones(len(pj), dtype=np.int64)
-        hi = homes.ptr[cols[pj] + 1] - p0 - 1
-        for _ in range(int(hi.max()).bit_length()):
-            mid = (lo + hi + 1) >> 1
-            ok = homes.access[p0 + mid - 1] + tt <= th
-            lo = np.where(ok, mid, lo)
-            hi = np.where(ok, hi, mid - 1)
+        if (span == 1).all():     # the usual case: partly within one horizon only
+            pj, hz = part, i_part[part].astype(np.int64)
+        else:
+            pj = np.repeat(part, span)
+            hz = _ranges(i_part[part], span)
+        cj = cols[pj]
+        p0 = homes.ptr[cj]
+        lo = _homes_within(homes.access, p0, homes.ptr[cj + 1] - p0 - 2, t[pj], thr[hz])
         w_in = homes.wcum[p0 + lo] - homes.wcum[p0]
         hb = cb[pj] * m1 + hz
         acc += np.bincount(hb, weights=w_in, minlength=nb_ * m1)
