@@ -185,7 +185,7 @@ def _group_homes(graph: RoadGraph, access: HousingAccess, workers: np.ndarray) -
                      by_oth_ptr=by_oth_ptr, by_oth=by_oth, star_lo=star_lo, star_hi=star_hi, oth_reach=oth_reach,
                      n_kept=nk)
     relevant = (np.diff(by_own_ptr) > 0) | (np.diff(by_oth_ptr) > 0)
-    if relevant.mean() < _RELEVANT_SHARE if nk else False:
+    if nk and relevant.mean() < _RELEVANT_SHARE:
         groups.relevant = relevant
     gw = reduce(np.add, wsum)
     return _Homes(query=q, nodes=nodes, amin=amin, amax=amax, wsum=wsum, ptr=ptr, access=a, workers=w,

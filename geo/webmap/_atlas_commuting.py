@@ -35,10 +35,10 @@ def commuting_section(result: AnalysisResult, study: Study, lang: str, *, table,
     from geo.webmap.commuting import indicator_rows
 
     tables = []
-    suffix = length_suffix(result.summary, lang)
-    lengths = {key: label(key, lang).replace("（米）", "").replace(" (m)", "") + suffix
-               for key in ("mean_commute_m", "share_within_5km")}
     rows = pd.DataFrame(indicator_rows(result.summary, lang))
+    # the indicator table's labels of the two lengths (they name road network or straight line)
+    lengths = dict(zip(rows["key"], rows["label"]))
+    lengths = {key: lengths[key] for key in ("mean_commute_m", "share_within_5km")}
     head = _HEAD[lang]
     shown = rows[["label", "value", "reference", "status"]].rename(
         columns={"label": "indicator", "value": "value"})
