@@ -45,6 +45,10 @@ ANALYSES = ("core_periphery", "collaboration", "balance", "chains", "commuting")
 #: seconds on a metro study, and the two cores work at once instead of one after the other.
 BESIDE_BALANCE = ("core_periphery", "collaboration", "chains", "commuting")
 BESIDE_JOB = "analyses beside balance"
+#: With roads, the balance's theoretical minimum commute in minutes is a step of its own, run
+#: after the analyses beside the balance (and with them): it is read from the commuting's
+#: searches when there is an OD table (geo.analysis.balance._mincommute).
+MIN_COMMUTE = "theoretical minimum commute"
 #: The step that waits, after the balance, for the analyses beside it.
 BACKGROUND_WAIT_ANALYSES = "wait for analyses"
 
@@ -106,6 +110,9 @@ class Steps:
         """The duration of step ``name`` when it ran elsewhere (a forked process)."""
         self.timings[name] = round(seconds, 3)
         if self._bar is not None:
+            if name not in self.names:   # a step not planned at the start
+                self.names.append(name)
+                self._bar.total += 1
             self._bar.update(1)
 
     def close(self) -> None:
@@ -158,23 +165,37 @@ def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSE
     """
     only = set(only)
     step = step or (lambda name: contextmanager(lambda: (yield))())
+    split = "balance" in only and getattr(study, "network", None) is not None
     beside = [name for name in BESIDE_BALANCE
               if name in only and (name != "commuting" or study.commuting is not None)]
+    beside += [MIN_COMMUTE] if split else []
     if not (background is not None and background.forking and "balance" in only and beside):
-        return _run_each(study, settings, [n for n in ANALYSES if n in only], step)
+        names = [n for n in ANALYSES if n in only] + ([MIN_COMMUTE] if split else [])
+        return _ordered(_run_each(study, settings, names, step, split=split))
     _import_solver()   # both sides solve transportation problems: imported once, before the fork
     background.start(BESIDE_JOB, _beside_balance, study, settings, beside)
-    results = _run_each(study, settings, [n for n in ANALYSES if n in only and n not in beside], step)
+    results = _run_each(study, settings, [n for n in ANALYSES if n in only and n not in beside], step,
+                        split=split)
     with step(BACKGROUND_WAIT_ANALYSES):
         value = background.wait(BESIDE_JOB)
     if value is None:   # pragma: no cover - results that could not travel back: run them here
         log.debug("%s: no results came back; running %s here", BESIDE_JOB, ", ".join(beside))
-        results.update(_run_each(study, settings, beside, step))
+        results.update(_run_each(study, settings, beside, step, split=split))
     else:
         results.update(value[0])
         for name, seconds in value[1].items():
             if record is not None:
                 record(name, seconds)
+    return _ordered(results)
+
+
+def _ordered(results: dict[str, AnalysisResult]) -> dict[str, AnalysisResult]:
+    """The results in run order, the balance's part computed on its own merged into it."""
+    part = results.pop(MIN_COMMUTE, None)
+    if part is not None and "balance" in results:
+        from geo.analysis import balance
+
+        balance.merge_min_commute(results["balance"], part)
     return {name: results[name] for name in ANALYSES if name in results}
 
 
@@ -188,11 +209,20 @@ def _import_solver() -> None:
         pass
 
 
-def _run_each(study: Study, settings: Settings, names: list[str], step: Callable) -> dict[str, AnalysisResult]:
-    """The analyses ``names`` one after the other, in run order (see :func:`run_analyses`)."""
-    from geo.analysis import core_periphery
+def _run_each(study: Study, settings: Settings, names: list[str], step: Callable, *,
+              split: bool = False) -> dict[str, AnalysisResult]:
+    """The analyses ``names`` one after the other, in run order (see :func:`run_analyses`).
+
+    ``split``: the balance leaves its theoretical minimum commute in minutes to the step
+    :data:`MIN_COMMUTE` (which ``names`` may hold, last: its result is merged into the
+    balance's by :func:`_ordered`); the commuting, when it runs here first, reads its cells
+    from its own searches.
+    """
+    from geo.analysis import balance, core_periphery
 
     results: dict[str, AnalysisResult] = {}
+    cells = balance.commute_cells(study, settings) if MIN_COMMUTE in names else None
+    cost = None
     for name in names:
         if name == "commuting" and study.commuting is None:   # only with observed flows
             continue
@@ -206,9 +236,7 @@ def _run_each(study: Study, settings: Settings, names: list[str], step: Callable
                 roles = cp.tables["core_periphery_zones"].set_index("zone_id")["role"]
                 results[name] = collaboration.run(study, settings, core_roles=roles)
             elif name == "balance":
-                from geo.analysis import balance
-
-                results[name] = balance.run(study, settings)
+                results[name] = balance.run(study, settings, min_commute=not split)
             elif name == "chains":
                 from geo.analysis import chains
 
@@ -216,7 +244,11 @@ def _run_each(study: Study, settings: Settings, names: list[str], step: Callable
             elif name == "commuting":
                 from geo.analysis import commuting
 
-                results[name] = commuting.run(study, settings)
+                wanted = [] if cells is None or cells.empty else [(cells.xy, cells.used)]
+                results[name], costs = commuting.run_with_cells(study, settings, wanted)
+                cost = costs[0] if wanted and costs is not None else None
+            elif name == MIN_COMMUTE:
+                results[name] = balance.min_commute_part(study, settings, cells, cost)
     return results
 
 
@@ -224,7 +256,7 @@ def _beside_balance(study: Study, settings: Settings,
                     names: list[str]) -> tuple[dict[str, AnalysisResult], dict[str, float]]:
     """Job :data:`BESIDE_JOB`: the analyses ``names`` with their own durations."""
     steps = Steps(names)
-    return _run_each(study, settings, names, steps.step), steps.timings
+    return _run_each(study, settings, names, steps.step, split=MIN_COMMUTE in names), steps.timings
 
 
 def check_study(settings: Settings, only: Iterable[str] | str | None = None) -> tuple[Study, list[str]]:

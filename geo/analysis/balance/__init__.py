@@ -98,6 +98,14 @@ from geo.analysis.balance._network import (
     network_summary,
 )
 from geo.analysis.balance._potential import CELL_M, theoretical_min_commute
+from geo.analysis.balance._mincommute import (
+    STEP as MIN_COMMUTE_STEP,
+    CommuteCells,
+    commute_cells,
+    merge_min_commute,
+    min_commute_part,
+    worker_points,
+)
 from geo.analysis.balance._landuse import landuse_mix
 from geo.analysis.balance._workers import (
     SOURCE_DWELLINGS,
@@ -129,6 +137,11 @@ __all__ = [
     "theoretical_min_commute",
     "workplace_pairs",
     "classify_balance",
+    "commute_cells",
+    "CommuteCells",
+    "merge_min_commute",
+    "MIN_COMMUTE_STEP",
+    "min_commute_part",
     "district_balance",
     "landuse_mix",
     "NAME",
@@ -169,7 +182,7 @@ def area_column(prefix: str, radius_m: float) -> str:
     return prefix + radius_column(radius_m).removeprefix("workers")
 
 
-def run(study: Study, settings: Any) -> AnalysisResult:
+def run(study: Study, settings: Any, *, min_commute: bool = True) -> AnalysisResult:
     """The jobs–housing balance analysis of one study.
 
     Parameters
@@ -178,6 +191,12 @@ def run(study: Study, settings: Any) -> AnalysisResult:
         Validated layers in the working CRS.
     settings : Settings
         Uses ``settings.balance`` and ``settings.layers.landuse.residential_class``.
+
+    min_commute : bool, default True
+        With roads, also solve ``theoretical_min_commute_min``; without it that summary key
+        and its cell size are None until :func:`merge_min_commute` fills them with
+        :func:`min_commute_part` (a run computes that part beside the balance, from the
+        commuting's searches when there is an OD table: :mod:`geo.pipeline`).
 
     Returns
     -------
@@ -215,12 +234,8 @@ def run(study: Study, settings: Any) -> AnalysisResult:
                         f"({format_rows(pd.unique(workplaces['workplace_id'][dup]))}); "
                         "tell them apart by the 'kind' column")
 
-    if study.housing is not None:
-        points = resident_workers(study.housing, workers_per_dwelling=cfg.workers_per_dwelling,
-                                  employment_rate=cfg.employment_rate)
-    elif study.population is not None:
-        points = raster_workers(study.population, employment_rate=cfg.employment_rate)
-    else:
+    points = worker_points(study, cfg)
+    if points is None:
         raise InputError("balance: needs resident workers: configure layers.housing (dwellings or "
                          "population) or layers.population (a population raster)")
     warnings.extend(points.warnings)
@@ -255,7 +270,7 @@ def run(study: Study, settings: Any) -> AnalysisResult:
     if study.network is not None:
         net = network_balance(study, settings.network, [float(m) for m in cfg.all_minutes],
                               float(cfg.minute), geoms, jobs, points.x, points.y, points.workers,
-                              float(cfg.balanced_range[1]))
+                              float(cfg.balanced_range[1]), min_commute=min_commute)
         for k, m in enumerate(net.minutes):
             table[minute_column(m)] = net.workers[:, k]
     by_network = net is not None and getattr(settings, "balance_reach", "euclidean") == "network"

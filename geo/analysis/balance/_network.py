@@ -21,7 +21,8 @@ With ``layers.roads`` every workplace also gets, for each horizon ``m`` of
   reached nodes, :func:`geo.network.isochrone_polygons`);
 * ``theoretical_min_commute_min`` – the potential transportation problem of DESIGN.md
   "Commuting" (resident workers per cell → jobs per workplace) with cost = travel time
-  from the cell centre, as a home, to the workplace.
+  from the cell centre, as a home, to the workplace (:mod:`geo.analysis.balance._mincommute`;
+  a run solves it beside the balance, from the commuting's searches when it has an OD table).
 
 A workplace with no road node inside or within ``network.max_access_m`` is not connected:
 its network columns are empty.
@@ -37,9 +38,8 @@ import numpy as np
 import shapely
 
 import geo.network as gn
-from geo.analysis._transport import balance_totals, solve_transport
 from geo.analysis.balance._area import area_sums, employment_points, first_balanced
-from geo.analysis.balance._potential import CELL_M, MAX_PAIRS, origin_cells
+from geo.analysis.balance._mincommute import PARALLEL_WORK, cell_minutes, cells_from, mean_min_commute
 from geo.network.access import concat_entries
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,6 @@ MINUTE_STEP = 5.0
 #: The balance-minute search stops here (minutes).
 MAX_BALANCE_MINUTE = 90.0
 
-#: Work (workplaces × road nodes) above which the searches run in worker processes.
-_PARALLEL_WORK = 50_000_000
 
 
 def minute_column(minute: float, prefix: str = "workers") -> str:
@@ -95,7 +93,7 @@ class NetworkBalance:
     housing_connected: float       # share of resident workers whose home joins the network
     isochrones: np.ndarray         # (W,) polygons within the primary horizon
     min_commute_min: float | None
-    min_commute_cell_m: float
+    min_commute_cell_m: float | None
 
     def column(self, minute: float) -> int:
         return self.minutes.index(float(minute))
@@ -103,7 +101,7 @@ class NetworkBalance:
 
 def network_balance(study: Any, net: Any, minutes: list[float], primary: float,
                     geoms: np.ndarray, jobs: np.ndarray, x: np.ndarray, y: np.ndarray,
-                    workers: np.ndarray, upper: float) -> NetworkBalance:
+                    workers: np.ndarray, upper: float, *, min_commute: bool = True) -> NetworkBalance:
     """Every balance measure in minutes on ``study.network``.
 
     Parameters
@@ -123,10 +121,13 @@ def network_balance(study: Any, net: Any, minutes: list[float], primary: float,
         Resident-worker points (as the straight-line measures use them).
     upper : float
         Upper bound of the balanced range (for ``balance_minute``).
+    min_commute : bool, default True
+        Also solve ``theoretical_min_commute_min`` (:mod:`geo.analysis.balance._mincommute`);
+        without it, it and its cell size are None (a run computes it beside the balance).
     """
     graph = study.network
     kw = dict(access_speed_kmh=net.access_speed_kmh, max_access_m=net.max_access_m)
-    n_jobs = gn.default_jobs() if len(geoms) * graph.n_nodes > _PARALLEL_WORK else 1
+    n_jobs = gn.default_jobs() if len(geoms) * graph.n_nodes > PARALLEL_WORK else 1
     emp = employment_points(study.employment, study.employment_raster)
     if emp is not None and not len(emp.x):
         emp = None
@@ -134,7 +135,7 @@ def network_balance(study: Any, net: Any, minutes: list[float], primary: float,
     steps = minute_steps()
     # stage 1, every workplace: the reported horizons and the balance steps up to the largest
     horizons = sorted(set(minutes) | set(steps[steps <= max(minutes)].tolist()))
-    entries = _workplace_entries(study, graph, geoms, kw)
+    entries = workplace_entries_of(study, graph, geoms, kw)
     one = _area_pass(graph, kw, geoms, jobs, xy, workers, emp, np.arange(len(geoms)), horizons, primary,
                      n_jobs, entries)
     connected = one.connected
@@ -157,7 +158,11 @@ def network_balance(study: Any, net: Any, minutes: list[float], primary: float,
     cols = [h_of[float(m)] for m in minutes]
     total = float(np.sum(workers))
     joined = float(np.sum(workers[one.housing_connected])) / total if total > 0 else 1.0
-    mean_min, cell = _min_commute_minutes(graph, kw, geoms, jobs, x, y, workers, entries, n_jobs)
+    mean_min, cell = None, None
+    if min_commute:
+        cells = cells_from(x, y, workers, jobs, entries.connected)
+        mean_min = None if cells.empty else mean_min_commute(cells, cell_minutes(graph, cells, geoms, kw))
+        cell = cells.cell_m
     return NetworkBalance(minutes=[float(m) for m in minutes], primary=float(primary),
                           workers=one.workers[:, cols], area_jobs=np.round(one.area_jobs[:, cols], 6),
                           area_jhr=one.area_jhr[:, cols], balance_minute=balance_minute, shared=shared,
@@ -165,7 +170,7 @@ def network_balance(study: Any, net: Any, minutes: list[float], primary: float,
                           min_commute_min=mean_min, min_commute_cell_m=cell)
 
 
-def _workplace_entries(study: Any, graph: Any, geoms: np.ndarray, kw: dict) -> Any:
+def workplace_entries_of(study: Any, graph: Any, geoms: np.ndarray, kw: dict) -> Any:
     """Entries of the workplaces; when they are the zones then the innovation districts
     (as :func:`workplaces_from` orders them), from the entries of each layer, which the
     load's connection check already computed (and the graph remembers)."""
@@ -248,54 +253,6 @@ def _own_point_minutes(graph: Any, kw: dict, rep: np.ndarray, targets: np.ndarra
                               entries=gn.subset_entries(entries, unsure), **kw)
         out[unsure] = np.nan_to_num(exact, nan=np.inf)
     return out
-
-
-def _min_commute_minutes(graph: Any, kw: dict, geoms: np.ndarray, jobs: np.ndarray, x: np.ndarray,
-                         y: np.ndarray, workers: np.ndarray, entries: Any, n_jobs: int
-                         ) -> tuple[float | None, float]:
-    """Least mean travel time (minutes) if every resident worker took the nearest job.
-
-    Supplies = resident workers per cell of :data:`CELL_M` (doubled while cells ×
-    workplaces exceeds :data:`MAX_PAIRS`), located at the cell centre; demands = jobs of
-    the connected workplaces; the larger side is scaled down to the smaller total. Cells
-    that reach no workplace (and workplaces no cell reaches) take no part; a pair the
-    network does not join costs more than any joined pair, so the optimum uses it only
-    when nothing else balances the totals (then a warning would be due: logged).
-
-    The matrix is searched in full: the solver's flows depend on every cost, and a cut-off
-    would not pay anyway (metro sample: the optimum uses pairs up to 129 minutes, and 85%
-    of the pairs take less than 135).
-    """
-    use = entries.connected & (jobs > 0)
-    if not use.any() or float(np.sum(workers)) <= 0:
-        return None, CELL_M
-    size = CELL_M
-    while True:
-        cx, cy, supply = origin_cells(x, y, workers, size)
-        if len(cx) * int(use.sum()) <= MAX_PAIRS or len(cx) <= 1:
-            break
-        size *= 2
-    mask = use[entries.owner()]
-    sub = gn.Entries(offsets=np.concatenate([[0], np.cumsum(np.diff(entries.offsets)[use])]).astype(np.int64),
-                     node=entries.node[mask], egress_min=entries.egress_min[mask])
-    cost = gn.home_times(graph, np.column_stack([cx, cy]), geoms[use], n_jobs=n_jobs, entries=sub, **kw)
-    rows = np.isfinite(cost).any(axis=1)
-    cols = np.isfinite(cost).any(axis=0)
-    if not rows.any() or not cols.any():
-        return None, size
-    cost = cost[np.ix_(rows, cols)]
-    finite = np.isfinite(cost)
-    penalty = 10.0 * float(cost[finite].max()) + 1.0
-    s, d = balance_totals(supply[rows], jobs[use][cols])
-    flows, _ = solve_transport(np.where(finite, cost, penalty), s, d)
-    shipped = float(s.sum())
-    if shipped <= 0:
-        return None, size
-    cut = float(flows[~finite].sum())
-    if cut > 1e-6 * shipped:
-        log.warning("balance: %.1f%% of the theoretical minimum commute crosses pieces the road "
-                    "network does not join", 100 * cut / shipped)
-    return float((np.where(finite, cost, 0.0) * flows).sum() / max(shipped - cut, 1e-12)), size
 
 
 def isochrone_table(table: Any, result: NetworkBalance, crs: Any) -> Any:

@@ -31,6 +31,7 @@ Modules
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,7 @@ import pandas as pd
 from geo._errors import CRSError
 from geo._types import AnalysisResult, Study
 from geo.analysis.balance import workplaces_from
-from geo.analysis.commuting._assign import Assigned, assign, road_minutes, with_routes
+from geo.analysis.commuting._assign import Assigned, assign, road_minutes_sets, with_routes
 from geo.analysis.commuting._excess import Excess, cell_index, excess_commuting, origin_cells
 from geo.analysis.commuting._tables import (
     BAND_LABELS,
@@ -55,7 +56,7 @@ from geo.analysis.commuting._tables import (
 )
 
 __all__ = ["BAND_LABELS", "OVER_MIN", "SECTORS", "WITHIN_M", "WITHIN_MIN", "Assigned", "Excess", "assign",
-           "cell_index", "excess_commuting", "run", "summary_row"]
+           "cell_index", "excess_commuting", "run", "run_with_cells", "summary_row"]
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,18 @@ def run(study: Study, settings: Any) -> AnalysisResult:
         and ``commuting_flows`` (lines) when districts are given, ``commuting_sheds``
         (points), ``commuting_directions``, ``commuting_summary`` (one row).
     """
+    return run_with_cells(study, settings)[0]
+
+
+def run_with_cells(study: Study, settings: Any, cell_sets: Sequence[tuple[np.ndarray, np.ndarray]] = ()
+                   ) -> tuple[AnalysisResult, list[np.ndarray] | None]:
+    """:func:`run`, and with roads the travel minutes of other cost matrices read from its
+    searches (one complete search per workplace, which the flows' routes need anyway):
+    ``cell_sets`` holds ``(cells_xy, used)`` pairs (cell centres as homes, positions of
+    workplaces in :func:`~geo.analysis.balance.workplaces_from` order); the matrices
+    (cells × used, NaN where not reachable) are those :func:`geo.network.home_times` gives
+    from one search per workplace, to the last bit. None without roads.
+    """
     flows = study.commuting
     if flows is None:
         raise ValueError("commuting: the study has no layers.commuting")
@@ -154,11 +167,14 @@ def run(study: Study, settings: Any) -> AnalysisResult:
 
     cells = origin_cells(hx, hy, a.workplace, w, cell_m=cell_m)
     cost_fn = None
+    extra = None
     if graph is not None:
         # one search per workplace gives both the flows' times and the cells' cost matrix
-        minutes, cell_cost, metres = road_minutes(
-            graph, hx, hy, a.workplace, geoms, None if cells is None else np.column_stack([cells.cx, cells.cy]),
-            None if cells is None else cells.used, max_access_m=max_access_m, access_speed_kmh=access_speed)
+        own = [] if cells is None else [(np.column_stack([cells.cx, cells.cy]), cells.used)]
+        minutes, costs, metres = road_minutes_sets(graph, hx, hy, a.workplace, geoms, own + list(cell_sets),
+                                                   max_access_m=max_access_m, access_speed_kmh=access_speed)
+        cell_cost = costs[0] if own else None
+        extra = costs[len(own):]
         a = with_routes(a, minutes, metres)
 
         def cost_fn(cx, cy, used):
@@ -199,4 +215,4 @@ def run(study: Study, settings: Any) -> AnalysisResult:
                         "roads; t_min / t_max count them at the longest travel time of the matrix")
     for message in warnings:
         log.warning(message)
-    return AnalysisResult(name=NAME, tables=tables, summary=summary, warnings=warnings)
+    return AnalysisResult(name=NAME, tables=tables, summary=summary, warnings=warnings), extra

@@ -6,6 +6,7 @@ flows have a few thousand distinct ends), then located with one STRtree bulk que
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -213,6 +214,21 @@ def road_minutes(graph, hx: np.ndarray, hy: np.ndarray, wp: np.ndarray, workplac
         for the cells' matrix separately: the same searches, read at more nodes
         (:func:`geo.network.home_routes`).
     """
+    sets = [] if cells_xy is None else [(cells_xy, used)]
+    minutes, costs, metres = road_minutes_sets(graph, hx, hy, wp, workplaces, sets, max_access_m=max_access_m,
+                                               access_speed_kmh=access_speed_kmh)
+    return minutes, (costs[0] if sets else None), metres
+
+
+def road_minutes_sets(graph, hx: np.ndarray, hy: np.ndarray, wp: np.ndarray, workplaces: np.ndarray,
+                      cell_sets: Sequence[tuple[np.ndarray, np.ndarray | None]] = (), *,
+                      max_access_m: float, access_speed_kmh: float
+                      ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """:func:`road_minutes` with any number of cost matrices: ``cell_sets`` holds
+    ``(cells_xy, used)`` pairs (C_i cell centres, the workplace positions of matrix i);
+    returns (minutes per flow, [C_i × len(used_i) minutes], metres per flow), every matrix
+    read from the same one search per workplace.
+    """
     from geo.network import home_routes
 
     out = np.full(len(hx), np.nan)
@@ -224,21 +240,29 @@ def road_minutes(graph, hx: np.ndarray, hy: np.ndarray, wp: np.ndarray, workplac
     pair_uniq = np.asarray(pair_uniq, dtype=np.int64)
     pairs = [np.column_stack([pair_uniq // nw, pair_uniq % nw])]
     points = [np.column_stack([ux, uy])]
-    n_cells = 0
-    if cells_xy is not None and used is not None and len(used):
+    n_points = len(ux)
+    shapes = []
+    for cells_xy, used in cell_sets:
         cells_xy = np.asarray(cells_xy, float).reshape(-1, 2)
-        n_cells = len(cells_xy)
-        ci = np.repeat(np.arange(n_cells, dtype=np.int64), len(used))
-        pairs.append(np.column_stack([len(ux) + ci, np.tile(np.asarray(used, np.int64), n_cells)]))
-        points.append(cells_xy)
+        used = np.zeros(0, np.int64) if used is None else np.asarray(used, np.int64)
+        n_cells = len(cells_xy) if len(used) else 0
+        shapes.append((n_cells, len(used)))
+        if n_cells:
+            ci = np.repeat(np.arange(n_cells, dtype=np.int64), len(used))
+            pairs.append(np.column_stack([n_points + ci, np.tile(used, n_cells)]))
+            points.append(cells_xy)
+            n_points += n_cells
     all_pairs = np.concatenate(pairs)
-    if not len(all_pairs):
-        return out, (np.zeros((n_cells, 0)) if cells_xy is not None else None), out_m
     k = len(pair_uniq)
+    if not len(all_pairs):
+        return out, [np.zeros((c, 0)) for c, _ in shapes], out_m
     want_m = np.arange(len(all_pairs)) < k       # metres for the flows, not the cells
     t, m = home_routes(graph, np.concatenate(points), workplaces, all_pairs, metres=want_m,
                        access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
     out[sel] = t[:k][pair_codes]
     out_m[sel] = m[:k][pair_codes]
-    cost = t[k:].reshape(n_cells, -1) if n_cells else (None if cells_xy is None else np.zeros((0, 0)))
-    return out, cost, out_m
+    costs, at = [], k
+    for n_cells, n_used in shapes:
+        costs.append(t[at:at + n_cells * n_used].reshape(n_cells, n_used) if n_cells else np.zeros((0, n_used)))
+        at += n_cells * n_used
+    return out, costs, out_m
