@@ -4,8 +4,8 @@ The pipeline is the only place that touches output files. It writes into a tempo
 folder beside ``output.dir`` and moves it into place at the end, so a failed or
 interrupted run leaves the previous outputs intact. The longest writers (workbook, QGIS
 package: :data:`BACKGROUND_STEPS`) run in forked processes meanwhile (:mod:`geo._background`),
-the QGIS input layers (:data:`EARLY_STEP`) already while the analyses run; any failure
-stops them before the temporary folder is removed.
+the QGIS input layers (:data:`EARLY_STEP`) already while the road graph is built and the
+analyses run; any failure stops them before the temporary folder is removed.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 import platform
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -54,8 +54,9 @@ BACKGROUND_WAIT_ANALYSES = "wait for analyses"
 
 #: The steps writing outputs (run.json aside), in the order they run here.
 OUTPUT_STEPS = ("tables", "QGIS package", "figures", "maps", "workbook")
-#: The part of the QGIS package needing the inputs only (the input layers of the GeoPackage,
-#: the rasters): written in a forked process of its own while the analyses run.
+#: The part of the QGIS package needing the inputs only (the input layers of the GeoPackage
+#: but the roads, the rasters): written in a forked process of its own from the end of the
+#: load (while the road graph is built) on, beside the analyses.
 EARLY_STEP = "QGIS input layers"
 #: Steps written in a forked process of their own while the others run (see geo._background).
 BACKGROUND_STEPS = (EARLY_STEP, "workbook", "QGIS package")
@@ -436,12 +437,20 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
         check_inputs_outside(target, _configured_paths(settings))
         check_map_settings(settings)
         check_print_settings(settings)
-        with steps.step("load layers"):
-            study = load_study(settings)
         # the background steps write into staging while the steps below run; leaving this
-        # block on an error stops them before staging is removed (previous outputs intact)
-        with staged_output(target) as staging, Background() as background:
-            start_early_steps(staging, study, settings, background)
+        # block on an error stops them before staging is removed (previous outputs intact).
+        # Staging and the first of them begin once the layers are loaded, while the road
+        # graph is built (a load failing before makes neither)
+        with ExitStack() as stack:
+            begun: list[tuple[Path, Background]] = []
+
+            def on_layers(loaded: Study) -> None:
+                begun.append((stack.enter_context(staged_output(target)), stack.enter_context(Background())))
+                start_early_steps(begun[0][0], loaded, settings, begun[0][1])
+
+            with steps.step("load layers"):
+                study = load_study(settings, on_layers=on_layers)
+            [(staging, background)] = begun
             results = run_analyses(study, settings, only, step=steps.step, background=background,
                                    record=steps.record)
             manifest = write_outputs(staging, study, results, settings, steps, background,
@@ -457,8 +466,10 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
 
 
 def start_early_steps(staging: Path, study: Study, settings: Settings, background: Background) -> None:
-    """Start :data:`EARLY_STEP` (needing the loaded layers only), to run beside the analyses;
-    the QGIS package step appends to what it wrote once it has ended (see write_outputs)."""
+    """Start :data:`EARLY_STEP` (needing the loaded layers only), to run while the road graph
+    is built and beside the analyses: ``study`` as ``load_study`` hands it to ``on_layers``
+    (no roads yet); the QGIS package step appends the rest, the roads first, once it has
+    ended (see write_outputs)."""
     from geo.qgis import write_qgis_inputs
 
     background.start(EARLY_STEP, write_qgis_inputs, staging / "qgis", study, settings)

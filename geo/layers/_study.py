@@ -1,12 +1,15 @@
 """Study assembly: every configured layer read, checked, reprojected; one Study out.
 
 One vector layer goes read -> fields -> CRS -> geometry -> datum (:func:`_load_vector`);
-then the cross-layer steps (working CRS, reprojection, extent, districts) and the rasters.
+then the cross-layer steps (working CRS, reprojection, extent, districts), the rasters and,
+last, the road graph (``load_study(on_layers=...)`` may start work on the other layers first).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,7 +81,8 @@ def _load_vector(name: str, cfg: VectorLayerSettings, base: Path | None,
     return layer
 
 
-def load_study(settings: Settings, *, progress: bool = False) -> Study:
+def load_study(settings: Settings, *, progress: bool = False,
+               on_layers: Callable[[Study], None] | None = None) -> Study:
     """Read, check, normalise and reproject every configured layer and raster.
 
     Parameters
@@ -87,6 +91,12 @@ def load_study(settings: Settings, *, progress: bool = False) -> Study:
         Validated settings; paths are absolute.
     progress : bool, default False
         Show a progress bar (one step per layer).
+    on_layers : callable, optional
+        Called once with the study when every layer and raster is read and checked without
+        a problem, before the road graph is built (e.g. to start writing the input layers
+        meanwhile): the same study as returned, except that ``roads`` and ``network`` are
+        still ``None`` and ``warnings`` lacks the road network's. Not called when a problem
+        was found by then; the load may still fail afterwards (a problem of the roads).
 
     Returns
     -------
@@ -176,11 +186,9 @@ def load_study(settings: Settings, *, progress: bool = False) -> Study:
         _unify_chains(layers, report)
         if "firms" in layers and working is not None:
             _check_firms(layers["firms"], layers.get("zones"), layers.get("districts"), report)
-        graph = None
-        if "roads" in layers and layers["roads"].geometry_ok and working is not None:
-            graph = _build_network(layers["roads"], layers.get("zones"), settings.network, report)
-        bar.update()
-
+        # the road graph is built last, after ``on_layers`` (below); its problems and warnings
+        # take their place here, before the rasters' (as when it was built here)
+        graph_at = (len(report.problems), len(report.warnings))
         raster_out: dict[str, Raster | None] = {}
         sources = {name: layer.source for name, layer in layers.items()}
         if flows is not None:
@@ -193,29 +201,53 @@ def load_study(settings: Settings, *, progress: bool = False) -> Study:
             if source is not None:
                 sources[name] = source
             bar.update()
+
+        study = None
+        if not report.problems and working is not None and zones is not None:
+            landuse_cfg = cfg_layers.landuse
+            study = Study(
+                crs=working,   # the roads once the graph is built (it rewrites them)
+                **{name: layers[name].frame if name in layers and name != "roads" else None
+                   for name in sch.VECTOR_LAYERS},
+                **{name: raster_out.get(name) for name in sch.RASTER_LAYERS},
+                employment_raster=raster_out.get("employment"),
+                commuting=commuting,
+                landuse_classes=dict(landuse_cfg.classes) if landuse_cfg is not None else {},
+                sources=sources,
+                warnings=list(report.warnings),
+            )
+            if on_layers is not None:
+                on_layers(study)
+        graph = None
+        if "roads" in layers and layers["roads"].geometry_ok and working is not None:
+            bar.set_postfix_str("roads")
+            with _reported_at(report, graph_at):
+                graph = _build_network(layers["roads"], layers.get("zones"), settings.network, report)
+        bar.update()
     finally:
         bar.close()
 
     report.raise_if_any()
-    if working is None or zones is None:  # pragma: no cover - always reported above
+    if study is None:  # pragma: no cover - a problem, always reported above
         raise InputError("layers.zones: no usable zones layer")
-
-    def frame(name: str) -> gpd.GeoDataFrame | None:
-        layer = layers.get(name)
-        return None if layer is None else layer.frame
-
-    landuse_cfg = cfg_layers.landuse
-    study = Study(
-        crs=working,
-        **{name: frame(name) for name in sch.VECTOR_LAYERS},
-        **{name: raster_out.get(name) for name in sch.RASTER_LAYERS},
-        employment_raster=raster_out.get("employment"),
-        commuting=commuting,
-        landuse_classes=dict(landuse_cfg.classes) if landuse_cfg is not None else {},
-        sources=sources,
-        warnings=list(report.warnings),
-        network=graph,
-    )
+    study.warnings = list(report.warnings)
     if graph is not None:
+        study.roads = layers["roads"].frame   # as the network uses it (rewritten by the graph build)
+        study.network = graph
         study.warnings.extend(_connection_warnings(study, settings.network, layers["roads"].ctx.at()[:-1]))
     return study
+
+
+@contextmanager
+def _reported_at(report: _Report, at: tuple[int, int]) -> Iterator[None]:
+    """Problems and warnings reported inside the block take their place at ``at`` (the
+    numbers of problems and warnings there were then), as if reported at that point."""
+    since = (len(report.problems), len(report.warnings))
+    try:
+        yield
+    finally:
+        for items, start, end in ((report.problems, at[0], since[0]), (report.crs_only, at[0], since[0]),
+                                  (report.warnings, at[1], since[1])):
+            new = items[end:]
+            del items[end:]
+            items[start:start] = new

@@ -45,6 +45,7 @@ from geo.qgis._commuting_styles import mark_commute_length
 from geo.qgis._derived import derived_frames
 from geo.qgis._gpkg import package_timestamp, write_geopackage, write_layer_styles
 from geo.qgis._layers import (
+    INPUT_LAYERS,
     ExportLayer,
     collect_layers,
     group_titles,
@@ -150,7 +151,9 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
     inputs
         What :func:`write_qgis_inputs` returned for the same ``out_dir``, study and
         settings: the input layers are in the GeoPackage already and only the result
-        layers are appended. ``None``: write them first (the same package).
+        layers are appended, after the input layers ``inputs`` lacks (given then as
+        ``None``: the roads, which a run's road graph rewrites once the others are
+        loaded). ``None``: write them first (the same package).
 
     Returns
     -------
@@ -162,14 +165,16 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
         inputs = write_qgis_inputs(out_dir, study, settings)
     crs = _export_crs(study, settings)
     language = settings.study.language
-    layers = collect_layers(study, results, crs, derived_frames(study, results, settings), inputs=False)
+    written = {layer.name for layer in inputs.layers}
+    layers = collect_layers(study, results, crs, derived_frames(study, results, settings),
+                            inputs={name for name in INPUT_LAYERS if name not in written})
     chain_colors = zone_chain_colors(study)
     cp = results.get("core_periphery")
     pole_colors = (styles.pole_colors(cp.tables["core_periphery_zones"])
                    if cp is not None and "core_periphery_zones" in cp.tables else None)
-    for layer in layers:
-        layer.styles = layer_styles_for(layer, study=study, language=language,
-                                        chain_colors=chain_colors, pole_colors=pole_colors)
+    for layer in layers:   # pole colours style result layers only (as in write_qgis_inputs)
+        layer.styles = layer_styles_for(layer, study=study, language=language, chain_colors=chain_colors,
+                                        pole_colors=None if layer.group == "inputs" else pole_colors)
     gpkg = out_dir / GPKG_NAME
     qgz = out_dir / QGZ_NAME
     stamp = package_timestamp(study)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -78,14 +79,15 @@ class ExportLayer:
 
 def collect_layers(study: Study, results: dict[str, AnalysisResult], crs: CRS,
                    derived: dict[str, list[tuple[str, pd.DataFrame]]] | None = None, *,
-                   inputs: bool = True) -> list[ExportLayer]:
+                   inputs: bool | Collection[str] = True) -> list[ExportLayer]:
     """Every layer of the package in write order: inputs (``inputs=False``: left out, e.g.
-    written already), then each analysis' tables followed by its ``derived`` layers
-    (analysis → [(name, frame)])."""
+    written already; a collection of names: those only), then each analysis' tables
+    followed by its ``derived`` layers (analysis → [(name, frame)])."""
     layers: list[ExportLayer] = []
     names = [name for name in INPUT_LAYERS if getattr(study, name, None) is not None]
     if inputs:
-        layers.extend(ExportLayer(name, _prepare(getattr(study, name), crs), "inputs") for name in names)
+        layers.extend(ExportLayer(name, _prepare(getattr(study, name), crs), "inputs") for name in names
+                      if inputs is True or name in inputs)
     order = [a for a in ANALYSES if a in results] + [a for a in results if a not in ANALYSES]
     seen = set(names)
     for analysis in order:
