@@ -119,3 +119,20 @@ def test_a_run_reports_the_step(small_run):
     _, report = small_run
     assert MIN_COMMUTE in report.manifest["timings_s"]
     assert report.manifest["summary"]["balance"]["theoretical_min_commute_min"] > 0
+
+
+def test_workplace_entries_joined_from_the_layers_equal_the_searched_ones_and_are_remembered(loaded):
+    from geo.network.access import _workplace_entries, workplace_entries
+
+    study, settings = loaded
+    kw = _kw(settings)
+    geoms = balance.workplaces_from(study.zones, study.innovation_districts).geometry.to_numpy()
+    parts = [study.zones.geometry.to_numpy(), study.innovation_districts.geometry.to_numpy()]
+    study.network._cache.pop("entries_lru", None)
+    joined = workplace_entries(study.network, geoms, parts=parts, **kw)
+    direct = _workplace_entries(study.network, geoms, kw["access_speed_kmh"], kw["max_access_m"])
+    for field in ("offsets", "node", "egress_min"):
+        np.testing.assert_array_equal(getattr(joined, field), getattr(direct, field))
+    assert len(joined.node) > len(geoms)
+    # the commuting's searches ask for the whole set again: answered from memory
+    assert workplace_entries(study.network, geoms, **kw) is joined

@@ -103,16 +103,25 @@ def housing_access(graph: RoadGraph, housing_xy: np.ndarray, *, access_speed_kmh
 
 
 def workplace_entries(graph: RoadGraph, polygons, *, access_speed_kmh: float = 5.0,
-                      max_access_m: float = 1000.0) -> Entries:
+                      max_access_m: float = 1000.0, parts: list | None = None) -> Entries:
     """Entry nodes and egress minutes of each workplace polygon (STRtree bulk query).
 
     Cached on the graph for the last few sets of polygons (the analyses ask for the same
-    workplaces several times); the result must not be modified.
+    workplaces several times); the result must not be modified. ``parts``: the polygons
+    are these sets one after the other (e.g. the zones, then the innovation districts):
+    their entries, each remembered on its own, are joined instead of searched again (the
+    same entries), and remembered for the whole set too.
     """
     polys = np.asarray(getattr(polygons, "values", polygons), dtype=object)
     key = (geometry_key(polys), float(access_speed_kmh), float(max_access_m))
-    return graph.remembered("entries_lru", key,
-                            lambda: _workplace_entries(graph, polys, access_speed_kmh, max_access_m), keep=4)
+
+    def compute() -> Entries:
+        if parts is not None:
+            return concat_entries([workplace_entries(graph, p, access_speed_kmh=access_speed_kmh,
+                                                     max_access_m=max_access_m) for p in parts])
+        return _workplace_entries(graph, polys, access_speed_kmh, max_access_m)
+
+    return graph.remembered("entries_lru", key, compute, keep=4)
 
 
 def geometry_key(geoms: np.ndarray) -> str:

@@ -40,7 +40,6 @@ import shapely
 import geo.network as gn
 from geo.analysis.balance._area import area_sums, employment_points, first_balanced
 from geo.analysis.balance._mincommute import PARALLEL_WORK, cell_minutes, cells_from, mean_min_commute
-from geo.network.access import concat_entries
 
 log = logging.getLogger(__name__)
 
@@ -173,13 +172,14 @@ def network_balance(study: Any, net: Any, minutes: list[float], primary: float,
 def workplace_entries_of(study: Any, graph: Any, geoms: np.ndarray, kw: dict) -> Any:
     """Entries of the workplaces; when they are the zones then the innovation districts
     (as :func:`workplaces_from` orders them), from the entries of each layer, which the
-    load's connection check already computed (and the graph remembers)."""
+    load's connection check already computed (and the graph remembers, then for the
+    whole set too: the commuting's searches ask for them again)."""
     parts = [np.asarray(f.geometry.values, dtype=object)
              for f in (getattr(study, "zones", None), getattr(study, "innovation_districts", None))
              if f is not None and len(f)]
     if parts and sum(len(p) for p in parts) == len(geoms):
         if bool(np.all(shapely.equals_exact(np.concatenate(parts), geoms, tolerance=0.0))):
-            return concat_entries([gn.workplace_entries(graph, p, **kw) for p in parts])
+            return gn.workplace_entries(graph, geoms, parts=parts, **kw)
     return gn.workplace_entries(graph, geoms, **kw)
 
 
