@@ -102,9 +102,10 @@ class Steps:
         start = time.perf_counter()
         try:
             yield
-        finally:
-            self.timings[name] = round(time.perf_counter() - start, 3)
-            if self._bar is not None:
+        finally:   # a step run in two parts (e.g. ``tables``) gets their sum
+            again = name in self.timings
+            self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - start, 3)
+            if self._bar is not None and not again:
                 self._bar.update(1)
 
     def record(self, name: str, seconds: float) -> None:
@@ -151,7 +152,9 @@ def check_print_settings(settings: Settings) -> None:
 
 def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSES,
                  step: Callable | None = None, *, background: Background | None = None,
-                 record: Callable[[str, float], None] | None = None) -> dict[str, AnalysisResult]:
+                 record: Callable[[str, float], None] | None = None,
+                 while_waiting: Callable[[dict[str, AnalysisResult]], None] | None = None
+                 ) -> dict[str, AnalysisResult]:
     """Run the selected analyses on a loaded study (pure: writes nothing).
 
     An analysis gets what it needs from another even when that one is not selected:
@@ -162,7 +165,9 @@ def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSE
     With ``background`` (a :class:`~geo._background.Background` that forks), the analyses of
     :data:`BESIDE_BALANCE` run in a forked process of their own (job :data:`BESIDE_JOB`)
     while the balance runs here: the results are the same as inline, in the same order;
-    ``record(name, seconds)`` receives each one's own duration, measured in that process.
+    ``record(name, seconds)`` receives each one's own duration, measured in that process;
+    ``while_waiting(results)`` is called with the results of this side (the balance) before
+    waiting for the other: the run writes their tables meanwhile.
     """
     only = set(only)
     step = step or (lambda name: contextmanager(lambda: (yield))())
@@ -177,6 +182,8 @@ def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSE
     background.start(BESIDE_JOB, _beside_balance, study, settings, beside)
     results = _run_each(study, settings, [n for n in ANALYSES if n in only and n not in beside], step,
                         split=split)
+    if while_waiting is not None:   # work this side would do anyway, done while the other runs
+        while_waiting(dict(results))
     with step(BACKGROUND_WAIT_ANALYSES):
         value = background.wait(BESIDE_JOB)
     if value is None:   # pragma: no cover - results that could not travel back: run them here
@@ -451,10 +458,17 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
             with steps.step("load layers"):
                 study = load_study(settings, on_layers=on_layers)
             [(staging, background)] = begun
+            early: dict[str, list[str]] = {}    # tables written while the analyses beside the balance ran
+
+            def while_waiting(ready: dict[str, AnalysisResult]) -> None:
+                with steps.step("tables"):
+                    write_tables(staging / "tables", study, ready)
+                early["tabled"] = list(ready)
+
             results = run_analyses(study, settings, only, step=steps.step, background=background,
-                                   record=steps.record)
+                                   record=steps.record, while_waiting=while_waiting)
             manifest = write_outputs(staging, study, results, settings, steps, background,
-                                     started=started, only=only)
+                                     started=started, only=only, tabled=early.get("tabled"))
             manifest["outputs"] = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
             manifest["outputs"].append("run.json")
             with steps.step("run.json"):
@@ -477,8 +491,11 @@ def start_early_steps(staging: Path, study: Study, settings: Settings, backgroun
 
 def write_outputs(staging: Path, study: Study, results: dict[str, AnalysisResult], settings: Settings,
                   steps: Steps, background: Background, *, started: datetime,
-                  only: Iterable[str]) -> dict[str, Any]:
+                  only: Iterable[str], tabled: Iterable[str] | None = None) -> dict[str, Any]:
     """Write every output but run.json into ``staging``; return the manifest (run.json content).
+
+    ``tabled``: the analyses whose tables, and the input layers' tables, were written
+    already (while the run waited for the analyses beside the balance); None: none were.
 
     The steps of :data:`BACKGROUND_STEPS` run in forked processes (Linux) while the others
     run here; their own durations go into ``timings_s`` and ``background_steps`` (with their
@@ -492,7 +509,9 @@ def write_outputs(staging: Path, study: Study, results: dict[str, AnalysisResult
     _share_before_fork(study, results, settings)
     manifest = build_manifest(study, settings, results, started=started, timings=steps.timings, only=only)
     writers: list[tuple[str, Callable, tuple]] = [
-        ("tables", write_tables, (staging / "tables", study, results)),
+        ("tables", write_tables, (staging / "tables", study,
+                                  {k: v for k, v in results.items() if k not in set(tabled or ())},
+                                  tabled is None)),
         ("QGIS package", write_qgis_package, (staging / "qgis", study, results, settings,
                                               background.value_of(EARLY_STEP) if EARLY_STEP in background.jobs
                                               else None)),
@@ -537,10 +556,12 @@ def _share_before_fork(study: Study, results: dict[str, AnalysisResult], setting
         housing_hexagons(study, settings)
 
 
-def write_tables(folder: Path, study: Study, results: dict[str, AnalysisResult]) -> list[Path]:
-    """``tables/<name>.csv`` for every input layer and every result table (UTF-8 with BOM)."""
+def write_tables(folder: Path, study: Study, results: dict[str, AnalysisResult],
+                 inputs: bool = True) -> list[Path]:
+    """``tables/<name>.csv`` for every input layer (unless ``inputs`` is false) and every
+    result table (UTF-8 with BOM)."""
     written = []
-    for name in TABLE_LAYERS:
+    for name in TABLE_LAYERS if inputs else ():
         frame = getattr(study, name)
         if frame is not None:
             written.append(write_csv(frame, folder / f"{name}.csv"))

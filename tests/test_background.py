@@ -488,3 +488,37 @@ def test_a_job_started_while_a_python_thread_runs_is_inline_after_the_job_whose_
         assert first.background and not second.background
         first_end, second_start = bg.wait("second")
     assert second_start >= first_end
+
+
+def test_the_balance_side_writes_its_tables_while_the_other_analyses_run(small_study, tmp_path, monkeypatch):
+    """While the analyses beside the balance still run, the run's process writes the input
+    layers' and the balance's tables; the rest come after, each table once."""
+    import geo.pipeline as pl
+    from geo.analysis import commuting
+    from geo.settings import load_settings
+
+    calls: list[tuple[tuple, bool, bool]] = []
+    real = pl.write_tables
+    slow = tmp_path / "beside-done"
+
+    def recording(folder, study, results, inputs=True):
+        calls.append((tuple(results), inputs, slow.exists()))
+        return real(folder, study, results, inputs)
+
+    real_commuting = commuting.run_with_cells
+
+    def slow_commuting(*args, **kwargs):   # runs in the forked job: the other side waits for it
+        time.sleep(1.5)
+        out = real_commuting(*args, **kwargs)
+        slow.write_text("done", encoding="utf-8")
+        return out
+
+    monkeypatch.setattr(pl, "write_tables", recording)
+    monkeypatch.setattr(commuting, "run_with_cells", slow_commuting)
+    report = pl.run(load_settings(small_study), output_dir=tmp_path / "out")
+    assert [c[:2] for c in calls] == [(("balance",), True),
+                                      (("core_periphery", "collaboration", "chains", "commuting"), False)]
+    assert calls[0][2] is False          # the first part while the commuting still ran
+    tables = sorted(p.name for p in (report.output_dir / "tables").glob("*.csv"))
+    assert {"housing.csv", "balance_workplaces.csv", "commuting_summary.csv"} <= set(tables)
+    assert report.manifest["timings_s"]["tables"] > 0
