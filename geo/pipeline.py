@@ -43,7 +43,7 @@ ANALYSES = ("core_periphery", "collaboration", "balance", "chains", "commuting")
 #: Analyses run in a forked process of their own (:data:`BESIDE_JOB`), in this order, while
 #: the balance, the longest, runs in the run's process: with roads each side takes tens of
 #: seconds on a metro study, and the two cores work at once instead of one after the other.
-BESIDE_BALANCE = ("core_periphery", "collaboration", "chains", "commuting")
+BESIDE_BALANCE = ("core_periphery", "commuting", "collaboration", "chains")
 BESIDE_JOB = "analyses beside balance"
 #: With roads, the balance's theoretical minimum commute in minutes is a step of its own, run
 #: after the analyses beside the balance (and with them): it is read from the commuting's
@@ -230,6 +230,7 @@ def _run_each(study: Study, settings: Settings, names: list[str], step: Callable
 
     results: dict[str, AnalysisResult] = {}
     cells = balance.commute_cells(study, settings) if MIN_COMMUTE in names else None
+    readers = _link_readers(study, settings, names)
     cost = None
     for name in names:
         if name == "commuting" and study.commuting is None:   # only with observed flows
@@ -253,11 +254,38 @@ def _run_each(study: Study, settings: Settings, names: list[str], step: Callable
                 from geo.analysis import commuting
 
                 wanted = [] if cells is None or cells.empty else [(cells.xy, cells.used)]
-                results[name], costs = commuting.run_with_cells(study, settings, wanted)
+                results[name], costs = commuting.run_with_cells(study, settings, wanted, readers)
                 cost = costs[0] if wanted and costs is not None else None
+                for reader in readers:
+                    reader.remember(study.network)
             elif name == MIN_COMMUTE:
                 results[name] = balance.min_commute_part(study, settings, cells, cost)
     return results
+
+
+def _link_readers(study: Study, settings: Settings, names: list[str]) -> list:
+    """When the commuting runs before the collaboration here: a reader of the collaboration's
+    partner pairs from the commuting's searches (one complete search per workplace, the
+    zones first among them), so that the collaboration does not search them again (its
+    answers are the same to the last bit: tested)."""
+    if (study.network is None or study.commuting is None or "collaboration" not in names
+            or "commuting" not in names or names.index("commuting") > names.index("collaboration")):
+        return []
+    import numpy as np
+    import shapely
+
+    import geo.network as gn
+    from geo.analysis import collaboration
+    from geo.analysis.balance import workplaces_from
+
+    geoms, pairs = collaboration.travel_pairs(study, settings)
+    searched = workplaces_from(study.zones, study.innovation_districts).geometry.to_numpy()
+    n = len(geoms)
+    if not len(pairs) or len(searched) < n or not bool(np.all(shapely.equals_exact(searched[:n], geoms, 0.0))):
+        return []
+    net = settings.network
+    return [gn.LinkReader(study.network, geoms, pairs, np.arange(n), limit_min=float(settings.collaboration.max_travel_min),
+                          access_speed_kmh=net.access_speed_kmh, max_access_m=net.max_access_m)]
 
 
 def _beside_balance(study: Study, settings: Settings,

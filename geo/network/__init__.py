@@ -19,7 +19,7 @@ from geo.network.access import (Entries, HousingAccess, housing_access, minutes_
                                 workplace_entries)
 from geo.network.graph import NetworkParams, RoadGraph, TopologyReport, build_graph, snap_vertices
 from geo.network.isochrones import isochrone_polygons
-from geo.network.links import (feature_entries, link_many, linked_minutes, point_entries, reversed_graph,
+from geo.network.links import (LinkReader, feature_entries, link_many, linked_minutes, point_entries, reversed_graph,
                                shared_entries, straight_bound_m, travel_between_sets)
 from geo.network.reach import (TIME_TOLERANCE_MIN, ReachResult, default_jobs, workers_shared_within,
                                workers_within_minutes, workers_within_minutes_sets)
@@ -33,5 +33,5 @@ __all__ = [
     "minutes_per_metre", "snap_vertices", "subset_entries", "synthetic_roads", "travel_between", "travel_matrix",
     "workers_shared_within", "workers_within_minutes", "workers_within_minutes_sets", "workplace_entries",
     # links between features of two sets (collaboration, core attachment, chain reach)
-    "feature_entries", "link_many", "linked_minutes", "point_entries", "reversed_graph", "shared_entries", "straight_bound_m", "travel_between_sets",
+    "feature_entries", "LinkReader", "link_many", "linked_minutes", "point_entries", "reversed_graph", "shared_entries", "straight_bound_m", "travel_between_sets",
 ]

@@ -22,7 +22,7 @@ from geo.network.access import Entries, geometry_key, housing_access, minutes_pe
 from geo.network.graph import RoadGraph
 from geo.network.reach import TIME_TOLERANCE_MIN, _batches, _Query, _ranges, _run, _Searcher
 
-__all__ = ["feature_entries", "link_many", "linked_minutes", "point_entries", "reversed_graph", "shared_entries",
+__all__ = ["feature_entries", "LinkReader", "link_many", "linked_minutes", "point_entries", "reversed_graph", "shared_entries",
            "straight_bound_m", "travel_between_sets"]
 
 #: State of the running search batches (inherited by forked worker processes).
@@ -115,36 +115,98 @@ def _directed_pairs(graph: RoadGraph, origins: Entries, dests: Entries, o_idx: n
 
 def _read_pairs(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     s: _Searcher = _LS["searcher"]
-    q: _Query = _LS["query"]
-    origins: Entries = _LS["origins"]
-    o_idx, order, d_sorted, limit = _LS["o_idx"], _LS["order"], _LS["d_sorted"], _LS["limit"]
+    limit = _LS["limit"]
     dk = s.search(batch, limit=limit + TIME_TOLERANCE_MIN if np.isfinite(limit) else np.inf)
     sels, vals = [], []
     for b, w in enumerate(batch):
-        sel = order[np.searchsorted(d_sorted, w, "left"):np.searchsorted(d_sorted, w, "right")]
-        os_ = o_idx[sel]
-        starts = origins.offsets[os_]
-        cnt = origins.offsets[os_ + 1] - starts
-        best = np.full(len(sel), np.inf)
-        ent = _ranges(starts, cnt)
-        if len(ent):
-            row = dk[b]
-            t = np.minimum(q.to_u[ent] + row[q.ku[ent]], q.to_v[ent] + row[q.kv[ent]])
-            cols, cost = s.along_chain(int(w), q)     # along a chain to an entry of w on it
-            if len(cols):
-                srt = np.argsort(ent, kind="stable")
-                es = ent[srt]
-                lo, hi = np.searchsorted(es, cols, "left"), np.searchsorted(es, cols, "right")
-                c = hi - lo
-                if c.any():
-                    np.minimum.at(t, srt[_ranges(lo, c)], np.repeat(cost, c))
-            t += origins.egress_min[ent]
-            has = cnt > 0
-            first = np.concatenate([[0], np.cumsum(cnt[has])[:-1]]).astype(np.int64)
-            best[has] = np.minimum.reduceat(t, first)
+        sel, best = _read_row(s, _LS["query"], _LS["origins"], _LS["o_idx"], _LS["order"], _LS["d_sorted"],
+                              int(w), int(w), dk[b])
         sels.append(sel)
         vals.append(best)
     return np.concatenate(sels), np.concatenate(vals)
+
+
+def _read_row(s: _Searcher, q: _Query, origins: Entries, o_idx: np.ndarray, order: np.ndarray,
+              d_sorted: np.ndarray, dest: int, w: int, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs whose destination is ``dest`` (positions ``sel`` of ``o_idx``) and their
+    minutes, read from ``row`` = the kept-node times of ``s``'s search of its workplace ``w``."""
+    sel = order[np.searchsorted(d_sorted, dest, "left"):np.searchsorted(d_sorted, dest, "right")]
+    os_ = o_idx[sel]
+    starts = origins.offsets[os_]
+    cnt = origins.offsets[os_ + 1] - starts
+    best = np.full(len(sel), np.inf)
+    ent = _ranges(starts, cnt)
+    if len(ent):
+        t = np.minimum(q.to_u[ent] + row[q.ku[ent]], q.to_v[ent] + row[q.kv[ent]])
+        cols, cost = s.along_chain(w, q)     # along a chain to an entry of w on it
+        if len(cols):
+            srt = np.argsort(ent, kind="stable")
+            es = ent[srt]
+            lo, hi = np.searchsorted(es, cols, "left"), np.searchsorted(es, cols, "right")
+            c = hi - lo
+            if c.any():
+                np.minimum.at(t, srt[_ranges(lo, c)], np.repeat(cost, c))
+        t += origins.egress_min[ent]
+        has = cnt > 0
+        first = np.concatenate([[0], np.cumsum(cnt[has])[:-1]]).astype(np.int64)
+        best[has] = np.minimum.reduceat(t, first)
+    return sel, best
+
+
+class LinkReader:
+    """The minutes :func:`linked_minutes` gives for pairs of one set of polygons, read from
+    searches made for something else, then remembered on the graph as if that call had
+    searched them (it is then answered from memory, with the same numbers).
+
+    The searches must be those of a :class:`~geo.network._search._Searcher` of workplaces
+    among which every polygon of the set is (``rows[k]``: the workplace of polygon ``k``,
+    with the same entries), each searched without a limit or at least to ``limit_min``:
+    a destination's minutes are those of its own search, read the same way as
+    :func:`linked_minutes` reads them. The commuting's one complete search per workplace is
+    read so for the collaboration's partner pairs.
+    """
+
+    def __init__(self, graph: RoadGraph, geometries, pairs: np.ndarray, rows: np.ndarray, *,
+                 limit_min: float, access_speed_kmh: float = 5.0, max_access_m: float = 1000.0):
+        a = np.asarray(getattr(geometries, "values", geometries), dtype=object)
+        self.n = len(a)
+        self.key = geometry_key(a)
+        self.params = (float(access_speed_kmh), float(max_access_m))
+        self.limit = float(limit_min)
+        self.entries = _cached_entries(graph, a, self.key, *self.params)
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        i, j = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
+        self.keys = np.unique(i * self.n + j)       # as linked_minutes asks travel_between_sets
+        i, j = self.keys // max(self.n, 1), self.keys % max(self.n, 1)
+        self.o_idx, d_idx = np.concatenate([i, j]), np.concatenate([j, i])
+        self.order = np.argsort(d_idx, kind="stable")
+        self.d_sorted = d_idx[self.order]
+        self.query = _Query(graph, self.entries.node)
+        self.minutes = np.full(len(self.o_idx), np.inf)
+        dests = np.unique(d_idx)
+        self.todo = set(dests[self.entries.connected[dests]].tolist())
+        self.feature_of_row = {int(r): k for k, r in enumerate(np.asarray(rows, dtype=np.int64)) if r >= 0}
+
+    def read(self, s: _Searcher, batch: np.ndarray, dk: np.ndarray) -> None:
+        """Read the rows ``dk`` (kept-node minutes) of the searches of ``s``'s workplaces ``batch``."""
+        for b, w in enumerate(batch):
+            k = self.feature_of_row.get(int(w))
+            if k is not None and k in self.todo:
+                sel, best = _read_row(s, self.query, self.entries, self.o_idx, self.order, self.d_sorted,
+                                      k, int(w), dk[b])
+                self.minutes[sel] = best
+                self.todo.discard(k)
+
+    def remember(self, graph: RoadGraph) -> bool:
+        """Remember the minutes on the graph when every destination was read (True)."""
+        if self.todo:
+            return False
+        half = len(self.keys)
+        best = np.minimum(self.minutes[:half], self.minutes[half:])
+        best[~np.isfinite(best) | (best > self.limit + TIME_TOLERANCE_MIN)] = np.nan
+        _remember(graph._cache.setdefault("links", {}), (self.key, self.key, *self.params), self.limit,
+                  self.keys, best)
+        return True
 
 
 def travel_between_sets(graph: RoadGraph, a: Entries, b: Entries, pairs: np.ndarray, *,

@@ -22,6 +22,8 @@ vectorised step per edge of the longest such route (all workplaces of a batch at
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
@@ -242,7 +244,7 @@ def _fastest_then_shortest(pair: np.ndarray, t: np.ndarray, m: np.ndarray, n: in
 
 def home_routes(graph: RoadGraph, points_xy: np.ndarray, workplaces, pairs: np.ndarray, *,
                 metres: np.ndarray | None = None, access_speed_kmh: float = 5.0,
-                max_access_m: float = 1000.0) -> tuple[np.ndarray, np.ndarray]:
+                max_access_m: float = 1000.0, readers: Sequence = ()) -> tuple[np.ndarray, np.ndarray]:
     """Minutes home → workplace of ``pairs`` (as :func:`geo.network.home_times` gives
     them, from the same one search per workplace) and the metres of that fastest route.
 
@@ -254,6 +256,10 @@ def home_routes(graph: RoadGraph, points_xy: np.ndarray, workplaces, pairs: np.n
         (point, workplace) positions.
     metres : (K,) bool array, optional
         Pairs whose length is wanted (default all); the others come out NaN metres.
+    readers : sequence, optional
+        Objects with a ``read(searcher, batch, rows)`` method (e.g.
+        :class:`~geo.network.links.LinkReader`) given every complete search made here:
+        ``rows`` the kept-node minutes of the searches of the workplaces ``batch``.
 
     Returns
     -------
@@ -281,7 +287,7 @@ def home_routes(graph: RoadGraph, points_xy: np.ndarray, workplaces, pairs: np.n
             hi = np.searchsorted(wsorted, batch[-1], "right")
             sel = order[lo:hi]
             row = np.searchsorted(batch, pairs[sel, 1])
-            t_net, m_net = _batch(graph, cg, s, lens, batch, o_node[sel], row, want_m[sel])
+            t_net, m_net = _batch(graph, cg, s, lens, batch, o_node[sel], row, want_m[sel], readers)
             minutes[sel] = t_net + acc.access_min[pairs[sel, 0]]
             out_m[sel] = m_net + acc.distance_m[pairs[sel, 0]]
     minutes[~np.isfinite(minutes)] = np.nan
@@ -290,7 +296,7 @@ def home_routes(graph: RoadGraph, points_xy: np.ndarray, workplaces, pairs: np.n
 
 
 def _batch(graph, cg, s: _Searcher, lens: _Lengths, batch: np.ndarray, node: np.ndarray, row: np.ndarray,
-           want: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+           want: np.ndarray, readers: Sequence = ()) -> tuple[np.ndarray, np.ndarray]:
     """Network minutes and metres node → workplace ``batch[row]`` for each pair.
 
     The minutes are read as :meth:`_Searcher.at_nodes` reads them (the same sums in the
@@ -299,6 +305,8 @@ def _batch(graph, cg, s: _Searcher, lens: _Lengths, batch: np.ndarray, node: np.
     """
     d = dijkstra(s.aug, directed=True, indices=s.nk + batch)      # the search of _Searcher.search
     dk = d[:, : s.nk]
+    for reader in readers:
+        reader.read(s, batch, dk)
     uq, qi = np.unique(node, return_inverse=True)
     q = _Query(graph, uq)
     n_all = lens.n_all

@@ -74,7 +74,7 @@ from geo.analysis.collaboration._pairs import (
 )
 from geo.analysis.collaboration._reasons import _reasons, classify_pairs, pair_reasons
 from geo.analysis.collaboration._summary import CHAIN_COLUMNS, MATRIX_COLUMNS, chain_dispersion, district_matrix
-from geo.analysis.collaboration._travel import minutes_text, pair_minutes
+from geo.analysis.collaboration._travel import minutes_text, pair_minutes, travel_candidates
 from geo.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "CHAIN_COLUMNS", "CHAIN_SEPARATORS", "MATRIX_COLUMNS", "NAME", "PAIR_COLUMNS", "PAIR_NETWORK_COLUMNS",
     "PAIR_TYPES", "ZONE_COLUMNS", "ZONE_NETWORK_COLUMNS",
-    "candidate_pairs", "chain_dispersion", "classify_pairs", "district_matrix", "nearest_innovation",
+    "candidate_pairs", "chain_dispersion", "travel_pairs", "classify_pairs", "district_matrix", "nearest_innovation",
     "nearest_partners", "pair_reasons", "pair_strength", "run",
 ]
 
@@ -151,6 +151,20 @@ def _network_summary(net, slow: np.ndarray) -> dict[str, Any]:
         "median_nearest_partner_min": _json_float(np.median(net.fastest_min[fast])) if fast.any() else None,
         "zones_without_road_access": int((~net.connected).sum()),
     }
+
+
+def travel_pairs(study: Study, settings: Settings) -> tuple[np.ndarray, np.ndarray] | None:
+    """The zones (geometries) and zone pairs ((K, 2) positions) whose travel minutes
+    :func:`run` asks the road graph for, within ``collaboration.max_travel_min``; None
+    without roads. A run reads them from the commuting's searches when it has both."""
+    graph = getattr(study, "network", None)
+    if graph is None:
+        return None
+    geoms = _geometries(study.zones)
+    chain_code = pd.factorize(_text(study.zones["chain"]))[0]
+    i, j, _ = travel_candidates(graph, geoms, chain_code, max_travel_min=float(settings.collaboration.max_travel_min),
+                                access_speed_kmh=settings.network.access_speed_kmh)
+    return geoms, np.column_stack([i, j])
 
 
 def run(study: Study, settings: Settings, *, core_roles: pd.Series | None = None) -> AnalysisResult:

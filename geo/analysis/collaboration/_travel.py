@@ -53,15 +53,27 @@ class PairMinutes:
         return out
 
 
+def travel_candidates(graph, geoms: np.ndarray, chain_code: np.ndarray, *, max_travel_min: float,
+                      access_speed_kmh: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """The pairs (i, j) whose travel minutes :func:`pair_minutes` asks for: same chain, any
+    district, within the straight line no connection faster than ``max_travel_min`` can
+    exceed (returned as the third value, metres)."""
+    from geo.network import straight_bound_m
+
+    bound = straight_bound_m(graph, max_travel_min, access_speed_kmh=access_speed_kmh)
+    i, j, _d = _candidate_positions(geoms, chain_code, np.arange(len(geoms)), bound)
+    return i, j, bound
+
+
 def pair_minutes(graph, geoms: np.ndarray, chain_code: np.ndarray, district_code: np.ndarray,
                  tie: np.ndarray, *, max_travel_min: float, access_speed_kmh: float,
                  max_access_m: float, n_jobs: int = 1) -> PairMinutes:
     """Travel minutes of every same-chain, cross-district pair that can be within the limit."""
-    from geo.network import linked_minutes, shared_entries, straight_bound_m
+    from geo.network import linked_minutes, shared_entries
 
     n = len(geoms)
-    bound = straight_bound_m(graph, max_travel_min, access_speed_kmh=access_speed_kmh)
-    i, j, _d = _candidate_positions(geoms, chain_code, np.arange(n), bound)   # same chain, any district
+    i, j, bound = travel_candidates(graph, geoms, chain_code, max_travel_min=max_travel_min,
+                                    access_speed_kmh=access_speed_kmh)
     t = linked_minutes(graph, geoms, geoms, np.column_stack([i, j]), limit_min=float(max_travel_min),
                        access_speed_kmh=access_speed_kmh, max_access_m=max_access_m, n_jobs=n_jobs)
     cross = (district_code[i] != district_code[j]) & (district_code[i] >= 0) & (district_code[j] >= 0)

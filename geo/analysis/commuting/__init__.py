@@ -136,14 +136,16 @@ def run(study: Study, settings: Any) -> AnalysisResult:
     return run_with_cells(study, settings)[0]
 
 
-def run_with_cells(study: Study, settings: Any, cell_sets: Sequence[tuple[np.ndarray, np.ndarray]] = ()
-                   ) -> tuple[AnalysisResult, list[np.ndarray] | None]:
+def run_with_cells(study: Study, settings: Any, cell_sets: Sequence[tuple[np.ndarray, np.ndarray]] = (),
+                   readers: Sequence = ()) -> tuple[AnalysisResult, list[np.ndarray] | None]:
     """:func:`run`, and with roads the travel minutes of other cost matrices read from its
     searches (one complete search per workplace, which the flows' routes need anyway):
     ``cell_sets`` holds ``(cells_xy, used)`` pairs (cell centres as homes, positions of
     workplaces in :func:`~geo.analysis.balance.workplaces_from` order); the matrices
     (cells × used, NaN where not reachable) are those :func:`geo.network.home_times` gives
-    from one search per workplace, to the last bit. None without roads.
+    from one search per workplace, to the last bit. None without roads. ``readers`` are
+    given those searches too (:func:`geo.network.home_routes`), e.g. a
+    :class:`geo.network.LinkReader` of the collaboration's partner pairs.
     """
     flows = study.commuting
     if flows is None:
@@ -172,7 +174,8 @@ def run_with_cells(study: Study, settings: Any, cell_sets: Sequence[tuple[np.nda
         # one search per workplace gives both the flows' times and the cells' cost matrix
         own = [] if cells is None else [(np.column_stack([cells.cx, cells.cy]), cells.used)]
         minutes, costs, metres = road_minutes_sets(graph, hx, hy, a.workplace, geoms, own + list(cell_sets),
-                                                   max_access_m=max_access_m, access_speed_kmh=access_speed)
+                                                   max_access_m=max_access_m, access_speed_kmh=access_speed,
+                                                   readers=readers)
         cell_cost = costs[0] if own else None
         extra = costs[len(own):]
         a = with_routes(a, minutes, metres)

@@ -222,12 +222,13 @@ def road_minutes(graph, hx: np.ndarray, hy: np.ndarray, wp: np.ndarray, workplac
 
 def road_minutes_sets(graph, hx: np.ndarray, hy: np.ndarray, wp: np.ndarray, workplaces: np.ndarray,
                       cell_sets: Sequence[tuple[np.ndarray, np.ndarray | None]] = (), *,
-                      max_access_m: float, access_speed_kmh: float
+                      max_access_m: float, access_speed_kmh: float, readers: Sequence = ()
                       ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
     """:func:`road_minutes` with any number of cost matrices: ``cell_sets`` holds
     ``(cells_xy, used)`` pairs (C_i cell centres, the workplace positions of matrix i);
     returns (minutes per flow, [C_i × len(used_i) minutes], metres per flow), every matrix
-    read from the same one search per workplace.
+    read from the same one search per workplace; ``readers`` are given those searches too
+    (:func:`geo.network.home_routes`).
     """
     from geo.network import home_routes
 
@@ -258,7 +259,7 @@ def road_minutes_sets(graph, hx: np.ndarray, hy: np.ndarray, wp: np.ndarray, wor
         return out, [np.zeros((c, 0)) for c, _ in shapes], out_m
     want_m = np.arange(len(all_pairs)) < k       # metres for the flows, not the cells
     t, m = home_routes(graph, np.concatenate(points), workplaces, all_pairs, metres=want_m,
-                       access_speed_kmh=access_speed_kmh, max_access_m=max_access_m)
+                       access_speed_kmh=access_speed_kmh, max_access_m=max_access_m, readers=readers)
     out[sel] = t[:k][pair_codes]
     out_m[sel] = m[:k][pair_codes]
     costs, at = [], k

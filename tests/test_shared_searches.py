@@ -1,11 +1,13 @@
-"""The balance's theoretical minimum commute in minutes, computed as a step of its own
-(``theoretical minimum commute``): read from the commuting's searches when an OD table is
-given, searched alone otherwise, with the same minutes to the last bit either way.
+"""Searches shared between analyses: the commuting's one complete search per workplace
+also gives the balance's minimum-commute matrix (the step ``theoretical minimum commute``)
+and the collaboration's partner minutes, with the same minutes to the last bit as the
+searches those analyses make alone.
 
-The value itself is checked against a linprog brute force in tests/test_balance_network.py;
-here: the matrix read from the commuting's searches equals the one searched alone and the
-one searched from the cells, a run with an OD table does not search it a second time, and
-a partial run gives the full run's number.
+The values themselves are checked against brute forces elsewhere (the minimum commute
+against linprog in tests/test_balance_network.py, pair minutes against networkx in
+tests/test_network_links.py); here: what is read from the commuting's searches equals what
+is searched alone, a run with an OD table does not search it a second time, and a partial
+run gives the full run's numbers.
 """
 
 from __future__ import annotations
@@ -136,3 +138,56 @@ def test_workplace_entries_joined_from_the_layers_equal_the_searched_ones_and_ar
     assert len(joined.node) > len(geoms)
     # the commuting's searches ask for the whole set again: answered from memory
     assert workplace_entries(study.network, geoms, **kw) is joined
+
+
+def test_the_collaborations_pairs_are_read_from_the_commutings_searches(loaded, monkeypatch):
+    import geo.network.links as links
+    from geo.pipeline import Steps, _run_each
+
+    study, settings = loaded
+    study.network._cache.pop("links", None)
+    alone = _run_each(study, settings, ["core_periphery", "collaboration"], Steps([]).step)
+    study.network._cache.pop("links", None)
+    asked: list[int] = []
+    real = links._directed_pairs
+
+    def counting(graph, origins, dests, o_idx, d_idx, **kw):
+        asked.append(len(o_idx))
+        return real(graph, origins, dests, o_idx, d_idx, **kw)
+
+    monkeypatch.setattr(links, "_directed_pairs", counting)
+    _run_each(study, settings, ["core_periphery"], Steps([]).step)
+    core_only = list(asked)
+    assert core_only                          # the core attachment searches its own links
+    asked.clear()
+    study.network._cache.pop("links", None)
+    shared = _run_each(study, settings, ["core_periphery", "commuting", "collaboration"], Steps([]).step)
+    assert asked == core_only                 # and the partners' were read from the commuting's searches
+    for name, table in alone["collaboration"].tables.items():
+        other = shared["collaboration"].tables[name]
+        assert table.equals(other), name
+    assert shared["collaboration"].summary == alone["collaboration"].summary
+    assert np.isfinite(alone["collaboration"].tables["collaboration_pairs"]["travel_min"]).sum() >= 5
+
+
+def test_a_link_reader_missing_a_destination_remembers_nothing(loaded):
+    from geo.network import LinkReader
+    from geo.network._search import _Searcher
+    from geo.network.access import workplace_entries
+
+    study, settings = loaded
+    graph = study.network
+    geoms = study.zones.geometry.to_numpy()
+    pairs = np.array([[0, 1], [1, 2], [0, 2]])
+    reader = LinkReader(graph, geoms, pairs, np.arange(len(geoms)), limit_min=60.0, **_kw(settings))
+    s = _Searcher(graph, workplace_entries(graph, geoms, **_kw(settings)))
+    batch = np.array([0, 1])                         # zone 2 never searched
+    reader.read(s, batch, s.search(batch, limit=np.inf))
+    graph._cache.pop("links", None)
+    assert reader.remember(graph) is False and not graph._cache.get("links")
+    reader.read(s, np.array([2]), s.search(np.array([2]), limit=np.inf))
+    assert reader.remember(graph) is True
+    want = gn.linked_minutes(graph, geoms, geoms, pairs, limit_min=60.0, **_kw(settings))   # from memory
+    graph._cache.pop("links", None)
+    searched = gn.linked_minutes(graph, geoms, geoms, pairs, limit_min=60.0, **_kw(settings))
+    np.testing.assert_array_equal(want, searched)
