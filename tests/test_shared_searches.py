@@ -81,6 +81,9 @@ def test_a_run_with_od_flows_reads_the_cells_from_the_commuting_and_partial_runs
     summary = results["balance"].summary
     assert summary["theoretical_min_commute_min"] == want
     assert summary["theoretical_min_commute_min_cell_m"] == alone["theoretical_min_commute_min_cell_m"]
+    # the straight-line one is computed in that step too
+    assert summary["theoretical_min_commute_m"] == alone["theoretical_min_commute_m"] > 0
+    assert summary["theoretical_min_commute_cell_m"] == alone["theoretical_min_commute_cell_m"]
     # the keys keep their place in the summary (run.json)
     assert list(summary) == list(alone)
     # without the commuting the step searches them itself
@@ -92,11 +95,12 @@ def test_the_balance_alone_leaves_the_keys_empty_until_merged(loaded):
     study, settings = loaded
     deferred = balance.run(study, settings, min_commute=False)
     assert deferred.summary["theoretical_min_commute_min"] is None
+    assert deferred.summary["theoretical_min_commute_m"] is None
     cells = balance.commute_cells(study, settings)
     part = balance.min_commute_part(study, settings, cells)
     merged = balance.merge_min_commute(deferred, part).summary
-    assert merged["theoretical_min_commute_min"] == balance.run(study, settings).summary[
-        "theoretical_min_commute_min"]
+    inline = balance.run(study, settings).summary
+    assert merged == inline and list(merged) == list(inline)
 
 
 def test_without_roads_there_is_no_separate_step(loaded):

@@ -193,10 +193,11 @@ def run(study: Study, settings: Any, *, min_commute: bool = True) -> AnalysisRes
         Uses ``settings.balance`` and ``settings.layers.landuse.residential_class``.
 
     min_commute : bool, default True
-        With roads, also solve ``theoretical_min_commute_min``; without it that summary key
-        and its cell size are None until :func:`merge_min_commute` fills them with
-        :func:`min_commute_part` (a run computes that part beside the balance, from the
-        commuting's searches when there is an OD table: :mod:`geo.pipeline`).
+        With roads, also solve ``theoretical_min_commute_min`` and ``theoretical_min_commute_m``;
+        without it those summary keys and their cell sizes are None until
+        :func:`merge_min_commute` fills them with :func:`min_commute_part` (a run computes
+        that part beside the balance, the minutes from the commuting's searches when there is
+        an OD table: :mod:`geo.pipeline`).
 
     Returns
     -------
@@ -332,10 +333,13 @@ def run(study: Study, settings: Any, *, min_commute: bool = True) -> AnalysisRes
     summary = _summary(table, district_table, landuse_table, points, radii, primary,
                        total_workers, in_reach, counted)
     summary.update(area_summary)
-    potential = theoretical_min_commute(geoms, jobs, points.x, points.y, points.workers,
-                                        cell_m=CELL_M)
-    summary["theoretical_min_commute_m"] = potential.mean_m
-    summary["theoretical_min_commute_cell_m"] = potential.cell_m
+    if min_commute or net is None:
+        potential = theoretical_min_commute(geoms, jobs, points.x, points.y, points.workers,
+                                            cell_m=CELL_M)
+        summary["theoretical_min_commute_m"] = potential.mean_m
+        summary["theoretical_min_commute_cell_m"] = potential.cell_m
+    else:     # both minimum commutes come with min_commute_part
+        summary["theoretical_min_commute_m"] = summary["theoretical_min_commute_cell_m"] = None
     summary.update(network_summary(net, "network" if by_network else "euclidean"))
     for message in warnings:
         log.warning(message)

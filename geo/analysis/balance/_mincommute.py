@@ -30,7 +30,7 @@ import numpy as np
 import geo.network as gn
 from geo._types import AnalysisResult, Study
 from geo.analysis._transport import balance_totals, solve_transport
-from geo.analysis.balance._potential import CELL_M, MAX_PAIRS, origin_cells
+from geo.analysis.balance._potential import CELL_M, MAX_PAIRS, origin_cells, theoretical_min_commute
 from geo.analysis.balance._workers import WorkerPoints, raster_workers, resident_workers, workplaces_from
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,9 @@ class CommuteCells:
     used: np.ndarray
     jobs: np.ndarray
     cell_m: float
+    #: The straight-line minimum commute (:func:`theoretical_min_commute`) of the same
+    #: workers and workplaces, when :func:`commute_cells` computed it: (mean metres, cell m).
+    straight: tuple[float | None, float] | None = None
 
     @property
     def empty(self) -> bool:
@@ -98,9 +101,13 @@ def commute_cells(study: Study, settings: Any) -> CommuteCells | None:
         return None
     workplaces = workplaces_from(study.zones, study.innovation_districts)
     geoms = workplaces.geometry.to_numpy()
+    jobs = workplaces["jobs"].to_numpy(dtype=float)
     entries = workplace_entries_of(study, graph, geoms, _access_kw(settings))
-    return cells_from(points.x, points.y, points.workers, workplaces["jobs"].to_numpy(dtype=float),
-                      entries.connected)
+    cells = cells_from(points.x, points.y, points.workers, jobs, entries.connected)
+    # the straight-line one too (the balance leaves both to this part, see balance.run)
+    potential = theoretical_min_commute(geoms, jobs, points.x, points.y, points.workers, cell_m=CELL_M)
+    cells.straight = (potential.mean_m, potential.cell_m)
+    return cells
 
 
 def _access_kw(settings: Any) -> dict:
@@ -143,16 +150,21 @@ def mean_min_commute(cells: CommuteCells, cost: np.ndarray) -> float | None:
 def min_commute_part(study: Study, settings: Any, cells: CommuteCells | None,
                      cost: np.ndarray | None = None) -> AnalysisResult:
     """The balance's summary keys ``theoretical_min_commute_min`` and
-    ``theoretical_min_commute_min_cell_m`` (see :func:`merge_min_commute`); ``cost`` when
-    the cells were read already (from the commuting's searches), else searched here."""
+    ``theoretical_min_commute_min_cell_m`` (see :func:`merge_min_commute`), and
+    ``theoretical_min_commute_m`` / ``theoretical_min_commute_cell_m`` when ``cells`` carry
+    them; ``cost`` when the cells were read already (from the commuting's searches), else
+    searched here."""
     mean, size = None, CELL_M if cells is None else cells.cell_m
     if cells is not None and not cells.empty:
         if cost is None:
             workplaces = workplaces_from(study.zones, study.innovation_districts)
             cost = cell_minutes(study.network, cells, workplaces.geometry.to_numpy(), _access_kw(settings))
         mean = mean_min_commute(cells, cost)
-    return AnalysisResult(name=STEP, summary={"theoretical_min_commute_min": mean,
-                                              "theoretical_min_commute_min_cell_m": size})
+    summary: dict[str, Any] = {}
+    if cells is not None and cells.straight is not None:
+        summary.update(theoretical_min_commute_m=cells.straight[0], theoretical_min_commute_cell_m=cells.straight[1])
+    summary.update(theoretical_min_commute_min=mean, theoretical_min_commute_min_cell_m=size)
+    return AnalysisResult(name=STEP, summary=summary)
 
 
 def merge_min_commute(balance: AnalysisResult, part: AnalysisResult) -> AnalysisResult:
