@@ -94,9 +94,7 @@ class Steps:
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
         if self._bar is not None:
-            if name not in self.names:   # a step not planned at the start (e.g. a wait)
-                self.names.append(name)
-                self._bar.total += 1
+            self._plan(name)
             self._bar.set_description_str(name)
         log.debug("step %s", name)
         start = time.perf_counter()
@@ -112,10 +110,13 @@ class Steps:
         """The duration of step ``name`` when it ran elsewhere (a forked process)."""
         self.timings[name] = round(seconds, 3)
         if self._bar is not None:
-            if name not in self.names:   # a step not planned at the start
-                self.names.append(name)
-                self._bar.total += 1
+            self._plan(name)
             self._bar.update(1)
+
+    def _plan(self, name: str) -> None:
+        if name not in self.names:   # a step not planned at the start (e.g. a wait)
+            self.names.append(name)
+            self._bar.total += 1
 
     def close(self) -> None:
         if self._bar is not None:
