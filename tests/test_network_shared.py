@@ -111,7 +111,7 @@ def test_balance_entries_from_the_zones_and_innovation_districts_equal_the_combi
     import geopandas as gpd
     from types import SimpleNamespace
 
-    from geo.analysis.balance._network import _workplace_entries
+    from geo.analysis.balance._network import workplace_entries_of
     from geo.network.access import concat_entries
 
     roads, homes, workers, polys = random_study(3)
@@ -122,14 +122,16 @@ def test_balance_entries_from_the_zones_and_innovation_districts_equal_the_combi
     fresh = gn.workplace_entries(graph, geoms, **kw)
     parts = [gn.workplace_entries(graph, f.geometry.values, **kw) for f in (zones, innov)]
     assert fresh.offsets[4] > 0 and len(fresh.node) > fresh.offsets[4]       # both parts have entries
-    for got in (concat_entries(parts), _workplace_entries(SimpleNamespace(zones=zones, innovation_districts=innov),
-                                                          graph, geoms, kw)):
+    graph._cache.pop("entries_lru", None)       # joined from the parts, not the whole set remembered above
+    joined = workplace_entries_of(SimpleNamespace(zones=zones, innovation_districts=innov), graph, geoms, kw)
+    assert joined is not fresh
+    for got in (concat_entries(parts), joined):
         np.testing.assert_array_equal(got.offsets, fresh.offsets)
         np.testing.assert_array_equal(got.node, fresh.node)
         np.testing.assert_array_equal(got.egress_min, fresh.egress_min)
     swapped = geoms.copy()
     swapped[[0, 1]] = swapped[[1, 0]]
-    got = _workplace_entries(SimpleNamespace(zones=zones, innovation_districts=innov), graph, swapped, kw)
+    got = workplace_entries_of(SimpleNamespace(zones=zones, innovation_districts=innov), graph, swapped, kw)
     want = gn.workplace_entries(graph, swapped, **kw)
     np.testing.assert_array_equal(got.node, want.node)
     np.testing.assert_array_equal(got.offsets, want.offsets)
