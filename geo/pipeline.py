@@ -179,10 +179,13 @@ def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSE
     if not (background is not None and background.forking and "balance" in only and beside):
         names = [n for n in ANALYSES if n in only] + ([MIN_COMMUTE] if split else [])
         return _ordered(_run_each(study, settings, names, step, split=split))
+    from geo.network import one_process
+
     _import_solver()   # both sides solve transportation problems: imported once, before the fork
     background.start(BESIDE_JOB, _beside_balance, study, settings, beside)
-    results = _run_each(study, settings, [n for n in ANALYSES if n in only and n not in beside], step,
-                        split=split)
+    with one_process():    # the other CPU works on the analyses beside
+        results = _run_each(study, settings, [n for n in ANALYSES if n in only and n not in beside], step,
+                            split=split)
     if while_waiting is not None:   # work this side would do anyway, done while the other runs
         while_waiting(dict(results))
     with step(BACKGROUND_WAIT_ANALYSES):

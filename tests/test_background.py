@@ -522,3 +522,33 @@ def test_the_balance_side_writes_its_tables_while_the_other_analyses_run(small_s
     tables = sorted(p.name for p in (report.output_dir / "tables").glob("*.csv"))
     assert {"housing.csv", "balance_workplaces.csv", "commuting_summary.csv"} <= set(tables)
     assert report.manifest["timings_s"]["tables"] > 0
+
+
+def test_the_balance_beside_the_other_analyses_runs_its_search_batches_itself(small_study, tmp_path, monkeypatch):
+    """With the analyses beside it in another process, the balance forks no search workers,
+    whatever the (lagging) load average says; outside a run it may."""
+    import geo.network.reach as reach
+    import geo.pipeline as pl
+    from geo.analysis import balance
+    from geo.settings import load_settings
+
+    monkeypatch.setattr(reach, "_free_cpus", lambda: 8.0)
+    pids = reach._run(_pid_of, [1, 2, 3], 2)
+    assert len(set(pids)) >= 1 and os.getpid() not in pids        # workers when CPUs look free
+    with reach.one_process():
+        assert reach._run(_pid_of, [1, 2, 3], 2) == [os.getpid()] * 3
+    seen: list[bool] = []
+    real = balance.run
+
+    def recording(*args, **kwargs):
+        seen.append(bool(reach._ONE_PROCESS))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(balance, "run", recording)
+    pl.run(load_settings(small_study), output_dir=tmp_path / "out")
+    assert seen == [True]
+    assert not reach._ONE_PROCESS
+
+
+def _pid_of(_batch) -> int:
+    return os.getpid()

@@ -21,7 +21,7 @@ from geo.network.graph import NetworkParams, RoadGraph, TopologyReport, build_gr
 from geo.network.isochrones import isochrone_polygons
 from geo.network.links import (LinkReader, feature_entries, link_many, linked_minutes, point_entries, reversed_graph,
                                shared_entries, straight_bound_m, travel_between_sets)
-from geo.network.reach import (TIME_TOLERANCE_MIN, ReachResult, default_jobs, workers_shared_within,
+from geo.network.reach import (TIME_TOLERANCE_MIN, ReachResult, default_jobs, one_process, workers_shared_within,
                                workers_within_minutes, workers_within_minutes_sets)
 from geo.network.routes import home_routes
 from geo.network.travel import home_times, travel_between, travel_matrix
@@ -30,7 +30,7 @@ from geo.network._synthetic import synthetic_roads
 __all__ = [
     "Entries", "HousingAccess", "NetworkParams", "ReachResult", "RoadGraph", "TIME_TOLERANCE_MIN",
     "TopologyReport", "build_graph", "default_jobs", "home_routes", "home_times", "housing_access", "isochrone_polygons",
-    "minutes_per_metre", "snap_vertices", "subset_entries", "synthetic_roads", "travel_between", "travel_matrix",
+    "minutes_per_metre", "one_process", "snap_vertices", "subset_entries", "synthetic_roads", "travel_between", "travel_matrix",
     "workers_shared_within", "workers_within_minutes", "workers_within_minutes_sets", "workplace_entries",
     # links between features of two sets (collaboration, core attachment, chain reach)
     "feature_entries", "LinkReader", "link_many", "linked_minutes", "point_entries", "reversed_graph", "shared_entries", "straight_bound_m", "travel_between_sets",

@@ -40,7 +40,8 @@ import hashlib
 import logging
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -518,15 +519,34 @@ def _free_cpus() -> float:
         return float(os.cpu_count() or 1)
 
 
+#: Set while another process of the same run keeps the other CPUs busy (see :func:`one_process`).
+_ONE_PROCESS: list[bool] = []
+
+
+@contextmanager
+def one_process() -> Iterator[None]:
+    """Within it, the search batches run in this process whatever ``n_jobs`` says: another
+    process of the same run already works on the other CPUs (a run's analyses beside the
+    balance), and worker processes would only take CPU from it. The load average cannot
+    tell: it lags a minute behind a run that has just started (metro with roads, started
+    on an idle machine: the balance's two workers left the analyses beside it a third of
+    the CPUs, and the balance then waited 10.8 s for them)."""
+    _ONE_PROCESS.append(True)
+    try:
+        yield
+    finally:
+        _ONE_PROCESS.pop()
+
+
 def _run(fn, batches: list, n_jobs: int) -> list:
     """``fn`` over the batches, in up to ``n_jobs`` forked processes.
 
     Extra processes only when a CPU is free: on a busy machine (and with the kernel's
     per-session scheduling) they share this session's slice and only add the cost of
     forking (measured on the metro benchmark at load 6: 2 processes 38.6 s wall / 16.0 s
-    CPU, 1 process 26.4 s / 13.3 s).
+    CPU, 1 process 26.4 s / 13.3 s); never within :func:`one_process`.
     """
-    n_jobs = min(max(1, int(n_jobs)), max(1, int(_free_cpus())))
+    n_jobs = 1 if _ONE_PROCESS else min(max(1, int(n_jobs)), max(1, int(_free_cpus())))
     if (n_jobs == 1 or len(batches) < 2 or "fork" not in multiprocessing.get_all_start_methods()
             or multiprocessing.current_process().daemon):   # e.g. a run's background job: no children
         return [fn(b) for b in batches]
