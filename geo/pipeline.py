@@ -288,7 +288,8 @@ def _link_readers(study: Study, settings: Settings, names: list[str]) -> list:
     if not len(pairs) or len(searched) < n or not bool(np.all(shapely.equals_exact(searched[:n], geoms, 0.0))):
         return []
     net = settings.network
-    return [gn.LinkReader(study.network, geoms, pairs, np.arange(n), limit_min=float(settings.collaboration.max_travel_min),
+    return [gn.LinkReader(study.network, geoms, pairs, np.arange(n),
+                          limit_min=float(settings.collaboration.max_travel_min),
                           access_speed_kmh=net.access_speed_kmh, max_access_m=net.max_access_m)]
 
 

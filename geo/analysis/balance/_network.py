@@ -50,7 +50,6 @@ MINUTE_STEP = 5.0
 MAX_BALANCE_MINUTE = 90.0
 
 
-
 def minute_column(minute: float, prefix: str = "workers") -> str:
     """Column of a travel-time horizon: ``workers_30min``, ``area_jhr_7.5min``.
 
