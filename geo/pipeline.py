@@ -181,7 +181,10 @@ def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSE
         return _ordered(_run_each(study, settings, names, step, split=split))
     from geo.network import one_process
 
-    _import_solver()   # both sides solve transportation problems: imported once, before the fork
+    if not split:
+        # both sides solve transportation problems: imported once, before the fork (with the
+        # split, only the other side does: the balance's minimum commute is its step there)
+        _import_solver()
     background.start(BESIDE_JOB, _beside_balance, study, settings, beside)
     with one_process():    # the other CPU works on the analyses beside
         results = _run_each(study, settings, [n for n in ANALYSES if n in only and n not in beside], step,

@@ -9,7 +9,7 @@ walks the same quadtree as :func:`~geo.analysis._reach.reach`, one radius per
 polygon, and after every level asks the caller's test with a lower and an upper bound
 of the sums; polygons whose answer is certain leave the walk. Polygons still undecided
 at the end have exact sums (the same decisions as ``shapely.distance(point, polygon)
-<= r``).
+<= r + DISTANCE_TOLERANCE_M``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import shapely
 
 from geo.analysis._reach import (
     _EPS_M,
+    DISTANCE_TOLERANCE_M,
     _LEAF_POINTS,
     _ROUGH,
     PointIndex,
@@ -108,7 +109,7 @@ def decide_within(geoms: np.ndarray, index: PointIndex, radius_m: np.ndarray, te
                 if near.any():
                     d[near] = shapely.distance(
                         shapely.points(index.x[pos2[near]], index.y[pos2[near]]), geoms[g2[near]])
-                hit[rest] = d <= r2
+                hit[rest] = d <= r2 + DISTANCE_TOLERANCE_M
             if hit.any():
                 sums[:] += _bincount2(g[hit], index.w[pos[hit]], n)
 

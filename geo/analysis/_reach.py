@@ -1,8 +1,8 @@
 """Kernel of the balance analysis: weighted points within distance ``r`` of polygons.
 
 The question "which points lie within ``r`` of this polygon" is answered exactly (the
-same ``shapely.distance(point, polygon) <= r`` test a brute-force reference makes) but
-without testing every (polygon, point) pair:
+same ``shapely.distance(point, polygon) <= r + DISTANCE_TOLERANCE_M`` test a brute-force
+reference makes) but without testing every (polygon, point) pair:
 
 * points are binned into a quadtree of square cells addressed by Morton (Z-order)
   codes; sorted by code, every cell of every level is one contiguous slice of the
@@ -30,6 +30,12 @@ import shapely
 
 from geo.analysis._support import Support
 
+#: Two distances closer than this (metres) are equal: a point or feature this close beyond
+#: a radius is on it, and on the radius counts. Every straight-line "within r" decision of
+#: the analyses compares ``distance <= r + DISTANCE_TOLERANCE_M``, because the distance
+#: itself is rounded: GEOS measures a point exactly 500 m from a polygon edge 1,316 m long
+#: as 500.00000000000006 m, and a strict test would drop it.
+DISTANCE_TOLERANCE_M = 1e-6
 #: Slack (metres) on cell-level decisions; cells within it of the radius are tested
 #: point by point, so float rounding never changes a result.
 _EPS_M = 1e-3
@@ -408,7 +414,7 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
         The points and their weights.
     radii_m : array of float
         Radii (metres), each > 0. A point at distance exactly ``r`` is in reach
-        (the decision is ``shapely.distance(point, polygon) <= r``).
+        (the decision is ``shapely.distance(point, polygon) <= r + DISTANCE_TOLERANCE_M``).
     record : int, optional
         Index into ``radii_m`` of the radius whose memberships are returned.
     start_cell_m : float, optional
@@ -500,7 +506,7 @@ def reach(geoms: np.ndarray, index: PointIndex, radii_m: np.ndarray, *,
                         shapely.points(index.x[pos2[near]], index.y[pos2[near]]), geoms[g2[near]])
                 d[rest] = d2
             for j, r in enumerate(radii):
-                hit = ((m & bits[j]) != 0) & (d <= r)
+                hit = ((m & bits[j]) != 0) & (d <= r + DISTANCE_TOLERANCE_M)
                 if hit.any():
                     sums[:, j, :] += _bincount2(g[hit], index.w[pos[hit]], n_geoms)
                     counts[:, j] += np.bincount(g[hit], minlength=n_geoms)

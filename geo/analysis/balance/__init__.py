@@ -38,7 +38,8 @@ These columns are in ``balance_landuse`` and, for innovation districts, also in
 ``balance_workplaces`` (``landuse_entropy``, ``residential_share``; empty for zones).
 
 The counting kernel (:mod:`geo.analysis._reach`) is exact – every decision equals
-``shapely.distance(point, polygon) <= r`` – and tests only points near the edge of a
+``shapely.distance(point, polygon) <= r + DISTANCE_TOLERANCE_M`` (1 µm: a point on the
+radius counts whatever the rounding of its distance) – and tests only points near the edge of a
 catchment, so it scales to metropolitan layers. Worker sums in the output tables are
 rounded to 1e-6 workers (they are differences of cumulative sums).
 

@@ -29,7 +29,7 @@ import shapely
 from geo._errors import InputError, format_rows
 from geo._types import Raster
 from geo.analysis._decide import decide_within
-from geo.analysis._reach import PointIndex, _Boundaries, reach
+from geo.analysis._reach import DISTANCE_TOLERANCE_M, PointIndex, _Boundaries, reach
 from geo.analysis._support import Support
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,8 @@ def employment_points(employment: gpd.GeoDataFrame | None,
 
 def workplace_pairs(geoms: np.ndarray, max_m: float, thresholds: np.ndarray | None = None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every pair of workplaces within ``max_m`` of each other, itself included.
+    """Every pair of workplaces within ``max_m`` of each other (``DISTANCE_TOLERANCE_M``
+    beyond it counts), itself included.
 
     Parameters
     ----------
@@ -123,22 +124,23 @@ def workplace_pairs(geoms: np.ndarray, max_m: float, thresholds: np.ndarray | No
     tree = shapely.STRtree(geoms)
     valid = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
     b = shapely.bounds(geoms[valid])
-    # envelopes grown by max_m (cheap), then one exact distance per candidate pair
-    i, j = tree.query(shapely.box(b[:, 0] - max_m, b[:, 1] - max_m, b[:, 2] + max_m,
-                                  b[:, 3] + max_m))
+    reach_m = max_m + DISTANCE_TOLERANCE_M
+    # envelopes grown by the reach (cheap), then one exact distance per candidate pair
+    i, j = tree.query(shapely.box(b[:, 0] - reach_m, b[:, 1] - reach_m, b[:, 2] + reach_m,
+                                  b[:, 3] + reach_m))
     i = valid[i]
     # envelopes farther apart than max_m: the polygons too
     bb = shapely.bounds(geoms)
     gap_x = np.maximum(np.maximum(bb[j, 0] - bb[i, 2], bb[i, 0] - bb[j, 2]), 0.0)
     gap_y = np.maximum(np.maximum(bb[j, 1] - bb[i, 3], bb[i, 1] - bb[j, 3]), 0.0)
-    near = np.hypot(gap_x, gap_y) <= max_m
+    near = np.hypot(gap_x, gap_y) <= reach_m
     i, j = i[near], j[near]
     if thresholds is None:
         d = shapely.distance(geoms[i], geoms[j])
     else:
         edges = np.unique(np.append(np.asarray(thresholds, dtype=float), max_m))
         d = _pair_distances(geoms, i, j, edges)
-    ok = np.isfinite(d) & (d <= max_m)
+    ok = np.isfinite(d) & (d <= reach_m)
     return i[ok], j[ok], d[ok]
 
 
@@ -165,13 +167,14 @@ def _pair_distances(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, edges: np.n
 
 def jobs_by_threshold(i: np.ndarray, j: np.ndarray, d: np.ndarray, jobs: np.ndarray,
                       thresholds: np.ndarray, n: int) -> np.ndarray:
-    """``out[a, k]`` = sum of ``jobs[j]`` over pairs ``(a, j)`` with ``d <= thresholds[k]``.
+    """``out[a, k]`` = sum of ``jobs[j]`` over pairs ``(a, j)`` with ``d <= thresholds[k]``
+    (+ ``DISTANCE_TOLERANCE_M``: on the threshold counts).
 
     ``thresholds`` ascending. One pass: each pair falls into the first threshold it
     meets; a cumulative sum along the thresholds does the rest.
     """
     thresholds = np.asarray(thresholds, dtype=float)
-    k = np.searchsorted(thresholds, d, side="left")   # first threshold >= d
+    k = np.searchsorted(thresholds + DISTANCE_TOLERANCE_M, d, side="left")   # first threshold reaching d
     inside = k < len(thresholds)
     flat = np.bincount(i[inside] * len(thresholds) + k[inside], weights=jobs[j[inside]],
                        minlength=n * len(thresholds))

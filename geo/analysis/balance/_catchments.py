@@ -43,8 +43,9 @@ def workers_within(workplace_geoms: Any, x: np.ndarray, y: np.ndarray,
     Returns
     -------
     ndarray, shape (n_workplaces, n_radii)
-        The same numbers as ``weights[shapely.distance(points, polygon) <= r].sum()``
-        for every polygon and radius.
+        The same numbers as ``weights[shapely.distance(points, polygon) <= r + 1e-6].sum()``
+        for every polygon and radius (``DISTANCE_TOLERANCE_M``: a point on the radius counts
+        whatever the rounding of its distance).
 
     Examples
     --------

@@ -21,10 +21,13 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
+from geo.analysis._reach import DISTANCE_TOLERANCE_M
+
 
 @dataclass(frozen=True)
 class Reach:
-    """Straight-line reach: b is within reach of a when ``distance(a, b) <= reach_m``.
+    """Straight-line reach: b is within reach of a when ``distance(a, b) <= reach_m``
+    (+ ``DISTANCE_TOLERANCE_M``: on the reach counts, whatever the rounding).
 
     Attributes
     ----------
@@ -76,10 +79,10 @@ class Reach:
         if _all_points(a) and _all_points(b):
             ta = cKDTree(shapely.get_coordinates(a))
             tb = cKDTree(shapely.get_coordinates(b))
-            found = ta.sparse_distance_matrix(tb, self.reach_m, output_type="ndarray")
+            found = ta.sparse_distance_matrix(tb, self.reach_m + DISTANCE_TOLERANCE_M, output_type="ndarray")
             ia, ib = found["i"].astype(np.int64), found["j"].astype(np.int64)
         else:
-            ia, ib = shapely.STRtree(b).query(a, predicate="dwithin", distance=self.reach_m)
+            ia, ib = shapely.STRtree(b).query(a, predicate="dwithin", distance=self.reach_m + DISTANCE_TOLERANCE_M)
             ia, ib = ia.astype(np.int64), ib.astype(np.int64)
         order = np.lexsort((ib, ia))
         return ia[order], ib[order]

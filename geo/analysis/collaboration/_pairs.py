@@ -16,6 +16,8 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
+from geo.analysis._reach import DISTANCE_TOLERANCE_M
+
 #: Separators of the ``chains`` field of innovation districts (as geo.layers.split_chains).
 CHAIN_SEPARATORS = r"[;；、]"
 
@@ -74,7 +76,7 @@ def _candidate_positions(
     geoms: np.ndarray, chain_code: np.ndarray, district_code: np.ndarray, max_distance_m: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     eligible = _eligible(geoms, chain_code, district_code)
-    query_m = max_distance_m * (1 + _QUERY_PAD_REL) + _QUERY_PAD_ABS
+    query_m = (max_distance_m + DISTANCE_TOLERANCE_M) * (1 + _QUERY_PAD_REL) + _QUERY_PAD_ABS
     parts_i, parts_j, parts_d = [], [], []
     for members in _groups(chain_code, eligible):
         if np.unique(district_code[members]).size < 2:
@@ -87,7 +89,7 @@ def _candidate_positions(
         keep = district_code[i] != district_code[j]
         i, j = i[keep], j[keep]
         d = shapely.distance(geoms[i], geoms[j])
-        keep = d <= max_distance_m
+        keep = d <= max_distance_m + DISTANCE_TOLERANCE_M     # on the limit counts, whatever the rounding
         parts_i.append(i[keep])
         parts_j.append(j[keep])
         parts_d.append(d[keep])

@@ -10,6 +10,7 @@ too (they cost no extra search): the chains analysis reads its zone-to-zone reac
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -57,12 +58,21 @@ def travel_candidates(graph, geoms: np.ndarray, chain_code: np.ndarray, *, max_t
                       access_speed_kmh: float) -> tuple[np.ndarray, np.ndarray, float]:
     """The pairs (i, j) whose travel minutes :func:`pair_minutes` asks for: same chain, any
     district, within the straight line no connection faster than ``max_travel_min`` can
-    exceed (returned as the third value, metres)."""
+    exceed (returned as the third value, metres). Remembered on the graph: a run asks
+    for them twice (to read the partners' minutes from the commuting's searches, then here)."""
     from geo.network import straight_bound_m
+    from geo.network.access import geometry_key
 
     bound = straight_bound_m(graph, max_travel_min, access_speed_kmh=access_speed_kmh)
-    i, j, _d = _candidate_positions(geoms, chain_code, np.arange(len(geoms)), bound)
-    return i, j, bound
+    codes = np.ascontiguousarray(chain_code, dtype=np.int64)
+    key = (geometry_key(geoms), hashlib.sha1(codes.tobytes()).hexdigest(), float(bound))
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        i, j, _d = _candidate_positions(geoms, chain_code, np.arange(len(geoms)), bound)
+        return i, j
+
+    i, j = graph.remembered("collaboration candidates", key, compute, keep=2)
+    return i.copy(), j.copy(), bound
 
 
 def pair_minutes(graph, geoms: np.ndarray, chain_code: np.ndarray, district_code: np.ndarray,

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.analysis._reach import DISTANCE_TOLERANCE_M
+
 
 @dataclass
 class Assigned:
@@ -124,9 +126,10 @@ def nearest_within(geoms: np.ndarray, x: np.ndarray, y: np.ndarray, max_m: float
         return out
     pts = shapely.points(x, y)
     tree = shapely.STRtree(geoms)
-    (pi, gi), dist = tree.query_nearest(pts, max_distance=max_m * (1 + 1e-9) + 1e-9, all_matches=True,
+    reach_m = max_m + DISTANCE_TOLERANCE_M      # on the limit counts, whatever the rounding
+    (pi, gi), dist = tree.query_nearest(pts, max_distance=reach_m * (1 + 1e-9) + 1e-9, all_matches=True,
                                         return_distance=True)
-    keep = dist <= max_m
+    keep = dist <= reach_m
     pi, gi = pi[keep], gi[keep]
     if len(pi):
         best = np.full(len(x), np.iinfo(np.int64).max)

@@ -11,6 +11,8 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from geo.analysis._reach import DISTANCE_TOLERANCE_M
+
 #: Floor of the zone-to-core distance inside the Huff formula (metres).
 MIN_HUFF_DISTANCE_M = 1000.0
 
@@ -135,6 +137,7 @@ def attach(
     is_core = np.zeros(n, dtype=bool)
     is_core[cores] = True
     periph = np.flatnonzero(~is_core)
+    within_m = attach_max_m + DISTANCE_TOLERANCE_M      # on the limit counts, whatever the rounding
     if k and len(periph):
         core_geoms = geoms[cores]
         core_chain = chains[cores]
@@ -159,8 +162,8 @@ def attach(
                 d -= core_radius[None, :]
                 np.maximum(d, 0.0, out=d)
                 # within reach undecided by the bounds [upper - R_i - R_k, upper]
-                need = upper > attach_max_m
-                need &= upper <= attach_max_m + reach[rows][:, None] + core_reach[None, :]
+                need = upper > within_m
+                need &= upper <= within_m + reach[rows][:, None] + core_reach[None, :]
                 need &= same_chain
                 if nearest is None:
                     need[:] = True
@@ -169,7 +172,7 @@ def attach(
                 ri, ci = np.nonzero(need)
                 d[ri, ci] = shapely.distance(geoms[rows[ri]], core_geoms[ci])
             p = huff_probabilities(strength, d, distance_decay, min_distance_m=min_distance_m)
-            own = same_chain & (d <= attach_max_m)
+            own = same_chain & (d <= within_m)
             has_own = own.any(axis=1)
             pick = np.where(has_own, np.where(own, p, -1.0).argmax(axis=1), p.argmax(axis=1))
             r = np.arange(len(rows))
@@ -179,7 +182,7 @@ def attach(
             dist[rows] = d[r, pick]
         if not exact_all:  # the chosen core's distance is always exact
             dist[periph] = shapely.distance(geoms[periph], geoms[core_pos[periph]])
-        strategy[periph] = np.where(dist[periph] <= attach_max_m,
+        strategy[periph] = np.where(dist[periph] <= within_m,
                                     "collaborative_subordinate", "isolated")
     return pd.DataFrame({
         "core_pos": core_pos, "core_distance_m": dist, "attach_prob": prob,
