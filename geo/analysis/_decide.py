@@ -21,8 +21,8 @@ import numpy as np
 import shapely
 
 from geo.analysis._reach import (
-    _EPS_M,
     DISTANCE_TOLERANCE_M,
+    _EPS_M,
     _LEAF_POINTS,
     _ROUGH,
     PointIndex,
