@@ -74,7 +74,10 @@ def balance_reference(workplaces: list[dict], homes: list[tuple[float, float, fl
 
     ``workplaces``: dicts with ``id``, ``rects``, ``jobs``. ``homes``: ``(x, y,
     resident workers)``. A home counts for a workplace when its distance to the
-    workplace polygon is <= r (inside = 0, on the radius counts).
+    workplace polygon is <= r (inside = 0, on the radius counts). Worker sums are rounded
+    to 1e-6 workers before any ratio, as docs/analyses.md says the tables have them (a
+    ratio exactly on a class bound, 1,561 jobs / 1,248.8 workers = 1.25, stays on it
+    whatever the order of the sum).
     """
     lo, hi = balanced_range
     out: dict[str, dict] = {w["id"]: {} for w in workplaces}
@@ -82,7 +85,7 @@ def balance_reference(workplaces: list[dict], homes: list[tuple[float, float, fl
     for r in sorted(set(radii_m) | {radius_m}):
         name = f"workers_{int(r)}" if float(r).is_integer() else f"workers_{r:g}"
         for k, w in enumerate(workplaces):
-            out[w["id"]][name] = sum(h[2] for h, d in zip(homes, dist) if d[k] <= r)
+            out[w["id"]][name] = round(sum(h[2] for h, d in zip(homes, dist) if d[k] <= r), 6)
     shared = {w["id"]: 0.0 for w in workplaces}
     for (_, _, workers), d in zip(homes, dist):
         near = [k for k in range(len(workplaces)) if d[k] <= radius_m]
@@ -97,14 +100,14 @@ def balance_reference(workplaces: list[dict], homes: list[tuple[float, float, fl
         # the area around the workplace: jobs of every workplace within radius_m (its own
         # included), against the same resident workers (no employment layer here)
         area_jobs = sum(v["jobs"] for v in workplaces if feature_feature_m(w["rects"], v["rects"]) <= radius_m)
-        area_workers = sum(h[2] for h, d in zip(homes, dist) if d[k] <= radius_m)
+        area_workers = round(sum(h[2] for h, d in zip(homes, dist) if d[k] <= radius_m), 6)
         row["area_jhr"] = area_jobs / area_workers if area_workers > 0 else math.nan
         row["area_class"] = balance_class(row["area_jhr"], lo, hi)
-        row["workers"] = sum(h[2] for h, d in zip(homes, dist) if d[k] <= radius_m)
+        row["workers"] = round(sum(h[2] for h, d in zip(homes, dist) if d[k] <= radius_m), 6)
         row["jhr"] = w["jobs"] / row["workers"] if row["workers"] > 0 else math.nan
         row["balance_class"] = balance_class(row["jhr"], lo, hi)
-        row["workers_shared"] = shared[w["id"]]
-        row["jhr_shared"] = w["jobs"] / shared[w["id"]] if shared[w["id"]] > 0 else math.nan
+        row["workers_shared"] = round(shared[w["id"]], 6)
+        row["jhr_shared"] = w["jobs"] / row["workers_shared"] if row["workers_shared"] > 0 else math.nan
     return out
 
 
