@@ -57,7 +57,7 @@ def _study(roads, homes, workers, polys, jobs, emp_xy=None, emp_jobs=None):
                  network=gn.build_graph(roads, snap_tolerance_m=1.0))
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", [*range(8), 1010])    # 1010: a home equally near two nodes
 def test_minute_columns_equal_brute_force(seed):
     roads, homes, workers, polys = random_study(seed)
     rng = np.random.default_rng(1000 + seed)

@@ -503,6 +503,26 @@ def test_repairs_are_counted_warnings(tmp_path, study_config):
     assert study.sources["zones"].feature_count == 3
 
 
+def test_overlapping_parts_are_merged_not_cut_out(tmp_path, study_config):
+    # a zone digitised as two overlapping 2 x 2 km parts (a first phase and its extension,
+    # 1 x 1 km in common): the zone is their union, 7 km², not the 6 km² left when the
+    # overlap is cut out as a hole; a hole drawn past its shell is trimmed to the shell
+    z = zones_gdf()
+    z.loc[0, "geometry"] = shapely.MultiPolygon([shapely.box(X0, Y0, X0 + 2000, Y0 + 2000),
+                                                 shapely.box(X0 + 1000, Y0 + 1000, X0 + 3000, Y0 + 3000)])
+    z.loc[1, "geometry"] = shapely.Polygon(
+        [(X0 + 4000, Y0), (X0 + 6000, Y0), (X0 + 6000, Y0 + 2000), (X0 + 4000, Y0 + 2000)],
+        [[(X0 + 4500, Y0 + 500), (X0 + 7000, Y0 + 500), (X0 + 7000, Y0 + 1000), (X0 + 4500, Y0 + 1000)]])
+    write(gpd.GeoDataFrame(z, crs=CRS), tmp_path / "zones.gpkg")
+    study = load(tmp_path, study_config)
+    merged, trimmed = study.zones.geometry.iloc[0], study.zones.geometry.iloc[1]
+    assert merged.is_valid and merged.area == pytest.approx(7e6)
+    assert merged.covers(shapely.box(X0 + 1000, Y0 + 1000, X0 + 2000, Y0 + 2000))
+    assert trimmed.is_valid and trimmed.area == pytest.approx(4e6 - 1500 * 500)
+    assert trimmed.bounds == pytest.approx((X0 + 4000, Y0, X0 + 6000, Y0 + 2000))
+    assert "rows Z1, Z2" in one(study.warnings, "2 invalid polygons", "repaired with make_valid")
+
+
 def test_csv_with_wkt_measured_geometries_and_config_crs(tmp_path, study_config):
     h = housing_gdf().to_crs(4326)
     lines = ["WKT,id,dwellings"] + [

@@ -74,7 +74,8 @@ def brute_force(roads, homes, polys, pairs, access_kmh, max_access_m):
         for i in np.flatnonzero(pairs[:, 1] == w):
             h = homes[pairs[i, 0]]
             d = np.hypot(nodes[:, 0] - h[0], nodes[:, 1] - h[1])
-            k = int(np.argmin(d))
+            c = np.flatnonzero(d <= d.min() + 1e-6)     # equally near (1 µm): smallest x, then y
+            k = int(c[np.lexsort((nodes[c, 1], nodes[c, 0]))[0]])
             if d[k] > max_access_m or k not in T:
                 continue
             out_t[i] = T[k] + d[k] * mpm

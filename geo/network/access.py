@@ -2,7 +2,9 @@
 
 * A housing feature joins at its nearest node; access time = straight distance /
   ``access_speed_kmh``; farther than ``max_access_m`` from every node: not connected.
-  (Two nodes at exactly the same distance: either may be chosen.)
+  Nodes within :data:`NODE_TIE_M` (1 µm) of the nearest distance are equally near; of them
+  the one with the smallest x, then the smallest y, is taken (:func:`housing_access`), so a
+  point midway between two nodes joins the same one whatever the order of the roads.
 * A workplace polygon is entered at every node inside it or within ``max_access_m`` of its
   boundary; egress time = distance from the node to the polygon (0 inside) /
   ``access_speed_kmh``. No such node: not connected.
@@ -11,12 +13,17 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
 
 from geo.network.graph import RoadGraph
+
+
+#: Two nodes whose distances to a point differ by at most this (metres) are equally near it.
+NODE_TIE_M = 1e-6
 
 
 def minutes_per_metre(speed_kmh: float) -> float:
@@ -79,6 +86,15 @@ def _spatial_order(xy: np.ndarray) -> np.ndarray:
     return np.argsort(spread(cell[:, 0]) | (spread(cell[:, 1]) << np.uint64(1)), kind="stable")
 
 
+def _westmost(node_xy: np.ndarray, candidates) -> np.ndarray:
+    """Of each list of node numbers, the node with the smallest x, then the smallest y."""
+    lens = np.fromiter(map(len, candidates), dtype=np.int64, count=len(candidates))
+    flat = np.fromiter(itertools.chain.from_iterable(candidates), dtype=np.int64, count=int(lens.sum()))
+    row = np.repeat(np.arange(len(candidates)), lens)
+    order = np.lexsort((node_xy[flat, 1], node_xy[flat, 0], row))
+    return flat[order[np.concatenate([[0], np.cumsum(lens)[:-1]])]]
+
+
 def housing_access(graph: RoadGraph, housing_xy: np.ndarray, *, access_speed_kmh: float = 5.0,
                    max_access_m: float = 1000.0) -> HousingAccess:
     """Nearest node of each housing point and its access time.
@@ -92,10 +108,19 @@ def housing_access(graph: RoadGraph, housing_xy: np.ndarray, *, access_speed_kmh
         DESIGN.md ``network.access_speed_kmh`` and ``network.max_access_m``.
     """
     xy = np.asarray(housing_xy, dtype=float).reshape(-1, 2)
+    tree = graph.node_kdtree()
     order = _spatial_order(xy)   # neighbouring queries walk the same branches of the tree
-    dist, node = np.empty(len(xy)), np.empty(len(xy), dtype=np.int64)
-    dist[order], node[order] = graph.node_kdtree().query(
-        xy[order], k=1, distance_upper_bound=float(max_access_m) * (1 + 1e-12) + 1e-9, workers=-1)
+    # the two nearest: when the second is as near as the first (within NODE_TIE_M), of all
+    # the nodes equally near the one with the smallest x, then y (not the tree's pick)
+    two_d, two_n = np.empty((len(xy), 2)), np.empty((len(xy), 2), dtype=np.int64)
+    two_d[order], two_n[order] = tree.query(
+        xy[order], k=2, distance_upper_bound=float(max_access_m) * (1 + 1e-12) + 1e-9 + NODE_TIE_M, workers=-1)
+    dist, node = two_d[:, 0].copy(), two_n[:, 0].copy()
+    tied = np.flatnonzero(np.isfinite(two_d[:, 1]) & (two_d[:, 1] <= two_d[:, 0] + NODE_TIE_M))
+    if len(tied):
+        node[tied] = _westmost(graph.node_xy, tree.query_ball_point(xy[tied], r=two_d[tied, 0] + NODE_TIE_M))
+        gap = xy[tied] - graph.node_xy[node[tied]]
+        dist[tied] = np.sqrt(np.sum(gap * gap, axis=1))
     ok = np.isfinite(dist) & (dist <= max_access_m)
     node = np.where(ok, node, -1).astype(np.int64)
     dist = np.where(ok, dist, np.nan)
