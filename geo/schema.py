@@ -117,6 +117,14 @@ VECTOR_LAYERS = tuple(n for n in LAYERS if n not in FLOW_LAYERS)
 TABLE_LAYERS = tuple(name for name in VECTOR_LAYERS if name != "roads")
 RASTER_LAYERS = ("population", "landuse")
 
+#: Two distances closer than this (metres) are equal: a point or feature this close beyond
+#: a radius is on it, and on the radius counts. Every straight-line "within r" decision
+#: compares ``distance <= r + DISTANCE_TOLERANCE_M`` (the analyses' radii and limits, the
+#: roads' ``network.max_access_m``), because the distance itself is rounded: GEOS measures a
+#: point exactly 500 m from a polygon edge 1,316 m long as 500.00000000000006 m, and a
+#: strict test would drop it. Nodes this close in distance to a home are equally near it.
+DISTANCE_TOLERANCE_M = 1e-6
+
 #: Default speeds (km/h) of the road classes (``network.class_speeds_kmh``).
 DEFAULT_CLASS_SPEEDS_KMH = {"motorway": 80.0, "expressway": 60.0, "arterial": 40.0,
                             "secondary": 30.0, "local": 20.0}

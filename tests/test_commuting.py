@@ -91,7 +91,7 @@ def brute_force(study: Study, cell_m: float = 1000.0, max_access_m: float = 1000
             best = None
             for j, (_, g, _) in enumerate(wps):
                 d = g.distance(work)
-                if d <= max_access_m and (best is None or d < best[0]):
+                if d <= max_access_m + 1e-6 and (best is None or d < best[0]):
                     best = (d, j)
             wp = None if best is None else best[1]
         hd = next((i for i, (_, g) in enumerate(dists) if g.covers(home)), None)

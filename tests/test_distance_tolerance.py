@@ -5,7 +5,8 @@ GEOS measures a point exactly 500 m from a polygon edge 1,316 m long as
 then multiplies by the length). Every straight-line "within r" decision compares with
 ``r + DISTANCE_TOLERANCE_M`` (1 µm), so such a point is in reach, as DESIGN.md's "≤ r"
 says; 1 cm beyond it is not. Found by tests/test_fuzz.py (a random study with a home
-on the vertex of another zone, exactly 500 m from Z3's edge).
+on the vertex of another zone, exactly 500 m from Z3's edge). The roads' ``max_access_m``
+follows the same rule (a node at that distance from a workplace's edge is an entry).
 """
 
 from __future__ import annotations
@@ -91,3 +92,22 @@ def test_flow_end_on_the_limit_finds_its_workplace():
     got = nearest_within(np.array([EDGE], dtype=object), np.array([ON[0], BEYOND[0]]),
                          np.array([ON[1], BEYOND[1]]), 500.0)
     assert got.tolist() == [0, -1]
+
+
+def test_a_node_at_max_access_is_an_entry_and_a_home_there_is_connected():
+    import geo.network as gn
+
+    def graph_from(start):
+        road = shapely.LineString([start, (start[0] + 500.0, start[1])])
+        return gn.build_graph(gpd.GeoDataFrame({"speed_kmh": [30.0]}, geometry=[road], crs="EPSG:32650"))
+
+    on, beyond = graph_from(ON), graph_from(BEYOND)
+    # the workplace is entered at the node exactly max_access_m (500 m) from its edge
+    entries = gn.workplace_entries(on, [EDGE], max_access_m=500.0, access_speed_kmh=6.0)
+    assert on.node_xy[entries.node].tolist() == [list(ON)]
+    assert entries.egress_min[0] == np.float64(shapely.distance(EDGE, shapely.Point(*ON))) * 60 / 6000
+    assert gn.workplace_entries(beyond, [EDGE], max_access_m=500.0).node.size == 0
+    # a home exactly max_access_m from its nearest node joins it; 1 cm farther it does not
+    homes = np.array([[ON[0] - 300.0, ON[1] - 400.0], [ON[0] - 300.0, ON[1] - 400.01]])
+    acc = gn.housing_access(on, homes, max_access_m=500.0)
+    assert acc.connected.tolist() == [True, False]

@@ -110,7 +110,7 @@ class BruteForce:
             return None, None
         best = min(dist.values())
         node = min((n for n in self.nodes if dist[n] <= best + 1e-6), key=lambda n: self.xy[n])
-        if dist[node] > self.max_access_m:
+        if dist[node] > self.max_access_m + 1e-6:     # 1 µm: at the limit counts
             return None, None
         return node, dist[node] / self.access_mpm
 
@@ -118,7 +118,7 @@ class BruteForce:
         out = {}
         for n in self.nodes:
             d = poly.distance(Point(self.xy[n]))
-            if d <= self.max_access_m:
+            if d <= self.max_access_m + 1e-6:
                 out[n] = d / self.access_mpm
         return out
 

@@ -62,7 +62,7 @@ def brute_force(roads, homes, polys, pairs, access_kmh, max_access_m):
         src = "S"
         for k, p in enumerate(nodes):
             dist = shapely.distance(polys[w], shapely.Point(p))
-            if dist <= max_access_m:
+            if dist <= max_access_m + 1e-6:
                 g.add_edge(src, k, t=dist * mpm, m=dist)
         if src not in g:
             continue
@@ -76,7 +76,7 @@ def brute_force(roads, homes, polys, pairs, access_kmh, max_access_m):
             d = np.hypot(nodes[:, 0] - h[0], nodes[:, 1] - h[1])
             c = np.flatnonzero(d <= d.min() + 1e-6)     # equally near (1 µm): smallest x, then y
             k = int(c[np.lexsort((nodes[c, 1], nodes[c, 0]))[0]])
-            if d[k] > max_access_m or k not in T:
+            if d[k] > max_access_m + 1e-6 or k not in T:
                 continue
             out_t[i] = T[k] + d[k] * mpm
             out_m[i] = L[k] + d[k]

@@ -29,13 +29,7 @@ import numpy as np
 import shapely
 
 from geo.analysis._support import Support
-
-#: Two distances closer than this (metres) are equal: a point or feature this close beyond
-#: a radius is on it, and on the radius counts. Every straight-line "within r" decision of
-#: the analyses compares ``distance <= r + DISTANCE_TOLERANCE_M``, because the distance
-#: itself is rounded: GEOS measures a point exactly 500 m from a polygon edge 1,316 m long
-#: as 500.00000000000006 m, and a strict test would drop it.
-DISTANCE_TOLERANCE_M = 1e-6
+from geo.schema import DISTANCE_TOLERANCE_M  # noqa: F401 - the analyses import it from here
 #: Slack (metres) on cell-level decisions; cells within it of the radius are tested
 #: point by point, so float rounding never changes a result.
 _EPS_M = 1e-3

@@ -2,12 +2,14 @@
 
 * A housing feature joins at its nearest node; access time = straight distance /
   ``access_speed_kmh``; farther than ``max_access_m`` from every node: not connected.
-  Nodes within :data:`NODE_TIE_M` (1 µm) of the nearest distance are equally near; of them
+  Distances are compared with :data:`~geo.schema.DISTANCE_TOLERANCE_M` (1 µm): a node at
+  ``max_access_m`` is within it however GEOS rounds, and nodes within 1 µm of the nearest
+  distance are equally near; of them
   the one with the smallest x, then the smallest y, is taken (:func:`housing_access`), so a
   point midway between two nodes joins the same one whatever the order of the roads.
 * A workplace polygon is entered at every node inside it or within ``max_access_m`` of its
   boundary; egress time = distance from the node to the polygon (0 inside) /
-  ``access_speed_kmh``. No such node: not connected.
+  ``access_speed_kmh`` (within ``max_access_m`` + 1 µm). No such node: not connected.
 """
 
 from __future__ import annotations
@@ -20,10 +22,7 @@ import numpy as np
 import shapely
 
 from geo.network.graph import RoadGraph
-
-
-#: Two nodes whose distances to a point differ by at most this (metres) are equally near it.
-NODE_TIE_M = 1e-6
+from geo.schema import DISTANCE_TOLERANCE_M
 
 
 def minutes_per_metre(speed_kmh: float) -> float:
@@ -110,18 +109,20 @@ def housing_access(graph: RoadGraph, housing_xy: np.ndarray, *, access_speed_kmh
     xy = np.asarray(housing_xy, dtype=float).reshape(-1, 2)
     tree = graph.node_kdtree()
     order = _spatial_order(xy)   # neighbouring queries walk the same branches of the tree
-    # the two nearest: when the second is as near as the first (within NODE_TIE_M), of all
-    # the nodes equally near the one with the smallest x, then y (not the tree's pick)
+    # the two nearest: when the second is as near as the first (within the tolerance), of
+    # all the nodes equally near the one with the smallest x, then y (not the tree's pick)
+    tol = DISTANCE_TOLERANCE_M
+    limit = float(max_access_m) + tol
     two_d, two_n = np.empty((len(xy), 2)), np.empty((len(xy), 2), dtype=np.int64)
-    two_d[order], two_n[order] = tree.query(
-        xy[order], k=2, distance_upper_bound=float(max_access_m) * (1 + 1e-12) + 1e-9 + NODE_TIE_M, workers=-1)
+    two_d[order], two_n[order] = tree.query(xy[order], k=2, distance_upper_bound=limit * (1 + 1e-12) + tol,
+                                            workers=-1)
     dist, node = two_d[:, 0].copy(), two_n[:, 0].copy()
-    tied = np.flatnonzero(np.isfinite(two_d[:, 1]) & (two_d[:, 1] <= two_d[:, 0] + NODE_TIE_M))
+    tied = np.flatnonzero(np.isfinite(two_d[:, 1]) & (two_d[:, 1] <= two_d[:, 0] + tol))
     if len(tied):
-        node[tied] = _westmost(graph.node_xy, tree.query_ball_point(xy[tied], r=two_d[tied, 0] + NODE_TIE_M))
+        node[tied] = _westmost(graph.node_xy, tree.query_ball_point(xy[tied], r=two_d[tied, 0] + tol))
         gap = xy[tied] - graph.node_xy[node[tied]]
         dist[tied] = np.sqrt(np.sum(gap * gap, axis=1))
-    ok = np.isfinite(dist) & (dist <= max_access_m)
+    ok = np.isfinite(dist) & (dist <= limit)
     node = np.where(ok, node, -1).astype(np.int64)
     dist = np.where(ok, dist, np.nan)
     return HousingAccess(node=node, access_min=dist * minutes_per_metre(access_speed_kmh), distance_m=dist)
@@ -161,9 +162,10 @@ def geometry_key(geoms: np.ndarray) -> str:
 def _workplace_entries(graph: RoadGraph, polys: np.ndarray, access_speed_kmh: float,
                        max_access_m: float) -> Entries:
     pts, tree = graph.node_strtree()
-    wi, ni = tree.query(polys, predicate="dwithin", distance=float(max_access_m))
+    limit = float(max_access_m) + DISTANCE_TOLERANCE_M     # a node at max_access_m is within it
+    wi, ni = tree.query(polys, predicate="dwithin", distance=limit)
     dist = shapely.distance(polys[wi], pts[ni])
-    keep = dist <= max_access_m
+    keep = dist <= limit
     wi, ni, dist = wi[keep], ni[keep], dist[keep]
     order = np.lexsort((ni, wi))
     wi, ni, dist = wi[order], ni[order], dist[order]
