@@ -195,16 +195,17 @@ def _area(r) -> float:
 
 
 def _district_by_hand(rects, districts) -> str | None:
-    """District of largest overlap (first listed on a tie), areas by inclusion–exclusion."""
-    best, best_area = None, 0.0
+    """District of largest overlap (first listed on a tie: within a billionth), areas by
+    inclusion–exclusion."""
+    areas = []
     for did, cell in districts:
         parts = [_overlap(r, cell) for r in rects]
         area = sum(_area(p) for p in parts)
         if len(parts) == 2 and parts[0] is not None and parts[1] is not None:
             area -= _area(_overlap(parts[0], parts[1]))
-        if area > best_area:
-            best, best_area = did, area
-    return best
+        areas.append((did, area))
+    most = max((a for _, a in areas), default=0.0)
+    return next((did for did, a in areas if a > 0 and a >= most - max(most * 1e-9, 1e-6)), None)
 
 
 def _check(report, config: Path, spec: dict) -> Counter:

@@ -308,6 +308,25 @@ def test_given_district_ids_are_kept_and_missing_ones_filled(tmp_path, study_con
     assert "row Z3" in one(study.warnings, "another district")
 
 
+def test_a_zone_split_in_half_goes_to_the_district_listed_first():
+    from geo.layers._districts import largest_overlap
+
+    # a zone halved by a border: GEOS measures the halves 183,223.87499999284 and
+    # 183,223.87500001074 m²; equal overlaps (within a billionth) go to the district listed
+    # first, in either order, not to whichever half rounded larger
+    x0, y0, w, h = 480135.7, 4388972.8, 1191.7, 307.5
+    mid = x0 + w / 2
+    zone = shapely.box(x0, y0, x0 + w, y0 + h)
+    west = shapely.box(x0 - 1000, y0 - 1000, mid, y0 + h + 1000)
+    east = shapely.box(mid, y0 - 1000, x0 + w + 1000, y0 + h + 1000)
+    assert shapely.intersection(zone, west).area < shapely.intersection(zone, east).area   # the premise
+    zones = np.array([zone, shapely.box(x0, y0, mid - 1.0, y0 + h)], dtype=object)
+    for first, second in ((0, 1), (1, 0)):
+        best, area = largest_overlap(zones, np.array([[west, east][first], [west, east][second]], dtype=object))
+        assert best[0] == 0 and area[0] == pytest.approx(w * h / 2)
+        assert best[1] == (0 if first == 0 else 1)       # clearly mostly in the west: no tie
+
+
 def test_no_districts_and_no_district_id(tmp_path, study_config):
     del study_config["layers"]["districts"]
     msgs = problems(tmp_path, study_config)

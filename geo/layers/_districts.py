@@ -20,8 +20,13 @@ logger = logging.getLogger(__name__)
 _STUDY_MARGIN_M = 100_000.0
 
 
-def _largest_overlap(geoms: np.ndarray, districts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of the district overlapping each geometry most (-1: none) and that area."""
+def largest_overlap(geoms: np.ndarray, districts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the district overlapping each geometry most (-1: none) and that area.
+
+    Overlaps within a billionth of the largest (1e-6 m² at least) are equal, and the district
+    listed first of them wins: a zone split in half by a border goes to the same district
+    whatever the rounding of the two areas.
+    """
     tree = shapely.STRtree(districts)
     gi, di = tree.query(geoms, predicate="intersects")
     best = np.full(len(geoms), -1)
@@ -29,13 +34,17 @@ def _largest_overlap(geoms: np.ndarray, districts: np.ndarray) -> tuple[np.ndarr
     if len(gi) == 0:
         return best, best_area
     area = shapely.area(shapely.intersection(geoms[gi], districts[di]))
-    order = np.lexsort((di, -area, gi))        # per geometry: largest area first, ties by district order
+    most = np.zeros(len(geoms))
+    np.maximum.at(most, gi, area)
+    tie = np.maximum(most * 1e-9, 1e-6)[gi]
+    near = (area > 0) & (area >= most[gi] - tie)
+    gi, di, area = gi[near], di[near], area[near]
+    order = np.lexsort((di, gi))               # per geometry: the district listed first
     gi, di, area = gi[order], di[order], area[order]
     first = np.ones(len(gi), bool)
     first[1:] = gi[1:] != gi[:-1]
-    sel = first & (area > 0)
-    best[gi[sel]] = di[sel]
-    best_area[gi[sel]] = area[sel]
+    best[gi[first]] = di[first]
+    best_area[gi[first]] = area[first]
     return best, best_area
 
 
@@ -66,7 +75,7 @@ def _derive_districts(layer: _Layer, districts: _Layer | None, configured: bool,
     if not (layer.geometry_ok and districts.geometry_ok):
         return
     d_ids = districts.frame["district_id"].to_numpy(dtype=object)
-    best, _ = _largest_overlap(frame.geometry.values.to_numpy(), districts.frame.geometry.values.to_numpy())
+    best, _ = largest_overlap(frame.geometry.values.to_numpy(), districts.frame.geometry.values.to_numpy())
     outside = best < 0
     if outside.any():
         report.error(f"{ctx.at()} {int(outside.sum())} features lie outside every district "

@@ -8,18 +8,17 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.layers._districts import largest_overlap
 from geo.sample._catalogue import _SPECS_BY_NAME, CENTRE_XY, CRS, INNOVATION_ONLY_CHAINS, _Scale
 from geo.sample._geometry import _grid, _Placer, _star_shapes
 
 
 def _largest_overlap(geoms: np.ndarray, districts: gpd.GeoDataFrame) -> np.ndarray:
-    """Index of the district each geometry overlaps most."""
-    tree = shapely.STRtree(districts.geometry.to_numpy())
-    gi, di = tree.query(geoms, predicate="intersects")
-    area = shapely.area(shapely.intersection(geoms[gi], districts.geometry.to_numpy()[di]))
-    frame = pd.DataFrame({"g": gi, "d": di, "a": area}).sort_values(["g", "a", "d"], ascending=[True, False, True])
-    best = frame.drop_duplicates("g").set_index("g")["d"]
-    return best.reindex(np.arange(len(geoms))).to_numpy()
+    """Index of the district each geometry overlaps most (as the loader derives it)."""
+    best, _ = largest_overlap(geoms, districts.geometry.to_numpy())
+    if (best < 0).any():
+        raise ValueError("sample: a feature lies outside every district")
+    return best
 
 
 def _number_repeats(names: np.ndarray) -> np.ndarray:
