@@ -1,9 +1,9 @@
 """Geometry checks and repairs of one vector layer.
 
 Missing and empty geometries are dropped, Z/M dropped, invalid polygons repaired with
-``make_valid`` (GEOS's "structure" method: overlapping parts are merged, not cut out; each a
-counted warning); wrong or mixed geometry types and non-finite
-coordinates are errors. The accepted types come from ``geo.schema`` (``LayerSchema.geometry``).
+``make_valid`` (GEOS's "structure" method: overlapping parts are merged, not cut out), each
+a counted warning; wrong or mixed geometry types and non-finite coordinates are errors. The
+accepted types come from ``geo.schema`` (``LayerSchema.geometry``).
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def _clean_geometry(layer: _Layer, geoms: np.ndarray, report: _Report) -> tuple[
     if invalid.any():
         geoms = geoms.copy()
         # "structure": overlapping parts of a multipolygon become their union (the "linework"
-        # default would cut their overlap out as a hole), a hole outside its shell is dropped
+        # default would cut their overlap out as a hole); a hole reaching past its shell is trimmed
         geoms[invalid] = _polygonal(shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False))
         report.warn(f"{ctx.at()} {int(invalid.sum())} invalid polygons (self-intersections, bad "
                     f"rings) repaired with make_valid ({layer.rows_text(invalid)})")

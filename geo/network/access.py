@@ -3,10 +3,10 @@
 * A housing feature joins at its nearest node; access time = straight distance /
   ``access_speed_kmh``; farther than ``max_access_m`` from every node: not connected.
   Distances are compared with :data:`~geo.schema.DISTANCE_TOLERANCE_M` (1 µm): a node at
-  ``max_access_m`` is within it however GEOS rounds, and nodes within 1 µm of the nearest
-  distance are equally near; of them
-  the one with the smallest x, then the smallest y, is taken (:func:`housing_access`), so a
-  point midway between two nodes joins the same one whatever the order of the roads.
+  ``max_access_m`` is within it however the distance rounds, and nodes within 1 µm of the
+  nearest distance are equally near; of them the one with the smallest x, then the smallest
+  y, is taken (:func:`housing_access`), so a point midway between two nodes joins the same
+  one whatever the order of the roads.
 * A workplace polygon is entered at every node inside it or within ``max_access_m`` of its
   boundary; egress time = distance from the node to the polygon (0 inside) /
   ``access_speed_kmh`` (within ``max_access_m`` + 1 µm). No such node: not connected.
