@@ -309,7 +309,7 @@ def test_given_district_ids_are_kept_and_missing_ones_filled(tmp_path, study_con
 
 
 def test_a_zone_split_in_half_goes_to_the_district_listed_first():
-    from geo.layers._districts import largest_overlap
+    from geo.layers import largest_overlap
 
     # a zone halved by a border: GEOS measures the halves 183,223.87499999284 and
     # 183,223.87500001074 m²; equal overlaps (within a billionth) go to the district listed

@@ -50,7 +50,8 @@ as they are; only checks of its own (e.g. ``role`` in ``_fields``, districts in
 
 from __future__ import annotations
 
+from geo.layers._districts import largest_overlap
 from geo.layers._study import load_study
 from geo.layers._values import parse_counts, split_chains
 
-__all__ = ["load_study", "parse_counts", "split_chains"]
+__all__ = ["largest_overlap", "load_study", "parse_counts", "split_chains"]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.layers._districts import largest_overlap
+from geo.layers import largest_overlap
 from geo.sample._catalogue import _SPECS_BY_NAME, CENTRE_XY, CRS, INNOVATION_ONLY_CHAINS, _Scale
 from geo.sample._geometry import _grid, _Placer, _star_shapes
 
