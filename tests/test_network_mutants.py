@@ -131,3 +131,65 @@ def test_isochrone_holes_smaller_than_min_hole_cells_are_filled_and_others_kept(
     assert not kept.contains(centre) and filled.contains(centre)
     assert shapely.get_num_interior_rings(kept) == 1 and shapely.get_num_interior_rings(filled) == 0
     assert kept.contains(work[0]) and filled.contains(work[0])
+
+
+@pytest.mark.parametrize("roads_xy", [
+    [[(0, 0), (50, 0), (100, 0), (150, 0), (200, 0), (250, 0)]],               # one road: 2 kept ends
+    [[(0, 0), (250, 0)], [(250, 0), (500, 0)], [(250, 0), (250, 250)]],       # a T: 4 kept nodes
+])
+def test_closing_bridges_the_median_spacing_of_kept_nodes_in_cells(roads_xy):
+    """The closing of the isochrone cells spans the median distance from a kept node to its
+    nearest kept neighbour, in cells, at least 1 and at most MAX_CLOSING_CELLS: here every
+    kept node is 250 m from its nearest, so 100 m cells give 3 (2.5 rounded up) and 50 m
+    cells the maximum, also when the whole network is one road (two kept nodes)."""
+    from geo.network.isochrones import MAX_CLOSING_CELLS, _closing_cells
+
+    graph = gn.build_graph(_roads([LineString(c) for c in roads_xy], speed_kmh=[30.0] * len(roads_xy)))
+    assert graph.contraction.n_kept == (2 if len(roads_xy) == 1 else 4)
+    assert _closing_cells(graph, 100.0) == 3
+    assert _closing_cells(graph, 50.0) == min(5, MAX_CLOSING_CELLS)
+    assert _closing_cells(graph, 1000.0) == 1
+
+
+# --- reached nodes beyond every counted horizon; a workplace inside a long road -------
+
+@pytest.mark.parametrize("seed", range(4))
+def test_reached_nodes_follow_a_primary_horizon_beyond_every_counted_one(seed):
+    """The nodes reached within the primary horizon (isochrones) are those of the brute
+    force also when the primary horizon is longer than every horizon counted."""
+    roads, homes, workers, polys = random_study(seed)
+    bf = BruteForce(roads, tol_m=1.0)
+    graph = gn.build_graph(roads, snap_tolerance_m=1.0)
+    res = gn.workers_within_minutes(graph, homes, workers, polys, [0.5, 1.0], primary_minute=2.5,
+                                    reached_nodes="all")
+    times = bf.home_times(homes, polys)
+    np.testing.assert_array_equal(res.workers[res.connected],
+                                  np.array([[workers[times[:, w] <= m + TOL].sum() for m in (0.5, 1.0)]
+                                            for w in np.flatnonzero(res.connected)]))
+    for w, poly in enumerate(polys):
+        want = sorted(bf.xy[n] for n in bf.nodes_within(poly, 2.5))
+        assert sorted(map(tuple, graph.node_xy[res.reached[w]].tolist())) == want
+
+
+def test_workplaces_inside_one_long_road_with_both_ends_beyond_the_horizon():
+    """One road, 0 - 3000 m, a vertex every 100 m, 60 km/h (0.1 min per segment); two
+    workplaces on vertices in the middle (W1 at 1500, 1 job; W2 at 2300, 3 jobs), both road
+    ends beyond the 0.5-minute horizon, so every home reaches them along the road only (no
+    kept node of the simplified graph is reached: the counts used to fail with a numpy
+    casting error, the sum of the stars being an integer array when no star was read).
+    Homes on vertices (no access time): 1300 (10 workers) 0.2 min from W1, 1.0 from W2;
+    1900 (40) 0.4 from both; 2700 (20) 1.2 from W1, 0.4 from W2; 100 (5) out of reach.
+    Within 0.5 min: W1 50, W2 60; shared by jobs: W1 = 10 + 40 / 4 = 20, W2 = 40 * 3 / 4 + 20 = 50."""
+    road = LineString([(x, 0.0) for x in range(0, 3001, 100)])
+    graph = gn.build_graph(_roads([road], speed_kmh=[60.0]))
+    assert graph.contraction.n_kept == 2
+    work = [box(1490, -10, 1510, 10), box(2290, -10, 2310, 10)]
+    homes = np.array([[1300.0, 0.0], [1900.0, 0.0], [2700.0, 0.0], [100.0, 0.0]])
+    workers = np.array([10.0, 40.0, 20.0, 5.0])
+    within = gn.workers_within_minutes(graph, homes, workers, work, [0.5], max_access_m=50.0).workers
+    assert within[:, 0].tolist() == [50.0, 60.0]
+    for w in range(2):       # one workplace at a time: a batch of one row
+        alone = gn.workers_within_minutes(graph, homes, workers, work[w:w + 1], [0.5], max_access_m=50.0)
+        assert alone.workers[0, 0] == within[w, 0]
+    shared = gn.workers_shared_within(graph, homes, workers, work, np.array([1.0, 3.0]), 0.5, max_access_m=50.0)
+    np.testing.assert_allclose(shared, [20.0, 50.0], rtol=1e-12)

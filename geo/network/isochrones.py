@@ -40,7 +40,7 @@ def _closing_cells(graph: RoadGraph, cell_m: float) -> int:
     if key not in graph._cache:
         kept = graph.node_xy[graph.contraction.kept_nodes]
         steps = 1
-        if len(kept) > 2:
+        if len(kept) > 1:
             from scipy.spatial import cKDTree
 
             sample = kept[:: max(1, len(kept) // 20_000)]

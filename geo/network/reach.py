@@ -365,7 +365,7 @@ def _count_rows(s: _Searcher, homes: _Homes, d: np.ndarray, batch: np.ndarray, m
     first_in = _horizon_index(thr + margin, dk + g.star_lo[rk])
     whole = _horizon_index(thr - margin, dk + g.star_hi[rk])
     sure = first_in == whole
-    acc = np.bincount(bi * m1 + whole, weights=np.where(sure, homes.star_w[rk], 0.0), minlength=nb_ * m1)
+    acc = np.bincount(bi * m1 + whole, weights=np.where(sure, homes.star_w[rk], 0.0), minlength=nb_ * m1).astype(float)
     ub, uk = bi[~sure], rk[~sure]
     cu = g.by_own_ptr[uk + 1] - g.by_own_ptr[uk]
     # chains whose owner may be out of the search, under their other end
