@@ -201,3 +201,75 @@ def test_chain_entries_of_one_workplace_are_not_read_for_another():
     np.testing.assert_allclose(t, bt, rtol=0, atol=1e-9)
     np.testing.assert_allclose(m, bm, rtol=0, atol=1e-6)
     np.testing.assert_allclose(t, gn.home_times(graph, home, polys, pairs=pairs, max_access_m=5.0), rtol=0, atol=1e-12)
+
+
+# ---------------------------------------------------------------- travel: unconnected origins, the limit
+
+def test_origins_without_entries_have_no_minutes_even_when_alone():
+    # a home 20 km from every road and a workplace 20 km from every road: not connected
+    # (DESIGN "Access"), so no minutes, also when they are the only origins asked about
+    road = LineString([(0, 0), (512, 0), (1024, 0)])
+    graph = gn.build_graph(_roads([road], speed_kmh=[61.44], oneway=["no"]))
+    polys = [box(1014, -10, 1034, 10), box(20000, 0, 20100, 100)]
+    homes = np.array([[0.0, 0.0], [20000.0, -20000.0]])
+    assert gn.home_times(graph, homes, polys, pairs=np.array([[0, 0]]))[0] == 1.0       # 1024 m at 1024 m/min
+    assert np.isnan(gn.home_times(graph, homes, polys, pairs=np.array([[1, 0]]))).all()
+    assert np.isnan(gn.home_times(graph, homes, polys, pairs=np.array([[1, 0], [1, 1]]))).all()
+    assert np.isnan(gn.travel_between(graph, polys, np.array([[1, 0]]))).all()
+    assert np.isnan(gn.travel_between(graph, polys, np.array([[0, 1]]))).all()
+    ht = gn.home_times(graph, homes, polys)
+    assert ht[0, 0] == 1.0 and np.isnan(ht[1]).all() and np.isnan(ht[:, 1]).all()
+
+
+def test_travel_between_keeps_a_pair_at_the_limit_within_the_tolerance():
+    # 1024 m at 1024 m/min between two workplaces holding the road's ends: exactly 1 minute.
+    # Slower than the limit is dropped; the limit is compared with TIME_TOLERANCE_MIN
+    # (1e-6 min), inclusive, as every limit is: at limit + tolerance the pair stays.
+    from geo.network.reach import TIME_TOLERANCE_MIN
+
+    road = LineString([(0, 0), (512, 0), (1024, 0)])
+    graph = gn.build_graph(_roads([road], speed_kmh=[61.44], oneway=["no"]))
+    polys = [box(-10, -10, 10, 10), box(1014, -10, 1034, 10)]
+    pairs = np.array([[0, 1]])
+    limit = 1.0 - TIME_TOLERANCE_MIN
+    while limit + TIME_TOLERANCE_MIN < 1.0:
+        limit = np.nextafter(limit, 2.0)
+    while limit + TIME_TOLERANCE_MIN > 1.0:
+        limit = np.nextafter(limit, 0.0)
+    assert limit + TIME_TOLERANCE_MIN == 1.0
+    assert gn.travel_between(graph, polys, pairs, limit_min=limit)[0] == 1.0
+    assert gn.travel_between(graph, polys, pairs, limit_min=1.0)[0] == 1.0
+    assert np.isnan(gn.travel_between(graph, polys, pairs, limit_min=0.999)[0])
+    e = gn.workplace_entries(graph, polys)
+    assert gn.travel_between_sets(graph, e, e, pairs, limit_min=limit)[0] == 1.0
+
+
+# ---------------------------------------------------------------- _contract without lengths
+
+def test_contraction_without_lengths_keeps_the_shortest_times():
+    # DESIGN of _contract: "shortest times between kept nodes are unchanged", also when the
+    # graph is contracted without lengths (times only); two parallel chains of different
+    # times between the same kept nodes, and the random studies of test_network.py
+    from scipy.sparse.csgraph import dijkstra
+
+    from geo.network._contract import contract
+    from tests.test_network import random_study
+
+    slow = LineString([(0, 0), (512, 0), (1024, 0)])
+    fast = LineString([(0, 0), (0, 512), (1024, 512), (1024, 0)])
+    stubs = [LineString([(-256, 0), (0, 0)]), LineString([(1024, 0), (1280, 0)])]
+    cases = [_roads([slow, fast, *stubs], speed_kmh=[15.36, 61.44, 61.44, 61.44], oneway=["no"] * 4),
+             _roads([fast, slow, *stubs], speed_kmh=[61.44, 15.36, 61.44, 61.44], oneway=["no", "yes", "no", "no"])]
+    cases += [random_study(seed)[0] for seed in (3, 8)]
+    for c, roads in enumerate(cases):
+        g = gn.build_graph(roads)
+        und = ((g.times + g.times.T) > 0).astype(np.int8)
+        cg = contract(g.times, und)
+        assert cg.lengths is None
+        k = cg.kept_nodes
+        np.testing.assert_array_equal(k, g.contraction.kept_nodes)
+        np.testing.assert_allclose(dijkstra(cg.times, directed=True), dijkstra(g.times, directed=True)[np.ix_(k, k)],
+                                   rtol=0, atol=1e-9)
+        if c < 2:       # the parallel chains: (0, 0) -> (1024, 0) over the fast one, 2048 m at 1024 m/min
+            u, v = (cg.kidx[np.flatnonzero((g.node_xy == xy).all(axis=1))[0]] for xy in ([0, 0], [1024, 0]))
+            assert cg.times[u, v] == 2.0
