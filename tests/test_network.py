@@ -14,6 +14,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pytest
+import shapely
 from shapely.geometry import LineString, MultiLineString, Point, Polygon, box
 
 import geo.network as gn
@@ -52,22 +53,63 @@ def _bf_speed(row, default_kmh) -> float:
     return SPEEDS[ZH.get(cls, cls)]
 
 
+def _bf_walk(line, idx, tol):
+    """Along a piece of line (vertex positions ``idx``): keep the first vertex, every vertex
+    farther than tol from the last one kept, and the last vertex (which replaces the last
+    one kept when that is within tol of it and not the first)."""
+    kept = [idx[0]]
+    for k in idx[1:-1]:
+        if math.dist(line[k], line[kept[-1]]) > tol:
+            kept.append(k)
+    if len(kept) > 1 and math.dist(line[idx[-1]], line[kept[-1]]) <= tol:
+        kept.pop()
+    return kept + [idx[-1]]
+
+
+def bf_thin(lines, tol):
+    """The thinning of docs/analyses.md (Graph), literally: per line (a list of vertices),
+    the vertices kept. A vertex within tol of a vertex of another line, or of its own line
+    more than 2 tol away along it, is a junction; the walk runs between junctions."""
+    arcs = []
+    for line in lines:
+        arc = [0.0]
+        for a, b in zip(line[:-1], line[1:]):
+            arc.append(arc[-1] + math.dist(a, b))
+        arcs.append(arc)
+    flat = [(li, k) for li, line in enumerate(lines) for k in range(len(line))]
+    out = []
+    for li, line in enumerate(lines):
+        junction = [any(math.dist(line[k], lines[lj][m]) <= tol
+                        and (lj != li or abs(arcs[li][k] - arcs[lj][m]) > 2 * tol)
+                        for lj, m in flat if (lj, m) != (li, k))
+                    for k in range(len(line))]
+        cuts = [0] + [k for k in range(1, len(line) - 1) if junction[k]] + [len(line) - 1]
+        keep = set()
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            keep.update(_bf_walk(line, list(range(a, b + 1)), tol))
+        out.append([line[k] for k in sorted(keep)])
+    return out
+
+
 class BruteForce:
     def __init__(self, roads: gpd.GeoDataFrame, *, tol_m=1.0, default_kmh=20.0,
                  access_kmh=5.0, max_access_m=1000.0):
         self.access_mpm = access_kmh * 1000 / 60
         self.max_access_m = max_access_m
-        verts, segs = [], []          # segs: (vertex a, vertex b, speed, direction)
+        lines, attrs = [], []
         for _, row in roads.iterrows():
             geom = row.geometry
             speed = _bf_speed(row, default_kmh)
             direction = _bf_direction(row.get("oneway"))
-            lines = list(geom.geoms) if isinstance(geom, MultiLineString) else [geom]
-            for line in lines:
-                start = len(verts)
-                verts.extend(tuple(c) for c in line.coords)
-                for k in range(start, len(verts) - 1):
-                    segs.append((k, k + 1, speed, direction))
+            for line in (list(geom.geoms) if isinstance(geom, MultiLineString) else [geom]):
+                lines.append([tuple(c) for c in line.coords])
+                attrs.append((speed, direction))
+        verts, segs = [], []          # segs: (vertex a, vertex b, speed, direction)
+        for line, (speed, direction) in zip(bf_thin(lines, tol_m), attrs):
+            start = len(verts)
+            verts.extend(line)
+            for k in range(start, len(verts) - 1):
+                segs.append((k, k + 1, speed, direction))
         # snapping: vertices within tol are one node (transitively); node at its first vertex
         parent = list(range(len(verts)))
 
@@ -409,11 +451,111 @@ def test_topology_report_counts():
     assert rep.zero_length_edges == 2
     assert rep.components == 2 and rep.largest_component_nodes == 3
     assert rep.nodes == 5 and rep.dangling_ends == 4
-    assert rep.road_length_m == pytest.approx(100 + math.hypot(100, 0.2) + 100)   # kept edges
+    # kept edges: (100, 0.2) is within 1 m of the vertex before it and is thinned out
+    assert rep.road_length_m == pytest.approx(100 + 100 + 100)
     assert rep.share_length_outside_largest == pytest.approx(100 / rep.road_length_m)
     assert g.component.tolist() == [0, 0, 0, 1, 1]
     assert rep.warnings()
 
+
+
+def test_a_densely_drawn_road_keeps_its_length_and_time():
+    """A road drawn with a vertex every 0.5 m (a CAD export, a GPS trace) used to snap,
+    vertex after vertex, into one node: its 498 m took no time. Thinned first, it keeps one
+    vertex in three (1.5 m apart: 0.5 and 1.0 m are within the 1 m tolerance of the last one
+    kept) and its whole length: 498 + 2 + 1000 m at 20 km/h = 4.5 minutes."""
+    dense = LineString([(x, 0.0) for x in np.arange(0.0, 498.01, 0.5)] + [(500.0, 0.0)])
+    roads = _roads([dense, LineString([(500, 0), (1500, 0)])])
+    graph = gn.build_graph(roads, snap_tolerance_m=1.0)
+    assert graph.n_nodes == 333 + 1 + 1
+    assert graph.report.road_length_m == pytest.approx(1500.0, abs=1e-9)
+    assert graph.report.zero_length_edges == 997 - 333           # vertices thinned out
+    assert "merged into their neighbours" in " ".join(graph.report.warnings())
+    work = [box(1490, -5, 1510, 5)]
+    t = gn.home_times(graph, np.array([[0.0, 0.0]]), work, pairs=np.array([[0, 0]]), max_access_m=20.0)
+    assert t[0] == pytest.approx(1500 / (20_000 / 60), abs=1e-9)
+    bf = BruteForce(roads, tol_m=1.0, max_access_m=20.0)
+    assert bf.home_times(np.array([[0.0, 0.0]]), work)[0, 0] == pytest.approx(t[0], abs=TOL)
+
+
+def test_two_densely_drawn_roads_crossing_at_a_shared_vertex_stay_connected():
+    """Two roads with a vertex every 0.9 m cross at a vertex they share. Thinning alone would
+    keep every second vertex of each and drop the shared one (the kept ones nearest the
+    crossing, 0.9 m from it on each road, are 1.27 m from each other: no snapping, no
+    crossing). A vertex within the tolerance of another road's vertex is a junction and is
+    kept, so the roads still meet there, as the brute force (the rule applied literally) says."""
+    ks = np.arange(199)
+    east = LineString([(0.9 * k - 89.1, 0.0) for k in ks])       # k = 99 at (0, 0)
+    north = LineString([(0.0, 0.9 * k - 89.1) for k in ks])
+    roads = _roads([east, north])
+    graph = gn.build_graph(roads, snap_tolerance_m=1.0)
+    assert graph.report.components == 1
+    home, work = np.array([[-89.1, 0.0]]), [box(-5, 88, 5, 95)]
+    t = gn.home_times(graph, home, work, pairs=np.array([[0, 0]]), max_access_m=3.0)
+    bf = BruteForce(roads, tol_m=1.0, max_access_m=3.0)
+    assert np.isfinite(t[0]) and t[0] == pytest.approx(bf.home_times(home, work)[0, 0], abs=TOL)
+    # along the roads: 89.1 m to the crossing, then north to the workplace's entry; the
+    # crossing's node spans at most 2 x 0.9 m of each road
+    mpm = 20_000 / 60
+    assert 89.1 / mpm + 86.0 / mpm <= t[0] <= (89.1 + 88.0 + 2 * 0.9) / mpm + 1e-9
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_thinning_equals_the_rule_applied_literally(seed):
+    """Lines with vertices drawn 0.2 - 3 m apart, some sharing or nearly sharing vertices,
+    one touching itself: the vertices ``thin_lines`` keeps (GEOS underneath) are those of
+    the rule walked vertex by vertex (``bf_thin``)."""
+    from geo.network.graph import thin_lines
+
+    rng = np.random.default_rng(seed)
+    lines = []
+    for _ in range(int(rng.integers(2, 6))):
+        steps = rng.uniform(0.2, 3.0, int(rng.integers(2, 40)))
+        heading = rng.uniform(0, 2 * np.pi) + np.cumsum(rng.normal(0, 0.4, len(steps)))
+        start = rng.uniform(0, 20, 2)
+        pts = np.vstack([start, start + np.cumsum(np.column_stack([np.cos(heading), np.sin(heading)]) * steps[:, None],
+                                                  axis=0)])
+        lines.append([tuple(map(float, p)) for p in pts])
+    if len(lines[0]) > 4:           # a road ending on its own third vertex (a loop)
+        lines[0].append(lines[0][2])
+    lines[1].insert(1, lines[0][len(lines[0]) // 2])     # a shared vertex
+    xy = np.array([p for line in lines for p in line])
+    part = np.repeat(np.arange(len(lines)), [len(line) for line in lines])
+    keep = thin_lines(xy, part, 1.0)
+    got = [[tuple(p) for p in xy[(part == k) & keep].tolist()] for k in range(len(lines))]
+    assert got == bf_thin(lines, 1.0)
+    assert (~keep).any() or seed > 3      # most seeds thin something
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_densely_drawn_roads_equal_brute_force(seed):
+    """A random study whose first roads are redrawn with a vertex every 0.45 m or less (and
+    some extra vertices a few cm from their neighbours): workers within each horizon and
+    the nodes reached equal the brute force, which thins and snaps literally."""
+    roads, homes, workers, polys = random_study(seed)
+    rng = np.random.default_rng(seed)
+    geoms = np.asarray(roads.geometry.values, dtype=object)
+    geoms[:3] = shapely.segmentize(geoms[:3], 0.45)
+    coords = [np.asarray(g.coords) for g in geoms[3:6]]
+    for k, c in enumerate(coords):       # near-duplicates of interior vertices
+        extra = c[1:-1] + rng.normal(0, 0.05, c[1:-1].shape)
+        both = np.vstack([c[:1], np.column_stack([c[1:-1], extra]).reshape(-1, 2), c[-1:]])
+        geoms[3 + k] = LineString(both)
+    roads = roads.set_geometry(geoms)
+    bf = BruteForce(roads, tol_m=1.0)
+    graph = gn.build_graph(roads, snap_tolerance_m=1.0)
+    assert graph.report.zero_length_edges > 1000                  # thinned
+    times = bf.home_times(homes, polys)
+    finite = np.sort(times[np.isfinite(times)])
+    minutes = [2.0, 5.0, *finite[:: max(1, len(finite) // 3)][:3].tolist()]
+    res = gn.workers_within_minutes(graph, homes, workers, polys, minutes, primary_minute=5.0,
+                                    reached_nodes="all")
+    ok = res.connected
+    expected = np.array([[workers[times[:, w] <= m + TOL].sum() for m in minutes] for w in range(len(polys))])
+    np.testing.assert_array_equal(res.workers[ok], expected[ok])
+    for w, poly in enumerate(polys):
+        want = sorted(bf.xy[n] for n in bf.nodes_within(poly, 5.0))
+        assert sorted(map(tuple, graph.node_xy[res.reached[w]].tolist())) == want
 
 def test_class_and_oneway_parsing():
     geoms = [LineString([(i * 1000, 0), (i * 1000, 1000)]) for i in range(8)]

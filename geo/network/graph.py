@@ -2,6 +2,9 @@
 
 * Every vertex of every road is a node; vertices closer than ``snap_tolerance_m`` to each
   other (transitively) are one node, located at the first such vertex in input order.
+  First, along each line, a vertex within ``snap_tolerance_m`` of the previous vertex kept
+  is dropped (:func:`thin_lines`; never at a junction): a densely drawn line keeps its
+  course and length instead of collapsing, vertex after vertex, into one node.
 * Every segment between two consecutive vertices of a road is a directed edge (one or two,
   by the road's ``oneway``) whose time is the segment's length (from the road's own
   vertices) / the road's speed. A segment whose two vertices fall into one node is a
@@ -53,8 +56,8 @@ class TopologyReport:
     ``share_length_outside_largest`` is the share of road length (edges, by length) not in
     the largest weakly connected component; ``dangling_ends`` counts nodes touched by one
     other node only (dead ends, and often digitising gaps); ``zero_length_edges`` counts
-    segments whose two vertices became one node (duplicate vertices or shorter than the
-    snap tolerance).
+    segments dropped as shorter than the snap tolerance: a vertex thinned out of its line
+    (:func:`thin_lines`) or a segment whose two vertices became one node.
     """
 
     nodes: int
@@ -74,8 +77,8 @@ class TopologyReport:
                        f"{self.share_length_outside_largest:.1%} of the road length is outside the "
                        "largest (check for gaps where roads should share a vertex)")
         if self.zero_length_edges:
-            out.append(f"{source}: {self.zero_length_edges} zero-length segments (repeated vertices or "
-                       "vertices closer than network.snap_tolerance_m) were dropped")
+            out.append(f"{source}: {self.zero_length_edges} segments shorter than network.snap_tolerance_m "
+                       "(repeated or very close vertices) were merged into their neighbours")
         if self.dangling_ends and self.nodes and self.dangling_ends > 0.05 * self.nodes:
             out.append(f"{source}: {self.dangling_ends} dead ends ({self.dangling_ends / self.nodes:.1%} "
                        "of the nodes); roads that should meet may miss each other by more than "
@@ -153,16 +156,80 @@ class RoadGraph:
         return int(self.times.nnz)
 
 
-def snap_vertices(xy: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np.ndarray]:
+def close_pairs(xy: np.ndarray, tolerance_m: float) -> np.ndarray:
+    """(i, j) with i < j of every two vertices at most ``tolerance_m`` apart."""
+    if len(xy) < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    tree = cKDTree(xy, balanced_tree=False, compact_nodes=False)
+    return tree.query_pairs(r=max(float(tolerance_m), 0.0), output_type="ndarray").astype(np.int64)
+
+
+def thin_lines(xy: np.ndarray, part: np.ndarray, tolerance_m: float,
+               pairs: np.ndarray | None = None) -> np.ndarray:
+    """Vertices kept (bool mask): along each line part, a vertex within ``tolerance_m`` of
+    the previous vertex kept is dropped, the last vertex always kept (GEOS'
+    ``remove_repeated_points``: when the last vertex is that near the previous one kept,
+    that one is dropped instead; a line of two vertices keeps both).
+
+    Junctions are never dropped: a vertex within ``tolerance_m`` of a vertex of another
+    part, or of its own part more than twice ``tolerance_m`` away along the line (a road
+    touching itself), is kept, and the thinning runs between such vertices. Without this
+    step, snapping (transitive) would make one node of a line drawn with vertices closer
+    than the tolerance, however long: its segments would all be zero-length and its travel
+    time lost.
+
+    ``xy`` and ``part`` as ``shapely.get_coordinates(parts, return_index=True)`` give them
+    (the vertices of each part consecutive); ``pairs``: :func:`close_pairs` of ``xy``.
+    """
+    n = len(xy)
+    keep = np.ones(n, dtype=bool)
+    if n < 3:
+        return keep
+    tol = max(float(tolerance_m), 0.0)
+    same = part[1:] == part[:-1]
+    seg = np.hypot(xy[1:, 0] - xy[:-1, 0], xy[1:, 1] - xy[:-1, 1])
+    close = same & (seg <= tol)
+    if not close.any():
+        return keep
+    pairs = close_pairs(xy, tol) if pairs is None else pairs
+    arc = np.concatenate([[0.0], np.cumsum(np.where(same, seg, 0.0))])   # along each part
+    i, j = pairs[:, 0], pairs[:, 1]
+    junction = (part[i] != part[j]) | (np.abs(arc[i] - arc[j]) > 2.0 * tol)
+    protected = np.zeros(n, dtype=bool)
+    protected[i[junction]] = True
+    protected[j[junction]] = True
+    thinned = np.zeros(int(part.max()) + 1, dtype=bool)
+    thinned[part[1:][close]] = True
+    v = np.flatnonzero(thinned[part])          # the vertices of the parts to thin, in order
+    first = np.concatenate([[True], part[v[1:]] != part[v[:-1]]])
+    last = np.concatenate([part[v[1:]] != part[v[:-1]], [True]])
+    split = protected[v] & ~first & ~last      # ends one piece and starts the next
+    rep = 1 + split.astype(np.int64)
+    seq = np.repeat(v, rep)
+    starts = np.zeros(len(seq), dtype=bool)
+    starts[(np.cumsum(rep) - rep)[first]] = True
+    starts[(np.cumsum(rep) - 1)[split]] = True
+    piece = np.cumsum(starts) - 1
+    # the vertex index rides along as z (GEOS measures in x, y and keeps the coordinates)
+    lines = shapely.linestrings(np.column_stack([xy[seq], seq.astype(float)]), indices=piece)
+    kept = shapely.get_coordinates(shapely.remove_repeated_points(lines, tol), include_z=True)[:, 2]
+    keep[v] = False
+    keep[kept.astype(np.int64)] = True
+    return keep
+
+
+def snap_vertices(xy: np.ndarray, tolerance_m: float,
+                  pairs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Node of every vertex and node positions.
 
     Vertices within ``tolerance_m`` of each other (transitively) are one node; the node
     sits at the group's first vertex; nodes are numbered by their first vertex.
+    ``pairs``: :func:`close_pairs` of ``xy`` when known.
     """
     n = len(xy)
     if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros((0, 2))
-    pairs = cKDTree(xy, balanced_tree=False, compact_nodes=False).query_pairs(r=max(float(tolerance_m), 0.0), output_type="ndarray")
+    pairs = close_pairs(xy, tolerance_m) if pairs is None else pairs
     if len(pairs):
         adj = sparse.coo_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])),
                                 shape=(n, n)).tocsr()
@@ -230,7 +297,14 @@ def build_graph(roads: gpd.GeoDataFrame, *, class_speeds_kmh: Mapping[str, float
     xy, part_of_vertex = shapely.get_coordinates(parts, return_index=True)
     if len(xy) < 2:
         raise InputError(f"{source}: no road lines (need LineString/MultiLineString features with vertices)")
-    node, node_xy = snap_vertices(xy, snap_tolerance_m)
+    pairs = close_pairs(xy, snap_tolerance_m)
+    keep = thin_lines(xy, part_of_vertex, snap_tolerance_m, pairs)
+    n_thinned = int(len(keep) - keep.sum())
+    if n_thinned:
+        at = np.cumsum(keep) - 1
+        pairs = at[pairs[keep[pairs[:, 0]] & keep[pairs[:, 1]]]]
+        xy, part_of_vertex = xy[keep], part_of_vertex[keep]
+    node, node_xy = snap_vertices(xy, snap_tolerance_m, pairs)
     n = len(node_xy)
     # segments: consecutive vertices of one part
     same = part_of_vertex[1:] == part_of_vertex[:-1]
@@ -240,7 +314,7 @@ def build_graph(roads: gpd.GeoDataFrame, *, class_speeds_kmh: Mapping[str, float
     seg_len = np.hypot(xy[b, 0] - xy[a, 0], xy[b, 1] - xy[a, 1])
     na, nb = node[a], node[b]
     zero = na == nb
-    n_zero = int(zero.sum())
+    n_zero = int(zero.sum()) + n_thinned      # every vertex dropped took a short segment with it
     na, nb, seg_road, seg_len = na[~zero], nb[~zero], seg_road[~zero], seg_len[~zero]
     seg_min = seg_len / (speeds[seg_road] * 1000.0 / 60.0)
     direction = oneway[seg_road]
