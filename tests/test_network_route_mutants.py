@@ -1,6 +1,6 @@
 """Tests written for hand-planted mutants of the road-network kernels that survived the
-existing suite (routes, access, links, travel, _contract; see /tmp/wtB_mutants.md for
-the log of the run). Each checks a real outcome against a hand-computed value on a tiny
+existing suite (routes, access, links, travel, _contract; docs/mutation-survivors.md,
+"geo/network, planted by hand"). Each checks a real outcome against a hand-computed value on a tiny
 hand-drawn network or against the networkx brute force of tests/test_network_routes.py
 and tests/test_network.py, which read DESIGN.md ("Roads and travel time") literally.
 
