@@ -1,6 +1,7 @@
 """Tests written for hand-planted mutants of the commuting analysis that survived the
 existing suite (``geo/analysis/commuting``: ``__init__``, ``_assign``, ``_excess``,
-``_tables``; docs/mutation-survivors.md, "geo/analysis/commuting, planted by hand").
+``_tables``; docs/mutation-survivors.md, section "geo/analysis/commuting ..., planted by
+hand").
 
 Each checks a real outcome against DESIGN.md ("Commuting (layers.commuting) and commuting
 indicators") read literally: the brute force of tests/test_commuting.py (plain loops over
@@ -305,7 +306,8 @@ def test_unreachable_pairs_cost_the_longest_time_of_the_matrix():
     assert s["t_unreachable_pairs"] == 2
     cost = np.array([[6.0, 6.0], [6.0, 3.0]])
     supply, demand = np.array([3.0, 1.0]), np.array([2.0, 2.0])
-    assert _lp(cost, supply, demand, 1.0) == pytest.approx(21 / 4) and _lp(cost, supply, demand, -1.0) == pytest.approx(6.0)
+    assert _lp(cost, supply, demand, 1.0) == pytest.approx(21 / 4)
+    assert _lp(cost, supply, demand, -1.0) == pytest.approx(6.0)
     assert s["t_obs"] == pytest.approx(21 / 4, abs=1e-9)
     assert s["t_min"] == pytest.approx(21 / 4, abs=1e-9)
     assert s["t_max"] == pytest.approx(6.0, abs=1e-9)
@@ -344,3 +346,39 @@ def test_several_cell_sets_each_get_their_own_matrix():
     for key in ("t_obs", "t_min", "t_max", "t_cells", "t_unreachable_pairs"):
         assert res.summary[key] == plain[key]
     np.testing.assert_array_equal(extra[0], costs[1])
+
+
+# ---------------------------------------------------------------------------
+# the label raster of many points
+
+
+def test_raster_lookup_equals_the_exact_test_near_irregular_boundaries():
+    """Points jittered within a few pixels of the boundaries of random irregular polygons
+    (seed 6: one of them lies in a pixel that its polygon's edge only clips) get from the
+    label raster the polygon the STRtree gives. Kills: the boundary raster drawn without
+    ``all_touched`` (a pixel an edge crosses then counts as far from every boundary)."""
+    from shapely.geometry import Polygon
+
+    from geo.analysis.commuting._assign import _containing_raster, _containing_tree
+
+    rng = np.random.default_rng(6)
+    polys = []
+    for _ in range(int(rng.integers(3, 9))):
+        cx, cy, r = rng.uniform(0, 10_000), rng.uniform(0, 10_000), rng.uniform(300, 3000)
+        ang = np.sort(rng.uniform(0, 2 * np.pi, int(rng.integers(3, 12))))
+        rad = r * rng.uniform(0.3, 1.0, len(ang))
+        p = Polygon(np.column_stack([cx + rad * np.cos(ang), cy + rad * np.sin(ang)])).buffer(0)
+        if not p.is_empty:
+            polys.append(p)
+    geoms = np.array(polys, dtype=object)
+    x0, y0, x1, y1 = shapely.total_bounds(geoms)
+    pixel = max(x1 - x0, y1 - y0) / 2048
+    pts = []
+    for g in polys:
+        q = shapely.line_interpolate_point(g.boundary, rng.uniform(0, g.boundary.length, 20_000))
+        pts.append(np.column_stack([shapely.get_x(q), shapely.get_y(q)]) + rng.normal(0, 1.5 * pixel, (20_000, 2)))
+    pts.append(np.column_stack([rng.uniform(-100, 10_100, 40_000), rng.uniform(-100, 10_100, 40_000)]))
+    xy = np.concatenate(pts)
+    assert len(xy) > 100_000
+    np.testing.assert_array_equal(_containing_raster(geoms, xy[:, 0], xy[:, 1]),
+                                  _containing_tree(geoms, xy[:, 0], xy[:, 1]))
