@@ -203,6 +203,18 @@ def test_balance_minute_by_hand_before_and_beyond_the_reported_horizons():
     assert s["housing_connected_share"] == pytest.approx(4 * 110.0 / (4 * 110.0 + 30.0))
 
 
+
+def test_housing_connected_share_is_one_without_resident_workers():
+    """docs/outputs.md: with no resident workers, none is left off the roads (1, not 0 / 0)."""
+    from geo.analysis import balance
+    from tests.test_balance_network import _settings
+
+    study = _line_study(3.0, 27.0)
+    study.housing["dwellings"] = 0.0
+    res = balance.run(study, _settings([15, 30], 15))
+    assert res.summary["housing_connected_share"] == 1.0
+    assert (res.tables["balance_workplaces"]["workers_15min"].dropna() == 0).all()
+
 def test_unconnected_workplace_has_empty_minute_columns_and_the_isochrone_counts_the_primary_horizon():
     """DESIGN.md: a workplace with no entry node is not connected, its network columns are
     empty (area jobs included); the isochrone layer's workers are those of the primary
