@@ -59,6 +59,24 @@ def run_cli(*args: str | os.PathLike, cwd: Path | None = None, timeout: float = 
                           text=True, timeout=timeout, env=full_env)
 
 
+@pytest.fixture(autouse=True)
+def _geo_logging_restored():
+    """Every test ends with the ``geo`` logger as it began (handlers, level, ``propagate``,
+    :func:`logging.captureWarnings`): a test that runs the CLI or a benchmark script in this
+    process (they set the logger up for a terminal, or quiet it) cannot change what the log
+    assertions of later tests see (a benchmark left the level at ERROR, and a later
+    ``caplog`` test of a warning saw nothing, in the full suite only)."""
+    geo_log = logging.getLogger("geo")
+    saved = (geo_log.handlers[:], geo_log.level, geo_log.propagate,
+             getattr(logging, "_warnings_showwarning", None) is not None)
+    yield
+    geo_log.handlers[:] = saved[0]
+    geo_log.setLevel(saved[1])
+    geo_log.propagate = saved[2]
+    if not saved[3]:
+        logging.captureWarnings(False)
+
+
 @pytest.fixture
 def cli_in_process(capfd):
     """``run(*args)``: ``zoneatlas ARGS`` through :func:`geo.cli.main` in this process, as a
