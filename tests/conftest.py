@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -59,22 +60,32 @@ def run_cli(*args: str | os.PathLike, cwd: Path | None = None, timeout: float = 
                           text=True, timeout=timeout, env=full_env)
 
 
-@pytest.fixture(autouse=True)
-def _geo_logging_restored():
-    """Every test ends with the ``geo`` logger as it began (handlers, level, ``propagate``,
-    :func:`logging.captureWarnings`): a test that runs the CLI or a benchmark script in this
-    process (they set the logger up for a terminal, or quiet it) cannot change what the log
-    assertions of later tests see (a benchmark left the level at ERROR, and a later
-    ``caplog`` test of a warning saw nothing, in the full suite only)."""
+@contextlib.contextmanager
+def geo_logging_kept():
+    """Leave the ``geo`` logger as it was (handlers, level, ``propagate``, and
+    :func:`logging.captureWarnings`) whatever runs inside: :func:`geo.cli.main` sets it up
+    for a terminal, a benchmark script quiets it."""
     geo_log = logging.getLogger("geo")
     saved = (geo_log.handlers[:], geo_log.level, geo_log.propagate,
              getattr(logging, "_warnings_showwarning", None) is not None)
-    yield
-    geo_log.handlers[:] = saved[0]
-    geo_log.setLevel(saved[1])
-    geo_log.propagate = saved[2]
-    if not saved[3]:
-        logging.captureWarnings(False)
+    try:
+        yield
+    finally:
+        geo_log.handlers[:] = saved[0]
+        geo_log.setLevel(saved[1])
+        geo_log.propagate = saved[2]
+        if not saved[3]:
+            logging.captureWarnings(False)
+
+
+@pytest.fixture(autouse=True)
+def _geo_logging_restored():
+    """Every test ends with the ``geo`` logger as it began: a test that runs the CLI or a
+    benchmark script in this process cannot change what the log assertions of later tests
+    see (a benchmark left the level at ERROR, and a later ``caplog`` test of a warning saw
+    nothing, in the full suite only)."""
+    with geo_logging_kept():
+        yield
 
 
 @pytest.fixture
@@ -93,20 +104,13 @@ def cli_in_process(capfd):
         from geo.cli import main
 
         argv = [str(a) for a in args]
-        geo_log = logging.getLogger("geo")
-        saved = (geo_log.handlers[:], geo_log.level, geo_log.propagate,
-                 getattr(logging, "_warnings_showwarning", None) is not None)
         capfd.readouterr()           # output of earlier steps is not this run's
-        try:
+        with geo_logging_kept():
             try:
                 code = main(argv)
             except SystemExit as exc:   # argparse: usage errors exit 2, --help / --version 0
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
             captured = capfd.readouterr()
-        finally:
-            geo_log.handlers[:], geo_log.level, geo_log.propagate = saved[0], saved[1], saved[2]
-            if not saved[3]:
-                logging.captureWarnings(False)
         return subprocess.CompletedProcess(["zoneatlas", *argv], code, captured.out, captured.err)
 
     return run
