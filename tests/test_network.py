@@ -557,6 +557,70 @@ def test_densely_drawn_roads_equal_brute_force(seed):
         want = sorted(bf.xy[n] for n in bf.nodes_within(poly, 5.0))
         assert sorted(map(tuple, graph.node_xy[res.reached[w]].tolist())) == want
 
+@pytest.mark.parametrize("seed", range(3))
+def test_ways_along_chains_from_the_best_entries_equal_every_entry(seed, monkeypatch):
+    """Roads drawn with a vertex every 2.5 m, one-way pieces inside chains: a workplace has
+    up to hundreds of entries on one chain. The ways along the chain read from only the best
+    entry ahead of and behind each node equal, to the last bit, those read from every entry;
+    and both equal the chain walked segment by segment through the full graph."""
+    from geo.network import _search
+    from geo.network.access import workplace_entries
+
+    roads, _, _, polys = random_study(seed)
+    roads = roads.set_geometry(shapely.segmentize(np.asarray(roads.geometry.values, dtype=object), 2.5))
+    graph = gn.build_graph(roads, snap_tolerance_m=1.0)
+    s = _search._Searcher(graph, workplace_entries(graph, polys, max_access_m=300.0))
+    cg = graph.contraction
+    q = _search._Query(graph, cg.removed)         # query position = removed position
+    e = np.arange(len(s.ce_owner))
+    _, size = np.unique(s.ce_owner * s.nch + s.ce_chain, return_counts=True)
+    assert size.max() > 4 * _search._EACH_MAX
+
+    def minima(each_max, e=e):
+        monkeypatch.setattr(_search, "_EACH_MAX", each_max)
+        ei, pos, cost = s.along_chains(e, q)
+        ei = e[ei]
+        key = s.ce_owner[ei] * q.n + pos
+        u, inv = np.unique(key, return_inverse=True)
+        m = np.full(len(u), np.inf)
+        np.minimum.at(m, inv.ravel(), cost)
+        return u, m
+
+    every = minima(10**9)
+    for each_max in (0, 16):
+        got = minima(each_max)
+        np.testing.assert_array_equal(got[0], every[0])
+        np.testing.assert_array_equal(got[1], every[1])
+    for w in range(len(polys)):      # one workplace at a time, the nodes at the chains' ends
+        one = np.arange(s.ce_ptr[w], s.ce_ptr[w + 1])
+        got, ref = minima(0, one), minima(10**9, one)
+        np.testing.assert_array_equal(got[0], ref[0])
+        np.testing.assert_array_equal(got[1], ref[1])
+    # literally: per chain, its nodes from u to v and each segment's time in both directions
+    t = graph.times.tocoo()
+    seg = dict(zip(zip(t.row.tolist(), t.col.tolist()), t.data.tolist()))
+    want = {}
+    for ch in np.unique(s.ce_chain):
+        rem = np.flatnonzero(cg.chain == ch)
+        rem = rem[np.argsort(cg.rank[rem])]
+        r0 = rem[0]
+        nodes = [cg.kept_nodes[cg.ku[r0]], *cg.removed[rem], cg.kept_nodes[cg.kv[r0]]]
+        fwd = np.array([seg.get((a, b), np.inf) for a, b in zip(nodes[:-1], nodes[1:])])
+        bwd = np.array([seg.get((b, a), np.inf) for a, b in zip(nodes[:-1], nodes[1:])])
+        rank = cg.rank[rem]
+        assert (rank == np.arange(1, len(rem) + 1)).all()
+        for w in np.unique(s.ce_owner[s.ce_chain == ch]):
+            mine = np.flatnonzero((s.ce_chain == ch) & (s.ce_owner == w))
+            for qi, rq in zip(rem, rank):
+                ways = [fwd[rq:rx].sum() if rx >= rq else bwd[rx:rq].sum() for rx in s.ce_rank[mine]]
+                best = float(np.min(np.array(ways) + s.ce_g[mine]))
+                if np.isfinite(best):
+                    want[w * q.n + qi] = best
+    keys = np.array(sorted(want))
+    np.testing.assert_array_equal(every[0], keys)
+    np.testing.assert_allclose(every[1], [want[k] for k in keys], rtol=0, atol=1e-9)
+
+
 def test_class_and_oneway_parsing():
     geoms = [LineString([(i * 1000, 0), (i * 1000, 1000)]) for i in range(8)]
     roads = _roads(geoms, **{"class": ["高速公路", "快速路", "主干路", "次干路", "支路", "Arterial", None, "local"],

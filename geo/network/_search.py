@@ -83,6 +83,7 @@ class _Searcher:
         self.ce_tu_fin, self.ce_tu_cnt = cg.tu_fin[rr], cg.tu_cnt[rr]
         self.ce_ptr = np.zeros(nw + 1, dtype=np.int64)
         np.cumsum(np.bincount(self.ce_owner, minlength=nw), out=self.ce_ptr[1:])
+        self.nch = int(cg.chain.max()) + 1 if len(cg.chain) else 1
 
     def search(self, targets: np.ndarray, limit: float) -> np.ndarray:
         """Minutes from every kept node to each target (B × n_kept; inf beyond ``limit``)."""
@@ -107,33 +108,139 @@ class _Searcher:
     def along_chains(self, e: np.ndarray, query: _Query) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The ways along chains to the chain entries ``e`` (indices into ``ce_*``).
 
-        Returns (position in ``e``, query position, minutes) of every query node on the
-        chain of an entry that can reach it along the chain.
+        Returns (position in ``e``, query position, minutes) for query nodes on a chain
+        holding entries of a workplace among ``e``: the ways along the chain to them (the
+        position in ``e`` is that of an entry of the same workplace on the same chain).
+        A workplace and query node may come more than once; the smallest minutes is the
+        answer. Query nodes no entry can reach along the chain are left out.
+
+        An entry ``x`` ahead of the query node ``q`` (further from ``u``) is reached
+        forward in ``(fu(x) + g(x)) - fu(q)``, one behind it in ``tu(q) + (g(x) - tu(x))``
+        (``fu``/``tu``: the finite prefix sums; only with no forbidden segment between,
+        i.e. equal counts), one at ``q`` in ``g(x)``. Each is monotone in the entry's own
+        term, so for a workplace with many entries on a chain (a densely drawn road has
+        hundreds) only its best entry ahead of and behind each query node is read: the
+        work grows with the query nodes of the chain, not with them times its entries.
+        Both ways give the same minima to the last bit.
         """
-        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
-        if len(e) == 0:
-            return empty
-        ch = self.ce_chain[e]
+        e = np.asarray(e, dtype=np.int64)
+        gkey = self.ce_owner[e] * self.nch + self.ce_chain[e]
+        pos = np.arange(len(e))
+        if len(e) > 1 and (gkey[1:] < gkey[:-1]).any():   # callers pass whole workplaces in order
+            pos = np.argsort(gkey, kind="stable")
+            gkey = gkey[pos]
+        start = np.flatnonzero(np.concatenate([[True], gkey[1:] != gkey[:-1]])) if len(e) else pos
+        size = np.diff(np.append(start, len(e)))
+        many = np.repeat(size > _EACH_MAX, size)
+        each = self._along_each(e, pos[~many], query)
+        best = self._along_best(e, pos[many], gkey[many], query)
+        return tuple(np.concatenate([a, b]) for a, b in zip(each, best))
+
+    def _along_each(self, e: np.ndarray, p: np.ndarray, query: _Query) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`along_chains` for the entries ``e[p]``, every entry read."""
+        ee = e[p]
+        ch = self.ce_chain[ee]
         q_lo = np.searchsorted(query.rem_chain_sorted, ch, side="left")
         cnt = np.searchsorted(query.rem_chain_sorted, ch, side="right") - q_lo
-        if not cnt.any():
-            return empty
-        ei = np.repeat(np.arange(len(e)), cnt)
+        ei = np.repeat(p, cnt)
         qs = _ranges(q_lo, cnt)
         ee = e[ei]
         qrank = query.rem_rank_sorted[qs]
         erank = self.ce_rank[ee]
-        ahead = erank > qrank     # entry further from u: forward along the chain
-        behind = erank < qrank
-        fwd_ok = ahead & (self.ce_fu_cnt[ee] == query.rem_fu_cnt_sorted[qs])
-        bwd_ok = behind & (self.ce_tu_cnt[ee] == query.rem_tu_cnt_sorted[qs])
-        cost = np.full(len(ee), np.inf)
-        cost[fwd_ok] = self.ce_fu_fin[ee[fwd_ok]] - query.rem_fu_fin_sorted[qs[fwd_ok]]
-        cost[bwd_ok] = query.rem_tu_fin_sorted[qs[bwd_ok]] - self.ce_tu_fin[ee[bwd_ok]]
-        cost[erank == qrank] = 0.0
-        cost += self.ce_g[ee]
+        g = self.ce_g[ee]
+        fwd = (erank > qrank) & (self.ce_fu_cnt[ee] == query.rem_fu_cnt_sorted[qs])
+        bwd = (erank < qrank) & (self.ce_tu_cnt[ee] == query.rem_tu_cnt_sorted[qs])
+        cost = np.where(erank == qrank, g, np.inf)
+        cost[fwd] = (self.ce_fu_fin[ee[fwd]] + g[fwd]) - query.rem_fu_fin_sorted[qs[fwd]]
+        cost[bwd] = query.rem_tu_fin_sorted[qs[bwd]] + (g[bwd] - self.ce_tu_fin[ee[bwd]])
         keep = np.isfinite(cost)
         return ei[keep], query.rem_pos_sorted[qs[keep]], cost[keep]
+
+    def _along_best(self, e: np.ndarray, p: np.ndarray, gkey: np.ndarray,
+                    query: _Query) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`along_chains` for the entries ``e[p]`` (``gkey``: their workplace and
+        chain, non-decreasing), only the best entry ahead and behind each query node read."""
+        ee = e[p]
+        if len(ee) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+        start = np.flatnonzero(np.concatenate([[True], gkey[1:] != gkey[:-1]]))
+        gid = np.repeat(np.arange(len(start)), np.diff(np.append(start, len(gkey))))
+        ch = gkey[start] % self.nch
+        q_lo = np.searchsorted(query.rem_chain_sorted, ch, side="left")
+        cnt = np.searchsorted(query.rem_chain_sorted, ch, side="right") - q_lo
+        gi = np.repeat(np.arange(len(start)), cnt)
+        qs = _ranges(q_lo, cnt)
+        qrank = query.rem_rank_sorted[qs]
+        erank = self.ce_rank[ee]
+        span = int(max(erank.max(), qrank.max(initial=0))) + 2
+        g = self.ce_g[ee]
+        # at the query node itself: the smallest g of the group's entries there
+        at_key = gid * span + erank
+        o = np.argsort(at_key, kind="stable")
+        k_sorted = at_key[o]
+        first = np.flatnonzero(np.concatenate([[True], k_sorted[1:] != k_sorted[:-1]]))
+        at_u, at_g = k_sorted[first], np.minimum.reduceat(g[o], first)
+        qkey = gi * span + qrank
+        j = np.minimum(np.searchsorted(at_u, qkey), len(at_u) - 1)
+        cost = np.where(at_u[j] == qkey, at_g[j], np.inf)
+        # ahead: forward along the chain; behind: backward; no forbidden segment between
+        b, ok = _best_in_block(gid, self.ce_fu_cnt[ee], erank, self.ce_fu_fin[ee] + g,
+                               gi, query.rem_fu_cnt_sorted[qs], qrank, span, ahead=True)
+        c = np.full(len(qs), np.inf)
+        c[ok] = (self.ce_fu_fin[ee[b]] + g[b]) - query.rem_fu_fin_sorted[qs[ok]]
+        np.minimum(cost, c, out=cost)
+        b, ok = _best_in_block(gid, self.ce_tu_cnt[ee], erank, g - self.ce_tu_fin[ee],
+                               gi, query.rem_tu_cnt_sorted[qs], qrank, span, ahead=False)
+        c = np.full(len(qs), np.inf)
+        c[ok] = query.rem_tu_fin_sorted[qs[ok]] + (g[b] - self.ce_tu_fin[ee[b]])
+        np.minimum(cost, c, out=cost)
+        keep = np.isfinite(cost)
+        return p[start][gi[keep]], query.rem_pos_sorted[qs[keep]], cost[keep]
+
+
+#: a workplace with at most this many entries on a chain has each of them read there
+#: (cheaper than sorting them); with more, only the best ahead of and behind each node
+_EACH_MAX = 16
+
+
+def _best_in_block(gid: np.ndarray, bcnt: np.ndarray, rank: np.ndarray, val: np.ndarray,
+                   qg: np.ndarray, qcnt: np.ndarray, qrank: np.ndarray, span: int,
+                   ahead: bool) -> tuple[np.ndarray, np.ndarray]:
+    """For each query (group ``qg``, count ``qcnt``, rank ``qrank``): the entry of the same
+    group and count with the smallest ``val`` among those of higher rank (``ahead``) or of
+    lower rank (behind). Returns (entry position, found) with positions only where found.
+
+    Entries sorted by block (group, count) then rank; a running minimum of the values'
+    ordinal ranks offset per block (later blocks lower, so that the minimum restarts at
+    each block) gives the suffix (ahead) or prefix (behind) argmin in one pass.
+    """
+    n = len(val)
+    cmax = int(max(bcnt.max(), qcnt.max(initial=0))) + 1
+    bkey = gid * cmax + bcnt
+    o = np.lexsort((rank, bkey))
+    bk = bkey[o]
+    bstart = np.flatnonzero(np.concatenate([[True], bk[1:] != bk[:-1]]))
+    ub = bk[bstart]
+    bid = np.repeat(np.arange(len(ub)), np.diff(np.append(bstart, n)))
+    vr = np.empty(n, dtype=np.int64)
+    by_val = np.argsort(val[o], kind="stable")
+    vr[by_val] = np.arange(n)
+    if ahead:
+        run = np.minimum.accumulate((bid * n + vr)[::-1])[::-1]
+    else:
+        run = np.minimum.accumulate((len(ub) - 1 - bid) * n + vr)
+    arg = o[by_val[run % n]]           # entry position of the running best
+    full = bid * span + rank[o]
+    qb = qg * cmax + qcnt
+    j = np.minimum(np.searchsorted(ub, qb), len(ub) - 1)
+    found = ub[j] == qb
+    side = "right" if ahead else "left"
+    # the first entry of the block ranked above the node, or the last ranked below it
+    p = np.searchsorted(full, j * span + qrank, side=side) - (0 if ahead else 1)
+    found &= (p >= 0) & (p < n)
+    p = np.clip(p, 0, n - 1)
+    found &= bid[p] == j
+    return arg[p[found]], found
 
 
 class _Query:

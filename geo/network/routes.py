@@ -218,13 +218,14 @@ class _Lengths:
         bwd = (erank < qrank) & (self.ce_tu_cnt[ee] == q.rem_tu_cnt_sorted[kq])
         t = np.full(len(ee), np.inf)
         m = np.full(len(ee), np.inf)
-        t[fwd] = self.ce_fu[ee[fwd]] - q.rem_fu_fin_sorted[kq[fwd]]
+        g = self.ce_g[ee]
+        # the same sums, in the same order, as _Searcher.along_chains
+        t[fwd] = (self.ce_fu[ee[fwd]] + g[fwd]) - q.rem_fu_fin_sorted[kq[fwd]]
         m[fwd] = self.ce_fu_m[ee[fwd]] - q_fu_m[kq[fwd]]
-        t[bwd] = q.rem_tu_fin_sorted[kq[bwd]] - self.ce_tu[ee[bwd]]
+        t[bwd] = q.rem_tu_fin_sorted[kq[bwd]] + (g[bwd] - self.ce_tu[ee[bwd]])
         m[bwd] = q_tu_m[kq[bwd]] - self.ce_tu_m[ee[bwd]]
         same = erank == qrank
-        t[same], m[same] = 0.0, 0.0
-        t += self.ce_g[ee]
+        t[same], m[same] = g[same], 0.0
         m += self.ce_gm[ee]
         ok = np.isfinite(t)
         return sel[pi[ok]], t[ok], m[ok]
