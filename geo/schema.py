@@ -129,5 +129,35 @@ DISTANCE_TOLERANCE_M = 1e-6
 DEFAULT_CLASS_SPEEDS_KMH = {"motorway": 80.0, "expressway": 60.0, "arterial": 40.0,
                             "secondary": 30.0, "local": 20.0}
 
+#: Canonical English road classes and their Chinese names (GB 50220 / CJJ 37 terms).
+CLASS_ALIASES: dict[str, str] = {
+    "motorway": "motorway", "高速公路": "motorway",
+    "expressway": "expressway", "快速路": "expressway",
+    "arterial": "arterial", "主干路": "arterial",
+    "secondary": "secondary", "次干路": "secondary",
+    "local": "local", "支路": "local",
+    # OpenStreetMap ``highway`` values (e.g. Geofabrik's ``fclass``), read as the nearest class
+    "motorway_link": "motorway", "trunk": "expressway", "trunk_link": "expressway",
+    "primary": "arterial", "primary_link": "arterial",
+    "secondary_link": "secondary", "tertiary": "secondary", "tertiary_link": "secondary",
+    "residential": "local", "unclassified": "local", "living_street": "local", "service": "local",
+    "road": "local",
+    # other common Chinese names: 城市快速路, 国道 / 省道 (national / provincial roads), 县道, 乡道
+    "城市快速路": "expressway", "国道": "arterial", "省道": "arterial", "县道": "secondary",
+    "乡道": "local", "主干道": "arterial", "次干道": "secondary", "支路及以下": "local",
+}
+
+
+def road_class_name(text: str, class_speeds_kmh) -> str | None:
+    """The class a road class text stands for (None when unknown): a key of
+    ``class_speeds_kmh`` (e.g. a user-defined ``busway``), an English name in any case or
+    a Chinese / OpenStreetMap name of :data:`CLASS_ALIASES`."""
+    if text in class_speeds_kmh:
+        return text
+    key = CLASS_ALIASES.get(text, CLASS_ALIASES.get(text.lower()))
+    if key is not None:
+        return key
+    return text.lower() if text.lower() in class_speeds_kmh else None
+
 #: Core-periphery strength indicators (zones fields), in the documented order (docs/analyses.md).
 INDICATORS = ("jobs", "output", "firms", "leader_firms", "rd_platforms")

@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from geo._errors import ConfigError
-from geo.schema import DEFAULT_CLASS_SPEEDS_KMH, INDICATORS, LAYERS
+from geo.schema import CLASS_ALIASES, DEFAULT_CLASS_SPEEDS_KMH, INDICATORS, LAYERS, road_class_name
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 Share = Annotated[float, Field(gt=0, le=1)]
@@ -336,11 +336,29 @@ class NetworkSettings(_Model):
     """Features farther than this from every node are not connected (warning, counted)."""
     snap_tolerance_m: Annotated[float, Field(ge=0)] = 1.0
     """Vertices closer than this are one node."""
+    no_access_classes: list[str] = Field(default_factory=list)
+    """Road classes that homes and workplaces do not join directly (controlled-access roads,
+    e.g. ``[motorway, expressway]`` or ``[高速公路, 快速路]``): a node of such a road is
+    joined only where a road of another class shares it. Default: none (every node)."""
+
+    @model_validator(mode="after")
+    def _check_no_access(self) -> NetworkSettings:
+        unknown = [c for c in self.no_access_classes if road_class_name(str(c).strip(), self.speeds_kmh) is None]
+        if unknown:
+            known = ", ".join(sorted(set(self.speeds_kmh) | set(CLASS_ALIASES)))
+            raise ValueError(f"no_access_classes: unknown road class {unknown[0]!r}; known: {known} "
+                             "(add a class with a speed under network.class_speeds_kmh)")
+        return self
 
     @property
     def speeds_kmh(self) -> dict[str, float]:
         """The default class speeds updated with ``class_speeds_kmh``."""
         return {**DEFAULT_CLASS_SPEEDS_KMH, **self.class_speeds_kmh}
+
+    @property
+    def no_access(self) -> list[str]:
+        """``no_access_classes`` as class names (Chinese and OpenStreetMap names resolved)."""
+        return sorted({road_class_name(str(c).strip(), self.speeds_kmh) for c in self.no_access_classes})
 
 
 class CustomBasemap(_Model):

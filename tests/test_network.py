@@ -93,7 +93,7 @@ def bf_thin(lines, tol):
 
 class BruteForce:
     def __init__(self, roads: gpd.GeoDataFrame, *, tol_m=1.0, default_kmh=20.0,
-                 access_kmh=5.0, max_access_m=1000.0):
+                 access_kmh=5.0, max_access_m=1000.0, no_access=()):
         self.access_mpm = access_kmh * 1000 / 60
         self.max_access_m = max_access_m
         lines, attrs = [], []
@@ -101,13 +101,16 @@ class BruteForce:
             geom = row.geometry
             speed = _bf_speed(row, default_kmh)
             direction = _bf_direction(row.get("oneway"))
+            cls = row.get("class")
+            cls = ZH.get(cls, cls) if isinstance(cls, str) else None
             for line in (list(geom.geoms) if isinstance(geom, MultiLineString) else [geom]):
                 lines.append([tuple(c) for c in line.coords])
-                attrs.append((speed, direction))
-        verts, segs = [], []          # segs: (vertex a, vertex b, speed, direction)
-        for line, (speed, direction) in zip(bf_thin(lines, tol_m), attrs):
+                attrs.append((speed, direction, cls))
+        verts, segs, open_vertex = [], [], []    # segs: (vertex a, vertex b, speed, direction)
+        for line, (speed, direction, cls) in zip(bf_thin(lines, tol_m), attrs):
             start = len(verts)
             verts.extend(line)
+            open_vertex.extend([cls not in no_access] * len(line))
             for k in range(start, len(verts) - 1):
                 segs.append((k, k + 1, speed, direction))
         # snapping: vertices within tol are one node (transitively); node at its first vertex
@@ -127,6 +130,8 @@ class BruteForce:
                         parent[max(ri, rj)] = min(ri, rj)
         self.node_of = [find(i) for i in range(len(verts))]
         self.nodes = sorted(set(self.node_of))
+        # the nodes homes and workplaces join: a vertex of a road of a class they may join
+        self.joinable = sorted({self.node_of[k] for k in range(len(verts)) if open_vertex[k]})
         self.xy = {n: verts[n] for n in self.nodes}   # the root is the group's first vertex
         g = nx.DiGraph()
         g.add_nodes_from(self.nodes)
@@ -147,18 +152,18 @@ class BruteForce:
 
     def home(self, xy):
         # the nearest node; of nodes equally near (within 1 µm), the smallest x, then y
-        dist = {n: math.dist(xy, self.xy[n]) for n in self.nodes}
+        dist = {n: math.dist(xy, self.xy[n]) for n in self.joinable}
         if not dist:
             return None, None
         best = min(dist.values())
-        node = min((n for n in self.nodes if dist[n] <= best + 1e-6), key=lambda n: self.xy[n])
+        node = min((n for n in self.joinable if dist[n] <= best + 1e-6), key=lambda n: self.xy[n])
         if dist[node] > self.max_access_m + 1e-6:     # 1 µm: at the limit counts
             return None, None
         return node, dist[node] / self.access_mpm
 
     def entries(self, poly):
         out = {}
-        for n in self.nodes:
+        for n in self.joinable:
             d = poly.distance(Point(self.xy[n]))
             if d <= self.max_access_m + 1e-6:
                 out[n] = d / self.access_mpm
@@ -619,6 +624,63 @@ def test_ways_along_chains_from_the_best_entries_equal_every_entry(seed, monkeyp
     keys = np.array(sorted(want))
     np.testing.assert_array_equal(every[0], keys)
     np.testing.assert_allclose(every[1], [want[k] for k in keys], rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_roads_homes_and_workplaces_do_not_join_equal_brute_force(seed):
+    """``no_access_classes``: homes and workplaces join only nodes of other roads (an
+    expressway's node shared with a local road is joined there). Every minute, count,
+    reached node and travel time equals the brute force with the rule applied literally."""
+    roads, homes, workers, polys = random_study(seed)
+    shut = ("expressway", "arterial")
+    bf = BruteForce(roads, tol_m=1.0, max_access_m=400.0, no_access=shut)
+    graph = gn.build_graph(roads, snap_tolerance_m=1.0, no_access_classes=["快速路", "Arterial"])
+    assert 0 < len(graph.access_nodes) < graph.n_nodes
+    assert sorted(graph.node_xy[graph.access_nodes].tolist()) == sorted(list(bf.xy[n]) for n in bf.joinable)
+    times = bf.home_times(homes, polys)
+    np.testing.assert_allclose(gn.home_times(graph, homes, polys, max_access_m=400.0),
+                               np.where(np.isfinite(times), times, np.nan), rtol=0, atol=1e-9)
+    finite = np.sort(times[np.isfinite(times)])
+    minutes = [2.0, 5.0, *finite[:: max(1, len(finite) // 3)][:3].tolist()]
+    res = gn.workers_within_minutes(graph, homes, workers, polys, minutes, max_access_m=400.0,
+                                    primary_minute=5.0, reached_nodes="all")
+    ok = res.connected
+    assert ok.tolist() == [bool(bf.entries(p)) for p in polys]
+    expected = np.array([[workers[times[:, w] <= m + TOL].sum() for m in minutes] for w in range(len(polys))])
+    np.testing.assert_array_equal(res.workers[ok], expected[ok])
+    for w, poly in enumerate(polys):
+        want = sorted(bf.xy[n] for n in bf.nodes_within(poly, 5.0))
+        assert sorted(map(tuple, graph.node_xy[res.reached[w]].tolist())) == want
+    pairs = np.array([(a, b) for a in range(len(polys)) for b in range(a + 1, len(polys))])
+    expected = bf.travel_min(polys, pairs)
+    got = gn.travel_between(graph, polys, pairs, max_access_m=400.0)
+    np.testing.assert_allclose(np.where(np.isfinite(expected), expected, np.nan), got, rtol=0, atol=1e-9)
+
+
+def test_a_home_beside_an_expressway_walks_to_the_road_it_may_join():
+    """A home 10 m from the middle of a 2 km expressway and 300 m from a local road that
+    meets the expressway at an interchange 1 km away. With the expressway shut to access
+    it walks 300 m to the local road; the interchange node (shared) may be joined."""
+    expressway = LineString([(0, 0), (1000, 0), (2000, 0)])
+    local = LineString([(1000, 0), (1000, 300), (0, 300)])     # meets it at (1000, 0)
+    roads = _roads([expressway, local], **{"class": ["expressway", "local"]})
+    home = np.array([[0.0, 10.0]])
+    graph = gn.build_graph(roads, no_access_classes=["expressway"])
+    assert sorted(graph.node_xy[graph.access_nodes].tolist()) == [[0, 300], [1000, 0], [1000, 300]]
+    acc = gn.housing_access(graph, home)
+    assert graph.node_xy[acc.node[0]].tolist() == [0.0, 300.0] and acc.distance_m[0] == pytest.approx(290.0)
+    # a workplace at the expressway's far end is entered at the interchange only
+    work = [box(1990, -5, 2010, 5)]
+    ent = gn.workplace_entries(graph, work, max_access_m=1000.0)
+    assert graph.node_xy[ent.node].tolist() == [[1000.0, 0.0]]
+    # home: 290 m on foot, 1,300 m of local road (20 km/h), then 990 m on foot to the workplace
+    t = gn.home_times(graph, home, work, max_access_m=1000.0)
+    walk, drive = 5_000 / 60, 20_000 / 60
+    assert t[0, 0] == pytest.approx(290 / walk + 1300 / drive + 990 / walk)
+    # without the setting it joins the expressway's own vertex 10 m away
+    open_graph = gn.build_graph(roads)
+    assert open_graph.access_nodes is None
+    assert gn.housing_access(open_graph, home).distance_m[0] == pytest.approx(10.0)
 
 
 def test_class_and_oneway_parsing():

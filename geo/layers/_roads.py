@@ -51,7 +51,8 @@ def _build_network(roads: _Layer, zones: _Layer | None, net: NetworkSettings,
     try:
         graph = build_graph(labelled, class_speeds_kmh=net.speeds_kmh,
                             default_speed_kmh=net.default_speed_kmh,
-                            snap_tolerance_m=net.snap_tolerance_m, source=ctx.at()[:-1])
+                            snap_tolerance_m=net.snap_tolerance_m, source=ctx.at()[:-1],
+                            no_access_classes=net.no_access)
     except InputError as exc:
         for problem in exc.problems:
             report.error(_name_columns(problem, roads.source.aliases))

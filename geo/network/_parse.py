@@ -12,25 +12,8 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import InputError, format_rows
+from geo.schema import CLASS_ALIASES, road_class_name
 from geo.schema import DEFAULT_CLASS_SPEEDS_KMH as _SCHEMA_SPEEDS
-
-#: Canonical English road classes and their Chinese names (GB 50220 / CJJ 37 terms).
-CLASS_ALIASES: dict[str, str] = {
-    "motorway": "motorway", "高速公路": "motorway",
-    "expressway": "expressway", "快速路": "expressway",
-    "arterial": "arterial", "主干路": "arterial",
-    "secondary": "secondary", "次干路": "secondary",
-    "local": "local", "支路": "local",
-    # OpenStreetMap ``highway`` values (e.g. Geofabrik's ``fclass``), read as the nearest class
-    "motorway_link": "motorway", "trunk": "expressway", "trunk_link": "expressway",
-    "primary": "arterial", "primary_link": "arterial",
-    "secondary_link": "secondary", "tertiary": "secondary", "tertiary_link": "secondary",
-    "residential": "local", "unclassified": "local", "living_street": "local", "service": "local",
-    "road": "local",
-    # other common Chinese names: 城市快速路, 国道 / 省道 (national / provincial roads), 县道, 乡道
-    "城市快速路": "expressway", "国道": "arterial", "省道": "arterial", "县道": "secondary",
-    "乡道": "local", "主干道": "arterial", "次干道": "secondary", "支路及以下": "local",
-}
 
 #: Default speeds (km/h) per canonical class, as in DESIGN.md's ``network.class_speeds_kmh``.
 DEFAULT_CLASS_SPEEDS_KMH: dict[str, float] = dict(_SCHEMA_SPEEDS)
@@ -68,14 +51,7 @@ def canonical_class(value: object, class_speeds_kmh: Mapping[str, float]) -> str
     text = _norm_text(value)
     if text is None or text == "":
         return None
-    if text in class_speeds_kmh:
-        return text
-    key = CLASS_ALIASES.get(text, CLASS_ALIASES.get(text.lower()))
-    if key is not None:
-        return key
-    if text.lower() in class_speeds_kmh:
-        return text.lower()
-    return None
+    return road_class_name(text, class_speeds_kmh)
 
 
 def parse_oneway(values: pd.Series, *, source: str = "roads", field: str = "oneway") -> np.ndarray:

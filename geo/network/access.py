@@ -108,6 +108,7 @@ def housing_access(graph: RoadGraph, housing_xy: np.ndarray, *, access_speed_kmh
     """
     xy = np.asarray(housing_xy, dtype=float).reshape(-1, 2)
     tree = graph.node_kdtree()
+    ids = graph.joinable()
     order = _spatial_order(xy)   # neighbouring queries walk the same branches of the tree
     # the two nearest: when the second is as near as the first (within the tolerance), of
     # all the nodes equally near the one with the smallest x, then y (not the tree's pick)
@@ -116,14 +117,14 @@ def housing_access(graph: RoadGraph, housing_xy: np.ndarray, *, access_speed_kmh
     two_d, two_n = np.empty((len(xy), 2)), np.empty((len(xy), 2), dtype=np.int64)
     two_d[order], two_n[order] = tree.query(xy[order], k=2, distance_upper_bound=limit * (1 + 1e-12) + tol,
                                             workers=-1)
-    dist, node = two_d[:, 0].copy(), two_n[:, 0].copy()
+    dist, node = two_d[:, 0].copy(), two_n[:, 0].copy()     # node: tree positions
     tied = np.flatnonzero(np.isfinite(two_d[:, 1]) & (two_d[:, 1] <= two_d[:, 0] + tol))
     if len(tied):
-        node[tied] = _westmost(graph.node_xy, tree.query_ball_point(xy[tied], r=two_d[tied, 0] + tol))
-        gap = xy[tied] - graph.node_xy[node[tied]]
+        node[tied] = _westmost(tree.data, tree.query_ball_point(xy[tied], r=two_d[tied, 0] + tol))
+        gap = xy[tied] - tree.data[node[tied]]
         dist[tied] = np.sqrt(np.sum(gap * gap, axis=1))
     ok = np.isfinite(dist) & (dist <= limit)
-    node = np.where(ok, node, -1).astype(np.int64)
+    node = np.where(ok, ids[np.where(ok, node, 0)] if len(ids) else -1, -1).astype(np.int64)
     dist = np.where(ok, dist, np.nan)
     return HousingAccess(node=node, access_min=dist * minutes_per_metre(access_speed_kmh), distance_m=dist)
 
@@ -166,7 +167,7 @@ def _workplace_entries(graph: RoadGraph, polys: np.ndarray, access_speed_kmh: fl
     wi, ni = tree.query(polys, predicate="dwithin", distance=limit)
     dist = shapely.distance(polys[wi], pts[ni])
     keep = dist <= limit
-    wi, ni, dist = wi[keep], ni[keep], dist[keep]
+    wi, ni, dist = wi[keep], graph.joinable()[ni[keep]], dist[keep]
     order = np.lexsort((ni, wi))
     wi, ni, dist = wi[order], ni[order], dist[order]
     offsets = np.zeros(len(polys) + 1, dtype=np.int64)

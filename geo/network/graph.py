@@ -21,7 +21,7 @@ travel time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -34,6 +34,7 @@ from scipy.spatial import cKDTree
 from geo._errors import InputError, format_rows
 from geo.network._contract import Contraction, contract, csr_min_pair
 from geo.network._parse import DEFAULT_CLASS_SPEEDS_KMH, parse_oneway, road_speeds_kmh
+from geo.schema import road_class_name
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,9 @@ class RoadGraph:
     road_oneway: np.ndarray
     lengths: sparse.csr_matrix | None = None
     edge_m: np.ndarray | None = None
+    #: the nodes homes and workplaces may join, ascending (None: every node); without the
+    #: nodes only roads of ``network.no_access_classes`` touch
+    access_nodes: np.ndarray | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def remembered(self, name: str, key, compute, keep: int):
@@ -134,16 +138,23 @@ class RoadGraph:
                 cache.pop(next(iter(cache)))
         return cache[key]
 
+    def joinable(self) -> np.ndarray:
+        """Node ids homes and workplaces may join (:attr:`access_nodes`, or every node)."""
+        return np.arange(self.n_nodes) if self.access_nodes is None else self.access_nodes
+
     def node_kdtree(self) -> cKDTree:
-        """cKDTree of the node positions (built once)."""
+        """cKDTree of the joinable nodes' positions (built once); its point ``i`` is node
+        ``joinable()[i]``."""
         if "kdtree" not in self._cache:
-            self._cache["kdtree"] = cKDTree(self.node_xy, balanced_tree=False, compact_nodes=False)
+            self._cache["kdtree"] = cKDTree(self.node_xy[self.joinable()], balanced_tree=False,
+                                            compact_nodes=False)
         return self._cache["kdtree"]
 
     def node_strtree(self) -> tuple[np.ndarray, shapely.STRtree]:
-        """Node points and their STRtree (built once)."""
+        """The joinable nodes' points and their STRtree (built once); point ``i`` is node
+        ``joinable()[i]``."""
         if "strtree" not in self._cache:
-            pts = shapely.points(self.node_xy)
+            pts = shapely.points(self.node_xy[self.joinable()])
             self._cache["strtree"] = (pts, shapely.STRtree(pts))
         return self._cache["strtree"]
 
@@ -248,7 +259,7 @@ def snap_vertices(xy: np.ndarray, tolerance_m: float,
 
 def build_graph(roads: gpd.GeoDataFrame, *, class_speeds_kmh: Mapping[str, float] | None = None,
                 default_speed_kmh: float = 20.0, snap_tolerance_m: float = 1.0,
-                source: str = "roads") -> RoadGraph:
+                source: str = "roads", no_access_classes: Sequence[str] = ()) -> RoadGraph:
     """Build the directed road graph of DESIGN.md from road centrelines.
 
     Parameters
@@ -264,6 +275,9 @@ def build_graph(roads: gpd.GeoDataFrame, *, class_speeds_kmh: Mapping[str, float
         Vertices closer than this are one node.
     source : str
         Layer name used in error messages.
+    no_access_classes : sequence of str
+        Road classes (``network.no_access_classes``) whose nodes homes and workplaces do not
+        join, unless a road of another class (or without a class) shares the node.
 
     Returns
     -------
@@ -306,6 +320,15 @@ def build_graph(roads: gpd.GeoDataFrame, *, class_speeds_kmh: Mapping[str, float
         xy, part_of_vertex = xy[keep], part_of_vertex[keep]
     node, node_xy = snap_vertices(xy, snap_tolerance_m, pairs)
     n = len(node_xy)
+    access_nodes = None
+    if len(no_access_classes):
+        names = {road_class_name(str(c), speeds_cfg) for c in no_access_classes}
+        if None in names:
+            raise ValueError(f"no_access_classes: unknown road class in {list(no_access_classes)}")
+        open_road = ~np.isin(np.asarray(classes, dtype=object), list(names))
+        joinable = np.zeros(n, dtype=bool)
+        joinable[node[open_road[part_road[part_of_vertex]]]] = True
+        access_nodes = np.flatnonzero(joinable)
     # segments: consecutive vertices of one part
     same = part_of_vertex[1:] == part_of_vertex[:-1]
     a = np.flatnonzero(same)
@@ -352,4 +375,4 @@ def build_graph(roads: gpd.GeoDataFrame, *, class_speeds_kmh: Mapping[str, float
     return RoadGraph(node_xy=node_xy, times=times, component=component, report=report,
                      contraction=contraction, edge_from=ei, edge_to=ej, edge_min=ew, edge_road=er,
                      road_component=road_component, road_speed_kmh=speeds, road_class=classes,
-                     road_oneway=oneway, lengths=lengths, edge_m=em)
+                     road_oneway=oneway, lengths=lengths, edge_m=em, access_nodes=access_nodes)
