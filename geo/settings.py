@@ -25,6 +25,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -341,14 +342,16 @@ class NetworkSettings(_Model):
     e.g. ``[motorway, expressway]`` or ``[高速公路, 快速路]``): a node of such a road is
     joined only where a road of another class shares it. Default: none (every node)."""
 
-    @model_validator(mode="after")
-    def _check_no_access(self) -> NetworkSettings:
-        unknown = [c for c in self.no_access_classes if road_class_name(str(c).strip(), self.speeds_kmh) is None]
+    @field_validator("no_access_classes")
+    @classmethod
+    def _known_classes(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        speeds = {**DEFAULT_CLASS_SPEEDS_KMH, **(info.data.get("class_speeds_kmh") or {})}
+        unknown = [c for c in value if road_class_name(str(c).strip(), speeds) is None]
         if unknown:
-            known = ", ".join(sorted(set(self.speeds_kmh) | set(CLASS_ALIASES)))
-            raise ValueError(f"no_access_classes: unknown road class {unknown[0]!r}; known: {known} "
+            known = ", ".join(sorted(set(speeds) | set(CLASS_ALIASES)))
+            raise ValueError(f"unknown road class {unknown[0]!r}; known: {known} "
                              "(add a class with a speed under network.class_speeds_kmh)")
-        return self
+        return value
 
     @property
     def speeds_kmh(self) -> dict[str, float]:

@@ -99,6 +99,20 @@ def _(s, tmp):
     s.save()
 
 
+@case("no_access_class_unknown", errors=[("config.yaml", "network.no_access_classes", "'footway'", "known",
+                                          "快速路", "network.class_speeds_kmh")])
+def _(s, tmp):
+    s.cfg["network"]["no_access_classes"] = ["expressway", "footway"]
+    s.save()
+
+
+@case("no_access_to_any_road_class",
+      warning=("layers.roads", "housing features", "not connected", "under half of the housing"))
+def _(s, tmp):
+    s.cfg["network"]["no_access_classes"] = ["高速公路", "快速路", "主干路", "次干路", "支路"]
+    s.save()
+
+
 @case("roads_reach_under_half_of_the_housing",
       warning=("layers.roads", "housing features", "not connected", "under half of the housing"))
 def _(s, tmp):
