@@ -159,5 +159,16 @@ def road_class_name(text: str, class_speeds_kmh) -> str | None:
         return key
     return text.lower() if text.lower() in class_speeds_kmh else None
 
+
+def road_class_names(values, class_speeds_kmh) -> list[str]:
+    """The classes ``values`` stand for (sorted, once each); ValueError naming the first
+    unknown one and the known names."""
+    names = [road_class_name(str(v).strip(), class_speeds_kmh) for v in values]
+    if None in names:
+        known = ", ".join(sorted(set(class_speeds_kmh) | set(CLASS_ALIASES)))
+        raise ValueError(f"unknown road class {list(values)[names.index(None)]!r}; known: {known} "
+                         "(add a class with a speed under network.class_speeds_kmh)")
+    return sorted(set(names))
+
 #: Core-periphery strength indicators (zones fields), in the documented order (docs/analyses.md).
 INDICATORS = ("jobs", "output", "firms", "leader_firms", "rd_platforms")

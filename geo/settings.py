@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from geo._errors import ConfigError
-from geo.schema import CLASS_ALIASES, DEFAULT_CLASS_SPEEDS_KMH, INDICATORS, LAYERS, road_class_name
+from geo.schema import DEFAULT_CLASS_SPEEDS_KMH, INDICATORS, LAYERS, road_class_names
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 Share = Annotated[float, Field(gt=0, le=1)]
@@ -338,19 +338,13 @@ class NetworkSettings(_Model):
     snap_tolerance_m: Annotated[float, Field(ge=0)] = 1.0
     """Vertices closer than this are one node."""
     no_access_classes: list[str] = Field(default_factory=list)
-    """Road classes that homes and workplaces do not join directly (controlled-access roads,
-    e.g. ``[motorway, expressway]`` or ``[高速公路, 快速路]``): a node of such a road is
-    joined only where a road of another class shares it. Default: none (every node)."""
+    """Road classes homes and workplaces do not join (e.g. ``[motorway, expressway]``) except at
+    nodes a road of another class shares. Default: none (every node)."""
 
     @field_validator("no_access_classes")
     @classmethod
     def _known_classes(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        speeds = {**DEFAULT_CLASS_SPEEDS_KMH, **(info.data.get("class_speeds_kmh") or {})}
-        unknown = [c for c in value if road_class_name(str(c).strip(), speeds) is None]
-        if unknown:
-            known = ", ".join(sorted(set(speeds) | set(CLASS_ALIASES)))
-            raise ValueError(f"unknown road class {unknown[0]!r}; known: {known} "
-                             "(add a class with a speed under network.class_speeds_kmh)")
+        road_class_names(value, {**DEFAULT_CLASS_SPEEDS_KMH, **(info.data.get("class_speeds_kmh") or {})})
         return value
 
     @property
@@ -361,7 +355,7 @@ class NetworkSettings(_Model):
     @property
     def no_access(self) -> list[str]:
         """``no_access_classes`` as class names (Chinese and OpenStreetMap names resolved)."""
-        return sorted({road_class_name(str(c).strip(), self.speeds_kmh) for c in self.no_access_classes})
+        return road_class_names(self.no_access_classes, self.speeds_kmh)
 
 
 class CustomBasemap(_Model):

@@ -34,7 +34,7 @@ from scipy.spatial import cKDTree
 from geo._errors import InputError, format_rows
 from geo.network._contract import Contraction, contract, csr_min_pair
 from geo.network._parse import DEFAULT_CLASS_SPEEDS_KMH, parse_oneway, road_speeds_kmh
-from geo.schema import road_class_name
+from geo.schema import road_class_names
 
 log = logging.getLogger(__name__)
 
@@ -322,10 +322,8 @@ def build_graph(roads: gpd.GeoDataFrame, *, class_speeds_kmh: Mapping[str, float
     n = len(node_xy)
     access_nodes = None
     if len(no_access_classes):
-        names = {road_class_name(str(c), speeds_cfg) for c in no_access_classes}
-        if None in names:
-            raise ValueError(f"no_access_classes: unknown road class in {list(no_access_classes)}")
-        open_road = ~np.isin(np.asarray(classes, dtype=object), list(names))
+        shut = road_class_names(no_access_classes, speeds_cfg)
+        open_road = ~np.isin(np.asarray(classes, dtype=object), shut)
         joinable = np.zeros(n, dtype=bool)
         joinable[node[open_road[part_road[part_of_vertex]]]] = True
         access_nodes = np.flatnonzero(joinable)

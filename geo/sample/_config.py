@@ -62,7 +62,7 @@ def sample_config(scale: str = "city", seed: int = 0, fmt: str = "gpkg") -> dict
         "network": {"class_speeds_kmh": {"motorway": 80, "expressway": 60, "arterial": 40, "secondary": 30,
                                          "local": 20},
                     "default_speed_kmh": 20, "access_speed_kmh": 5, "max_access_m": 1000,
-                    "snap_tolerance_m": 1.0},
+                    "snap_tolerance_m": 1.0, "no_access_classes": ["motorway", "expressway"]},
         "commuting": {"cell_m": 1000},
         "map": {"basemap": "none", "tianditu_key": None},
         "output": {"dir": "maps"},
@@ -165,6 +165,7 @@ def render_config(config: dict[str, Any], *, scale: str = "city", seed: int = 0)
         f"  access_speed_kmh: {config['network']['access_speed_kmh']}      # walking between a feature and the network\n"
         f"  max_access_m: {config['network']['max_access_m']}       # farther from every road node: not connected\n"
         f"  snap_tolerance_m: {config['network']['snap_tolerance_m']}    # vertices closer than this are one node\n"
+        f"  no_access_classes: [{', '.join(config['network']['no_access_classes'])}]   # homes and workplaces do not walk onto these\n"
         "\n"
         "commuting:                # observed commuting indicators (layers.commuting)\n"
         f"  cell_m: {config['commuting']['cell_m']}            # home cells of t_obs / t_min / t_max and the sheds\n"
