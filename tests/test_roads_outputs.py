@@ -106,6 +106,10 @@ def test_maps_draw_roads_and_the_isochrone_on_click(sample_run, browser):
                         control: !!box && box.checked};
             }""")
             assert info == {"on": True, "n": 5, "pane": "zaBack", "control": True}, (name, info)
+            # the sample shuts motorways and expressways to access: the roads legend says so
+            note = page.evaluate("""() => [...document.querySelectorAll('.za-legend-note')]
+                                      .map(n => n.textContent).join(' ')""")
+            assert "住宅和就业地不就近步行进出高速公路、快速路" in note, note
             assert not run.page_errors and not run.console_errors and not run.blocked
             if name != "balance":
                 continue

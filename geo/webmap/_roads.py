@@ -124,5 +124,13 @@ def add_roads(m: folium.Map, ctx: MapContext, group: LayerGroup, legend: list[Le
             ", ".join(class_name(k, "en").lower() for k in drawing.left_out)
         note = (f"图面从简：{missing}未绘制（仍计入通行时间）。" if zh
                 else f"Not drawn to keep the map light: {missing} (still used for travel times).")
+    shut = sorted(ctx.settings.network.no_access, key=lambda k: (ORDER.index(k) if k in ORDER else len(ORDER), k))
+    if shut:   # network.no_access_classes: say why homes beside these roads do not use them
+        names = "、".join(class_name(k, "zh") for k in shut) if zh else \
+            ", ".join(class_name(k, "en").lower() for k in shut)
+        access = (f"住宅和就业地不就近步行进出{names}，只在其与其他道路的交汇点进出。" if zh
+                  else f"Homes and workplaces do not walk onto {names}; they join them only where "
+                       "another road meets them.")
+        note = f"{note} {access}" if note else access
     legend.append(LegendSection(name, rows, ["roads"], note))
     group.items.append(LayerItem("roads", name))
