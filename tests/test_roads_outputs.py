@@ -9,6 +9,7 @@ import sqlite3
 
 import geopandas as gpd
 import numpy as np
+import pyogrio
 import pytest
 from shapely.geometry import LineString
 
@@ -76,6 +77,9 @@ def test_geopackage_has_roads_by_class_and_isochrones(sample_run):
     for key in styles.ROAD_CLASSES:
         assert f'value="{key}"' in qml["roads"]
     assert "balance_isochrones" in qml
+    # the sample shuts motorways and expressways to access: the roads layer's description says so
+    meta = pyogrio.read_info(gpkg, layer="roads").get("layer_metadata") or {}
+    assert meta.get("DESCRIPTION") == "住宅和就业地不就近步行进出高速公路、快速路，只在其与其他道路的交汇点进出。"
 
 
 @pytest.mark.qgis

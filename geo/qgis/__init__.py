@@ -42,6 +42,7 @@ from geo import styles
 from geo._types import AnalysisResult, Study
 from geo.i18n import study_display_name
 from geo.qgis._commuting_styles import mark_commute_length
+from geo.qgis._network_styles import mark_closed_roads
 from geo.qgis._derived import derived_frames
 from geo.qgis._gpkg import package_timestamp, write_geopackage, write_layer_styles
 from geo.qgis._layers import (
@@ -183,6 +184,7 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
     project_layers = [*inputs.layers, *(_project_layer(layer, language) for layer in layers)]
     if "commuting" in results:    # which length mean_commute_m measures: road network or straight line
         mark_commute_length(project_layers, results["commuting"].summary.get("commute_m_kind"), language)
+    mark_closed_roads(project_layers, settings.network.no_access, language)
     write_layer_styles(gpkg, project_layers, timestamp=stamp)
     write_project(qgz, gpkg_name=GPKG_NAME, layers=project_layers, crs=crs, settings=settings,
                   group_titles=group_titles(language), timestamp=stamp,

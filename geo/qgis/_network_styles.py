@@ -5,7 +5,7 @@ outlines (the area each workplace reaches within the primary horizon)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -40,3 +40,19 @@ def network_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerSty
         return [out]
     return [style("default", single_renderer(fill_symbol(None, styles.ISOCHRONE_COLOR, outline_width_mm=0.4)),
                   opacity=0.8)]
+
+
+def mark_closed_roads(layers: Sequence, closed: Sequence[str], language: str) -> None:
+    """Say in the ``roads`` project layer's abstract (also its GeoPackage description) which
+    classes homes and workplaces do not walk onto (``network.no_access_classes``), as the
+    web maps' roads legend does; in place."""
+    keys = sorted(closed, key=lambda k: (styles.ROAD_CLASSES.index(k) if k in styles.ROAD_CLASSES
+                                         else len(styles.ROAD_CLASSES), k))
+    for layer in layers:
+        if layer.name == "roads" and keys:
+            if language == "zh":
+                names = "、".join(_CLASS_NAMES.get(k, k) for k in keys)
+                layer.abstract = f"住宅和就业地不就近步行进出{names}，只在其与其他道路的交汇点进出。"
+            else:
+                layer.abstract = (f"Homes and workplaces do not walk onto {', '.join(keys)}; they join them "
+                                  "only where another road meets them.")
