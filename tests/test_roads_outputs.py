@@ -8,7 +8,6 @@ from __future__ import annotations
 import sqlite3
 
 import geopandas as gpd
-import numpy as np
 import pyogrio
 import pytest
 from shapely.geometry import LineString
