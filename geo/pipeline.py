@@ -437,7 +437,8 @@ def _network_counts(graph: Any) -> dict[str, Any] | None:
             "dangling_ends": rep.dangling_ends, "zero_length_edges": rep.zero_length_edges,
             "road_length_m": round(rep.road_length_m, 1),
             "simplified_nodes": int(graph.contraction.n_kept),
-            "simplified_edges": int(graph.contraction.times.nnz)}
+            "simplified_edges": int(graph.contraction.times.nnz),
+            "joinable_nodes": int(len(graph.joinable()))}
 
 
 def run(settings: Settings, *, only: Iterable[str] | str | None = None,

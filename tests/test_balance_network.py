@@ -199,6 +199,9 @@ def test_cli_balance_in_minutes_on_the_sample(small_study, tmp_path):
     summary = manifest["summary"]["balance"] if "balance" in manifest["summary"] else manifest["summary"]
     assert manifest["reach"] == "network"
     assert summary["theoretical_min_commute_min"] > 0
+    # the sample shuts motorways and expressways to access: fewer nodes may be joined
+    assert manifest["parameters"]["network"]["no_access_classes"] == ["motorway", "expressway"]
+    assert 0 < manifest["network"]["joinable_nodes"] < manifest["network"]["nodes"]
     # the primary columns are those of balance.minute, and straight line and roads disagree
     minute = manifest["parameters"]["balance"]["minute"]
     np.testing.assert_array_equal(table["workers"], table[f"workers_{minute:g}min"])
