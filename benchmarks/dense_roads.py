@@ -49,15 +49,12 @@ for p in (ROOT, ROOT / "benchmarks"):
         sys.path.insert(0, str(p))
 
 from _common import RSSSampler  # noqa: E402
+from network import MINUTES, PRIMARY, WORKERS_PER_DWELLING  # noqa: E402  (the same horizons)
 
 import geo.network as gn  # noqa: E402
 from geo.layers import load_study  # noqa: E402
 from geo.network import _search  # noqa: E402
 from geo.settings import load_settings  # noqa: E402
-
-MINUTES = (15.0, 30.0, 45.0)
-PRIMARY = 30.0
-WORKERS_PER_DWELLING = 1.4
 
 
 def load(config: Path = ROOT / "config.yaml") -> dict[str, Any]:
