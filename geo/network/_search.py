@@ -17,6 +17,13 @@ from geo.network.access import Entries
 from geo.network.graph import RoadGraph
 
 
+def _starts(keys: np.ndarray) -> np.ndarray:
+    """Positions in ``keys`` (sorted) where a run of equal values begins."""
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+
+
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Concatenated ``arange(s, s + c)`` for each start ``s`` and count ``c``."""
     starts = np.asarray(starts, dtype=np.int64)
@@ -58,7 +65,7 @@ class _Searcher:
         key = si * nk + sj
         order = np.argsort(key, kind="stable")
         key = key[order]
-        first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else np.zeros(0, np.int64)
+        first = _starts(key)
         sw = np.minimum.reduceat(sw[order], first) if len(first) else sw
         si, sj = key[first] // max(nk, 1), key[first] % max(nk, 1)
         nw = entries.n
@@ -129,7 +136,7 @@ class _Searcher:
         if len(e) > 1 and (gkey[1:] < gkey[:-1]).any():   # callers pass whole workplaces in order
             pos = np.argsort(gkey, kind="stable")
             gkey = gkey[pos]
-        start = np.flatnonzero(np.concatenate([[True], gkey[1:] != gkey[:-1]])) if len(e) else pos
+        start = _starts(gkey)
         size = np.diff(np.append(start, len(e)))
         many = np.repeat(size > _EACH_MAX, size)
         each = self._along_each(e, pos[~many], query)
@@ -163,7 +170,7 @@ class _Searcher:
         ee = e[p]
         if len(ee) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
-        start = np.flatnonzero(np.concatenate([[True], gkey[1:] != gkey[:-1]]))
+        start = _starts(gkey)
         gid = np.repeat(np.arange(len(start)), np.diff(np.append(start, len(gkey))))
         ch = gkey[start] % self.nch
         q_lo = np.searchsorted(query.rem_chain_sorted, ch, side="left")
@@ -178,7 +185,7 @@ class _Searcher:
         at_key = gid * span + erank
         o = np.argsort(at_key, kind="stable")
         k_sorted = at_key[o]
-        first = np.flatnonzero(np.concatenate([[True], k_sorted[1:] != k_sorted[:-1]]))
+        first = _starts(k_sorted)
         at_u, at_g = k_sorted[first], np.minimum.reduceat(g[o], first)
         qkey = gi * span + qrank
         j = np.minimum(np.searchsorted(at_u, qkey), len(at_u) - 1)
@@ -219,7 +226,7 @@ def _best_in_block(gid: np.ndarray, bcnt: np.ndarray, rank: np.ndarray, val: np.
     bkey = gid * cmax + bcnt
     o = np.lexsort((rank, bkey))
     bk = bkey[o]
-    bstart = np.flatnonzero(np.concatenate([[True], bk[1:] != bk[:-1]]))
+    bstart = _starts(bk)
     ub = bk[bstart]
     bid = np.repeat(np.arange(len(ub)), np.diff(np.append(bstart, n)))
     vr = np.empty(n, dtype=np.int64)
@@ -302,7 +309,7 @@ class _Chains:
         order = np.lexsort((cg.rank, cg.chain))
         self.order = order
         ch = cg.chain[order]
-        start = np.flatnonzero(np.concatenate([[True], ch[1:] != ch[:-1]])) if len(ch) else np.zeros(0, np.int64)
+        start = _starts(ch)
         self.start = start
         self.size = np.diff(np.append(start, len(ch)))
         first = order[start]

@@ -50,7 +50,7 @@ from scipy.sparse.csgraph import dijkstra
 
 # the search machinery (geo.network.travel imports it from here too)
 from geo.network._search import (_Chains, _csr_by, _homes_within, _horizon_index, _Query, _ranges,
-                                 _reached_batch, _Searcher)
+                                 _reached_batch, _Searcher, _starts)
 from geo.network.access import Entries, HousingAccess, housing_access, workplace_entries
 from geo.network.graph import RoadGraph
 
@@ -143,7 +143,7 @@ def _group_homes(graph: RoadGraph, access: HousingAccess, workers: np.ndarray) -
     key[k < 0] = nk + cg.chain[cg.ridx[node[k < 0]]]
     order = np.lexsort((a, key * max(len(cg.kidx), 1) + node))
     node, a, w, key = node[order], a[order], w[order], key[order]
-    start = np.flatnonzero(np.concatenate([[True], node[1:] != node[:-1]])) if len(node) else np.zeros(0, np.int64)
+    start = _starts(node)
     nodes = node[start]
     ptr = np.append(start, len(node)).astype(np.int64)
     amin = a[start] if len(start) else np.zeros(0)
@@ -151,7 +151,7 @@ def _group_homes(graph: RoadGraph, access: HousingAccess, workers: np.ndarray) -
     wsum = np.add.reduceat(w, start) if len(start) else np.zeros(0)
     q = _Query(graph, nodes, index_by_kept=True)
     nkey = key[start]
-    gs = np.flatnonzero(np.concatenate([[True], nkey[1:] != nkey[:-1]])) if len(nkey) else np.zeros(0, np.int64)
+    gs = _starts(nkey)
     gu, gv = q.ku[gs], q.kv[gs]
 
     def reduce(ufunc, x):

@@ -28,7 +28,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
-from geo.network._search import _Query, _ranges, _Searcher
+from geo.network._search import _Query, _ranges, _Searcher, _starts
 from geo.network.access import Entries, housing_access, minutes_per_metre, workplace_entries
 from geo.network.graph import RoadGraph
 from geo.network.reach import _batches
@@ -60,7 +60,7 @@ class _Lengths:
         key = si * max(nk, 1) + sj
         order = np.argsort(key, kind="stable")
         ks, sw, sm = key[order], sw[order], sm[order]
-        first = np.flatnonzero(np.concatenate([[True], ks[1:] != ks[:-1]])) if len(ks) else np.zeros(0, np.int64)
+        first = _starts(ks)
         super_w = np.minimum.reduceat(sw, first) if len(first) else sw
         group = np.cumsum(np.concatenate([[False], ks[1:] != ks[:-1]])) if len(ks) else np.zeros(0, np.int64)
         tie_m = np.where(sw == super_w[group], sm, np.inf)      # per edge the fastest, then the shortest
