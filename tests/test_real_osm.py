@@ -92,17 +92,21 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def literal_home_times(roads: gpd.GeoDataFrame, homes_xy: np.ndarray, polys) -> np.ndarray:
-    """(H, W) minutes home -> workplace by DESIGN.md's words, with networkx."""
+def literal_home_times(roads: gpd.GeoDataFrame, homes_xy: np.ndarray, polys, shut=()) -> np.ndarray:
+    """(H, W) minutes home -> workplace by DESIGN.md's words, with networkx; homes and
+    workplaces join only vertices of roads whose class is not in ``shut``."""
     g = nx.DiGraph()
+    joinable = set()
 
     def add(a, b, t):
         if a != b and (not g.has_edge(a, b) or g[a][b]["weight"] > t):
             g.add_edge(a, b, weight=t)
 
-    for geom, kmh, oneway in zip(roads.geometry, roads["speed_kmh"], roads["oneway"]):
+    for geom, kmh, oneway, cls in zip(roads.geometry, roads["speed_kmh"], roads["oneway"], roads["class"]):
         for line in getattr(geom, "geoms", [geom]):
             pts = [tuple(c) for c in np.asarray(line.coords)[:, :2].tolist()]
+            if cls not in shut:
+                joinable.update(pts)
             for a, b in zip(pts[:-1], pts[1:]):
                 t = math.dist(a, b) / (kmh * 1000 / 60)
                 if oneway in ("yes", "no"):
@@ -111,7 +115,7 @@ def literal_home_times(roads: gpd.GeoDataFrame, homes_xy: np.ndarray, polys) -> 
                     add(b, a, t)
                 g.add_node(a)
                 g.add_node(b)
-    nodes = list(g.nodes)
+    nodes = [v for v in g.nodes if v in joinable]
     xy = np.array(nodes)
     out = np.full((len(homes_xy), len(polys)), np.inf)
     rev = g.reverse(copy=True)
@@ -166,3 +170,26 @@ def test_helsinki_streets_through_the_cli_equal_networkx(helsinki, tmp_path):
     for m in MINUTES:
         expected = [(per_home * (want[:, w] <= m + 1e-6)).sum() for w in range(len(polys))]
         np.testing.assert_allclose(table.loc[study.zones["zone_id"], f"workers_{m:g}min"], expected, rtol=1e-9)
+
+
+def test_helsinki_with_arterials_shut_to_access_equals_networkx(helsinki):
+    """``network.no_access_classes`` on real streets: with the arterials shut, homes and
+    workplaces join only nodes of the other streets (a junction an arterial shares with
+    one of them included), as the literal computation says."""
+    import geo.network as gn
+    from geo.layers import load_study
+    from geo.settings import load_settings
+
+    cfg, _ = helsinki
+    study = load_study(load_settings(cfg))
+    roads = study.roads
+    graph = gn.build_graph(roads, snap_tolerance_m=0.0, no_access_classes=["主干路"])
+    assert 0 < len(graph.access_nodes) < graph.n_nodes
+    homes_xy = shapely.get_coordinates(study.housing.geometry.values)
+    polys = list(study.zones.geometry.values)
+    want = literal_home_times(roads, homes_xy, polys, shut={"arterial"})
+    got = gn.home_times(graph, homes_xy, polys, max_access_m=MAX_ACCESS_M)
+    np.testing.assert_allclose(got, np.where(np.isfinite(want), want, np.nan), rtol=0, atol=1e-9)
+    # shutting them changes the times of homes whose nearest node was an arterial's
+    assert not np.allclose(np.nan_to_num(want, posinf=-1), np.nan_to_num(literal_home_times(roads, homes_xy, polys),
+                                                                             posinf=-1))
