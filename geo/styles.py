@@ -71,6 +71,22 @@ DISTRICT_OUTLINE = "#555555"
 #: Road classes (``layers.roads``) from the fastest down: light line colours and widths
 #: (pixels on the web map; QGIS takes half as millimetres), so the roads stay a backdrop.
 ROAD_CLASSES = ("motorway", "expressway", "arterial", "secondary", "local")
+#: Road class labels (zh, en), shared by the web maps' legend and the QGIS package.
+ROAD_CLASS_NAMES = {"motorway": ("高速公路", "Motorway"), "expressway": ("快速路", "Expressway"),
+                    "arterial": ("主干路", "Arterial"), "secondary": ("次干路", "Secondary road"),
+                    "local": ("支路", "Local street")}
+
+
+def closed_roads_note(classes, language: str) -> str:
+    """The sentence saying which road classes homes and workplaces do not walk onto
+    (``network.no_access_classes``), in ``language``: the web roads legend's note and the
+    QGIS ``roads`` layer's abstract."""
+    keys = sorted(classes, key=lambda k: (ROAD_CLASSES.index(k) if k in ROAD_CLASSES else len(ROAD_CLASSES), k))
+    if language == "zh":
+        names = "、".join(ROAD_CLASS_NAMES.get(k, (k, k))[0] for k in keys)
+        return f"住宅和就业地不就近步行进出{names}，只在其与其他道路的交汇点进出。"
+    names = ", ".join(ROAD_CLASS_NAMES.get(k, (k, k))[1].lower() for k in keys)
+    return f"Homes and workplaces do not walk onto {names}; they join them only where another road meets them."
 ROAD_CLASS_COLORS = {"motorway": "#e8a15c", "expressway": "#f0c27b", "arterial": "#b9b9b9",
                      "secondary": "#cdcdcd", "local": "#dedede"}
 ROAD_CLASS_WIDTHS = {"motorway": 3.0, "expressway": 2.4, "arterial": 1.8, "secondary": 1.2, "local": 0.6}

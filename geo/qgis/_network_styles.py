@@ -18,8 +18,6 @@ NETWORK_LAYERS = ("roads", "balance_isochrones")
 #: A roads layer with more features than this is drawn only from 1:100,000 inwards.
 HEAVY_ROADS = 50_000
 
-_CLASS_NAMES = {"motorway": "高速公路", "expressway": "快速路", "arterial": "主干路", "secondary": "次干路",
-                "local": "支路"}
 
 
 def network_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerStyle],
@@ -28,7 +26,7 @@ def network_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerSty
     if name == "roads":
         cats = []
         for key in styles.ROAD_CLASSES:
-            text = _CLASS_NAMES[key] if language == "zh" else key
+            text = styles.ROAD_CLASS_NAMES[key][0] if language == "zh" else key
             cats.append(Category(key, text, line_symbol(styles.ROAD_CLASS_COLORS[key],
                                                         styles.ROAD_CLASS_WIDTHS[key] / 2, alpha=0.9)))
         cats.append(Category(None, "其他道路" if language == "zh" else "other",
@@ -46,13 +44,6 @@ def mark_closed_roads(layers: Sequence, closed: Sequence[str], language: str) ->
     """Say in the ``roads`` project layer's abstract (also its GeoPackage description) which
     classes homes and workplaces do not walk onto (``network.no_access_classes``), as the
     web maps' roads legend does; in place."""
-    keys = sorted(closed, key=lambda k: (styles.ROAD_CLASSES.index(k) if k in styles.ROAD_CLASSES
-                                         else len(styles.ROAD_CLASSES), k))
     for layer in layers:
-        if layer.name == "roads" and keys:
-            if language == "zh":
-                names = "、".join(_CLASS_NAMES.get(k, k) for k in keys)
-                layer.abstract = f"住宅和就业地不就近步行进出{names}，只在其与其他道路的交汇点进出。"
-            else:
-                layer.abstract = (f"Homes and workplaces do not walk onto {', '.join(keys)}; they join them "
-                                  "only where another road meets them.")
+        if layer.name == "roads" and len(closed):
+            layer.abstract = styles.closed_roads_note(closed, language)

@@ -32,9 +32,7 @@ SIMPLIFY_M = 10.0
 #: Classes drawn in this order; roads of any other (user-defined) class or none draw as ``other``.
 ORDER = (*styles.ROAD_CLASSES, "other")
 
-_NAMES = {"motorway": ("高速公路", "Motorway"), "expressway": ("快速路", "Expressway"),
-          "arterial": ("主干路", "Arterial"), "secondary": ("次干路", "Secondary road"),
-          "local": ("支路", "Local street"), "other": ("其他道路", "Other roads")}
+_NAMES = {**styles.ROAD_CLASS_NAMES, "other": ("其他道路", "Other roads")}
 _MAIN = {"motorway", "expressway", "arterial"}
 
 
@@ -124,13 +122,8 @@ def add_roads(m: folium.Map, ctx: MapContext, group: LayerGroup, legend: list[Le
             ", ".join(class_name(k, "en").lower() for k in drawing.left_out)
         note = (f"图面从简：{missing}未绘制（仍计入通行时间）。" if zh
                 else f"Not drawn to keep the map light: {missing} (still used for travel times).")
-    shut = sorted(ctx.settings.network.no_access, key=lambda k: (ORDER.index(k) if k in ORDER else len(ORDER), k))
-    if shut:   # network.no_access_classes: say why homes beside these roads do not use them
-        names = "、".join(class_name(k, "zh") for k in shut) if zh else \
-            ", ".join(class_name(k, "en").lower() for k in shut)
-        access = (f"住宅和就业地不就近步行进出{names}，只在其与其他道路的交汇点进出。" if zh
-                  else f"Homes and workplaces do not walk onto {names}; they join them only where "
-                       "another road meets them.")
+    if ctx.settings.network.no_access:   # say why homes beside these roads do not use them
+        access = styles.closed_roads_note(ctx.settings.network.no_access, ctx.lang)
         note = f"{note} {access}" if note else access
     legend.append(LegendSection(name, rows, ["roads"], note))
     group.items.append(LayerItem("roads", name))
