@@ -101,7 +101,6 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=_HelpFormatter,
         parents=[common],
     )
-    parser.set_defaults(quiet=False, debug=False)
     parser.add_argument("--version", action="version", version=f"zoneatlas {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
@@ -245,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``zoneatlas`` console script; returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    for flag in ("quiet", "debug"):   # no parser default: it would be shared with the
+        if not hasattr(args, flag):   # subcommands' copies and overwrite a flag given before them
+            setattr(args, flag, False)
     if args.command is None:   # bare 'zoneatlas': say what it can do
         parser.print_help()
         return 0

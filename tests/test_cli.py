@@ -88,10 +88,22 @@ def test_bad_config_each_problem_one_line(small_study_copy, tmp_path):
     assert any("did you mean 'radius_m'" in line for line in lines)
 
 
-def test_debug_shows_traceback(tmp_path):
-    done = run_cli("validate", "-c", tmp_path / "nope.yaml", "--debug")
+@pytest.mark.parametrize("where", ["after", "before"])
+def test_debug_shows_traceback(tmp_path, where):
+    args = ["validate", "-c", tmp_path / "nope.yaml"]
+    done = run_cli(*(args + ["--debug"] if where == "after" else ["--debug"] + args))
     assert done.returncode == 2
     assert "Traceback" in done.stderr
+
+
+def test_quiet_before_or_after_the_command():
+    """-q silences the summary and the warnings wherever it stands (a parser default on the
+    flag once made the command's copy of it overwrite a -q given before the command)."""
+    loud = run_cli("validate", "-c", ROOT / "config.yaml")
+    assert loud.returncode == 0 and loud.stdout.startswith("ok: ") and "warning: " in loud.stderr
+    for args in (["-q", "validate", "-c", ROOT / "config.yaml"], ["validate", "-q", "-c", ROOT / "config.yaml"]):
+        quiet = run_cli(*args)
+        assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", ""), args
 
 
 def test_failed_run_keeps_previous_outputs(small_study_copy, tmp_path):
