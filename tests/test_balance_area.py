@@ -210,6 +210,28 @@ def test_one_class_warning_and_partial_employment_coverage():
                for w in result.warnings)
 
 
+def test_one_sided_catchment_class_points_to_the_area_class():
+    """Every workplace housing-rich by its catchment (10 jobs against 1,500 workers) while
+    the employment around them sets the area classes apart: the warning says so, with
+    the area classes counted from the table."""
+    geoms = np.array([box(X0 + 3000 * i, Y0, X0 + 3000 * i + 200, Y0 + 200) for i in range(10)],
+                     dtype=object)
+    hx = X0 + 3000 * np.arange(10) + 100
+    hy = np.full(10, Y0 + 100)
+    # 4 zones with 6,000 jobs beside them (jobs_rich), 3 with 1,490 (balanced: 1,500 / 1,500),
+    # 3 with none (housing_rich)
+    ex, ey = hx[:7] + 50, hy[:7]
+    ej = np.array([6000.0] * 4 + [1490.0] * 3)
+    result = balance.run(study_of(geoms, np.full(10, 10.0), hx, hy, np.full(10, 1000.0), ex, ey, ej, True),
+                         make_settings())
+    wp = result.tables["balance_workplaces"]
+    assert (wp["balance_class"] == "housing_rich").all()
+    assert wp["area_class"].tolist() == ["jobs_rich"] * 4 + ["balanced"] * 3 + ["housing_rich"] * 3
+    [w] = [w for w in result.warnings if "by balance_class" in w]
+    assert w.endswith("does (4 jobs_rich, 3 balanced, 3 housing_rich)"), w
+    assert not any("by area_class" in w for w in result.warnings)
+
+
 # ---------------------------------------------------------------------------
 # the transportation problem
 

@@ -428,16 +428,29 @@ def _area_measures(table: pd.DataFrame, geoms: np.ndarray, jobs: np.ndarray, ind
                             "the employment layer covers; their area jobs miss the jobs there, "
                             "so their area_jhr is too low")
     if n >= 5:
+        one_sided = {}
         for column in ("area_class", "balance_class"):
             counts = table[column].value_counts()
-            if len(counts) and counts.iloc[0] > ONE_CLASS_SHARE * n:
+            one_sided[column] = bool(len(counts) and counts.iloc[0] > ONE_CLASS_SHARE * n)
+            if one_sided[column]:
                 warnings.append(f"balance: {int(counts.iloc[0])} of {n} workplaces "
                                 f"({counts.iloc[0] / n:.0%}) are {counts.index[0]} by {column}; "
                                 "a measure that puts nearly every workplace in one class does "
                                 "not tell them apart"
                                 + (" (add layers.employment so the area around each workplace "
-                                   "counts all of its jobs)" if emp is None else ""))
+                                   "counts all of its jobs)" if emp is None else
+                                   _other_measure(table) if column == "balance_class"
+                                   and not one_sided["area_class"] else ""))
     return summary
+
+
+def _other_measure(table: pd.DataFrame) -> str:
+    """Where the catchment measure (``balance_class``: one workplace's jobs against every
+    worker in reach) is one-sided and the area measure is not: say which one to read."""
+    counts = table["area_class"].value_counts()
+    spread = ", ".join(f"{int(counts.get(c, 0))} {c}" for c in ("jobs_rich", "balanced", "housing_rich"))
+    return (f"; area_class, which compares the jobs and the resident workers of the same area, "
+            f"does ({spread})")
 
 
 def _outside_share(geoms: np.ndarray, emp: Any, study: Study) -> float:
