@@ -165,10 +165,10 @@ def _cmd_run(args: argparse.Namespace, progress: bool) -> int:
         counts = m["counts"]
         print(f"zoneatlas: {counts.get('zones', 0)} zones, {counts.get('innovation_districts', 0)} innovation "
               f"districts, {counts.get('housing', 0)} housing features; analyses: {', '.join(m['analyses'])}")
-        for name in ("index.html", "balance.html", "collaboration.html", "core_periphery.html"):
+        for name in ("index.html", *(f"{a}.html" for a in ("balance", "collaboration", "core_periphery",
+                                                           "chains", "commuting")), "qgis/zoneatlas.qgz"):
             if (report.output_dir / name).exists():
                 print(f"  {report.output_dir / name}")
-        print(f"  {report.output_dir / 'qgis' / 'zoneatlas.qgz'}")
         for warning in dict.fromkeys(m["warnings"]):
             print(f"warning: {one_line(warning)}", file=sys.stderr)
     return 0

@@ -121,6 +121,12 @@ def test_validate_lists_every_warning_run_prints(small_study, tmp_path):
     assert sorted(_warnings(validate.stderr)) == sorted(printed)
     assert len(printed) == len(set(printed)), f"a warning printed twice: {printed}"
     assert f"{len(printed)} warning(s)" in validate.stdout
+    # the summary lists every map the run wrote, and the QGIS project
+    out = tmp_path / "out"
+    listed = run.stdout.splitlines()[1:]
+    assert listed == [f"  {out / name}" for name in ("index.html", "balance.html", "collaboration.html",
+                                                      "core_periphery.html", "chains.html", "commuting.html",
+                                                      "qgis/zoneatlas.qgz")], run.stdout
     assert not (tmp_path / "maps").exists() and not (small_study.parent / "maps").exists()
 
 

@@ -53,9 +53,11 @@ def test_sample_then_validate_then_run(tmp_path):
 
 def test_only_runs_selected_analyses(small_study, tmp_path):
     out = tmp_path / "out"
-    done = run_cli("run", "-c", small_study, "-o", out, "--only", "balance", "-q")
+    done = run_cli("run", "-c", small_study, "-o", out, "--only", "balance")
     assert done.returncode == 0, done.stderr
     assert (out / "balance.html").is_file()
+    assert done.stdout.splitlines()[1:] == [f"  {out / n}" for n in ("index.html", "balance.html",
+                                                                     "qgis/zoneatlas.qgz")], done.stdout
     assert not (out / "collaboration.html").exists()
     assert not (out / "tables" / "core_periphery_zones.csv").exists()
     assert json.loads((out / "run.json").read_text(encoding="utf-8"))["analyses"] == ["balance"]
