@@ -150,12 +150,12 @@ TERMS: dict[str, tuple[str, str]] = {
     "residential_share": ("居住用地占比", "Residential share"),
     "zone_a": ("功能区 A", "Zone A"),
     "zone_b": ("功能区 B", "Zone B"),
-    "district_a": ("行政区 A", "District A"),
-    "district_b": ("行政区 B", "District B"),
+    "district_a": ("功能区 A 所在行政区", "District of zone A"),
+    "district_b": ("功能区 B 所在行政区", "District of zone B"),
     "distance_m": ("距离（米）", "Distance (m)"),
     "strength": ("协同强度", "Collaboration strength"),
     "pair_type": ("协同类型", "Pair type"),
-    "rank": ("链内排名", "Rank in chain"),
+    "rank": ("排名", "Rank"),
     "recommended": ("推荐", "Recommended"),
     "reason": ("推荐理由", "Reason"),
     "nearest_partner_id": ("最近协同功能区", "Nearest partner"),
@@ -173,7 +173,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "attach_prob": ("承接概率", "Attachment probability"),
     "strategy": ("发展策略", "Strategy"),
     "n_cores": ("极核数", "Number of cores"),
-    "primacy": ("首位度", "Primacy"),
+    "primacy": ("主极核得分占比", "Main core's share of the cores' scores"),
     "gini": ("基尼系数", "Gini coefficient"),
     "rank_size_slope": ("位序—规模斜率", "Rank–size slope"),
     "periphery_count": ("外围承接功能区数", "Attached periphery zones"),
@@ -328,8 +328,6 @@ TERMS: dict[str, tuple[str, str]] = {
     "internal": ("区内通勤人数", "Commuting within the district"),
     "self_containment": ("本地就业率", "Self-containment"),
     "job_self_sufficiency": ("本地居住率", "Job self-sufficiency"),
-    "district_a": ("居住地行政区", "Home district"),
-    "district_b": ("就业地行政区", "Work district"),
     "t_obs": ("实际平均通勤成本", "Observed mean commute (T_obs)"),
     "t_min": ("理论最小平均通勤成本", "Theoretical minimum (T_min)"),
     "t_max": ("理论最大平均通勤成本", "Theoretical maximum (T_max)"),
@@ -352,9 +350,49 @@ TERMS: dict[str, tuple[str, str]] = {
 
 }
 
+#: Columns whose meaning depends on their table: table -> column -> (zh, en), read before
+#: :data:`TERMS` when the table is known (web popups and atlas tables, workbook headers,
+#: QGIS field aliases).
+TABLE_TERMS: dict[str, dict[str, tuple[str, str]]] = {
+    "collaboration_pairs": {"rank": ("链内排名", "Rank in chain")},
+    "collaboration_matrix": {"district_a": ("行政区 A", "District A"), "district_b": ("行政区 B", "District B")},
+    "core_periphery_zones": {"rank": ("实力排名", "Rank by strength")},
+    "chain_completeness": {"rank": ("完整度排名", "Rank by completeness")},
+    "chain_gap_candidates": {"rank": ("候选顺序", "Candidate order")},
+    "commuting_flows": {"district_a": ("居住地行政区", "Home district"),
+                        "district_b": ("就业地行政区", "Work district"),
+                        "rank": ("通勤人数排名", "Rank by commuters")},
+    "balance_districts": {"workers": ("区内居住就业人口", "Resident workers in the district")},
+    "balance_housing_density": {"workers": ("网格内居住就业人口", "Resident workers in the cell")},
+}
 
-def label(key: str, language: str = "zh") -> str:
+#: Titles of layers and tables whose name is also a column with another meaning (the
+#: ``firms`` layer holds firms; the zones' ``firms`` column counts them).
+TITLES: dict[str, tuple[str, str]] = {
+    "firms": ("企业", "Firms"),
+    "leader_firms": ("链主企业", "Chain-leader firms"),
+}
+
+
+def title(name: str, language: str = "zh") -> str:
+    """The title of a layer or table (workbook sheets, QGIS layers and styles).
+
+    Examples
+    --------
+    >>> title("firms", "zh"), label("firms", "zh")
+    ('企业', '企业数')
+    """
+    if name in TITLES:
+        zh, en = TITLES[name]
+        return zh if language == "zh" else en
+    return label(name, language)
+
+
+def label(key: str, language: str = "zh", table: str | None = None) -> str:
     """The label of ``key`` in ``language`` (``zh`` or ``en``); the key itself if unknown.
+
+    ``table`` (an output name, e.g. ``commuting_flows``): the column's label in that table
+    where :data:`TABLE_TERMS` gives one.
 
     ``workers_<r>`` fields are labelled with their radius in km.
 
@@ -364,9 +402,11 @@ def label(key: str, language: str = "zh") -> str:
     'Jobs–housing ratio'
     >>> label("workers_3000", "zh")
     '3公里内居住就业人口'
+    >>> label("district_a", "en"), label("district_a", "en", table="commuting_flows")
+    ('District of zone A', 'Home district')
     """
-    if key in TERMS:
-        zh, en = TERMS[key]
+    if key in TABLE_TERMS.get(table or "", {}) or key in TERMS:
+        zh, en = TABLE_TERMS.get(table or "", {}).get(key) or TERMS[key]
         return zh if language == "zh" else en
     if key.startswith("workers_") and key.removeprefix("workers_").isdigit():
         km = int(key.removeprefix("workers_")) / 1000

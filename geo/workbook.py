@@ -31,7 +31,7 @@ import pandas as pd
 
 from geo.schema import TABLE_LAYERS
 from geo._types import AnalysisResult, Study
-from geo.i18n import label
+from geo.i18n import label, title
 
 __all__ = ["MAX_SHEET_ROWS", "column_format", "run_tables", "sheet_names", "write_workbook"]
 
@@ -93,9 +93,10 @@ def sheet_names(names: list[str]) -> list[str]:
     return out
 
 
-def header_text(column: str, language: str) -> str:
-    """``<label> (<canonical name>)``, or the name alone when it has no label."""
-    text = label(column, language)
+def header_text(column: str, language: str, table: str | None = None) -> str:
+    """``<label> (<canonical name>)``, or the name alone when it has no label (``table``:
+    the output the column belongs to, for columns whose meaning depends on it)."""
+    text = label(column, language, table)
     return column if text == column else f"{text} ({column})"
 
 
@@ -169,22 +170,22 @@ def write_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str
             frame = tables[name]
             columns = [c for c in frame.columns if c != "geometry"]
             too_big = len(frame) > max_rows
-            contents_rows.append((sheet if not too_big else "", label(name, language), len(frame),
+            contents_rows.append((sheet if not too_big else "", title(name, language), len(frame),
                                   len(columns), f"tables/{name}.csv",
                                   t["too_big"].format(n=max_rows) if too_big else ""))
             if too_big:  # not even copied without its geometry (a million housing points)
                 log.info("tables.xlsx: %s has %d rows; listed with its CSV file only", name, len(frame))
                 continue
-            _write_sheet(wb.add_worksheet(sheet), frame[columns], language, head, formats)
+            _write_sheet(wb.add_worksheet(sheet), frame[columns], language, head, formats, name)
 
         header = [t["sheet"], t["table"], t["rows"], t["columns"], t["csv"], t["note"]]
         for j, h in enumerate(header):
             contents.write_string(0, j, h, head)
         for i, row in enumerate(contents_rows, start=1):
-            sheet, title, nrows, ncols, csv, note = row
+            sheet, caption, nrows, ncols, csv, note = row
             if sheet:
                 contents.write_url(i, 0, f"internal:'{sheet}'!A1", string=sheet)
-            contents.write_string(i, 1, title)
+            contents.write_string(i, 1, caption)
             contents.write_number(i, 2, nrows, formats["#,##0"])
             contents.write_number(i, 3, ncols, formats["#,##0"])
             contents.write_string(i, 4, csv)
@@ -227,9 +228,9 @@ def _cell_values(col: pd.Series, kind: str) -> list:
     return out.tolist()
 
 
-def _write_sheet(ws, frame: pd.DataFrame, language: str, head, formats) -> None:
+def _write_sheet(ws, frame: pd.DataFrame, language: str, head, formats, table: str) -> None:
     columns = [str(c) for c in frame.columns]
-    headers = [header_text(c, language) for c in columns]
+    headers = [header_text(c, language, table) for c in columns]
     write = {"num": ws.write_number, "bool": ws.write_boolean, "text": ws.write_string}
     spec, values = [], []   # (column index, writer, format) and the column's values
     for j, c in enumerate(frame.columns):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from geo import styles
 from tests.conftest import ROOT, run_cli
@@ -235,10 +236,15 @@ def test_approval_number_shown_while_the_basemap_is_on(browser, tmp_path):
 
 
 @pytest.mark.browser
-def test_atlas_page_is_a_briefing(browser, briefing_run):
+def test_atlas_page_is_a_briefing(browser, briefing_run, small_study):
     zones = pd.read_csv(briefing_run / "tables" / "core_periphery_zones.csv")
     scores = sorted(zones.loc[zones["role"] == "core", "score"], reverse=True)
     primacy = scores[0] / scores[1]
+    wp = pd.read_csv(briefing_run / "tables" / "balance_workplaces.csv")
+    area = wp["area_class"].value_counts()
+    commuting = pd.read_csv(briefing_run / "tables" / "commuting_summary.csv").iloc[0]
+    config = yaml.safe_load(small_study.read_text(encoding="utf-8"))
+    minute = config["balance"]["minute"]
     for width, height in VIEWPORTS.values():
         with browser.open(briefing_run / "index.html", wait_ready=False, viewport=(width, height)) as run:
             page = run.page
@@ -248,6 +254,14 @@ def test_atlas_page_is_a_briefing(browser, briefing_run):
             assert 3 <= findings.count() <= 5
             text = page.evaluate("document.body.innerText")
             assert f"首位度 {primacy:.2f}" in text
+            # the balance finding counts the classes the map colours by (area_class)
+            assert (f"{len(wp)} 个就业地周边（道路网 {minute} 分钟范围内的全部岗位与居住就业人口相比）："
+                    f"{area.get('jobs_rich', 0)} 个就业富余、{area.get('balanced', 0)} 个平衡、"
+                    f"{area.get('housing_rich', 0)} 个居住富余。") in text
+            methods = page.locator("#methods").inner_text()
+            assert f"地域职住比 = 道路网 {minute} 分钟通勤范围内的全部就业岗位" in methods, methods
+            # observed commuting counts in full, as the tables give them
+            assert f"{int(commuting['commuters']):,}" in text and f"{int(commuting['flows']):,}" in text
             assert "主极核得分占比" in text  # the summary's other primacy has its own name
             assert "30 公里内有同链跨区伙伴的功能区数" in text and "全域内无同链跨区伙伴的功能区数" in text
             assert page.locator("#methods").count() == 1 and page.locator(".card svg.thumb").count() == 3

@@ -11,7 +11,7 @@ import pandas as pd
 
 from geo import styles
 from geo._types import Study
-from geo.i18n import label
+from geo.i18n import label, title
 from geo.qgis._chains_styles import CHAIN_LAYERS, chain_styles
 from geo.qgis._commuting_styles import COMMUTING_LAYERS, commuting_styles
 from geo.qgis._derived import derived_styles
@@ -64,22 +64,16 @@ PACKAGE_TERMS: dict[str, tuple[str, str]] = {
 
 #: Layer titles where the layer's name is also a field with another meaning
 #: (``leader_firms`` the layer of firms, ``leader_firms`` the count field of zones).
-LAYER_TITLES: dict[str, tuple[str, str]] = {
-    "leader_firms": ("链主企业", "Chain-leader firms"),
-}
-
-
 def layer_title(name: str, language: str) -> str:
     """The title of a package layer in the layer tree and legends."""
-    if name in LAYER_TITLES:
-        zh, en = LAYER_TITLES[name]
-        return zh if language == "zh" else en
-    return term(name, language)
+    text = title(name, language)
+    return term(name, language) if text == name else text
 
 
-def term(key: str, language: str) -> str:
-    """Layer titles and field aliases: :func:`geo.i18n.label`, else :data:`PACKAGE_TERMS`."""
-    text = label(key, language)
+def term(key: str, language: str, table: str | None = None) -> str:
+    """Layer titles and field aliases: :func:`geo.i18n.label` (of the column in ``table``),
+    else :data:`PACKAGE_TERMS`."""
+    text = label(key, language, table)
     if text == key and key in PACKAGE_TERMS:
         zh, en = PACKAGE_TERMS[key]
         return zh if language == "zh" else en
@@ -115,7 +109,7 @@ def field_aliases(layer: ExportLayer, study: Study, language: str) -> dict[str, 
     original = source.aliases if source is not None else {}
     out = {}
     for col in _field_names(layer)[1:]:
-        text = term(col, language)
+        text = term(col, language, layer.name)
         user_col = original.get(col)
         if user_col and user_col != col:
             text += _LABEL_ALIAS_SOURCE.get(language, " ({})").format(user_col)
@@ -242,7 +236,7 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
 
     def style(style_name: str, renderer, labeling=None, opacity: float = 1.0, description: str = "") -> LayerStyle:
         return LayerStyle(style_name, renderer, labeling, fields=fields, aliases=aliases,
-                          opacity=opacity, description=description or term(name, language), value_maps=coded,
+                          opacity=opacity, description=description or layer_title(name, language), value_maps=coded,
                           hidden_fields=empty)
 
     if not layer.spatial:

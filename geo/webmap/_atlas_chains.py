@@ -26,7 +26,7 @@ def chains_section(result: AnalysisResult, study: Study, lang: str, *, table, fi
             for v in ranked["roles_missing"]] if lang == "zh" else [
             ", ".join(label(r, lang) for r in str(v).split(";")) if isinstance(v, str) else None
             for v in ranked["roles_missing"]])
-        tables.append(table(_RANKED[lang], ranked, _COLUMNS, lang, "chains-ranked"))
+        tables.append(table(_RANKED[lang], ranked, _COLUMNS, lang, "chains-ranked", source="chain_completeness"))
     summary = {k: v for k, v in result.summary.items()
                if k in ("chains", "firms", "leader_firms_n", "mean_completeness", "complete_chains",
                         "gaps_missing", "gaps_distant", "reach_m", "reach_kind", "reach_min")}

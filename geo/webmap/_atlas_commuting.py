@@ -15,7 +15,6 @@ DESCRIPTION = {"zh": "实测通勤（手机信令等通勤起讫点数据）：�
                      "self-containment and excess commuting, beside the national reference figures"}
 _DISTRICTS = {"zh": "行政区本地就业率与本地居住率", "en": "Districts: self-containment and job self-sufficiency"}
 _FLOWS = {"zh": "最大的跨区通勤流", "en": "Largest flows between districts"}
-_RANK = {"zh": "排名", "en": "Rank"}     # the i18n "rank" is a chain's (链内排名)
 _INDICATORS = {"zh": "通勤指标与全国参考值", "en": "Commute indicators and national reference figures"}
 _HEAD = {"zh": {"indicator": "指标", "value": "本研究", "reference": "全国参考", "status": "性质"},
          "en": {"indicator": "Indicator", "value": "This study", "reference": "National reference",
@@ -57,8 +56,8 @@ def commuting_section(result: AnalysisResult, study: Study, lang: str, *, table,
         f = f.assign(district_a=[names.get(v, v) for v in f["district_a"]],
                      district_b=[names.get(v, v) for v in f["district_b"]])
         tables.append(table(_FLOWS[lang], f, ["rank", "district_a", "district_b", "commuters", "mean_commute_m"],
-                            lang, "commute-flows",
-                            labels={"rank": _RANK[lang], "mean_commute_m": lengths["mean_commute_m"]}))
+                            lang, "commute-flows", labels={"mean_commute_m": lengths["mean_commute_m"]},
+                            source="commuting_flows"))
     summary = {k: v for k, v in result.summary.items()
                if k in ("flows", "commuters", "commuters_outside_workplaces", "mean_commute_m", "mean_commute_min",
                         "share_within_5km", "share_within_45min", "share_over_60min", "excess_commuting",

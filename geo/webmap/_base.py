@@ -69,6 +69,10 @@ FIELD_FORMATS = {
     "partners_within_min": "int", "share_linked_min": "pct", "pairs_within_travel": "int", "pairs_too_slow": "int",
     "zones_with_partner_within_min": "int", "zones_without_road_access": "int", "n_without_road_path": "int",
     "attach_by": "cat",
+    # observed commuting: counts shown whole, never rounded to 4 significant digits
+    "commuters": "int", "flows": "int", "internal": "int", "resident_commuters": "int", "job_commuters": "int",
+    "commuters_in_workplaces": "int", "commuters_outside_workplaces": "int", "commuters_timed": "int",
+    "t_cells": "int", "t_workplaces": "int", "t_unreachable_pairs": "int",
 }
 
 
@@ -108,22 +112,24 @@ class MapContext:
     def text(self) -> dict[str, str]:
         return UI_TEXT[self.lang]
 
-    def label(self, key: str) -> str:
-        """The i18n label without a metres suffix (values are shown in km)."""
-        text = label(key, self.lang)
+    def label(self, key: str, table: str | None = None) -> str:
+        """The i18n label (of the column in output ``table``) without a metres suffix
+        (values are shown in km)."""
+        text = label(key, self.lang, table)
         return re.sub(r"\s*(（米）|\(m\))$", "", text)
 
     def fields(self, keys: Iterable[str | tuple[str, str] | tuple[str, str, str]],
-               frame: pd.DataFrame | None = None) -> list[list[str]]:
-        """Popup/tooltip field specs ``[key, label, format]`` (only columns in ``frame``)."""
+               frame: pd.DataFrame | None = None, table: str | None = None) -> list[list[str]]:
+        """Popup/tooltip field specs ``[key, label, format]`` (only columns in ``frame``;
+        ``table``: the output the fields come from, for labels that depend on it)."""
         out = []
         for key in keys:
             if isinstance(key, tuple) and len(key) == 2:   # (field, format)
-                spec = [key[0], self.label(key[0]), key[1]]
+                spec = [key[0], self.label(key[0], table), key[1]]
             elif isinstance(key, tuple):                    # (field, label, format)
                 spec = list(key)
             else:
-                spec = [key, self.label(key), field_format(key)]
+                spec = [key, self.label(key, table), field_format(key)]
             if frame is None or spec[0] in frame.columns:
                 out.append(spec)
         return out

@@ -55,22 +55,7 @@ def key_findings(results: dict[str, AnalysisResult], study: Study, settings: Set
     names = names or {}
     bal = results.get("balance")
     if bal is not None:
-        classes = bal.summary.get("balance_classes") or {}
-        wp = bal.tables.get("balance_workplaces")
-        if not classes and wp is not None and "balance_class" in wp:
-            classes = wp["balance_class"].value_counts().to_dict()
-        n = int(sum(classes.values())) if classes else 0
-        if n:
-            hr, jr = int(classes.get("housing_rich", 0)), int(classes.get("jobs_rich", 0))
-            radius = _km(settings.balance.radius_m)
-            if bal.summary.get("reach") == "network":
-                minute = f"{float(bal.summary.get('minute', settings.balance.minute)):g}"
-                out.append(f"{n} 个就业地中，{hr} 个居住富余、{jr} 个就业富余（以道路网 {minute} 分钟通勤范围计）。"
-                           if zh else f"Of {n} workplaces, {hr} are housing-rich and {jr} jobs-rich (within a "
-                           f"{minute}-minute commute on the roads).")
-            else:
-                out.append(f"{n} 个就业地中，{hr} 个居住富余、{jr} 个就业富余（以 {radius} 公里通勤范围计）。" if zh else
-                           f"Of {n} workplaces, {hr} are housing-rich and {jr} jobs-rich (within a {radius} km commute).")
+        out += _balance_finding(bal, settings, zh)
     col = results.get("collaboration")
     if col is not None:
         ch = col.tables.get("collaboration_chains")
@@ -112,13 +97,54 @@ def key_findings(results: dict[str, AnalysisResult], study: Study, settings: Set
     return out[:5]
 
 
+def _balance_finding(bal: AnalysisResult, settings: Settings, zh: bool) -> list[str]:
+    """The balance's classes, by the area measure when there is one (the measure the map
+    colours by and the atlas tables lead with), else by the catchment measure."""
+    wp = bal.tables.get("balance_workplaces")
+    column = "area_class" if wp is not None and "area_class" in wp else "balance_class"
+    classes = bal.summary.get("area_classes" if column == "area_class" else "balance_classes") or {}
+    if not classes and wp is not None and column in wp:
+        classes = wp[column].value_counts().to_dict()
+    n = int(sum(classes.values())) if classes else 0
+    if not n:
+        return []
+    jr, ok, hr = (int(classes.get(c, 0)) for c in ("jobs_rich", "balanced", "housing_rich"))
+    if bal.summary.get("reach") == "network":
+        minute = f"{float(bal.summary.get('minute', settings.balance.minute)):g}"
+        reach = f"道路网 {minute} 分钟" if zh else f"a {minute}-minute commute on the roads"
+    else:
+        reach = f"{_km(settings.balance.radius_m)} 公里" if zh else f"{_km(settings.balance.radius_m)} km"
+    if column == "area_class":
+        return [f"{n} 个就业地周边（{reach}范围内的全部岗位与居住就业人口相比）：{jr} 个就业富余、{ok} 个平衡、"
+                f"{hr} 个居住富余。" if zh else
+                f"Around {n} workplaces (all jobs against the resident workers within {reach}): {jr} are "
+                f"jobs-rich, {ok} balanced and {hr} housing-rich."]
+    return [f"{n} 个就业地中，{hr} 个居住富余、{jr} 个就业富余（本就业地岗位与{reach}范围内的居住就业人口相比）。"
+            if zh else f"Of {n} workplaces, {hr} are housing-rich and {jr} jobs-rich (own jobs against the "
+            f"resident workers within {reach})."]
+
+
+def _balance_method(settings: Settings, zh: bool) -> str:
+    b = settings.balance
+    if settings.balance_reach == "network":
+        reach = f"道路网 {b.minute:g} 分钟通勤范围" if zh else f"a {b.minute:g}-minute commute on the roads"
+    else:
+        reach = f"{_km(b.radius_m)} 公里范围" if zh else f"{_km(b.radius_m)} km"
+    if zh:
+        return (f"地域职住比 = {reach}内的全部就业岗位 ÷ 同一范围内的居住就业人口；职住比 = 本就业地岗位 ÷ "
+                f"{reach}内的居住就业人口；分摊职住比中，居民按岗位数分摊到可达的各就业地（不重复计算）。")
+    return (f"Area jobs–housing ratio = all jobs within {reach} / the resident workers within the same reach; "
+            f"jobs–housing ratio = the workplace's own jobs / the resident workers within {reach}; the shared "
+            "ratio splits each resident's workers among the workplaces in reach in proportion to their jobs "
+            "(nobody counted twice).")
+
+
 def methods(settings: Settings, lang: str, analyses: Sequence[str]) -> list[tuple[str, str]]:
     """Short method notes (one line per analysis present)."""
     zh = lang == "zh"
-    b, c, p = settings.balance, settings.collaboration, settings.core_periphery
+    c, p = settings.collaboration, settings.core_periphery
     text = {
-        "balance": (f"职住比 = 就业岗位 ÷ {_km(b.radius_m)} 公里通勤范围内的居住就业人口（按距离分摊）。" if zh else
-                    f"Jobs–housing ratio = jobs / resident workers within {_km(b.radius_m)} km (shared by distance)."),
+        "balance": _balance_method(settings, zh),
         "collaboration": (f"同一产业链、不同行政区、边界距离 ≤ {_km(c.max_distance_m)} 公里的功能区组成协同对；"
                           f"协同强度 = 规模A × 规模B ÷ (距离公里 + 1)^{c.distance_decay:g}，每链推荐最强的 "
                           f"{c.top_pairs_per_chain} 对。" if zh else

@@ -189,11 +189,12 @@ def _cell(value: Any, fmt: str, lang: str) -> dict:
 
 
 def _table(title: str, frame: pd.DataFrame | None, columns: Sequence[str], lang: str, cls: str = "",
-           labels: dict[str, str] | None = None, *, keep_empty: bool = False) -> dict | None:
+           labels: dict[str, str] | None = None, *, keep_empty: bool = False,
+           source: str | None = None) -> dict | None:
     if frame is None or (not len(frame) and not keep_empty):
         return None
     cols = [c for c in columns if c in frame.columns]
-    header = [(labels or {}).get(c) or _strip_m(label(c, lang)) for c in cols]
+    header = [(labels or {}).get(c) or _strip_m(label(c, lang, source)) for c in cols]
     rows = [[_cell(v, field_format(c), lang) for c, v in zip(cols, rec)]
             for rec in frame[cols].itertuples(index=False, name=None)]
     if not rows:
@@ -342,7 +343,8 @@ def _balance_section(result: AnalysisResult, study: Study, lang: str) -> dict:
     d = result.tables.get("balance_districts")
     if d is not None and len(d) <= 40:
         tables.append(_table(t["districts_table"], pd.DataFrame(d.drop(columns="geometry", errors="ignore")),
-                             ["name", "jobs", "workers", "jhr", "balance_class"], lang, "districts"))
+                             ["name", "jobs", "workers", "jhr", "balance_class"], lang, "districts",
+                             source="balance_districts"))
     section = {"id": "balance", "title": label("balance", lang), "figures": _figures(result.summary, lang),
                "tables": [x for x in tables if x]}
     if notes:

@@ -145,7 +145,7 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
         colors = styles.ramp(len(breaks) + 1)
         style_list = [{"stroke": False, "fillColor": c, "fillOpacity": 0.55} for c in colors]
         name = "居住就业人口密度" if ctx.lang == "zh" else "Resident workers (density)"
-        tip = ctx.fields([("workers", name, "people"), ("points", "居住点数" if ctx.lang == "zh" else "Housing features", "int")])
+        tip = ctx.fields([("workers", ctx.label("workers", "balance_housing_density"), "people"), ("points", "居住点数" if ctx.lang == "zh" else "Housing features", "int")])
         add_layer(m, ctx, "housing_density", cells, label_text=name, styles_list=style_list,
                   style_index=graduated_index(cells["workers"], breaks), props=["workers", "points"],
                   tooltip=tip, pane="zaBack", canvas=True, tolerance_m=0)
@@ -163,7 +163,8 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
         style_list = [{"color": styles.DISTRICT_OUTLINE, "weight": 1, "fillColor": c, "fillOpacity": 0.6}
                       for c in styles.JHR_COLORS] + [{"color": styles.DISTRICT_OUTLINE, "weight": 1,
                                                       "fillColor": "#cccccc", "fillOpacity": 0.4}]
-        fields = ctx.fields(["name", "district_id", "jobs", "workers", "jhr", "balance_class"], districts)
+        fields = ctx.fields(["name", "district_id", "jobs", "workers", "jhr", "balance_class"], districts,
+                            table="balance_districts")
         name = ctx.label("balance_districts")
         add_layer(m, ctx, "balance_districts", districts, label_text=name, styles_list=style_list,
                   style_index=graduated_index(districts["jhr"], breaks), props=[f[0] for f in fields],

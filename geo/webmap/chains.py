@@ -30,7 +30,7 @@ from geo.webmap._base import (
     value_names,
     with_names,
 )
-from geo.webmap._controls import LayerGroup, LayerItem, LegendSection, _Call, line_row, swatch_row
+from geo.webmap._controls import LayerGroup, LayerItem, LegendSection, _Call, swatch_row
 
 ROLE_ORDER = ("rd", "manufacturing", "terminal", "supporting", "mixed", "none")
 #: Vertices per quarter circle of the drawn reach circles.

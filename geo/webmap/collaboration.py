@@ -125,7 +125,7 @@ def build_collaboration_map(ctx: MapContext, result: AnalysisResult) -> folium.M
             ("zone_a_name", ctx.label("zone_a"), "text"), ("zone_b_name", ctx.label("zone_b"), "text"), "chain",
             ("district_a_name", ctx.label("district_a"), "text"), ("district_b_name", ctx.label("district_b"), "text"),
             "distance_m", "travel_min", "strength", "pair_type", "rank", "recommended", "reason",
-        ], p)
+        ], p, table="collaboration_pairs")
         tip = [f for f in fields if f[0] in ("pair_type", "distance_m", "travel_min", "strength_index")]
         p["strength_index"] = strength_index(p["strength"]) if "strength" in p else np.nan
         index_field = ["strength_index", "协同强度指数（0–100）" if zh else "Strength index (0–100)", "int"]

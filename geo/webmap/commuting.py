@@ -375,9 +375,10 @@ def build_commuting_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
         wi = styles.flow_width_index(top["commuters"].to_numpy(float))
         f_styles = [{"color": styles.FLOW_COLOR, "weight": w, "opacity": 0.75, "lineCap": "round"}
                     for w in styles.LINE_WIDTHS]
-        ffields = [["name_a", ctx.label("district_a"), "text"], ["name_b", ctx.label("district_b"), "text"],
+        ffields = [["name_a", ctx.label("district_a", "commuting_flows"), "text"],
+                   ["name_b", ctx.label("district_b", "commuting_flows"), "text"],
                    ["commuters", ctx.label("commuters"), "int"], ["mean_commute_m", ctx.label("mean_commute_m"), "km"],
-                   ["rank", "排名" if zh else "Rank", "int"]]
+                   ["rank", ctx.label("rank", "commuting_flows"), "int"]]
         label_flows = tx["flows"].format(n=len(top))
         add_layer(m, ctx, "commuting_flows", top, label_text=label_flows, styles_list=f_styles, style_index=wi,
                   props=[f[0] for f in ffields], popup=ffields, tooltip=ffields[:3], title_join=["name_a", "name_b"],

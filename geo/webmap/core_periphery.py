@@ -98,7 +98,7 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
             "name", "zone_id", "chain", ("district_name", ctx.label("districts"), "text"), "score", "rank", "role",
             ("core_name", ctx.label("core_id"), "text"), "core_distance_m", "core_travel_min", "attach_prob", "strategy",
             ("periphery_count", "外围承接功能区数" if zh else "Attached periphery zones", "int"),
-        ], z)
+        ], z, table="core_periphery_zones")
         tip = [f for f in fields if f[0] in ("strategy", "core_name", "score")]
         props = [*[f[0] for f in fields], "core_id"]
 
