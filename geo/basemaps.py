@@ -19,7 +19,7 @@ _TIANDITU = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=G
              "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
              "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}")
 
-TIANDITU_KEY_MISSING = ("map.basemap is tianditu but no key: set map.tianditu_key in config.yaml "
+TIANDITU_KEY_MISSING = ("map.basemap is tianditu but no key: set map.tianditu_key in the config "
                         "or env TIANDITU_KEY")
 
 

@@ -83,6 +83,17 @@ class _HelpFormatter(argparse.HelpFormatter):
         return super()._fill_text(text, width, indent)
 
 
+def _seed(text: str) -> int:
+    """A random seed as numpy takes it (argparse turns the ValueError into a usage error)."""
+    value = int(text)
+    if not 0 <= value < 2**32:
+        raise ValueError(text)
+    return value
+
+
+_seed.__name__ = "seed"   # argparse: "invalid seed value: '-1'"
+
+
 def _parser() -> argparse.ArgumentParser:
     # -q/--debug work before and after the command; SUPPRESS keeps a subcommand's
     # default from overwriting a flag given before it.
@@ -115,8 +126,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", type=Path,
                      help="output folder (default: output.dir of the config, normally maps/ beside it)")
     run.add_argument("--only", metavar="ANALYSES",
-                     help="comma-separated subset of balance,collaboration,core_periphery "
-                          "(default: all); a partial run gives the same numbers as a full one")
+                     help="comma-separated subset of balance,collaboration,core_periphery,chains,"
+                          "commuting (default: all); a partial run gives the same numbers as a full one")
 
     validate = sub.add_parser(
         "validate", parents=[common], formatter_class=_HelpFormatter,
@@ -135,7 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--scale", choices=("small", "city", "metro"), default="city",
                         help="small (tests, seconds), city (the bundled sample), metro (2,000 zones, "
                              "1M housing points: benchmarks)")
-    sample.add_argument("--seed", type=int, default=0, help="random seed")
+    sample.add_argument("--seed", type=_seed, default=0, help="random seed (0 to 4294967295)")
 
     compare = sub.add_parser(
         "compare", parents=[common], formatter_class=_HelpFormatter,

@@ -140,7 +140,10 @@ def check_map_settings(settings: Settings) -> None:
     without a key; ``zoneatlas validate`` runs the same check."""
     from geo.basemaps import resolve_basemap
 
-    resolve_basemap(settings.map, settings.study.language)
+    try:
+        resolve_basemap(settings.map, settings.study.language)
+    except ConfigError as exc:   # name the config file, as the config's other problems do
+        raise ConfigError([f"{settings.source}: {p}" for p in exc.problems]) from None
 
 
 def check_print_settings(settings: Settings) -> None:
@@ -303,6 +306,12 @@ def _beside_balance(study: Study, settings: Settings,
     return _run_each(study, settings, names, steps.step, split=MIN_COMMUTE in names), steps.timings
 
 
+def _check_output_folder(settings: Settings) -> None:
+    """The checks a run makes of ``output.dir`` before its long steps."""
+    check_writable(settings.output.dir)
+    check_inputs_outside(settings.output.dir, _configured_paths(settings))
+
+
 def check_study(settings: Settings, only: Iterable[str] | str | None = None) -> tuple[Study, list[str]]:
     """Everything ``zoneatlas validate`` checks: the map settings, the layers, and the
     analyses themselves (run in memory, nothing written).
@@ -321,7 +330,7 @@ def check_study(settings: Settings, only: Iterable[str] | str | None = None) -> 
     from geo.layers import load_study
 
     problems: list[str] = []
-    for check in (check_map_settings, check_print_settings):
+    for check in (check_map_settings, check_print_settings, _check_output_folder):
         try:
             check(settings)
         except ZoneAtlasError as exc:

@@ -17,9 +17,8 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -30,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from geo._config_file import read_config
 from geo._errors import ConfigError
 from geo.schema import DEFAULT_CLASS_SPEEDS_KMH, INDICATORS, LAYERS, road_class_names
 
@@ -39,9 +39,28 @@ Share = Annotated[float, Field(gt=0, le=1)]
 BASEMAPS = ("none", "osm", "carto-light", "tianditu", "amap")
 
 
+def _takes_bool(annotation: Any) -> bool:
+    return annotation is bool or annotation is Any or any(_takes_bool(a) for a in get_args(annotation))
+
+
 class _Model(BaseModel):
     # inf and nan pass a float field's bounds checks (inf > 0) but poison every result
     model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_as_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """YAML reads true/false/yes/no/on/off as booleans, which pydantic would take as
+        1 / 0 (``radius_m: yes`` would run with 1 m): only a yes/no key takes them. A
+        section left empty (``balance:`` with every key commented out) is its defaults."""
+        annotation = cls.model_fields[info.field_name].annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return {} if value is None else value     # a section: its own keys are checked there
+        items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
+        if any(isinstance(v, bool) for v in items) and not _takes_bool(annotation):
+            raise ValueError("expected a number or text, not true/false (YAML reads true, false, yes, no, "
+                             "on and off as yes/no values)")
+        return value
 
 
 class StudySettings(_Model):
@@ -131,6 +150,13 @@ class LanduseSettings(RasterLayerSettings):
     classes: dict[int, str] = Field(default_factory=lambda: dict(DEFAULT_LANDUSE_CLASSES))
     residential_class: int | None = None
     """Class code counted as housing in the mix; default: the class named 'residential'."""
+
+    @model_validator(mode="after")
+    def _residential_is_a_class(self) -> LanduseSettings:
+        if self.residential_class is not None and self.residential_class not in self.classes:
+            raise ValueError(f"layers.landuse.residential_class: {self.residential_class} is not a code of "
+                             f"layers.landuse.classes ({', '.join(str(c) for c in self.classes)})")
+        return self
 
 
 #: File suffixes read as a raster when ``layers.employment`` has no ``kind:``.
@@ -286,7 +312,7 @@ class CorePeripherySettings(_Model):
     """Distance band of the Gi* weights; default: ``attach_max_m / 2``."""
     hotspot_alpha: Share = 0.05
     permutations: Annotated[int, Field(ge=0)] = 999
-    seed: int = 0
+    seed: Annotated[int, Field(ge=0, lt=2**32)] = 0
 
     @field_validator("weights")
     @classmethod
@@ -432,6 +458,16 @@ class Settings(_Model):
         return self
 
     @property
+    def source(self) -> str:
+        """The config file as messages name it (relative to the current folder when below it)."""
+        if self.config_path is None:
+            return "config"
+        try:
+            return str(self.config_path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(self.config_path)
+
+    @property
     def uses_network(self) -> bool:
         """True when travel times on ``layers.roads`` are measured."""
         return self.layers.roads is not None
@@ -444,8 +480,11 @@ class Settings(_Model):
         return "network" if self.layers.roads is not None else "euclidean"
 
     def as_config(self) -> dict[str, Any]:
-        """The settings as a plain, JSON-serialisable dict (for run.json)."""
-        return self.model_dump(mode="json", exclude={"config_path"})
+        """The settings as a plain, JSON-serialisable dict (for run.json), with the
+        defaults that depend on other keys resolved (``balance.reach``)."""
+        data = self.model_dump(mode="json", exclude={"config_path"})
+        data["balance"]["reach"] = self.balance_reach
+        return data
 
 
 # ---------------------------------------------------------------------------
@@ -475,7 +514,10 @@ def _model_at(loc: tuple, root: type[BaseModel] = Settings) -> type[BaseModel] |
 def _messages(exc: ValidationError, source: str) -> list[str]:
     out = []
     seen = set()
-    for err in exc.errors():
+    errors = exc.errors()
+    # a custom basemap with a bad key: that key's line, not also "must be one of ..."
+    custom = any(tuple(e["loc"][:3]) == ("map", "basemap", "CustomBasemap") and len(e["loc"]) > 3 for e in errors)
+    for err in errors:
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
         # pydantic adds union-member tags such as 'literal[...]' or 'CustomBasemap'
         loc = tuple(p for p in loc if p not in ("CustomBasemap",) and not str(p).startswith("function-"))
@@ -489,6 +531,8 @@ def _messages(exc: ValidationError, source: str) -> list[str]:
         elif err["type"] == "missing":
             msg = f"{source}: {path}: required key is missing"
         elif loc[:2] == ("map", "basemap") and err["type"] in ("literal_error", "model_type", "dict_type"):
+            if custom:
+                continue
             msg = (f"{source}: map.basemap: must be one of {', '.join(BASEMAPS)} "
                    f"or a mapping {{url: ..., attribution: ...}} (got {err.get('input')!r})")
         else:
@@ -496,7 +540,8 @@ def _messages(exc: ValidationError, source: str) -> list[str]:
             if text.startswith(path + "."):
                 path, text = text.split(": ", 1)[0], text.split(": ", 1)[1]
             got = err.get("input")
-            shown = "" if isinstance(got, (dict, list)) and err["type"] != "literal_error" else f" (got {got!r})"
+            shown = ("" if (isinstance(got, (dict, list)) and err["type"] != "literal_error") or "(got " in text
+                     else f" (got {got!r})")
             msg = f"{source}: {path}: {text}{shown}"
         if msg not in seen:
             seen.add(msg)
@@ -529,80 +574,6 @@ def settings_from_dict(data: dict[str, Any], *, base_dir: str | Path, source: st
     except ValidationError as exc:
         raise ConfigError(_messages(exc, source)) from None
     return _resolve_paths(settings, Path(base_dir).resolve())
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses a key given twice in one mapping: YAML lets the last one
-    win, so a second ``balance:`` pasted at the end would silently drop the first."""
-
-
-def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        line = key_node.start_mark.line + 1
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} appears twice (lines {seen[key]} and {line}); YAML would "
-                f"silently keep only the second: merge the two into one", key_node.start_mark)
-        seen[key] = line
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
-
-
-def _decode_config(path: Path, raw: bytes) -> str:
-    """The config text; UTF-8 (with or without BOM) only, with a 'save as UTF-8' hint."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) > 1 and b"\x00" in raw[:200]):
-        raise ConfigError(f"{path}: the config file is saved as UTF-16; save it as UTF-8 (in Notepad: "
-                          "Save As → Encoding: UTF-8)")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        legacy = ""
-        for encoding in ("gb18030", "big5"):
-            try:
-                raw.decode(encoding)
-                legacy = f" (it looks like {encoding.upper()}: Chinese text saved in a legacy encoding)"
-                break
-            except UnicodeDecodeError:
-                continue
-        raise ConfigError(f"{path}: line {line}: the config file is not UTF-8{legacy}; save it as UTF-8 "
-                          "(in Notepad: Save As → Encoding: UTF-8)") from None
-
-
-def read_config(path: str | Path) -> dict[str, Any]:
-    """Read ``config.yaml`` into a plain mapping (not yet validated).
-
-    Raises
-    ------
-    ConfigError
-        The file is missing or unreadable, or is not valid YAML (the message gives the line).
-    """
-    path = Path(path)
-    if not path.is_file():
-        where = path.resolve().parent
-        raise ConfigError(
-            f"{path}: config file not found (looked in {where}); pass one with -c, "
-            "or create a sample study with 'zoneatlas sample -o DIR'"
-        )
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
-    text = _decode_config(path, raw)
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}: {where}YAML syntax error: {problem}") from None
-    if data is None:
-        raise ConfigError(f"{path}: config file is empty; it needs at least layers.zones.path")
-    return data
 
 
 def merge_overrides(data: dict[str, Any], overrides: dict[str, Any] | None) -> dict[str, Any]:

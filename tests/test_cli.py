@@ -98,6 +98,17 @@ def test_debug_shows_traceback(tmp_path, where):
     assert "Traceback" in done.stderr
 
 
+def test_usage_errors_for_a_bad_seed_and_every_analysis_in_the_help():
+    from geo.pipeline import ANALYSES
+
+    for seed in ("-1", str(2**32), "x"):
+        done = run_cli("sample", "-o", "never-written", "--seed", seed)
+        assert done.returncode == 2 and f"invalid seed value: '{seed}'" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+    shown = " ".join(run_cli("run", "--help").stdout.split())
+    assert f"subset of {','.join(sorted(ANALYSES, key=['balance', 'collaboration', 'core_periphery', 'chains', 'commuting'].index))}" in shown
+
+
 def test_quiet_before_or_after_the_command():
     """-q silences the summary and the warnings wherever it stands (a parser default on the
     flag once made the command's copy of it overwrite a -q given before the command)."""
@@ -173,6 +184,21 @@ def test_tianditu_without_key_fails_early(small_study_copy, tmp_path, command):
     assert with_key.returncode == 0, with_key.stderr
 
 
+def test_config_problems_found_after_loading_name_the_config_file(small_study_copy):
+    config = small_study_copy.with_name("my study.yaml")
+    data = yaml.safe_load(small_study_copy.read_text(encoding="utf-8"))
+    data["map"]["basemap"] = "tianditu"
+    data["crs"]["working"] = "EPSG:4326"
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    done = run_cli("validate", "-c", config, env={"TIANDITU_KEY": ""})
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert all(line.startswith(f"error: {config}: ") for line in lines), lines
+    assert any(": crs.working: " in line and "geographic" in line for line in lines)
+    assert any(": map.basemap is tianditu but no key" in line for line in lines)
+
+
 def test_text_from_config_cannot_forge_error_lines(small_study_copy):
     data = yaml.safe_load(small_study_copy.read_text(encoding="utf-8"))
     data["balance"]["bad\nerror: forged"] = 1
@@ -191,6 +217,19 @@ def test_study_folder_as_output_is_refused(small_study_copy):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "config.yaml" in lines[0] and "inside the output folder" in lines[0]
     assert tree_digest(root) == before
+
+
+@pytest.mark.parametrize("where", ["layers", ".", "config.yaml"])
+def test_validate_refuses_the_output_folder_a_run_refuses(small_study_copy, where):
+    data = yaml.safe_load(small_study_copy.read_text(encoding="utf-8"))
+    data["output"] = {"dir": where}
+    small_study_copy.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    before = tree_digest(small_study_copy.parent)
+    checked, ran = run_cli("validate", "-c", small_study_copy), run_cli("run", "-c", small_study_copy)
+    assert checked.returncode == ran.returncode == 2, (checked.stderr, ran.stderr)
+    problem = ("exists and is not a folder" if where == "config.yaml" else "inside the output folder")
+    assert problem in checked.stderr and problem in ran.stderr
+    assert tree_digest(small_study_copy.parent) == before
 
 
 def test_sample_never_overwrites_a_study(small_study, tmp_path):

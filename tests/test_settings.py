@@ -72,6 +72,15 @@ def test_primary_radius_added_to_radii():
         (_with(crs={"working": "EPSG:99999"}), "crs.working"),
         (_with(map={"basemap": "google"}), "map.basemap"),
         (_with(map={"basemap": {"url": "http://tiles/{z}/{x}.png", "attribution": "x"}}), "{y}"),
+        # YAML's true / yes are not numbers (pydantic would take them as 1)
+        (_with(balance={"radius_m": True}), "balance.radius_m: expected a number or text, not true/false"),
+        (_with(balance={"radii_m": [3000, True]}), "balance.radii_m: expected a number"),
+        (_with(core_periphery={"weights": {"jobs": True}}), "core_periphery.weights: expected a number"),
+        (_with(core_periphery={"seed": -3}), "core_periphery.seed"),
+        (_with(core_periphery={"seed": 2**32}), "core_periphery.seed"),
+        ({"layers": {"zones": {"path": "z.gpkg"},
+                     "landuse": {"path": "l.tif", "classes": {1: "residential"}, "residential_class": 9}}},
+         "layers.landuse.residential_class: 9 is not a code of layers.landuse.classes (1)"),
         ({"layers": {"zones": {"path": "z.gpkg", "encoding": "klingon"}}}, "unknown text encoding"),
         ({"layers": {"zones": {"path": "z.gpkg", "coordinates": "wgs72"}}}, "layers.zones.coordinates"),
         ({"layers": {}}, "layers.zones: required key is missing"),
@@ -100,6 +109,16 @@ def test_unknown_keys_name_path_and_closest_key(data, path, suggestion):
     assert any(path in p and f"'{suggestion}'" in p for p in problems), problems
 
 
+def test_one_line_per_problem_and_empty_sections_are_defaults():
+    # a custom basemap with a bad URL: that line only, its value shown once
+    [problem] = _problems(_with(map={"basemap": {"url": "http://x/tiles.png", "attribution": "a"}}))
+    assert problem.count("(got ") == 1 and "map.basemap.url" in problem, problem
+    # a section whose keys are all commented out reads as None: its defaults
+    s = settings_from_dict(_with(balance=None, network=None), base_dir="/")
+    assert s.balance.radius_m == 5000 and s.network.access_speed_kmh == 5
+    assert settings_from_dict(_with(study={"synthetic": True}), base_dir="/").study.synthetic is True
+
+
 def test_all_problems_reported_together():
     problems = _problems(_with(balance={"radius_m": -1, "raduis": 2}, collaboration={"max_distance_m": -3}))
     assert len(problems) == 3
@@ -119,6 +138,24 @@ def test_yaml_syntax_error_reports_line(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_settings(cfg)
     assert "line " in info.value.problems[0] and "YAML" in info.value.problems[0]
+
+
+def test_a_folder_or_a_data_file_given_as_config(tmp_path):
+    (tmp_path / "study").mkdir()
+    with pytest.raises(ConfigError, match="is a folder, not a config file; pass its YAML config file"):
+        load_settings(tmp_path / "study")
+    (tmp_path / "study" / "config.yaml").write_text("layers: {}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"is a folder, not a config file; did you mean -c .*config.yaml\?"):
+        load_settings(tmp_path / "study")
+    gpkg = _write(tmp_path, "zones.gpkg", b"SQLite format 3\x00" + bytes(200))
+    with pytest.raises(ConfigError, match="is a GeoPackage"):
+        load_settings(gpkg)
+    tif = _write(tmp_path, "pop.tif", b"II*\x00\x08\x00\x00\x00" + bytes(range(256)) * 2)
+    with pytest.raises(ConfigError, match="is not a text file"):
+        load_settings(tif)
+    utf16 = _write(tmp_path, "u16.yaml", "layers:\n".encode("utf-16-le"))   # no BOM
+    with pytest.raises(ConfigError, match="saved as UTF-16"):
+        load_settings(utf16)
 
 
 def test_missing_and_empty_config(tmp_path):
@@ -150,6 +187,10 @@ def test_as_config_is_json_serialisable():
 
     s = settings_from_dict(MINIMAL, base_dir="/study")
     json.dumps(s.as_config())
+    # run.json records what was used: the reach a missing balance.reach resolves to
+    assert s.as_config()["balance"]["reach"] == "euclidean"
+    roads = settings_from_dict({"layers": {**MINIMAL["layers"], "roads": {"path": "r.gpkg"}}}, base_dir="/")
+    assert roads.as_config()["balance"]["reach"] == "network"
 
 
 # --- hardening: values and files that used to pass and poison a run ----------------------

@@ -166,10 +166,10 @@ def _working_crs(settings: Settings, layers: dict[str, _Layer], report: _Report)
         crs = CRS.from_user_input(settings.crs.working)
         why = require_projected_metres(crs)
         if why:
-            report.error(f"config crs.working: {why}; use e.g. a CGCS2000 Gauss-Krüger zone "
+            report.error(f"{settings.source}: crs.working: {why}; use e.g. a CGCS2000 Gauss-Krüger zone "
                          "(EPSG:4534-4554) or a UTM zone, or leave crs.working out", crs=True)
             return None
-        _check_scale(crs, layers, report)
+        _check_scale(crs, layers, report, settings.source)
         return crs
     for name, ll in _study_lonlat(layers):
         lon, lat = (ll[0] + ll[2]) / 2, (ll[1] + ll[3]) / 2
@@ -225,7 +225,7 @@ def scale_range(crs: CRS, lonlat_bounds) -> tuple[float, float]:
     return float(both.min()), float(both.max())
 
 
-def _check_scale(crs: CRS, layers: dict[str, _Layer], report: _Report) -> None:
+def _check_scale(crs: CRS, layers: dict[str, _Layer], report: _Report, source: str) -> None:
     """Warn when the configured working CRS stretches distances over the study area."""
     for name, ll in _study_lonlat(layers):
         try:
@@ -237,7 +237,7 @@ def _check_scale(crs: CRS, layers: dict[str, _Layer], report: _Report) -> None:
         if np.isfinite(worst) and abs(worst - 1) > MAX_SCALE_ERROR:
             better = choose_working_crs((ll[0] + ll[2]) / 2, (ll[1] + ll[3]) / 2)
             spread = f"{lo:.4f}" if abs(hi - lo) < 5e-5 else f"{lo:.4f}-{hi:.4f}"
-            report.warn(f"config crs.working: {crs.to_string()} ({crs.name}) scales distances "
+            report.warn(f"{source}: crs.working: {crs.to_string()} ({crs.name}) scales distances "
                         f"by x{spread} over the study area ({abs(worst - 1) * 100:.1f}% off), so "
                         f"every radius and distance is off by as much; use {better.to_string()} "
                         f"({better.name}) instead, or leave crs.working out to have it chosen")
