@@ -153,6 +153,52 @@ def test_gbk_shapefile_without_cpg_or_encoding_is_detected_with_a_warning(tmp_pa
     one(study.warnings, "zones.shp", "encoding: gbk")
 
 
+_GBK_FIELDS = {"zone_id": "编号", "name": "名称", "chain": "产业链", "jobs": "就业"}
+
+
+@pytest.mark.parametrize(("cpg", "configured", "warned"), [
+    ("GBK", None, False), ("936", None, False),            # as ArcGIS writes it: simply right
+    ("UTF-8", "gbk", False),                                # a wrong .cpg, overridden by encoding:
+    ("UTF-8", None, True),                                  # a wrong .cpg, detected from the names
+])
+def test_gbk_shapefile_with_chinese_field_names_and_a_cpg(tmp_path, study_config, cpg, configured, warned):
+    _gbk_zones(tmp_path)
+    (tmp_path / "zones.cpg").write_text(cpg, encoding="ascii")
+    study_config["layers"]["zones"] = {"path": "zones.shp", "fields": _GBK_FIELDS,
+                                       **({"encoding": configured} if configured else {})}
+    study = load(tmp_path, study_config)
+    assert study.zones["name"].tolist() == ["电子信息产业园", "生物医药园", "航空产业园"]
+    assert study.zones["jobs"].tolist() == zones_gdf()["jobs"].tolist()
+    said = [w for w in study.warnings if "field names read as GBK" in w]
+    assert len(said) == int(warned), study.warnings
+    if warned:
+        assert "the .cpg says UTF-8" in said[0] and "encoding: gbk" in said[0]
+
+
+def test_big5_shapefile_without_cpg_is_not_read_as_gbk(tmp_path, study_config):
+    z = zones_gdf().rename(columns={"id": "編號", "name": "名稱", "chain": "產業鏈"})
+    z["名稱"] = ["臺北電子資訊園區", "新竹生物醫藥園", "高雄航空產業園"]
+    z["產業鏈"] = ["電子資訊", "生物醫藥", "電子資訊"]
+    write(z[["編號", "名稱", "產業鏈", "jobs", "geometry"]], tmp_path / "zones.shp", encoding="big5")
+    (tmp_path / "zones.cpg").unlink()
+    study_config["layers"]["zones"] = {"path": "zones.shp",
+                                       "fields": {"zone_id": "編號", "name": "名稱", "chain": "產業鏈"}}
+    study = load(tmp_path, study_config)
+    assert study.zones["name"].tolist() == ["臺北電子資訊園區", "新竹生物醫藥園", "高雄航空產業園"]
+    one(study.warnings, "zones.shp", "read as big5")
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")   # GDAL's own note
+def test_utf8_field_names_cut_inside_a_character_are_one_clear_error(tmp_path, study_config):
+    import pyogrio
+
+    z = zones_gdf().rename(columns={"id": "功能区编号"})[["功能区编号", "geometry"]]
+    pyogrio.write_dataframe(z, tmp_path / "zones.shp", encoding="utf-8")   # GDAL keeps 10 bytes
+    study_config["layers"]["zones"] = {"path": "zones.shp", "fields": {"zone_id": "功能区编号"}}
+    m = one(problems(tmp_path, study_config), "zones.shp", "cut inside a character")
+    assert "功能区…" in m and "GeoPackage" in m
+
+
 def test_multilayer_file(tmp_path, study_config):
     path = tmp_path / "all.gpkg"
     write(zones_gdf(), path, layer="zones")

@@ -269,6 +269,49 @@ def _detect_text(raw: bytes) -> tuple[str, str] | None:
     return best, texts[best]
 
 
+def field_names_encoding(path, layer: str | None) -> tuple[str | None, list[str]]:
+    """The encoding of a shapefile's field names when they are not what GDAL assumed.
+
+    Returns ``(encoding, names)``: ``gbk`` / ``big5`` (the names read in it) when that is
+    how they read as Chinese, ``utf-8-cut`` when they are UTF-8 cut inside a character
+    (a 10-byte DBF name: ``names`` shows where), else ``(None, names as bytes shown)``.
+    """
+    import pyogrio
+
+    names = [str(n) for n in pyogrio.read_info(path, layer=layer, encoding="ISO-8859-1")["fields"]]
+    raw = [n.encode("latin-1") for n in names]
+    cut = []
+    for b in raw:
+        try:
+            b.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.reason != "unexpected end of data":
+                break
+            cut.append(b.decode("utf-8", errors="ignore") + "…")
+    else:
+        if cut:
+            return "utf-8-cut", cut
+    legacy = [b for b in raw if not b.isascii()]
+    encoding = legacy_encoding(legacy)
+    if encoding is None:
+        return None, [repr(b)[2:-1] for b in legacy]
+    return encoding, [b.decode(encoding) for b in raw]
+
+
+def legacy_encoding(raw: list[bytes]) -> str | None:
+    """``gbk`` (or ``gb18030``) or ``big5``: the legacy Chinese encoding in which ``raw``
+    reads as common characters, clearly more than in the other; None when neither does."""
+    scores = {}
+    for enc in CANDIDATES:
+        decoded = _decode_all(raw, enc)
+        if decoded is not None:
+            scores[enc] = common_share(decoded)
+    best = _clear_winner(scores)
+    if best == "gb18030" and _decode_all(raw, "gbk") is not None:
+        return "gbk"
+    return best
+
+
 def utf8_despite_declared(path, layer: str | None, declared: str) -> bool:
     """A shapefile whose ``.cpg`` names a legacy encoding but whose text is UTF-8 Chinese.
 
@@ -277,8 +320,11 @@ def utf8_despite_declared(path, layer: str | None, declared: str) -> bool:
     """
     import pyogrio
 
-    _, table = pyogrio.read_arrow(path, layer=layer, read_geometry=False, max_features=2000,
-                                  encoding="utf-8")
+    try:
+        _, table = pyogrio.read_arrow(path, layer=layer, read_geometry=False, max_features=2000,
+                                      encoding="utf-8")
+    except UnicodeDecodeError:    # field names that are not UTF-8: neither is the file
+        return False
     raw: list[bytes] = []
     for col in table.columns:
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):

@@ -27,7 +27,7 @@ from pyproj import CRS
 from geo import schema as sch
 from geo._errors import format_rows
 from geo.layers._encoding import (fix_text_columns, looks_like_legacy, transcode_text_file,
-                                  utf8_despite_declared)
+                                  field_names_encoding, legacy_encoding, utf8_despite_declared)
 from geo.layers._fields import _rename, _resolve_fields
 from geo.layers._osm import is_osm, read_osm_roads
 from geo.layers._report import _closest, _Ctx, _forward_warnings, _list, _one_line, _Report
@@ -101,7 +101,7 @@ def _cpg_encoding(path: Path) -> str | None:
 
 
 def _guess_shapefile_encoding(path: Path, layer: str | None) -> str | None:
-    """UTF-8 or GBK when a .cpg-less shapefile's text only makes sense that way."""
+    """UTF-8, GBK or Big5 when a .cpg-less shapefile's text only makes sense that way."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sample = pyogrio.read_dataframe(path, layer=layer, read_geometry=False, max_features=2000)
@@ -112,15 +112,16 @@ def _guess_shapefile_encoding(path: Path, layer: str | None) -> str | None:
     raw = [s.encode("latin-1", errors="ignore") for s in strings if any(ord(ch) > 127 for ch in s)]
     if not raw:
         return None
-    for enc in ("utf-8", "gb18030"):
-        try:
-            decoded = [b.decode(enc) for b in raw]
-        except UnicodeDecodeError:
-            continue
+    try:
+        decoded = [b.decode("utf-8") for b in raw]
         # accept only when the result is Chinese text, not accidental pairs of Latin-1 bytes
         if all(_CJK.search(t) for t in decoded) and not any(_LATIN1_LETTER.search(t) for t in decoded):
-            return "utf-8" if enc == "utf-8" else "gbk"
-    return None
+            return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # GBK or Big5: the one in which the text reads as common Chinese characters (almost any
+    # bytes decode as GB18030, so decoding alone would read Big5 as GBK nonsense)
+    return legacy_encoding(raw)
 
 
 _Read = tuple[pd.DataFrame, np.ndarray, "CRS | None", list[str]]
@@ -188,6 +189,29 @@ def choose_layer(ctx: _Ctx, configured: str | None, layers: np.ndarray,
     return layer, layers[names.index(layer), 1]
 
 
+def _names_encoding(ctx: _Ctx, path: Path, layer: str, configured: str | None, report: _Report) -> str | None:
+    """The encoding to read a file whose field names are not UTF-8 (though GDAL took them
+    for it): the configured one, else the legacy Chinese encoding they read in; None after
+    an error when neither applies (names cut inside a UTF-8 character included)."""
+    if configured is not None and codecs.lookup(configured).name != "utf-8":
+        return configured
+    found, names = field_names_encoding(path, layer)
+    if found == "utf-8-cut":
+        report.error(f"{ctx.at()} field names are UTF-8 cut inside a character ({', '.join(names)}): a "
+                     "shapefile keeps 10 bytes of a name, 3 Chinese characters and a third of one; "
+                     "rename these fields to at most 3 Chinese characters (QGIS: Layer Properties → "
+                     "Fields) or save the layer as a GeoPackage, which keeps whole names")
+        return None
+    if found is None:
+        report.error(f"{ctx.at()} field names are not UTF-8 ({', '.join(names)}) and their encoding "
+                     f"could not be recognised; set layers.{ctx.name}.encoding (e.g. gbk or big5)")
+        return None
+    said = "the .cpg says UTF-8 but " if _cpg_encoding(path) == "utf-8" else ""
+    report.warn(f"{ctx.at()} {said}the field names read as {found.upper()} ({', '.join(names[:5])}), so the "
+                f"layer was read as {found} (set layers.{ctx.name}.encoding: {found} to make this explicit)")
+    return found
+
+
 def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
               transcoded: bool = False) -> _Read | None:
     """Read one layer through pyogrio from ``path`` (the user's file or a UTF-8 copy)."""
@@ -219,7 +243,18 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
     encoding = None if transcoded else cfg.encoding
     legacy = None   # a configured encoding GDAL does not apply: used for non-UTF-8 text
     try:
-        info = pyogrio.read_info(path, layer=layer)
+        if (ctx.path.suffix.lower() == ".shp" and (encoding is None or codecs.lookup(encoding).name == "utf-8")
+                and field_names_encoding(path, layer)[0] == "utf-8-cut"):
+            _names_encoding(ctx, path, layer, None, report)     # the error, whatever the .cpg says
+            return None
+        try:
+            info = pyogrio.read_info(path, layer=layer)
+        except UnicodeDecodeError:
+            # field names GDAL took for UTF-8 (a .cpg saying UTF-8) that are not
+            encoding = _names_encoding(ctx, path, layer, encoding, report)
+            if encoding is None:
+                return None
+            info = pyogrio.read_info(path, layer=layer, encoding=encoding)
         if encoding is not None and info.get("driver") in _UTF8_DRIVERS:
             if codecs.lookup(encoding).name != "utf-8":
                 legacy = encoding
