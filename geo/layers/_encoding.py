@@ -31,6 +31,8 @@ CANDIDATES = ("gb18030", "big5")
 _MIN_SHARE = 0.7      # share of common characters a right decoding reaches
 _MIN_MARGIN = 0.15    # ... and by how much it must beat the other candidate
 _MIN_SHARE_ALONE = 0.5   # ... when the other candidate cannot decode the bytes at all
+_ALL_COMMON = 0.98       # a decoding in which (nearly) every character is common
+_MIN_MARGIN_ALL_COMMON = 0.1   # ... needs a smaller lead (short names: 区县名称 and the like)
 
 
 @lru_cache(maxsize=65536)
@@ -73,8 +75,9 @@ def _clear_winner(scores: dict[str, float]) -> str | None:
         return None
     best = max(scores, key=scores.get)
     others = [s for e, s in scores.items() if e != best]
+    margin = _MIN_MARGIN if scores[best] < _ALL_COMMON else _MIN_MARGIN_ALL_COMMON
     if scores[best] < (_MIN_SHARE if others else _MIN_SHARE_ALONE) or (
-            others and scores[best] - max(others) < _MIN_MARGIN):
+            others and scores[best] - max(others) < margin):
         return None
     return best
 
@@ -292,24 +295,10 @@ def field_names_encoding(path, layer: str | None) -> tuple[str | None, list[str]
         if cut:
             return "utf-8-cut", cut
     legacy = [b for b in raw if not b.isascii()]
-    encoding = legacy_encoding(legacy)
+    encoding = detect_encoding(legacy)
     if encoding is None:
         return None, [repr(b)[2:-1] for b in legacy]
     return encoding, [b.decode(encoding) for b in raw]
-
-
-def legacy_encoding(raw: list[bytes]) -> str | None:
-    """``gbk`` (or ``gb18030``) or ``big5``: the legacy Chinese encoding in which ``raw``
-    reads as common characters, clearly more than in the other; None when neither does."""
-    scores = {}
-    for enc in CANDIDATES:
-        decoded = _decode_all(raw, enc)
-        if decoded is not None:
-            scores[enc] = common_share(decoded)
-    best = _clear_winner(scores)
-    if best == "gb18030" and _decode_all(raw, "gbk") is not None:
-        return "gbk"
-    return best
 
 
 def utf8_despite_declared(path, layer: str | None, declared: str) -> bool:

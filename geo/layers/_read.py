@@ -27,7 +27,7 @@ from pyproj import CRS
 from geo import schema as sch
 from geo._errors import format_rows
 from geo.layers._encoding import (fix_text_columns, looks_like_legacy, transcode_text_file,
-                                  field_names_encoding, legacy_encoding, utf8_despite_declared)
+                                  detect_encoding, field_names_encoding, utf8_despite_declared)
 from geo.layers._fields import _rename, _resolve_fields
 from geo.layers._osm import is_osm, read_osm_roads
 from geo.layers._report import _closest, _Ctx, _forward_warnings, _list, _one_line, _Report
@@ -121,7 +121,7 @@ def _guess_shapefile_encoding(path: Path, layer: str | None) -> str | None:
         pass
     # GBK or Big5: the one in which the text reads as common Chinese characters (almost any
     # bytes decode as GB18030, so decoding alone would read Big5 as GBK nonsense)
-    return legacy_encoding(raw)
+    return detect_encoding(raw)
 
 
 _Read = tuple[pd.DataFrame, np.ndarray, "CRS | None", list[str]]
