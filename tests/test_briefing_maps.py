@@ -78,6 +78,20 @@ def test_strength_index_and_duplicate_names_by_hand():
     assert display_names(zones, districts, "zh").tolist() == ["芯片园（东区东北部）", "芯片园（东区西南部）", "物流园"]
 
 
+def test_every_map_names_duplicate_zones_the_same_way(briefing_run, small_study):
+    """Zones sharing a name are told apart by their place on every map (the tables keep
+    the name as given): the popups of one map must match those of the others."""
+    import pyogrio
+
+    zones = pyogrio.read_dataframe(small_study.parent / "layers" / "sample.gpkg", layer="zones",
+                                   read_geometry=False)
+    numbered = [n for n in zones["name"] if n.endswith("（2）")]
+    assert numbered, "the sample is expected to hold duplicate zone names"
+    for page in ("balance", "collaboration", "core_periphery", "chains", "commuting"):
+        html = (briefing_run / f"{page}.html").read_text(encoding="utf-8")
+        assert not [n for n in numbered if f'"{n}"' in html], page
+
+
 def _visible_labels(page) -> list[dict]:
     return page.evaluate("""() => [...document.querySelectorAll('.za-label')]
         .filter(e => getComputedStyle(e).display !== 'none')

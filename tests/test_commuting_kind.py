@@ -71,7 +71,7 @@ def assert_atlas_says(tables: dict[str, list[list[str]]], kind: str, lang: str) 
     assert indicators[share][1:] == ["50.0%", observed]
     assert indicators[mean][2] == observed
     assert tables["commute-flows"][0][-1] == mean
-    assert tables["commute-flows"][0][0] == ("排名" if lang == "zh" else "Rank")
+    assert tables["commute-flows"][0][0] == ("通勤人数排名" if lang == "zh" else "Rank by commuters")
     # nowhere the other kind
     texts = [cell for rows in tables.values() for row in rows for cell in row]
     assert not [t for t in texts if SUFFIX[other, lang] in t]
@@ -153,6 +153,19 @@ def test_atlas_page_names_the_length(kind_runs, kind, lang):
     share = ("5 公里以内通勤比重" if lang == "zh" else "Share within 5 km") + SUFFIX[kind, lang]
     row = next(r for r in tables["commute-indicators"] if r[0] == share)
     assert row[1] == f"{s['share_within_5km'] * 100:.1f}%"
+
+
+@pytest.mark.parametrize("kind,lang", [("network", "zh"), ("straight", "en")])
+def test_web_map_labels_name_the_length(kind_runs, kind, lang):
+    """Popups, layer control and legend of commuting.html say which length they show."""
+    html = (kind_runs[kind] / "commuting.html").read_text(encoding="utf-8")
+    mean, share = (("平均通勤距离", "5 公里以内通勤比重") if lang == "zh" else ("Mean commute", "Share within 5 km"))
+    for key, text in (("mean_commute_m", mean), ("share_within_5km", share)):
+        spec = json.dumps([key, text], ensure_ascii=False, separators=(",", ":"))[:-1]   # a popup field
+        with_suffix = json.dumps([key, text + SUFFIX[kind, lang]], ensure_ascii=False, separators=(",", ":"))[:-1]
+        assert html.count(with_suffix) >= 1 and spec + '"' not in html, text
+    title = ("就业地：5 公里以内通勤比重" if lang == "zh" else "Workplaces: share of commuters within 5 km")
+    assert (title + SUFFIX[kind, lang]) in html
 
 
 TITLES = {("network", "zh"): ("就业地通勤（路网距离）", "跨区通勤流（路网距离）"),

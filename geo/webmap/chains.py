@@ -30,6 +30,7 @@ from geo.webmap._base import (
     value_names,
     with_names,
 )
+from geo.webmap._briefing import display_names
 from geo.webmap._controls import LayerGroup, LayerItem, LegendSection, _Call, swatch_row
 
 ROLE_ORDER = ("rd", "manufacturing", "terminal", "supporting", "mixed", "none")
@@ -193,6 +194,8 @@ def build_chains_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
                        district_names, "district_name")
     role = zones["role"].where(zones["role"].notna(), "none").astype(str)
     zones = zones.assign(role_shown=role)
+    if "name" in zones:   # duplicates told apart in words, as on the other maps
+        zones = zones.assign(name=display_names(zones, ctx.study.districts, ctx.lang).to_numpy())
     per = [{"color": styles.ZONE_OUTLINE, "weight": 1, "fillColor": styles.CHAIN_ROLE_COLORS.get(r, "#dddddd"),
             "fillOpacity": 0.75} for r in role]
     z_styles, z_idx = dedupe_styles(per)

@@ -35,6 +35,7 @@ from geo.webmap._base import (
     value_names,
     with_names,
 )
+from geo.webmap._briefing import display_names
 from geo.webmap._controls import (
     LayerGroup,
     LayerItem,
@@ -323,6 +324,10 @@ def build_commuting_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
     context = LayerGroup(ctx.text["context"])
     district_outlines(m, ctx)
     district_names = value_names(ctx.study.districts, "district_id")
+    # the two lengths say whether they are the route's or the straight line's
+    suffix = length_suffix(result.summary, ctx.lang)
+    length = {k: ctx.label(k) + suffix for k in ("mean_commute_m", "share_within_5km")}
+    tx = {**tx, "workplaces": tx["workplaces"] + suffix}
 
     cd = t.get("commuting_districts")
     if isinstance(cd, gpd.GeoDataFrame) and len(cd):
@@ -331,7 +336,8 @@ def build_commuting_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
                for i in idx]
         d_styles, d_idx = dedupe_styles(per)
         fields = ctx.fields(["name", "district_id", "resident_commuters", "job_commuters", "internal",
-                             ("self_containment", "pct"), ("job_self_sufficiency", "pct"), "mean_commute_m"], cd)
+                             ("self_containment", "pct"), ("job_self_sufficiency", "pct"),
+                             ("mean_commute_m", length["mean_commute_m"], "km")], cd)
         add_layer(m, ctx, "commuting_districts", cd, label_text=tx["districts"], styles_list=d_styles,
                   style_index=d_idx, props=[f[0] for f in fields], popup=fields, tooltip=fields[:1] + fields[5:6],
                   title_field="name", pane="zaBack", show=False, tolerance_m=20.0)
@@ -343,6 +349,8 @@ def build_commuting_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
 
     wp = t["commuting_workplaces"]
     wp = with_names(wp, "district_id", district_names, "district_name")
+    if "name" in wp:      # duplicates told apart in words, as on the other maps
+        wp = wp.assign(name=display_names(wp, ctx.study.districts, ctx.lang).to_numpy())
     idx = graduated_index(wp["share_within_5km"], styles.COMMUTE_SHARE_BREAKS)
     per = [{"color": styles.ZONE_OUTLINE if k == "zone" else styles.INNOVATION_COLOR,
             "weight": 1 if k == "zone" else 2.5,
@@ -350,8 +358,8 @@ def build_commuting_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
            for i, k in zip(idx, wp["kind"])]
     w_styles, w_idx = dedupe_styles(per)
     wfields = ctx.fields(["name", "workplace_id", "kind", ("district_name", ctx.label("districts"), "text"), "jobs",
-                          ("commuters", "int"), "mean_commute_m", ("mean_commute_min", "num"),
-                          ("share_within_5km", "pct"), ("share_within_45min", "pct"), ("share_over_60min", "pct"),
+                          ("commuters", "int"), ("mean_commute_m", length["mean_commute_m"], "km"),
+                          ("mean_commute_min", "num"), ("share_within_5km", length["share_within_5km"], "pct"), ("share_within_45min", "pct"), ("share_over_60min", "pct"),
                           ("share_same_district", "pct")], wp)
     add_layer(m, ctx, "commuting_workplaces", wp, label_text=tx["workplaces"], styles_list=w_styles,
               style_index=w_idx, props=[f[0] for f in wfields], popup=wfields,
@@ -377,7 +385,7 @@ def build_commuting_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
                     for w in styles.LINE_WIDTHS]
         ffields = [["name_a", ctx.label("district_a", "commuting_flows"), "text"],
                    ["name_b", ctx.label("district_b", "commuting_flows"), "text"],
-                   ["commuters", ctx.label("commuters"), "int"], ["mean_commute_m", ctx.label("mean_commute_m"), "km"],
+                   ["commuters", ctx.label("commuters"), "int"], ["mean_commute_m", length["mean_commute_m"], "km"],
                    ["rank", ctx.label("rank", "commuting_flows"), "int"]]
         label_flows = tx["flows"].format(n=len(top))
         add_layer(m, ctx, "commuting_flows", top, label_text=label_flows, styles_list=f_styles, style_index=wi,
