@@ -207,8 +207,8 @@ def _check_paths(base: Path, plan: Path, output_dir: Path | None) -> None:
                 problems.append(f"-o {target}: the output folder is {'the' if target == folder else 'inside the'} "
                                 f"{role} run {folder}, which must not change; choose another output folder")
             elif target in folder.parents:
-                problems.append(f"-o {target}: the output folder holds the {role} run {folder}, and compare "
-                                "replaces its output folder as a whole; choose another output folder")
+                problems.append(f"-o {target}: the output folder holds the {role} run {folder}, which must not "
+                                "change; choose another output folder")
     if problems:
         raise ConfigError(problems)
 
@@ -217,9 +217,14 @@ def _run_config(config: Path, out: Path, role: str, progress: bool) -> RunFolder
     from geo.pipeline import run
     from geo.settings import load_settings
 
+    from geo._errors import ZoneAtlasError
+
     log.info("%s: running %s into %s", role, config, out)
-    settings = load_settings(config)
-    run(settings, output_dir=out, progress=progress)
+    try:
+        settings = load_settings(config)
+        run(settings, output_dir=out, progress=progress)
+    except ZoneAtlasError as exc:   # both configs may name the same layer files: say which one failed
+        raise type(exc)([p if p.startswith(str(config)) else f"{role} {config}: {p}" for p in exc.problems]) from None
     folder = open_run(out, role)
     folder.config = config.resolve()
     return folder

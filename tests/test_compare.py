@@ -295,6 +295,21 @@ def test_refuses_bad_inputs_without_touching_the_runs(small_run, tmp_path):
         compare(run_dir, not_a_run)
 
 
+def test_a_config_that_fails_is_named(small_study_copy, tmp_path):
+    """Both configs name the same layer files: the error says which of them failed."""
+    import yaml
+
+    data = yaml.safe_load(small_study_copy.read_text(encoding="utf-8"))
+    data["layers"]["housing"]["fields"]["dwellings"] = "nope"
+    bad = small_study_copy.with_name("plan-bad.yaml")
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    done = run_cli("compare", small_study_copy, bad, "-o", tmp_path / "cmp", "-q")
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines and all(line.startswith(f"error: PLAN {bad}: layers.housing") for line in lines), lines
+    assert "nope" in lines[0]
+
+
 def test_failed_compare_leaves_previous_output_intact(small_run, tmp_path, monkeypatch):
     import geo.webmap.compare as page
 
