@@ -482,6 +482,23 @@ def _(s, tmp):
     _copy_raster(s, "population", "pop_nocrs.tif", crs=None)
 
 
+@case("raster_with_undeclared_nodata", errors=[("layers.population", "pop_9999.tif", "negative population",
+                                                "-9999", "gdal_edit -a_nodata -9999")])
+def _(s, tmp):
+    import rasterio
+
+    src_path = s.root / s.cfg["layers"]["population"]["path"]
+    with rasterio.open(src_path) as src:
+        profile, data = src.profile, src.read()
+    data = data.astype("float32")
+    data[:, :3, :] = -9999.0        # an ArcGIS export with nodata written but not declared
+    profile.update(dtype="float32", nodata=None)
+    with rasterio.open(s.root / "layers" / "pop_9999.tif", "w", **profile) as dst:
+        dst.write(data)
+    s.cfg["layers"]["population"]["path"] = "layers/pop_9999.tif"
+    s.save()
+
+
 @case("raster_not_overlapping", errors=[("layers.landuse", "landuse_far.tif", "does not overlap")])
 def _(s, tmp):
     import rasterio
@@ -691,6 +708,14 @@ def _(s, tmp):
     s.text("commuting", "od.csv", od.to_csv(index=False),
            fields={"home_x": "home_lat", "home_y": "home_lon", "work_x": "work_lat", "work_y": "work_lon",
                    "commuters": "commuters"})
+
+
+@case("commuting_home_lat_lon_swapped_in_some_rows",
+      errors=[("layers.commuting", "od.csv", "swapped", "rows 1, 2, 3")])
+def _(s, tmp):
+    od = _od(s)
+    od.loc[:2, ["home_lon", "home_lat"]] = od.loc[:2, ["home_lat", "home_lon"]].to_numpy()
+    s.text("commuting", "od.csv", od.to_csv(index=False))
 
 
 @case("commuting_table_without_crs", errors=[("layers.commuting", "od.csv", "no CRS", "layers.commuting.crs")])

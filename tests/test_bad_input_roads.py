@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 
+import pandas as pd
 import pytest
 import shapely
 
@@ -60,7 +61,7 @@ def _(s, tmp):
 
 
 @case("road_speed_not_a_number", errors=[("layers.roads", GPKG_SHOWN, "field 'speed_kmh'", "column 'speed'",
-                                          "not a number", "row R00005")])
+                                          "not a number ('fast')", "row R00005")])
 def _(s, tmp):
     r = _roads(s)
     r["speed"] = r["speed"].astype(object)
@@ -143,6 +144,22 @@ def _(s, tmp):
     s.text("roads", "broken.osm.pbf", b"PK\x03\x04 not a protocol buffer")
     s.cfg["layers"]["roads"].pop("fields")
     s.save()
+
+
+def test_speeds_written_as_text_are_read():
+    """Full-width digits and a unit after the number, as typed in Excel or exported from
+    a Chinese GIS, are speeds; a value that is not is quoted in the error."""
+    from geo._errors import InputError
+    from geo.network._parse import road_speeds_kmh
+
+    roads = pd.DataFrame({"speed_kmh": ["６０", "60 km/h", "60公里/小时", "45.5", None]},
+                         index=["R1", "R2", "R3", "R4", "R5"])
+    speeds, _ = road_speeds_kmh(roads, class_speeds_kmh={}, default_speed_kmh=20.0)
+    assert speeds.tolist() == [60.0, 60.0, 60.0, 45.5, 20.0]
+    with pytest.raises(InputError) as info:
+        road_speeds_kmh(pd.DataFrame({"speed_kmh": ["60 mph", "60"]}, index=["R1", "R2"]),
+                        class_speeds_kmh={}, default_speed_kmh=20.0)
+    assert "not a number ('60 mph') in row R1" in info.value.problems[0]
 
 
 def test_road_cases_are_distinct():

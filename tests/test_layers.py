@@ -98,6 +98,17 @@ def test_working_crs_chosen_from_the_zones_when_not_configured(tmp_path, study_c
     assert study.zones.geometry.area.round(0).tolist() == pytest.approx([2e6, 5e6, 2e6], rel=1e-3)
 
 
+def test_zones_in_the_wrong_crs_are_named_not_the_layers_around_them(tmp_path, study_config):
+    """Zones labelled with the next Gauss-Krüger zone (EPSG:4545, 3 degrees east) while
+    districts, innovation districts and housing agree: the error names the zones' CRS."""
+    z = gpd.read_file(tmp_path / "zones.gpkg")
+    write(z.set_crs(4545, allow_override=True), tmp_path / "zones.gpkg")
+    msgs = problems(tmp_path, study_config)
+    m = one(msgs, "layers.zones", "far from every other layer")
+    assert "layers.zones.crs" in m and "districts" in m and "housing" in m
+    assert not [x for x in msgs if "far outside the study area of the zones" in x], msgs
+
+
 def test_working_crs_must_be_projected_metres(tmp_path, study_config):
     study_config["crs"] = {"working": "EPSG:4326"}
     msgs = problems(tmp_path, study_config, CRSError)

@@ -288,6 +288,11 @@ def test_counts_are_integers_and_codes_show_their_labels(web_and_qgis):
     assert layers["housing"]["field_types"]["dwellings"] == "Integer64"
     assert layers["balance_workplaces"]["field_types"]["jhr"] == "Real"
     gpkg = maps / "qgis" / "zoneatlas.gpkg"
+    # the sample's OD table counts persons: its commuter counts are whole
+    cd = layers["commuting_districts"]["field_types"]
+    assert {cd[f] for f in ("resident_commuters", "job_commuters", "internal")} == {"Integer64"}
+    assert layers["commuting_flows"]["field_types"]["commuters"] == "Integer64"
+    assert cd["self_containment"] == "Real"
     study_zones = pyogrio.read_dataframe(gpkg, layer="zones", read_geometry=False)
     source = settings.layers.zones.path
     original = pyogrio.read_dataframe(source, layer=settings.layers.zones.layer, read_geometry=False)

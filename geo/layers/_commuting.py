@@ -299,9 +299,12 @@ def _check_range(flows: _Flows, report: _Report) -> None:
     ctx, crs, xy = flows.ctx, flows.crs, flows.xy
     x, y = xy[:, [0, 2]], xy[:, [1, 3]]
     if crs.is_geographic:
-        bad = ((np.abs(x) > 180) | (np.abs(y) > 90)).any(1)
+        end_bad = (np.abs(x) > 180) | (np.abs(y) > 90)
+        bad = end_bad.any(1)
         if bad.any():
-            swapped = bad & ((np.abs(y) <= 180) & (np.abs(x) <= 90)).all(1)
+            # every bad end of the row reads as (lat, lon): often only the home or work columns
+            end_swapped = end_bad & (np.abs(y) <= 180) & (np.abs(x) <= 90)
+            swapped = bad & (end_swapped == end_bad).all(1)
             hint = ("; these look like latitude/longitude swapped (x must be longitude, y latitude): "
                     "swap the columns in layers.commuting.fields" if swapped.sum() * 2 >= bad.sum()
                     else "; the coordinates may be projected metres: check layers.commuting.crs")

@@ -104,13 +104,29 @@ def _derive_districts(layer: _Layer, districts: _Layer | None, configured: bool,
                     "their district_id was kept")
 
 
-def _check_extent(layer: _Layer, study_bounds: np.ndarray, report: _Report) -> None:
-    b = layer.frame.total_bounds
-    s = study_bounds
+def _far(b: np.ndarray, s: np.ndarray) -> bool:
+    """Bounds ``b`` more than the margin away from bounds ``s``."""
     m = _STUDY_MARGIN_M
-    if b[0] > s[2] + m or b[2] < s[0] - m or b[1] > s[3] + m or b[3] < s[1] - m:
+    return bool(b[0] > s[2] + m or b[2] < s[0] - m or b[1] > s[3] + m or b[3] < s[1] - m)
+
+
+def check_extents(zones: _Layer, others: dict[str, _Layer], report: _Report) -> None:
+    """Every layer within reach of the zones. When all the others lie far from the zones
+    but together, the zones are the odd one out (their CRS, most often): one error for
+    them, not one for each of the others."""
+    study = zones.frame.total_bounds
+    bounds = {name: layer.frame.total_bounds for name, layer in others.items()}
+    far = [name for name, b in bounds.items() if _far(b, study)]
+    together = all(not _far(bounds[a], bounds[b]) for a in far for b in far)
+    if len(far) >= 2 and len(far) == len(bounds) and together:
+        report.error(f"{zones.ctx.at()} the zones lie far from every other layer ({', '.join(far)}), which "
+                     f"lie together (more than {_STUDY_MARGIN_M / 1000:g} km away); check the zones' CRS "
+                     "(layers.zones.crs), lat/lon order, or layers.zones.coordinates")
+        zones.geometry_ok = False
+        return
+    for name in far:
+        layer = others[name]
         report.error(f"{layer.ctx.at()} the layer lies far outside the study area of the zones "
-                     f"layer (more than {m / 1000:g} km away); check its CRS "
-                     f"(layers.{layer.ctx.name}.crs), lat/lon order, or "
-                     f"layers.{layer.ctx.name}.coordinates")
+                     f"layer (more than {_STUDY_MARGIN_M / 1000:g} km away); check its CRS "
+                     f"(layers.{name}.crs), lat/lon order, or layers.{name}.coordinates")
         layer.geometry_ok = False

@@ -76,7 +76,7 @@ def _load_raster(name: str, cfg: RasterLayerSettings, working: CRS | None, study
         neg = np.nan_to_num(data) < 0
         if neg.any():
             report.error(f"{ctx.at()} {int(neg.sum())} cells with negative population; persons "
-                         "per cell must be >= 0")
+                         f"per cell must be >= 0{_undeclared_nodata(data, neg)}")
     elif name == "employment":
         _check_jobs_raster(ctx, data, unit, report)
     else:
@@ -137,12 +137,24 @@ _JOB_UNITS = ("", "jobs", "job", "jobs/cell", "jobs per cell", "persons", "peopl
               "就业岗位", "岗位", "就业人数")
 
 
+def _undeclared_nodata(data: np.ndarray, neg: np.ndarray) -> str:
+    """A hint when every negative cell holds one value (-9999, -32768, ...): a nodata value
+    the file does not declare, as ArcGIS exports often leave it."""
+    values = np.unique(data[neg])
+    if len(values) != 1:
+        return ""
+    v = f"{values[0]:g}"
+    return (f"; all of them are {v}, which looks like a nodata value the file does not declare: "
+            f"declare it (gdal_edit -a_nodata {v} FILE, or in QGIS: Raster → Conversion → Translate "
+            f"with nodata {v})")
+
+
 def _check_jobs_raster(ctx: _Ctx, data: np.ndarray, unit: str, report: _Report) -> None:
     """Jobs per cell: no negative cells; say what is assumed when the unit is unknown."""
     neg = np.nan_to_num(data) < 0
     if neg.any():
         report.error(f"{ctx.at()} {int(neg.sum())} cells with negative jobs; jobs per cell "
-                     "must be >= 0")
+                     f"must be >= 0{_undeclared_nodata(data, neg)}")
     if unit.lower() not in _JOB_UNITS:
         report.warn(f"{ctx.at()} band unit '{unit}' is not a count of jobs; zoneatlas reads every "
                     "cell value as jobs per cell (a density per km² or per hectare must be "

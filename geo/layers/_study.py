@@ -23,7 +23,7 @@ from geo._types import LayerSource, Raster, Study
 from geo.layers._crs import (_check_coordinate_range, _convert_datum, _resolve_crs, _unwrap_antimeridian,
                              _working_crs)
 from geo.layers._commuting import finish_flows, load_flows
-from geo.layers._districts import _check_extent, _derive_districts
+from geo.layers._districts import _derive_districts, check_extents
 from geo.layers._fields import _attributes
 from geo.layers._firms import _check_firms
 from geo.layers._geometry import _clean_geometry
@@ -172,10 +172,9 @@ def load_study(settings: Settings, *, progress: bool = False,
         study_bounds = None
         zones = layers.get("zones")
         if working is not None and zones is not None and zones.geometry_ok:
-            study_bounds = zones.frame.total_bounds
-            for name, layer in layers.items():
-                if name != "zones" and layer.geometry_ok:
-                    _check_extent(layer, study_bounds, report)
+            check_extents(zones, {name: layer for name, layer in layers.items()
+                                  if name != "zones" and layer.geometry_ok}, report)
+            study_bounds = zones.frame.total_bounds if zones.geometry_ok else None
         for name in ("zones", "innovation_districts"):
             if name in layers and (working is not None or "districts" not in layers):
                 _derive_districts(layers[name], layers.get("districts"),

@@ -18,6 +18,9 @@ from geo.schema import DEFAULT_CLASS_SPEEDS_KMH as _SCHEMA_SPEEDS
 #: Default speeds (km/h) per canonical class, as in DESIGN.md's ``network.class_speeds_kmh``.
 DEFAULT_CLASS_SPEEDS_KMH: dict[str, float] = dict(_SCHEMA_SPEEDS)
 
+#: a unit written after a speed (after NFKC: full-width digits and letters are plain)
+_SPEED_UNIT = r"\s*(km/h|kmh|kph|公里/小时|千米/小时|公里每小时|千米每小时)$"
+
 _FORWARD = {"yes", "true", "1", "ft", "t"}
 _BACKWARD = {"tf", "-1"}
 _BOTH = {"no", "false", "0", "b", ""}
@@ -120,12 +123,18 @@ def road_speeds_kmh(roads: pd.DataFrame, *, class_speeds_kmh: Mapping[str, float
                 f"known classes: {known}; add it with a speed under network.class_speeds_kmh")
     if "speed_kmh" in roads.columns:
         given = roads["speed_kmh"]
-        numeric = pd.to_numeric(given, errors="coerce").to_numpy(dtype=float)
+        if pd.api.types.is_numeric_dtype(given.dtype):
+            numeric = given.to_numpy(dtype=float, na_value=np.nan)
+        else:   # text: "６０", "60 km/h", "60公里/小时" read as 60
+            text = (given.astype("string").str.normalize("NFKC").str.strip()
+                    .str.replace(_SPEED_UNIT, "", regex=True, case=False))
+            numeric = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         missing = given.isna().to_numpy()
         not_number = ~missing & ~np.isfinite(numeric)
         not_positive = ~missing & np.isfinite(numeric) & (numeric <= 0)
         if not_number.any():
-            problems.append(f"{source}: field 'speed_kmh': not a number in "
+            shown = ", ".join(repr(v) for v in list(dict.fromkeys(given[not_number].astype(str)))[:5])
+            problems.append(f"{source}: field 'speed_kmh': not a number ({shown}) in "
                             f"{format_rows(roads.index[not_number])}; give km/h as a positive number")
         if not_positive.any():
             problems.append(f"{source}: field 'speed_kmh': speed ≤ 0 in "

@@ -104,7 +104,9 @@ def collect_layers(study: Study, results: dict[str, AnalysisResult], crs: CRS,
 #: every value is whole (float noise within 1e-6 ignored), else REAL as they are.
 COUNT_FIELDS = {"jobs", "firms", "leader_firms", "rd_platforms", "universities", "labs", "incubators",
                 "dwellings", "population", "workers", "points", "firm_jobs", "jobs_within", "workplaces",
-                "periphery_count", "partners_within", "cells"}
+                "periphery_count", "partners_within", "cells",
+                # observed commuting: whole when the OD table counts persons (not expanded shares)
+                "commuters", "resident_commuters", "job_commuters", "internal", "flows"}
 #: Prefixes of count columns made per radius (``workers_5000``, ``area_jobs_3000``).
 COUNT_PREFIXES = ("workers_", "area_jobs_", "n_")
 
