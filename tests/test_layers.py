@@ -109,6 +109,29 @@ def test_zones_in_the_wrong_crs_are_named_not_the_layers_around_them(tmp_path, s
     assert not [x for x in msgs if "far outside the study area of the zones" in x], msgs
 
 
+def test_eastings_with_the_zone_number_name_the_crs_that_fits(tmp_path, study_config):
+    """x = 35 5xx xxx (zone 35 in front) under EPSG:4544 (no zone number): EPSG:4523 fits,
+    and reads the same places as the file without the zone number does under EPSG:4544."""
+    z = gpd.read_file(tmp_path / "zones.gpkg")
+    prefixed = gpd.GeoSeries(shapely.transform(z.geometry.values, lambda xy: xy + [35_000_000, 0]), crs=4544)
+    write(z.set_geometry(prefixed), tmp_path / "zones.gpkg")
+    m = one(problems(tmp_path, study_config), "layers.zones", "outside the area where EPSG:4544")
+    assert "zone number" in m and "EPSG:4523" in m
+    same = prefixed.set_crs(4523, allow_override=True).to_crs(4326).geom_equals_exact(z.geometry.to_crs(4326), 1e-7)
+    assert same.all()
+
+
+def test_slivers_are_named(tmp_path, study_config):
+    """A valid rectangle 1e-7 m tall keeps its row (and its jobs), with a warning naming it."""
+    z = gpd.read_file(tmp_path / "zones.gpkg")
+    x0, y0, _, _ = z.geometry.iloc[1].bounds
+    z.loc[1, "geometry"] = shapely.box(x0, y0, x0 + 1000, y0 + 1e-7)
+    write(z, tmp_path / "zones.gpkg")
+    study = load(tmp_path, study_config)
+    assert len(study.zones) == 3
+    one(study.warnings, "layers.zones", "1 polygons have an area under 1 m²", "Z2")
+
+
 def test_working_crs_must_be_projected_metres(tmp_path, study_config):
     study_config["crs"] = {"working": "EPSG:4326"}
     msgs = problems(tmp_path, study_config, CRSError)

@@ -118,11 +118,26 @@ def _check_coordinate_range(layer: _Layer, geoms: np.ndarray, keep: np.ndarray, 
     if bad.any():
         degrees = bool(np.all(np.abs(b[bad][:, [0, 2]]) <= 180) and np.all(np.abs(b[bad][:, [1, 3]]) <= 90))
         hint = (f"; the numbers look like degrees: the file's CRS is probably wrong (set it, or "
-                f"layers.{ctx.name}.crs: EPSG:4326)" if degrees else "; check the CRS of the file")
+                f"layers.{ctx.name}.crs: EPSG:4326)" if degrees else
+                _zone_prefix_hint(crs, b[bad], ctx.name) or "; check the CRS of the file")
         report.error(f"{ctx.at()} coordinates fall outside the area where {crs.to_string()} "
                      f"({crs.name}) is valid (lon {area.west:g}..{area.east:g}, lat "
                      f"{area.south:g}..{area.north:g}) in {layer.rows_text(bad)}{hint}")
         layer.geometry_ok = False
+
+
+def _zone_prefix_hint(crs: CRS, bounds: np.ndarray, name: str) -> str:
+    """A CGCS2000 3-degree Gauss-Krüger CRS without the zone number (EPSG:4534-4554) on
+    eastings that carry it (zone 35: 35 500 000): the variant with the number fits."""
+    code = crs.to_epsg() or 0
+    if not 4534 <= code <= 4554:
+        return ""
+    zones = np.unique(np.floor(bounds[:, [0, 2]] / 1e6))
+    if len(zones) != 1 or not 25 <= zones[0] <= 45:
+        return ""
+    fit = 4513 + int(zones[0]) - 25
+    return (f"; the eastings start with {int(zones[0])}, the Gauss-Krüger zone number: use the CRS with "
+            f"the zone number in front, EPSG:{fit} (set layers.{name}.crs: EPSG:{fit} or fix the file's .prj)")
 
 
 def _resolve_crs(ctx: _Ctx, file_crs: CRS | None, cfg: VectorLayerSettings, report: _Report) -> CRS | None:

@@ -81,6 +81,23 @@ def _load_vector(name: str, cfg: VectorLayerSettings, base: Path | None,
     return layer
 
 
+#: Polygons smaller than this (m², working CRS) are named: a digitising slip, as a rule.
+SLIVER_M2 = 1.0
+
+
+def _warn_slivers(layer: _Layer, report: _Report) -> None:
+    """Valid polygons with next to no area (a rectangle a hair wide): their figures (jobs,
+    output) sit on a polygon no distance or overlap can tell apart from a point."""
+    geoms = layer.frame.geometry.values.to_numpy()
+    polygons = np.isin(shapely.get_type_id(geoms), (3, 6))
+    if not polygons.any():
+        return
+    sliver = polygons & (shapely.area(geoms) < SLIVER_M2)
+    if sliver.any():
+        report.warn(f"{layer.ctx.at()} {int(sliver.sum())} polygons have an area under {SLIVER_M2:g} m² "
+                    f"({layer.rows_text(sliver)}): a digitising slip? check their outline")
+
+
 def load_study(settings: Settings, *, progress: bool = False,
                on_layers: Callable[[Study], None] | None = None) -> Study:
     """Read, check, normalise and reproject every configured layer and raster.
@@ -167,6 +184,8 @@ def load_study(settings: Settings, *, progress: bool = False,
                                      f"projected to the working CRS {working.to_string()} "
                                      f"({layer.rows_text(~finite)}); check the layer's CRS")
                         layer.geometry_ok = False
+                    else:
+                        _warn_slivers(layer, report)
                 else:
                     layer.geometry_ok = False
         study_bounds = None
