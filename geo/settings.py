@@ -43,6 +43,12 @@ def _takes_bool(annotation: Any) -> bool:
     return annotation is bool or annotation is Any or any(_takes_bool(a) for a in get_args(annotation))
 
 
+def _holds_section(annotation: Any) -> bool:
+    """A field whose value may be a section of its own (``roads: VectorLayerSettings | None``)."""
+    return (isinstance(annotation, type) and issubclass(annotation, BaseModel)) or any(
+        _holds_section(a) for a in get_args(annotation))
+
+
 class _Model(BaseModel):
     # inf and nan pass a float field's bounds checks (inf > 0) but poison every result
     model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
@@ -56,6 +62,8 @@ class _Model(BaseModel):
         annotation = cls.model_fields[info.field_name].annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             return {} if value is None else value     # a section: its own keys are checked there
+        if isinstance(value, dict) and _holds_section(annotation):
+            return value
         items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
         if any(isinstance(v, bool) for v in items) and not _takes_bool(annotation):
             raise ValueError("expected a number or text, not true/false (YAML reads true, false, yes, no, "

@@ -76,6 +76,8 @@ def test_primary_radius_added_to_radii():
         (_with(balance={"radius_m": True}), "balance.radius_m: expected a number or text, not true/false"),
         (_with(balance={"radii_m": [3000, True]}), "balance.radii_m: expected a number"),
         (_with(core_periphery={"weights": {"jobs": True}}), "core_periphery.weights: expected a number"),
+        ({"layers": {"zones": {"path": "z.gpkg"}, "roads": {"path": "r.gpkg", "layer": True}}},
+         "layers.roads.layer: expected a number or text, not true/false"),
         (_with(core_periphery={"seed": -3}), "core_periphery.seed"),
         (_with(core_periphery={"seed": 2**32}), "core_periphery.seed"),
         ({"layers": {"zones": {"path": "z.gpkg"},
