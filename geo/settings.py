@@ -405,6 +405,13 @@ class CustomBasemap(_Model):
             raise ValueError(f"tile URL must contain {{x}}, {{y}} and {{z}} (got {value!r})")
         return value
 
+    @model_validator(mode="after")
+    def _subdomains_used(self) -> CustomBasemap:
+        if self.subdomains and "{s}" not in self.url:
+            raise ValueError("map.basemap.subdomains: the tile URL has no {s} to put them in; add {s} "
+                             f"to the URL or leave subdomains out (got {self.url!r})")
+        return self
+
 
 class MapSettings(_Model):
     """``map:`` basemap of the HTML maps and the QGIS project."""
@@ -524,7 +531,9 @@ def _messages(exc: ValidationError, source: str) -> list[str]:
     seen = set()
     errors = exc.errors()
     # a custom basemap with a bad key: that key's line, not also "must be one of ..."
-    custom = any(tuple(e["loc"][:3]) == ("map", "basemap", "CustomBasemap") and len(e["loc"]) > 3 for e in errors)
+    custom = any(tuple(e["loc"][:2]) == ("map", "basemap") and len(e["loc"]) > 2
+                 and "CustomBasemap" in str(e["loc"][2]) and e["type"] not in ("model_type", "dict_type")
+                 for e in errors)
     for err in errors:
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
         # pydantic adds union-member tags such as 'literal[...]' or 'CustomBasemap'

@@ -403,6 +403,19 @@ def test_gcj02_gbk_csv_is_converted_and_reprojected(tmp_path):
     assert 100 < abs(plain["home_x"].to_numpy() - x).max() < 1000
 
 
+def test_a_layer_name_on_a_csv_table_is_said_to_be_ignored(tmp_path):
+    from geo.layers import load_study
+
+    lon, lat = [104.99, 105.05], [30.72, 30.74]
+    (tmp_path / "od.csv").write_text("hx,hy,wx,wy,n\n" + "".join(
+        f"{lon[i]},{lat[i]},{lon[1 - i]},{lat[1 - i]},{i + 2}\n" for i in range(2)), encoding="utf-8")
+    study = load_study(_write_tiny(tmp_path, {"path": "od.csv", "crs": "EPSG:4326", "layer": "flows",
+                                              "fields": {"home_x": "hx", "home_y": "hy", "work_x": "wx",
+                                                         "work_y": "wy", "commuters": "n"}}))
+    assert study.commuting["commuters"].tolist() == [2.0, 3.0]
+    assert [w for w in study.warnings if "layers.commuting.layer ('flows') is ignored" in w]
+
+
 def test_line_layer_first_vertex_home_last_vertex_work(tmp_path):
     import pyogrio
 

@@ -115,6 +115,12 @@ def test_one_line_per_problem_and_empty_sections_are_defaults():
     # a custom basemap with a bad URL: that line only, its value shown once
     [problem] = _problems(_with(map={"basemap": {"url": "http://x/tiles.png", "attribution": "a"}}))
     assert problem.count("(got ") == 1 and "map.basemap.url" in problem, problem
+    tiles = "https://t/{z}/{x}/{y}.png"
+    for bad, key in (({"url": tiles, "attribution": "a", "subdomains": "abc"}, "map.basemap.subdomains: "),
+                     ({"url": tiles, "attribution": "a", "max_zoom": 30}, "map.basemap.max_zoom: "),
+                     ({"url": tiles}, "map.basemap.attribution: required")):
+        [problem] = _problems(_with(map={"basemap": bad}))
+        assert key in problem, problem
     # a section whose keys are all commented out reads as None: its defaults
     s = settings_from_dict(_with(balance=None, network=None), base_dir="/")
     assert s.balance.radius_m == 5000 and s.network.access_speed_kmh == 5

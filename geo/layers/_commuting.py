@@ -167,6 +167,9 @@ def _line_ends(ctx: _Ctx, geoms: np.ndarray, report: _Report) -> tuple[np.ndarra
 def _read(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report):
     suffix = ctx.path.suffix.lower()
     if suffix in _CSV_SUFFIXES and ctx.path.is_file():
+        if cfg.layer is not None:
+            report.warn(f"{ctx.at()} layers.{ctx.name}.layer ({cfg.layer!r}) is ignored: a {suffix} table "
+                        "has no layers (a layer name is for a GeoPackage or a shapefile folder)")
         attrs = _read_csv(ctx, cfg, report)
         return None if attrs is None else (attrs, None, None)
     if suffix in _PARQUET_SUFFIXES:
