@@ -448,6 +448,11 @@ def test_missing_file_and_zero_byte_file(tmp_path, study_config):
     m = one(msgs, "layers.housing", "housng.gpkg", "file not found")
     assert "did you mean 'housing.gpkg'" in m
     one(msgs, "layers.districts", "empty.gpkg", "0 bytes")
+    # a config beside the layers is never suggested as a layer
+    (tmp_path / "zonesx.yaml").write_text("layers: {}\n", encoding="utf-8")
+    study_config["layers"]["zones"]["path"] = "zonesx.gpkg"
+    m = one(problems(tmp_path, study_config), "layers.zones", "zonesx.gpkg", "file not found")
+    assert "zonesx.yaml" not in m and "did you mean 'zones.gpkg'" in m, m
 
 
 def test_unreadable_file(tmp_path, study_config):

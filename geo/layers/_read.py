@@ -67,7 +67,10 @@ def _check_path(ctx: _Ctx, report: _Report) -> bool:
     if not path.exists():
         near = ""
         if path.parent.is_dir():
-            near = _closest(path.name, [p.name for p in path.parent.iterdir()])
+            # not the config or other YAML beside the layers: they are never a layer
+            near = _closest(path.name, [p.name for p in path.parent.iterdir()
+                                        if p.suffix.lower() not in (".yaml", ".yml", ".md", ".html")
+                                        or p.suffix.lower() == path.suffix.lower()])
         report.error(f"{ctx.at()} file not found{near}; fix layers.{ctx.name}.path in the config "
                      f"(paths are relative to the config file)")
         return False
