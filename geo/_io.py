@@ -107,7 +107,7 @@ def check_writable(target: Path) -> Path:
     """The existing folder a new output folder would be created in; error if unusable."""
     target = Path(target)
     if target.exists() and not target.is_dir():
-        raise OutputError(f"{target}: output.dir exists and is not a folder; choose another with -o")
+        raise OutputError(f"{target}: is a file, not an output folder; choose a folder (-o DIR)")
     parent = target.parent
     while not parent.exists():
         parent = parent.parent

@@ -138,8 +138,8 @@ def open_run(path: str | Path, role: str) -> RunFolder:
         raise InputError(f"{role} {path}: not a run folder nor a config file (.yaml); give the output "
                          "folder of `zoneatlas run` or its config file")
     if not manifest_path.is_file():
-        raise InputError(f"{role} {path}: not a zoneatlas run (no run.json); run `zoneatlas run -o {path}` "
-                         "first, or give the config file")
+        raise InputError(f"{role} {path}: not a zoneatlas run (no run.json); give the output folder of "
+                         "`zoneatlas run` (maps/ beside its config, by default) or the config file itself")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

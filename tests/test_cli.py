@@ -227,7 +227,7 @@ def test_validate_refuses_the_output_folder_a_run_refuses(small_study_copy, wher
     before = tree_digest(small_study_copy.parent)
     checked, ran = run_cli("validate", "-c", small_study_copy), run_cli("run", "-c", small_study_copy)
     assert checked.returncode == ran.returncode == 2, (checked.stderr, ran.stderr)
-    problem = ("exists and is not a folder" if where == "config.yaml" else "inside the output folder")
+    problem = ("is a file, not an output folder" if where == "config.yaml" else "inside the output folder")
     assert problem in checked.stderr and problem in ran.stderr
     assert tree_digest(small_study_copy.parent) == before
 
