@@ -330,6 +330,11 @@ def config_differences(base_manifest: Mapping[str, Any], plan_manifest: Mapping[
     fp = _flat_config(plan_manifest.get("parameters") or {})
     fb["crs.working"] = base_manifest.get("working_crs") or fb.get("crs.working")
     fp["crs.working"] = plan_manifest.get("working_crs") or fp.get("crs.working")
+    # run.json of earlier versions left balance.reach null (resolved from the roads): the
+    # reach it used is the top-level "reach"
+    for flat, manifest in ((fb, base_manifest), (fp, plan_manifest)):
+        if flat.get("balance.reach") is None and manifest.get("reach"):
+            flat["balance.reach"] = manifest["reach"]
     every, analysis = [], []
     for k in dict.fromkeys([*fb, *fp]):
         if fb.get(k, None) == fp.get(k, None) and (k in fb) == (k in fp):

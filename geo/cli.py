@@ -84,9 +84,10 @@ class _HelpFormatter(argparse.HelpFormatter):
 
 
 def _seed(text: str) -> int:
-    """A random seed as numpy takes it (argparse turns the ValueError into a usage error)."""
+    """A random seed as numpy takes it: any whole number ≥ 0 (argparse turns the ValueError
+    into a usage error)."""
     value = int(text)
-    if not 0 <= value < 2**32:
+    if value < 0:
         raise ValueError(text)
     return value
 
@@ -146,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--scale", choices=("small", "city", "metro"), default="city",
                         help="small (tests, seconds), city (the bundled sample), metro (2,000 zones, "
                              "1M housing points: benchmarks)")
-    sample.add_argument("--seed", type=_seed, default=0, help="random seed (0 to 4294967295)")
+    sample.add_argument("--seed", type=_seed, default=0, help="random seed (a whole number ≥ 0)")
 
     compare = sub.add_parser(
         "compare", parents=[common], formatter_class=_HelpFormatter,

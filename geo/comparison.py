@@ -218,13 +218,16 @@ def _run_config(config: Path, out: Path, role: str, progress: bool) -> RunFolder
     from geo.settings import load_settings
 
     from geo._errors import ZoneAtlasError
+    from geo.settings import config_source
 
     log.info("%s: running %s into %s", role, config, out)
     try:
         settings = load_settings(config)
         run(settings, output_dir=out, progress=progress)
     except ZoneAtlasError as exc:   # both configs may name the same layer files: say which one failed
-        raise type(exc)([p if p.startswith(str(config)) else f"{role} {config}: {p}" for p in exc.problems]) from None
+        named = (f"{config}:", f"{config_source(config)}:")     # problems that name it already
+        raise type(exc)([f"{role} {p}" if p.startswith(named) else f"{role} {config}: {p}"
+                         for p in exc.problems]) from None
     folder = open_run(out, role)
     folder.config = config.resolve()
     return folder

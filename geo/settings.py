@@ -43,6 +43,10 @@ def _takes_bool(annotation: Any) -> bool:
     return annotation is bool or annotation is Any or any(_takes_bool(a) for a in get_args(annotation))
 
 
+def _takes_number(annotation: Any) -> bool:
+    return annotation in (int, float) or any(_takes_number(a) for a in get_args(annotation))
+
+
 def _holds_section(annotation: Any) -> bool:
     """A field whose value may be a section of its own (``roads: VectorLayerSettings | None``)."""
     return (isinstance(annotation, type) and issubclass(annotation, BaseModel)) or any(
@@ -65,8 +69,9 @@ class _Model(BaseModel):
         if isinstance(value, dict) and _holds_section(annotation):
             return value
         items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
-        if any(isinstance(v, bool) for v in items) and not _takes_bool(annotation):
-            raise ValueError("expected a number or text, not true/false (YAML reads true, false, yes, no, "
+        # (pydantic itself refuses a bool where text or a choice is expected)
+        if any(isinstance(v, bool) for v in items) and _takes_number(annotation) and not _takes_bool(annotation):
+            raise ValueError("expected a number, not true/false (YAML reads true, false, yes, no, "
                              "on and off as yes/no values)")
         return value
 
@@ -475,12 +480,7 @@ class Settings(_Model):
     @property
     def source(self) -> str:
         """The config file as messages name it (relative to the current folder when below it)."""
-        if self.config_path is None:
-            return "config"
-        try:
-            return str(self.config_path.relative_to(Path.cwd()))
-        except ValueError:
-            return str(self.config_path)
+        return config_source(self.config_path)
 
     @property
     def uses_network(self) -> bool:
@@ -504,6 +504,16 @@ class Settings(_Model):
 
 # ---------------------------------------------------------------------------
 # loading
+
+
+def config_source(path: Path | None) -> str:
+    """A config file as messages name it: relative to the current folder when below it."""
+    if path is None:
+        return "config"
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except (ValueError, OSError):    # elsewhere, or the current folder was deleted
+        return str(path)
 
 
 def _closest(key: str, options) -> str:

@@ -499,6 +499,17 @@ def _(s, tmp):
     s.save()
 
 
+def test_undeclared_nodata_hint_gives_the_exact_value_and_only_for_a_sentinel():
+    from geo.layers._raster import _undeclared_nodata
+
+    data = np.array([[1.0, -2147483647.0, -2147483647.0], [5.0, 2.0, -2147483647.0]])
+    assert "gdal_edit -a_nodata -2147483647 FILE" in _undeclared_nodata(data, data < 0)
+    one_cell = np.array([[1.0, -0.37], [2.0, 3.0]])
+    assert _undeclared_nodata(one_cell, one_cell < 0) == ""        # a bad value, not a nodata
+    mixed = np.array([[-9999.0, -9999.0], [-5.0, 3.0]])
+    assert _undeclared_nodata(mixed, mixed < 0) == ""
+
+
 @case("raster_not_overlapping", errors=[("layers.landuse", "landuse_far.tif", "does not overlap")])
 def _(s, tmp):
     import rasterio

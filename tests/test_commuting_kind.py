@@ -163,7 +163,7 @@ def test_web_map_labels_name_the_length(kind_runs, kind, lang):
     for key, text in (("mean_commute_m", mean), ("share_within_5km", share)):
         spec = json.dumps([key, text], ensure_ascii=False, separators=(",", ":"))[:-1]   # a popup field
         with_suffix = json.dumps([key, text + SUFFIX[kind, lang]], ensure_ascii=False, separators=(",", ":"))[:-1]
-        assert html.count(with_suffix) >= 1 and spec + '"' not in html, text
+        assert html.count(with_suffix) >= 1 and spec + ',' not in html, text
     title = ("就业地：5 公里以内通勤比重" if lang == "zh" else "Workplaces: share of commuters within 5 km")
     assert (title + SUFFIX[kind, lang]) in html
 

@@ -230,6 +230,18 @@ def _refused(tmp_path, *args) -> list[str]:
     return lines
 
 
+def test_a_run_of_the_previous_version_without_a_resolved_reach_is_comparable():
+    """run.json of earlier versions left balance.reach null; the reach used is the top-level one."""
+    from geo._compare_tables import config_differences
+
+    old = {"reach": "network", "parameters": {"balance": {"reach": None, "radius_m": 5000}}}
+    new = {"reach": "network", "parameters": {"balance": {"reach": "network", "radius_m": 5000}}}
+    assert config_differences(old, new) == ([], [])
+    straight = {"reach": "euclidean", "parameters": {"balance": {"reach": None, "radius_m": 5000}}}
+    analysis, _ = config_differences(straight, new)
+    assert [d["key"] for d in analysis] == ["balance.reach"]
+
+
 def test_refuses_different_parameters_and_crs_unless_allowed(small_run, tmp_path):
     run_dir = small_run[1].output_dir
 
@@ -308,6 +320,16 @@ def test_a_config_that_fails_is_named(small_study_copy, tmp_path):
     lines = done.stderr.strip().splitlines()
     assert lines and all(line.startswith(f"error: PLAN {bad}: layers.housing") for line in lines), lines
     assert "nope" in lines[0]
+    # a problem that names the config itself (relative to the current folder) is not named twice
+    data["layers"]["housing"]["fields"]["dwellings"] = "dwellings"
+    data["map"]["basemap"] = "tianditu"
+    tdt = small_study_copy.with_name("plan-tdt.yaml")
+    tdt.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    done = run_cli("compare", small_study_copy, tdt, "-o", tmp_path / "cmp2", "-q",
+                   cwd=small_study_copy.parent, env={"TIANDITU_KEY": ""})
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("error: PLAN plan-tdt.yaml: map.basemap is tianditu") and line.count("plan-tdt") == 1, line
 
 
 def test_failed_compare_leaves_previous_output_intact(small_run, tmp_path, monkeypatch):

@@ -222,6 +222,27 @@ def test_big5_shapefile_without_cpg_is_not_read_as_gbk(tmp_path, study_config):
     one(study.warnings, "zones.shp", "read as big5")
 
 
+def test_short_gbk_values_without_cpg_still_read_as_gbk(tmp_path, study_config):
+    """"A1地块" reads as common characters in GBK and in Big5 alike: no clear winner, and
+    GBK (Chinese text throughout) as before rather than a refusal."""
+    z = zones_gdf().assign(name=["A1地块", "B2地块", "C3地块"])
+    write(z, tmp_path / "zones.shp", encoding="gbk")
+    (tmp_path / "zones.cpg").unlink()
+    study_config["layers"]["zones"] = {"path": "zones.shp", "fields": {"zone_id": "id"}}
+    study = load(tmp_path, study_config)
+    assert study.zones["name"].tolist() == ["A1地块", "B2地块", "C3地块"]
+
+
+def test_a_declared_gbk_field_name_that_looks_like_cut_utf8_is_read(tmp_path, study_config):
+    """黔岷 in GBK (c7ad e1ba) is valid UTF-8 but for an unfinished last character: with a
+    .cpg saying GBK it is GBK, not a cut UTF-8 name."""
+    z = zones_gdf().rename(columns={"name": "黔岷"})
+    write(z, tmp_path / "zones.shp", encoding="gbk")
+    (tmp_path / "zones.cpg").write_text("GBK", encoding="ascii")
+    study_config["layers"]["zones"] = {"path": "zones.shp", "fields": {"zone_id": "id", "name": "黔岷"}}
+    assert load(tmp_path, study_config).zones["name"].tolist() == zones_gdf()["name"].tolist()
+
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")   # GDAL's own note
 def test_utf8_field_names_cut_inside_a_character_are_one_clear_error(tmp_path, study_config):
     import pyogrio

@@ -121,7 +121,8 @@ def check_extents(zones: _Layer, others: dict[str, _Layer], report: _Report) -> 
     if len(far) >= 2 and len(far) == len(bounds) and together:
         report.error(f"{zones.ctx.at()} the zones lie far from every other layer ({', '.join(far)}), which "
                      f"lie together (more than {_STUDY_MARGIN_M / 1000:g} km away); check the zones' CRS "
-                     "(layers.zones.crs), lat/lon order, or layers.zones.coordinates")
+                     "first (layers.zones.crs), lat/lon order, or layers.zones.coordinates (if the zones "
+                     "are right, the other layers share a wrong CRS)")
         zones.geometry_ok = False
         return
     for name in far:

@@ -141,9 +141,9 @@ def _undeclared_nodata(data: np.ndarray, neg: np.ndarray) -> str:
     """A hint when every negative cell holds one value (-9999, -32768, ...): a nodata value
     the file does not declare, as ArcGIS exports often leave it."""
     values = np.unique(data[neg])
-    if len(values) != 1:
-        return ""
-    v = f"{values[0]:g}"
+    if len(values) != 1 or neg.sum() < 2 or values[0] != np.round(values[0]) or values[0] > -99:
+        return ""    # a sentinel is one round value, written in many cells
+    v = str(int(values[0]))
     return (f"; all of them are {v}, which looks like a nodata value the file does not declare: "
             f"declare it (gdal_edit -a_nodata {v} FILE, or in QGIS: Raster → Conversion → Translate "
             f"with nodata {v})")

@@ -124,7 +124,17 @@ def _guess_shapefile_encoding(path: Path, layer: str | None) -> str | None:
         pass
     # GBK or Big5: the one in which the text reads as common Chinese characters (almost any
     # bytes decode as GB18030, so decoding alone would read Big5 as GBK nonsense)
-    return detect_encoding(raw)
+    found = detect_encoding(raw)
+    if found is not None:
+        return found
+    # no clear winner (short values such as "A1地块" read well both ways): GBK, the usual
+    # encoding of a Chinese shapefile, when it gives Chinese text throughout
+    try:
+        decoded = [b.decode("gbk") for b in raw]
+    except UnicodeDecodeError:
+        return None
+    return "gbk" if all(_CJK.search(t) for t in decoded) and not any(_LATIN1_LETTER.search(t) for t in decoded) \
+        else None
 
 
 _Read = tuple[pd.DataFrame, np.ndarray, "CRS | None", list[str]]
@@ -247,7 +257,7 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
     legacy = None   # a configured encoding GDAL does not apply: used for non-UTF-8 text
     try:
         if (ctx.path.suffix.lower() == ".shp" and (encoding is None or codecs.lookup(encoding).name == "utf-8")
-                and field_names_encoding(path, layer)[0] == "utf-8-cut"):
+                and _cpg_encoding(path) in (None, "utf-8") and field_names_encoding(path, layer)[0] == "utf-8-cut"):
             _names_encoding(ctx, path, layer, None, report)     # the error, whatever the .cpg says
             return None
         try:
