@@ -115,26 +115,22 @@ def _guess_shapefile_encoding(path: Path, layer: str | None) -> str | None:
     raw = [s.encode("latin-1", errors="ignore") for s in strings if any(ord(ch) > 127 for ch in s)]
     if not raw:
         return None
-    try:
-        decoded = [b.decode("utf-8") for b in raw]
-        # accept only when the result is Chinese text, not accidental pairs of Latin-1 bytes
-        if all(_CJK.search(t) for t in decoded) and not any(_LATIN1_LETTER.search(t) for t in decoded):
-            return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    if _reads_as_chinese(raw, "utf-8"):
+        return "utf-8"
     # GBK or Big5: the one in which the text reads as common Chinese characters (almost any
-    # bytes decode as GB18030, so decoding alone would read Big5 as GBK nonsense)
-    found = detect_encoding(raw)
-    if found is not None:
-        return found
-    # no clear winner (short values such as "A1地块" read well both ways): GBK, the usual
+    # bytes decode as GB18030, so decoding alone would read Big5 as GBK nonsense); with no
+    # clear winner (short values such as "A1地块" read well both ways) GBK, the usual
     # encoding of a Chinese shapefile, when it gives Chinese text throughout
+    return detect_encoding(raw) or ("gbk" if _reads_as_chinese(raw, "gbk") else None)
+
+
+def _reads_as_chinese(raw: list[bytes], encoding: str) -> bool:
+    """Every value decodes and holds Chinese, none accidental pairs of Latin-1 letters."""
     try:
-        decoded = [b.decode("gbk") for b in raw]
+        decoded = [b.decode(encoding) for b in raw]
     except UnicodeDecodeError:
-        return None
-    return "gbk" if all(_CJK.search(t) for t in decoded) and not any(_LATIN1_LETTER.search(t) for t in decoded) \
-        else None
+        return False
+    return all(_CJK.search(t) for t in decoded) and not any(_LATIN1_LETTER.search(t) for t in decoded)
 
 
 _Read = tuple[pd.DataFrame, np.ndarray, "CRS | None", list[str]]
@@ -202,13 +198,15 @@ def choose_layer(ctx: _Ctx, configured: str | None, layers: np.ndarray,
     return layer, layers[names.index(layer), 1]
 
 
-def _names_encoding(ctx: _Ctx, path: Path, layer: str, configured: str | None, report: _Report) -> str | None:
+def _names_encoding(ctx: _Ctx, path: Path, layer: str, configured: str | None, report: _Report,
+                    names_read: tuple[str | None, list[str]] | None = None) -> str | None:
     """The encoding to read a file whose field names are not UTF-8 (though GDAL took them
     for it): the configured one, else the legacy Chinese encoding they read in; None after
-    an error when neither applies (names cut inside a UTF-8 character included)."""
+    an error when neither applies (names cut inside a UTF-8 character included).
+    ``names_read``: :func:`field_names_encoding` of the file when already called."""
     if configured is not None and codecs.lookup(configured).name != "utf-8":
         return configured
-    found, names = field_names_encoding(path, layer)
+    found, names = names_read or field_names_encoding(path, layer)
     if found == "utf-8-cut":
         report.error(f"{ctx.at()} field names are UTF-8 cut inside a character ({', '.join(names)}): a "
                      "shapefile keeps 10 bytes of a name, 3 Chinese characters and a third of one; "
@@ -257,9 +255,11 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
     legacy = None   # a configured encoding GDAL does not apply: used for non-UTF-8 text
     try:
         if (ctx.path.suffix.lower() == ".shp" and (encoding is None or codecs.lookup(encoding).name == "utf-8")
-                and _cpg_encoding(path) in (None, "utf-8") and field_names_encoding(path, layer)[0] == "utf-8-cut"):
-            _names_encoding(ctx, path, layer, None, report)     # the error, whatever the .cpg says
-            return None
+                and _cpg_encoding(path) in (None, "utf-8")):
+            names_read = field_names_encoding(path, layer)
+            if names_read[0] == "utf-8-cut":     # the error, before GDAL garbles the names
+                _names_encoding(ctx, path, layer, None, report, names_read)
+                return None
         try:
             info = pyogrio.read_info(path, layer=layer)
         except UnicodeDecodeError:
