@@ -405,8 +405,9 @@ def label(key: str, language: str = "zh", table: str | None = None) -> str:
     >>> label("district_a", "en"), label("district_a", "en", table="commuting_flows")
     ('District of zone A', 'Home district')
     """
-    if key in TABLE_TERMS.get(table or "", {}) or key in TERMS:
-        zh, en = TABLE_TERMS.get(table or "", {}).get(key) or TERMS[key]
+    pair = (TABLE_TERMS.get(table, {}) if table else {}).get(key) or TERMS.get(key)
+    if pair:
+        zh, en = pair
         return zh if language == "zh" else en
     if key.startswith("workers_") and key.removeprefix("workers_").isdigit():
         km = int(key.removeprefix("workers_")) / 1000
