@@ -69,6 +69,8 @@ def _layer_info(layer, tree_root) -> dict:
     if isinstance(layer, QgsVectorLayer):
         uri = layer.dataProvider().uri().uri() if layer.dataProvider() else ""
         info["layername"] = layer.source().split("layername=", 1)[-1].split("|", 1)[0]
+        info["subset"] = layer.subsetString()
+        info["view"] = str(layer.customProperty("zoneatlas/view", "") or "")
         info["uri"] = uri
         info["features"] = int(layer.featureCount())
         renderer = layer.renderer()

@@ -561,17 +561,27 @@ def gpkg_counts(gpkg: Path) -> dict[str, int]:
             for name, _ in pyogrio.list_layers(gpkg) if name != "layer_styles"}
 
 
+def _count(gpkg: Path, table: str, subset: str) -> int:
+    """Features of ``table`` passing the provider subset ``subset`` (SQL), counted by SQLite."""
+    return _sql(gpkg, f'SELECT count(*) FROM "{table}"' + (f" WHERE {subset}" if subset else ""))[0][0]
+
+
 def _assert_report(report: dict, gpkg: Path, *, crs: str, groups: list[str]) -> None:
     counts = gpkg_counts(gpkg)
     project = report["project"]
     assert project["read"], report
     assert project["crs"] == crs
     assert project["groups"] == groups
-    vectors = {l["layername"]: l for l in project["layers"] if l["provider"] == "ogr"}
+    vectors = {l["layername"]: l for l in project["layers"] if l["provider"] == "ogr" and not l["view"]}
     assert set(vectors) == set(counts)
+    views = [l for l in project["layers"] if l["provider"] == "ogr" and l["view"]]
+    for info in views:     # a second view of a table (geo.qgis._views): off, same table
+        assert info["valid"] and info["visible"] is False and info["layername"] in counts, info
+        assert info["features"] == _count(gpkg, info["layername"], info["subset"]), info
     for name, info in vectors.items():
         assert info["valid"], name
-        assert info["features"] == counts[name], name
+        # the whole table, or the part the web page shows at start (its subset, run by SQLite here)
+        assert info["features"] == (_count(gpkg, name, info["subset"]) if info["subset"] else counts[name]), name
         # the relative path resolved against the project's (new) folder
         assert Path(info["source"].split("|", 1)[0]).resolve() == gpkg.resolve(), info["source"]
         expected = {**EXPECTED_RENDERERS, **CHAIN_RENDERERS, **NETWORK_RENDERERS, **COMMUTING_RENDERERS}
@@ -604,7 +614,7 @@ def test_pyqgis_opens_project_and_layers(pyqgis, package, tmp_path):
     # the basemap (carto-light by default) is a valid XYZ layer
     rasters = [l for l in project["layers"] if l["provider"] == "wms"]
     assert len(rasters) == 1 and rasters[0]["valid"] and "type=xyz" in rasters[0]["source"]
-    by_name = {l["layername"]: l for l in project["layers"] if l["provider"] == "ogr"}
+    by_name = {l["layername"]: l for l in project["layers"] if l["provider"] == "ogr" and not l["view"]}
     # field aliases and categories as written
     assert by_name["balance_workplaces"]["aliases"]["jhr"] == "Jobs–housing ratio"
     assert by_name["balance_workplaces"]["categories"] == [*styles.BALANCE_CLASSES, ""]
@@ -659,6 +669,8 @@ def sample_package(small_study, tmp_path_factory):
 
     settings = load_settings(small_study)
     settings.crs.export = "EPSG:4490"
+    settings.commuting.top_flows = 3      # fewer than the sample's flows: the map opens on the top 3
+    settings.collaboration.top_pairs_per_chain = 2      # and some candidate pairs are not recommended
     study = load_study(settings)
     results = run_analyses(study, settings)
     out = tmp_path_factory.mktemp("sample_qgis") / "qgis"
@@ -700,15 +712,35 @@ def test_pyqgis_sample_pipeline_package(pyqgis, sample_package, tmp_path):
                            "输入数据"])
     layers = report["project"]["layers"]
     assert not [l for l in layers if l["provider"] == "wms"]          # the sample has basemap: none
-    by_name = {l["layername"]: l for l in layers}
+    by_name = {l["layername"]: l for l in layers if not l.get("view")}
     assert by_name["zones"]["crs"] == "EPSG:4490"
     assert by_name["zones"]["title"] == "产业功能区"
     assert by_name["zones"]["aliases"]["zone_id"] == "功能区编号（原字段 id）"
     assert by_name["collaboration_pairs"]["categories"] == list(styles.PAIR_TYPES)
     # the commuting group: flows as lines by width, sheds off by default
     assert by_name["commuting_flows"]["renderer"] == "graduatedSymbol"
-    checked = {n.get("source").rsplit("=", 1)[1]: n.get("checked") for n in _project(qgz).iter("layer-tree-layer")
-               if "layername=" in (n.get("source") or "")}
-    assert checked["commuting_flows"] == "Qt::Checked" and checked["commuting_sheds"] == "Qt::Unchecked"
+    checked = {n.get("id"): n.get("checked") for n in _project(qgz).iter("layer-tree-layer")}
+    assert checked[by_name["commuting_flows"]["id"]] == "Qt::Checked"
+    assert checked[by_name["commuting_sheds"]["id"]] == "Qt::Unchecked"
+    # the pairs and the flows open as on the web pages: the recommended pairs, the top 3 flows;
+    # the rest in a second layer of the same table, switched off and in no theme
+    results = sample_package[3]
+    views = {(l["layername"], l["view"]): l for l in layers if l["provider"] == "ogr"}
+    flows = results["commuting"].tables["commuting_flows"]
+    assert len(flows) > 3
+    top, every = views["commuting_flows", ""], views["commuting_flows", "all"]
+    assert (top["features"], every["features"]) == (3, len(flows))
+    assert top["title"].endswith("（前 3 条）") and every["title"].endswith(f"（全部 {len(flows)} 条）")
+    assert checked[every["id"]] == "Qt::Unchecked"
+    recommended = results["collaboration"].tables["collaboration_pairs"]["recommended"].astype(bool)
+    assert 0 < recommended.sum() < len(recommended)
+    shown, other = views["collaboration_pairs", ""], views["collaboration_pairs", "other"]
+    assert (shown["features"], other["features"]) == (recommended.sum(), (~recommended).sum())
+    assert (shown["title"], other["title"]) == ("推荐协同对", "其他候选协同对")
+    assert checked[other["id"]] == "Qt::Unchecked"
+    themes = report["themes"]
+    assert len(themes["通勤实况"]["layers"]["commuting_flows"]["colours"]) == 3
+    assert len(themes["跨区协同"]["layers"]["collaboration_pairs"]["colours"]) == recommended.sum()
+    assert all(every["id"] not in t["visible"] for t in themes.values())
     assert by_name["commuting_workplaces"]["features"] == len(sample_package[3]["commuting"]
                                                                .tables["commuting_workplaces"])

@@ -28,6 +28,7 @@ Modules
 ``_rasters``  the input rasters as GeoTIFFs beside the project, with their styles
 ``_themes``   one map theme per analysis (the web page's initial view)
 ``_layouts``  one print layout per theme (map, title, legend, scale bar, north arrow, source)
+``_views``    filtered views of a table (the recommended pairs, the top flows) as the web pages open
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from geo.qgis._layers import (
 from geo.qgis._project import ProjectLayer, write_project
 from geo.qgis._rasters import write_rasters
 from geo.qgis._styles import layer_styles_for, layer_title, zone_chain_colors
+from geo.qgis._views import split_views
 from geo.settings import Settings
 
 __all__ = ["GPKG_NAME", "QGZ_NAME", "WrittenInputs", "write_qgis_inputs", "write_qgis_package"]
@@ -186,6 +188,8 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
         mark_commute_length(project_layers, results["commuting"].summary.get("commute_m_kind"), language)
     mark_closed_roads(project_layers, settings.network.no_access, language)
     write_layer_styles(gpkg, project_layers, timestamp=stamp)
+    # the pairs and flows as the web pages open on them (after the styles: one per table)
+    project_layers = split_views(project_layers, results, int(settings.commuting.top_flows), language)
     write_project(qgz, gpkg_name=GPKG_NAME, layers=project_layers, crs=crs, settings=settings,
                   group_titles=group_titles(language), timestamp=stamp,
                   layout_texts=layout_texts(settings, crs), rasters=inputs.rasters,

@@ -20,6 +20,7 @@ from geo.qgis._qml import (
     graduated_renderer,
     line_symbol,
     marker_symbol,
+    rgba,
 )
 
 #: Layers styled here (the rest fall back to the general rules of ``_styles``).
@@ -92,13 +93,26 @@ def _pct(v: float) -> str:
     return f"{v * 100:.1f}%"
 
 
-def _share_ranges(values, outline: str, alpha: float) -> list[Range]:
+def kind_outline(frame: pd.DataFrame, zone_mm: float, innovation_mm: float) -> dict[str, str] | None:
+    """Data-defined outline of a workplace layer (``kind``): innovation districts outlined in
+    their colour, zones in the zone outline, as on the web maps (``None`` without ``kind``)."""
+    if "kind" not in frame:
+        return None
+    innov = "\"kind\" = 'innovation_district'"
+    return {"outlineColor": f"CASE WHEN {innov} THEN '{rgba(styles.INNOVATION_COLOR)}' "
+                            f"ELSE '{rgba(styles.ZONE_OUTLINE)}' END",
+            "outlineWidth": f"CASE WHEN {innov} THEN {innovation_mm!r} ELSE {zone_mm!r} END"}
+
+
+def _share_ranges(values, outline: str, alpha: float, data_defined: dict[str, str] | None = None,
+                  outline_mm: float = 0.2) -> list[Range]:
     vals = finite(values)
     lo = min([*vals, 0.0])
     hi = max([*vals, 1.0])
     edges = [lo, *styles.COMMUTE_SHARE_BREAKS, hi]
     return [Range(a, b, f"{_pct(a)} – {_pct(b)}", fill_symbol(color, outline, fill_alpha=alpha,
-                                                                   outline_width_mm=0.2))
+                                                                   outline_width_mm=outline_mm,
+                                                                   data_defined=data_defined))
             for (a, b), color in zip(pairwise(edges), styles.COMMUTE_SHARE_COLORS)]
 
 
@@ -112,8 +126,9 @@ def commuting_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerS
                   for (a, b), w in zip(pairwise(edges), styles.LINE_WIDTHS)]
         return [style("commuters", graduated_renderer("commuters", ranges, method="GraduatedSize"))]
     if name == "commuting_workplaces":
-        return [style("share_within_5km", graduated_renderer(
-            "share_within_5km", _share_ranges(frame["share_within_5km"], styles.ZONE_OUTLINE, 0.85)))]
+        # as commuting.html: zones outlined 1 px, innovation districts 2.5 px in their colour (mm = px / 2)
+        return [style("share_within_5km", graduated_renderer("share_within_5km", _share_ranges(
+            frame["share_within_5km"], styles.ZONE_OUTLINE, 0.85, kind_outline(frame, 0.5, 1.25), 0.5)))]
     if name == "commuting_districts":
         return [style("self_containment", graduated_renderer(
             "self_containment", _share_ranges(frame["self_containment"], styles.DISTRICT_OUTLINE, 0.55)))]

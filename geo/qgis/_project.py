@@ -46,11 +46,24 @@ class ProjectLayer:
     visible: bool = True
     wkb_type: str = "NoGeometry"
     abstract: str = ""             # layer metadata (QGIS: Properties → Information / Metadata)
+    subset: str = ""               # provider filter (SQL) when the layer shows part of the table
+    view: str = ""                 # "": the table's own layer; else a second view of it (geo.qgis._views)
+
+    @property
+    def key(self) -> str:
+        """``name``, or ``name:view`` for a second view of the same table."""
+        return f"{self.name}:{self.view}" if self.view else self.name
 
     @property
     def layer_id(self) -> str:
-        digest = hashlib.sha1(self.name.encode()).hexdigest()
-        return f"{self.name}_{digest[:8]}_{digest[8:12]}_{digest[12:16]}_{digest[16:20]}_{digest[20:32]}"
+        digest = hashlib.sha1(self.key.encode()).hexdigest()
+        stem = f"{self.name}_{self.view}" if self.view else self.name
+        return f"{stem}_{digest[:8]}_{digest[8:12]}_{digest[12:16]}_{digest[16:20]}_{digest[20:32]}"
+
+    def source(self, gpkg_name: str) -> str:
+        """The OGR data source relative to the project: the table, with its subset if any."""
+        base = f"./{gpkg_name}|layername={self.name}"
+        return f"{base}|subset={self.subset}" if self.subset else base
 
 
 @dataclass
@@ -174,7 +187,7 @@ def _vector_maplayer(layer: ProjectLayer, gpkg_name: str, crs: CRS) -> ET.Elemen
     if layer.bounds is not None:
         _extent(node, layer.bounds)
     _text(node, "id", layer.layer_id)
-    _text(node, "datasource", f"./{gpkg_name}|layername={layer.name}")
+    _text(node, "datasource", layer.source(gpkg_name))
     _text(ET.SubElement(node, "keywordList"), "value", "")
     _text(node, "layername", layer.title)
     if layer.geometry_kind is not None:
@@ -185,6 +198,9 @@ def _vector_maplayer(layer: ProjectLayer, gpkg_name: str, crs: CRS) -> ET.Elemen
         _text(meta, "title", layer.title)
         _text(meta, "abstract", layer.abstract)
     _text(node, "provider", "ogr", encoding="UTF-8")
+    if layer.view:   # tells the views of one table apart (QGIS keeps custom properties)
+        options = ET.SubElement(ET.SubElement(node, "customproperties"), "Option", {"type": "Map"})
+        ET.SubElement(options, "Option", {"type": "QString", "name": "zoneatlas/view", "value": layer.view})
     manager = ET.SubElement(node, "map-layer-style-manager",
                             {"current": layer.styles[0].name if layer.styles else "default"})
     for i, style in enumerate(layer.styles or []):
@@ -274,11 +290,12 @@ def _tree_layer(parent: ET.Element, layer_id: str, title: str, source: str, prov
 _INPUT_ORDER = ("innovation_districts", "districts", "zones")
 
 
-def _draw_rank(layer: ProjectLayer) -> tuple[int, int]:
-    """Within a group: points above lines above polygons; tables last."""
+def _draw_rank(layer: ProjectLayer) -> tuple[int, int, bool]:
+    """Within a group: points above lines above polygons; tables last; a table's own layer
+    above its second view."""
     kind = {"point": 0, "line": 1, "polygon": 2, None: 3}[layer.geometry_kind]
     within = _INPUT_ORDER.index(layer.name) if layer.name in _INPUT_ORDER else -1
-    return kind, within
+    return kind, within, bool(layer.view)
 
 
 # ---------------------------------------------------------------------------
@@ -353,7 +370,7 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
         })
         ET.SubElement(gnode, "customproperties")
         for layer in members:
-            _tree_layer(gnode, layer.layer_id, layer.title, f"./{gpkg_name}|layername={layer.name}", "ogr",
+            _tree_layer(gnode, layer.layer_id, layer.title, layer.source(gpkg_name), "ogr",
                         shown(layer), expanded=layer.geometry_kind is not None and shown(layer))
             order.append(layer.layer_id)
         if group == "inputs":
@@ -428,7 +445,7 @@ def _layout_specs(themes, layers: Sequence[ProjectLayer], tiles: Sequence[TileLa
                   crs: CRS, view_crs: CRS, texts: dict[str, str]) -> list[LayoutSpec]:
     by_id = {layer.layer_id: layer for layer in layers}
     titles = {layer.layer_id: layer.title for layer in layers}
-    sources = {layer.layer_id: (f"./{gpkg_name}|layername={layer.name}", "ogr") for layer in layers}
+    sources = {layer.layer_id: (layer.source(gpkg_name), "ogr") for layer in layers}
     specs = []
     for theme in themes:
         shown = [by_id[t.layer_id] for t in theme.layers if t.layer_id in by_id]

@@ -13,7 +13,7 @@ from geo import styles
 from geo._types import Study
 from geo.i18n import label, title
 from geo.qgis._chains_styles import CHAIN_LAYERS, chain_styles
-from geo.qgis._commuting_styles import COMMUTING_LAYERS, commuting_styles
+from geo.qgis._commuting_styles import COMMUTING_LAYERS, commuting_styles, kind_outline
 from geo.qgis._derived import derived_styles
 from geo.qgis._layers import HEAVY_POINTS, ExportLayer
 from geo.qgis._network_styles import NETWORK_LAYERS, network_styles
@@ -265,19 +265,12 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
             fill_symbol(styles.HOUSING_COLOR, styles.HOUSING_COLOR, fill_alpha=0.4, outline_width_mm=0.1)))]
     if name == "balance_workplaces" and "balance_class" in frame:
         # innovation districts outlined in their colour, as on the web map
-        kind_outline = None
-        if "kind" in frame:
-            innov = "\"kind\" = 'innovation_district'"
-            kind_outline = {
-                "outlineColor": f"CASE WHEN {innov} THEN '{rgba(styles.INNOVATION_COLOR)}' "
-                                f"ELSE '{rgba(styles.ZONE_OUTLINE)}' END",
-                "outlineWidth": f"CASE WHEN {innov} THEN 0.66 ELSE 0.26 END",
-            }
+        outline = kind_outline(frame, 0.26, 0.66)
         # the web map leads with the area measure (area_class) where the run has it
         leads = [c for c in ("area_class", "balance_class") if c in frame]
         out = [style(col, _polygon_by_category(
             col, styles.BALANCE_CLASS_COLORS, language, fill_alpha=_ALPHA_STRONG,
-            data_defined=kind_outline, missing=MISSING_COLOR), name_labels) for col in leads]
+            data_defined=outline, missing=MISSING_COLOR), name_labels) for col in leads]
         if "jhr" in frame:
             out.append(style("jhr", _graduated_fill(
                 "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.ZONE_OUTLINE,

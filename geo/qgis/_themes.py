@@ -51,19 +51,20 @@ def map_themes(layers: Sequence, group_titles: Mapping[str, str],
                basemap_ids: Sequence[str] = ()) -> list[MapTheme]:
     """One theme per analysis group of ``layers`` (ProjectLayer objects), in group order.
 
-    ``layers`` need ``name``, ``group``, ``layer_id``, ``visible``, ``geometry_kind`` and
+    ``layers`` need ``key`` (the table name, or ``name:view`` for a second view of a table,
+    which no theme shows), ``group``, ``layer_id``, ``visible``, ``geometry_kind`` and
     ``styles``; a theme shows a layer in the named style when the layer has it, else in
     its default style. Every theme also shows the basemap layers ``basemap_ids``, as the
     web pages do.
     """
-    by_name = {layer.name: layer for layer in layers}
+    by_name = {layer.key: layer for layer in layers}
     groups = [g for g in dict.fromkeys(layer.group for layer in layers) if g != "inputs"]
     themes = []
     for group in groups:
         if group in THEME_LAYERS:
             wanted = [_entry(item) for item in THEME_LAYERS[group]]
         else:
-            wanted = [(layer.name, None) for layer in layers
+            wanted = [(layer.key, None) for layer in layers
                       if layer.group == group and layer.visible and layer.geometry_kind is not None]
             wanted += [(name, None) for name in CONTEXT_LAYERS]
         chosen: list[ThemeLayer] = []
