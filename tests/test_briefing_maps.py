@@ -103,6 +103,43 @@ def _overlap(a: dict, b: dict) -> bool:
     return a["x0"] < b["x1"] - 0.5 and b["x0"] < a["x1"] - 0.5 and a["y0"] < b["y1"] - 0.5 and b["y0"] < a["y1"] - 0.5
 
 
+#: The overlays each page fits its opening view to (id prefixes): the study's own features.
+STUDY_LAYERS = {"balance": ("workplaces",), "collaboration": ("chain_",), "core_periphery": ("zones_by_core", "poles"),
+                "chains": ("chain_zones",)}
+
+
+def _features_under_panels(page, prefixes: tuple[str, ...]) -> list:
+    """(overlay, feature name, panel class) for each drawn feature of the overlays ``prefixes``
+    whose screen box meets a control panel, the title or the footer."""
+    return page.evaluate("""(prefixes) => {
+        const m = zoneatlas.map, hits = [];
+        const panels = [...document.querySelectorAll('.leaflet-control, .za-title')].filter(e => e.offsetWidth)
+            .map(e => ({cls: e.className, r: e.getBoundingClientRect()}));
+        const base = m.getContainer().getBoundingClientRect();
+        for (const [id, l] of Object.entries(zoneatlas.overlays)) {
+            if (!prefixes.some(p => id.startsWith(p)) || !m.hasLayer(l) || !l.eachLayer) { continue; }
+            l.eachLayer(f => {
+                let b;
+                if (f.getBounds) {
+                    const lb = f.getBounds(), p0 = m.latLngToContainerPoint(lb.getNorthWest()),
+                          p1 = m.latLngToContainerPoint(lb.getSouthEast());
+                    b = [p0.x, p0.y, p1.x, p1.y];
+                } else if (f.getLatLng) {
+                    const p = m.latLngToContainerPoint(f.getLatLng()), r = (f.getRadius ? f.getRadius() : 4);
+                    b = [p.x - r, p.y - r, p.x + r, p.y + r];
+                } else { return; }
+                b = [b[0] + base.left, b[1] + base.top, b[2] + base.left, b[3] + base.top];
+                for (const p of panels) {
+                    if (b[0] < p.r.right && p.r.left < b[2] && b[1] < p.r.bottom && p.r.top < b[3]) {
+                        hits.push([id, f.feature.properties.name || null, p.cls]);
+                    }
+                }
+            });
+        }
+        return hits;
+    }""", list(prefixes))
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("view", list(VIEWPORTS))
 @pytest.mark.parametrize("name", MAPS)
@@ -163,6 +200,8 @@ def test_map_as_a_reader_sees_it(browser, briefing_run, name, view):
         page.evaluate("() => { zoneatlas.map.setZoom(zoneatlas.map.getZoom() - 1, {animate: false}); }")
         page.wait_for_timeout(150)
 
+        if view == "desktop":  # no panel covers the study's own features in the opening view
+            assert _features_under_panels(page, STUDY_LAYERS[name]) == []
         if view == "desktop":  # the legend fits without a scroll bar
             sh, ch = page.evaluate("(() => { const l = document.querySelector('.za-legend');"
                                    " return [l.scrollHeight, l.clientHeight]; })()")

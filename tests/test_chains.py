@@ -399,9 +399,12 @@ def test_cli_chains_outputs(chains_run):
 @pytest.mark.browser
 def test_chains_map_in_browser(browser, chains_run):
     from tests._browser import overlay_counts
+    from tests.test_briefing_maps import STUDY_LAYERS, _features_under_panels
 
-    with browser.open(chains_run / "chains.html") as run:
+    with browser.open(chains_run / "chains.html", viewport=(1400, 900)) as run:
         page = run.page
+        # the view is fitted again once the chain picker and the LQ matrix are added: neither covers a zone
+        assert _features_under_panels(page, STUDY_LAYERS["chains"]) == []
         select = page.locator("#za-chain-select")
         assert select.count() == 1
         options = page.evaluate("Array.from(document.querySelectorAll('#za-chain-select option')).map(o => o.value)")

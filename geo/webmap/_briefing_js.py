@@ -169,7 +169,9 @@ BRIEFING_JS = r"""
     var f = cont.querySelector(".leaflet-control-attribution");
     if (f) { bottom = Math.max(bottom, size.y - rectOf(f, base).y0 + 4); }
     if (size.x < 700) { left = 8; right = 8; }  // phones: the panels are collapsed and float over the edges
-    left = Math.min(left, size.x * 0.3); right = Math.min(right, size.x * 0.25);
+    // the panels' room, unless they would leave the study under 45 % of the width
+    left = Math.min(left, size.x * 0.4); right = Math.min(right, size.x * 0.3);
+    if (left + right > size.x * 0.55) { var k = size.x * 0.55 / (left + right); left *= k; right *= k; }
     top = Math.min(top, size.y * 0.2); bottom = Math.min(bottom, size.y * 0.15);
     map.fitBounds(bounds, {paddingTopLeft: [left, top], paddingBottomRight: [right, bottom], animate: false});
   };

@@ -379,8 +379,14 @@ RUNTIME_JS = r"""
     Object.keys(ZA.overlays).forEach(function (id) { ZA.map.addLayer(ZA.overlays[id]); });
   };
 
+  // fit the view to the study beside the panels; again (ZA.refit) when a page adds a panel later
+  ZA.refit = function () {
+    if (ZA.fitStudy && ZA.studyBounds) { ZA.sizePanels(); ZA.fitStudy(ZA.studyBounds); ZA.placeLabels(); }
+  };
+
   ZA.finish = function (bounds) {
-    if (ZA.fitStudy) { ZA.sizePanels(); ZA.fitStudy(bounds); ZA.placeLabels(); }
+    ZA.studyBounds = bounds;
+    if (ZA.fitStudy) { ZA.refit(); }
     else { ZA.map.fitBounds(bounds, {padding: [20, 20]}); }
     requestAnimationFrame(function () {
       setTimeout(function () {

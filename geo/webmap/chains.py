@@ -140,6 +140,7 @@ _SCRIPT = """
   });
   new Picker().addTo(map);
   new Matrix().addTo(map);
+  ZA.refit();   // the view leaves room for the picker and the LQ matrix as for the other panels
   ZA.selectChain = function (chain) { document.getElementById("za-chain-select").value = chain; apply(chain); };
   apply(cfg.initial);
 })();
