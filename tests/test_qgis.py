@@ -441,7 +441,8 @@ def test_project_paths_groups_and_crs(package):
     assert names == ["housing", "innovation_districts", "districts", "zones"]
     assert inputs.find("layer-tree-layer").get("checked") == "Qt::Unchecked"
     collab = root.find("layer-tree-group").findall("layer-tree-group")[1]
-    assert collab.find("layer-tree-layer").get("source").endswith("collaboration_pairs")
+    first = collab.find("layer-tree-layer").get("source")    # the recommended pairs, as the web page opens
+    assert first == './zoneatlas.gpkg|layername=collaboration_pairs|subset="recommended" = 1', first
 
 
 def test_only_some_analyses(tmp_path):
