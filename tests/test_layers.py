@@ -222,6 +222,32 @@ def test_big5_shapefile_without_cpg_is_not_read_as_gbk(tmp_path, study_config):
     one(study.warnings, "zones.shp", "read as big5")
 
 
+@pytest.mark.parametrize(("written", "configured", "names"), [
+    ("gbk", "big5", {"zone_id": "编号", "name": "名称", "chain": "产业链", "jobs": "就业"}),
+    ("big5", "gbk", {"zone_id": "編號", "name": "名稱", "chain": "產業鏈", "jobs": "就業"}),
+])
+def test_a_wrong_encoding_setting_names_the_encoding_of_the_field_names(tmp_path, study_config, written,
+                                                                         configured, names):
+    """encoding: big5 on a GBK shapefile (or the reverse) turns every Chinese field name into
+    other characters: one error naming the encoding they read in, not one "not found" per field."""
+    z = zones_gdf().rename(columns={"id": names["zone_id"], "name": names["name"], "chain": names["chain"],
+                                    "jobs": names["jobs"]})
+    if written == "big5":    # text Big5 has (traditional characters)
+        z[names["name"]] = ["臺北電子資訊園區", "新竹生物醫藥園", "高雄航空產業園"]
+        z[names["chain"]] = ["電子資訊", "生物醫藥", "電子資訊"]
+    write(z[[*names.values(), "geometry"]], tmp_path / "zones.shp", encoding=written)
+    study_config["layers"]["zones"] = {"path": "zones.shp", "encoding": configured, "fields": names}
+    msgs = problems(tmp_path, study_config)
+    assert len(msgs) == 1, msgs
+    # GBK read as Big5 gives other characters; Big5 read as GBK does not even decode
+    said = f"read as {configured} (layers.zones.encoding)" if written == "gbk" else f"not {configured} text"
+    one(msgs, "layers.zones", said, f"read as {written} they are '{names['zone_id']}'",
+        f"set layers.zones.encoding: {written}")
+    # and the hint is right: with it the layer reads
+    study_config["layers"]["zones"]["encoding"] = written
+    assert load(tmp_path, study_config).zones["name"].tolist() == z[names["name"]].tolist()
+
+
 def test_short_gbk_values_without_cpg_still_read_as_gbk(tmp_path, study_config):
     """"A1地块" reads as common characters in GBK and in Big5 alike: no clear winner, and
     GBK (Chinese text throughout) as before rather than a refusal."""

@@ -43,6 +43,8 @@ def _resolve_fields(ctx: _Ctx, cfg: VectorLayerSettings, columns: list[str], rep
         report.error(f"{ctx.at()} the layer has no attribute columns at all{dbf}; it needs at least "
                      f"{', '.join(schema.required)}")
         return None
+    if _wrong_encoding(ctx, cfg, columns, report):
+        return None
     mapping: dict[str, str] = {}
     ok = True
     lower = {}
@@ -73,6 +75,39 @@ def _resolve_fields(ctx: _Ctx, cfg: VectorLayerSettings, columns: list[str], rep
                          f"layers.{ctx.name}.fields: {{{group[0]}: <column>}}")
             ok = False
     return mapping if ok else None
+
+
+def _wrong_encoding(ctx: _Ctx, cfg: VectorLayerSettings, columns: list[str], report: _Report) -> bool:
+    """One error, instead of one "not found" per field, when ``layers.<name>.encoding`` is
+    not the encoding of the file: the field names read in it turned into other characters,
+    and read in the encoding their bytes fit (:func:`~geo.layers._encoding.detect_encoding`)
+    they hold columns the config names."""
+    from geo.layers._encoding import detect_encoding, field_names_encoding
+
+    missing = {col for col in cfg.fields.values() if col not in columns}
+    if not cfg.encoding or not missing or all(c.isascii() for c in columns):
+        return False
+    if ctx.path.suffix.lower() == ".shp":   # the names' bytes as the .dbf holds them
+        try:
+            found, names = field_names_encoding(ctx.path, None)
+        except Exception:  # noqa: BLE001 - no hint rather than a second error
+            return False
+    else:   # a text file decoded in the configured encoding: its names encode back to their bytes
+        raw = []
+        for c in columns:
+            try:
+                raw.append(c.encode(cfg.encoding))
+            except (UnicodeEncodeError, LookupError):
+                return False
+        found = detect_encoding([b for b in raw if not b.isascii()])
+        names = [b.decode(found) for b in raw] if found else []
+    if found is None or found == "utf-8-cut" or not missing & set(names):
+        return False
+    report.error(f"{ctx.at()} the field names read as {cfg.encoding} (layers.{ctx.name}.encoding) are "
+                 f"{_list([c for c in columns if not c.isascii()])}; read as {found} they are "
+                 f"{_list([n for n in names if not n.isascii()])}, the columns the config names: set "
+                 f"layers.{ctx.name}.encoding: {found} (or remove it: the encoding is then detected)")
+    return True
 
 
 def _rename(attrs: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:

@@ -223,6 +223,19 @@ def _names_encoding(ctx: _Ctx, path: Path, layer: str, configured: str | None, r
     return found
 
 
+def _not_in_configured_encoding(ctx: _Ctx, path: Path, layer: str, configured: str, report: _Report) -> None:
+    """The error for field names GDAL could not read in ``layers.<name>.encoding``, naming the
+    encoding they do read in when there is one."""
+    found, names = (field_names_encoding(path, layer) if path.suffix.lower() == ".shp" else (None, []))
+    if found in (None, "utf-8-cut"):
+        report.error(f"{ctx.at()} the field names are not {configured} text (layers.{ctx.name}.encoding); "
+                     f"set the encoding the file was saved in (e.g. gbk, big5 or utf-8)")
+        return
+    report.error(f"{ctx.at()} the field names are not {configured} text (layers.{ctx.name}.encoding); "
+                 f"read as {found} they are {_list([n for n in names if not n.isascii()])}: set "
+                 f"layers.{ctx.name}.encoding: {found} (or remove it: the encoding is then detected)")
+
+
 def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
               transcoded: bool = False) -> _Read | None:
     """Read one layer through pyogrio from ``path`` (the user's file or a UTF-8 copy)."""
@@ -273,7 +286,11 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
                 legacy = encoding
             encoding = None
         elif encoding is not None:
-            info = pyogrio.read_info(path, layer=layer, encoding=encoding)
+            try:
+                info = pyogrio.read_info(path, layer=layer, encoding=encoding)
+            except UnicodeDecodeError:   # field names that are not text in the configured encoding
+                _not_in_configured_encoding(ctx, path, layer, encoding, report)
+                return None
         if (encoding is None and info.get("driver") == "ESRI Shapefile"
                 and info.get("encoding") == "ISO-8859-1"):
             guess = _guess_shapefile_encoding(path, layer)
