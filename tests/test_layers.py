@@ -248,6 +248,29 @@ def test_a_wrong_encoding_setting_names_the_encoding_of_the_field_names(tmp_path
     assert load(tmp_path, study_config).zones["name"].tolist() == z[names["name"]].tolist()
 
 
+def test_traditional_and_simplified_chain_names_are_one_chain(tmp_path, study_config):
+    """生物醫藥 (traditional, one zone) and 生物医药 (simplified, a zone and the innovation
+    district) are one chain: the most frequent spelling, with a warning naming the variant."""
+    z = zones_gdf().assign(chain=["生物醫藥", "生物医药", "电子信息"])
+    write(z, tmp_path / "zones_tw.gpkg")
+    study_config["layers"]["zones"]["path"] = "zones_tw.gpkg"
+    study = load(tmp_path, study_config)
+    assert study.zones["chain"].tolist() == ["生物医药", "生物医药", "电子信息"]
+    one(study.warnings, "chain names", "traditional/simplified", "'生物醫藥' (1) -> '生物医药'", "zones row Z1")
+
+
+def test_chain_names_in_traditional_characters_throughout_are_kept(tmp_path, study_config):
+    z = zones_gdf().assign(chain=["電子資訊", "生物醫藥", "電子資訊"])
+    write(z, tmp_path / "zones_tw.gpkg")
+    study_config["layers"]["zones"]["path"] = "zones_tw.gpkg"
+    i = innov_gdf().assign(chains=["電子資訊；生物醫藥"])
+    write(i, tmp_path / "innov_tw.gpkg")
+    study_config["layers"]["innovation_districts"]["path"] = "innov_tw.gpkg"
+    study = load(tmp_path, study_config)
+    assert study.zones["chain"].tolist() == ["電子資訊", "生物醫藥", "電子資訊"]
+    assert not [w for w in study.warnings if "chain names" in w], study.warnings
+
+
 def test_short_gbk_values_without_cpg_still_read_as_gbk(tmp_path, study_config):
     """"A1地块" reads as common characters in GBK and in Big5 alike: no clear winner, and
     GBK (Chinese text throughout) as before rather than a refusal."""

@@ -7,8 +7,11 @@ list it), so spellings that a reader takes for the same name must be the same st
 * runs of whitespace collapsed to one space, none between two Chinese characters
   (``文化 创意`` -> ``文化创意``; surrounding ones and invisible characters
   are already gone, see :func:`geo.layers._values._to_text`);
-* spellings that differ only by upper/lower case become the most frequent spelling
-  (counted over zones and innovation-district mentions together; on a tie the first met).
+* spellings that differ only by upper/lower case, or by traditional and simplified
+  characters (``生物醫藥`` / ``生物医药``, compared through OpenCC's ``t2s`` conversion),
+  become the most frequent spelling (counted over zones and innovation-district mentions
+  together; on a tie the first met). A study written in traditional characters throughout
+  keeps them.
 
 Every change is one counted warning listing the merged variants.
 """
@@ -37,6 +40,17 @@ def _nfkc(values: pd.Series) -> pd.Series:
     return pd.Series(out.array.take(codes, allow_fill=True), index=values.index)
 
 
+def _simplified(keys: pd.Series) -> pd.Series:
+    """``keys`` with traditional characters as simplified ones (OpenCC ``t2s``), worked out
+    once per distinct text; text without Chinese characters as it is."""
+    import opencc
+
+    convert = opencc.OpenCC("t2s").convert
+    codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+    out = [convert(u) if re.search(r"[\u3400-\u9fff]", u) else u for u in uniques]
+    return pd.Series(pd.array(out, dtype=object).take(codes, allow_fill=True), index=keys.index)
+
+
 def _shown(name: str) -> str:
     """A name with characters that do not show (other spaces, full width) made visible."""
     return "".join(ch if ch == " " or (ch.isprintable() and not ch.isspace()) else
@@ -62,8 +76,8 @@ def _unify_chains(layers: dict[str, _Layer], report: _Report) -> None:
     if raw.empty:
         return
     norm = _nfkc(raw)
-    key = norm.str.casefold()
-    # the most frequent normalised spelling of each case-insensitive key; ties: first met
+    key = _simplified(norm.str.casefold())
+    # the most frequent normalised spelling of each key (case, traditional/simplified); ties: first met
     counts = pd.DataFrame({"key": key.to_numpy(), "norm": norm.to_numpy(),
                            "order": np.arange(len(norm))})
     best = (counts.groupby(["key", "norm"], sort=False)
@@ -106,4 +120,5 @@ def _unify_chains(layers: dict[str, _Layer], report: _Report) -> None:
             mask[col.index.get_indexer(hit_rows)] = True
             where.append(f"innovation_districts {innov.rows_text(mask)}")
     report.warn(f"chain names: {total} values that differ only by upper/lower case, full/half "
-                f"width or spaces were merged: {'; '.join(shown)}{more} (in {'; '.join(where)})")
+                f"width, spaces or traditional/simplified characters were merged: {'; '.join(shown)}{more} "
+                f"(in {'; '.join(where)})")
