@@ -26,6 +26,7 @@ RUNTIME_MODULES: dict[str, str] = {
     "markupsafe": "markupsafe",
     "matplotlib": "matplotlib",
     "numpy": "numpy",
+    "opencc": "opencc",
     "ot": "pot",
     "pandas": "pandas",
     "pyarrow": "pyarrow",
