@@ -133,6 +133,15 @@ def test_legend_has_the_web_map_classes_and_colours(run_out):
     map_ax = next(ax for ax in fig.axes if ax.get_gid() != "legend")
     drawn = {to_hex(c) for coll in map_ax.collections for c in np.atleast_2d(coll.get_facecolor())}
     assert {"#e66101", "#5e3c99"} & drawn
+    # the workplaces coloured by the class the web map leads with: their area's (area_class)
+    from geo import styles
+
+    wp = report.results["balance"].tables["balance_workplaces"]
+    assert f"{label('balance_workplaces', 'zh')} — {label('area_class', 'zh')}" in _texts(fig, "legend_title")
+    on_top = {to_hex(c) for coll in map_ax.collections if coll.get_zorder() == 4
+              for c in np.atleast_2d(coll.get_facecolor())}
+    assert on_top == {styles.BALANCE_CLASS_COLORS[c] for c in wp["area_class"].dropna().unique()}
+    assert set(wp["area_class"]) != set(wp["balance_class"])     # the two measures tell apart here
 
     fig = build_figure("collaboration", report.study, report.results["collaboration"], settings)
     items = _texts(fig, "legend_item")

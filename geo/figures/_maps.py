@@ -143,7 +143,8 @@ def _range_rows(values, breaks, colors, fmt: str, lang: str, *, alpha: float, ed
 
 
 def balance_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
-    """Workplaces by balance class over housing density cells (as ``balance.html`` opens)."""
+    """Workplaces by their area's balance class (``area_class``; ``balance_class`` without it)
+    over housing density cells, as ``balance.html`` opens."""
     draw, legend, labels = [], [], []
     hexes = housing_hexagons(ctx.study, ctx.settings)
     if hexes is not None and len(hexes[0]):
@@ -161,7 +162,9 @@ def balance_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
     workplaces = result.tables.get("balance_workplaces")
     if isinstance(workplaces, gpd.GeoDataFrame) and len(workplaces):
         lo, hi = ctx.settings.balance.balanced_range
-        cls = workplaces.get("balance_class", pd.Series([None] * len(workplaces), index=workplaces.index))
+        # the class the web map leads with: the area around the workplace where the run has it
+        lead = "area_class" if "area_class" in workplaces else "balance_class"
+        cls = workplaces.get(lead, pd.Series([None] * len(workplaces), index=workplaces.index))
         face = [styles.BALANCE_CLASS_COLORS.get(c, "#cccccc") for c in cls.astype(object)]
         innov = (workplaces.get("kind", pd.Series("zone", index=workplaces.index)).astype(str)
                  == "innovation_district").to_numpy()
@@ -173,10 +176,12 @@ def balance_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
                            edge=styles.ZONE_OUTLINE, alpha=0.85) for c in styles.BALANCE_CLASSES]
         rows.append(LegendItem(ctx.label("innovation_district"), "patch", edge=styles.INNOVATION_COLOR,
                                width_px=2.5))
-        radius = ctx.settings.balance.radius_m
-        note = (f"职住比 = 就业岗位 / {radius / 1000:g} 公里内居住就业人口" if ctx.zh
-                else f"Ratio = jobs / resident workers within {radius / 1000:g} km")
-        legend.append(LegendGroup(f"{ctx.label('balance_workplaces')} — {ctx.label('balance_class')}", rows, note))
+        # the web legend's definition of the ratio classified (geo.i18n notes), in minutes with roads
+        notes = [ctx.label("note_area_jhr" if lead == "area_class" else "note_jhr")]
+        if ctx.settings.balance_reach == "network" and any(c.endswith("min") for c in workplaces.columns
+                                                           if c.startswith("workers_")):
+            notes.insert(0, ctx.label("note_minutes"))
+        legend.append(LegendGroup(f"{ctx.label('balance_workplaces')} — {ctx.label(lead)}", rows, " ".join(notes)))
         labels += _feature_labels(workplaces, workplaces.get("jobs", pd.Series(0, index=workplaces.index)),
                                   priority=0)
     districts_layer(ctx, draw, legend, labels)
