@@ -257,8 +257,9 @@ def _themes(project) -> dict:
             layers[key] = {"style": style, "colours": _feature_colours(layer, style)}
             if layer.geometryType() == 2 and layer.featureCount() > 0 and not layer.extent().isEmpty():
                 layers[key]["rendered"] = _rendered_fills(project, layer, style)
-        themes[name] = {"visible": [l.source().split("layername=", 1)[-1].split("|", 1)[0]
-                                    for l in coll.mapThemeVisibleLayers(name)], "layers": layers}
+        shown = coll.mapThemeVisibleLayers(name)
+        themes[name] = {"visible": [l.source().split("layername=", 1)[-1].split("|", 1)[0] for l in shown],
+                        "ids": [l.id() for l in shown], "layers": layers}
     return themes
 
 

@@ -156,7 +156,7 @@ def test_legend_has_the_web_map_classes_and_colours(run_out):
     assert any(t.startswith("增长极核") for t in _texts(fig, "legend_title"))
 
     # chains: the chain the web map opens on, its roles, its gap star and the leaders' reach
-    from geo.webmap.chains import initial_chain
+    from geo.analysis.chains import initial_chain
 
     chains = report.results["chains"]
     chain = initial_chain(chains.tables["chain_completeness"], chains.tables["chain_gaps"])

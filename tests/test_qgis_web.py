@@ -77,8 +77,34 @@ def web_and_qgis(small_run, tmp_path_factory):
     maps = Path(report.output_dir)
     tmp = tmp_path_factory.mktemp("qgis_web")
     qgis = run_pyqgis_check(python, tmp, maps / "qgis" / "zoneatlas.qgz", maps / "qgis" / "zoneatlas.gpkg", tmp)
-    pages = {page: drawn_layers((maps / f"{page}.html").read_text(encoding="utf-8")) for page in PAGES}
+    pages = {page: _as_opened(page, (maps / f"{page}.html").read_text(encoding="utf-8")) for page in PAGES}
     return settings, maps, qgis, pages
+
+
+#: page -> (the chain it opens on, the web layers its script filters by chain), read from the page
+OPENING_CHAIN: dict[str, tuple[str, list[str]]] = {}
+
+
+def _as_opened(page: str, html: str) -> dict:
+    """:func:`drawn_layers` as the page opens: chains.html's script shows only the features of
+    its opening chain (``cfg.initial``) in the layers it filters (``cfg.layers``)."""
+    import json
+
+    layers = drawn_layers(html)
+    picker = html.find('"za-box za-chain-picker"')
+    at = html.rfind("cfg = ", 0, picker)   # the picker script's configuration, before its controls
+    if picker < 0 or at < 0:
+        return layers
+    cfg, _ = json.JSONDecoder().raw_decode(html, at + len("cfg = "))
+    assert cfg["initial"] and cfg["layers"], cfg.keys()
+    OPENING_CHAIN[page] = (cfg["initial"], list(cfg["layers"]))
+    for web_id in cfg["layers"]:
+        if web_id in layers:
+            spec, data = layers[web_id]
+            kept = [f for f in data["features"] if f["properties"].get("chain") == cfg["initial"]]
+            assert 0 < len(kept) < len(data["features"]) or web_id != "chain_zones", web_id
+            layers[web_id] = (spec, {**data, "features": kept})
+    return layers
 
 
 def _theme_name(page: str, language: str) -> str:
@@ -137,6 +163,9 @@ def test_every_feature_has_the_web_colour_in_qgis(web_and_qgis):
             table = pyogrio.read_dataframe(gpkg, layer=layer, read_geometry=False, fid_as_index=True)
             if flag:
                 table = table[table[flag].astype(bool)]
+            chain, filtered = OPENING_CHAIN.get(page, ("", []))
+            if web_id in filtered:      # the page shows one chain: so does the theme
+                table = table[table["chain"] == chain]
             if id_field:
                 fid_of = {str(v): str(fid) for fid, v in zip(table.index, table[id_field])}
                 fids = [fid_of[str(f["properties"][id_field])] for f in data["features"]]
@@ -197,14 +226,15 @@ def test_each_theme_has_a_print_layout_that_exports_to_pdf(web_and_qgis):
     for name, layout in qgis["layouts"].items():
         items = layout["items"]
         assert items["map"]["theme"] == name
-        theme_titles = {l["title"] for l in qgis["project"]["layers"]
-                        if l.get("layername") in qgis["themes"][name]["visible"]}
+        theme_titles = {l["title"] for l in qgis["project"]["layers"] if l["id"] in qgis["themes"][name]["ids"]}
         assert set(items["legend"]["layers"]) == theme_titles and items["legend"]["linked"]
         assert items["legend"]["title"] == "图例"
         assert items["scalebar"]["linked"] and items["scalebar"]["units"] == "km"
         assert items["scalebar"]["label"] == "公里"
         assert items["north_arrow"]["linked"] and not items["north_arrow"]["missing"]
-        assert items["title"]["text"].endswith(f" — {name}") and "示例都市区" in items["title"]["text"]
+        # the chains layout names the chain its theme shows, as the print figure's title does
+        part = f" — {OPENING_CHAIN['chains'][0]}" if name == _theme_name("chains", lang) else ""
+        assert items["title"]["text"].endswith(f" — {name}{part}") and "示例都市区" in items["title"]["text"]
         assert items["source"]["text"].startswith("数据：") and "EPSG:4544" in items["source"]["text"]
         # the map shows the theme's layers, at a scale that fits the study on A4
         assert set(items["map"]["layers"]) == theme_titles

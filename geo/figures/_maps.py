@@ -331,7 +331,7 @@ def core_periphery_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
 def chains_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
     """The chain ``chains.html`` opens on: its zones by role, the gap list's strongest zone
     (star) and candidate zones (dashed red), its leader firms and their reach."""
-    from geo.webmap.chains import initial_chain
+    from geo.analysis.chains import initial_chain
 
     draw, legend, labels = [], [], []
     t = result.tables

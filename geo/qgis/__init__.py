@@ -41,6 +41,7 @@ from pyproj import CRS
 
 from geo import styles
 from geo._types import AnalysisResult, Study
+from geo.analysis.chains import opening_chain
 from geo.i18n import study_display_name
 from geo.qgis._commuting_styles import mark_commute_length
 from geo.qgis._network_styles import mark_closed_roads
@@ -58,7 +59,7 @@ from geo.qgis._layers import (
 from geo.qgis._project import ProjectLayer, write_project
 from geo.qgis._rasters import write_rasters
 from geo.qgis._styles import layer_styles_for, layer_title, zone_chain_colors
-from geo.qgis._views import split_views
+from geo.qgis._views import CHAIN_VIEW_LAYERS, split_views
 from geo.settings import Settings
 
 __all__ = ["GPKG_NAME", "QGZ_NAME", "WrittenInputs", "write_qgis_inputs", "write_qgis_package"]
@@ -189,10 +190,14 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
     mark_closed_roads(project_layers, settings.network.no_access, language)
     write_layer_styles(gpkg, project_layers, timestamp=stamp)
     # the pairs and flows as the web pages open on them (after the styles: one per table)
-    project_layers = split_views(project_layers, results, int(settings.commuting.top_flows), language)
+    project_layers = split_views(project_layers, results, int(settings.commuting.top_flows), language,
+                                 {layer.name: layer.frame for layer in layers if layer.name in CHAIN_VIEW_LAYERS})
+    texts = layout_texts(settings, crs)
+    if any(layer.name in CHAIN_VIEW_LAYERS and layer.subset for layer in project_layers):
+        texts["part:chains"] = opening_chain(results.get("chains"))   # the chain the theme shows
     write_project(qgz, gpkg_name=GPKG_NAME, layers=project_layers, crs=crs, settings=settings,
                   group_titles=group_titles(language), timestamp=stamp,
-                  layout_texts=layout_texts(settings, crs), rasters=inputs.rasters,
+                  layout_texts=texts, rasters=inputs.rasters,
                   display_crs=display_crs(crs, study))
     logger.info("QGIS package: %s (%d layers), %s", gpkg, len(project_layers), qgz)
     return gpkg, qgz

@@ -330,7 +330,8 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
     when given (a metric CRS when ``crs`` is in degrees: QGIS then draws the map
     unstretched, as conformal as the web map).
 
-    ``layout_texts`` (``study`` title, ``source`` line, ``legend`` title, ``km``) dress the
+    ``layout_texts`` (``study`` title, ``source`` line, ``legend`` title, ``km``, and
+    ``part:<analysis>`` for a theme showing part of its analysis, e.g. one chain) dress the
     print layouts; without it the project has map themes but no layouts."""
     root = ET.Element("qgis", {"version": QGIS_VERSION, "projectname": settings.study.name,
                                "saveUser": "zoneatlas", "saveUserFull": "zoneatlas"})
@@ -455,8 +456,11 @@ def _layout_specs(themes, layers: Sequence[ProjectLayer], tiles: Sequence[TileLa
         extent = _to_view(_view_extent(framed, inputs_only=False) or _view_extent(layers), crs, view_crs)
         if extent is None:
             continue
+        # the part of the analysis the theme shows, as the print figure's title (the chain)
+        part = texts.get(f"part:{theme.analysis}")
+        title = f"{texts['study']} — {theme.name}" + (f" — {part}" if part else "")
         specs.append(LayoutSpec(
-            name=theme.name, title=f"{texts['study']} — {theme.name}", theme=theme, extent=extent,
+            name=theme.name, title=title, theme=theme, extent=extent,
             source_line=texts["source"], km_label=texts["km"], legend_title=texts["legend"],
             layer_titles=titles, layer_sources=sources))
     return specs

@@ -12,11 +12,11 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from geo import styles
 from geo._types import AnalysisResult
+from geo.analysis.chains import initial_chain
 from geo.webmap._assets import json_for_script
 from geo.webmap._base import (
     MapContext,
@@ -161,17 +161,6 @@ class ChainPicker(_Call):
 
 def _fmt(v: float) -> str:
     return "–" if v is None or not np.isfinite(v) else f"{v:.2f}"
-
-
-def initial_chain(comp: pd.DataFrame, gaps: pd.DataFrame) -> str:
-    """The chain the map opens on (and the print figure shows): the least complete chain
-    with a gap candidate (the demo shows a gap), else rank 1."""
-    with_cand = set(gaps.loc[gaps["candidates"].notna(), "chain"]) if len(gaps) else set()
-    order = comp.sort_values("rank", ascending=False)
-    for c in order["chain"]:
-        if c in with_cand:
-            return str(c)
-    return str(comp.sort_values("rank")["chain"].iloc[0]) if len(comp) else ""
 
 
 def build_chains_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:

@@ -50,7 +50,7 @@ from geo.analysis.chains._tables import (
 from geo.analysis.core_periphery import strength_score
 
 __all__ = ["CHAIN_ROLES", "MAX_CANDIDATES", "NetworkReach", "Reach", "chain_completeness", "chain_gaps", "chain_lq",
-           "chain_roles", "leader_firms", "reach_from_settings", "run"]
+           "chain_roles", "initial_chain", "leader_firms", "opening_chain", "reach_from_settings", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,27 @@ NAME = "chains"
 def _mean(values: pd.Series) -> float | None:
     v = pd.to_numeric(values, errors="coerce")
     return None if v.notna().sum() == 0 else round(float(v.mean()), 4)
+
+
+def initial_chain(comp: pd.DataFrame, gaps: pd.DataFrame) -> str:
+    """The chain the web map opens on (and the print figure and the QGIS theme show), from the
+    tables ``chain_completeness`` and ``chain_gaps``: the least complete chain with a gap
+    candidate (the demo shows a gap), else rank 1; ``""`` without chains."""
+    with_cand = set(gaps.loc[gaps["candidates"].notna(), "chain"]) if len(gaps) else set()
+    order = comp.sort_values("rank", ascending=False)
+    for c in order["chain"]:
+        if c in with_cand:
+            return str(c)
+    return str(comp.sort_values("rank")["chain"].iloc[0]) if len(comp) else ""
+
+
+def opening_chain(result: AnalysisResult | None) -> str:
+    """:func:`initial_chain` of a chains result (``""`` without one)."""
+    if result is None or "chain_completeness" not in result.tables:
+        return ""
+    comp = result.tables["chain_completeness"]
+    gaps = result.tables.get("chain_gaps")
+    return initial_chain(comp, gaps if gaps is not None else pd.DataFrame(columns=["chain", "candidates"]))
 
 
 def run(study: Study, settings: Any) -> AnalysisResult:
