@@ -731,7 +731,8 @@ def test_pyqgis_sample_pipeline_package(pyqgis, sample_package, tmp_path):
     assert len(flows) > 3
     top, every = views["commuting_flows", ""], views["commuting_flows", "all"]
     assert (top["features"], every["features"]) == (3, len(flows))
-    assert top["title"].endswith("（前 3 条）") and every["title"].endswith(f"（全部 {len(flows)} 条）")
+    assert top["title"] == "跨区通勤流（路网距离，前 3 条）", top["title"]
+    assert every["title"] == f"跨区通勤流（路网距离，全部 {len(flows)} 条）", every["title"]
     assert checked[every["id"]] == "Qt::Unchecked"
     recommended = results["collaboration"].tables["collaboration_pairs"]["recommended"].astype(bool)
     assert 0 < recommended.sum() < len(recommended)
@@ -742,6 +743,18 @@ def test_pyqgis_sample_pipeline_package(pyqgis, sample_package, tmp_path):
     themes = report["themes"]
     assert len(themes["通勤实况"]["layers"]["commuting_flows"]["colours"]) == 3
     assert len(themes["跨区协同"]["layers"]["collaboration_pairs"]["colours"]) == recommended.sum()
-    assert all(every["id"] not in t["visible"] for t in themes.values())
+    assert all(every["id"] not in t["ids"] for t in themes.values())
+    # the chains theme shows the chain chains.html opens on; every chain in a layer switched off
+    from geo.analysis.chains import opening_chain
+
+    chain = opening_chain(results["chains"])
+    zones = results["chains"].tables["chain_zones"]
+    one, every_chain = views["chain_zones", ""], views["chain_zones", "all"]
+    assert (one["features"], every_chain["features"]) == (int((zones["chain"] == chain).sum()), len(zones))
+    assert one["subset"] == f'"chain" = \'{chain}\'' and one["title"] == f"功能区链内环节（{chain}）"
+    assert one["id"] in themes["强链补链：产业链完整度与链主企业"]["ids"] and checked[every_chain["id"]] == "Qt::Unchecked"
+    # one legend row for the poles (their stars are alike), as on the web map
+    assert by_name["core_periphery_poles"]["legend"] in (["极核", "其他极核"], ["极核"]), \
+        by_name["core_periphery_poles"]["legend"]
     assert by_name["commuting_workplaces"]["features"] == len(sample_package[3]["commuting"]
                                                                .tables["commuting_workplaces"])

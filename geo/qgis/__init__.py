@@ -45,7 +45,7 @@ from geo.analysis.chains import opening_chain
 from geo.i18n import study_display_name
 from geo.qgis._commuting_styles import mark_commute_length
 from geo.qgis._network_styles import mark_closed_roads
-from geo.qgis._derived import derived_frames
+from geo.qgis._derived import LEGEND_SUMMARIES, derived_frames
 from geo.qgis._gpkg import package_timestamp, write_geopackage, write_layer_styles
 from geo.qgis._layers import (
     INPUT_LAYERS,
@@ -104,10 +104,11 @@ class WrittenInputs:
 
 
 def _project_layer(layer: ExportLayer, language: str) -> ProjectLayer:
+    summary = LEGEND_SUMMARIES.get(layer.name, ("", ""))[0 if language == "zh" else 1]
     return ProjectLayer(name=layer.name, title=layer_title(layer.name, language), group=layer.group,
                         geometry_kind=layer.geometry_kind, styles=layer.styles,
                         bounds=layer_bounds(layer.frame) if layer.spatial else None,
-                        visible=initially_visible(layer), wkb_type=wkb_type(layer))
+                        visible=initially_visible(layer), wkb_type=wkb_type(layer), legend_summary=summary)
 
 
 def _export_crs(study: Study, settings: Settings) -> CRS:

@@ -23,6 +23,7 @@ import shapely
 
 from geo import styles
 from geo._types import AnalysisResult, Study
+from geo.i18n import label
 from geo.qgis._qml import (
     Category,
     LayerStyle,
@@ -182,6 +183,13 @@ def derived_frames(study: Study, results: dict[str, AnalysisResult], settings: S
 # ---------------------------------------------------------------------------
 # styles
 
+#: Layers whose classes repeat another layer's (the poles' colours): the print layouts give them
+#: one legend row, as the web pages do (layer → (zh, en)).
+LEGEND_SUMMARIES = {
+    "core_periphery_territories": ("极核及其外围功能区的合并范围", "a pole with its attached zones, merged"),
+}
+
+
 def derived_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerStyle], language: str, *,
                    edges_for: Callable, range_labels: Callable,
                    pole_colors: dict[str, str] | None) -> list[LayerStyle] | None:
@@ -202,15 +210,18 @@ def derived_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerSty
         return [style("default", single_renderer(fill_symbol(None, styles.CATCHMENT_COLOR, outline_width_mm=0.3,
                                                              outline_style="dash", outline_alpha=0.6)))]
     if name == "core_periphery_poles":
-        # big gold stars for the poles with a colour of their own, small grey ones for the rest
-        cats = [Category(core, names, marker_symbol(STAR_COLOR, 7.0, outline="#000000", outline_width_mm=0.3,
-                                                    shape="star"))
-                for core, names in _names(frame, "zone_id").items()
-                if pole_colors.get(core, styles.OTHER_POLE_COLOR) != styles.OTHER_POLE_COLOR]
+        # big gold stars for the poles with a colour of their own, small grey ones for the rest;
+        # one legend row each, as on the web map (the stars are alike: no row per pole)
+        major = [core for core in _names(frame, "zone_id")
+                 if pole_colors.get(core, styles.OTHER_POLE_COLOR) != styles.OTHER_POLE_COLOR]
+        listed = ", ".join("'" + core.replace("'", "''") + "'" for core in major)
+        expression = f"CASE WHEN \"zone_id\" IN ({listed}) THEN 'core' ELSE '' END" if major else "''"
+        cats = [Category("core", label("core", language), marker_symbol(
+            STAR_COLOR, 7.0, outline="#000000", outline_width_mm=0.3, shape="star"))] if major else []
         cats.append(Category(None, "其他极核" if language == "zh" else "Other poles",
                              marker_symbol(styles.OTHER_POLE_COLOR, 4.0, outline="#000000", outline_width_mm=0.2,
                                            shape="star")))
-        return [style("default", categorized_renderer("zone_id", cats))]
+        return [style("default", categorized_renderer(expression, cats))]
     if name == "chain_leader_reach":
         return [style("default", single_renderer(fill_symbol(styles.REACH_COLOR, styles.REACH_COLOR, fill_alpha=0.04,
                                                              outline_width_mm=0.26, outline_alpha=0.6)))]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from geo.qgis._themes import MapTheme
 
@@ -42,6 +42,7 @@ class LayoutSpec:
     legend_title: str
     layer_titles: Mapping[str, str]  # layer id → title in the legend
     layer_sources: Mapping[str, tuple[str, str]]  # layer id → (source, provider)
+    legend_summaries: Mapping[str, str] = field(default_factory=dict)   # layer id → its one legend row
 
 
 def _uuid(*parts: str) -> str:
@@ -135,14 +136,16 @@ def layout_xml(spec: LayoutSpec) -> ET.Element:
                    map_uuid=map_uuid, title=spec.legend_title, resizeToContents="0", columnCount="1",
                    splitLayer="0", equalColumnWidth="0", symbolWidth="7", symbolHeight="4",
                    wmsLegendWidth="50", wmsLegendHeight="25", wrapChar="", fontColor="#000000",
-                   legendFilterByAtlas="0", titleAlignment="1", symbolAlignment="1", boxSpace="2",
+                   legendFilterByAtlas="0", legendFilterByMap="1", titleAlignment="1", symbolAlignment="1", boxSpace="2",
                    columnSpace="2", lineSpacing="1", rasterBorder="1", rasterBorderColor="0,0,0,255",
                    rasterBorderWidth="0", minSymbolSize="0", maxSymbolSize="0")
     styles = ET.SubElement(legend, "styles")
     for name, size, bold in (("title", 12, True), ("group", 10, True), ("subgroup", 9, False),
                              ("symbol", 8, False), ("symbolLabel", 8, False)):
+        # the label 2 mm right of its symbol (QGIS' default 0 lets wide line symbols touch it)
+        spacing = {"marginLeft": "2"} if name == "symbolLabel" else {}
         style = ET.SubElement(styles, "style", {"name": name, "alignment": "1", "indent": "0",
-                                                "marginTop": "2", "marginBottom": "1"})
+                                                "marginTop": "2", "marginBottom": "1", **spacing})
         ET.SubElement(style, "styleFont", {"description": _font(size, bold), "style": ""})
     tree = ET.SubElement(legend, "layer-tree-group")
     ET.SubElement(tree, "customproperties")
@@ -150,11 +153,17 @@ def layout_xml(spec: LayoutSpec) -> ET.Element:
         if layer.layer_id not in spec.layer_sources:     # the basemap: drawn, not in the legend
             continue
         source, provider = spec.layer_sources[layer.layer_id]
-        ET.SubElement(tree, "layer-tree-layer", {
+        node = ET.SubElement(tree, "layer-tree-layer", {
             "id": layer.layer_id, "name": spec.layer_titles.get(layer.layer_id, layer.layer_id),
             "source": source, "providerKey": provider, "checked": "Qt::Checked", "expanded": "1",
             "legend_exp": "", "patch_size": "-1,-1", "legend_split_behavior": "0",
-        }).append(ET.Element("customproperties"))
+        })
+        props = ET.SubElement(node, "customproperties")
+        summary = spec.legend_summaries.get(layer.layer_id)
+        if summary:   # one row in the legend, as on the web page: the first class, relabelled
+            options = ET.SubElement(props, "Option", {"type": "Map"})
+            for key, value in (("legend/node-order", "0"), ("legend/label-0", summary)):
+                ET.SubElement(options, "Option", {"type": "QString", "name": key, "value": value})
 
     bar_w = min(60.0, map_w / 3)
     bar = _item(layout, SCALEBAR, _uuid(spec.name, "scalebar"), map_x + 4, map_y + map_h - 16, bar_w + 20, 12,

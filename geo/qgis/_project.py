@@ -48,6 +48,7 @@ class ProjectLayer:
     abstract: str = ""             # layer metadata (QGIS: Properties → Information / Metadata)
     subset: str = ""               # provider filter (SQL) when the layer shows part of the table
     view: str = ""                 # "": the table's own layer; else a second view of it (geo.qgis._views)
+    legend_summary: str = ""       # print layouts: one legend row with this label instead of every class
 
     @property
     def key(self) -> str:
@@ -462,7 +463,8 @@ def _layout_specs(themes, layers: Sequence[ProjectLayer], tiles: Sequence[TileLa
         specs.append(LayoutSpec(
             name=theme.name, title=title, theme=theme, extent=extent,
             source_line=texts["source"], km_label=texts["km"], legend_title=texts["legend"],
-            layer_titles=titles, layer_sources=sources))
+            layer_titles=titles, layer_sources=sources,
+            legend_summaries={layer.layer_id: layer.legend_summary for layer in layers if layer.legend_summary}))
     return specs
 
 
