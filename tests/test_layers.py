@@ -259,6 +259,19 @@ def test_traditional_and_simplified_chain_names_are_one_chain(tmp_path, study_co
     one(study.warnings, "chain names", "traditional/simplified", "'生物醫藥' (1) -> '生物医药'", "zones row Z1")
 
 
+def test_the_zones_spell_a_chain_not_the_firms(tmp_path, study_config):
+    """80 firms in 生物醫藥 and 2 zones in 生物医药: the zones' spelling is the chain's (the
+    firms are named "as in the zones' chain"), the firms are mapped onto it."""
+    firms = gpd.GeoDataFrame({"id": [f"F{i}" for i in range(80)], "chain": ["生物醫藥"] * 80, "tier": ["骨干"] * 80},
+                             geometry=shapely.points(np.full(80, X0 + 9000.0), np.full(80, Y0 + 5500.0)), crs=CRS)
+    write(firms, tmp_path / "firms.gpkg")
+    study_config["layers"]["firms"] = {"path": "firms.gpkg", "fields": {"firm_id": "id"}}
+    study = load(tmp_path, study_config)
+    assert study.zones["chain"].tolist() == ["电子信息", "生物医药", "电子信息"]
+    assert set(study.firms["chain"]) == {"生物医药"}
+    one(study.warnings, "chain names", "'生物醫藥' (80) -> '生物医药'", "firms")
+
+
 def test_chain_names_in_traditional_characters_throughout_are_kept(tmp_path, study_config):
     z = zones_gdf().assign(chain=["電子資訊", "生物醫藥", "電子資訊"])
     write(z, tmp_path / "zones_tw.gpkg")

@@ -10,8 +10,9 @@ list it), so spellings that a reader takes for the same name must be the same st
 * spellings that differ only by upper/lower case, or by traditional and simplified
   characters (``生物醫藥`` / ``生物医药``, compared through OpenCC's ``t2s`` conversion),
   become the most frequent spelling (counted over zones and innovation-district mentions
-  together; on a tie the first met). A study written in traditional characters throughout
-  keeps them.
+  together; on a tie the first met; the firms follow that spelling and decide only for a
+  chain no zone or innovation district names). A study written in traditional characters
+  throughout keeps them.
 
 Every change is one counted warning listing the merged variants.
 """
@@ -75,14 +76,17 @@ def _unify_chains(layers: dict[str, _Layer], report: _Report) -> None:
     raw = pd.concat(list(parts.values()), ignore_index=True).astype("str")
     if raw.empty:
         return
+    # the zones and the innovation districts set the spelling; the firms (often thousands of
+    # rows) follow it, and decide only for a chain no zone or innovation district names
+    sets = np.concatenate([np.full(len(part), name != "firms") for name, part in parts.items()])
     norm = _nfkc(raw)
     key = _simplified(norm.str.casefold())
     # the most frequent normalised spelling of each key (case, traditional/simplified); ties: first met
-    counts = pd.DataFrame({"key": key.to_numpy(), "norm": norm.to_numpy(),
+    counts = pd.DataFrame({"key": key.to_numpy(), "norm": norm.to_numpy(), "sets": sets,
                            "order": np.arange(len(norm))})
     best = (counts.groupby(["key", "norm"], sort=False)
-            .agg(n=("order", "size"), first=("order", "min")).reset_index()
-            .sort_values(["key", "n", "first"], ascending=[True, False, True])
+            .agg(n_sets=("sets", "sum"), n=("order", "size"), first=("order", "min")).reset_index()
+            .sort_values(["key", "n_sets", "n", "first"], ascending=[True, False, False, True])
             .drop_duplicates("key").set_index("key")["norm"])
     canon = dict(zip(raw.to_numpy(), key.map(best).to_numpy()))
     changed = {r: c for r, c in canon.items() if r != c}
