@@ -160,6 +160,30 @@ def road_class_name(text: str, class_speeds_kmh) -> str | None:
     return text.lower() if text.lower() in class_speeds_kmh else None
 
 
+def class_speed_keys(speeds: dict[str, float]) -> dict[str, float]:
+    """``network.class_speeds_kmh`` keyed by the classes its keys name: ``Arterial`` or
+    ``主干路`` set the speed of ``arterial`` (as a road's class value would be read); any
+    other key is a new class, in lower case. ValueError when two keys name one class.
+
+    >>> class_speed_keys({"Arterial": 50, "主干路": 50}) # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: keys 'Arterial' and '主干路' both set the speed of the road class 'arterial'...
+    >>> class_speed_keys({"Busway": 25, "快速路": 70})
+    {'busway': 25, 'expressway': 70}
+    """
+    out: dict[str, float] = {}
+    given: dict[str, str] = {}
+    for key, speed in speeds.items():
+        text = str(key).strip()
+        name = road_class_name(text, DEFAULT_CLASS_SPEEDS_KMH) or text.lower()
+        if name in out:
+            raise ValueError(f"keys {given[name]!r} and {text!r} both set the speed of the road class {name!r}; "
+                             "keep one")
+        out[name], given[name] = speed, text
+    return out
+
+
 def road_class_names(values, class_speeds_kmh) -> list[str]:
     """The classes ``values`` stand for (sorted, once each); ValueError naming the first
     unknown one and the known names."""

@@ -19,19 +19,12 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from geo._config_file import read_config
 from geo._errors import ConfigError
-from geo.schema import DEFAULT_CLASS_SPEEDS_KMH, INDICATORS, LAYERS, road_class_names
+from geo.schema import DEFAULT_CLASS_SPEEDS_KMH, INDICATORS, LAYERS, class_speed_keys, road_class_names
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 Share = Annotated[float, Field(gt=0, le=1)]
@@ -367,7 +360,8 @@ class NetworkSettings(_Model):
     (e.g. ``busway: 25``) makes a new class known.
     """
 
-    class_speeds_kmh: dict[str, PositiveFloat] = Field(default_factory=lambda: dict(DEFAULT_CLASS_SPEEDS_KMH))
+    class_speeds_kmh: Annotated[dict[str, PositiveFloat], AfterValidator(class_speed_keys)] = Field(
+        default_factory=lambda: dict(DEFAULT_CLASS_SPEEDS_KMH))
     default_speed_kmh: PositiveFloat = 20.0
     """Speed of a road with neither ``speed_kmh`` nor a known class."""
     access_speed_kmh: PositiveFloat = 5.0

@@ -712,6 +712,29 @@ def test_unknown_oneway_class_and_bad_speed_are_errors():
     assert g.road_speed_kmh.tolist() == [25.0]
 
 
+@pytest.mark.parametrize("key", ["Arterial", "ARTERIAL", "主干路", "primary"])
+def test_a_class_speed_key_names_the_class_as_a_road_value_would(key):
+    """network.class_speeds_kmh {Arterial: 50} (or 主干路, or OSM's primary) sets the speed of
+    every arterial road, whichever way the roads spell the class; it used to add a class
+    'Arterial' that no road had, silently leaving arterials at 40 km/h."""
+    from geo.settings import NetworkSettings
+
+    speeds = NetworkSettings(class_speeds_kmh={key: 50}).speeds_kmh
+    assert speeds["arterial"] == 50 and key not in speeds
+    geoms = [LineString([(0, 0), (1000, 0)])] * 3
+    g = gn.build_graph(_roads(geoms, **{"class": ["arterial", "主干路", "Arterial"]}), class_speeds_kmh=speeds)
+    assert g.road_speed_kmh.tolist() == [50.0, 50.0, 50.0]
+
+
+def test_two_class_speed_keys_for_one_class_are_an_error():
+    from pydantic import ValidationError
+
+    from geo.settings import NetworkSettings
+
+    with pytest.raises(ValidationError, match=r"keys 'arterial' and '主干路' both set the speed of the road class"):
+        NetworkSettings(class_speeds_kmh={"arterial": 40, "主干路": 50})
+
+
 def test_polygons_are_not_roads():
     with pytest.raises(InputError, match="must be lines"):
         gn.build_graph(_roads([box(0, 0, 1, 1), LineString([(0, 0), (1, 0)])]))
