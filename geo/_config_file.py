@@ -4,7 +4,9 @@ Validation is :mod:`geo.settings`'s."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+import re
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 import yaml
@@ -95,3 +97,12 @@ def read_config(path: str | Path) -> dict[str, Any]:
     if data is None:
         raise ConfigError(f"{path}: config file is empty; it needs at least layers.zones.path")
     return data
+
+
+def native_path(path: Path) -> Path:
+    """A relative path written with Windows separators (``layers\\zones.shp``, from a config
+    made on Windows) in this system's form; drive paths (``D:\\…``) are left to fail as not found."""
+    text = str(path)
+    if os.sep == "/" and "\\" in text and not re.match(r"^[A-Za-z]:", text):
+        return Path(PureWindowsPath(text).as_posix())
+    return path

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
                       model_validator)
 
-from geo._config_file import read_config
+from geo._config_file import native_path, read_config
 from geo._errors import ConfigError
 from geo.schema import DEFAULT_CLASS_SPEEDS_KMH, INDICATORS, LAYERS, class_speed_keys, road_class_names
 
@@ -574,9 +574,9 @@ def _resolve_paths(settings: Settings, base_dir: Path) -> Settings:
     for name in LayersSettings.model_fields:   # every layer, vector or raster
         layer = getattr(settings.layers, name)
         if layer is not None and not layer.path.is_absolute():
-            layer.path = (base_dir / layer.path).resolve()
+            layer.path = (base_dir / native_path(layer.path)).resolve()
     if not settings.output.dir.is_absolute():
-        settings.output.dir = (base_dir / settings.output.dir).resolve()
+        settings.output.dir = (base_dir / native_path(settings.output.dir)).resolve()
     return settings
 
 

@@ -284,6 +284,17 @@ def test_chain_names_in_traditional_characters_throughout_are_kept(tmp_path, stu
     assert not [w for w in study.warnings if "chain names" in w], study.warnings
 
 
+def test_windows_paths_in_the_config(tmp_path, study_config):
+    """A config written on Windows: relative paths with backslashes read; a drive path is
+    said to be one (it used to be 'did you mean ...' a folder)."""
+    (tmp_path / "layers").mkdir()
+    (tmp_path / "zones.gpkg").rename(tmp_path / "layers" / "zones.gpkg")
+    study_config["layers"]["zones"]["path"] = "layers\\zones.gpkg"
+    assert len(load(tmp_path, study_config).zones) == 3
+    study_config["layers"]["zones"]["path"] = "D:\\规划数据\\zones.gpkg"
+    one(problems(tmp_path, study_config), "layers.zones", "file not found", "Windows drive path")
+
+
 def test_short_gbk_values_without_cpg_still_read_as_gbk(tmp_path, study_config):
     """"A1地块" reads as common characters in GBK and in Big5 alike: no clear winner, and
     GBK (Chinese text throughout) as before rather than a refusal."""

@@ -71,8 +71,10 @@ def _check_path(ctx: _Ctx, report: _Report) -> bool:
             near = _closest(path.name, [p.name for p in path.parent.iterdir()
                                         if p.suffix.lower() not in (".yaml", ".yml", ".md", ".html")
                                         or p.suffix.lower() == path.suffix.lower()])
+        windows = ("; it is a Windows drive path, which this machine does not have: put the data beside "
+                   "the config and give a relative path" if re.search(r"[A-Za-z]:\\", str(path)) else "")
         report.error(f"{ctx.at()} file not found{near}; fix layers.{ctx.name}.path in the config "
-                     f"(paths are relative to the config file)")
+                     f"(paths are relative to the config file){windows}")
         return False
     if path.is_file() and path.stat().st_size == 0:
         report.error(f"{ctx.at()} the file is empty (0 bytes); export the layer again")
