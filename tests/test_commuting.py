@@ -403,6 +403,36 @@ def test_gcj02_gbk_csv_is_converted_and_reprojected(tmp_path):
     assert 100 < abs(plain["home_x"].to_numpy() - x).max() < 1000
 
 
+@pytest.mark.parametrize("rows", [2, 0])
+def test_an_excel_sheet_of_text_cells_has_its_header_row_read_as_the_header(tmp_path, rows):
+    """Every cell stored as text (a common Excel export): GDAL took the header for data
+    (Field1, Field2, ...), so every field was 'not found'; a sheet with its header only
+    is 'no rows', as a CSV with its header only is."""
+    from openpyxl import Workbook
+
+    from geo._errors import InputError
+    from geo.layers import load_study
+
+    lon, lat = [104.99, 105.05], [30.72, 30.74]
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["居住经度", "居住纬度", "工作经度", "工作纬度", "人数"])
+    for i in range(rows):
+        sheet.append([f"{lon[i]}", f"{lat[i]}", f"{lon[1 - i]}", f"{lat[1 - i]}", f"{i + 2}"])
+    book.save(tmp_path / "od.xlsx")
+    settings = _write_tiny(tmp_path, {"path": "od.xlsx", "crs": "EPSG:4326",
+                                      "fields": {"home_x": "居住经度", "home_y": "居住纬度", "work_x": "工作经度",
+                                                 "work_y": "工作纬度", "commuters": "人数"}})
+    if not rows:
+        with pytest.raises(InputError, match="layers.commuting .*od.xlsx.*the table has no rows"):
+            load_study(settings)
+        return
+    flows = load_study(settings).commuting
+    assert flows["commuters"].tolist() == [2.0, 3.0]
+    x, _ = _projected(np.array(lon), np.array(lat))
+    assert flows["home_x"].to_numpy() == pytest.approx(x, abs=0.01)
+
+
 def test_a_layer_name_on_a_csv_table_is_said_to_be_ignored(tmp_path):
     from geo.layers import load_study
 

@@ -111,19 +111,34 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report):
         return None
     layer, geom_type = found
     has_geometry = geom_type is not None
+    # a spreadsheet's first row is its header, even when every cell is text (GDAL would
+    # otherwise take an all-text sheet's header for data: Field1, Field2, ...)
+    headers = {"HEADERS": "FORCE"} if ctx.path.suffix.lower() in (".xlsx", ".ods") else {}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             frame = pyogrio.read_dataframe(ctx.path, layer=layer, read_geometry=has_geometry,
-                                           encoding=cfg.encoding, use_arrow=True)
+                                           encoding=cfg.encoding, use_arrow=True, **headers)
     except Exception as exc:  # noqa: BLE001
         report.error(f"{ctx.at()} cannot read the layer ({_one_line(exc)})")
         return None
     if not has_geometry:
-        return pd.DataFrame(frame), None, None
+        return _header_row(pd.DataFrame(frame), cfg) if headers else pd.DataFrame(frame), None, None
     crs = frame.crs
     geoms = frame.geometry.to_numpy()
     return pd.DataFrame(frame.drop(columns=frame.geometry.name)), geoms, crs
+
+
+def _header_row(frame: pd.DataFrame, cfg: VectorLayerSettings) -> pd.DataFrame:
+    """A sheet whose only row is its header comes back from GDAL as one data row under
+    ``Field1``, ``Field2``, ...: that row named as the columns (no data rows left)."""
+    generic = [f"Field{i + 1}" for i in range(frame.shape[1])]
+    if list(frame.columns) != generic or not len(frame):
+        return frame
+    first = [str(v).strip() for v in frame.iloc[0]]
+    if not set(cfg.fields.values()) & set(first):
+        return frame
+    return pd.DataFrame(frame.iloc[1:].to_numpy(), columns=first)
 
 
 def _read_parquet(ctx: _Ctx, report: _Report):
