@@ -108,7 +108,8 @@ def _(s, tmp):
 
 
 @case("no_access_to_any_road_class",
-      warning=("layers.roads", "housing features", "not connected", "under half of the housing"))
+      warning=("layers.roads", "housing features", "not connected", "under half of the housing",
+               "(network.no_access_classes) are not joined"))
 def _(s, tmp):
     s.cfg["network"]["no_access_classes"] = ["高速公路", "快速路", "主干路", "次干路", "支路"]
     s.save()

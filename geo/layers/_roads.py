@@ -101,6 +101,10 @@ def _connection_warnings(study: Study, net: NetworkSettings, source: str) -> lis
 
     graph = study.network
     out: list[str] = []
+    closed = list(net.no_access)
+    # roads homes and workplaces may not join: the likely reason when many are not connected
+    unjoinable = (f"; roads of the classes {', '.join(closed)} (network.no_access_classes) are not joined "
+                  "except at nodes other roads share" if closed else "")
     xy = _housing_points(study)
     if len(xy):
         access = housing_access(graph, xy, access_speed_kmh=net.access_speed_kmh,
@@ -110,8 +114,8 @@ def _connection_warnings(study: Study, net: NetworkSettings, source: str) -> lis
             share = float(off.mean())
             what = "housing features" if study.housing is not None else "population cells"
             line = (f"{source}: {int(off.sum())} of {len(xy)} {what} ({share:.1%}) are farther than "
-                    f"{net.max_access_m:g} m (network.max_access_m) from every road node and are not "
-                    "connected: they count for no travel-time horizon")
+                    f"{net.max_access_m:g} m (network.max_access_m) from every road node they may join and "
+                    f"are not connected: they count for no travel-time horizon{unjoinable}")
             if share > 0.5:
                 line += "; the network reaches under half of the housing: check that it covers the study area"
             out.append(line)
@@ -128,5 +132,5 @@ def _connection_warnings(study: Study, net: NetworkSettings, source: str) -> lis
             shown = ", ".join(ids[:10]) + (f" (+{len(ids) - 10} more)" if len(ids) > 10 else "")
             out.append(f"{source}: {int(none.sum())} {name.replace('_', ' ')} have no road node inside or "
                        f"within {net.max_access_m:g} m (network.max_access_m): {shown}; their travel-time "
-                       "columns are empty")
+                       f"columns are empty{unjoinable}")
     return out
