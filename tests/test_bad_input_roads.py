@@ -69,6 +69,17 @@ def _(s, tmp):
     s.put("roads", r)
 
 
+@case("road_speed_not_a_number_with_numeric_ids",
+      errors=[("layers.roads", GPKG_SHOWN, "field 'speed_kmh'", "not a number ('fast')", "in row 1005 (road_id)")])
+def _(s, tmp):
+    """OpenStreetMap-style numeric ids: said to be ids, not row numbers (as for every layer)."""
+    r = _roads(s)
+    r["id"] = [str(1001 + i) for i in range(len(r))]
+    r["speed"] = r["speed"].astype(object)
+    r.loc[4, "speed"] = "fast"
+    s.put("roads", r)
+
+
 @case("road_class_unknown", errors=[("layers.roads", GPKG_SHOWN, "field 'class'", "'highway'",
                                      "rows R00003, R00006", "known classes", "motorway", "主干路",
                                      "network.class_speeds_kmh")])

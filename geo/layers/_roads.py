@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import re
+
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -54,7 +56,10 @@ def _build_network(roads: _Layer, zones: _Layer | None, net: NetworkSettings,
                             snap_tolerance_m=net.snap_tolerance_m, source=ctx.at()[:-1],
                             no_access_classes=net.no_access)
     except InputError as exc:
+        numeric_ids = roads.by_id and all(str(v).isdigit() for v in roads.labels[:10])
         for problem in exc.problems:
+            if numeric_ids:   # OpenStreetMap ids are numbers: not to be read as row numbers
+                problem = re.sub(r"(in rows? \d[\d, ]*(?: \(\+\d+ more\))?)", r"\1 (road_id)", problem)
             report.error(_name_columns(problem, roads.source.aliases))
         roads.geometry_ok = False
         return None
