@@ -376,7 +376,8 @@ def leader_firms(firms: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, reach: Reach)
         ``firm_id, name, chain, zone_id, district_id, jobs, firms_within`` (same-chain
         firms within reach, the leader excluded), ``jobs_within`` (their jobs; missing
         counts 0), ``firms_other_district`` (of those, in a district other than the
-        leader's; firms without a district not counted), ``zones_within`` (same-chain
+        leader's; firms without a district not counted; missing when the leader's district
+        is), ``zones_within`` (same-chain
         zones within reach).
     """
     lead = firms[firms["tier"] == "leader"].reset_index(drop=True)
@@ -395,7 +396,9 @@ def leader_firms(firms: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, reach: Reach)
     out = lead[["firm_id", "name", "chain", "zone_id", "district_id", "jobs"]].copy()
     out["firms_within"] = np.bincount(li, minlength=n).astype("int64")
     out["jobs_within"] = np.bincount(li, weights=fjobs[fj], minlength=n)
-    out["firms_other_district"] = np.bincount(li[other], minlength=n).astype("int64")
+    # unknown where the leader's own district is (missing value, never 0)
+    out["firms_other_district"] = pd.array(np.bincount(li[other], minlength=n), dtype="Int64")
+    out.loc[pd.isna(ldist), "firms_other_district"] = pd.NA
     zcode = _chain_codes(zones["chain"].astype(str).to_numpy(), codebook)
     la, _zb = reach.pairs(lead.geometry.values.to_numpy(), zones.geometry.values.to_numpy(), lcode, zcode)
     out["zones_within"] = np.bincount(la, minlength=n).astype("int64")
