@@ -418,7 +418,7 @@ def test_an_excel_sheet_of_text_cells_has_its_header_row_read_as_the_header(tmp_
     sheet = book.active
     sheet.append(["居住经度", "居住纬度", "工作经度", "工作纬度", "人数"])
     for i in range(rows):
-        sheet.append([f"{lon[i]}", f"{lat[i]}", f"{lon[1 - i]}", f"{lat[1 - i]}", f"{i + 2}"])
+        sheet.append([f"{lon[i]}", f"{lat[i]}", f"{lon[1 - i]}", f"{lat[1 - i]}", f"{(i + 2) * 1000:,}"])
     book.save(tmp_path / "od.xlsx")
     settings = _write_tiny(tmp_path, {"path": "od.xlsx", "crs": "EPSG:4326",
                                       "fields": {"home_x": "居住经度", "home_y": "居住纬度", "work_x": "工作经度",
@@ -427,8 +427,12 @@ def test_an_excel_sheet_of_text_cells_has_its_header_row_read_as_the_header(tmp_
         with pytest.raises(InputError, match="layers.commuting .*od.xlsx.*the table has no rows"):
             load_study(settings)
         return
-    flows = load_study(settings).commuting
-    assert flows["commuters"].tolist() == [2.0, 3.0]
+    study = load_study(settings)
+    flows = study.commuting
+    assert flows["commuters"].tolist() == [2000.0, 3000.0]
+    # the text numbers are said to be read, with examples as for every other layer
+    said = [w for w in study.warnings if "layers.commuting" in w and "written as text" in w]
+    assert len(said) == 1 and "'2,000' -> 2000, '3,000' -> 3000" in said[0], study.warnings
     x, _ = _projected(np.array(lon), np.array(lat))
     assert flows["home_x"].to_numpy() == pytest.approx(x, abs=0.01)
 

@@ -295,9 +295,12 @@ def _commuters(flows: _Flows, values: pd.Series, col: str, report: _Report) -> N
         ex = _list(pd.Series(values.to_numpy()[bad]).astype(str).unique()[:5])
         report.error(f"{at} not a number: {ex} in {flows.rows_text(bad)}; use plain numbers")
         flows.values_ok = False
-    if from_text.any():
+    if from_text.any():   # with examples, as for every other layer
+        text = pd.Series(values.to_numpy()[from_text]).astype("str")
+        distinct = dict(zip(text[:1000], v[from_text][:1000]))
+        ex = ", ".join(f"'{t}' -> {x:g}" for t, x in list(distinct.items())[:3])
         report.warn(f"{at} {int(from_text.sum())} numbers written as text were interpreted "
-                    f"({flows.rows_text(from_text)})")
+                    f"({ex}; {flows.rows_text(from_text)})")
     neg = v < 0
     if neg.any():
         report.error(f"{at} negative values in {flows.rows_text(neg)}: "
