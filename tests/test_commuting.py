@@ -437,6 +437,18 @@ def test_an_excel_sheet_of_text_cells_has_its_header_row_read_as_the_header(tmp_
     assert flows["home_x"].to_numpy() == pytest.approx(x, abs=0.01)
 
 
+def test_flows_all_of_zero_commuters_are_said_to_give_nothing(tmp_path):
+    from geo.layers import load_study
+
+    lon, lat = [104.99, 105.05], [30.72, 30.74]
+    (tmp_path / "od.csv").write_text("hx,hy,wx,wy,n\n" + "".join(
+        f"{lon[i]},{lat[i]},{lon[1 - i]},{lat[1 - i]},0\n" for i in range(2)), encoding="utf-8")
+    settings = _write_tiny(tmp_path, {"path": "od.csv", "crs": "EPSG:4326", "fields": {
+        "home_x": "hx", "home_y": "hy", "work_x": "wx", "work_y": "wy", "commuters": "n"}})
+    said = [w for w in load_study(settings).warnings if "every flow has 0 commuters" in w]
+    assert len(said) == 1 and "layers.commuting" in said[0] and "field 'commuters'" in said[0]
+
+
 def test_a_layer_name_on_a_csv_table_is_said_to_be_ignored(tmp_path):
     from geo.layers import load_study
 

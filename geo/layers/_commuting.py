@@ -312,6 +312,9 @@ def _commuters(flows: _Flows, values: pd.Series, col: str, report: _Report) -> N
         report.error(f"{at} missing or infinite values in {flows.rows_text(inf | miss)}; every flow "
                      "needs its number of commuters")
         flows.values_ok = False
+    elif len(v) and not bad.any() and not neg.any() and not (v > 0).any():
+        report.warn(f"{at} every flow has 0 commuters: the commuting indicators, flows and sheds are empty; "
+                    "check that layers.commuting.fields.commuters names the column of counts")
     flows.commuters = v
 
 
