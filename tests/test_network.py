@@ -707,6 +707,11 @@ def test_unknown_oneway_class_and_bad_speed_are_errors():
     with pytest.raises(InputError) as err:
         gn.build_graph(_roads(geoms, speed_kmh=[0.0, "fast", 30.0]))
     assert len(err.value.problems) == 2
+    # every kind of problem at once (validate lists them all): class, speed and one-way
+    with pytest.raises(InputError) as err:
+        gn.build_graph(_roads(geoms, **{"class": ["footway", "local", "local"]}, speed_kmh=[30.0, "50 mph", 30.0],
+                              oneway=["yes", "no", "reversible"]))
+    assert [p.split("field ")[1][:10] for p in err.value.problems] == ["'class': u", "'speed_kmh", "'oneway': "]
     # a user class with its own speed is known
     g = gn.build_graph(_roads(geoms[:1], **{"class": ["busway"]}), class_speeds_kmh={**SPEEDS, "busway": 25})
     assert g.road_speed_kmh.tolist() == [25.0]

@@ -300,12 +300,19 @@ def build_graph(roads: gpd.GeoDataFrame, *, class_speeds_kmh: Mapping[str, float
         names = {0: "Point", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint", 6: "MultiPolygon", 7: "GeometryCollection"}
         problems.append(f"{source}: geometries must be lines (LineString/MultiLineString); found "
                         f"{', '.join(names.get(k, str(k)) for k in kinds)} in {format_rows(roads.index[bad_type])}")
+    # every problem of the attributes at once (validate lists them all), not the first kind only
+    try:
+        speeds, classes = road_speeds_kmh(roads, class_speeds_kmh=speeds_cfg,
+                                          default_speed_kmh=default_speed_kmh, source=source)
+    except InputError as exc:
+        problems += exc.problems
+    try:
+        oneway = (parse_oneway(roads["oneway"], source=source) if "oneway" in roads.columns
+                  else np.zeros(n_roads, dtype=np.int8))
+    except InputError as exc:
+        problems += exc.problems
     if problems:
         raise InputError(problems)
-    speeds, classes = road_speeds_kmh(roads, class_speeds_kmh=speeds_cfg,
-                                      default_speed_kmh=default_speed_kmh, source=source)
-    oneway = (parse_oneway(roads["oneway"], source=source) if "oneway" in roads.columns
-              else np.zeros(n_roads, dtype=np.int8))
     parts, part_road = shapely.get_parts(geoms[~missing], return_index=True)
     part_road = np.flatnonzero(~missing)[part_road]
     xy, part_of_vertex = shapely.get_coordinates(parts, return_index=True)
