@@ -332,6 +332,8 @@ def test_counts_are_integers_and_codes_show_their_labels(web_and_qgis):
     assert {cd[f] for f in ("resident_commuters", "job_commuters", "internal")} == {"Integer64"}
     assert layers["commuting_flows"]["field_types"]["commuters"] == "Integer64"
     assert cd["self_containment"] == "Real"
+    summary = layers["commuting_summary"]["field_types"]    # whole counts of the summary too
+    assert {summary[f] for f in ("commuters", "commuters_in_workplaces", "commuters_timed")} == {"Integer64"}
     study_zones = pyogrio.read_dataframe(gpkg, layer="zones", read_geometry=False)
     source = settings.layers.zones.path
     original = pyogrio.read_dataframe(source, layer=settings.layers.zones.layer, read_geometry=False)
@@ -345,6 +347,11 @@ def test_counts_are_integers_and_codes_show_their_labels(web_and_qgis):
     assert set(pairs["value_maps"]["pair_type"].values()) <= {label(t, "zh") for t in
                                                               ("main_partner", "rd_manufacturing",
                                                                "terminal_supporting", "peer")}
+    # codes outside the i18n terms: road classes and one-way, compass directions, the summaries' words
+    roads = layers["roads"]["value_maps"]
+    assert roads["class"]["arterial"] == "主干路" and roads["oneway"]["no"] == "双向", roads
+    assert layers["commuting_directions"]["value_maps"]["direction"]["NE"] == "东北"
+    assert layers["commuting_summary"]["value_maps"]["measured"] == {"observed": "实测"}
     districts = pyogrio.read_dataframe(gpkg, layer="districts", read_geometry=False)
     names = dict(zip(districts["district_id"], districts["name"]))
     for code, text in layers["balance_workplaces"]["value_maps"]["district_id"].items():

@@ -106,7 +106,9 @@ COUNT_FIELDS = {"jobs", "firms", "leader_firms", "rd_platforms", "universities",
                 "dwellings", "population", "workers", "points", "firm_jobs", "jobs_within", "workplaces",
                 "periphery_count", "partners_within", "cells",
                 # observed commuting: whole when the OD table counts persons (not expanded shares)
-                "commuters", "resident_commuters", "job_commuters", "internal", "flows"}
+                "commuters", "resident_commuters", "job_commuters", "internal", "flows",
+                "commuters_in_workplaces", "commuters_outside_workplaces", "commuters_timed",
+                "t_cells", "t_workplaces", "t_unreachable_pairs"}
 #: Prefixes of count columns made per radius (``workers_5000``, ``area_jobs_3000``).
 COUNT_PREFIXES = ("workers_", "area_jobs_", "n_")
 

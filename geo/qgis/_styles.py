@@ -120,7 +120,7 @@ def field_aliases(layer: ExportLayer, study: Study, language: str) -> dict[str, 
 
 #: Text fields holding codes of a fixed vocabulary: shown with their i18n labels.
 CODED_FIELDS = ("balance_class", "area_class", "strategy", "pair_type", "role", "zone_role", "kind", "tier",
-                "candidate_kind")
+                "candidate_kind", "measured", "method")
 #: Fields holding the id of a feature of an input layer: shown with that feature's name
 #: (field → (input layer, its id field)); not in the layer that owns the id.
 ID_FIELDS = {
@@ -132,6 +132,17 @@ ID_FIELDS = {
 }
 #: At most this many entries in one value map (a larger vocabulary stays raw).
 MAX_VALUE_MAP = 5000
+#: Fields of one layer holding codes whose words are not among the i18n terms:
+#: (layer, field) → {code: (zh, en)}.
+LAYER_CODES: dict[tuple[str, str], dict[str, tuple[str, str]]] = {
+    ("roads", "class"): dict(styles.ROAD_CLASS_NAMES),
+    ("roads", "oneway"): {"yes": ("单行（顺画线方向）", "one-way (digitised direction)"),
+                          "-1": ("单行（逆画线方向）", "one-way (against the digitised direction)"),
+                          "no": ("双向", "both ways")},
+    ("commuting_directions", "direction"): {
+        k: (zh, k) for k, zh in zip(("N", "NE", "E", "SE", "S", "SW", "W", "NW"),
+                                    ("北", "东北", "东", "东南", "南", "西南", "西", "西北"))},
+}
 
 
 def value_maps(layer: ExportLayer, study: Study, language: str) -> dict[str, dict[str, str]]:
@@ -145,6 +156,10 @@ def value_maps(layer: ExportLayer, study: Study, language: str) -> dict[str, dic
             labels = {c: label(c, language) for c in codes}
             if any(text != c for c, text in labels.items()) and len(labels) <= MAX_VALUE_MAP:
                 out[col] = labels
+    for (name, col), words in LAYER_CODES.items():
+        if layer.name == name and col in frame:
+            codes = {str(v) for v in frame[col].dropna().unique()}
+            out[col] = {c: words[c][0 if language == "zh" else 1] if c in words else c for c in sorted(codes)}
     for col, (source, id_field) in ID_FIELDS.items():
         table = getattr(study, source, None)
         if col not in frame or table is None or "name" not in table or (layer.name == source and col == id_field):
