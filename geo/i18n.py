@@ -60,6 +60,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "zone_id": ("功能区编号", "Zone ID"),
     "innov_id": ("创新街区编号", "Innovation district ID"),
     "housing_id": ("居住编号", "Housing ID"),
+    "employment_id": ("就业点编号", "Employment point ID"),
     "workplace_id": ("就业地编号", "Workplace ID"),
     "name": ("名称", "Name"),
     "chain": ("产业链", "Industry chain"),
@@ -199,6 +200,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "core_travel_min": ("至极核通行时间（分钟）", "Travel time to core (min)"),
     "attach_max_min": ("最大承接通行时间（分钟）", "Maximum attachment travel time (min)"),
     "min_huff_travel_min": ("Huff 通行时间下限（分钟）", "Huff travel-time floor (min)"),
+    "min_huff_distance_m": ("Huff 距离下限（米）", "Huff distance floor (m)"),
     "median_core_travel_min": ("外围至极核通行时间中位数（分钟）", "Median periphery travel time to core (min)"),
     "n_without_road_path": ("无道路可达极核的外围功能区数", "Periphery zones with no road path to a core"),
     "attach_by": ("承接度量", "Attachment measured by"),
@@ -350,14 +352,28 @@ TERMS: dict[str, tuple[str, str]] = {
 
 }
 
+#: Land-use classes of ``landuse.classes`` with a name of their own (``share_<class>`` columns).
+LANDUSE_TERMS: dict[str, tuple[str, str]] = {
+    "residential": ("居住用地", "residential land"), "office": ("办公用地", "office land"),
+    "industrial": ("工业用地", "industrial land"), "retail": ("商业用地", "retail land"),
+    "public": ("公共服务用地", "public service land"), "green": ("绿地", "green space"),
+}
+
 #: Columns whose meaning depends on their table: table -> column -> (zh, en), read before
 #: :data:`TERMS` when the table is known (web popups and atlas tables, workbook headers,
 #: QGIS field aliases).
+_COUNTED = {"zones": ("功能区数", "Zones"), "districts": ("行政区数", "Districts")}
+
 TABLE_TERMS: dict[str, dict[str, tuple[str, str]]] = {
     "collaboration_pairs": {"rank": ("链内排名", "Rank in chain")},
     "collaboration_matrix": {"district_a": ("行政区 A", "District A"), "district_b": ("行政区 B", "District B")},
-    "core_periphery_zones": {"rank": ("实力排名", "Rank by strength")},
-    "chain_completeness": {"rank": ("完整度排名", "Rank by completeness")},
+    "collaboration_chains": _COUNTED,
+    "core_periphery_zones": {"rank": ("实力排名", "Rank by strength"),
+                             "role": ("中心—外围角色", "Core–periphery role")},
+    "core_periphery_chains": _COUNTED,
+    "core_periphery_gradient": _COUNTED,
+    "chain_roles": _COUNTED,
+    "chain_completeness": {"rank": ("完整度排名", "Rank by completeness"), **_COUNTED},
     "chain_gap_candidates": {"rank": ("候选顺序", "Candidate order")},
     "commuting_flows": {"district_a": ("居住地行政区", "Home district"),
                         "district_b": ("就业地行政区", "Work district"),
@@ -419,6 +435,9 @@ def label(key: str, language: str = "zh", table: str | None = None) -> str:
         rest = key.removeprefix(prefix).removesuffix("min")
         if key.startswith(prefix) and key.endswith("min") and rest.replace(".", "", 1).isdigit():
             return (zh if language == "zh" else en).format(f"{float(rest):g}")
+    if key.startswith("share_") and key.removeprefix("share_") in LANDUSE_TERMS:   # balance_landuse
+        zh, en = LANDUSE_TERMS[key.removeprefix("share_")]
+        return f"{zh}占比" if language == "zh" else f"Share of {en}"
     for prefix, zh, en in (("area_jobs_", "{}公里内就业岗位", "Jobs within {} km"),
                            ("area_jhr_", "{}公里地域职住比", "Area jobs–housing ratio within {} km")):
         rest = key.removeprefix(prefix)
