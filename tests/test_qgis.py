@@ -703,6 +703,18 @@ def test_sample_pipeline_package_has_every_table_with_nulls_kept(sample_package)
     assert "行政区协同矩阵" in titles or "collaboration_matrix" not in results["collaboration"].tables
 
 
+def test_flows_are_drawn_beside_their_reverse(sample_package):
+    """A→B and B→A share one straight line in the GeoPackage: each is drawn offset to the
+    right of travel (QGIS: a positive line offset), as the web map bends them apart."""
+    gpkg = sample_package[0]
+    flows = pyogrio.read_dataframe(gpkg, layer="commuting_flows", read_geometry=False)
+    pairs = set(zip(flows["district_a"], flows["district_b"]))
+    assert any((b, a) in pairs for a, b in pairs)      # the sample has flows both ways
+    offsets = [float(p.get("v")) for p in _qml(gpkg, "commuting_flows").iter("prop") if p.get("k") == "offset"]
+    widths = [float(p.get("v")) for p in _qml(gpkg, "commuting_flows").iter("prop") if p.get("k") == "line_width"]
+    assert offsets and all(o > w / 2 for o, w in zip(offsets, widths)), (offsets, widths)
+
+
 @pytest.mark.qgis
 def test_pyqgis_sample_pipeline_package(pyqgis, sample_package, tmp_path):
     gpkg, qgz, _, _, _ = sample_package

@@ -122,7 +122,9 @@ def commuting_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerS
     if name == "commuting_flows":
         top = float(np.nanmax(frame["commuters"])) if len(frame) else 1.0
         edges = [0.0, top / 16, top / 8, top / 4, top / 2, max(top, 1.0)]
-        ranges = [Range(a, b, f"{a:,.0f} – {b:,.0f}", line_symbol(styles.FLOW_COLOR, w / 2, alpha=0.75))
+        # each flow beside its reverse, to the right of travel, as the web map bends them apart
+        ranges = [Range(a, b, f"{a:,.0f} – {b:,.0f}", line_symbol(styles.FLOW_COLOR, w / 2, alpha=0.75,
+                                                                   offset_mm=w / 4 + 0.3))
                   for (a, b), w in zip(pairwise(edges), styles.LINE_WIDTHS)]
         return [style("commuters", graduated_renderer("commuters", ranges, method="GraduatedSize"))]
     if name == "commuting_workplaces":

@@ -154,8 +154,9 @@ def fill_symbol(color: str | None, outline: str, *, fill_alpha: float = 1.0,
 
 def line_symbol(color: str, width_mm: float, *, color_expression: str | None = None,
                 width_expression: str | None = None, style_expression: str | None = None,
-                alpha: float = 1.0) -> Symbol:
-    """A simple line symbol, optionally with data-defined colour, width and pen style."""
+                alpha: float = 1.0, offset_mm: float = 0.0) -> Symbol:
+    """A simple line symbol, optionally with data-defined colour, width and pen style;
+    ``offset_mm`` > 0 draws it that far to the right of the line's direction."""
     props = {
         "capstyle": "round",
         "customdash": "5;2",
@@ -167,7 +168,7 @@ def line_symbol(color: str, width_mm: float, *, color_expression: str | None = N
         "line_style": "solid",
         "line_width": _num(float(width_mm)),
         "line_width_unit": "MM",
-        "offset": "0",
+        "offset": _num(float(offset_mm)),
         "offset_map_unit_scale": _UNIT_SCALE,
         "offset_unit": "MM",
         "ring_filter": "0",
