@@ -765,6 +765,13 @@ def test_pyqgis_sample_pipeline_package(pyqgis, sample_package, tmp_path):
     assert (one["features"], every_chain["features"]) == (int((zones["chain"] == chain).sum()), len(zones))
     assert one["subset"] == f'"chain" = \'{chain}\'' and one["title"] == f"功能区链内环节（{chain}）"
     assert one["id"] in themes["强链补链：产业链完整度与链主企业"]["ids"] and checked[every_chain["id"]] == "Qt::Unchecked"
+    # the links' legend names the poles (it listed their ids), and links widen with attach_prob
+    zone_names = set(sample_package[2].zones["name"])
+    links_legend = by_name["core_periphery_links"]["legend"]
+    assert set(links_legend) - {"—"} <= zone_names and len(links_legend) > 1, links_legend
+    expressions = [o.get("value") for o in _qml(gpkg, "core_periphery_links").iter("Option")
+                   if o.get("name") == "expression"]
+    assert any(e and e.startswith('CASE WHEN "attach_prob" <= 0.25 THEN') for e in expressions), expressions
     # one legend row for the poles (their stars are alike), as on the web map
     assert by_name["core_periphery_poles"]["legend"] in (["极核", "其他极核"], ["极核"]), \
         by_name["core_periphery_poles"]["legend"]

@@ -328,10 +328,19 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
     if name in CHAIN_LAYERS and kind is not None:
         return chain_styles(name, frame, style, language, HEAVY_POINTS)
     if name == "core_periphery_links":
-        plain = line_symbol(styles.STRATEGY_COLORS["collaborative_subordinate"], styles.LINE_WIDTHS[0] / 2, alpha=0.9)
+        # as on the web map: each link in the colour of its pole, wider as it is likelier
+        # (the attachment probability's classes; px 0.7 w + 0.5, mm = px / 2)
+        widths = [(w * 0.7 + 0.5) / 2 for w in styles.LINE_WIDTHS]
+        b = styles.ATTACH_PROB_BREAKS
+        width = ("CASE " + " ".join(f'WHEN "attach_prob" <= {hi!r} THEN {w!r}' for hi, w in zip(b, widths))
+                 + f" ELSE {widths[len(b)]!r} END") if "attach_prob" in frame else None
+        plain = line_symbol(styles.STRATEGY_COLORS["collaborative_subordinate"], widths[0], alpha=0.9,
+                            width_expression=width)
         if pole_colors and "core_id" in frame:
-            # each link in the colour of its pole, as on the web map
-            cats = [Category(core, core, line_symbol(color, styles.LINE_WIDTHS[0] / 2, alpha=0.9))
+            names = {str(z): str(n) for z, n in zip(study.zones["zone_id"], study.zones["name"])} \
+                if study.zones is not None and "name" in study.zones else {}
+            cats = [Category(core, names.get(core, core), line_symbol(color, widths[0], alpha=0.9,
+                                                                      width_expression=width))
                     for core, color in pole_colors.items()]
             cats.append(Category(None, "—", plain))
             return [style("core_id", categorized_renderer('"core_id"', cats))]
