@@ -707,6 +707,9 @@ def test_unknown_oneway_class_and_bad_speed_are_errors():
     with pytest.raises(InputError) as err:
         gn.build_graph(_roads(geoms, speed_kmh=[0.0, "fast", 30.0]))
     assert len(err.value.problems) == 2
+    # Geofabrik's F/T/B: T is backward there, forward here; the error says to recode both
+    with pytest.raises(InputError, match=r"'F' in row 0;.*Geofabrik's codes.*recode F as FT and T as TF"):
+        gn.build_graph(_roads(geoms, oneway=["F", "T", "B"]))
     # every kind of problem at once (validate lists them all): class, speed and one-way
     with pytest.raises(InputError) as err:
         gn.build_graph(_roads(geoms, **{"class": ["footway", "local", "local"]}, speed_kmh=[30.0, "50 mph", 30.0],

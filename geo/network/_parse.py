@@ -79,9 +79,14 @@ def parse_oneway(values: pd.Series, *, source: str = "roads", field: str = "onew
             bad[str(text)] = list(values.index[codes == k])
     out = per_unique[codes]
     if bad:
+        lows = {"" if _norm_text(v) is None else _norm_text(v).lower() for v in uniques}
+        # Geofabrik's OpenStreetMap shapefiles: F forward, T backward (!), B both. T here
+        # means the digitised direction, so recoding only F would reverse their T roads
+        geofabrik = ("; these look like Geofabrik's codes (F forward, T backward, B both): recode F as FT "
+                     "and T as TF, both at once" if lows <= {"f", "t", "b", ""} and "f" in lows else "")
         raise InputError([
             f"{source}: field '{field}': unknown one-way value {text!r} in {format_rows(rows)}; "
-            f"use {ONEWAY_HELP}"
+            f"use {ONEWAY_HELP}{geofabrik}"
             for text, rows in bad.items()
         ])
     return out
