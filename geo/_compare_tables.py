@@ -53,7 +53,11 @@ NON_ANALYSIS_SECTIONS = ("study", "layers", "map", "output", "print")
 
 #: Summary entries that are settings or bookkeeping, not planning figures.
 _NOT_INDICATORS = {"parameters", "weights", "radius_m", "radii_m", "core_share", "points_tested_exactly",
-                   "min_huff_distance_m", "minutes", "minute"}
+                   "min_huff_distance_m", "minutes", "minute",
+                   # settings echoed in the summaries (config_differences compares the settings)
+                   "max_cores", "attach_max_min", "min_huff_travel_min", "radius_step_m", "balance_radius_max_m",
+                   "minute_step", "balance_minute_max", "theoretical_min_commute_cell_m",
+                   "theoretical_min_commute_min_cell_m", "reach_m", "reach_min", "cell_m"}
 
 
 def table_key(name: str, base: pd.DataFrame, plan: pd.DataFrame) -> list[str]:

@@ -175,6 +175,15 @@ def test_summary_deltas_are_run_json_differences(plan_compare, base_run, plan_ru
         assert row["pct_delta"] == pytest.approx(100 * (p - b) / abs(b))
     assert summary.loc["counts.zones", "delta"] == 1
     assert summary.loc["balance.jobs", "delta"] > 0, "the new zone brings jobs"
+    # settings the summaries echo are not indicators (the settings are compared on their own)
+    from geo.settings import Settings
+
+    echoed = set()
+    for analysis in ("balance", "core_periphery", "collaboration", "chains", "commuting"):
+        section = getattr(Settings.model_fields.get(analysis), "annotation", None)
+        keys = set(getattr(section, "model_fields", {}))
+        echoed |= {f"{analysis}.{k}" for k in keys}
+    assert not echoed & set(summary.index), sorted(echoed & set(summary.index))
 
 
 # ---------------------------------------------------------------------------
