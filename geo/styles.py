@@ -111,6 +111,8 @@ POLE_COLORS = (
 )
 #: Colour of the poles beyond :data:`POLE_COLORS` (legend: "other poles").
 OTHER_POLE_COLOR = "#B0B0B0"
+#: Fill of the pole stars (gold: visible on every pole colour; the pole's colour is its territory's).
+STAR_COLOR = "#FFD400"
 
 
 def pole_colors(zones: pd.DataFrame) -> dict[str, str]:

@@ -153,7 +153,10 @@ def test_legend_has_the_web_map_classes_and_colours(run_out):
     fig = build_figure("core_periphery", report.study, report.results["core_periphery"], settings)
     items = _texts(fig, "legend_item")
     assert "极核" in items and "孤立" in items
-    assert any(t.startswith("增长极核") for t in _texts(fig, "legend_title"))
+    titles = _texts(fig, "legend_title")
+    assert any(t.startswith("增长极核") for t in titles)
+    # as the web map opens: the pole territories drawn, the attachment links not (switched off there)
+    assert "极核辐射范围" in titles and not any(t.startswith(label("core_periphery_links", "zh")) for t in titles)
 
     # chains: the chain the web map opens on, its roles, its gap star and the leaders' reach
     from geo.analysis.chains import initial_chain

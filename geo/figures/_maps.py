@@ -8,7 +8,6 @@ function here plus one entry in :data:`BUILDERS`.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ from geo._types import AnalysisResult, Study
 from geo.figures._draw import draw_grouped
 from geo.figures._page import PX_TO_PT, LegendGroup, LegendItem, MapLabel, PrintMap, anchor_points
 from geo.figures._shared import LEGEND_MAX_CORES, fmt_number, housing_hexagons
+from geo.analysis.core_periphery import pole_territories
 from geo.i18n import analysis_title, label
 from geo.settings import Settings
 
@@ -253,10 +253,10 @@ def collaboration_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
 
 
 def core_periphery_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
-    """Zones coloured by their core, attachment links and growth poles (as ``core_periphery.html`` opens)."""
+    """Zones coloured by their core, pole territories and growth poles (as ``core_periphery.html``
+    opens: its attachment links start switched off)."""
     draw, legend, labels = [], [], []
     zones = result.tables.get("core_periphery_zones")
-    links = result.tables.get("core_periphery_links")
     zone_names = {}
     if ctx.study.zones is not None and "name" in ctx.study.zones:
         zone_names = dict(zip(ctx.study.zones["zone_id"].astype(str), ctx.study.zones["name"]))
@@ -288,17 +288,15 @@ def core_periphery_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
                                edge=styles.ISOLATED_OUTLINE, dashed=True, width_px=2, alpha=0.7))
         legend.append(LegendGroup(f"{ctx.label('core_id')} / {ctx.label('strategy')}", rows, note))
 
-        if isinstance(links, gpd.GeoDataFrame) and len(links):
-            prob = pd.to_numeric(links.get("attach_prob", pd.Series(np.nan, index=links.index)), errors="coerce")
-            pcls = np.clip(styles.classify(prob.to_numpy(float), styles.ATTACH_PROB_BREAKS), 0, None)
-            color = [core_color.get(str(c), "#555555") for c in links["core_id"].astype(str)]
-            draw.append(lines(links, color, [styles.LINE_WIDTHS[k] * 0.7 + 0.5 for k in pcls], alpha=0.85, z=5))
-            b = styles.ATTACH_PROB_BREAKS
-            texts = [f"≤ {b[0]:.0%}", *[f"{x:.0%} – {y:.0%}" for x, y in itertools.pairwise(b)], f"> {b[-1]:.0%}"]
-            legend.append(LegendGroup(f"{ctx.label('core_periphery_links')} — {ctx.label('attach_prob')}",
-                                      [LegendItem(t, "line", edge="#555555", width_px=styles.LINE_WIDTHS[i] * 0.7 + 0.5)
-                                       for i, t in enumerate(texts)],
-                                      "线色 = 所属极核" if ctx.zh else "line colour = core"))
+        # the pole territories, as the web map opens (its attachment links start switched off)
+        terr = pole_territories(zones, core_color)
+        if terr is not None:
+            colors = [core_color[k] for k in terr["core_id"]]
+            draw.append(polygons(terr, colors, colors, 2.5, alpha=0.12, z=2))
+            name = "极核辐射范围" if ctx.zh else "Pole territories"
+            legend.append(LegendGroup(name, [LegendItem("极核及其外围功能区的合并范围" if ctx.zh else
+                                                        "a pole with its attached zones, merged", "patch",
+                                                        face="#bbbbbb", edge="#555555", alpha=0.5, width_px=2.5)]))
 
         cores = zones[is_core]
         if len(cores):
@@ -306,7 +304,9 @@ def core_periphery_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
             top = set(core_ids[:max(5, len(core_ids) // 10)])
             ids = cores["zone_id"].astype(str).tolist()
             big = np.array([c in top for c in ids])
-            star_color = [core_color[c] for c in ids]
+            # gold stars on the poles with a colour of their own, grey ones on the rest (as on the web map)
+            star_color = [styles.STAR_COLOR if c in core_color and core_color[c] != styles.OTHER_POLE_COLOR
+                          else styles.OTHER_POLE_COLOR for c in ids]
 
             def draw_poles(ax: Axes, s: float) -> None:
                 size = np.where(big, 15.0, 10.0) * s
@@ -319,7 +319,7 @@ def core_periphery_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
             if len(top) < len(core_ids):
                 pnote = (f"大星标：得分最高的 {len(top)} 个极核" if ctx.zh
                          else f"large stars: the {len(top)} strongest cores")
-            poles_group = LegendGroup(name, [LegendItem(ctx.label("core"), "star", face="#E69F00")], pnote)
+            poles_group = LegendGroup(name, [LegendItem(ctx.label("core"), "star", face=styles.STAR_COLOR)], pnote)
             labels += _feature_labels(cores, cores["score"], priority=2000, top=2 * TOP_FEATURE_LABELS)
     if poles_group is not None:
         legend.insert(0, poles_group)

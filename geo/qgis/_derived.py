@@ -91,30 +91,12 @@ def _poles(study: Study, results: dict[str, AnalysisResult], settings: Settings)
 
 
 def _territories(study: Study, results: dict[str, AnalysisResult], settings: Settings):
-    """Each pole with its attached zones merged, grown and half shrunk back (as on the web map)."""
-    from geo.webmap.core_periphery import territory_buffer_m
+    """Each pole with its attached zones merged (as on the web map), for the poles with a
+    colour of their own."""
+    from geo.analysis.core_periphery import pole_territories
 
     z = _cp_zones(results)
-    if z is None:
-        return None
-    role = z["role"].astype(str)
-    strategy = z["strategy"].astype(str) if "strategy" in z else pd.Series("", z.index)
-    core_id = z["core_id"] if "core_id" in z else z["zone_id"]
-    key = np.where(role == "core", z["zone_id"].astype(str), core_id.astype(str))
-    member = (strategy != "isolated").to_numpy()
-    colors = styles.pole_colors(z)
-    if not member.any() or not colors:
-        return None
-    terr = gpd.GeoDataFrame({"core_id": key[member]}, geometry=z.geometry.values[member], crs=z.crs)
-    terr = terr.dissolve("core_id").reset_index()
-    grow = territory_buffer_m(z.geometry)
-    terr["geometry"] = terr.geometry.buffer(grow, quad_segs=4).buffer(-grow / 2, quad_segs=4)
-    terr = terr[terr["core_id"].isin(colors)].reset_index(drop=True)
-    names = dict(zip(z["zone_id"].astype(str), z["name"].astype(str))) if "name" in z else {}
-    terr.insert(1, "name", [names.get(k, k) for k in terr["core_id"]])
-    attached = pd.Series(key[member & (role != "core").to_numpy()]).value_counts()
-    terr.insert(2, "periphery_count", [int(attached.get(k, 0)) for k in terr["core_id"]])
-    return terr
+    return None if z is None else pole_territories(z, styles.pole_colors(z))
 
 
 def _leader_reach(study: Study, results: dict[str, AnalysisResult], settings: Settings):
@@ -194,7 +176,6 @@ def derived_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerSty
                    edges_for: Callable, range_labels: Callable,
                    pole_colors: dict[str, str] | None) -> list[LayerStyle] | None:
     """The styles of a derived layer (first = default), or None for another layer."""
-    from geo.webmap.core_periphery import STAR_COLOR
 
     pole_colors = pole_colors or {}
     if name == "balance_housing_density":
@@ -217,7 +198,7 @@ def derived_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerSty
         listed = ", ".join("'" + core.replace("'", "''") + "'" for core in major)
         expression = f"CASE WHEN \"zone_id\" IN ({listed}) THEN 'core' ELSE '' END" if major else "''"
         cats = [Category("core", label("core", language), marker_symbol(
-            STAR_COLOR, 7.0, outline="#000000", outline_width_mm=0.3, shape="star"))] if major else []
+            styles.STAR_COLOR, 7.0, outline="#000000", outline_width_mm=0.3, shape="star"))] if major else []
         cats.append(Category(None, "其他极核" if language == "zh" else "Other poles",
                              marker_symbol(styles.OTHER_POLE_COLOR, 4.0, outline="#000000", outline_width_mm=0.2,
                                            shape="star")))

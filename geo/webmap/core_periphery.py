@@ -12,6 +12,7 @@ import shapely
 
 from geo import styles
 from geo._types import AnalysisResult
+from geo.analysis.core_periphery import pole_territories, territory_buffer_m
 from geo.webmap._base import (
     MapContext,
     add_layer,
@@ -43,23 +44,7 @@ from geo.webmap._controls import (
 
 #: Poles with a colour of their own, listed by name in the legend (the rest are grey).
 LEGEND_MAX_CORES = len(styles.POLE_COLORS)
-#: Fill of the pole stars (gold: visible on every pole colour; the pole's colour is its territory's).
-STAR_COLOR = "#FFD400"
-#: A pole's territory: its zones merged after growing them by at least this (then shrinking by half).
-TERRITORY_BUFFER_M = 600.0
-
-
-def territory_buffer_m(geoms: gpd.GeoSeries) -> float:
-    """How far zones grow to merge into a territory: 0.6 × the median distance between
-    neighbouring zone centres (at least :data:`TERRITORY_BUFFER_M`), so neighbouring
-    zones of one pole join at any study scale."""
-    from scipy.spatial import cKDTree
-
-    pts = shapely.get_coordinates(shapely.centroid(np.asarray(geoms.values, dtype=object)))
-    if len(pts) < 2:
-        return TERRITORY_BUFFER_M
-    dist, _ = cKDTree(pts).query(pts, k=2)
-    return max(TERRITORY_BUFFER_M, 0.6 * float(np.median(dist[:, 1])))
+STAR_COLOR = styles.STAR_COLOR
 ATTACH_BREAKS = styles.ATTACH_PROB_BREAKS
 ISOLATED_OUTLINE = styles.ISOLATED_OUTLINE
 
@@ -133,15 +118,11 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
         legend.append(LegendSection(f"{ctx.label('core_id')} / {ctx.label('strategy')}", rows, ["zones_by_core"], note))
 
         # the territory of each pole: its zones and the periphery attached to it, merged
-        member = ~is_isolated
-        if member.any():
-            terr = gpd.GeoDataFrame({"key": key[member]}, geometry=z.geometry.values[member], crs=z.crs)
-            terr = terr.dissolve("key").reset_index()
-            grow = territory_buffer_m(z.geometry)
-            terr["geometry"] = terr.geometry.buffer(grow, quad_segs=4).buffer(-grow / 2, quad_segs=4)
-            terr = terr[terr["key"].isin(core_color)]
+        terr = pole_territories(z, core_color)
+        if terr is not None:
+            terr = terr.rename(columns={"core_id": "key"})
             terr["name"] = [zone_names.get(k, k) for k in terr["key"]]
-            terr["periphery_count"] = [int(((key == k) & ~is_core & member).sum()) for k in terr["key"]]
+            grow = territory_buffer_m(z.geometry)
             tstyles = [{"color": core_color[k], "weight": 2.5, "fillColor": core_color[k], "fillOpacity": 0.12,
                         "opacity": 0.95} for k in terr["key"]]
             t_list, t_idx = dedupe_styles(tstyles)

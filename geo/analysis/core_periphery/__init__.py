@@ -81,6 +81,7 @@ from geo.analysis.core_periphery._summary import (
     gini,
     rank_size_slope,
 )
+from geo.analysis.core_periphery._territories import TERRITORY_BUFFER_M, pole_territories, territory_buffer_m
 from geo.schema import INDICATORS
 
 log = logging.getLogger(__name__)
@@ -364,6 +365,7 @@ def run(study: Study, settings: Any) -> AnalysisResult:
 
 __all__ = [
     "EXACT_NEAREST", "INDICATORS", "MAX_EXACT_PAIRS", "MIN_HUFF_DISTANCE_M", "MIN_HUFF_TRAVEL_MIN", "NAME", "RING_WIDTH_M", "STRATEGIES",
-    "ScoreDetail", "attach", "attach_by_time", "core_count", "gini", "huff_probabilities", "rank_size_slope", "run", "score_detail",
-    "select_cores_hotspot", "select_cores_share", "strength_score",
+    "ScoreDetail", "TERRITORY_BUFFER_M", "attach", "attach_by_time", "core_count", "gini", "huff_probabilities",
+    "pole_territories", "rank_size_slope", "run", "score_detail", "select_cores_hotspot", "select_cores_share",
+    "strength_score", "territory_buffer_m",
 ]
