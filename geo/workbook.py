@@ -106,7 +106,7 @@ def column_format(name: str, values: pd.Series) -> str | None:
         return None
     if name in PERCENT_COLUMNS or name.endswith("_share") or name.startswith("share_"):
         return "0.0%"
-    if name in RATIO_COLUMNS or name.startswith("jhr"):
+    if name in RATIO_COLUMNS or name.startswith(("jhr", "area_jhr")):   # every jobs-housing ratio alike
         return "0.00"
     if name in COUNT_COLUMNS or name.startswith(("workers_", "n_")):
         return "#,##0"

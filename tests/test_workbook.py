@@ -58,6 +58,8 @@ def test_headers_frozen_filtered_and_formatted(book):
     assert fmt["jobs"] == "#,##0"            # thousands separators for counts
     assert fmt["workers"] == "#,##0"         # resident workers are people, even when fractional
     assert fmt["jhr"] == "0.00"              # fixed decimals for ratios
+    # every jobs-housing ratio alike (area_jhr_3000 had 0.00, area_jhr 0.000)
+    assert {fmt[c] for c in fmt if c.startswith(("jhr", "area_jhr"))} == {"0.00"}, fmt
     assert ws.cell(row=2, column=col["workplace_id"]).data_type == "s"
     shares = wb["collaboration_chains"]
     h = _header(shares)
