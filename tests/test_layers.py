@@ -272,6 +272,22 @@ def test_the_zones_spell_a_chain_not_the_firms(tmp_path, study_config):
     one(study.warnings, "chain names", "'生物醫藥' (80) -> '生物医药'", "firms")
 
 
+def test_one_part_multipoint_firms_are_points(tmp_path, study_config):
+    """Many exports write every point as a one-part MultiPoint: such firms are points; a
+    MultiPoint of two firms' places is still refused."""
+    pts = [shapely.multipoints([(X0 + 9000.0 + i, Y0 + 5500.0)]) for i in range(3)]
+    firms = gpd.GeoDataFrame({"id": ["F1", "F2", "F3"], "chain": ["电子信息"] * 3, "tier": ["骨干"] * 3},
+                             geometry=pts, crs=CRS)
+    write(firms, tmp_path / "firms.gpkg")
+    study_config["layers"]["firms"] = {"path": "firms.gpkg", "fields": {"firm_id": "id"}}
+    study = load(tmp_path, study_config)
+    assert shapely.get_type_id(study.firms.geometry.values).tolist() == [0, 0, 0]
+    assert study.firms.geometry.x.tolist() == [X0 + 9000.0, X0 + 9001.0, X0 + 9002.0]
+    firms.loc[1, "geometry"] = shapely.multipoints([(X0 + 9000.0, Y0), (X0 + 9100.0, Y0)])
+    write(firms, tmp_path / "firms.gpkg")
+    one(problems(tmp_path, study_config), "layers.firms", "MultiPoint", "row F2")
+
+
 def test_chain_names_in_traditional_characters_throughout_are_kept(tmp_path, study_config):
     z = zones_gdf().assign(chain=["電子資訊", "生物醫藥", "電子資訊"])
     write(z, tmp_path / "zones_tw.gpkg")

@@ -72,6 +72,14 @@ def _clean_geometry(layer: _Layer, geoms: np.ndarray, report: _Report) -> tuple[
     types = np.full(len(geoms), -1)
     types[keep] = shapely.get_type_id(geoms[keep])
     allowed = {_TYPE_IDS[kind] for kind in schema.geometry}
+    if _TYPE_IDS.get("MultiPoint") not in allowed and _TYPE_IDS["Point"] in allowed:
+        # a one-part MultiPoint (as many exports write every point) is that point
+        single = keep & (types == 4)
+        single[single] = shapely.get_num_geometries(geoms[single]) == 1
+        if single.any():
+            geoms = geoms.copy()
+            geoms[single] = shapely.get_geometry(geoms[single], 0)
+            types[single] = 0
     wrong = keep & ~np.isin(types, list(allowed))
     kinds_found, kind_counts = np.unique(types[keep], return_counts=True)
     found = {_TYPE_NAMES.get(int(t), str(t)): int(c) for t, c in zip(kinds_found, kind_counts)}
