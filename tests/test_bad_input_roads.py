@@ -175,7 +175,7 @@ def test_speeds_written_as_text_are_read():
 
 
 def test_road_cases_are_distinct():
-    assert len(ROAD_CASES) == 14 and len({c.name for c in ROAD_CASES}) == len(ROAD_CASES)
+    assert len(ROAD_CASES) == 15 and len({c.name for c in ROAD_CASES}) == len(ROAD_CASES)
     assert "road_speed_not_positive" in {c.name for c in ROAD_CASES}   # run through the real command
 
 
