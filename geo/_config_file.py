@@ -103,6 +103,6 @@ def native_path(path: Path) -> Path:
     """A relative path written with Windows separators (``layers\\zones.shp``, from a config
     made on Windows) in this system's form; drive paths (``D:\\…``) are left to fail as not found."""
     text = str(path)
-    if os.sep == "/" and "\\" in text and not re.match(r"^[A-Za-z]:", text):
+    if os.sep == "/" and "\\" in text and not re.match(r"^([A-Za-z]:|\\\\)", text):   # not D:\, \\server
         return Path(PureWindowsPath(text).as_posix())
     return path

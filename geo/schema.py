@@ -162,21 +162,24 @@ def road_class_name(text: str, class_speeds_kmh) -> str | None:
 
 def class_speed_keys(speeds: dict[str, float]) -> dict[str, float]:
     """``network.class_speeds_kmh`` keyed by the classes its keys name: ``Arterial`` or
-    ``主干路`` set the speed of ``arterial`` (as a road's class value would be read); any
-    other key is a new class, in lower case. ValueError when two keys name one class.
+    ``主干路`` set the speed of ``arterial``; any other key (an OpenStreetMap value such as
+    ``residential`` included: a class of its own, as before) is a new class, in lower case.
+    ValueError when two keys name one class.
 
     >>> class_speed_keys({"Arterial": 50, "主干路": 50}) # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: keys 'Arterial' and '主干路' both set the speed of the road class 'arterial'...
-    >>> class_speed_keys({"Busway": 25, "快速路": 70})
-    {'busway': 25, 'expressway': 70}
+    >>> class_speed_keys({"Busway": 25, "快速路": 70, "residential": 15})
+    {'busway': 25, 'expressway': 70, 'residential': 15}
     """
     out: dict[str, float] = {}
     given: dict[str, str] = {}
     for key, speed in speeds.items():
         text = str(key).strip()
-        name = road_class_name(text, DEFAULT_CLASS_SPEEDS_KMH) or text.lower()
+        # the five classes in any case, or by their Chinese names; everything else its own class
+        chinese = None if text.isascii() else road_class_name(text, DEFAULT_CLASS_SPEEDS_KMH)
+        name = chinese or text.lower()
         if name in out:
             raise ValueError(f"keys {given[name]!r} and {text!r} both set the speed of the road class {name!r}; "
                              "keep one")

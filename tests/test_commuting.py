@@ -403,6 +403,20 @@ def test_gcj02_gbk_csv_is_converted_and_reprojected(tmp_path):
     assert 100 < abs(plain["home_x"].to_numpy() - x).max() < 1000
 
 
+def test_a_header_only_sheet_with_canonical_names_has_no_rows(tmp_path):
+    from openpyxl import Workbook
+
+    from geo._errors import InputError
+    from geo.layers import load_study
+
+    book = Workbook()
+    book.active.append(["home_x", "home_y", "work_x", "work_y", "commuters"])
+    book.save(tmp_path / "od.xlsx")
+    settings = _write_tiny(tmp_path, {"path": "od.xlsx", "crs": "EPSG:4326"})
+    with pytest.raises(InputError, match="od.xlsx.*the table has no rows"):
+        load_study(settings)
+
+
 @pytest.mark.parametrize("rows", [2, 0])
 def test_an_excel_sheet_of_text_cells_has_its_header_row_read_as_the_header(tmp_path, rows):
     """Every cell stored as text (a common Excel export): GDAL took the header for data

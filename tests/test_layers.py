@@ -248,6 +248,16 @@ def test_a_wrong_encoding_setting_names_the_encoding_of_the_field_names(tmp_path
     assert load(tmp_path, study_config).zones["name"].tolist() == z[names["name"]].tolist()
 
 
+def test_encoding_utf8_on_gbk_field_names_reads_them_as_gbk(tmp_path, study_config):
+    """As for values: encoding: utf-8 on GBK text reads it in the encoding it fits, with a warning."""
+    z = zones_gdf().rename(columns={"id": "编号", "name": "名称", "chain": "产业链", "jobs": "就业"})
+    write(z[[*_GBK_FIELDS.values(), "geometry"]], tmp_path / "zones.shp", encoding="gbk")
+    study_config["layers"]["zones"] = {"path": "zones.shp", "encoding": "utf-8", "fields": _GBK_FIELDS}
+    study = load(tmp_path, study_config)
+    assert study.zones["name"].tolist() == ["电子信息产业园", "生物医药园", "航空产业园"]
+    one(study.warnings, "layers.zones", "encoding is utf-8 but the field names are not UTF-8", "read as gbk")
+
+
 def test_traditional_and_simplified_chain_names_are_one_chain(tmp_path, study_config):
     """生物醫藥 (traditional, one zone) and 生物医药 (simplified, a zone and the innovation
     district) are one chain: the most frequent spelling, with a warning naming the variant."""
@@ -307,8 +317,9 @@ def test_windows_paths_in_the_config(tmp_path, study_config):
     (tmp_path / "zones.gpkg").rename(tmp_path / "layers" / "zones.gpkg")
     study_config["layers"]["zones"]["path"] = "layers\\zones.gpkg"
     assert len(load(tmp_path, study_config).zones) == 3
-    study_config["layers"]["zones"]["path"] = "D:\\规划数据\\zones.gpkg"
-    one(problems(tmp_path, study_config), "layers.zones", "file not found", "Windows drive path")
+    for windows in ("D:\\规划数据\\zones.gpkg", "D:/规划数据/zones.gpkg", "\\\\server\\share\\zones.gpkg"):
+        study_config["layers"]["zones"]["path"] = windows
+        one(problems(tmp_path, study_config), "layers.zones", "file not found", "Windows drive or network path")
 
 
 def test_short_gbk_values_without_cpg_still_read_as_gbk(tmp_path, study_config):

@@ -720,7 +720,7 @@ def test_unknown_oneway_class_and_bad_speed_are_errors():
     assert g.road_speed_kmh.tolist() == [25.0]
 
 
-@pytest.mark.parametrize("key", ["Arterial", "ARTERIAL", "主干路", "primary"])
+@pytest.mark.parametrize("key", ["Arterial", "ARTERIAL", "主干路"])
 def test_a_class_speed_key_names_the_class_as_a_road_value_would(key):
     """network.class_speeds_kmh {Arterial: 50} (or 主干路, or OSM's primary) sets the speed of
     every arterial road, whichever way the roads spell the class; it used to add a class
@@ -732,6 +732,17 @@ def test_a_class_speed_key_names_the_class_as_a_road_value_would(key):
     geoms = [LineString([(0, 0), (1000, 0)])] * 3
     g = gn.build_graph(_roads(geoms, **{"class": ["arterial", "主干路", "Arterial"]}), class_speeds_kmh=speeds)
     assert g.road_speed_kmh.tolist() == [50.0, 50.0, 50.0]
+
+
+def test_an_openstreetmap_class_speed_key_is_a_class_of_its_own():
+    """{residential: 15} slows the roads tagged residential only, not every local road (支路,
+    service, ...), as it always did."""
+    from geo.settings import NetworkSettings
+
+    speeds = NetworkSettings(class_speeds_kmh={"residential": 15}).speeds_kmh
+    geoms = [LineString([(0, 0), (1000, 0)])] * 3
+    g = gn.build_graph(_roads(geoms, **{"class": ["residential", "支路", "service"]}), class_speeds_kmh=speeds)
+    assert g.road_speed_kmh.tolist() == [15.0, 20.0, 20.0]
 
 
 def test_two_class_speed_keys_for_one_class_are_an_error():

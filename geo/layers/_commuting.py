@@ -136,7 +136,10 @@ def _header_row(frame: pd.DataFrame, cfg: VectorLayerSettings) -> pd.DataFrame:
     if list(frame.columns) != generic or not len(frame):
         return frame
     first = [str(v).strip() for v in frame.iloc[0]]
-    if not set(cfg.fields.values()) & set(first):
+    from geo import schema as sch
+
+    named = {*cfg.fields.values(), *sch.LAYERS["commuting"].fields}   # configured or canonical names
+    if not named & set(first):
         return frame
     return pd.DataFrame(frame.iloc[1:].to_numpy(), columns=first)
 

@@ -71,8 +71,9 @@ def _check_path(ctx: _Ctx, report: _Report) -> bool:
             near = _closest(path.name, [p.name for p in path.parent.iterdir()
                                         if p.suffix.lower() not in (".yaml", ".yml", ".md", ".html")
                                         or p.suffix.lower() == path.suffix.lower()])
-        windows = ("; it is a Windows drive path, which this machine does not have: put the data beside "
-                   "the config and give a relative path" if re.search(r"[A-Za-z]:\\", str(path)) else "")
+        windows = ("; it is a Windows drive or network path, which this machine does not have: put the data "
+                   "beside the config and give a relative path"
+                   if re.search(r"(^|/)([A-Za-z]:[\\/]|\\\\)", str(path)) else "")
         report.error(f"{ctx.at()} file not found{near}; fix layers.{ctx.name}.path in the config "
                      f"(paths are relative to the config file){windows}")
         return False
@@ -225,13 +226,23 @@ def _names_encoding(ctx: _Ctx, path: Path, layer: str, configured: str | None, r
     return found
 
 
+def _legacy_names(path: Path, layer: str) -> str | None:
+    """The legacy Chinese encoding a shapefile's field names read in (None: another format,
+    or no clear one)."""
+    if path.suffix.lower() != ".shp":
+        return None
+    found = field_names_encoding(path, layer)[0]
+    return None if found in (None, "utf-8-cut") else found
+
+
 def _not_in_configured_encoding(ctx: _Ctx, path: Path, layer: str, configured: str, report: _Report) -> None:
     """The error for field names GDAL could not read in ``layers.<name>.encoding``, naming the
     encoding they do read in when there is one."""
     found, names = (field_names_encoding(path, layer) if path.suffix.lower() == ".shp" else (None, []))
     if found in (None, "utf-8-cut"):
+        others = ", ".join(e for e in ("gbk", "big5", "utf-8") if codecs.lookup(e).name != codecs.lookup(configured).name)
         report.error(f"{ctx.at()} the field names are not {configured} text (layers.{ctx.name}.encoding); "
-                     f"set the encoding the file was saved in (e.g. gbk, big5 or utf-8)")
+                     f"set the encoding the file was saved in (e.g. {others})")
         return
     report.error(f"{ctx.at()} the field names are not {configured} text (layers.{ctx.name}.encoding); "
                  f"read as {found} they are {_list([n for n in names if not n.isascii()])}: set "
@@ -291,8 +302,16 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
             try:
                 info = pyogrio.read_info(path, layer=layer, encoding=encoding)
             except UnicodeDecodeError:   # field names that are not text in the configured encoding
-                _not_in_configured_encoding(ctx, path, layer, encoding, report)
-                return None
+                found = _legacy_names(path, layer) if codecs.lookup(encoding).name == "utf-8" else None
+                if found is None:
+                    _not_in_configured_encoding(ctx, path, layer, encoding, report)
+                    return None
+                # encoding: utf-8 on GBK / Big5 text: read in the encoding it fits, as for values
+                report.warn(f"{ctx.at()} layers.{ctx.name}.encoding is utf-8 but the field names are not "
+                            f"UTF-8; they read as {found}, so the layer was read as {found} (set "
+                            f"layers.{ctx.name}.encoding: {found} to make this explicit)")
+                encoding = found
+                info = pyogrio.read_info(path, layer=layer, encoding=encoding)
         if (encoding is None and info.get("driver") == "ESRI Shapefile"
                 and info.get("encoding") == "ISO-8859-1"):
             guess = _guess_shapefile_encoding(path, layer)

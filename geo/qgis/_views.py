@@ -61,8 +61,9 @@ def top_flows_subset(n: int) -> str:
 def split_views(layers: list[ProjectLayer], results: dict[str, AnalysisResult], top_flows: int,
                 language: str, frames: dict[str, pd.DataFrame] | None = None) -> list[ProjectLayer]:
     """``layers`` with the collaboration pairs, the commuting flows and the chains' layers
-    split as the web pages show them (see the module docstring); a view that would be empty
-    is left out. ``frames``: the tables of :data:`CHAIN_VIEW_LAYERS` written (some are
+    split as the web pages show them (see the module docstring); the second view is left out
+    when it would be empty (the shown part stays, empty, when the page shows nothing: no
+    recommended pair). ``frames``: the tables of :data:`CHAIN_VIEW_LAYERS` written (some are
     derived for display, not among the results)."""
     from geo.analysis.chains import opening_chain
 
