@@ -256,6 +256,7 @@ def core_periphery_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
     """Zones coloured by their core, pole territories and growth poles (as ``core_periphery.html``
     opens: its attachment links start switched off)."""
     draw, legend, labels = [], [], []
+    terr = None
     zones = result.tables.get("core_periphery_zones")
     zone_names = {}
     if ctx.study.zones is not None and "name" in ctx.study.zones:
@@ -325,7 +326,7 @@ def core_periphery_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
         legend.insert(0, poles_group)
     districts_layer(ctx, draw, legend, labels)
     return PrintMap("core_periphery", ctx.title("core_periphery"), draw, legend, labels,
-                    _bounds(zones if isinstance(zones, gpd.GeoDataFrame) else ctx.study.zones))
+                    _bounds(zones if isinstance(zones, gpd.GeoDataFrame) else ctx.study.zones, terr))
 
 
 def chains_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
