@@ -352,6 +352,12 @@ TERMS: dict[str, tuple[str, str]] = {
 
 }
 
+#: Compass sectors of ``commuting_directions.direction`` (code → (zh, en)), N first, clockwise.
+SECTOR_NAMES: dict[str, tuple[str, str]] = {
+    "N": ("北", "N"), "NE": ("东北", "NE"), "E": ("东", "E"), "SE": ("东南", "SE"),
+    "S": ("南", "S"), "SW": ("西南", "SW"), "W": ("西", "W"), "NW": ("西北", "NW"),
+}
+
 #: Land-use classes of ``landuse.classes`` with a name of their own (``share_<class>`` columns).
 LANDUSE_TERMS: dict[str, tuple[str, str]] = {
     "residential": ("居住用地", "residential land"), "office": ("办公用地", "office land"),

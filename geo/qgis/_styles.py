@@ -11,7 +11,7 @@ import pandas as pd
 
 from geo import styles
 from geo._types import Study
-from geo.i18n import label, title
+from geo.i18n import SECTOR_NAMES, label, title
 from geo.qgis._chains_styles import CHAIN_LAYERS, chain_styles
 from geo.qgis._commuting_styles import COMMUTING_LAYERS, commuting_styles, kind_outline
 from geo.qgis._derived import derived_styles
@@ -139,9 +139,7 @@ LAYER_CODES: dict[tuple[str, str], dict[str, tuple[str, str]]] = {
     ("roads", "oneway"): {"yes": ("单行（顺画线方向）", "one-way (digitised direction)"),
                           "-1": ("单行（逆画线方向）", "one-way (against the digitised direction)"),
                           "no": ("双向", "both ways")},
-    ("commuting_directions", "direction"): {
-        k: (zh, k) for k, zh in zip(("N", "NE", "E", "SE", "S", "SW", "W", "NW"),
-                                    ("北", "东北", "东", "东南", "南", "西南", "西", "西北"))},
+    ("commuting_directions", "direction"): SECTOR_NAMES,
 }
 
 

@@ -18,7 +18,7 @@ import shapely
 
 from geo import styles
 from geo._types import AnalysisResult
-from geo.i18n import fmt_number
+from geo.i18n import SECTOR_NAMES, fmt_number
 from geo.webmap._assets import json_for_script
 from geo.webmap._atlas_commuting import length_suffix
 from geo.webmap._base import (
@@ -402,7 +402,7 @@ def build_commuting_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
 
     district_entry(m, ctx, context, legend)
     per_dir, all_dir = _directions(t.get("commuting_directions"))
-    sector_names = (["北", "东北", "东", "东南", "南", "西南", "西", "西北"] if zh else list(SECTORS))
+    sector_names = [SECTOR_NAMES[k][0] for k in SECTORS] if zh else list(SECTORS)
     config = {
         "text": tx, "indicators": indicator_rows(result.summary, ctx.lang),
         "sheds": _sheds(ctx, t.get("commuting_sheds"), len(wp) > 1000),
