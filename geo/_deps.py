@@ -25,6 +25,7 @@ RUNTIME_MODULES: dict[str, str] = {
     "libpysal": "libpysal",
     "markupsafe": "markupsafe",
     "matplotlib": "matplotlib",
+    "numba": "numba",
     "numpy": "numpy",
     "opencc": "opencc",
     "ot": "pot",

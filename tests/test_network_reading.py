@@ -1,6 +1,7 @@
-"""Reading the travel-time searches (geo.network.reach): the shortcuts of the counting
-(kept nodes without homes skipped, nodes straddling several horizons, the bisection over
-a node's homes) against plain searches on the full graph, homes compared one by one."""
+"""Reading the travel-time searches (geo.network.reach, geo.network._count): the shortcuts
+of the counting (groups settled as a whole, nodes straddling several horizons, the
+bisection over a node's homes) against plain searches on the full graph, homes compared
+one by one."""
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import box
 
 import geo.network as gn
-import geo.network.reach as reach
+from geo.network._count import homes_within
 from geo.network._synthetic import synthetic_roads
 
 TOL = gn.TIME_TOLERANCE_MIN
@@ -28,12 +29,10 @@ def _plain_times(graph, entries, homes, acc, n_polys, limit):
     return ok, acc.access_min[ok] + full[:, acc.node[ok]]
 
 
-@pytest.mark.parametrize("share", [0.0, 1.01])
-def test_two_point_sets_with_and_without_skipping_empty_kept_nodes_equal_plain_search(monkeypatch, share):
-    """A dense set (homes) and a sparse one (a few job points, most kept nodes without any):
-    counted with the empty kept nodes skipped (share 1.01) or not (0.0), on horizons closer
-    than the spread of a node's access minutes (nodes partly within several horizons)."""
-    monkeypatch.setattr(reach, "_RELEVANT_SHARE", share)
+def test_two_point_sets_equal_plain_search():
+    """A dense set (homes) and a sparse one (a few job points, most kept nodes without any),
+    on horizons closer than the spread of a node's access minutes (nodes partly within
+    several horizons), one of them exactly at a home's time."""
     roads = synthetic_roads((0, 0, 5000, 4000), vertex_spacing_m=80.0, seed=11)
     graph = gn.build_graph(roads)
     rng = np.random.default_rng(2)
@@ -44,7 +43,11 @@ def test_two_point_sets_with_and_without_skipping_empty_kept_nodes_equal_plain_s
     w_sparse = rng.integers(0, 900, len(sparse_pts)).astype(float)
     polys = [box(x, y, x + 300, y + 200) for x, y in rng.uniform(0, 4500, size=(30, 2))]
     entries = gn.workplace_entries(graph, polys)
-    minutes = [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 9.0]
+    acc = gn.housing_access(graph, dense)
+    ok, t = _plain_times(graph, entries, dense, acc, len(polys), 30.0)
+    p_at = int(np.argmax(((t > 3.0) & (t < 4.0)).any(axis=1)))
+    at_home = float(t[p_at][np.flatnonzero((t[p_at] > 3.0) & (t[p_at] < 4.0))[0]])     # a horizon exactly at a home
+    minutes = [1.0, 1.5, 2.0, 2.5, 3.0, at_home, 4.0, 6.0, 9.0]
     got = gn.workers_within_minutes_sets(graph, [(dense, w_dense), (sparse_pts, w_sparse)], polys, minutes,
                                          entries=entries)
     connected = np.diff(entries.offsets) > 0
@@ -55,15 +58,10 @@ def test_two_point_sets_with_and_without_skipping_empty_kept_nodes_equal_plain_s
         expected = np.array([[w[ok][t[p] <= m + TOL].sum() for m in minutes] for p in range(len(polys))])
         np.testing.assert_array_equal(res.workers[connected], expected[connected])
         assert (expected[connected, 0] < expected[connected, -1]).all()
-    # the sparse set skipped its empty kept nodes exactly when asked to
-    groups = reach._access_and_homes(graph, sparse_pts, w_sparse, 5.0, 1000.0)[1].groups
-    assert (groups.relevant is not None) == (share > 0.5)
-    if groups.relevant is not None:
-        assert 0 < groups.relevant.mean() < 0.6
 
 
 def test_homes_within_equals_counting_home_by_home():
-    """The stepped bisection over a node's homes (sorted by access) returns how many are
+    """The bisection over a node's homes (sorted by access) returns how many are
     within, for nodes of 2 to 300 homes, ties included and horizons exactly at a home."""
     rng = np.random.default_rng(7)
     counts = np.concatenate([rng.integers(2, 6, 400), rng.integers(6, 300, 100), [2, 3, 257, 256]])
@@ -80,7 +78,7 @@ def test_homes_within_equals_counting_home_by_home():
     th = np.where(at_home, access[pick] + t, th)
     keep &= (first <= th) & (last > th)
     p0, n, t, th = p0[keep], counts[keep] - 2, t[keep], th[keep]
-    got = reach._homes_within(access, p0, n, t, th)
+    got = np.array([homes_within(access, a, a + k + 2, tt, h) for a, k, tt, h in zip(p0, n, t, th)])
     want = np.array([int(np.sum(access[a:a + k + 2] + tt <= h)) for a, k, tt, h in zip(p0, n, t, th)])
     np.testing.assert_array_equal(got, want)
     assert (want > 1).any() and (want < n + 1).any() and (n > 128).any()

@@ -3,8 +3,8 @@
 One reversed search per workplace on the simplified graph (:mod:`geo.network._contract`)
 from a super-source (one edge per entry node, or per end of the chain an entry lies on);
 times at removed nodes from the chain ends plus the way along the chain to an entry on
-it; the nodes within a horizon (for isochrones); the horizon a time falls in and the homes
-of a node within one (for the counts). See :mod:`geo.network.reach`.
+it; the nodes within a horizon (for isochrones). The counts are read by
+:mod:`geo.network._count`. See :mod:`geo.network.reach`.
 """
 
 from __future__ import annotations
@@ -294,13 +294,6 @@ class _Query:
         return np.minimum(self.to_u[cols] + dk_row[self.ku[cols]], self.to_v[cols] + dk_row[self.kv[cols]])
 
 
-def _csr_by(keys: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(keys, kind="stable")
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(keys, minlength=n), out=ptr[1:])
-    return ptr, values[order]
-
-
 class _Chains:
     """Chains of the simplified graph: their removed nodes (by rank) and ends, by kept node."""
 
@@ -381,40 +374,3 @@ def _reached_batch(s: _Searcher, iso: _Query, chains: _Chains, d: np.ndarray, ba
     if n < 2**31:
         nodes = nodes.astype(np.int32)
     return np.split(nodes, np.cumsum(np.bincount(b_of, minlength=len(batch)))[:-1])
-
-
-def _horizon_index(thr: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Number of thresholds (sorted) below each time: the first horizon it is within.
-
-    Small integers (uint8 for fewer than 255 thresholds: a quarter of the memory traffic
-    of a comparison-and-add per threshold in intp)."""
-    out = np.zeros(np.shape(t), dtype=np.uint8 if len(thr) < 255 else np.intp)
-    for x in thr:
-        out += t > x
-    return out
-
-
-def _homes_within(access: np.ndarray, p0: np.ndarray, n: np.ndarray, t: np.ndarray, th: np.ndarray) -> np.ndarray:
-    """Homes within ``th`` of a node reached in ``t``, for nodes whose first home (at
-    ``p0``; ``access``: minutes of the homes, sorted by node then access) is within and
-    whose last (``p0 + n + 1``) is not.
-
-    A bisection over the ``n`` homes in between (``access + t <= th``, exactly the
-    home-by-home comparison); the steps go from the largest power of two down, each only
-    over the nodes with that many homes to search (sorted by their number of steps).
-    """
-    bits = np.frexp(n.astype(float))[1].astype(np.uint8)   # bit length of n (0 for 0)
-    order = np.argsort(bits, kind="stable")[::-1]          # most steps first
-    nbits = np.bincount(bits, minlength=1)
-    p0s, ns, ts, ths = p0[order], n[order], t[order], th[order]
-    pos = np.zeros(len(n), dtype=np.int64)                 # homes within after the first
-    for j in range(len(nbits) - 2, -1, -1):
-        m = len(n) - int(nbits[: j + 1].sum())             # the nodes with more than j bits
-        step = 1 << j
-        cand = pos[:m] + step
-        idx = p0s[:m] + np.minimum(cand, ns[:m])
-        ok = (cand <= ns[:m]) & (access[idx] + ts[:m] <= ths[:m])
-        pos[:m] += ok * step
-    out = np.empty(len(n), dtype=np.int64)
-    out[order] = pos + 1
-    return out

@@ -18,16 +18,14 @@ How it is computed (exact, and fast):
   ``scipy.sparse.csgraph.dijkstra`` call handles a batch of workplaces;
 * times at nodes inside chains (where most homes and entries are) are recovered exactly
   from the chain ends, plus the direct way along the chain to an entry on the same chain;
-* housing is counted from the coarsest level whose time bounds settle it for every
-  horizon (a margin of 1e-9 relative, far above rounding and far below the tolerance,
-  keeps the answer exactly that of home-by-home comparisons): the *star* of a reached
-  kept node (the chains it owns and the homes at it), then the *group* (one chain, or one
-  kept node), then the node (fewest / most access minutes), and only for a node on the
-  edge of a horizon its homes, sorted by access, by bisection; chains holding an entry of
-  the workplace are always read node by node; for a sparse set of points (the job points),
-  the reached kept nodes with no group at all are dropped first;
-* the rows of a batch are read together, a few rows at a time (arrays that stay in
-  cache, no Python loop per workplace);
+* housing is counted by a compiled reading of the searches (:mod:`geo.network._count`,
+  numba): homes are grouped by the kept node or chain their times come from; a group
+  whose time bounds settle it for every horizon (a margin of 1e-9 relative, far above
+  rounding and far below the tolerance, keeps the answer exactly that of home-by-home
+  comparisons) counts as a whole, the others node by node, and a node on the edge of a
+  horizon home by home (sorted by access, by bisection); chains holding an entry of the
+  workplace are always read node by node; the groups are read in order, each for every
+  workplace of the batch at once (their arrays stay in cache);
 * batches of workplaces run in worker processes (``n_jobs``; the graph is shared by fork).
 
 The search machinery (super-source matrix, reading times at any node, reached nodes for
@@ -49,7 +47,7 @@ import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
 # the search machinery (geo.network.travel imports it from here too)
-from geo.network._search import (_Chains, _csr_by, _homes_within, _horizon_index, _Query, _ranges,
+from geo.network._search import (_Chains, _Query, _ranges,
                                  _reached_batch, _Searcher, _starts)
 from geo.network.access import Entries, HousingAccess, housing_access, workplace_entries
 from geo.network.graph import RoadGraph
@@ -75,14 +73,6 @@ class _Groups:
     that every home's time lies in ``[min(Du + lo_u, Dv + lo_v), min(Du + hi_u, Dv + hi_v)]``
     (D = times at the ends) unless an entry on the chain gives a shorter way.
     ``key``: kept index, or ``n_kept`` + chain id (sorted).
-
-    Each group has an *owner* end ``own`` (a chain: an end from which the chain can be
-    driven to the other end, whose time then bounds the other end's from below:
-    ``D[other] >= D[own] - c``). The *star* of a kept node k is the groups it owns:
-    every home of it is within ``[D[k] + star_lo[k], D[k] + star_hi[k]]``; ``by_own`` lists
-    them (CSR over kept nodes). ``by_oth`` lists the chains under their other end, and
-    ``oth_reach[k]`` is the longest c of those (when ``D[k]`` + it is within the search,
-    their owners are reached too).
     """
 
     key: np.ndarray
@@ -93,18 +83,7 @@ class _Groups:
     hi_u: np.ndarray
     lo_v: np.ndarray
     hi_v: np.ndarray
-    own: np.ndarray
-    by_own_ptr: np.ndarray
-    by_own: np.ndarray
-    by_oth_ptr: np.ndarray
-    by_oth: np.ndarray
-    star_lo: np.ndarray
-    star_hi: np.ndarray
-    oth_reach: np.ndarray
     n_kept: int
-    #: Kept nodes with a group as owner or other end (the others count for nothing); None
-    #: when most are (then filtering would cost more than it saves).
-    relevant: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -129,7 +108,6 @@ class _Homes:
     workers: np.ndarray
     groups: _Groups
     gw: np.ndarray
-    star_w: np.ndarray
     wcum: np.ndarray       # 0, then prefix sums of ``workers``
 
 
@@ -159,43 +137,11 @@ def _group_homes(graph: RoadGraph, access: HousingAccess, workers: np.ndarray) -
 
     lo_u, hi_u = reduce(np.minimum, amin + q.to_u), reduce(np.maximum, amax + q.to_u)
     lo_v, hi_v = reduce(np.minimum, amin + q.to_v), reduce(np.maximum, amax + q.to_v)
-    # chain time u -> v and v -> u (0 for a kept node or a loop), from a removed node of it
-    chain_g = nkey[gs] >= nk
-    r = cg.ridx[nodes[gs]]
-    r = np.where(chain_g, r, 0)
-    two = chain_g & (gv != gu)
-    c_uv = np.where(two, cg.from_u[r] + cg.to_v[r], 0.0) if len(cg.removed) else np.zeros(len(gs))
-    c_vu = np.where(two, cg.from_v[r] + cg.to_u[r], 0.0) if len(cg.removed) else np.zeros(len(gs))
-    by_v = ~np.isfinite(c_uv) & np.isfinite(c_vu)      # owned by v: only v -> u can be driven
-    own, oth = np.where(by_v, gv, gu), np.where(by_v, gu, gv)
-    c = np.where(by_v, c_vu, c_uv)
-    lo_own, hi_own, lo_oth = np.where(by_v, lo_v, lo_u), np.where(by_v, hi_v, hi_u), np.where(by_v, lo_u, lo_v)
-    with np.errstate(invalid="ignore"):
-        lo_star = np.where(np.isinf(lo_oth), lo_own, np.minimum(lo_own, lo_oth - c))
-    star_lo = np.full(nk, np.inf)
-    star_hi = np.full(nk, -np.inf)
-    np.minimum.at(star_lo, own, lo_star)
-    np.maximum.at(star_hi, own, hi_own)
-    star_hi[~np.isfinite(star_lo) & (star_lo > 0)] = np.inf     # no groups: out of every horizon
-    oth_reach = np.full(nk, -np.inf)
-    np.maximum.at(oth_reach, oth[two], c[two])
-    by_own_ptr, by_own = _csr_by(own, np.arange(len(gs)), nk)
-    by_oth_ptr, by_oth = _csr_by(oth[two], np.flatnonzero(two), nk)
     groups = _Groups(key=nkey[gs], nptr=np.append(gs, len(nodes)).astype(np.int64), gu=gu, gv=gv,
-                     lo_u=lo_u, hi_u=hi_u, lo_v=lo_v, hi_v=hi_v, own=own, by_own_ptr=by_own_ptr, by_own=by_own,
-                     by_oth_ptr=by_oth_ptr, by_oth=by_oth, star_lo=star_lo, star_hi=star_hi, oth_reach=oth_reach,
-                     n_kept=nk)
-    relevant = (np.diff(by_own_ptr) > 0) | (np.diff(by_oth_ptr) > 0)
-    if nk and relevant.mean() < _RELEVANT_SHARE:
-        groups.relevant = relevant
-    gw = reduce(np.add, wsum)
+                     lo_u=lo_u, hi_u=hi_u, lo_v=lo_v, hi_v=hi_v, n_kept=nk)
     return _Homes(query=q, nodes=nodes, amin=amin, amax=amax, wsum=wsum, ptr=ptr, access=a, workers=w,
-                  groups=groups, gw=gw, star_w=np.bincount(own, weights=gw, minlength=nk),
-                  wcum=np.concatenate([[0.0], np.cumsum(w)]))
+                  groups=groups, gw=reduce(np.add, wsum), wcum=np.concatenate([[0.0], np.cumsum(w)]))
 
-
-#: Below this share of kept nodes with groups, reads skip the others first.
-_RELEVANT_SHARE = 0.6
 
 #: Groupings of housing kept per graph (the balance reads the same million homes several times).
 _HOMES_CACHED = 2
@@ -304,26 +250,35 @@ def _batch_reach_sums(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
 def _batch_counts(batch: np.ndarray) -> tuple[np.ndarray, list]:
     """Workers within each horizon for one batch of workplaces (runs in a worker).
 
-    All workplaces of the batch at once: the groups of homes (:class:`_Groups`) next to a
-    reached kept node whose time bounds put them wholly in or out of every horizon (with
-    a margin far above rounding) count as a whole; the others, and the chains holding an
-    entry of the workplace, are read node by node, then home by home.
+    One search per workplace to the largest horizon, read for every set of points and
+    every horizon by :func:`geo.network._count.count_batch`; with a primary horizon, the
+    nodes within it too (for isochrones).
     """
+    from geo.network._count import count_batch, searches_by_node
+
     s: _Searcher = _STATE["searcher"]
     sets: list = _STATE.get("homes_sets") or [_STATE["homes"]]
     minutes = _STATE["minutes"]
     primary = _STATE["primary"]
     limit = max(minutes + ((primary,) if primary is not None else ())) + TIME_TOLERANCE_MIN
     d_all = dijkstra(s.aug, directed=True, indices=s.nk + np.asarray(batch), limit=limit)
-    parts: list[list] = [[] for _ in sets]
-    for i in range(0, len(batch), _SUB_BATCH):
-        d = d_all[i:i + _SUB_BATCH]
-        at = _reached_kept(s, d, limit)      # the same for every set of points
-        for k, homes in enumerate(sets):     # one search, read for every set of points
-            parts[k].append(_count_rows(s, homes, d, batch[i:i + _SUB_BATCH], minutes,
-                                        primary if k == 0 else None, limit, at))
-    reached = [r for _, rr in parts[0] for r in rr] if primary is not None else None
-    counts = [np.concatenate([c for c, _ in pk]) for pk in parts]
+    thr_sorted = np.sort(np.asarray(minutes, dtype=float))
+    thr = thr_sorted + TIME_TOLERANCE_MIN
+    inverse = np.searchsorted(thr_sorted, np.asarray(minutes, dtype=float))
+    # group bounds are sums in another order than a home's time: a margin far above
+    # rounding, far below the tolerance, sends a group that close to a horizon home by home
+    margin = 1e-9 * np.maximum(1.0, thr)
+    dt = searches_by_node(d_all, s.nk)
+    counts = [np.cumsum(count_batch(s, homes, dt, batch, thr, margin)[:, :len(thr)], axis=1)[:, inverse]
+              for homes in sets]
+    reached = None
+    if primary is not None:
+        reached = []
+        for i in range(0, len(batch), _SUB_BATCH):
+            d = d_all[i:i + _SUB_BATCH]
+            bi, rk, dk = _reached_kept(s, d, limit)
+            reached += _reached_batch(s, _STATE["iso"], _STATE["chains"], d, batch[i:i + _SUB_BATCH], bi, rk, dk,
+                                      primary + TIME_TOLERANCE_MIN, _STATE["outline"])
     if "homes_sets" in _STATE:
         return np.stack(counts), reached
     return counts[0], reached
@@ -340,116 +295,14 @@ def _reached_kept(s: _Searcher, d: np.ndarray, limit: float) -> tuple[np.ndarray
     return bi[kept], rk[kept], flat[at[kept]]
 
 
-def _count_rows(s: _Searcher, homes: _Homes, d: np.ndarray, batch: np.ndarray, minutes: tuple,
-                primary: float | None, limit: float,
-                at: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, list | None]:
-    nb_, nc = d.shape
-    flat = d.ravel()
-    q, g = homes.query, homes.groups
-    # the kept nodes reached, row by row
-    bi, rk, dk = at if at is not None else _reached_kept(s, d, limit)
-    reached = None
-    if primary is not None:
-        reached = _reached_batch(s, _STATE["iso"], _STATE["chains"], d, batch, bi, rk, dk,
-                                 primary + TIME_TOLERANCE_MIN, _STATE["outline"])
-    if g.relevant is not None:     # kept nodes without groups: sure, with no workers
-        keep = g.relevant[rk]
-        bi, rk, dk = bi[keep], rk[keep], dk[keep]
-    thr_sorted = np.sort(np.asarray(minutes, dtype=float))
-    thr = thr_sorted + TIME_TOLERANCE_MIN
-    inverse = np.searchsorted(thr_sorted, np.asarray(minutes, dtype=float))
-    nm = len(thr)
-    m1 = nm + 1
-    margin = 1e-9 * np.maximum(1.0, thr)
-    # stars of the reached kept nodes: wholly in or out of every horizon, or read by group
-    first_in = _horizon_index(thr + margin, dk + g.star_lo[rk])
-    whole = _horizon_index(thr - margin, dk + g.star_hi[rk])
-    sure = first_in == whole
-    acc = np.bincount(bi * m1 + whole, weights=np.where(sure, homes.star_w[rk], 0.0), minlength=nb_ * m1).astype(float)
-    ub, uk = bi[~sure], rk[~sure]
-    cu = g.by_own_ptr[uk + 1] - g.by_own_ptr[uk]
-    # chains whose owner may be out of the search, under their other end
-    near = dk + g.oth_reach[rk] > limit - 1e-9 * max(1.0, limit)
-    nb2, nk2 = bi[near], rk[near]
-    cv = g.by_oth_ptr[nk2 + 1] - g.by_oth_ptr[nk2]
-    sg_v = g.by_oth[_ranges(g.by_oth_ptr[nk2], cv)]
-    sb_v = np.repeat(nb2, cv)
-    keep = flat[sb_v * nc + g.own[sg_v]] > limit
-    sg = np.concatenate([g.by_own[_ranges(g.by_own_ptr[uk], cu)], sg_v[keep]])
-    sb = np.concatenate([np.repeat(ub, cu), sb_v[keep]])
-    du = flat[sb * nc + g.gu[sg]]
-    dv = flat[sb * nc + g.gv[sg]]
-    first_in = _horizon_index(thr + margin, np.minimum(du + g.lo_u[sg], dv + g.lo_v[sg]))
-    whole = _horizon_index(thr - margin, np.minimum(du + g.hi_u[sg], dv + g.hi_v[sg]))
-    # chains holding an entry of the workplace: always node by node (and out of their star)
-    e = _ranges(s.ce_ptr[batch], s.ce_ptr[batch + 1] - s.ce_ptr[batch])
-    e_b = np.repeat(np.arange(nb_), s.ce_ptr[batch + 1] - s.ce_ptr[batch])
-    ekey = g.n_kept + s.ce_chain[e]
-    eg = np.minimum(np.searchsorted(g.key, ekey), max(g.n - 1, 0))
-    has = (g.key[eg] == ekey) if g.n else np.zeros(len(e), dtype=bool)
-    epair = np.unique(e_b[has] * g.n + eg[has])
-    pb, pg = epair // max(g.n, 1), epair % max(g.n, 1)
-    po = g.own[pg]
-    de = flat[pb * nc + po]
-    star = de <= limit
-    pb, pg, po, de = pb[star], pg[star], po[star], de[star]
-    wh_e = _horizon_index(thr - margin, de + g.star_hi[po])
-    counted = _horizon_index(thr + margin, de + g.star_lo[po]) == wh_e
-    acc -= np.bincount(pb[counted] * m1 + wh_e[counted], weights=homes.gw[pg[counted]], minlength=nb_ * m1)
-    mark = np.zeros((nb_, g.n), dtype=bool)
-    mark.ravel()[epair] = True
-    is_entry = mark[sb, sg]
-    sure = (first_in == whole) & ~is_entry
-    acc += np.bincount(sb[sure] * m1 + whole[sure], weights=homes.gw[sg[sure]], minlength=nb_ * m1)
-    unsure = ~sure & ~is_entry
-    ukey = np.sort(np.concatenate([sb[unsure] * g.n + sg[unsure], epair]))
-    ub, ug = ukey // max(g.n, 1), ukey % max(g.n, 1)
-    cnt = g.nptr[ug + 1] - g.nptr[ug]
-    cols = _ranges(g.nptr[ug], cnt)           # home-node positions, sorted within each row
-    cb = np.repeat(ub, cnt)
-    # the nodes of a group share its ends (a chain's, or the kept node itself)
-    gbase = ub * nc
-    t = np.minimum(q.to_u[cols] + np.repeat(flat[gbase + g.gu[ug]], cnt),
-                   q.to_v[cols] + np.repeat(flat[gbase + g.gv[ug]], cnt))
-    ei, acols, acost = s.along_chains(e, q)
-    if len(acols):
-        pos = np.searchsorted(cb * q.n + cols, e_b[ei] * q.n + acols)
-        np.minimum.at(t, pos, acost)
-    # horizon index from which a node is wholly / partly in reach: a node is full for
-    # horizon i when most access + t <= thr[i], i.e. i >= searchsorted(thr, amax + t)
-    i_full = _horizon_index(thr, homes.amax[cols] + t)
-    i_part = _horizon_index(thr, homes.amin[cols] + t)
-    acc += np.bincount(cb * m1 + i_full, weights=homes.wsum[cols], minlength=nb_ * m1)
-    part = np.flatnonzero(i_part < i_full)
-    if len(part):
-        # a node partly within horizon i: its first home is within, its last is not; the
-        # homes within (sorted by access) found by bisection, their workers by prefix sums
-        span = (i_full - i_part)[part]
-        if (span == 1).all():     # the usual case: partly within one horizon only
-            pj, hz = part, i_part[part].astype(np.int64)
-        else:
-            pj = np.repeat(part, span)
-            hz = _ranges(i_part[part], span)
-        cj = cols[pj]
-        p0 = homes.ptr[cj]
-        lo = _homes_within(homes.access, p0, homes.ptr[cj + 1] - p0 - 2, t[pj], thr[hz])
-        w_in = homes.wcum[p0 + lo] - homes.wcum[p0]
-        hb = cb[pj] * m1 + hz
-        acc += np.bincount(hb, weights=w_in, minlength=nb_ * m1)
-        acc -= np.bincount(hb + 1, weights=w_in, minlength=nb_ * m1)
-    out = np.cumsum(acc.reshape(nb_, m1)[:, :nm], axis=1)[:, inverse]
-    return out, reached
-
-
 def _with_workers(homes: _Homes, workers_sorted: np.ndarray) -> _Homes:
     """The same grouping of homes with other per-home weights (in ``homes.access`` order)."""
     n = len(homes.nodes)
     wsum = np.add.reduceat(workers_sorted, homes.ptr[:-1]) if n else np.zeros(0)
     gw = np.add.reduceat(wsum, homes.groups.nptr[:-1]) if n else np.zeros(0)
-    star_w = np.bincount(homes.groups.own, weights=gw, minlength=homes.groups.n_kept)
     return _Homes(query=homes.query, nodes=homes.nodes, amin=homes.amin, amax=homes.amax, wsum=wsum,
                   ptr=homes.ptr, access=homes.access, workers=workers_sorted, groups=homes.groups, gw=gw,
-                  star_w=star_w, wcum=np.concatenate([[0.0], np.cumsum(workers_sorted)]))
+                  wcum=np.concatenate([[0.0], np.cumsum(workers_sorted)]))
 
 
 def workers_shared_within(graph: RoadGraph, housing_xy: np.ndarray, housing_workers: np.ndarray,
@@ -550,6 +403,9 @@ def _run(fn, batches: list, n_jobs: int) -> list:
     if (n_jobs == 1 or len(batches) < 2 or "fork" not in multiprocessing.get_all_start_methods()
             or multiprocessing.current_process().daemon):   # e.g. a run's background job: no children
         return [fn(b) for b in batches]
+    from geo.network._count import compile_now
+
+    compile_now()       # once, before the workers fork
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=min(n_jobs, len(batches)), mp_context=ctx) as pool:
         return list(pool.map(fn, batches, chunksize=1))
