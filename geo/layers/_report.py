@@ -95,6 +95,7 @@ class _Layer:
     by_id: bool
     geometry_ok: bool = True
     mapped: set[str] = field(default_factory=set)
+    columns: list[str] = field(default_factory=list)   # every column of the file (not only those read)
 
     def rows_text(self, mask: np.ndarray) -> str:
         labels = self.labels[mask]

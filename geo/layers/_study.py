@@ -47,7 +47,7 @@ def _load_vector(name: str, cfg: VectorLayerSettings, base: Path | None,
     read = _read_table(ctx, cfg, report)
     if read is None:
         return None
-    attrs, geoms, file_crs, _columns = read
+    attrs, geoms, file_crs, columns = read
     n = len(attrs)
     source = LayerSource(name=name, path=ctx.path, layer=ctx.read_layer, files=_files_of(ctx.path),
                          aliases=dict(attrs.attrs.get("mapping", {})))
@@ -58,6 +58,7 @@ def _load_vector(name: str, cfg: VectorLayerSettings, base: Path | None,
     layer = _Layer(ctx=ctx, source=source, frame=None, rows=rows, crs=None,  # type: ignore[arg-type]
                    labels=np.array(list(map(str, rows.tolist())), dtype=object), by_id=False)
     layer.mapped = set(attrs.columns)
+    layer.columns = list(columns)
     canon = _attributes(layer, attrs, report)
     layer.crs = _resolve_crs(ctx, file_crs, cfg, report)
     if layer.crs is None:
