@@ -411,8 +411,8 @@ def _csv_file_lines(path: Path, info: dict, n: int) -> tuple[bool, np.ndarray | 
     """``(is a CSV file, the line of each of its n rows or None)`` (geo.layers._csvlines)."""
     if info.get("driver") != "CSV":
         return False, None
-    text = path.read_text(encoding="utf-8-sig", errors="replace")
-    return True, csv_lines(text, n, csv_separator(text[:4000], path.suffix))
+    raw = path.read_bytes()   # UTF-8 (a legacy-encoded CSV is read from a UTF-8 copy)
+    return True, csv_lines(raw, n, csv_separator(raw[:4000].decode("utf-8", errors="ignore"), path.suffix))
 
 
 def _wkb_has_m(wkb: np.ndarray) -> np.ndarray:
