@@ -75,13 +75,15 @@ class ProblemCollector:
             raise error_class(self.problems)
 
 
-def format_rows(ids: Iterable[object], limit: int = 10) -> str:
-    """Format offending row ids for a message: ``rows 3, 7, 9 (+12 more)``."""
+def format_rows(ids: Iterable[object], limit: int = 10, *, word: str = "row") -> str:
+    """Format offending row ids for a message: ``rows 3, 7, 9 (+12 more)``.
+
+    ``word``: what they are, ``line`` for the lines of a CSV file (``lines 4, 8``).
+    """
     ids = [str(i) for i in ids]
     shown = ", ".join(ids[:limit])
     more = f" (+{len(ids) - limit} more)" if len(ids) > limit else ""
-    word = "row" if len(ids) == 1 else "rows"
-    return f"{word} {shown}{more}"
+    return f"{word if len(ids) == 1 else word + 's'} {shown}{more}"
 
 
 class DependencyError(RuntimeError):

@@ -396,6 +396,94 @@ TITLES: dict[str, tuple[str, str]] = {
 }
 
 
+#: One line on what each table of a run is (the workbook's contents sheet), keyed by the
+#: table's name (tables/<name>.csv); docs/outputs.md gives the columns.
+TABLE_DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    "districts": ("输入图层：行政区，每个行政区一行", "Input layer: administrative districts, one row each"),
+    "zones": ("输入图层：产业功能区（产业链、就业岗位、产值等），每个功能区一行",
+              "Input layer: industrial functional zones (chain, jobs, output, ...), one row each"),
+    "innovation_districts": ("输入图层：创新街区及其服务的产业链，每个街区一行",
+                             "Input layer: innovation districts and the chains they serve, one row each"),
+    "housing": ("输入图层：居住（住房套数或人口），每个要素一行",
+                "Input layer: housing features with dwellings or population, one row each"),
+    "employment": ("输入图层：全部行业就业岗位，每个要素一行", "Input layer: all-sector jobs, one row per feature"),
+    "firms": ("输入图层：产业链企业（链主、骨干、中小）及所在功能区、行政区，每家企业一行",
+              "Input layer: firms of the chains (leader, key, SME) with their zone and district, one row each"),
+    "balance_workplaces": ("每个就业地（功能区、创新街区）一行：通勤范围内居住就业人口、职住比与职住平衡类型",
+                           "One row per workplace (zone or innovation district): resident workers within reach, "
+                           "jobs–housing ratios and balance class"),
+    "balance_isochrones": ("每个就业地一行：按道路网在主要通勤时间内可到达的范围",
+                           "One row per workplace: the area reached within the primary commuting time on the roads"),
+    "balance_districts": ("每个行政区一行：就业岗位、居住就业人口与职住比",
+                          "One row per district: jobs, resident workers and jobs–housing ratio"),
+    "balance_landuse": ("每个创新街区一行：用地构成与用地混合度",
+                        "One row per innovation district: land-use shares and land-use mix"),
+    "collaboration_pairs": ("同一产业链、不同行政区的功能区对：距离、协同强度、协同类型与是否推荐",
+                            "Pairs of zones of one chain in different districts: distance, strength, pair type, "
+                            "recommendation"),
+    "collaboration_zones": ("每个功能区一行：最近的跨区协同伙伴、范围内伙伴数与最近的创新街区",
+                            "One row per zone: nearest partner in another district, partners within reach, "
+                            "nearest innovation district"),
+    "collaboration_chains": ("每条产业链一行：功能区数、跨越的行政区数、有协同伙伴的比例与空间离散度",
+                             "One row per chain: zones, districts spanned, share with a partner, spatial dispersion"),
+    "collaboration_matrix": ("行政区两两之间的功能区对数与协同强度合计",
+                             "Zone pairs and summed collaboration strength between each pair of districts"),
+    "core_periphery_zones": ("每个功能区一行：实力得分、极核或外围、所属极核与发展策略",
+                             "One row per zone: strength score, core or periphery, its core and strategy"),
+    "core_periphery_links": ("每个承接协同的外围功能区到所属极核的联系：距离与吸引概率",
+                             "Links from each attached periphery zone to its core: distance and attachment "
+                             "probability"),
+    "core_periphery_summary": ("中心—外围格局概要：极核数、首位度、基尼系数、位序—规模斜率",
+                               "Summary of the layout: number of cores, primacy, Gini of scores, rank–size slope"),
+    "core_periphery_chains": ("每条产业链一行：极核、外围、承接与孤立的功能区数",
+                              "One row per chain: its cores and its attached and isolated periphery zones"),
+    "core_periphery_gradient": ("以主极核为中心每 5 公里一环：功能区数与得分",
+                                "Rings of 5 km around the main core: zones and their scores"),
+    "chain_zones": ("每个功能区一行：所属产业链、链内环节及范围内的其他环节和链主企业",
+                    "One row per zone: chain, role in the chain, other roles and leader firms within reach"),
+    "chain_roles": ("每条产业链每个环节一行：功能区数、企业数与就业岗位",
+                    "One row per chain and role: zones, firms and jobs"),
+    "chain_completeness": ("每条产业链一行：环节覆盖度、空间完整度、链主覆盖度与综合完整度",
+                           "One row per chain: role coverage, spatial completeness, leader coverage, completeness"),
+    "chain_gaps": ("补链清单：各产业链缺失或距离过远的环节及候选功能区",
+                   "Chain gap list: missing or distant roles of each chain, with candidate zones"),
+    "chain_gap_candidates": ("补链候选功能区：每个缺口的每个候选一行",
+                             "Candidate zones of the gap list: one row per gap and candidate"),
+    "chain_lq": ("各行政区各产业链的区位熵（按功能区就业计算）",
+                 "Location quotient of each chain in each district (from zone jobs)"),
+    "chain_specialisation": ("每个有功能区的行政区一行：产业链数、专业化指数与优势产业链",
+                             "One row per district with zones: chains, specialisation index, leading chain"),
+    "leader_firms": ("每家链主企业一行：辐射范围内的同链企业、就业岗位与其中外区企业",
+                     "One row per chain-leader firm: same-chain firms and jobs within reach, those in other "
+                     "districts"),
+    "commuting_workplaces": ("每个就业地一行：实测通勤人数、平均通勤距离与时间、各类通勤比例",
+                             "One row per workplace: observed commuters, mean commute, commute shares"),
+    "commuting_districts": ("每个行政区一行：居住地与就业地通勤人数、本地就业率与本地居住率",
+                            "One row per district: resident and job commuters, self-containment, job "
+                            "self-sufficiency"),
+    "commuting_flows": ("跨行政区通勤流：由居住地行政区到就业地行政区的通勤人数",
+                        "Commuting flows between districts: commuters from home district to work district"),
+    "commuting_sheds": ("各就业地的通勤来源：每个居住网格的通勤人数",
+                        "Commute sheds: the commuters of each workplace by home cell"),
+    "commuting_directions": ("各就业地按通勤距离段与方向统计的通勤人数",
+                             "Commuters of each workplace by distance band and compass direction"),
+    "commuting_summary": ("通勤概要：平均通勤、各类通勤比例与过剩通勤",
+                          "Commuting summary: mean commute, commute shares, excess commuting"),
+}
+
+
+def table_description(name: str, language: str = "zh") -> str:
+    """One line on what the table ``name`` is (:data:`TABLE_DESCRIPTIONS`); ``""`` if unknown.
+
+    Examples
+    --------
+    >>> table_description("chain_gaps", "en")
+    'Chain gap list: missing or distant roles of each chain, with candidate zones'
+    """
+    zh, en = TABLE_DESCRIPTIONS.get(name, ("", ""))
+    return zh if language == "zh" else en
+
+
 def title(name: str, language: str = "zh") -> str:
     """The title of a layer or table (workbook sheets, QGIS layers and styles).
 

@@ -3,7 +3,8 @@
 Layout of the workbook:
 
 - a first sheet ``contents`` (目录) listing every table: sheet, title in the study language,
-  rows, columns and the CSV file that holds the same table;
+  rows, columns, the CSV file that holds the same table and a one-line description of the
+  table (说明, :func:`geo.i18n.table_description`);
 - one sheet per table, named with the table's canonical name (the CSV name; at most 31
   characters, unique). Row 1 is the header: the column label in the study language with
   the canonical column name beside it, e.g. ``职住比 (jhr)``; frozen, with an autofilter.
@@ -31,7 +32,7 @@ import pandas as pd
 
 from geo.schema import TABLE_LAYERS
 from geo._types import AnalysisResult, Study
-from geo.i18n import label, title
+from geo.i18n import label, table_description, title
 
 __all__ = ["MAX_SHEET_ROWS", "column_format", "run_tables", "sheet_names", "write_workbook"]
 
@@ -51,10 +52,10 @@ RATIO_COLUMNS = {"jhr", "jhr_shared", "gini", "landuse_entropy", "mean_landuse_e
 
 TEXT = {
     "zh": {"contents": "目录", "sheet": "工作表", "table": "表", "rows": "行数", "columns": "列数",
-           "csv": "CSV 文件", "note": "说明",
+           "csv": "CSV 文件", "note": "说明", "then": "；",
            "too_big": "行数超过 {n:,}，未放入工作簿；完整表格见 CSV 文件"},
     "en": {"contents": "contents", "sheet": "Sheet", "table": "Table", "rows": "Rows", "columns": "Columns",
-           "csv": "CSV file", "note": "Note",
+           "csv": "CSV file", "note": "Description", "then": "; ",
            "too_big": "more than {n:,} rows: not in the workbook; the full table is in the CSV file"},
 }
 
@@ -170,9 +171,9 @@ def write_workbook(path: Path, tables: Mapping[str, pd.DataFrame], language: str
             frame = tables[name]
             columns = [c for c in frame.columns if c != "geometry"]
             too_big = len(frame) > max_rows
+            note = [table_description(name, language)] + ([t["too_big"].format(n=max_rows)] if too_big else [])
             contents_rows.append((sheet if not too_big else "", title(name, language), len(frame),
-                                  len(columns), f"tables/{name}.csv",
-                                  t["too_big"].format(n=max_rows) if too_big else ""))
+                                  len(columns), f"tables/{name}.csv", t["then"].join(filter(None, note))))
             if too_big:  # not even copied without its geometry (a million housing points)
                 log.info("tables.xlsx: %s has %d rows; listed with its CSV file only", name, len(frame))
                 continue

@@ -408,6 +408,17 @@ def _(s, tmp):
     s.put("innovation_districts", i)
 
 
+@case("missing_ids_in_a_csv_layer", errors=[("layers.innovation_districts", "innov.csv", "innov_id",
+                                             "missing ids", "line 4")])
+def _(s, tmp):
+    """A GIS layer saved as CSV (geometry as WKT): its rows are named by their line too
+    (a blank line before the row counts)."""
+    i = s.read("innovation_districts")
+    i.loc[1, "id"] = None
+    lines = pd.DataFrame(i.drop(columns="geometry")).assign(WKT=i.geometry.to_wkt()).to_csv(index=False).splitlines()
+    s.text("innovation_districts", "innov.csv", "\n".join(lines[:2] + [""] + lines[2:]) + "\n", crs="EPSG:4544")
+
+
 @case("negative_dwellings", errors=[("layers.housing", "broken_housing.gpkg", "layer 'housing'",
                                      "field 'dwellings'", "negative", "row")])
 def _(s, tmp):
@@ -698,7 +709,7 @@ def _(s, tmp):
 
 
 @case("commuting_negative_commuters", errors=[("layers.commuting", "od.csv", "field 'commuters'", "negative",
-                                               "row 3", "-7")])
+                                               "line 4", "-7")])
 def _(s, tmp):
     od = _od(s)
     od.loc[2, "commuters"] = -7
@@ -706,14 +717,14 @@ def _(s, tmp):
 
 
 @case("commuting_text_in_commuters", errors=[("layers.commuting", "od.csv", "field 'commuters'", "not a number",
-                                              "'many'", "row 5")])
+                                              "'many'", "line 6")])
 def _(s, tmp):
     od = _od(s).astype({"commuters": object})
     od.loc[4, "commuters"] = "many"
     s.text("commuting", "od.csv", od.to_csv(index=False))
 
 
-@case("commuting_lat_lon_swapped", errors=[("layers.commuting", "od.csv", "swapped", "rows")])
+@case("commuting_lat_lon_swapped", errors=[("layers.commuting", "od.csv", "swapped", "lines 2, 3, 4")])
 def _(s, tmp):
     od = _od(s)
     s.text("commuting", "od.csv", od.to_csv(index=False),
@@ -722,7 +733,7 @@ def _(s, tmp):
 
 
 @case("commuting_home_lat_lon_swapped_in_some_rows",
-      errors=[("layers.commuting", "od.csv", "swapped", "rows 1, 2, 3")])
+      errors=[("layers.commuting", "od.csv", "swapped", "lines 2, 3, 4")])
 def _(s, tmp):
     od = _od(s)
     od.loc[:2, ["home_lon", "home_lat"]] = od.loc[:2, ["home_lat", "home_lon"]].to_numpy()
@@ -735,11 +746,35 @@ def _(s, tmp):
     s.text("commuting", "od.csv", _od(s).to_csv(index=False))
 
 
-@case("commuting_end_outside_study", errors=[("layers.commuting", "od.csv", "outside the study area", "row 2")])
+@case("commuting_end_outside_study", errors=[("layers.commuting", "od.csv", "outside the study area", "line 3")])
 def _(s, tmp):
     od = _od(s)
     od.loc[1, "work_lon"] += 4.0   # about 400 km east: still valid longitude, far from the study
     s.text("commuting", "od.csv", od.to_csv(index=False))
+
+
+def _od_lines(od: pd.DataFrame) -> list[str]:
+    return od.to_csv(index=False).splitlines()
+
+
+@case("commuting_ragged_csv_line", errors=[("layers.commuting", "od.csv", "cannot read the file as CSV",
+                                            "line 7 has 6 values but the header has 5")])
+def _(s, tmp):
+    """pandas' own parser error: the line of the file, as a text editor or Excel shows it."""
+    lines = _od_lines(_od(s))
+    lines[6] += ",9"
+    s.text("commuting", "od.csv", "\n".join(lines) + "\n")
+
+
+@case("commuting_bad_value_after_blank_lines", errors=[("layers.commuting", "od.csv", "field 'commuters'",
+                                                        "not a number", "'many'", "line 8")])
+def _(s, tmp):
+    """Blank lines count as lines (the parser skips them): the message names the line of
+    the file, not the data row (5)."""
+    od = _od(s).astype({"commuters": object})
+    od.loc[4, "commuters"] = "many"
+    lines = _od_lines(od)
+    s.text("commuting", "od.csv", "\n".join(lines[:3] + ["", ""] + lines[3:]) + "\n")
 
 
 @case("commuting_gbk_csv_with_chinese_header", warning=("layers.commuting", "od_gbk.csv", "gbk"), counted=False)

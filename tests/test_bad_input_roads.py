@@ -134,6 +134,24 @@ def _(s, tmp):
     s.put("roads", r[r.geometry.bounds["maxx"] < x0 + 0.25 * (x1 - x0)])
 
 
+def _geofabrik_t_and_b(s: Study, *, geofabrik: bool) -> None:
+    """Roads whose oneway holds only T and B (valid codes: T = digitised direction), in a
+    layer with or without Geofabrik's fclass / osm_id columns."""
+    r = _roads(s)
+    r["oneway"] = ["T" if i % 3 == 0 else "B" for i in range(len(r))]
+    if geofabrik:
+        r["fclass"] = "primary"
+        r["osm_id"] = [str(100000 + i) for i in range(len(r))]
+    s.put("roads", r)
+
+
+@case("geofabrik_roads_oneway_only_t_and_b",
+      warning=("layers.roads", GPKG_SHOWN, "layer 'roads'", "field 'oneway'", "roads have the one-way code 'T'",
+               "Geofabrik", "'fclass', 'osm_id'", "recode T as TF"))
+def _(s, tmp):
+    _geofabrik_t_and_b(s, geofabrik=True)
+
+
 def _osm(s: Study, file: str, ways) -> None:
     """An OpenStreetMap extract as the roads layer (no layer, no fields: they are implicit)."""
     nodes = {1: (105.0, 30.7), 2: (105.01, 30.7), 3: (105.01, 30.71), 4: (105.0, 30.71)}
@@ -175,10 +193,49 @@ def test_speeds_written_as_text_are_read():
 
 
 def test_road_cases_are_distinct():
-    assert len(ROAD_CASES) == 15 and len({c.name for c in ROAD_CASES}) == len(ROAD_CASES)
+    assert len(ROAD_CASES) == 16 and len({c.name for c in ROAD_CASES}) == len(ROAD_CASES)
     assert "road_speed_not_positive" in {c.name for c in ROAD_CASES}   # run through the real command
 
 
 @pytest.mark.parametrize("bad", ROAD_CASES, ids=[c.name for c in ROAD_CASES])
 def test_bad_roads(bad: Case, small_study_copy, good_outputs, tmp_path, cli_in_process):  # noqa: F811
     check_case(bad, small_study_copy, good_outputs, tmp_path, cli_in_process)
+
+
+def _oneway_warnings(text: str) -> list[str]:
+    return [ln for ln in text.splitlines() if ln.startswith("warning:") and "one-way code 'T'" in ln]
+
+
+def test_geofabrik_t_and_b_warns_once_through_the_cli(small_study_copy, cli_in_process):
+    """Geofabrik's F/T/B without F: T is backward there, forward in DESIGN's codes. The
+    codes are read as DESIGN says (no error), and one warning names file, layer, field, the
+    number of T roads and the fix."""
+    s = Study(small_study_copy)
+    _geofabrik_t_and_b(s, geofabrik=True)
+    n_t = len(range(0, len(_roads(s)), 3))
+    proc = cli_in_process("validate", "-c", str(s.config))
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = _oneway_warnings(proc.stderr)
+    assert len(lines) == 1, proc.stderr
+    line = lines[0]
+    for part in ("layers.roads (layers/broken_roads.gpkg, layer 'roads'), field 'oneway':",
+                 f"{n_t} of {len(_roads(s))} roads", "Geofabrik", "'fclass', 'osm_id'", "recode T as TF"):
+        assert part in line, line
+
+
+def test_t_and_b_without_geofabrik_columns_are_read_as_design_says(small_study_copy):
+    """The same codes in a layer that does not look like Geofabrik's: no warning; and with or
+    without the warning, T is the digitised direction (yes) and B both ways (no)."""
+    import geo
+
+    s = Study(small_study_copy)
+    for geofabrik in (False, True):
+        _geofabrik_t_and_b(s, geofabrik=geofabrik)
+        study = geo.load_study(s.config)
+        warned = [w for w in study.warnings if "one-way code 'T'" in w]
+        assert len(warned) == (1 if geofabrik else 0), study.warnings
+        given = _roads(s).set_index("id")["oneway"]
+        read = study.roads.set_index("road_id")["oneway"]
+        assert (read[given.index[given == "T"]] == "yes").all()
+        assert (read[given.index[given == "B"]] == "no").all()

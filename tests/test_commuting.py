@@ -739,3 +739,33 @@ def test_run_with_roads_equals_the_two_search_composition():
     got = r.tables["commuting_workplaces"]["mean_commute_min"].to_numpy()
     ref = commuting.commuting_workplaces(workplaces_from(study.zones, study.innovation_districts), w, a)
     np.testing.assert_array_equal(got, ref["mean_commute_min"].to_numpy())
+
+
+@pytest.mark.parametrize("layout", ["plain", "blank_lines", "leading_blank_lines", "crlf", "quoted_line_break"])
+def test_csv_lines_agree_with_the_parsers_own_line_numbers(layout):
+    """The line a message names for a data row is the line pandas' parser names for the same
+    row when it cannot parse it (blank lines count; a quoted line break does not start a line)."""
+    import io
+
+    from geo.layers._csvlines import csv_lines, parser_message
+
+    rows = [f"{i},{i + 1}" for i in range(1, 9)]
+    if layout == "quoted_line_break":
+        rows[2] = '3,"four\nand a half"'
+    parts = ["a,b"] + rows
+    if layout == "blank_lines":
+        parts = parts[:3] + ["", "  "] + parts[3:]
+    if layout == "leading_blank_lines":
+        parts = ["", ""] + parts
+    newline = "\r\n" if layout == "crlf" else "\n"
+    good = newline.join(parts) + newline
+    lines = csv_lines(good.encode(), 8)
+    assert lines is not None and len(lines) == 8
+    for k in (1, 4, 7):   # data row k+1 made ragged (not the first: pandas takes that for an index)
+        bad = newline.join(p + ",9" if p == rows[k] else p for p in parts) + newline
+        with pytest.raises(pd.errors.ParserError) as info:
+            pd.read_csv(io.BytesIO(bad.encode()))
+        assert parser_message(str(info.value)).startswith(f"line {lines[k]} has 3 values"), (layout, k)
+    with pytest.raises(pd.errors.ParserError) as info:   # an unclosed quote: pandas counts that row from 0
+        pd.read_csv(io.BytesIO((good + '9,"10' + newline).encode()))
+    assert f"starting on line {lines[-1] + 1} is not closed" in parser_message(str(info.value))

@@ -269,6 +269,42 @@ def test_traditional_and_simplified_chain_names_are_one_chain(tmp_path, study_co
     one(study.warnings, "chain names", "traditional/simplified", "'生物醫藥' (1) -> '生物医药'", "zones row Z1")
 
 
+def _chains_of_zones(tmp_path, study_config, chains):
+    write(zones_gdf().assign(chain=chains), tmp_path / "zones_tw.gpkg")
+    study_config["layers"]["zones"]["path"] = "zones_tw.gpkg"
+    return load(tmp_path, study_config)
+
+
+def test_traditional_spellings_that_only_share_a_simplified_form_stay_apart(tmp_path, study_config):
+    """OpenCC t2s is many-to-one: 乾 and 幹 both become 干. 乾燥設備 and 幹燥設備 are two
+    different traditional names with one simplified form: they stay two chains, and one
+    warning names both instead of a silent merge."""
+    study = _chains_of_zones(tmp_path, study_config, ["乾燥設備", "幹燥設備", "电子信息"])
+    assert study.zones["chain"].tolist() == ["乾燥設備", "幹燥設備", "电子信息"]
+    assert not [w for w in study.warnings if "were merged" in w], study.warnings
+    one(study.warnings, "chain names", "'乾燥設備' (1)", "'幹燥設備' (1)", "'干燥设备'", "kept as a chain of its own",
+        "(in zones rows Z1, Z2)")
+
+
+def test_the_simplified_form_of_two_traditional_names_is_not_merged_into_either(tmp_path, study_config):
+    """With 干燥设备 as well, nothing says which of the two traditional names it stands for:
+    the three spellings stay three chains."""
+    study = _chains_of_zones(tmp_path, study_config, ["乾燥設備", "幹燥設備", "干燥设备"])
+    assert study.zones["chain"].tolist() == ["乾燥設備", "幹燥設備", "干燥设备"]
+    one(study.warnings, "chain names", "'乾燥設備' (1)", "'幹燥設備' (1)", "'干燥设备' (1)", "'乾燥設備' and '幹燥設備'")
+
+
+def test_partly_traditional_spellings_of_one_name_are_still_merged(tmp_path, study_config):
+    """生物醫藥, 生物醫药 and 生物医药 (the innovation district's) differ only where one of
+    them has the simplified character: one chain, with the merge warning."""
+    study = _chains_of_zones(tmp_path, study_config, ["生物醫藥", "生物醫药", "电子信息"])
+    assert study.zones["chain"].tolist() == ["生物醫藥", "生物醫藥", "电子信息"]   # a tie: the first met
+    assert study.innovation_districts["chains"].tolist() == ["电子信息;生物醫藥"]
+    one(study.warnings, "chain names", "traditional/simplified", "'生物醫药' (1)", "'生物医药' (1)",
+        "-> '生物醫藥'")
+    assert not [w for w in study.warnings if "kept as a chain of its own" in w], study.warnings
+
+
 def test_the_zones_spell_a_chain_not_the_firms(tmp_path, study_config):
     """80 firms in 生物醫藥 and 2 zones in 生物医药: the zones' spelling is the chain's (the
     firms are named "as in the zones' chain"), the firms are mapped onto it."""
@@ -955,3 +991,18 @@ def test_environment_is_untouched_by_loading(tmp_path, study_config):
     env = dict(os.environ)
     load(tmp_path, study_config)
     assert dict(os.environ) == env
+
+
+def test_chain_names_kept_apart_are_named_by_the_cli(small_study_copy, cli_in_process):
+    """Through ``zoneatlas validate``: exit 0, one ``warning:`` line naming both spellings."""
+    cfg = small_study_copy
+    gpkg = cfg.parent / "layers" / "sample.gpkg"
+    zones = pyogrio.read_dataframe(gpkg, layer="zones")
+    zones.loc[[0, 1], "chain"] = ["乾燥設備", "幹燥設備"]
+    pyogrio.write_dataframe(zones, gpkg, layer="zones", driver="GPKG")
+    proc = cli_in_process("validate", "-c", str(cfg))
+    assert proc.returncode == 0, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if "'乾燥設備'" in ln]
+    assert len(lines) == 1 and lines[0].startswith("warning: chain names:"), proc.stderr
+    assert "'幹燥設備' (1)" in lines[0] and "kept as a chain of its own" in lines[0]
+    assert "were merged" not in proc.stderr

@@ -42,6 +42,41 @@ def test_one_sheet_per_csv_table_after_a_contents_sheet(book):
         assert wb[sheet].max_row == nrows + 1
 
 
+def test_contents_describe_every_table_in_the_study_language(book):
+    """The 说明 column says in one line what each table is, for every table (not only for
+    those too large for a sheet), in the study language (zh in the sample)."""
+    import re
+
+    report, wb = book
+    contents = wb["contents"]
+    assert contents.cell(row=1, column=6).value == "说明"
+    rows = list(contents.iter_rows(min_row=2, values_only=True))
+    notes = {csv: note for _sheet, _title, _n, _c, csv, note in rows}
+    assert len(notes) == len({p.stem for p in (report.output_dir / "tables").glob("*.csv")})
+    for csv, note in notes.items():
+        assert note and re.search(r"[\u4e00-\u9fff]", note) and "\n" not in note, (csv, note)
+    assert len(set(notes.values())) == len(notes), "each table described in its own words"
+    from geo.i18n import table_description   # the one table of descriptions, not a copy
+
+    assert all(note == table_description(csv[len("tables/"):-len(".csv")], "zh") for csv, note in notes.items())
+
+
+def test_contents_descriptions_in_english_and_for_tables_left_to_csv(tmp_path):
+    from geo.workbook import write_workbook
+
+    tables = {"zones": pd.DataFrame({"zone_id": ["Z1"], "jobs": [10.0]}),
+              "housing": pd.DataFrame({"housing_id": [f"H{i}" for i in range(10)], "dwellings": range(10)}),
+              "not_a_known_table": pd.DataFrame({"x": [1]})}
+    wb = openpyxl.load_workbook(write_workbook(tmp_path / "t.xlsx", tables, "en", max_rows=5))
+    contents = wb["contents"]
+    assert contents.cell(row=1, column=6).value == "Description"
+    notes = {r[4]: r[5] for r in contents.iter_rows(min_row=2, values_only=True)}
+    assert notes["tables/zones.csv"].startswith("Input layer: industrial functional zones")
+    housing = notes["tables/housing.csv"]   # what it is, then why it has no sheet
+    assert housing.startswith("Input layer: housing features") and "not in the workbook" in housing
+    assert notes["tables/not_a_known_table.csv"] is None    # no description invented: an empty cell
+
+
 def test_headers_frozen_filtered_and_formatted(book):
     report, wb = book
     ws = wb["balance_workplaces"]

@@ -35,6 +35,7 @@ from geo._crs import transformer
 from geo._errors import format_rows
 from geo._types import LayerSource
 from geo.layers._crs import _inverse_projection
+from geo.layers._csvlines import DATA_ROW, csv_lines, parser_message
 from geo.layers._encoding import looks_like_legacy, transcode_text_file
 from geo.layers._fields import _resolve_fields
 from geo.layers._read import _check_path, _files_of, choose_layer
@@ -66,11 +67,16 @@ class _Flows:
     crs: CRS | None
     ok: bool = True            # coordinates and CRS usable
     values_ok: bool = True     # commuters usable
+    #: a CSV's rows by their line in the file (None: not a CSV); see geo.layers._csvlines
+    lines: np.ndarray | None = None
+    row_word: str = "row"
 
     def rows_text(self, mask: np.ndarray) -> str:
         if self.labels is not None:
             return format_rows(self.labels[mask]) + " (flow_id)"
-        return format_rows(self.rows[mask])
+        if self.lines is not None:
+            return format_rows(self.lines[mask], word="line")
+        return format_rows(self.rows[mask], word=self.row_word)
 
 
 def _read_csv(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> pd.DataFrame | None:
@@ -91,11 +97,14 @@ def _read_csv(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> pd.DataFr
     try:
         # UTF-8 as it is: the C parser reads the bytes (twice as fast as from a str)
         source = io.StringIO(text) if text is not None else io.BytesIO(raw)
-        return pd.read_csv(source, sep=sep, low_memory=False, encoding="utf-8-sig" if text is None else None)
+        frame = pd.read_csv(source, sep=sep, low_memory=False, encoding="utf-8-sig" if text is None else None)
     except Exception as exc:  # noqa: BLE001 - pandas' parser errors name the line
-        report.error(f"{ctx.at()} cannot read the file as CSV ({_one_line(exc)}); save it as UTF-8 "
-                     "CSV with a header row")
+        report.error(f"{ctx.at()} cannot read the file as CSV ({parser_message(_one_line(exc))}); save it "
+                     "as UTF-8 CSV with a header row")
         return None
+    # messages name a CSV's rows by their line in the file, as pandas' own errors above do
+    frame.attrs["lines"] = csv_lines(text if text is not None else raw, len(frame), sep)
+    return frame
 
 
 def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report):
@@ -214,6 +223,8 @@ def load_flows(cfg: VectorLayerSettings, base: Path | None, report: _Report) -> 
     if read is None:
         return None
     attrs, geoms, file_crs = read
+    is_csv = "lines" in attrs.attrs
+    lines = attrs.attrs.pop("lines", None)
     attrs.columns = [str(c) for c in attrs.columns]
     columns = list(attrs.columns)
     n = len(attrs)
@@ -228,7 +239,7 @@ def load_flows(cfg: VectorLayerSettings, base: Path | None, report: _Report) -> 
     rows = np.arange(1, n + 1)
     labels = attrs[mapping["flow_id"]].astype(str).to_numpy(dtype=object) if "flow_id" in mapping else None
     flows = _Flows(ctx=ctx, source=source, xy=np.full((n, 4), np.nan), commuters=np.zeros(n), rows=rows,
-                   labels=labels, crs=None)
+                   labels=labels, crs=None, lines=lines, row_word=DATA_ROW if is_csv else "row")
 
     if geoms is None:   # a table of coordinates
         missing = [c for c in sch.FLOW_COORDINATES if c not in mapping]

@@ -135,12 +135,13 @@ def _folded(ids: pd.Series) -> pd.Series:
     return ids.str.normalize("NFKC").str.lower()
 
 
-def _check_ids(layer_name: str, ctx: _Ctx, ids: pd.Series, rows: np.ndarray, report: _Report) -> bool:
+def _check_ids(layer_name: str, ctx: _Ctx, ids: pd.Series, rows: np.ndarray, report: _Report,
+               word: str = "row") -> bool:
     id_field = sch.LAYERS[layer_name].id_field
     ok = True
     missing = ids.isna().to_numpy()
     if missing.any():
-        report.error(f"{ctx.at(id_field)} missing ids in {format_rows(rows[missing])}; every "
+        report.error(f"{ctx.at(id_field)} missing ids in {format_rows(rows[missing], word=word)}; every "
                      "feature needs a unique id")
         ok = False
     lowered = _folded(ids)
@@ -153,7 +154,7 @@ def _check_ids(layer_name: str, ctx: _Ctx, ids: pd.Series, rows: np.ndarray, rep
                     f"({_list(ids[case].head(6))}); they are kept as different ids")
     if dup.any():
         groups = pd.Series(rows[dup]).groupby(ids[dup].to_numpy()).agg(list)
-        shown = "; ".join(f"'{k}' in rows {', '.join(map(str, v))}" for k, v in list(groups.items())[:10])
+        shown = "; ".join(f"'{k}' in {word}s {', '.join(map(str, v))}" for k, v in list(groups.items())[:10])
         more = f" (+{len(groups) - 10} more ids)" if len(groups) > 10 else ""
         report.error(f"{ctx.at(id_field)} duplicate ids (surrounding spaces ignored): {shown}{more}; "
                      "ids must be unique")
@@ -179,7 +180,7 @@ def _attributes(layer: _Layer, attrs: pd.DataFrame, report: _Report) -> pd.DataF
                         f"marks); they were removed ({layer.rows_text(invisible)})")
 
     ids = _to_text(attrs[schema.id_field])
-    ids_ok = _check_ids(ctx.name, ctx, ids, layer.rows, report)
+    ids_ok = _check_ids(ctx.name, ctx, ids, layer.rows, report, layer.row_word)
     if ids_ok:
         layer.labels = ids.to_numpy(dtype=object)
         layer.by_id = True

@@ -13,6 +13,12 @@ list it), so spellings that a reader takes for the same name must be the same st
   together; on a tie the first met; the firms follow that spelling and decide only for a
   chain no zone or innovation district names). A study written in traditional characters
   throughout keeps them.
+* ``t2s`` is many-to-one (``乾`` and ``幹`` both become ``干``): spellings are merged only
+  when they are consistent, i.e. wherever two of them differ one has the simplified
+  character (``生物醫藥`` / ``生物醫药`` / ``生物医药``). Two distinct traditional
+  characters at one place (``乾燥`` / ``幹燥``) are two names: every spelling of that
+  simplified name stays a chain of its own, and a warning names them
+  (:func:`_consistent_keys`).
 
 Every change is one counted warning listing the merged variants.
 """
@@ -52,10 +58,55 @@ def _simplified(keys: pd.Series) -> pd.Series:
     return pd.Series(pd.array(out, dtype=object).take(codes, allow_fill=True), index=keys.index)
 
 
+def _consistent(a: str, b: str, simplified: str) -> bool:
+    """Whether two spellings with one ``t2s`` form (``simplified``) can be the same name:
+    one is that simplified form, or wherever they differ one has its simplified character
+    (not two distinct traditional characters, as ``乾`` / ``幹`` for ``干``)."""
+    if simplified in (a, b):
+        return True
+    if not len(a) == len(b) == len(simplified):
+        return False
+    return all(x == y or simplified[i] in (x, y) for i, (x, y) in enumerate(zip(a, b)))
+
+
+def _consistent_keys(forms: pd.Series, keys: pd.Series) -> tuple[pd.Series, list[tuple[str, list[str], str, str]]]:
+    """``keys`` (t2s of ``forms``) with the keys of inconsistent spellings split: each of
+    their forms its own key. Also, per key split, ``(key, its forms, a, b)`` with ``a`` /
+    ``b`` two forms that cannot be one name."""
+    pairs = pd.DataFrame({"form": forms.to_numpy(), "key": keys.to_numpy()}).drop_duplicates()
+    split: list[tuple[str, list[str], str, str]] = []
+    for key, group in pairs.groupby("key", sort=False)["form"]:
+        names = list(group)
+        clash = next(((a, b) for i, a in enumerate(names) for b in names[i + 1:] if not _consistent(a, b, key)),
+                     None)
+        if clash is not None:
+            split.append((key, names, *clash))
+    if not split:
+        return keys, []
+    apart = keys.isin([key for key, *_ in split]).to_numpy()
+    keys = keys.copy()
+    keys[apart] = "\x00" + forms[apart]      # a key no t2s form can be
+    return keys, split
+
+
 def _shown(name: str) -> str:
     """A name with characters that do not show (other spaces, full width) made visible."""
     return "".join(ch if ch == " " or (ch.isprintable() and not ch.isspace()) else
                    f"\\u{ord(ch):04x}" for ch in name)
+
+
+def _where(values: set[str], single: dict[str, _Layer], innov: _Layer | None,
+           lists: pd.Series | None) -> list[str]:
+    """``zones rows Z1, Z4``: where chain names in ``values`` are used, per layer."""
+    out = [f"{name} {layer.rows_text(layer.frame['chain'].isin(list(values)).to_numpy())}"
+           for name, layer in single.items() if layer.frame["chain"].isin(list(values)).any()]
+    if lists is not None and innov is not None:
+        rows = lists[lists.isin(list(values))].index.unique()
+        if len(rows):
+            mask = np.zeros(len(innov.frame), bool)
+            mask[innov.frame.index.get_indexer(rows)] = True
+            out.append(f"innovation_districts {innov.rows_text(mask)}")
+    return out
 
 
 def _unify_chains(layers: dict[str, _Layer], report: _Report) -> None:
@@ -80,7 +131,17 @@ def _unify_chains(layers: dict[str, _Layer], report: _Report) -> None:
     # rows) follow it, and decide only for a chain no zone or innovation district names
     sets = np.concatenate([np.full(len(part), name != "firms") for name, part in parts.items()])
     norm = _nfkc(raw)
-    key = _simplified(norm.str.casefold())
+    form = norm.str.casefold()
+    key, apart = _consistent_keys(form, _simplified(form))
+    uses = Counter(form.to_numpy())
+    for simple, names, a, b in apart:
+        shown = ", ".join(f"'{_shown(n)}' ({uses[n]})" for n in sorted(names, key=lambda n: -uses[n]))
+        found = _where(set(raw[form.isin(names)]), single, innov, lists)
+        report.warn(f"chain names: {shown} all simplify to '{_shown(simple)}' (OpenCC t2s), but '{_shown(a)}' "
+                    f"and '{_shown(b)}' differ by two different traditional characters that share one "
+                    "simplified form, so they may be different chains: every one of these spellings was "
+                    "kept as a chain of its own; if some are one chain, spell it alike in every layer "
+                    f"(in {'; '.join(found)})")
     # the most frequent normalised spelling of each key (case, traditional/simplified); ties: first met
     counts = pd.DataFrame({"key": key.to_numpy(), "norm": norm.to_numpy(), "sets": sets,
                            "order": np.arange(len(norm))})

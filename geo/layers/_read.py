@@ -29,6 +29,7 @@ from geo._errors import format_rows
 from geo.layers._encoding import (fix_text_columns, looks_like_legacy, transcode_text_file,
                                   detect_encoding, field_names_encoding, utf8_despite_declared)
 from geo.layers._fields import _rename, _resolve_fields
+from geo.layers._csvlines import DATA_ROW, csv_lines, csv_separator
 from geo.layers._osm import is_osm, read_osm_roads
 from geo.layers._report import _closest, _Ctx, _forward_warnings, _list, _one_line, _Report
 
@@ -373,6 +374,12 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
     except Exception as exc:  # noqa: BLE001
         report.error(f"{ctx.at()} cannot read the layer ({_one_line(exc)})")
         return None
+    csv_file, lines = _csv_file_lines(path, info, len(attrs))
+
+    def rows_of(mask: np.ndarray) -> str:
+        if csv_file and lines is not None:
+            return format_rows(lines[mask], word="line")
+        return format_rows(np.flatnonzero(mask) + 1, word=DATA_ROW if csv_file else "row")
     # NaN coordinates make numpy warn "invalid value encountered in from_wkb"; they are
     # reported as errors, one line per layer, by the geometry checks (_geometry.py)
     with np.errstate(invalid="ignore"):
@@ -381,20 +388,31 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
             measured = _wkb_has_m(wkb)
             if measured.any():
                 report.warn(f"{ctx.at()} {int(measured.sum())} geometries had M values; they were "
-                            f"dropped (analyses are 2D) ({format_rows(np.flatnonzero(measured) + 1)})")
+                            f"dropped (analyses are 2D) ({rows_of(measured)})")
         broken = pd.notna(wkb) & pd.isna(geoms)
         if broken.any():
             geoms[broken] = shapely.from_wkb(wkb[broken], on_invalid="fix")
     if broken.any():
         report.warn(f"{ctx.at()} {int(broken.sum())} geometries with unclosed or too short rings "
-                    f"were closed ({format_rows(np.flatnonzero(broken) + 1)})")
+                    f"were closed ({rows_of(broken)})")
     crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
     if cfg.crs is not None and info.get("driver") in ("GeoJSON", "GeoJSONSeq"):
         # GeoJSON without a "crs" member is WGS84 by definition and GDAL cannot tell an
         # explicit CRS from the implied one, so a configured crs: wins here
         logger.info("%s GeoJSON: using layers.%s.crs %s", ctx.at(), ctx.name, cfg.crs)
         crs = None
-    return _rename(attrs, mapping), geoms, crs, columns
+    out = _rename(attrs, mapping)
+    if csv_file:   # messages name its rows by their line (geo.layers._csvlines; None: unknown)
+        out.attrs["lines"] = lines
+    return out, geoms, crs, columns
+
+
+def _csv_file_lines(path: Path, info: dict, n: int) -> tuple[bool, np.ndarray | None]:
+    """``(is a CSV file, the line of each of its n rows or None)`` (geo.layers._csvlines)."""
+    if info.get("driver") != "CSV":
+        return False, None
+    raw = path.read_bytes()   # UTF-8 (a legacy-encoded CSV is read from a UTF-8 copy)
+    return True, csv_lines(raw, n, csv_separator(raw[:4000].decode("utf-8", errors="ignore"), path.suffix))
 
 
 def _wkb_has_m(wkb: np.ndarray) -> np.ndarray:

@@ -89,16 +89,18 @@ class _Layer:
     ctx: _Ctx
     source: LayerSource
     frame: gpd.GeoDataFrame           # canonical columns, geometry in ``crs``
-    rows: np.ndarray                  # 1-based row numbers in the file
+    rows: np.ndarray                  # 1-based row numbers in the file (a CSV: its lines)
     crs: CRS | None
     labels: np.ndarray                # row label for messages (id or row number)
     by_id: bool
     geometry_ok: bool = True
     mapped: set[str] = field(default_factory=set)
+    columns: list[str] = field(default_factory=list)   # every column of the file (not only those read)
+    row_word: str = "row"             # "line" for a CSV (rows named by their line in the file)
 
     def rows_text(self, mask: np.ndarray) -> str:
         labels = self.labels[mask]
-        text = format_rows(labels)
+        text = format_rows(labels, word="row" if self.by_id else self.row_word)
         # numeric ids could be mistaken for row numbers: say which they are
         if self.by_id and all(str(v).isdigit() for v in labels[:10]):
             text += f" ({sch.LAYERS[self.ctx.name].id_field})"

@@ -5,6 +5,10 @@
   class, a speed that is not a positive number or an unknown one-way value is an
   **error** naming file, layer, field and rows.
 * No road line within ``network.max_access_m`` of the zones' extent is an **error**.
+* A ``oneway`` column holding only ``T`` and ``B`` in a layer that looks like a Geofabrik
+  OpenStreetMap shapefile (``fclass`` / ``osm_id`` columns, a ``gis_osm_*`` file) is read
+  with DESIGN's codes (``T`` = digitised direction) and a **warning** says that Geofabrik's
+  ``T`` means the opposite (:func:`_warn_geofabrik_oneway`).
 * The topology report (separate pieces and the share of road length outside the largest,
   zero-length segments, dead ends) becomes **warnings**; so do housing and workplaces
   that cannot reach the network (:func:`_connection_warnings`, once every layer is read).
@@ -20,6 +24,7 @@ import re
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from geo._errors import InputError
@@ -49,6 +54,7 @@ def _build_network(roads: _Layer, zones: _Layer | None, net: NetworkSettings,
                          "give the roads of the study area")
             roads.geometry_ok = False
             return None
+    _warn_geofabrik_oneway(roads, report)
     labelled = frame.set_axis(roads.labels)
     try:
         graph = build_graph(labelled, class_speeds_kmh=net.speeds_kmh,
@@ -72,6 +78,39 @@ def _build_network(roads: _Layer, zones: _Layer | None, net: NetworkSettings,
     out["component"] = graph.road_component
     roads.frame = out[["road_id", "class", "speed_kmh", "oneway", "component", "geometry"]]
     return graph
+
+
+#: Columns of Geofabrik's OpenStreetMap shapefiles (``gis_osm_roads_free_1.shp``) that
+#: other road layers rarely have.
+GEOFABRIK_COLUMNS = ("fclass", "osm_id")
+
+
+def _warn_geofabrik_oneway(roads: _Layer, report: _Report) -> None:
+    """One warning when ``oneway`` holds only ``T`` / ``B`` (valid codes: ``T`` = the
+    digitised direction) but the layer looks like a Geofabrik export, whose ``T`` is the
+    opposite direction (F forward, T backward, B both). With an ``F`` as well the codes
+    are refused by :func:`geo.network.build_graph` (error naming Geofabrik)."""
+    if "oneway" not in roads.frame.columns:
+        return
+    codes, uniques = pd.factorize(roads.frame["oneway"], use_na_sentinel=True)
+    texts = [str(u).strip().lower() for u in uniques]
+    letters = {t for t in texts if t}
+    if "t" not in letters or not letters <= {"t", "b"}:
+        return
+    present = {str(c).lower(): str(c) for c in roads.columns}
+    found = [present[c] for c in GEOFABRIK_COLUMNS if c in present]
+    evidence = [f"columns {', '.join(repr(c) for c in found)}"] if found else []
+    if roads.ctx.path.name.lower().startswith("gis_osm_"):
+        evidence.append(f"file name '{roads.ctx.path.name}'")
+    if not evidence:
+        return
+    n_t = int(np.isin(codes, [k for k, t in enumerate(texts) if t == "t"]).sum())
+    column = roads.source.aliases.get("oneway")
+    report.warn(f"{roads.ctx.at('oneway', column)} {n_t} of {len(codes)} roads have the one-way code 'T' "
+                "and were read as one-way in the digitised direction (T = FT), but the layer looks like a "
+                f"Geofabrik OpenStreetMap export ({'; '.join(evidence)}), where 'T' means one-way against "
+                "the digitised direction (F forward, T backward, B both); if T means backward in this "
+                "file, recode T as TF before the run (B stays: both ways)")
 
 
 def _name_columns(problem: str, aliases: dict[str, str]) -> str:

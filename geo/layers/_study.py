@@ -23,6 +23,7 @@ from geo._types import LayerSource, Raster, Study
 from geo.layers._crs import (_check_coordinate_range, _convert_datum, _resolve_crs, _unwrap_antimeridian,
                              _working_crs)
 from geo.layers._commuting import finish_flows, load_flows
+from geo.layers._csvlines import DATA_ROW
 from geo.layers._districts import _derive_districts, check_extents
 from geo.layers._fields import _attributes
 from geo.layers._firms import _check_firms
@@ -47,7 +48,7 @@ def _load_vector(name: str, cfg: VectorLayerSettings, base: Path | None,
     read = _read_table(ctx, cfg, report)
     if read is None:
         return None
-    attrs, geoms, file_crs, _columns = read
+    attrs, geoms, file_crs, columns = read
     n = len(attrs)
     source = LayerSource(name=name, path=ctx.path, layer=ctx.read_layer, files=_files_of(ctx.path),
                          aliases=dict(attrs.attrs.get("mapping", {})))
@@ -55,9 +56,14 @@ def _load_vector(name: str, cfg: VectorLayerSettings, base: Path | None,
         report.error(f"{ctx.at()} the layer has no features (0 rows)")
         return None
     rows = np.arange(1, n + 1)
+    word = "row"
+    if "lines" in attrs.attrs:   # a CSV: its rows named by their line in the file
+        lines = attrs.attrs.pop("lines")
+        rows, word = (rows, DATA_ROW) if lines is None else (lines, "line")
     layer = _Layer(ctx=ctx, source=source, frame=None, rows=rows, crs=None,  # type: ignore[arg-type]
-                   labels=np.array(list(map(str, rows.tolist())), dtype=object), by_id=False)
+                   labels=np.array(list(map(str, rows.tolist())), dtype=object), by_id=False, row_word=word)
     layer.mapped = set(attrs.columns)
+    layer.columns = list(columns)
     canon = _attributes(layer, attrs, report)
     layer.crs = _resolve_crs(ctx, file_crs, cfg, report)
     if layer.crs is None:

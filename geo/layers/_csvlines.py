@@ -1,0 +1,79 @@
+"""Rows of a CSV file named by their line, as a planner finds them (docs/input-data.md).
+
+A CSV is opened in a text editor or in Excel / WPS to find a row a message names, and
+pandas' own parser errors quote lines (``Expected 5 fields in line 7``). So every message
+about a CSV names **lines of the file**: the header is line 1, the first data row under
+it line 2; blank lines count, and a value with line breaks inside its quotes counts as
+one line (Excel's row numbers, and pandas' numbering). GIS layers keep their 1-based row
+(feature) numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import numpy as np
+
+#: What a message calls the rows of a CSV when their lines could not be worked out (the
+#: parser and this count disagree): data rows, 1 = the first row under the header.
+DATA_ROW = "data row"
+
+
+def csv_lines(data: bytes | str, n_rows: int, sep: str = ",") -> np.ndarray | None:
+    """The line of the file (1-based, the header on its line) of each of the ``n_rows``
+    data rows pandas or GDAL read from ``data``; None when they cannot be matched.
+
+    Examples
+    --------
+    >>> csv_lines(b"a,b\\n1,2\\n3,4\\n", 2).tolist()
+    [2, 3]
+    >>> csv_lines('a,b\\n1,"x\\ny"\\n\\n3,4\\n', 2).tolist()   # a quoted line break; a blank line
+    [2, 4]
+    """
+    if n_rows == 0:
+        return np.zeros(0, dtype=np.int64)
+    newline = b"\n" if isinstance(data, bytes) else "\n"
+    physical = data.count(newline) + (0 if data.endswith(newline) else 1)
+    if physical == n_rows + 1:    # no blank line, no line break inside a value: the fast path
+        return np.arange(2, n_rows + 2, dtype=np.int64)
+    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data.lstrip("\ufeff")
+    lines: list[int] = []
+    header = False
+    for line, fields in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=sep), start=1):
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue   # blank lines: skipped by the parsers, counted as lines
+        if header:
+            lines.append(line)
+        header = True
+    return np.asarray(lines, dtype=np.int64) if len(lines) == n_rows else None
+
+
+def csv_separator(head: str, suffix: str) -> str:
+    """The separator of a CSV from its first line: tab for ``.tsv``, else the most frequent
+    of ``,`` ``;`` and tab (GDAL's automatic choice)."""
+    if suffix.lower() == ".tsv":
+        return "\t"
+    first = head.split("\n", 1)[0]
+    return max((",", ";", "\t"), key=first.count)
+
+
+_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+
+
+def parser_message(text: str) -> str:
+    """pandas' CSV parser error in the numbering of :func:`csv_lines` (its ``line N`` is
+    already a line; its ``row N`` counts from 0) and in words a planner can act on."""
+    text = " ".join(text.split())
+    found = _FIELDS.search(text)
+    if found:
+        expected, line, saw = found.groups()
+        return (f"line {line} has {saw} values but the header has {expected}; a separator inside a "
+                "value that is not in quotes?")
+    found = _OPEN_QUOTE.search(text)
+    if found:
+        return (f"the quoted value starting on line {int(found.group(1)) + 1} is not closed "
+                "(a \" without its closing \"); close it or remove the quote")
+    return text
