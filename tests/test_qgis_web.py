@@ -266,6 +266,23 @@ def test_layout_image_shows_the_theme_colours(web_and_qgis):
         assert any(np.abs(np.array(c) - blended).max() <= 4 for c in colours), hex_colour
 
 
+def test_each_layout_frames_the_district_outlines_it_draws(web_and_qgis):
+    """The print layouts frame the whole districts they draw, as the print figures do: the
+    outermost dashed outlines stay on the page, with a margin (they framed the zones only)."""
+    _, maps, qgis, _ = web_and_qgis
+    districts = pyogrio.read_dataframe(maps / "qgis" / "zoneatlas.gpkg", layer="districts")
+    assert districts.crs.to_epsg() == 4544 and qgis["project"]["crs"] == "EPSG:4544"   # one CRS: compare boxes
+    xmin, ymin, xmax, ymax = districts.total_bounds
+    margin = 0.01 * max(xmax - xmin, ymax - ymin)
+    title = next(l["title"] for l in qgis["project"]["layers"] if l.get("layername") == "districts" and not l["view"])
+    for name, layout in qgis["layouts"].items():
+        item = layout["items"]["map"]
+        assert title in item["layers"], name          # every theme draws the district outlines
+        x0, y0, x1, y1 = item["extent"]
+        inside = x0 <= xmin - margin and y0 <= ymin - margin and x1 >= xmax + margin and y1 >= ymax + margin
+        assert inside, (name, item["extent"], districts.total_bounds)
+
+
 # ---------------------------------------------------------------------------
 # true measurements in a geographic export CRS
 
