@@ -715,10 +715,17 @@ def test_flows_are_drawn_beside_their_reverse(sample_package):
     assert offsets and all(o > w / 2 for o, w in zip(offsets, widths)), (offsets, widths)
 
 
-@pytest.mark.qgis
-def test_pyqgis_sample_pipeline_package(pyqgis, sample_package, tmp_path):
+@pytest.fixture(scope="module")
+def sample_report(pyqgis, sample_package, tmp_path_factory):
+    """The PyQGIS report of :func:`sample_package`."""
     gpkg, qgz, _, _, _ = sample_package
-    report = run_pyqgis_check(pyqgis, tmp_path, qgz, gpkg)
+    return run_pyqgis_check(pyqgis, tmp_path_factory.mktemp("sample_pyqgis"), qgz, gpkg)
+
+
+@pytest.mark.qgis
+def test_pyqgis_sample_pipeline_package(sample_package, sample_report):
+    gpkg, qgz, _, _, _ = sample_package
+    report = sample_report
     # layers in EPSG:4490 (crs.export), the project in the metric working CRS (unstretched)
     _assert_report(report, gpkg, crs="EPSG:4544",
                    groups=["职住平衡", "跨区协同", "中心—外围格局", "强链补链：产业链完整度与链主企业", "通勤实况",
@@ -777,3 +784,41 @@ def test_pyqgis_sample_pipeline_package(pyqgis, sample_package, tmp_path):
         by_name["core_periphery_poles"]["legend"]
     assert by_name["commuting_workplaces"]["features"] == len(sample_package[3]["commuting"]
                                                                .tables["commuting_workplaces"])
+
+
+def _flow_rows_by_hand(commuters) -> list[str]:
+    """The web legend's rows for flows ``commuters``, derived here from the design: widths by
+    class of the largest flow, from 1/16, 1/8, 1/4, 1/2 of it on; each class present, widest
+    first, labelled with the fewest and most commuters of its flows."""
+    values = [float(v) for v in commuters]
+    top = max(values)
+    classes: dict[int, list[float]] = {}
+    for v in values:
+        classes.setdefault(sum(v >= top * f for f in (1 / 16, 1 / 8, 1 / 4, 1 / 2)), []).append(v)
+    return [f"{min(classes[k]):,.0f} – {max(classes[k]):,.0f}" for k in sorted(classes, reverse=True)]
+
+
+@pytest.mark.qgis
+def test_pyqgis_top_flows_legend_labels_the_flows_it_draws(sample_package, sample_report):
+    """The theme's flow layer draws the top 3 flows: its legend (layer tree and print layout)
+    labels each width class by the fewest – most commuters of those flows, widest first, as
+    commuting.html's legend; the switched-off layer of every flow by all flows. (Both gave
+    the class bounds over all flows, 0 – 1,403 ...)"""
+    gpkg = sample_package[0]
+    flows = pyogrio.read_dataframe(gpkg, layer="commuting_flows", read_geometry=False, fid_as_index=True)
+    assert len(flows) > 3
+    layers = {(l["layername"], l["view"]): l for l in sample_report["project"]["layers"] if l["provider"] == "ogr"}
+    top, every = layers["commuting_flows", ""], layers["commuting_flows", "all"]
+    want_top = _flow_rows_by_hand(flows.loc[flows["rank"] <= 3, "commuters"])
+    assert top["legend"] == want_top, (top["legend"], want_top)
+    assert every["legend"] == _flow_rows_by_hand(flows["commuters"])
+    printed = sample_report["layouts"]["通勤实况"]["legend_rows"][top["title"]]
+    assert [text for text, _ in printed] == want_top
+    # each flow still drawn as wide as the web map draws it (px = 2 × mm): its class of the largest
+    colours = sample_report["themes"]["通勤实况"]["layers"]["commuting_flows"]["colours"]
+    biggest = float(flows["commuters"].max())
+    drawn = flows[flows["rank"] <= 3]
+    assert set(colours) == {str(fid) for fid in drawn.index}
+    for fid, commuters in drawn["commuters"].items():
+        k = sum(float(commuters) >= biggest * f for f in (1 / 16, 1 / 8, 1 / 4, 1 / 2))
+        assert 2 * colours[str(fid)]["width_mm"] == pytest.approx(styles.LINE_WIDTHS[k]), fid

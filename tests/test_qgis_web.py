@@ -283,6 +283,48 @@ def test_each_layout_frames_the_district_outlines_it_draws(web_and_qgis):
         assert inside, (name, item["extent"], districts.total_bounds)
 
 
+def _web_legend_rows(html_text: str, layer_id: str) -> list[dict]:
+    """The rows of the page's legend section of ``layer_id`` (geo/webmap/_controls.py rows):
+    label, and the swatch's fill, outline and width (px) or the line's colour and width."""
+    import html as html_lib
+    import json
+    import re
+
+    start = html_text.index("new zoneatlas.Legend(") + len("new zoneatlas.Legend(")
+    sections, _ = json.JSONDecoder().raw_decode(html_text, start)
+    section = next(s for s in sections if layer_id in s["layers"])
+    rows = []
+    for row in re.findall(r'<div class="za-legend-row">(.*?)</div>', section["html"]):
+        text = html_lib.unescape(re.findall(r"<span>([^<]*)</span>", row)[-1])
+        line = re.search(r'<line [^>]*stroke="([^"]+)" stroke-width="([\d.]+)"', row)
+        swatch = re.search(r'background:([^;]+);opacity:[^;]+;border:([\d.]+)px \w+ ([^"]+)"', row)
+        if line:
+            rows.append({"label": text, "stroke": line[1].lower(), "width_px": float(line[2])})
+        elif swatch:
+            fill = None if swatch[1] == "transparent" else swatch[1].lower()
+            rows.append({"label": text, "fill": fill, "stroke": swatch[3].lower(), "width_px": float(swatch[2])})
+        else:
+            rows.append({"label": text})
+    return rows
+
+
+def _layer_title(qgis: dict, name: str) -> str:
+    return next(l["title"] for l in qgis["project"]["layers"] if l.get("layername") == name and not l["view"])
+
+
+def test_layout_flow_legend_reads_as_the_web_legend(web_and_qgis):
+    """The commuting layout's legend labels the flow classes as commuting.html's legend does
+    (the fewest – most commuters of the flows drawn in each width class, widest first), each
+    row's line as wide as the web's (it gave the class bounds over all flows: "0 – 1,403")."""
+    settings, maps, qgis, _ = web_and_qgis
+    web = _web_legend_rows((maps / "commuting.html").read_text(encoding="utf-8"), "commuting_flows")
+    layout = qgis["layouts"][_theme_name("commuting", settings.study.language)]
+    rows = layout["legend_rows"][_layer_title(qgis, "commuting_flows")]
+    assert [text for text, _ in rows] == [w["label"] for w in web] and len(web) >= 2, (rows, web)
+    for (text, symbol), w in zip(rows, web):
+        assert symbol["stroke"][0] == w["stroke"] and 2 * symbol["width_mm"] == pytest.approx(w["width_px"]), text
+
+
 # ---------------------------------------------------------------------------
 # true measurements in a geographic export CRS
 

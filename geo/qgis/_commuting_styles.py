@@ -4,6 +4,7 @@ within 5 km, districts by self-containment, shed cells as points sized by commut
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from itertools import pairwise
 
@@ -89,6 +90,22 @@ def mark_commute_length(layers: Sequence, kind: str | None, language: str) -> No
                     style.description = layer.title
 
 
+def flow_renderer(commuters, language: str) -> ET.Element:
+    """The renderer of flows ``commuters`` (the ones a layer draws) as commuting.html draws and
+    labels them: line widths by class of the largest flow (:func:`geo.styles.flow_width_index`),
+    one range per class the flows fall in, widest first, labelled as the web legend ("fewest –
+    most" commuters of its flows, :func:`geo.styles.flow_legend`). Widest first also puts a flow
+    on a class edge in the wider class, as the web map does (QGIS takes the first range)."""
+    values = finite(commuters)
+    top = max(values) if values else 1.0
+    edges = [0.0, *(top * step for step in styles.FLOW_WIDTH_STEPS), max(top, 1.0)]
+    # each flow beside its reverse, to the right of travel, as the web map bends them apart
+    ranges = [Range(edges[k], edges[k + 1], text, line_symbol(styles.FLOW_COLOR, w / 2, alpha=0.75,
+                                                                 offset_mm=w / 4 + 0.3))
+              for k, text in styles.flow_legend(values, language) for w in [styles.LINE_WIDTHS[k]]]
+    return graduated_renderer("commuters", ranges, method="GraduatedSize")
+
+
 def _pct(v: float) -> str:
     return f"{v * 100:.1f}%"
 
@@ -120,13 +137,7 @@ def commuting_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerS
                      language: str) -> list[LayerStyle]:
     """Styles (first = default) of one commuting layer; ``style`` is the caller's factory."""
     if name == "commuting_flows":
-        top = float(np.nanmax(frame["commuters"])) if len(frame) else 1.0
-        edges = [0.0, top / 16, top / 8, top / 4, top / 2, max(top, 1.0)]
-        # each flow beside its reverse, to the right of travel, as the web map bends them apart
-        ranges = [Range(a, b, f"{a:,.0f} – {b:,.0f}", line_symbol(styles.FLOW_COLOR, w / 2, alpha=0.75,
-                                                                   offset_mm=w / 4 + 0.3))
-                  for (a, b), w in zip(pairwise(edges), styles.LINE_WIDTHS)]
-        return [style("commuters", graduated_renderer("commuters", ranges, method="GraduatedSize"))]
+        return [style("commuters", flow_renderer(frame["commuters"], language))]
     if name == "commuting_workplaces":
         # as commuting.html: zones outlined 1 px, innovation districts 2.5 px in their colour (mm = px / 2)
         return [style("share_within_5km", graduated_renderer("share_within_5km", _share_ranges(
