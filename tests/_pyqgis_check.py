@@ -151,12 +151,44 @@ def _hex(color) -> list:
 _FILL = {"fill": QgsSymbolLayer.PropertyFillColor, "stroke": QgsSymbolLayer.PropertyStrokeColor}
 
 
+def _symbol_colours(symbol, ctx, opacity: float) -> dict:
+    """The fill and stroke colours (and line width) one symbol draws the context's feature in."""
+    sl = symbol.symbolLayer(0)
+    kind = symbol.type()            # 0 marker, 1 line, 2 fill
+    base = {"stroke": sl.color() if kind == 1 else sl.strokeColor()}
+    if kind != 1:
+        base["fill"] = sl.color()
+    colours = {}
+    props = sl.dataDefinedProperties()
+    if kind in (1, 2):     # a stroke drawn with no pen (Qt.NoPen, or data-defined "no") is not seen
+        pen = props.property(QgsSymbolLayer.PropertyStrokeStyle)
+        style = pen.valueAsString(ctx.expressionContext(), "")[0] if pen.isActive() else ""
+        if style == "no" or (not style and int(sl.penStyle() if kind == 1 else sl.strokeStyle()) == 0):
+            del base["stroke"]
+    for key, color in base.items():
+        prop = props.property(_FILL[key])
+        if prop.isActive():
+            color = prop.valueAsColor(ctx.expressionContext(), color)[0]
+        if key == "fill" and kind == 2 and int(sl.brushStyle()) == 0:     # Qt.NoBrush: outline only
+            continue
+        color.setAlphaF(color.alphaF() * symbol.opacity() * opacity)
+        colours[key] = _hex(color)
+    if kind == 1 or (kind == 2 and "stroke" in colours):   # line / outline width (mm), data-defined evaluated
+        prop = props.property(QgsSymbolLayer.PropertyStrokeWidth)
+        width = sl.width() if kind == 1 else sl.strokeWidth()
+        if prop.isActive():
+            width = prop.valueAsDouble(ctx.expressionContext(), width)[0]
+        colours["width_mm"] = round(width, 4)
+    return colours
+
+
 def _feature_colours(layer, style: str) -> dict:
     """fid → {fill, stroke}: the colour the layer's ``style`` draws each feature in.
 
-    The renderer picks the symbol; a data-defined fill or stroke colour is evaluated for
-    the feature. Alpha is the colour's times the symbol's opacity and the layer's. A
-    feature the renderer draws with no symbol maps to None.
+    The renderer picks the symbols (a rule-based renderer may draw a feature in several, one
+    over the other: the fill and stroke seen are the topmost drawn); a data-defined fill or
+    stroke colour is evaluated for the feature. Alpha is the colour's times the symbol's
+    opacity and the layer's. A feature the renderer draws with no symbol maps to None.
     """
     manager = layer.styleManager()
     before = manager.currentStyle()
@@ -172,28 +204,9 @@ def _feature_colours(layer, style: str) -> dict:
         if not symbols:
             out[feature.id()] = None
             continue
-        symbol = symbols[0]
-        sl = symbol.symbolLayer(0)
-        kind = symbol.type()            # 0 marker, 1 line, 2 fill
-        base = {"stroke": sl.color() if kind == 1 else sl.strokeColor()}
-        if kind != 1:
-            base["fill"] = sl.color()
         colours = {}
-        props = sl.dataDefinedProperties()
-        for key, color in base.items():
-            prop = props.property(_FILL[key])
-            if prop.isActive():
-                color = prop.valueAsColor(ctx.expressionContext(), color)[0]
-            if key == "fill" and kind == 2 and int(sl.brushStyle()) == 0:     # Qt.NoBrush: outline only
-                continue
-            color.setAlphaF(color.alphaF() * symbol.opacity() * layer.opacity())
-            colours[key] = _hex(color)
-        if kind == 1:       # line width (mm), data-defined width evaluated
-            prop = props.property(QgsSymbolLayer.PropertyStrokeWidth)
-            width = sl.width()
-            if prop.isActive():
-                width = prop.valueAsDouble(ctx.expressionContext(), width)[0]
-            colours["width_mm"] = round(width, 4)
+        for symbol in symbols:          # in drawing order: a later one's colours on top
+            colours.update(_symbol_colours(symbol, ctx, layer.opacity()))
         out[feature.id()] = colours
     renderer.stopRender(ctx)
     manager.setCurrentStyle(before)

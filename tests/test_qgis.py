@@ -152,7 +152,8 @@ def make_settings(tmp_path: Path, **overrides) -> object:
 #: renderer type of each spatial layer's default style
 EXPECTED_RENDERERS = {
     "districts": "singleSymbol", "zones": "categorizedSymbol", "innovation_districts": "singleSymbol",
-    "housing": "singleSymbol", "balance_workplaces": "categorizedSymbol",
+    # workplaces: a rule per class, and one outlining the innovation districts (its legend row)
+    "housing": "singleSymbol", "balance_workplaces": "RuleRenderer",
     "balance_districts": "graduatedSymbol", "collaboration_pairs": "categorizedSymbol",   # by pair type
     "collaboration_zones": "categorizedSymbol", "core_periphery_zones": "categorizedSymbol",
     "core_periphery_links": "categorizedSymbol",   # coloured by pole, as on the web map
@@ -165,7 +166,7 @@ CHAIN_RENDERERS = {"firms": "categorizedSymbol", "chain_zones": "categorizedSymb
                    "leader_firms": "singleSymbol", "chain_gap_candidates": "singleSymbol",
                    "chain_gap_points": "singleSymbol", "chain_leader_reach": "singleSymbol"}
 #: the commuting group (a sample study has observed flows)
-COMMUTING_RENDERERS = {"commuting_flows": "graduatedSymbol", "commuting_workplaces": "graduatedSymbol",
+COMMUTING_RENDERERS = {"commuting_flows": "graduatedSymbol", "commuting_workplaces": "RuleRenderer",
                        "commuting_districts": "graduatedSymbol", "commuting_sheds": "graduatedSymbol"}
 TABLES = ("collaboration_chains", "collaboration_matrix", "core_periphery_summary")
 #: Layers of a study with roads (tests/test_roads_outputs.py checks their styles).
@@ -273,17 +274,24 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
     gpkg, _, study, results, _ = package
     from geo.qgis._qml import rgba
 
-    # balance_class categories: every class, colour from BALANCE_CLASS_COLORS, English labels
+    # balance_class: a rule per class, every class, colour from BALANCE_CLASS_COLORS, English
+    # labels (a missing class is drawn grey, as on the web map); then the innovation districts
+    # outlined in their colour over their class fill, a legend row of its own as on the web
     root = _qml(gpkg, "balance_workplaces")
-    cats = root.find("renderer-v2/categories")
-    # (a missing class is drawn grey, as on the web map)
-    assert [c.get("value") for c in cats] == [*styles.BALANCE_CLASSES, ""]
-    assert [c.get("label") for c in cats] == ["Jobs-rich", "Balanced", "Housing-rich", "No housing in reach", "—"]
+    rules = list(root.find("renderer-v2/rules"))
+    assert [r.get("label") for r in rules] == ["Jobs-rich", "Balanced", "Housing-rich", "No housing in reach", "—",
+                                               "Innovation district"]
+    assert [r.get("filter") for r in rules[:4]] == [f'"balance_class" = \'{c}\'' for c in styles.BALANCE_CLASSES]
+    assert rules[4].get("filter") == ('coalesce("balance_class", \'\') NOT IN '
+                                      "('jobs_rich', 'balanced', 'housing_rich', 'no_housing')")
+    assert rules[5].get("filter") == '"kind" = \'innovation_district\''
     symbols = {s.get("name"): s for s in root.find("renderer-v2/symbols")}
-    for cat in cats:
-        fill = symbols[cat.get("symbol")].find("layer/prop[@k='color']").get("v")
-        want = styles.BALANCE_CLASS_COLORS.get(cat.get("value"), "#cccccc")
+    for rule, want in zip(rules, [*styles.BALANCE_CLASS_COLORS.values(), "#cccccc"]):
+        fill = symbols[rule.get("symbol")].find("layer/prop[@k='color']").get("v")
         assert fill.rsplit(",", 1)[0] == rgba(want).rsplit(",", 1)[0]
+    outline = symbols[rules[5].get("symbol")].find("layer")
+    assert (outline.find("prop[@k='style']").get("v"), outline.find("prop[@k='outline_color']").get("v"),
+            outline.find("prop[@k='outline_width']").get("v")) == ("no", rgba(styles.INNOVATION_COLOR), "0.66")
     assert root.find("labeling/settings/text-style").get("fieldName") == "name"
 
     # jhr ranges: upper limits are JHR_BREAKS, then the data max (25); colours JHR_COLORS
@@ -618,7 +626,8 @@ def test_pyqgis_opens_project_and_layers(pyqgis, package, tmp_path):
     by_name = {l["layername"]: l for l in project["layers"] if l["provider"] == "ogr" and not l["view"]}
     # field aliases and categories as written
     assert by_name["balance_workplaces"]["aliases"]["jhr"] == "Jobs–housing ratio"
-    assert by_name["balance_workplaces"]["categories"] == [*styles.BALANCE_CLASSES, ""]
+    assert by_name["balance_workplaces"]["legend"] == [*(label(c, "en") for c in styles.BALANCE_CLASSES), "—",
+                                                       "Innovation district"]
     cpz = by_name["core_periphery_zones"]
     assert cpz["styles"] == ["core_id", "role", "score", "strategy"]
     assert cpz["current_style"] == "core_id"

@@ -325,6 +325,34 @@ def test_layout_flow_legend_reads_as_the_web_legend(web_and_qgis):
         assert symbol["stroke"][0] == w["stroke"] and 2 * symbol["width_mm"] == pytest.approx(w["width_px"]), text
 
 
+def test_layout_legends_have_the_web_row_for_the_innovation_districts_outline(web_and_qgis):
+    """Workplaces are drawn with the innovation districts outlined in their colour (balance.html,
+    commuting.html): the web legends have a row for that outline, and so do the print layouts'
+    legends and the layer tree's (it had none): the same label, after the classes, unfilled, in
+    the web's colour, as wide as the map draws the outline."""
+    settings, maps, qgis, _ = web_and_qgis
+    lang = settings.study.language
+    gpkg = maps / "qgis" / "zoneatlas.gpkg"
+    for page, web_id, layer in (("balance", "workplaces", "balance_workplaces"),
+                                ("commuting", "commuting_workplaces", "commuting_workplaces")):
+        web = _web_legend_rows((maps / f"{page}.html").read_text(encoding="utf-8"), web_id)
+        outline = [w for w in web if "fill" in w and w["fill"] is None]
+        assert len(outline) == 1 and outline[0]["label"] == label("innovation_district", lang), web
+        want = outline[0]
+        rows = qgis["layouts"][_theme_name(page, lang)]["legend_rows"][_layer_title(qgis, layer)]
+        assert [text for text, _ in rows].count(want["label"]) == 1 and rows[-1][0] == want["label"], (page, rows)
+        symbol = rows[-1][1]
+        assert symbol["fill"] is None and symbol["stroke"][0] == want["stroke"], (page, symbol, want)
+        kinds = pyogrio.read_dataframe(gpkg, layer=layer, read_geometry=False, fid_as_index=True)["kind"]
+        drawn = qgis["themes"][_theme_name(page, lang)]["layers"][layer]["colours"]
+        innovation = [drawn[str(fid)] for fid in kinds.index[kinds == "innovation_district"]]
+        assert innovation and {(c["stroke"][0], c["width_mm"]) for c in innovation} == \
+            {(want["stroke"], symbol["width_mm"])}, (page, innovation, symbol)
+        assert len(rows) >= 2 and all(s["fill"] is not None for _, s in rows[:-1]), rows   # the classes first
+        tree = next(l for l in qgis["project"]["layers"] if l.get("layername") == layer and not l["view"])
+        assert tree["legend"][-1] == want["label"], tree["legend"]
+
+
 # ---------------------------------------------------------------------------
 # true measurements in a geographic export CRS
 
