@@ -136,8 +136,12 @@ def workplace_renderer(frame: pd.DataFrame, field_name: str, classes: Sequence[C
     no_outline = {"outlineStyle": f"CASE WHEN {INNOVATION_FILTER} THEN 'no' ELSE 'solid' END"}
     classes = [replace(c, symbol=with_data_defined(c.symbol, no_outline)) for c in classes]
     rules = range_rules(field_name, classes) if graduated else category_rules(field_name, classes)
+    # outlined where a class draws them (a workplace without a share is not drawn at all)
+    every_value = not graduated and any(c.value is None for c in classes)
+    in_a_class = " OR ".join(f"({r.filter})" for r in rules)
+    drawn = INNOVATION_FILTER if every_value else f"{INNOVATION_FILTER} AND ({in_a_class})"
     outline = fill_symbol(None, styles.INNOVATION_COLOR, outline_width_mm=innovation_mm)
-    return rule_renderer([*rules, Rule(INNOVATION_FILTER, label("innovation_district", language), outline)])
+    return rule_renderer([*rules, Rule(drawn, label("innovation_district", language), outline)])
 
 
 def _share_ranges(values, outline: str, alpha: float, outline_mm: float = 0.2) -> list[Range]:
