@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from geo.i18n import fmt_number
+
 # Okabe–Ito, then extra distinct colours for studies with many chains.
 CATEGORICAL = (
     "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
@@ -317,10 +319,31 @@ FLOW_COLOR = "#08519C"
 SHED_COLOR = "#D55E00"
 
 
+#: Flow width classes 1..4 start at these fractions of the largest flow (class 0 below).
+FLOW_WIDTH_STEPS = (1 / 16, 1 / 8, 1 / 4, 1 / 2)
+
+
 def flow_width_index(commuters: Sequence[float]) -> np.ndarray:
     """Width class 0..4 (into :data:`LINE_WIDTHS`) of each flow: commuters relative to the
-    largest flow, in steps of 1/16, 1/8, 1/4, 1/2 of it."""
+    largest flow, in steps of 1/16, 1/8, 1/4, 1/2 of it (:data:`FLOW_WIDTH_STEPS`; a flow
+    on a step is in the wider class)."""
     v = np.asarray(commuters, dtype=float)
     top = np.nanmax(v) if len(v) and np.isfinite(v).any() else 1.0
     rel = v / top if top > 0 else np.zeros(len(v))
-    return np.searchsorted(np.array([1 / 16, 1 / 8, 1 / 4, 1 / 2]), rel, side="right")
+    return np.searchsorted(np.array(FLOW_WIDTH_STEPS), rel, side="right")
+
+
+def flow_legend(commuters: Sequence[float], language: str) -> list[tuple[int, str]]:
+    """The rows of a flow legend (web map, print figure and QGIS alike) for the flows drawn:
+    each width class they fall in (:func:`flow_width_index`), widest first, with its label
+    "fewest – most" commuters of its flows.
+
+    Examples
+    --------
+    >>> flow_legend([1000, 900, 100, 40], "en")
+    [(4, '900 – 1,000'), (1, '100 – 100'), (0, '40 – 40')]
+    """
+    v = np.asarray(commuters, dtype=float)
+    wi = flow_width_index(v)
+    return [(k, f"{fmt_number(v[wi == k].min(), 'int', language)} – {fmt_number(v[wi == k].max(), 'int', language)}")
+            for k in sorted(set(wi.tolist()), reverse=True)]

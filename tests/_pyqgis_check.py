@@ -9,8 +9,8 @@ renderer type, styles, aliases, visibility), each GeoPackage layer opened on its
 (its default style from ``layer_styles``) and every QGIS message-log entry; the project
 ellipsoid with the area and length QGIS measures for every feature; each map theme with
 its layers, their styles and the colour QGIS draws every feature in (symbol colours with
-data-defined overrides evaluated); each print layout with its items, exported to PDF
-and PNG into OUT_DIR when given.
+data-defined overrides evaluated); each print layout with its items and the rows its legend
+shows (filtered by the map as drawn), exported to PDF and PNG into OUT_DIR when given.
 """
 
 from __future__ import annotations
@@ -36,9 +36,11 @@ from qgis.core import (
     QgsRasterLayer,
     QgsRenderContext,
     QgsSymbolLayer,
+    QgsSymbolLegendNode,
     QgsUnitTypes,
     QgsVectorLayer,
 )
+from qgis.PyQt.QtCore import QSize, Qt
 
 
 def _rect(extent) -> list[float] | None:
@@ -149,12 +151,44 @@ def _hex(color) -> list:
 _FILL = {"fill": QgsSymbolLayer.PropertyFillColor, "stroke": QgsSymbolLayer.PropertyStrokeColor}
 
 
+def _symbol_colours(symbol, ctx, opacity: float) -> dict:
+    """The fill and stroke colours (and line width) one symbol draws the context's feature in."""
+    sl = symbol.symbolLayer(0)
+    kind = symbol.type()            # 0 marker, 1 line, 2 fill
+    base = {"stroke": sl.color() if kind == 1 else sl.strokeColor()}
+    if kind != 1:
+        base["fill"] = sl.color()
+    colours = {}
+    props = sl.dataDefinedProperties()
+    if kind in (1, 2):     # a stroke drawn with no pen (Qt.NoPen, or data-defined "no") is not seen
+        pen = props.property(QgsSymbolLayer.PropertyStrokeStyle)
+        style = pen.valueAsString(ctx.expressionContext(), "")[0] if pen.isActive() else ""
+        if style == "no" or (not style and int(sl.penStyle() if kind == 1 else sl.strokeStyle()) == 0):
+            del base["stroke"]
+    for key, color in base.items():
+        prop = props.property(_FILL[key])
+        if prop.isActive():
+            color = prop.valueAsColor(ctx.expressionContext(), color)[0]
+        if key == "fill" and kind == 2 and int(sl.brushStyle()) == 0:     # Qt.NoBrush: outline only
+            continue
+        color.setAlphaF(color.alphaF() * symbol.opacity() * opacity)
+        colours[key] = _hex(color)
+    if kind == 1 or (kind == 2 and "stroke" in colours):   # line / outline width (mm), data-defined evaluated
+        prop = props.property(QgsSymbolLayer.PropertyStrokeWidth)
+        width = sl.width() if kind == 1 else sl.strokeWidth()
+        if prop.isActive():
+            width = prop.valueAsDouble(ctx.expressionContext(), width)[0]
+        colours["width_mm"] = round(width, 4)
+    return colours
+
+
 def _feature_colours(layer, style: str) -> dict:
     """fid → {fill, stroke}: the colour the layer's ``style`` draws each feature in.
 
-    The renderer picks the symbol; a data-defined fill or stroke colour is evaluated for
-    the feature. Alpha is the colour's times the symbol's opacity and the layer's. A
-    feature the renderer draws with no symbol maps to None.
+    The renderer picks the symbols (a rule-based renderer may draw a feature in several, one
+    over the other: the fill and stroke seen are the topmost drawn); a data-defined fill or
+    stroke colour is evaluated for the feature. Alpha is the colour's times the symbol's
+    opacity and the layer's. A feature the renderer draws with no symbol maps to None.
     """
     manager = layer.styleManager()
     before = manager.currentStyle()
@@ -170,28 +204,9 @@ def _feature_colours(layer, style: str) -> dict:
         if not symbols:
             out[feature.id()] = None
             continue
-        symbol = symbols[0]
-        sl = symbol.symbolLayer(0)
-        kind = symbol.type()            # 0 marker, 1 line, 2 fill
-        base = {"stroke": sl.color() if kind == 1 else sl.strokeColor()}
-        if kind != 1:
-            base["fill"] = sl.color()
         colours = {}
-        props = sl.dataDefinedProperties()
-        for key, color in base.items():
-            prop = props.property(_FILL[key])
-            if prop.isActive():
-                color = prop.valueAsColor(ctx.expressionContext(), color)[0]
-            if key == "fill" and kind == 2 and int(sl.brushStyle()) == 0:     # Qt.NoBrush: outline only
-                continue
-            color.setAlphaF(color.alphaF() * symbol.opacity() * layer.opacity())
-            colours[key] = _hex(color)
-        if kind == 1:       # line width (mm), data-defined width evaluated
-            prop = props.property(QgsSymbolLayer.PropertyStrokeWidth)
-            width = sl.width()
-            if prop.isActive():
-                width = prop.valueAsDouble(ctx.expressionContext(), width)[0]
-            colours["width_mm"] = round(width, 4)
+        for symbol in symbols:          # in drawing order: a later one's colours on top
+            colours.update(_symbol_colours(symbol, ctx, layer.opacity()))
         out[feature.id()] = colours
     renderer.stopRender(ctx)
     manager.setCurrentStyle(before)
@@ -207,7 +222,6 @@ def _rendered_fills(project, layer, style: str) -> dict:
         QgsMapRendererSequentialJob,
         QgsMapSettings,
     )
-    from qgis.PyQt.QtCore import QSize
     from qgis.PyQt.QtGui import QColor
 
     manager = layer.styleManager()
@@ -288,6 +302,28 @@ def _measurements(project) -> dict:
     return out
 
 
+def _legend_rows(legend) -> dict:
+    """Layer title → the rows the printed legend shows under it (filtered by the map as
+    drawn): ``[label, symbol]``, the symbol's stroke and fill ``[#rrggbb, alpha]`` (fill
+    None when unfilled) and line width in mm."""
+    model = legend.model()
+    out = {}
+    for node in model.rootGroup().findLayers():
+        rows = []
+        for legend_node in model.layerLegendNodes(node):
+            symbol = legend_node.symbol() if isinstance(legend_node, QgsSymbolLegendNode) else None
+            sl = symbol.symbolLayer(0) if symbol is not None and symbol.symbolLayerCount() else None
+            drawn = None
+            if sl is not None:
+                kind = symbol.type()       # 0 marker, 1 line, 2 fill
+                drawn = {"stroke": _hex(sl.color() if kind == 1 else sl.strokeColor()),
+                         "fill": None if kind == 1 or (kind == 2 and int(sl.brushStyle()) == 0) else _hex(sl.color()),
+                         "width_mm": round(sl.width() if kind == 1 else getattr(sl, "strokeWidth", lambda: 0.0)(), 4)}
+            rows.append([legend_node.data(Qt.DisplayRole), drawn])
+        out[node.name()] = rows
+    return out
+
+
 def _layouts(project, out_dir: str | None) -> dict:
     layouts = {}
     for layout in project.layoutManager().layouts():
@@ -312,8 +348,8 @@ def _layouts(project, out_dir: str | None) -> dict:
                                                          "path": item.picturePath()}
             elif isinstance(item, QgsLayoutItemLabel):
                 info["items"][item.id() or "label"] = {"text": item.text()}
+        exporter = QgsLayoutExporter(layout)
         if out_dir:
-            exporter = QgsLayoutExporter(layout)
             safe = "".join(c if c.isalnum() else "_" for c in layout.name())
             pdf = f"{out_dir}/{safe}.pdf"
             png = f"{out_dir}/{safe}.png"
@@ -322,6 +358,11 @@ def _layouts(project, out_dir: str | None) -> dict:
             info["pdf"] = {"path": pdf, "result": int(exporter.exportToPdf(
                 pdf, QgsLayoutExporter.PdfExportSettings()))}
             info["png"] = {"path": png, "result": int(exporter.exportToImage(png, image))}
+        else:   # painted once: the legend filters its rows by the map only when drawn
+            exporter.renderPageToImage(0, QSize(297, 210))
+        legend = next((item for item in layout.items() if isinstance(item, QgsLayoutItemLegend)), None)
+        if legend is not None:
+            info["legend_rows"] = _legend_rows(legend)
         layouts[layout.name()] = info
     return layouts
 

@@ -152,7 +152,8 @@ def make_settings(tmp_path: Path, **overrides) -> object:
 #: renderer type of each spatial layer's default style
 EXPECTED_RENDERERS = {
     "districts": "singleSymbol", "zones": "categorizedSymbol", "innovation_districts": "singleSymbol",
-    "housing": "singleSymbol", "balance_workplaces": "categorizedSymbol",
+    # workplaces: a rule per class, and one outlining the innovation districts (its legend row)
+    "housing": "singleSymbol", "balance_workplaces": "RuleRenderer",
     "balance_districts": "graduatedSymbol", "collaboration_pairs": "categorizedSymbol",   # by pair type
     "collaboration_zones": "categorizedSymbol", "core_periphery_zones": "categorizedSymbol",
     "core_periphery_links": "categorizedSymbol",   # coloured by pole, as on the web map
@@ -165,7 +166,7 @@ CHAIN_RENDERERS = {"firms": "categorizedSymbol", "chain_zones": "categorizedSymb
                    "leader_firms": "singleSymbol", "chain_gap_candidates": "singleSymbol",
                    "chain_gap_points": "singleSymbol", "chain_leader_reach": "singleSymbol"}
 #: the commuting group (a sample study has observed flows)
-COMMUTING_RENDERERS = {"commuting_flows": "graduatedSymbol", "commuting_workplaces": "graduatedSymbol",
+COMMUTING_RENDERERS = {"commuting_flows": "graduatedSymbol", "commuting_workplaces": "RuleRenderer",
                        "commuting_districts": "graduatedSymbol", "commuting_sheds": "graduatedSymbol"}
 TABLES = ("collaboration_chains", "collaboration_matrix", "core_periphery_summary")
 #: Layers of a study with roads (tests/test_roads_outputs.py checks their styles).
@@ -273,17 +274,24 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
     gpkg, _, study, results, _ = package
     from geo.qgis._qml import rgba
 
-    # balance_class categories: every class, colour from BALANCE_CLASS_COLORS, English labels
+    # balance_class: a rule per class, every class, colour from BALANCE_CLASS_COLORS, English
+    # labels (a missing class is drawn grey, as on the web map); then the innovation districts
+    # outlined in their colour over their class fill, a legend row of its own as on the web
     root = _qml(gpkg, "balance_workplaces")
-    cats = root.find("renderer-v2/categories")
-    # (a missing class is drawn grey, as on the web map)
-    assert [c.get("value") for c in cats] == [*styles.BALANCE_CLASSES, ""]
-    assert [c.get("label") for c in cats] == ["Jobs-rich", "Balanced", "Housing-rich", "No housing in reach", "—"]
+    rules = list(root.find("renderer-v2/rules"))
+    assert [r.get("label") for r in rules] == ["Jobs-rich", "Balanced", "Housing-rich", "No housing in reach", "—",
+                                               "Innovation district"]
+    assert [r.get("filter") for r in rules[:4]] == [f'"balance_class" = \'{c}\'' for c in styles.BALANCE_CLASSES]
+    assert rules[4].get("filter") == ('coalesce("balance_class", \'\') NOT IN '
+                                      "('jobs_rich', 'balanced', 'housing_rich', 'no_housing')")
+    assert rules[5].get("filter") == '"kind" = \'innovation_district\''
     symbols = {s.get("name"): s for s in root.find("renderer-v2/symbols")}
-    for cat in cats:
-        fill = symbols[cat.get("symbol")].find("layer/prop[@k='color']").get("v")
-        want = styles.BALANCE_CLASS_COLORS.get(cat.get("value"), "#cccccc")
+    for rule, want in zip(rules, [*styles.BALANCE_CLASS_COLORS.values(), "#cccccc"]):
+        fill = symbols[rule.get("symbol")].find("layer/prop[@k='color']").get("v")
         assert fill.rsplit(",", 1)[0] == rgba(want).rsplit(",", 1)[0]
+    outline = symbols[rules[5].get("symbol")].find("layer")
+    assert (outline.find("prop[@k='style']").get("v"), outline.find("prop[@k='outline_color']").get("v"),
+            outline.find("prop[@k='outline_width']").get("v")) == ("no", rgba(styles.INNOVATION_COLOR), "0.66")
     assert root.find("labeling/settings/text-style").get("fieldName") == "name"
 
     # jhr ranges: upper limits are JHR_BREAKS, then the data max (25); colours JHR_COLORS
@@ -618,7 +626,8 @@ def test_pyqgis_opens_project_and_layers(pyqgis, package, tmp_path):
     by_name = {l["layername"]: l for l in project["layers"] if l["provider"] == "ogr" and not l["view"]}
     # field aliases and categories as written
     assert by_name["balance_workplaces"]["aliases"]["jhr"] == "Jobs–housing ratio"
-    assert by_name["balance_workplaces"]["categories"] == [*styles.BALANCE_CLASSES, ""]
+    assert by_name["balance_workplaces"]["legend"] == [*(label(c, "en") for c in styles.BALANCE_CLASSES), "—",
+                                                       "Innovation district"]
     cpz = by_name["core_periphery_zones"]
     assert cpz["styles"] == ["core_id", "role", "score", "strategy"]
     assert cpz["current_style"] == "core_id"
@@ -715,10 +724,17 @@ def test_flows_are_drawn_beside_their_reverse(sample_package):
     assert offsets and all(o > w / 2 for o, w in zip(offsets, widths)), (offsets, widths)
 
 
-@pytest.mark.qgis
-def test_pyqgis_sample_pipeline_package(pyqgis, sample_package, tmp_path):
+@pytest.fixture(scope="module")
+def sample_report(pyqgis, sample_package, tmp_path_factory):
+    """The PyQGIS report of :func:`sample_package`."""
     gpkg, qgz, _, _, _ = sample_package
-    report = run_pyqgis_check(pyqgis, tmp_path, qgz, gpkg)
+    return run_pyqgis_check(pyqgis, tmp_path_factory.mktemp("sample_pyqgis"), qgz, gpkg)
+
+
+@pytest.mark.qgis
+def test_pyqgis_sample_pipeline_package(sample_package, sample_report):
+    gpkg, qgz, _, _, _ = sample_package
+    report = sample_report
     # layers in EPSG:4490 (crs.export), the project in the metric working CRS (unstretched)
     _assert_report(report, gpkg, crs="EPSG:4544",
                    groups=["职住平衡", "跨区协同", "中心—外围格局", "强链补链：产业链完整度与链主企业", "通勤实况",
@@ -777,3 +793,41 @@ def test_pyqgis_sample_pipeline_package(pyqgis, sample_package, tmp_path):
         by_name["core_periphery_poles"]["legend"]
     assert by_name["commuting_workplaces"]["features"] == len(sample_package[3]["commuting"]
                                                                .tables["commuting_workplaces"])
+
+
+def _flow_rows_by_hand(commuters) -> list[str]:
+    """The web legend's rows for flows ``commuters``, derived here from the design: widths by
+    class of the largest flow, from 1/16, 1/8, 1/4, 1/2 of it on; each class present, widest
+    first, labelled with the fewest and most commuters of its flows."""
+    values = [float(v) for v in commuters]
+    top = max(values)
+    classes: dict[int, list[float]] = {}
+    for v in values:
+        classes.setdefault(sum(v >= top * f for f in (1 / 16, 1 / 8, 1 / 4, 1 / 2)), []).append(v)
+    return [f"{min(classes[k]):,.0f} – {max(classes[k]):,.0f}" for k in sorted(classes, reverse=True)]
+
+
+@pytest.mark.qgis
+def test_pyqgis_top_flows_legend_labels_the_flows_it_draws(sample_package, sample_report):
+    """The theme's flow layer draws the top 3 flows: its legend (layer tree and print layout)
+    labels each width class by the fewest – most commuters of those flows, widest first, as
+    commuting.html's legend; the switched-off layer of every flow by all flows. (Both gave
+    the class bounds over all flows, 0 – 1,403 ...)"""
+    gpkg = sample_package[0]
+    flows = pyogrio.read_dataframe(gpkg, layer="commuting_flows", read_geometry=False, fid_as_index=True)
+    assert len(flows) > 3
+    layers = {(l["layername"], l["view"]): l for l in sample_report["project"]["layers"] if l["provider"] == "ogr"}
+    top, every = layers["commuting_flows", ""], layers["commuting_flows", "all"]
+    want_top = _flow_rows_by_hand(flows.loc[flows["rank"] <= 3, "commuters"])
+    assert top["legend"] == want_top, (top["legend"], want_top)
+    assert every["legend"] == _flow_rows_by_hand(flows["commuters"])
+    printed = sample_report["layouts"]["通勤实况"]["legend_rows"][top["title"]]
+    assert [text for text, _ in printed] == want_top
+    # each flow still drawn as wide as the web map draws it (px = 2 × mm): its class of the largest
+    colours = sample_report["themes"]["通勤实况"]["layers"]["commuting_flows"]["colours"]
+    biggest = float(flows["commuters"].max())
+    drawn = flows[flows["rank"] <= 3]
+    assert set(colours) == {str(fid) for fid in drawn.index}
+    for fid, commuters in drawn["commuters"].items():
+        k = sum(float(commuters) >= biggest * f for f in (1 / 16, 1 / 8, 1 / 4, 1 / 2))
+        assert 2 * colours[str(fid)]["width_mm"] == pytest.approx(styles.LINE_WIDTHS[k]), fid

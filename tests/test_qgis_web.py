@@ -266,6 +266,93 @@ def test_layout_image_shows_the_theme_colours(web_and_qgis):
         assert any(np.abs(np.array(c) - blended).max() <= 4 for c in colours), hex_colour
 
 
+def test_each_layout_frames_the_district_outlines_it_draws(web_and_qgis):
+    """The print layouts frame the whole districts they draw, as the print figures do: the
+    outermost dashed outlines stay on the page, with a margin (they framed the zones only)."""
+    _, maps, qgis, _ = web_and_qgis
+    districts = pyogrio.read_dataframe(maps / "qgis" / "zoneatlas.gpkg", layer="districts")
+    assert districts.crs.to_epsg() == 4544 and qgis["project"]["crs"] == "EPSG:4544"   # one CRS: compare boxes
+    xmin, ymin, xmax, ymax = districts.total_bounds
+    margin = 0.01 * max(xmax - xmin, ymax - ymin)
+    title = next(l["title"] for l in qgis["project"]["layers"] if l.get("layername") == "districts" and not l["view"])
+    for name, layout in qgis["layouts"].items():
+        item = layout["items"]["map"]
+        assert title in item["layers"], name          # every theme draws the district outlines
+        x0, y0, x1, y1 = item["extent"]
+        inside = x0 <= xmin - margin and y0 <= ymin - margin and x1 >= xmax + margin and y1 >= ymax + margin
+        assert inside, (name, item["extent"], districts.total_bounds)
+
+
+def _web_legend_rows(html_text: str, layer_id: str) -> list[dict]:
+    """The rows of the page's legend section of ``layer_id`` (geo/webmap/_controls.py rows):
+    label, and the swatch's fill, outline and width (px) or the line's colour and width."""
+    import html as html_lib
+    import json
+    import re
+
+    start = html_text.index("new zoneatlas.Legend(") + len("new zoneatlas.Legend(")
+    sections, _ = json.JSONDecoder().raw_decode(html_text, start)
+    section = next(s for s in sections if layer_id in s["layers"])
+    rows = []
+    for row in re.findall(r'<div class="za-legend-row">(.*?)</div>', section["html"]):
+        text = html_lib.unescape(re.findall(r"<span>([^<]*)</span>", row)[-1])
+        line = re.search(r'<line [^>]*stroke="([^"]+)" stroke-width="([\d.]+)"', row)
+        swatch = re.search(r'background:([^;]+);opacity:[^;]+;border:([\d.]+)px \w+ ([^"]+)"', row)
+        if line:
+            rows.append({"label": text, "stroke": line[1].lower(), "width_px": float(line[2])})
+        elif swatch:
+            fill = None if swatch[1] == "transparent" else swatch[1].lower()
+            rows.append({"label": text, "fill": fill, "stroke": swatch[3].lower(), "width_px": float(swatch[2])})
+        else:
+            rows.append({"label": text})
+    return rows
+
+
+def _layer_title(qgis: dict, name: str) -> str:
+    return next(l["title"] for l in qgis["project"]["layers"] if l.get("layername") == name and not l["view"])
+
+
+def test_layout_flow_legend_reads_as_the_web_legend(web_and_qgis):
+    """The commuting layout's legend labels the flow classes as commuting.html's legend does
+    (the fewest – most commuters of the flows drawn in each width class, widest first), each
+    row's line as wide as the web's (it gave the class bounds over all flows: "0 – 1,403")."""
+    settings, maps, qgis, _ = web_and_qgis
+    web = _web_legend_rows((maps / "commuting.html").read_text(encoding="utf-8"), "commuting_flows")
+    layout = qgis["layouts"][_theme_name("commuting", settings.study.language)]
+    rows = layout["legend_rows"][_layer_title(qgis, "commuting_flows")]
+    assert [text for text, _ in rows] == [w["label"] for w in web] and len(web) >= 2, (rows, web)
+    for (text, symbol), w in zip(rows, web):
+        assert symbol["stroke"][0] == w["stroke"] and 2 * symbol["width_mm"] == pytest.approx(w["width_px"]), text
+
+
+def test_layout_legends_have_the_web_row_for_the_innovation_districts_outline(web_and_qgis):
+    """Workplaces are drawn with the innovation districts outlined in their colour (balance.html,
+    commuting.html): the web legends have a row for that outline, and so do the print layouts'
+    legends and the layer tree's (it had none): the same label, after the classes, unfilled, in
+    the web's colour, as wide as the map draws the outline."""
+    settings, maps, qgis, _ = web_and_qgis
+    lang = settings.study.language
+    gpkg = maps / "qgis" / "zoneatlas.gpkg"
+    for page, web_id, layer in (("balance", "workplaces", "balance_workplaces"),
+                                ("commuting", "commuting_workplaces", "commuting_workplaces")):
+        web = _web_legend_rows((maps / f"{page}.html").read_text(encoding="utf-8"), web_id)
+        outline = [w for w in web if "fill" in w and w["fill"] is None]
+        assert len(outline) == 1 and outline[0]["label"] == label("innovation_district", lang), web
+        want = outline[0]
+        rows = qgis["layouts"][_theme_name(page, lang)]["legend_rows"][_layer_title(qgis, layer)]
+        assert [text for text, _ in rows].count(want["label"]) == 1 and rows[-1][0] == want["label"], (page, rows)
+        symbol = rows[-1][1]
+        assert symbol["fill"] is None and symbol["stroke"][0] == want["stroke"], (page, symbol, want)
+        kinds = pyogrio.read_dataframe(gpkg, layer=layer, read_geometry=False, fid_as_index=True)["kind"]
+        drawn = qgis["themes"][_theme_name(page, lang)]["layers"][layer]["colours"]
+        innovation = [drawn[str(fid)] for fid in kinds.index[kinds == "innovation_district"]]
+        assert innovation and {(c["stroke"][0], c["width_mm"]) for c in innovation} == \
+            {(want["stroke"], symbol["width_mm"])}, (page, innovation, symbol)
+        assert len(rows) >= 2 and all(s["fill"] is not None for _, s in rows[:-1]), rows   # the classes first
+        tree = next(l for l in qgis["project"]["layers"] if l.get("layername") == layer and not l["view"])
+        assert tree["legend"][-1] == want["label"], tree["legend"]
+
+
 # ---------------------------------------------------------------------------
 # true measurements in a geographic export CRS
 

@@ -432,10 +432,8 @@ def commuting_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
         top = top.set_geometry(bent_lines(top.geometry.to_numpy()), crs=fl.crs)
         wi = styles.flow_width_index(top["commuters"].to_numpy(float))
         draw.append(lines(top, styles.FLOW_COLOR, [styles.LINE_WIDTHS[i] for i in wi], alpha=0.75, z=6))
-        vals = top["commuters"].to_numpy(float)
-        rows = [LegendItem(f"{fmt_number(vals[wi == k].min(), 'int', ctx.lang)} – "
-                           f"{fmt_number(vals[wi == k].max(), 'int', ctx.lang)}", "line", edge=styles.FLOW_COLOR,
-                           width_px=styles.LINE_WIDTHS[k]) for k in sorted(set(wi.tolist()), reverse=True)]
+        rows = [LegendItem(text, "line", edge=styles.FLOW_COLOR, width_px=styles.LINE_WIDTHS[k])
+                for k, text in styles.flow_legend(top["commuters"].to_numpy(float), ctx.lang)]
         legend.insert(0, LegendGroup((f"跨区通勤流（前 {len(top)} 条，线宽按人数）" if ctx.zh
                                       else f"Flows between districts (top {len(top)}, width by commuters)"), rows))
     districts_layer(ctx, draw, legend, labels)

@@ -4,7 +4,9 @@ within 5 km, districts by self-containment, shed cells as points sized by commut
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from itertools import pairwise
 
 import numpy as np
@@ -13,14 +15,20 @@ import pandas as pd
 from geo import styles
 from geo.i18n import label
 from geo.qgis._qml import (
+    Category,
     LayerStyle,
     Range,
+    Rule,
+    categorized_renderer,
+    category_rules,
     fill_symbol,
     finite,
     graduated_renderer,
     line_symbol,
     marker_symbol,
-    rgba,
+    range_rules,
+    rule_renderer,
+    with_data_defined,
 )
 
 #: Layers styled here (the rest fall back to the general rules of ``_styles``).
@@ -89,30 +97,60 @@ def mark_commute_length(layers: Sequence, kind: str | None, language: str) -> No
                     style.description = layer.title
 
 
+def flow_renderer(commuters, language: str) -> ET.Element:
+    """The renderer of flows ``commuters`` (the ones a layer draws) as commuting.html draws and
+    labels them: line widths by class of the largest flow (:func:`geo.styles.flow_width_index`),
+    one range per class the flows fall in, widest first, labelled as the web legend ("fewest –
+    most" commuters of its flows, :func:`geo.styles.flow_legend`). Widest first also puts a flow
+    on a class edge in the wider class, as the web map does (QGIS takes the first range)."""
+    values = finite(commuters)
+    top = max(values) if values else 1.0
+    edges = [0.0, *(top * step for step in styles.FLOW_WIDTH_STEPS), max(top, 1.0)]
+    # each flow beside its reverse, to the right of travel, as the web map bends them apart
+    ranges = [Range(edges[k], edges[k + 1], text, line_symbol(styles.FLOW_COLOR, w / 2, alpha=0.75,
+                                                                 offset_mm=w / 4 + 0.3))
+              for k, text in styles.flow_legend(values, language) for w in [styles.LINE_WIDTHS[k]]]
+    return graduated_renderer("commuters", ranges, method="GraduatedSize")
+
+
 def _pct(v: float) -> str:
     return f"{v * 100:.1f}%"
 
 
-def kind_outline(frame: pd.DataFrame, zone_mm: float, innovation_mm: float) -> dict[str, str] | None:
-    """Data-defined outline of a workplace layer (``kind``): innovation districts outlined in
-    their colour, zones in the zone outline, as on the web maps (``None`` without ``kind``)."""
-    if "kind" not in frame:
-        return None
-    innov = "\"kind\" = 'innovation_district'"
-    return {"outlineColor": f"CASE WHEN {innov} THEN '{rgba(styles.INNOVATION_COLOR)}' "
-                            f"ELSE '{rgba(styles.ZONE_OUTLINE)}' END",
-            "outlineWidth": f"CASE WHEN {innov} THEN {innovation_mm!r} ELSE {zone_mm!r} END"}
+#: The workplaces that are innovation districts (``kind`` of a workplace layer).
+INNOVATION_FILTER = "\"kind\" = 'innovation_district'"
 
 
-def _share_ranges(values, outline: str, alpha: float, data_defined: dict[str, str] | None = None,
-                  outline_mm: float = 0.2) -> list[Range]:
+def workplace_renderer(frame: pd.DataFrame, field_name: str, classes: Sequence[Category] | Sequence[Range],
+                       innovation_mm: float, language: str) -> ET.Element:
+    """The renderer of a workplace layer (``kind``: zone or innovation district) as the web maps
+    draw and explain it: the classes of ``field_name`` (categories or ranges, their symbols
+    outlined as zones) and, when there are innovation districts, a rule drawing their outline in
+    their colour over their class's fill, a legend row of its own as on the web legends and the
+    print figures. Without innovation districts the classes' own renderer."""
+    graduated = bool(classes) and isinstance(classes[0], Range)
+    kinds = frame["kind"].astype(str) if "kind" in frame else pd.Series([], dtype=str)
+    if not (kinds == "innovation_district").any():
+        return graduated_renderer(field_name, classes) if graduated else categorized_renderer(field_name, classes)
+    # the classes leave the innovation districts' outline to their rule: it is drawn once
+    no_outline = {"outlineStyle": f"CASE WHEN {INNOVATION_FILTER} THEN 'no' ELSE 'solid' END"}
+    classes = [replace(c, symbol=with_data_defined(c.symbol, no_outline)) for c in classes]
+    rules = range_rules(field_name, classes) if graduated else category_rules(field_name, classes)
+    # outlined where a class draws them (a workplace without a share is not drawn at all)
+    every_value = not graduated and any(c.value is None for c in classes)
+    in_a_class = " OR ".join(f"({r.filter})" for r in rules)
+    drawn = INNOVATION_FILTER if every_value else f"{INNOVATION_FILTER} AND ({in_a_class})"
+    outline = fill_symbol(None, styles.INNOVATION_COLOR, outline_width_mm=innovation_mm)
+    return rule_renderer([*rules, Rule(drawn, label("innovation_district", language), outline)])
+
+
+def _share_ranges(values, outline: str, alpha: float, outline_mm: float = 0.2) -> list[Range]:
     vals = finite(values)
     lo = min([*vals, 0.0])
     hi = max([*vals, 1.0])
     edges = [lo, *styles.COMMUTE_SHARE_BREAKS, hi]
     return [Range(a, b, f"{_pct(a)} – {_pct(b)}", fill_symbol(color, outline, fill_alpha=alpha,
-                                                                   outline_width_mm=outline_mm,
-                                                                   data_defined=data_defined))
+                                                                   outline_width_mm=outline_mm))
             for (a, b), color in zip(pairwise(edges), styles.COMMUTE_SHARE_COLORS)]
 
 
@@ -120,17 +158,11 @@ def commuting_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerS
                      language: str) -> list[LayerStyle]:
     """Styles (first = default) of one commuting layer; ``style`` is the caller's factory."""
     if name == "commuting_flows":
-        top = float(np.nanmax(frame["commuters"])) if len(frame) else 1.0
-        edges = [0.0, top / 16, top / 8, top / 4, top / 2, max(top, 1.0)]
-        # each flow beside its reverse, to the right of travel, as the web map bends them apart
-        ranges = [Range(a, b, f"{a:,.0f} – {b:,.0f}", line_symbol(styles.FLOW_COLOR, w / 2, alpha=0.75,
-                                                                   offset_mm=w / 4 + 0.3))
-                  for (a, b), w in zip(pairwise(edges), styles.LINE_WIDTHS)]
-        return [style("commuters", graduated_renderer("commuters", ranges, method="GraduatedSize"))]
+        return [style("commuters", flow_renderer(frame["commuters"], language))]
     if name == "commuting_workplaces":
         # as commuting.html: zones outlined 1 px, innovation districts 2.5 px in their colour (mm = px / 2)
-        return [style("share_within_5km", graduated_renderer("share_within_5km", _share_ranges(
-            frame["share_within_5km"], styles.ZONE_OUTLINE, 0.85, kind_outline(frame, 0.5, 1.25), 0.5)))]
+        return [style("share_within_5km", workplace_renderer(frame, "share_within_5km", _share_ranges(
+            frame["share_within_5km"], styles.ZONE_OUTLINE, 0.85, 0.5), 1.25, language))]
     if name == "commuting_districts":
         return [style("self_containment", graduated_renderer(
             "self_containment", _share_ranges(frame["self_containment"], styles.DISTRICT_OUTLINE, 0.55)))]

@@ -441,6 +441,9 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
 
 #: Layers whose extent the print layouts frame (the web pages fit their view to these).
 _FRAME_LAYERS = ("zones", "balance_workplaces")
+#: Layers a print layout frames too when its theme draws them (their outlines would run off
+#: the page otherwise), as the print figures do.
+_FRAME_WHEN_DRAWN = ("districts",)
 
 
 def _layout_specs(themes, layers: Sequence[ProjectLayer], tiles: Sequence[TileLayer], gpkg_name: str,
@@ -451,9 +454,10 @@ def _layout_specs(themes, layers: Sequence[ProjectLayer], tiles: Sequence[TileLa
     specs = []
     for theme in themes:
         shown = [by_id[t.layer_id] for t in theme.layers if t.layer_id in by_id]
-        # the map frames the zones (and workplaces) as the web pages fit their view, not
-        # wide context such as catchments or reach circles
+        # the map frames the zones (and workplaces) as the web pages fit their view, and the
+        # district outlines it draws, whole; not wide context such as catchments or reach circles
         framed = [layer for layer in [*shown, *layers] if layer.name in _FRAME_LAYERS]
+        framed += [layer for layer in shown if layer.name in _FRAME_WHEN_DRAWN]
         extent = _to_view(_view_extent(framed, inputs_only=False) or _view_extent(layers), crs, view_crs)
         if extent is None:
             continue

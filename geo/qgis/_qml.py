@@ -14,6 +14,7 @@ table (see :func:`qml_document`) and into the project's ``<maplayer>`` elements 
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
@@ -152,6 +153,14 @@ def fill_symbol(color: str | None, outline: str, *, fill_alpha: float = 1.0,
     return Symbol("fill", [SymbolLayer("SimpleFill", props, dict(data_defined or {}))])
 
 
+def with_data_defined(symbol: Symbol, properties: dict[str, str]) -> Symbol:
+    """A copy of ``symbol`` whose symbol layers also have the data-defined ``properties``."""
+    out = copy.deepcopy(symbol)
+    for layer in out.layers:
+        layer.data_defined.update(properties)
+    return out
+
+
 def line_symbol(color: str, width_mm: float, *, color_expression: str | None = None,
                 width_expression: str | None = None, style_expression: str | None = None,
                 alpha: float = 1.0, offset_mm: float = 0.0) -> Symbol:
@@ -283,6 +292,67 @@ def graduated_renderer(field_name: str, ranges: Sequence[Range], *, method: str 
     ET.SubElement(method_node, "extraInformation")
     ET.SubElement(node, "rotation")
     ET.SubElement(node, "sizescale")
+    return node
+
+
+@dataclass
+class Rule:
+    """One rule of a rule-based renderer: the features passing ``filter`` (a QGIS expression)
+    drawn in ``symbol``, with the legend row ``label``."""
+
+    filter: str
+    label: str
+    symbol: Symbol
+
+
+def _field(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def category_rules(field_name: str, categories: Sequence[Category]) -> list[Rule]:
+    """Rules drawing what :func:`categorized_renderer` draws: each value in its category's
+    symbol; the category of value ``None`` (QGIS' "all other values") also NULL and every
+    value without a category of its own."""
+    f = _field(field_name)
+    listed = ", ".join(_literal(c.value) for c in categories if c.value is not None)
+    other = f"coalesce({f}, '') NOT IN ({listed})" if listed else "TRUE"
+    return [Rule(other if c.value is None else f"{f} = {_literal(c.value)}", c.label, c.symbol)
+            for c in categories]
+
+
+def range_rules(field_name: str, ranges: Sequence[Range]) -> list[Rule]:
+    """Rules drawing what :func:`graduated_renderer` draws with ``ranges`` that meet only at
+    their edges: a value in the first range holding it (an edge shared with an earlier range
+    belongs to that range)."""
+    f = _field(field_name)
+    rules = []
+    for i, r in enumerate(ranges):
+        low = ">" if any(p.lower <= r.lower <= p.upper for p in ranges[:i]) else ">="
+        high = "<" if any(p.lower <= r.upper <= p.upper for p in ranges[:i]) else "<="
+        rules.append(Rule(f"{f} {low} {float(r.lower)!r} AND {f} {high} {float(r.upper)!r}", r.label, r.symbol))
+    return rules
+
+
+def _key(*parts: str) -> str:
+    digest = hashlib.sha1("\x1f".join(parts).encode()).hexdigest()
+    return f"{{{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}}}"
+
+
+def rule_renderer(rules: Sequence[Rule]) -> ET.Element:
+    """``RuleRenderer``: a feature is drawn in the symbol of every rule it passes, in rule
+    order (a later rule's symbol over an earlier one's, feature by feature), one legend row
+    per rule. Rule keys are derived from the rules, so the same rules give the same XML."""
+    node = _renderer("RuleRenderer")
+    root = ET.SubElement(node, "rules", {"key": _key("root", *(r.filter for r in rules))})
+    symbols = ET.SubElement(node, "symbols")
+    for i, rule in enumerate(rules):
+        ET.SubElement(root, "rule", {"filter": rule.filter, "key": _key(str(i), rule.filter, rule.label),
+                                     "label": rule.label, "symbol": str(i)})
+        rule.symbol.to_xml(symbols, str(i))
     return node
 
 

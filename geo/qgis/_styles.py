@@ -13,7 +13,7 @@ from geo import styles
 from geo._types import Study
 from geo.i18n import SECTOR_NAMES, label, title
 from geo.qgis._chains_styles import CHAIN_LAYERS, chain_styles
-from geo.qgis._commuting_styles import COMMUTING_LAYERS, commuting_styles, kind_outline
+from geo.qgis._commuting_styles import COMMUTING_LAYERS, commuting_styles, workplace_renderer
 from geo.qgis._derived import derived_styles
 from geo.qgis._layers import HEAVY_POINTS, ExportLayer
 from geo.qgis._network_styles import NETWORK_LAYERS, network_styles
@@ -184,18 +184,22 @@ def _field_names(layer: ExportLayer) -> list[str]:
     return ["fid", *cols]
 
 
-def _polygon_by_category(field_name: str, colors: dict[str, str], language: str,
-                         outline: str = styles.ZONE_OUTLINE, fill_alpha: float = FILL_ALPHA,
-                         data_defined: dict[str, str] | None = None, missing: str | None = None) -> object:
+def _polygon_categories(colors: dict[str, str], language: str, outline: str = styles.ZONE_OUTLINE,
+                        fill_alpha: float = FILL_ALPHA, outline_mm: float = 0.2,
+                        missing: str | None = None) -> list[Category]:
     """One category per colour; ``missing`` also draws the other values (NULL) in that colour."""
     cats = [Category(value, label(value, language),
-                     fill_symbol(color, outline, fill_alpha=fill_alpha, outline_width_mm=0.2,
-                                 data_defined=data_defined))
+                     fill_symbol(color, outline, fill_alpha=fill_alpha, outline_width_mm=outline_mm))
             for value, color in colors.items()]
     if missing is not None:
-        cats.append(Category(None, "—", fill_symbol(missing, outline, fill_alpha=fill_alpha, outline_width_mm=0.2,
-                                                    data_defined=data_defined)))
-    return categorized_renderer(field_name, cats)
+        cats.append(Category(None, "—", fill_symbol(missing, outline, fill_alpha=fill_alpha,
+                                                    outline_width_mm=outline_mm)))
+    return cats
+
+
+def _polygon_by_category(field_name: str, colors: dict[str, str], language: str,
+                         outline: str = styles.ZONE_OUTLINE, fill_alpha: float = FILL_ALPHA) -> object:
+    return categorized_renderer(field_name, _polygon_categories(colors, language, outline, fill_alpha))
 
 
 def _graduated_fill(field_name: str, edges: Sequence[float], colors: Sequence[str],
@@ -277,13 +281,14 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
         return [style("default", single_renderer(
             fill_symbol(styles.HOUSING_COLOR, styles.HOUSING_COLOR, fill_alpha=0.4, outline_width_mm=0.1)))]
     if name == "balance_workplaces" and "balance_class" in frame:
-        # innovation districts outlined in their colour, as on the web map
-        outline = kind_outline(frame, 0.26, 0.66)
+        # innovation districts outlined in their colour over the class fill, as on the web map
+        # (zones 0.26 mm, innovation districts 0.66 mm)
+        zone_mm = 0.26 if "kind" in frame else 0.2
         # the web map leads with the area measure (area_class) where the run has it
         leads = [c for c in ("area_class", "balance_class") if c in frame]
-        out = [style(col, _polygon_by_category(
-            col, styles.BALANCE_CLASS_COLORS, language, fill_alpha=_ALPHA_STRONG,
-            data_defined=outline, missing=MISSING_COLOR), name_labels) for col in leads]
+        out = [style(col, workplace_renderer(frame, col, _polygon_categories(
+            styles.BALANCE_CLASS_COLORS, language, fill_alpha=_ALPHA_STRONG, outline_mm=zone_mm,
+            missing=MISSING_COLOR), 0.66, language), name_labels) for col in leads]
         if "jhr" in frame:
             out.append(style("jhr", _graduated_fill(
                 "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.ZONE_OUTLINE,

@@ -23,6 +23,7 @@ from dataclasses import replace
 import pandas as pd
 
 from geo._types import AnalysisResult
+from geo.qgis._commuting_styles import flow_renderer
 from geo.qgis._project import ProjectLayer
 
 #: SQL (the GeoPackage's SQLite) of the pairs the collaboration page draws at start, and of the others.
@@ -77,7 +78,7 @@ def split_views(layers: list[ProjectLayer], results: dict[str, AnalysisResult], 
         elif layer.name == "collaboration_pairs":
             out.extend(_pair_views(layer, _table(results, "collaboration", layer.name), words))
         elif layer.name == "commuting_flows":
-            out.extend(_flow_views(layer, _table(results, "commuting", layer.name), top_flows, words, zh))
+            out.extend(_flow_views(layer, _table(results, "commuting", layer.name), top_flows, words, language))
         elif (layer.name in CHAIN_VIEW_LAYERS and chain and (frames or {}).get(layer.name) is not None
               and "chain" in frames[layer.name] and (frames[layer.name]["chain"] != chain).any()):
             out.append(replace(layer, title=_titled(layer.title, chain, zh), subset=f'"chain" = {sql_text(chain)}'))
@@ -105,10 +106,17 @@ def _pair_views(layer: ProjectLayer, frame: pd.DataFrame | None, words: dict) ->
 
 
 def _flow_views(layer: ProjectLayer, frame: pd.DataFrame | None, top: int, words: dict,
-                zh: bool) -> list[ProjectLayer]:
+                language: str) -> list[ProjectLayer]:
+    zh = language == "zh"
     if frame is None or "rank" not in frame or len(frame) <= top:
         return [layer]
-    shown = replace(layer, title=_titled(layer.title, words["top"].format(n=top), zh), subset=top_flows_subset(top))
+    # its legend labels the classes by the flows it draws (as the web legend); the table's
+    # style (the GeoPackage's, the view of every flow) by all flows
+    drawn = frame.loc[frame["rank"] <= top, "commuters"]
+    restyled = [replace(s, renderer=flow_renderer(drawn, language)) if s.name == "commuters" else s
+                for s in layer.styles]
+    shown = replace(layer, title=_titled(layer.title, words["top"].format(n=top), zh), subset=top_flows_subset(top),
+                    styles=restyled)
     every = replace(layer, title=_titled(layer.title, words["all"].format(n=len(frame)), zh), view="all",
                     visible=False)
     return [shown, every]

@@ -392,12 +392,8 @@ def build_commuting_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
                   props=[f[0] for f in ffields], popup=ffields, tooltip=ffields[:3], title_join=["name_a", "name_b"],
                   pane="zaLine", tolerance_m=0)
         analysis.items.insert(0, LayerItem("commuting_flows", label_flows))
-        vals = top["commuters"].to_numpy(float)
-        rows = []
-        for k in sorted(set(wi.tolist()), reverse=True):
-            sel = vals[wi == k]
-            rows.append(line_row(f"{fmt_number(sel.min(), 'int', ctx.lang)} – {fmt_number(sel.max(), 'int', ctx.lang)}",
-                                 styles.FLOW_COLOR, styles.LINE_WIDTHS[k]))
+        rows = [line_row(text, styles.FLOW_COLOR, styles.LINE_WIDTHS[k])
+                for k, text in styles.flow_legend(top["commuters"].to_numpy(float), ctx.lang)]
         legend.insert(0, LegendSection(label_flows, rows, ["commuting_flows"]))
 
     district_entry(m, ctx, context, legend)
