@@ -62,7 +62,12 @@ def homes_within(access: np.ndarray, p0: int, p1: int, t: float, th: float) -> i
 
 @njit
 def _count(dt, reached, thr, thr_in, thr_whole, gu, gv, lo_u, hi_u, lo_v, hi_v, nptr, gw,
-           to_u, to_v, amin, amax, wsum, hptr, access, wcum, ep_key, low_key, low_pos, low_cost, acc):
+           to_u, to_v, amin, amax, wsum, hptr, access, wcum, ep_key, low_key, low_pos, low_cost, acc,
+           spread, row_w, by_group, by_node, by_home):
+    """Into ``acc`` (rows × horizons + 1) the workers first within each horizon; or, with
+    ``spread`` (one horizon), into ``by_group`` / ``by_node`` / ``by_home`` (column 0: the
+    sum of ``row_w``, 1: the number, of the rows within reach) what each group wholly
+    within, each node wholly within, and each home of a node partly within, has in reach."""
     nb = dt.shape[1]
     nm = thr.shape[0]
     far = thr_in[nm - 1]
@@ -94,7 +99,11 @@ def _count(dt, reached, thr, thr_in, thr_whole, gu, gv, lo_u, hi_u, lo_v, hi_v, 
                 first = _index(thr_in, lo)
                 whole = _index(thr_whole, min(du + hi_u[g], dv + hi_v[g]))
                 if first == whole:                   # every home in the same horizons
-                    acc[b, whole] += gw[g]
+                    if not spread:
+                        acc[b, whole] += gw[g]
+                    elif whole == 0:
+                        by_group[g, 0] += row_w[b]
+                        by_group[g, 1] += 1.0
                     continue
             for c in range(nptr[g], nptr[g + 1]):
                 t = min(to_u[c] + du, to_v[c] + dv)
@@ -104,8 +113,17 @@ def _count(dt, reached, thr, thr_in, thr_whole, gu, gv, lo_u, hi_u, lo_v, hi_v, 
                 if i_part == nm:
                     continue
                 i_full = _index(thr, amax[c] + t)
-                acc[b, i_full] += wsum[c]
                 p0 = hptr[c]
+                if spread:
+                    if i_full == 0:
+                        by_node[c, 0] += row_w[b]
+                        by_node[c, 1] += 1.0
+                    else:
+                        for h in range(p0, p0 + homes_within(access, p0, hptr[c + 1], t, thr[0])):
+                            by_home[h, 0] += row_w[b]
+                            by_home[h, 1] += 1.0
+                    continue
+                acc[b, i_full] += wsum[c]
                 for hz in range(i_part, i_full):
                     w_in = wcum[p0 + homes_within(access, p0, hptr[c + 1], t, thr[hz])] - wcum[p0]
                     acc[b, hz] += w_in
@@ -144,12 +162,32 @@ def count_batch(s, homes, dt: tuple, batch: np.ndarray, thr: np.ndarray, margin:
 
     ``s``: the :class:`~geo.network._search._Searcher` of the searches of the workplaces
     ``batch``, their kept-node minutes as :func:`searches_by_node` gives them ``dt``;
-    ``thr``: the horizons plus the
-    tolerance, ascending; ``margin``: per horizon, the margin of the group bounds.
-    Returns (len(batch) × (len(thr) + 1)): at ``i`` the workers within horizon ``i`` but not
-    ``i - 1`` (a cumulative sum gives the workers within each horizon; the last column:
-    beyond all).
+    ``thr``: the horizons plus the tolerance, ascending; ``margin``: per horizon, the margin
+    of the group bounds. Returns (len(batch) × (len(thr) + 1)): at ``i`` the workers within
+    horizon ``i`` but not ``i - 1`` (a cumulative sum gives the workers within each
+    horizon; the last column: beyond all).
     """
+    acc = np.zeros((len(batch), len(thr) + 1))
+    _read(s, homes, dt, batch, thr, margin, acc, False, np.zeros(0), np.zeros((0, 2)), np.zeros((0, 2)),
+          np.zeros((0, 2)))
+    return acc
+
+
+def spread_batch(s, homes, dt: tuple, batch: np.ndarray, thr: float, margin: float,
+                 row_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per home node and per home of ``homes``: the sum of ``row_w`` (one weight per
+    workplace of ``batch``), and the number, of the workplaces within ``thr`` minutes
+    (the tolerance included) — (nodes × 2, homes × 2): a home has in reach what its node
+    has plus what it has itself. Arguments as :func:`count_batch`'s."""
+    g = homes.groups
+    by_group, by_node, by_home = np.zeros((g.n, 2)), np.zeros((len(homes.nodes), 2)), np.zeros((len(homes.access), 2))
+    _read(s, homes, dt, batch, np.array([thr], float), np.array([margin], float), np.zeros((len(batch), 2)), True,
+          np.ascontiguousarray(row_w, dtype=np.float64), by_group, by_node, by_home)
+    by_node += np.repeat(by_group, np.diff(g.nptr), axis=0)
+    return by_node, by_home
+
+
+def _read(s, homes, dt, batch, thr, margin, acc, spread, row_w, by_group, by_node, by_home) -> None:
     q, g = homes.query, homes.groups
     nb = len(batch)
     # chains holding an entry of the row's workplace: their groups, and the ways along them
@@ -161,10 +199,9 @@ def count_batch(s, homes, dt: tuple, batch: np.ndarray, thr: np.ndarray, margin:
     has = (g.key[at] == ekey) if g.n else np.zeros(len(e), dtype=bool)
     ep_key = np.unique(at[has] * nb + e_b[has])
     ei, pos, cost = s.along_chains(e, q)
-    group_of = np.searchsorted(homes.groups.nptr, pos, side="right") - 1
+    group_of = np.searchsorted(g.nptr, pos, side="right") - 1
     low_key = group_of * nb + e_b[ei]
     order = np.argsort(low_key, kind="stable")
-    acc = np.zeros((nb, len(thr) + 1))
 
     def f8(x):
         return np.ascontiguousarray(x, dtype=np.float64)
@@ -175,15 +212,15 @@ def count_batch(s, homes, dt: tuple, batch: np.ndarray, thr: np.ndarray, margin:
     _count(dt[0], dt[1], f8(thr), f8(thr + margin), f8(thr - margin), i8(g.gu), i8(g.gv),
            f8(g.lo_u), f8(g.hi_u), f8(g.lo_v), f8(g.hi_v), i8(g.nptr), f8(homes.gw),
            f8(q.to_u), f8(q.to_v), f8(homes.amin), f8(homes.amax), f8(homes.wsum), i8(homes.ptr),
-           f8(homes.access), f8(homes.wcum), i8(ep_key), i8(low_key[order]), i8(pos[order]), f8(cost[order]), acc)
-    return acc
+           f8(homes.access), f8(homes.wcum), i8(ep_key), i8(low_key[order]), i8(pos[order]), f8(cost[order]), acc,
+           spread, row_w, by_group, by_node, by_home)
 
 
 def compile_now() -> None:
     """Compile the readers (or load them from numba's cache) here, before worker processes
     fork: each would otherwise compile them again."""
-    f, i = np.zeros(1), np.zeros(1, dtype=np.int64)
+    f, i, i2 = np.zeros(1), np.zeros(1, dtype=np.int64), np.zeros(2, dtype=np.int64)
     dt, reached = _transposed(np.zeros((1, 1)), 1)
-    _count(dt, reached, f, f, f, i, i, f, f, f, f, np.zeros(2, dtype=np.int64), f, f, f, f, f, f,
-           np.zeros(2, dtype=np.int64), f, np.zeros(2), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
-           np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros((1, 2)))
+    none_i, none_f, two = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros((1, 2))
+    _count(dt, reached, f, f, f, i, i, f, f, f, f, i2, f, f, f, f, f, f, i2, f, np.zeros(2), none_i, none_i,
+           none_i, none_f, np.zeros((1, 2)), False, f, two, two, two)

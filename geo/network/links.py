@@ -20,7 +20,8 @@ import shapely
 from geo.network._reverse import reversed_graph
 from geo.network.access import Entries, geometry_key, housing_access, minutes_per_metre, workplace_entries
 from geo.network.graph import RoadGraph
-from geo.network.reach import TIME_TOLERANCE_MIN, _batches, _Query, _ranges, _run, _Searcher
+from geo.network._search import _Query, _ranges, _Searcher
+from geo.network.reach import TIME_TOLERANCE_MIN, _batches, _run
 
 __all__ = ["feature_entries", "LinkReader", "link_many", "linked_minutes", "point_entries", "reversed_graph", "shared_entries",
            "straight_bound_m", "travel_between_sets"]

@@ -46,9 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
-# the search machinery (geo.network.travel imports it from here too)
-from geo.network._search import (_Chains, _Query, _ranges,
-                                 _reached_batch, _Searcher, _starts)
+from geo.network._search import _Chains, _Query, _reached_batch, _Searcher, _starts
 from geo.network.access import Entries, HousingAccess, housing_access, workplace_entries
 from geo.network.graph import RoadGraph
 
@@ -195,56 +193,21 @@ class ReachResult:
 _STATE: dict = {}
 
 
-def _home_node_times(s: _Searcher, q: _Query, row: np.ndarray, rk: np.ndarray, w: int,
-                     mark: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Home-node positions whose time to ``w`` can be finite, and their minutes.
-
-    Candidates: next to a reached kept node ``rk``, or on a chain holding an entry of
-    ``w``. ``mark`` is a scratch array of False (returned all False).
-    """
-    starts = q.by_kept_ptr[rk]
-    cand = _ranges(starts, q.by_kept_ptr[rk + 1] - starts)
-    ccols, ccost = s.along_chain(w, q)
-    mark[q.by_kept_pos[cand]] = True
-    mark[ccols] = True
-    cols = np.flatnonzero(mark)
-    mark[cols] = False
-    d = q.times_of(row, cols)
-    if len(ccols):
-        np.minimum.at(d, np.searchsorted(cols, ccols), ccost)
-    return cols, d
-
-
 def _batch_reach_sums(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per home: sum of the jobs, and number, of the batch's workplaces within the minute.
 
     Returns node-level sums (homes of a node all within) and per-home sums (nodes only
     partly within) as (node_jobs, node_count, home_jobs, home_count), dense arrays.
     """
+    from geo.network._count import searches_by_node, spread_batch
+
     s: _Searcher = _STATE["searcher"]
     homes: _Homes = _STATE["homes"]
-    jobs = _STATE["jobs"]
     thr = _STATE["minute"] + TIME_TOLERANCE_MIN
-    dk = s.search(batch, limit=thr)
-    q = homes.query
-    mark = np.zeros(q.n, dtype=bool)
-    node_jobs, node_n = np.zeros(q.n), np.zeros(q.n)
-    home_jobs, home_n = np.zeros(len(homes.access)), np.zeros(len(homes.access))
-    for b, w in enumerate(batch):
-        row = dk[b]
-        cols, d = _home_node_times(s, q, row, np.flatnonzero(row <= thr), int(w), mark)
-        full = homes.amax[cols] + d <= thr
-        node_jobs[cols[full]] += jobs[w]
-        node_n[cols[full]] += 1
-        part = np.flatnonzero(~full & (homes.amin[cols] + d <= thr))
-        if len(part):
-            nn = cols[part]
-            cnt = homes.ptr[nn + 1] - homes.ptr[nn]
-            hs = _ranges(homes.ptr[nn], cnt)
-            hs = hs[homes.access[hs] + np.repeat(d[part], cnt) <= thr]
-            home_jobs[hs] += jobs[w]
-            home_n[hs] += 1
-    return node_jobs, node_n, home_jobs, home_n
+    d = dijkstra(s.aug, directed=True, indices=s.nk + np.asarray(batch), limit=thr)
+    by_node, by_home = spread_batch(s, homes, searches_by_node(d, s.nk), batch, thr, 1e-9 * max(1.0, thr),
+                                    _STATE["jobs"][batch])
+    return by_node[:, 0], by_node[:, 1], by_home[:, 0], by_home[:, 1]
 
 
 def _batch_counts(batch: np.ndarray) -> tuple[np.ndarray, list]:

@@ -13,8 +13,8 @@ import numpy as np
 from geo.network.access import Entries, housing_access, workplace_entries
 from geo.network.graph import RoadGraph
 from geo.network._reverse import reversed_graph
-from geo.network.reach import (_STATE, TIME_TOLERANCE_MIN, _batches, _Query, _ranges, _run,
-                               _Searcher)
+from geo.network._search import _Query, _ranges, _Searcher
+from geo.network.reach import _STATE, TIME_TOLERANCE_MIN, _batches, _run
 
 
 def _directed_times(graph: RoadGraph, origins: Entries, dests: Entries, o_idx: np.ndarray,
