@@ -8,7 +8,9 @@ the chains holding an entry of the row's workplace, node by node (the node's tim
 as :meth:`geo.network._search._Query.times_of` sums it, lowered by the ways along the
 chain to an entry); a node partly within a horizon, home by home (its homes are sorted by
 access: a bisection). The answer is that of comparing every home's time with every
-horizon, ``access + time <= minute + tolerance``.
+horizon, ``access + time <= minute + tolerance``. :func:`spread_batch` reads the same
+way, for one horizon, what each home has in reach (the workplaces' jobs and number: the
+first pass of ``workers_shared``).
 
 Why compiled (numba, a core dependency): done with whole-array operations, the same
 reading touched each reached node some twenty times; on the metro sample (2,150
