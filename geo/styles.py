@@ -55,8 +55,27 @@ STRATEGY_COLORS = {
 #: Sequential ramp (YlOrRd, 5 classes) for scores, densities and other graduated fields.
 SEQUENTIAL = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 
-#: Line widths (pixels on the web map; QGIS uses ``width / 2`` in millimetres).
+#: Line widths (pixels on the web map; printed and in QGIS: :func:`px_to_mm`).
 LINE_WIDTHS = (1.0, 2.0, 3.5, 5.0, 7.0)
+
+#: Web-map pixels (CSS px) to printed points on A4: the one scale of line widths off the web
+#: map, the print figures' (:mod:`geo.figures`, A4; larger paper scales it) and the QGIS
+#: styles' (:func:`px_to_mm`; their print layouts are A4).
+PX_TO_PT = 0.55
+#: Millimetres per typographic point.
+MM_PER_PT = 25.4 / 72
+
+
+def px_to_mm(px: float) -> float:
+    """A web-map width or length (CSS px) in millimetres, as the print figures draw it on A4:
+    ``px × PX_TO_PT`` points.
+
+    Examples
+    --------
+    >>> round(px_to_mm(1.0), 4), round(px_to_mm(2.5), 4)
+    (0.194, 0.485)
+    """
+    return float(px) * PX_TO_PT * MM_PER_PT
 
 #: Core zones: outline colour and width (pixels) that mark growth poles.
 CORE_OUTLINE = "#000000"

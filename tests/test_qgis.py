@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -36,6 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CHECK_SCRIPT = ROOT / "tests" / "_pyqgis_check.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
 WORKING = "EPSG:4544"
+#: Millimetres of one web-map pixel: the print figures' scale on A4, 0.55 pt per CSS px
+#: (the QGIS print layouts are A4).
+MM_PER_WEB_PX = 0.55 * 25.4 / 72
 
 
 def _box(x0: float, y0: float, x1: float, y1: float):
@@ -291,7 +295,8 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
         assert fill.rsplit(",", 1)[0] == rgba(want).rsplit(",", 1)[0]
     outline = symbols[rules[5].get("symbol")].find("layer")
     assert (outline.find("prop[@k='style']").get("v"), outline.find("prop[@k='outline_color']").get("v"),
-            outline.find("prop[@k='outline_width']").get("v")) == ("no", rgba(styles.INNOVATION_COLOR), "0.66")
+            float(outline.find("prop[@k='outline_width']").get("v"))) == \
+        ("no", rgba(styles.INNOVATION_COLOR), pytest.approx(2.5 * MM_PER_WEB_PX, abs=1e-6))   # 2.5 px
     assert root.find("labeling/settings/text-style").get("fieldName") == "name"
 
     # jhr ranges: upper limits are JHR_BREAKS, then the data max (25); colours JHR_COLORS
@@ -300,7 +305,7 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
     assert uppers == [*styles.JHR_BREAKS, 25.0]
     assert float(ranges[0].get("lower")) == 0.5 or float(ranges[0].get("lower")) <= 1.29
 
-    # strength: quantile breaks of the recommended pairs (as the web map), widths LINE_WIDTHS / 2 mm;
+    # strength: quantile breaks of the recommended pairs (as the web map), widths LINE_WIDTHS px;
     # the other candidate pairs thin and dashed
     root = _qml(gpkg, "collaboration_pairs", "strength")
     pairs = results["collaboration"].tables["collaboration_pairs"]
@@ -311,11 +316,13 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
     assert float(ranges[0].get("lower")) == pytest.approx(pairs["strength"].min())
     symbols = list(root.find("renderer-v2/symbols"))
     widths = [float(s.find("layer/prop[@k='line_width']").get("v")) for s in symbols]
-    assert widths == [0.5, 1.0, 1.75, 2.5, 3.5][:len(widths)]   # LINE_WIDTHS / 2 mm
+    assert widths == pytest.approx([w * MM_PER_WEB_PX for w in (1.0, 2.0, 3.5, 5.0, 7.0)][:len(widths)], abs=1e-6)
     dd = {o.get("name"): o.find("Option[@name='expression']").get("value")
           for o in symbols[0].find("layer/data_defined_properties/Option/Option[@name='properties']")}
     assert dd["outlineStyle"] == "CASE WHEN \"recommended\" THEN 'solid' ELSE 'dash' END"
-    assert dd["outlineWidth"] == f'CASE WHEN "recommended" THEN {styles.LINE_WIDTHS[0] / 2!r} ELSE 0.5 END'
+    # 1 px: the weakest class and the other candidates
+    width = re.fullmatch(r'CASE WHEN "recommended" THEN ([\d.]+) ELSE ([\d.]+) END', dd["outlineWidth"])
+    assert width and [float(w) for w in width.groups()] == pytest.approx([MM_PER_WEB_PX] * 2, abs=1e-6)
     assert "WHEN \"pair_type\" = 'rd_manufacturing' THEN '8,48,107,255'" in dd["outlineColor"]
 
     # alternative core-periphery style: by attached core (Z1 is the only core), isolated grey
@@ -823,11 +830,12 @@ def test_pyqgis_top_flows_legend_labels_the_flows_it_draws(sample_package, sampl
     assert every["legend"] == _flow_rows_by_hand(flows["commuters"])
     printed = sample_report["layouts"]["通勤实况"]["legend_rows"][top["title"]]
     assert [text for text, _ in printed] == want_top
-    # each flow still drawn as wide as the web map draws it (px = 2 × mm): its class of the largest
+    # each flow still drawn as wide as the web map draws it (in px at the print scale): its class of the largest
     colours = sample_report["themes"]["通勤实况"]["layers"]["commuting_flows"]["colours"]
     biggest = float(flows["commuters"].max())
     drawn = flows[flows["rank"] <= 3]
     assert set(colours) == {str(fid) for fid in drawn.index}
     for fid, commuters in drawn["commuters"].items():
         k = sum(float(commuters) >= biggest * f for f in (1 / 16, 1 / 8, 1 / 4, 1 / 2))
-        assert 2 * colours[str(fid)]["width_mm"] == pytest.approx(styles.LINE_WIDTHS[k]), fid
+        assert colours[str(fid)]["width_mm"] == pytest.approx((1.0, 2.0, 3.5, 5.0, 7.0)[k] * MM_PER_WEB_PX,
+                                                              abs=1e-3), fid

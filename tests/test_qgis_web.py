@@ -27,7 +27,7 @@ from pyproj import CRS
 
 from geo.i18n import label
 from tests.test_map_geometry import drawn_layers
-from tests.test_qgis import require_pyqgis, run_pyqgis_check
+from tests.test_qgis import MM_PER_WEB_PX, require_pyqgis, run_pyqgis_check
 
 pytestmark = pytest.mark.qgis
 
@@ -148,18 +148,17 @@ def test_each_page_has_a_theme_showing_the_package_layers_of_its_initial_view(we
         assert set(theme["visible"]) - empty == want, page
 
 
-def test_every_feature_has_the_web_colour_in_qgis(web_and_qgis):
+def _web_layers_in_qgis(web_and_qgis):
+    """For each page and web layer its page draws at start that the package carries: (page,
+    web id, package layer, the web spec and features, the package fid of each feature)."""
     settings, maps, qgis, pages = web_and_qgis
     gpkg = maps / "qgis" / "zoneatlas.gpkg"
-    compared, pixels, drawn = {}, {}, {}
     for page, layers in pages.items():
-        theme = qgis["themes"][_theme_name(page, settings.study.language)]
         for web_id, (spec, data) in layers.items():
             key = _package_key(web_id)
             if not spec["show"] or key is None or key == "roads" or not data["features"]:
                 continue
             layer, id_field, flag = WEB_TO_PACKAGE[key]
-            colours = theme["layers"][layer]["colours"]
             table = pyogrio.read_dataframe(gpkg, layer=layer, read_geometry=False, fid_as_index=True)
             if flag:
                 table = table[table[flag].astype(bool)]
@@ -175,32 +174,39 @@ def test_every_feature_has_the_web_colour_in_qgis(web_and_qgis):
                 if "workers" in table:       # housing density cells: same cells, same order
                     web = [f["properties"]["workers"] for f in data["features"]]
                     np.testing.assert_allclose(table["workers"].to_numpy(float), web, rtol=1e-3)
-            kind = _kind(data)
-            for f, fid in zip(data["features"], fids):
-                want = _web_colours(spec, f, kind)
-                got = colours[fid]
-                assert got is not None, (page, web_id, fid, "QGIS draws no symbol")
-                where = (page, web_id, f["properties"].get(id_field) if id_field else fid)
-                if "fill" in want and web_id != "isolated":
-                    assert got["fill"][0] == want["fill"][0], where
-                    assert got["fill"][1] == pytest.approx(want["fill"][1], abs=1 / 255 + 1e-3), where
-                if "stroke" in want:
-                    assert got["stroke"][0] == want["stroke"], where
-                if web_id == "pairs_recommended":     # width: the strength index class (px = 2 × mm)
-                    style = spec["styles"][f["properties"].get("_s", 0)]
-                    assert 2 * got["width_mm"] == pytest.approx(style["weight"]), where
-            rendered = theme["layers"][layer].get("rendered", {})
-            for f, fid in zip(data["features"], fids):
-                want = _web_colours(spec, f, kind).get("fill")
-                if fid in rendered and want and web_id not in ("isolated", "territories", "leader_reach"):  # overlapping
-                    # the pixel QGIS renders inside the polygon: the web fill at its opacity over white
-                    rgb = np.array([int(want[0][i:i + 2], 16) for i in (1, 3, 5)], float)
-                    expect = rgb * want[1] + 255 * (1 - want[1])
-                    got_rgb = np.array([int(rendered[fid][i:i + 2], 16) for i in (1, 3, 5)], float)
-                    assert np.abs(got_rgb - expect).max() <= 3, (page, web_id, fid, rendered[fid], want)
-                    pixels[(page, web_id)] = pixels.get((page, web_id), 0) + 1
-            compared[(page, web_id)] = len(fids)
-            drawn.setdefault((page, layer), set()).update(fids)
+            yield page, web_id, layer, spec, data, fids
+
+
+def test_every_feature_has_the_web_colour_in_qgis(web_and_qgis):
+    settings, _, qgis, _ = web_and_qgis
+    compared, pixels, drawn = {}, {}, {}
+    for page, web_id, layer, spec, data, fids in _web_layers_in_qgis(web_and_qgis):
+        theme = qgis["themes"][_theme_name(page, settings.study.language)]
+        colours = theme["layers"][layer]["colours"]
+        id_field = WEB_TO_PACKAGE[_package_key(web_id)][1]
+        kind = _kind(data)
+        for f, fid in zip(data["features"], fids):
+            want = _web_colours(spec, f, kind)
+            got = colours[fid]
+            assert got is not None, (page, web_id, fid, "QGIS draws no symbol")
+            where = (page, web_id, f["properties"].get(id_field) if id_field else fid)
+            if "fill" in want and web_id != "isolated":
+                assert got["fill"][0] == want["fill"][0], where
+                assert got["fill"][1] == pytest.approx(want["fill"][1], abs=1 / 255 + 1e-3), where
+            if "stroke" in want:
+                assert got["stroke"][0] == want["stroke"], where
+        rendered = theme["layers"][layer].get("rendered", {})
+        for f, fid in zip(data["features"], fids):
+            want = _web_colours(spec, f, kind).get("fill")
+            if fid in rendered and want and web_id not in ("isolated", "territories", "leader_reach"):  # overlapping
+                # the pixel QGIS renders inside the polygon: the web fill at its opacity over white
+                rgb = np.array([int(want[0][i:i + 2], 16) for i in (1, 3, 5)], float)
+                expect = rgb * want[1] + 255 * (1 - want[1])
+                got_rgb = np.array([int(rendered[fid][i:i + 2], 16) for i in (1, 3, 5)], float)
+                assert np.abs(got_rgb - expect).max() <= 3, (page, web_id, fid, rendered[fid], want)
+                pixels[(page, web_id)] = pixels.get((page, web_id), 0) + 1
+        compared[(page, web_id)] = len(fids)
+        drawn.setdefault((page, layer), set()).update(fids)
     # feature for feature: each theme layer draws the features its page draws at start, no more
     # (the web pages open on part of some tables: the recommended pairs, the top flows)
     for (page, layer), fids in drawn.items():
@@ -216,6 +222,42 @@ def test_every_feature_has_the_web_colour_in_qgis(web_and_qgis):
     # and rendered: most zones of each zone page sampled as pixels
     for must in [("balance", "workplaces"), ("core_periphery", "zones_by_core"), ("chains", "chain_zones")]:
         assert pixels.get(must, 0) >= 0.6 * compared[must], (must, pixels)
+
+
+def test_outlines_and_lines_are_as_wide_as_on_the_web_one_conversion(web_and_qgis):
+    """Every outline and line QGIS draws at a theme's start is the web's width in pixels at the
+    print figures' scale (0.55 pt per px on A4): the same 1 px zone outline and 2.5 px
+    innovation-district outline on the balance and commuting maps (they were 0.26 / 0.66 mm
+    and 0.5 / 1.25 mm), the flows and pairs (px / 2 mm before); and so are the legend rows."""
+    settings, maps, qgis, _ = web_and_qgis
+    lang = settings.study.language
+    widths: dict[tuple[str, float], set] = {}
+    for page, web_id, layer, spec, data, fids in _web_layers_in_qgis(web_and_qgis):
+        colours = qgis["themes"][_theme_name(page, lang)]["layers"][layer]["colours"]
+        if _kind(data) == "point":        # markers: sizes, not widths
+            continue
+        for f, fid in zip(data["features"], fids):
+            style = spec["styles"][f["properties"].get("_s", 0)]
+            if not style.get("stroke", True) or "weight" not in style:
+                continue
+            got = colours[fid]["width_mm"]
+            assert got == pytest.approx(style["weight"] * MM_PER_WEB_PX, abs=1e-3), (page, web_id, fid, style)
+            widths.setdefault((page, float(style["weight"])), set()).add(round(got, 4))
+    for page in ("balance", "commuting"):     # the zones' and innovation districts' outlines both seen
+        assert widths.get((page, 1.0)) and widths.get((page, 2.5)), (page, widths)
+    assert widths[("balance", 1.0)] == widths[("commuting", 1.0)]
+    assert widths[("balance", 2.5)] == widths[("commuting", 2.5)]
+    # the print layouts' legend rows: as wide as the web legends' rows
+    for page, web_id, layer in (("balance", "workplaces", "balance_workplaces"),
+                                ("commuting", "commuting_workplaces", "commuting_workplaces"),
+                                ("commuting", "commuting_flows", "commuting_flows")):
+        web = {w["label"]: w for w in _web_legend_rows((maps / f"{page}.html").read_text(encoding="utf-8"), web_id)}
+        rows = qgis["layouts"][_theme_name(page, lang)]["legend_rows"][_layer_title(qgis, layer)]
+        assert any(text in web for text, _ in rows), (page, rows, web)
+        for text, symbol in rows:
+            if text in web:
+                assert symbol["width_mm"] == pytest.approx(web[text]["width_px"] * MM_PER_WEB_PX, abs=1e-3), \
+                    (page, text, symbol)
 
 
 def test_each_theme_has_a_print_layout_that_exports_to_pdf(web_and_qgis):
@@ -322,7 +364,8 @@ def test_layout_flow_legend_reads_as_the_web_legend(web_and_qgis):
     rows = layout["legend_rows"][_layer_title(qgis, "commuting_flows")]
     assert [text for text, _ in rows] == [w["label"] for w in web] and len(web) >= 2, (rows, web)
     for (text, symbol), w in zip(rows, web):
-        assert symbol["stroke"][0] == w["stroke"] and 2 * symbol["width_mm"] == pytest.approx(w["width_px"]), text
+        assert symbol["stroke"][0] == w["stroke"], text
+        assert symbol["width_mm"] == pytest.approx(w["width_px"] * MM_PER_WEB_PX, abs=1e-3), text
 
 
 def test_layout_legends_have_the_web_row_for_the_innovation_districts_outline(web_and_qgis):

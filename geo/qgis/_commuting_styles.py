@@ -14,6 +14,7 @@ import pandas as pd
 
 from geo import styles
 from geo.i18n import label
+from geo.styles import px_to_mm
 from geo.qgis._qml import (
     Category,
     LayerStyle,
@@ -107,8 +108,8 @@ def flow_renderer(commuters, language: str) -> ET.Element:
     top = max(values) if values else 1.0
     edges = [0.0, *(top * step for step in styles.FLOW_WIDTH_STEPS), max(top, 1.0)]
     # each flow beside its reverse, to the right of travel, as the web map bends them apart
-    ranges = [Range(edges[k], edges[k + 1], text, line_symbol(styles.FLOW_COLOR, w / 2, alpha=0.75,
-                                                                 offset_mm=w / 4 + 0.3))
+    ranges = [Range(edges[k], edges[k + 1], text, line_symbol(styles.FLOW_COLOR, px_to_mm(w), alpha=0.75,
+                                                                 offset_mm=px_to_mm(w / 2 + 1.5)))
               for k, text in styles.flow_legend(values, language) for w in [styles.LINE_WIDTHS[k]]]
     return graduated_renderer("commuters", ranges, method="GraduatedSize")
 
@@ -119,10 +120,12 @@ def _pct(v: float) -> str:
 
 #: The workplaces that are innovation districts (``kind`` of a workplace layer).
 INNOVATION_FILTER = "\"kind\" = 'innovation_district'"
+#: Their outline on the workplace maps (balance.html, commuting.html), web pixels.
+INNOVATION_OUTLINE_PX = 2.5
 
 
 def workplace_renderer(frame: pd.DataFrame, field_name: str, classes: Sequence[Category] | Sequence[Range],
-                       innovation_mm: float, language: str) -> ET.Element:
+                       language: str) -> ET.Element:
     """The renderer of a workplace layer (``kind``: zone or innovation district) as the web maps
     draw and explain it: the classes of ``field_name`` (categories or ranges, their symbols
     outlined as zones) and, when there are innovation districts, a rule drawing their outline in
@@ -140,11 +143,12 @@ def workplace_renderer(frame: pd.DataFrame, field_name: str, classes: Sequence[C
     every_value = not graduated and any(c.value is None for c in classes)
     in_a_class = " OR ".join(f"({r.filter})" for r in rules)
     drawn = INNOVATION_FILTER if every_value else f"{INNOVATION_FILTER} AND ({in_a_class})"
-    outline = fill_symbol(None, styles.INNOVATION_COLOR, outline_width_mm=innovation_mm)
+    outline = fill_symbol(None, styles.INNOVATION_COLOR, outline_width_mm=px_to_mm(INNOVATION_OUTLINE_PX))
     return rule_renderer([*rules, Rule(drawn, label("innovation_district", language), outline)])
 
 
-def _share_ranges(values, outline: str, alpha: float, outline_mm: float = 0.2) -> list[Range]:
+def _share_ranges(values, outline: str, alpha: float) -> list[Range]:
+    outline_mm = px_to_mm(1.0)     # zones and districts: 1 px on the web map
     vals = finite(values)
     lo = min([*vals, 0.0])
     hi = max([*vals, 1.0])
@@ -160,9 +164,9 @@ def commuting_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerS
     if name == "commuting_flows":
         return [style("commuters", flow_renderer(frame["commuters"], language))]
     if name == "commuting_workplaces":
-        # as commuting.html: zones outlined 1 px, innovation districts 2.5 px in their colour (mm = px / 2)
+        # as commuting.html: zones outlined 1 px, innovation districts 2.5 px in their colour
         return [style("share_within_5km", workplace_renderer(frame, "share_within_5km", _share_ranges(
-            frame["share_within_5km"], styles.ZONE_OUTLINE, 0.85, 0.5), 1.25, language))]
+            frame["share_within_5km"], styles.ZONE_OUTLINE, 0.85), language))]
     if name == "commuting_districts":
         return [style("self_containment", graduated_renderer(
             "self_containment", _share_ranges(frame["self_containment"], styles.DISTRICT_OUTLINE, 0.55)))]

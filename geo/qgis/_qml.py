@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from geo.qgis._xml import clean_tree
+from geo.styles import px_to_mm
 
 #: Version written into QML and project files: the oldest QGIS the package targets.
 QGIS_VERSION = "3.22.0-Białowieża"
@@ -130,7 +131,7 @@ class Symbol:
 
 
 def fill_symbol(color: str | None, outline: str, *, fill_alpha: float = 1.0,
-                outline_width_mm: float = 0.26, outline_style: str = "solid",
+                outline_width_mm: float = px_to_mm(1.0), outline_style: str = "solid",
                 data_defined: dict[str, str] | None = None, outline_alpha: float = 1.0) -> Symbol:
     """A simple polygon symbol; ``color=None`` draws the outline only.
 
