@@ -72,7 +72,7 @@ def px_to_mm(px: float) -> float:
 
     Examples
     --------
-    >>> round(px_to_mm(1.0), 4), round(px_to_mm(2.5), 4)
+    >>> round(px_to_mm(1.0), 3), round(px_to_mm(2.5), 3)
     (0.194, 0.485)
     """
     return float(px) * PX_TO_PT * MM_PER_PT
