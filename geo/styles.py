@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from geo.i18n import fmt_number
+from geo.i18n import fmt_number, label
 
 # Okabe–Ito, then extra distinct colours for studies with many chains.
 CATEGORICAL = (
@@ -282,6 +282,47 @@ def class_ranges(values: Sequence[float], breaks: Sequence[float]) -> list[tuple
         return []
     edges = [float(arr.min()), *map(float, breaks), float(arr.max())]
     return list(zip(edges[:-1], edges[1:]))
+
+
+def class_range_texts(values: Sequence[float], breaks: Sequence[float], fmt: str, language: str) -> list[str]:
+    """Legend text of each class of :func:`class_ranges`, "lower – upper" in the number format
+    ``fmt`` of :func:`geo.i18n.fmt_number`: the web legends, the print figures and the QGIS
+    styles label graduated classes with it.
+
+    Examples
+    --------
+    >>> class_range_texts([0.05, 0.4, 0.9], [0.3, 0.5], "pct", "en")
+    ['5.0% – 30.0%', '30.0% – 50.0%', '50.0% – 90.0%']
+    """
+    return [f"{fmt_number(lo, fmt, language)} – {fmt_number(hi, fmt, language)}"
+            for lo, hi in class_ranges(values, breaks)]
+
+
+def balance_class_text(balance_class: str, language: str, balanced_range: Sequence[float]) -> str:
+    """Legend text of a balance class with the jobs–housing ratios it stands for
+    (``balance.balanced_range``), as the web legend, the print figure and the QGIS styles
+    show it.
+
+    Examples
+    --------
+    >>> balance_class_text("jobs_rich", "en", (0.8, 1.25)), balance_class_text("balanced", "zh", (0.8, 1.25))
+    ('Jobs-rich (> 1.25)', '职住平衡 (0.8–1.25)')
+    """
+    lo, hi = balanced_range
+    ratios = {"jobs_rich": f" (> {hi:g})", "balanced": f" ({lo:g}–{hi:g})", "housing_rich": f" (< {lo:g})"}
+    return label(balance_class, language) + ratios.get(balance_class, "")
+
+
+def jhr_class_texts(breaks: Sequence[float] = JHR_BREAKS) -> list[str]:
+    """Legend text of the jobs–housing ratio choropleth classes (web legend and QGIS styles).
+
+    Examples
+    --------
+    >>> jhr_class_texts()
+    ['≤ 0.5', '0.5 – 0.8', '0.8 – 1.25', '1.25 – 2', '> 2']
+    """
+    b = list(breaks)
+    return [f"≤ {b[0]:g}", *[f"{lo:g} – {hi:g}" for lo, hi in zip(b[:-1], b[1:])], f"> {b[-1]:g}"]
 
 
 # --- collaboration strength as a 0-100 index (web map, print figures and QGIS alike) ----

@@ -5,7 +5,8 @@ Run by tests/test_qgis.py with the system interpreter that has PyQGIS::
     QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/_pyqgis_check.py PROJECT.qgz PACKAGE.gpkg [OUT_DIR]
 
 Reports the project (read ok, CRS, groups, every layer: validity, feature count,
-renderer type, styles, aliases, visibility), each GeoPackage layer opened on its own
+renderer type, styles with their legend rows (and for polygon layers of up to 2,000 features
+the colours each style draws every feature in), aliases, visibility), each GeoPackage layer opened on its own
 (its default style from ``layer_styles``) and every QGIS message-log entry; the project
 ellipsoid with the area and length QGIS measures for every feature; each map theme with
 its layers, their styles and the colour QGIS draws every feature in (symbol colours with
@@ -121,10 +122,17 @@ def _layer_info(layer, tree_root) -> dict:
         info["styles"] = sorted(manager.styles())
         current = manager.currentStyle()
         alt = {}
+        # every style's legend rows, and (small polygon layers) the colours it draws each feature in
+        info["style_legends"], info["style_colours"] = {}, {}
         for name in manager.styles():
             manager.setCurrentStyle(name)
             if name != current:
                 alt[name] = layer.renderer().type() if layer.renderer() is not None else None
+            if layer.renderer() is not None:
+                info["style_legends"][name] = [item.label() for item in layer.renderer().legendSymbolItems()]
+            if layer.geometryType() == 2 and layer.featureCount() <= 2000:
+                info["style_colours"][name] = _feature_colours(layer, name)
+                manager.setCurrentStyle(name)
             feature = next(iter(layer.getFeatures()), None)
             if name == "core_id" and layer.renderer() is not None and feature is not None:
                 ctx = QgsRenderContext()

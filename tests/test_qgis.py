@@ -279,12 +279,13 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
     from geo.qgis._qml import rgba
 
     # balance_class: a rule per class, every class, colour from BALANCE_CLASS_COLORS, English
-    # labels (a missing class is drawn grey, as on the web map); then the innovation districts
-    # outlined in their colour over their class fill, a legend row of its own as on the web
+    # labels with the ratios of the default balanced_range as on the web legend (a missing class
+    # is drawn grey, as on the web map); then the innovation districts outlined in their colour
+    # over their class fill, a legend row of its own as on the web
     root = _qml(gpkg, "balance_workplaces")
     rules = list(root.find("renderer-v2/rules"))
-    assert [r.get("label") for r in rules] == ["Jobs-rich", "Balanced", "Housing-rich", "No housing in reach", "—",
-                                               "Innovation district"]
+    assert [r.get("label") for r in rules] == ["Jobs-rich (> 1.25)", "Balanced (0.8–1.25)", "Housing-rich (< 0.8)",
+                                               "No housing in reach", "—", "Innovation district"]
     assert [r.get("filter") for r in rules[:4]] == [f'"balance_class" = \'{c}\'' for c in styles.BALANCE_CLASSES]
     assert rules[4].get("filter") == ('coalesce("balance_class", \'\') NOT IN '
                                       "('jobs_rich', 'balanced', 'housing_rich', 'no_housing')")
@@ -633,7 +634,8 @@ def test_pyqgis_opens_project_and_layers(pyqgis, package, tmp_path):
     by_name = {l["layername"]: l for l in project["layers"] if l["provider"] == "ogr" and not l["view"]}
     # field aliases and categories as written
     assert by_name["balance_workplaces"]["aliases"]["jhr"] == "Jobs–housing ratio"
-    assert by_name["balance_workplaces"]["legend"] == [*(label(c, "en") for c in styles.BALANCE_CLASSES), "—",
+    assert by_name["balance_workplaces"]["legend"] == ["Jobs-rich (> 1.25)", "Balanced (0.8–1.25)",
+                                                       "Housing-rich (< 0.8)", "No housing in reach", "—",
                                                        "Innovation district"]
     cpz = by_name["core_periphery_zones"]
     assert cpz["styles"] == ["core_id", "role", "score", "strategy"]

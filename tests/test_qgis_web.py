@@ -396,6 +396,34 @@ def test_layout_legends_have_the_web_row_for_the_innovation_districts_outline(we
         assert tree["legend"][-1] == want["label"], tree["legend"]
 
 
+def _tree_layer(qgis: dict, name: str) -> dict:
+    return next(l for l in qgis["project"]["layers"] if l.get("layername") == name and not l["view"])
+
+
+def test_balance_classes_are_labelled_with_their_ratios_as_on_the_web(web_and_qgis):
+    """balance.html labels each class with the jobs–housing ratios it stands for ("就业富余 (> 1.25)",
+    from ``balance.balanced_range``); so do the QGIS styles of both class measures of the
+    workplaces and of the districts' classes, and the balance layout's legend (they gave the
+    class name only)."""
+    settings, maps, qgis, _ = web_and_qgis
+    lang = settings.study.language
+    web = [w["label"] for w in _web_legend_rows((maps / "balance.html").read_text(encoding="utf-8"), "workplaces")]
+    classes = [text for text in web if text != label("innovation_district", lang)]
+    lo, hi = settings.balance.balanced_range
+    assert [label(c, lang) for c in ("jobs_rich", "balanced", "housing_rich", "no_housing")] == \
+        [text.split(" (")[0] for text in classes]
+    assert (classes[0], classes[1], classes[2]) == (f"{label('jobs_rich', lang)} (> {hi:g})",
+                                                    f"{label('balanced', lang)} ({lo:g}–{hi:g})",
+                                                    f"{label('housing_rich', lang)} (< {lo:g})")
+    workplaces = _tree_layer(qgis, "balance_workplaces")
+    for style in ("area_class", "balance_class"):
+        assert workplaces["style_legends"][style][:len(classes)] == classes, style
+    assert _tree_layer(qgis, "balance_districts")["style_legends"]["balance_class"][:len(classes)] == classes
+    printed = [text for text, _ in qgis["layouts"][_theme_name("balance", lang)]["legend_rows"][
+        _layer_title(qgis, "balance_workplaces")]]
+    assert printed[0] in classes and set(printed) <= set(web), (printed, web)
+
+
 # ---------------------------------------------------------------------------
 # true measurements in a geographic export CRS
 

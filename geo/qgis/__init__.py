@@ -126,7 +126,8 @@ def write_qgis_inputs(out_dir: Path, study: Study, settings: Settings) -> Writte
     layers = collect_layers(study, {}, _export_crs(study, settings))
     chain_colors = zone_chain_colors(study)
     for layer in layers:   # pole colours style result layers only
-        layer.styles = layer_styles_for(layer, study=study, language=language, chain_colors=chain_colors)
+        layer.styles = layer_styles_for(layer, study=study, language=language, chain_colors=chain_colors,
+                                        balanced_range=settings.balance.balanced_range)
     for path in (out_dir / GPKG_NAME, out_dir / QGZ_NAME):
         path.unlink(missing_ok=True)
     if layers:
@@ -179,6 +180,7 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
                    if cp is not None and "core_periphery_zones" in cp.tables else None)
     for layer in layers:   # pole colours style result layers only (as in write_qgis_inputs)
         layer.styles = layer_styles_for(layer, study=study, language=language, chain_colors=chain_colors,
+                                        balanced_range=settings.balance.balanced_range,
                                         pole_colors=None if layer.group == "inputs" else pole_colors)
     gpkg = out_dir / GPKG_NAME
     qgz = out_dir / QGZ_NAME

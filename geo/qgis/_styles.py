@@ -98,12 +98,6 @@ def _range_labels(edges: Sequence[float]) -> list[str]:
     return [f"{_fmt(lo)} – {_fmt(hi)}" for lo, hi in pairwise(edges)]
 
 
-def _fixed_break_labels(breaks: Sequence[float]) -> list[str]:
-    """Legend texts of classes with fixed breaks, as the web legends: ≤ b0, b0 – b1, …, > bn."""
-    b = [_fmt(float(v)) for v in breaks]
-    return [f"≤ {b[0]}", *[f"{lo} – {hi}" for lo, hi in pairwise(b)], f"> {b[-1]}"]
-
-
 def field_aliases(layer: ExportLayer, study: Study, language: str) -> dict[str, str]:
     """Field → alias in the study language; input fields also name the user's column."""
     source = study.sources.get(layer.name) if layer.group == "inputs" else None
@@ -186,11 +180,13 @@ def _field_names(layer: ExportLayer) -> list[str]:
 
 
 def _polygon_categories(colors: dict[str, str], language: str, outline: str = styles.ZONE_OUTLINE,
-                        fill_alpha: float = FILL_ALPHA, missing: str | None = None) -> list[Category]:
-    """One category per colour, outlined 1 px as on the web maps; ``missing`` also draws the
-    other values (NULL) in that colour."""
+                        fill_alpha: float = FILL_ALPHA, missing: str | None = None,
+                        texts: dict[str, str] | None = None) -> list[Category]:
+    """One category per colour, outlined 1 px as on the web maps, labelled ``texts`` (default:
+    the value's i18n label); ``missing`` also draws the other values (NULL) in that colour."""
     mm = px_to_mm(1.0)
-    cats = [Category(value, label(value, language),
+    texts = texts or {}
+    cats = [Category(value, texts.get(value) or label(value, language),
                      fill_symbol(color, outline, fill_alpha=fill_alpha, outline_width_mm=mm))
             for value, color in colors.items()]
     if missing is not None:
@@ -199,17 +195,23 @@ def _polygon_categories(colors: dict[str, str], language: str, outline: str = st
 
 
 def _polygon_by_category(field_name: str, colors: dict[str, str], language: str,
-                         outline: str = styles.ZONE_OUTLINE, fill_alpha: float = FILL_ALPHA) -> object:
-    return categorized_renderer(field_name, _polygon_categories(colors, language, outline, fill_alpha))
+                         outline: str = styles.ZONE_OUTLINE, fill_alpha: float = FILL_ALPHA,
+                         texts: dict[str, str] | None = None) -> object:
+    return categorized_renderer(field_name, _polygon_categories(colors, language, outline, fill_alpha,
+                                                                texts=texts))
+
+
+def _graduated_ranges(edges: Sequence[float], colors: Sequence[str], outline: str,
+                      fill_alpha: float = FILL_ALPHA, labels: Sequence[str] | None = None) -> list[Range]:
+    """Polygon classes between ``edges``, outlined 1 px as on the web maps."""
+    labels = labels or _range_labels(edges)
+    return [Range(lo, hi, text, fill_symbol(color, outline, fill_alpha=fill_alpha, outline_width_mm=px_to_mm(1.0)))
+            for (lo, hi), text, color in zip(pairwise(edges), labels, colors)]
 
 
 def _graduated_fill(field_name: str, edges: Sequence[float], colors: Sequence[str],
                     outline: str, fill_alpha: float = FILL_ALPHA, labels: Sequence[str] | None = None) -> object:
-    labels = labels or _range_labels(edges)
-    ranges = [Range(lo, hi, text, fill_symbol(color, outline, fill_alpha=fill_alpha,
-                                                   outline_width_mm=px_to_mm(1.0)))
-              for (lo, hi), text, color in zip(pairwise(edges), labels, colors)]
-    return graduated_renderer(field_name, ranges)
+    return graduated_renderer(field_name, _graduated_ranges(edges, colors, outline, fill_alpha, labels))
 
 
 def _edges(values, breaks: Sequence[float]) -> list[float]:
@@ -236,9 +238,10 @@ def _case_color(field_name: str, colors: dict[str, str], default: str) -> str:
     return f"CASE {whens} ELSE '{rgba(default)}' END"
 
 
-def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
+def layer_styles_for(layer: ExportLayer, *, study: Study, language: str, balanced_range: Sequence[float],
                      chain_colors: dict[str, str], pole_colors: dict[str, str] | None = None) -> list[LayerStyle]:
-    """The styles of one layer; the first is the default.
+    """The styles of one layer; the first is the default. ``balanced_range`` (the run's
+    ``balance.balanced_range``) goes into the balance classes' labels, as on the web legend.
 
     Tables get one style holding only field aliases (used in the project).
     """
@@ -261,6 +264,8 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
         return [style("default", None)]
     has_name = "name" in frame.columns
     name_labels = simple_labeling("name", geometry=kind) if has_name else None
+    # the balance classes with the ratios they stand for, as the web legend
+    balance_texts = {c: styles.balance_class_text(c, language, balanced_range) for c in styles.BALANCE_CLASSES}
 
     if name == "districts":
         return [style("default", single_renderer(
@@ -288,21 +293,21 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
         # the web map leads with the area measure (area_class) where the run has it
         leads = [c for c in ("area_class", "balance_class") if c in frame]
         out = [style(col, workplace_renderer(frame, col, _polygon_categories(
-            styles.BALANCE_CLASS_COLORS, language, fill_alpha=_ALPHA_STRONG,
-            missing=MISSING_COLOR), language), name_labels) for col in leads]
+            styles.BALANCE_CLASS_COLORS, language, fill_alpha=_ALPHA_STRONG, missing=MISSING_COLOR,
+            texts=balance_texts), language), name_labels) for col in leads]
         if "jhr" in frame:
             out.append(style("jhr", _graduated_fill(
                 "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.ZONE_OUTLINE,
-                fill_alpha=_ALPHA_STRONG, labels=_fixed_break_labels(styles.JHR_BREAKS)), name_labels))
+                fill_alpha=_ALPHA_STRONG, labels=styles.jhr_class_texts()), name_labels))
         return out
     if name == "balance_districts" and "jhr" in frame:
         out = [style("jhr", _graduated_fill(
             "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.DISTRICT_OUTLINE,
-            fill_alpha=_ALPHA_DISTRICTS, labels=_fixed_break_labels(styles.JHR_BREAKS)), name_labels)]
+            fill_alpha=_ALPHA_DISTRICTS, labels=styles.jhr_class_texts()), name_labels)]
         if "balance_class" in frame:
             out.append(style("balance_class", _polygon_by_category(
                 "balance_class", styles.BALANCE_CLASS_COLORS, language, styles.DISTRICT_OUTLINE,
-                fill_alpha=_ALPHA_DISTRICTS), name_labels))
+                fill_alpha=_ALPHA_DISTRICTS, texts=balance_texts), name_labels))
         return out
     if name == "collaboration_pairs" and "strength" in frame:
         return _pair_styles(frame, style, language)
