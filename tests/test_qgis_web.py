@@ -424,6 +424,26 @@ def test_balance_classes_are_labelled_with_their_ratios_as_on_the_web(web_and_qg
     assert printed[0] in classes and set(printed) <= set(web), (printed, web)
 
 
+def test_balance_jhr_style_outlines_the_innovation_districts_as_the_default_style(web_and_qgis):
+    """The ``jhr`` style of the balance workplaces outlines the innovation districts as the
+    default style does (2.5 px in their colour, the zones 1 px, a legend row of its own); it
+    drew them as zones."""
+    settings, maps, qgis, _ = web_and_qgis
+    lang = settings.study.language
+    layer = _tree_layer(qgis, "balance_workplaces")
+    kinds = pyogrio.read_dataframe(maps / "qgis" / "zoneatlas.gpkg", layer="balance_workplaces",
+                                   read_geometry=False, fid_as_index=True)["kind"]
+    innovation = {str(fid) for fid in kinds.index[kinds == "innovation_district"]}
+    default, jhr = layer["style_colours"][layer["current_style"]], layer["style_colours"]["jhr"]
+    assert innovation and set(jhr) == set(default) == {str(fid) for fid in kinds.index}
+    web = _web_legend_rows((maps / "balance.html").read_text(encoding="utf-8"), "workplaces")[-1]
+    for fid, colours in jhr.items():
+        want = (web["stroke"], 2.5 * MM_PER_WEB_PX) if fid in innovation else ("#333333", MM_PER_WEB_PX)
+        assert colours["stroke"][0] == want[0] and colours["width_mm"] == pytest.approx(want[1], abs=1e-3), fid
+        assert (colours["stroke"], colours["width_mm"]) == (default[fid]["stroke"], default[fid]["width_mm"]), fid
+    assert layer["style_legends"]["jhr"][-1] == web["label"] == label("innovation_district", lang)
+
+
 # ---------------------------------------------------------------------------
 # true measurements in a geographic export CRS
 

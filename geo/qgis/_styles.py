@@ -295,10 +295,10 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str, balance
         out = [style(col, workplace_renderer(frame, col, _polygon_categories(
             styles.BALANCE_CLASS_COLORS, language, fill_alpha=_ALPHA_STRONG, missing=MISSING_COLOR,
             texts=balance_texts), language), name_labels) for col in leads]
-        if "jhr" in frame:
-            out.append(style("jhr", _graduated_fill(
-                "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.ZONE_OUTLINE,
-                fill_alpha=_ALPHA_STRONG, labels=styles.jhr_class_texts()), name_labels))
+        if "jhr" in frame:    # the innovation districts outlined here too
+            out.append(style("jhr", workplace_renderer(frame, "jhr", _graduated_ranges(
+                _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.ZONE_OUTLINE,
+                fill_alpha=_ALPHA_STRONG, labels=styles.jhr_class_texts()), language), name_labels))
         return out
     if name == "balance_districts" and "jhr" in frame:
         out = [style("jhr", _graduated_fill(
