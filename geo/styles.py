@@ -55,6 +55,9 @@ STRATEGY_COLORS = {
 #: Sequential ramp (YlOrRd, 5 classes) for scores, densities and other graduated fields.
 SEQUENTIAL = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 
+#: Fill of a feature whose class is missing (no value), on the web maps and in QGIS.
+MISSING_COLOR = "#cccccc"
+
 #: Line widths (pixels on the web map; printed and in QGIS: :func:`px_to_mm`).
 LINE_WIDTHS = (1.0, 2.0, 3.5, 5.0, 7.0)
 

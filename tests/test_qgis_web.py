@@ -27,6 +27,7 @@ from pyproj import CRS
 
 from geo.i18n import label
 from tests.test_map_geometry import drawn_layers
+from geo.qgis import write_qgis_package
 from tests.test_qgis import MM_PER_WEB_PX, require_pyqgis, run_pyqgis_check
 
 pytestmark = pytest.mark.qgis
@@ -394,6 +395,88 @@ def test_layout_legends_have_the_web_row_for_the_innovation_districts_outline(we
         assert len(rows) >= 2 and all(s["fill"] is not None for _, s in rows[:-1]), rows   # the classes first
         tree = next(l for l in qgis["project"]["layers"] if l.get("layername") == layer and not l["view"])
         assert tree["legend"][-1] == want["label"], tree["legend"]
+
+
+@pytest.fixture(scope="module")
+def no_share(small_study, tmp_path_factory):
+    """The small sample's commuting analysis with three workplaces (one an innovation district)
+    without a share within 5 km (as a workplace no commuter reaches) and a district without a
+    self-containment: its web page (drawn layers, legend) and its QGIS package opened in PyQGIS."""
+    import geopandas as gpd
+
+    from geo.layers import load_study
+    from geo.pipeline import run_analyses
+    from geo.settings import load_settings
+    from geo.webmap import build_maps
+
+    python = require_pyqgis()
+    settings = load_settings(small_study)
+    study = load_study(settings)
+    result = run_analyses(study, settings, only=["commuting"])["commuting"]
+    wp = result.tables["commuting_workplaces"].copy()
+    innovation = wp.index[wp["kind"] == "innovation_district"][:1]
+    gone = [*innovation, *wp.index[wp["kind"] == "zone"][:2]]
+    wp.loc[gone, "share_within_5km"] = np.nan
+    cd = result.tables["commuting_districts"].copy()
+    cd.loc[cd.index[:1], "self_containment"] = np.nan
+    assert isinstance(wp, gpd.GeoDataFrame) and len(innovation) == 1
+    result.tables.update(commuting_workplaces=wp, commuting_districts=cd)
+    html = build_maps(study, {"commuting": result}, settings)["commuting"].get_root().render()
+    out = tmp_path_factory.mktemp("no_share")
+    gpkg, qgz = write_qgis_package(out / "qgis", study, {"commuting": result}, settings)
+    report = run_pyqgis_check(python, out, qgz, gpkg, out)
+    table = pyogrio.read_dataframe(gpkg, layer="commuting_workplaces", read_geometry=False, fid_as_index=True)
+    assert table["share_within_5km"].isna().sum() == 3
+    return settings, table, html, report
+
+
+def test_commuting_share_classes_and_no_share_grey_as_on_the_web(no_share):
+    """commuting.html classes the shares between the data's minimum and maximum ("3.3% – 30.0%",
+    the districts' self-containment alike) and draws a workplace without a share grey, outlined
+    as the others, with no legend row for it. QGIS ran the classes 0 % – 100 % and left such
+    workplaces (and districts) undrawn. Now: the same class labels in the layer tree and the
+    print legend, the same fill, opacity, outline colour and width for every workplace, the grey
+    ones among them; the grey's legend row ("—") in the layer tree only, not in the layout."""
+    settings, wp, html, qgis = no_share
+    lang = settings.study.language
+    spec, data = drawn_layers(html)["commuting_workplaces"]
+    colours = qgis["themes"][_theme_name("commuting", lang)]["layers"]["commuting_workplaces"]["colours"]
+    fid_of = {str(w): str(fid) for fid, w in zip(wp.index, wp["workplace_id"])}
+    grey_fids = {str(fid) for fid in wp.index[wp["share_within_5km"].isna()]}
+    greys = 0
+    for f in data["features"]:
+        fid = fid_of[str(f["properties"]["workplace_id"])]
+        style = spec["styles"][f["properties"].get("_s", 0)]
+        got = colours[fid]
+        assert got is not None, (fid, "QGIS draws no symbol")
+        assert (got["fill"][0], got["stroke"][0]) == (style["fillColor"].lower(), style["color"].lower()), fid
+        assert got["fill"][1] == pytest.approx(style["fillOpacity"], abs=1 / 255 + 1e-3), fid
+        assert got["width_mm"] == pytest.approx(style["weight"] * MM_PER_WEB_PX, abs=1e-3), fid
+        if fid in grey_fids:
+            assert style["fillColor"].lower() == "#cccccc", style
+            greys += 1
+    assert greys == 3 and set(colours) == set(fid_of.values())
+    kinds = dict(zip(fid_of.values(), wp["kind"]))
+    assert any(kinds[fid] == "innovation_district" and colours[fid]["stroke"][0] == "#cc79a7" for fid in grey_fids)
+    # the legends: the web's class rows (data min to max); QGIS' "—" row in the layer tree only
+    for web_id, layer in (("commuting_workplaces", "commuting_workplaces"),
+                          ("commuting_districts", "commuting_districts")):
+        web = [w["label"] for w in _web_legend_rows(html, web_id) if w.get("fill") not in (None, "#cccccc")
+               and "%" in w["label"]]
+        values = wp["share_within_5km"] if layer == "commuting_workplaces" else None
+        tree = _tree_layer(qgis, layer)
+        classes = [text for text in tree["legend"] if "%" in text]
+        assert classes == web and len(web) == 5, (layer, classes, web)
+        assert "—" in tree["legend"], tree["legend"]
+        if values is not None:   # the ends: the data's minimum and maximum, as the web computes them
+            assert web[0].startswith(f"{values.min() * 100:.1f}%") and web[-1].endswith(f"{values.max() * 100:.1f}%")
+    printed = qgis["layouts"][_theme_name("commuting", lang)]["legend_rows"][_layer_title(qgis, "commuting_workplaces")]
+    web = [w["label"] for w in _web_legend_rows(html, "commuting_workplaces")]
+    assert "—" not in [text for text, _ in printed] and {text for text, _ in printed} <= set(web), (printed, web)
+    assert printed[-1][0] == label("innovation_district", lang) and len(printed) >= 3
+    # the district without a self-containment grey too (commuting.html: #cccccc at 0.55)
+    districts = _tree_layer(qgis, "commuting_districts")["style_colours"]["self_containment"]
+    assert all(districts.values()) and [c["fill"] for c in districts.values()].count(["#cccccc", 0.549]) == 1
 
 
 def _tree_layer(qgis: dict, name: str) -> dict:

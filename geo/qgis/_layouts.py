@@ -43,6 +43,7 @@ class LayoutSpec:
     layer_titles: Mapping[str, str]  # layer id → title in the legend
     layer_sources: Mapping[str, tuple[str, str]]  # layer id → (source, provider)
     legend_summaries: Mapping[str, str] = field(default_factory=dict)   # layer id → its one legend row
+    legend_rows: Mapping[str, Sequence[int]] = field(default_factory=dict)   # layer id → the rows kept (others: all)
 
 
 def _uuid(*parts: str) -> str:
@@ -160,9 +161,15 @@ def layout_xml(spec: LayoutSpec) -> ET.Element:
         })
         props = ET.SubElement(node, "customproperties")
         summary = spec.legend_summaries.get(layer.layer_id)
+        kept = spec.legend_rows.get(layer.layer_id)
+        custom = ()
         if summary:   # one row in the legend, as on the web page: the first class, relabelled
+            custom = (("legend/node-order", "0"), ("legend/label-0", summary))
+        elif kept is not None:    # some rows left out, as the web legend has not them
+            custom = (("legend/node-order", ",".join(map(str, kept)) or "empty"),)
+        if custom:
             options = ET.SubElement(props, "Option", {"type": "Map"})
-            for key, value in (("legend/node-order", "0"), ("legend/label-0", summary)):
+            for key, value in custom:
                 ET.SubElement(options, "Option", {"type": "QString", "name": key, "value": value})
 
     bar_w = min(60.0, map_w / 3)

@@ -24,7 +24,7 @@ from urllib.parse import quote
 from pyproj import CRS
 
 from geo.qgis._layouts import LayoutSpec, layouts_xml
-from geo.qgis._qml import QGIS_VERSION, LayerStyle, qml_element, style_children
+from geo.qgis._qml import NO_DATA_LABEL, QGIS_VERSION, LayerStyle, legend_labels, qml_element, style_children
 from geo.qgis._themes import map_themes, themes_xml
 from geo.qgis._xml import clean_tree
 from geo.settings import Settings
@@ -464,12 +464,24 @@ def _layout_specs(themes, layers: Sequence[ProjectLayer], tiles: Sequence[TileLa
         # the part of the analysis the theme shows, as the print figure's title (the chain)
         part = texts.get(f"part:{theme.analysis}")
         title = f"{texts['study']} — {theme.name}" + (f" — {part}" if part else "")
+        rows = {t.layer_id: _print_rows(by_id[t.layer_id], t.style) for t in theme.layers if t.layer_id in by_id}
         specs.append(LayoutSpec(
             name=theme.name, title=title, theme=theme, extent=extent,
             source_line=texts["source"], km_label=texts["km"], legend_title=texts["legend"],
             layer_titles=titles, layer_sources=sources,
-            legend_summaries={layer.layer_id: layer.legend_summary for layer in layers if layer.legend_summary}))
+            legend_summaries={layer.layer_id: layer.legend_summary for layer in layers if layer.legend_summary},
+            legend_rows={layer_id: kept for layer_id, kept in rows.items() if kept is not None}))
     return specs
+
+
+def _print_rows(layer: ProjectLayer, style_name: str) -> tuple[int, ...] | None:
+    """The legend rows a print layout keeps of ``layer`` drawn in ``style_name``: every row but
+    the grey of missing values (:data:`~geo.qgis._qml.NO_DATA_LABEL`), which the web legends do
+    not have; None when that is every row."""
+    style = next((s for s in layer.styles if s.name == style_name), None)
+    labels = legend_labels(style.renderer if style is not None else None)
+    kept = tuple(i for i, text in enumerate(labels) if text != NO_DATA_LABEL)
+    return None if len(kept) == len(labels) else kept
 
 
 def _to_view(bounds, crs: CRS, view_crs: CRS) -> tuple[float, float, float, float] | None:

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from geo.qgis._xml import clean_tree
-from geo.styles import px_to_mm
+from geo.styles import MISSING_COLOR, px_to_mm
 
 #: Version written into QML and project files: the oldest QGIS the package targets.
 QGIS_VERSION = "3.22.0-Białowieża"
@@ -336,6 +336,35 @@ def range_rules(field_name: str, ranges: Sequence[Range]) -> list[Rule]:
         high = "<" if any(p.lower <= r.upper <= p.upper for p in ranges[:i]) else "<="
         rules.append(Rule(f"{f} {low} {float(r.lower)!r} AND {f} {high} {float(r.upper)!r}", r.label, r.symbol))
     return rules
+
+
+#: The legend row of the features a style draws in the grey of a missing value. The web legends
+#: have no such row: the print layouts leave it out (geo.qgis._project), the layer tree keeps it.
+NO_DATA_LABEL = "—"
+
+
+def missing_fill(outline: str, fill_alpha: float) -> Symbol:
+    """The symbol of a polygon without a value: the web maps' grey, outlined 1 px."""
+    return fill_symbol(MISSING_COLOR, outline, fill_alpha=fill_alpha, outline_width_mm=px_to_mm(1.0))
+
+
+def missing_rule(field_name: str, symbol: Symbol) -> Rule:
+    """The rule drawing the features without a value of ``field_name`` (NULL) in ``symbol``,
+    labelled :data:`NO_DATA_LABEL`."""
+    return Rule(f"{_field(field_name)} IS NULL", NO_DATA_LABEL, symbol)
+
+
+def legend_labels(renderer: ET.Element | None) -> list[str]:
+    """The rows QGIS gives ``renderer`` in a legend, in order: one per category, range or
+    rule (top level; the rules here are flat), one for a single symbol, none without one."""
+    if renderer is None:
+        return []
+    kind = renderer.get("type")
+    path = {"categorizedSymbol": "categories/category", "graduatedSymbol": "ranges/range",
+            "RuleRenderer": "rules/rule"}.get(kind)
+    if path is None:
+        return [""] if kind == "singleSymbol" else []
+    return [node.get("label", "") for node in renderer.findall(path)]
 
 
 def _key(*parts: str) -> str:

@@ -19,6 +19,7 @@ from geo.qgis._derived import derived_styles
 from geo.qgis._layers import HEAVY_POINTS, ExportLayer
 from geo.qgis._network_styles import NETWORK_LAYERS, network_styles
 from geo.qgis._qml import (
+    NO_DATA_LABEL,
     Category,
     LayerStyle,
     Range,
@@ -28,6 +29,7 @@ from geo.qgis._qml import (
     graduated_renderer,
     line_symbol,
     marker_symbol,
+    missing_fill,
     order_by,
     rgba,
     simple_labeling,
@@ -40,8 +42,6 @@ FILL_ALPHA = 0.8
 _ALPHA_STRONG = 0.85
 _ALPHA_DISTRICTS = 0.6
 _ALPHA_PERIPHERY = 0.45
-#: Fill of a feature whose class is missing (the web maps' grey).
-MISSING_COLOR = "#cccccc"
 
 
 _LABEL_ALIAS_SOURCE = {"zh": "（原字段 {}）", "en": " (source column {})"}
@@ -190,7 +190,8 @@ def _polygon_categories(colors: dict[str, str], language: str, outline: str = st
                      fill_symbol(color, outline, fill_alpha=fill_alpha, outline_width_mm=mm))
             for value, color in colors.items()]
     if missing is not None:
-        cats.append(Category(None, "—", fill_symbol(missing, outline, fill_alpha=fill_alpha, outline_width_mm=mm)))
+        cats.append(Category(None, NO_DATA_LABEL, fill_symbol(missing, outline, fill_alpha=fill_alpha,
+                                                              outline_width_mm=mm)))
     return cats
 
 
@@ -293,17 +294,20 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str, balance
         # the web map leads with the area measure (area_class) where the run has it
         leads = [c for c in ("area_class", "balance_class") if c in frame]
         out = [style(col, workplace_renderer(frame, col, _polygon_categories(
-            styles.BALANCE_CLASS_COLORS, language, fill_alpha=_ALPHA_STRONG, missing=MISSING_COLOR,
+            styles.BALANCE_CLASS_COLORS, language, fill_alpha=_ALPHA_STRONG, missing=styles.MISSING_COLOR,
             texts=balance_texts), language), name_labels) for col in leads]
-        if "jhr" in frame:    # the innovation districts outlined here too
+        if "jhr" in frame:    # the innovation districts outlined here too; no ratio: grey
             out.append(style("jhr", workplace_renderer(frame, "jhr", _graduated_ranges(
                 _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.ZONE_OUTLINE,
-                fill_alpha=_ALPHA_STRONG, labels=styles.jhr_class_texts()), language), name_labels))
+                fill_alpha=_ALPHA_STRONG, labels=styles.jhr_class_texts()), language,
+                missing=missing_fill(styles.ZONE_OUTLINE, _ALPHA_STRONG)), name_labels))
         return out
     if name == "balance_districts" and "jhr" in frame:
-        out = [style("jhr", _graduated_fill(
-            "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.DISTRICT_OUTLINE,
-            fill_alpha=_ALPHA_DISTRICTS, labels=styles.jhr_class_texts()), name_labels)]
+        # as balance.html: a district without a ratio grey (0.4)
+        out = [style("jhr", workplace_renderer(frame, "jhr", _graduated_ranges(
+            _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.DISTRICT_OUTLINE,
+            fill_alpha=_ALPHA_DISTRICTS, labels=styles.jhr_class_texts()), language,
+            missing=missing_fill(styles.DISTRICT_OUTLINE, 0.4)), name_labels)]
         if "balance_class" in frame:
             out.append(style("balance_class", _polygon_by_category(
                 "balance_class", styles.BALANCE_CLASS_COLORS, language, styles.DISTRICT_OUTLINE,
