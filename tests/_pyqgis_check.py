@@ -187,6 +187,8 @@ def _symbol_colours(symbol, ctx, opacity: float) -> dict:
         if prop.isActive():
             width = prop.valueAsDouble(ctx.expressionContext(), width)[0]
         colours["width_mm"] = round(width, 4)
+    if kind == 1 and sl.useCustomDashPattern():     # a dashed line: its dash and gap (mm)
+        colours["dash_mm"] = [round(v, 4) for v in sl.customDashVector()]
     return colours
 
 
@@ -310,9 +312,14 @@ def _measurements(project) -> dict:
     return out
 
 
+def _legend_title(node) -> str:
+    """The title a layout legend prints for a layer: its own name unless the legend renames it."""
+    return node.customProperty("legend/title-label") or node.name()
+
+
 def _legend_rows(legend) -> dict:
-    """Layer title → the rows the printed legend shows under it (filtered by the map as
-    drawn): ``[label, symbol]``, the symbol's stroke and fill ``[#rrggbb, alpha]`` (fill
+    """Layer title (as printed) → the rows the printed legend shows under it (filtered by the
+    map as drawn): ``[label, symbol]``, the symbol's stroke and fill ``[#rrggbb, alpha]`` (fill
     None when unfilled) and line width in mm."""
     model = legend.model()
     out = {}
@@ -328,7 +335,7 @@ def _legend_rows(legend) -> dict:
                          "fill": None if kind == 1 or (kind == 2 and int(sl.brushStyle()) == 0) else _hex(sl.color()),
                          "width_mm": round(sl.width() if kind == 1 else getattr(sl, "strokeWidth", lambda: 0.0)(), 4)}
             rows.append([legend_node.data(Qt.DisplayRole), drawn])
-        out[node.name()] = rows
+        out[_legend_title(node)] = rows
     return out
 
 
@@ -344,7 +351,7 @@ def _layouts(project, out_dir: str | None) -> dict:
                                         "layers": [l.name() for l in item.layersToRender()]}
             elif isinstance(item, QgsLayoutItemLegend):
                 info["items"]["legend"] = {"linked": item.linkedMap() is not None, "title": item.title(),
-                                           "layers": [n.name() for n in item.model().rootGroup().findLayers()]}
+                                           "layers": [_legend_title(n) for n in item.model().rootGroup().findLayers()]}
             elif isinstance(item, QgsLayoutItemScaleBar):
                 info["items"]["scalebar"] = {"linked": item.linkedMap() is not None,
                                              "units": QgsUnitTypes.encodeUnit(item.units()),

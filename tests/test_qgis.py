@@ -155,7 +155,8 @@ def make_settings(tmp_path: Path, **overrides) -> object:
 
 #: renderer type of each spatial layer's default style
 EXPECTED_RENDERERS = {
-    "districts": "singleSymbol", "zones": "categorizedSymbol", "innovation_districts": "singleSymbol",
+    "districts": "singleSymbol", "district_boundaries": "singleSymbol",
+    "zones": "categorizedSymbol", "innovation_districts": "singleSymbol",
     # workplaces: a rule per class, and one outlining the innovation districts (its legend row)
     "housing": "singleSymbol", "balance_workplaces": "RuleRenderer",
     "balance_districts": "graduatedSymbol", "collaboration_pairs": "categorizedSymbol",   # by pair type
@@ -173,6 +174,9 @@ CHAIN_RENDERERS = {"firms": "categorizedSymbol", "chain_zones": "categorizedSymb
 COMMUTING_RENDERERS = {"commuting_flows": "graduatedSymbol", "commuting_workplaces": "RuleRenderer",
                        "commuting_districts": "graduatedSymbol", "commuting_sheds": "graduatedSymbol"}
 TABLES = ("collaboration_chains", "collaboration_matrix", "core_periphery_summary")
+#: Where the project opens on another style than the layer's default: the districts drawn for
+#: their names only, their outlines being district_boundaries (each boundary once).
+PROJECT_RENDERERS = {"districts": "nullSymbol"}
 #: Layers of a study with roads (tests/test_roads_outputs.py checks their styles).
 NETWORK_RENDERERS = {"roads": "categorizedSymbol", "balance_isochrones": "singleSymbol"}
 
@@ -211,7 +215,7 @@ def test_geopackage_is_version_1_2_with_every_layer(package):
     assert contents["layer_styles"] == "attributes"
     # features counts and write order as given
     names = [row[0] for row in pyogrio.list_layers(gpkg)]
-    assert names[:4] == ["districts", "zones", "innovation_districts", "housing"]
+    assert names[:5] == ["districts", "district_boundaries", "zones", "innovation_districts", "housing"]
     assert names.index("balance_workplaces") < names.index("collaboration_pairs") < names.index("core_periphery_zones")
     assert pyogrio.read_info(gpkg, layer="housing")["features"] == len(study.housing)
 
@@ -454,7 +458,7 @@ def test_project_paths_groups_and_crs(package):
     # points and lines above polygons inside a group; housing off by default
     inputs = root.find("layer-tree-group").findall("layer-tree-group")[-1]
     names = [n.get("source").rsplit("=", 1)[1] for n in inputs.findall("layer-tree-layer")]
-    assert names == ["housing", "innovation_districts", "districts", "zones"]
+    assert names == ["housing", "district_boundaries", "innovation_districts", "districts", "zones"]
     assert inputs.find("layer-tree-layer").get("checked") == "Qt::Unchecked"
     collab = root.find("layer-tree-group").findall("layer-tree-group")[1]
     first = collab.find("layer-tree-layer").get("source")    # the recommended pairs, as the web page opens
@@ -601,7 +605,8 @@ def _assert_report(report: dict, gpkg: Path, *, crs: str, groups: list[str]) -> 
         assert info["features"] == (_count(gpkg, name, info["subset"]) if info["subset"] else counts[name]), name
         # the relative path resolved against the project's (new) folder
         assert Path(info["source"].split("|", 1)[0]).resolve() == gpkg.resolve(), info["source"]
-        expected = {**EXPECTED_RENDERERS, **CHAIN_RENDERERS, **NETWORK_RENDERERS, **COMMUTING_RENDERERS}
+        expected = {**EXPECTED_RENDERERS, **CHAIN_RENDERERS, **NETWORK_RENDERERS, **COMMUTING_RENDERERS,
+                    **PROJECT_RENDERERS}
         if name in expected:
             assert info["renderer"] == expected[name], name
     for l in project["layers"]:

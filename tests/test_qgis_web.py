@@ -38,7 +38,10 @@ PAGES = {"balance": "balance", "collaboration": "collaboration", "core_periphery
 #: web overlay id (prefix for chain_<i>) → (package layer, key field matching a web property,
 #: or None: features in the same order; a filter column of the package layer).
 WEB_TO_PACKAGE = {
-    "districts": ("districts", None, None),
+    # the web's district polygons, outlined dashed: in QGIS their boundaries, each once (not the
+    # same features: test_district_boundaries_are_drawn_once_dashed_as_on_the_web), and the
+    # districts for their names (WEB_ALSO_SHOWN)
+    "districts": ("district_boundaries", None, None),
     "workplaces": ("balance_workplaces", "workplace_id", None),
     "housing_density": ("balance_housing_density", None, None),
     "innovation_districts": ("innovation_districts", "innov_id", None),
@@ -61,6 +64,8 @@ WEB_TO_PACKAGE = {
 }
 #: web overlays shown at start that the package does not carry (none at present)
 NOT_IN_PACKAGE: set[tuple[str, str]] = set()
+#: web overlay → the other package layers a theme shows for it
+WEB_ALSO_SHOWN = {"districts": {"districts"}}
 
 
 def _package_key(web_id: str) -> str | None:
@@ -144,6 +149,7 @@ def test_each_page_has_a_theme_showing_the_package_layers_of_its_initial_view(we
         unmapped = {w for w in shown if _package_key(w) is None and (page, w) not in NOT_IN_PACKAGE}
         assert not unmapped, f"{page}.html shows {unmapped} at start: map them to a package layer"
         want = {WEB_TO_PACKAGE[_package_key(w)][0] for w in shown if _package_key(w)}
+        want |= {name for w in shown for name in WEB_ALSO_SHOWN.get(w, ())}
         # an empty layer (no gap candidate in this run) is in the theme; the page leaves it out
         empty = {l["layername"] for l in qgis["project"]["layers"] if l.get("features") == 0}
         assert set(theme["visible"]) - empty == want, page
@@ -157,7 +163,7 @@ def _web_layers_in_qgis(web_and_qgis):
     for page, layers in pages.items():
         for web_id, (spec, data) in layers.items():
             key = _package_key(web_id)
-            if not spec["show"] or key is None or key == "roads" or not data["features"]:
+            if not spec["show"] or key in (None, "roads", "districts") or not data["features"]:
                 continue
             layer, id_field, flag = WEB_TO_PACKAGE[key]
             table = pyogrio.read_dataframe(gpkg, layer=layer, read_geometry=False, fid_as_index=True)
@@ -270,7 +276,11 @@ def test_each_theme_has_a_print_layout_that_exports_to_pdf(web_and_qgis):
         items = layout["items"]
         assert items["map"]["theme"] == name
         theme_titles = {l["title"] for l in qgis["project"]["layers"] if l["id"] in qgis["themes"][name]["ids"]}
-        assert set(items["legend"]["layers"]) == theme_titles and items["legend"]["linked"]
+        # the legend: every layer but the districts drawn for their names; the boundaries under
+        # the districts' name, as the web legend's row
+        districts, boundaries = _layer_title(qgis, "districts"), _layer_title(qgis, "district_boundaries")
+        legend = [districts if t == boundaries else t for t in theme_titles - {districts}]
+        assert sorted(items["legend"]["layers"]) == sorted(legend) and items["legend"]["linked"]
         assert items["legend"]["title"] == "图例"
         assert items["scalebar"]["linked"] and items["scalebar"]["units"] == "km"
         assert items["scalebar"]["label"] == "公里"
@@ -317,13 +327,56 @@ def test_each_layout_frames_the_district_outlines_it_draws(web_and_qgis):
     assert districts.crs.to_epsg() == 4544 and qgis["project"]["crs"] == "EPSG:4544"   # one CRS: compare boxes
     xmin, ymin, xmax, ymax = districts.total_bounds
     margin = 0.01 * max(xmax - xmin, ymax - ymin)
-    title = next(l["title"] for l in qgis["project"]["layers"] if l.get("layername") == "districts" and not l["view"])
+    title = _layer_title(qgis, "district_boundaries")
     for name, layout in qgis["layouts"].items():
         item = layout["items"]["map"]
         assert title in item["layers"], name          # every theme draws the district outlines
         x0, y0, x1, y1 = item["extent"]
         inside = x0 <= xmin - margin and y0 <= ymin - margin and x1 >= xmax + margin and y1 >= ymax + margin
         assert inside, (name, item["extent"], districts.total_bounds)
+
+
+def test_district_boundaries_are_drawn_once_dashed_as_on_the_web(web_and_qgis):
+    """Where two districts meet, QGIS drew both polygons' dashed outlines over each other, out
+    of step: the shared edges looked solid. As the print figures, every theme now draws the
+    boundaries as lines holding each edge once (a layer of the GeoPackage), dashed in the web's
+    colour, width and dash (1.6 px, "6 4"), and the districts only for their names; the print
+    legend has the web's one row for them."""
+    settings, maps, qgis, pages = web_and_qgis
+    lang = settings.study.language
+    gpkg = maps / "qgis" / "zoneatlas.gpkg"
+    districts = pyogrio.read_dataframe(gpkg, layer="districts")
+    lines = pyogrio.read_dataframe(gpkg, layer="district_boundaries", fid_as_index=True)
+    # each edge once: the perimeters count a shared edge twice, the outer edge once
+    perimeters = float(shapely.length(districts.geometry.values).sum())
+    outer = float(shapely.length(shapely.boundary(shapely.union_all(districts.geometry.values))))
+    assert lines.length.sum() == pytest.approx((perimeters + outer) / 2, rel=1e-6)
+    assert lines.length.sum() == pytest.approx(shapely.union_all(lines.geometry.values).length, rel=1e-9)
+    assert lines.length.sum() < 0.75 * perimeters      # the sample's districts share most edges
+    assert lines["shared"].any() and not lines["shared"].all()
+    assert lines.loc[~lines["shared"], "geometry"].length.sum() == pytest.approx(outer, rel=1e-6)
+    # QGIS measures the same lines (ellipsoid of EPSG:4544, near its scale)
+    measured = qgis["measured"]["district_boundaries"]
+    assert sum(measured.values()) == pytest.approx(lines.length.sum(), rel=2e-3)
+    style = pages["balance"]["districts"][0]["styles"][0]       # the web's district outline
+    assert (style["weight"], style["dashArray"], style["opacity"]) == (1.6, "6 4", 0.9), style
+    for page in PAGES:
+        theme = qgis["themes"][_theme_name(page, lang)]
+        drawn = theme["layers"]["district_boundaries"]["colours"]
+        assert set(drawn) == {str(fid) for fid in lines.index}, page
+        for colours in drawn.values():
+            assert colours["stroke"] == [style["color"].lower(), style["opacity"]], page
+            assert colours["width_mm"] == pytest.approx(1.6 * MM_PER_WEB_PX, abs=1e-3)
+            assert colours["dash_mm"] == pytest.approx([6 * MM_PER_WEB_PX, 4 * MM_PER_WEB_PX], abs=1e-3)
+        # the districts drawn for their names only: no symbol, labelled
+        assert set(theme["layers"]["districts"]["colours"].values()) == {None} and theme["layers"]["districts"]
+        web = _web_legend_rows((maps / f"{page}.html").read_text(encoding="utf-8"), "districts")
+        rows = qgis["layouts"][_theme_name(page, lang)]["legend_rows"][_layer_title(qgis, "districts")]
+        assert [text for text, _ in rows] == [w["label"] for w in web] and len(rows) == 1, page
+        assert rows[0][1]["stroke"][0] == web[0]["stroke"] and rows[0][1]["fill"] is None, page
+        assert rows[0][1]["width_mm"] == pytest.approx(web[0]["width_px"] * MM_PER_WEB_PX, abs=1e-3), page
+    tree = _tree_layer(qgis, "districts")
+    assert tree["current_style"] == "names" and tree["labels"] and tree["renderer"] == "nullSymbol"
 
 
 def _web_legend_rows(html_text: str, layer_id: str) -> list[dict]:

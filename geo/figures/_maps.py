@@ -92,7 +92,7 @@ def districts_layer(ctx: FigureContext, draw: list, legend: list, labels: list, 
     if d is None or not len(d):
         return
     # shared edges once (two polygons' outlines drawn dashed over each other look solid)
-    edges = shapely.line_merge(shapely.union_all(shapely.boundary(np.asarray(d.geometry.values, dtype=object))))
+    edges = styles.outline_lines(d.geometry.values)
     draw.append(lines(gpd.GeoDataFrame(geometry=[edges], crs=d.crs), styles.DISTRICT_OUTLINE, 1.6, alpha=0.9,
                       dashed=True, z=3))
     name = ctx.label("districts")

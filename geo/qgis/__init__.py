@@ -48,6 +48,8 @@ from geo.qgis._network_styles import mark_closed_roads
 from geo.qgis._derived import LEGEND_SUMMARIES, derived_frames
 from geo.qgis._gpkg import package_timestamp, write_geopackage, write_layer_styles
 from geo.qgis._layers import (
+    BOUNDARIES,
+    BOUNDARIES_ABSTRACT,
     INPUT_LAYERS,
     ExportLayer,
     collect_layers,
@@ -105,10 +107,12 @@ class WrittenInputs:
 
 def _project_layer(layer: ExportLayer, language: str) -> ProjectLayer:
     summary = LEGEND_SUMMARIES.get(layer.name, ("", ""))[0 if language == "zh" else 1]
+    abstract = BOUNDARIES_ABSTRACT[0 if language == "zh" else 1] if layer.name == BOUNDARIES else ""
     return ProjectLayer(name=layer.name, title=layer_title(layer.name, language), group=layer.group,
                         geometry_kind=layer.geometry_kind, styles=layer.styles,
                         bounds=layer_bounds(layer.frame) if layer.spatial else None,
-                        visible=initially_visible(layer), wkb_type=wkb_type(layer), legend_summary=summary)
+                        visible=initially_visible(layer), wkb_type=wkb_type(layer), legend_summary=summary,
+                        abstract=abstract)
 
 
 def _export_crs(study: Study, settings: Settings) -> CRS:

@@ -164,12 +164,13 @@ def with_data_defined(symbol: Symbol, properties: dict[str, str]) -> Symbol:
 
 def line_symbol(color: str, width_mm: float, *, color_expression: str | None = None,
                 width_expression: str | None = None, style_expression: str | None = None,
-                alpha: float = 1.0, offset_mm: float = 0.0) -> Symbol:
+                alpha: float = 1.0, offset_mm: float = 0.0, dash_mm: tuple[float, float] | None = None) -> Symbol:
     """A simple line symbol, optionally with data-defined colour, width and pen style;
-    ``offset_mm`` > 0 draws it that far to the right of the line's direction."""
+    ``offset_mm`` > 0 draws it that far to the right of the line's direction; ``dash_mm``
+    (dash, gap) dashes it (round ends, as a browser draws a dashed line)."""
     props = {
         "capstyle": "round",
-        "customdash": "5;2",
+        "customdash": ";".join(_num(float(v)) for v in dash_mm) if dash_mm else "5;2",
         "customdash_map_unit_scale": _UNIT_SCALE,
         "customdash_unit": "MM",
         "draw_inside_polygon": "0",
@@ -182,7 +183,7 @@ def line_symbol(color: str, width_mm: float, *, color_expression: str | None = N
         "offset_map_unit_scale": _UNIT_SCALE,
         "offset_unit": "MM",
         "ring_filter": "0",
-        "use_custom_dash": "0",
+        "use_custom_dash": "1" if dash_mm else "0",
         "width_map_unit_scale": _UNIT_SCALE,
     }
     dd = {}
@@ -246,6 +247,11 @@ def _renderer(type_: str, **attrs: str) -> ET.Element:
         "symbollevels": "0", "type": type_, **attrs,
     })
     return node
+
+
+def null_renderer() -> ET.Element:
+    """``nullSymbol`` renderer: draws no feature (its labels only), no legend row."""
+    return _renderer("nullSymbol")
 
 
 def single_renderer(symbol: Symbol) -> ET.Element:

@@ -16,7 +16,7 @@ from geo.styles import px_to_mm
 from geo.qgis._chains_styles import CHAIN_LAYERS, chain_styles
 from geo.qgis._commuting_styles import COMMUTING_LAYERS, commuting_styles, workplace_renderer
 from geo.qgis._derived import derived_styles
-from geo.qgis._layers import HEAVY_POINTS, ExportLayer
+from geo.qgis._layers import BOUNDARIES, HEAVY_POINTS, ExportLayer
 from geo.qgis._network_styles import NETWORK_LAYERS, network_styles
 from geo.qgis._qml import (
     NO_DATA_LABEL,
@@ -30,11 +30,15 @@ from geo.qgis._qml import (
     line_symbol,
     marker_symbol,
     missing_fill,
+    null_renderer,
     order_by,
     rgba,
     simple_labeling,
     single_renderer,
 )
+
+#: The style of ``districts`` that draws their names only (the map themes' districts).
+NAMES_STYLE = "names"
 
 #: Polygon fill opacity of the styled layers (the basemap shows through), as on the
 #: web maps: zones 0.8, workplaces and scores 0.85, district choropleth 0.6.
@@ -60,6 +64,8 @@ PACKAGE_TERMS: dict[str, tuple[str, str]] = {
     "reach_m": ("辐射半径（米）", "Reach (m)"),
     "points": ("居住点数", "Housing features"),
     "radius_m": ("通勤半径（米）", "Radius (m)"),
+    BOUNDARIES: ("行政区界线", "District boundaries"),
+    "shared": ("两区共有界线", "Shared by two districts"),
 }
 
 
@@ -269,10 +275,17 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str, balance
     balance_texts = {c: styles.balance_class_text(c, language, balanced_range) for c in styles.BALANCE_CLASSES}
 
     if name == "districts":
+        district_names = (simple_labeling("name", geometry="polygon", size_pt=11, color=styles.DISTRICT_OUTLINE)
+                          if has_name else None)
+        # on its own (e.g. added from the GeoPackage) outlined; the map themes draw the outlines
+        # with district_boundaries, each boundary once, and the districts for their names only
         return [style("default", single_renderer(
             fill_symbol(None, styles.DISTRICT_OUTLINE, outline_width_mm=px_to_mm(1.6), outline_style="dash")),
-            simple_labeling("name", geometry="polygon", size_pt=11, color=styles.DISTRICT_OUTLINE)
-            if has_name else None)]
+            district_names), style(NAMES_STYLE, null_renderer(), district_names)]
+    if name == BOUNDARIES:
+        # as the web maps outline the districts: 1.6 px, dashed 6 4 px, opacity 0.9
+        return [style("default", single_renderer(line_symbol(
+            styles.DISTRICT_OUTLINE, px_to_mm(1.6), alpha=0.9, dash_mm=(px_to_mm(6.0), px_to_mm(4.0)))))]
     if name in ("zones", "collaboration_zones") and "chain" in frame:
         return [style("chain", _polygon_by_category("chain", chain_colors, language), name_labels)]
     if name == "innovation_districts":
