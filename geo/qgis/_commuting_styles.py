@@ -132,7 +132,8 @@ def workplace_renderer(frame: pd.DataFrame, field_name: str, classes: Sequence[C
     there are innovation districts, a rule drawing their outline in their colour over their
     class's fill, a legend row of its own as on the web legends and the print figures. Without
     either the classes' own renderer (also for a layer without ``kind``, e.g. districts)."""
-    graduated = bool(classes) and isinstance(classes[0], Range)
+    # ranges (none when no feature has a value) or categories
+    graduated = isinstance(classes[0], Range) if classes else missing is not None
     grey = missing is not None and graduated and bool(pd.to_numeric(frame[field_name], errors="coerce").isna().any())
     kinds = frame["kind"].astype(str) if "kind" in frame else pd.Series([], dtype=str)
     innovation = bool((kinds == "innovation_district").any())

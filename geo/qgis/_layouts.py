@@ -155,7 +155,7 @@ def layout_xml(spec: LayoutSpec) -> ET.Element:
     for layer in spec.theme.layers:
         kept = spec.legend_rows.get(layer.layer_id)
         # the basemap, a layer drawn without symbols (labels only): drawn, not in the legend
-        if layer.layer_id not in spec.layer_sources or kept == ():
+        if layer.layer_id not in spec.layer_sources or (kept is not None and not kept):
             continue
         source, provider = spec.layer_sources[layer.layer_id]
         node = ET.SubElement(tree, "layer-tree-layer", {
