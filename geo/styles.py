@@ -12,8 +12,9 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import shapely
 
-from geo.i18n import fmt_number
+from geo.i18n import fmt_number, label
 
 # Okabe–Ito, then extra distinct colours for studies with many chains.
 CATEGORICAL = (
@@ -55,8 +56,30 @@ STRATEGY_COLORS = {
 #: Sequential ramp (YlOrRd, 5 classes) for scores, densities and other graduated fields.
 SEQUENTIAL = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 
-#: Line widths (pixels on the web map; QGIS uses ``width / 2`` in millimetres).
+#: Fill of a feature whose class is missing (no value), on the web maps and in QGIS.
+MISSING_COLOR = "#cccccc"
+
+#: Line widths (pixels on the web map; printed and in QGIS: :func:`px_to_mm`).
 LINE_WIDTHS = (1.0, 2.0, 3.5, 5.0, 7.0)
+
+#: Web-map pixels (CSS px) to printed points on A4: the one scale of line widths off the web
+#: map, the print figures' (:mod:`geo.figures`, A4; larger paper scales it) and the QGIS
+#: styles' (:func:`px_to_mm`; their print layouts are A4).
+PX_TO_PT = 0.55
+#: Millimetres per typographic point.
+MM_PER_PT = 25.4 / 72
+
+
+def px_to_mm(px: float) -> float:
+    """A web-map width or length (CSS px) in millimetres, as the print figures draw it on A4:
+    ``px × PX_TO_PT`` points.
+
+    Examples
+    --------
+    >>> round(px_to_mm(1.0), 3), round(px_to_mm(2.5), 3)
+    (0.194, 0.485)
+    """
+    return float(px) * PX_TO_PT * MM_PER_PT
 
 #: Core zones: outline colour and width (pixels) that mark growth poles.
 CORE_OUTLINE = "#000000"
@@ -255,6 +278,22 @@ def ramp(n: int, colors: Sequence[str] = SEQUENTIAL) -> list[str]:
     return [colors[i] for i in pos]
 
 
+def outline_lines(polygons) -> shapely.Geometry:
+    """The outlines of ``polygons`` as lines holding every edge once: where two polygons meet,
+    their shared edge is one line, not two (two dashed outlines drawn over each other, their
+    dashes out of step, look solid). The print figures and the QGIS package draw the district
+    boundaries with it.
+
+    Examples
+    --------
+    >>> two = [shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)]
+    >>> float(shapely.length(shapely.boundary(two)).sum()), float(shapely.length(outline_lines(two)))
+    (8.0, 7.0)
+    """
+    geoms = np.asarray(polygons, dtype=object)
+    return shapely.line_merge(shapely.union_all(shapely.boundary(geoms)))
+
+
 def class_ranges(values: Sequence[float], breaks: Sequence[float]) -> list[tuple[float, float]]:
     """(lower, upper) of each class for legends: min/max of the data close the ends."""
     arr = np.asarray(values, dtype=float)
@@ -263,6 +302,47 @@ def class_ranges(values: Sequence[float], breaks: Sequence[float]) -> list[tuple
         return []
     edges = [float(arr.min()), *map(float, breaks), float(arr.max())]
     return list(zip(edges[:-1], edges[1:]))
+
+
+def class_range_texts(values: Sequence[float], breaks: Sequence[float], fmt: str, language: str) -> list[str]:
+    """Legend text of each class of :func:`class_ranges`, "lower – upper" in the number format
+    ``fmt`` of :func:`geo.i18n.fmt_number`: the web legends, the print figures and the QGIS
+    styles label graduated classes with it.
+
+    Examples
+    --------
+    >>> class_range_texts([0.05, 0.4, 0.9], [0.3, 0.5], "pct", "en")
+    ['5.0% – 30.0%', '30.0% – 50.0%', '50.0% – 90.0%']
+    """
+    return [f"{fmt_number(lo, fmt, language)} – {fmt_number(hi, fmt, language)}"
+            for lo, hi in class_ranges(values, breaks)]
+
+
+def balance_class_text(balance_class: str, language: str, balanced_range: Sequence[float]) -> str:
+    """Legend text of a balance class with the jobs–housing ratios it stands for
+    (``balance.balanced_range``), as the web legend, the print figure and the QGIS styles
+    show it.
+
+    Examples
+    --------
+    >>> balance_class_text("jobs_rich", "en", (0.8, 1.25)), balance_class_text("balanced", "zh", (0.8, 1.25))
+    ('Jobs-rich (> 1.25)', '职住平衡 (0.8–1.25)')
+    """
+    lo, hi = balanced_range
+    ratios = {"jobs_rich": f" (> {hi:g})", "balanced": f" ({lo:g}–{hi:g})", "housing_rich": f" (< {lo:g})"}
+    return label(balance_class, language) + ratios.get(balance_class, "")
+
+
+def jhr_class_texts(breaks: Sequence[float] = JHR_BREAKS) -> list[str]:
+    """Legend text of the jobs–housing ratio choropleth classes (web legend and QGIS styles).
+
+    Examples
+    --------
+    >>> jhr_class_texts()
+    ['≤ 0.5', '0.5 – 0.8', '0.8 – 1.25', '1.25 – 2', '> 2']
+    """
+    b = list(breaks)
+    return [f"≤ {b[0]:g}", *[f"{lo:g} – {hi:g}" for lo, hi in zip(b[:-1], b[1:])], f"> {b[-1]:g}"]
 
 
 # --- collaboration strength as a 0-100 index (web map, print figures and QGIS alike) ----

@@ -5,7 +5,8 @@ Run by tests/test_qgis.py with the system interpreter that has PyQGIS::
     QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/_pyqgis_check.py PROJECT.qgz PACKAGE.gpkg [OUT_DIR]
 
 Reports the project (read ok, CRS, groups, every layer: validity, feature count,
-renderer type, styles, aliases, visibility), each GeoPackage layer opened on its own
+renderer type, styles with their legend rows (and for polygon layers of up to 2,000 features
+the colours each style draws every feature in), aliases, visibility), each GeoPackage layer opened on its own
 (its default style from ``layer_styles``) and every QGIS message-log entry; the project
 ellipsoid with the area and length QGIS measures for every feature; each map theme with
 its layers, their styles and the colour QGIS draws every feature in (symbol colours with
@@ -121,10 +122,17 @@ def _layer_info(layer, tree_root) -> dict:
         info["styles"] = sorted(manager.styles())
         current = manager.currentStyle()
         alt = {}
+        # every style's legend rows, and (small polygon layers) the colours it draws each feature in
+        info["style_legends"], info["style_colours"] = {}, {}
         for name in manager.styles():
             manager.setCurrentStyle(name)
             if name != current:
                 alt[name] = layer.renderer().type() if layer.renderer() is not None else None
+            if layer.renderer() is not None:
+                info["style_legends"][name] = [item.label() for item in layer.renderer().legendSymbolItems()]
+            if layer.geometryType() == 2 and layer.featureCount() <= 2000:
+                info["style_colours"][name] = _feature_colours(layer, name)
+                manager.setCurrentStyle(name)
             feature = next(iter(layer.getFeatures()), None)
             if name == "core_id" and layer.renderer() is not None and feature is not None:
                 ctx = QgsRenderContext()
@@ -179,6 +187,8 @@ def _symbol_colours(symbol, ctx, opacity: float) -> dict:
         if prop.isActive():
             width = prop.valueAsDouble(ctx.expressionContext(), width)[0]
         colours["width_mm"] = round(width, 4)
+    if kind == 1 and sl.useCustomDashPattern():     # a dashed line: its dash and gap (mm)
+        colours["dash_mm"] = [round(v, 4) for v in sl.customDashVector()]
     return colours
 
 
@@ -302,9 +312,14 @@ def _measurements(project) -> dict:
     return out
 
 
+def _legend_title(node) -> str:
+    """The title a layout legend prints for a layer: its own name unless the legend renames it."""
+    return node.customProperty("legend/title-label") or node.name()
+
+
 def _legend_rows(legend) -> dict:
-    """Layer title → the rows the printed legend shows under it (filtered by the map as
-    drawn): ``[label, symbol]``, the symbol's stroke and fill ``[#rrggbb, alpha]`` (fill
+    """Layer title (as printed) → the rows the printed legend shows under it (filtered by the
+    map as drawn): ``[label, symbol]``, the symbol's stroke and fill ``[#rrggbb, alpha]`` (fill
     None when unfilled) and line width in mm."""
     model = legend.model()
     out = {}
@@ -320,7 +335,7 @@ def _legend_rows(legend) -> dict:
                          "fill": None if kind == 1 or (kind == 2 and int(sl.brushStyle()) == 0) else _hex(sl.color()),
                          "width_mm": round(sl.width() if kind == 1 else getattr(sl, "strokeWidth", lambda: 0.0)(), 4)}
             rows.append([legend_node.data(Qt.DisplayRole), drawn])
-        out[node.name()] = rows
+        out[_legend_title(node)] = rows
     return out
 
 
@@ -336,7 +351,7 @@ def _layouts(project, out_dir: str | None) -> dict:
                                         "layers": [l.name() for l in item.layersToRender()]}
             elif isinstance(item, QgsLayoutItemLegend):
                 info["items"]["legend"] = {"linked": item.linkedMap() is not None, "title": item.title(),
-                                           "layers": [n.name() for n in item.model().rootGroup().findLayers()]}
+                                           "layers": [_legend_title(n) for n in item.model().rootGroup().findLayers()]}
             elif isinstance(item, QgsLayoutItemScaleBar):
                 info["items"]["scalebar"] = {"linked": item.linkedMap() is not None,
                                              "units": QgsUnitTypes.encodeUnit(item.units()),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -36,6 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CHECK_SCRIPT = ROOT / "tests" / "_pyqgis_check.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
 WORKING = "EPSG:4544"
+#: Millimetres of one web-map pixel: the print figures' scale on A4, 0.55 pt per CSS px
+#: (the QGIS print layouts are A4).
+MM_PER_WEB_PX = 0.55 * 25.4 / 72
 
 
 def _box(x0: float, y0: float, x1: float, y1: float):
@@ -151,7 +155,8 @@ def make_settings(tmp_path: Path, **overrides) -> object:
 
 #: renderer type of each spatial layer's default style
 EXPECTED_RENDERERS = {
-    "districts": "singleSymbol", "zones": "categorizedSymbol", "innovation_districts": "singleSymbol",
+    "districts": "singleSymbol", "district_boundaries": "singleSymbol",
+    "zones": "categorizedSymbol", "innovation_districts": "singleSymbol",
     # workplaces: a rule per class, and one outlining the innovation districts (its legend row)
     "housing": "singleSymbol", "balance_workplaces": "RuleRenderer",
     "balance_districts": "graduatedSymbol", "collaboration_pairs": "categorizedSymbol",   # by pair type
@@ -169,6 +174,9 @@ CHAIN_RENDERERS = {"firms": "categorizedSymbol", "chain_zones": "categorizedSymb
 COMMUTING_RENDERERS = {"commuting_flows": "graduatedSymbol", "commuting_workplaces": "RuleRenderer",
                        "commuting_districts": "graduatedSymbol", "commuting_sheds": "graduatedSymbol"}
 TABLES = ("collaboration_chains", "collaboration_matrix", "core_periphery_summary")
+#: Where the project opens on another style than the layer's default: the districts drawn for
+#: their names only, their outlines being district_boundaries (each boundary once).
+PROJECT_RENDERERS = {"districts": "nullSymbol"}
 #: Layers of a study with roads (tests/test_roads_outputs.py checks their styles).
 NETWORK_RENDERERS = {"roads": "categorizedSymbol", "balance_isochrones": "singleSymbol"}
 
@@ -207,7 +215,7 @@ def test_geopackage_is_version_1_2_with_every_layer(package):
     assert contents["layer_styles"] == "attributes"
     # features counts and write order as given
     names = [row[0] for row in pyogrio.list_layers(gpkg)]
-    assert names[:4] == ["districts", "zones", "innovation_districts", "housing"]
+    assert names[:5] == ["districts", "district_boundaries", "zones", "innovation_districts", "housing"]
     assert names.index("balance_workplaces") < names.index("collaboration_pairs") < names.index("core_periphery_zones")
     assert pyogrio.read_info(gpkg, layer="housing")["features"] == len(study.housing)
 
@@ -275,12 +283,13 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
     from geo.qgis._qml import rgba
 
     # balance_class: a rule per class, every class, colour from BALANCE_CLASS_COLORS, English
-    # labels (a missing class is drawn grey, as on the web map); then the innovation districts
-    # outlined in their colour over their class fill, a legend row of its own as on the web
+    # labels with the ratios of the default balanced_range as on the web legend (a missing class
+    # is drawn grey, as on the web map); then the innovation districts outlined in their colour
+    # over their class fill, a legend row of its own as on the web
     root = _qml(gpkg, "balance_workplaces")
     rules = list(root.find("renderer-v2/rules"))
-    assert [r.get("label") for r in rules] == ["Jobs-rich", "Balanced", "Housing-rich", "No housing in reach", "—",
-                                               "Innovation district"]
+    assert [r.get("label") for r in rules] == ["Jobs-rich (> 1.25)", "Balanced (0.8–1.25)", "Housing-rich (< 0.8)",
+                                               "No housing in reach", "—", "Innovation district"]
     assert [r.get("filter") for r in rules[:4]] == [f'"balance_class" = \'{c}\'' for c in styles.BALANCE_CLASSES]
     assert rules[4].get("filter") == ('coalesce("balance_class", \'\') NOT IN '
                                       "('jobs_rich', 'balanced', 'housing_rich', 'no_housing')")
@@ -291,7 +300,8 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
         assert fill.rsplit(",", 1)[0] == rgba(want).rsplit(",", 1)[0]
     outline = symbols[rules[5].get("symbol")].find("layer")
     assert (outline.find("prop[@k='style']").get("v"), outline.find("prop[@k='outline_color']").get("v"),
-            outline.find("prop[@k='outline_width']").get("v")) == ("no", rgba(styles.INNOVATION_COLOR), "0.66")
+            float(outline.find("prop[@k='outline_width']").get("v"))) == \
+        ("no", rgba(styles.INNOVATION_COLOR), pytest.approx(2.5 * MM_PER_WEB_PX, abs=1e-6))   # 2.5 px
     assert root.find("labeling/settings/text-style").get("fieldName") == "name"
 
     # jhr ranges: upper limits are JHR_BREAKS, then the data max (25); colours JHR_COLORS
@@ -300,7 +310,7 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
     assert uppers == [*styles.JHR_BREAKS, 25.0]
     assert float(ranges[0].get("lower")) == 0.5 or float(ranges[0].get("lower")) <= 1.29
 
-    # strength: quantile breaks of the recommended pairs (as the web map), widths LINE_WIDTHS / 2 mm;
+    # strength: quantile breaks of the recommended pairs (as the web map), widths LINE_WIDTHS px;
     # the other candidate pairs thin and dashed
     root = _qml(gpkg, "collaboration_pairs", "strength")
     pairs = results["collaboration"].tables["collaboration_pairs"]
@@ -311,11 +321,13 @@ def test_styles_use_the_palettes_and_breaks_of_geo_styles(package):
     assert float(ranges[0].get("lower")) == pytest.approx(pairs["strength"].min())
     symbols = list(root.find("renderer-v2/symbols"))
     widths = [float(s.find("layer/prop[@k='line_width']").get("v")) for s in symbols]
-    assert widths == [0.5, 1.0, 1.75, 2.5, 3.5][:len(widths)]   # LINE_WIDTHS / 2 mm
+    assert widths == pytest.approx([w * MM_PER_WEB_PX for w in (1.0, 2.0, 3.5, 5.0, 7.0)][:len(widths)], abs=1e-6)
     dd = {o.get("name"): o.find("Option[@name='expression']").get("value")
           for o in symbols[0].find("layer/data_defined_properties/Option/Option[@name='properties']")}
     assert dd["outlineStyle"] == "CASE WHEN \"recommended\" THEN 'solid' ELSE 'dash' END"
-    assert dd["outlineWidth"] == f'CASE WHEN "recommended" THEN {styles.LINE_WIDTHS[0] / 2!r} ELSE 0.5 END'
+    # 1 px: the weakest class and the other candidates
+    width = re.fullmatch(r'CASE WHEN "recommended" THEN ([\d.]+) ELSE ([\d.]+) END', dd["outlineWidth"])
+    assert width and [float(w) for w in width.groups()] == pytest.approx([MM_PER_WEB_PX] * 2, abs=1e-6)
     assert "WHEN \"pair_type\" = 'rd_manufacturing' THEN '8,48,107,255'" in dd["outlineColor"]
 
     # alternative core-periphery style: by attached core (Z1 is the only core), isolated grey
@@ -446,7 +458,7 @@ def test_project_paths_groups_and_crs(package):
     # points and lines above polygons inside a group; housing off by default
     inputs = root.find("layer-tree-group").findall("layer-tree-group")[-1]
     names = [n.get("source").rsplit("=", 1)[1] for n in inputs.findall("layer-tree-layer")]
-    assert names == ["housing", "innovation_districts", "districts", "zones"]
+    assert names == ["housing", "district_boundaries", "innovation_districts", "districts", "zones"]
     assert inputs.find("layer-tree-layer").get("checked") == "Qt::Unchecked"
     collab = root.find("layer-tree-group").findall("layer-tree-group")[1]
     first = collab.find("layer-tree-layer").get("source")    # the recommended pairs, as the web page opens
@@ -593,7 +605,8 @@ def _assert_report(report: dict, gpkg: Path, *, crs: str, groups: list[str]) -> 
         assert info["features"] == (_count(gpkg, name, info["subset"]) if info["subset"] else counts[name]), name
         # the relative path resolved against the project's (new) folder
         assert Path(info["source"].split("|", 1)[0]).resolve() == gpkg.resolve(), info["source"]
-        expected = {**EXPECTED_RENDERERS, **CHAIN_RENDERERS, **NETWORK_RENDERERS, **COMMUTING_RENDERERS}
+        expected = {**EXPECTED_RENDERERS, **CHAIN_RENDERERS, **NETWORK_RENDERERS, **COMMUTING_RENDERERS,
+                    **PROJECT_RENDERERS}
         if name in expected:
             assert info["renderer"] == expected[name], name
     for l in project["layers"]:
@@ -626,7 +639,8 @@ def test_pyqgis_opens_project_and_layers(pyqgis, package, tmp_path):
     by_name = {l["layername"]: l for l in project["layers"] if l["provider"] == "ogr" and not l["view"]}
     # field aliases and categories as written
     assert by_name["balance_workplaces"]["aliases"]["jhr"] == "Jobs–housing ratio"
-    assert by_name["balance_workplaces"]["legend"] == [*(label(c, "en") for c in styles.BALANCE_CLASSES), "—",
+    assert by_name["balance_workplaces"]["legend"] == ["Jobs-rich (> 1.25)", "Balanced (0.8–1.25)",
+                                                       "Housing-rich (< 0.8)", "No housing in reach", "—",
                                                        "Innovation district"]
     cpz = by_name["core_periphery_zones"]
     assert cpz["styles"] == ["core_id", "role", "score", "strategy"]
@@ -823,11 +837,12 @@ def test_pyqgis_top_flows_legend_labels_the_flows_it_draws(sample_package, sampl
     assert every["legend"] == _flow_rows_by_hand(flows["commuters"])
     printed = sample_report["layouts"]["通勤实况"]["legend_rows"][top["title"]]
     assert [text for text, _ in printed] == want_top
-    # each flow still drawn as wide as the web map draws it (px = 2 × mm): its class of the largest
+    # each flow still drawn as wide as the web map draws it (in px at the print scale): its class of the largest
     colours = sample_report["themes"]["通勤实况"]["layers"]["commuting_flows"]["colours"]
     biggest = float(flows["commuters"].max())
     drawn = flows[flows["rank"] <= 3]
     assert set(colours) == {str(fid) for fid in drawn.index}
     for fid, commuters in drawn["commuters"].items():
         k = sum(float(commuters) >= biggest * f for f in (1 / 16, 1 / 8, 1 / 4, 1 / 2))
-        assert 2 * colours[str(fid)]["width_mm"] == pytest.approx(styles.LINE_WIDTHS[k]), fid
+        assert colours[str(fid)]["width_mm"] == pytest.approx((1.0, 2.0, 3.5, 5.0, 7.0)[k] * MM_PER_WEB_PX,
+                                                              abs=1e-3), fid

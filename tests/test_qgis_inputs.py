@@ -61,7 +61,8 @@ def test_inputs_first_then_the_rest_is_the_package_written_at_once(tmp_path, for
         bg.start("inputs", write_qgis_inputs, tmp_path / "two", study, settings)
         inputs = bg.wait("inputs")
     assert isinstance(inputs, WrittenInputs)
-    assert [layer.name for layer in inputs.layers] == ["districts", "zones", "innovation_districts", "housing"]
+    assert [layer.name for layer in inputs.layers] == ["districts", "district_boundaries", "zones",
+                                                      "innovation_districts", "housing"]
     assert [name for name, _ in pyogrio.list_layers(tmp_path / "two" / "zoneatlas.gpkg")] == [
         layer.name for layer in inputs.layers]   # only the inputs so far
     inputs = pickle.loads(pickle.dumps(inputs))   # as it comes back from a background process

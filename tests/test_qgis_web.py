@@ -27,7 +27,8 @@ from pyproj import CRS
 
 from geo.i18n import label
 from tests.test_map_geometry import drawn_layers
-from tests.test_qgis import require_pyqgis, run_pyqgis_check
+from geo.qgis import write_qgis_package
+from tests.test_qgis import MM_PER_WEB_PX, require_pyqgis, run_pyqgis_check
 
 pytestmark = pytest.mark.qgis
 
@@ -37,7 +38,10 @@ PAGES = {"balance": "balance", "collaboration": "collaboration", "core_periphery
 #: web overlay id (prefix for chain_<i>) → (package layer, key field matching a web property,
 #: or None: features in the same order; a filter column of the package layer).
 WEB_TO_PACKAGE = {
-    "districts": ("districts", None, None),
+    # the web's district polygons, outlined dashed: in QGIS their boundaries, each once (not the
+    # same features: test_district_boundaries_are_drawn_once_dashed_as_on_the_web), and the
+    # districts for their names (WEB_ALSO_SHOWN)
+    "districts": ("district_boundaries", None, None),
     "workplaces": ("balance_workplaces", "workplace_id", None),
     "housing_density": ("balance_housing_density", None, None),
     "innovation_districts": ("innovation_districts", "innov_id", None),
@@ -60,6 +64,8 @@ WEB_TO_PACKAGE = {
 }
 #: web overlays shown at start that the package does not carry (none at present)
 NOT_IN_PACKAGE: set[tuple[str, str]] = set()
+#: web overlay → the other package layers a theme shows for it
+WEB_ALSO_SHOWN = {"districts": {"districts"}}
 
 
 def _package_key(web_id: str) -> str | None:
@@ -143,23 +149,23 @@ def test_each_page_has_a_theme_showing_the_package_layers_of_its_initial_view(we
         unmapped = {w for w in shown if _package_key(w) is None and (page, w) not in NOT_IN_PACKAGE}
         assert not unmapped, f"{page}.html shows {unmapped} at start: map them to a package layer"
         want = {WEB_TO_PACKAGE[_package_key(w)][0] for w in shown if _package_key(w)}
+        want |= {name for w in shown for name in WEB_ALSO_SHOWN.get(w, ())}
         # an empty layer (no gap candidate in this run) is in the theme; the page leaves it out
         empty = {l["layername"] for l in qgis["project"]["layers"] if l.get("features") == 0}
         assert set(theme["visible"]) - empty == want, page
 
 
-def test_every_feature_has_the_web_colour_in_qgis(web_and_qgis):
+def _web_layers_in_qgis(web_and_qgis):
+    """For each page and web layer its page draws at start that the package carries: (page,
+    web id, package layer, the web spec and features, the package fid of each feature)."""
     settings, maps, qgis, pages = web_and_qgis
     gpkg = maps / "qgis" / "zoneatlas.gpkg"
-    compared, pixels, drawn = {}, {}, {}
     for page, layers in pages.items():
-        theme = qgis["themes"][_theme_name(page, settings.study.language)]
         for web_id, (spec, data) in layers.items():
             key = _package_key(web_id)
-            if not spec["show"] or key is None or key == "roads" or not data["features"]:
+            if not spec["show"] or key in (None, "roads", "districts") or not data["features"]:
                 continue
             layer, id_field, flag = WEB_TO_PACKAGE[key]
-            colours = theme["layers"][layer]["colours"]
             table = pyogrio.read_dataframe(gpkg, layer=layer, read_geometry=False, fid_as_index=True)
             if flag:
                 table = table[table[flag].astype(bool)]
@@ -175,32 +181,39 @@ def test_every_feature_has_the_web_colour_in_qgis(web_and_qgis):
                 if "workers" in table:       # housing density cells: same cells, same order
                     web = [f["properties"]["workers"] for f in data["features"]]
                     np.testing.assert_allclose(table["workers"].to_numpy(float), web, rtol=1e-3)
-            kind = _kind(data)
-            for f, fid in zip(data["features"], fids):
-                want = _web_colours(spec, f, kind)
-                got = colours[fid]
-                assert got is not None, (page, web_id, fid, "QGIS draws no symbol")
-                where = (page, web_id, f["properties"].get(id_field) if id_field else fid)
-                if "fill" in want and web_id != "isolated":
-                    assert got["fill"][0] == want["fill"][0], where
-                    assert got["fill"][1] == pytest.approx(want["fill"][1], abs=1 / 255 + 1e-3), where
-                if "stroke" in want:
-                    assert got["stroke"][0] == want["stroke"], where
-                if web_id == "pairs_recommended":     # width: the strength index class (px = 2 × mm)
-                    style = spec["styles"][f["properties"].get("_s", 0)]
-                    assert 2 * got["width_mm"] == pytest.approx(style["weight"]), where
-            rendered = theme["layers"][layer].get("rendered", {})
-            for f, fid in zip(data["features"], fids):
-                want = _web_colours(spec, f, kind).get("fill")
-                if fid in rendered and want and web_id not in ("isolated", "territories", "leader_reach"):  # overlapping
-                    # the pixel QGIS renders inside the polygon: the web fill at its opacity over white
-                    rgb = np.array([int(want[0][i:i + 2], 16) for i in (1, 3, 5)], float)
-                    expect = rgb * want[1] + 255 * (1 - want[1])
-                    got_rgb = np.array([int(rendered[fid][i:i + 2], 16) for i in (1, 3, 5)], float)
-                    assert np.abs(got_rgb - expect).max() <= 3, (page, web_id, fid, rendered[fid], want)
-                    pixels[(page, web_id)] = pixels.get((page, web_id), 0) + 1
-            compared[(page, web_id)] = len(fids)
-            drawn.setdefault((page, layer), set()).update(fids)
+            yield page, web_id, layer, spec, data, fids
+
+
+def test_every_feature_has_the_web_colour_in_qgis(web_and_qgis):
+    settings, _, qgis, _ = web_and_qgis
+    compared, pixels, drawn = {}, {}, {}
+    for page, web_id, layer, spec, data, fids in _web_layers_in_qgis(web_and_qgis):
+        theme = qgis["themes"][_theme_name(page, settings.study.language)]
+        colours = theme["layers"][layer]["colours"]
+        id_field = WEB_TO_PACKAGE[_package_key(web_id)][1]
+        kind = _kind(data)
+        for f, fid in zip(data["features"], fids):
+            want = _web_colours(spec, f, kind)
+            got = colours[fid]
+            assert got is not None, (page, web_id, fid, "QGIS draws no symbol")
+            where = (page, web_id, f["properties"].get(id_field) if id_field else fid)
+            if "fill" in want and web_id != "isolated":
+                assert got["fill"][0] == want["fill"][0], where
+                assert got["fill"][1] == pytest.approx(want["fill"][1], abs=1 / 255 + 1e-3), where
+            if "stroke" in want:
+                assert got["stroke"][0] == want["stroke"], where
+        rendered = theme["layers"][layer].get("rendered", {})
+        for f, fid in zip(data["features"], fids):
+            want = _web_colours(spec, f, kind).get("fill")
+            if fid in rendered and want and web_id not in ("isolated", "territories", "leader_reach"):  # overlapping
+                # the pixel QGIS renders inside the polygon: the web fill at its opacity over white
+                rgb = np.array([int(want[0][i:i + 2], 16) for i in (1, 3, 5)], float)
+                expect = rgb * want[1] + 255 * (1 - want[1])
+                got_rgb = np.array([int(rendered[fid][i:i + 2], 16) for i in (1, 3, 5)], float)
+                assert np.abs(got_rgb - expect).max() <= 3, (page, web_id, fid, rendered[fid], want)
+                pixels[(page, web_id)] = pixels.get((page, web_id), 0) + 1
+        compared[(page, web_id)] = len(fids)
+        drawn.setdefault((page, layer), set()).update(fids)
     # feature for feature: each theme layer draws the features its page draws at start, no more
     # (the web pages open on part of some tables: the recommended pairs, the top flows)
     for (page, layer), fids in drawn.items():
@@ -218,6 +231,42 @@ def test_every_feature_has_the_web_colour_in_qgis(web_and_qgis):
         assert pixels.get(must, 0) >= 0.6 * compared[must], (must, pixels)
 
 
+def test_outlines_and_lines_are_as_wide_as_on_the_web_one_conversion(web_and_qgis):
+    """Every outline and line QGIS draws at a theme's start is the web's width in pixels at the
+    print figures' scale (0.55 pt per px on A4): the same 1 px zone outline and 2.5 px
+    innovation-district outline on the balance and commuting maps (they were 0.26 / 0.66 mm
+    and 0.5 / 1.25 mm), the flows and pairs (px / 2 mm before); and so are the legend rows."""
+    settings, maps, qgis, _ = web_and_qgis
+    lang = settings.study.language
+    widths: dict[tuple[str, float], set] = {}
+    for page, web_id, layer, spec, data, fids in _web_layers_in_qgis(web_and_qgis):
+        colours = qgis["themes"][_theme_name(page, lang)]["layers"][layer]["colours"]
+        if _kind(data) == "point":        # markers: sizes, not widths
+            continue
+        for f, fid in zip(data["features"], fids):
+            style = spec["styles"][f["properties"].get("_s", 0)]
+            if not style.get("stroke", True) or "weight" not in style:
+                continue
+            got = colours[fid]["width_mm"]
+            assert got == pytest.approx(style["weight"] * MM_PER_WEB_PX, abs=1e-3), (page, web_id, fid, style)
+            widths.setdefault((page, float(style["weight"])), set()).add(round(got, 4))
+    for page in ("balance", "commuting"):     # the zones' and innovation districts' outlines both seen
+        assert widths.get((page, 1.0)) and widths.get((page, 2.5)), (page, widths)
+    assert widths[("balance", 1.0)] == widths[("commuting", 1.0)]
+    assert widths[("balance", 2.5)] == widths[("commuting", 2.5)]
+    # the print layouts' legend rows: as wide as the web legends' rows
+    for page, web_id, layer in (("balance", "workplaces", "balance_workplaces"),
+                                ("commuting", "commuting_workplaces", "commuting_workplaces"),
+                                ("commuting", "commuting_flows", "commuting_flows")):
+        web = {w["label"]: w for w in _web_legend_rows((maps / f"{page}.html").read_text(encoding="utf-8"), web_id)}
+        rows = qgis["layouts"][_theme_name(page, lang)]["legend_rows"][_layer_title(qgis, layer)]
+        assert any(text in web for text, _ in rows), (page, rows, web)
+        for text, symbol in rows:
+            if text in web:
+                assert symbol["width_mm"] == pytest.approx(web[text]["width_px"] * MM_PER_WEB_PX, abs=1e-3), \
+                    (page, text, symbol)
+
+
 def test_each_theme_has_a_print_layout_that_exports_to_pdf(web_and_qgis):
     settings, _, qgis, _ = web_and_qgis
     lang = settings.study.language
@@ -227,7 +276,11 @@ def test_each_theme_has_a_print_layout_that_exports_to_pdf(web_and_qgis):
         items = layout["items"]
         assert items["map"]["theme"] == name
         theme_titles = {l["title"] for l in qgis["project"]["layers"] if l["id"] in qgis["themes"][name]["ids"]}
-        assert set(items["legend"]["layers"]) == theme_titles and items["legend"]["linked"]
+        # the legend: every layer but the districts drawn for their names; the boundaries under
+        # the districts' name, as the web legend's row
+        districts, boundaries = _layer_title(qgis, "districts"), _layer_title(qgis, "district_boundaries")
+        legend = [districts if t == boundaries else t for t in theme_titles - {districts}]
+        assert sorted(items["legend"]["layers"]) == sorted(legend) and items["legend"]["linked"]
         assert items["legend"]["title"] == "图例"
         assert items["scalebar"]["linked"] and items["scalebar"]["units"] == "km"
         assert items["scalebar"]["label"] == "公里"
@@ -274,13 +327,56 @@ def test_each_layout_frames_the_district_outlines_it_draws(web_and_qgis):
     assert districts.crs.to_epsg() == 4544 and qgis["project"]["crs"] == "EPSG:4544"   # one CRS: compare boxes
     xmin, ymin, xmax, ymax = districts.total_bounds
     margin = 0.01 * max(xmax - xmin, ymax - ymin)
-    title = next(l["title"] for l in qgis["project"]["layers"] if l.get("layername") == "districts" and not l["view"])
+    title = _layer_title(qgis, "district_boundaries")
     for name, layout in qgis["layouts"].items():
         item = layout["items"]["map"]
         assert title in item["layers"], name          # every theme draws the district outlines
         x0, y0, x1, y1 = item["extent"]
         inside = x0 <= xmin - margin and y0 <= ymin - margin and x1 >= xmax + margin and y1 >= ymax + margin
         assert inside, (name, item["extent"], districts.total_bounds)
+
+
+def test_district_boundaries_are_drawn_once_dashed_as_on_the_web(web_and_qgis):
+    """Where two districts meet, QGIS drew both polygons' dashed outlines over each other, out
+    of step: the shared edges looked solid. As the print figures, every theme now draws the
+    boundaries as lines holding each edge once (a layer of the GeoPackage), dashed in the web's
+    colour, width and dash (1.6 px, "6 4"), and the districts only for their names; the print
+    legend has the web's one row for them."""
+    settings, maps, qgis, pages = web_and_qgis
+    lang = settings.study.language
+    gpkg = maps / "qgis" / "zoneatlas.gpkg"
+    districts = pyogrio.read_dataframe(gpkg, layer="districts")
+    lines = pyogrio.read_dataframe(gpkg, layer="district_boundaries", fid_as_index=True)
+    # each edge once: the perimeters count a shared edge twice, the outer edge once
+    perimeters = float(shapely.length(districts.geometry.values).sum())
+    outer = float(shapely.length(shapely.boundary(shapely.union_all(districts.geometry.values))))
+    assert lines.length.sum() == pytest.approx((perimeters + outer) / 2, rel=1e-6)
+    assert lines.length.sum() == pytest.approx(shapely.union_all(lines.geometry.values).length, rel=1e-9)
+    assert lines.length.sum() < 0.75 * perimeters      # the sample's districts share most edges
+    assert lines["shared"].any() and not lines["shared"].all()
+    assert lines.loc[~lines["shared"], "geometry"].length.sum() == pytest.approx(outer, rel=1e-6)
+    # QGIS measures the same lines (ellipsoid of EPSG:4544, near its scale)
+    measured = qgis["measured"]["district_boundaries"]
+    assert sum(measured.values()) == pytest.approx(lines.length.sum(), rel=2e-3)
+    style = pages["balance"]["districts"][0]["styles"][0]       # the web's district outline
+    assert (style["weight"], style["dashArray"], style["opacity"]) == (1.6, "6 4", 0.9), style
+    for page in PAGES:
+        theme = qgis["themes"][_theme_name(page, lang)]
+        drawn = theme["layers"]["district_boundaries"]["colours"]
+        assert set(drawn) == {str(fid) for fid in lines.index}, page
+        for colours in drawn.values():
+            assert colours["stroke"] == [style["color"].lower(), style["opacity"]], page
+            assert colours["width_mm"] == pytest.approx(1.6 * MM_PER_WEB_PX, abs=1e-3)
+            assert colours["dash_mm"] == pytest.approx([6 * MM_PER_WEB_PX, 4 * MM_PER_WEB_PX], abs=1e-3)
+        # the districts drawn for their names only: no symbol, labelled
+        assert set(theme["layers"]["districts"]["colours"].values()) == {None} and theme["layers"]["districts"]
+        web = _web_legend_rows((maps / f"{page}.html").read_text(encoding="utf-8"), "districts")
+        rows = qgis["layouts"][_theme_name(page, lang)]["legend_rows"][_layer_title(qgis, "districts")]
+        assert [text for text, _ in rows] == [w["label"] for w in web] and len(rows) == 1, page
+        assert rows[0][1]["stroke"][0] == web[0]["stroke"] and rows[0][1]["fill"] is None, page
+        assert rows[0][1]["width_mm"] == pytest.approx(web[0]["width_px"] * MM_PER_WEB_PX, abs=1e-3), page
+    tree = _tree_layer(qgis, "districts")
+    assert tree["current_style"] == "names" and tree["labels"] and tree["renderer"] == "nullSymbol"
 
 
 def _web_legend_rows(html_text: str, layer_id: str) -> list[dict]:
@@ -322,7 +418,8 @@ def test_layout_flow_legend_reads_as_the_web_legend(web_and_qgis):
     rows = layout["legend_rows"][_layer_title(qgis, "commuting_flows")]
     assert [text for text, _ in rows] == [w["label"] for w in web] and len(web) >= 2, (rows, web)
     for (text, symbol), w in zip(rows, web):
-        assert symbol["stroke"][0] == w["stroke"] and 2 * symbol["width_mm"] == pytest.approx(w["width_px"]), text
+        assert symbol["stroke"][0] == w["stroke"], text
+        assert symbol["width_mm"] == pytest.approx(w["width_px"] * MM_PER_WEB_PX, abs=1e-3), text
 
 
 def test_layout_legends_have_the_web_row_for_the_innovation_districts_outline(web_and_qgis):
@@ -351,6 +448,136 @@ def test_layout_legends_have_the_web_row_for_the_innovation_districts_outline(we
         assert len(rows) >= 2 and all(s["fill"] is not None for _, s in rows[:-1]), rows   # the classes first
         tree = next(l for l in qgis["project"]["layers"] if l.get("layername") == layer and not l["view"])
         assert tree["legend"][-1] == want["label"], tree["legend"]
+
+
+@pytest.fixture(scope="module")
+def no_share(small_study, tmp_path_factory):
+    """The small sample's commuting analysis with three workplaces (one an innovation district)
+    without a share within 5 km (as a workplace no commuter reaches) and a district without a
+    self-containment: its web page (drawn layers, legend) and its QGIS package opened in PyQGIS."""
+    import geopandas as gpd
+
+    from geo.layers import load_study
+    from geo.pipeline import run_analyses
+    from geo.settings import load_settings
+    from geo.webmap import build_maps
+
+    python = require_pyqgis()
+    settings = load_settings(small_study)
+    study = load_study(settings)
+    result = run_analyses(study, settings, only=["commuting"])["commuting"]
+    wp = result.tables["commuting_workplaces"].copy()
+    innovation = wp.index[wp["kind"] == "innovation_district"][:1]
+    gone = [*innovation, *wp.index[wp["kind"] == "zone"][:2]]
+    wp.loc[gone, "share_within_5km"] = np.nan
+    cd = result.tables["commuting_districts"].copy()
+    cd.loc[cd.index[:1], "self_containment"] = np.nan
+    assert isinstance(wp, gpd.GeoDataFrame) and len(innovation) == 1
+    result.tables.update(commuting_workplaces=wp, commuting_districts=cd)
+    html = build_maps(study, {"commuting": result}, settings)["commuting"].get_root().render()
+    out = tmp_path_factory.mktemp("no_share")
+    gpkg, qgz = write_qgis_package(out / "qgis", study, {"commuting": result}, settings)
+    report = run_pyqgis_check(python, out, qgz, gpkg, out)
+    table = pyogrio.read_dataframe(gpkg, layer="commuting_workplaces", read_geometry=False, fid_as_index=True)
+    assert table["share_within_5km"].isna().sum() == 3
+    return settings, table, html, report
+
+
+def test_commuting_share_classes_and_no_share_grey_as_on_the_web(no_share):
+    """commuting.html classes the shares between the data's minimum and maximum ("3.3% – 30.0%",
+    the districts' self-containment alike) and draws a workplace without a share grey, outlined
+    as the others, with no legend row for it. QGIS ran the classes 0 % – 100 % and left such
+    workplaces (and districts) undrawn. Now: the same class labels in the layer tree and the
+    print legend, the same fill, opacity, outline colour and width for every workplace, the grey
+    ones among them; the grey's legend row ("—") in the layer tree only, not in the layout."""
+    settings, wp, html, qgis = no_share
+    lang = settings.study.language
+    spec, data = drawn_layers(html)["commuting_workplaces"]
+    colours = qgis["themes"][_theme_name("commuting", lang)]["layers"]["commuting_workplaces"]["colours"]
+    fid_of = {str(w): str(fid) for fid, w in zip(wp.index, wp["workplace_id"])}
+    grey_fids = {str(fid) for fid in wp.index[wp["share_within_5km"].isna()]}
+    greys = 0
+    for f in data["features"]:
+        fid = fid_of[str(f["properties"]["workplace_id"])]
+        style = spec["styles"][f["properties"].get("_s", 0)]
+        got = colours[fid]
+        assert got is not None, (fid, "QGIS draws no symbol")
+        assert (got["fill"][0], got["stroke"][0]) == (style["fillColor"].lower(), style["color"].lower()), fid
+        assert got["fill"][1] == pytest.approx(style["fillOpacity"], abs=1 / 255 + 1e-3), fid
+        assert got["width_mm"] == pytest.approx(style["weight"] * MM_PER_WEB_PX, abs=1e-3), fid
+        if fid in grey_fids:
+            assert style["fillColor"].lower() == "#cccccc", style
+            greys += 1
+    assert greys == 3 and set(colours) == set(fid_of.values())
+    kinds = dict(zip(fid_of.values(), wp["kind"]))
+    assert any(kinds[fid] == "innovation_district" and colours[fid]["stroke"][0] == "#cc79a7" for fid in grey_fids)
+    # the legends: the web's class rows (data min to max); QGIS' "—" row in the layer tree only
+    for web_id, layer in (("commuting_workplaces", "commuting_workplaces"),
+                          ("commuting_districts", "commuting_districts")):
+        web = [w["label"] for w in _web_legend_rows(html, web_id) if w.get("fill") not in (None, "#cccccc")
+               and "%" in w["label"]]
+        values = wp["share_within_5km"] if layer == "commuting_workplaces" else None
+        tree = _tree_layer(qgis, layer)
+        classes = [text for text in tree["legend"] if "%" in text]
+        assert classes == web and len(web) == 5, (layer, classes, web)
+        assert "—" in tree["legend"], tree["legend"]
+        if values is not None:   # the ends: the data's minimum and maximum, as the web computes them
+            assert web[0].startswith(f"{values.min() * 100:.1f}%") and web[-1].endswith(f"{values.max() * 100:.1f}%")
+    printed = qgis["layouts"][_theme_name("commuting", lang)]["legend_rows"][_layer_title(qgis, "commuting_workplaces")]
+    web = [w["label"] for w in _web_legend_rows(html, "commuting_workplaces")]
+    assert "—" not in [text for text, _ in printed] and {text for text, _ in printed} <= set(web), (printed, web)
+    assert printed[-1][0] == label("innovation_district", lang) and len(printed) >= 3
+    # the district without a self-containment grey too (commuting.html: #cccccc at 0.55)
+    districts = _tree_layer(qgis, "commuting_districts")["style_colours"]["self_containment"]
+    assert all(districts.values()) and [c["fill"] for c in districts.values()].count(["#cccccc", 0.549]) == 1
+
+
+def _tree_layer(qgis: dict, name: str) -> dict:
+    return next(l for l in qgis["project"]["layers"] if l.get("layername") == name and not l["view"])
+
+
+def test_balance_classes_are_labelled_with_their_ratios_as_on_the_web(web_and_qgis):
+    """balance.html labels each class with the jobs–housing ratios it stands for ("就业富余 (> 1.25)",
+    from ``balance.balanced_range``); so do the QGIS styles of both class measures of the
+    workplaces and of the districts' classes, and the balance layout's legend (they gave the
+    class name only)."""
+    settings, maps, qgis, _ = web_and_qgis
+    lang = settings.study.language
+    web = [w["label"] for w in _web_legend_rows((maps / "balance.html").read_text(encoding="utf-8"), "workplaces")]
+    classes = [text for text in web if text != label("innovation_district", lang)]
+    lo, hi = settings.balance.balanced_range
+    assert [label(c, lang) for c in ("jobs_rich", "balanced", "housing_rich", "no_housing")] == \
+        [text.split(" (")[0] for text in classes]
+    assert (classes[0], classes[1], classes[2]) == (f"{label('jobs_rich', lang)} (> {hi:g})",
+                                                    f"{label('balanced', lang)} ({lo:g}–{hi:g})",
+                                                    f"{label('housing_rich', lang)} (< {lo:g})")
+    workplaces = _tree_layer(qgis, "balance_workplaces")
+    for style in ("area_class", "balance_class"):
+        assert workplaces["style_legends"][style][:len(classes)] == classes, style
+    assert _tree_layer(qgis, "balance_districts")["style_legends"]["balance_class"][:len(classes)] == classes
+    printed = [text for text, _ in qgis["layouts"][_theme_name("balance", lang)]["legend_rows"][
+        _layer_title(qgis, "balance_workplaces")]]
+    assert printed[0] in classes and set(printed) <= set(web), (printed, web)
+
+
+def test_balance_jhr_style_outlines_the_innovation_districts_as_the_default_style(web_and_qgis):
+    """The ``jhr`` style of the balance workplaces outlines the innovation districts as the
+    default style does (2.5 px in their colour, the zones 1 px, a legend row of its own); it
+    drew them as zones."""
+    settings, maps, qgis, _ = web_and_qgis
+    lang = settings.study.language
+    layer = _tree_layer(qgis, "balance_workplaces")
+    kinds = pyogrio.read_dataframe(maps / "qgis" / "zoneatlas.gpkg", layer="balance_workplaces",
+                                   read_geometry=False, fid_as_index=True)["kind"]
+    innovation = {str(fid) for fid in kinds.index[kinds == "innovation_district"]}
+    default, jhr = layer["style_colours"][layer["current_style"]], layer["style_colours"]["jhr"]
+    assert innovation and set(jhr) == set(default) == {str(fid) for fid in kinds.index}
+    web = _web_legend_rows((maps / "balance.html").read_text(encoding="utf-8"), "workplaces")[-1]
+    for fid, colours in jhr.items():
+        want = (web["stroke"], 2.5 * MM_PER_WEB_PX) if fid in innovation else ("#333333", MM_PER_WEB_PX)
+        assert colours["stroke"][0] == want[0] and colours["width_mm"] == pytest.approx(want[1], abs=1e-3), fid
+        assert (colours["stroke"], colours["width_mm"]) == (default[fid]["stroke"], default[fid]["width_mm"]), fid
+    assert layer["style_legends"]["jhr"][-1] == web["label"] == label("innovation_district", lang)
 
 
 # ---------------------------------------------------------------------------

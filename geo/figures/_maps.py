@@ -92,7 +92,7 @@ def districts_layer(ctx: FigureContext, draw: list, legend: list, labels: list, 
     if d is None or not len(d):
         return
     # shared edges once (two polygons' outlines drawn dashed over each other look solid)
-    edges = shapely.line_merge(shapely.union_all(shapely.boundary(np.asarray(d.geometry.values, dtype=object))))
+    edges = styles.outline_lines(d.geometry.values)
     draw.append(lines(gpd.GeoDataFrame(geometry=[edges], crs=d.crs), styles.DISTRICT_OUTLINE, 1.6, alpha=0.9,
                       dashed=True, z=3))
     name = ctx.label("districts")
@@ -133,9 +133,8 @@ def _graduated(values: pd.Series, breaks) -> np.ndarray:
 
 
 def _range_rows(values, breaks, colors, fmt: str, lang: str, *, alpha: float, edge: str = "none") -> list[LegendItem]:
-    ranges = styles.class_ranges(pd.to_numeric(values, errors="coerce").to_numpy(float), breaks)
-    return [LegendItem(f"{fmt_number(lo, fmt, lang)} – {fmt_number(hi, fmt, lang)}", "patch", face=colors[i],
-                       edge=edge, alpha=alpha) for i, (lo, hi) in enumerate(ranges)]
+    texts = styles.class_range_texts(pd.to_numeric(values, errors="coerce").to_numpy(float), breaks, fmt, lang)
+    return [LegendItem(text, "patch", face=colors[i], edge=edge, alpha=alpha) for i, text in enumerate(texts)]
 
 
 # ---------------------------------------------------------------------------
@@ -161,7 +160,6 @@ def balance_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
                                                     alpha=0.55), note))
     workplaces = result.tables.get("balance_workplaces")
     if isinstance(workplaces, gpd.GeoDataFrame) and len(workplaces):
-        lo, hi = ctx.settings.balance.balanced_range
         # the class the web map leads with: the area around the workplace where the run has it
         lead = "area_class" if "area_class" in workplaces else "balance_class"
         cls = workplaces.get(lead, pd.Series([None] * len(workplaces), index=workplaces.index))
@@ -171,9 +169,9 @@ def balance_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
         edge = np.where(innov, styles.INNOVATION_COLOR, styles.ZONE_OUTLINE).tolist()
         width = np.where(innov, 2.5, 1.0)
         draw.append(polygons(workplaces, face, edge, width, alpha=0.85, z=4))
-        extra = {"jobs_rich": f" (> {hi:g})", "balanced": f" ({lo:g}–{hi:g})", "housing_rich": f" (< {lo:g})"}
-        rows = [LegendItem(ctx.label(c) + extra.get(c, ""), "patch", face=styles.BALANCE_CLASS_COLORS[c],
-                           edge=styles.ZONE_OUTLINE, alpha=0.85) for c in styles.BALANCE_CLASSES]
+        rows = [LegendItem(styles.balance_class_text(c, ctx.lang, ctx.settings.balance.balanced_range), "patch",
+                           face=styles.BALANCE_CLASS_COLORS[c], edge=styles.ZONE_OUTLINE, alpha=0.85)
+                for c in styles.BALANCE_CLASSES]
         rows.append(LegendItem(ctx.label("innovation_district"), "patch", edge=styles.INNOVATION_COLOR,
                                width_px=2.5))
         # the web legend's definition of the ratio classified (geo.i18n notes), in minutes with roads

@@ -22,13 +22,16 @@ from matplotlib.patches import Polygon as MplPolygon
 from matplotlib.patches import Rectangle
 from matplotlib.transforms import Bbox
 
+from geo import styles
+
 #: Paper sizes (width, height) in millimetres, landscape.
 PAPER_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0), "A2": (594.0, 420.0)}
 #: Raster resolution of the PNG figures.
 DPI = 300
 MM_PER_INCH = 25.4
-#: Web-map pixels (CSS px) to printed points on A4 (line widths, marker sizes).
-PX_TO_PT = 0.55
+#: Web-map pixels (CSS px) to printed points on A4 (line widths, marker sizes): geo.styles'
+#: scale, which the QGIS styles share.
+PX_TO_PT = styles.PX_TO_PT
 
 TEXT = {
     "zh": {"legend": "图例", "source": "数据来源", "crs": "坐标系", "made": "制图", "north": "北",

@@ -48,6 +48,8 @@ from geo.qgis._network_styles import mark_closed_roads
 from geo.qgis._derived import LEGEND_SUMMARIES, derived_frames
 from geo.qgis._gpkg import package_timestamp, write_geopackage, write_layer_styles
 from geo.qgis._layers import (
+    BOUNDARIES,
+    BOUNDARIES_ABSTRACT,
     INPUT_LAYERS,
     ExportLayer,
     collect_layers,
@@ -105,10 +107,12 @@ class WrittenInputs:
 
 def _project_layer(layer: ExportLayer, language: str) -> ProjectLayer:
     summary = LEGEND_SUMMARIES.get(layer.name, ("", ""))[0 if language == "zh" else 1]
+    abstract = BOUNDARIES_ABSTRACT[0 if language == "zh" else 1] if layer.name == BOUNDARIES else ""
     return ProjectLayer(name=layer.name, title=layer_title(layer.name, language), group=layer.group,
                         geometry_kind=layer.geometry_kind, styles=layer.styles,
                         bounds=layer_bounds(layer.frame) if layer.spatial else None,
-                        visible=initially_visible(layer), wkb_type=wkb_type(layer), legend_summary=summary)
+                        visible=initially_visible(layer), wkb_type=wkb_type(layer), legend_summary=summary,
+                        abstract=abstract)
 
 
 def _export_crs(study: Study, settings: Settings) -> CRS:
@@ -126,7 +130,8 @@ def write_qgis_inputs(out_dir: Path, study: Study, settings: Settings) -> Writte
     layers = collect_layers(study, {}, _export_crs(study, settings))
     chain_colors = zone_chain_colors(study)
     for layer in layers:   # pole colours style result layers only
-        layer.styles = layer_styles_for(layer, study=study, language=language, chain_colors=chain_colors)
+        layer.styles = layer_styles_for(layer, study=study, language=language, chain_colors=chain_colors,
+                                        balanced_range=settings.balance.balanced_range)
     for path in (out_dir / GPKG_NAME, out_dir / QGZ_NAME):
         path.unlink(missing_ok=True)
     if layers:
@@ -179,6 +184,7 @@ def write_qgis_package(out_dir: Path, study: Study, results: dict[str, AnalysisR
                    if cp is not None and "core_periphery_zones" in cp.tables else None)
     for layer in layers:   # pole colours style result layers only (as in write_qgis_inputs)
         layer.styles = layer_styles_for(layer, study=study, language=language, chain_colors=chain_colors,
+                                        balanced_range=settings.balance.balanced_range,
                                         pole_colors=None if layer.group == "inputs" else pole_colors)
     gpkg = out_dir / GPKG_NAME
     qgz = out_dir / QGZ_NAME

@@ -9,6 +9,7 @@ import pandas as pd
 
 from geo import styles
 from geo.i18n import label
+from geo.styles import px_to_mm
 from geo.qgis._qml import (
     Category,
     LayerStyle,
@@ -32,11 +33,11 @@ def chain_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerStyle
     if name == "chain_zones":
         colors = {k: v for k, v in styles.CHAIN_ROLE_COLORS.items() if k != "none"}
         cats = [Category(role, label(role, language),
-                         fill_symbol(color, styles.ZONE_OUTLINE, fill_alpha=0.75, outline_width_mm=0.2))
+                         fill_symbol(color, styles.ZONE_OUTLINE, fill_alpha=0.75, outline_width_mm=px_to_mm(1.0)))
                 for role, color in colors.items()]
         cats.append(Category(None, "未定环节" if language == "zh" else "No role",
                              fill_symbol(styles.CHAIN_ROLE_COLORS["none"], styles.ZONE_OUTLINE, fill_alpha=0.75,
-                                         outline_width_mm=0.2)))
+                                         outline_width_mm=px_to_mm(1.0))))
         return [style("role", categorized_renderer("role", cats), simple_labeling("name", geometry="polygon"))]
     if name == "firms":
         cats = [Category(tier, label(tier, language),
@@ -49,8 +50,8 @@ def chain_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerStyle
         return [out]
     if name == "leader_firms":
         return [style("default", single_renderer(marker_symbol(styles.LEADER_COLOR, 3.0, outline="#ffffff",
-                                                               outline_width_mm=0.3)))]
+                                                               outline_width_mm=px_to_mm(1.5))))]
     # chain_gap_candidates
     return [style("default", single_renderer(fill_symbol(styles.GAP_OUTLINE, styles.GAP_OUTLINE, fill_alpha=0.05,
-                                                         outline_width_mm=0.8, outline_style="dash")),
+                                                         outline_width_mm=px_to_mm(3.0), outline_style="dash")),
                   simple_labeling("name", geometry="polygon", color=styles.GAP_OUTLINE))]

@@ -14,11 +14,13 @@ import pandas as pd
 
 from geo import styles
 from geo.i18n import label
+from geo.styles import px_to_mm
 from geo.qgis._qml import (
     Category,
     LayerStyle,
     Range,
     Rule,
+    Symbol,
     categorized_renderer,
     category_rules,
     fill_symbol,
@@ -26,6 +28,8 @@ from geo.qgis._qml import (
     graduated_renderer,
     line_symbol,
     marker_symbol,
+    missing_fill,
+    missing_rule,
     range_rules,
     rule_renderer,
     with_data_defined,
@@ -107,51 +111,60 @@ def flow_renderer(commuters, language: str) -> ET.Element:
     top = max(values) if values else 1.0
     edges = [0.0, *(top * step for step in styles.FLOW_WIDTH_STEPS), max(top, 1.0)]
     # each flow beside its reverse, to the right of travel, as the web map bends them apart
-    ranges = [Range(edges[k], edges[k + 1], text, line_symbol(styles.FLOW_COLOR, w / 2, alpha=0.75,
-                                                                 offset_mm=w / 4 + 0.3))
+    ranges = [Range(edges[k], edges[k + 1], text, line_symbol(styles.FLOW_COLOR, px_to_mm(w), alpha=0.75,
+                                                                 offset_mm=px_to_mm(w / 2 + 1.5)))
               for k, text in styles.flow_legend(values, language) for w in [styles.LINE_WIDTHS[k]]]
     return graduated_renderer("commuters", ranges, method="GraduatedSize")
 
 
-def _pct(v: float) -> str:
-    return f"{v * 100:.1f}%"
-
-
 #: The workplaces that are innovation districts (``kind`` of a workplace layer).
 INNOVATION_FILTER = "\"kind\" = 'innovation_district'"
+#: Their outline on the workplace maps (balance.html, commuting.html), web pixels.
+INNOVATION_OUTLINE_PX = 2.5
 
 
 def workplace_renderer(frame: pd.DataFrame, field_name: str, classes: Sequence[Category] | Sequence[Range],
-                       innovation_mm: float, language: str) -> ET.Element:
+                       language: str, *, missing: Symbol | None = None) -> ET.Element:
     """The renderer of a workplace layer (``kind``: zone or innovation district) as the web maps
     draw and explain it: the classes of ``field_name`` (categories or ranges, their symbols
-    outlined as zones) and, when there are innovation districts, a rule drawing their outline in
-    their colour over their class's fill, a legend row of its own as on the web legends and the
-    print figures. Without innovation districts the classes' own renderer."""
-    graduated = bool(classes) and isinstance(classes[0], Range)
+    outlined as zones); ranges with ``missing``: the features without a value in that symbol
+    (the web maps' grey; a rule labelled :data:`NO_DATA_LABEL`, only when some lack one); when
+    there are innovation districts, a rule drawing their outline in their colour over their
+    class's fill, a legend row of its own as on the web legends and the print figures. Without
+    either the classes' own renderer (also for a layer without ``kind``, e.g. districts)."""
+    # ranges (none when no feature has a value) or categories
+    graduated = isinstance(classes[0], Range) if classes else missing is not None
+    grey = missing is not None and graduated and bool(pd.to_numeric(frame[field_name], errors="coerce").isna().any())
     kinds = frame["kind"].astype(str) if "kind" in frame else pd.Series([], dtype=str)
-    if not (kinds == "innovation_district").any():
+    innovation = bool((kinds == "innovation_district").any())
+    if not innovation and not grey:
         return graduated_renderer(field_name, classes) if graduated else categorized_renderer(field_name, classes)
-    # the classes leave the innovation districts' outline to their rule: it is drawn once
-    no_outline = {"outlineStyle": f"CASE WHEN {INNOVATION_FILTER} THEN 'no' ELSE 'solid' END"}
-    classes = [replace(c, symbol=with_data_defined(c.symbol, no_outline)) for c in classes]
+    if innovation:   # the classes leave the innovation districts' outline to their rule: it is drawn once
+        no_outline = {"outlineStyle": f"CASE WHEN {INNOVATION_FILTER} THEN 'no' ELSE 'solid' END"}
+        classes = [replace(c, symbol=with_data_defined(c.symbol, no_outline)) for c in classes]
+        missing = with_data_defined(missing, no_outline) if grey else missing
     rules = range_rules(field_name, classes) if graduated else category_rules(field_name, classes)
-    # outlined where a class draws them (a workplace without a share is not drawn at all)
-    every_value = not graduated and any(c.value is None for c in classes)
+    if grey:
+        rules.append(missing_rule(field_name, missing))
+    if not innovation:
+        return rule_renderer(rules)
+    # outlined wherever a rule draws them: every workplace when missing values are drawn too
+    every_value = grey or (not graduated and any(c.value is None for c in classes))
     in_a_class = " OR ".join(f"({r.filter})" for r in rules)
     drawn = INNOVATION_FILTER if every_value else f"{INNOVATION_FILTER} AND ({in_a_class})"
-    outline = fill_symbol(None, styles.INNOVATION_COLOR, outline_width_mm=innovation_mm)
+    outline = fill_symbol(None, styles.INNOVATION_COLOR, outline_width_mm=px_to_mm(INNOVATION_OUTLINE_PX))
     return rule_renderer([*rules, Rule(drawn, label("innovation_district", language), outline)])
 
 
-def _share_ranges(values, outline: str, alpha: float, outline_mm: float = 0.2) -> list[Range]:
-    vals = finite(values)
-    lo = min([*vals, 0.0])
-    hi = max([*vals, 1.0])
-    edges = [lo, *styles.COMMUTE_SHARE_BREAKS, hi]
-    return [Range(a, b, f"{_pct(a)} – {_pct(b)}", fill_symbol(color, outline, fill_alpha=alpha,
-                                                                   outline_width_mm=outline_mm))
-            for (a, b), color in zip(pairwise(edges), styles.COMMUTE_SHARE_COLORS)]
+def share_ranges(values, outline: str, alpha: float, language: str) -> list[Range]:
+    """The share classes as commuting.html draws and labels them: :data:`geo.styles.COMMUTE_SHARE_BREAKS`
+    closed by the data's minimum and maximum (:func:`geo.styles.class_ranges`), labelled as the
+    web legend (:func:`geo.styles.class_range_texts`), outlined 1 px; none without data."""
+    arr = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
+    bounds = styles.class_ranges(arr, styles.COMMUTE_SHARE_BREAKS)
+    texts = styles.class_range_texts(arr, styles.COMMUTE_SHARE_BREAKS, "pct", language)
+    return [Range(lo, hi, text, fill_symbol(color, outline, fill_alpha=alpha, outline_width_mm=px_to_mm(1.0)))
+            for (lo, hi), text, color in zip(bounds, texts, styles.COMMUTE_SHARE_COLORS)]
 
 
 def commuting_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerStyle],
@@ -160,12 +173,15 @@ def commuting_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerS
     if name == "commuting_flows":
         return [style("commuters", flow_renderer(frame["commuters"], language))]
     if name == "commuting_workplaces":
-        # as commuting.html: zones outlined 1 px, innovation districts 2.5 px in their colour (mm = px / 2)
-        return [style("share_within_5km", workplace_renderer(frame, "share_within_5km", _share_ranges(
-            frame["share_within_5km"], styles.ZONE_OUTLINE, 0.85, 0.5), 1.25, language))]
+        # as commuting.html: zones outlined 1 px, innovation districts 2.5 px in their colour
+        # a workplace without a share (no commuter) grey
+        return [style("share_within_5km", workplace_renderer(frame, "share_within_5km", share_ranges(
+            frame["share_within_5km"], styles.ZONE_OUTLINE, 0.85, language), language,
+            missing=missing_fill(styles.ZONE_OUTLINE, 0.85)))]
     if name == "commuting_districts":
-        return [style("self_containment", graduated_renderer(
-            "self_containment", _share_ranges(frame["self_containment"], styles.DISTRICT_OUTLINE, 0.55)))]
+        return [style("self_containment", workplace_renderer(frame, "self_containment", share_ranges(
+            frame["self_containment"], styles.DISTRICT_OUTLINE, 0.55, language), language,
+            missing=missing_fill(styles.DISTRICT_OUTLINE, 0.55)))]
     # commuting_sheds: point size by commuters (five classes of the largest cell)
     top = float(np.nanmax(frame["commuters"])) if len(frame) else 1.0
     edges = [0.0, top / 16, top / 8, top / 4, top / 2, max(top, 1.0)]

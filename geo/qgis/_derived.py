@@ -24,6 +24,7 @@ import shapely
 from geo import styles
 from geo._types import AnalysisResult, Study
 from geo.i18n import label
+from geo.styles import px_to_mm
 from geo.qgis._qml import (
     Category,
     LayerStyle,
@@ -188,7 +189,7 @@ def derived_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerSty
                   for (lo, hi), text, color in zip(pairwise(edges), range_labels(edges), colors)]
         return [style("workers", graduated_renderer("workers", ranges))]
     if name == "balance_catchments":
-        return [style("default", single_renderer(fill_symbol(None, styles.CATCHMENT_COLOR, outline_width_mm=0.3,
+        return [style("default", single_renderer(fill_symbol(None, styles.CATCHMENT_COLOR, outline_width_mm=px_to_mm(1.0),
                                                              outline_style="dash", outline_alpha=0.6)))]
     if name == "core_periphery_poles":
         # big gold stars for the poles with a colour of their own, small grey ones for the rest;
@@ -205,14 +206,14 @@ def derived_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerSty
         return [style("default", categorized_renderer(expression, cats))]
     if name == "chain_leader_reach":
         return [style("default", single_renderer(fill_symbol(styles.REACH_COLOR, styles.REACH_COLOR, fill_alpha=0.04,
-                                                             outline_width_mm=0.26, outline_alpha=0.6)))]
+                                                             outline_width_mm=px_to_mm(1.0), outline_alpha=0.6)))]
     if name == "chain_gap_points":
         # the web map's red star at the chain's strongest zone
         return [style("default", single_renderer(marker_symbol(styles.GAP_OUTLINE, 6.0, outline="#000000",
                                                                outline_width_mm=0.3, shape="star")))]
     if name == "core_periphery_territories":
         cats = [Category(core, text, fill_symbol(pole_colors[core], pole_colors[core], fill_alpha=0.12,
-                                                 outline_width_mm=0.66, outline_alpha=0.95))
+                                                 outline_width_mm=px_to_mm(2.5), outline_alpha=0.95))
                 for core, text in _names(frame, "core_id").items() if core in pole_colors]
         return [style("core_id", categorized_renderer("core_id", cats))]
     return None

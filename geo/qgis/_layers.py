@@ -9,8 +9,10 @@ from functools import cached_property
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS
 
+from geo import styles
 from geo._types import AnalysisResult, Study
 from geo.i18n import label
 from geo.qgis._qml import LayerStyle
@@ -77,6 +79,31 @@ class ExportLayer:
         return "polygon"
 
 
+#: The district outlines with each boundary once (:func:`district_boundaries`), after ``districts``.
+BOUNDARIES = "district_boundaries"
+#: Its abstract (layer metadata, GeoPackage description): (zh, en).
+BOUNDARIES_ABSTRACT = (
+    "由行政区图层生成的界线：两区相邻处的共有界线只有一条（虚线描两个面的边界会重叠成实线）。"
+    "shared 为真表示两区共有界线，为假表示研究范围外边界。地图主题用它绘制行政区边界，与网页地图和出版图一致。",
+    "Derived from the districts: where two districts meet their shared boundary is one line (two "
+    "dashed polygon outlines over each other look solid). shared: true between two districts, false "
+    "on the study's outer edge. The map themes draw the district outlines with it, as the web maps "
+    "and print figures look.")
+
+
+def district_boundaries(districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The districts' boundaries as lines, each once (:func:`geo.styles.outline_lines`, as the
+    print figures draw them): one feature per merged line, ``shared`` true where two districts
+    meet, false on the study's outer edge."""
+    lines = styles.outline_lines(districts.geometry.values)
+    parts = shapely.get_parts(lines)
+    parts = parts[~shapely.is_empty(parts)]
+    outer = shapely.boundary(shapely.union_all(np.asarray(districts.geometry.values, dtype=object)))
+    # a part on the outer edge lies on it, within a millimetre
+    shared = ~shapely.covered_by(parts, shapely.buffer(outer, 0.001))
+    return gpd.GeoDataFrame({"shared": shared.astype(bool)}, geometry=parts, crs=districts.crs)
+
+
 def collect_layers(study: Study, results: dict[str, AnalysisResult], crs: CRS,
                    derived: dict[str, list[tuple[str, pd.DataFrame]]] | None = None, *,
                    inputs: bool | Collection[str] = True) -> list[ExportLayer]:
@@ -86,8 +113,12 @@ def collect_layers(study: Study, results: dict[str, AnalysisResult], crs: CRS,
     layers: list[ExportLayer] = []
     names = [name for name in INPUT_LAYERS if getattr(study, name, None) is not None]
     if inputs:
-        layers.extend(ExportLayer(name, _prepare(getattr(study, name), crs), "inputs") for name in names
-                      if inputs is True or name in inputs)
+        for name in names:
+            if inputs is True or name in inputs:
+                layers.append(ExportLayer(name, _prepare(getattr(study, name), crs), "inputs"))
+                if name == "districts" and len(study.districts):
+                    layers.append(ExportLayer(BOUNDARIES, _prepare(district_boundaries(study.districts), crs),
+                                              "inputs"))
     order = [a for a in ANALYSES if a in results] + [a for a in results if a not in ANALYSES]
     seen = set(names)
     for analysis in order:

@@ -43,6 +43,9 @@ class LayoutSpec:
     layer_titles: Mapping[str, str]  # layer id → title in the legend
     layer_sources: Mapping[str, tuple[str, str]]  # layer id → (source, provider)
     legend_summaries: Mapping[str, str] = field(default_factory=dict)   # layer id → its one legend row
+    # layer id → the legend rows kept (not listed: all; none: the layer is not in the legend)
+    legend_rows: Mapping[str, Sequence[int]] = field(default_factory=dict)
+    legend_titles: Mapping[str, str] = field(default_factory=dict)   # layer id → its title in the legend
 
 
 def _uuid(*parts: str) -> str:
@@ -150,7 +153,9 @@ def layout_xml(spec: LayoutSpec) -> ET.Element:
     tree = ET.SubElement(legend, "layer-tree-group")
     ET.SubElement(tree, "customproperties")
     for layer in spec.theme.layers:
-        if layer.layer_id not in spec.layer_sources:     # the basemap: drawn, not in the legend
+        kept = spec.legend_rows.get(layer.layer_id)
+        # the basemap, a layer drawn without symbols (labels only): drawn, not in the legend
+        if layer.layer_id not in spec.layer_sources or (kept is not None and not kept):
             continue
         source, provider = spec.layer_sources[layer.layer_id]
         node = ET.SubElement(tree, "layer-tree-layer", {
@@ -160,9 +165,16 @@ def layout_xml(spec: LayoutSpec) -> ET.Element:
         })
         props = ET.SubElement(node, "customproperties")
         summary = spec.legend_summaries.get(layer.layer_id)
+        custom = ()
         if summary:   # one row in the legend, as on the web page: the first class, relabelled
+            custom = (("legend/node-order", "0"), ("legend/label-0", summary))
+        elif kept is not None:    # some rows left out, as the web legend has not them
+            custom = (("legend/node-order", ",".join(map(str, kept))),)
+        if layer.layer_id in spec.legend_titles:
+            custom += (("legend/title-label", spec.legend_titles[layer.layer_id]),)
+        if custom:
             options = ET.SubElement(props, "Option", {"type": "Map"})
-            for key, value in (("legend/node-order", "0"), ("legend/label-0", summary)):
+            for key, value in custom:
                 ET.SubElement(options, "Option", {"type": "QString", "name": key, "value": value})
 
     bar_w = min(60.0, map_w / 3)

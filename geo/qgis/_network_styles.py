@@ -11,6 +11,7 @@ import pandas as pd
 
 from geo import styles
 from geo.qgis._qml import Category, LayerStyle, categorized_renderer, fill_symbol, line_symbol, single_renderer
+from geo.styles import px_to_mm
 
 #: Layers styled here (the rest fall back to the general rules of ``_styles``).
 NETWORK_LAYERS = ("roads", "balance_isochrones")
@@ -28,15 +29,15 @@ def network_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerSty
         for key in styles.ROAD_CLASSES:
             text = styles.ROAD_CLASS_NAMES[key][0] if language == "zh" else key
             cats.append(Category(key, text, line_symbol(styles.ROAD_CLASS_COLORS[key],
-                                                        styles.ROAD_CLASS_WIDTHS[key] / 2, alpha=0.9)))
+                                                        px_to_mm(styles.ROAD_CLASS_WIDTHS[key]), alpha=0.9)))
         cats.append(Category(None, "其他道路" if language == "zh" else "other",
-                             line_symbol(styles.ROAD_CLASS_COLORS["local"], styles.ROAD_CLASS_WIDTHS["local"] / 2,
+                             line_symbol(styles.ROAD_CLASS_COLORS["local"], px_to_mm(styles.ROAD_CLASS_WIDTHS["local"]),
                                          alpha=0.9)))
         out = style("class", categorized_renderer("class", cats))
         if len(frame) > HEAVY_ROADS:
             out.min_scale = 100_000
         return [out]
-    return [style("default", single_renderer(fill_symbol(None, styles.ISOCHRONE_COLOR, outline_width_mm=0.4)),
+    return [style("default", single_renderer(fill_symbol(None, styles.ISOCHRONE_COLOR, outline_width_mm=px_to_mm(1.0))),
                   opacity=0.8)]
 
 

@@ -24,7 +24,7 @@ from urllib.parse import quote
 from pyproj import CRS
 
 from geo.qgis._layouts import LayoutSpec, layouts_xml
-from geo.qgis._qml import QGIS_VERSION, LayerStyle, qml_element, style_children
+from geo.qgis._qml import NO_DATA_LABEL, QGIS_VERSION, LayerStyle, legend_labels, qml_element, style_children
 from geo.qgis._themes import map_themes, themes_xml
 from geo.qgis._xml import clean_tree
 from geo.settings import Settings
@@ -175,7 +175,8 @@ def _flags(parent: ET.Element) -> None:
 _GEOMETRY_NAMES = {"polygon": "Polygon", "line": "Line", "point": "Point", None: "No geometry"}
 
 
-def _vector_maplayer(layer: ProjectLayer, gpkg_name: str, crs: CRS) -> ET.Element:
+def _vector_maplayer(layer: ProjectLayer, gpkg_name: str, crs: CRS, current: str | None = None) -> ET.Element:
+    """The ``<maplayer>`` of ``layer``, drawn in its style ``current`` (default: its first)."""
     node = ET.Element("maplayer", {
         "type": "vector", "geometry": _GEOMETRY_NAMES[layer.geometry_kind], "wkbType": layer.wkb_type,
         "hasScaleBasedVisibilityFlag": "0", "maxScale": "0", "minScale": "100000000",
@@ -202,17 +203,17 @@ def _vector_maplayer(layer: ProjectLayer, gpkg_name: str, crs: CRS) -> ET.Elemen
     if layer.view:   # tells the views of one table apart (QGIS keeps custom properties)
         options = ET.SubElement(ET.SubElement(node, "customproperties"), "Option", {"type": "Map"})
         ET.SubElement(options, "Option", {"type": "QString", "name": "zoneatlas/view", "value": layer.view})
-    manager = ET.SubElement(node, "map-layer-style-manager",
-                            {"current": layer.styles[0].name if layer.styles else "default"})
-    for i, style in enumerate(layer.styles or []):
+    shown = next((s for s in layer.styles if s.name == current), layer.styles[0] if layer.styles else None)
+    manager = ET.SubElement(node, "map-layer-style-manager", {"current": shown.name if shown else "default"})
+    for style in layer.styles or []:
         entry = ET.SubElement(manager, "map-layer-style", {"name": style.name})
-        if i > 0:
+        if style is not shown:
             entry.append(qml_element(style))
     if not layer.styles:
         ET.SubElement(manager, "map-layer-style", {"name": "default"})
     _flags(node)
-    if layer.styles:
-        style_children(layer.styles[0], node)
+    if shown is not None:
+        style_children(shown, node)
     return node
 
 
@@ -357,6 +358,7 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
     # the project opens on the first analysis' theme (what its web page shows first)
     opening = next((t for t in themes if t.analysis == first_analysis), None)
     opening_ids = {t.layer_id for t in opening.layers} if opening is not None else None
+    opening_styles = {t.layer_id: t.style for t in opening.layers} if opening is not None else {}
 
     def shown(layer: ProjectLayer) -> bool:
         if opening_ids is not None and layer.group in ("inputs", first_analysis):
@@ -388,8 +390,8 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
         _text(custom, "item", layer_id)
 
     project_layers = ET.SubElement(root, "projectlayers")
-    for layer in layers:
-        project_layers.append(_vector_maplayer(layer, gpkg_name, crs))
+    for layer in layers:   # in the styles the project opens on (the first theme's)
+        project_layers.append(_vector_maplayer(layer, gpkg_name, crs, opening_styles.get(layer.layer_id)))
     for raster in rasters:
         project_layers.append(_gdal_maplayer(raster))
     for tile in tiles:
@@ -443,13 +445,17 @@ def project_xml(*, gpkg_name: str, layers: Sequence[ProjectLayer], crs: CRS, set
 _FRAME_LAYERS = ("zones", "balance_workplaces")
 #: Layers a print layout frames too when its theme draws them (their outlines would run off
 #: the page otherwise), as the print figures do.
-_FRAME_WHEN_DRAWN = ("districts",)
+_FRAME_WHEN_DRAWN = ("districts", "district_boundaries")
 
 
 def _layout_specs(themes, layers: Sequence[ProjectLayer], tiles: Sequence[TileLayer], gpkg_name: str,
                   crs: CRS, view_crs: CRS, texts: dict[str, str]) -> list[LayoutSpec]:
     by_id = {layer.layer_id: layer for layer in layers}
     titles = {layer.layer_id: layer.title for layer in layers}
+    # the boundaries stand for the districts in the legends, as the web legends' row
+    by_name = {layer.key: layer for layer in layers}
+    renamed = ({by_name["district_boundaries"].layer_id: by_name["districts"].title}
+               if "district_boundaries" in by_name and "districts" in by_name else {})
     sources = {layer.layer_id: (layer.source(gpkg_name), "ogr") for layer in layers}
     specs = []
     for theme in themes:
@@ -464,12 +470,26 @@ def _layout_specs(themes, layers: Sequence[ProjectLayer], tiles: Sequence[TileLa
         # the part of the analysis the theme shows, as the print figure's title (the chain)
         part = texts.get(f"part:{theme.analysis}")
         title = f"{texts['study']} — {theme.name}" + (f" — {part}" if part else "")
+        rows = {t.layer_id: _print_rows(by_id[t.layer_id], t.style) for t in theme.layers if t.layer_id in by_id}
         specs.append(LayoutSpec(
             name=theme.name, title=title, theme=theme, extent=extent,
             source_line=texts["source"], km_label=texts["km"], legend_title=texts["legend"],
             layer_titles=titles, layer_sources=sources,
-            legend_summaries={layer.layer_id: layer.legend_summary for layer in layers if layer.legend_summary}))
+            legend_summaries={layer.layer_id: layer.legend_summary for layer in layers if layer.legend_summary},
+            legend_rows={layer_id: kept for layer_id, kept in rows.items() if kept is not None},
+            legend_titles=renamed))
     return specs
+
+
+def _print_rows(layer: ProjectLayer, style_name: str) -> tuple[int, ...] | None:
+    """The legend rows a print layout keeps of ``layer`` drawn in ``style_name``: every row but
+    the grey of missing values (:data:`~geo.qgis._qml.NO_DATA_LABEL`), which the web legends do
+    not have; None when that is every row; none (the layer is left out of the legend) when the
+    style draws no symbol (the district names)."""
+    style = next((s for s in layer.styles if s.name == style_name), None)
+    labels = legend_labels(style.renderer if style is not None else None)
+    kept = tuple(i for i, text in enumerate(labels) if text != NO_DATA_LABEL)
+    return None if labels and len(kept) == len(labels) else kept
 
 
 def _to_view(bounds, crs: CRS, view_crs: CRS) -> tuple[float, float, float, float] | None:

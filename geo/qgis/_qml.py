@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from geo.qgis._xml import clean_tree
+from geo.styles import MISSING_COLOR, px_to_mm
 
 #: Version written into QML and project files: the oldest QGIS the package targets.
 QGIS_VERSION = "3.22.0-Białowieża"
@@ -130,7 +131,7 @@ class Symbol:
 
 
 def fill_symbol(color: str | None, outline: str, *, fill_alpha: float = 1.0,
-                outline_width_mm: float = 0.26, outline_style: str = "solid",
+                outline_width_mm: float = px_to_mm(1.0), outline_style: str = "solid",
                 data_defined: dict[str, str] | None = None, outline_alpha: float = 1.0) -> Symbol:
     """A simple polygon symbol; ``color=None`` draws the outline only.
 
@@ -163,12 +164,13 @@ def with_data_defined(symbol: Symbol, properties: dict[str, str]) -> Symbol:
 
 def line_symbol(color: str, width_mm: float, *, color_expression: str | None = None,
                 width_expression: str | None = None, style_expression: str | None = None,
-                alpha: float = 1.0, offset_mm: float = 0.0) -> Symbol:
+                alpha: float = 1.0, offset_mm: float = 0.0, dash_mm: tuple[float, float] | None = None) -> Symbol:
     """A simple line symbol, optionally with data-defined colour, width and pen style;
-    ``offset_mm`` > 0 draws it that far to the right of the line's direction."""
+    ``offset_mm`` > 0 draws it that far to the right of the line's direction; ``dash_mm``
+    (dash, gap) dashes it (round ends, as a browser draws a dashed line)."""
     props = {
         "capstyle": "round",
-        "customdash": "5;2",
+        "customdash": ";".join(_num(float(v)) for v in dash_mm) if dash_mm else "5;2",
         "customdash_map_unit_scale": _UNIT_SCALE,
         "customdash_unit": "MM",
         "draw_inside_polygon": "0",
@@ -181,7 +183,7 @@ def line_symbol(color: str, width_mm: float, *, color_expression: str | None = N
         "offset_map_unit_scale": _UNIT_SCALE,
         "offset_unit": "MM",
         "ring_filter": "0",
-        "use_custom_dash": "0",
+        "use_custom_dash": "1" if dash_mm else "0",
         "width_map_unit_scale": _UNIT_SCALE,
     }
     dd = {}
@@ -245,6 +247,11 @@ def _renderer(type_: str, **attrs: str) -> ET.Element:
         "symbollevels": "0", "type": type_, **attrs,
     })
     return node
+
+
+def null_renderer() -> ET.Element:
+    """``nullSymbol`` renderer: draws no feature (its labels only), no legend row."""
+    return _renderer("nullSymbol")
 
 
 def single_renderer(symbol: Symbol) -> ET.Element:
@@ -335,6 +342,35 @@ def range_rules(field_name: str, ranges: Sequence[Range]) -> list[Rule]:
         high = "<" if any(p.lower <= r.upper <= p.upper for p in ranges[:i]) else "<="
         rules.append(Rule(f"{f} {low} {float(r.lower)!r} AND {f} {high} {float(r.upper)!r}", r.label, r.symbol))
     return rules
+
+
+#: The legend row of the features a style draws in the grey of a missing value. The web legends
+#: have no such row: the print layouts leave it out (geo.qgis._project), the layer tree keeps it.
+NO_DATA_LABEL = "—"
+
+
+def missing_fill(outline: str, fill_alpha: float) -> Symbol:
+    """The symbol of a polygon without a value: the web maps' grey, outlined 1 px."""
+    return fill_symbol(MISSING_COLOR, outline, fill_alpha=fill_alpha, outline_width_mm=px_to_mm(1.0))
+
+
+def missing_rule(field_name: str, symbol: Symbol) -> Rule:
+    """The rule drawing the features without a value of ``field_name`` (NULL) in ``symbol``,
+    labelled :data:`NO_DATA_LABEL`."""
+    return Rule(f"{_field(field_name)} IS NULL", NO_DATA_LABEL, symbol)
+
+
+def legend_labels(renderer: ET.Element | None) -> list[str]:
+    """The rows QGIS gives ``renderer`` in a legend, in order: one per category, range or
+    rule (top level; the rules here are flat), one for a single symbol, none without one."""
+    if renderer is None:
+        return []
+    kind = renderer.get("type")
+    path = {"categorizedSymbol": "categories/category", "graduatedSymbol": "ranges/range",
+            "RuleRenderer": "rules/rule"}.get(kind)
+    if path is None:
+        return [""] if kind == "singleSymbol" else []
+    return [node.get("label", "") for node in renderer.findall(path)]
 
 
 def _key(*parts: str) -> str:

@@ -12,12 +12,14 @@ import pandas as pd
 from geo import styles
 from geo._types import Study
 from geo.i18n import SECTOR_NAMES, label, title
+from geo.styles import px_to_mm
 from geo.qgis._chains_styles import CHAIN_LAYERS, chain_styles
 from geo.qgis._commuting_styles import COMMUTING_LAYERS, commuting_styles, workplace_renderer
 from geo.qgis._derived import derived_styles
-from geo.qgis._layers import HEAVY_POINTS, ExportLayer
+from geo.qgis._layers import BOUNDARIES, HEAVY_POINTS, ExportLayer
 from geo.qgis._network_styles import NETWORK_LAYERS, network_styles
 from geo.qgis._qml import (
+    NO_DATA_LABEL,
     Category,
     LayerStyle,
     Range,
@@ -27,11 +29,16 @@ from geo.qgis._qml import (
     graduated_renderer,
     line_symbol,
     marker_symbol,
+    missing_fill,
+    null_renderer,
     order_by,
     rgba,
     simple_labeling,
     single_renderer,
 )
+
+#: The style of ``districts`` that draws their names only (the map themes' districts).
+NAMES_STYLE = "names"
 
 #: Polygon fill opacity of the styled layers (the basemap shows through), as on the
 #: web maps: zones 0.8, workplaces and scores 0.85, district choropleth 0.6.
@@ -39,8 +46,6 @@ FILL_ALPHA = 0.8
 _ALPHA_STRONG = 0.85
 _ALPHA_DISTRICTS = 0.6
 _ALPHA_PERIPHERY = 0.45
-#: Fill of a feature whose class is missing (the web maps' grey).
-MISSING_COLOR = "#cccccc"
 
 
 _LABEL_ALIAS_SOURCE = {"zh": "（原字段 {}）", "en": " (source column {})"}
@@ -59,6 +64,8 @@ PACKAGE_TERMS: dict[str, tuple[str, str]] = {
     "reach_m": ("辐射半径（米）", "Reach (m)"),
     "points": ("居住点数", "Housing features"),
     "radius_m": ("通勤半径（米）", "Radius (m)"),
+    BOUNDARIES: ("行政区界线", "District boundaries"),
+    "shared": ("两区共有界线", "Shared by two districts"),
 }
 
 
@@ -95,12 +102,6 @@ def _fmt(value: float) -> str:
 
 def _range_labels(edges: Sequence[float]) -> list[str]:
     return [f"{_fmt(lo)} – {_fmt(hi)}" for lo, hi in pairwise(edges)]
-
-
-def _fixed_break_labels(breaks: Sequence[float]) -> list[str]:
-    """Legend texts of classes with fixed breaks, as the web legends: ≤ b0, b0 – b1, …, > bn."""
-    b = [_fmt(float(v)) for v in breaks]
-    return [f"≤ {b[0]}", *[f"{lo} – {hi}" for lo, hi in pairwise(b)], f"> {b[-1]}"]
 
 
 def field_aliases(layer: ExportLayer, study: Study, language: str) -> dict[str, str]:
@@ -185,30 +186,39 @@ def _field_names(layer: ExportLayer) -> list[str]:
 
 
 def _polygon_categories(colors: dict[str, str], language: str, outline: str = styles.ZONE_OUTLINE,
-                        fill_alpha: float = FILL_ALPHA, outline_mm: float = 0.2,
-                        missing: str | None = None) -> list[Category]:
-    """One category per colour; ``missing`` also draws the other values (NULL) in that colour."""
-    cats = [Category(value, label(value, language),
-                     fill_symbol(color, outline, fill_alpha=fill_alpha, outline_width_mm=outline_mm))
+                        fill_alpha: float = FILL_ALPHA, missing: str | None = None,
+                        texts: dict[str, str] | None = None) -> list[Category]:
+    """One category per colour, outlined 1 px as on the web maps, labelled ``texts`` (default:
+    the value's i18n label); ``missing`` also draws the other values (NULL) in that colour."""
+    mm = px_to_mm(1.0)
+    texts = texts or {}
+    cats = [Category(value, texts.get(value) or label(value, language),
+                     fill_symbol(color, outline, fill_alpha=fill_alpha, outline_width_mm=mm))
             for value, color in colors.items()]
     if missing is not None:
-        cats.append(Category(None, "—", fill_symbol(missing, outline, fill_alpha=fill_alpha,
-                                                    outline_width_mm=outline_mm)))
+        cats.append(Category(None, NO_DATA_LABEL, fill_symbol(missing, outline, fill_alpha=fill_alpha,
+                                                              outline_width_mm=mm)))
     return cats
 
 
 def _polygon_by_category(field_name: str, colors: dict[str, str], language: str,
-                         outline: str = styles.ZONE_OUTLINE, fill_alpha: float = FILL_ALPHA) -> object:
-    return categorized_renderer(field_name, _polygon_categories(colors, language, outline, fill_alpha))
+                         outline: str = styles.ZONE_OUTLINE, fill_alpha: float = FILL_ALPHA,
+                         texts: dict[str, str] | None = None) -> object:
+    return categorized_renderer(field_name, _polygon_categories(colors, language, outline, fill_alpha,
+                                                                texts=texts))
+
+
+def _graduated_ranges(edges: Sequence[float], colors: Sequence[str], outline: str,
+                      fill_alpha: float = FILL_ALPHA, labels: Sequence[str] | None = None) -> list[Range]:
+    """Polygon classes between ``edges``, outlined 1 px as on the web maps."""
+    labels = labels or _range_labels(edges)
+    return [Range(lo, hi, text, fill_symbol(color, outline, fill_alpha=fill_alpha, outline_width_mm=px_to_mm(1.0)))
+            for (lo, hi), text, color in zip(pairwise(edges), labels, colors)]
 
 
 def _graduated_fill(field_name: str, edges: Sequence[float], colors: Sequence[str],
                     outline: str, fill_alpha: float = FILL_ALPHA, labels: Sequence[str] | None = None) -> object:
-    labels = labels or _range_labels(edges)
-    ranges = [Range(lo, hi, text, fill_symbol(color, outline, fill_alpha=fill_alpha,
-                                                   outline_width_mm=0.2))
-              for (lo, hi), text, color in zip(pairwise(edges), labels, colors)]
-    return graduated_renderer(field_name, ranges)
+    return graduated_renderer(field_name, _graduated_ranges(edges, colors, outline, fill_alpha, labels))
 
 
 def _edges(values, breaks: Sequence[float]) -> list[float]:
@@ -235,9 +245,10 @@ def _case_color(field_name: str, colors: dict[str, str], default: str) -> str:
     return f"CASE {whens} ELSE '{rgba(default)}' END"
 
 
-def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
+def layer_styles_for(layer: ExportLayer, *, study: Study, language: str, balanced_range: Sequence[float],
                      chain_colors: dict[str, str], pole_colors: dict[str, str] | None = None) -> list[LayerStyle]:
-    """The styles of one layer; the first is the default.
+    """The styles of one layer; the first is the default. ``balanced_range`` (the run's
+    ``balance.balanced_range``) goes into the balance classes' labels, as on the web legend.
 
     Tables get one style holding only field aliases (used in the project).
     """
@@ -260,18 +271,27 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
         return [style("default", None)]
     has_name = "name" in frame.columns
     name_labels = simple_labeling("name", geometry=kind) if has_name else None
+    # the balance classes with the ratios they stand for, as the web legend
+    balance_texts = {c: styles.balance_class_text(c, language, balanced_range) for c in styles.BALANCE_CLASSES}
 
     if name == "districts":
+        district_names = (simple_labeling("name", geometry="polygon", size_pt=11, color=styles.DISTRICT_OUTLINE)
+                          if has_name else None)
+        # on its own (e.g. added from the GeoPackage) outlined; the map themes draw the outlines
+        # with district_boundaries, each boundary once, and the districts for their names only
         return [style("default", single_renderer(
-            fill_symbol(None, styles.DISTRICT_OUTLINE, outline_width_mm=0.6, outline_style="dash")),
-            simple_labeling("name", geometry="polygon", size_pt=11, color=styles.DISTRICT_OUTLINE)
-            if has_name else None)]
+            fill_symbol(None, styles.DISTRICT_OUTLINE, outline_width_mm=px_to_mm(1.6), outline_style="dash")),
+            district_names), style(NAMES_STYLE, null_renderer(), district_names)]
+    if name == BOUNDARIES:
+        # as the web maps outline the districts: 1.6 px, dashed 6 4 px, opacity 0.9
+        return [style("default", single_renderer(line_symbol(
+            styles.DISTRICT_OUTLINE, px_to_mm(1.6), alpha=0.9, dash_mm=(px_to_mm(6.0), px_to_mm(4.0)))))]
     if name in ("zones", "collaboration_zones") and "chain" in frame:
         return [style("chain", _polygon_by_category("chain", chain_colors, language), name_labels)]
     if name == "innovation_districts":
         return [style("default", single_renderer(
             fill_symbol(styles.INNOVATION_COLOR, styles.INNOVATION_COLOR, fill_alpha=0.3,
-                        outline_width_mm=0.66, outline_style="dash")), name_labels)]   # as on collaboration.html
+                        outline_width_mm=px_to_mm(2.5), outline_style="dash")), name_labels)]   # as on collaboration.html
     if name == "housing":
         if kind == "point":
             housing = style("default", single_renderer(marker_symbol(styles.HOUSING_COLOR, 0.8)))
@@ -279,29 +299,32 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
                 housing.min_scale = 100_000
             return [housing]
         return [style("default", single_renderer(
-            fill_symbol(styles.HOUSING_COLOR, styles.HOUSING_COLOR, fill_alpha=0.4, outline_width_mm=0.1)))]
+            fill_symbol(styles.HOUSING_COLOR, styles.HOUSING_COLOR, fill_alpha=0.4,
+                        outline_width_mm=px_to_mm(0.5))))]
     if name == "balance_workplaces" and "balance_class" in frame:
         # innovation districts outlined in their colour over the class fill, as on the web map
-        # (zones 0.26 mm, innovation districts 0.66 mm)
-        zone_mm = 0.26 if "kind" in frame else 0.2
+        # (zones 1 px, innovation districts 2.5 px)
         # the web map leads with the area measure (area_class) where the run has it
         leads = [c for c in ("area_class", "balance_class") if c in frame]
         out = [style(col, workplace_renderer(frame, col, _polygon_categories(
-            styles.BALANCE_CLASS_COLORS, language, fill_alpha=_ALPHA_STRONG, outline_mm=zone_mm,
-            missing=MISSING_COLOR), 0.66, language), name_labels) for col in leads]
-        if "jhr" in frame:
-            out.append(style("jhr", _graduated_fill(
-                "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.ZONE_OUTLINE,
-                fill_alpha=_ALPHA_STRONG, labels=_fixed_break_labels(styles.JHR_BREAKS)), name_labels))
+            styles.BALANCE_CLASS_COLORS, language, fill_alpha=_ALPHA_STRONG, missing=styles.MISSING_COLOR,
+            texts=balance_texts), language), name_labels) for col in leads]
+        if "jhr" in frame:    # the innovation districts outlined here too; no ratio: grey
+            out.append(style("jhr", workplace_renderer(frame, "jhr", _graduated_ranges(
+                _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.ZONE_OUTLINE,
+                fill_alpha=_ALPHA_STRONG, labels=styles.jhr_class_texts()), language,
+                missing=missing_fill(styles.ZONE_OUTLINE, _ALPHA_STRONG)), name_labels))
         return out
     if name == "balance_districts" and "jhr" in frame:
-        out = [style("jhr", _graduated_fill(
-            "jhr", _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.DISTRICT_OUTLINE,
-            fill_alpha=_ALPHA_DISTRICTS, labels=_fixed_break_labels(styles.JHR_BREAKS)), name_labels)]
+        # as balance.html: a district without a ratio grey (0.4)
+        out = [style("jhr", workplace_renderer(frame, "jhr", _graduated_ranges(
+            _edges(frame["jhr"], styles.JHR_BREAKS), styles.JHR_COLORS, styles.DISTRICT_OUTLINE,
+            fill_alpha=_ALPHA_DISTRICTS, labels=styles.jhr_class_texts()), language,
+            missing=missing_fill(styles.DISTRICT_OUTLINE, 0.4)), name_labels)]
         if "balance_class" in frame:
             out.append(style("balance_class", _polygon_by_category(
                 "balance_class", styles.BALANCE_CLASS_COLORS, language, styles.DISTRICT_OUTLINE,
-                fill_alpha=_ALPHA_DISTRICTS), name_labels))
+                fill_alpha=_ALPHA_DISTRICTS, texts=balance_texts), name_labels))
         return out
     if name == "collaboration_pairs" and "strength" in frame:
         return _pair_styles(frame, style, language)
@@ -332,8 +355,8 @@ def layer_styles_for(layer: ExportLayer, *, study: Study, language: str,
         return chain_styles(name, frame, style, language, HEAVY_POINTS)
     if name == "core_periphery_links":
         # as on the web map: each link in the colour of its pole, wider as it is likelier
-        # (the attachment probability's classes; px 0.7 w + 0.5, mm = px / 2)
-        widths = [(w * 0.7 + 0.5) / 2 for w in styles.LINE_WIDTHS]
+        # (the attachment probability's classes; px 0.7 w + 0.5)
+        widths = [px_to_mm(w * 0.7 + 0.5) for w in styles.LINE_WIDTHS]
         b = styles.ATTACH_PROB_BREAKS
         width = ("CASE " + " ".join(f'WHEN "attach_prob" <= {hi!r} THEN {w!r}' for hi, w in zip(b, widths))
                  + f" ELSE {widths[len(b)]!r} END") if "attach_prob" in frame else None
@@ -366,7 +389,8 @@ def _by_attached_core(frame: pd.DataFrame, language: str):
                   if "strategy" in frame else
                   "CASE WHEN \"role\" = 'core' THEN \"zone_id\" ELSE coalesce(\"core_id\", '') END")
     outline_dd = {
-        "outlineWidth": "CASE WHEN \"role\" = 'core' THEN 0.9 ELSE 0.26 END",
+        "outlineWidth": f"CASE WHEN \"role\" = 'core' THEN {px_to_mm(styles.CORE_OUTLINE_WIDTH)!r} "
+                        f"ELSE {px_to_mm(1.0)!r} END",
         "outlineColor": f"CASE WHEN \"role\" = 'core' THEN '{rgba(styles.CORE_OUTLINE)}' "
                         f"ELSE '{rgba(styles.ZONE_OUTLINE)}' END",
     }
@@ -378,13 +402,13 @@ def _by_attached_core(frame: pd.DataFrame, language: str):
         return {**outline_dd, "fillColor": fill}
 
     cats = [Category(core, names.get(core, core),
-                     fill_symbol(color, styles.ZONE_OUTLINE, fill_alpha=_ALPHA_STRONG, outline_width_mm=0.26,
+                     fill_symbol(color, styles.ZONE_OUTLINE, fill_alpha=_ALPHA_STRONG, outline_width_mm=px_to_mm(1.0),
                                  data_defined=by_role(color)))
             for core, color in core_color.items()]
     # the empty value also catches NULL: QGIS' "all other values" category
     cats.append(Category(None, label("isolated", language),
                          fill_symbol(styles.STRATEGY_COLORS["isolated"], styles.ISOLATED_OUTLINE, fill_alpha=0.55,
-                                     outline_width_mm=0.5, outline_style="dash")))
+                                     outline_width_mm=px_to_mm(2.0), outline_style="dash")))
     return categorized_renderer(expression, cats)
 
 
@@ -392,16 +416,17 @@ def _plain_symbol(kind: str | None):
     if kind == "point":
         return marker_symbol(styles.CATEGORICAL[4], 2.0, outline="#ffffff", outline_width_mm=0.2)
     if kind == "line":
-        return line_symbol(styles.CATEGORICAL[4], styles.LINE_WIDTHS[0] / 2)
-    return fill_symbol(styles.CATEGORICAL[1], styles.ZONE_OUTLINE, fill_alpha=FILL_ALPHA, outline_width_mm=0.2)
+        return line_symbol(styles.CATEGORICAL[4], px_to_mm(styles.LINE_WIDTHS[0]))
+    return fill_symbol(styles.CATEGORICAL[1], styles.ZONE_OUTLINE, fill_alpha=FILL_ALPHA,
+                       outline_width_mm=px_to_mm(1.0))
 
 
 def _strength_index_width(strength: pd.Series) -> str:
     """QGIS expression: line width (mm) of a recommended pair by its strength index class,
-    the web map's weak / medium / strong widths (:data:`geo.styles.STRENGTH_WIDTHS`, px / 2)."""
+    the web map's weak / medium / strong widths (:data:`geo.styles.STRENGTH_WIDTHS`)."""
     s = pd.to_numeric(strength, errors="coerce").to_numpy(float)
     logs = np.log(s[np.isfinite(s) & (s > 0)])
-    w = [v / 2 for v in styles.STRENGTH_WIDTHS]
+    w = [px_to_mm(v) for v in styles.STRENGTH_WIDTHS]
     if not logs.size or logs.max() - logs.min() <= 0:
         # every pair equally strong: index 100 (strong), as geo.styles.strength_index
         return f'CASE WHEN "strength" > 0 THEN {w[2]!r} ELSE {w[0]!r} END'
@@ -421,8 +446,8 @@ def _pair_styles(frame: pd.DataFrame, style, language: str) -> list[LayerStyle]:
     values = frame.loc[recommended, "strength"] if recommended.any() else frame["strength"]
     breaks = styles.graduated_breaks(finite(values), k=len(styles.LINE_WIDTHS))
     edges = _edges(frame["strength"], breaks)
-    widths_mm = [w / 2 for w in styles.LINE_WIDTHS]
-    other_mm = 0.5
+    widths_mm = [px_to_mm(w) for w in styles.LINE_WIDTHS]
+    other_mm = px_to_mm(1.0)      # the other candidate pairs: 1 px on the web map
     has_flag = "recommended" in frame
     color_expr = (_case_color("pair_type", styles.PAIR_TYPE_COLORS, styles.PAIR_TYPE_COLORS["peer"])
                   if "pair_type" in frame else None)
@@ -447,7 +472,7 @@ def _pair_styles(frame: pd.DataFrame, style, language: str) -> list[LayerStyle]:
         if has_flag:
             width_expr = f'CASE WHEN "recommended" THEN {width_expr} ELSE {other_mm!r} END'
         cats = [Category(key, label(key, language),
-                         line_symbol(color, styles.STRENGTH_WIDTHS[1] / 2, width_expression=width_expr,
+                         line_symbol(color, px_to_mm(styles.STRENGTH_WIDTHS[1]), width_expression=width_expr,
                                      style_expression=dash_expr, alpha=0.9))
                 for key, color in styles.PAIR_TYPE_COLORS.items()]
         out.insert(0, style("pair_type", ordered(categorized_renderer("pair_type", cats))))

@@ -16,18 +16,22 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+#: The district outlines as every web page draws them: the boundaries, each once (two dashed
+#: polygon outlines over each other look solid), and the districts for their names only.
+DISTRICTS = ("district_boundaries", ("districts", "names"))
+
 #: analysis → the layers its web page shows at first, top first (layer or (layer, style)).
 THEME_LAYERS: dict[str, tuple[str | tuple[str, str], ...]] = {
-    "balance": ("balance_workplaces", "balance_housing_density", "districts", "roads"),
-    "collaboration": ("collaboration_pairs", "innovation_districts", "collaboration_zones", "districts", "roads"),
+    "balance": ("balance_workplaces", "balance_housing_density", *DISTRICTS, "roads"),
+    "collaboration": ("collaboration_pairs", "innovation_districts", "collaboration_zones", *DISTRICTS, "roads"),
     "core_periphery": ("core_periphery_poles", "core_periphery_zones", "core_periphery_territories",
-                       "districts", "roads"),
+                       *DISTRICTS, "roads"),
     "chains": ("chain_gap_points", "leader_firms", "chain_gap_candidates", "chain_zones", "chain_leader_reach",
-               "districts"),
+               *DISTRICTS),
 }
 
 #: Context layers every fallback theme shows (the web maps draw district outlines on every page).
-CONTEXT_LAYERS = ("districts",)
+CONTEXT_LAYERS = DISTRICTS
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ def map_themes(layers: Sequence, group_titles: Mapping[str, str],
         else:
             wanted = [(layer.key, None) for layer in layers
                       if layer.group == group and layer.visible and layer.geometry_kind is not None]
-            wanted += [(name, None) for name in CONTEXT_LAYERS]
+            wanted += [_entry(item) for item in CONTEXT_LAYERS]
         chosen: list[ThemeLayer] = []
         for name, style in wanted:
             layer = by_name.get(name)

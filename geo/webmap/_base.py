@@ -16,7 +16,7 @@ import pandas as pd
 from geo import styles
 from geo._types import Study
 from geo.basemaps import Basemap
-from geo.i18n import TERMS, fmt_number, label
+from geo.i18n import TERMS, label
 from geo.settings import Settings
 from geo.webmap._controls import (
     Finish,
@@ -194,14 +194,12 @@ def graduated_index(values: pd.Series, breaks: Sequence[float]) -> np.ndarray:
 
 def graduated_rows(values: pd.Series, breaks: Sequence[float], colors: Sequence[str], fmt: str,
                    lang: str, *, row=None) -> list[str]:
-    """Legend rows ``lower – upper`` for the classes that occur."""
+    """Legend rows ``lower – upper`` (:func:`geo.styles.class_range_texts`) of each class."""
     from geo.webmap._controls import swatch_row
 
     row = row or (lambda text, color: swatch_row(text, color))
     arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    ranges = styles.class_ranges(arr, breaks)
-    return [row(f"{fmt_number(lo, fmt, lang)} – {fmt_number(hi, fmt, lang)}", colors[i])
-            for i, (lo, hi) in enumerate(ranges)]
+    return [row(text, colors[i]) for i, text in enumerate(styles.class_range_texts(arr, breaks, fmt, lang))]
 
 
 def add_layer(m: folium.Map, ctx: MapContext, layer_id: str, frame: gpd.GeoDataFrame, *,

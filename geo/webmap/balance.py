@@ -113,18 +113,6 @@ def _housing_hexagons(study: Study, settings: Settings) -> tuple[gpd.GeoDataFram
     return cells[cells["workers"] > 0].reset_index(drop=True), size
 
 
-def _class_text(ctx: MapContext, cls: str) -> str:
-    lo, hi = ctx.settings.balance.balanced_range
-    extra = {"jobs_rich": f" (> {hi:g})", "balanced": f" ({lo:g}–{hi:g})", "housing_rich": f" (< {lo:g})"}
-    return ctx.label(cls) + extra.get(cls, "")
-
-
-def jhr_class_texts(breaks=styles.JHR_BREAKS) -> list[str]:
-    """Legend text of the jobs–housing ratio choropleth classes."""
-    b = list(breaks)
-    return [f"≤ {b[0]:g}", *[f"{lo:g} – {hi:g}" for lo, hi in itertools.pairwise(b)], f"> {b[-1]:g}"]
-
-
 #: Workplaces that get a name label (the most unbalanced; the label layer hides collisions).
 LABELLED_WORKPLACES = 30
 
@@ -171,7 +159,7 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
                   popup=fields, tooltip=fields[:1] + [f for f in fields if f[0] == "jhr"], title_field=None,
                   show=False, pane="zaBack", tolerance_m=20.0)
         rows = [swatch_row(text, c, styles.DISTRICT_OUTLINE, opacity=0.6)
-                for text, c in zip(jhr_class_texts(breaks), styles.JHR_COLORS)]
+                for text, c in zip(styles.jhr_class_texts(breaks), styles.JHR_COLORS)]
         legend.append(LegendSection(f"{name} — {ctx.label('jhr')}", rows, ["balance_districts"]))
         context.items.append(LayerItem("balance_districts", name))
 
@@ -229,8 +217,8 @@ def build_balance_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
         add_layer(m, ctx, "workplaces", workplaces, label_text=name, styles_list=style_list,
                   style_index=cls_idx * 2 + kind_idx, props=[f[0] for f in fields], popup=fields, tooltip=tip,
                   title_field="name", search_field="name", id_field="workplace_id", on_click="catchment")
-        rows = [swatch_row(_class_text(ctx, c), styles.BALANCE_CLASS_COLORS[c], styles.ZONE_OUTLINE, opacity=0.85)
-                for c in classes]
+        rows = [swatch_row(styles.balance_class_text(c, ctx.lang, ctx.settings.balance.balanced_range),
+                           styles.BALANCE_CLASS_COLORS[c], styles.ZONE_OUTLINE, opacity=0.85) for c in classes]
         rows.append(swatch_row(ctx.label("innovation_district"), "none", styles.INNOVATION_COLOR, weight=2.5))
         notes = [ctx.label("note_area_jhr"), ctx.label("note_jhr"), ctx.label("note_jhr_shared")]
         if lead == "balance_class":
