@@ -785,6 +785,102 @@ def _(s, tmp):
     s.point("commuting", "od_gbk.csv", fields=fields)
 
 
+def _sheet(s: Study, file: str, rows: dict[int, list]) -> None:
+    """An .xlsx OD table (openpyxl) with the given sheet rows (1-based; rows not given stay empty)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for r, values in rows.items():
+        for c, v in enumerate(values, start=1):
+            book.active.cell(row=r, column=c, value=v)
+    book.save(s.root / "layers" / file)
+    s.point("commuting", file)
+
+
+def _ods(path: Path, rows: list[list | int]) -> None:
+    """A hand-written .ods sheet: a list is a row of cells, an int that many empty rows
+    (one ``table:number-rows-repeated`` row, as LibreOffice saves them)."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    def cell(v) -> str:
+        if isinstance(v, (int, float)):
+            return f'<table:table-cell office:value-type="float" office:value="{v!r}"><text:p>{v}</text:p></table:table-cell>'
+        return f'<table:table-cell office:value-type="string"><text:p>{escape(str(v))}</text:p></table:table-cell>'
+
+    body = "".join(f'<table:table-row table:number-rows-repeated="{r}"><table:table-cell/></table:table-row>'
+                   if isinstance(r, int) else "<table:table-row>" + "".join(map(cell, r)) + "</table:table-row>"
+                   for r in rows)
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2">'
+               f'<office:body><office:spreadsheet><table:table table:name="OD">{body}</table:table>'
+               "</office:spreadsheet></office:body></office:document-content>")
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
+                'opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
+                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry '
+                'manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
+        z.writestr("content.xml", content)
+        z.writestr("META-INF/manifest.xml", manifest)
+
+
+@case("commuting_xlsx_rows_as_the_sheet_numbers_them",
+      errors=[("layers.commuting", "od.xlsx", "field 'commuters'", "not a number", "'many'", "row 9")])
+def _(s, tmp):
+    """A title on row 1, the header on row 3, an empty row inside the data: the message names
+    row 9 as Excel / WPS show it (the 5th data row; GDAL read the title as a header)."""
+    od = _od(s).head(20)
+    values = od.to_numpy().tolist()
+    values[4][4] = "many"
+    rows = {1: ["2023年手机信令职住OD"], 3: list(od.columns)}
+    rows.update({4 + i + (i >= 3): v for i, v in enumerate(values)})   # row 7 left empty
+    _sheet(s, "od.xlsx", rows)
+
+
+@case("commuting_xlsx_header_on_row_1_empty_rows_inside",
+      errors=[("layers.commuting", "od.xlsx", "field 'commuters'", "negative", "rows 4, 8")])
+def _(s, tmp):
+    """GDAL takes row 1 for the header; the empty rows 5 and 6 are skipped (as a CSV's
+    blank lines), not reported as flows without coordinates."""
+    od = _od(s).head(10)
+    od.loc[[2, 4], "commuters"] = -3
+    values = od.to_numpy().tolist()
+    rows = {1: list(od.columns)}
+    rows.update({2 + i + 2 * (i >= 3): v for i, v in enumerate(values)})
+    _sheet(s, "od.xlsx", rows)
+
+
+@case("commuting_ods_empty_rows_above_and_inside",
+      errors=[("layers.commuting", "od.ods", "field 'commuters'", "not a number", "'x'", "row 8")])
+def _(s, tmp):
+    """LibreOffice's .ods: two empty rows above the header (row 3) and two inside the data."""
+    od = _od(s).head(6)
+    values = od.to_numpy().tolist()
+    values[2][4] = "x"
+    _ods(s.root / "layers" / "od.ods", [2, list(od.columns), *values[:2], 2, *values[2:], 1000])
+    s.point("commuting", "od.ods")
+
+
+@case("commuting_xlsx_header_of_two_merged_rows",
+      errors=[("layers.commuting", "od.xlsx", "header", "rows 1 and 2", "merged", "single header row")])
+def _(s, tmp):
+    from openpyxl import load_workbook
+
+    od = _od(s).head(5)
+    rows = {1: ["居住地", None, "工作地", None, "人数"], 2: ["经度", "纬度", "经度", "纬度"]}
+    rows.update({3 + i: v for i, v in enumerate(od.to_numpy().tolist())})
+    _sheet(s, "od.xlsx", rows)
+    book = load_workbook(s.root / "layers" / "od.xlsx")
+    for cells in ("A1:B1", "C1:D1", "E1:E2"):
+        book.active.merge_cells(cells)
+    book.save(s.root / "layers" / "od.xlsx")
+    s.point("commuting", "od.xlsx", fields={"home_x": "经度", "home_y": "纬度", "work_x": "经度",
+                                            "work_y": "纬度", "commuters": "人数"})
+
+
 # --- config and output -----------------------------------------------------------
 
 @case("yaml_syntax_error", errors=[("config.yaml", "line 4", "YAML")])
@@ -939,7 +1035,8 @@ def test_user_files_in_output_subfolders_are_not_lost(small_study, tmp_path):
 
 
 VALIDATE_CASES = ["duplicate_ids", "three_problems_in_three_layers", "raster_without_crs", "unknown_config_key",
-                  "gpkg_with_unreadable_bytes", "lines_in_a_polygon_layer"]
+                  "gpkg_with_unreadable_bytes", "lines_in_a_polygon_layer", "commuting_xlsx_rows_as_the_sheet_numbers_them",
+                  "commuting_ods_empty_rows_above_and_inside"]
 
 
 @pytest.mark.parametrize("name", VALIDATE_CASES)

@@ -40,6 +40,7 @@ from geo.layers._encoding import looks_like_legacy, transcode_text_file
 from geo.layers._fields import _resolve_fields
 from geo.layers._read import _check_path, _files_of, choose_layer
 from geo.layers._report import _Ctx, _list, _one_line, _Report, _shown_path
+from geo.layers._sheets import SHEET_SUFFIXES, read_sheet
 from geo.layers._values import parse_counts
 
 if TYPE_CHECKING:
@@ -109,48 +110,42 @@ def _read_csv(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> pd.DataFr
 
 def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report):
     """``(attributes, geometries or None, crs or None)`` of an OGR layer or table."""
+    if ctx.path.suffix.lower() == ".xls":
+        report.error(f"{ctx.at()} an Excel 97-2003 workbook (.xls) cannot be read; save it as .xlsx "
+                     "(Excel / WPS: Save As, Excel Workbook) or as CSV UTF-8")
+        return None
     try:
         layers = pyogrio.list_layers(ctx.path)
     except Exception as exc:  # noqa: BLE001
-        report.error(f"{ctx.at()} cannot read the file ({_one_line(exc)}); give a CSV table or a "
-                     "GIS file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf)")
+        report.error(f"{ctx.at()} cannot read the file ({_one_line(exc)}); give a CSV table, an .xlsx or "
+                     ".ods sheet or a GIS file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf)")
         return None
     found = choose_layer(ctx, cfg.layer, layers, report)
     if found is None:
         return None
     layer, geom_type = found
+    if ctx.path.suffix.lower() in SHEET_SUFFIXES:   # rows named as the sheet numbers them
+        named = {*cfg.fields.values(), *sch.LAYERS[NAME].fields}   # configured or canonical names
+        try:
+            frame = read_sheet(ctx, layer, named, report)
+        except Exception as exc:  # noqa: BLE001
+            report.error(f"{ctx.at()} cannot read the sheet ({_one_line(exc)})")
+            return None
+        return None if frame is None else (frame, None, None)
     has_geometry = geom_type is not None
-    # a spreadsheet's first row is its header, even when every cell is text (GDAL would
-    # otherwise take an all-text sheet's header for data: Field1, Field2, ...)
-    headers = {"HEADERS": "FORCE"} if ctx.path.suffix.lower() in (".xlsx", ".ods") else {}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             frame = pyogrio.read_dataframe(ctx.path, layer=layer, read_geometry=has_geometry,
-                                           encoding=cfg.encoding, use_arrow=True, **headers)
+                                           encoding=cfg.encoding, use_arrow=True)
     except Exception as exc:  # noqa: BLE001
         report.error(f"{ctx.at()} cannot read the layer ({_one_line(exc)})")
         return None
     if not has_geometry:
-        return _header_row(pd.DataFrame(frame), cfg) if headers else pd.DataFrame(frame), None, None
+        return pd.DataFrame(frame), None, None
     crs = frame.crs
     geoms = frame.geometry.to_numpy()
     return pd.DataFrame(frame.drop(columns=frame.geometry.name)), geoms, crs
-
-
-def _header_row(frame: pd.DataFrame, cfg: VectorLayerSettings) -> pd.DataFrame:
-    """A sheet whose only row is its header comes back from GDAL as one data row under
-    ``Field1``, ``Field2``, ...: that row named as the columns (no data rows left)."""
-    generic = [f"Field{i + 1}" for i in range(frame.shape[1])]
-    if list(frame.columns) != generic or not len(frame):
-        return frame
-    first = [str(v).strip() for v in frame.iloc[0]]
-    from geo import schema as sch
-
-    named = {*cfg.fields.values(), *sch.LAYERS["commuting"].fields}   # configured or canonical names
-    if not named & set(first):
-        return frame
-    return pd.DataFrame(frame.iloc[1:].to_numpy(), columns=first)
 
 
 def _read_parquet(ctx: _Ctx, report: _Report):
@@ -225,6 +220,7 @@ def load_flows(cfg: VectorLayerSettings, base: Path | None, report: _Report) -> 
     attrs, geoms, file_crs = read
     is_csv = "lines" in attrs.attrs
     lines = attrs.attrs.pop("lines", None)
+    sheet_rows = attrs.attrs.pop("rows", None)   # a spreadsheet's rows as the sheet numbers them
     attrs.columns = [str(c) for c in attrs.columns]
     columns = list(attrs.columns)
     n = len(attrs)
@@ -236,7 +232,7 @@ def load_flows(cfg: VectorLayerSettings, base: Path | None, report: _Report) -> 
         return None
     source = LayerSource(name=NAME, path=ctx.path, layer=ctx.read_layer, files=_files_of(ctx.path),
                          aliases=dict(mapping), feature_count=n)
-    rows = np.arange(1, n + 1)
+    rows = np.arange(1, n + 1) if sheet_rows is None else sheet_rows
     labels = attrs[mapping["flow_id"]].astype(str).to_numpy(dtype=object) if "flow_id" in mapping else None
     flows = _Flows(ctx=ctx, source=source, xy=np.full((n, 4), np.nan), commuters=np.zeros(n), rows=rows,
                    labels=labels, crs=None, lines=lines, row_word=DATA_ROW if is_csv else "row")
