@@ -766,6 +766,17 @@ def _(s, tmp):
     s.text("commuting", "od.csv", "\n".join(lines) + "\n")
 
 
+@case("commuting_first_row_has_one_value_more", errors=[("layers.commuting", "od.csv", "cannot read the file as CSV",
+                                                       "line 4 has 6 values but the header has 5")])
+def _(s, tmp):
+    """pandas reads a first row with one value more than the header silently, its first
+    value as the index and every column shifted left (the home longitude read as its
+    latitude, the commuters as work latitudes); refused, naming the line (blank lines count)."""
+    lines = _od_lines(_od(s))
+    lines[1] += ",9"
+    s.text("commuting", "od.csv", "\n".join(lines[:1] + ["", ""] + lines[1:]) + "\n")
+
+
 @case("commuting_bad_value_after_blank_lines", errors=[("layers.commuting", "od.csv", "field 'commuters'",
                                                         "not a number", "'many'", "line 8")])
 def _(s, tmp):

@@ -490,6 +490,22 @@ def test_an_xls_workbook_is_refused_with_the_way_to_save_it(tmp_path):
         load_study(_write_tiny(tmp_path, {"path": "od.xls", "crs": "EPSG:4326"}))
 
 
+def test_csv_lines_ending_in_a_separator_keep_their_columns(tmp_path):
+    """Every data line ends in ',' (an empty last value, as some exports write): pandas would
+    read the first column as an index and shift every value one column left; read as written."""
+    from geo.layers import load_study
+
+    lon, lat = [104.99, 105.05], [30.72, 30.74]
+    (tmp_path / "od.csv").write_text("hx,hy,wx,wy,n\n" + "".join(
+        f"{lon[i]},{lat[i]},{lon[1 - i]},{lat[1 - i]},{i + 2},\n" for i in range(2)), encoding="utf-8")
+    flows = load_study(_write_tiny(tmp_path, {"path": "od.csv", "crs": "EPSG:4326", "fields": {
+        "home_x": "hx", "home_y": "hy", "work_x": "wx", "work_y": "wy", "commuters": "n"}})).commuting
+    assert flows["commuters"].tolist() == [2.0, 3.0]
+    x, y = _projected(np.array(lon), np.array(lat))
+    assert flows["home_x"].to_numpy() == pytest.approx(x, abs=0.01)
+    assert flows["work_y"].to_numpy() == pytest.approx(y[::-1], abs=0.01)
+
+
 def test_flows_all_of_zero_commuters_are_said_to_give_nothing(tmp_path):
     from geo.layers import load_study
 

@@ -35,7 +35,7 @@ from geo._crs import transformer
 from geo._errors import format_rows
 from geo._types import LayerSource
 from geo.layers._crs import _inverse_projection
-from geo.layers._csvlines import DATA_ROW, csv_lines, parser_message
+from geo.layers._csvlines import DATA_ROW, csv_lines, first_row_width, parser_message, too_many_values
 from geo.layers._encoding import looks_like_legacy, transcode_text_file
 from geo.layers._fields import _resolve_fields
 from geo.layers._read import _check_path, _files_of, choose_layer
@@ -95,16 +95,28 @@ def _read_csv(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> pd.DataFr
             return None
     head = text[:2000] if text is not None else raw[:2000].decode("utf-8", errors="ignore")
     sep = "\t" if ctx.path.suffix.lower() == ".tsv" or ("\t" in head and "," not in head) else ","
+    data = text if text is not None else raw
     try:
-        # UTF-8 as it is: the C parser reads the bytes (twice as fast as from a str)
-        source = io.StringIO(text) if text is not None else io.BytesIO(raw)
-        frame = pd.read_csv(source, sep=sep, low_memory=False, encoding="utf-8-sig" if text is None else None)
+        # UTF-8 as it is: the C parser reads the bytes (twice as fast as from a str). index_col=False:
+        # a first row with more values than the header is not silently read as an index (its
+        # values shifted one column left); pandas warns instead, and that is refused below
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(data) if text is not None else io.BytesIO(data), sep=sep,
+                                index_col=False, low_memory=False,
+                                encoding="utf-8-sig" if text is None else None)
     except Exception as exc:  # noqa: BLE001 - pandas' parser errors name the line
         report.error(f"{ctx.at()} cannot read the file as CSV ({parser_message(_one_line(exc))}); save it "
                      "as UTF-8 CSV with a header row")
         return None
+    width = first_row_width(data, sep) if any(issubclass(w.category, pd.errors.ParserWarning)
+                                              for w in caught) else None
+    if width is not None and width[2] > width[1]:
+        report.error(f"{ctx.at()} cannot read the file as CSV ({too_many_values(*width)}); save it as "
+                     "UTF-8 CSV with a header row")
+        return None
     # messages name a CSV's rows by their line in the file, as pandas' own errors above do
-    frame.attrs["lines"] = csv_lines(text if text is not None else raw, len(frame), sep)
+    frame.attrs["lines"] = csv_lines(data, len(frame), sep)
     return frame
 
 

@@ -59,6 +59,39 @@ def csv_separator(head: str, suffix: str) -> str:
     return max((",", ";", "\t"), key=first.count)
 
 
+def first_row_width(data: bytes | str, sep: str = ",") -> tuple[int, int, int] | None:
+    """``(line, values in the header, values in the first data row)`` of a CSV (its first
+    row under the header: the one pandas reads as an index when it has more values than
+    the header); None without a data row. Reads only that far.
+
+    Examples
+    --------
+    >>> first_row_width(b"a,b\\n\\n1,2,3\\n4,5\\n")
+    (3, 2, 3)
+    """
+    stream = (io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="replace", newline="")
+              if isinstance(data, bytes) else io.StringIO(data.lstrip("\ufeff"), newline=""))
+    reader = csv.reader(stream, delimiter=sep)
+    header = None
+    before = 0
+    for fields in reader:
+        start, before = before + 1, reader.line_num
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue
+        if header is None:
+            header = len(fields)
+            continue
+        return start, header, len(fields)
+    return None
+
+
+def too_many_values(line: int, expected: int, saw: int) -> str:
+    """What a row with more values than the header is called (pandas' parser error, and
+    a first row pandas would silently read as an index)."""
+    return (f"line {line} has {saw} values but the header has {expected}; a separator inside a value "
+            "that is not in quotes?")
+
+
 _FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 
@@ -69,9 +102,8 @@ def parser_message(text: str) -> str:
     text = " ".join(text.split())
     found = _FIELDS.search(text)
     if found:
-        expected, line, saw = found.groups()
-        return (f"line {line} has {saw} values but the header has {expected}; a separator inside a "
-                "value that is not in quotes?")
+        expected, line, saw = map(int, found.groups())
+        return too_many_values(line, expected, saw)
     found = _OPEN_QUOTE.search(text)
     if found:
         return (f"the quoted value starting on line {int(found.group(1)) + 1} is not closed "
