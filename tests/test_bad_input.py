@@ -892,6 +892,49 @@ def _(s, tmp):
                                             "work_y": "纬度", "commuters": "人数"})
 
 
+@case("commuting_xlsx_totals_row_under_the_flows",
+      errors=[("layers.commuting", "od.xlsx", "sheet '通勤OD'", "row 12 looks like a totals row", "'合 计'",
+               "equal the sum of the other rows", "delete it")])
+def _(s, tmp):
+    """A 合计 row under the flows (one error, not four about its missing coordinates), in a
+    workbook of two sheets chosen by layers.commuting.layer."""
+    from openpyxl import load_workbook
+
+    od = _od(s).head(10)
+    rows = {1: list(od.columns), **{2 + i: v for i, v in enumerate(od.to_numpy().tolist())},
+            12: ["合 计", None, None, None, int(od["commuters"].sum())]}
+    _sheet(s, "od.xlsx", rows)
+    book = load_workbook(s.root / "layers" / "od.xlsx")
+    book.active.title = "通勤OD"
+    book.create_sheet("说明").append(["数据来源：运营商手机信令"])
+    book.save(s.root / "layers" / "od.xlsx")
+    s.cfg["layers"]["commuting"]["layer"] = "通勤OD"   # (Study.point's own argument is named layer)
+    s.save()
+
+
+@case("commuting_csv_sum_row_without_a_label",
+      errors=[("layers.commuting", "od.csv", "line 8 looks like a totals row", "equal the sum of the other rows")])
+def _(s, tmp):
+    """Excel's SUM under every column, saved as CSV: no label, each value the column's sum."""
+    od = _od(s).head(6)
+    lines = _od_lines(pd.concat([od, od.sum().to_frame().T], ignore_index=True))
+    s.text("commuting", "od.csv", "\n".join(lines) + "\n")
+
+
+@case("commuting_workbook_of_several_sheets",
+      errors=[("layers.commuting", "od.xlsx", "the workbook holds several sheets ('Sheet', '说明')",
+               "layers.commuting.layer")])
+def _(s, tmp):
+    from openpyxl import load_workbook
+
+    od = _od(s).head(5)
+    _sheet(s, "od.xlsx", {1: list(od.columns), **{2 + i: v for i, v in enumerate(od.to_numpy().tolist())}})
+    book = load_workbook(s.root / "layers" / "od.xlsx")
+    book.create_sheet("说明").append(["数据来源：运营商手机信令"])
+    book.create_sheet("Sheet3")   # empty: not a sheet GDAL lists
+    book.save(s.root / "layers" / "od.xlsx")
+
+
 # --- config and output -----------------------------------------------------------
 
 @case("yaml_syntax_error", errors=[("config.yaml", "line 4", "YAML")])

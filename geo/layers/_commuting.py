@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,14 @@ class _Flows:
     #: a CSV's rows by their line in the file (None: not a CSV); see geo.layers._csvlines
     lines: np.ndarray | None = None
     row_word: str = "row"
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Only the rows of ``mask`` from here on."""
+        self.xy, self.commuters, self.rows = self.xy[mask], self.commuters[mask], self.rows[mask]
+        if self.labels is not None:
+            self.labels = self.labels[mask]
+        if self.lines is not None:
+            self.lines = self.lines[mask]
 
     def rows_text(self, mask: np.ndarray) -> str:
         if self.labels is not None:
@@ -257,6 +266,10 @@ def load_flows(cfg: VectorLayerSettings, base: Path | None, report: _Report) -> 
                          f"{_list(columns)}; map them with layers.{NAME}.fields (e.g. "
                          f"{{{missing[0]}: <column>}}), or give a line layer (home -> work)")
             return None
+        totals = _totals_rows(flows, attrs, mapping, report)
+        if totals.any():   # reported; the other rows are checked without it
+            attrs = attrs.loc[~totals].reset_index(drop=True)
+            flows.keep(~totals)
         for k, canon in enumerate(sch.FLOW_COORDINATES):
             v, bad = _numbers(attrs[mapping[canon]])
             col = mapping[canon]
@@ -308,6 +321,42 @@ def load_flows(cfg: VectorLayerSettings, base: Path | None, report: _Report) -> 
             for a in (0, 2):
                 flows.xy[:, a], flows.xy[:, a + 1] = func(flows.xy[:, a], flows.xy[:, a + 1])
     return flows
+
+
+#: the label of a totals row (合计, 总计, Total ...), once blanks and a closing colon are removed
+_TOTALS = re.compile(r"(合计|总计|小计|共计|汇总|总和|total|totals|grandtotal|subtotal|sum)[:：]?",
+                     re.IGNORECASE)
+
+
+def _totals_rows(flows: _Flows, attrs: pd.DataFrame, mapping: dict[str, str], report: _Report) -> np.ndarray:
+    """A first or last row of a table of flows that is its total (a 合计 label, or commuters
+    and coordinates each the sum of the other rows', coordinates possibly missing), reported."""
+    n = len(attrs)
+    totals = np.zeros(n, bool)
+    if n < 3:
+        return totals
+    counts = parse_counts(attrs[mapping["commuters"]])[0]
+    xy = np.column_stack([_numbers(attrs[mapping[c]])[0] for c in sch.FLOW_COORDINATES])
+    for i in sorted({0, n - 1}):
+        words = [v.strip() for v in attrs.iloc[i] if isinstance(v, str) and _TOTALS.fullmatch(re.sub(r"\s", "", v))]
+        others = np.arange(n) != i
+        summed = _is_sum(counts[i], counts[others]) and all(
+            np.isnan(xy[i, k]) or _is_sum(xy[i, k], xy[others, k]) for k in range(4))
+        if not (words or summed):
+            continue
+        totals[i] = True
+        why = [f"'{words[0]}'"] if words else []
+        if summed:
+            why.append(f"its commuters, {counts[i]:,.0f}, equal the sum of the other rows")
+        report.error(f"{flows.ctx.at()} {flows.rows_text(np.arange(n) == i)} looks like a totals row "
+                     f"({'; '.join(why)}), not a flow; delete it from the table")
+    return totals
+
+
+def _is_sum(value: float, rest: np.ndarray) -> bool:
+    """``value`` is the sum of ``rest`` (to rounding: half a unit or a millionth)."""
+    total = float(np.nansum(rest))
+    return bool(np.isfinite(value) and total > 0 and abs(value - total) <= max(0.5, 1e-6 * total))
 
 
 def _commuters(flows: _Flows, values: pd.Series, col: str, report: _Report) -> None:

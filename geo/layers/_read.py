@@ -32,6 +32,7 @@ from geo.layers._fields import _rename, _resolve_fields
 from geo.layers._csvlines import DATA_ROW, csv_lines, csv_separator
 from geo.layers._osm import is_osm, read_osm_roads
 from geo.layers._report import _closest, _Ctx, _forward_warnings, _list, _one_line, _Report
+from geo.layers._sheets import SHEET_SUFFIXES
 
 if TYPE_CHECKING:
     from geo.settings import VectorLayerSettings
@@ -180,13 +181,16 @@ def choose_layer(ctx: _Ctx, configured: str | None, layers: np.ndarray,
     one, or the one named like the canonical layer (``ctx.name``); ``(name, geometry type
     or None for a table)``, and ``ctx.layer`` / ``ctx.read_layer`` set. None after reporting."""
     names = [str(n) for n in layers[:, 0]] if len(layers) else []
+    sheets = ctx.path.suffix.lower() in SHEET_SUFFIXES   # a workbook's layers are its sheets (not empty)
+    kind, file = ("sheet", "workbook") if sheets else ("layer", "file")
     if not names:
-        report.error(f"{ctx.at()} the file holds no layers; export the layer again")
+        report.error(f"{ctx.at()} the {file} holds no {kind}s" + ("; fill in the table" if sheets else
+                                                                   "; export the layer again"))
         return None
     if configured is not None:
         if configured not in names:
-            report.error(f"{ctx.at()} layer '{configured}' not found{_closest(configured, names)}; "
-                         f"layers in the file: {_list(names)}; fix layers.{ctx.name}.layer")
+            report.error(f"{ctx.at()} {kind} '{configured}' not found{_closest(configured, names)}; "
+                         f"{kind}s in the {file}: {_list(names)}; fix layers.{ctx.name}.layer")
             return None
         layer = configured
     elif len(names) == 1:
@@ -194,9 +198,10 @@ def choose_layer(ctx: _Ctx, configured: str | None, layers: np.ndarray,
     elif ctx.name in names:
         layer = ctx.name
     else:
-        report.error(f"{ctx.at()} the file holds several layers ({_list(names)}) and none is "
-                     f"named '{ctx.name}'; choose one with layers.{ctx.name}.layer")
+        report.error(f"{ctx.at()} the {file} holds several {kind}s ({_list(names)}) and none is "
+                     f"named '{ctx.name}'; choose one with layers.{ctx.name}.layer (e.g. layer: {names[0]})")
         return None
+    ctx.layer_word = kind
     ctx.layer = layer if (configured is not None or len(names) > 1) else None
     ctx.read_layer = layer
     return layer, layers[names.index(layer), 1]
