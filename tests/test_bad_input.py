@@ -935,6 +935,38 @@ def _(s, tmp):
     book.save(s.root / "layers" / "od.xlsx")
 
 
+_SAME_NAMES = {"home_x": "经度", "home_y": "纬度", "work_x": "经度", "work_y": "纬度", "commuters": "人数"}
+
+
+@case("commuting_csv_header_repeats_names",
+      errors=[("layers.commuting", "od.csv", "the header has '经度' twice (columns 1 and 3 from the left)"),
+              ("layers.commuting", "od.csv", "the header has '纬度' twice (columns 2 and 4")])
+def _(s, tmp):
+    """经度, 纬度, 经度, 纬度: pandas renamed the second pair 经度.1, 纬度.1 and the mapping read
+    the home end as the work end too (every commute 0 m, exit 0)."""
+    od = _od(s)
+    od.columns = ["经度", "纬度", "经度", "纬度", "人数"]
+    s.text("commuting", "od.csv", od.to_csv(index=False), fields=_SAME_NAMES)
+
+
+@case("commuting_xlsx_header_repeats_names",
+      errors=[("layers.commuting", "od.xlsx", "the header has '经度' twice (columns A and C)"),
+              ("layers.commuting", "od.xlsx", "the header has '纬度' twice (columns B and D)")])
+def _(s, tmp):
+    """The same in a sheet (GDAL keeps both names): it was an internal error (exit 1)."""
+    od = _od(s).head(20)
+    _sheet(s, "od.xlsx", {1: ["经度", "纬度", "经度", "纬度", "人数"],
+                          **{2 + i: v for i, v in enumerate(od.to_numpy().tolist())}})
+    s.point("commuting", "od.xlsx", fields=_SAME_NAMES)
+
+
+@case("commuting_one_column_mapped_to_two_coordinates",
+      errors=[("layers.commuting", "od.csv", "maps home_x and work_x to the same column 'home_lon'")])
+def _(s, tmp):
+    fields = dict(s.cfg["layers"]["commuting"]["fields"], work_x="home_lon")
+    s.text("commuting", "od.csv", _od(s).to_csv(index=False), fields=fields)
+
+
 # --- config and output -----------------------------------------------------------
 
 @case("yaml_syntax_error", errors=[("config.yaml", "line 4", "YAML")])

@@ -36,12 +36,12 @@ from geo._crs import transformer
 from geo._errors import format_rows
 from geo._types import LayerSource
 from geo.layers._crs import _inverse_projection
-from geo.layers._csvlines import DATA_ROW, csv_lines, first_row_width, parser_message, too_many_values
+from geo.layers._csvlines import DATA_ROW, csv_head, csv_lines, parser_message, too_many_values
 from geo.layers._encoding import looks_like_legacy, transcode_text_file
 from geo.layers._fields import _resolve_fields
 from geo.layers._read import _check_path, _files_of, choose_layer
 from geo.layers._report import _Ctx, _list, _one_line, _Report, _shown_path
-from geo.layers._sheets import SHEET_SUFFIXES, read_sheet
+from geo.layers._sheets import SHEET_SUFFIXES, column_letter, read_sheet
 from geo.layers._values import parse_counts
 
 if TYPE_CHECKING:
@@ -118,12 +118,14 @@ def _read_csv(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> pd.DataFr
         report.error(f"{ctx.at()} cannot read the file as CSV ({parser_message(_one_line(exc))}); save it "
                      "as UTF-8 CSV with a header row")
         return None
-    width = first_row_width(data, sep) if any(issubclass(w.category, pd.errors.ParserWarning)
-                                              for w in caught) else None
-    if width is not None and width[2] > width[1]:
-        report.error(f"{ctx.at()} cannot read the file as CSV ({too_many_values(*width)}); save it as "
-                     "UTF-8 CSV with a header row")
+    header, first = csv_head(data, sep)
+    if first is not None and first[1] > len(header) and any(
+            issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+        report.error(f"{ctx.at()} cannot read the file as CSV ({too_many_values(first[0], len(header), first[1])}); "
+                     "save it as UTF-8 CSV with a header row")
         return None
+    if len(set(header)) < len(header) == frame.shape[1]:
+        frame.columns = header   # a repeated name as written (not pandas' x.1): refused when mapped
     # messages name a CSV's rows by their line in the file, as pandas' own errors above do
     frame.attrs["lines"] = csv_lines(data, len(frame), sep)
     return frame
@@ -220,6 +222,30 @@ def _read(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report):
     return _read_ogr(ctx, cfg, report)
 
 
+def _distinct_columns(ctx: _Ctx, mapping: dict[str, str], columns: list[str], sheet: bool,
+                      report: _Report) -> bool:
+    """Each mapped column is one column of the file, and the four coordinates four columns
+    (a header of 经度, 纬度, 经度, 纬度 would read the home end twice: every commute 0 m)."""
+    repeated = set()
+    for col in dict.fromkeys(mapping.values()):
+        at = [i for i, c in enumerate(columns) if c == col]
+        if len(at) > 1:
+            repeated.add(col)
+            where = " and ".join(column_letter(i) if sheet else str(i + 1) for i in at)
+            report.error(f"{ctx.at()} the header has '{col}' {'twice' if len(at) == 2 else f'{len(at)} times'} "
+                         f"(columns {where}{'' if sheet else ' from the left'}); give each column its own name "
+                         f"(e.g. home_{col} and work_{col}) and map it in layers.{NAME}.fields")
+    coords = [c for c in sch.FLOW_COORDINATES if c in mapping]
+    same = False
+    for col in dict.fromkeys(mapping[c] for c in coords):
+        fields = [c for c in coords if mapping[c] == col]
+        if len(fields) > 1 and col not in repeated:
+            report.error(f"{ctx.at()} layers.{NAME}.fields maps {' and '.join(fields)} to the same column "
+                         f"'{col}'; each coordinate needs its own column")
+            same = True
+    return not (repeated or same)
+
+
 def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Coordinates as float: ``(values, bad)``; bad = present but not a number."""
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
@@ -249,7 +275,7 @@ def load_flows(cfg: VectorLayerSettings, base: Path | None, report: _Report) -> 
         report.error(f"{ctx.at()} the table has no rows")
         return None
     mapping = _resolve_fields(ctx, cfg, columns, report)
-    if mapping is None:
+    if mapping is None or not _distinct_columns(ctx, mapping, columns, sheet_rows is not None, report):
         return None
     source = LayerSource(name=NAME, path=ctx.path, layer=ctx.read_layer, files=_files_of(ctx.path),
                          aliases=dict(mapping), feature_count=n)

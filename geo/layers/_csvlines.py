@@ -59,30 +59,29 @@ def csv_separator(head: str, suffix: str) -> str:
     return max((",", ";", "\t"), key=first.count)
 
 
-def first_row_width(data: bytes | str, sep: str = ",") -> tuple[int, int, int] | None:
-    """``(line, values in the header, values in the first data row)`` of a CSV (its first
-    row under the header: the one pandas reads as an index when it has more values than
-    the header); None without a data row. Reads only that far.
+def csv_head(data: bytes | str, sep: str = ",") -> tuple[list[str], tuple[int, int] | None]:
+    """The header's names as written (pandas renames a repeated name ``x`` to ``x.1``) and
+    ``(line, number of values)`` of the first data row under it (the row pandas reads as an
+    index when it has more values than the header), None without one. Reads only that far.
 
     Examples
     --------
-    >>> first_row_width(b"a,b\\n\\n1,2,3\\n4,5\\n")
-    (3, 2, 3)
+    >>> csv_head(b"a,b,a\\n\\n1,2,3,4\\n5,6\\n")
+    (['a', 'b', 'a'], (3, 4))
     """
     stream = (io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="replace", newline="")
               if isinstance(data, bytes) else io.StringIO(data.lstrip("\ufeff"), newline=""))
     reader = csv.reader(stream, delimiter=sep)
-    header = None
+    header: list[str] | None = None
     before = 0
     for fields in reader:
         start, before = before + 1, reader.line_num
         if not fields or (len(fields) == 1 and not fields[0].strip()):
             continue
-        if header is None:
-            header = len(fields)
-            continue
-        return start, header, len(fields)
-    return None
+        if header is not None:
+            return header, (start, len(fields))
+        header = fields
+    return header or [], None
 
 
 def too_many_values(line: int, expected: int, saw: int) -> str:

@@ -33,6 +33,22 @@ SHEET_SUFFIXES = (".xlsx", ".ods")
 HEADER_SEARCH_ROWS = 50
 
 
+def column_letter(index: int) -> str:
+    """The spreadsheet letter of a 0-based column index.
+
+    Examples
+    --------
+    >>> column_letter(0), column_letter(25), column_letter(26), column_letter(701)
+    ('A', 'Z', 'AA', 'ZZ')
+    """
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def _cells(frame: pd.DataFrame) -> pd.DataFrame:
     """Each cell as stripped text, ``""`` when empty."""
     return frame.apply(lambda col: col.astype("string").str.strip().fillna("")).astype(object)
