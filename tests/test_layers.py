@@ -709,6 +709,23 @@ def test_numbers_written_as_text_are_parsed_with_a_warning(tmp_path, study_confi
     assert "'1,200' -> 1200" in one(study.warnings, "field 'jobs'", "3 numbers written as text")
 
 
+def test_counts_with_the_counted_thing_after_them_are_read(tmp_path, study_config):
+    """Chinese tables write what is counted after the number (3.56万人, 12家, 800套): read as
+    the number, with the warning's examples; another unit (5 km, 3亿元) stays refused."""
+    z = zones_gdf()
+    z["jobs"] = ["3.56万人", "1,200 人", "５００名"]
+    z["firms"] = ["12家", "3个", "0家"]
+    write(z, tmp_path / "zones.gpkg")
+    study = load(tmp_path, study_config)
+    assert study.zones["jobs"].tolist() == [35600.0, 1200.0, 500.0]
+    assert study.zones["firms"].tolist() == [12.0, 3.0, 0.0]
+    assert "'3.56万人' -> 35600" in one(study.warnings, "field 'jobs'", "3 numbers written as text")
+    z["output"] = ["3亿元", "5 km", "1"]
+    write(z, tmp_path / "zones.gpkg")
+    m = one(problems(tmp_path, study_config), "layers.zones", "field 'output'", "not a number")
+    assert "'3亿元'" in m and "'5 km'" in m
+
+
 def test_unknown_roles_are_an_error_chinese_roles_accepted(tmp_path, study_config):
     z = zones_gdf()
     z["role"] = ["研发", "HQ", " Supporting "]
