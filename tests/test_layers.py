@@ -698,28 +698,29 @@ def test_bad_counts_are_reported_with_row_ids(tmp_path, study_config):
     assert "row H5" in one(msgs, "layers.housing", "field 'dwellings'", "infinite")
 
 
-def test_numbers_written_as_text_are_parsed_with_a_warning(tmp_path, study_config):
+@pytest.mark.parametrize("jobs, firms, read_jobs, read_firms, example", [
+    (["1,200", "1.2万", "１５００"], None, [1200.0, 12000.0, 1500.0], None, "'1,200' -> 1200"),
+    # Chinese tables write what is counted after the number (3.56万人, 12家, 800套)
+    (["3.56万人", "1,200 人", "５００名"], ["12家", "3个", "0家"], [35600.0, 1200.0, 500.0], [12.0, 3.0, 0.0],
+     "'3.56万人' -> 35600"),
+])
+def test_numbers_written_as_text_are_parsed_with_a_warning(tmp_path, study_config, jobs, firms, read_jobs,
+                                                          read_firms, example):
     z = zones_gdf()
-    z["jobs"] = ["1,200", "1.2万", "１５００"]
+    z["jobs"] = jobs
     z["output"] = ["3亿", "-", ""]
+    if firms is not None:
+        z["firms"] = firms
     write(z, tmp_path / "zones.gpkg")
     study = load(tmp_path, study_config)
-    assert study.zones["jobs"].tolist() == [1200.0, 12000.0, 1500.0]
+    assert study.zones["jobs"].tolist() == read_jobs
+    assert firms is None or study.zones["firms"].tolist() == read_firms
     assert study.zones["output"].iloc[0] == 3e8 and study.zones["output"].iloc[1:].isna().all()
-    assert "'1,200' -> 1200" in one(study.warnings, "field 'jobs'", "3 numbers written as text")
+    assert example in one(study.warnings, "field 'jobs'", "3 numbers written as text")
 
 
-def test_counts_with_the_counted_thing_after_them_are_read(tmp_path, study_config):
-    """Chinese tables write what is counted after the number (3.56万人, 12家, 800套): read as
-    the number, with the warning's examples; another unit (5 km, 3亿元) stays refused."""
+def test_units_other_than_the_counted_thing_stay_refused(tmp_path, study_config):
     z = zones_gdf()
-    z["jobs"] = ["3.56万人", "1,200 人", "５００名"]
-    z["firms"] = ["12家", "3个", "0家"]
-    write(z, tmp_path / "zones.gpkg")
-    study = load(tmp_path, study_config)
-    assert study.zones["jobs"].tolist() == [35600.0, 1200.0, 500.0]
-    assert study.zones["firms"].tolist() == [12.0, 3.0, 0.0]
-    assert "'3.56万人' -> 35600" in one(study.warnings, "field 'jobs'", "3 numbers written as text")
     z["output"] = ["3亿元", "5 km", "1"]
     write(z, tmp_path / "zones.gpkg")
     m = one(problems(tmp_path, study_config), "layers.zones", "field 'output'", "not a number")
