@@ -419,6 +419,19 @@ def _(s, tmp):
     s.text("innovation_districts", "innov.csv", "\n".join(lines[:2] + [""] + lines[2:]) + "\n", crs="EPSG:4544")
 
 
+@case("csv_layer_value_with_an_unquoted_separator",
+      errors=[("layers.housing", "housing.csv", "cannot read the file as CSV",
+               "line 5 has 4 values but the header has 3", "quotes")])
+def _(s, tmp):
+    """1,200 dwellings written without quotes: GDAL's CSV driver read 1 and dropped the 200
+    without a word (exit 0); lines that merely end in a separator stay readable."""
+    h = s.read("housing").head(50)
+    lines = [f'{r.id},{r.dwellings},"{r.geometry.wkt}",' if k % 2 else f'{r.id},{r.dwellings},"{r.geometry.wkt}"'
+             for k, r in enumerate(h.itertuples())]
+    lines[3] = f'{h.id.iloc[3]},1,200,"{h.geometry.iloc[3].wkt}"'
+    s.text("housing", "housing.csv", "\n".join(["id,dwellings,WKT", *lines]) + "\n", crs="EPSG:4544")
+
+
 @case("negative_dwellings", errors=[("layers.housing", "broken_housing.gpkg", "layer 'housing'",
                                      "field 'dwellings'", "negative", "row")])
 def _(s, tmp):

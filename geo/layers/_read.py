@@ -29,7 +29,7 @@ from geo._errors import format_rows
 from geo.layers._encoding import (fix_text_columns, looks_like_legacy, transcode_text_file,
                                   detect_encoding, field_names_encoding, utf8_despite_declared)
 from geo.layers._fields import _rename, _resolve_fields
-from geo.layers._csvlines import DATA_ROW, csv_lines, csv_separator
+from geo.layers._csvlines import DATA_ROW, csv_lines, csv_separator, extra_values
 from geo.layers._osm import is_osm, read_osm_roads
 from geo.layers._report import _closest, _Ctx, _forward_warnings, _list, _one_line, _Report
 from geo.layers._sheets import SHEET_SUFFIXES
@@ -379,7 +379,11 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
     except Exception as exc:  # noqa: BLE001
         report.error(f"{ctx.at()} cannot read the layer ({_one_line(exc)})")
         return None
-    csv_file, lines = _csv_file_lines(path, info, len(attrs))
+    csv_file, lines, extra = _csv_file_lines(path, info, len(attrs))
+    if extra is not None:
+        report.error(f"{ctx.at()} cannot read the file as CSV ({extra}); put such values in quotes "
+                     "or save the table again as CSV from a GIS or spreadsheet")
+        return None
 
     def rows_of(mask: np.ndarray) -> str:
         if csv_file and lines is not None:
@@ -412,12 +416,14 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
     return out, geoms, crs, columns
 
 
-def _csv_file_lines(path: Path, info: dict, n: int) -> tuple[bool, np.ndarray | None]:
-    """``(is a CSV file, the line of each of its n rows or None)`` (geo.layers._csvlines)."""
+def _csv_file_lines(path: Path, info: dict, n: int) -> tuple[bool, np.ndarray | None, str | None]:
+    """``(is a CSV file, the line of each of its n rows or None, its rows with more values
+    than the header or None)`` (geo.layers._csvlines)."""
     if info.get("driver") != "CSV":
-        return False, None
+        return False, None, None
     raw = path.read_bytes()   # UTF-8 (a legacy-encoded CSV is read from a UTF-8 copy)
-    return True, csv_lines(raw, n, csv_separator(raw[:4000].decode("utf-8", errors="ignore"), path.suffix))
+    sep = csv_separator(raw[:4000].decode("utf-8", errors="ignore"), path.suffix)
+    return True, csv_lines(raw, n, sep), extra_values(raw, sep)
 
 
 def _wkb_has_m(wkb: np.ndarray) -> np.ndarray:
