@@ -16,6 +16,7 @@ checks, the GCJ-02 / BD-09 conversion and the reprojection are vectorised.
 
 from __future__ import annotations
 
+import codecs
 import io
 import logging
 import re
@@ -149,6 +150,9 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report):
     layer, geom_type = found
     if ctx.path.suffix.lower() in SHEET_SUFFIXES:   # rows named as the sheet numbers them
         named = {*cfg.fields.values(), *sch.LAYERS[NAME].fields}   # configured or canonical names
+        if cfg.encoding is not None and codecs.lookup(cfg.encoding).name != "utf-8":
+            report.warn(f"{ctx.at()} layers.{NAME}.encoding ({cfg.encoding}) ignored: a {ctx.path.suffix} "
+                        "workbook stores its text as Unicode")
         try:
             frame = read_sheet(ctx, layer, named, report)
         except Exception as exc:  # noqa: BLE001
