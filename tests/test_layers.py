@@ -937,6 +937,21 @@ def test_chains_with_commas_are_flagged(tmp_path, study_config):
     assert "row I1" in one(study.warnings, "layers.innovation_districts", "field 'chains'", "commas")
 
 
+@pytest.mark.parametrize("written", ["电子信息/生物医药", "电子信息 生物医药", "电子信息＋生物医药"])
+def test_zone_chains_glued_without_a_separator_are_flagged(tmp_path, study_config, written):
+    """'电子信息/生物医药' is no zone's chain, so the innovation district served neither
+    chain without a word; a chain of its own (航空航天) stays unremarked."""
+    i = innov_gdf()
+    i["chains"] = [f"{written}；航空航天"]
+    write(i, tmp_path / "innovation_districts.gpkg")
+    study = load(tmp_path, study_config)
+    m = one(study.warnings, "layers.innovation_districts", "field 'chains'", "without ';'")
+    assert "reads as '电子信息', '生物医药'" in m and "row I1" in m and "航空航天" not in m
+    i["chains"] = ["电子信息；生物医药；航空航天"]
+    write(i, tmp_path / "innovation_districts.gpkg")
+    assert not [w for w in load(tmp_path, study_config).warnings if "without ';'" in w]
+
+
 def test_split_chains():
     assert split_chains("a;b；c、 d ;;") == ["a", "b", "c", "d"]
     assert split_chains("") == [] and split_chains(None) == [] and split_chains(float("nan")) == []
