@@ -419,6 +419,19 @@ def _(s, tmp):
     s.text("innovation_districts", "innov.csv", "\n".join(lines[:2] + [""] + lines[2:]) + "\n", crs="EPSG:4544")
 
 
+@case("csv_layer_value_with_an_unquoted_separator",
+      errors=[("layers.housing", "housing.csv", "cannot read the file as CSV",
+               "line 5 has 4 values but the header has 3", "quotes")])
+def _(s, tmp):
+    """1,200 dwellings written without quotes: GDAL's CSV driver read 1 and dropped the 200
+    without a word (exit 0); lines that merely end in a separator stay readable."""
+    h = s.read("housing").head(50)
+    lines = [f'{r.id},{r.dwellings},"{r.geometry.wkt}",' if k % 2 else f'{r.id},{r.dwellings},"{r.geometry.wkt}"'
+             for k, r in enumerate(h.itertuples())]
+    lines[3] = f'{h.id.iloc[3]},1,200,"{h.geometry.iloc[3].wkt}"'
+    s.text("housing", "housing.csv", "\n".join(["id,dwellings,WKT", *lines]) + "\n", crs="EPSG:4544")
+
+
 @case("negative_dwellings", errors=[("layers.housing", "broken_housing.gpkg", "layer 'housing'",
                                      "field 'dwellings'", "negative", "row")])
 def _(s, tmp):
@@ -766,6 +779,17 @@ def _(s, tmp):
     s.text("commuting", "od.csv", "\n".join(lines) + "\n")
 
 
+@case("commuting_first_row_has_one_value_more", errors=[("layers.commuting", "od.csv", "cannot read the file as CSV",
+                                                       "line 4 has 6 values but the header has 5")])
+def _(s, tmp):
+    """pandas reads a first row with one value more than the header silently, its first
+    value as the index and every column shifted left (the home longitude read as its
+    latitude, the commuters as work latitudes); refused, naming the line (blank lines count)."""
+    lines = _od_lines(_od(s))
+    lines[1] += ",9"
+    s.text("commuting", "od.csv", "\n".join(lines[:1] + ["", ""] + lines[1:]) + "\n")
+
+
 @case("commuting_bad_value_after_blank_lines", errors=[("layers.commuting", "od.csv", "field 'commuters'",
                                                         "not a number", "'many'", "line 8")])
 def _(s, tmp):
@@ -783,6 +807,177 @@ def _(s, tmp):
     (s.root / "layers" / "od_gbk.csv").write_bytes(od.to_csv(index=False).encode("gbk"))
     fields = dict(s.cfg["layers"]["commuting"]["fields"], commuters="通勤人数", home_x="居住地经度")
     s.point("commuting", "od_gbk.csv", fields=fields)
+
+
+def _sheet(s: Study, file: str, rows: dict[int, list]) -> None:
+    """An .xlsx OD table (openpyxl) with the given sheet rows (1-based; rows not given stay empty)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for r, values in rows.items():
+        for c, v in enumerate(values, start=1):
+            book.active.cell(row=r, column=c, value=v)
+    book.save(s.root / "layers" / file)
+    s.point("commuting", file)
+
+
+def _ods(path: Path, rows: list[list | int]) -> None:
+    """A hand-written .ods sheet: a list is a row of cells, an int that many empty rows
+    (one ``table:number-rows-repeated`` row, as LibreOffice saves them)."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    def cell(v) -> str:
+        if isinstance(v, (int, float)):
+            return f'<table:table-cell office:value-type="float" office:value="{v!r}"><text:p>{v}</text:p></table:table-cell>'
+        return f'<table:table-cell office:value-type="string"><text:p>{escape(str(v))}</text:p></table:table-cell>'
+
+    body = "".join(f'<table:table-row table:number-rows-repeated="{r}"><table:table-cell/></table:table-row>'
+                   if isinstance(r, int) else "<table:table-row>" + "".join(map(cell, r)) + "</table:table-row>"
+                   for r in rows)
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2">'
+               f'<office:body><office:spreadsheet><table:table table:name="OD">{body}</table:table>'
+               "</office:spreadsheet></office:body></office:document-content>")
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
+                'opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
+                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry '
+                'manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
+        z.writestr("content.xml", content)
+        z.writestr("META-INF/manifest.xml", manifest)
+
+
+@case("commuting_xlsx_rows_as_the_sheet_numbers_them",
+      errors=[("layers.commuting", "od.xlsx", "field 'commuters'", "not a number", "'many'", "row 9")])
+def _(s, tmp):
+    """A title on row 1, the header on row 3, an empty row inside the data: the message names
+    row 9 as Excel / WPS show it (the 5th data row; GDAL read the title as a header)."""
+    od = _od(s).head(20)
+    values = od.to_numpy().tolist()
+    values[4][4] = "many"
+    rows = {1: ["2023年手机信令职住OD"], 3: list(od.columns)}
+    rows.update({4 + i + (i >= 3): v for i, v in enumerate(values)})   # row 7 left empty
+    _sheet(s, "od.xlsx", rows)
+
+
+@case("commuting_xlsx_header_on_row_1_empty_rows_inside",
+      errors=[("layers.commuting", "od.xlsx", "field 'commuters'", "negative", "rows 4, 8")])
+def _(s, tmp):
+    """GDAL takes row 1 for the header; the empty rows 5 and 6 are skipped (as a CSV's
+    blank lines), not reported as flows without coordinates."""
+    od = _od(s).head(10)
+    od.loc[[2, 4], "commuters"] = -3
+    values = od.to_numpy().tolist()
+    rows = {1: list(od.columns)}
+    rows.update({2 + i + 2 * (i >= 3): v for i, v in enumerate(values)})
+    _sheet(s, "od.xlsx", rows)
+
+
+@case("commuting_ods_empty_rows_above_and_inside",
+      errors=[("layers.commuting", "od.ods", "field 'commuters'", "not a number", "'x'", "row 8")])
+def _(s, tmp):
+    """LibreOffice's .ods: two empty rows above the header (row 3) and two inside the data."""
+    od = _od(s).head(6)
+    values = od.to_numpy().tolist()
+    values[2][4] = "x"
+    _ods(s.root / "layers" / "od.ods", [2, list(od.columns), *values[:2], 2, *values[2:], 1000])
+    s.point("commuting", "od.ods")
+
+
+@case("commuting_xlsx_header_of_two_merged_rows",
+      errors=[("layers.commuting", "od.xlsx", "header", "rows 1 and 2", "merged", "single header row")])
+def _(s, tmp):
+    from openpyxl import load_workbook
+
+    od = _od(s).head(5)
+    rows = {1: ["居住地", None, "工作地", None, "人数"], 2: ["经度", "纬度", "经度", "纬度"]}
+    rows.update({3 + i: v for i, v in enumerate(od.to_numpy().tolist())})
+    _sheet(s, "od.xlsx", rows)
+    book = load_workbook(s.root / "layers" / "od.xlsx")
+    for cells in ("A1:B1", "C1:D1", "E1:E2"):
+        book.active.merge_cells(cells)
+    book.save(s.root / "layers" / "od.xlsx")
+    s.point("commuting", "od.xlsx", fields={"home_x": "经度", "home_y": "纬度", "work_x": "经度",
+                                            "work_y": "纬度", "commuters": "人数"})
+
+
+@case("commuting_xlsx_totals_row_under_the_flows",
+      errors=[("layers.commuting", "od.xlsx", "sheet '通勤OD'", "row 12 looks like a totals row", "'合 计'",
+               "equal the sum of the other rows", "delete it")])
+def _(s, tmp):
+    """A 合计 row under the flows (one error, not four about its missing coordinates), in a
+    workbook of two sheets chosen by layers.commuting.layer."""
+    from openpyxl import load_workbook
+
+    od = _od(s).head(10)
+    rows = {1: list(od.columns), **{2 + i: v for i, v in enumerate(od.to_numpy().tolist())},
+            12: ["合 计", None, None, None, int(od["commuters"].sum())]}
+    _sheet(s, "od.xlsx", rows)
+    book = load_workbook(s.root / "layers" / "od.xlsx")
+    book.active.title = "通勤OD"
+    book.create_sheet("说明").append(["数据来源：运营商手机信令"])
+    book.save(s.root / "layers" / "od.xlsx")
+    s.cfg["layers"]["commuting"]["layer"] = "通勤OD"   # (Study.point's own argument is named layer)
+    s.save()
+
+
+@case("commuting_csv_sum_row_without_a_label",
+      errors=[("layers.commuting", "od.csv", "line 8 looks like a totals row", "equal the sum of the other rows")])
+def _(s, tmp):
+    """Excel's SUM under every column, saved as CSV: no label, each value the column's sum."""
+    od = _od(s).head(6)
+    lines = _od_lines(pd.concat([od, od.sum().to_frame().T], ignore_index=True))
+    s.text("commuting", "od.csv", "\n".join(lines) + "\n")
+
+
+@case("commuting_workbook_of_several_sheets",
+      errors=[("layers.commuting", "od.xlsx", "the workbook holds several sheets ('Sheet', '说明')",
+               "layers.commuting.layer")])
+def _(s, tmp):
+    from openpyxl import load_workbook
+
+    od = _od(s).head(5)
+    _sheet(s, "od.xlsx", {1: list(od.columns), **{2 + i: v for i, v in enumerate(od.to_numpy().tolist())}})
+    book = load_workbook(s.root / "layers" / "od.xlsx")
+    book.create_sheet("说明").append(["数据来源：运营商手机信令"])
+    book.create_sheet("Sheet3")   # empty: not a sheet GDAL lists
+    book.save(s.root / "layers" / "od.xlsx")
+
+
+_SAME_NAMES = {"home_x": "经度", "home_y": "纬度", "work_x": "经度", "work_y": "纬度", "commuters": "人数"}
+
+
+@case("commuting_csv_header_repeats_names",
+      errors=[("layers.commuting", "od.csv", "the header has '经度' twice (columns 1 and 3 from the left)"),
+              ("layers.commuting", "od.csv", "the header has '纬度' twice (columns 2 and 4")])
+def _(s, tmp):
+    """经度, 纬度, 经度, 纬度: pandas renamed the second pair 经度.1, 纬度.1 and the mapping read
+    the home end as the work end too (every commute 0 m, exit 0)."""
+    od = _od(s)
+    od.columns = ["经度", "纬度", "经度", "纬度", "人数"]
+    s.text("commuting", "od.csv", od.to_csv(index=False), fields=_SAME_NAMES)
+
+
+@case("commuting_xlsx_header_repeats_names",
+      errors=[("layers.commuting", "od.xlsx", "the header has '经度' twice (columns A and C)"),
+              ("layers.commuting", "od.xlsx", "the header has '纬度' twice (columns B and D)")])
+def _(s, tmp):
+    """The same in a sheet (GDAL keeps both names): it was an internal error (exit 1)."""
+    od = _od(s).head(20)
+    _sheet(s, "od.xlsx", {1: ["经度", "纬度", "经度", "纬度", "人数"],
+                          **{2 + i: v for i, v in enumerate(od.to_numpy().tolist())}})
+    s.point("commuting", "od.xlsx", fields=_SAME_NAMES)
+
+
+@case("commuting_one_column_mapped_to_two_coordinates",
+      errors=[("layers.commuting", "od.csv", "maps home_x and work_x to the same column 'home_lon'")])
+def _(s, tmp):
+    fields = dict(s.cfg["layers"]["commuting"]["fields"], work_x="home_lon")
+    s.text("commuting", "od.csv", _od(s).to_csv(index=False), fields=fields)
 
 
 # --- config and output -----------------------------------------------------------
@@ -939,7 +1134,8 @@ def test_user_files_in_output_subfolders_are_not_lost(small_study, tmp_path):
 
 
 VALIDATE_CASES = ["duplicate_ids", "three_problems_in_three_layers", "raster_without_crs", "unknown_config_key",
-                  "gpkg_with_unreadable_bytes", "lines_in_a_polygon_layer"]
+                  "gpkg_with_unreadable_bytes", "lines_in_a_polygon_layer", "commuting_xlsx_rows_as_the_sheet_numbers_them",
+                  "commuting_ods_empty_rows_above_and_inside"]
 
 
 @pytest.mark.parametrize("name", VALIDATE_CASES)

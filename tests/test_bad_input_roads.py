@@ -182,10 +182,11 @@ def test_speeds_written_as_text_are_read():
     from geo._errors import InputError
     from geo.network._parse import road_speeds_kmh
 
-    roads = pd.DataFrame({"speed_kmh": ["６０", "60 km/h", "60公里/小时", "45.5", None]},
-                         index=["R1", "R2", "R3", "R4", "R5"])
+    roads = pd.DataFrame({"speed_kmh": ["６０", "60 km/h", "60公里/小时", "45.5", None, "60千米/时", "60 公里/时",
+                                        "60 KM/HR", "60km／h"]},
+                         index=["R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9"])
     speeds, _ = road_speeds_kmh(roads, class_speeds_kmh={}, default_speed_kmh=20.0)
-    assert speeds.tolist() == [60.0, 60.0, 60.0, 45.5, 20.0]
+    assert speeds.tolist() == [60.0, 60.0, 60.0, 45.5, 20.0, 60.0, 60.0, 60.0, 60.0]
     with pytest.raises(InputError) as info:
         road_speeds_kmh(pd.DataFrame({"speed_kmh": ["60 mph", "60"]}, index=["R1", "R2"]),
                         class_speeds_kmh={}, default_speed_kmh=20.0)

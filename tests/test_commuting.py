@@ -451,6 +451,63 @@ def test_an_excel_sheet_of_text_cells_has_its_header_row_read_as_the_header(tmp_
     assert flows["home_x"].to_numpy() == pytest.approx(x, abs=0.01)
 
 
+@pytest.mark.parametrize("text", [False, True])
+def test_a_sheet_under_a_title_keeps_its_values_and_names_its_rows_as_the_sheet(tmp_path, text):
+    """Header on row 3 under a title and an empty row, an empty row inside the data: the
+    flows are the sheet's rows 4 and 6 with their values to the last digit (numbers as
+    Excel stores them, or cells of text), and Study.commuting.row says so."""
+    from openpyxl import Workbook
+
+    from geo.layers import load_study
+
+    lon, lat = [104.990123456789, 105.05], [30.72, 30.7412345678912]
+    book = Workbook()
+    sheet = book.active
+    sheet["A1"] = "2023年职住OD（单位：人）"
+    for c, name in enumerate(["经度h", "纬度h", "经度w", "纬度w", "人数"], start=1):
+        sheet.cell(row=3, column=c, value=name)
+    for r, i in ((4, 0), (6, 1)):
+        for c, v in enumerate([lon[i], lat[i], lon[1 - i], lat[1 - i], i + 2], start=1):
+            sheet.cell(row=r, column=c, value=repr(v) if text else v)
+    book.save(tmp_path / "od.xlsx")
+    study = load_study(_write_tiny(tmp_path, {"path": "od.xlsx", "crs": "EPSG:4326", "encoding": "gbk", "fields": {
+        "home_x": "经度h", "home_y": "纬度h", "work_x": "经度w", "work_y": "纬度w", "commuters": "人数"}}))
+    flows = study.commuting
+    assert flows["row"].tolist() == [4, 6]
+    # a CSV's encoding set for a workbook: said to be ignored (it would garble the text)
+    said = [w for w in study.warnings if "layers.commuting" in w]
+    assert len(said) == 1 and "encoding (gbk) ignored" in said[0] and "Unicode" in said[0], said
+    assert flows["commuters"].tolist() == [2.0, 3.0]
+    x, y = _projected(np.array(lon), np.array(lat))
+    assert flows["home_x"].to_numpy() == pytest.approx(x, abs=1e-6)
+    assert flows["work_y"].to_numpy() == pytest.approx(y[::-1], abs=1e-6)
+
+
+def test_an_xls_workbook_is_refused_with_the_way_to_save_it(tmp_path):
+    from geo._errors import InputError
+    from geo.layers import load_study
+
+    (tmp_path / "od.xls").write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504))   # an OLE2 header
+    with pytest.raises(InputError, match=r"od.xls.*Excel 97-2003.*save it as .xlsx"):
+        load_study(_write_tiny(tmp_path, {"path": "od.xls", "crs": "EPSG:4326"}))
+
+
+def test_csv_lines_ending_in_a_separator_keep_their_columns(tmp_path):
+    """Every data line ends in ',' (an empty last value, as some exports write): pandas would
+    read the first column as an index and shift every value one column left; read as written."""
+    from geo.layers import load_study
+
+    lon, lat = [104.99, 105.05], [30.72, 30.74]
+    (tmp_path / "od.csv").write_text("hx,hy,wx,wy,n\n" + "".join(
+        f"{lon[i]},{lat[i]},{lon[1 - i]},{lat[1 - i]},{i + 2},\n" for i in range(2)), encoding="utf-8")
+    flows = load_study(_write_tiny(tmp_path, {"path": "od.csv", "crs": "EPSG:4326", "fields": {
+        "home_x": "hx", "home_y": "hy", "work_x": "wx", "work_y": "wy", "commuters": "n"}})).commuting
+    assert flows["commuters"].tolist() == [2.0, 3.0]
+    x, y = _projected(np.array(lon), np.array(lat))
+    assert flows["home_x"].to_numpy() == pytest.approx(x, abs=0.01)
+    assert flows["work_y"].to_numpy() == pytest.approx(y[::-1], abs=0.01)
+
+
 def test_flows_all_of_zero_commuters_are_said_to_give_nothing(tmp_path):
     from geo.layers import load_study
 

@@ -698,15 +698,33 @@ def test_bad_counts_are_reported_with_row_ids(tmp_path, study_config):
     assert "row H5" in one(msgs, "layers.housing", "field 'dwellings'", "infinite")
 
 
-def test_numbers_written_as_text_are_parsed_with_a_warning(tmp_path, study_config):
+@pytest.mark.parametrize("jobs, firms, read_jobs, read_firms, example", [
+    (["1,200", "1.2万", "１５００"], None, [1200.0, 12000.0, 1500.0], None, "'1,200' -> 1200"),
+    # Chinese tables write what is counted after the number (3.56万人, 12家, 800套)
+    (["3.56万人", "1,200 人", "５００名"], ["12家", "3个", "0家"], [35600.0, 1200.0, 500.0], [12.0, 3.0, 0.0],
+     "'3.56万人' -> 35600"),
+])
+def test_numbers_written_as_text_are_parsed_with_a_warning(tmp_path, study_config, jobs, firms, read_jobs,
+                                                          read_firms, example):
     z = zones_gdf()
-    z["jobs"] = ["1,200", "1.2万", "１５００"]
+    z["jobs"] = jobs
     z["output"] = ["3亿", "-", ""]
+    if firms is not None:
+        z["firms"] = firms
     write(z, tmp_path / "zones.gpkg")
     study = load(tmp_path, study_config)
-    assert study.zones["jobs"].tolist() == [1200.0, 12000.0, 1500.0]
+    assert study.zones["jobs"].tolist() == read_jobs
+    assert firms is None or study.zones["firms"].tolist() == read_firms
     assert study.zones["output"].iloc[0] == 3e8 and study.zones["output"].iloc[1:].isna().all()
-    assert "'1,200' -> 1200" in one(study.warnings, "field 'jobs'", "3 numbers written as text")
+    assert example in one(study.warnings, "field 'jobs'", "3 numbers written as text")
+
+
+def test_units_other_than_the_counted_thing_stay_refused(tmp_path, study_config):
+    z = zones_gdf()
+    z["output"] = ["3亿元", "5 km", "1"]
+    write(z, tmp_path / "zones.gpkg")
+    m = one(problems(tmp_path, study_config), "layers.zones", "field 'output'", "not a number")
+    assert "'3亿元'" in m and "'5 km'" in m
 
 
 def test_unknown_roles_are_an_error_chinese_roles_accepted(tmp_path, study_config):
@@ -917,6 +935,21 @@ def test_chains_with_commas_are_flagged(tmp_path, study_config):
     study = load(tmp_path, study_config)
     assert study.innovation_districts["chains"].tolist() == ["电子信息,生物医药"]
     assert "row I1" in one(study.warnings, "layers.innovation_districts", "field 'chains'", "commas")
+
+
+@pytest.mark.parametrize("written", ["电子信息/生物医药", "电子信息 生物医药", "电子信息＋生物医药"])
+def test_zone_chains_glued_without_a_separator_are_flagged(tmp_path, study_config, written):
+    """'电子信息/生物医药' is no zone's chain, so the innovation district served neither
+    chain without a word; a chain of its own (航空航天) stays unremarked."""
+    i = innov_gdf()
+    i["chains"] = [f"{written}；航空航天"]
+    write(i, tmp_path / "innovation_districts.gpkg")
+    study = load(tmp_path, study_config)
+    m = one(study.warnings, "layers.innovation_districts", "field 'chains'", "without ';'")
+    assert "reads as '电子信息', '生物医药'" in m and "row I1" in m and "航空航天" not in m
+    i["chains"] = ["电子信息；生物医药；航空航天"]
+    write(i, tmp_path / "innovation_districts.gpkg")
+    assert not [w for w in load(tmp_path, study_config).warnings if "without ';'" in w]
 
 
 def test_split_chains():

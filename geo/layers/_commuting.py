@@ -16,8 +16,10 @@ checks, the GCJ-02 / BD-09 conversion and the reprojection are vectorised.
 
 from __future__ import annotations
 
+import codecs
 import io
 import logging
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,11 +37,12 @@ from geo._crs import transformer
 from geo._errors import format_rows
 from geo._types import LayerSource
 from geo.layers._crs import _inverse_projection
-from geo.layers._csvlines import DATA_ROW, csv_lines, parser_message
+from geo.layers._csvlines import DATA_ROW, csv_head, csv_lines, parser_message, too_many_values
 from geo.layers._encoding import looks_like_legacy, transcode_text_file
 from geo.layers._fields import _resolve_fields
 from geo.layers._read import _check_path, _files_of, choose_layer
 from geo.layers._report import _Ctx, _list, _one_line, _Report, _shown_path
+from geo.layers._sheets import SHEET_SUFFIXES, column_letter, read_sheet
 from geo.layers._values import parse_counts
 
 if TYPE_CHECKING:
@@ -71,6 +74,14 @@ class _Flows:
     lines: np.ndarray | None = None
     row_word: str = "row"
 
+    def keep(self, mask: np.ndarray) -> None:
+        """Only the rows of ``mask`` from here on."""
+        self.xy, self.commuters, self.rows = self.xy[mask], self.commuters[mask], self.rows[mask]
+        if self.labels is not None:
+            self.labels = self.labels[mask]
+        if self.lines is not None:
+            self.lines = self.lines[mask]
+
     def rows_text(self, mask: np.ndarray) -> str:
         if self.labels is not None:
             return format_rows(self.labels[mask]) + " (flow_id)"
@@ -94,63 +105,74 @@ def _read_csv(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report) -> pd.DataFr
             return None
     head = text[:2000] if text is not None else raw[:2000].decode("utf-8", errors="ignore")
     sep = "\t" if ctx.path.suffix.lower() == ".tsv" or ("\t" in head and "," not in head) else ","
+    data = text if text is not None else raw
     try:
-        # UTF-8 as it is: the C parser reads the bytes (twice as fast as from a str)
-        source = io.StringIO(text) if text is not None else io.BytesIO(raw)
-        frame = pd.read_csv(source, sep=sep, low_memory=False, encoding="utf-8-sig" if text is None else None)
+        # UTF-8 as it is: the C parser reads the bytes (twice as fast as from a str). index_col=False:
+        # a first row with more values than the header is not silently read as an index (its
+        # values shifted one column left); pandas warns instead, and that is refused below
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(data) if text is not None else io.BytesIO(data), sep=sep,
+                                index_col=False, low_memory=False,
+                                encoding="utf-8-sig" if text is None else None)
     except Exception as exc:  # noqa: BLE001 - pandas' parser errors name the line
         report.error(f"{ctx.at()} cannot read the file as CSV ({parser_message(_one_line(exc))}); save it "
                      "as UTF-8 CSV with a header row")
         return None
+    header, first = csv_head(data, sep)
+    if first is not None and first[1] > len(header) and any(
+            issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+        report.error(f"{ctx.at()} cannot read the file as CSV ({too_many_values(first[0], len(header), first[1])}); "
+                     "save it as UTF-8 CSV with a header row")
+        return None
+    if len(set(header)) < len(header) == frame.shape[1]:
+        frame.columns = header   # a repeated name as written (not pandas' x.1): refused when mapped
     # messages name a CSV's rows by their line in the file, as pandas' own errors above do
-    frame.attrs["lines"] = csv_lines(text if text is not None else raw, len(frame), sep)
+    frame.attrs["lines"] = csv_lines(data, len(frame), sep)
     return frame
 
 
 def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report):
     """``(attributes, geometries or None, crs or None)`` of an OGR layer or table."""
+    if ctx.path.suffix.lower() == ".xls":
+        report.error(f"{ctx.at()} an Excel 97-2003 workbook (.xls) cannot be read; save it as .xlsx "
+                     "(Excel / WPS: Save As, Excel Workbook) or as CSV UTF-8")
+        return None
     try:
         layers = pyogrio.list_layers(ctx.path)
     except Exception as exc:  # noqa: BLE001
-        report.error(f"{ctx.at()} cannot read the file ({_one_line(exc)}); give a CSV table or a "
-                     "GIS file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf)")
+        report.error(f"{ctx.at()} cannot read the file ({_one_line(exc)}); give a CSV table, an .xlsx or "
+                     ".ods sheet or a GIS file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf)")
         return None
     found = choose_layer(ctx, cfg.layer, layers, report)
     if found is None:
         return None
     layer, geom_type = found
+    if ctx.path.suffix.lower() in SHEET_SUFFIXES:   # rows named as the sheet numbers them
+        named = {*cfg.fields.values(), *sch.LAYERS[NAME].fields}   # configured or canonical names
+        if cfg.encoding is not None and codecs.lookup(cfg.encoding).name != "utf-8":
+            report.warn(f"{ctx.at()} layers.{NAME}.encoding ({cfg.encoding}) ignored: a {ctx.path.suffix} "
+                        "workbook stores its text as Unicode")
+        try:
+            frame = read_sheet(ctx, layer, named, report)
+        except Exception as exc:  # noqa: BLE001
+            report.error(f"{ctx.at()} cannot read the sheet ({_one_line(exc)})")
+            return None
+        return None if frame is None else (frame, None, None)
     has_geometry = geom_type is not None
-    # a spreadsheet's first row is its header, even when every cell is text (GDAL would
-    # otherwise take an all-text sheet's header for data: Field1, Field2, ...)
-    headers = {"HEADERS": "FORCE"} if ctx.path.suffix.lower() in (".xlsx", ".ods") else {}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             frame = pyogrio.read_dataframe(ctx.path, layer=layer, read_geometry=has_geometry,
-                                           encoding=cfg.encoding, use_arrow=True, **headers)
+                                           encoding=cfg.encoding, use_arrow=True)
     except Exception as exc:  # noqa: BLE001
         report.error(f"{ctx.at()} cannot read the layer ({_one_line(exc)})")
         return None
     if not has_geometry:
-        return _header_row(pd.DataFrame(frame), cfg) if headers else pd.DataFrame(frame), None, None
+        return pd.DataFrame(frame), None, None
     crs = frame.crs
     geoms = frame.geometry.to_numpy()
     return pd.DataFrame(frame.drop(columns=frame.geometry.name)), geoms, crs
-
-
-def _header_row(frame: pd.DataFrame, cfg: VectorLayerSettings) -> pd.DataFrame:
-    """A sheet whose only row is its header comes back from GDAL as one data row under
-    ``Field1``, ``Field2``, ...: that row named as the columns (no data rows left)."""
-    generic = [f"Field{i + 1}" for i in range(frame.shape[1])]
-    if list(frame.columns) != generic or not len(frame):
-        return frame
-    first = [str(v).strip() for v in frame.iloc[0]]
-    from geo import schema as sch
-
-    named = {*cfg.fields.values(), *sch.LAYERS["commuting"].fields}   # configured or canonical names
-    if not named & set(first):
-        return frame
-    return pd.DataFrame(frame.iloc[1:].to_numpy(), columns=first)
 
 
 def _read_parquet(ctx: _Ctx, report: _Report):
@@ -204,6 +226,30 @@ def _read(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report):
     return _read_ogr(ctx, cfg, report)
 
 
+def _distinct_columns(ctx: _Ctx, mapping: dict[str, str], columns: list[str], sheet: bool,
+                      report: _Report) -> bool:
+    """Each mapped column is one column of the file, and the four coordinates four columns
+    (a header of 经度, 纬度, 经度, 纬度 would read the home end twice: every commute 0 m)."""
+    repeated = set()
+    for col in dict.fromkeys(mapping.values()):
+        at = [i for i, c in enumerate(columns) if c == col]
+        if len(at) > 1:
+            repeated.add(col)
+            where = " and ".join(column_letter(i) if sheet else str(i + 1) for i in at)
+            report.error(f"{ctx.at()} the header has '{col}' {'twice' if len(at) == 2 else f'{len(at)} times'} "
+                         f"(columns {where}{'' if sheet else ' from the left'}); give each column its own name "
+                         f"(e.g. home_{col} and work_{col}) and map it in layers.{NAME}.fields")
+    coords = [c for c in sch.FLOW_COORDINATES if c in mapping]
+    same = False
+    for col in dict.fromkeys(mapping[c] for c in coords):
+        fields = [c for c in coords if mapping[c] == col]
+        if len(fields) > 1 and col not in repeated:
+            report.error(f"{ctx.at()} layers.{NAME}.fields maps {' and '.join(fields)} to the same column "
+                         f"'{col}'; each coordinate needs its own column")
+            same = True
+    return not (repeated or same)
+
+
 def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Coordinates as float: ``(values, bad)``; bad = present but not a number."""
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
@@ -225,6 +271,7 @@ def load_flows(cfg: VectorLayerSettings, base: Path | None, report: _Report) -> 
     attrs, geoms, file_crs = read
     is_csv = "lines" in attrs.attrs
     lines = attrs.attrs.pop("lines", None)
+    sheet_rows = attrs.attrs.pop("rows", None)   # a spreadsheet's rows as the sheet numbers them
     attrs.columns = [str(c) for c in attrs.columns]
     columns = list(attrs.columns)
     n = len(attrs)
@@ -232,11 +279,11 @@ def load_flows(cfg: VectorLayerSettings, base: Path | None, report: _Report) -> 
         report.error(f"{ctx.at()} the table has no rows")
         return None
     mapping = _resolve_fields(ctx, cfg, columns, report)
-    if mapping is None:
+    if mapping is None or not _distinct_columns(ctx, mapping, columns, sheet_rows is not None, report):
         return None
     source = LayerSource(name=NAME, path=ctx.path, layer=ctx.read_layer, files=_files_of(ctx.path),
                          aliases=dict(mapping), feature_count=n)
-    rows = np.arange(1, n + 1)
+    rows = np.arange(1, n + 1) if sheet_rows is None else sheet_rows
     labels = attrs[mapping["flow_id"]].astype(str).to_numpy(dtype=object) if "flow_id" in mapping else None
     flows = _Flows(ctx=ctx, source=source, xy=np.full((n, 4), np.nan), commuters=np.zeros(n), rows=rows,
                    labels=labels, crs=None, lines=lines, row_word=DATA_ROW if is_csv else "row")
@@ -249,6 +296,10 @@ def load_flows(cfg: VectorLayerSettings, base: Path | None, report: _Report) -> 
                          f"{_list(columns)}; map them with layers.{NAME}.fields (e.g. "
                          f"{{{missing[0]}: <column>}}), or give a line layer (home -> work)")
             return None
+        totals = _totals_rows(flows, attrs, mapping, report)
+        if totals.any():   # reported; the other rows are checked without it
+            attrs = attrs.loc[~totals].reset_index(drop=True)
+            flows.keep(~totals)
         for k, canon in enumerate(sch.FLOW_COORDINATES):
             v, bad = _numbers(attrs[mapping[canon]])
             col = mapping[canon]
@@ -300,6 +351,42 @@ def load_flows(cfg: VectorLayerSettings, base: Path | None, report: _Report) -> 
             for a in (0, 2):
                 flows.xy[:, a], flows.xy[:, a + 1] = func(flows.xy[:, a], flows.xy[:, a + 1])
     return flows
+
+
+#: the label of a totals row (合计, 总计, Total ...), once blanks and a closing colon are removed
+_TOTALS = re.compile(r"(合计|总计|小计|共计|汇总|总和|total|totals|grandtotal|subtotal|sum)[:：]?",
+                     re.IGNORECASE)
+
+
+def _totals_rows(flows: _Flows, attrs: pd.DataFrame, mapping: dict[str, str], report: _Report) -> np.ndarray:
+    """A first or last row of a table of flows that is its total (a 合计 label, or commuters
+    and coordinates each the sum of the other rows', coordinates possibly missing), reported."""
+    n = len(attrs)
+    totals = np.zeros(n, bool)
+    if n < 3:
+        return totals
+    counts = parse_counts(attrs[mapping["commuters"]])[0]
+    xy = np.column_stack([_numbers(attrs[mapping[c]])[0] for c in sch.FLOW_COORDINATES])
+    for i in sorted({0, n - 1}):
+        words = [v.strip() for v in attrs.iloc[i] if isinstance(v, str) and _TOTALS.fullmatch(re.sub(r"\s", "", v))]
+        others = np.arange(n) != i
+        summed = _is_sum(counts[i], counts[others]) and all(
+            np.isnan(xy[i, k]) or _is_sum(xy[i, k], xy[others, k]) for k in range(4))
+        if not (words or summed):
+            continue
+        totals[i] = True
+        why = [f"'{words[0]}'"] if words else []
+        if summed:
+            why.append(f"its commuters, {counts[i]:,.0f}, equal the sum of the other rows")
+        report.error(f"{flows.ctx.at()} {flows.rows_text(np.arange(n) == i)} looks like a totals row "
+                     f"({'; '.join(why)}), not a flow; delete it from the table")
+    return totals
+
+
+def _is_sum(value: float, rest: np.ndarray) -> bool:
+    """``value`` is the sum of ``rest`` (to rounding: half a unit or a millionth)."""
+    total = float(np.nansum(rest))
+    return bool(np.isfinite(value) and total > 0 and abs(value - total) <= max(0.5, 1e-6 * total))
 
 
 def _commuters(flows: _Flows, values: pd.Series, col: str, report: _Report) -> None:

@@ -59,6 +59,75 @@ def csv_separator(head: str, suffix: str) -> str:
     return max((",", ";", "\t"), key=first.count)
 
 
+def csv_head(data: bytes | str, sep: str = ",") -> tuple[list[str], tuple[int, int] | None]:
+    """The header's names as written (pandas renames a repeated name ``x`` to ``x.1``) and
+    ``(line, number of values)`` of the first data row under it (the row pandas reads as an
+    index when it has more values than the header), None without one. Reads only that far.
+
+    Examples
+    --------
+    >>> csv_head(b"a,b,a\\n\\n1,2,3,4\\n5,6\\n")
+    (['a', 'b', 'a'], (3, 4))
+    """
+    reader = _rows(data, sep)
+    header: list[str] | None = None
+    before = 0
+    for fields in reader:
+        start, before = before + 1, reader.line_num
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue
+        if header is not None:
+            return header, (start, len(fields))
+        header = fields
+    return header or [], None
+
+
+def too_many_values(line: int, expected: int, saw: int) -> str:
+    """What a row with more values than the header is called (pandas' parser error, and
+    a first row pandas would silently read as an index)."""
+    return (f"line {line} has {saw} values but the header has {expected}; a separator inside a value "
+            "that is not in quotes?")
+
+
+def _rows(data: bytes | str, sep: str):
+    """csv.reader over ``data`` (bytes decoded as they are read)."""
+    stream = (io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="replace", newline="")
+              if isinstance(data, bytes) else io.StringIO(data.lstrip("\ufeff"), newline=""))
+    return csv.reader(stream, delimiter=sep)
+
+
+def extra_values(data: bytes | str, sep: str = ",") -> str | None:
+    """The rows with more values than the header, in the words of :func:`too_many_values`
+    (GDAL's CSV driver drops such values without a word: a value such as 1,200 not in
+    quotes becomes 1, and the 200 is lost); None when there is none.
+
+    Examples
+    --------
+    >>> extra_values(b"a,b\\n1,2\\n3,4,5\\n6,7\\n")
+    'line 3 has 3 values but the header has 2; a separator inside a value that is not in quotes?'
+    >>> extra_values(b'a,b\\n"1,5",2\\n3,4,\\n') is None
+    True
+    """
+    header, _ = csv_head(data, sep)
+    if max(map(len, _rows(data, sep)), default=0) <= len(header):   # one pass in C: the usual case
+        return None
+    wide: list[tuple[int, int]] = []
+    reader = _rows(data, sep)
+    before = 0
+    for fields in reader:
+        start, before = before + 1, reader.line_num
+        if len(fields) > len(header) and any(v.strip() for v in fields[len(header):]):
+            wide.append((start, len(fields)))   # (not a line that merely ends in a separator)
+    if not wide:
+        return None
+    line, saw = wide[0]
+    if len(wide) == 1:
+        return too_many_values(line, len(header), saw)
+    return (f"{len(wide)} lines have more values than the header's {len(header)} ("
+            f"{', '.join(str(ln) for ln, _ in wide[:10])}{' ...' if len(wide) > 10 else ''}; line {line} has "
+            f"{saw}); a separator inside a value that is not in quotes?")
+
+
 _FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 
@@ -69,9 +138,8 @@ def parser_message(text: str) -> str:
     text = " ".join(text.split())
     found = _FIELDS.search(text)
     if found:
-        expected, line, saw = found.groups()
-        return (f"line {line} has {saw} values but the header has {expected}; a separator inside a "
-                "value that is not in quotes?")
+        expected, line, saw = map(int, found.groups())
+        return too_many_values(line, expected, saw)
     found = _OPEN_QUOTE.search(text)
     if found:
         return (f"the quoted value starting on line {int(found.group(1)) + 1} is not closed "

@@ -187,3 +187,47 @@ def _unify_chains(layers: dict[str, _Layer], report: _Report) -> None:
     report.warn(f"chain names: {total} values that differ only by upper/lower case, full/half "
                 f"width, spaces or traditional/simplified characters were merged: {'; '.join(shown)}{more} "
                 f"(in {'; '.join(where)})")
+
+
+#: what else people put between chain names (the separators are ; ； 、): commas (warned about
+#: when the layer is read), slashes, bars, plus signs, ampersands, spaces
+_OTHER_SEP = re.compile(r"[\s/／|｜+＋&＆]+")
+
+
+def _split_known(text: str, known: set[str]) -> list[str] | None:
+    """``text`` as two or more names of ``known`` one after the other, or None."""
+    ends: dict[int, list[str]] = {0: []}
+    for i in range(len(text)):
+        if i in ends:
+            for name in known:
+                if text.startswith(name, i) and i + len(name) not in ends:
+                    ends[i + len(name)] = [*ends[i], name]
+    found = ends.get(len(text))
+    return found if found is not None and len(found) >= 2 else None
+
+
+def _warn_glued_chains(layers: dict[str, _Layer], report: _Report) -> None:
+    """An innovation district's chain that no zone has but that reads as zone chains written
+    without ';' between them (``电子信息/轨道交通``, ``电子信息 轨道交通``): one warning, since
+    as written it is one chain of its own and the district serves neither of the two."""
+    zones, innov = layers.get("zones"), layers.get("innovation_districts")
+    if zones is None or innov is None or "chains" not in innov.frame or "chain" not in zones.frame:
+        return
+    known = set(zones.frame["chain"].dropna())
+    glued: dict[str, list[str]] = {}
+    rows = np.zeros(len(innov.frame), bool)
+    for i, value in enumerate(innov.frame["chains"]):
+        for name in ([] if not isinstance(value, str) else [p.strip() for p in _CHAIN_SEP.split(value)]):
+            if name in known or not name or "," in name or "，" in name:
+                continue
+            parts = _split_known(_OTHER_SEP.sub("", name), {_OTHER_SEP.sub("", k) for k in known})
+            if parts is not None:
+                glued[name] = parts
+                rows[i] = True
+    if glued:
+        shown = "; ".join(f"'{_shown(g)}' reads as {', '.join(repr(p) for p in parts)}"
+                          for g, parts in list(glued.items())[:5])
+        report.warn(f"{innov.ctx.at('chains', innov.source.aliases.get('chains'))} chains that no zone has "
+                    f"but that read as zone chains without ';' between them ({shown}; "
+                    f"{innov.rows_text(rows)}): separate chains with ';', '；' or '、'; as written each is "
+                    "one chain of its own, which no zone shares")

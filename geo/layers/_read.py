@@ -29,9 +29,10 @@ from geo._errors import format_rows
 from geo.layers._encoding import (fix_text_columns, looks_like_legacy, transcode_text_file,
                                   detect_encoding, field_names_encoding, utf8_despite_declared)
 from geo.layers._fields import _rename, _resolve_fields
-from geo.layers._csvlines import DATA_ROW, csv_lines, csv_separator
+from geo.layers._csvlines import DATA_ROW, csv_lines, csv_separator, extra_values
 from geo.layers._osm import is_osm, read_osm_roads
 from geo.layers._report import _closest, _Ctx, _forward_warnings, _list, _one_line, _Report
+from geo.layers._sheets import SHEET_SUFFIXES
 
 if TYPE_CHECKING:
     from geo.settings import VectorLayerSettings
@@ -180,13 +181,16 @@ def choose_layer(ctx: _Ctx, configured: str | None, layers: np.ndarray,
     one, or the one named like the canonical layer (``ctx.name``); ``(name, geometry type
     or None for a table)``, and ``ctx.layer`` / ``ctx.read_layer`` set. None after reporting."""
     names = [str(n) for n in layers[:, 0]] if len(layers) else []
+    sheets = ctx.path.suffix.lower() in SHEET_SUFFIXES   # a workbook's layers are its sheets (not empty)
+    kind, file = ("sheet", "workbook") if sheets else ("layer", "file")
     if not names:
-        report.error(f"{ctx.at()} the file holds no layers; export the layer again")
+        report.error(f"{ctx.at()} the {file} holds no {kind}s" + ("; fill in the table" if sheets else
+                                                                   "; export the layer again"))
         return None
     if configured is not None:
         if configured not in names:
-            report.error(f"{ctx.at()} layer '{configured}' not found{_closest(configured, names)}; "
-                         f"layers in the file: {_list(names)}; fix layers.{ctx.name}.layer")
+            report.error(f"{ctx.at()} {kind} '{configured}' not found{_closest(configured, names)}; "
+                         f"{kind}s in the {file}: {_list(names)}; fix layers.{ctx.name}.layer")
             return None
         layer = configured
     elif len(names) == 1:
@@ -194,9 +198,10 @@ def choose_layer(ctx: _Ctx, configured: str | None, layers: np.ndarray,
     elif ctx.name in names:
         layer = ctx.name
     else:
-        report.error(f"{ctx.at()} the file holds several layers ({_list(names)}) and none is "
-                     f"named '{ctx.name}'; choose one with layers.{ctx.name}.layer")
+        report.error(f"{ctx.at()} the {file} holds several {kind}s ({_list(names)}) and none is "
+                     f"named '{ctx.name}'; choose one with layers.{ctx.name}.layer (e.g. layer: {names[0]})")
         return None
+    ctx.layer_word = kind
     ctx.layer = layer if (configured is not None or len(names) > 1) else None
     ctx.read_layer = layer
     return layer, layers[names.index(layer), 1]
@@ -374,7 +379,11 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
     except Exception as exc:  # noqa: BLE001
         report.error(f"{ctx.at()} cannot read the layer ({_one_line(exc)})")
         return None
-    csv_file, lines = _csv_file_lines(path, info, len(attrs))
+    csv_file, lines, extra = _csv_file_lines(path, info, len(attrs))
+    if extra is not None:
+        report.error(f"{ctx.at()} cannot read the file as CSV ({extra}); put such values in quotes "
+                     "or save the table again as CSV from a GIS or spreadsheet")
+        return None
 
     def rows_of(mask: np.ndarray) -> str:
         if csv_file and lines is not None:
@@ -407,12 +416,14 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
     return out, geoms, crs, columns
 
 
-def _csv_file_lines(path: Path, info: dict, n: int) -> tuple[bool, np.ndarray | None]:
-    """``(is a CSV file, the line of each of its n rows or None)`` (geo.layers._csvlines)."""
+def _csv_file_lines(path: Path, info: dict, n: int) -> tuple[bool, np.ndarray | None, str | None]:
+    """``(is a CSV file, the line of each of its n rows or None, its rows with more values
+    than the header or None)`` (geo.layers._csvlines)."""
     if info.get("driver") != "CSV":
-        return False, None
+        return False, None, None
     raw = path.read_bytes()   # UTF-8 (a legacy-encoded CSV is read from a UTF-8 copy)
-    return True, csv_lines(raw, n, csv_separator(raw[:4000].decode("utf-8", errors="ignore"), path.suffix))
+    sep = csv_separator(raw[:4000].decode("utf-8", errors="ignore"), path.suffix)
+    return True, csv_lines(raw, n, sep), extra_values(raw, sep)
 
 
 def _wkb_has_m(wkb: np.ndarray) -> np.ndarray:

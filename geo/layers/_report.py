@@ -69,11 +69,12 @@ class _Ctx:
     shown: str
     layer: str | None = None          # shown in messages (multi-layer files)
     read_layer: str | None = None     # the layer actually read (recorded in LayerSource)
+    layer_word: str = "layer"         # "sheet" in a workbook
 
     def at(self, field_name: str | None = None, column: str | None = None) -> str:
         where = f"layers.{self.name} ({self.shown}"
         if self.layer:
-            where += f", layer '{self.layer}'"
+            where += f", {self.layer_word} '{self.layer}'"
         where += ")"
         if field_name:
             where += f", field '{field_name}'"

@@ -30,7 +30,7 @@ from geo.layers._firms import _check_firms
 from geo.layers._geometry import _clean_geometry
 from geo.layers._raster import _load_raster
 from geo.layers._roads import _build_network, _connection_warnings
-from geo.layers._names import _unify_chains
+from geo.layers._names import _unify_chains, _warn_glued_chains
 from geo.layers._read import _check_path, _files_of, _read_table
 from geo.layers._report import _Ctx, _Layer, _one_line, _Report, _shown_path
 
@@ -208,6 +208,7 @@ def load_study(settings: Settings, *, progress: bool = False,
         if flows is not None and working is not None:
             commuting = finish_flows(flows, working, study_bounds, report)
         _unify_chains(layers, report)
+        _warn_glued_chains(layers, report)
         if "firms" in layers and working is not None:
             _check_firms(layers["firms"], layers.get("zones"), layers.get("districts"), report)
         # the road graph is built last, after ``on_layers`` (below); its problems and warnings

@@ -19,9 +19,11 @@ _CHAIN_SEP = re.compile(r"[;；、]")
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
-_NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)(万|亿|千)?$")
+#: the thing counted, written after a count: persons, firms, dwellings, households, platforms ...
+_COUNTED = r"(?:人|名|个|家|套|户|座|处|项)?"
+_NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)(万|亿|千)?" + _COUNTED + "$")
 _UNITS = {"千": 1e3, "万": 1e4, "亿": 1e8}
-_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*(?:万|亿|千)?")
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*(?:万|亿|千)?\s*" + _COUNTED)
 _MISSING_MARKS = {"-", "--", "—", "——", "–", "/", "无", "na", "n/a", "null", "none", "nan"}
 
 
@@ -49,7 +51,8 @@ def parse_counts(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     Parameters
     ----------
     values : pandas.Series
-        Numbers, or text such as ``"1,200"``, ``"1.2万"``, ``"3亿"``, ``"１２"``.
+        Numbers, or text such as ``"1,200"``, ``"1.2万"``, ``"3亿"``, ``"１２"``, and a
+        counted thing after the number: ``"3.5万人"``, ``"12家"``, ``"800套"``.
 
     Returns
     -------
@@ -66,6 +69,8 @@ def parse_counts(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     >>> v, t, b = parse_counts(pd.Series(["1,200", "1.2万", "7", "x", None, "-"]))
     >>> v.tolist()[:3], t.tolist(), b.tolist()
     ([1200.0, 12000.0, 7.0], [True, True, False, False, False, False], [False, False, False, True, False, False])
+    >>> parse_counts(pd.Series(["3.56万人", "1,200 人", "12家", "5 km"]))[0].tolist()
+    [35600.0, 1200.0, 12.0, nan]
     """
     n = len(values)
     if pd.api.types.is_bool_dtype(values.dtype):

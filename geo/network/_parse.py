@@ -19,7 +19,7 @@ from geo.schema import DEFAULT_CLASS_SPEEDS_KMH as _SCHEMA_SPEEDS
 DEFAULT_CLASS_SPEEDS_KMH: dict[str, float] = dict(_SCHEMA_SPEEDS)
 
 #: a unit written after a speed (after NFKC: full-width digits and letters are plain)
-_SPEED_UNIT = r"\s*(km/h|kmh|kph|公里/小时|千米/小时|公里每小时|千米每小时)$"
+_SPEED_UNIT = r"\s*(km/hr?|kmh|kph|公里/小?时|千米/小?时|公里每小时|千米每小时)$"
 
 _FORWARD = {"yes", "true", "1", "ft", "t"}
 _BACKWARD = {"tf", "-1"}
@@ -140,7 +140,8 @@ def road_speeds_kmh(roads: pd.DataFrame, *, class_speeds_kmh: Mapping[str, float
         if not_number.any():
             shown = ", ".join(repr(v) for v in list(dict.fromkeys(given[not_number].astype(str)))[:5])
             problems.append(f"{source}: field 'speed_kmh': not a number ({shown}) in "
-                            f"{format_rows(roads.index[not_number])}; give km/h as a positive number")
+                            f"{format_rows(roads.index[not_number])}; give km/h as a positive number "
+                            "(a unit km/h, 公里/小时 or 千米/时 after it is read)")
         if not_positive.any():
             problems.append(f"{source}: field 'speed_kmh': speed ≤ 0 in "
                             f"{format_rows(roads.index[not_positive])}; give km/h as a positive number")
