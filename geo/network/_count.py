@@ -4,9 +4,9 @@
 ``d``) for every group of homes (:class:`geo.network.reach._Groups`): a group whose time
 bounds put all its homes in the same horizons (with a margin far above rounding, far
 below :data:`~geo.network.reach.TIME_TOLERANCE_MIN`) counts as a whole; the others, and
-the chains holding an entry of the row's workplace, node by node (the node's time exactly
-as :meth:`geo.network._search._Query.times_of` sums it, lowered by the ways along the
-chain to an entry); a node partly within a horizon, home by home (its homes are sorted by
+the chains holding an entry of the row's workplace, node by node (the node's time
+``min(to_u + D[u], to_v + D[v])`` from the ends of its chain, lowered by the ways along
+the chain to an entry); a node partly within a horizon, home by home (its homes are sorted by
 access: a bisection). The answer is that of comparing every home's time with every
 horizon, ``access + time <= minute + tolerance``. :func:`spread_batch` reads the same
 way, for one horizon, what each home has in reach (the workplaces' jobs and number: the

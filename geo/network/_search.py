@@ -256,11 +256,9 @@ class _Query:
     Per query position: ``time = min(to_u + D[ku], to_v + D[kv])`` with D the times at the
     kept nodes (a kept node: itself with 0, nothing on the other side), lowered by the
     way along the chain to an entry on it (:meth:`_Searcher.along_chain`).
-    ``by_kept_ptr`` / ``by_kept_pos``: the query positions whose time depends on each kept
-    node (CSR over kept nodes).
     """
 
-    def __init__(self, graph: RoadGraph, nodes: np.ndarray, *, index_by_kept: bool = False):
+    def __init__(self, graph: RoadGraph, nodes: np.ndarray):
         cg = graph.contraction
         nodes = np.asarray(nodes, dtype=np.int64)
         self.n = len(nodes)
@@ -280,18 +278,6 @@ class _Query:
         self.rem_rank_sorted = cg.rank[rs]
         self.rem_fu_fin_sorted, self.rem_fu_cnt_sorted = cg.fu_fin[rs], cg.fu_cnt[rs]
         self.rem_tu_fin_sorted, self.rem_tu_cnt_sorted = cg.tu_fin[rs], cg.tu_cnt[rs]
-        if index_by_kept:
-            pos = np.arange(self.n)
-            keys = np.concatenate([self.ku, self.kv[~kept]])
-            vals = np.concatenate([pos, pos[~kept]])
-            o = np.argsort(keys, kind="stable")
-            self.by_kept_pos = vals[o]
-            self.by_kept_ptr = np.zeros(cg.n_kept + 1, dtype=np.int64)
-            np.cumsum(np.bincount(keys, minlength=cg.n_kept), out=self.by_kept_ptr[1:])
-
-    def times_of(self, dk_row: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Times at query positions ``cols`` from one row of kept-node times (no chain entries)."""
-        return np.minimum(self.to_u[cols] + dk_row[self.ku[cols]], self.to_v[cols] + dk_row[self.kv[cols]])
 
 
 class _Chains:

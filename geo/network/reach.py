@@ -125,7 +125,7 @@ def _group_homes(graph: RoadGraph, access: HousingAccess, workers: np.ndarray) -
     amin = a[start] if len(start) else np.zeros(0)
     amax = a[ptr[1:] - 1] if len(start) else np.zeros(0)
     wsum = np.add.reduceat(w, start) if len(start) else np.zeros(0)
-    q = _Query(graph, nodes, index_by_kept=True)
+    q = _Query(graph, nodes)
     nkey = key[start]
     gs = _starts(nkey)
     gu, gv = q.ku[gs], q.kv[gs]
