@@ -17,6 +17,7 @@ from pathlib import Path
 from geo import __version__
 from geo._deps import check_dependencies, install_hint
 from geo._errors import DependencyError, ZoneAtlasError
+from geo._memory import keep_freed_memory
 
 log = logging.getLogger("geo")
 
@@ -264,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     _configure_logging(args.quiet, args.debug)
     progress = not args.quiet and sys.stderr.isatty()
+    keep_freed_memory()   # this process ends with the command (geo._memory)
     try:
         check_dependencies()
         return COMMANDS[args.command](args, progress)
