@@ -23,19 +23,8 @@ or in the order the searches reach them, it was 1.5–2 times slower (cache miss
 from __future__ import annotations
 
 import numpy as np
-from numba import njit as _njit
-
+from geo.network._dijkstra import njit
 from geo.network._search import _ranges
-
-
-def njit(fn):
-    """numba's ``njit``, cached on disk (compiled once per installation, about 4 s) where a
-    cache folder can be written (beside the module, else the user's cache folder), else
-    compiled in each run."""
-    try:
-        return _njit(cache=True, nogil=True)(fn)
-    except RuntimeError:    # pragma: no cover - no writable cache location
-        return _njit(nogil=True)(fn)
 
 
 @njit

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse.csgraph import dijkstra
 
+from geo.network._dijkstra import Graph, searches
 from geo.network.access import Entries
 from geo.network.graph import RoadGraph
 
@@ -78,6 +78,7 @@ class _Searcher:
              np.concatenate([rev.indices.astype(np.int32), sj.astype(np.int32)]),
              np.concatenate([rev.indptr.astype(np.int64), rev.nnz + s_indptr[1:]])),
             shape=(n_all, n_all))
+        self.csr = Graph(self.aug)      # as the compiled search reads it
         # entries inside chains, per workplace sorted by chain (for the along-chain term)
         ch = cg.chain[r]
         order = np.argsort(ow_r * (int(ch.max()) + 1 if len(ch) else 1) + ch, kind="stable")
@@ -94,8 +95,7 @@ class _Searcher:
 
     def search(self, targets: np.ndarray, limit: float) -> np.ndarray:
         """Minutes from every kept node to each target (B × n_kept; inf beyond ``limit``)."""
-        d = dijkstra(self.aug, directed=True, indices=self.nk + np.asarray(targets),
-                     limit=limit)
+        d = searches(self.csr, self.nk + np.asarray(targets), limit)
         return d[:, : self.nk]
 
     def at_nodes(self, dk: np.ndarray, targets: np.ndarray, query: _Query) -> np.ndarray:

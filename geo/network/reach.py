@@ -14,8 +14,9 @@ How it is computed (exact, and fast):
   a **super-source** with one edge per entry of weight = its egress time (an entry on a
   contracted chain becomes edges to the chain's two ends with the extra chain time); the
   search runs once to the largest horizon and is read for every horizon;
-* the super-sources of all workplaces are rows appended to one sparse matrix, so that one
-  ``scipy.sparse.csgraph.dijkstra`` call handles a batch of workplaces;
+* the super-sources of all workplaces are rows appended to one sparse matrix, searched a
+  batch of workplaces at a time by a compiled Dijkstra (:mod:`geo.network._dijkstra`: the
+  answers of ``scipy.sparse.csgraph.dijkstra``, faster);
 * times at nodes inside chains (where most homes and entries are) are recovered exactly
   from the chain ends, plus the direct way along the chain to an entry on the same chain;
 * housing is counted by a compiled reading of the searches (:mod:`geo.network._count`,
@@ -44,8 +45,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
 
+from geo.network._dijkstra import searches
 from geo.network._search import _Chains, _Query, _reached_batch, _Searcher, _starts
 from geo.network.access import Entries, HousingAccess, housing_access, workplace_entries
 from geo.network.graph import RoadGraph
@@ -204,7 +205,7 @@ def _batch_reach_sums(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     s: _Searcher = _STATE["searcher"]
     homes: _Homes = _STATE["homes"]
     thr = _STATE["minute"] + TIME_TOLERANCE_MIN
-    d = dijkstra(s.aug, directed=True, indices=s.nk + np.asarray(batch), limit=thr)
+    d = searches(s.csr, s.nk + np.asarray(batch), thr)
     by_node, by_home = spread_batch(s, homes, searches_by_node(d, s.nk), batch, thr, 1e-9 * max(1.0, thr),
                                     _STATE["jobs"][batch])
     return by_node[:, 0], by_node[:, 1], by_home[:, 0], by_home[:, 1]
@@ -224,7 +225,7 @@ def _batch_counts(batch: np.ndarray) -> tuple[np.ndarray, list]:
     minutes = _STATE["minutes"]
     primary = _STATE["primary"]
     limit = max(minutes + ((primary,) if primary is not None else ())) + TIME_TOLERANCE_MIN
-    d_all = dijkstra(s.aug, directed=True, indices=s.nk + np.asarray(batch), limit=limit)
+    d_all = searches(s.csr, s.nk + np.asarray(batch), limit)
     thr_sorted = np.sort(np.asarray(minutes, dtype=float))
     thr = thr_sorted + TIME_TOLERANCE_MIN
     inverse = np.searchsorted(thr_sorted, np.asarray(minutes, dtype=float))
@@ -366,9 +367,10 @@ def _run(fn, batches: list, n_jobs: int) -> list:
     if (n_jobs == 1 or len(batches) < 2 or "fork" not in multiprocessing.get_all_start_methods()
             or multiprocessing.current_process().daemon):   # e.g. a run's background job: no children
         return [fn(b) for b in batches]
-    from geo.network._count import compile_now
+    from geo.network import _count, _dijkstra
 
-    compile_now()       # once, before the workers fork
+    _count.compile_now()       # once, before the workers fork
+    _dijkstra.compile_now()
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=min(n_jobs, len(batches)), mp_context=ctx) as pool:
         return list(pool.map(fn, batches, chunksize=1))

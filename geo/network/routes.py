@@ -26,8 +26,8 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse.csgraph import dijkstra
 
+from geo.network._dijkstra import searches
 from geo.network._search import _Query, _ranges, _Searcher, _starts
 from geo.network.access import Entries, housing_access, minutes_per_metre, workplace_entries
 from geo.network.graph import RoadGraph
@@ -304,7 +304,7 @@ def _batch(graph, cg, s: _Searcher, lens: _Lengths, batch: np.ndarray, node: np.
     same order), but only for the pairs, all workplaces of the batch at once: through
     either end of the node's chain, lowered by the ways along the chain to an entry.
     """
-    d = dijkstra(s.aug, directed=True, indices=s.nk + batch)      # the search of _Searcher.search
+    d = searches(s.csr, s.nk + batch)      # the search of _Searcher.search
     dk = d[:, : s.nk]
     for reader in readers:
         reader.read(s, batch, dk)
