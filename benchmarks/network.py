@@ -12,8 +12,9 @@ a vertex every ~80 m, one-way pairs, a river with 4 bridges, a motorway on flyov
 * **graph** – :func:`geo.network.build_graph` (snapping, edges, report, simplification);
 * **ours** – :func:`geo.network.workers_within_minutes` for all zones × 15/30/45 minutes,
   with the nodes reached within 30 minutes (for isochrones)
-  (one bounded search per zone on the simplified graph, batches of zones per csgraph
-  call, housing grouped by node), with ``--jobs`` worker processes (and with 1 job);
+  (one bounded search per zone on the simplified graph by a compiled Dijkstra that
+  returns csgraph's distances, batches of zones per call, housing grouped by node), with
+  ``--jobs`` worker processes (and with 1 job);
 * **baseline** – the plain loop: per zone and per horizon, one
   ``scipy.sparse.csgraph.dijkstra(limit=m)`` on the *full* graph (reversed, with the
   zone's super-source row: one edge per entry node of weight = its egress time, which is
