@@ -295,27 +295,52 @@ def outline_lines(polygons) -> shapely.Geometry:
 
 
 def class_ranges(values: Sequence[float], breaks: Sequence[float]) -> list[tuple[float, float]]:
-    """(lower, upper) of each class for legends: min/max of the data close the ends."""
+    """(lower, upper) of each class for legends: min/max of the data close the ends.
+
+    An end class the data do not reach (fixed breaks: every value above the first break,
+    or none above the last) is closed at its break, ``(b, b)``, never reversed; its
+    legend text says ``≤ b`` / ``> b`` (:func:`class_range_texts`).
+
+    Examples
+    --------
+    >>> class_ranges([3.0, 4.0, 6.0], [2.0, 5.0])
+    [(2.0, 2.0), (2.0, 5.0), (5.0, 6.0)]
+    >>> class_ranges([1.0, 4.0], [2.0, 5.0])
+    [(1.0, 2.0), (2.0, 5.0), (5.0, 5.0)]
+    """
     arr = np.asarray(values, dtype=float)
     arr = arr[np.isfinite(arr)]
     if arr.size == 0:
         return []
-    edges = [float(arr.min()), *map(float, breaks), float(arr.max())]
+    inner = [float(b) for b in breaks]
+    lo, hi = float(arr.min()), float(arr.max())
+    if inner:
+        lo, hi = min(lo, inner[0]), max(hi, inner[-1])
+    edges = [lo, *inner, hi]
     return list(zip(edges[:-1], edges[1:]))
 
 
 def class_range_texts(values: Sequence[float], breaks: Sequence[float], fmt: str, language: str) -> list[str]:
     """Legend text of each class of :func:`class_ranges`, "lower – upper" in the number format
     ``fmt`` of :func:`geo.i18n.fmt_number`: the web legends, the print figures and the QGIS
-    styles label graduated classes with it.
+    styles label graduated classes with it. An end class closed at its break (no data
+    beyond it) reads ``≤ b`` (the first) or ``> b`` (the last): what the class holds.
 
     Examples
     --------
     >>> class_range_texts([0.05, 0.4, 0.9], [0.3, 0.5], "pct", "en")
     ['5.0% – 30.0%', '30.0% – 50.0%', '50.0% – 90.0%']
+    >>> class_range_texts([0.4, 0.45], [0.3, 0.5], "pct", "en")
+    ['≤ 30.0%', '30.0% – 50.0%', '> 50.0%']
     """
-    return [f"{fmt_number(lo, fmt, language)} – {fmt_number(hi, fmt, language)}"
-            for lo, hi in class_ranges(values, breaks)]
+    ranges = class_ranges(values, breaks)
+    texts = [f"{fmt_number(lo, fmt, language)} – {fmt_number(hi, fmt, language)}" for lo, hi in ranges]
+    if len(ranges) > 1:
+        if ranges[0][0] == ranges[0][1]:
+            texts[0] = f"≤ {fmt_number(ranges[0][1], fmt, language)}"
+        if ranges[-1][0] == ranges[-1][1]:
+            texts[-1] = f"> {fmt_number(ranges[-1][0], fmt, language)}"
+    return texts
 
 
 def balance_class_text(balance_class: str, language: str, balanced_range: Sequence[float]) -> str:

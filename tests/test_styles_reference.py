@@ -80,6 +80,21 @@ def test_class_ranges_by_hand():
     assert styles.class_ranges([4.0], []) == [(4.0, 4.0)]
 
 
+def test_empty_end_classes_are_closed_at_their_break_not_reversed():
+    # fixed breaks (the commuting shares') with no value in the first or the last class:
+    # closed by the data they read "30% – 20%" (reversed); now the break, labelled ≤ / >
+    assert styles.class_ranges([3.0, 4.0, 6.0], [2.0, 5.0]) == [(2.0, 2.0), (2.0, 5.0), (5.0, 6.0)]
+    assert styles.class_ranges([0.5, 4.0], [2.0, 5.0]) == [(0.5, 2.0), (2.0, 5.0), (5.0, 5.0)]
+    assert styles.class_ranges([3.0, 4.0], [2.0, 5.0]) == [(2.0, 2.0), (2.0, 5.0), (5.0, 5.0)]
+    for lo, hi in styles.class_ranges([7.0, 8.0], [2.0, 5.0]):     # all in the last class
+        assert lo <= hi
+    assert styles.class_range_texts([3.0, 4.0], [2.0, 5.0], "num", "en") == ["≤ 2", "2 – 5", "> 5"]
+    assert styles.class_range_texts([0.25, 0.4], [0.2, 0.35, 0.5], "pct", "zh") == [
+        "≤ 20.0%", "20.0% – 35.0%", "35.0% – 50.0%", "> 50.0%"]
+    # a first class holding only values equal to its break says what it holds too
+    assert styles.class_range_texts([1.0, 1.0, 9.0], [1.0], "num", "en") == ["≤ 1", "1 – 9"]
+
+
 #: the chain palette as documented (written out by hand, not read from styles.py)
 CHAIN_16 = ["#E69F00", "#56B4E9", "#F0E442", "#CC79A7", "#44AA99", "#DDCC77", "#88CCEE", "#AA4499",
             "#999933", "#EE8866", "#77AADD", "#BBCC33", "#FFAABB", "#99DDFF", "#EEDD88", "#AAAA00"]
