@@ -281,8 +281,8 @@ def ramp(n: int, colors: Sequence[str] = SEQUENTIAL) -> list[str]:
 def outline_lines(polygons) -> shapely.Geometry:
     """The outlines of ``polygons`` as lines holding every edge once: where two polygons meet,
     their shared edge is one line, not two (two dashed outlines drawn over each other, their
-    dashes out of step, look solid). The print figures and the QGIS package draw the district
-    boundaries with it.
+    dashes out of step, look solid). The web maps, the print figures and the QGIS package draw
+    the district boundaries with it.
 
     Examples
     --------

@@ -225,3 +225,65 @@ def test_pair_lines_widths_are_strength_index_classes_and_colour_by_type(core_pa
         assert style["weight"] == widths[2 if index >= 67 else 1 if index >= 34 else 0]
         assert style["color"] == PAIR_COLORS[f["properties"]["pair_type"]]
     assert len({fill_of(spec, f)["weight"] for f in data["features"]}) >= 2
+
+def _drawn_outlines(districts: list[shapely.Geometry]) -> tuple[dict, list[shapely.Geometry]]:
+    """The district layer a map draws (through :func:`district_outlines`, as every map builds
+    it): its spec and its features back in the working CRS (metres)."""
+    import geopandas as gpd
+
+    from geo._types import Study
+    from geo.basemaps import resolve_basemap
+    from geo.webmap._base import MapContext, district_outlines, layers_of, new_map
+
+    s = settings(map={"basemap": "none"})
+    frame = gpd.GeoDataFrame({"district_id": [f"D{i}" for i in range(len(districts))],
+                              "name": [f"D{i}" for i in range(len(districts))]}, geometry=districts, crs=CRS)
+    study = Study(crs=CRS, zones=frame.iloc[:0], districts=frame)
+    ctx = MapContext(study, s, resolve_basemap(s.map, s.study.language))
+    m = new_map(ctx, "t")
+    district_outlines(m, ctx)
+    layer = layers_of(m)["districts"]
+    data = json.loads(layer.data)
+    assert layer.count == len(data["features"])
+    return layer.spec, [to_working(f["geometry"]) for f in data["features"]]
+
+
+def test_district_outlines_hold_each_shared_edge_once():
+    """Two unit squares side by side (1 km): the outlines of both are 8 km long, the boundary
+    drawn with each edge once 7 km — the shared edge drawn twice, its dashes out of step,
+    looked solid while the outer edge looked dashed."""
+    spec, lines = _drawn_outlines([shapely.box(X0, Y0, X0 + 1000, Y0 + 1000),
+                                   shapely.box(X0 + 1000, Y0, X0 + 2000, Y0 + 1000)])
+    assert {shapely.get_type_id(g) for g in lines} <= {1, 5}        # LineString, MultiLineString
+    lengths = shapely.length(lines)
+    assert lengths.sum() == pytest.approx(7000.0, abs=0.5)
+    # no piece is drawn twice: the union of the lines is as long as the lines together
+    assert shapely.union_all(lines).length == pytest.approx(lengths.sum(), abs=0.5)
+    # the shared edge is one line of its own, drawn once (a strip along it, short of its ends)
+    along = shapely.box(X0 + 999.5, Y0 - 0.5, X0 + 1000.5, Y0 + 1000.5)
+    assert [bool(shapely.covered_by(g, along)) for g in lines].count(True) == 1
+    inside = shapely.box(X0 + 999.5, Y0 + 1, X0 + 1000.5, Y0 + 999)
+    assert sum(shapely.intersection(g, inside).length for g in lines) == pytest.approx(998.0, abs=0.5)
+    # the web's dashed outline, non-interactive, in the back pane
+    assert spec["styles"] == [{"color": "#555555", "weight": 1.6, "fill": False, "dashArray": "6 4",
+                               "opacity": 0.9}]
+    assert spec["pane"] == "zaBack" and spec["interactive"] is False and spec["id"] == "districts"
+
+
+def test_simplified_district_outlines_still_meet():
+    """A zigzag border (teeth of 10 m, under the 20 m display tolerance) between two districts
+    and a third below both: simplified once, on the shared lines, each line still ends where
+    its neighbours do, and every edge is drawn once."""
+    teeth = [(X0 + 1000 + (10.0 if k % 2 else 0.0), Y0 + 1000 + 50.0 * k) for k in range(21)]
+    west = shapely.Polygon([(X0, Y0 + 1000), *teeth, (X0, Y0 + 2000)])
+    east = shapely.Polygon([(X0 + 2000, Y0 + 1000), *teeth, (X0 + 2000, Y0 + 2000)])
+    south = shapely.box(X0, Y0, X0 + 2000, Y0 + 1000)
+    _, lines = _drawn_outlines([west, east, south])
+    ends = np.round(shapely.get_coordinates(shapely.boundary(lines)), 1)
+    points, seen = np.unique(ends, axis=0, return_counts=True)
+    assert len(lines) == 6 and len(points) == 4 and (seen == 3).all()   # three lines at each fork
+    # outer edge 8 km, the bottoms of west and east 1 km each, the zigzag 1.02 km drawn as its
+    # 1 km chord (its teeth under the tolerance): simplified as every map layer is
+    total = shapely.length(lines).sum()
+    assert total == pytest.approx(11_000.0, abs=1.0)
+    assert shapely.union_all(lines).length == pytest.approx(total, abs=0.5)

@@ -38,8 +38,8 @@ PAGES = {"balance": "balance", "collaboration": "collaboration", "core_periphery
 #: web overlay id (prefix for chain_<i>) → (package layer, key field matching a web property,
 #: or None: features in the same order; a filter column of the package layer).
 WEB_TO_PACKAGE = {
-    # the web's district polygons, outlined dashed: in QGIS their boundaries, each once (not the
-    # same features: test_district_boundaries_are_drawn_once_dashed_as_on_the_web), and the
+    # the district boundaries, each edge once, dashed: the web draws them simplified for display,
+    # QGIS as written (test_district_boundaries_are_drawn_once_dashed_as_on_the_web), and the
     # districts for their names (WEB_ALSO_SHOWN)
     "districts": ("district_boundaries", None, None),
     "workplaces": ("balance_workplaces", "workplace_id", None),

@@ -22,7 +22,7 @@ import shapely
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from geo import styles
 from tests import _reference as ref
@@ -241,7 +241,8 @@ def test_leaflet_css_images_become_data_uris():
 def test_overlays_and_feature_counts(built):
     bal = layers_of(built["balance"])
     assert bal["workplaces"].count == 7 and bal["catchments"].count == 7
-    assert bal["balance_districts"].count == 2 and bal["districts"].count == 2
+    # the district boundaries, each edge once: the shared edge and the outer edge's two halves
+    assert bal["balance_districts"].count == 2 and bal["districts"].count == 3
     col = layers_of(built["collaboration"])
     chain_counts = {col[k].label: col[k].count for k in col if k.startswith("chain_")}
     assert chain_counts == {"电子信息": 4, "生物医药": 2}
@@ -425,12 +426,13 @@ def test_atlas_page(written):
 
 
 
+#: (districts: the boundary lines of the two districts, each edge once — see test_overlays_and_feature_counts)
 EXPECTED = {
-    "balance": {"workplaces": 7, "catchments": 7, "balance_districts": 2, "districts": 2},
+    "balance": {"workplaces": 7, "catchments": 7, "balance_districts": 2, "districts": 3},
     "collaboration": {"chain_0": 2, "chain_1": 4, "pairs_recommended": 3, "pairs_other": 1,
-                      "innovation_districts": 1, "districts": 2},
+                      "innovation_districts": 1, "districts": 3},
     "core_periphery": {"zones_by_core": 6, "zones_by_score": 6, "poles": 2, "isolated": 1, "links": 3,
-                       "districts": 2},
+                       "districts": 3},
 }
 
 
@@ -607,8 +609,7 @@ def test_sample_maps_in_browser(browser, sample_maps, tmp_path):
     study, results, _settings, written = sample_maps
     expect = {
         "balance": {"workplaces": len(results["balance"].tables["balance_workplaces"]),
-                    "balance_districts": len(results["balance"].tables["balance_districts"]),
-                    "districts": len(study.districts)},
+                    "balance_districts": len(results["balance"].tables["balance_districts"])},
         "collaboration": {"pairs_recommended": int(results["collaboration"].tables["collaboration_pairs"]
                                                    ["recommended"].sum())},
         "core_periphery": {"zones_by_core": len(study.zones),
@@ -624,8 +625,34 @@ def test_sample_maps_in_browser(browser, sample_maps, tmp_path):
             if name == "collaboration":
                 chains = sum(v for k, v in counts.items() if k.startswith("chain_"))
                 assert chains == len(study.zones)
+            assert_district_lines(run.page, study, counts["districts"])
             run.page.screenshot(path=str(tmp_path / f"sample_{name}.png"))
             assert_clean(run, name)
+
+
+def assert_district_lines(page, study, count):
+    """The page draws the district boundaries as lines holding each edge once: line features,
+    one SVG path each in the back pane, as long as half of (the districts' perimeters + the
+    outer edge) — a shared edge counted once — and never overlapping."""
+    lines = page.evaluate("""() => {
+        const out = [];
+        zoneatlas.overlays.districts.eachLayer(l => out.push(l.feature.geometry));
+        return out;
+    }""")
+    assert len(lines) == count > 0
+    assert {g["type"] for g in lines} <= {"LineString", "MultiLineString"}
+    assert page.evaluate("zoneatlas.map.hasLayer(zoneatlas.overlays.districts)")
+    assert page.locator(".leaflet-zaBack-pane path.za-l-districts").count() == count
+    to_working = Transformer.from_crs("EPSG:4326", study.crs, always_xy=True)
+    drawn = np.array([shapely.transform(shapely.from_geojson(json.dumps(g)), lambda xy: np.column_stack(
+        to_working.transform(xy[:, 0], xy[:, 1]))) for g in lines], dtype=object)
+    d = np.asarray(study.districts.geometry.values, dtype=object)
+    perimeters = float(shapely.length(d).sum())
+    outer = float(shapely.length(shapely.boundary(shapely.union_all(d))))
+    total = float(shapely.length(drawn).sum())
+    assert total == pytest.approx((perimeters + outer) / 2, rel=2e-3)
+    assert total < 0.75 * perimeters                    # the sample's districts share most edges
+    assert float(shapely.length(shapely.union_all(drawn))) == pytest.approx(total, rel=1e-6)
 
 
 def _minimal(fixture_data):

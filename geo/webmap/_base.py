@@ -12,6 +12,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo import styles
 from geo._types import Study
@@ -34,6 +35,9 @@ from geo.webmap._controls import (
     line_row,
 )
 from geo.webmap._layers import Display, GeoJsonLayer, feature_collection
+
+#: Simplification tolerance of the district boundaries (metres in the working CRS).
+DISTRICT_TOLERANCE_M = 20.0
 
 UI_TEXT = {
     "zh": {"layers": "图层", "legend": "图例", "search": "搜索功能区名称…", "noMatch": "无匹配",
@@ -208,7 +212,14 @@ def add_layer(m: folium.Map, ctx: MapContext, layer_id: str, frame: gpd.GeoDataF
     """Add one overlay built from ``frame`` (geometries prepared by ``ctx.display``)."""
     geoms = ctx.display.geometries(frame.geometry, tolerance_m)
     cols = [c for c in dict.fromkeys(props) if c in frame.columns]
-    data, count = feature_collection(geoms, pd.DataFrame(frame[cols]).reset_index(drop=True), style_index)
+    return _add_shown(m, layer_id, geoms, pd.DataFrame(frame[cols]).reset_index(drop=True), label_text=label_text,
+                      styles_list=styles_list, style_index=style_index, **kwargs)
+
+
+def _add_shown(m: folium.Map, layer_id: str, geoms: np.ndarray, props: pd.DataFrame | None, *, label_text: str,
+               styles_list: list[dict], style_index: np.ndarray | None = None, **kwargs: Any) -> GeoJsonLayer:
+    """Add one overlay of geometries in map coordinates already (``ctx.display``)."""
+    data, count = feature_collection(geoms, props, style_index)
     layer = GeoJsonLayer(layer_id, data, count, styles_list, label=label_text, **kwargs)
     m.add_child(layer, name=f"za_layer_{layer_id}")
     init = m._children["za_init"]
@@ -217,13 +228,18 @@ def add_layer(m: folium.Map, ctx: MapContext, layer_id: str, frame: gpd.GeoDataF
 
 
 def district_outlines(m: folium.Map, ctx: MapContext) -> GeoJsonLayer | None:
-    """District boundaries as a backdrop (always present, above the basemap)."""
+    """District boundaries as a backdrop (always present, above the basemap): lines holding
+    every edge once (:func:`geo.styles.outline_lines`, as the print figures and the QGIS
+    package draw them; two districts' dashed outlines over each other, out of step, look
+    solid), one feature per merged line. The lines are simplified once, together (each keeps
+    its ends, the points where boundaries fork), so neighbours still meet."""
     d = ctx.study.districts
     if d is None or not len(d):
         return None
+    lines = ctx.display.geometries([styles.outline_lines(d.geometry.values)], DISTRICT_TOLERANCE_M)
     style = {"color": styles.DISTRICT_OUTLINE, "weight": 1.6, "fill": False, "dashArray": "6 4", "opacity": 0.9}
-    return add_layer(m, ctx, "districts", d, label_text=ctx.label("districts"), styles_list=[style],
-                     props=["name"], pane="zaBack", interactive=False, tolerance_m=20.0)
+    return _add_shown(m, "districts", shapely.get_parts(lines), None, label_text=ctx.label("districts"),
+                      styles_list=[style], pane="zaBack", interactive=False)
 
 
 def district_entry(m: folium.Map, ctx: MapContext, group: LayerGroup, legend: list[LegendSection]) -> None:
