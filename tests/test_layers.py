@@ -82,7 +82,9 @@ def test_loads_canonical_frames(tmp_path, study_config):
     assert h["dwellings"].tolist() == [100.0, 250.0, 80.0, 400.0, 10.0]
     assert h["population"].isna().all()
     assert h.crs.equals(study.crs) and z.crs.equals(study.crs)
-    assert study.warnings == []
+    # the only warning: Z2 lies 40 % in D1 (tests below check the straddling warning itself)
+    assert len(study.warnings) == 1, study.warnings
+    assert "id 'Z2': 60% in 'D2' (青羊区), 40% in 'D1' (锦江区)" in study.warnings[0]
     src = study.sources["zones"]
     assert src.aliases["zone_id"] == "id" and "district_id" not in src.aliases
     assert src.files == [tmp_path / "zones.gpkg"] and src.feature_count == 3
@@ -562,6 +564,130 @@ def test_a_zone_split_in_half_goes_to_the_district_listed_first():
         best, area = largest_overlap(zones, np.array([[west, east][first], [west, east][second]], dtype=object))
         assert best[0] == 0 and area[0] == pytest.approx(w * h / 2)
         assert best[1] == (0 if first == 0 else 1)       # clearly mostly in the west: no tie
+
+
+def _quadrant_districts() -> gpd.GeoDataFrame:
+    """Four 10 km districts around (X0 + 10 km, Y0 + 10 km): D1 lower left, D2 lower right,
+    D3 upper left, D4 upper right."""
+    return gpd.GeoDataFrame(
+        {"code": ["D1", "D2", "D3", "D4"], "name": ["锦江区", "青羊区", "金牛区", "武侯区"]},
+        geometry=[box(X0 + x, Y0 + y, X0 + x + 10_000, Y0 + y + 10_000)
+                  for x, y in ((0, 0), (10_000, 0), (0, 10_000), (10_000, 10_000))],
+        crs=CRS)
+
+
+def _strip(x0: float, x1: float, y0: float) -> shapely.Polygon:
+    """A strip 1 km tall, x and y in metres from (X0, Y0)."""
+    return box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y0 + 1000)
+
+
+def _straddling_zones(geoms: dict[str, shapely.Geometry]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"id": list(geoms), "name": [f"园区{k}" for k in geoms],
+                             "chain": "电子信息", "jobs": 1000}, geometry=list(geoms.values()), crs=CRS)
+
+
+def _straddle_warnings(warnings: list[str]) -> list[str]:
+    return [w for w in warnings if "substantially in more than one district" in w]
+
+
+def test_zones_straddling_districts_are_named_with_their_shares(tmp_path, study_config):
+    # a zone 2 km² in D1 and 1 km² in each of D2, D3, D4: 40/20/20/20, no other district a quarter
+    corner = shapely.union_all([box(X0 + 8000, Y0 + 9000, X0 + 11_000, Y0 + 10_000),
+                                box(X0 + 8000, Y0 + 10_000, X0 + 9000, Y0 + 11_000),
+                                box(X0 + 10_000, Y0 + 10_000, X0 + 11_000, Y0 + 11_000)])
+    zones = _straddling_zones({
+        "S1": _strip(1000, 3000, 1000),        # inside D1
+        "S60": _strip(7000, 12_000, 1000),     # 3 km in D1, 2 km in D2: 60/40
+        "S97": _strip(9030, 10_030, 3000),     # 30 m over the border: a sliver, 97/3
+        "S75": _strip(9250, 10_250, 5000),     # 75/25: a quarter in D2 is enough
+        "S76": _strip(9240, 10_240, 7000),     # 76/24: not quite
+        "SQ": corner,
+        "SOUT": _strip(-1000, 1000, 5000),     # half outside every district, the rest in D1
+    })
+    write(zones, tmp_path / "zones.gpkg")
+    write(_quadrant_districts(), tmp_path / "districts.gpkg")
+    study = load(tmp_path, study_config)
+    assert study.zones["district_id"].tolist() == ["D1"] * 7
+    [w] = _straddle_warnings(study.warnings)
+    assert w.startswith("layers.zones (zones.gpkg), field 'district_id': 3 features lie substantially "
+                        "in more than one district (a quarter or more of their area in one other "
+                        "district, or less than half in their own): "), w
+    # the most split first, each with its own district first
+    assert ("id 'SQ': 40% in 'D1' (锦江区), 20% in 'D2' (青羊区), 20% in 'D3' (金牛区), 20% in 'D4' (武侯区); "
+            "id 'S60': 60% in 'D1' (锦江区), 40% in 'D2' (青羊区); "
+            "id 'S75': 75% in 'D1' (锦江区), 25% in 'D2' (青羊区); ") in w, w
+    assert ("the cross-district collaboration, the chain location quotients and the district totals "
+            "count each in one district only (the district of largest overlap); split such a polygon "
+            "at the district boundaries so that each part counts in its own district, or map a "
+            "district_id column (layers.zones.fields.district_id) if one district is meant") in w, w
+    for quiet in ("S1", "S97", "S76", "SOUT"):
+        assert f"'{quiet}'" not in w and not [m for m in study.warnings if quiet in m]
+
+
+def test_given_district_ids_of_straddling_zones(tmp_path, study_config):
+    zones = _straddling_zones({
+        "G60": _strip(7000, 12_000, 1000),     # says D1, 60 % there
+        "G30": _strip(6500, 11_500, 3000),     # says D2, 30 % there: the district_id looks wrong
+        "G50": _strip(9000, 11_000, 5000),     # says D2, 50/50 (D1, listed first, is its largest overlap)
+        "G97": _strip(9030, 10_030, 7000),     # says D1, 97 % there
+        "GF": _strip(7000, 12_000, 9000),      # no district_id: filled with D1, 60 % there
+    })
+    zones["district"] = ["D1", "D2", "D2", "D1", None]
+    write(zones, tmp_path / "zones.gpkg")
+    study_config["layers"]["zones"]["fields"]["district_id"] = "district"
+    study = load(tmp_path, study_config)
+    assert study.zones["district_id"].tolist() == ["D1", "D2", "D2", "D1", "D1"]
+    # a given district holding less than half, with another holding more: the warning there was
+    mostly = one(study.warnings, "lie mostly in another district than their district_id says")
+    assert "(row G30)" in mostly and "G50" not in mostly        # an equal overlap is no sign of a wrong id
+    assert "(row GF)" in one(study.warnings, "filled from the district of largest overlap")
+    [w] = _straddle_warnings(study.warnings)
+    assert w.startswith("layers.zones (zones.gpkg), field 'district_id' (column 'district'): 3 features "
+                        "lie substantially in more than one district"), w
+    assert ("id 'G50': 50% in 'D2' (青羊区), 50% in 'D1' (锦江区); "
+            "id 'G60': 60% in 'D1' (锦江区), 40% in 'D2' (青羊区); "
+            "id 'GF': 60% in 'D1' (锦江区), 40% in 'D2' (青羊区); ") in w, w
+    assert ("count each in one district only (the district its district_id gives, or where that was "
+            "empty the district of largest overlap); split such a polygon at the district boundaries "
+            "so that each part counts in its own district, or keep it if its district_id is the "
+            "district meant") in w, w
+    assert "G30" not in w and "G97" not in w
+
+
+def test_straddling_innovation_districts_through_the_cli(tmp_path, study_config):
+    """``zoneatlas validate``: exit 0, one warning line for the layer, five examples and the count."""
+    import yaml
+
+    from tests.conftest import run_cli
+
+    own = {"I1": ("D1", 0.70), "I2": ("D2", 0.65), "I3": ("D1", 0.60), "I4": ("D2", 0.55),
+           "I5": ("D1", 0.72), "I6": ("D1", 0.74), "I7": ("D2", 0.51), "I8": ("D1", 0.97)}
+    geoms = {}
+    for k, (key, (district, p)) in enumerate(own.items()):
+        west = p if district == "D1" else 1 - p            # share west of the D1 / D2 border
+        geoms[key] = _strip(10_000 - 1000 * west, 11_000 - 1000 * west, 500 + 1100 * k)
+    geoms["I9"] = box(X0 + 4000, Y0 + 4000, X0 + 5000, Y0 + 5000)      # inside D1
+    innov = gpd.GeoDataFrame({"id": list(geoms), "name": list(geoms), "chains": "电子信息", "jobs": 100,
+                              "district": [d for d, _ in own.values()] + ["D1"]},
+                             geometry=list(geoms.values()), crs=CRS)
+    write(innov, tmp_path / "innovation_districts.gpkg")
+    study_config["layers"]["innovation_districts"]["fields"]["district_id"] = "district"
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(study_config, allow_unicode=True), encoding="utf-8")
+    proc = run_cli("validate", "-c", config)
+    assert proc.returncode == 0 and proc.stdout.startswith("ok: "), proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if "layers.innovation_districts" in ln]
+    assert len(lines) == 1, proc.stderr
+    [w] = lines
+    assert w.startswith("warning: layers.innovation_districts (innovation_districts.gpkg), field "
+                        "'district_id' (column 'district'): 7 features lie substantially in more "
+                        "than one district"), w
+    assert ("id 'I7': 51% in 'D2' (青羊区), 49% in 'D1' (锦江区); id 'I4': 55% in 'D2' (青羊区), 45% in "
+            "'D1' (锦江区); id 'I3': 60% in 'D1' (锦江区), 40% in 'D2' (青羊区); id 'I2': 65% in 'D2' "
+            "(青羊区), 35% in 'D1' (锦江区); id 'I1': 70% in 'D1' (锦江区), 30% in 'D2' (青羊区) (+2 more); "
+            "the district totals of the balance analysis count each in one district only (the district "
+            "its district_id gives)") in w, w
+    assert not [k for k in ("I5", "I6", "I8", "I9") if f"'{k}'" in w]   # I5, I6 counted, not shown
 
 
 def test_no_districts_and_no_district_id(tmp_path, study_config):

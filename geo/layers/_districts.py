@@ -1,7 +1,8 @@
 """Cross-layer steps in the working CRS: district derivation and the study extent.
 
 ``district_id`` of zones and innovation districts is checked against, or derived from,
-the district of largest overlap; layers far from the zones are errors.
+the district of largest overlap, and features lying substantially in two or more districts
+are warned about; layers far from the zones are errors.
 """
 
 from __future__ import annotations
@@ -20,24 +21,24 @@ logger = logging.getLogger(__name__)
 _STUDY_MARGIN_M = 100_000.0
 
 
-def largest_overlap(geoms: np.ndarray, districts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of the district overlapping each geometry most (-1: none) and that area.
-
-    Overlaps within a billionth of the largest (1e-6 m² at least) are equal, and the district
-    listed first of them wins: a zone split in half by a border goes to the same district
-    whatever the rounding of the two areas.
-    """
+def _overlaps(geoms: np.ndarray, districts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (geometry, district) pair that overlaps with an area: their indices and that area (m²)."""
     tree = shapely.STRtree(districts)
     gi, di = tree.query(geoms, predicate="intersects")
-    best = np.full(len(geoms), -1)
-    best_area = np.zeros(len(geoms))
+    area = shapely.area(shapely.intersection(geoms[gi], districts[di])) if len(gi) else np.zeros(0)
+    keep = area > 0
+    return gi[keep], di[keep], area[keep]
+
+
+def _largest(n: int, gi: np.ndarray, di: np.ndarray, area: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`largest_overlap` from the pairs of :func:`_overlaps`."""
+    best = np.full(n, -1)
+    best_area = np.zeros(n)
     if len(gi) == 0:
         return best, best_area
-    area = shapely.area(shapely.intersection(geoms[gi], districts[di]))
-    most = np.zeros(len(geoms))
+    most = np.zeros(n)
     np.maximum.at(most, gi, area)
-    tie = np.maximum(most * 1e-9, 1e-6)[gi]
-    near = (area > 0) & (area >= most[gi] - tie)
+    near = area >= most[gi] - _tie(most)[gi]
     gi, di, area = gi[near], di[near], area[near]
     order = np.lexsort((di, gi))               # per geometry: the district listed first
     gi, di, area = gi[order], di[order], area[order]
@@ -46,6 +47,21 @@ def largest_overlap(geoms: np.ndarray, districts: np.ndarray) -> tuple[np.ndarra
     best[gi[first]] = di[first]
     best_area[gi[first]] = area[first]
     return best, best_area
+
+
+def _tie(most: np.ndarray) -> np.ndarray:
+    """Overlaps closer than this to the largest one are equal to it (m²)."""
+    return np.maximum(most * 1e-9, 1e-6)
+
+
+def largest_overlap(geoms: np.ndarray, districts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the district overlapping each geometry most (-1: none) and that area.
+
+    Overlaps within a billionth of the largest (1e-6 m² at least) are equal, and the district
+    listed first of them wins: a zone split in half by a border goes to the same district
+    whatever the rounding of the two areas.
+    """
+    return _largest(len(geoms), *_overlaps(geoms, districts))
 
 
 def _derive_districts(layer: _Layer, districts: _Layer | None, configured: bool,
@@ -75,7 +91,8 @@ def _derive_districts(layer: _Layer, districts: _Layer | None, configured: bool,
     if not (layer.geometry_ok and districts.geometry_ok):
         return
     d_ids = districts.frame["district_id"].to_numpy(dtype=object)
-    best, _ = largest_overlap(frame.geometry.values.to_numpy(), districts.frame.geometry.values.to_numpy())
+    pairs = _overlaps(frame.geometry.values.to_numpy(), districts.frame.geometry.values.to_numpy())
+    best, best_area = _largest(len(frame), *pairs)
     outside = best < 0
     if outside.any():
         report.error(f"{ctx.at()} {int(outside.sum())} features lie outside every district "
@@ -85,6 +102,7 @@ def _derive_districts(layer: _Layer, districts: _Layer | None, configured: bool,
         frame["district_id"] = pd.Series(derived, dtype="str")
         layer.source.aliases.pop("district_id", None)
         logger.info("%s district_id derived from the districts layer (largest overlap)", ctx.at())
+        _warn_straddling(layer, districts, pairs, best, ~outside, np.ones(len(frame), bool), report)
         return
     known = frame["district_id"].isin(set(d_ids)).to_numpy()
     unknown = have & ~known
@@ -97,11 +115,105 @@ def _derive_districts(layer: _Layer, districts: _Layer | None, configured: bool,
         frame.loc[fill, "district_id"] = derived[fill]
         report.warn(f"{ctx.at('district_id', col)} {int(fill.sum())} missing district ids were "
                     f"filled from the district of largest overlap ({layer.rows_text(fill)})")
-    differ = have & known & ~outside & (frame["district_id"].to_numpy(dtype=object) != derived)
+    # the given district overlaps less than another one (an equal overlap is no sign of a wrong id)
+    assigned = _positions(d_ids, frame["district_id"].to_numpy(dtype=object))
+    gi, di, area = pairs
+    own = di == assigned[gi]
+    own_area = np.zeros(len(frame))
+    np.add.at(own_area, gi[own], area[own])
+    differ = have & known & ~outside & (own_area < best_area - _tie(best_area))
     if differ.any():
         report.warn(f"{ctx.at('district_id', col)} {int(differ.sum())} features lie mostly in "
                     f"another district than their district_id says ({layer.rows_text(differ)}); "
                     "their district_id was kept")
+    _warn_straddling(layer, districts, pairs, assigned, ~outside & ~differ, fill, report)
+
+
+#: a feature straddles districts when this share of it (or more) lies in one other district
+#: (a border digitised from another source than the zones shifts a few percent, never this) ...
+_STRADDLE_OTHER_SHARE = 0.25
+#: ... or less than this share in its own
+_STRADDLE_OWN_SHARE = 0.5
+#: features named in the warning (the most split first)
+_STRADDLE_EXAMPLES = 5
+
+
+def _positions(d_ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Index of each value in the districts' ids (-1: missing or not there)."""
+    first = pd.Series(np.arange(len(d_ids)), index=pd.Index(d_ids, dtype=object))
+    first = first[~first.index.duplicated()]
+    return first.reindex(pd.Index(values, dtype=object)).fillna(-1).to_numpy(dtype=np.int64)
+
+
+def _warn_straddling(layer: _Layer, districts: _Layer, pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+                     assigned: np.ndarray, check: np.ndarray, by_overlap: np.ndarray, report: _Report) -> None:
+    """One warning for the features of ``check`` that lie substantially in another district than
+    their ``assigned`` one (index in the districts layer): a quarter or more of their area inside
+    the districts in one other district, or less than half in their own. The analyses count each
+    feature in one district; slivers of a few percent along a border do not warn.
+
+    ``by_overlap``: the features whose district is the one of largest overlap, not a given one.
+    """
+    gi, di, area = pairs
+    n = len(layer.frame)
+    inside = np.zeros(n)
+    np.add.at(inside, gi, area)
+    # shares of the part inside the districts (overlapping districts: of the whole feature)
+    base = np.minimum(inside, shapely.area(layer.frame.geometry.values.to_numpy()))
+    share = area / np.where(base > 0, base, 1.0)[gi]
+    own = di == assigned[gi]
+    own_share = np.zeros(n)
+    np.add.at(own_share, gi[own], share[own])
+    other_max = np.zeros(n)
+    np.maximum.at(other_max, gi[~own], share[~own])
+    eps = 1e-9
+    flag = check & (assigned >= 0) & ((other_max >= _STRADDLE_OTHER_SHARE - eps)
+                                      | (own_share < _STRADDLE_OWN_SHARE - eps))
+    if not flag.any():
+        return
+    rows = np.flatnonzero(flag)
+    rows = rows[np.argsort(own_share[rows], kind="stable")][:_STRADDLE_EXAMPLES]
+    d_ids = districts.frame["district_id"].to_numpy(dtype=object)
+    d_names = districts.frame["name"].to_numpy(dtype=object)
+
+    def district(k: int) -> str:
+        name = d_names[k]
+        named = pd.notna(name) and str(name) != str(d_ids[k])
+        return f"'{d_ids[k]}'" + (f" ({name})" if named else "")
+
+    examples = []
+    for row in rows:
+        mine = np.flatnonzero(gi == row)
+        mine = mine[np.lexsort((di[mine], -share[mine], ~own[mine]))]     # its own district first
+        parts = [f"{share[k]:.0%} in {district(di[k])}" for k in mine if own[k] or share[k] >= 0.005]
+        if len(parts) > 4:
+            parts = parts[:4] + [f"+{len(parts) - 4} more districts"]
+        label = (f"id '{layer.labels[row]}'" if layer.by_id else f"{layer.row_word} {layer.labels[row]}")
+        examples.append(f"{label}: {', '.join(parts)}")
+    count = int(flag.sum())
+    more = f" (+{count - len(rows)} more)" if count > len(rows) else ""
+    ctx = layer.ctx
+    given = "district_id" in layer.mapped
+    col = layer.source.aliases.get("district_id")
+    if not (flag & ~by_overlap).any():
+        how = "the district of largest overlap"
+    elif (flag & by_overlap).any():
+        how = "the district its district_id gives, or where that was empty the district of largest overlap"
+    else:
+        how = "the district its district_id gives"
+    counted = ("the cross-district collaboration, the chain location quotients and the district "
+               "totals" if ctx.name == "zones" else "the district totals of the balance analysis")
+    fix = "split such a polygon at the district boundaries so that each part counts in its own district"
+    if given:
+        fix += ", or keep it if its district_id is the district meant"
+    else:
+        fix += f", or map a district_id column (layers.{ctx.name}.fields.district_id) if one district is meant"
+    many = count > 1
+    report.warn(f"{ctx.at('district_id', col if given else None)} {count} feature{'s' if many else ''} "
+                f"lie{'' if many else 's'} substantially in more than one district (a quarter or more "
+                f"of {'their' if many else 'its'} area in one other district, or less than half in "
+                f"{'their' if many else 'its'} own): {'; '.join(examples)}{more}; {counted} count "
+                f"{'each' if many else 'it'} in one district only ({how}); {fix}")
 
 
 def _far(b: np.ndarray, s: np.ndarray) -> bool:
