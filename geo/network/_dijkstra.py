@@ -32,6 +32,14 @@ def njit(fn):
 
 
 @njit
+def _put(heap: np.ndarray, key: np.ndarray, pos: np.ndarray, i: int, node: int, k: float) -> None:
+    """Place ``node`` with key ``k`` at heap slot ``i``."""
+    heap[i] = node
+    key[i] = k
+    pos[node] = i
+
+
+@njit
 def _search_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, sources: np.ndarray,
                  limit: float, out: np.ndarray) -> None:
     """Fill row ``b`` of ``out`` (all ``inf``) with the times from ``sources[b]``."""
@@ -43,9 +51,7 @@ def _search_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, s
         d = out[b]
         s = sources[b]
         d[s] = 0.0
-        heap[0] = s
-        key[0] = 0.0
-        pos[s] = 0
+        _put(heap, key, pos, 0, s, 0.0)
         size = 1
         while size > 0:
             u = heap[0]
@@ -67,16 +73,11 @@ def _search_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, s
                         if key[cc] < km:
                             m = cc
                             km = key[cc]
-                    if km < kx:
-                        heap[i] = heap[m]
-                        key[i] = km
-                        pos[heap[i]] = i
-                        i = m
-                    else:
+                    if km >= kx:
                         break
-                heap[i] = x
-                key[i] = kx
-                pos[x] = i
+                    _put(heap, key, pos, i, heap[m], km)
+                    i = m
+                _put(heap, key, pos, i, x, kx)
             for e in range(indptr[u], indptr[u + 1]):
                 v = indices[e]
                 pv = pos[v]
@@ -95,16 +96,11 @@ def _search_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, s
                 d[v] = nd
                 while i > 0:          # sifted up
                     p = (i - 1) // 4
-                    if key[p] > nd:
-                        heap[i] = heap[p]
-                        key[i] = key[p]
-                        pos[heap[i]] = i
-                        i = p
-                    else:
+                    if key[p] <= nd:
                         break
-                heap[i] = v
-                key[i] = nd
-                pos[v] = i
+                    _put(heap, key, pos, i, heap[p], key[p])
+                    i = p
+                _put(heap, key, pos, i, v, nd)
         for v in range(n):
             pos[v] = -1
 
