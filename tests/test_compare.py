@@ -376,7 +376,7 @@ def test_study_name_is_escaped_on_the_page(small_run, tmp_path):
 
 
 @pytest.mark.browser
-def test_compare_page_in_headless_chromium(plan_compare, browser):
+def test_compare_page_in_headless_chromium(plan_compare, base_run, browser):
     from tests._browser import overlay_counts
 
     with browser.open(plan_compare / "compare.html") as run:
@@ -388,6 +388,15 @@ def test_compare_page_in_headless_chromium(plan_compare, browser):
             assert counts[f"{side}:strategy"] > 0 and counts[f"{side}:pairs"] > 0
             assert page.locator(f"#map-{side} svg path").count() > 0, f"{side} map drew nothing"
         assert counts["plan:strategy"] == counts["base:strategy"] + 1, "the plan's new zone is drawn"
+        # district boundaries: the package's lines holding each shared edge once, not the
+        # polygons' outlines (drawn twice where districts meet, dashes out of step look solid)
+        import pyogrio
+
+        lines = pyogrio.read_info(base_run / "qgis" / "zoneatlas.gpkg", layer="district_boundaries")["features"]
+        for side in ("base", "plan"):
+            kinds = page.evaluate(f"""() => window.zoneatlas.overlays['{side}:districts'].toGeoJSON()
+                                         .features.map(f => f.geometry.type)""")
+            assert len(kinds) == lines > 0 and set(kinds) <= {"LineString", "MultiLineString"}, kinds
         assert counts["delta:jhr"] == counts["plan:jhr"]
         assert page.locator("#map-delta svg path").count() > 0
         # synchronised: panning the BASE map moves the PLAN map and the change map

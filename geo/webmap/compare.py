@@ -120,6 +120,7 @@ class _MapSpec:
 #: Columns read from each run's GeoPackage layer (one read per run and layer per page).
 _LAYER_COLUMNS = {
     "districts": ["district_id", "name"],
+    "district_boundaries": [],
     "zones": ["zone_id", "name"],
     "core_periphery_zones": ["zone_id", "name", "chain", "role", "strategy", "score", "core_id"],
     "balance_workplaces": ["workplace_id", "name", "kind", "jobs", "workers", "jhr", "balance_class"],
@@ -153,7 +154,7 @@ def _gpkg_layer(run: RunFolder, layer: str, columns: list[str] | None = None) ->
 
 
 #: Simplification tolerance (metres) of each drawn layer.
-_TOLERANCE_M = {"districts": 20.0}
+_TOLERANCE_M = {"districts": 20.0, "district_boundaries": 20.0}
 
 
 @functools.lru_cache(maxsize=16)
@@ -298,7 +299,11 @@ def _side_layers(run: RunFolder, side: str, lang: str, display: Display) -> list
     """Districts, zone strategy, workplace jhr classes and pairs of one run."""
     t = TEXT[lang]
     out: list[_Layer] = []
-    d = _shown_layer(run, "districts", display)
+    # the boundaries with each shared edge once (two dashed outlines drawn over each other
+    # look solid); a package without them (an older run): the districts' outlines
+    d = _shown_layer(run, "district_boundaries", display)
+    if d is None or not len(d):
+        d = _shown_layer(run, "districts", display)
     if d is not None and len(d):
         out.append(_layer(display, f"{side}:districts", t["districts"], d, ["name"],
                           [{"color": styles.DISTRICT_OUTLINE, "weight": 1.5, "fill": False, "dashArray": "6 4"}],
