@@ -6,6 +6,7 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import folium
@@ -111,6 +112,15 @@ class MapContext:
     @property
     def lang(self) -> str:
         return self.settings.study.language
+
+    @cached_property
+    def district_lines(self) -> np.ndarray:
+        """The district boundaries in map coordinates, one line per merged boundary holding
+        every edge once (:func:`geo.styles.outline_lines`), simplified together (each line
+        keeps its ends, where boundaries fork, so neighbours still meet): computed once for
+        all the maps of a run."""
+        lines = styles.outline_lines(self.study.districts.geometry.values)
+        return shapely.get_parts(self.display.geometries([lines], DISTRICT_TOLERANCE_M))
 
     @property
     def text(self) -> dict[str, str]:
@@ -229,16 +239,14 @@ def _add_shown(m: folium.Map, layer_id: str, geoms: np.ndarray, props: pd.DataFr
 
 def district_outlines(m: folium.Map, ctx: MapContext) -> GeoJsonLayer | None:
     """District boundaries as a backdrop (always present, above the basemap): lines holding
-    every edge once (:func:`geo.styles.outline_lines`, as the print figures and the QGIS
+    every edge once (:attr:`MapContext.district_lines`, as the print figures and the QGIS
     package draw them; two districts' dashed outlines over each other, out of step, look
-    solid), one feature per merged line. The lines are simplified once, together (each keeps
-    its ends, the points where boundaries fork), so neighbours still meet."""
+    solid), one feature per merged line."""
     d = ctx.study.districts
     if d is None or not len(d):
         return None
-    lines = ctx.display.geometries([styles.outline_lines(d.geometry.values)], DISTRICT_TOLERANCE_M)
     style = {"color": styles.DISTRICT_OUTLINE, "weight": 1.6, "fill": False, "dashArray": "6 4", "opacity": 0.9}
-    return _add_shown(m, "districts", shapely.get_parts(lines), None, label_text=ctx.label("districts"),
+    return _add_shown(m, "districts", ctx.district_lines, None, label_text=ctx.label("districts"),
                       styles_list=[style], pane="zaBack", interactive=False)
 
 
