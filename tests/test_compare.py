@@ -397,6 +397,10 @@ def test_compare_page_in_headless_chromium(plan_compare, base_run, browser):
             kinds = page.evaluate(f"""() => window.zoneatlas.overlays['{side}:districts'].toGeoJSON()
                                          .features.map(f => f.geometry.type)""")
             assert len(kinds) == lines > 0 and set(kinds) <= {"LineString", "MultiLineString"}, kinds
+            # the layer control counts the districts, not their boundary lines
+            n_districts = pyogrio.read_info(base_run / "qgis" / "zoneatlas.gpkg", layer="districts")["features"]
+            labels = page.locator(f"#map-{side} .leaflet-control-layers-overlays label").all_inner_texts()
+            assert any(t.strip().endswith(f"({n_districts})") and "行政区" in t for t in labels), labels
         assert counts["delta:jhr"] == counts["plan:jhr"]
         assert page.locator("#map-delta svg path").count() > 0
         # synchronised: panning the BASE map moves the PLAN map and the change map

@@ -465,6 +465,11 @@ def test_map_in_browser(browser, written, built, name, tmp_path):
         items = [i.id for g in control.groups for i in g.items]
         assert set(EXPECTED[name]) <= set(items)
         assert page.locator(".za-layers .za-item").count() == len(items)
+        # the control counts the districts (2), not the boundary lines that draw them (3)
+        shown = page.evaluate("""() => [...document.querySelectorAll('.za-layers label')]
+            .map(l => [...l.querySelectorAll('span')].map(s => s.textContent))""")
+        assert ["行政区", "(2)"] in shown, shown
+        assert counts["districts"] == 3
         assert page.locator(".leaflet-control-scale").count() == 1
         assert page.locator(".za-fullscreen").count() == 1 and page.locator(".za-search input").count() == 1
         assert "示例研究" in page.locator(".za-title").inner_text()

@@ -255,7 +255,8 @@ def district_entry(m: folium.Map, ctx: MapContext, group: LayerGroup, legend: li
     drawn by :func:`district_outlines` (nothing when the study has no districts)."""
     if "za_layer_districts" not in m._children:
         return
-    group.items.append(LayerItem("districts", ctx.label("districts")))
+    # the districts counted, not the boundary lines that draw them
+    group.items.append(LayerItem("districts", ctx.label("districts"), count=len(ctx.study.districts)))
     legend.append(LegendSection(ctx.label("districts"),
                                 [line_row(ctx.label("districts"), styles.DISTRICT_OUTLINE, 1.6, dash="6 4")],
                                 ["districts"]))

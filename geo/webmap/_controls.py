@@ -101,6 +101,9 @@ class LayerItem:
     id: str
     label: str
     show: bool = True
+    #: the number shown beside the label; None: the layer's features (e.g. the districts'
+    #: boundary lines are drawn as fewer or more lines than there are districts)
+    count: int | None = None
 
 
 @dataclass
@@ -120,7 +123,8 @@ class GroupedLayerControl(_Call):
 
     def as_json(self) -> list[dict]:
         return [{"title": g.title, "exclusive": g.exclusive,
-                 "items": [{"id": i.id, "label": i.label} for i in g.items]} for g in self.groups]
+                 "items": [{"id": i.id, "label": i.label, **({} if i.count is None else {"count": int(i.count)})}
+                           for i in g.items]} for g in self.groups]
 
     def script(self, map_var: str) -> str:
         return f"new zoneatlas.LayerControl({json_for_script(self.as_json())}).addTo({map_var});"

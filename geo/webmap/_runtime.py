@@ -211,8 +211,9 @@ RUNTIME_JS = r"""
           });
           lab.appendChild(inp);
           lab.appendChild(el("span", null, it.label));
-          if (ZA.counts[it.id] !== undefined && it.count !== false) {
-            lab.appendChild(el("span", "za-count", "(" + ZA.counts[it.id].toLocaleString(loc()) + ")"));
+          var n = typeof it.count === "number" ? it.count : ZA.counts[it.id];
+          if (n !== undefined) {
+            lab.appendChild(el("span", "za-count", "(" + n.toLocaleString(loc()) + ")"));
           }
           sec.appendChild(lab);
         });

@@ -175,6 +175,17 @@ def _shown_layer(run: RunFolder, layer: str, display: Display) -> gpd.GeoDataFra
     return _prepared(str(path), layer, path.stat().st_mtime_ns, display)
 
 
+def _feature_count(run: RunFolder, layer: str) -> int | None:
+    """The number of features of a layer of the run's GeoPackage (None when not there)."""
+    import pyogrio
+
+    path = run.path / "qgis" / "zoneatlas.gpkg"
+    try:
+        return int(pyogrio.read_info(path, layer=layer)["features"]) if path.is_file() else None
+    except (OSError, RuntimeError, ValueError):
+        return None
+
+
 #: Added or removed housing features drawn on the change map (more: left off, with a log line).
 MAX_HOUSING_CHANGES = 5000
 
@@ -302,6 +313,7 @@ def _side_layers(run: RunFolder, side: str, lang: str, display: Display) -> list
     # the boundaries with each shared edge once (two dashed outlines drawn over each other
     # look solid); a package without them (an older run): the districts' outlines
     d = _shown_layer(run, "district_boundaries", display)
+    n = _feature_count(run, "districts")      # the districts counted, not their boundary lines
     if d is None or not len(d):
         d = _shown_layer(run, "districts", display)
     if d is not None and len(d):
@@ -309,6 +321,7 @@ def _side_layers(run: RunFolder, side: str, lang: str, display: Display) -> list
                           [{"color": styles.DISTRICT_OUTLINE, "weight": 1.5, "fill": False, "dashArray": "6 4"}],
                           np.zeros(len(d), int), [], swatch_row(t["districts"], "none", styles.DISTRICT_OUTLINE,
                                                                 dashed=True), tolerance_m=20.0))
+        out[-1].count = n if n is not None else len(d)
     z = _shown_layer(run, "core_periphery_zones", display)
     if z is not None and len(z) and "strategy" in z:
         st, idx = _categorical(z["strategy"], styles.STRATEGY_COLORS)
