@@ -2,6 +2,6 @@
 
 import sys
 
-from geo.cli import main
+from geo.cli import console_main
 
-sys.exit(main())
+sys.exit(console_main())

@@ -7,8 +7,10 @@ its mmap threshold (at most 32 MB) with a fresh ``mmap`` and returns it to the k
 2.2 million page faults and 10-12 s of system time per run. Served from the heap and
 kept there when freed, the next batch reuses the same pages.
 
-Only the command-line process does this (it ends with the command); the Python API
-leaves the allocator of a notebook or an application as it is.
+Only the command-line process does this (``zoneatlas`` and ``python -m geo``, through
+:func:`geo.cli.console_main`; it ends with the command); the Python API, and
+:func:`geo.cli.main` called from Python, leave the allocator of a notebook, an application
+or a test session as it is.
 """
 
 from __future__ import annotations

@@ -265,7 +265,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     _configure_logging(args.quiet, args.debug)
     progress = not args.quiet and sys.stderr.isatty()
-    keep_freed_memory()   # this process ends with the command (geo._memory)
     try:
         check_dependencies()
         return COMMANDS[args.command](args, progress)
@@ -294,5 +293,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def console_main() -> int:
+    """The ``zoneatlas`` console script and ``python -m geo``: :func:`main` in a process of
+    its own, which keeps freed memory for reuse (:mod:`geo._memory`). :func:`main` called
+    from Python leaves the caller's allocator as it is."""
+    keep_freed_memory()
+    return main()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(console_main())

@@ -40,12 +40,19 @@ def test_freed_arrays_are_reused_without_page_faults():
     assert plain > 10 * max(kept, 100), (plain, kept)
 
 
-def test_a_command_sets_it_and_bare_zoneatlas_does_not(monkeypatch, small_study, capsys):
+def test_the_console_script_keeps_freed_memory_and_main_from_python_does_not(monkeypatch, small_study):
+    import tomllib
+    from pathlib import Path
+
     import geo.cli as cli
 
     calls = []
     monkeypatch.setattr(cli, "keep_freed_memory", lambda: calls.append(1) or True)
-    assert cli.main([]) == 0          # bare zoneatlas: the help, no command
-    assert calls == []
     assert cli.main(["-q", "validate", "-c", str(small_study)]) == 0
+    assert calls == []       # main called from Python: the caller's allocator as it was
+    monkeypatch.setattr(sys, "argv", ["zoneatlas", "-q", "validate", "-c", str(small_study)])
+    assert cli.console_main() == 0
     assert calls == [1]
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["scripts"]["zoneatlas"] == "geo.cli:console_main"
+    assert "console_main()" in (Path(cli.__file__).parent / "__main__.py").read_text(encoding="utf-8")
