@@ -270,6 +270,30 @@ def test_district_outlines_hold_each_shared_edge_once():
     assert spec["pane"] == "zaBack" and spec["interactive"] is False and spec["id"] == "districts"
 
 
+def test_atlas_thumbnail_outlines_hold_each_shared_edge_once():
+    """The index page's thumbnails draw the district outline as the maps do: two 1 km squares
+    side by side give 7 km of dashed outline (in the thumbnail's pixels), not 8, and the
+    outline is open lines (no closing ``Z``), the workplaces filled polygons."""
+    import geopandas as gpd
+
+    from geo.webmap._findings import thumbnail_svg
+
+    districts = gpd.GeoDataFrame(geometry=[shapely.box(X0, Y0, X0 + 1000, Y0 + 1000),
+                                           shapely.box(X0 + 1000, Y0, X0 + 2000, Y0 + 1000)], crs=CRS)
+    zone = gpd.GeoDataFrame(geometry=[shapely.box(X0 + 100, Y0 + 100, X0 + 300, Y0 + 300)], crs=CRS)
+    svg = thumbnail_svg(zone, ["#ff0000"], districts, width=208, height=108)
+    # 2 km wide in 200 px, 1 km high in 100 px: 0.1 px per metre either way
+    outline = re.search(r'<path d="([^"]*)" fill="none"[^>]*stroke-dasharray', svg).group(1)
+    assert "Z" not in outline
+    total = 0.0
+    for piece in re.findall(r"M[^M]+", outline):
+        xy = np.array([[float(v) for v in p.split()] for p in piece[1:].split("L")])
+        total += float(np.hypot(*np.diff(xy, axis=0).T).sum())
+    assert total == pytest.approx(700.0, abs=1.0)
+    filled = re.findall(r'<path d="([^"]*)" fill="#ff0000"', svg)
+    assert len(filled) == 1 and filled[0].endswith("Z")
+
+
 def test_simplified_district_outlines_still_meet():
     """A zigzag border (teeth of 10 m, under the 20 m display tolerance) between two districts
     and a third below both: simplified once, on the shared lines, each line still ends where

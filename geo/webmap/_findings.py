@@ -183,17 +183,22 @@ def thumbnail_svg(frame: gpd.GeoDataFrame | None, colors: Sequence[str], outline
     pad_x = (width - (x1 - x0) * scale) / 2  # centred
     stroke = "0.3" if len(frame) <= 300 else "0"
 
-    def paths(arr: np.ndarray) -> list[str]:
-        """SVG path data per geometry (vectorised geometry work; one string join per ring)."""
+    def paths(arr: np.ndarray, closed: bool = True) -> list[str]:
+        """SVG path data per geometry (vectorised geometry work; one string join per ring,
+        or per line when not ``closed``)."""
         arr = shapely.simplify(arr, 1.0 / scale)
         parts, part_of = shapely.get_parts(arr, return_index=True)
-        rings, ring_of = shapely.get_rings(parts, return_index=True)
+        if closed:
+            rings, ring_of = shapely.get_rings(parts, return_index=True)
+        else:
+            rings, ring_of = parts, np.arange(len(parts))
         xy, coord_of = shapely.get_coordinates(rings, return_index=True)
         px = np.round(pad_x + (xy[:, 0] - x0) * scale, 1)
         py = np.round(height - 4 - (xy[:, 1] - y0) * scale, 1)
         text = np.char.add(np.char.add(px.astype(str), " "), py.astype(str))
         cuts = np.flatnonzero(np.diff(coord_of)) + 1
-        ring_text = ["M" + "L".join(chunk) + "Z" for chunk in np.split(text, cuts)] if len(text) else []
+        end = "Z" if closed else ""
+        ring_text = ["M" + "L".join(chunk) + end for chunk in np.split(text, cuts)] if len(text) else []
         owner = part_of[ring_of[np.unique(coord_of)]] if len(text) else np.array([], int)
         out = [""] * len(arr)
         for k, t in zip(owner, ring_text):
@@ -203,7 +208,10 @@ def thumbnail_svg(frame: gpd.GeoDataFrame | None, colors: Sequence[str], outline
     out = [(f'<svg class="thumb" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
             f'aria-label="{html.escape(label)}"><rect width="{width}" height="{height}" fill="#f2f1ec"/>')]
     if outline is not None and len(outline):
-        d = "".join(paths(np.asarray(outline.geometry.values, dtype=object)))
+        # every edge once, as the maps draw the districts: a shared edge drawn twice with its
+        # dashes out of step looks solid
+        lines = styles.outline_lines(np.asarray(outline.geometry.values, dtype=object))
+        d = "".join(paths(np.array([lines], dtype=object), closed=False))
         out.append(f'<path d="{d}" fill="none" stroke="#888" stroke-width="0.8" stroke-dasharray="3 2"/>')
     for d, col in zip(paths(geoms), colors):
         if d:
