@@ -347,7 +347,8 @@ class CommutingSettings(_Model):
     """``commuting:`` indicators of observed commuting (``layers.commuting``)."""
 
     cell_m: PositiveFloat = 1000.0
-    """Side of the square home cells of t_obs / t_min / t_max and the commute sheds (metres)."""
+    """Side of the square home cells of t_obs / t_min / t_max, the commute sheds and the balance's
+    theoretical minimum commute (metres)."""
     top_flows: Annotated[int, Field(ge=1)] = 50
     """District-to-district flows drawn on commuting.html (the largest first)."""
 

@@ -34,11 +34,13 @@ from tests.test_network import TOL, BruteForce, random_study
 UPPER = 1.25
 
 
-def _settings(minutes, minute, *, reach="network", max_access_m=1000.0):
+def _settings(minutes, minute, *, reach="network", max_access_m=1000.0, cell_m=None):
     cfg = {"layers": {"zones": {"path": "z.gpkg"}, "roads": {"path": "r.gpkg"}},
            "balance": {"radius_m": 500, "radii_m": [500], "workers_per_dwelling": 1.0,
                        "balanced_range": [0.8, UPPER], "reach": reach, "minutes": minutes, "minute": minute},
            "network": {"max_access_m": max_access_m}}
+    if cell_m is not None:
+        cfg["commuting"] = {"cell_m": cell_m}
     return settings_from_dict(cfg, base_dir=".")
 
 
@@ -164,6 +166,28 @@ def test_theoretical_min_commute_in_minutes_equals_linprog():
     result = balance.run(study, _settings([5, 10], 5.0))
     want = _bf_min_commute(bf, polys, jobs, homes, workers)
     assert result.summary["theoretical_min_commute_min"] == pytest.approx(want, rel=1e-9)
+
+
+def test_theoretical_min_commute_uses_the_commuting_cell_size():
+    """DESIGN.md "Commuting": the balance's potential problem is the commuting's problem on
+    potential flows, so its home cells are ``commuting.cell_m`` (here 400 m) even without an
+    OD table, in minutes and in metres alike."""
+    from geo.analysis.balance._potential import theoretical_min_commute
+
+    roads, homes, workers, polys = random_study(3)
+    polys, homes, workers = polys[:-2], homes[:-2], workers[:-2]
+    bf = BruteForce(roads, tol_m=1.0)
+    jobs = np.linspace(50, 300, len(polys))
+    study = _study(roads, homes, workers, polys, jobs)
+    result = balance.run(study, _settings([5, 10], 5.0, cell_m=400.0))
+    s = result.summary
+    assert s["theoretical_min_commute_min_cell_m"] == 400.0 and s["theoretical_min_commute_cell_m"] == 400.0
+    want = _bf_min_commute(bf, polys, jobs, homes, workers, cell_m=400.0)
+    assert want != pytest.approx(_bf_min_commute(bf, polys, jobs, homes, workers), rel=1e-6)   # it matters here
+    assert s["theoretical_min_commute_min"] == pytest.approx(want, rel=1e-9)
+    straight = theoretical_min_commute(np.asarray(polys, dtype=object), jobs, np.asarray(homes)[:, 0],
+                                       np.asarray(homes)[:, 1], np.asarray(workers, dtype=float), cell_m=400.0)
+    assert s["theoretical_min_commute_m"] == straight.mean_m
 
 
 def test_euclidean_reach_keeps_straight_primary_columns_and_adds_minutes():

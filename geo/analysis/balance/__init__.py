@@ -98,7 +98,7 @@ from geo.analysis.balance._network import (
     network_balance,
     network_summary,
 )
-from geo.analysis.balance._potential import CELL_M, theoretical_min_commute
+from geo.analysis.balance._potential import cell_size, theoretical_min_commute
 from geo.analysis.balance._mincommute import (
     STEP as MIN_COMMUTE_STEP,
     CommuteCells,
@@ -272,7 +272,8 @@ def run(study: Study, settings: Any, *, min_commute: bool = True) -> AnalysisRes
     if study.network is not None:
         net = network_balance(study, settings.network, [float(m) for m in cfg.all_minutes],
                               float(cfg.minute), geoms, jobs, points.x, points.y, points.workers,
-                              float(cfg.balanced_range[1]), min_commute=min_commute)
+                              float(cfg.balanced_range[1]), min_commute=min_commute,
+                              cell_m=cell_size(settings))
         for k, m in enumerate(net.minutes):
             table[minute_column(m)] = net.workers[:, k]
     by_network = net is not None and getattr(settings, "balance_reach", "euclidean") == "network"
@@ -336,7 +337,7 @@ def run(study: Study, settings: Any, *, min_commute: bool = True) -> AnalysisRes
     summary.update(area_summary)
     if min_commute or net is None:
         potential = theoretical_min_commute(geoms, jobs, points.x, points.y, points.workers,
-                                            cell_m=CELL_M)
+                                            cell_m=cell_size(settings))
         summary["theoretical_min_commute_m"] = potential.mean_m
         summary["theoretical_min_commute_cell_m"] = potential.cell_m
     else:     # both minimum commutes come with min_commute_part

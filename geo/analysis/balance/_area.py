@@ -29,7 +29,7 @@ import shapely
 from geo._errors import InputError, format_rows
 from geo._types import Raster
 from geo.analysis._decide import decide_within
-from geo.analysis._reach import DISTANCE_TOLERANCE_M, PointIndex, _Boundaries, reach
+from geo.analysis._reach import DISTANCE_TOLERANCE_M, PointIndex, _Boundaries
 from geo.analysis._support import Support
 
 log = logging.getLogger(__name__)

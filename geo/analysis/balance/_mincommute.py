@@ -1,8 +1,7 @@
 """``theoretical_min_commute_min``: the balance's potential transportation problem in
 minutes on the roads (DESIGN.md "Commuting" and "Roads and travel time").
 
-Supplies = resident workers per cell of :data:`~geo.analysis.balance._potential.CELL_M`
-(doubled while cells × workplaces exceeds :data:`~geo.analysis.balance._potential.MAX_PAIRS`),
+Supplies = resident workers per cell of ``commuting.cell_m`` (default 1,000 m; doubled while cells × workplaces exceeds :data:`~geo.analysis.balance._potential.MAX_PAIRS`),
 located at the cell centre as a home; demands = jobs of the connected workplaces with jobs;
 the larger side is scaled down to the smaller total. Cost = travel time cell centre →
 workplace. Cells that reach no workplace (and workplaces no cell reaches) take no part; a
@@ -30,7 +29,7 @@ import numpy as np
 import geo.network as gn
 from geo._types import AnalysisResult, Study
 from geo.analysis._transport import balance_totals, solve_transport
-from geo.analysis.balance._potential import CELL_M, MAX_PAIRS, origin_cells, theoretical_min_commute
+from geo.analysis.balance._potential import CELL_M, MAX_PAIRS, cell_size, origin_cells, theoretical_min_commute
 from geo.analysis.balance._workers import WorkerPoints, raster_workers, resident_workers, workplaces_from
 
 log = logging.getLogger(__name__)
@@ -77,12 +76,13 @@ def worker_points(study: Study, cfg: Any) -> WorkerPoints | None:
 
 
 def cells_from(x: np.ndarray, y: np.ndarray, workers: np.ndarray, jobs: np.ndarray,
-               connected: np.ndarray) -> CommuteCells:
-    """:class:`CommuteCells` of resident-worker points and the workplaces' jobs."""
+               connected: np.ndarray, cell_m: float = CELL_M) -> CommuteCells:
+    """:class:`CommuteCells` of resident-worker points and the workplaces' jobs, on cells of
+    ``cell_m`` (doubled while cells × workplaces exceed :data:`MAX_PAIRS`)."""
     use = np.flatnonzero(connected & (jobs > 0))
     if not len(use) or float(np.sum(workers)) <= 0:
-        return CommuteCells(np.zeros((0, 2)), np.zeros(0), use, jobs[use], CELL_M)
-    size = CELL_M
+        return CommuteCells(np.zeros((0, 2)), np.zeros(0), use, jobs[use], float(cell_m))
+    size = float(cell_m)
     while True:
         cx, cy, supply = origin_cells(x, y, workers, size)
         if len(cx) * len(use) <= MAX_PAIRS or len(cx) <= 1:
@@ -103,9 +103,10 @@ def commute_cells(study: Study, settings: Any) -> CommuteCells | None:
     geoms = workplaces.geometry.to_numpy()
     jobs = workplaces["jobs"].to_numpy(dtype=float)
     entries = workplace_entries_of(study, graph, geoms, _access_kw(settings))
-    cells = cells_from(points.x, points.y, points.workers, jobs, entries.connected)
+    cells = cells_from(points.x, points.y, points.workers, jobs, entries.connected, cell_size(settings))
     # the straight-line one too (the balance leaves both to this part, see balance.run)
-    potential = theoretical_min_commute(geoms, jobs, points.x, points.y, points.workers, cell_m=CELL_M)
+    potential = theoretical_min_commute(geoms, jobs, points.x, points.y, points.workers,
+                                        cell_m=cell_size(settings))
     cells.straight = (potential.mean_m, potential.cell_m)
     return cells
 
@@ -154,7 +155,7 @@ def min_commute_part(study: Study, settings: Any, cells: CommuteCells | None,
     ``theoretical_min_commute_m`` / ``theoretical_min_commute_cell_m`` when ``cells`` carry
     them; ``cost`` when the cells were read already (from the commuting's searches), else
     searched here."""
-    mean, size = None, CELL_M if cells is None else cells.cell_m
+    mean, size = None, cell_size(settings) if cells is None else cells.cell_m
     if cells is not None and not cells.empty:
         if cost is None:
             workplaces = workplaces_from(study.zones, study.innovation_districts)

@@ -40,6 +40,7 @@ import shapely
 import geo.network as gn
 from geo.analysis.balance._area import area_sums, employment_points, first_balanced
 from geo.analysis.balance._mincommute import PARALLEL_WORK, cell_minutes, cells_from, mean_min_commute
+from geo.analysis.balance._potential import CELL_M
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,8 @@ class NetworkBalance:
 
 def network_balance(study: Any, net: Any, minutes: list[float], primary: float,
                     geoms: np.ndarray, jobs: np.ndarray, x: np.ndarray, y: np.ndarray,
-                    workers: np.ndarray, upper: float, *, min_commute: bool = True) -> NetworkBalance:
+                    workers: np.ndarray, upper: float, *, min_commute: bool = True,
+                    cell_m: float = CELL_M) -> NetworkBalance:
     """Every balance measure in minutes on ``study.network``.
 
     Parameters
@@ -122,6 +124,8 @@ def network_balance(study: Any, net: Any, minutes: list[float], primary: float,
     min_commute : bool, default True
         Also solve ``theoretical_min_commute_min`` (:mod:`geo.analysis.balance._mincommute`);
         without it, it and its cell size are None (a run computes it beside the balance).
+    cell_m : float
+        Side of its home cells (``commuting.cell_m``; doubled while the problem is too large).
     """
     graph = study.network
     kw = dict(access_speed_kmh=net.access_speed_kmh, max_access_m=net.max_access_m)
@@ -158,7 +162,7 @@ def network_balance(study: Any, net: Any, minutes: list[float], primary: float,
     joined = float(np.sum(workers[one.housing_connected])) / total if total > 0 else 1.0
     mean_min, cell = None, None
     if min_commute:
-        cells = cells_from(x, y, workers, jobs, entries.connected)
+        cells = cells_from(x, y, workers, jobs, entries.connected, cell_m)
         mean_min = None if cells.empty else mean_min_commute(cells, cell_minutes(graph, cells, geoms, kw))
         cell = cells.cell_m
     return NetworkBalance(minutes=[float(m) for m in minutes], primary=float(primary),

@@ -15,8 +15,15 @@ from geo.analysis._transport import balance_totals, solve_transport
 
 log = logging.getLogger(__name__)
 
-#: Side of the square origin cells (metres), as ``commuting.cell_m`` defaults to.
+#: Side of the square origin cells (metres) without settings: ``commuting.cell_m``'s default.
 CELL_M = 1000.0
+
+
+def cell_size(settings) -> float:
+    """The side of the origin cells a run uses: ``commuting.cell_m`` (DESIGN.md "Commuting":
+    the balance's potential problem is the commuting's problem on potential flows), also
+    without an OD table; :data:`CELL_M` for settings without a commuting section."""
+    return float(getattr(getattr(settings, "commuting", None), "cell_m", CELL_M))
 
 #: Largest cost matrix solved (cells × workplaces); beyond it the cells are doubled in
 #: size until it fits (the cell size used is reported).
