@@ -364,8 +364,8 @@ def _(s, tmp):
 
 
 @case("newlines_in_values_cannot_forge_error_lines", errors=[
-    ("layers.zones", "field 'zone_id'", "duplicate", "Z\\nerror: forged", "rows 4, 5"),
-    ("layers.zones", "field 'role'", "boss\\nerror: forged", "row")])
+    ("layers.zones", "field 'zone_id'", "duplicate", "Z\\nerror: forged", "fids 4, 5"),
+    ("layers.zones", "field 'role'", "boss\\nerror: forged", "fid 3")])
 def _(s, tmp):
     z = s.read("zones")
     z.loc[3, "id"] = z.loc[4, "id"] = "Z\nerror: forged"
@@ -374,7 +374,7 @@ def _(s, tmp):
 
 
 @case("duplicate_ids", errors=[("layers.zones", "broken_zones.gpkg", "layer 'zones'", "zone_id",
-                                "duplicate", "rows 1, 2")])
+                                "duplicate", "fids 1, 2")])
 def _(s, tmp):
     z = s.read("zones")
     z.loc[1, "id"] = z.loc[0, "id"]
@@ -382,7 +382,7 @@ def _(s, tmp):
 
 
 @case("duplicate_district_ids", errors=[
-    ("layers.districts", "broken_districts.gpkg", "field 'district_id'", "duplicate", "rows 1, 2"),
+    ("layers.districts", "broken_districts.gpkg", "field 'district_id'", "duplicate", "fids 1, 2"),
     # the zones of the district whose id was overwritten now point nowhere
     ("layers.zones", "field 'district_id'", "not in the districts layer", "rows")])
 def _(s, tmp):
@@ -393,7 +393,7 @@ def _(s, tmp):
 
 @case("ids_differ_only_by_whitespace", errors=[("layers.housing", "broken_housing.gpkg",
                                                 "layer 'housing'", "housing_id", "duplicate",
-                                                "rows 1, 2")])
+                                                "fids 1, 2")])
 def _(s, tmp):
     h = s.read("housing")
     h.loc[1, "id"] = f"  {h.loc[0, 'id']} "
@@ -401,7 +401,7 @@ def _(s, tmp):
 
 
 @case("missing_ids", errors=[("layers.innovation_districts", "broken_innovation_districts.gpkg",
-                              "innov_id", "missing ids", "row 2")])
+                              "innov_id", "missing ids", "fid 2")])
 def _(s, tmp):
     i = s.read("innovation_districts")
     i.loc[1, "id"] = None

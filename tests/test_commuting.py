@@ -566,6 +566,28 @@ def test_geopackage_table_without_geometry(tmp_path):
         table.to_numpy())
 
 
+
+def test_geopackage_table_rows_are_named_by_fid(tmp_path):
+    """A GeoPackage table whose rows were deleted in QGIS keeps its fids (1, 3, 4, ...): a
+    message names a bad row by the fid the attribute table shows, not by its position."""
+    import sqlite3
+
+    import pyogrio
+
+    from geo._errors import InputError
+    from geo.layers import load_study
+
+    study = tiny_study(hand_flows())
+    table = pd.DataFrame(study.commuting.drop(columns="row")).head(5).reset_index(drop=True)
+    table.loc[3, "commuters"] = -4.0            # fid 4
+    pyogrio.write_dataframe(table, tmp_path / "od_table.gpkg", layer="od")
+    with sqlite3.connect(tmp_path / "od_table.gpkg") as con:
+        con.execute("DELETE FROM od WHERE fid = 2")
+    with pytest.raises(InputError) as info:
+        load_study(_write_tiny(tmp_path, {"path": "od_table.gpkg", "crs": CRS}))
+    [line] = [p for p in info.value.problems if "layers.commuting" in p]
+    assert "negative" in line and "fid 4" in line and "row 3" not in line
+
 # ---------------------------------------------------------------------------
 # end to end: the CLI on the sample, the GeoPackage, the atlas, the map in Chromium
 

@@ -797,14 +797,30 @@ def test_wrong_and_mixed_geometry_types(tmp_path, study_config):
     one(msgs, "layers.housing", "mixed geometry types", "1 polygons")
 
 
+def test_geopackage_features_are_named_by_fid_after_deletions(tmp_path, study_config):
+    """Features deleted from a GeoPackage leave gaps in its fids (1, 3, 4, 5): messages name
+    the features by the fid QGIS shows, not by their position in the layer."""
+    import sqlite3
+
+    z = pd.concat([zones_gdf(), zones_gdf().iloc[[0]]], ignore_index=True)   # 4 zones
+    z["id"] = ["Z1", "Z2", "Z1", None]
+    z = pd.concat([z.iloc[[0]], z], ignore_index=True)        # fid 2 is deleted below
+    write(z, tmp_path / "zones.gpkg", layer="zones")
+    with sqlite3.connect(tmp_path / "zones.gpkg") as con:
+        con.execute("DELETE FROM zones WHERE fid = 2")
+    msgs = problems(tmp_path, study_config)
+    assert "'Z1' in fids 1, 4" in one(msgs, "layers.zones", "field 'zone_id'", "duplicate ids")
+    assert "fid 5" in one(msgs, "layers.zones", "missing ids")
+
+
 def test_duplicate_and_missing_ids(tmp_path, study_config):
     z = zones_gdf()
     z["id"] = ["Z1", "Z1 ", None]
     write(z, tmp_path / "zones.gpkg")
     msgs = problems(tmp_path, study_config)
     m = one(msgs, "layers.zones", "field 'zone_id'", "duplicate ids")
-    assert "'Z1' in rows 1, 2" in m
-    assert "row 3" in one(msgs, "layers.zones", "missing ids")
+    assert "'Z1' in fids 1, 2" in m
+    assert "fid 3" in one(msgs, "layers.zones", "missing ids")
 
 
 def test_bad_counts_are_reported_with_row_ids(tmp_path, study_config):

@@ -73,6 +73,8 @@ class _Flows:
     #: a CSV's rows by their line in the file (None: not a CSV); see geo.layers._csvlines
     lines: np.ndarray | None = None
     row_word: str = "row"
+    #: a GeoPackage table's rows by their fid (None: the format keeps none)
+    fids: np.ndarray | None = None
 
     def keep(self, mask: np.ndarray) -> None:
         """Only the rows of ``mask`` from here on."""
@@ -81,12 +83,16 @@ class _Flows:
             self.labels = self.labels[mask]
         if self.lines is not None:
             self.lines = self.lines[mask]
+        if self.fids is not None:
+            self.fids = self.fids[mask]
 
     def rows_text(self, mask: np.ndarray) -> str:
         if self.labels is not None:
             return format_rows(self.labels[mask]) + " (flow_id)"
         if self.lines is not None:
             return format_rows(self.lines[mask], word="line")
+        if self.fids is not None:
+            return format_rows(self.fids[mask], word="fid")
         return format_rows(self.rows[mask], word=self.row_word)
 
 
@@ -161,18 +167,27 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report):
         return None if frame is None else (frame, None, None)
     has_geometry = geom_type is not None
     try:
+        # with the fids where the format keeps them (a GeoPackage table): messages name the
+        # rows by them, as QGIS's attribute table shows them
+        fids = bool(pyogrio.read_info(ctx.path, layer=layer).get("fid_column"))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             frame = pyogrio.read_dataframe(ctx.path, layer=layer, read_geometry=has_geometry,
-                                           encoding=cfg.encoding, use_arrow=True)
+                                           encoding=cfg.encoding, use_arrow=True, fid_as_index=fids)
     except Exception as exc:  # noqa: BLE001
         report.error(f"{ctx.at()} cannot read the layer ({_one_line(exc)})")
         return None
-    if not has_geometry:
-        return pd.DataFrame(frame), None, None
-    crs = frame.crs
-    geoms = frame.geometry.to_numpy()
-    return pd.DataFrame(frame.drop(columns=frame.geometry.name)), geoms, crs
+    fid_values = frame.index.to_numpy() if fids else None
+    frame = frame.reset_index(drop=True)
+    if has_geometry:
+        crs = frame.crs
+        geoms = frame.geometry.to_numpy()
+        attrs = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    else:
+        crs, geoms, attrs = None, None, pd.DataFrame(frame)
+    if fid_values is not None:
+        attrs.attrs["fids"] = fid_values
+    return attrs, geoms, crs
 
 
 def _read_parquet(ctx: _Ctx, report: _Report):
@@ -272,6 +287,7 @@ def load_flows(cfg: VectorLayerSettings, base: Path | None, report: _Report) -> 
     is_csv = "lines" in attrs.attrs
     lines = attrs.attrs.pop("lines", None)
     sheet_rows = attrs.attrs.pop("rows", None)   # a spreadsheet's rows as the sheet numbers them
+    fids = attrs.attrs.pop("fids", None)         # a GeoPackage's rows by their fid
     attrs.columns = [str(c) for c in attrs.columns]
     columns = list(attrs.columns)
     n = len(attrs)
@@ -286,7 +302,7 @@ def load_flows(cfg: VectorLayerSettings, base: Path | None, report: _Report) -> 
     rows = np.arange(1, n + 1) if sheet_rows is None else sheet_rows
     labels = attrs[mapping["flow_id"]].astype(str).to_numpy(dtype=object) if "flow_id" in mapping else None
     flows = _Flows(ctx=ctx, source=source, xy=np.full((n, 4), np.nan), commuters=np.zeros(n), rows=rows,
-                   labels=labels, crs=None, lines=lines, row_word=DATA_ROW if is_csv else "row")
+                   labels=labels, crs=None, lines=lines, row_word=DATA_ROW if is_csv else "row", fids=fids)
 
     if geoms is None:   # a table of coordinates
         missing = [c for c in sch.FLOW_COORDINATES if c not in mapping]

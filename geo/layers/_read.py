@@ -351,14 +351,16 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
     if mapping is None:
         return None
     wanted = list(dict.fromkeys(mapping.values()))
-    with_fids = fid_col in wanted
-    if with_fids:
+    if fid_col in wanted:
         wanted.remove(fid_col)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            # the fids too where the format keeps them (a GeoPackage's 'fid'): messages name
+            # the features by them, as QGIS shows them (a row number drifts once features
+            # were deleted)
             meta, table = pyogrio.read_arrow(path, layer=layer, columns=wanted, encoding=encoding,
-                                             return_fids=with_fids)
+                                             return_fids=fid_col is not None)
         _forward_warnings(ctx, caught, report)
         geom_col = meta.get("geometry_name") or "wkb_geometry"
         if geom_col not in table.column_names:
@@ -374,6 +376,11 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
             report.warn(f"{ctx.at()} layers.{ctx.name}.encoding ({legacy}) ignored: the text of "
                         f"this {info['driver']} file is valid UTF-8")
         attrs = fixed.to_pandas()
+        fids = None
+        if fid_col is not None and fid_col in attrs.columns:
+            fids = attrs[fid_col].to_numpy()
+            if fid_col not in mapping.values():
+                attrs = attrs.drop(columns=[fid_col])
     except ImportError:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -386,6 +393,8 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
         return None
 
     def rows_of(mask: np.ndarray) -> str:
+        if fids is not None:
+            return format_rows(fids[mask], word="fid")
         if csv_file and lines is not None:
             return format_rows(lines[mask], word="line")
         return format_rows(np.flatnonzero(mask) + 1, word=DATA_ROW if csv_file else "row")
@@ -413,6 +422,8 @@ def _read_ogr(ctx: _Ctx, cfg: VectorLayerSettings, report: _Report, path: Path,
     out = _rename(attrs, mapping)
     if csv_file:   # messages name its rows by their line (geo.layers._csvlines; None: unknown)
         out.attrs["lines"] = lines
+    elif fids is not None:   # and a GeoPackage's by their fid
+        out.attrs["fids"] = fids
     return out, geoms, crs, columns
 
 
