@@ -81,6 +81,48 @@ def px_to_mm(px: float) -> float:
     """
     return float(px) * PX_TO_PT * MM_PER_PT
 
+
+#: Point markers of the web maps (CSS px), which the QGIS styles (:func:`px_to_mm`) and the
+#: print figures (× :data:`PX_TO_PT` points) take at the same scale as the line widths.
+#: A star is an icon of this size (the runtime's 24-unit star path), a circle a radius.
+POLE_STAR_PX = 26.0
+#: The star of a growth pole without a colour of its own (beyond the first poles).
+OTHER_POLE_STAR_PX = 14.0
+#: The star marking a chain's gap at its strongest zone.
+GAP_STAR_PX = 22.0
+#: The star's outer diameter (its tips' circle) and its black outline (centred on its edge),
+#: in icon units of 24.
+STAR_SPAN = 21.7 / 24.0
+STAR_OUTLINE = 2.8 / 24.0
+#: Chain-leader firms: circle radius and white outline.
+LEADER_RADIUS_PX = 6.0
+LEADER_OUTLINE_PX = 1.5
+#: Commuting sheds: circle radius = a + b·√(commuters / the largest cell's).
+SHED_RADIUS_PX = (2.0, 10.0)
+
+
+def star_mm(icon_px: float) -> tuple[float, float]:
+    """(outer diameter, outline width) in mm of a web star icon of ``icon_px``: a QGIS star
+    marker of that size draws the web's star at the print scale.
+
+    Examples
+    --------
+    >>> [round(v, 3) for v in star_mm(POLE_STAR_PX)]
+    [4.561, 0.589]
+    """
+    return px_to_mm(icon_px * STAR_SPAN), px_to_mm(icon_px * STAR_OUTLINE)
+
+
+def shed_radius_px(share):
+    """Radius (px) of a commuting shed holding ``share`` of the largest cell's commuters.
+
+    Examples
+    --------
+    >>> float(shed_radius_px(0.25))
+    7.0
+    """
+    return SHED_RADIUS_PX[0] + SHED_RADIUS_PX[1] * np.sqrt(share)
+
 #: Core zones: outline colour and width (pixels) that mark growth poles.
 CORE_OUTLINE = "#000000"
 CORE_OUTLINE_WIDTH = 3.5

@@ -187,6 +187,13 @@ def _symbol_colours(symbol, ctx, opacity: float) -> dict:
         if prop.isActive():
             width = prop.valueAsDouble(ctx.expressionContext(), width)[0]
         colours["width_mm"] = round(width, 4)
+    if kind == 0:          # a marker: its size and outline width (mm), data-defined size evaluated
+        prop = props.property(QgsSymbolLayer.PropertySize)
+        size = sl.size()
+        if prop.isActive():
+            size = prop.valueAsDouble(ctx.expressionContext(), size)[0]
+        colours["size_mm"] = round(size, 4)
+        colours["stroke_mm"] = round(sl.strokeWidth(), 4)
     if kind == 1 and sl.useCustomDashPattern():     # a dashed line: its dash and gap (mm)
         colours["dash_mm"] = [round(v, 4) for v in sl.customDashVector()]
     return colours

@@ -624,6 +624,32 @@ def test_cli_run_only_commuting_writes_every_output(commuting_run):
     assert "commuting.html" in atlas and "本地就业率" in atlas and "76.0%" in atlas
 
 
+def test_qgis_shed_sizes_are_the_web_circles_of_their_class(commuting_run):
+    """commuting.html draws a shed cell as a circle of radius a + b·√(commuters / largest) px
+    (its config holds a, b); the package's graduated sizes (mm) lie, class by class, between
+    the web circles of the class's ends at the print scale (0.55 pt per px), not by hand."""
+    import re
+    import sqlite3
+
+    from tests.test_qgis import MM_PER_WEB_PX
+
+    html = (commuting_run / "commuting.html").read_text(encoding="utf-8")
+    assert "radius: cfg.shedRadius[0] + cfg.shedRadius[1] * Math.sqrt(top > 0 ? c[2] / top : 0)" in html
+    a, b = json.loads(re.search(r'"shedRadius":\s*(\[[^\]]*\])', html).group(1))
+    with sqlite3.connect(commuting_run / "qgis" / "zoneatlas.gpkg") as con:
+        [(qml,)] = con.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'commuting_sheds'")
+    ranges = [(float(lo), float(hi), sym) for lo, sym, hi in
+              re.findall(r'<range [^>]*lower="([^"]+)"[^>]*symbol="(\d+)"[^>]*upper="([^"]+)"', qml)]
+    sizes = {}
+    for name, body in re.findall(r'<symbol [^>]*name="(\d+)" type="marker">(.*?)</symbol>', qml, re.S):
+        sizes[name] = float(re.search(r'name="size" type="QString" value="([^"]+)"', body).group(1))
+    top = ranges[-1][1]
+    assert len(ranges) == 5
+    for lo, hi, sym in ranges:
+        low, high = (2 * (a + b * np.sqrt(v / top)) * MM_PER_WEB_PX for v in (lo, hi))
+        assert low <= sizes[sym] <= high, (lo, hi, sizes[sym], low, high)
+
+
 def test_indicator_rows_say_what_is_observed_and_what_is_not():
     from geo.webmap.commuting import indicator_rows
 

@@ -231,6 +231,56 @@ def test_every_feature_has_the_web_colour_in_qgis(web_and_qgis):
         assert pixels.get(must, 0) >= 0.6 * compared[must], (must, pixels)
 
 
+def _star_span(html: str) -> float:
+    """The outer diameter (the circle through its five tips) of the runtime's star icon path,
+    as a share of its 24-unit icon: read from the page."""
+    import re
+
+    d = re.search(r"var star = '<path d=\"([^\"]+)\"", html).group(1)
+    points, here, command = [], np.zeros(2), "M"
+    tokens = re.findall(r"[MLlz]|-?\d*\.?\d+", d)
+    k = 0
+    while k < len(tokens):
+        if tokens[k] in "MLlz":
+            command = tokens[k]
+            k += 1
+            continue
+        step = np.array([float(tokens[k]), float(tokens[k + 1])])
+        k += 2
+        here = step if command in "ML" else here + step
+        points.append(here)
+    xy = np.array(points)
+    tips = xy[np.argsort(np.hypot(*(xy - xy.mean(axis=0)).T))[-5:]]
+    return 2 * float(np.hypot(*(tips - tips.mean(axis=0)).T).mean()) / 24
+
+
+def test_markers_are_as_large_as_on_the_web_one_conversion(web_and_qgis):
+    """Point markers at the line widths' print scale (0.55 pt per px): a web circle of radius
+    r px is a QGIS circle 2r px across, its outline as wide; a web star icon of s px a QGIS
+    star whose tips span the star path's share of the icon (QGIS sized them by hand in mm:
+    the pole stars 7 mm against the web's 4.6)."""
+    settings, maps, qgis, _ = web_and_qgis
+    lang = settings.study.language
+    seen = set()
+    for page, web_id, layer, spec, data, fids in _web_layers_in_qgis(web_and_qgis):
+        if _kind(data) != "point":
+            continue
+        colours = qgis["themes"][_theme_name(page, lang)]["layers"][layer]["colours"]
+        span = _star_span((maps / f"{page}.html").read_text(encoding="utf-8"))
+        assert 0.85 < span < 0.95
+        for f, fid in zip(data["features"], fids):
+            style = spec["styles"][f["properties"].get("_s", 0)]
+            got = colours[fid]
+            if spec.get("marker") == "star":
+                want = style["size"] * span * MM_PER_WEB_PX
+            else:
+                want = 2 * style["radius"] * MM_PER_WEB_PX
+                assert got["stroke_mm"] == pytest.approx(style["weight"] * MM_PER_WEB_PX, abs=1e-3), (web_id, fid)
+            assert got["size_mm"] == pytest.approx(want, rel=0.01), (page, web_id, fid, style)
+            seen.add(web_id)
+    assert {"poles", "leaders"} <= seen, seen
+
+
 def test_outlines_and_lines_are_as_wide_as_on_the_web_one_conversion(web_and_qgis):
     """Every outline and line QGIS draws at a theme's start is the web's width in pixels at the
     print figures' scale (0.55 pt per px on A4): the same 1 px zone outline and 2.5 px

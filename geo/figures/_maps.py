@@ -307,10 +307,15 @@ def core_periphery_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
             star_color = [styles.STAR_COLOR if c in core_color and core_color[c] != styles.OTHER_POLE_COLOR
                           else styles.OTHER_POLE_COLOR for c in ids]
 
+            # the web's star icons at the print scale (styles.star_mm, in points here)
+            (big_pt, big_w), (small_pt, small_w) = (
+                [v / styles.MM_PER_PT for v in styles.star_mm(px)] for px in (styles.POLE_STAR_PX,
+                                                                              styles.OTHER_POLE_STAR_PX))
+
             def draw_poles(ax: Axes, s: float) -> None:
-                size = np.where(big, 15.0, 10.0) * s
+                size = np.where(big, big_pt, small_pt) * s
                 ax.scatter(x, y, s=size ** 2, marker="*", c=star_color, edgecolors="black",
-                           linewidths=0.5 * s, zorder=8)
+                           linewidths=np.where(big, big_w, small_w) * s, zorder=8)
 
             draw.append(draw_poles)
             name = "增长极核" if ctx.zh else "Growth poles"
@@ -371,8 +376,9 @@ def chains_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
             lx, ly = anchor_points(lf.geometry.values)
 
             def draw_leaders(ax: Axes, s: float) -> None:
-                ax.scatter(lx, ly, s=(7.0 * s) ** 2, marker="o", c=styles.LEADER_COLOR, edgecolors="white",
-                           linewidths=1.0 * s, zorder=7)
+                ax.scatter(lx, ly, s=(2 * styles.LEADER_RADIUS_PX * styles.PX_TO_PT * s) ** 2, marker="o",
+                           c=styles.LEADER_COLOR, edgecolors="white",
+                           linewidths=styles.LEADER_OUTLINE_PX * styles.PX_TO_PT * s, zorder=7)
 
             draw.append(draw_leaders)
             rows = [LegendItem("链主企业" if ctx.zh else "Chain-leader firms", "patch", face=styles.LEADER_COLOR,
@@ -389,9 +395,11 @@ def chains_map(ctx: FigureContext, result: AnalysisResult) -> PrintMap:
         if len(top_zone):
             sx, sy = anchor_points(top_zone.geometry.values)
 
+            gap_pt, gap_w = (v / styles.MM_PER_PT for v in styles.star_mm(styles.GAP_STAR_PX))
+
             def draw_star(ax: Axes, s: float) -> None:
-                ax.scatter(sx, sy, s=(16.0 * s) ** 2, marker="*", c=styles.GAP_OUTLINE, edgecolors="black",
-                           linewidths=0.5 * s, zorder=8)
+                ax.scatter(sx, sy, s=(gap_pt * s) ** 2, marker="*", c=styles.GAP_OUTLINE, edgecolors="black",
+                           linewidths=gap_w * s, zorder=8)
 
             draw.append(draw_star)
             missing = [ctx.label(r) for r, k in zip(mine_gaps["role"], mine_gaps["kind"]) if k == "missing"]

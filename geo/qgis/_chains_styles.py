@@ -23,7 +23,10 @@ from geo.qgis._qml import (
 #: Layers styled here (the rest fall back to the general rules of ``_styles``).
 CHAIN_LAYERS = ("chain_zones", "firms", "leader_firms", "chain_gap_candidates")
 
-_TIER_SIZE_MM = {"leader": 3.0, "key": 1.8, "sme": 1.0}
+#: The firms layer (QGIS only): a leader as the web map draws it (styles.LEADER_RADIUS_PX at
+#: the print scale), the smaller tiers smaller.
+_LEADER_MM = px_to_mm(2 * styles.LEADER_RADIUS_PX)
+_TIER_SIZE_MM = {"leader": _LEADER_MM, "key": 0.6 * _LEADER_MM, "sme": 0.35 * _LEADER_MM}
 _TIER_COLOR = {"leader": styles.LEADER_COLOR, "key": "#8c6d31", "sme": "#9e9e9e"}
 
 
@@ -49,8 +52,8 @@ def chain_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerStyle
             out.min_scale = 100_000
         return [out]
     if name == "leader_firms":
-        return [style("default", single_renderer(marker_symbol(styles.LEADER_COLOR, 3.0, outline="#ffffff",
-                                                               outline_width_mm=px_to_mm(1.5))))]
+        return [style("default", single_renderer(marker_symbol(styles.LEADER_COLOR, _LEADER_MM, outline="#ffffff",
+                                                               outline_width_mm=px_to_mm(styles.LEADER_OUTLINE_PX))))]
     # chain_gap_candidates
     return [style("default", single_renderer(fill_symbol(styles.GAP_OUTLINE, styles.GAP_OUTLINE, fill_alpha=0.05,
                                                          outline_width_mm=px_to_mm(3.0), outline_style="dash")),

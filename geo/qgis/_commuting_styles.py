@@ -182,11 +182,13 @@ def commuting_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerS
         return [style("self_containment", workplace_renderer(frame, "self_containment", share_ranges(
             frame["self_containment"], styles.DISTRICT_OUTLINE, 0.55, language), language,
             missing=missing_fill(styles.DISTRICT_OUTLINE, 0.55)))]
-    # commuting_sheds: point size by commuters (five classes of the largest cell)
+    # commuting_sheds: point size by commuters (five classes of the largest cell), each the web
+    # map's circle (styles.shed_radius_px) at its class's middle, at the print scale
     top = float(np.nanmax(frame["commuters"])) if len(frame) else 1.0
-    edges = [0.0, top / 16, top / 8, top / 4, top / 2, max(top, 1.0)]
-    sizes = (1.0, 1.6, 2.4, 3.4, 4.6)
+    shares = [0.0, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0]
+    edges = [top * s for s in shares[:-1]] + [max(top, 1.0)]
+    sizes = [px_to_mm(2 * float(styles.shed_radius_px((a + b) / 2))) for a, b in pairwise(shares)]
     ranges = [Range(a, b, f"{a:,.0f} – {b:,.0f}", marker_symbol(styles.SHED_COLOR, s, outline=styles.SHED_COLOR,
-                                                                 outline_width_mm=0.1))
+                                                                 outline_width_mm=px_to_mm(1.0)))
               for (a, b), s in zip(pairwise(edges), sizes)]
     return [style("commuters", graduated_renderer("commuters", ranges, method="GraduatedSize"))]

@@ -198,10 +198,13 @@ def derived_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerSty
                  if pole_colors.get(core, styles.OTHER_POLE_COLOR) != styles.OTHER_POLE_COLOR]
         listed = ", ".join("'" + core.replace("'", "''") + "'" for core in major)
         expression = f"CASE WHEN \"zone_id\" IN ({listed}) THEN 'core' ELSE '' END" if major else "''"
+        # the web's star icons at the print scale (styles.star_mm)
+        size, outline = styles.star_mm(styles.POLE_STAR_PX)
         cats = [Category("core", label("core", language), marker_symbol(
-            styles.STAR_COLOR, 7.0, outline="#000000", outline_width_mm=0.3, shape="star"))] if major else []
+            styles.STAR_COLOR, size, outline="#000000", outline_width_mm=outline, shape="star"))] if major else []
+        size, outline = styles.star_mm(styles.OTHER_POLE_STAR_PX)
         cats.append(Category(None, "其他极核" if language == "zh" else "Other poles",
-                             marker_symbol(styles.OTHER_POLE_COLOR, 4.0, outline="#000000", outline_width_mm=0.2,
+                             marker_symbol(styles.OTHER_POLE_COLOR, size, outline="#000000", outline_width_mm=outline,
                                            shape="star")))
         return [style("default", categorized_renderer(expression, cats))]
     if name == "chain_leader_reach":
@@ -209,8 +212,9 @@ def derived_styles(name: str, frame: pd.DataFrame, style: Callable[..., LayerSty
                                                              outline_width_mm=px_to_mm(1.0), outline_alpha=0.6)))]
     if name == "chain_gap_points":
         # the web map's red star at the chain's strongest zone
-        return [style("default", single_renderer(marker_symbol(styles.GAP_OUTLINE, 6.0, outline="#000000",
-                                                               outline_width_mm=0.3, shape="star")))]
+        size, outline = styles.star_mm(styles.GAP_STAR_PX)
+        return [style("default", single_renderer(marker_symbol(styles.GAP_OUTLINE, size, outline="#000000",
+                                                               outline_width_mm=outline, shape="star")))]
     if name == "core_periphery_territories":
         cats = [Category(core, text, fill_symbol(pole_colors[core], pole_colors[core], fill_alpha=0.12,
                                                  outline_width_mm=px_to_mm(2.5), outline_alpha=0.95))

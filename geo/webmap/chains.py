@@ -235,7 +235,7 @@ def build_chains_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
                    ["missing", tx["missing"], "text"], ["distant", tx["distant"], "text"],
                    ["reason", "说明" if zh else "Reason", "text"]]
         add_layer(m, ctx, "gaps", gp, label_text=tx["gaps"],
-                  styles_list=[{"fillColor": styles.GAP_OUTLINE, "size": 22}],
+                  styles_list=[{"fillColor": styles.GAP_OUTLINE, "size": styles.GAP_STAR_PX}],
                   props=[f[0] for f in gfields], popup=gfields, tooltip=gfields[:4], title_field="chain",
                   marker="star", pane="zaTop", tolerance_m=0)
         analysis.items.insert(0, LayerItem("gaps", tx["gaps"]))
@@ -266,8 +266,9 @@ def build_chains_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
                               ("zones_within", ("辐射范围内同链功能区" if zh else "Same-chain zones in reach") + within,
                                "int")], lfn)
         add_layer(m, ctx, "leaders", lfn, label_text=tx["leaders"],
-                  styles_list=[{"color": "#ffffff", "weight": 1.5, "fillColor": styles.LEADER_COLOR,
-                                "fillOpacity": 1, "radius": 6}],
+                  styles_list=[{"color": "#ffffff", "weight": styles.LEADER_OUTLINE_PX,
+                                "fillColor": styles.LEADER_COLOR, "fillOpacity": 1,
+                                "radius": styles.LEADER_RADIUS_PX}],
                   props=[f[0] for f in lfields], popup=lfields, tooltip=lfields[:4], title_field="name",
                   pane="zaTop", tolerance_m=0, canvas=len(lfn) > 1500)
         analysis.items.insert(1 if len(gaps) else 0, LayerItem("leaders", tx["leaders"]))

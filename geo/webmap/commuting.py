@@ -131,7 +131,7 @@ _SCRIPT = """
     ZA.selection.clearLayers();
     cells.forEach(function (c) { if (c[2] > top) { top = c[2]; } });
     cells.forEach(function (c) {
-      L.circleMarker([c[0], c[1]], {radius: 2 + 10 * Math.sqrt(top > 0 ? c[2] / top : 0), color: cfg.shedColor,
+      L.circleMarker([c[0], c[1]], {radius: cfg.shedRadius[0] + cfg.shedRadius[1] * Math.sqrt(top > 0 ? c[2] / top : 0), color: cfg.shedColor,
         weight: 1, fillColor: cfg.shedColor, fillOpacity: 0.45, pane: "zaTop", interactive: false,
         className: "za-shed-cell"}).addTo(ZA.selection);
     });
@@ -406,6 +406,7 @@ def build_commuting_map(ctx: MapContext, result: AnalysisResult) -> folium.Map:
         "bands": list(BAND_LABELS), "bandColors": list(styles.SEQUENTIAL),
         "names": {str(k): str(v) for k, v in zip(wp["workplace_id"], wp["name"])},
         "shedColor": styles.SHED_COLOR,
+        "shedRadius": list(styles.SHED_RADIUS_PX),
     }
     bounds = ctx.display.bounds([ctx.study.zones, ctx.study.districts])
     m = finish_map(m, ctx, title=title, groups=[g for g in (analysis, context) if g.items], legend=legend,

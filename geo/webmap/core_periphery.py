@@ -198,7 +198,7 @@ def build_core_periphery_map(ctx: MapContext, result: AnalysisResult) -> folium.
                                      crs=z.crs)
             # the poles with a colour of their own get big stars; any others small grey ones
             top = set(core_ids[:LEGEND_MAX_CORES])
-            per = [{"fillColor": STAR_COLOR if str(c) in top else styles.OTHER_POLE_COLOR, "size": 26 if str(c) in top else 14}
+            per = [{"fillColor": STAR_COLOR if str(c) in top else styles.OTHER_POLE_COLOR, "size": styles.POLE_STAR_PX if str(c) in top else styles.OTHER_POLE_STAR_PX}
                    for c in cores["zone_id"].astype(str)]
             p_styles, p_idx = dedupe_styles(per)
             pfields = [f for f in fields if f[0] in ("name", "chain", "district_name", "score", "periphery_count")]
