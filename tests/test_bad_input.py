@@ -628,7 +628,7 @@ def _(s, tmp):
 
 
 @case("invisible_characters_in_ids", warning=("layers.housing", "field 'housing_id'", "invisible",
-                                              "row"))
+                                              "fids 1, 2"))
 def _(s, tmp):
     h = s.read("housing")
     h.loc[0, "id"] = "\ufeff" + h.loc[0, "id"]
