@@ -17,10 +17,11 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from geo.network._dijkstra import njit
 from geo.network._reverse import reversed_graph
 from geo.network.access import Entries, geometry_key, housing_access, minutes_per_metre, workplace_entries
 from geo.network.graph import RoadGraph
-from geo.network._search import _Query, _ranges, _Searcher
+from geo.network._search import _Query, _Searcher
 from geo.network.reach import TIME_TOLERANCE_MIN, _batches, _run
 
 __all__ = ["feature_entries", "LinkReader", "link_many", "linked_minutes", "point_entries", "reversed_graph", "shared_entries",
@@ -132,26 +133,46 @@ def _read_row(s: _Searcher, q: _Query, origins: Entries, o_idx: np.ndarray, orde
     """The pairs whose destination is ``dest`` (positions ``sel`` of ``o_idx``) and their
     minutes, read from ``row`` = the kept-node times of ``s``'s search of its workplace ``w``."""
     sel = order[np.searchsorted(d_sorted, dest, "left"):np.searchsorted(d_sorted, dest, "right")]
-    os_ = o_idx[sel]
-    starts = origins.offsets[os_]
-    cnt = origins.offsets[os_ + 1] - starts
-    best = np.full(len(sel), np.inf)
-    ent = _ranges(starts, cnt)
-    if len(ent):
-        t = np.minimum(q.to_u[ent] + row[q.ku[ent]], q.to_v[ent] + row[q.kv[ent]])
-        cols, cost = s.along_chain(w, q)     # along a chain to an entry of w on it
-        if len(cols):
-            srt = np.argsort(ent, kind="stable")
-            es = ent[srt]
-            lo, hi = np.searchsorted(es, cols, "left"), np.searchsorted(es, cols, "right")
-            c = hi - lo
-            if c.any():
-                np.minimum.at(t, srt[_ranges(lo, c)], np.repeat(cost, c))
-        t += origins.egress_min[ent]
-        has = cnt > 0
-        first = np.concatenate([[0], np.cumsum(cnt[has])[:-1]]).astype(np.int64)
-        best[has] = np.minimum.reduceat(t, first)
+    cols, cost = s.along_chain(w, q)     # along a chain to an entry of w on it
+    best = _pair_minutes(np.ascontiguousarray(o_idx[sel], dtype=np.int64), origins.offsets, q.to_u, q.to_v,
+                         q.ku, q.kv, row, np.ascontiguousarray(cols, dtype=np.int64),
+                         np.ascontiguousarray(cost, dtype=np.float64), origins.egress_min, _low(len(q.to_u)))
     return sel, best
+
+
+_LOW: list = []
+
+
+def _low(n: int) -> np.ndarray:
+    """A buffer of ``n`` infs that :func:`_pair_minutes` leaves as it found it (reused)."""
+    if not _LOW or len(_LOW[0]) < n:
+        _LOW[:] = [np.full(max(n, 1024), np.inf)]
+    return _LOW[0]
+
+
+@njit
+def _pair_minutes(origin, offsets, to_u, to_v, ku, kv, row, cols, cost, egress, low):
+    """Per origin: the least ``min(to_u + row[ku], to_v + row[kv])`` over its entries,
+    lowered by the ways along a chain (``cols``, ``cost``), plus the entry's egress (inf
+    without an entry): the sums :func:`linked_minutes` makes, in the same order."""
+    for k in range(cols.shape[0]):
+        if cost[k] < low[cols[k]]:
+            low[cols[k]] = cost[k]
+    out = np.full(origin.shape[0], np.inf)
+    for i in range(origin.shape[0]):
+        o = origin[i]
+        best = np.inf
+        for e in range(offsets[o], offsets[o + 1]):
+            t = min(to_u[e] + row[ku[e]], to_v[e] + row[kv[e]])
+            if low[e] < t:
+                t = low[e]
+            t = t + egress[e]
+            if t < best:
+                best = t
+        out[i] = best
+    for k in range(cols.shape[0]):
+        low[cols[k]] = np.inf
+    return out
 
 
 class LinkReader:

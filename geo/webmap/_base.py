@@ -35,10 +35,7 @@ from geo.webmap._controls import (
     add_inline_assets,
     line_row,
 )
-from geo.webmap._layers import Display, GeoJsonLayer, feature_collection
-
-#: Simplification tolerance of the district boundaries (metres in the working CRS).
-DISTRICT_TOLERANCE_M = 20.0
+from geo.webmap._layers import DISTRICT_TOLERANCE_M, Display, GeoJsonLayer, feature_collection
 
 UI_TEXT = {
     "zh": {"layers": "图层", "legend": "图例", "search": "搜索功能区名称…", "noMatch": "无匹配",

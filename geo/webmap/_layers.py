@@ -27,6 +27,9 @@ from geo.webmap._controls import _Call
 
 #: Simplification tolerance for zone-scale polygons (metres in the working CRS).
 ZONE_TOLERANCE_M = 5.0
+#: Simplification tolerance of the district boundaries (metres in the working CRS): the
+#: analysis maps and compare.html alike.
+DISTRICT_TOLERANCE_M = 20.0
 COORD_DECIMALS = 6
 
 

@@ -34,7 +34,7 @@ from geo.i18n import TERMS, label
 from geo.webmap._assets import json_for_script, leaflet_css, leaflet_js, script_safe
 from geo.webmap._compare_page import CSS, JS, PAGE
 from geo.webmap._controls import line_row, swatch_row
-from geo.webmap._layers import Display, feature_collection
+from geo.webmap._layers import DISTRICT_TOLERANCE_M, Display, feature_collection
 from geo.webmap._runtime import RUNTIME_CSS
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ def _gpkg_layer(run: RunFolder, layer: str, columns: list[str] | None = None) ->
 
 
 #: Simplification tolerance (metres) of each drawn layer.
-_TOLERANCE_M = {"districts": 20.0, "district_boundaries": 20.0}
+_TOLERANCE_M = {"districts": DISTRICT_TOLERANCE_M, "district_boundaries": DISTRICT_TOLERANCE_M}
 
 
 @functools.lru_cache(maxsize=16)
