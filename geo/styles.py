@@ -123,6 +123,7 @@ def shed_radius_px(share):
     """
     return SHED_RADIUS_PX[0] + SHED_RADIUS_PX[1] * np.sqrt(share)
 
+
 #: Core zones: outline colour and width (pixels) that mark growth poles.
 CORE_OUTLINE = "#000000"
 CORE_OUTLINE_WIDTH = 3.5

@@ -62,7 +62,6 @@ def _load_vector(name: str, cfg: VectorLayerSettings, base: Path | None,
         rows, word = (rows, DATA_ROW) if lines is None else (lines, "line")
     elif "fids" in attrs.attrs:  # a GeoPackage (FileGDB, SQLite): by their fid, as QGIS shows it
         rows, word = np.asarray(attrs.attrs.pop("fids")), "fid"
-
     layer = _Layer(ctx=ctx, source=source, frame=None, rows=rows, crs=None,  # type: ignore[arg-type]
                    labels=np.array(list(map(str, rows.tolist())), dtype=object), by_id=False, row_word=word)
     layer.mapped = set(attrs.columns)

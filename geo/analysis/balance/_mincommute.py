@@ -1,7 +1,8 @@
 """``theoretical_min_commute_min``: the balance's potential transportation problem in
 minutes on the roads (DESIGN.md "Commuting" and "Roads and travel time").
 
-Supplies = resident workers per cell of ``commuting.cell_m`` (default 1,000 m; doubled while cells × workplaces exceeds :data:`~geo.analysis.balance._potential.MAX_PAIRS`),
+Supplies = resident workers per cell of ``commuting.cell_m`` (default 1,000 m; doubled
+while cells × workplaces exceeds :data:`~geo.analysis.balance._potential.MAX_PAIRS`),
 located at the cell centre as a home; demands = jobs of the connected workplaces with jobs;
 the larger side is scaled down to the smaller total. Cost = travel time cell centre →
 workplace. Cells that reach no workplace (and workplaces no cell reaches) take no part; a
