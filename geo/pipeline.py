@@ -171,7 +171,7 @@ def run_analyses(study: Study, settings: Settings, only: Iterable[str] = ANALYSE
     while the balance runs here: the results are the same as inline, in the same order;
     ``record(name, seconds)`` receives each one's own duration, measured in that process;
     ``while_waiting(results)`` is called with the results of this side (the balance) before
-    waiting for the other: the run writes their tables meanwhile.
+    waiting for the other: the run writes their tables and print figures meanwhile.
     """
     only = set(only)
     step = step or (lambda name: contextmanager(lambda: (yield))())
@@ -346,6 +346,12 @@ def check_study(settings: Settings, only: Iterable[str] | str | None = None) -> 
     return study, warnings
 
 
+def figure_manifest(started: datetime) -> dict[str, Any]:
+    """What the print figures read of run.json (their source line: the run's date and
+    version), before the manifest is built: the same values as :func:`build_manifest`'s."""
+    return {"zoneatlas_version": __version__, "started": started.isoformat(timespec="seconds")}
+
+
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in PACKAGES:
@@ -510,11 +516,18 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
                 with steps.step("tables"):
                     write_tables(staging / "tables", study, ready)
                 early["tabled"] = list(ready)
+                if settings.print.figures:   # the balance's page too: the wait is otherwise idle
+                    from geo.figures import write_figures
+
+                    with steps.step("figures"):
+                        write_figures(staging / "figures", study, ready, settings, figure_manifest(started))
+                    early["drawn"] = list(ready)
 
             results = run_analyses(study, settings, only, step=steps.step, background=background,
                                    record=steps.record, while_waiting=while_waiting)
             manifest = write_outputs(staging, study, results, settings, steps, background,
-                                     started=started, only=only, tabled=early.get("tabled"))
+                                     started=started, only=only, tabled=early.get("tabled"),
+                                     drawn=early.get("drawn", ()))
             manifest["outputs"] = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
             manifest["outputs"].append("run.json")
             with steps.step("run.json"):
@@ -537,11 +550,13 @@ def start_early_steps(staging: Path, study: Study, settings: Settings, backgroun
 
 def write_outputs(staging: Path, study: Study, results: dict[str, AnalysisResult], settings: Settings,
                   steps: Steps, background: Background, *, started: datetime,
-                  only: Iterable[str], tabled: Iterable[str] | None = None) -> dict[str, Any]:
+                  only: Iterable[str], tabled: Iterable[str] | None = None,
+                  drawn: Iterable[str] = ()) -> dict[str, Any]:
     """Write every output but run.json into ``staging``; return the manifest (run.json content).
 
     ``tabled``: the analyses whose tables, and the input layers' tables, were written
     already (while the run waited for the analyses beside the balance); None: none were.
+    ``drawn``: the analyses whose print figures were drawn then.
 
     The steps of :data:`BACKGROUND_STEPS` run in forked processes (Linux) while the others
     run here; their own durations go into ``timings_s`` and ``background_steps`` (with their
@@ -565,7 +580,8 @@ def write_outputs(staging: Path, study: Study, results: dict[str, AnalysisResult
     if settings.print.figures:
         from geo.figures import write_figures
 
-        writers.append(("figures", write_figures, (staging / "figures", study, results, settings, manifest)))
+        rest = {k: v for k, v in results.items() if k not in set(drawn)}
+        writers.append(("figures", write_figures, (staging / "figures", study, rest, settings, manifest)))
     writers.append(("maps", write_maps, (staging, study, results, settings, manifest)))
     if settings.print.workbook:
         from geo.workbook import run_tables, write_workbook

@@ -492,18 +492,26 @@ def test_a_job_started_while_a_python_thread_runs_is_inline_after_the_job_whose_
 
 def test_the_balance_side_writes_its_tables_while_the_other_analyses_run(small_study, tmp_path, monkeypatch):
     """While the analyses beside the balance still run, the run's process writes the input
-    layers' and the balance's tables; the rest come after, each table once."""
+    layers' and the balance's tables and the balance's print figure; the rest come after,
+    each table and figure once."""
+    import geo.figures as figures
     import geo.pipeline as pl
     from geo.analysis import commuting
     from geo.settings import load_settings
 
     calls: list[tuple[tuple, bool, bool]] = []
+    drawn: list[tuple[tuple, bool]] = []
     real = pl.write_tables
+    real_figures = figures.write_figures
     slow = tmp_path / "beside-done"
 
     def recording(folder, study, results, inputs=True):
         calls.append((tuple(results), inputs, slow.exists()))
         return real(folder, study, results, inputs)
+
+    def drawing(folder, study, results, *args):
+        drawn.append((tuple(results), slow.exists()))
+        return real_figures(folder, study, results, *args)
 
     real_commuting = commuting.run_with_cells
 
@@ -514,6 +522,7 @@ def test_the_balance_side_writes_its_tables_while_the_other_analyses_run(small_s
         return out
 
     monkeypatch.setattr(pl, "write_tables", recording)
+    monkeypatch.setattr(figures, "write_figures", drawing)
     monkeypatch.setattr(commuting, "run_with_cells", slow_commuting)
     report = pl.run(load_settings(small_study), output_dir=tmp_path / "out")
     assert [c[:2] for c in calls] == [(("balance",), True),
@@ -522,6 +531,11 @@ def test_the_balance_side_writes_its_tables_while_the_other_analyses_run(small_s
     tables = sorted(p.name for p in (report.output_dir / "tables").glob("*.csv"))
     assert {"housing.csv", "balance_workplaces.csv", "commuting_summary.csv"} <= set(tables)
     assert report.manifest["timings_s"]["tables"] > 0
+    assert drawn == [(("balance",), False),
+                     (("core_periphery", "collaboration", "chains", "commuting"), True)]
+    pages = sorted(p.name for p in (report.output_dir / "figures").iterdir())
+    assert pages == sorted(f"{n}.{ext}" for n in ("balance", "chains", "collaboration", "commuting",
+                                                  "core_periphery") for ext in ("pdf", "png"))
 
 
 def test_the_balance_beside_the_other_analyses_runs_its_search_batches_itself(small_study, tmp_path, monkeypatch):
