@@ -568,7 +568,6 @@ def write_outputs(staging: Path, study: Study, results: dict[str, AnalysisResult
     from geo.webmap import write_maps
 
     _share_before_fork(study, results, settings)
-    manifest = build_manifest(study, settings, results, started=started, timings=steps.timings, only=only)
     writers: list[tuple[str, Callable, tuple]] = [
         ("tables", write_tables, (staging / "tables", study,
                                   {k: v for k, v in results.items() if k not in set(tabled or ())},
@@ -577,22 +576,25 @@ def write_outputs(staging: Path, study: Study, results: dict[str, AnalysisResult
                                               background.value_of(EARLY_STEP) if EARLY_STEP in background.jobs
                                               else None)),
     ]
+    if settings.print.workbook:
+        from geo.workbook import run_tables, write_workbook
+
+        writers.append(("workbook", write_workbook,
+                        (staging / "tables.xlsx", run_tables(study, results), settings.study.language)))
+    # the background steps first, in the order of BACKGROUND_STEPS (the longest first), and
+    # before the manifest (hashing the inputs), which they do not need: the workbook, the
+    # last step to end on a large study, starts that much sooner
+    for name in BACKGROUND_STEPS:
+        for writer in writers:
+            if writer[0] == name:
+                background.start(name, writer[1], *writer[2])
+    manifest = build_manifest(study, settings, results, started=started, timings=steps.timings, only=only)
     if settings.print.figures:
         from geo.figures import write_figures
 
         rest = {k: v for k, v in results.items() if k not in set(drawn)}
         writers.append(("figures", write_figures, (staging / "figures", study, rest, settings, manifest)))
     writers.append(("maps", write_maps, (staging, study, results, settings, manifest)))
-    if settings.print.workbook:
-        from geo.workbook import run_tables, write_workbook
-
-        writers.append(("workbook", write_workbook,
-                        (staging / "tables.xlsx", run_tables(study, results), settings.study.language)))
-    # the background steps first, in the order of BACKGROUND_STEPS (the longest first)
-    for name in BACKGROUND_STEPS:
-        for writer in writers:
-            if writer[0] == name:
-                background.start(name, writer[1], *writer[2])
     for name, write, args in writers:
         if name not in BACKGROUND_STEPS:
             with steps.step(name):
