@@ -419,12 +419,13 @@ def build_manifest(study: Study, settings: Settings, results: dict[str, Analysis
         for table_name, table in result.tables.items():
             counts[table_name] = len(table)
     warnings = list(study.warnings) + [w for r in results.values() for w in r.warnings]
+    head = figure_manifest(started)   # what the print figures may have read already
     return {
-        "zoneatlas_version": __version__,
+        "zoneatlas_version": head["zoneatlas_version"],
         "study": {"name": settings.study.name, "language": settings.study.language,
                   "synthetic": settings.study.synthetic},
         "config_file": rel(settings.config_path) if settings.config_path else None,
-        "started": started.isoformat(timespec="seconds"),
+        "started": head["started"],
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "analyses": [a for a in ANALYSES if a in set(only) and (a != "commuting" or study.commuting is not None)],
         "working_crs": study.crs.to_string(),
