@@ -264,7 +264,7 @@ def test_contraction_without_lengths_keeps_the_shortest_times():
     for c, roads in enumerate(cases):
         g = gn.build_graph(roads)
         und = ((g.times + g.times.T) > 0).astype(np.int8)
-        cg = contract(g.times, und)
+        cg = contract(g.times, und, xy=g.node_xy)     # kept nodes numbered as the graph's
         assert cg.lengths is None
         k = cg.kept_nodes
         np.testing.assert_array_equal(k, g.contraction.kept_nodes)
@@ -273,3 +273,40 @@ def test_contraction_without_lengths_keeps_the_shortest_times():
         if c < 2:       # the parallel chains: (0, 0) -> (1024, 0) over the fast one, 2048 m at 1024 m/min
             u, v = (cg.kidx[np.flatnonzero((g.node_xy == xy).all(axis=1))[0]] for xy in ([0, 0], [1024, 0]))
             assert cg.times[u, v] == 2.0
+
+
+def test_kept_nodes_along_a_z_curve_change_no_time_or_length():
+    # _contract: with the nodes' coordinates the kept nodes are numbered along a Z-order
+    # curve (memory locality for the searches); the same nodes, edges, times and metres as
+    # numbered by node id, and the order does follow the curve
+    from geo.network._contract import contract, z_order
+    from tests.test_network import random_study
+
+    for seed in (3, 8, 11):
+        g = gn.build_graph(random_study(seed)[0])
+        und = ((g.times + g.times.T) > 0).astype(np.int8)
+        by_id = contract(g.times, und, g.lengths)
+        by_z = g.contraction
+        assert np.array_equal(by_id.kept_nodes, np.sort(by_z.kept_nodes))
+        assert not np.array_equal(by_id.kept_nodes, by_z.kept_nodes)     # reordered indeed
+        assert np.array_equal(by_z.kept_nodes, by_id.kept_nodes[z_order(g.node_xy[by_id.kept_nodes])])
+        perm = by_id.kidx[by_z.kept_nodes]          # by_z's kept index -> by_id's
+        for a, b in ((by_z.times, by_id.times), (by_z.lengths, by_id.lengths), (by_z.rev, by_id.rev)):
+            assert (a != b[perm][:, perm]).nnz == 0
+        for name in ("ku", "kv"):                   # chain ends: the same nodes
+            assert np.array_equal(by_z.kept_nodes[getattr(by_z, name)], by_id.kept_nodes[getattr(by_id, name)])
+        for name in ("to_u", "to_v", "from_u", "from_v", "rank", "chain"):
+            assert np.array_equal(getattr(by_z, name), getattr(by_id, name))
+
+
+def test_z_order_follows_the_curve_on_a_grid():
+    from geo.network._contract import z_order
+
+    xy = np.array([(x, y) for y in range(4) for x in range(4)], dtype=float)   # row by row
+    order = z_order(xy)
+    # Z curve over 4 × 4: the four 2 × 2 quadrants one after the other, each as a "Z"
+    quads = [tuple(sorted(map(tuple, xy[order[i:i + 4]].astype(int).tolist()))) for i in range(0, 16, 4)]
+    assert quads == [((0, 0), (0, 1), (1, 0), (1, 1)), ((2, 0), (2, 1), (3, 0), (3, 1)),
+                     ((0, 2), (0, 3), (1, 2), (1, 3)), ((2, 2), (2, 3), (3, 2), (3, 3))]
+    assert xy[order[:4]].tolist() == [[0, 0], [1, 0], [0, 1], [1, 1]]
+    assert sorted(order.tolist()) == list(range(16)) and z_order(np.zeros((0, 2))).shape == (0,)

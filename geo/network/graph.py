@@ -374,7 +374,7 @@ def build_graph(roads: gpd.GeoDataFrame, *, class_speeds_kmh: Mapping[str, float
         dangling_ends=int((degree == 1).sum()), zero_length_edges=n_zero, road_length_m=total_len)
     road_component = np.full(n_roads, -1, dtype=np.int64)
     road_component[seg_road[::-1]] = component[na[::-1]]   # first segment of each road wins
-    contraction = contract(times, und, lengths)
+    contraction = contract(times, und, lengths, node_xy)
     log.debug("road graph: %d nodes, %d edges, %d components; simplified to %d nodes, %d edges",
               n, times.nnz, n_comp, contraction.n_kept, contraction.times.nnz)
     return RoadGraph(node_xy=node_xy, times=times, component=component, report=report,
