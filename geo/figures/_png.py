@@ -24,11 +24,19 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 def png_rows(rgba: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """The PNG scanlines of an ``(height, width, 4)`` uint8 RGBA image: RGB, each row led by
     filter type 0 (none). A copy, so the image buffer may be drawn over afterwards; into
-    ``out`` (``(height, width * 3 + 1)`` uint8) when given."""
+    ``out`` (``(height, width * 3 + 1)`` uint8) when given.
+
+    Examples
+    --------
+    >>> png_rows(np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)).tolist()
+    [[0, 0, 1, 2, 4, 5, 6, 8, 9, 10], [0, 12, 13, 14, 16, 17, 18, 20, 21, 22]]
+    """
     height, width = rgba.shape[:2]
     raw = np.empty((height, width * 3 + 1), dtype=np.uint8) if out is None else out
     raw[:, 0] = 0  # filter type: none
-    raw[:, 1:].reshape(height, width, 3)[...] = rgba[..., :3]
+    pixels = raw[:, 1:]
+    for c in range(3):   # one channel at a time: 2-4 times faster than a 3-byte-wide copy
+        pixels[:, c::3] = rgba[..., c]
     return raw
 
 
