@@ -22,6 +22,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Mapping
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -217,33 +218,47 @@ def _run_config(config: Path, out: Path, role: str, progress: bool) -> RunFolder
     from geo.pipeline import run
     from geo.settings import load_settings
 
-    from geo._errors import ZoneAtlasError
-    from geo.settings import config_source
-
     log.info("%s: running %s into %s", role, config, out)
-    try:
+    with _named(role, config):
         settings = load_settings(config)
         run(settings, output_dir=out, progress=progress)
-    except ZoneAtlasError as exc:   # both configs may name the same layer files: say which one failed
-        named = (f"{config}:", f"{config_source(config)}:")     # problems that name it already
-        raise type(exc)([f"{role} {p}" if p.startswith(named) else f"{role} {config}: {p}"
-                         for p in exc.problems]) from None
     folder = open_run(out, role)
     folder.config = config.resolve()
     return folder
 
 
+@contextmanager
+def _named(role: str, config: Path):
+    """Errors raised inside name the config (and its role): both configs may name the same
+    layer files, so that the user can tell which one failed."""
+    from geo._errors import ZoneAtlasError
+    from geo.settings import config_source
+
+    try:
+        yield
+    except ZoneAtlasError as exc:
+        named = (f"{config}:", f"{config_source(config)}:")     # problems that name it already
+        raise type(exc)([f"{role} {p}" if p.startswith(named) else f"{role} {config}: {p}"
+                         for p in exc.problems]) from None
+
+
 def _check_configs(base: Path, plan: Path, output_dir: Path | None, allow: bool) -> None:
-    """Before running configs: refuse differing parameters and inputs inside the output folder."""
+    """Before running configs: refuse differing parameters, inputs inside the output folder,
+    and what a run refuses before its analyses (a basemap that cannot be drawn, Chinese
+    figures without a CJK font), for both configs: the PLAN's problem is not found only
+    after the BASE has run."""
     if not (_is_config(base) or _is_config(plan)):
         return
-    from geo.pipeline import _configured_paths
+    from geo.pipeline import _configured_paths, check_map_settings, check_print_settings
     from geo.settings import load_settings
 
     manifests, problems = [], []
-    for path in (base, plan):
+    for role, path in (("BASE", base), ("PLAN", plan)):
         if _is_config(path):
-            settings = load_settings(path)
+            with _named(role, path):
+                settings = load_settings(path)
+                check_map_settings(settings)
+                check_print_settings(settings)
             manifests.append({"parameters": settings.as_config(), "working_crs": settings.crs.working})
             if output_dir is not None:
                 from geo._io import check_inputs_outside

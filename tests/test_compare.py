@@ -339,6 +339,11 @@ def test_a_config_that_fails_is_named(small_study_copy, tmp_path):
     assert done.returncode == 2, done.stderr
     [line] = done.stderr.strip().splitlines()
     assert line.startswith("error: PLAN plan-tdt.yaml: map.basemap is tianditu") and line.count("plan-tdt") == 1, line
+    # found before either config runs: a BASE whose layers would fail to load is not loaded
+    done = run_cli("compare", bad, tdt, "-o", tmp_path / "cmp3", "-q", env={"TIANDITU_KEY": ""})
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(f"error: PLAN {tdt}: map.basemap is tianditu"), line
 
 
 def test_failed_compare_leaves_previous_output_intact(small_run, tmp_path, monkeypatch):
