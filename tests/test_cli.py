@@ -109,13 +109,14 @@ def test_usage_errors_for_a_bad_seed_and_every_analysis_in_the_help():
     assert f"subset of {','.join(sorted(ANALYSES, key=['balance', 'collaboration', 'core_periphery', 'chains', 'commuting'].index))}" in shown
 
 
-def test_quiet_before_or_after_the_command():
+def test_quiet_before_or_after_the_command(cli_in_process):
     """-q silences the summary and the warnings wherever it stands (a parser default on the
-    flag once made the command's copy of it overwrite a -q given before the command)."""
-    loud = run_cli("validate", "-c", ROOT / "config.yaml")
+    flag once made the command's copy of it overwrite a -q given before the command).
+    In this process: the parser is the console script's (its own interpreter adds nothing here)."""
+    loud = cli_in_process("validate", "-c", ROOT / "config.yaml")
     assert loud.returncode == 0 and loud.stdout.startswith("ok: ") and "warning: " in loud.stderr
     for args in (["-q", "validate", "-c", ROOT / "config.yaml"], ["validate", "-q", "-c", ROOT / "config.yaml"]):
-        quiet = run_cli(*args)
+        quiet = cli_in_process(*args)
         assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", ""), args
 
 
