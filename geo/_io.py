@@ -11,7 +11,7 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -116,6 +116,21 @@ def check_writable(target: Path) -> Path:
         raise OutputError(f"{where}: output folder is not writable; choose another with -o DIR "
                           "or output.dir in config.yaml")
     return parent
+
+
+def check_output_folders(target: Path, folders: Iterable[str | Path]) -> None:
+    """Refuse sub-folders of ``target`` that a run's outputs cannot go into: a file in the
+    way, or a folder that is not writable. Checked when the outputs are moved in, and for
+    the folders every run writes (``tables``, ``qgis``, ...) before the long steps."""
+    for rel in sorted(map(Path, folders), key=lambda r: len(r.parts)):
+        dest = Path(target) / rel
+        if dest.exists() and not dest.is_dir():
+            raise OutputError(f"{dest}: a file is in the way of the output folder {rel}; move it "
+                              "elsewhere or choose another output folder with -o")
+        if dest.is_dir() and not os.access(dest, os.W_OK | os.X_OK):
+            raise OutputError(f"{dest}: folder is not writable, so its outputs cannot be replaced; "
+                              "make it writable or choose another output folder with -o; previous "
+                              "outputs are unchanged")
 
 
 def check_inputs_outside(target: Path, inputs: list[Path]) -> None:
@@ -288,15 +303,7 @@ def _commit(staging: Path, target: Path) -> None:
     files = sorted((p.relative_to(staging) for p in staging.rglob("*") if not p.is_dir()),
                    key=lambda rel: (str(rel) in ("run.json", "config.yaml"), str(rel)))
     folders = sorted({rel.parent for rel in files if rel.parent != Path(".")}, key=lambda r: len(r.parts))
-    for rel in folders:
-        dest = target / rel
-        if dest.exists() and not dest.is_dir():
-            raise OutputError(f"{dest}: a file is in the way of the output folder {rel}; move it "
-                              "elsewhere or choose another output folder with -o")
-        if dest.is_dir() and not os.access(dest, os.W_OK | os.X_OK):
-            raise OutputError(f"{dest}: folder is not writable, so its outputs cannot be replaced; "
-                              "make it writable or choose another output folder with -o; previous "
-                              "outputs are unchanged")
+    check_output_folders(target, folders)
     for rel in files:
         dest = target / rel
         if dest.is_dir() and not dest.is_symlink():

@@ -26,6 +26,7 @@ from geo._background import Background
 from geo._errors import ConfigError
 from geo._io import (
     check_inputs_outside,
+    check_output_folders,
     check_writable,
     sha256_file,
     staged_output,
@@ -306,10 +307,13 @@ def _beside_balance(study: Study, settings: Settings,
     return _run_each(study, settings, names, steps.step, split=MIN_COMMUTE in names), steps.timings
 
 
-def _check_output_folder(settings: Settings) -> None:
-    """The checks a run makes of ``output.dir`` before its long steps."""
-    check_writable(settings.output.dir)
-    check_inputs_outside(settings.output.dir, _configured_paths(settings))
+def _check_output_folder(settings: Settings, target: Path | None = None) -> None:
+    """The checks a run makes of its output folder (default ``output.dir``) before its long
+    steps, so that a problem is not found only when the outputs are moved in."""
+    target = Path(target or settings.output.dir)
+    check_writable(target)
+    check_output_folders(target, ["tables", "qgis"] + (["figures"] if settings.print.figures else []))
+    check_inputs_outside(target, _configured_paths(settings))
 
 
 def check_study(settings: Settings, only: Iterable[str] | str | None = None) -> tuple[Study, list[str]]:
@@ -493,8 +497,7 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
              "run.json"]
     steps = Steps(names, progress=progress)
     try:
-        check_writable(target)  # fail before the (long) analyses, not after
-        check_inputs_outside(target, _configured_paths(settings))
+        _check_output_folder(settings, target)  # fail before the (long) analyses, not after
         check_map_settings(settings)
         check_print_settings(settings)
         # the background steps write into staging while the steps below run; leaving this

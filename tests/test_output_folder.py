@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import stat
 
 import pytest
@@ -18,9 +19,9 @@ def _staging_left(out):
     return [*out.parent.glob(f"{STAGING_PREFIX}*"), *out.glob(f"{STAGING_PREFIX}*")]
 
 
-def test_user_files_are_left_in_place_not_copied(small_study, tmp_path):
+def test_user_files_are_left_in_place_not_copied(small_study, small_run, tmp_path):
     out = tmp_path / "out"
-    assert run_cli("run", "-c", small_study, "-o", out, "-q").returncode == 0
+    shutil.copytree(small_run[1].output_dir, out)     # the previous run's outputs
     notes = out / "notes.txt"
     notes.write_text("mine", encoding="utf-8")
     kept = out / "tables" / "budget.xlsx"
@@ -41,9 +42,9 @@ def test_user_files_are_left_in_place_not_copied(small_study, tmp_path):
     assert _staging_left(out) == []
 
 
-def test_outputs_are_replaced_and_stale_ones_removed(small_study, tmp_path):
+def test_outputs_are_replaced_and_stale_ones_removed(small_study, small_run, tmp_path):
     out = tmp_path / "out"
-    assert run_cli("run", "-c", small_study, "-o", out, "-q").returncode == 0
+    shutil.copytree(small_run[1].output_dir, out)     # the previous run's outputs
     old_inode = (out / "tables" / "zones.csv").stat().st_ino
     assert run_cli("run", "-c", small_study, "-o", out, "-q", "--only", "balance").returncode == 0
     assert (out / "tables" / "zones.csv").stat().st_ino != old_inode, "outputs are new files"
@@ -83,7 +84,7 @@ def test_disk_full_is_one_clear_error_and_keeps_previous_outputs(small_run, tmp_
 
     settings, first = small_run
     out = tmp_path / "out"
-    pipeline.run(settings, output_dir=out)
+    shutil.copytree(first.output_dir, out)     # the previous run's outputs
     before = tree_digest(out)
 
     def full(*args, **kwargs):
@@ -102,9 +103,9 @@ def test_read_only_output_subfolder_is_refused_before_anything_moves(small_run, 
     import geo._io as io_mod
     from geo.pipeline import run
 
-    settings, _ = small_run
+    settings, first = small_run
     out = tmp_path / "out"
-    run(settings, output_dir=out)
+    shutil.copytree(first.output_dir, out)     # the previous run's outputs
     before = tree_digest(out)
     real_access = os.access
     tables = out / "tables"
@@ -128,3 +129,23 @@ def test_a_users_file_in_the_way_of_an_output_folder(small_study, tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error: ") and "in the way" in lines[0]
     assert (out / "tables").read_text(encoding="utf-8") == "not a folder"
     assert _staging_left(out) == []
+
+
+@pytest.mark.parametrize("folder", ["tables", "qgis", "figures"])
+def test_an_output_folder_in_the_way_is_refused_before_the_layers_are_read(folder, small_study, tmp_path,
+                                                                             monkeypatch, cli_in_process):
+    """Found before the long steps (on a large study minutes), not when the outputs move in."""
+    import geo.layers
+
+    def not_expected(*args, **kwargs):
+        raise AssertionError("the layers were read")
+
+    monkeypatch.setattr(geo.layers, "load_study", not_expected)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / folder).write_text("mine", encoding="utf-8")
+    proc = cli_in_process("run", "-c", small_study, "-o", out, "-q")
+    assert proc.returncode == 2, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith(f"error: {out / folder}: a file is in the way of the output folder {folder}"), line
+    assert (out / folder).read_text(encoding="utf-8") == "mine" and _staging_left(out) == []
