@@ -137,12 +137,12 @@ def test_failed_run_keeps_previous_outputs(small_study_copy, small_run, tmp_path
     assert leftovers == []
 
 
-def test_rerun_carries_over_user_files(small_study, tmp_path):
+def test_rerun_carries_over_user_files(small_study, tmp_path, cli_in_process):
     out = tmp_path / "out"
-    assert run_cli("run", "-c", small_study, "-o", out, "-q", "--only", "core_periphery").returncode == 0
+    assert cli_in_process("run", "-c", small_study, "-o", out, "-q", "--only", "core_periphery").returncode == 0
     (out / "README.md").write_text("keep me", encoding="utf-8")
     (out / "tables" / "budget.xlsx").write_bytes(b"planner's own")
-    assert run_cli("run", "-c", small_study, "-o", out, "-q", "--only", "balance").returncode == 0
+    assert cli_in_process("run", "-c", small_study, "-o", out, "-q", "--only", "balance").returncode == 0
     assert (out / "README.md").read_text(encoding="utf-8") == "keep me"
     assert (out / "tables" / "budget.xlsx").read_bytes() == b"planner's own"
     assert not (out / "core_periphery.html").exists(), "stale maps of an earlier run must not survive"
@@ -171,16 +171,18 @@ def test_bundled_config_validates():
 
 
 @pytest.mark.parametrize("command", ["validate", "run"])
-def test_tianditu_without_key_fails_early(small_study_copy, tmp_path, command):
+def test_tianditu_without_key_fails_early(small_study_copy, tmp_path, command, cli_in_process, monkeypatch):
     data = yaml.safe_load(small_study_copy.read_text(encoding="utf-8"))
     data["map"]["basemap"] = "tianditu"
     small_study_copy.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     args = ["-o", tmp_path / "out"] if command == "run" else []
-    done = run_cli(command, "-c", small_study_copy, *args, env={"TIANDITU_KEY": ""})
+    monkeypatch.setenv("TIANDITU_KEY", "")
+    done = cli_in_process(command, "-c", small_study_copy, *args)
     assert done.returncode == 2, done.stderr
     assert "tianditu" in done.stderr and "TIANDITU_KEY" in done.stderr
     assert not (tmp_path / "out").exists()
-    with_key = run_cli("validate", "-c", small_study_copy, env={"TIANDITU_KEY": "k"})
+    monkeypatch.setenv("TIANDITU_KEY", "k")
+    with_key = cli_in_process("validate", "-c", small_study_copy)
     assert with_key.returncode == 0, with_key.stderr
 
 
