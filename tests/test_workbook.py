@@ -193,3 +193,37 @@ def test_workbook_written_in_a_background_process_equals_the_one_written_at_once
     assert job.cpu_s > 0
     assert _cells(tmp_path / "sub" / "bg.xlsx") == _cells(inline)
     assert _cells(inline)["zones"][1][0] == ("=1+1", "General", "s")
+
+
+def test_the_cyclic_collector_is_paused_while_writing_and_restored_after(tmp_path, monkeypatch):
+    """XlsxWriter holds a tuple per cell until close(): the collector pauses meanwhile and is
+    back as it was afterwards, also when the write fails and when it was off before."""
+    import gc
+
+    import xlsxwriter
+
+    from geo.workbook import write_workbook
+
+    seen = []
+    close = xlsxwriter.Workbook.close
+
+    def recording_close(self):
+        seen.append(gc.isenabled())
+        return close(self)
+
+    monkeypatch.setattr(xlsxwriter.Workbook, "close", recording_close)
+    tables = {"zones": pd.DataFrame({"zone_id": ["Z1", "Z2"], "jobs": [1.0, 2.0]})}
+    assert gc.isenabled()
+    write_workbook(tmp_path / "a.xlsx", tables, "en")
+    assert seen == [False] and gc.isenabled()
+    assert openpyxl.load_workbook(tmp_path / "a.xlsx")["zones"]["A3"].value == "Z2"
+    (tmp_path / "taken.xlsx").mkdir()       # a folder where the file should go: the write fails
+    with pytest.raises(xlsxwriter.exceptions.FileCreateError):
+        write_workbook(tmp_path / "taken.xlsx", tables, "en")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        write_workbook(tmp_path / "b.xlsx", tables, "en")
+        assert not gc.isenabled()           # left off, as the caller had it
+    finally:
+        gc.enable()
