@@ -47,12 +47,29 @@ def test_the_console_script_keeps_freed_memory_and_main_from_python_does_not(mon
     import geo.cli as cli
 
     calls = []
-    monkeypatch.setattr(cli, "keep_freed_memory", lambda: calls.append(1) or True)
+    monkeypatch.setattr(cli, "keep_freed_memory", lambda: calls.append("heap") or True)
+    monkeypatch.setattr(cli, "collect_less_often", lambda: calls.append("gc"))
     assert cli.main(["-q", "validate", "-c", str(small_study)]) == 0
-    assert calls == []       # main called from Python: the caller's allocator as it was
+    assert calls == []       # main called from Python: the caller's allocator and collector as they were
     monkeypatch.setattr(sys, "argv", ["zoneatlas", "-q", "validate", "-c", str(small_study)])
     assert cli.console_main() == 0
-    assert calls == [1]
+    assert calls == ["heap", "gc"]
     pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["scripts"]["zoneatlas"] == "geo.cli:console_main"
     assert "console_main()" in (Path(cli.__file__).parent / "__main__.py").read_text(encoding="utf-8")
+
+
+def test_collect_less_often_raises_only_the_young_threshold():
+    import gc
+
+    from geo._memory import YOUNG_COLLECTION_EVERY, collect_less_often
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 11, 12)
+        collect_less_often()
+        assert gc.get_threshold() == (YOUNG_COLLECTION_EVERY, 11, 12)
+        assert YOUNG_COLLECTION_EVERY >= 10_000
+    finally:
+        gc.set_threshold(*before)
+
