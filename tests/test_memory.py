@@ -72,4 +72,3 @@ def test_collect_less_often_raises_only_the_young_threshold():
         assert YOUNG_COLLECTION_EVERY >= 10_000
     finally:
         gc.set_threshold(*before)
-
