@@ -17,7 +17,7 @@ from pathlib import Path
 from geo import __version__
 from geo._deps import check_dependencies, install_hint
 from geo._errors import DependencyError, ZoneAtlasError
-from geo._memory import collect_less_often, keep_freed_memory
+from geo._memory import collect_less_often, keep_freed_memory, small_pages_for_arrays
 
 log = logging.getLogger("geo")
 
@@ -295,11 +295,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def console_main() -> int:
     """The ``zoneatlas`` console script and ``python -m geo``: :func:`main` in a process of
-    its own, which keeps freed memory for reuse and collects cycles less often
-    (:mod:`geo._memory`). :func:`main` called from Python leaves the caller's allocator
-    and garbage collector as they are."""
+    its own, which keeps freed memory for reuse, collects cycles less often and gives
+    numpy's arrays ordinary pages (:mod:`geo._memory`). :func:`main` called from Python
+    leaves the caller's allocator, garbage collector and numpy as they are."""
     keep_freed_memory()
     collect_less_often()
+    small_pages_for_arrays()
     return main()
 
 
