@@ -810,6 +810,38 @@ def test_worker_processes_give_the_same_counts(monkeypatch):
     assert (s1 <= one.workers[:, 1] + 1e-9).all()
 
 
+def test_the_shared_workers_hold_one_batch_of_per_home_sums_at_a_time(monkeypatch):
+    # each batch's per-home sums are dense arrays over all homes: added up as they come,
+    # not kept as a list until the last batch is done (630 MB on the metro sample)
+    from geo.network import reach
+    from geo.network._synthetic import synthetic_roads
+    roads = synthetic_roads((0, 0, 6000, 5000), seed=2)
+    graph = gn.build_graph(roads)
+    rng = np.random.default_rng(1)
+    homes = rng.uniform(0, 6000, size=(2000, 2))
+    workers = rng.integers(1, 5, len(homes)).astype(float)
+    polys = [box(x, y, x + 150, y + 150) for x, y in rng.uniform(0, 5000, size=(40, 2))]
+    jobs = rng.integers(1, 3, len(polys)).astype(float)
+    whole = gn.workers_shared_within(graph, homes, workers, polys, jobs, 10)
+    monkeypatch.setattr(reach, "_BATCH_BYTES", 1)       # one workplace per batch
+    alive, most, original = [0], [0], reach._batch_reach_sums
+
+    class Held(np.ndarray):
+        def __del__(self):
+            alive[0] -= 1
+
+    def counted(batch):
+        out = tuple(a.view(Held) for a in original(batch))
+        alive[0] += len(out)
+        most[0] = max(most[0], alive[0])
+        return out
+
+    monkeypatch.setattr(reach, "_batch_reach_sums", counted)
+    np.testing.assert_allclose(gn.workers_shared_within(graph, homes, workers, polys, jobs, 10), whole,
+                               rtol=1e-12)
+    assert most[0] <= 8, most[0]        # four arrays per batch: at most two batches alive
+
+
 def test_isochrone_polygons_hold_the_reached_nodes_and_the_workplace():
     road = LineString([(x, 0.0) for x in range(0, 3001, 100)])
     graph = gn.build_graph(_roads([road], speed_kmh=[60.0]))
