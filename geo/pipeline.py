@@ -55,6 +55,8 @@ BACKGROUND_WAIT_ANALYSES = "wait for analyses"
 
 #: The steps writing outputs (run.json aside), in the order they run here.
 OUTPUT_STEPS = ("tables", "QGIS package", "figures", "maps", "workbook")
+#: The output sub-folders, by the step writing each (checked before the long steps).
+SUBFOLDERS = {"tables": "tables", "QGIS package": "qgis", "figures": "figures"}
 #: The part of the QGIS package needing the inputs only (the input layers of the GeoPackage
 #: but the roads, the rasters): written in a forked process of its own from the end of the
 #: load (while the road graph is built) on, beside the analyses.
@@ -312,7 +314,8 @@ def _check_output_folder(settings: Settings, target: Path | None = None) -> None
     steps, so that a problem is not found only when the outputs are moved in."""
     target = Path(target or settings.output.dir)
     check_writable(target)
-    check_output_folders(target, ["tables", "qgis"] + (["figures"] if settings.print.figures else []))
+    check_output_folders(target, [SUBFOLDERS[step] for step in SUBFOLDERS
+                                  if step != "figures" or settings.print.figures])
     check_inputs_outside(target, _configured_paths(settings))
 
 
@@ -518,13 +521,14 @@ def run(settings: Settings, *, only: Iterable[str] | str | None = None,
 
             def while_waiting(ready: dict[str, AnalysisResult]) -> None:
                 with steps.step("tables"):
-                    write_tables(staging / "tables", study, ready)
+                    write_tables(staging / SUBFOLDERS["tables"], study, ready)
                 early["tabled"] = list(ready)
                 if settings.print.figures:   # the balance's page too: the wait is otherwise idle
                     from geo.figures import write_figures
 
                     with steps.step("figures"):
-                        write_figures(staging / "figures", study, ready, settings, figure_manifest(started))
+                        write_figures(staging / SUBFOLDERS["figures"], study, ready, settings,
+                                      figure_manifest(started))
                     early["drawn"] = list(ready)
 
             results = run_analyses(study, settings, only, step=steps.step, background=background,
@@ -549,7 +553,7 @@ def start_early_steps(staging: Path, study: Study, settings: Settings, backgroun
     ended (see write_outputs)."""
     from geo.qgis import write_qgis_inputs
 
-    background.start(EARLY_STEP, write_qgis_inputs, staging / "qgis", study, settings)
+    background.start(EARLY_STEP, write_qgis_inputs, staging / SUBFOLDERS["QGIS package"], study, settings)
 
 
 def write_outputs(staging: Path, study: Study, results: dict[str, AnalysisResult], settings: Settings,
@@ -573,10 +577,10 @@ def write_outputs(staging: Path, study: Study, results: dict[str, AnalysisResult
 
     _share_before_fork(study, results, settings)
     writers: list[tuple[str, Callable, tuple]] = [
-        ("tables", write_tables, (staging / "tables", study,
+        ("tables", write_tables, (staging / SUBFOLDERS["tables"], study,
                                   {k: v for k, v in results.items() if k not in set(tabled or ())},
                                   tabled is None)),
-        ("QGIS package", write_qgis_package, (staging / "qgis", study, results, settings,
+        ("QGIS package", write_qgis_package, (staging / SUBFOLDERS["QGIS package"], study, results, settings,
                                               background.value_of(EARLY_STEP) if EARLY_STEP in background.jobs
                                               else None)),
     ]
@@ -597,7 +601,7 @@ def write_outputs(staging: Path, study: Study, results: dict[str, AnalysisResult
         from geo.figures import write_figures
 
         rest = {k: v for k, v in results.items() if k not in set(drawn)}
-        writers.append(("figures", write_figures, (staging / "figures", study, rest, settings, manifest)))
+        writers.append(("figures", write_figures, (staging / SUBFOLDERS["figures"], study, rest, settings, manifest)))
     writers.append(("maps", write_maps, (staging, study, results, settings, manifest)))
     for name, write, args in writers:
         if name not in BACKGROUND_STEPS:

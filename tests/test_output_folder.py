@@ -149,3 +149,15 @@ def test_an_output_folder_in_the_way_is_refused_before_the_layers_are_read(folde
     [line] = proc.stderr.strip().splitlines()
     assert line.startswith(f"error: {out / folder}: a file is in the way of the output folder {folder}"), line
     assert (out / folder).read_text(encoding="utf-8") == "mine" and _staging_left(out) == []
+
+
+def test_the_early_check_covers_every_sub_folder_a_run_writes(small_run, tmp_path, monkeypatch):
+    # one list (pipeline.SUBFOLDERS) for the writers and for the check before the long steps
+    import geo.pipeline as pipeline
+
+    settings, report = small_run
+    written = {p.name for p in report.output_dir.iterdir() if p.is_dir()}
+    checked = []
+    monkeypatch.setattr(pipeline, "check_output_folders", lambda target, names: checked.extend(names))
+    pipeline._check_output_folder(settings, tmp_path)
+    assert settings.print.figures and written == set(checked) == set(pipeline.SUBFOLDERS.values()), (written, checked)
