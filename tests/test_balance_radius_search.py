@@ -84,6 +84,26 @@ def test_balance_radius_equals_per_step_brute_force(seed, with_employment):
     assert np.isnan(got[0]) and np.isnan(got[-1])   # never balanced; empty
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_cell_bounds_taken_a_few_workplaces_at_a_time_are_the_same(seed, monkeypatch):
+    # the (workplace, cell) pairs are taken in blocks of workplaces (the empty one left
+    # out, so the blocks' rows are not contiguous): the same bounds to the last bit
+    from geo.analysis.balance import _area
+
+    geoms, jobs, x, y, workers, emp, step = random_study(seed)
+    steps = balance_steps(step, 6000.0)
+    index = PointIndex.build(x, y, np.column_stack([workers, emp]))
+    whole = _area._bounds(geoms, index, steps, 500.0)
+    assert len(geoms) <= _area._WORKPLACES_PER_BLOCK and whole[1].max() > 0
+    for per_block in (1, 2, 3):
+        monkeypatch.setattr(_area, "_WORKPLACES_PER_BLOCK", per_block)
+        for got, want in zip(_area._bounds(geoms, index, steps, 500.0), whole):
+            np.testing.assert_array_equal(got, want)
+    pairs = workplace_pairs(geoms, float(steps[-1]), steps)
+    np.testing.assert_array_equal(balance_radius(geoms, jobs, index, pairs, steps, UPPER),
+                                  brute_radius(geoms, jobs, x, y, workers, emp, steps))
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_workplace_pairs_place_every_pair_between_the_same_thresholds(seed):
     geoms = random_study(seed)[0]
