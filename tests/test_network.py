@@ -15,7 +15,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import shapely
-from shapely.geometry import LineString, MultiLineString, Point, Polygon, box
+from shapely.geometry import LineString, MultiLineString, Point, box
 
 import geo.network as gn
 from geo._errors import InputError
@@ -780,16 +780,21 @@ def test_synthetic_network_has_bridges_oneways_and_a_flyover():
     assert g.report.components >= 1 and g.contraction.n_kept < g.n_nodes / 2
 
 
+def _synthetic_reach_study(seed: int, n_homes: int, n_workplaces: int):
+    """Roads of geo.network._synthetic, random homes (workers) and square workplaces."""
+    from geo.network._synthetic import synthetic_roads
+    graph = gn.build_graph(synthetic_roads((0, 0, 6000, 5000), seed=2))
+    rng = np.random.default_rng(seed)
+    homes = rng.uniform(0, 6000, size=(n_homes, 2))
+    workers = rng.integers(1, 5, len(homes)).astype(float)
+    polys = [box(x, y, x + 150, y + 150) for x, y in rng.uniform(0, 5000, size=(n_workplaces, 2))]
+    return graph, homes, workers, polys, rng
+
+
 def test_worker_processes_give_the_same_counts(monkeypatch):
     from geo.network import reach
-    from geo.network._synthetic import synthetic_roads
     monkeypatch.setattr(reach, "_free_cpus", lambda: 2.0)    # processes even on a busy machine
-    roads = synthetic_roads((0, 0, 6000, 5000), seed=2)
-    graph = gn.build_graph(roads)
-    rng = np.random.default_rng(0)
-    homes = rng.uniform(0, 6000, size=(3000, 2))
-    workers = rng.integers(1, 5, len(homes)).astype(float)
-    polys = [box(x, y, x + 150, y + 150) for x, y in rng.uniform(0, 5000, size=(150, 2))]
+    graph, homes, workers, polys, rng = _synthetic_reach_study(0, 3000, 150)
     one = gn.workers_within_minutes(graph, homes, workers, polys, [5, 10, 20], n_jobs=1, primary_minute=10)
     two = gn.workers_within_minutes(graph, homes, workers, polys, [5, 10, 20], n_jobs=2, primary_minute=10)
     np.testing.assert_array_equal(one.workers, two.workers)
@@ -814,13 +819,7 @@ def test_the_shared_workers_hold_one_batch_of_per_home_sums_at_a_time(monkeypatc
     # each batch's per-home sums are dense arrays over all homes: added up as they come,
     # not kept as a list until the last batch is done (630 MB on the metro sample)
     from geo.network import reach
-    from geo.network._synthetic import synthetic_roads
-    roads = synthetic_roads((0, 0, 6000, 5000), seed=2)
-    graph = gn.build_graph(roads)
-    rng = np.random.default_rng(1)
-    homes = rng.uniform(0, 6000, size=(2000, 2))
-    workers = rng.integers(1, 5, len(homes)).astype(float)
-    polys = [box(x, y, x + 150, y + 150) for x, y in rng.uniform(0, 5000, size=(40, 2))]
+    graph, homes, workers, polys, rng = _synthetic_reach_study(1, 2000, 40)
     jobs = rng.integers(1, 3, len(polys)).astype(float)
     whole = gn.workers_shared_within(graph, homes, workers, polys, jobs, 10)
     monkeypatch.setattr(reach, "_BATCH_BYTES", 1)       # one workplace per batch
