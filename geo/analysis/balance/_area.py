@@ -396,9 +396,9 @@ def _bounds(geoms: np.ndarray, index: PointIndex, steps: np.ndarray, cell_m: flo
         # simplified for bounds (|d_simplified - d| <= tol_m), few segments
         lower, upper = support.points(wp, cx[cell], cy[cell])
         rough = np.flatnonzero(upper - lower > cell_m / 20)
-        if len(rough) and boundaries is None:
-            boundaries = _Boundaries(geoms, x0, y0, extent + rmax, max_vertices=8, tol_m=cell_m / 20)
         if len(rough):
+            if boundaries is None:     # built once, for the first block that needs it
+                boundaries = _Boundaries(geoms, x0, y0, extent + rmax, max_vertices=8, tol_m=cell_m / 20)
             err = boundaries.tol_m + boundaries.err_m
             chunk = 2_000_000
             for a in range(0, len(rough), chunk):
