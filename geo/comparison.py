@@ -249,7 +249,8 @@ def _check_configs(base: Path, plan: Path, output_dir: Path | None, allow: bool)
     after the BASE has run."""
     if not (_is_config(base) or _is_config(plan)):
         return
-    from geo.pipeline import _configured_paths, check_map_settings, check_print_settings
+    from geo._manifest import configured_paths
+    from geo.pipeline import check_map_settings, check_print_settings
     from geo.settings import load_settings
 
     manifests, problems = [], []
@@ -264,7 +265,7 @@ def _check_configs(base: Path, plan: Path, output_dir: Path | None, allow: bool)
                 from geo._io import check_inputs_outside
 
                 try:
-                    check_inputs_outside(Path(output_dir), _configured_paths(settings))
+                    check_inputs_outside(Path(output_dir), configured_paths(settings))
                 except OutputError as exc:
                     problems.extend(exc.problems)
         else:

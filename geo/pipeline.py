@@ -11,19 +11,18 @@ analyses run; any failure stops them before the temporary folder is removed.
 from __future__ import annotations
 
 import logging
-import platform
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from geo import __version__
 from geo._background import Background
 from geo._errors import ConfigError
+from geo._manifest import configured_paths, input_files, network_counts, package_versions
 from geo._io import (
     check_inputs_outside,
     check_output_folders,
@@ -65,10 +64,6 @@ EARLY_STEP = "QGIS input layers"
 BACKGROUND_STEPS = (EARLY_STEP, "workbook", "QGIS package")
 #: The step that waits for the background steps after the last one run here.
 BACKGROUND_WAIT = "background"
-
-#: Packages whose versions run.json records.
-PACKAGES = ("geopandas", "shapely", "pyogrio", "pyproj", "pandas", "numpy", "scipy", "folium",
-            "rasterio", "pydantic", "libpysal", "esda", "matplotlib", "xlsxwriter")
 
 
 @dataclass
@@ -316,7 +311,7 @@ def _check_output_folder(settings: Settings, target: Path | None = None) -> None
     check_writable(target)
     check_output_folders(target, [SUBFOLDERS[step] for step in SUBFOLDERS
                                   if step != "figures" or settings.print.figures])
-    check_inputs_outside(target, _configured_paths(settings))
+    check_inputs_outside(target, configured_paths(settings))
 
 
 def check_study(settings: Settings, only: Iterable[str] | str | None = None) -> tuple[Study, list[str]]:
@@ -359,49 +354,6 @@ def figure_manifest(started: datetime) -> dict[str, Any]:
     return {"zoneatlas_version": __version__, "started": started.isoformat(timespec="seconds")}
 
 
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    try:
-        import pyogrio
-
-        out["gdal"] = pyogrio.__gdal_version_string__
-    except (ImportError, AttributeError):  # pragma: no cover - informational only
-        log.debug("GDAL version not available")
-    return out
-
-
-def _configured_paths(settings: Settings) -> list[Path]:
-    """The config file and every configured layer path (before anything is read)."""
-    paths = [settings.config_path] if settings.config_path else []
-    for name in type(settings.layers).model_fields:   # every layer, vector or raster
-        layer = getattr(settings.layers, name)
-        if layer is not None:
-            paths.append(layer.path)
-    return paths
-
-
-def input_files(study: Study, settings: Settings) -> list[Path]:
-    """Every file a run read: the config and each layer's files (shapefile sidecars too)."""
-    files: list[Path] = []
-    if settings.config_path is not None:
-        files.append(settings.config_path)
-    for source in study.sources.values():
-        files.extend(source.files or [source.path])
-    for name in ("population", "landuse", "employment"):
-        layer = getattr(settings.layers, name)
-        if layer is not None and not any(Path(f) == layer.path for f in files):
-            files.append(layer.path)
-    seen: dict[Path, None] = {}
-    for f in files:
-        seen.setdefault(Path(f).resolve(), None)
-    return [f for f in seen if f.is_file()]
-
-
 def build_manifest(study: Study, settings: Settings, results: dict[str, AnalysisResult], *,
                    started: datetime, timings: dict[str, float], only: Iterable[str]) -> dict[str, Any]:
     """The content of run.json: enough to repeat and audit the run."""
@@ -437,31 +389,16 @@ def build_manifest(study: Study, settings: Settings, results: dict[str, Analysis
         "analyses": [a for a in ANALYSES if a in set(only) and (a != "commuting" or study.commuting is not None)],
         "working_crs": study.crs.to_string(),
         "reach": settings.balance_reach,
-        "network": _network_counts(study.network),
+        "network": network_counts(study.network),
         "export_crs": settings.crs.export or study.crs.to_string(),
         "parameters": settings.as_config(),
         "inputs": inputs,
-        "versions": _versions(),
+        "versions": package_versions(),
         "counts": counts,
         "summary": {name: r.summary for name, r in results.items()},
         "warnings": warnings,
         "timings_s": timings,
     }
-
-
-def _network_counts(graph: Any) -> dict[str, Any] | None:
-    """Size and topology of the road graph for run.json (``None`` without roads)."""
-    if graph is None:
-        return None
-    rep = graph.report
-    return {"nodes": rep.nodes, "edges": rep.edges, "components": rep.components,
-            "largest_component_nodes": rep.largest_component_nodes,
-            "share_length_outside_largest": round(rep.share_length_outside_largest, 6),
-            "dangling_ends": rep.dangling_ends, "zero_length_edges": rep.zero_length_edges,
-            "road_length_m": round(rep.road_length_m, 1),
-            "simplified_nodes": int(graph.contraction.n_kept),
-            "simplified_edges": int(graph.contraction.times.nnz),
-            "joinable_nodes": int(len(graph.joinable()))}
 
 
 def run(settings: Settings, *, only: Iterable[str] | str | None = None,
