@@ -41,7 +41,8 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -213,14 +214,13 @@ class Background:
                                     category=DeprecationWarning)
             # Ctrl-C held back during the fork: Python would run its handler inside the fork's
             # own callbacks (logging's lock release), which swallow the KeyboardInterrupt and
-            # the run would go on; held back, it arrives right after, in the run's own code
-            held = _hold_sigint()
-            try:
+            # the run would go on, or inside Process.start() after the fork, before the job
+            # knows its child (cancel() would then leave it writing into a staging folder
+            # the run removes); held back, it arrives right after, in the run's own code
+            with _sigint_held():
                 process.start()
-            finally:
-                _release_sigint(held)
+                job._process, job._reader = process, reader
         sender.close()
-        job._process, job._reader = process, reader
         log.debug("background job %s: process %s", job.name, process.pid)
 
     # -- ending ---------------------------------------------------------------------
@@ -317,17 +317,28 @@ def _exit_with_parent() -> None:
         pass
 
 
-def _hold_sigint() -> Any:
-    """Block SIGINT in this thread (main thread, POSIX); the previous mask, or ``None``."""
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Ctrl-C held back for the block, raised after it (main thread, POSIX; elsewhere no
+    Ctrl-C arrives). SIGINT is blocked; one that had arrived just before (Python runs the
+    handler at a later bytecode, which could be inside the block) is recorded instead of
+    raised there, and raised again once the block is done."""
     if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
-        return None   # pragma: no cover - not POSIX, or a worker thread (no Ctrl-C there)
-    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-
-
-def _release_sigint(held: Any) -> None:
-    """Restore the mask :func:`_hold_sigint` returned: a Ctrl-C that came meanwhile arrives now."""
-    if held is not None:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        yield   # pragma: no cover - not POSIX, or a worker thread
+        return
+    came: list[int] = []
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not None:   # None: a handler Python did not install, left alone
+        signal.signal(signal.SIGINT, lambda signum, frame: came.append(signum))
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)   # one that came meanwhile: recorded
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)   # runs the pending handler first (CPython)
+            if came:
+                signal.raise_signal(signal.SIGINT)
 
 
 def _child(sender, fn: Callable, args: tuple, kwargs: dict) -> None:

@@ -167,6 +167,30 @@ def test_a_failed_step_of_the_caller_stops_the_children(tmp_path):
 
 
 @needs_fork
+def test_a_ctrl_c_landing_inside_the_fork_still_stops_the_child(tmp_path, monkeypatch):
+    """A Ctrl-C that Python handles inside Process.start(), after the fork (one that came
+    just before the fork, handled at a later bytecode), arrives once the job knows its
+    child: leaving the block stops the child, which would otherwise go on writing."""
+    import multiprocessing.process as mpp
+
+    real_start = mpp.BaseProcess.start
+
+    def start_then_ctrl_c(self):
+        real_start(self)
+        # what Python does with a SIGINT that came before the mask was set: it calls the
+        # handler in place at a later bytecode, here after the fork
+        signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
+
+    monkeypatch.setattr(mpp.BaseProcess, "start", start_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt), Background() as bg:
+        bg.start("sleeper", _pid_then_sleep, tmp_path / "pid", 60)
+    job = bg.jobs["sleeper"]
+    assert job._process is not None and job._outcome == ("cancelled", None)
+    assert not job._process.is_alive()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # restored
+
+
+@needs_fork
 def test_at_most_max_jobs_children_at_once(tmp_path):
     with Background(max_jobs=1) as bg:
         for name in ("a", "b", "c"):
